@@ -1,0 +1,152 @@
+// The compiled configuration: what the loader produces from geo-replication.yaml after parsing, schema
+// validation, semantic checks, defaults and secret resolution. Every other part of georep reads only
+// these types, never the YAML. Values are deeply frozen by the loader.
+import { createHash } from 'node:crypto';
+import { inspect } from 'node:util';
+
+/** Where a value came from, so that later errors (e.g. a flow's) can still point at the file. */
+export interface SourcePosition {
+  readonly file: string;
+  /** 1-based. */
+  readonly line: number;
+  /** 1-based. */
+  readonly col: number;
+}
+
+/**
+ * A resolved secret (a password, a private key). It never prints: JSON, string conversion and
+ * util.inspect all show a placeholder, so a secret cannot leak through a log line, an error or /status
+ * by accident. Code that must hand the value to a Kafka client calls `reveal()`.
+ */
+export class Secret {
+  readonly #value: string;
+  /** Where it came from, e.g. `${file:/etc/georep/lon.pass}`; safe to show. */
+  readonly reference: string;
+
+  constructor(value: string, reference: string) {
+    this.#value = value;
+    this.reference = reference;
+  }
+
+  reveal(): string {
+    return this.#value;
+  }
+
+  /** A stable digest of the value, so that two configs can be compared without exposing the secret. */
+  fingerprint(): string {
+    return createHash('sha256').update(this.#value).digest('hex').slice(0, 16);
+  }
+
+  toString(): string {
+    return '[secret]';
+  }
+
+  toJSON(): string {
+    return '[secret]';
+  }
+
+  [inspect.custom](): string {
+    return '[secret]';
+  }
+}
+
+export interface TlsSettings {
+  /** PEM text of the CA bundle (read from the file named in the config), or null for the system CAs. */
+  readonly ca: string | null;
+  /** PEM client certificate for mutual TLS, or null. */
+  readonly cert: string | null;
+  readonly key: Secret | null;
+  readonly rejectUnauthorized: boolean;
+  /** SNI / certificate host name override, or null to use the bootstrap host. */
+  readonly servername: string | null;
+}
+
+export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
+
+export interface SaslSettings {
+  readonly mechanism: SaslMechanism;
+  readonly username: string;
+  readonly password: Secret;
+}
+
+export interface ClusterConfig {
+  readonly name: string;
+  /** host:port entries. */
+  readonly bootstrap: readonly string[];
+  readonly tls: TlsSettings | null;
+  readonly sasl: SaslSettings | null;
+  readonly connectionTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly position: SourcePosition;
+}
+
+/**
+ * One entry of an include/exclude list. How a user writes each kind is documented in the schema:
+ * a literal topic name, a glob (`*`, `?`), or a regular expression written between slashes.
+ */
+export type NamePattern =
+  | { readonly kind: 'literal'; readonly source: string; readonly position: SourcePosition }
+  | { readonly kind: 'glob'; readonly source: string; readonly position: SourcePosition }
+  | {
+      readonly kind: 'regex';
+      readonly source: string;
+      readonly flags: string;
+      readonly position: SourcePosition;
+    };
+
+export interface NameSelector {
+  readonly include: readonly NamePattern[];
+  readonly exclude: readonly NamePattern[];
+}
+
+/** How an origin topic's name becomes the destination topic's name. */
+export type NamingPolicy =
+  /** `<origin cluster><separator><topic>`, e.g. london.orders; lets loops be detected by name. */
+  | { readonly kind: 'prefix'; readonly separator: string }
+  /** The same name on both sides (migration, DR); loops need the provenance header. */
+  | { readonly kind: 'identity' }
+  /** A template with the placeholders {topic}, {origin} and {destination}. */
+  | { readonly kind: 'template'; readonly template: string };
+
+export type StartPosition = 'earliest' | 'latest';
+export type DeliveryGuarantee = 'at-least-once' | 'exactly-once';
+
+export interface ReplicationConfig {
+  /** Unique; given in the file or derived as `<origin>-><destination>,...`. Used in flow ids, logs, metrics. */
+  readonly name: string;
+  readonly origin: string;
+  readonly destinations: readonly string[];
+  readonly topics: NameSelector;
+  readonly naming: NamingPolicy;
+  /** Where a brand-new flow (no stored progress) begins. */
+  readonly start: StartPosition;
+  readonly delivery: DeliveryGuarantee;
+  /** Consumer groups whose committed positions are translated to the destinations. */
+  readonly groups: NameSelector;
+  readonly paused: boolean;
+  /** Replication factor of created destination topics; null means min(3, destination broker count). */
+  readonly replicationFactor: number | null;
+  /** Topic config keys never copied to the destination, on top of the built-in exclude list. */
+  readonly topicConfigExclude: readonly string[];
+  readonly position: SourcePosition;
+}
+
+export interface DaemonSettings {
+  /** host:port of the HTTP server (/healthz, /readyz, /metrics, /status). Loopback by default. */
+  readonly httpListen: string;
+  /** How often origin topics are listed to find new topics, partitions and config changes. */
+  readonly discoveryIntervalMs: number;
+  /** How long a graceful stop (SIGTERM) may take before the process exits anyway. */
+  readonly shutdownTimeoutMs: number;
+  /** Prefix of the consumer group ids georep uses; also marks georep's own topics. */
+  readonly groupIdPrefix: string;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+}
+
+export interface Config {
+  /** Absolute path of the file this config was loaded from. */
+  readonly file: string;
+  readonly clusters: ReadonlyMap<string, ClusterConfig>;
+  readonly replications: readonly ReplicationConfig[];
+  readonly daemon: DaemonSettings;
+}
