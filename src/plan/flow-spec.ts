@@ -88,3 +88,13 @@ export function clusterConnectionDigest(cluster: ClusterConfig): string {
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
+
+/** An origin topic that a replication selects but that cannot be mirrored; reported, never silently dropped. */
+export interface RejectedFlow {
+  readonly replication: string;
+  readonly origin: string;
+  readonly originTopic: string;
+  readonly destination: string;
+  readonly destinationTopic: string;
+  readonly reason: string;
+}
