@@ -16,7 +16,7 @@ import {
 } from './patterns.js';
 import { parseSecretValue, resolvePath, resolveReference } from './secrets.js';
 import { type FieldPath, formatPath, type SourceMap, type Target } from './source-map.js';
-import { didYouMean } from './suggest.js';
+import { closest, didYouMean } from './suggest.js';
 import {
   type ClusterConfig,
   type DaemonSettings,
@@ -229,7 +229,7 @@ function readTlsMaterial(
       'NOT_PEM',
       path,
       'value',
-      `the ${what} from ${reference} is not PEM text (no "-----BEGIN" line)`,
+      `the ${what} ${parsed.kind === 'reference' ? `from ${reference}` : `file ${resolvePath(value, environment)}`} is not PEM text (no "-----BEGIN" line)`,
     );
     return null;
   }
@@ -288,6 +288,8 @@ function compilePassword(value: unknown, path: FieldPath, context: Context): Sec
 export interface IndexedReplication {
   readonly index: number;
   readonly replication: ReplicationConfig;
+  /** False when the name was derived from origin and destinations. */
+  readonly nameGiven: boolean;
 }
 
 export function compileReplications(
@@ -303,6 +305,7 @@ export function compileReplications(
       {
         index,
         replication: compileReplication(entry, ['replications', index], clusterNames, daemon, context),
+        nameGiven: typeof entry.name === 'string',
       },
     ];
   });
@@ -454,22 +457,24 @@ function compileNaming(
 }
 
 function compileTemplate(template: string, path: FieldPath, collector: IssueCollector): NamingPolicy {
-  const policy: NamingPolicy = { kind: 'template', template };
   const known: readonly string[] = PLACEHOLDERS;
   let problems = 0;
+  let topicMisspelt = false;
   for (const [, name] of template.matchAll(/\{([^{}]*)\}/g)) {
-    if (name !== undefined && !known.includes(name)) {
-      problems++;
-      const hint = didYouMean(name, known).replace(/"(\w+)"/, '"{$1}"');
-      collector.error(
-        'BAD_TEMPLATE',
-        path,
-        'value',
-        `unknown placeholder {${name}} in "${template}"; the placeholders are {topic}, {origin} and {destination}${hint}`,
-      );
-    }
+    if (name === undefined || known.includes(name)) continue;
+    problems++;
+    const suggestion = closest(name, known);
+    topicMisspelt ||= suggestion === 'topic';
+    const hint = suggestion === null ? '' : `; did you mean {${suggestion}}?`;
+    collector.error(
+      'BAD_TEMPLATE',
+      path,
+      'value',
+      `unknown placeholder {${name}} in "${template}"; the placeholders are {topic}, {origin} and {destination}${hint}`,
+    );
   }
-  if (!template.includes('{topic}')) {
+  // A misspelt {topic} is one mistake, and its message already says what to write.
+  if (!template.includes('{topic}') && !topicMisspelt) {
     problems++;
     collector.error(
       'BAD_TEMPLATE',
@@ -486,5 +491,5 @@ function compileTemplate(template: string, path: FieldPath, collector: IssueColl
       `template "${template}" makes invalid topic names: topic names use letters, digits, '.', '_' and '-'`,
     );
   }
-  return policy;
+  return { kind: 'template', template };
 }

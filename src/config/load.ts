@@ -9,7 +9,7 @@
 // `parseConfigText` is pure apart from what the injected environment does; `loadConfigFile` is the
 // effectful edge that reads the file and uses the process's environment.
 import { dirname, resolve } from 'node:path';
-import { type Document, LineCounter, parseDocument } from 'yaml';
+import { type Document, isScalar, LineCounter, parseDocument, visit } from 'yaml';
 import { compileClusters, compileDaemon, compileReplications, IssueCollector } from './compile.js';
 import { type LoadEnvironment, readTextFile, systemEnvironment } from './environment.js';
 import { type ConfigIssue, compareIssues } from './issues.js';
@@ -49,6 +49,19 @@ function parseYaml(
       collector.atOffset('error', 'YAML_SYNTAX', problem.pos[0], `YAML: ${problem.message}`);
     }
   }
+  // Every later stage sees the first of duplicate keys, the one not reported, so that the value the
+  // message calls a duplicate does not also cause errors of its own.
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<unknown>();
+      map.items = map.items.filter((pair) => {
+        const key = isScalar(pair.key) ? pair.key.value : pair.key;
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+      });
+    },
+  });
   for (const problem of doc.warnings) {
     collector.atOffset('warning', 'YAML_SYNTAX', problem.pos[0], `YAML: ${problem.message}`);
   }

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { IssueCollector } from './compile.js';
 import type { FieldPath } from './source-map.js';
-import { didYouMean } from './suggest.js';
+import { closest, didYouMean } from './suggest.js';
 
 const SCHEMA_URL = new URL('../../schemas/geo-replication.schema.json', import.meta.url);
 
@@ -68,6 +68,8 @@ function typeHint(expected: readonly string[], value: unknown, path: FieldPath):
   if (expected.includes('boolean') && typeof value === 'string' && /^(yes|no|on|off|y|n)$/i.test(value)) {
     return ' (YAML 1.2 reads yes/no/on/off as text: write true or false)';
   }
+  if (expected.includes('array') && typeof value === 'string')
+    return ' (write a list as [a, b] or as lines starting with "- ")';
   const last = path[path.length - 1];
   if (expected.includes('integer') && typeof last === 'string' && last.endsWith('Ms'))
     return ' (milliseconds, e.g. 5000)';
@@ -82,11 +84,33 @@ function entries(count: number): string {
   return count === 1 ? '1 entry' : `${count} entries`;
 }
 
+/**
+ * A required field that is only missing because it was misspelt (`bootsrap` for `bootstrap`) is one
+ * mistake: the unknown-field message names the fix, so the missing-field message is left out.
+ */
+function misspeltRequiredFields(errors: readonly ErrorObject[]): Set<string> {
+  const misspelt = new Set<string>();
+  for (const error of errors) {
+    if (error.keyword !== 'additionalProperties') continue;
+    const known = Object.keys(((error.parentSchema ?? {}) as Record<string, unknown>).properties ?? {});
+    const suggestion = closest(String(error.params.additionalProperty), known);
+    if (suggestion !== null) misspelt.add(`${error.instancePath}/${suggestion}`);
+  }
+  return misspelt;
+}
+
 export function checkSchema(data: unknown, collector: IssueCollector): void {
   const errors = validate(data);
+  const misspelt = misspeltRequiredFields(errors);
   for (const error of errors) {
     // The details of a failed propertyNames are reported by its `propertyNames` error itself.
     if ((error as { propertyName?: string }).propertyName !== undefined) continue;
+    if (
+      error.keyword === 'required' &&
+      misspelt.has(`${error.instancePath}/${String(error.params.missingProperty)}`)
+    ) {
+      continue;
+    }
     const path = toPath(error.instancePath, data);
     const params = error.params as Record<string, unknown>;
     const parentSchema = (error.parentSchema ?? {}) as Record<string, unknown>;

@@ -64,7 +64,7 @@ export function checkUniqueNames(
       'DUPLICATE_REPLICATION_NAME',
       ['replications', entry.index, 'name'],
       'key',
-      `name "${entry.replication.name}" is already used by replications[${first.index}] (line ${first.replication.position.line}); give each replication its own name:`,
+      `${entry.nameGiven ? 'name' : 'derived name'} "${entry.replication.name}" is already used by replications[${first.index}] (line ${first.replication.position.line}); give each replication its own "name"`,
     );
   }
 }
@@ -239,6 +239,13 @@ function judgeCycle(cycle: readonly Edge[], daemon: DaemonSettings): LoopVerdict
   return { safe: false, topic: null };
 }
 
+/** `a and b`, `a, b and c`. */
+function listed(items: readonly string[]): string {
+  return items.length <= 1
+    ? items.join('')
+    : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
 export function checkLoops(
   replications: readonly IndexedReplication[],
   daemon: DaemonSettings,
@@ -259,7 +266,7 @@ export function checkLoops(
       'REPLICATION_LOOP',
       ['replications', last.index],
       'key',
-      `replications ${members.map(describe).join(' and ')} form the loop ${route}: ${what} would be mirrored round it forever; use prefix naming, or identity naming with loopPrevention: header on every replication of the loop`,
+      `replications ${listed(members.map(describe))} form the loop ${route}: ${what} would be mirrored round it forever; use prefix naming, or identity naming with loopPrevention: header on every replication of the loop`,
     );
   }
 }
