@@ -9,7 +9,7 @@
 // `parseConfigText` is pure apart from what the injected environment does; `loadConfigFile` is the
 // effectful edge that reads the file and uses the process's environment.
 import { dirname, resolve } from 'node:path';
-import { type Document, isScalar, LineCounter, parseDocument, visit } from 'yaml';
+import { type Document, isScalar, parseDocument, visit, type YAMLError } from 'yaml';
 import { compileClusters, compileDaemon, compileReplications, IssueCollector } from './compile.js';
 import { type LoadEnvironment, readTextFile, systemEnvironment } from './environment.js';
 import { type ConfigIssue, compareIssues } from './issues.js';
@@ -26,28 +26,47 @@ export type LoadResult =
 /** Plenty for a config file; stops an alias bomb (billion laughs) from eating memory. */
 const MAX_ALIAS_COUNT = 1_000;
 
+/**
+ * yaml's own message for a syntax error, without the source text some of them quote: the text may be
+ * (part of) a password written in the file.
+ */
+function syntaxMessage(problem: YAMLError): string {
+  if (problem.code === 'BAD_DQ_ESCAPE') return 'YAML: invalid escape sequence in a double-quoted string';
+  const message = problem.message
+    .replace(/^(Block scalar header includes extra characters):.*$/s, '$1')
+    .replace(/:\s*".*$/s, '')
+    .replace(/\s*"(?:[^"\\]|\\.)*"/g, '');
+  return `YAML: ${message}`;
+}
+
 function parseYaml(
   text: string,
   file: string,
 ): { doc: Document; collector: IssueCollector; syntaxOk: boolean } {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
-  const collector = new IssueCollector(new SourceMap(file, text, doc, lineCounter));
-  let syntaxOk = true;
-  for (const problem of doc.errors) {
-    if (problem.code === 'DUPLICATE_KEY') {
-      const written = /^("[^"\n]*"|'[^'\n]*'|[^\s:,{}[\]]+)/.exec(text.slice(problem.pos[0]))?.[1] ?? '';
-      const key = written.replace(/^["']|["']$/g, '');
-      collector.atOffset(
-        'error',
-        'DUPLICATE_KEY',
-        problem.pos[0],
-        `duplicate key "${key}": a key may appear only once in a mapping`,
-      );
-    } else {
-      syntaxOk = false;
-      collector.atOffset('error', 'YAML_SYNTAX', problem.pos[0], `YAML: ${problem.message}`);
-    }
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const collector = new IssueCollector(new SourceMap(file, text, doc));
+  const problems = [...doc.errors].sort((a, b) => a.pos[0] - b.pos[0]);
+  for (const problem of problems.filter((candidate) => candidate.code === 'DUPLICATE_KEY')) {
+    const written = /^("[^"\n]*"|'[^'\n]*'|[^\s:,{}[\]]+)/.exec(text.slice(problem.pos[0]))?.[1] ?? '';
+    const key = written.replace(/^["']|["']$/g, '');
+    collector.atOffset(
+      'error',
+      'DUPLICATE_KEY',
+      problem.pos[0],
+      `duplicate key "${key}": a key may appear only once in a mapping`,
+    );
+  }
+  // After a syntax error the parser's recovery guesses, and what it reports next is mostly the echo of
+  // the first mistake: report that one, and how many more there are.
+  const syntax = problems.filter((candidate) => candidate.code !== 'DUPLICATE_KEY');
+  const [first] = syntax;
+  if (first !== undefined) {
+    const more =
+      syntax.length > 1
+        ? ` (${syntax.length - 1} more YAML error${syntax.length > 2 ? 's' : ''} after this one, maybe caused by it)`
+        : '';
+    collector.atOffset('error', 'YAML_SYNTAX', first.pos[0], `${syntaxMessage(first)}${more}`);
+    return { doc, collector, syntaxOk: false };
   }
   // Every later stage sees the first of duplicate keys, the one not reported, so that the value the
   // message calls a duplicate does not also cause errors of its own.
@@ -65,7 +84,7 @@ function parseYaml(
   for (const problem of doc.warnings) {
     collector.atOffset('warning', 'YAML_SYNTAX', problem.pos[0], `YAML: ${problem.message}`);
   }
-  return { doc, collector, syntaxOk };
+  return { doc, collector, syntaxOk: true };
 }
 
 function toData(doc: Document, collector: IssueCollector): { ok: true; data: unknown } | { ok: false } {

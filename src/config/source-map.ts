@@ -1,7 +1,7 @@
 // Maps a field path (e.g. ['clusters', 'london', 'bootstrap', 0]) back to where it is written in the
 // YAML text, so that every issue can say file:line:col. Parts of a path that do not exist in the
 // document (a missing field) fall back to the deepest part that does.
-import { type Document, isAlias, isMap, isPair, isScalar, isSeq, type LineCounter, type Node } from 'yaml';
+import { type Document, isAlias, isMap, isPair, isScalar, isSeq, type Node } from 'yaml';
 import type { SourcePosition } from './types.js';
 
 export type FieldPath = readonly (string | number)[];
@@ -21,17 +21,31 @@ export function formatPath(path: FieldPath): string {
 export type Target = 'key' | 'value';
 
 export class SourceMap {
+  /** Offsets at which each line starts. Computed here rather than by yaml's LineCounter, which misses
+   * line breaks inside tokens that the parser rejected, and would then place later issues wrongly. */
+  private readonly lineStarts: number[] = [0];
+
   constructor(
     readonly file: string,
     private readonly text: string,
     private readonly doc: Document,
-    private readonly lineCounter: LineCounter,
-  ) {}
+  ) {
+    for (let offset = text.indexOf('\n'); offset !== -1; offset = text.indexOf('\n', offset + 1)) {
+      this.lineStarts.push(offset + 1);
+    }
+  }
 
   /** 1-based line and column of a character offset, clamped to the text. */
   positionOfOffset(offset: number): SourcePosition {
-    const { line, col } = this.lineCounter.linePos(Math.max(0, Math.min(offset, this.text.length)));
-    return { file: this.file, line, col };
+    const clamped = Math.max(0, Math.min(offset, this.text.length));
+    let low = 0;
+    let high = this.lineStarts.length - 1;
+    while (low < high) {
+      const middle = Math.ceil((low + high) / 2);
+      if (this.lineStarts[middle]! <= clamped) low = middle;
+      else high = middle - 1;
+    }
+    return { file: this.file, line: low + 1, col: clamped - this.lineStarts[low]! + 1 };
   }
 
   /**
