@@ -1,9 +1,10 @@
 // The georep command line: `georep <command> [options]`. A small dispatcher over a table of commands,
 // one file each; usage errors (unknown command or option) exit 2 with the usage on stderr.
 import { type Command, type CommandIo, EXIT, type ExitCode, UsageError } from './command.js';
+import { runCommand } from './run.js';
 import { validateCommand } from './validate.js';
 
-const COMMANDS: readonly Command[] = [validateCommand];
+const COMMANDS: readonly Command[] = [runCommand, validateCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length)) + 2;
