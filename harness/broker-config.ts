@@ -1,0 +1,56 @@
+// server.properties for one single-node KRaft cluster (broker and controller in one JVM), as plain text.
+import type { KafkaVersionProfile } from './versions.js';
+
+export interface BrokerConfigInput {
+  /** Port of the PLAINTEXT listener that clients bootstrap to. */
+  port: number;
+  /** Port of the CONTROLLER listener; clients that connect here get "unsupported API version" errors. */
+  controllerPort: number;
+  dataDir: string;
+  profile: KafkaVersionProfile;
+  /** Broker properties that win over the harness's defaults, e.g. { 'auto.create.topics.enable': 'true' }. */
+  overrides?: Readonly<Record<string, string>>;
+}
+
+/** The properties, in the order they are written. Every listener binds to loopback only. */
+export function brokerProperties(input: BrokerConfigInput): Map<string, string> {
+  const properties = new Map<string, string>([
+    ['process.roles', 'broker,controller'],
+    ['node.id', '1'],
+    ['controller.quorum.voters', `1@127.0.0.1:${input.controllerPort}`],
+    ['listeners', `PLAINTEXT://127.0.0.1:${input.port},CONTROLLER://127.0.0.1:${input.controllerPort}`],
+    ['advertised.listeners', `PLAINTEXT://127.0.0.1:${input.port}`],
+    ['controller.listener.names', 'CONTROLLER'],
+    ['inter.broker.listener.name', 'PLAINTEXT'],
+    ['listener.security.protocol.map', 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT'],
+    ['log.dirs', input.dataDir],
+    // One broker: every internal topic must make do with one replica.
+    ['offsets.topic.replication.factor', '1'],
+    ['offsets.topic.num.partitions', '1'],
+    ['transaction.state.log.replication.factor', '1'],
+    ['transaction.state.log.min.isr', '1'],
+    ['transaction.state.log.num.partitions', '1'],
+    // Consumer groups in tests join at once instead of waiting 3 s for more members.
+    ['group.initial.rebalance.delay.ms', '0'],
+    // A mirror must create destination topics itself before writing; auto-creation would hide a missing step.
+    ['auto.create.topics.enable', 'false'],
+    // Several brokers share 2 cores and their heaps: fewer threads, and a log cleaner buffer that fits the heap.
+    ['num.network.threads', '2'],
+    ['num.io.threads', '4'],
+    ['log.cleaner.dedupe.buffer.size', String(32 * 1024 * 1024)],
+    ...Object.entries(input.profile.extraBrokerProperties),
+  ]);
+  for (const [key, value] of Object.entries(input.overrides ?? {})) properties.set(key, value);
+  return properties;
+}
+
+export function renderServerProperties(input: BrokerConfigInput): string {
+  const lines = ['# Written by the georep Kafka harness (harness/broker-config.ts).'];
+  for (const [key, value] of brokerProperties(input)) lines.push(`${key}=${escapePropertyValue(value)}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Java properties files read a backslash as the start of an escape; a path holding one must survive. */
+function escapePropertyValue(value: string): string {
+  return value.replaceAll('\\', '\\\\');
+}

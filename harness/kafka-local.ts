@@ -1,0 +1,357 @@
+// Independent single-node KRaft Kafka clusters on loopback, started from the cached jars (no Docker).
+//
+//   const run = await startClusters({ count: 2, version: '4.1.2' });
+//   run.clusters[0].bootstrap  // '127.0.0.1:41234'
+//   await run.stopAll();
+//
+// Each cluster lives in .cache/kafka-runs/<run-id>/<name>/ of the repository: server.properties, data/ (the
+// log dirs) and logs/ (server.log written by Kafka's logger, stdout.log for whatever the JVM prints itself).
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Kafka, logLevel } from 'kafkajs';
+import { renderServerProperties } from './broker-config.js';
+import { readDetachedState } from './detached-state.js';
+import { findFreePorts } from './free-ports.js';
+import { hasExited, type JvmHeap, killJava, spawnJava, stopJava } from './java-process.js';
+import { ensureKafkaJars } from './kafka-jars.js';
+import { runKafkaTool } from './kafka-tools.js';
+import { type KafkaVersion, kafkaVersionFromEnv, kafkaVersionProfile, repoRootDir } from './versions.js';
+
+export const DEFAULT_BROKER_HEAP: JvmHeap = { initialMb: 256, maxMb: 512 };
+const DEFAULT_READY_TIMEOUT_MS = 90_000;
+const DEFAULT_STOP_GRACE_MS = 20_000;
+/** Older run folders beyond this many are deleted when a new run starts. */
+const KEPT_RUNS = 20;
+
+export const kafkaRunsDir = path.join(repoRootDir, '.cache', 'kafka-runs');
+
+export interface StartClustersOptions {
+  count: number;
+  /** Default: GEOREP_KAFKA_VERSION, else the current release line. */
+  version?: KafkaVersion;
+  /** One name per cluster, used for folders and messages; default 'a', 'b', 'c', … */
+  names?: readonly string[];
+  heap?: JvmHeap;
+  /** Broker properties that win over the harness's defaults (see broker-config.ts). */
+  brokerProperties?: Readonly<Record<string, string>>;
+  /** How long each cluster may take from launch to answering an admin request. */
+  readyTimeoutMs?: number;
+  signal?: AbortSignal;
+  /** Leave the brokers running after this process ends (the CLI's --detach); stop them with stopJavaByPid. */
+  outliveThisProcess?: boolean;
+  /** Progress messages for people (downloads, where the logs are). */
+  onProgress?: (message: string) => void;
+}
+
+export interface StopOptions {
+  /** Time between SIGTERM and SIGKILL. */
+  graceMs?: number;
+}
+
+export interface LocalKafkaCluster {
+  readonly name: string;
+  readonly version: KafkaVersion;
+  /** host:port of the PLAINTEXT listener, what clients bootstrap to. */
+  readonly bootstrap: string;
+  readonly port: number;
+  readonly controllerPort: number;
+  readonly clusterId: string;
+  /** Folder with server.properties, data/ and logs/. */
+  readonly clusterDir: string;
+  readonly dataDir: string;
+  /** Kafka's own log of this broker. */
+  readonly serverLogFile: string;
+  /** On the JVM's command line as -Dgeorep.harness=<marker>. */
+  readonly marker: string;
+  readonly pid: number | undefined;
+  readonly running: boolean;
+  /** Controlled shutdown (SIGTERM), SIGKILL after the grace time. */
+  stop(options?: StopOptions): Promise<void>;
+  /** SIGKILL, to simulate a crash. The data dir stays for restart(). */
+  kill(): Promise<void>;
+  /** Stops the broker if it runs, then starts it again on the same ports with the same data. */
+  restart(options?: { signal?: AbortSignal }): Promise<void>;
+}
+
+export interface LocalKafkaRun {
+  readonly runId: string;
+  readonly runDir: string;
+  readonly version: KafkaVersion;
+  readonly clusters: readonly LocalKafkaCluster[];
+  stopAll(options?: StopOptions): Promise<void>;
+}
+
+let runsStartedByThisProcess = 0;
+
+function newRunId(version: KafkaVersion): string {
+  const timestamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
+  runsStartedByThisProcess += 1;
+  return `${timestamp}-${version}-p${process.pid}-${runsStartedByThisProcess}`;
+}
+
+/** A KRaft cluster id: 16 random bytes in base64url without padding, not starting with '-'. */
+export function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+export function defaultClusterNames(count: number): string[] {
+  return Array.from({ length: count }, (_, index) => String.fromCharCode('a'.charCodeAt(0) + index));
+}
+
+/** Deletes the oldest run folders beyond KEPT_RUNS, except the new run and one started with --detach. */
+async function pruneOldRuns(newRunId: string): Promise<void> {
+  if (!existsSync(kafkaRunsDir)) return;
+  const keepRunIds = new Set([newRunId, (await readDetachedState())?.runId]);
+  const entries = await readdir(kafkaRunsDir, { withFileTypes: true });
+  const runIds = entries
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
+  const stale = runIds.slice(0, Math.max(0, runIds.length - KEPT_RUNS)).filter((id) => !keepRunIds.has(id));
+  await Promise.all(stale.map((id) => rm(path.join(kafkaRunsDir, id), { recursive: true, force: true })));
+}
+
+async function lastLines(file: string, count: number): Promise<string> {
+  try {
+    return (await readFile(file, 'utf8')).trimEnd().split('\n').slice(-count).join('\n');
+  } catch {
+    return '(no file)';
+  }
+}
+
+/**
+ * True when the broker answers an admin request, lists itself among the cluster's brokers, and can act as
+ * a consumer group coordinator. Asking for one makes the broker create __consumer_offsets, so that the
+ * first consumer of a test does not wait and retry while it appears.
+ */
+async function readyForClients(bootstrap: string): Promise<boolean> {
+  const admin = new Kafka({
+    clientId: 'georep-harness-probe',
+    brokers: [bootstrap],
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 1_000,
+    requestTimeout: 3_000,
+    retry: { retries: 0 },
+  }).admin();
+  try {
+    await admin.connect();
+    const { brokers } = await admin.describeCluster();
+    if (brokers.length === 0) return false;
+    await admin.describeGroups(['georep-harness-probe']);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
+
+interface ClusterSettings {
+  name: string;
+  version: KafkaVersion;
+  port: number;
+  controllerPort: number;
+  clusterDir: string;
+  marker: string;
+  heap: JvmHeap;
+  brokerProperties: Readonly<Record<string, string>>;
+  readyTimeoutMs: number;
+  outliveThisProcess: boolean;
+}
+
+class Cluster implements LocalKafkaCluster {
+  readonly clusterId = newClusterId();
+  private jvm: ChildProcess | undefined;
+
+  constructor(private readonly settings: ClusterSettings) {}
+
+  get name(): string {
+    return this.settings.name;
+  }
+  get version(): KafkaVersion {
+    return this.settings.version;
+  }
+  get port(): number {
+    return this.settings.port;
+  }
+  get controllerPort(): number {
+    return this.settings.controllerPort;
+  }
+  get bootstrap(): string {
+    return `127.0.0.1:${this.settings.port}`;
+  }
+  get clusterDir(): string {
+    return this.settings.clusterDir;
+  }
+  get dataDir(): string {
+    return path.join(this.settings.clusterDir, 'data');
+  }
+  get logsDir(): string {
+    return path.join(this.settings.clusterDir, 'logs');
+  }
+  get serverLogFile(): string {
+    return path.join(this.logsDir, 'server.log');
+  }
+  get stdoutLogFile(): string {
+    return path.join(this.logsDir, 'stdout.log');
+  }
+  get configFile(): string {
+    return path.join(this.settings.clusterDir, 'server.properties');
+  }
+  get marker(): string {
+    return this.settings.marker;
+  }
+  get pid(): number | undefined {
+    return this.jvm?.pid;
+  }
+  get running(): boolean {
+    return this.jvm !== undefined && !hasExited(this.jvm);
+  }
+
+  /** Writes server.properties and formats the empty data dir (KRaft refuses to start on an unformatted one). */
+  async format(signal: AbortSignal | undefined): Promise<void> {
+    await mkdir(this.dataDir, { recursive: true });
+    await mkdir(this.logsDir, { recursive: true });
+    const profile = kafkaVersionProfile(this.version);
+    await writeFile(
+      this.configFile,
+      renderServerProperties({
+        port: this.port,
+        controllerPort: this.controllerPort,
+        dataDir: this.dataDir,
+        profile,
+        overrides: this.settings.brokerProperties,
+      }),
+    );
+    // With controller.quorum.voters set, no --standalone: Kafka 4.1 rejects the two together.
+    await runKafkaTool({
+      version: this.version,
+      tool: 'storage',
+      args: ['format', '-t', this.clusterId, '-c', this.configFile],
+      signal,
+    });
+  }
+
+  async start(signal: AbortSignal | undefined): Promise<void> {
+    if (this.running) throw new Error(`Kafka cluster ${this.name} is already running`);
+    const profile = kafkaVersionProfile(this.version);
+    const libsDir = await ensureKafkaJars(this.version, { signal });
+    const output = openSync(this.stdoutLogFile, 'a');
+    try {
+      this.jvm = spawnJava(
+        {
+          libsDir,
+          mainClass: 'kafka.Kafka',
+          args: [this.configFile],
+          heap: this.settings.heap,
+          jvmOptions: [
+            `-Dkafka.logs.dir=${this.logsDir}`,
+            profile.logConfigOption(profile.brokerLogConfigFile),
+          ],
+          marker: this.marker,
+        },
+        { output, outliveThisProcess: this.settings.outliveThisProcess },
+      );
+    } finally {
+      // The child holds its own copy of the descriptor.
+      closeSync(output);
+    }
+    await this.waitUntilReady(signal);
+  }
+
+  private async waitUntilReady(signal: AbortSignal | undefined): Promise<void> {
+    const jvm = this.jvm!;
+    const deadline = Date.now() + this.settings.readyTimeoutMs;
+    for (;;) {
+      signal?.throwIfAborted();
+      if (hasExited(jvm)) {
+        throw new Error(
+          `Kafka ${this.version} cluster ${this.name} exited during start-up (code ${jvm.exitCode}, signal ${jvm.signalCode}).\n` +
+            `--- ${this.serverLogFile} (last lines)\n${await lastLines(this.serverLogFile, 30)}\n` +
+            `--- ${this.stdoutLogFile} (last lines)\n${await lastLines(this.stdoutLogFile, 30)}`,
+        );
+      }
+      if (await readyForClients(this.bootstrap)) return;
+      if (Date.now() > deadline) {
+        await this.kill();
+        throw new Error(
+          `Kafka ${this.version} cluster ${this.name} did not answer on ${this.bootstrap} within ` +
+            `${this.settings.readyTimeoutMs} ms; see ${this.serverLogFile}`,
+        );
+      }
+      await sleep(250, undefined, { signal });
+    }
+  }
+
+  async stop(options: StopOptions = {}): Promise<void> {
+    if (this.jvm) await stopJava(this.jvm, options.graceMs ?? DEFAULT_STOP_GRACE_MS);
+  }
+
+  async kill(): Promise<void> {
+    if (this.jvm) await killJava(this.jvm);
+  }
+
+  async restart(options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.stop();
+    await this.start(options.signal);
+  }
+}
+
+/**
+ * Formats and starts `count` independent single-node KRaft clusters in parallel, each on two free loopback
+ * ports, and resolves once every one answers admin requests and coordinates consumer groups. If any fails to start, all are stopped and
+ * the error names the failing cluster with the end of its log.
+ */
+export async function startClusters(options: StartClustersOptions): Promise<LocalKafkaRun> {
+  const version = options.version ?? kafkaVersionFromEnv();
+  const names = options.names ?? defaultClusterNames(options.count);
+  if (names.length !== options.count) throw new Error(`${options.count} clusters but ${names.length} names`);
+  for (const name of names) {
+    if (!/^[a-z0-9-]+$/.test(name)) throw new Error(`cluster name "${name}": use a-z, 0-9 and '-'`);
+  }
+  await ensureKafkaJars(version, { signal: options.signal, onDownload: options.onProgress });
+
+  const runId = newRunId(version);
+  const runDir = path.join(kafkaRunsDir, runId);
+  await pruneOldRuns(runId);
+  const ports = await findFreePorts(options.count * 2);
+  const clusters = names.map(
+    (name, index) =>
+      new Cluster({
+        name,
+        version,
+        port: ports[index * 2]!,
+        controllerPort: ports[index * 2 + 1]!,
+        clusterDir: path.join(runDir, name),
+        marker: `${runId}-${name}`,
+        heap: options.heap ?? DEFAULT_BROKER_HEAP,
+        brokerProperties: options.brokerProperties ?? {},
+        readyTimeoutMs: options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
+        outliveThisProcess: options.outliveThisProcess ?? false,
+      }),
+  );
+  const stopAll = async (stopOptions?: StopOptions) => {
+    await Promise.all(clusters.map((cluster) => cluster.stop(stopOptions)));
+  };
+
+  const started = await Promise.allSettled(
+    clusters.map(async (cluster) => {
+      await cluster.format(options.signal);
+      await cluster.start(options.signal);
+    }),
+  );
+  const failures = started.flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));
+  if (failures.length > 0) {
+    await stopAll();
+    throw failures[0];
+  }
+  options.onProgress?.(`Kafka ${version} run ${runId}: logs and data in ${runDir}`);
+  return { runId, runDir, version, clusters, stopAll };
+}

@@ -1,0 +1,110 @@
+// Kafka clusters for integration tests: local ones started by the harness, or the user's own given by
+// GEOREP_TEST_BOOTSTRAP_A, _B, … (see external.ts).
+//
+//   const targets = kafkaTestTargets({ clusters: 2 });   // one per Kafka version, or one for external clusters
+//   for (const target of targets) describe(target.label, { skip: target.skipReason }, () => { … });
+//   before(() => Promise.all(targets.map((target) => target.start(signal))));
+//   after(() => Promise.all(targets.map((target) => target.stop())));
+import { type ExternalCluster, externalClustersFromEnv } from './external.js';
+import { type LocalKafkaCluster, type LocalKafkaRun, startClusters } from './kafka-local.js';
+import { type KafkaVersion, kafkaVersionFromEnv, testKafkaVersionsFromEnv } from './versions.js';
+
+export interface TestCluster {
+  name: string;
+  brokers: string[];
+  /** Present for clusters the harness started: their data dir, log, kill() and restart(). */
+  local?: LocalKafkaCluster;
+}
+
+export interface KafkaTestTarget {
+  /** Names what the tests run against, e.g. 'Kafka 4.1.2' or 'external Kafka (GEOREP_TEST_BOOTSTRAP_A)'. */
+  readonly label: string;
+  /** The version of Kafka's Java tools that tests run against these clusters. */
+  readonly toolsVersion: KafkaVersion;
+  /** Set when the target cannot serve the suite (too few external clusters). */
+  readonly skipReason: string | undefined;
+  /** Starts local clusters; does nothing for external ones or if already started. */
+  start(signal?: AbortSignal): Promise<void>;
+  /** The clusters, once started. */
+  clusters(): readonly TestCluster[];
+  /** Stops local clusters; external ones are left as they are. */
+  stop(): Promise<void>;
+}
+
+class LocalTarget implements KafkaTestTarget {
+  readonly skipReason = undefined;
+  private run: LocalKafkaRun | undefined;
+  private starting: Promise<LocalKafkaRun> | undefined;
+
+  constructor(
+    readonly toolsVersion: KafkaVersion,
+    private readonly count: number,
+  ) {}
+
+  get label(): string {
+    return `Kafka ${this.toolsVersion}`;
+  }
+
+  async start(signal?: AbortSignal): Promise<void> {
+    this.starting ??= startClusters({
+      count: this.count,
+      version: this.toolsVersion,
+      signal,
+      onProgress: (message) => process.stderr.write(`${message}\n`),
+    });
+    this.run = await this.starting;
+  }
+
+  clusters(): readonly TestCluster[] {
+    if (!this.run) throw new Error(`${this.label}: clusters used before start()`);
+    return this.run.clusters.map((local) => ({ name: local.name, brokers: [local.bootstrap], local }));
+  }
+
+  async stop(): Promise<void> {
+    // A start that is still under way (the suite timed out) is stopped once it is done.
+    const run = this.run ?? (await this.starting?.catch(() => undefined));
+    await run?.stopAll();
+  }
+}
+
+class ExternalTarget implements KafkaTestTarget {
+  readonly toolsVersion = kafkaVersionFromEnv();
+  readonly label: string;
+  readonly skipReason: string | undefined;
+
+  constructor(
+    private readonly given: readonly ExternalCluster[],
+    count: number,
+  ) {
+    this.label = `external Kafka (${given.map((cluster) => cluster.source).join(', ')})`;
+    this.skipReason =
+      given.length < count
+        ? `needs ${count} clusters, ${given.length} given by GEOREP_TEST_BOOTSTRAP_*`
+        : undefined;
+  }
+
+  async start(): Promise<void> {}
+
+  clusters(): readonly TestCluster[] {
+    return this.given.map((cluster) => ({ name: cluster.name, brokers: cluster.brokers }));
+  }
+
+  async stop(): Promise<void> {}
+}
+
+/**
+ * The targets a suite that needs `clusters` clusters runs against: the external clusters if any are given,
+ * else one local target per Kafka version in GEOREP_TEST_KAFKA_VERSIONS (default: every supported one).
+ */
+export function kafkaTestTargets(options: { clusters: number }): KafkaTestTarget[] {
+  const external = externalClustersFromEnv();
+  if (external.length > 0) return [new ExternalTarget(external, options.clusters)];
+  return testKafkaVersionsFromEnv().map((version) => new LocalTarget(version, options.clusters));
+}
+
+/** One target, for suites that need not cover every version: GEOREP_KAFKA_VERSION's, or the external clusters. */
+export function kafkaTestTarget(options: { clusters: number }): KafkaTestTarget {
+  const external = externalClustersFromEnv();
+  if (external.length > 0) return new ExternalTarget(external, options.clusters);
+  return new LocalTarget(kafkaVersionFromEnv(), options.clusters);
+}

@@ -1,0 +1,230 @@
+// KafkaAdmin over kafkajs's admin client. kafkajs's admin never asks brokers to auto-create topics.
+import type { Admin, Kafka } from 'kafkajs';
+import { GroupNotEmpty } from '../errors.js';
+import type {
+  CommittedOffset,
+  ConfigSource,
+  ConsumerGroupDescription,
+  ConsumerGroupState,
+  ConsumerGroupSummary,
+  KafkaAdmin,
+  NewTopic,
+  PartitionOffsets,
+  TopicDescription,
+  TopicSummary,
+} from '../port.js';
+import { loadKafkajs } from './load-kafkajs.js';
+import { type ErrorContext, toPortError } from './map-error.js';
+
+/** DescribeConfigs' config_source numbers (the same in Kafka and kafkajs). */
+const CONFIG_SOURCES: Readonly<Record<number, ConfigSource>> = {
+  1: 'topic',
+  2: 'dynamic-broker',
+  3: 'dynamic-default-broker',
+  4: 'static-broker',
+  5: 'default',
+};
+
+const GROUP_STATES: Readonly<Record<string, ConsumerGroupState>> = {
+  Empty: 'empty',
+  Stable: 'stable',
+  PreparingRebalance: 'preparing-rebalance',
+  CompletingRebalance: 'completing-rebalance',
+  Dead: 'dead',
+};
+
+export class KafkajsAdmin implements KafkaAdmin {
+  readonly #admin: Admin;
+  readonly #clusterName: string;
+  /** Bound on a topic creation or partition increase, waiting for leaders included. */
+  readonly #topicChangeTimeoutMs: number;
+  #connected: Promise<void> | undefined;
+
+  constructor(kafka: Kafka, clusterName: string, topicChangeTimeoutMs: number) {
+    this.#admin = kafka.admin();
+    this.#clusterName = clusterName;
+    this.#topicChangeTimeoutMs = topicChangeTimeoutMs;
+  }
+
+  async listTopics(): Promise<TopicSummary[]> {
+    const { topics } = await this.#call({ operation: 'list topics' }, (admin) => admin.fetchTopicMetadata());
+    return topics
+      .map((topic) => ({ name: topic.name, partitionCount: topic.partitions.length }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async describeTopic(topic: string): Promise<TopicDescription> {
+    const context = { operation: `describe topic ${topic}`, topic };
+    const [metadata, configs] = await Promise.all([
+      this.#call(context, (admin) => admin.fetchTopicMetadata({ topics: [topic] })),
+      this.#call(context, (admin) =>
+        admin.describeConfigs({
+          resources: [{ type: loadKafkajs().ConfigResourceTypes.TOPIC, name: topic }],
+          includeSynonyms: false,
+        }),
+      ),
+    ]);
+    const partitions = metadata.topics.find((candidate) => candidate.name === topic)?.partitions ?? [];
+    return {
+      name: topic,
+      partitions: partitions
+        .map((partition) => ({
+          partition: partition.partitionId,
+          leader: partition.leader,
+          replicas: [...partition.replicas],
+          inSyncReplicas: [...partition.isr],
+        }))
+        .sort((a, b) => a.partition - b.partition),
+      configs: (configs.resources[0]?.configEntries ?? []).map((entry) => ({
+        name: entry.configName,
+        value: entry.configValue,
+        source: CONFIG_SOURCES[(entry as { configSource?: number }).configSource ?? 0] ?? 'unknown',
+        sensitive: entry.isSensitive,
+        readOnly: entry.readOnly,
+      })),
+    };
+  }
+
+  async createTopic(topic: NewTopic): Promise<'created' | 'already-exists'> {
+    const created = await this.#call(
+      { operation: `create topic ${topic.name}`, topic: topic.name },
+      (admin) =>
+        admin.createTopics({
+          waitForLeaders: true,
+          timeout: this.#topicChangeTimeoutMs,
+          topics: [
+            {
+              topic: topic.name,
+              numPartitions: topic.partitionCount,
+              replicationFactor: topic.replicationFactor,
+              configEntries: [...topic.configs].map(([name, value]) => ({ name, value })),
+            },
+          ],
+        }),
+    );
+    return created ? 'created' : 'already-exists';
+  }
+
+  async createPartitions(topic: string, totalPartitionCount: number): Promise<void> {
+    await this.#call({ operation: `add partitions to topic ${topic}`, topic }, (admin) =>
+      admin.createPartitions({
+        timeout: this.#topicChangeTimeoutMs,
+        topicPartitions: [{ topic, count: totalPartitionCount }],
+      }),
+    );
+  }
+
+  async replaceTopicConfigs(topic: string, configs: ReadonlyMap<string, string>): Promise<void> {
+    await this.#call({ operation: `set configs of topic ${topic}`, topic }, (admin) =>
+      admin.alterConfigs({
+        validateOnly: false,
+        resources: [
+          {
+            type: loadKafkajs().ConfigResourceTypes.TOPIC,
+            name: topic,
+            configEntries: [...configs].map(([name, value]) => ({ name, value })),
+          },
+        ],
+      }),
+    );
+  }
+
+  async brokerCount(): Promise<number> {
+    const { brokers } = await this.#call({ operation: 'describe cluster' }, (admin) =>
+      admin.describeCluster(),
+    );
+    return brokers.length;
+  }
+
+  async partitionOffsets(topic: string): Promise<PartitionOffsets[]> {
+    const offsets = await this.#call({ operation: `fetch offsets of topic ${topic}`, topic }, (admin) =>
+      admin.fetchTopicOffsets(topic),
+    );
+    return offsets
+      .map((entry) => ({
+        partition: entry.partition,
+        earliest: BigInt(entry.low),
+        latest: BigInt(entry.high),
+      }))
+      .sort((a, b) => a.partition - b.partition);
+  }
+
+  async listConsumerGroups(): Promise<ConsumerGroupSummary[]> {
+    const { groups } = await this.#call({ operation: 'list consumer groups' }, (admin) => admin.listGroups());
+    return groups.map((group) => ({ groupId: group.groupId, protocolType: group.protocolType }));
+  }
+
+  async describeConsumerGroups(groupIds: readonly string[]): Promise<ConsumerGroupDescription[]> {
+    if (groupIds.length === 0) return [];
+    const { groups } = await this.#call({ operation: 'describe consumer groups' }, (admin) =>
+      admin.describeGroups([...groupIds]),
+    );
+    return groups.map((group) => ({
+      groupId: group.groupId,
+      state: GROUP_STATES[group.state] ?? 'unknown',
+      memberCount: group.members.length,
+    }));
+  }
+
+  async committedOffsets(groupId: string, topics: readonly string[]): Promise<CommittedOffset[]> {
+    if (topics.length === 0) return [];
+    const context = { operation: `fetch committed offsets of group ${groupId}`, groupId };
+    const byTopic = await this.#call(context, (admin) =>
+      admin.fetchOffsets({ groupId, topics: [...topics] }),
+    );
+    return byTopic.flatMap(({ topic, partitions }) =>
+      partitions
+        .map(({ partition, offset }) => ({
+          topic,
+          partition,
+          // kafkajs reports "no committed offset" as -1
+          offset: BigInt(offset) < 0n ? null : BigInt(offset),
+        }))
+        .sort((a, b) => a.partition - b.partition),
+    );
+  }
+
+  async setCommittedOffsets(
+    groupId: string,
+    topic: string,
+    offsets: readonly { readonly partition: number; readonly offset: bigint }[],
+  ): Promise<void> {
+    const context = { operation: `set committed offsets of group ${groupId}`, topic, groupId };
+    try {
+      await this.#call(context, (admin) =>
+        admin.setOffsets({
+          groupId,
+          topic,
+          partitions: offsets.map(({ partition, offset }) => ({ partition, offset: offset.toString() })),
+        }),
+      );
+    } catch (error) {
+      // kafkajs checks the group itself and throws an untyped error when it has members
+      const message = String((error as { cause?: { message?: unknown } }).cause?.message ?? '');
+      if (message.includes('must have no running instances')) {
+        throw new GroupNotEmpty(this.#clusterName, groupId, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#connected === undefined) return;
+    this.#connected = undefined;
+    await this.#admin.disconnect();
+  }
+
+  /** Connects on first use, runs `action`, and maps its failure to a port error. */
+  async #call<T>(context: ErrorContext, action: (admin: Admin) => Promise<T>): Promise<T> {
+    try {
+      this.#connected ??= this.#admin.connect().catch((error: unknown) => {
+        this.#connected = undefined;
+        throw error;
+      });
+      await this.#connected;
+      return await action(this.#admin);
+    } catch (error) {
+      throw toPortError(error, this.#clusterName, context);
+    }
+  }
+}

@@ -1,0 +1,146 @@
+// The one place georep loads kafkajs, and the two corrections it makes to kafkajs 2.2.4 before any use.
+//
+// 1. Record headers (fidelity). kafkajs decodes a record's headers into an object (repeated keys grouped,
+//    order between keys lost, integer-like keys moved first) and its encoder throws on a null header value.
+//    Both live in two small modules, the record encoder and decoder. We put our own byte-exact stand-ins
+//    (record-codec-patch.ts) into Node's CommonJS module cache under those modules' file names before kafkajs
+//    first requires them; kafkajs then uses ours. Node documents adding entries to require.cache as
+//    supported. Why this rather than editing files in node_modules on install (patch-package): it cannot be
+//    skipped by `npm ci --ignore-scripts`, a global install, or an install-script policy; it needs no
+//    install-time dependency; and it is checked where it matters, at run time: the kafkajs version must be
+//    exactly the one the stand-ins were written against (package.json pins it), and loading fails loudly if
+//    kafkajs already loaded its own codec. The record modules load lazily (on the first produce or fetch), so
+//    an earlier `import 'kafkajs'` elsewhere does not defeat the patch; a produce or fetch before it does, and
+//    is detected.
+//
+// 2. Offset out of range (no silent jumps). When a fetch hits OFFSET_OUT_OF_RANGE (retention or deleteRecords
+//    removed the records the group was due to read), kafkajs 2.2.4 logs an error, COMMITS the reset position
+//    (-2 earliest / -1 latest, per `fromBeginning`) to the group — erasing the evidence — and carries on from
+//    the earliest or latest offset. We replace ConsumerGroup.prototype.recoverFromOffsetOutOfRange so that it
+//    throws FetchPositionOutOfRange instead: a non-retriable error that stops the consumer without touching
+//    the committed offsets; the source turns it into the port's OffsetOutOfRange. (The method's other branch,
+//    retrying a follower fetch on the leader, cannot trigger in 2.2.4 — it tests `typeof … === 'number'`
+//    against an object — and georep never fetches from followers.)
+import { createRequire, Module } from 'node:module';
+import { dirname } from 'node:path';
+import type * as KafkaJs from 'kafkajs';
+import { KafkaClientIncompatible } from '../errors.js';
+import { createRecordEncoder, decodeRecord, type KafkajsEncoderClass } from './record-codec-patch.js';
+
+/** The kafkajs version the corrections were written against; package.json pins it exactly. */
+export const PATCHED_KAFKAJS_VERSION = '2.2.4';
+
+const requireFromHere = createRequire(import.meta.url);
+
+const MODULES = {
+  recordEncoder: 'kafkajs/src/protocol/recordBatch/record/v0/index.js',
+  recordDecoder: 'kafkajs/src/protocol/recordBatch/record/v0/decoder.js',
+  encoder: 'kafkajs/src/protocol/encoder.js',
+  consumerGroup: 'kafkajs/src/consumer/consumerGroup.js',
+} as const;
+
+/**
+ * Thrown inside kafkajs (in place of its offset reset) when a fetch position is out of range. Non-retriable,
+ * so kafkajs stops the consumer at once and reports it through its CRASH event.
+ */
+export class FetchPositionOutOfRange extends Error {
+  readonly retriable = false;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    /** The offset kafkajs asked for, as kafkajs writes offsets. */
+    readonly fetchOffset: string,
+  ) {
+    super(`fetch offset ${fetchOffset} of partition ${partition} of topic ${topic} is out of range`);
+    this.name = 'FetchPositionOutOfRange';
+  }
+}
+
+interface ConsumerGroupInternals {
+  offsetManager: { nextOffset(topic: string, partition: number): { toString(): string } };
+}
+type ConsumerGroupClass = {
+  prototype: { recoverFromOffsetOutOfRange(error: { topic: string; partition: number }): Promise<void> };
+};
+
+const OFFSET_PATCH_MARK = Symbol.for('georep.kafkajs.offsetOutOfRangePatch');
+
+let loaded: typeof KafkaJs | undefined;
+
+/** kafkajs with both corrections in place. Throws KafkaClientIncompatible when they cannot be applied. */
+export function loadKafkajs(): typeof KafkaJs {
+  if (loaded === undefined) {
+    assertPatchedVersion((requireFromHere('kafkajs/package.json') as { version: string }).version);
+    installRecordCodec();
+    installOffsetOutOfRangeHalt();
+    loaded = requireFromHere('kafkajs') as typeof KafkaJs;
+  }
+  return loaded;
+}
+
+/** @throws KafkaClientIncompatible unless `installedVersion` is the one the corrections were written for. */
+export function assertPatchedVersion(installedVersion: string): void {
+  if (installedVersion !== PATCHED_KAFKAJS_VERSION) {
+    throw new KafkaClientIncompatible(
+      `kafkajs ${installedVersion} is installed, but georep's record-header and offset-out-of-range ` +
+        `corrections were written for kafkajs ${PATCHED_KAFKAJS_VERSION} exactly; install the version ` +
+        'package.json pins',
+    );
+  }
+}
+
+/** Our stand-ins by the kafkajs module they replace; made once, after the version check. */
+let standIns: ReadonlyArray<readonly [specifier: string, standIn: unknown]> | undefined;
+
+function installRecordCodec(): void {
+  standIns ??= [
+    [MODULES.recordEncoder, createRecordEncoder(requireFromHere(MODULES.encoder) as KafkajsEncoderClass)],
+    [MODULES.recordDecoder, decodeRecord],
+  ];
+  for (const [specifier, standIn] of standIns) {
+    const filename = requireFromHere.resolve(specifier);
+    const cached = requireFromHere.cache[filename];
+    if (cached !== undefined) {
+      if (cached.exports === standIn) continue;
+      throw new KafkaClientIncompatible(
+        `kafkajs loaded its own record codec (${specifier}) before georep could replace it: some code ` +
+          'produced or fetched with kafkajs before src/kafka/kafkajs/load-kafkajs.ts ran',
+      );
+    }
+    const module = new Module(filename);
+    module.filename = filename;
+    module.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(
+      dirname(filename),
+    );
+    module.exports = standIn;
+    module.loaded = true;
+    requireFromHere.cache[filename] = module;
+  }
+}
+
+function installOffsetOutOfRangeHalt(): void {
+  const ConsumerGroup = requireFromHere(MODULES.consumerGroup) as ConsumerGroupClass;
+  const prototype = ConsumerGroup.prototype as ConsumerGroupClass['prototype'] & {
+    [OFFSET_PATCH_MARK]?: true;
+  };
+  if (prototype[OFFSET_PATCH_MARK]) return;
+  prototype.recoverFromOffsetOutOfRange = async function haltOnOffsetOutOfRange(
+    this: ConsumerGroupInternals,
+    error: { topic: string; partition: number },
+  ): Promise<void> {
+    const fetchOffset = this.offsetManager.nextOffset(error.topic, error.partition).toString();
+    throw new FetchPositionOutOfRange(error.topic, error.partition, fetchOffset);
+  };
+  prototype[OFFSET_PATCH_MARK] = true;
+}
+
+/** Whether kafkajs's record codec modules are ours; for the guard test and the source's sanity check. */
+export function recordCodecPatchActive(): boolean {
+  return (
+    standIns?.every(
+      ([specifier, standIn]) =>
+        requireFromHere.cache[requireFromHere.resolve(specifier)]?.exports === standIn,
+    ) ?? false
+  );
+}

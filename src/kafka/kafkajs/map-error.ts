@@ -1,0 +1,134 @@
+// Turns whatever kafkajs threw into one of the port's errors. kafkajs wraps errors (retries exceeded around a
+// protocol error, non-retriable around a crash), so the whole cause chain is searched for the Kafka error
+// type or the kafkajs error name that says what happened.
+import {
+  AuthenticationFailed,
+  AuthorizationFailed,
+  GroupNotEmpty,
+  InvalidRequest,
+  KafkaError,
+  RecordTooLarge,
+  Retriable,
+  TopicNotFound,
+  UnexpectedKafkaError,
+} from '../errors.js';
+
+export interface ErrorContext {
+  /** What georep was doing, for the message: e.g. `create topic orders`. */
+  readonly operation: string;
+  readonly topic?: string;
+  readonly groupId?: string;
+}
+
+const AUTHORIZATION_TYPES = new Set([
+  'TOPIC_AUTHORIZATION_FAILED',
+  'GROUP_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+  'DELEGATION_TOKEN_AUTHORIZATION_FAILED',
+]);
+const AUTHENTICATION_TYPES = new Set([
+  'SASL_AUTHENTICATION_FAILED',
+  'ILLEGAL_SASL_STATE',
+  'UNSUPPORTED_SASL_MECHANISM',
+]);
+const TOPIC_MISSING_TYPES = new Set(['UNKNOWN_TOPIC_OR_PARTITION']);
+const TOO_LARGE_TYPES = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
+const INVALID_TYPES = new Set([
+  'INVALID_CONFIG',
+  'INVALID_PARTITIONS',
+  'INVALID_REPLICATION_FACTOR',
+  'INVALID_REPLICA_ASSIGNMENT',
+  'INVALID_TOPIC_EXCEPTION',
+  'POLICY_VIOLATION',
+  'INVALID_REQUEST',
+  'INVALID_TIMESTAMP',
+  'INVALID_RECORD',
+  'INVALID_REQUIRED_ACKS',
+  'UNSUPPORTED_VERSION',
+  'UNSUPPORTED_FOR_MESSAGE_FORMAT',
+  'UNSUPPORTED_COMPRESSION_TYPE',
+  'TOPIC_DELETION_DISABLED',
+]);
+/** kafkajs errors that mean "the cluster could not be reached or did not answer in time". */
+const TRANSIENT_NAMES = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSNoBrokerAvailableError',
+  'KafkaJSGroupCoordinatorNotFound',
+  'KafkaJSMetadataNotLoaded',
+  'KafkaJSTopicMetadataNotLoaded',
+  'KafkaJSTimeout',
+  'KafkaJSLockTimeout',
+  'KafkaJSNumberOfRetriesExceeded',
+]);
+/** Node's TLS verification failures: they do not heal by retrying. */
+const TLS_FAILURE = /CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY|HOSTNAME/;
+
+interface ErrorLike {
+  name?: unknown;
+  message?: unknown;
+  type?: unknown;
+  code?: unknown;
+  retriable?: unknown;
+  cause?: unknown;
+  originalError?: unknown;
+  errors?: unknown;
+}
+
+/** The error and everything it wraps, outermost first. */
+export function causeChain(error: unknown): ErrorLike[] {
+  const chain: ErrorLike[] = [];
+  let current: unknown = error;
+  while (typeof current === 'object' && current !== null && !chain.includes(current) && chain.length < 16) {
+    const link = current as ErrorLike;
+    chain.push(link);
+    current =
+      link.cause ??
+      link.originalError ??
+      (Array.isArray(link.errors) && link.errors.length > 0 ? link.errors[0] : undefined);
+  }
+  return chain;
+}
+
+export function toPortError(error: unknown, cluster: string, context: ErrorContext): KafkaError {
+  if (error instanceof KafkaError) return error;
+  const chain = causeChain(error);
+  const root = chain.at(-1);
+  const detail = `${context.operation}: ${String(root?.message ?? error)}`;
+  const options = { cause: error };
+  const types = new Set(chain.map((link) => link.type).filter((type) => typeof type === 'string'));
+  const names = new Set(chain.map((link) => link.name));
+  const has = (set: Set<string>) => [...types].some((type) => set.has(type as string));
+
+  if (has(AUTHORIZATION_TYPES)) return new AuthorizationFailed(cluster, detail, options);
+  if (has(AUTHENTICATION_TYPES) || names.has('KafkaJSSASLAuthenticationError')) {
+    return new AuthenticationFailed(cluster, detail, options);
+  }
+  const tlsCode = chain
+    .map((link) => link.code)
+    .find((code) => typeof code === 'string' && TLS_FAILURE.test(code));
+  if (tlsCode !== undefined) {
+    return new AuthenticationFailed(cluster, `${detail} (TLS: ${tlsCode})`, options);
+  }
+  if (has(TOPIC_MISSING_TYPES) && context.topic !== undefined) {
+    return new TopicNotFound(cluster, context.topic, options);
+  }
+  if (has(TOO_LARGE_TYPES)) return new RecordTooLarge(cluster, detail, options);
+  if (types.has('NON_EMPTY_GROUP') && context.groupId !== undefined) {
+    return new GroupNotEmpty(cluster, context.groupId, options);
+  }
+  if (has(INVALID_TYPES)) return new InvalidRequest(cluster, detail, options);
+  const rootRetriable = root?.retriable === true;
+  if (rootRetriable || [...names].some((name) => TRANSIENT_NAMES.has(name as string))) {
+    return new Retriable(cluster, detail, options);
+  }
+  return new UnexpectedKafkaError(
+    cluster,
+    `${detail} (${String(root?.name ?? 'unknown error')})`,
+    false,
+    options,
+  );
+}

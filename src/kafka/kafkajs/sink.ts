@@ -1,0 +1,151 @@
+// RecordSink over a kafkajs idempotent producer. Records go to the partition they are given (the partitioner
+// is never consulted), with their headers as an ordered list that the record-codec patch encodes exactly.
+import type { CompressionTypes, Kafka, Message, Producer } from 'kafkajs';
+import type { CompressionCodec, RecordSink, RecordSinkOptions, RecordToWrite } from '../port.js';
+import { loadKafkajs } from './load-kafkajs.js';
+import { toPortError } from './map-error.js';
+
+/** Uncompressed bytes per produce request; well below Kafka's default max.message.bytes (1 MiB). */
+export const DEFAULT_MAX_REQUEST_BYTES = 512 * 1024;
+/**
+ * kafkajs retries a failed produce (with backoff) this many times before giving up, so a missing topic or an
+ * unreachable destination surfaces as an error in seconds instead of never (the idempotent default).
+ */
+const PRODUCE_RETRIES = 5;
+/** Bytes a record adds to a batch besides its key, value and header contents (lengths, deltas, attributes). */
+const RECORD_OVERHEAD_BYTES = 24;
+
+export class KafkajsSink implements RecordSink {
+  readonly #kafka: Kafka;
+  readonly #clusterName: string;
+  readonly #compression: CompressionTypes;
+  readonly #maxRequestBytes: number;
+  readonly #requestTimeoutMs: number;
+  /** The last write queued per topic-partition; each write waits for the one before it. */
+  readonly #queues = new Map<string, Promise<void>>();
+  #producer: Promise<Producer> | undefined;
+  #closed = false;
+
+  constructor(kafka: Kafka, clusterName: string, requestTimeoutMs: number, options: RecordSinkOptions = {}) {
+    this.#kafka = kafka;
+    this.#clusterName = clusterName;
+    this.#requestTimeoutMs = requestTimeoutMs;
+    this.#compression = compressionType(options.compression ?? 'none');
+    this.#maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+  }
+
+  write(topic: string, partition: number, records: readonly RecordToWrite[]): Promise<void> {
+    if (this.#closed) {
+      return Promise.reject(new Error('the sink is closed'));
+    }
+    const queueKey = `${topic}\u0000${partition}`;
+    const previous = this.#queues.get(queueKey) ?? Promise.resolve();
+    const written = previous.catch(() => undefined).then(() => this.#send(topic, partition, records));
+    const tail = written.catch(() => undefined);
+    this.#queues.set(queueKey, tail);
+    void tail.then(() => {
+      if (this.#queues.get(queueKey) === tail) this.#queues.delete(queueKey);
+    });
+    return written;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all(this.#queues.values());
+    const producer = this.#producer;
+    this.#producer = undefined;
+    if (producer !== undefined) {
+      await (await producer.catch(() => undefined))?.disconnect();
+    }
+  }
+
+  async #send(topic: string, partition: number, records: readonly RecordToWrite[]): Promise<void> {
+    for (const chunk of chunksOfAtMost(records, this.#maxRequestBytes)) {
+      try {
+        const producer = await this.#connectedProducer();
+        await producer.send({
+          topic,
+          acks: -1,
+          timeout: this.#requestTimeoutMs,
+          compression: this.#compression,
+          messages: chunk.map((record) => toKafkajsMessage(record, partition)),
+        });
+      } catch (error) {
+        // After a failed send an idempotent producer's sequence numbers may no longer match the broker's;
+        // the next write starts over with a new producer (and producer id).
+        this.#discardProducer();
+        throw toPortError(error, this.#clusterName, { operation: `write to topic ${topic}`, topic });
+      }
+    }
+  }
+
+  #connectedProducer(): Promise<Producer> {
+    if (this.#producer === undefined) {
+      const producer = this.#kafka.producer({
+        idempotent: true,
+        allowAutoTopicCreation: false,
+        retry: { retries: PRODUCE_RETRIES },
+      });
+      this.#producer = producer.connect().then(() => producer);
+    }
+    return this.#producer;
+  }
+
+  #discardProducer(): void {
+    const producer = this.#producer;
+    this.#producer = undefined;
+    void producer?.then((stale) => stale.disconnect()).catch(() => undefined);
+  }
+}
+
+function toKafkajsMessage(record: RecordToWrite, partition: number): Message {
+  return {
+    partition,
+    key: record.key,
+    value: record.value,
+    // A string: kafkajs replaces a falsy timestamp (the number 0) with the current time.
+    timestamp: String(record.timestampMs),
+    // The ordered list goes through kafkajs untouched to the record-codec patch; kafkajs's own type only
+    // knows its object form.
+    headers: record.headers as unknown as Message['headers'],
+  };
+}
+
+function estimatedSize(record: RecordToWrite): number {
+  let size = RECORD_OVERHEAD_BYTES + (record.key?.length ?? 0) + (record.value?.length ?? 0);
+  for (const header of record.headers) {
+    size += Buffer.byteLength(header.key, 'utf8') + (header.value?.length ?? 0) + 10;
+  }
+  return size;
+}
+
+/** Splits records, in order, into runs of at most `maxBytes`; a record larger than that goes alone. */
+export function chunksOfAtMost(records: readonly RecordToWrite[], maxBytes: number): RecordToWrite[][] {
+  const chunks: RecordToWrite[][] = [];
+  let current: RecordToWrite[] = [];
+  let currentBytes = 0;
+  for (const record of records) {
+    const size = estimatedSize(record);
+    if (current.length > 0 && currentBytes + size > maxBytes) {
+      chunks.push(current);
+      current = [];
+      currentBytes = 0;
+    }
+    current.push(record);
+    currentBytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+function compressionType(codec: CompressionCodec): CompressionTypes {
+  const types = loadKafkajs().CompressionTypes;
+  const byCodec: Record<CompressionCodec, CompressionTypes> = {
+    none: types.None,
+    gzip: types.GZIP,
+    snappy: types.Snappy,
+    lz4: types.LZ4,
+    zstd: types.ZSTD,
+  };
+  return byCodec[codec];
+}

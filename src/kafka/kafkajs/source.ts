@@ -1,0 +1,301 @@
+// RecordSource over a kafkajs consumer in a consumer group.
+//
+// How the port's promises map onto kafkajs:
+// - At-least-once: eachBatch with auto-resolve off. An offset is resolved only after the handler resolved,
+//   and kafkajs (autoCommit on) commits resolved offsets after each batch and before it rejoins a rebalancing
+//   group, never anything unresolved. A handler that fails resolves nothing.
+// - Backpressure: kafkajs's fetcher waits for every batch of one fetch to be handled before it fetches again,
+//   so memory is bounded by maxBytesPerFetch and a slow destination slows reading.
+// - Failures: kafkajs is told never to restart a crashed consumer (restartOnFailure → false); any crash ends
+//   run() with a port error, and the runtime decides about retrying. A failing handler crashes the consumer
+//   on purpose by throwing a non-retriable error, so kafkajs does not retry the batch on its own.
+// - Offset out of range: load-kafkajs.ts makes kafkajs throw FetchPositionOutOfRange instead of resetting
+//   the group's offset; run() rejects with OffsetOutOfRange, naming the offset and the partition's range.
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import { KafkaClientIncompatible, OffsetOutOfRange } from '../errors.js';
+import type {
+  BatchHandler,
+  ConsumedBatch,
+  ConsumedRecord,
+  RecordHeader,
+  RecordSource,
+  RecordSourceOptions,
+  SourceEvent,
+  SourceListener,
+  TimestampType,
+} from '../port.js';
+import { FetchPositionOutOfRange } from './load-kafkajs.js';
+import { causeChain, toPortError } from './map-error.js';
+
+export const DEFAULT_PARTITIONS_IN_PARALLEL = 4;
+const HEARTBEAT_INTERVAL_MS = 3000;
+/** Commits offsets of batches that were entirely transaction markers or aborted records, which no handler sees. */
+const IDLE_COMMIT_INTERVAL_MS = 5000;
+/** kafkajs's own retries of a failing request inside the consumer (join, fetch, commit) before it crashes. */
+const CONSUMER_RETRIES = 5;
+/** The timestamp-type bit of a legacy (magic 1) message's attributes. */
+const LEGACY_LOG_APPEND_TIME_BIT = 0x08;
+
+/** What the record-codec patch adds to kafkajs's decoded records. */
+type PatchedMessage = KafkaMessage & {
+  orderedHeaders?: RecordHeader[];
+  magicByte?: number;
+  batchContext?: { timestampType?: number };
+};
+
+/** Thrown into kafkajs from eachBatch when the handler failed; non-retriable so kafkajs stops at once. */
+class HandlerFailed extends Error {
+  readonly retriable = false;
+}
+
+export class KafkajsSource implements RecordSource {
+  readonly #kafka: Kafka;
+  readonly #clusterName: string;
+  readonly #options: RecordSourceOptions;
+  readonly #abort = new AbortController();
+  #consumer: Consumer | undefined;
+  #started = false;
+  #stopping: Promise<void> | undefined;
+  #paused = false;
+  /** The handler's own error, when it is what stopped the source. */
+  #handlerError: unknown;
+  #settle: { resolve(): void; reject(error: unknown): void } | undefined;
+
+  constructor(kafka: Kafka, clusterName: string, options: RecordSourceOptions) {
+    this.#kafka = kafka;
+    this.#clusterName = clusterName;
+    this.#options = options;
+  }
+
+  run(handler: BatchHandler, listener: SourceListener = () => {}): Promise<void> {
+    if (this.#started) {
+      return Promise.reject(new Error('run() can be called once per source'));
+    }
+    this.#started = true;
+    const done = new Promise<void>((resolve, reject) => {
+      this.#settle = { resolve, reject };
+    });
+    this.#start(handler, listener).catch((error: unknown) => this.#fail(error));
+    return done;
+  }
+
+  pause(): void {
+    this.#paused = true;
+    this.#consumerIfRunning()?.pause([{ topic: this.#options.topic }]);
+  }
+
+  resume(): void {
+    this.#paused = false;
+    this.#consumerIfRunning()?.resume([{ topic: this.#options.topic }]);
+  }
+
+  stop(options: { readonly inFlightGraceMs?: number } = {}): Promise<void> {
+    this.#stopping ??= this.#stop(options.inFlightGraceMs ?? Number.POSITIVE_INFINITY);
+    return this.#stopping;
+  }
+
+  async #start(handler: BatchHandler, listener: SourceListener): Promise<void> {
+    const { topic, groupId } = this.#options;
+    const consumer = this.#kafka.consumer({
+      groupId,
+      allowAutoTopicCreation: false,
+      readUncommitted: false,
+      heartbeatInterval: HEARTBEAT_INTERVAL_MS,
+      ...(this.#options.sessionTimeoutMs === undefined
+        ? {}
+        : { sessionTimeout: this.#options.sessionTimeoutMs }),
+      ...(this.#options.maxBytesPerPartition === undefined
+        ? {}
+        : { maxBytesPerPartition: this.#options.maxBytesPerPartition }),
+      ...(this.#options.maxBytesPerFetch === undefined ? {} : { maxBytes: this.#options.maxBytesPerFetch }),
+      retry: { retries: CONSUMER_RETRIES, restartOnFailure: async () => false },
+    });
+    this.#consumer = consumer;
+    this.#listen(consumer, listener);
+    try {
+      await consumer.connect();
+      await consumer.subscribe({
+        topics: [topic],
+        fromBeginning: this.#options.startPosition === 'earliest',
+      });
+    } catch (error) {
+      await consumer.disconnect().catch(() => undefined);
+      throw error;
+    }
+    if (this.#stopping !== undefined) return;
+    await consumer.run({
+      autoCommit: true,
+      autoCommitInterval: IDLE_COMMIT_INTERVAL_MS,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.#options.partitionsInParallel ?? DEFAULT_PARTITIONS_IN_PARALLEL,
+      eachBatch: (payload) => this.#handleBatch(payload, handler),
+    });
+    if (this.#paused) consumer.pause([{ topic }]);
+  }
+
+  #listen(consumer: Consumer, listener: SourceListener): void {
+    const { topic } = this.#options;
+    const emit = (event: SourceEvent) => {
+      try {
+        listener(event);
+      } catch {
+        // a listener's bug must not break consumption
+      }
+    };
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      emit({
+        type: 'assigned',
+        partitions: [...(payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b),
+      });
+    });
+    consumer.on(consumer.events.REBALANCING, () => emit({ type: 'rebalancing' }));
+    consumer.on(consumer.events.COMMIT_OFFSETS, ({ payload }) => {
+      const offsets = payload.topics
+        .filter((entry) => entry.topic === topic)
+        .flatMap((entry) =>
+          entry.partitions.map((partition) => ({
+            partition: Number(partition.partition),
+            offset: BigInt(partition.offset),
+          })),
+        );
+      if (offsets.length > 0) emit({ type: 'committed', offsets });
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.#fail(payload.error);
+    });
+  }
+
+  async #handleBatch(payload: EachBatchPayload, handler: BatchHandler): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning } = payload;
+    if (!isRunning() || batch.messages.length === 0) return;
+    const records = batch.messages.map((message) =>
+      toConsumedRecord(message as PatchedMessage, batch.partition),
+    );
+    const consumed: ConsumedBatch = {
+      topic: batch.topic,
+      partition: batch.partition,
+      records,
+      nextOffset: BigInt(batch.lastOffset()) + 1n,
+      highWatermark: BigInt(batch.highWatermark),
+    };
+    // The handler may wait on a slow destination for longer than the session timeout: keep the membership alive.
+    const heartbeats = setInterval(() => {
+      heartbeat().catch(() => {
+        // a rebalance shows up again in kafkajs's own heartbeat after this batch, which rejoins the group
+      });
+    }, HEARTBEAT_INTERVAL_MS);
+    try {
+      await handler(consumed, this.#abort.signal);
+    } catch (error) {
+      if (this.#abort.signal.aborted) return; // stopping: the batch stays uncommitted and is read again later
+      this.#handlerError = error;
+      throw new HandlerFailed('the batch handler failed', { cause: error });
+    } finally {
+      clearInterval(heartbeats);
+    }
+    resolveOffset(batch.messages.at(-1)!.offset);
+  }
+
+  async #stop(inFlightGraceMs: number): Promise<void> {
+    const abortTimer = Number.isFinite(inFlightGraceMs)
+      ? setTimeout(() => this.#abort.abort(), inFlightGraceMs)
+      : undefined;
+    try {
+      const consumer = this.#consumer;
+      if (consumer !== undefined) {
+        await consumer.stop(); // waits for batches in the handler, commits them, leaves the group
+        await consumer.disconnect();
+      }
+    } finally {
+      clearTimeout(abortTimer);
+      this.#settle?.resolve();
+    }
+  }
+
+  /** Ends run() with the port error for `error`; the first outcome wins. */
+  #fail(error: unknown): void {
+    const settle = this.#settle;
+    if (settle === undefined || this.#stopping !== undefined) return;
+    this.#settle = undefined;
+    void this.#portError(error).then(settle.reject, settle.reject);
+    void this.#consumer?.disconnect().catch(() => undefined);
+  }
+
+  async #portError(error: unknown): Promise<unknown> {
+    const chain = causeChain(error);
+    if (chain.some((link) => link instanceof HandlerFailed)) return this.#handlerError;
+    const incompatible = chain.find((link) => link instanceof KafkaClientIncompatible);
+    if (incompatible !== undefined) return incompatible;
+    const outOfRange = chain.find((link) => link instanceof FetchPositionOutOfRange);
+    if (outOfRange instanceof FetchPositionOutOfRange) return this.#offsetOutOfRange(outOfRange);
+    return toPortError(error, this.#clusterName, {
+      operation: `read topic ${this.#options.topic} as group ${this.#options.groupId}`,
+      topic: this.#options.topic,
+      groupId: this.#options.groupId,
+    });
+  }
+
+  /** Names the partition's current range in the error, so an operator sees how much was lost. */
+  async #offsetOutOfRange(cause: FetchPositionOutOfRange): Promise<OffsetOutOfRange> {
+    let range: { earliest: bigint; latest: bigint } | undefined;
+    const admin = this.#kafka.admin();
+    try {
+      await admin.connect();
+      const offsets = await admin.fetchTopicOffsets(cause.topic);
+      const partition = offsets.find((entry) => entry.partition === cause.partition);
+      if (partition !== undefined)
+        range = { earliest: BigInt(partition.low), latest: BigInt(partition.high) };
+    } catch {
+      // the range is a courtesy; the error stands without it
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    return new OffsetOutOfRange(
+      this.#clusterName,
+      {
+        topic: cause.topic,
+        partition: cause.partition,
+        requestedOffset: BigInt(cause.fetchOffset),
+        earliest: range?.earliest ?? null,
+        latest: range?.latest ?? null,
+      },
+      { cause },
+    );
+  }
+
+  #consumerIfRunning(): Consumer | undefined {
+    // kafkajs's pause/resume throw until consumer.run() has created the consumer group
+    try {
+      this.#consumer?.paused();
+      return this.#consumer;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function toConsumedRecord(message: PatchedMessage, partition: number): ConsumedRecord {
+  const magic = message.magicByte ?? 2;
+  if (magic >= 2 && !Array.isArray(message.orderedHeaders)) {
+    throw new KafkaClientIncompatible(
+      'kafkajs decoded a record without georep record-codec patch; headers would lose order, repeats and nulls',
+    );
+  }
+  let timestampType: TimestampType;
+  if (magic >= 2) {
+    timestampType = message.batchContext?.timestampType === 1 ? 'log-append-time' : 'create-time';
+  } else {
+    timestampType =
+      (Number(message.attributes) & LEGACY_LOG_APPEND_TIME_BIT) !== 0 ? 'log-append-time' : 'create-time';
+  }
+  return {
+    partition,
+    offset: BigInt(message.offset),
+    // Legacy magic-0 messages have no timestamp; Kafka reports those as -1.
+    timestampMs: message.timestamp === undefined ? -1 : Number(message.timestamp),
+    timestampType,
+    key: message.key ?? null,
+    value: message.value,
+    headers: message.orderedHeaders ?? [],
+  };
+}

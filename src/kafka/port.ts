@@ -1,0 +1,318 @@
+// The Kafka port: everything georep needs from a Kafka cluster, in georep's own types. The runtime, the
+// topic sync and the CLI see only these interfaces; the kafkajs adapter (src/kafka/kafkajs/) implements them,
+// so that client can be measured against, and replaced by, another one without touching the rest.
+//
+// Conventions:
+// - Offsets are `bigint`. Kafka offsets are int64: a bigint is exact over the whole range, supports the
+//   arithmetic a mirror does (next offset = offset + 1n, lag = end - position) without a Long library, and
+//   the compiler keeps it apart from the other strings flying around (kafkajs passes offsets as strings).
+//   Convert with Number() only for metrics.
+// - Timestamps are milliseconds since the epoch as `number` (exact for any realistic date).
+// - Every method that talks to Kafka rejects with one of the classes in ./errors.ts, never a client's error.
+import type { ClusterConfig } from '../config/types.js';
+
+/** How Kafka assigned a record's timestamp (the topic's `message.timestamp.type`). */
+export type TimestampType = 'create-time' | 'log-append-time';
+
+/**
+ * One record header. Headers are an ordered list: keys may repeat and a value may be null, and both the
+ * order and the repetitions are part of the record (KIP-82), so they are kept exactly as they were.
+ */
+export interface RecordHeader {
+  /** Kafka header keys are UTF-8 strings (Java's `String`); bytes that are not UTF-8 decode with U+FFFD. */
+  readonly key: string;
+  readonly value: Buffer | null;
+}
+
+/** A record as read from a partition: everything a mirror copies, plus where it was. */
+export interface ConsumedRecord {
+  readonly partition: number;
+  readonly offset: bigint;
+  readonly timestampMs: number;
+  readonly timestampType: TimestampType;
+  /** null is a record without a key, which is not the same as an empty key. */
+  readonly key: Buffer | null;
+  /** null is a tombstone, which is not the same as an empty value. */
+  readonly value: Buffer | null;
+  readonly headers: readonly RecordHeader[];
+}
+
+/** What a sink writes. A ConsumedRecord is one: the partition is given per write and the offset is the destination's. */
+export interface RecordToWrite {
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: readonly RecordHeader[];
+  /** Written as the record's CreateTime; a destination topic with LogAppendTime replaces it. */
+  readonly timestampMs: number;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Admin
+
+export interface TopicSummary {
+  readonly name: string;
+  readonly partitionCount: number;
+}
+
+export interface PartitionDescription {
+  readonly partition: number;
+  /** Broker id of the leader, -1 while there is none. */
+  readonly leader: number;
+  readonly replicas: readonly number[];
+  readonly inSyncReplicas: readonly number[];
+}
+
+/**
+ * Where a topic config value comes from. Only `topic` values were set on the topic itself (dynamic topic
+ * configs); all others are inherited from the broker, and a mirror must not pin them on the destination.
+ */
+export type ConfigSource =
+  | 'topic'
+  | 'dynamic-broker'
+  | 'dynamic-default-broker'
+  | 'static-broker'
+  | 'default'
+  | 'unknown';
+
+export interface TopicConfigEntry {
+  readonly name: string;
+  /** null when the broker hides the value (a sensitive config) or has none. */
+  readonly value: string | null;
+  readonly source: ConfigSource;
+  readonly sensitive: boolean;
+  readonly readOnly: boolean;
+}
+
+export interface TopicDescription {
+  readonly name: string;
+  readonly partitions: readonly PartitionDescription[];
+  /** Every config the broker reports for the topic, each with its source. */
+  readonly configs: readonly TopicConfigEntry[];
+}
+
+export interface NewTopic {
+  readonly name: string;
+  readonly partitionCount: number;
+  readonly replicationFactor: number;
+  /** Topic-level configs to set at creation; everything else stays the broker's default. */
+  readonly configs: ReadonlyMap<string, string>;
+}
+
+export interface PartitionOffsets {
+  readonly partition: number;
+  /** The log start offset: the first offset still readable. */
+  readonly earliest: bigint;
+  /**
+   * The offset the next record would get, as a read_committed consumer sees it (the last stable offset:
+   * records of open transactions are not counted). Lag is `latest - position`.
+   */
+  readonly latest: bigint;
+}
+
+export type ConsumerGroupState =
+  | 'empty'
+  | 'stable'
+  | 'preparing-rebalance'
+  | 'completing-rebalance'
+  | 'dead'
+  | 'unknown';
+
+export interface ConsumerGroupSummary {
+  readonly groupId: string;
+  /** `consumer` for groups of Kafka consumers; other protocols (Connect) exist too. */
+  readonly protocolType: string;
+}
+
+export interface ConsumerGroupDescription {
+  readonly groupId: string;
+  readonly state: ConsumerGroupState;
+  readonly memberCount: number;
+}
+
+export interface CommittedOffset {
+  readonly topic: string;
+  readonly partition: number;
+  /** null when the group has no committed offset for the partition. */
+  readonly offset: bigint | null;
+}
+
+export interface KafkaAdmin {
+  /** Every topic of the cluster, internal ones (`__consumer_offsets`, …) included: filtering is the planner's job. */
+  listTopics(): Promise<TopicSummary[]>;
+  /** @throws TopicNotFound */
+  describeTopic(topic: string): Promise<TopicDescription>;
+  /**
+   * Creates a topic and waits until its partitions have leaders. Creating a topic that exists is not an
+   * error, because two georep hosts sharing a flow both try: it resolves `already-exists`, and the caller
+   * compares partitions and configs with describeTopic.
+   * @throws InvalidRequest for a bad config value, a replication factor above the broker count, …
+   */
+  createTopic(topic: NewTopic): Promise<'created' | 'already-exists'>;
+  /**
+   * Raises the partition count to `totalPartitionCount`. Kafka cannot remove partitions.
+   * @throws InvalidRequest when the topic already has that many partitions or more.
+   */
+  createPartitions(topic: string, totalPartitionCount: number): Promise<void>;
+  /**
+   * Makes `configs` the topic's complete set of topic-level (dynamic) configs: a key that is not in the
+   * map goes back to the broker's default. This is a replace, not a merge, because the only API kafkajs
+   * has (AlterConfigs) works that way; the caller must pass every topic-level config it wants to keep,
+   * including destination-only ones it does not sync.
+   */
+  replaceTopicConfigs(topic: string, configs: ReadonlyMap<string, string>): Promise<void>;
+  /** Brokers currently in the cluster, e.g. to cap a replication factor. */
+  brokerCount(): Promise<number>;
+  /** Earliest and latest offset of every partition of the topic, by partition number. */
+  partitionOffsets(topic: string): Promise<PartitionOffsets[]>;
+  listConsumerGroups(): Promise<ConsumerGroupSummary[]>;
+  describeConsumerGroups(groupIds: readonly string[]): Promise<ConsumerGroupDescription[]>;
+  /** Committed offsets of the group for the given topics (all partitions of each). */
+  committedOffsets(groupId: string, topics: readonly string[]): Promise<CommittedOffset[]>;
+  /**
+   * Sets the group's committed offsets for one topic. Kafka only allows this while the group has no
+   * members, so a running consumer can never have its position moved under it.
+   * @throws GroupNotEmpty while the group has members.
+   */
+  setCommittedOffsets(
+    groupId: string,
+    topic: string,
+    offsets: readonly { readonly partition: number; readonly offset: bigint }[],
+  ): Promise<void>;
+  /** Closes the connections; the admin cannot be used afterwards. */
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Source: reading one topic as a member of a consumer group
+
+export type StartPosition = 'earliest' | 'latest';
+
+export interface RecordSourceOptions {
+  readonly topic: string;
+  /**
+   * The consumer group. Every process that runs a source with the same group shares the topic's
+   * partitions; Kafka assigns them and moves them when a member comes or goes.
+   */
+  readonly groupId: string;
+  /** Where a partition starts when the group has no committed offset for it. */
+  readonly startPosition: StartPosition;
+  /** Upper bound of one fetch per partition; with maxBytesPerFetch it bounds the memory a source holds. */
+  readonly maxBytesPerPartition?: number;
+  readonly maxBytesPerFetch?: number;
+  /** How many partitions' batches may be in the handler at the same time (one batch per partition at most). */
+  readonly partitionsInParallel?: number;
+  /** A member that sends no heartbeat for this long is removed from the group. */
+  readonly sessionTimeoutMs?: number;
+}
+
+/** Consecutive records of one partition, in offset order. */
+export interface ConsumedBatch {
+  readonly topic: string;
+  readonly partition: number;
+  /** Never empty. */
+  readonly records: readonly ConsumedRecord[];
+  /**
+   * The offset the group commits once the handler resolved: past the last record, and past any transaction
+   * markers or aborted records that follow it.
+   */
+  readonly nextOffset: bigint;
+  /** The partition's high watermark when the batch was fetched. */
+  readonly highWatermark: bigint;
+}
+
+/**
+ * Takes a batch to its destination. It resolves only once the destination acknowledged every record: the
+ * source commits `nextOffset` after that and never before, so a crash can repeat records but never lose them.
+ * A rejection stops the source, which then rejects `run()` with that same error. `signal` aborts when the
+ * source is stopped and gives up on batches still in hand.
+ */
+export type BatchHandler = (batch: ConsumedBatch, signal: AbortSignal) => Promise<void>;
+
+export type SourceEvent =
+  /** The group (re)assigned partitions; `partitions` is this member's complete new set, possibly empty. */
+  | { readonly type: 'assigned'; readonly partitions: readonly number[] }
+  /** The group started rebalancing; an `assigned` event follows when it is done. */
+  | { readonly type: 'rebalancing' }
+  /** Offsets were committed to the group. */
+  | {
+      readonly type: 'committed';
+      readonly offsets: readonly { readonly partition: number; readonly offset: bigint }[];
+    };
+
+export type SourceListener = (event: SourceEvent) => void;
+
+export interface RecordSource {
+  /**
+   * Joins the group and hands batches to `handler` until stop() is called or something fails. Fetching
+   * waits for the handler (a slow destination slows reading; memory stays bounded by the fetch sizes).
+   * Resolves after stop(); rejects with the error that stopped it otherwise: the handler's own error,
+   * OffsetOutOfRange (the origin no longer has the records the group is due to read next), TopicNotFound,
+   * AuthorizationFailed, AuthenticationFailed, or Retriable (the client gave up on a transient problem).
+   * Can be called once.
+   */
+  run(handler: BatchHandler, listener?: SourceListener): Promise<void>;
+  /** Stops fetching; batches already in the handler finish. */
+  pause(): void;
+  resume(): void;
+  /**
+   * Stops fetching, waits for the batches in the handler and commits their offsets, then leaves the group so
+   * its partitions move to other members at once. If the handler has not finished after `inFlightGraceMs`,
+   * its signal is aborted and its batches are not committed (they are read again later).
+   */
+  stop(options?: { readonly inFlightGraceMs?: number }): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Sink: writing records to exact partitions
+
+export type CompressionCodec = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+
+export interface RecordSinkOptions {
+  /** Codec of the batches written; anything but gzip needs its codec registered (src/kafka/codecs.ts). */
+  readonly compression?: CompressionCodec;
+  /**
+   * Records of one write are sent in requests of at most about this many bytes (uncompressed), in order,
+   * each acknowledged before the next; keep it below the destination's max.message.bytes.
+   */
+  readonly maxRequestBytes?: number;
+}
+
+export interface RecordSink {
+  /**
+   * Appends `records` to `topic`'s partition `partition`, in order, each with exactly its key, value, headers
+   * and timestamp. Resolves once the destination acknowledged all of them (acks=all, idempotent producer),
+   * so retries inside the client never duplicate or reorder. Concurrent writes to the same partition are
+   * queued; different partitions proceed in parallel. Never creates a topic.
+   * @throws TopicNotFound, RecordTooLarge, AuthorizationFailed, Retriable, …
+   */
+  write(topic: string, partition: number, records: readonly RecordToWrite[]): Promise<void>;
+  /** Waits for writes in progress, then closes the connections. */
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// One cluster
+
+export interface KafkaCluster {
+  readonly name: string;
+  createAdmin(): KafkaAdmin;
+  createSource(options: RecordSourceOptions): RecordSource;
+  createSink(options?: RecordSinkOptions): RecordSink;
+}
+
+export type KafkaLogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+/** A line a Kafka client wants to log; secrets are already removed. */
+export interface KafkaLogEntry {
+  readonly level: KafkaLogLevel;
+  readonly cluster: string;
+  /** The client's component, e.g. `Consumer` or `Connection`. */
+  readonly component: string;
+  readonly message: string;
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+export type KafkaLogger = (entry: KafkaLogEntry) => void;
+
+/** How the runtime gets a KafkaCluster: the kafkajs adapter in production, a test double in unit tests. */
+export type KafkaClusterFactory = (cluster: ClusterConfig, log: KafkaLogger) => KafkaCluster;

@@ -1,0 +1,84 @@
+// Prometheus metrics. Labels stay per flow (replication, origin, destination, topic), never per partition or
+// per record: per-partition detail is in /status. Each metric is defined here once, with its meaning.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+const FLOW_LABELS = ['replication', 'origin', 'destination', 'topic'] as const;
+export type FlowLabels = Record<(typeof FLOW_LABELS)[number], string>;
+
+export class Metrics {
+  readonly registry = new Registry();
+
+  /** Records the destination acknowledged. */
+  readonly recordsMirrored = new Counter({
+    name: 'georep_records_mirrored_total',
+    help: 'Records written to the destination and acknowledged by it.',
+    labelNames: FLOW_LABELS,
+    registers: [this.registry],
+  });
+
+  readonly bytesMirrored = new Counter({
+    name: 'georep_bytes_mirrored_total',
+    help: 'Bytes of keys, values and headers written to the destination and acknowledged by it.',
+    labelNames: FLOW_LABELS,
+    registers: [this.registry],
+  });
+
+  readonly replicationLatency = new Histogram({
+    name: 'georep_replication_latency_seconds',
+    help: "Time from a record's origin timestamp to the destination's acknowledgement of its copy.",
+    labelNames: FLOW_LABELS,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [this.registry],
+  });
+
+  readonly offsetLag = new Gauge({
+    name: 'georep_flow_offset_lag_records',
+    help: 'Records on the origin not yet mirrored, summed over the partitions this process mirrors.',
+    labelNames: FLOW_LABELS,
+    registers: [this.registry],
+  });
+
+  readonly flowsByState = new Gauge({
+    name: 'georep_flows',
+    help: 'Flows in each state (starting, running, paused, updating, stopping, error).',
+    labelNames: ['state'],
+    registers: [this.registry],
+  });
+
+  readonly flowRestarts = new Counter({
+    name: 'georep_flow_restarts_total',
+    help: 'Flow restarts, by reason (config-change, retry).',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+
+  readonly flowErrors = new Counter({
+    name: 'georep_flow_errors_total',
+    help: 'Flows entering the error state, by reason.',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+
+  readonly lastReloadSuccessful = new Gauge({
+    name: 'georep_config_last_reload_successful',
+    help: 'Whether the last attempt to load the configuration file succeeded (1) or was rejected (0).',
+    registers: [this.registry],
+  });
+
+  readonly lastReloadSuccessTimestamp = new Gauge({
+    name: 'georep_config_last_reload_success_timestamp_seconds',
+    help: 'When the configuration was last loaded successfully, as a Unix timestamp.',
+    registers: [this.registry],
+  });
+
+  readonly reconcileDuration = new Histogram({
+    name: 'georep_reconcile_duration_seconds',
+    help: 'Time one reconcile took: listing origin topics, planning and applying the plan.',
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  async exposition(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

@@ -1,0 +1,100 @@
+// A flow is one origin topic mirrored into one destination topic. FlowSpec is its desired state as plain
+// data: what the planner compares and what the supervisor starts.
+import { createHash } from 'node:crypto';
+import type { ClusterConfig, DeliveryGuarantee, StartPosition } from '../config/types.js';
+
+/**
+ * Settings that, when any of them changes, require the flow to be stopped and started again.
+ * Flat strings and numbers so that a plan can show exactly which one changed.
+ */
+export interface FlowRestartSettings {
+  /** Digest of the origin cluster's connection settings (bootstrap, TLS, SASL, timeouts). */
+  readonly originConnection: string;
+  /** Digest of the destination cluster's connection settings. */
+  readonly destinationConnection: string;
+  readonly delivery: DeliveryGuarantee;
+  /** 'auto' means min(3, the destination's broker count). */
+  readonly replicationFactor: number | 'auto';
+  /** Sorted and comma-joined, so that reordering the list in the file changes nothing. */
+  readonly topicConfigExclude: string;
+  /** The consumer group that stores this flow's progress; changing it means starting over. */
+  readonly consumerGroupId: string;
+}
+
+export interface FlowSpec {
+  /** Unique and stable: `<origin>/<originTopic> -> <destination>/<destinationTopic>`. */
+  readonly key: string;
+  /** The replication (by name) that asked for this flow. Renaming it does not restart the flow. */
+  readonly replication: string;
+  readonly origin: string;
+  readonly originTopic: string;
+  readonly destination: string;
+  readonly destinationTopic: string;
+  /** Partition count of the origin topic when it was last listed. */
+  readonly partitions: number;
+  readonly paused: boolean;
+  /**
+   * Where the flow begins when its consumer group has no stored progress. It only matters for a brand-new
+   * flow, so changing it does not restart a running one.
+   */
+  readonly start: StartPosition;
+  readonly restartSettings: FlowRestartSettings;
+}
+
+export function flowKey(origin: string, originTopic: string, destination: string, destinationTopic: string) {
+  return `${origin}/${originTopic} -> ${destination}/${destinationTopic}`;
+}
+
+/**
+ * The consumer group id of a flow. It names both ends, so a different destination topic (another naming
+ * policy) starts with fresh progress instead of inheriting offsets that belong to another copy. It does not
+ * name the replication, so renaming a replication keeps the progress.
+ */
+export function consumerGroupId(
+  groupIdPrefix: string,
+  origin: string,
+  originTopic: string,
+  destination: string,
+  destinationTopic: string,
+): string {
+  return `${groupIdPrefix}.${origin}.${destination}.${originTopic}.${destinationTopic}`;
+}
+
+/**
+ * A digest of everything that decides how georep connects to a cluster. Secrets enter only through their
+ * own fingerprints, so the digest can be shown and stored without exposing a password.
+ */
+export function clusterConnectionDigest(cluster: ClusterConfig): string {
+  const material = {
+    bootstrap: cluster.bootstrap,
+    tls: cluster.tls && {
+      ca: cluster.tls.ca === null ? null : sha256(cluster.tls.ca),
+      cert: cluster.tls.cert === null ? null : sha256(cluster.tls.cert),
+      key: cluster.tls.key?.fingerprint() ?? null,
+      rejectUnauthorized: cluster.tls.rejectUnauthorized,
+      servername: cluster.tls.servername,
+    },
+    sasl: cluster.sasl && {
+      mechanism: cluster.sasl.mechanism,
+      username: cluster.sasl.username,
+      password: cluster.sasl.password.fingerprint(),
+    },
+    connectionTimeoutMs: cluster.connectionTimeoutMs,
+    requestTimeoutMs: cluster.requestTimeoutMs,
+  };
+  return sha256(JSON.stringify(material)).slice(0, 16);
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** An origin topic that a replication selects but that cannot be mirrored; reported, never silently dropped. */
+export interface RejectedFlow {
+  readonly replication: string;
+  readonly origin: string;
+  readonly originTopic: string;
+  readonly destination: string;
+  readonly destinationTopic: string;
+  readonly reason: string;
+}

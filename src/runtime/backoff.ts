@@ -1,0 +1,19 @@
+// Retry delays for a failing flow: exponential with full jitter, so that many flows failing together
+// (a destination went away) do not retry in lockstep, capped so that a recovered cluster is noticed soon.
+
+export interface BackoffPolicy {
+  readonly initialDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+export const DEFAULT_FLOW_BACKOFF: BackoffPolicy = { initialDelayMs: 500, maxDelayMs: 30_000 };
+
+/**
+ * The delay before retry number `attempt` (1 for the first retry). `random` is in [0, 1) and is a
+ * parameter so that tests can pin it.
+ */
+export function retryDelayMs(policy: BackoffPolicy, attempt: number, random: number = Math.random()): number {
+  const ceilingMs = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** Math.max(0, attempt - 1));
+  // Never below half the ceiling: full jitter alone can produce retries too close together to help.
+  return Math.round(ceilingMs / 2 + (random * ceilingMs) / 2);
+}

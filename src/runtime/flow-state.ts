@@ -1,0 +1,90 @@
+// The lifecycle of a flow, in the vocabulary operators know from Event Streams' mirroring. A transition
+// that is not listed here is a bug in georep, so it throws instead of leaving a flow in a state that
+// nobody can explain.
+//
+//   starting ──▶ running ◀──▶ paused          any state but stopped ──▶ stopping ──▶ stopped
+//      ▲  │        │  ▲         │
+//      │  ▼        ▼  │         ▼
+//      └─ error ◀── updating ◀──┘              error ──▶ starting (a retry after backoff)
+
+export type FlowState = 'starting' | 'running' | 'paused' | 'updating' | 'stopping' | 'stopped' | 'error';
+
+const ALLOWED: Record<FlowState, readonly FlowState[]> = {
+  starting: ['running', 'paused', 'error', 'stopping'],
+  running: ['paused', 'updating', 'error', 'stopping'],
+  paused: ['running', 'updating', 'error', 'stopping'],
+  updating: ['running', 'paused', 'error', 'stopping'],
+  error: ['starting', 'stopping'],
+  stopping: ['stopped'],
+  stopped: [],
+};
+
+/** Thrown when code asks a flow to move between two states that have no transition; always a bug. */
+export class IllegalFlowTransition extends Error {
+  constructor(
+    readonly from: FlowState,
+    readonly to: FlowState,
+  ) {
+    super(`a flow cannot go from ${from} to ${to}`);
+    this.name = 'IllegalFlowTransition';
+  }
+}
+
+export interface FlowError {
+  /** A short, stable label for metrics (e.g. 'origin-truncated', 'destination-unreachable'). */
+  readonly reason: string;
+  /** What happened, for an operator: names the topic, partition and offsets where it can. */
+  readonly message: string;
+  /** False when retrying cannot help (authorization, truncation): the flow waits for an operator. */
+  readonly retriable: boolean;
+}
+
+export interface FlowStateSnapshot {
+  readonly state: FlowState;
+  readonly sinceMs: number;
+  /** The error that put the flow in the error state (kept while it retries), or null. */
+  readonly error: FlowError | null;
+}
+
+export class FlowStateMachine {
+  #state: FlowState = 'starting';
+  #sinceMs: number;
+  #error: FlowError | null = null;
+  readonly #nowMs: () => number;
+  readonly #onChange: (from: FlowState, to: FlowState, error: FlowError | null) => void;
+
+  constructor(
+    nowMs: () => number,
+    onChange: (from: FlowState, to: FlowState, error: FlowError | null) => void,
+  ) {
+    this.#nowMs = nowMs;
+    this.#sinceMs = nowMs();
+    this.#onChange = onChange;
+  }
+
+  get state(): FlowState {
+    return this.#state;
+  }
+
+  snapshot(): FlowStateSnapshot {
+    return { state: this.#state, sinceMs: this.#sinceMs, error: this.#error };
+  }
+
+  moveTo(next: Exclude<FlowState, 'error'>): void {
+    this.#transition(next, next === 'starting' ? this.#error : null);
+  }
+
+  fail(error: FlowError): void {
+    this.#transition('error', error);
+  }
+
+  #transition(next: FlowState, error: FlowError | null): void {
+    const previous = this.#state;
+    if (previous === next) return;
+    if (!ALLOWED[previous].includes(next)) throw new IllegalFlowTransition(previous, next);
+    this.#state = next;
+    this.#sinceMs = this.#nowMs();
+    this.#error = error;
+    this.#onChange(previous, next, error);
+  }
+}

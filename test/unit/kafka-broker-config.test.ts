@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { brokerProperties, renderServerProperties } from '../../harness/broker-config.js';
+import { kafkaVersionProfile } from '../../harness/versions.js';
+
+const input = {
+  port: 40001,
+  controllerPort: 40002,
+  dataDir: '/tmp/run/a/data',
+  profile: kafkaVersionProfile('4.1.2'),
+};
+
+describe('server.properties of a harness cluster', () => {
+  test('binds both listeners to loopback and advertises only the client port', () => {
+    const properties = brokerProperties(input);
+    assert.equal(properties.get('listeners'), 'PLAINTEXT://127.0.0.1:40001,CONTROLLER://127.0.0.1:40002');
+    assert.equal(properties.get('advertised.listeners'), 'PLAINTEXT://127.0.0.1:40001');
+    assert.equal(properties.get('controller.quorum.voters'), '1@127.0.0.1:40002');
+    assert.equal(properties.get('log.dirs'), '/tmp/run/a/data');
+  });
+
+  test('gives every internal topic one replica, so a single broker can host it', () => {
+    const properties = brokerProperties(input);
+    for (const key of ['offsets.topic.replication.factor', 'transaction.state.log.replication.factor']) {
+      assert.equal(properties.get(key), '1', key);
+    }
+    assert.equal(properties.get('transaction.state.log.min.isr'), '1');
+  });
+
+  test('sets the share-group topic for Kafka 4.1 only, which 3.9 does not know', () => {
+    assert.equal(brokerProperties(input).get('share.coordinator.state.topic.replication.factor'), '1');
+    const old = brokerProperties({ ...input, profile: kafkaVersionProfile('3.9.1') });
+    assert.equal(old.has('share.coordinator.state.topic.replication.factor'), false);
+  });
+
+  test('turns topic auto-creation off unless a test asks for it', () => {
+    assert.equal(brokerProperties(input).get('auto.create.topics.enable'), 'false');
+    const overridden = brokerProperties({ ...input, overrides: { 'auto.create.topics.enable': 'true' } });
+    assert.equal(overridden.get('auto.create.topics.enable'), 'true');
+  });
+
+  test('renders one key=value line per property and escapes backslashes', () => {
+    const text = renderServerProperties({ ...input, dataDir: 'C:\\kafka\\data' });
+    assert.match(text, /^process\.roles=broker,controller$/m);
+    assert.match(text, /^log\.dirs=C:\\\\kafka\\\\data$/m);
+    assert.ok(text.endsWith('\n'));
+  });
+});

@@ -1,0 +1,21 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Metrics } from '../../src/observability/metrics.js';
+
+describe('Metrics', () => {
+  test('exposes per-flow counters, the lag gauge and reload state in the Prometheus text format', async () => {
+    const metrics = new Metrics();
+    const flow = { replication: 'orders', origin: 'london', destination: 'frankfurt', topic: 'orders' };
+    metrics.recordsMirrored.inc(flow, 3);
+    metrics.offsetLag.set(flow, 42);
+    metrics.lastReloadSuccessful.set(0);
+    const { contentType, body } = await metrics.exposition();
+    assert.match(contentType, /^text\/plain/);
+    assert.match(
+      body,
+      /^georep_records_mirrored_total\{replication="orders",origin="london",destination="frankfurt",topic="orders"\} 3$/m,
+    );
+    assert.match(body, /^georep_flow_offset_lag_records\{.*topic="orders"\} 42$/m);
+    assert.match(body, /^georep_config_last_reload_successful 0$/m);
+  });
+});

@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { type FlowSpec, flowKey } from '../../src/plan/flow-spec.js';
+import { type Plan, planFlows, planHasChanges } from '../../src/plan/plan.js';
+
+function flow(originTopic: string, overrides: Partial<FlowSpec> = {}): FlowSpec {
+  const base: FlowSpec = {
+    key: flowKey('london', originTopic, 'frankfurt', `london.${originTopic}`),
+    replication: 'orders',
+    origin: 'london',
+    originTopic,
+    destination: 'frankfurt',
+    destinationTopic: `london.${originTopic}`,
+    partitions: 6,
+    paused: false,
+    start: 'earliest',
+    restartSettings: {
+      originConnection: 'aaaa',
+      destinationConnection: 'bbbb',
+      delivery: 'at-least-once',
+      replicationFactor: 'auto',
+      topicConfigExclude: '',
+      consumerGroupId: `georep.london.frankfurt.${originTopic}.london.${originTopic}`,
+    },
+  };
+  return { ...base, ...overrides };
+}
+
+function withRestartSettings(spec: FlowSpec, settings: Partial<FlowSpec['restartSettings']>): FlowSpec {
+  return { ...spec, restartSettings: { ...spec.restartSettings, ...settings } };
+}
+
+/** The plan as keys per action, which is what an operator reads in `georep plan`. */
+function summary(plan: Plan) {
+  return {
+    start: plan.start.map((f) => f.originTopic),
+    stop: plan.stop.map((f) => f.originTopic),
+    restart: plan.restart.map((c) => `${c.to.originTopic}: ${c.changes.map((s) => s.setting).join(',')}`),
+    update: plan.update.map((c) => `${c.to.originTopic}: ${c.changes.map((s) => s.setting).join(',')}`),
+    unchanged: plan.unchanged.map((f) => f.originTopic),
+  };
+}
+
+const empty = { start: [], stop: [], restart: [], update: [], unchanged: [] };
+
+describe('planFlows', () => {
+  const cases: {
+    name: string;
+    desired: FlowSpec[];
+    running: FlowSpec[];
+    expected: ReturnType<typeof summary>;
+  }[] = [
+    {
+      name: 'startup (nothing running) starts every desired flow, sorted',
+      desired: [flow('payments'), flow('orders')],
+      running: [],
+      expected: { ...empty, start: ['orders', 'payments'] },
+    },
+    {
+      name: 'nothing changed leaves every flow alone',
+      desired: [flow('orders'), flow('payments')],
+      running: [flow('orders'), flow('payments')],
+      expected: { ...empty, unchanged: ['orders', 'payments'] },
+    },
+    {
+      name: 'a flow no longer desired is stopped and the others are untouched',
+      desired: [flow('orders')],
+      running: [flow('orders'), flow('payments')],
+      expected: { ...empty, stop: ['payments'], unchanged: ['orders'] },
+    },
+    {
+      name: 'a new topic starts only its own flow',
+      desired: [flow('orders'), flow('refunds')],
+      running: [flow('orders')],
+      expected: { ...empty, start: ['refunds'], unchanged: ['orders'] },
+    },
+    {
+      name: 'a changed delivery guarantee restarts that flow only',
+      desired: [withRestartSettings(flow('orders'), { delivery: 'exactly-once' }), flow('payments')],
+      running: [flow('orders'), flow('payments')],
+      expected: { ...empty, restart: ['orders: delivery'], unchanged: ['payments'] },
+    },
+    {
+      name: 'new credentials for the destination restart the flows that write there',
+      desired: [withRestartSettings(flow('orders'), { destinationConnection: 'cccc' })],
+      running: [flow('orders')],
+      expected: { ...empty, restart: ['orders: destinationConnection'] },
+    },
+    {
+      name: 'pausing is applied in place, not by a restart',
+      desired: [flow('orders', { paused: true })],
+      running: [flow('orders')],
+      expected: { ...empty, update: ['orders: paused'] },
+    },
+    {
+      name: 'partitions added on the origin are applied in place',
+      desired: [flow('orders', { partitions: 8 })],
+      running: [flow('orders')],
+      expected: { ...empty, update: ['orders: partitions'] },
+    },
+    {
+      name: 'renaming the replication keeps the flow running',
+      desired: [flow('orders', { replication: 'orders-to-frankfurt' })],
+      running: [flow('orders')],
+      expected: { ...empty, update: ['orders: replication'] },
+    },
+    {
+      name: 'a new start position does not restart a flow that already has progress',
+      desired: [flow('orders', { start: 'latest' })],
+      running: [flow('orders')],
+      expected: { ...empty, unchanged: ['orders'] },
+    },
+    {
+      name: 'a restart setting and an in-place setting together mean a restart',
+      desired: [withRestartSettings(flow('orders', { paused: true }), { replicationFactor: 2 })],
+      running: [flow('orders')],
+      expected: { ...empty, restart: ['orders: replicationFactor'] },
+    },
+    {
+      name: 'stopping everything',
+      desired: [],
+      running: [flow('orders'), flow('payments')],
+      expected: { ...empty, stop: ['orders', 'payments'] },
+    },
+  ];
+
+  for (const { name, desired, running, expected } of cases) {
+    test(name, () => {
+      assert.deepEqual(summary(planFlows(desired, running)), expected);
+    });
+  }
+
+  test('a restart lists each changed setting with its old and new value', () => {
+    const plan = planFlows(
+      [withRestartSettings(flow('orders'), { delivery: 'exactly-once' })],
+      [flow('orders')],
+    );
+    assert.deepEqual(plan.restart[0]?.changes, [
+      { setting: 'delivery', from: 'at-least-once', to: 'exactly-once' },
+    ]);
+  });
+
+  test('an unchanged flow keeps the running spec', () => {
+    const running = flow('orders');
+    const plan = planFlows([flow('orders', { start: 'latest' })], [running]);
+    assert.equal(plan.unchanged[0], running);
+  });
+});
+
+describe('planHasChanges', () => {
+  test('is false when every flow is unchanged', () => {
+    assert.equal(planHasChanges(planFlows([flow('orders')], [flow('orders')])), false);
+  });
+
+  test('is true when anything would start, stop, restart or update', () => {
+    assert.equal(planHasChanges(planFlows([flow('orders')], [])), true);
+    assert.equal(planHasChanges(planFlows([], [flow('orders')])), true);
+    assert.equal(planHasChanges(planFlows([flow('orders', { paused: true })], [flow('orders')])), true);
+  });
+});
