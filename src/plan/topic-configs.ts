@@ -2,7 +2,6 @@
 // copied (not broker or static defaults, which belong to each cluster), minus the keys below.
 import type { TopicConfigEntry as PortTopicConfigEntry } from '../kafka/port.js';
 
-
 /**
  * Never copied, whatever the replication says. Each would make the copy wrong or fragile:
  * - min.insync.replicas, unclean.leader.election.enable: durability is the destination cluster's decision,
