@@ -192,6 +192,9 @@ export class MirrorFlow implements ManagedFlow {
       } catch (error) {
         if (signal.aborted) return;
         this.#stopLagTimer();
+        // Whatever failed, the consumer must leave the group before a new one joins, or its partitions stay
+        // with a member that no longer reads them until the session times out.
+        await this.#source?.stop({ inFlightGraceMs: 0 }).catch(() => undefined);
         this.#source = null;
         const flowError = describeFailure(error, this.#spec);
         this.#failedAttempts++;
@@ -406,9 +409,9 @@ export class MirrorFlow implements ManagedFlow {
     if (this.#spec.paused) {
       source.pause();
       if (state !== 'starting') this.#machine.moveTo('paused');
-    } else {
+    } else if (state === 'paused') {
       source.resume();
-      if (state === 'paused') this.#machine.moveTo('running');
+      this.#machine.moveTo('running');
     }
   }
 
