@@ -71,6 +71,8 @@ export interface FlowStatus extends FlowStateSnapshot {
   readonly destinationTopic: string;
   readonly recordsMirrored: number;
   readonly bytesMirrored: number;
+  /** Records mirrored per second over about the last half minute. */
+  readonly recordsPerSecond: number;
   /** Records not yet mirrored, summed over the partitions this process holds; null before it is known. */
   readonly lag: number | null;
   /** Failed attempts since the flow last ran cleanly. */
@@ -78,6 +80,8 @@ export interface FlowStatus extends FlowStateSnapshot {
   readonly partitions: readonly PartitionProgress[];
   readonly spec: FlowSpec;
 }
+
+const RATE_WINDOW_MS = 30_000;
 
 interface PartitionState {
   position: bigint | null;
@@ -101,6 +105,8 @@ export class MirrorFlow implements ManagedFlow {
   /** Partition count of the destination topic as last seen or made. */
   #destinationPartitions = 0;
   #lagTimer: NodeJS.Timeout | null = null;
+  /** (time, records mirrored) taken at every lag refresh, for the rate; about RATE_WINDOW_MS of them. */
+  #rateSamples: { atMs: number; records: number }[] = [];
 
   constructor(spec: FlowSpec, deps: MirrorFlowDependencies) {
     this.#spec = spec;
@@ -149,6 +155,7 @@ export class MirrorFlow implements ManagedFlow {
       destinationTopic: this.#spec.destinationTopic,
       recordsMirrored: this.#recordsMirrored,
       bytesMirrored: this.#bytesMirrored,
+      recordsPerSecond: this.#recordsPerSecond(),
       lag,
       failedAttempts: this.#failedAttempts,
       partitions,
@@ -215,6 +222,16 @@ export class MirrorFlow implements ManagedFlow {
   }
 
   async #runOnce(): Promise<void> {
+    if (this.#spec.restartSettings.delivery === 'exactly-once') {
+      // Copying at-least-once under an exactly-once setting would break the promise silently.
+      throw new FlowFailure({
+        reason: 'exactly-once-unavailable',
+        retriable: false,
+        message:
+          'delivery: exactly-once is not available in this version of georep yet; this flow copies nothing ' +
+          'until the replication says delivery: at-least-once',
+      });
+    }
     await this.#prepareDestinationTopic();
     if (this.#stopController.signal.aborted) return;
     const source = this.#deps.origin.createSource({
@@ -430,7 +447,21 @@ export class MirrorFlow implements ManagedFlow {
    * Lag must rise while nothing is copied (a destination down, a paused flow), so it is computed from the
    * origin's end offsets and not only from the batches that pass by.
    */
+  #recordsPerSecond(): number {
+    const oldest = this.#rateSamples[0];
+    if (oldest === undefined) return 0;
+    const elapsedMs = this.#deps.nowMs() - oldest.atMs;
+    return elapsedMs <= 0 ? 0 : Math.round(((this.#recordsMirrored - oldest.records) * 1000) / elapsedMs);
+  }
+
+  #sampleRate(): void {
+    const nowMs = this.#deps.nowMs();
+    this.#rateSamples.push({ atMs: nowMs, records: this.#recordsMirrored });
+    while ((this.#rateSamples[0]?.atMs ?? nowMs) < nowMs - RATE_WINDOW_MS) this.#rateSamples.shift();
+  }
+
   async #refreshLag(): Promise<void> {
+    this.#sampleRate();
     if (this.#partitions.size === 0) return;
     try {
       const offsets = await this.#deps.originAdmin.partitionOffsets(this.#spec.originTopic);
