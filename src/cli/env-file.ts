@@ -1,5 +1,5 @@
 // Reads environment files in systemd's EnvironmentFile= format (KEY=VALUE lines, # comments, optional
-// quotes), so that `georep validate --env-file` sees the variables the service will get.
+// quotes), so that `georep validate --environment-file` sees the variables the service will get.
 
 /** The variables of one file; malformed lines are reported by line number, never by content. */
 export function parseEnvFile(text: string): { variables: Map<string, string>; badLines: number[] } {

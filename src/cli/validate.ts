@@ -9,7 +9,7 @@ import { loadConfigFile } from '../config/load.js';
 import { type Command, type CommandIo, EXIT, type ExitCode, UsageError } from './command.js';
 import { parseEnvFile } from './env-file.js';
 
-const help = `usage: georep validate [--json] [--base-dir DIR] [--env-file FILE]... FILE...
+const help = `usage: georep validate [--json] [--base-dir DIR] [--environment-file FILE]... FILE...
 
 Checks geo-replication.yaml files without connecting to Kafka: YAML syntax, the schema
 (schemas/geo-replication.schema.json), cluster references, topic patterns, naming, destination
@@ -22,19 +22,21 @@ that file, as they do for \`georep run\`. Ansible validates a temporary copy els
 directory the file will live in:
   validate: georep validate --base-dir /etc/georep %s
 
-\${env:NAME} references are checked against this command's environment plus --env-file files.
+\${env:NAME} references are checked against this command's environment, plus the variables of
+--environment-file files: give the service's EnvironmentFile= so that validate sees what the
+daemon will see.
 
 options:
-  --json            print one JSON document with every file's result instead of text
-  --base-dir DIR    resolve relative paths in every FILE against DIR
-  --env-file FILE   read KEY=VALUE lines (systemd EnvironmentFile= format) into the environment
-                    that \${env:NAME} sees; may be repeated
-  -h, --help        show this help
+  --json                    print one JSON document with every file's result instead of text
+  --base-dir DIR            resolve relative paths in every FILE against DIR
+  --environment-file FILE   read KEY=VALUE lines (systemd EnvironmentFile= format) into the
+                            environment that \${env:NAME} sees; may be repeated
+  -h, --help                show this help
 
 exit status:
   0  every file is valid (warnings allowed)
   1  a file is invalid or cannot be read
-  2  usage error: no FILE, unknown option, unreadable --env-file
+  2  usage error: no FILE, unknown option, unreadable --environment-file
 `;
 
 /** The outcome for one file; `issues` are sorted by position, errors and warnings together. */
@@ -101,12 +103,12 @@ function environmentWith(envFiles: readonly string[], io: CommandIo): (name: str
       text = readFileSync(envFile, 'utf8');
     } catch (error) {
       throw new UsageError(
-        `cannot read --env-file ${envFile}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`,
+        `cannot read --environment-file ${envFile}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`,
       );
     }
     const { variables, badLines } = parseEnvFile(text);
     if (badLines.length > 0) {
-      throw new UsageError(`--env-file ${envFile}: line ${badLines.join(', ')} is not KEY=VALUE`);
+      throw new UsageError(`--environment-file ${envFile}: line ${badLines.join(', ')} is not KEY=VALUE`);
     }
     for (const [name, value] of variables) fromFiles.set(name, value);
   }
@@ -130,7 +132,7 @@ export const validateCommand: Command = {
       return EXIT.ok;
     }
     if (positionals.length === 0) throw new UsageError('no FILE given');
-    const env = environmentWith(values['env-file'] ?? [], io);
+    const env = environmentWith(values['environment-file'] ?? [], io);
     const reports = positionals.map((file) => validateFile(file, values['base-dir'], env));
     const valid = reports.every((report) => report.valid);
     if (values.json) {
@@ -150,7 +152,7 @@ function parseOptions(args: readonly string[]) {
     options: {
       json: { type: 'boolean' },
       'base-dir': { type: 'string' },
-      'env-file': { type: 'string', multiple: true },
+      'environment-file': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });

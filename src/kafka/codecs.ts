@@ -10,7 +10,7 @@
 
 import { compress as zstdCompress, init as zstdInit } from '@bokuweb/zstd-wasm';
 import { decompress as zstdDecompress } from 'fzstd';
-import type * as KafkaJs from 'kafkajs';
+import kafkajs from 'kafkajs';
 import { decompress as lz4DecompressFrame } from 'lz4js';
 import { compress as snappyCompress, uncompress as snappyUncompress } from 'snappyjs';
 import { lz4CompressFrame } from './lz4-frame.js';
@@ -98,12 +98,10 @@ export const zstdCodec: KafkajsCodec = {
 /**
  * Makes kafkajs compress and decompress snappy, lz4 and zstd batches. kafkajs keeps codecs in one global
  * table, so this affects every kafkajs client of the process; calling it again changes nothing.
- * load-kafkajs.ts calls it with the module it loads. (Node's ESM loader does not see CompressionCodecs as a
- * named export of the CommonJS package, hence the module as an argument.)
+ * (Through kafkajs's default export: Node's ESM loader does not see CompressionCodecs as a named export of
+ * the CommonJS package.)
  */
-export function registerCompressionCodecs(
-  kafkajs: Pick<typeof KafkaJs, 'CompressionCodecs' | 'CompressionTypes'>,
-): void {
+export function registerCompressionCodecs(): void {
   const { CompressionCodecs, CompressionTypes } = kafkajs;
   CompressionCodecs[CompressionTypes.Snappy] = () => snappyCodec;
   CompressionCodecs[CompressionTypes.LZ4] = () => lz4Codec;

@@ -1,6 +1,7 @@
 // The kafkajs implementation of the Kafka port: one KafkaCluster per configured cluster.
 import type { Kafka } from 'kafkajs';
 import type { ClusterConfig } from '../../config/types.js';
+import { registerCompressionCodecs } from '../codecs.js';
 import type {
   KafkaAdmin,
   KafkaCluster,
@@ -25,6 +26,8 @@ export class KafkajsCluster implements KafkaCluster {
   /** @throws KafkaClientIncompatible when the installed kafkajs cannot carry records exactly. */
   constructor(cluster: ClusterConfig, log: KafkaLogger, tuning: ClientTuning = {}) {
     const { Kafka } = loadKafkajs();
+    // Origin data may come in any codec Kafka supports; kafkajs alone reads only gzip.
+    registerCompressionCodecs();
     this.name = cluster.name;
     this.#kafka = new Kafka(kafkajsConfig(cluster, log, tuning));
     this.#requestTimeoutMs = cluster.requestTimeoutMs;

@@ -24,7 +24,6 @@
 import { createRequire, Module } from 'node:module';
 import { dirname } from 'node:path';
 import type * as KafkaJs from 'kafkajs';
-import { registerCompressionCodecs } from '../codecs.js';
 import { KafkaClientIncompatible } from '../errors.js';
 import { createRecordEncoder, decodeRecord, type KafkajsEncoderClass } from './record-codec-patch.js';
 
@@ -69,18 +68,13 @@ const OFFSET_PATCH_MARK = Symbol.for('georep.kafkajs.offsetOutOfRangePatch');
 
 let loaded: typeof KafkaJs | undefined;
 
-/**
- * kafkajs with both corrections in place and every compression codec registered (src/kafka/codecs.ts).
- * Throws KafkaClientIncompatible when the corrections cannot be applied.
- */
+/** kafkajs with both corrections in place. Throws KafkaClientIncompatible when they cannot be applied. */
 export function loadKafkajs(): typeof KafkaJs {
   if (loaded === undefined) {
     assertPatchedVersion((requireFromHere('kafkajs/package.json') as { version: string }).version);
     installRecordCodec();
     installOffsetOutOfRangeHalt();
     loaded = requireFromHere('kafkajs') as typeof KafkaJs;
-    // kafkajs itself only knows gzip; without these, a fetch of a snappy, lz4 or zstd batch crashes the consumer.
-    registerCompressionCodecs(loaded);
   }
   return loaded;
 }
