@@ -1,0 +1,135 @@
+// `georep run` as a child process of a benchmark, measured from outside like any other program: its pid for
+// /proc, its /status over HTTP, and a stop by SIGTERM as an operator would send.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
+import { repoRootDir } from '../harness/versions.js';
+import type { DaemonStatus } from '../src/runtime/daemon.js';
+
+/**
+ * `dist`: the compiled CLI (bin/georep.js), what users install; built first so that it matches the sources.
+ * `source`: the TypeScript sources through tsx, as `npm run georep` does (tsx adds some memory).
+ */
+export type GeorepBuild = 'dist' | 'source';
+
+/** Compiles src/ into dist/ (`npm run build`), so that a `dist` run measures the code as it is now. */
+export async function buildGeorep(signal?: AbortSignal): Promise<void> {
+  const tsc = spawn(
+    process.execPath,
+    [path.join(repoRootDir, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+    { cwd: repoRootDir, stdio: ['ignore', 'pipe', 'pipe'], ...(signal ? { signal } : {}) },
+  );
+  let output = '';
+  tsc.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  tsc.stderr.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const [code] = (await once(tsc, 'close')) as [number | null];
+  if (code !== 0) throw new Error(`building georep (tsc -p tsconfig.build.json) failed:\n${output}`);
+}
+
+export interface StartGeorepOptions {
+  readonly configFile: string;
+  /** host:port for /status; overrides the file's daemon.httpListen. */
+  readonly httpListen: string;
+  /** georep's JSON log (stdout and stderr). */
+  readonly logFile: string;
+  readonly build: GeorepBuild;
+  /** Extra options for node, e.g. --cpu-prof. */
+  readonly nodeOptions?: readonly string[];
+}
+
+export interface GeorepProcess {
+  readonly pid: number;
+  readonly logFile: string;
+  readonly exited: boolean;
+  /** Exit code or signal, once exited. */
+  readonly exitDescription: string | null;
+  /** GET /status; rejects while the HTTP server is not up yet. */
+  status(): Promise<DaemonStatus>;
+  /** SIGTERM (georep flushes and commits), SIGKILL after `graceMs`; resolves once the process is gone. */
+  stop(graceMs?: number): Promise<{ readonly exitCode: number | null; readonly stopMs: number }>;
+}
+
+const DEFAULT_STOP_GRACE_MS = 60_000;
+const exitWithParent = pathToFileURL(path.join(repoRootDir, 'bench', 'exit-with-parent.mjs')).href;
+
+export function startGeorep(options: StartGeorepOptions): GeorepProcess {
+  const entry =
+    options.build === 'dist'
+      ? [path.join(repoRootDir, 'bin', 'georep.js')]
+      : ['--import', 'tsx', path.join(repoRootDir, 'src', 'cli', 'main.ts')];
+  const log = createWriteStream(options.logFile, { flags: 'a' });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      ...(options.nodeOptions ?? []),
+      '--import',
+      exitWithParent,
+      ...entry,
+      'run',
+      '--config',
+      options.configFile,
+      '--http-listen',
+      options.httpListen,
+      '--no-watch',
+    ],
+    {
+      cwd: repoRootDir,
+      // Its own process group: a Ctrl-C at the terminal reaches only the benchmark, which then stops georep
+      // once (a second signal would make georep exit without committing).
+      detached: true,
+      // stdin stays open for as long as this process lives: see exit-with-parent.mjs.
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
+  if (child.pid === undefined) throw new Error('could not start georep');
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  // The pipe must not keep the benchmark alive, nor crash it if georep is gone.
+  child.stdin?.on('error', () => {});
+  const exited = once(child, 'exit').catch(() => undefined);
+  process.once('exit', () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  const pid = child.pid;
+  const hasExited = () => child.exitCode !== null || child.signalCode !== null;
+
+  return {
+    pid,
+    logFile: options.logFile,
+    get exited() {
+      return hasExited();
+    },
+    get exitDescription() {
+      if (!hasExited()) return null;
+      return child.signalCode !== null ? `signal ${child.signalCode}` : `exit code ${child.exitCode}`;
+    },
+    async status() {
+      const response = await fetch(`http://${options.httpListen}/status`, {
+        signal: AbortSignal.timeout(30_000),
+      });
+      if (!response.ok) throw new Error(`/status answered ${response.status}`);
+      return (await response.json()) as DaemonStatus;
+    },
+    async stop(graceMs = DEFAULT_STOP_GRACE_MS) {
+      const startedMs = performance.now();
+      if (!hasExited()) {
+        child.kill('SIGTERM');
+        const outcome = await Promise.race([exited.then(() => 'exited'), sleep(graceMs, 'timeout')]);
+        if (outcome === 'timeout') {
+          child.kill('SIGKILL');
+          await exited;
+        }
+      }
+      const stopMs = performance.now() - startedMs;
+      await new Promise((resolve) => log.end(resolve));
+      return { exitCode: child.exitCode, stopMs };
+    },
+  };
+}

@@ -1,0 +1,53 @@
+// Memory and CPU time of a running process, read from Linux's /proc (the benchmarks run on Linux only).
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+export interface ProcessMemory {
+  /** Resident set size now (VmRSS). */
+  readonly rssBytes: number;
+  /** The highest resident set size the process has had so far (VmHWM, kept by the kernel). */
+  readonly peakRssBytes: number;
+}
+
+/** The process's memory, or null once it has exited. */
+export function readProcessMemory(pid: number): ProcessMemory | null {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return null;
+  }
+  const kibibytes = (field: string): number => {
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status);
+    return match ? Number(match[1]) * 1024 : 0;
+  };
+  return { rssBytes: kibibytes('VmRSS'), peakRssBytes: kibibytes('VmHWM') };
+}
+
+let clockTicksPerSecond: number | undefined;
+
+function ticksPerSecond(): number {
+  if (clockTicksPerSecond === undefined) {
+    try {
+      clockTicksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clockTicksPerSecond = 100; // the value on every common Linux
+    }
+  }
+  return clockTicksPerSecond;
+}
+
+/** CPU time the process has used so far (user + system, its threads included), or null once it has exited. */
+export function readProcessCpuMs(pid: number): number | null {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  // The command name (field 2) is in parentheses and may contain spaces: count fields after its ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const userTicks = Number(fields[11]);
+  const systemTicks = Number(fields[12]);
+  return ((userTicks + systemTicks) * 1000) / ticksPerSecond();
+}

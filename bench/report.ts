@@ -1,0 +1,120 @@
+// What every benchmark prints and records besides its figures: the machine, how busy it was, a text table,
+// and the JSON file with everything measured.
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { repoRootDir } from '../harness/versions.js';
+
+export const resultsDir = path.join(repoRootDir, 'bench', 'results');
+/** Working files of benchmark runs (configs, logs); .cache/ is ignored by git. */
+export const benchWorkDir = path.join(repoRootDir, '.cache', 'bench');
+
+export const MIB = 1024 * 1024;
+
+export interface LoadSample {
+  readonly at: string;
+  /** The kernel's 1-, 5- and 15-minute load averages (runnable tasks; the machine has `cpus` cores). */
+  readonly loadAverage: readonly [number, number, number];
+}
+
+export function sampleLoad(): LoadSample {
+  const [one, five, fifteen] = os.loadavg();
+  return {
+    at: new Date().toISOString(),
+    loadAverage: [round(one ?? 0, 2), round(five ?? 0, 2), round(fifteen ?? 0, 2)],
+  };
+}
+
+export function describeLoad(sample: LoadSample): string {
+  return `load average ${sample.loadAverage.join(' / ')} (1/5/15 min) on ${os.cpus().length} cores`;
+}
+
+export interface MachineInfo {
+  readonly cpus: number;
+  readonly cpuModel: string;
+  readonly memoryBytes: number;
+  readonly platform: string;
+  readonly node: string;
+}
+
+export function machineInfo(): MachineInfo {
+  return {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memoryBytes: os.totalmem(),
+    platform: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+  };
+}
+
+/**
+ * Other work on the machine (other test suites) distorts every figure, ratios less than absolute ones. Waits
+ * until the 1-minute load average is at most `maxLoad`, for at most `maxWaitMs`; returns the last sample,
+ * whether or not the load came down, so that the output can say how busy the machine was.
+ */
+export async function waitForQuietMachine(
+  maxLoad: number,
+  maxWaitMs: number,
+  say: (line: string) => void,
+  signal?: AbortSignal,
+): Promise<LoadSample> {
+  const deadline = Date.now() + maxWaitMs;
+  let sample = sampleLoad();
+  let told = false;
+  while ((sample.loadAverage[0] ?? 0) > maxLoad && Date.now() < deadline) {
+    if (!told) {
+      say(
+        `Waiting up to ${Math.round(maxWaitMs / 60_000)} min for the load to drop to ${maxLoad}: ${describeLoad(sample)}`,
+      );
+      told = true;
+    }
+    await sleep(15_000, undefined, signal ? { signal } : {});
+    sample = sampleLoad();
+  }
+  if ((sample.loadAverage[0] ?? 0) > maxLoad)
+    say(`The machine is still busy; measuring anyway: ${describeLoad(sample)}`);
+  return sample;
+}
+
+export function round(value: number, digits = 0): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+export function formatMib(bytes: number | null): string {
+  return bytes === null ? '—' : `${round(bytes / MIB)} MiB`;
+}
+
+/** A plain-text table: the first column left-aligned, the others right-aligned. */
+export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
+      .join('  ');
+  return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/** Writes `bench/results/<name>-<timestamp>.json` and returns its path. */
+export async function writeResult(name: string, result: unknown): Promise<string> {
+  await mkdir(resultsDir, { recursive: true });
+  const timestamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
+  const file = path.join(resultsDir, `${name}-${timestamp}.json`);
+  await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+  return file;
+}
+
+/** Ctrl-C, SIGTERM and SIGHUP abort the returned signal; the benchmark then stops what it started and exits. */
+export function stopOnSignals(say: (line: string) => void): AbortSignal {
+  const controller = new AbortController();
+  for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(name, () => {
+      if (!controller.signal.aborted) say(`\n${name}: stopping everything this benchmark started…`);
+      controller.abort(new Error(`stopped by ${name}`));
+    });
+  }
+  return controller.signal;
+}

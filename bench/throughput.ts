@@ -1,0 +1,626 @@
+// `npm run bench:throughput` (also `npm run bench`): how fast georep copies a topic, against Kafka's own
+// tools and MirrorMaker 2 measured in the same run, on the same two local brokers and the same data.
+//
+// In order:
+//   1. two single-node clusters (origin a, destination b); a topic of 6 partitions on a, filled by Kafka's
+//      ProducerPerformance — whose rate is the write ceiling;
+//   2. Kafka's ConsumerPerformance reads it all — the read ceiling. A mirror reads like this consumer and
+//      writes like that producer, on the same brokers, so it cannot beat the slower of the two;
+//   3. `georep run` (a child process) copies the topic to b as georep.<topic>; timed from its start until b
+//      holds every record, watched from outside with an admin client; peak RSS and CPU time from /proc;
+//   4. MirrorMaker 2 (dedicated mode, one task, its defaults otherwise) copies the same topic to b as
+//      a.<topic>, timed the same way.
+// It prints a table and writes bench/results/throughput-<time>.json. Ratios between rows of one run are
+// what to compare: absolute rates depend on the machine and on what else runs on it.
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { findFreePorts } from '../harness/free-ports.js';
+import { type LocalKafkaCluster, startClusters } from '../harness/kafka-local.js';
+import { runKafkaTool } from '../harness/kafka-tools.js';
+import {
+  DEFAULT_MIRROR_MAKER_HEAP,
+  oneWayMirrorProperties,
+  startMirrorMaker,
+} from '../harness/mirror-maker.js';
+import { type KafkaVersion, kafkaVersionFromEnv, parseKafkaVersion } from '../harness/versions.js';
+import { buildGeorep, type GeorepBuild, startGeorep } from './georep-process.js';
+import { readProcessCpuMs, readProcessMemory } from './process-stats.js';
+import {
+  benchWorkDir,
+  describeLoad,
+  formatMib,
+  formatTable,
+  type LoadSample,
+  MIB,
+  machineInfo,
+  round,
+  sampleLoad,
+  stopOnSignals,
+  waitForQuietMachine,
+  writeResult,
+} from './report.js';
+import { benchAdmin, type FillTiming, recordsInTopic, waitForRecords } from './topic-records.js';
+
+const USAGE = `usage: npm run bench:throughput -- [options]
+
+Copies one topic with georep and with MirrorMaker 2 between two local Kafka clusters and compares both
+with Kafka's ProducerPerformance and ConsumerPerformance on the same brokers.
+
+options:
+  --records N            records in the origin topic (default 1000000, or GEOREP_BENCH_RECORDS)
+  --record-bytes N       size of each record's value (default 1024)
+  --partitions N         partitions of the origin topic (default 6)
+  --version V            Kafka version (default GEOREP_KAFKA_VERSION, else 4.1.2)
+  --georep-build B       dist (default: compile, then run bin/georep.js) or source (tsx, as npm run georep)
+  --skip LIST            leave out consumer-perf, georep and/or mm2 (comma-separated)
+  --georep-cpu-prof      write a V8 CPU profile of georep (.cpuprofile) into the run's working folder
+  --wait-for-load L      first wait until the 1-minute load average is at most L…
+  --max-wait-minutes M   …for at most M minutes (default 15), then measure anyway
+  -h, --help             show this help
+`;
+
+const MIRROR_MAKER_STOP_GRACE_MS = 20_000;
+const PROGRESS_INTERVAL_MS = 5_000;
+
+type Skippable = 'consumer-perf' | 'georep' | 'mm2';
+
+interface ThroughputOptions {
+  readonly records: number;
+  readonly recordBytes: number;
+  readonly partitions: number;
+  readonly version: KafkaVersion;
+  readonly georepBuild: GeorepBuild;
+  readonly skip: ReadonlySet<Skippable>;
+  readonly georepCpuProfile: boolean;
+  readonly waitForLoad: number | null;
+  readonly maxWaitMs: number;
+}
+
+function positiveInteger(text: string, name: string): number {
+  const value = Number(text.replaceAll('_', ''));
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name}: "${text}" is not a positive integer`);
+  return value;
+}
+
+function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): ThroughputOptions | 'help' {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      records: { type: 'string' },
+      'record-bytes': { type: 'string', default: '1024' },
+      partitions: { type: 'string', default: '6' },
+      version: { type: 'string' },
+      'georep-build': { type: 'string', default: 'dist' },
+      skip: { type: 'string', default: '' },
+      'georep-cpu-prof': { type: 'boolean', default: false },
+      'wait-for-load': { type: 'string' },
+      'max-wait-minutes': { type: 'string', default: '15' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) return 'help';
+  const build = values['georep-build'];
+  if (build !== 'dist' && build !== 'source')
+    throw new Error(`--georep-build: "${build}" is not dist or source`);
+  const skip = new Set<Skippable>();
+  for (const item of values.skip.split(',').filter((entry) => entry.trim() !== '')) {
+    const name = item.trim();
+    if (name !== 'consumer-perf' && name !== 'georep' && name !== 'mm2')
+      throw new Error(`--skip: "${name}" is not consumer-perf, georep or mm2`);
+    skip.add(name);
+  }
+  return {
+    records: positiveInteger(values.records ?? env.GEOREP_BENCH_RECORDS ?? '1000000', '--records'),
+    recordBytes: positiveInteger(values['record-bytes'], '--record-bytes'),
+    partitions: positiveInteger(values.partitions, '--partitions'),
+    version: values.version ? parseKafkaVersion(values.version, '--version') : kafkaVersionFromEnv(env),
+    georepBuild: build,
+    skip,
+    georepCpuProfile: values['georep-cpu-prof'],
+    waitForLoad: values['wait-for-load'] === undefined ? null : Number(values['wait-for-load']),
+    maxWaitMs: Number(values['max-wait-minutes']) * 60_000,
+  };
+}
+
+function say(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+// ---- the ceiling: Kafka's own perf tools ----
+
+interface PerfToolResult {
+  readonly records: number;
+  readonly recordsPerSecond: number;
+  readonly mibPerSecond: number;
+  readonly elapsedMs: number;
+  /** The tool's own summary, as printed. */
+  readonly summary: string;
+}
+
+/** ProducerPerformance: `N records sent, R records/sec (M MB/sec), …` (Kafka's MB is 2^20 bytes). */
+async function producePerf(
+  options: ThroughputOptions,
+  bootstrap: string,
+  topic: string,
+  signal: AbortSignal,
+): Promise<PerfToolResult> {
+  const { stdout } = await runKafkaTool({
+    version: options.version,
+    tool: 'producer-perf',
+    args: [
+      '--topic',
+      topic,
+      '--num-records',
+      String(options.records),
+      '--record-size',
+      String(options.recordBytes),
+      '--throughput',
+      '-1',
+      '--producer-props',
+      `bootstrap.servers=${bootstrap}`,
+    ],
+    heap: { initialMb: 256, maxMb: 512 },
+    timeoutMs: mirrorTimeoutMs(options),
+    signal,
+  });
+  const summary = stdout
+    .trim()
+    .split('\n')
+    .findLast((line) => line.includes('records sent') && line.includes('99.9th'));
+  const match = summary && /^(\d+) records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\)/.exec(summary);
+  if (!summary || !match) throw new Error(`unexpected ProducerPerformance output:\n${stdout.slice(-2000)}`);
+  const records = Number(match[1]);
+  const recordsPerSecond = Number(match[2]);
+  return {
+    records,
+    recordsPerSecond,
+    mibPerSecond: Number(match[3]),
+    elapsedMs: (records / recordsPerSecond) * 1000,
+    summary,
+  };
+}
+
+/**
+ * ConsumerPerformance prints a CSV header and one line. Its fetch.* columns leave out the time spent
+ * joining the group; those are the ones used, as a mirror's rate is taken over the copy too.
+ */
+async function consumePerf(
+  options: ThroughputOptions,
+  bootstrap: string,
+  topic: string,
+  signal: AbortSignal,
+): Promise<PerfToolResult> {
+  const { stdout } = await runKafkaTool({
+    version: options.version,
+    tool: 'consumer-perf',
+    args: ['--bootstrap-server', bootstrap, '--topic', topic, '--messages', String(options.records)],
+    heap: { initialMb: 256, maxMb: 512 },
+    timeoutMs: mirrorTimeoutMs(options),
+    signal,
+  });
+  const lines = stdout.trim().split('\n');
+  const headerIndex = lines.findIndex((line) => line.startsWith('start.time'));
+  const header = lines[headerIndex]?.split(',').map((cell) => cell.trim());
+  const values = lines[headerIndex + 1]?.split(',').map((cell) => cell.trim());
+  if (header === undefined || values === undefined)
+    throw new Error(`unexpected ConsumerPerformance output:\n${stdout.slice(-2000)}`);
+  const column = (name: string) => Number(values[header.indexOf(name)]);
+  const records = column('data.consumed.in.nMsg');
+  return {
+    records,
+    recordsPerSecond: column('fetch.nMsg.sec'),
+    mibPerSecond: column('fetch.MB.sec'),
+    elapsedMs: column('fetch.time.ms'),
+    summary: `${header.join(', ')}\n${values.join(', ')}`,
+  };
+}
+
+// ---- the mirrors ----
+
+interface MirrorResult {
+  readonly tool: string;
+  readonly destinationTopic: string;
+  readonly records: number;
+  /** From starting the process until the destination held every record (start-up included). */
+  readonly startToAllRecordsMs: number;
+  /** From the first record seen on the destination until all were there: the copy itself. */
+  readonly firstToAllRecordsMs: number;
+  /** Over the copy (firstToAllRecordsMs). */
+  readonly recordsPerSecond: number;
+  readonly mibPerSecond: number;
+  /** VmHWM of the process when the copy was complete. */
+  readonly peakRssBytes: number | null;
+  /** CPU time (user + system, all threads) the process used until the copy was complete. */
+  readonly cpuMs: number | null;
+  readonly load: LoadSample;
+  readonly logFile: string;
+}
+
+function mirrorTimeoutMs(options: ThroughputOptions): number {
+  // Generous: 2,000 records/s would already be far below either mirror on any machine.
+  return Math.max(300_000, (options.records / 2_000) * 1000);
+}
+
+function progressPrinter(tool: string, expectedRecords: number): (records: number) => void {
+  const startedMs = performance.now();
+  let lastPrintMs = startedMs;
+  return (records) => {
+    const now = performance.now();
+    if (now - lastPrintMs < PROGRESS_INTERVAL_MS) return;
+    lastPrintMs = now;
+    say(
+      `  ${tool}: ${records} of ${expectedRecords} records after ${Math.round((now - startedMs) / 1000)} s`,
+    );
+  };
+}
+
+function mirrorResult(
+  tool: string,
+  destinationTopic: string,
+  options: ThroughputOptions,
+  startedAtMs: number,
+  timing: FillTiming,
+  pid: number,
+  logFile: string,
+): MirrorResult {
+  const copyMs = timing.allRecordsAtMs - timing.firstRecordAtMs;
+  // A copy faster than one look at the destination has no measurable copy phase: fall back to start→all.
+  const rateMs = copyMs > 0 ? copyMs : timing.allRecordsAtMs - startedAtMs;
+  const recordsPerSecond = (options.records * 1000) / rateMs;
+  return {
+    tool,
+    destinationTopic,
+    records: options.records,
+    startToAllRecordsMs: round(timing.allRecordsAtMs - startedAtMs),
+    firstToAllRecordsMs: round(copyMs),
+    recordsPerSecond: round(recordsPerSecond),
+    mibPerSecond: round((recordsPerSecond * options.recordBytes) / MIB, 2),
+    peakRssBytes: readProcessMemory(pid)?.peakRssBytes ?? null,
+    cpuMs: readProcessCpuMs(pid),
+    load: sampleLoad(),
+    logFile,
+  };
+}
+
+interface GeorepRunInput {
+  readonly options: ThroughputOptions;
+  readonly origin: LocalKafkaCluster;
+  readonly destination: LocalKafkaCluster;
+  readonly topic: string;
+  readonly workDir: string;
+  readonly signal: AbortSignal;
+}
+
+async function measureGeorep(
+  input: GeorepRunInput,
+): Promise<MirrorResult & { georepCounted: number | null }> {
+  const { options, origin, destination, topic, signal } = input;
+  const workDir = path.join(input.workDir, 'georep');
+  await mkdir(workDir, { recursive: true });
+  const configFile = path.join(workDir, 'geo-replication.yaml');
+  const destinationTopic = `georep.${topic}`;
+  await writeFile(
+    configFile,
+    [
+      '# Written by bench/throughput.ts: one replication of the benchmark topic.',
+      'clusters:',
+      `  ${origin.name}: { bootstrap: ["${origin.bootstrap}"] }`,
+      `  ${destination.name}: { bootstrap: ["${destination.bootstrap}"] }`,
+      'replications:',
+      '  - name: bench',
+      `    origin: ${origin.name}`,
+      `    destinations: [${destination.name}]`,
+      `    topics: { include: ["${topic}"] }`,
+      '    naming: "georep.{topic}" # MirrorMaker 2 writes a.<topic> to the same cluster',
+      '    start: earliest',
+      '',
+    ].join('\n'),
+  );
+  const [httpPort] = await findFreePorts(1);
+  const admin = benchAdmin(destination.bootstrap);
+  await admin.connect();
+  const logFile = path.join(workDir, 'georep.log');
+  const startedAtMs = performance.now();
+  const georep = startGeorep({
+    configFile,
+    httpListen: `127.0.0.1:${httpPort}`,
+    logFile,
+    build: options.georepBuild,
+    nodeOptions: options.georepCpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${workDir}`] : [],
+  });
+  try {
+    const timing = await waitForRecords({
+      admin,
+      topic: destinationTopic,
+      expectedRecords: options.records,
+      timeoutMs: mirrorTimeoutMs(options),
+      failure: () => (georep.exited ? `georep ended (${georep.exitDescription}); see ${logFile}` : null),
+      signal,
+      onProgress: progressPrinter('georep', options.records),
+    });
+    const result = mirrorResult(
+      'georep',
+      destinationTopic,
+      options,
+      startedAtMs,
+      timing,
+      georep.pid,
+      logFile,
+    );
+    const status = await georep.status().catch(() => null);
+    const georepCounted = status?.flows.reduce((sum, flow) => sum + flow.recordsMirrored, 0) ?? null;
+    return { ...result, georepCounted };
+  } finally {
+    const stopped = await georep.stop();
+    say(`  georep stopped in ${round(stopped.stopMs)} ms (exit code ${stopped.exitCode})`);
+    await admin.disconnect();
+  }
+}
+
+async function measureMirrorMaker(
+  input: GeorepRunInput,
+): Promise<MirrorResult & { heapMaxMb: number; properties: Record<string, string> }> {
+  const { options, origin, destination, topic, signal } = input;
+  const workDir = path.join(input.workDir, 'mirror-maker');
+  // MirrorMaker's default replication policy names the copy <source alias>.<topic>.
+  const destinationTopic = `${origin.name}.${topic}`;
+  const properties = oneWayMirrorProperties({
+    source: { alias: origin.name, bootstrap: origin.bootstrap },
+    target: { alias: destination.name, bootstrap: destination.bootstrap },
+    // A Java regular expression: exactly this topic.
+    topics: topic.replaceAll('.', '\\.'),
+  });
+  const admin = benchAdmin(destination.bootstrap);
+  await admin.connect();
+  const startedAtMs = performance.now();
+  const mirrorMaker = await startMirrorMaker({
+    version: options.version,
+    properties,
+    targetClusters: [destination.name],
+    workDir,
+    signal,
+  });
+  try {
+    const timing = await waitForRecords({
+      admin,
+      topic: destinationTopic,
+      expectedRecords: options.records,
+      timeoutMs: mirrorTimeoutMs(options),
+      failure: () => (mirrorMaker.running ? null : `MirrorMaker 2 exited; see ${mirrorMaker.logFile}`),
+      signal,
+      onProgress: progressPrinter('MirrorMaker 2', options.records),
+    });
+    const result = mirrorResult(
+      'MirrorMaker 2',
+      destinationTopic,
+      options,
+      startedAtMs,
+      timing,
+      mirrorMaker.pid,
+      mirrorMaker.logFile,
+    );
+    return { ...result, heapMaxMb: DEFAULT_MIRROR_MAKER_HEAP.maxMb, properties };
+  } finally {
+    const stopStartedMs = performance.now();
+    await mirrorMaker.stop({ graceMs: MIRROR_MAKER_STOP_GRACE_MS });
+    say(`  MirrorMaker 2 stopped in ${round(performance.now() - stopStartedMs)} ms`);
+    await admin.disconnect();
+  }
+}
+
+// ---- the report ----
+
+function ratio(value: number, reference: number | undefined): string {
+  return reference === undefined || reference === 0 ? '—' : `${(value / reference).toFixed(2)}×`;
+}
+
+function formatCount(value: number): string {
+  return Math.round(value).toLocaleString('en-US');
+}
+
+interface Row {
+  readonly label: string;
+  readonly recordsPerSecond: number;
+  readonly mibPerSecond: number;
+  readonly seconds: number;
+  readonly cpuMs: number | null;
+  readonly peakRssBytes: number | null;
+}
+
+function renderTable(rows: readonly Row[], mirrorMakerRate?: number, consumerRate?: number): string {
+  return formatTable(
+    ['tool', 'records/s', 'MiB/s', 'vs MM2', 'vs consumer', 'start→all s', 'CPU s', 'peak RSS'],
+    rows.map((row) => [
+      row.label,
+      formatCount(row.recordsPerSecond),
+      row.mibPerSecond.toFixed(1),
+      ratio(row.recordsPerSecond, mirrorMakerRate),
+      ratio(row.recordsPerSecond, consumerRate),
+      (row.seconds / 1000).toFixed(1),
+      row.cpuMs === null ? '—' : (row.cpuMs / 1000).toFixed(1),
+      formatMib(row.peakRssBytes),
+    ]),
+  );
+}
+
+async function main(): Promise<number> {
+  let parsed: ThroughputOptions | 'help';
+  try {
+    parsed = parseOptions(process.argv.slice(2), process.env);
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    return 2;
+  }
+  if (parsed === 'help') {
+    say(USAGE);
+    return 0;
+  }
+  const options = parsed;
+  const signal = stopOnSignals(say);
+  const startedAt = new Date().toISOString();
+  const workDir = path.join(
+    benchWorkDir,
+    `throughput-${startedAt.replace(/[-:]/g, '').replace(/\..*$/, '')}`,
+  );
+  await mkdir(workDir, { recursive: true });
+
+  const loadAtStart =
+    options.waitForLoad === null
+      ? sampleLoad()
+      : await waitForQuietMachine(options.waitForLoad, options.maxWaitMs, say, signal);
+  say(
+    `Throughput benchmark: ${options.records} records of ${options.recordBytes} bytes, ${options.partitions} partitions, Kafka ${options.version}`,
+  );
+  say(`Machine: ${describeLoad(loadAtStart)}; working files in ${workDir}`);
+  if (options.georepBuild === 'dist') {
+    say('Compiling georep (tsc -p tsconfig.build.json) so that bin/georep.js runs the current sources…');
+    await buildGeorep(signal);
+  }
+
+  const run = await startClusters({ count: 2, version: options.version, signal, onProgress: say });
+  try {
+    const [origin, destination] = run.clusters;
+    if (origin === undefined || destination === undefined)
+      throw new Error('the harness started fewer clusters');
+    const topic = `bench-${options.recordBytes}b`;
+    await runKafkaTool({
+      version: options.version,
+      tool: 'topics',
+      args: [
+        '--bootstrap-server',
+        origin.bootstrap,
+        '--create',
+        '--topic',
+        topic,
+        '--partitions',
+        String(options.partitions),
+        '--replication-factor',
+        '1',
+      ],
+      signal,
+    });
+
+    say(`ProducerPerformance fills ${topic} on ${origin.name} (${origin.bootstrap})…`);
+    const producer = await producePerf(options, origin.bootstrap, topic, signal);
+    say(`  ${producer.summary}`);
+    const originAdmin = benchAdmin(origin.bootstrap);
+    await originAdmin.connect();
+    const inOrigin = await recordsInTopic(originAdmin, topic);
+    await originAdmin.disconnect();
+    if (inOrigin !== options.records)
+      throw new Error(`the origin topic holds ${inOrigin} records instead of ${options.records}`);
+
+    let consumer: PerfToolResult | null = null;
+    if (!options.skip.has('consumer-perf')) {
+      say(`ConsumerPerformance reads ${topic}…`);
+      consumer = await consumePerf(options, origin.bootstrap, topic, signal);
+      say(`  ${consumer.summary.replaceAll('\n', '\n  ')}`);
+    }
+    const loadAfterCeiling = sampleLoad();
+
+    const input: GeorepRunInput = { options, origin, destination, topic, workDir, signal };
+    let georep: Awaited<ReturnType<typeof measureGeorep>> | null = null;
+    if (!options.skip.has('georep')) {
+      say(`georep copies ${topic} to ${destination.name} as georep.${topic}…`);
+      georep = await measureGeorep(input);
+      say(
+        `  ${georep.recordsPerSecond} records/s over the copy, all records ${round(georep.startToAllRecordsMs / 1000, 1)} s after start`,
+      );
+    }
+    let mirrorMaker: Awaited<ReturnType<typeof measureMirrorMaker>> | null = null;
+    if (!options.skip.has('mm2')) {
+      say(`MirrorMaker 2 copies ${topic} to ${destination.name} as ${origin.name}.${topic}…`);
+      mirrorMaker = await measureMirrorMaker(input);
+      say(
+        `  ${mirrorMaker.recordsPerSecond} records/s over the copy, all records ${round(mirrorMaker.startToAllRecordsMs / 1000, 1)} s after start`,
+      );
+    }
+    const loadAtEnd = sampleLoad();
+
+    const rows: Row[] = [
+      {
+        label: 'producer-perf (ceiling: write)',
+        recordsPerSecond: producer.recordsPerSecond,
+        mibPerSecond: producer.mibPerSecond,
+        seconds: producer.elapsedMs,
+        cpuMs: null,
+        peakRssBytes: null,
+      },
+    ];
+    if (consumer !== null) {
+      rows.push({
+        label: 'consumer-perf (ceiling: read)',
+        recordsPerSecond: consumer.recordsPerSecond,
+        mibPerSecond: consumer.mibPerSecond,
+        seconds: consumer.elapsedMs,
+        cpuMs: null,
+        peakRssBytes: null,
+      });
+    }
+    for (const mirror of [georep, mirrorMaker]) {
+      if (mirror === null) continue;
+      rows.push({
+        label: mirror.tool,
+        recordsPerSecond: mirror.recordsPerSecond,
+        mibPerSecond: mirror.mibPerSecond,
+        seconds: mirror.startToAllRecordsMs,
+        cpuMs: mirror.cpuMs,
+        peakRssBytes: mirror.peakRssBytes,
+      });
+    }
+    say('');
+    say(
+      `Throughput: ${formatCount(options.records)} records × ${options.recordBytes} B, ${options.partitions} partitions, Kafka ${options.version}, two single-broker clusters on this machine`,
+    );
+    say(renderTable(rows, mirrorMaker?.recordsPerSecond, consumer?.recordsPerSecond));
+    say('');
+    say(
+      '- producer-perf and consumer-perf are the ceiling: a mirror reads like the one and writes like the other.',
+    );
+    say(
+      '- Mirror rates are over the copy (first record on the destination → all of them); start→all adds start-up.',
+    );
+    say("- MiB = 2^20 bytes of record values (Kafka's tools call it MB). CPU s and peak RSS (VmHWM) are the");
+    say(
+      `  mirror process's own; MirrorMaker 2 runs with -Xmx${DEFAULT_MIRROR_MAKER_HEAP.maxMb}m and one task (tasks.max=1, its default).`,
+    );
+    say(`- Load: ${describeLoad(loadAtStart)} at start, ${describeLoad(loadAtEnd)} at the end.`);
+
+    const resultFile = await writeResult('throughput', {
+      benchmark: 'throughput',
+      startedAt,
+      machine: machineInfo(),
+      kafkaVersion: options.version,
+      options: { ...options, skip: [...options.skip] },
+      load: { atStart: loadAtStart, afterCeiling: loadAfterCeiling, atEnd: loadAtEnd },
+      ceiling: { producer, consumer },
+      georep,
+      mirrorMaker,
+      ratios: {
+        georepVsMirrorMaker:
+          georep && mirrorMaker ? round(georep.recordsPerSecond / mirrorMaker.recordsPerSecond, 3) : null,
+        georepVsConsumer:
+          georep && consumer ? round(georep.recordsPerSecond / consumer.recordsPerSecond, 3) : null,
+        mirrorMakerVsConsumer:
+          mirrorMaker && consumer ? round(mirrorMaker.recordsPerSecond / consumer.recordsPerSecond, 3) : null,
+      },
+      workDir,
+    });
+    say(`\nResults: ${path.relative(process.cwd(), resultFile)}`);
+    return 0;
+  } finally {
+    await run.stopAll();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(
+      `bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(1);
+  },
+);
