@@ -42,6 +42,8 @@ export interface StartGeorepOptions {
   readonly build: GeorepBuild;
   /** Extra options for node, e.g. --cpu-prof. */
   readonly nodeOptions?: readonly string[];
+  /** Environment of the process; default: this process's. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export interface GeorepProcess {
@@ -81,6 +83,7 @@ export function startGeorep(options: StartGeorepOptions): GeorepProcess {
     ],
     {
       cwd: repoRootDir,
+      env: options.env ?? process.env,
       // Its own process group: a Ctrl-C at the terminal reaches only the benchmark, which then stops georep
       // once (a second signal would make georep exit without committing).
       detached: true,

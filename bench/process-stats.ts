@@ -1,6 +1,6 @@
 // Memory and CPU time of a running process, read from Linux's /proc (the benchmarks run on Linux only).
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 export interface ProcessMemory {
   /** Resident set size now (VmRSS). */
@@ -50,4 +50,23 @@ export function readProcessCpuMs(pid: number): number | null {
   const userTicks = Number(fields[11]);
   const systemTicks = Number(fields[12]);
   return ((userTicks + systemTicks) * 1000) / ticksPerSecond();
+}
+
+/** TCP and Unix sockets the process holds open (its Kafka connections, mostly), or null once it has exited. */
+export function readOpenSocketCount(pid: number): number | null {
+  let descriptors: string[];
+  try {
+    descriptors = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return null;
+  }
+  let sockets = 0;
+  for (const descriptor of descriptors) {
+    try {
+      if (readlinkSync(`/proc/${pid}/fd/${descriptor}`).startsWith('socket:')) sockets++;
+    } catch {
+      // closed while counting
+    }
+  }
+  return sockets;
 }

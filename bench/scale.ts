@@ -14,13 +14,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { Kafka, logLevel } from 'kafkajs';
+import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { findFreePorts } from '../harness/free-ports.js';
 import { type LocalKafkaCluster, startClusters } from '../harness/kafka-local.js';
 import { type KafkaVersion, kafkaVersionFromEnv, parseKafkaVersion } from '../harness/versions.js';
 import type { DaemonStatus } from '../src/runtime/daemon.js';
 import { buildGeorep, type GeorepBuild, type GeorepProcess, startGeorep } from './georep-process.js';
-import { readProcessCpuMs, readProcessMemory } from './process-stats.js';
+import { readOpenSocketCount, readProcessCpuMs, readProcessMemory } from './process-stats.js';
 import {
   benchWorkDir,
   describeLoad,
@@ -150,8 +150,10 @@ async function prepareOriginTopics(
     for (const group of chunks(topics, TOPICS_PER_REQUEST)) {
       await admin.createTopics({
         topics: group.map((topic) => ({ topic, numPartitions: 1, replicationFactor: 1 })),
-        waitForLeaders: true,
+        // kafkajs's own wait gives up when the metadata of a new topic is a moment late: see waitForLeaders.
+        waitForLeaders: false,
       });
+      await waitForLeaders(admin, group);
     }
     const value = Buffer.alloc(RECORD_VALUE_BYTES, 'x');
     for (const group of chunks(topics, TOPICS_PER_REQUEST)) {
@@ -167,6 +169,20 @@ async function prepareOriginTopics(
     await admin.disconnect();
   }
   return await recordCount(origin, topics);
+}
+
+async function waitForLeaders(admin: Admin, topics: readonly string[]): Promise<void> {
+  const deadline = performance.now() + 60_000;
+  for (;;) {
+    try {
+      const { topics: described } = await admin.fetchTopicMetadata({ topics: [...topics] });
+      if (described.every((topic) => topic.partitions.every((partition) => partition.leader >= 0))) return;
+    } catch (error) {
+      if (performance.now() > deadline) throw error;
+    }
+    if (performance.now() > deadline) throw new Error(`new topics without leaders after 60 s: ${topics[0]}…`);
+    await sleep(250);
+  }
 }
 
 interface GeorepConfigInput {
@@ -217,6 +233,10 @@ interface StepResult {
   readonly rssPerFlowBytes: number | null;
   /** VmHWM before stopping. */
   readonly peakRssBytes: number | null;
+  /** Sockets georep held open once everything was copied: its Kafka connections. */
+  readonly openSockets: number | null;
+  /** VmRSS of the origin's broker JVM at the same moment: what the consumer groups cost the cluster shows here. */
+  readonly originBrokerRssBytes: number | null;
   /** CPU time used from start until all flows ran. */
   readonly startupCpuMs: number | null;
   /** Share of one core georep used while idle with every flow running (heartbeats, empty fetches). */
@@ -358,6 +378,9 @@ async function finishStep(input: FinishInput): Promise<StepResult> {
   const complete = input.allCopiedMs !== null;
   if (complete) await sleep(SETTLE_MS, undefined, { signal });
   const memory = readProcessMemory(georep.pid);
+  const openSockets = readOpenSocketCount(georep.pid);
+  const originBrokerRssBytes =
+    input.origin.pid === undefined ? null : (readProcessMemory(input.origin.pid)?.rssBytes ?? null);
   const idleCpu = complete ? await idleCpuPercent(georep.pid, signal) : null;
   const peakRssBytes = readProcessMemory(georep.pid)?.peakRssBytes ?? memory?.peakRssBytes ?? null;
   const status = await georep.status().catch(() => null);
@@ -389,6 +412,8 @@ async function finishStep(input: FinishInput): Promise<StepResult> {
         ? null
         : round((rssBytes - input.baselineRssBytes) / topicCount),
     peakRssBytes,
+    openSockets,
+    originBrokerRssBytes,
     startupCpuMs: input.startupCpuMs,
     idleCpuPercent: idleCpu,
     stopMs: round(stopped.stopMs),
@@ -401,7 +426,7 @@ async function finishStep(input: FinishInput): Promise<StepResult> {
 /** georep with a replication that selects no topic: the memory every flow comes on top of. */
 async function measureBaseline(
   input: Omit<StepInput, 'topicCount' | 'baselineRssBytes'>,
-): Promise<{ rssBytes: number | null; idleCpuPercent: number | null }> {
+): Promise<{ rssBytes: number | null; idleCpuPercent: number | null; openSockets: number | null }> {
   const stepDir = path.join(input.workDir, 'topics-0');
   await mkdir(stepDir, { recursive: true });
   const configFile = path.join(stepDir, 'geo-replication.yaml');
@@ -422,7 +447,11 @@ async function measureBaseline(
     }
     await sleep(SETTLE_MS, undefined, { signal: input.signal });
     const idle = await idleCpuPercent(georep.pid, input.signal);
-    return { rssBytes: readProcessMemory(georep.pid)?.rssBytes ?? null, idleCpuPercent: idle };
+    return {
+      rssBytes: readProcessMemory(georep.pid)?.rssBytes ?? null,
+      idleCpuPercent: idle,
+      openSockets: readOpenSocketCount(georep.pid),
+    };
   } finally {
     await georep.stop();
   }
@@ -491,6 +520,7 @@ async function main(): Promise<number> {
           'RSS per flow',
           'peak RSS',
           'idle CPU',
+          'sockets',
           'stop s',
           'complete',
         ],
@@ -503,6 +533,7 @@ async function main(): Promise<number> {
             '—',
             '—',
             `${baseline.idleCpuPercent ?? '—'}%`,
+            String(baseline.openSockets ?? '—'),
             '—',
             'yes',
           ],
@@ -514,6 +545,7 @@ async function main(): Promise<number> {
             step.rssPerFlowBytes === null ? '—' : `${(step.rssPerFlowBytes / MIB).toFixed(2)} MiB`,
             formatMib(step.peakRssBytes),
             step.idleCpuPercent === null ? '—' : `${step.idleCpuPercent}%`,
+            String(step.openSockets ?? '—'),
             seconds(step.stopMs),
             step.complete
               ? step.destinationRecords === step.expectedRecords
@@ -534,7 +566,12 @@ async function main(): Promise<number> {
       '  georep counted every record mirrored (the destination end offsets are checked afterwards: complete).',
     );
     say(
-      '- RSS after: VmRSS once all was copied; per flow: above the baseline; idle CPU: share of one core over 10 s.',
+      '- RSS after: VmRSS once all was copied; per flow: above the baseline; idle CPU: share of one core over',
+    );
+    say('  10 s; sockets: what georep holds open (its Kafka connections).');
+    const originBroker = steps.map((step) => `${step.topics} topics ${formatMib(step.originBrokerRssBytes)}`);
+    say(
+      `- RSS of the origin's broker (heap at most 512 MiB) at the same moment: ${originBroker.join(', ')}.`,
     );
     say(`- Load: ${describeLoad(loadAtStart)} at start, ${describeLoad(loadAtEnd)} at the end.`);
     for (const step of steps.filter((entry) => entry.errors.length > 0)) {
