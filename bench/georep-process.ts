@@ -2,7 +2,7 @@
 // /proc, its /status over HTTP, and a stop by SIGTERM as an operator would send.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
@@ -66,7 +66,8 @@ export function startGeorep(options: StartGeorepOptions): GeorepProcess {
     options.build === 'dist'
       ? [path.join(repoRootDir, 'bin', 'georep.js')]
       : ['--import', 'tsx', path.join(repoRootDir, 'src', 'cli', 'main.ts')];
-  const log = createWriteStream(options.logFile, { flags: 'a' });
+  // Written by georep itself, not through this process: the log stays complete if this process dies first.
+  const log = openSync(options.logFile, 'a');
   const child: ChildProcess = spawn(
     process.execPath,
     [
@@ -88,12 +89,11 @@ export function startGeorep(options: StartGeorepOptions): GeorepProcess {
       // once (a second signal would make georep exit without committing).
       detached: true,
       // stdin stays open for as long as this process lives: see exit-with-parent.mjs.
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: ['pipe', log, log],
     },
   );
+  closeSync(log);
   if (child.pid === undefined) throw new Error('could not start georep');
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
   // The pipe must not keep the benchmark alive, nor crash it if georep is gone.
   child.stdin?.on('error', () => {});
   const exited = once(child, 'exit').catch(() => undefined);
@@ -130,9 +130,7 @@ export function startGeorep(options: StartGeorepOptions): GeorepProcess {
           await exited;
         }
       }
-      const stopMs = performance.now() - startedMs;
-      await new Promise((resolve) => log.end(resolve));
-      return { exitCode: child.exitCode, stopMs };
+      return { exitCode: child.exitCode, stopMs: performance.now() - startedMs };
     },
   };
 }

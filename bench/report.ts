@@ -107,14 +107,30 @@ export async function writeResult(name: string, result: unknown): Promise<string
   return file;
 }
 
-/** Ctrl-C, SIGTERM and SIGHUP abort the returned signal; the benchmark then stops what it started and exits. */
-export function stopOnSignals(say: (line: string) => void): AbortSignal {
+/**
+ * Runs a benchmark's main function and exits with its code. Ctrl-C, SIGTERM and SIGHUP abort the signal it
+ * gets; it then stops what it started (its finally blocks) and the process exits with 130. Any other failure
+ * exits with 1.
+ */
+export function runBenchmark(main: (stopSignal: AbortSignal) => Promise<number>): void {
   const controller = new AbortController();
   for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(name, () => {
-      if (!controller.signal.aborted) say(`\n${name}: stopping everything this benchmark started…`);
+      if (!controller.signal.aborted)
+        process.stdout.write(`\n${name}: stopping everything this benchmark started…\n`);
       controller.abort(new Error(`stopped by ${name}`));
     });
   }
-  return controller.signal;
+  main(controller.signal).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      if (controller.signal.aborted) {
+        process.stderr.write('bench: stopped before the end; no result written\n');
+        process.exit(130);
+      }
+      const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      process.stderr.write(`bench: ${text}\n`);
+      process.exit(1);
+    },
+  );
 }

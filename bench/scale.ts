@@ -30,8 +30,8 @@ import {
   MIB,
   machineInfo,
   round,
+  runBenchmark,
   sampleLoad,
-  stopOnSignals,
   waitForQuietMachine,
   writeResult,
 } from './report.js';
@@ -45,9 +45,12 @@ every flow runs and the resident memory per flow.
 options:
   --topics LIST            flow counts to measure, comma-separated (default 10,100,1000)
   --records-per-topic N    records written to each origin topic beforehand (default 5)
+  --discovery-interval-ms N  georep's daemon.discoveryIntervalMs, which also paces each flow's lag refresh
+                           (default: georep's default, 5000)
   --step-timeout-minutes M give up on a size after M minutes and report how far it got (default 20)
   --version V              Kafka version (default GEOREP_KAFKA_VERSION, else 4.1.2)
   --georep-build B         dist (default: compile, then run bin/georep.js) or source (tsx)
+  --georep-cpu-prof        write a V8 CPU profile of each georep (.cpuprofile) into the size's working folder
   --wait-for-load L        first wait until the 1-minute load average is at most L…
   --max-wait-minutes M     …for at most M minutes (default 15), then measure anyway
   -h, --help               show this help
@@ -68,6 +71,8 @@ interface ScaleOptions {
   readonly stepTimeoutMs: number;
   readonly version: KafkaVersion;
   readonly georepBuild: GeorepBuild;
+  readonly georepCpuProfile: boolean;
+  readonly discoveryIntervalMs: number | null;
   readonly waitForLoad: number | null;
   readonly maxWaitMs: number;
 }
@@ -87,6 +92,8 @@ function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): ScaleOpt
       'step-timeout-minutes': { type: 'string', default: '20' },
       version: { type: 'string' },
       'georep-build': { type: 'string', default: 'dist' },
+      'georep-cpu-prof': { type: 'boolean', default: false },
+      'discovery-interval-ms': { type: 'string' },
       'wait-for-load': { type: 'string' },
       'max-wait-minutes': { type: 'string', default: '15' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -103,6 +110,11 @@ function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): ScaleOpt
     stepTimeoutMs: Number(values['step-timeout-minutes']) * 60_000,
     version: values.version ? parseKafkaVersion(values.version, '--version') : kafkaVersionFromEnv(env),
     georepBuild: build,
+    georepCpuProfile: values['georep-cpu-prof'],
+    discoveryIntervalMs:
+      values['discovery-interval-ms'] === undefined
+        ? null
+        : positiveInteger(values['discovery-interval-ms'], '--discovery-interval-ms'),
     waitForLoad: values['wait-for-load'] === undefined ? null : Number(values['wait-for-load']),
     maxWaitMs: Number(values['max-wait-minutes']) * 60_000,
   };
@@ -191,6 +203,7 @@ interface GeorepConfigInput {
   /** A glob of the origin topics to mirror. */
   readonly include: string;
   readonly file: string;
+  readonly discoveryIntervalMs: number | null;
 }
 
 async function writeGeorepConfig(input: GeorepConfigInput): Promise<void> {
@@ -207,6 +220,9 @@ async function writeGeorepConfig(input: GeorepConfigInput): Promise<void> {
       `    destinations: [${input.destination.name}]`,
       `    topics: { include: ["${input.include}"] }`,
       '    start: earliest',
+      ...(input.discoveryIntervalMs === null
+        ? []
+        : ['daemon:', `  discoveryIntervalMs: ${input.discoveryIntervalMs}`]),
       '',
     ].join('\n'),
   );
@@ -298,7 +314,13 @@ async function measureStep(input: StepInput): Promise<StepResult> {
   const stepDir = path.join(input.workDir, `topics-${topicCount}`);
   await mkdir(stepDir, { recursive: true });
   const configFile = path.join(stepDir, 'geo-replication.yaml');
-  await writeGeorepConfig({ origin, destination, include: `${prefix}*`, file: configFile });
+  await writeGeorepConfig({
+    origin,
+    destination,
+    include: `${prefix}*`,
+    file: configFile,
+    discoveryIntervalMs: options.discoveryIntervalMs,
+  });
   const [httpPort] = await findFreePorts(1);
   const logFile = path.join(stepDir, 'georep.log');
 
@@ -309,6 +331,7 @@ async function measureStep(input: StepInput): Promise<StepResult> {
     httpListen: `127.0.0.1:${httpPort}`,
     logFile,
     build: options.georepBuild,
+    nodeOptions: options.georepCpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${stepDir}`] : [],
   });
   let allRunningMs: number | null = null;
   let allCopiedMs: number | null = null;
@@ -430,7 +453,12 @@ async function measureBaseline(
   const stepDir = path.join(input.workDir, 'topics-0');
   await mkdir(stepDir, { recursive: true });
   const configFile = path.join(stepDir, 'geo-replication.yaml');
-  await writeGeorepConfig({ ...input, include: 'no-topic-is-named-like-this-*', file: configFile });
+  await writeGeorepConfig({
+    ...input,
+    include: 'no-topic-is-named-like-this-*',
+    file: configFile,
+    discoveryIntervalMs: input.options.discoveryIntervalMs,
+  });
   const [httpPort] = await findFreePorts(1);
   const georep = startGeorep({
     configFile,
@@ -461,7 +489,7 @@ function seconds(ms: number | null): string {
   return ms === null ? '—' : (ms / 1000).toFixed(1);
 }
 
-async function main(): Promise<number> {
+async function main(signal: AbortSignal): Promise<number> {
   let parsed: ScaleOptions | 'help';
   try {
     parsed = parseOptions(process.argv.slice(2), process.env);
@@ -474,7 +502,6 @@ async function main(): Promise<number> {
     return 0;
   }
   const options = parsed;
-  const signal = stopOnSignals(say);
   const startedAt = new Date().toISOString();
   const workDir = path.join(benchWorkDir, `scale-${startedAt.replace(/[-:]/g, '').replace(/\..*$/, '')}`);
   await mkdir(workDir, { recursive: true });
@@ -595,12 +622,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(
-      `bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    process.exit(1);
-  },
-);
+runBenchmark(main);

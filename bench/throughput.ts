@@ -35,8 +35,8 @@ import {
   MIB,
   machineInfo,
   round,
+  runBenchmark,
   sampleLoad,
-  stopOnSignals,
   waitForQuietMachine,
   writeResult,
 } from './report.js';
@@ -445,7 +445,7 @@ function renderTable(rows: readonly Row[], mirrorMakerRate?: number, consumerRat
   );
 }
 
-async function main(): Promise<number> {
+async function main(signal: AbortSignal): Promise<number> {
   let parsed: ThroughputOptions | 'help';
   try {
     parsed = parseOptions(process.argv.slice(2), process.env);
@@ -458,7 +458,6 @@ async function main(): Promise<number> {
     return 0;
   }
   const options = parsed;
-  const signal = stopOnSignals(say);
   const startedAt = new Date().toISOString();
   const workDir = path.join(
     benchWorkDir,
@@ -615,12 +614,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(
-      `bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    process.exit(1);
-  },
-);
+runBenchmark(main);
