@@ -65,6 +65,15 @@ export function secretValues(cluster: ClusterConfig): string[] {
   );
 }
 
+/**
+ * kafkajs warnings that only restate a choice georep made on purpose; they are logged at debug. The sink limits
+ * the idempotent producer's retries so that failures surface (the runtime retries the flow), and at-least-once
+ * delivery does not depend on the producer's exactly-once guarantee.
+ */
+const DELIBERATE_CHOICES = new Set([
+  'Limiting retries for the idempotent producer may invalidate EoS guarantees',
+]);
+
 function routeLogs(cluster: ClusterConfig, log: KafkaLogger): logCreator {
   const kafkajs = loadKafkajs();
   const scrub = logScrubber(secretValues(cluster));
@@ -78,9 +87,9 @@ function routeLogs(cluster: ClusterConfig, log: KafkaLogger): logCreator {
     ({ namespace, level, log: entry }) => {
       const { message, timestamp: _timestamp, logger: _logger, ...fields } = entry;
       log({
-        level: levelNames.get(level) ?? 'debug',
+        level: DELIBERATE_CHOICES.has(String(message)) ? 'debug' : (levelNames.get(level) ?? 'debug'),
         cluster: cluster.name,
-        component: namespace,
+        component: namespace ?? 'kafkajs',
         message: scrub(String(message)) as string,
         fields: scrub(fields) as Record<string, unknown>,
       });

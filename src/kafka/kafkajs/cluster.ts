@@ -1,6 +1,7 @@
 // The kafkajs implementation of the Kafka port: one KafkaCluster per configured cluster.
 import type { Kafka } from 'kafkajs';
 import type { ClusterConfig } from '../../config/types.js';
+import { createKafkajsClient } from '../kafkajs-setup.js';
 import type {
   KafkaAdmin,
   KafkaCluster,
@@ -13,7 +14,6 @@ import type {
 } from '../port.js';
 import { KafkajsAdmin } from './admin.js';
 import { type ClientTuning, kafkajsConfig } from './client-config.js';
-import { loadKafkajs } from './load-kafkajs.js';
 import { KafkajsSink } from './sink.js';
 import { KafkajsSource } from './source.js';
 
@@ -24,9 +24,8 @@ export class KafkajsCluster implements KafkaCluster {
 
   /** @throws KafkaClientIncompatible when the installed kafkajs cannot carry records exactly. */
   constructor(cluster: ClusterConfig, log: KafkaLogger, tuning: ClientTuning = {}) {
-    const { Kafka } = loadKafkajs();
     this.name = cluster.name;
-    this.#kafka = new Kafka(kafkajsConfig(cluster, log, tuning));
+    this.#kafka = createKafkajsClient(kafkajsConfig(cluster, log, tuning));
     this.#requestTimeoutMs = cluster.requestTimeoutMs;
   }
 

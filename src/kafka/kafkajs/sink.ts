@@ -82,6 +82,9 @@ export class KafkajsSink implements RecordSink {
   #connectedProducer(): Promise<Producer> {
     if (this.#producer === undefined) {
       const producer = this.#kafka.producer({
+        // Every record names its partition, so no partitioner is consulted; naming kafkajs's default one
+        // only silences its warning about the v2 partitioner change.
+        createPartitioner: loadKafkajs().Partitioners.DefaultPartitioner,
         idempotent: true,
         allowAutoTopicCreation: false,
         retry: { retries: PRODUCE_RETRIES },
