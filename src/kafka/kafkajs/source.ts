@@ -43,7 +43,11 @@ type PatchedMessage = KafkaMessage & {
   batchContext?: { timestampType?: number };
 };
 
-/** Thrown into kafkajs from eachBatch when the handler failed; non-retriable so kafkajs stops at once. */
+/**
+ * Thrown into kafkajs from eachBatch when the handler failed; non-retriable so kafkajs stops at once. It
+ * carries no `cause`: kafkajs would unwrap it and the source would no longer recognise its own error. The
+ * handler's error is kept by the source instead.
+ */
 class HandlerFailed extends Error {
   readonly retriable = false;
 }
@@ -189,7 +193,7 @@ export class KafkajsSource implements RecordSource {
     } catch (error) {
       if (this.#abort.signal.aborted) return; // stopping: the batch stays uncommitted and is read again later
       this.#handlerError = error;
-      throw new HandlerFailed('the batch handler failed', { cause: error });
+      throw new HandlerFailed('the batch handler failed');
     } finally {
       clearInterval(heartbeats);
     }
