@@ -105,6 +105,8 @@ export class MirrorFlow implements ManagedFlow {
   /** Partition count of the destination topic as last seen or made. */
   #destinationPartitions = 0;
   #lagTimer: NodeJS.Timeout | null = null;
+  /** Set by update() when the consumer must rejoin its group (the origin topic grew). */
+  #rejoinRequested = false;
   /** (time, records mirrored) taken at every lag refresh, for the rate; about RATE_WINDOW_MS of them. */
   #rateSamples: { atMs: number; records: number }[] = [];
 
@@ -171,10 +173,20 @@ export class MirrorFlow implements ManagedFlow {
       this.#labels = labelsOf(next);
       this.#logger = childLogger(this.#deps.logger, next);
     }
-    if (next.partitions > previous.partitions && this.#machine.state !== 'error') {
-      await this.#ensureDestinationPartitions(next.partitions);
-    }
     if (next.paused !== previous.paused) this.#applyPaused();
+    if (next.partitions > previous.partitions && this.#source !== null) {
+      // The destination gets the partitions first, so that no record of a new partition finds it missing.
+      // kafkajs notices new partitions only when its metadata expires (minutes), so the flow's consumer
+      // rejoins its group now: only this flow rebalances, and it resumes from its committed offsets.
+      await this.#ensureDestinationPartitions(next.partitions);
+      this.#logger.info(
+        { from: previous.partitions, to: next.partitions },
+        'origin topic grew: consumer rejoins',
+      );
+      this.#machine.moveTo('updating');
+      this.#rejoinRequested = true;
+      await this.#source.stop({ inFlightGraceMs: this.#deps.stopGraceMs });
+    }
   }
 
   async stop(): Promise<void> {
@@ -194,6 +206,10 @@ export class MirrorFlow implements ManagedFlow {
       try {
         await this.#runOnce();
         if (signal.aborted) return;
+        if (this.#rejoinRequested) {
+          this.#rejoinRequested = false;
+          continue;
+        }
         // A source only ends on its own by failing, so an early clean end is a fault to retry.
         throw new Error('the consumer ended without being stopped');
       } catch (error) {
@@ -401,8 +417,10 @@ export class MirrorFlow implements ManagedFlow {
           ]),
         );
         this.#logger.info({ partitions: event.partitions }, 'partitions assigned');
-        if (this.#machine.state === 'starting')
+        const state = this.#machine.state;
+        if (state === 'starting' || state === 'updating') {
           this.#machine.moveTo(this.#spec.paused ? 'paused' : 'running');
+        }
         void this.#refreshLag();
         return;
       }
@@ -425,7 +443,7 @@ export class MirrorFlow implements ManagedFlow {
     if (source === null || state === 'error' || state === 'stopping' || state === 'stopped') return;
     if (this.#spec.paused) {
       source.pause();
-      if (state !== 'starting') this.#machine.moveTo('paused');
+      if (state !== 'starting' && state !== 'updating') this.#machine.moveTo('paused');
     } else if (state === 'paused') {
       source.resume();
       this.#machine.moveTo('running');
