@@ -1,9 +1,61 @@
-// The georep command line. Subcommands are added as they are built.
-const usage = `usage: georep <command> [options]
+// The georep command line: `georep <command> [options]`. A small dispatcher over a table of commands,
+// one file each; usage errors (unknown command or option) exit 2 with the usage on stderr.
+import { type Command, type CommandIo, EXIT, type ExitCode, UsageError } from './command.js';
+import { planCommand } from './plan.js';
+import { runCommand } from './run.js';
+import { statusCommand } from './status.js';
+import { validateCommand } from './validate.js';
+
+const COMMANDS: readonly Command[] = [runCommand, validateCommand, planCommand, statusCommand];
+
+function usage(): string {
+  const width = Math.max(...COMMANDS.map((command) => command.name.length)) + 2;
+  const lines = COMMANDS.map((command) => `  ${command.name.padEnd(width)}${command.summary}`);
+  return `usage: georep <command> [options]
+
+Geo-replication daemon for Apache Kafka.
 
 commands:
-  validate FILE...   check geo-replication.yaml files (exit 0 valid, 1 invalid, 2 usage)
-`;
+${lines.join('\n')}
 
-process.stdout.write(usage);
-process.exitCode = 2;
+Run \`georep <command> --help\` for a command's options.
+
+exit status:
+  0  ok
+  1  the configuration is invalid or a check failed
+  2  usage error (unknown command or option, missing argument)
+  3  georep plan: the plan has changes
+`;
+}
+
+export async function runCli(args: readonly string[], io: CommandIo): Promise<ExitCode> {
+  const [name, ...rest] = args;
+  if (name === '--help' || name === '-h' || name === 'help') {
+    io.stdout(usage());
+    return EXIT.ok;
+  }
+  if (name === undefined) {
+    io.stderr(usage());
+    return EXIT.usage;
+  }
+  const command = COMMANDS.find((candidate) => candidate.name === name);
+  if (command === undefined) {
+    io.stderr(`georep: unknown command "${name}"\n\n${usage()}`);
+    return EXIT.usage;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.stderr(`georep ${command.name}: ${error.message}\n\n${command.help}`);
+    return EXIT.usage;
+  }
+}
+
+const processIo: CommandIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  env: (name) => process.env[name],
+};
+
+process.exitCode = await runCli(process.argv.slice(2), processIo);

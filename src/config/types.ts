@@ -83,6 +83,8 @@ export interface ClusterConfig {
 /**
  * One entry of an include/exclude list. How a user writes each kind is documented in the schema:
  * a literal topic name, a glob (`*`, `?`), or a regular expression written between slashes.
+ * For a regex, `source` is the text between the slashes and `flags` what follows the closing one
+ * (only `i`); it must match the whole name. Match with `selectsName` from ./patterns.js.
  */
 export type NamePattern =
   | { readonly kind: 'literal'; readonly source: string; readonly position: SourcePosition }
@@ -108,6 +110,13 @@ export type NamingPolicy =
   /** A template with the placeholders {topic}, {origin} and {destination}. */
   | { readonly kind: 'template'; readonly template: string };
 
+/**
+ * `header`: a mirrored record carries a `georep-origin` header naming the cluster where it was first
+ * written (kept as it is when already present), and a flow drops records whose origin is its own
+ * destination. `none`: records are copied unchanged. Identity-named loops need `header`.
+ */
+export type LoopPrevention = 'none' | 'header';
+
 export type StartPosition = 'earliest' | 'latest';
 export type DeliveryGuarantee = 'at-least-once' | 'exactly-once';
 
@@ -118,6 +127,7 @@ export interface ReplicationConfig {
   readonly destinations: readonly string[];
   readonly topics: NameSelector;
   readonly naming: NamingPolicy;
+  readonly loopPrevention: LoopPrevention;
   /** Where a brand-new flow (no stored progress) begins. */
   readonly start: StartPosition;
   readonly delivery: DeliveryGuarantee;

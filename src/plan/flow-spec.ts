@@ -1,7 +1,7 @@
 // A flow is one origin topic mirrored into one destination topic. FlowSpec is its desired state as plain
 // data: what the planner compares and what the supervisor starts.
 import { createHash } from 'node:crypto';
-import type { ClusterConfig, DeliveryGuarantee, StartPosition } from '../config/types.js';
+import type { ClusterConfig, DeliveryGuarantee, LoopPrevention, StartPosition } from '../config/types.js';
 
 /**
  * Settings that, when any of them changes, require the flow to be stopped and started again.
@@ -13,6 +13,7 @@ export interface FlowRestartSettings {
   /** Digest of the destination cluster's connection settings. */
   readonly destinationConnection: string;
   readonly delivery: DeliveryGuarantee;
+  readonly loopPrevention: LoopPrevention;
   /** 'auto' means min(3, the destination's broker count). */
   readonly replicationFactor: number | 'auto';
   /** Sorted and comma-joined, so that reordering the list in the file changes nothing. */

@@ -1,5 +1,6 @@
 // Which of an origin topic's configs the destination copy gets. Only configs set on the topic itself are
 // copied (not broker or static defaults, which belong to each cluster), minus the keys below.
+import type { TopicConfigEntry as PortTopicConfigEntry } from '../kafka/port.js';
 
 /**
  * Never copied, whatever the replication says. Each would make the copy wrong or fragile:
@@ -22,12 +23,8 @@ export const NEVER_COPIED_TOPIC_CONFIGS: readonly string[] = [
   'follower.replication.throttled.replicas',
 ];
 
-export interface TopicConfigEntry {
-  readonly name: string;
-  readonly value: string | null;
-  /** True when the value is set on the topic itself (a dynamic topic config), not inherited. */
-  readonly setOnTopic: boolean;
-}
+/** One config of a topic as a cluster reports it; `source: 'topic'` means set on the topic itself. */
+export type TopicConfigEntry = Pick<PortTopicConfigEntry, 'name' | 'value' | 'source'>;
 
 /** The configs the destination topic should have, from the origin topic's entries. Sorted by name. */
 export function destinationTopicConfigs(
@@ -37,7 +34,7 @@ export function destinationTopicConfigs(
   const excluded = new Set([...NEVER_COPIED_TOPIC_CONFIGS, ...replicationExcludes]);
   const configs: Record<string, string> = {};
   for (const entry of [...originEntries].sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    if (entry.setOnTopic && entry.value !== null && !excluded.has(entry.name))
+    if (entry.source === 'topic' && entry.value !== null && !excluded.has(entry.name))
       configs[entry.name] = entry.value;
   }
   return configs;
@@ -61,7 +58,7 @@ export function topicConfigDrift(
 ): ConfigDrift {
   const excluded = new Set([...NEVER_COPIED_TOPIC_CONFIGS, ...replicationExcludes]);
   const actual = new Map(
-    destinationEntries.filter((entry) => entry.setOnTopic).map((entry) => [entry.name, entry.value]),
+    destinationEntries.filter((entry) => entry.source === 'topic').map((entry) => [entry.name, entry.value]),
   );
   const changed = Object.entries(desired)
     .filter(([name, value]) => actual.get(name) !== value)

@@ -18,6 +18,7 @@ function flow(originTopic: string, overrides: Partial<FlowSpec> = {}): FlowSpec 
       originConnection: 'aaaa',
       destinationConnection: 'bbbb',
       delivery: 'at-least-once',
+      loopPrevention: 'none',
       replicationFactor: 'auto',
       topicConfigExclude: '',
       consumerGroupId: `georep.london.frankfurt.${originTopic}.london.${originTopic}`,

@@ -19,6 +19,7 @@ function flow(topic: string, overrides: Partial<FlowSpec> = {}): FlowSpec {
       originConnection: 'o',
       destinationConnection: 'd',
       delivery: 'at-least-once',
+      loopPrevention: 'none',
       replicationFactor: 'auto',
       topicConfigExclude: '',
       consumerGroupId: `georep.${topic}`,

@@ -20,6 +20,7 @@ function spec(topic: string, overrides: Partial<FlowSpec> = {}): FlowSpec {
       originConnection: 'x',
       destinationConnection: 'y',
       delivery: 'at-least-once',
+      loopPrevention: 'none',
       replicationFactor: 'auto',
       topicConfigExclude: '',
       consumerGroupId: `g.${topic}`,

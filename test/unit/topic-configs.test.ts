@@ -3,12 +3,12 @@ import { describe, test } from 'node:test';
 import { destinationTopicConfigs, topicConfigDrift } from '../../src/plan/topic-configs.js';
 
 const origin = [
-  { name: 'retention.ms', value: '604800000', setOnTopic: true },
-  { name: 'cleanup.policy', value: 'compact', setOnTopic: true },
-  { name: 'min.insync.replicas', value: '2', setOnTopic: true },
-  { name: 'message.timestamp.type', value: 'LogAppendTime', setOnTopic: true },
-  { name: 'segment.bytes', value: '1073741824', setOnTopic: false },
-  { name: 'max.message.bytes', value: '2097152', setOnTopic: true },
+  { name: 'retention.ms', value: '604800000', source: 'topic' as const },
+  { name: 'cleanup.policy', value: 'compact', source: 'topic' as const },
+  { name: 'min.insync.replicas', value: '2', source: 'topic' as const },
+  { name: 'message.timestamp.type', value: 'LogAppendTime', source: 'topic' as const },
+  { name: 'segment.bytes', value: '1073741824', source: 'default' as const },
+  { name: 'max.message.bytes', value: '2097152', source: 'topic' as const },
 ];
 
 describe('destinationTopicConfigs', () => {
@@ -29,19 +29,19 @@ describe('topicConfigDrift', () => {
 
   test('is empty when the destination matches', () => {
     const destination = [
-      { name: 'cleanup.policy', value: 'compact', setOnTopic: true },
-      { name: 'retention.ms', value: '86400000', setOnTopic: true },
-      { name: 'segment.bytes', value: '1073741824', setOnTopic: false },
+      { name: 'cleanup.policy', value: 'compact', source: 'topic' as const },
+      { name: 'retention.ms', value: '86400000', source: 'topic' as const },
+      { name: 'segment.bytes', value: '1073741824', source: 'default' as const },
     ];
     assert.deepEqual(topicConfigDrift(desired, destination, []), { changed: [], removed: [] });
   });
 
   test('names changed, missing and no-longer-set keys, and leaves excluded keys alone', () => {
     const destination = [
-      { name: 'retention.ms', value: '604800000', setOnTopic: true },
-      { name: 'max.message.bytes', value: '2097152', setOnTopic: true },
-      { name: 'min.insync.replicas', value: '2', setOnTopic: true },
-      { name: 'retention.bytes', value: '1000', setOnTopic: true },
+      { name: 'retention.ms', value: '604800000', source: 'topic' as const },
+      { name: 'max.message.bytes', value: '2097152', source: 'topic' as const },
+      { name: 'min.insync.replicas', value: '2', source: 'topic' as const },
+      { name: 'retention.bytes', value: '1000', source: 'topic' as const },
     ];
     assert.deepEqual(topicConfigDrift(desired, destination, ['retention.bytes']), {
       changed: [

@@ -25,6 +25,8 @@ export class KafkajsCluster implements KafkaCluster {
   /** @throws KafkaClientIncompatible when the installed kafkajs cannot carry records exactly. */
   constructor(cluster: ClusterConfig, log: KafkaLogger, tuning: ClientTuning = {}) {
     this.name = cluster.name;
+    // Through the one client factory: georep's patched kafkajs, and every codec Kafka supports (origin data
+    // may come in any of them; kafkajs alone reads only gzip).
     this.#kafka = createKafkajsClient(kafkajsConfig(cluster, log, tuning));
     this.#requestTimeoutMs = cluster.requestTimeoutMs;
   }

@@ -61,6 +61,8 @@ export class KafkajsSource implements RecordSource {
   #started = false;
   #stopping: Promise<void> | undefined;
   #paused = false;
+  /** Set once consumer.run() returned: before that, kafkajs's pause and resume throw. */
+  #consumerRunning = false;
   /** The handler's own error, when it is what stopped the source. */
   #handlerError: unknown;
   #settle: { resolve(): void; reject(error: unknown): void } | undefined;
@@ -134,6 +136,7 @@ export class KafkajsSource implements RecordSource {
       partitionsConsumedConcurrently: this.#options.partitionsInParallel ?? DEFAULT_PARTITIONS_IN_PARALLEL,
       eachBatch: (payload) => this.#handleBatch(payload, handler),
     });
+    this.#consumerRunning = true;
     if (this.#paused) consumer.pause([{ topic }]);
   }
 
@@ -268,13 +271,9 @@ export class KafkajsSource implements RecordSource {
   }
 
   #consumerIfRunning(): Consumer | undefined {
-    // kafkajs's pause/resume throw until consumer.run() has created the consumer group
-    try {
-      this.#consumer?.paused();
-      return this.#consumer;
-    } catch {
-      return undefined;
-    }
+    // kafkajs's pause/resume throw until consumer.run() has created the consumer group; a pause asked for
+    // before that is applied right after run() (see #start).
+    return this.#consumerRunning ? this.#consumer : undefined;
   }
 }
 

@@ -1,0 +1,39 @@
+// What every subcommand looks like, so that `run`, `plan`, `status` and `verify` can be added beside
+// `validate` without touching the dispatcher's logic: a file that exports a Command, and one line in
+// the command table of main.ts.
+
+/** Exit codes shared by every command; `georep --help` documents them. */
+export const EXIT = {
+  /** Everything checked out. */
+  ok: 0,
+  /** The command ran and found a problem: an invalid config, a failed check. */
+  failed: 1,
+  /** The command line itself is wrong: unknown command or option, missing argument. */
+  usage: 2,
+  /** `georep plan` only: the plan is not empty (terraform's detailed exit code, moved off our usage code). */
+  changesPending: 3,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** The process's outside world as a command sees it; tests pass their own. */
+export interface CommandIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly env: (name: string) => string | undefined;
+}
+
+export interface Command {
+  readonly name: string;
+  /** One line for `georep --help`. */
+  readonly summary: string;
+  /** The whole `georep <command> --help` text. */
+  readonly help: string;
+  /** Runs with the arguments after the command name. Throws UsageError for a bad command line. */
+  run(args: readonly string[], io: CommandIo): Promise<ExitCode>;
+}
+
+/** A wrong command line: the dispatcher prints the message and the command's usage, and exits 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}

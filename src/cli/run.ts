@@ -1,0 +1,147 @@
+// `georep run`: the daemon. This file is the composition root: it wires the real clock, process signals,
+// the file watcher, the logger, metrics, systemd notifications and the kafkajs adapter into a Daemon.
+//
+// Signals: SIGHUP reloads (what `systemctl reload` sends). SIGTERM or SIGINT stops gracefully: flows stop
+// consuming, flush to the destination and commit; the process exits 0, or 1 if daemon.shutdownTimeoutMs ran
+// out. A second SIGTERM/SIGINT exits at once (progress not yet committed is read and copied again later).
+
+import { parseArgs } from 'node:util';
+import { watch } from 'chokidar';
+import { createKafkajsCluster } from '../kafka/kafkajs/cluster.js';
+import { createLogger } from '../observability/logger.js';
+import { Metrics } from '../observability/metrics.js';
+import { systemdNotifier } from '../observability/systemd-notify.js';
+import { Daemon, StartupFailed } from '../runtime/daemon.js';
+import { type Command, type CommandIo, EXIT, type ExitCode, UsageError } from './command.js';
+
+const help = `usage: georep run --config FILE [--base-dir DIR] [--http-listen HOST:PORT] [--no-watch]
+
+Runs the replication daemon: mirrors the topics FILE selects and keeps them in sync, until SIGTERM
+or SIGINT. Logs are JSON lines on stdout.
+
+Reloads: the file is watched (an edit in place or a rename over it, as editors and Ansible do) and
+SIGHUP (systemctl reload) reloads it too. An invalid file is rejected whole; the last good one stays
+in force. Only the flows whose settings changed are stopped, started or restarted.
+
+options:
+  -c, --config FILE         the geo-replication.yaml to run (required)
+  --base-dir DIR            resolve relative paths in FILE against DIR (default: FILE's directory)
+  --http-listen HOST:PORT   serve /healthz, /readyz, /status, /metrics here instead of daemon.httpListen
+  --no-watch                do not watch FILE; reload only on SIGHUP
+  -h, --help                show this help
+
+exit status:
+  0  stopped by SIGTERM/SIGINT after flushing and committing
+  1  the configuration is invalid at startup, or the graceful stop ran out of time
+  2  usage error
+`;
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'run the replication daemon',
+  help,
+  async run(args: readonly string[], io: CommandIo): Promise<ExitCode> {
+    let parsed: ReturnType<typeof parseRunArgs>;
+    try {
+      parsed = parseRunArgs(args);
+    } catch (error) {
+      throw new UsageError(error instanceof Error ? error.message : String(error));
+    }
+    if (parsed.help) {
+      io.stdout(help);
+      return EXIT.ok;
+    }
+    const logger = createLogger('info');
+    const metrics = new Metrics();
+    const notifier = systemdNotifier(process.env, (error) =>
+      logger.warn({ err: error }, 'could not notify systemd'),
+    );
+    const daemon = new Daemon({
+      configPath: parsed.config,
+      ...(parsed.baseDir === undefined ? {} : { baseDir: parsed.baseDir }),
+      ...(parsed.httpListen === undefined ? {} : { httpListenOverride: parsed.httpListen }),
+      env: io.env,
+      clusterFactory: createKafkajsCluster,
+      logger,
+      metrics,
+      notifier,
+    });
+
+    let signalsSeen = 0;
+    const stopped = new Promise<ExitCode>((resolve) => {
+      const onStopSignal = (signal: NodeJS.Signals) => {
+        signalsSeen++;
+        if (signalsSeen > 1) {
+          logger.warn({ signal }, 'second stop signal: exiting now without waiting for flows');
+          process.exit(EXIT.failed);
+        }
+        const timeoutMs = daemon.shutdownTimeoutMs;
+        logger.info({ signal, timeoutMs }, 'stopping: flushing and committing progress');
+        daemon.stop(timeoutMs).then((outcome) => {
+          if (outcome === 'timeout')
+            logger.error({ timeoutMs }, 'flows did not stop in time; exiting anyway');
+          else logger.info('stopped');
+          resolve(outcome === 'stopped' ? EXIT.ok : EXIT.failed);
+        });
+      };
+      process.on('SIGTERM', onStopSignal);
+      process.on('SIGINT', onStopSignal);
+    });
+    process.on('SIGHUP', () => {
+      logger.info('SIGHUP: reloading the configuration');
+      daemon.requestReconcile('sighup');
+    });
+
+    try {
+      await daemon.start();
+    } catch (error) {
+      if (!(error instanceof StartupFailed)) throw error;
+      for (const line of error.details) io.stderr(`${line}\n`);
+      io.stderr(`georep run: ${error.message}\n`);
+      logger.fatal({ errors: error.details }, error.message);
+      await daemon.stop(1000);
+      process.exit(EXIT.failed);
+    }
+    const watcher = parsed.watch
+      ? watch(parsed.config, {
+          ignoreInitial: true,
+          atomic: true,
+          awaitWriteFinish: { stabilityThreshold: 300, pollInterval: 100 },
+        }).on('all', (event) => {
+          if (event === 'add' || event === 'change') daemon.requestReconcile('file-change');
+        })
+      : null;
+    logger.info({ flows: daemon.status().flows.length, http: daemon.httpAddress }, 'georep is running');
+
+    const exitCode = await stopped;
+    await watcher?.close();
+    logger.flush();
+    // kafkajs may leave timers behind after disconnecting; the daemon's work is done, so exit for sure.
+    process.exit(exitCode);
+  },
+};
+
+function parseRunArgs(args: readonly string[]) {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    options: {
+      config: { type: 'string', short: 'c' },
+      'base-dir': { type: 'string' },
+      'http-listen': { type: 'string' },
+      'no-watch': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (values.help) return { help: true as const, config: '', watch: false };
+  if (positionals.length > 0) throw new Error(`unexpected argument "${positionals[0]}"`);
+  if (values.config === undefined) throw new Error('--config FILE is required');
+  return {
+    help: false as const,
+    config: values.config,
+    baseDir: values['base-dir'],
+    httpListen: values['http-listen'],
+    watch: !values['no-watch'],
+  };
+}

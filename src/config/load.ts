@@ -1,0 +1,219 @@
+// The loader: geo-replication.yaml text → a frozen Config, or every issue found, sorted by position.
+//
+// Stages, all of which run so that one pass reports every mistake:
+//   1. YAML with source positions; duplicate keys are errors. Other syntax errors stop here: without a
+//      trustworthy structure, later messages would only be noise.
+//   2. The JSON Schema (schemas/geo-replication.schema.json).
+//   3. Semantic rules and compilation (compile.ts): cluster references, patterns, naming, secrets, TLS.
+//   4. Rules across replications (topology.ts): unique names, destination collisions, loops.
+// `parseConfigText` is pure apart from what the injected environment does; `loadConfigFile` is the
+// effectful edge that reads the file and uses the process's environment.
+import { dirname, resolve } from 'node:path';
+import { type Document, isScalar, parseDocument, visit, type YAMLError } from 'yaml';
+import { compileClusters, compileDaemon, compileReplications, IssueCollector } from './compile.js';
+import { type LoadEnvironment, readTextFile, systemEnvironment } from './environment.js';
+import { type ConfigIssue, compareIssues } from './issues.js';
+import { checkSchema } from './schema-check.js';
+import { SourceMap } from './source-map.js';
+import { checkDestinationCollisions, checkLoops, checkUniqueNames } from './topology.js';
+import type { Config } from './types.js';
+
+export type LoadResult =
+  | { readonly ok: true; readonly config: Config; readonly warnings: readonly ConfigIssue[] }
+  /** `issues` holds at least one error, and the warnings found on the way. */
+  | { readonly ok: false; readonly issues: readonly ConfigIssue[] };
+
+/** Plenty for a config file; stops an alias bomb (billion laughs) from eating memory. */
+const MAX_ALIAS_COUNT = 1_000;
+
+/**
+ * yaml's own message for a syntax error, without the source text some of them quote: the text may be
+ * (part of) a password written in the file.
+ */
+function syntaxMessage(problem: YAMLError): string {
+  if (problem.code === 'BAD_DQ_ESCAPE') return 'YAML: invalid escape sequence in a double-quoted string';
+  const message = problem.message
+    .replace(/^(Block scalar header includes extra characters):.*$/s, '$1')
+    .replace(/:\s*".*$/s, '')
+    .replace(/\s*"(?:[^"\\]|\\.)*"/g, '');
+  return `YAML: ${message}`;
+}
+
+function parseYaml(
+  text: string,
+  file: string,
+): { doc: Document; collector: IssueCollector; syntaxOk: boolean } {
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const collector = new IssueCollector(new SourceMap(file, text, doc));
+  const problems = [...doc.errors].sort((a, b) => a.pos[0] - b.pos[0]);
+  for (const problem of problems.filter((candidate) => candidate.code === 'DUPLICATE_KEY')) {
+    const written = /^("[^"\n]*"|'[^'\n]*'|[^\s:,{}[\]]+)/.exec(text.slice(problem.pos[0]))?.[1] ?? '';
+    const key = written.replace(/^["']|["']$/g, '');
+    collector.atOffset(
+      'error',
+      'DUPLICATE_KEY',
+      problem.pos[0],
+      `duplicate key "${key}": a key may appear only once in a mapping`,
+    );
+  }
+  // After a syntax error the parser's recovery guesses, and what it reports next is mostly the echo of
+  // the first mistake: report that one, and how many more there are.
+  const syntax = problems.filter((candidate) => candidate.code !== 'DUPLICATE_KEY');
+  const [first] = syntax;
+  if (first !== undefined) {
+    const more =
+      syntax.length > 1
+        ? ` (${syntax.length - 1} more YAML error${syntax.length > 2 ? 's' : ''} after this one, maybe caused by it)`
+        : '';
+    collector.atOffset('error', 'YAML_SYNTAX', first.pos[0], `${syntaxMessage(first)}${more}`);
+    return { doc, collector, syntaxOk: false };
+  }
+  // Every later stage sees the first of duplicate keys, the one not reported, so that the value the
+  // message calls a duplicate does not also cause errors of its own.
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<unknown>();
+      map.items = map.items.filter((pair) => {
+        const key = isScalar(pair.key) ? pair.key.value : pair.key;
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+      });
+    },
+  });
+  for (const problem of doc.warnings) {
+    collector.atOffset('warning', 'YAML_SYNTAX', problem.pos[0], `YAML: ${problem.message}`);
+  }
+  return { doc, collector, syntaxOk: true };
+}
+
+function toData(doc: Document, collector: IssueCollector): { ok: true; data: unknown } | { ok: false } {
+  try {
+    return { ok: true, data: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    collector.atOffset('error', 'YAML_SYNTAX', 0, `YAML: ${reason}`);
+    return { ok: false };
+  }
+}
+
+function hasErrorUnder(issues: readonly ConfigIssue[], prefix: string): boolean {
+  return issues.some(
+    (issue) =>
+      issue.severity === 'error' &&
+      (issue.path === prefix || issue.path.startsWith(`${prefix}.`) || issue.path.startsWith(`${prefix}[`)),
+  );
+}
+
+/**
+ * Parses, validates and compiles the text of a configuration file. `file` is how issues name the file;
+ * `absolutePath` becomes `Config.file`.
+ */
+export function parseConfigText(
+  text: string,
+  file: string,
+  environment: LoadEnvironment,
+  absolutePath = file,
+): LoadResult {
+  const { doc, collector, syntaxOk } = parseYaml(text, file);
+  const finish = (config: Config | null): LoadResult => {
+    const issues = dedupe(collector.issues).sort(compareIssues);
+    if (config === null || issues.some((issue) => issue.severity === 'error')) return { ok: false, issues };
+    return { ok: true, config: deepFreeze(config), warnings: issues };
+  };
+  if (!syntaxOk) return finish(null);
+  const parsed = toData(doc, collector);
+  if (!parsed.ok) return finish(null);
+  const data = parsed.data;
+  if (data === null || data === undefined) {
+    collector.atOffset('error', 'EMPTY_FILE', 0, 'the file is empty: it needs clusters and replications');
+    return finish(null);
+  }
+
+  checkSchema(data, collector);
+  const root = typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : {};
+  const context = { collector, environment };
+  const daemon = compileDaemon(root.daemon);
+  const clusters = compileClusters(root.clusters, context);
+  const clustersData = root.clusters;
+  const clusterNames =
+    typeof clustersData === 'object' && clustersData !== null && !Array.isArray(clustersData)
+      ? new Set(Object.keys(clustersData))
+      : null;
+  const replications = compileReplications(root.replications, clusterNames, daemon, context);
+
+  // Cross-replication rules only look at replications whose own fields are sound, so that one mistake
+  // does not echo as a collision or a loop.
+  const issuesSoFar = [...collector.issues];
+  const named = replications.filter(({ index }) =>
+    ['name', 'origin', 'destinations'].every(
+      (field) => !hasErrorUnder(issuesSoFar, `replications[${index}].${field}`),
+    ),
+  );
+  checkUniqueNames(named, collector);
+  const sound = replications.filter(({ index }) => !hasErrorUnder(issuesSoFar, `replications[${index}]`));
+  checkDestinationCollisions(sound, daemon, collector);
+  checkLoops(sound, daemon, collector);
+
+  return finish({
+    file: absolutePath,
+    clusters,
+    replications: replications.map(({ replication }) => replication),
+    daemon,
+  });
+}
+
+function dedupe(issues: readonly ConfigIssue[]): ConfigIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((issue) => {
+    const key = `${issue.line}:${issue.col}:${issue.severity}:${issue.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function frozenMap<K, V>(map: Map<K, V>): ReadonlyMap<K, V> {
+  const refuse = (): never => {
+    throw new TypeError('the compiled configuration is read-only');
+  };
+  for (const method of ['set', 'delete', 'clear'] as const) {
+    Object.defineProperty(map, method, { value: refuse });
+  }
+  return Object.freeze(map);
+}
+
+/** Freezes the compiled config all the way down, Maps included, so no module can change it under another. */
+function deepFreeze<T>(value: T): T {
+  if (value instanceof Map) {
+    for (const entry of value.values()) deepFreeze(entry);
+    return frozenMap(value) as T;
+  }
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+export type FileLoadResult = LoadResult | { readonly ok: false; readonly unreadable: string };
+
+export interface LoadFileOptions {
+  /** Where relative paths inside the file resolve; default: the directory of the file. */
+  readonly baseDir?: string;
+  /** The environment variables that `${env:…}` reads; default: the process's. */
+  readonly env?: (name: string) => string | undefined;
+}
+
+/**
+ * Reads and loads a configuration file. Issues name the file as given; `Config.file` is absolute.
+ * A file that cannot be read at all yields `unreadable` with the reason.
+ */
+export function loadConfigFile(file: string, options: LoadFileOptions = {}): FileLoadResult {
+  const absolutePath = resolve(file);
+  const read = readTextFile(absolutePath);
+  if (!read.ok) return { ok: false, unreadable: read.reason };
+  const system = systemEnvironment(resolve(options.baseDir ?? dirname(absolutePath)));
+  const environment: LoadEnvironment = { ...system, env: options.env ?? system.env };
+  return parseConfigText(read.text, file, environment, absolutePath);
+}

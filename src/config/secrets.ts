@@ -1,0 +1,77 @@
+// Secret references: `${env:NAME}` and `${file:PATH}`. A field holding a password or a private key is
+// either exactly one reference or inline text; inline secrets are accepted with a warning, since a file
+// that holds no secrets can be shared, reviewed and logged. Messages name the reference, never a value.
+import { isAbsolute, resolve } from 'node:path';
+import type { LoadEnvironment } from './environment.js';
+
+export type Reference =
+  | { readonly kind: 'env'; readonly name: string; readonly text: string }
+  | { readonly kind: 'file'; readonly path: string; readonly text: string };
+
+export type ParsedValue =
+  | { readonly kind: 'reference'; readonly reference: Reference }
+  | { readonly kind: 'inline' }
+  | { readonly kind: 'malformed'; readonly problem: string };
+
+const REFERENCE = /^\$\{(env|file):([^}]*)\}$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Reads a value as a reference, inline text, or a broken reference (the problem never quotes the value). */
+export function parseSecretValue(value: string): ParsedValue {
+  const match = REFERENCE.exec(value);
+  if (match) {
+    const [text, kind, target] = match as unknown as [string, 'env' | 'file', string];
+    if (kind === 'env') {
+      if (!ENV_NAME.test(target)) {
+        return {
+          kind: 'malformed',
+          problem: `${text} does not name an environment variable (letters, digits and _)`,
+        };
+      }
+      return { kind: 'reference', reference: { kind, name: target, text } };
+    }
+    if (target === '') return { kind: 'malformed', problem: '${file:} names no file' };
+    return { kind: 'reference', reference: { kind, path: target, text } };
+  }
+  if (value.includes('${')) {
+    return {
+      kind: 'malformed',
+      problem: 'looks like a reference but is not one: write the whole value as ${env:NAME} or ${file:PATH}',
+    };
+  }
+  return { kind: 'inline' };
+}
+
+export function resolvePath(path: string, environment: LoadEnvironment): string {
+  return isAbsolute(path) ? path : resolve(environment.baseDir, path);
+}
+
+export type Resolved =
+  | { readonly ok: true; readonly value: string }
+  | { readonly ok: false; readonly problem: string };
+
+/**
+ * The text a reference stands for. A file's single trailing newline is removed when `trimNewline` is
+ * set (password files are usually written with one); empty values are refused.
+ */
+export function resolveReference(
+  reference: Reference,
+  environment: LoadEnvironment,
+  trimNewline: boolean,
+): Resolved {
+  if (reference.kind === 'env') {
+    const value = environment.env(reference.name);
+    if (value === undefined)
+      return { ok: false, problem: `${reference.text}: environment variable ${reference.name} is not set` };
+    if (value === '')
+      return { ok: false, problem: `${reference.text}: environment variable ${reference.name} is empty` };
+    return { ok: true, value };
+  }
+  const absolutePath = resolvePath(reference.path, environment);
+  const read = environment.readFile(absolutePath);
+  if (!read.ok)
+    return { ok: false, problem: `${reference.text}: cannot read ${absolutePath}: ${read.reason}` };
+  const value = trimNewline ? read.text.replace(/\r?\n$/, '') : read.text;
+  if (value.trim() === '') return { ok: false, problem: `${reference.text}: ${absolutePath} is empty` };
+  return { ok: true, value };
+}

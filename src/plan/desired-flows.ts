@@ -1,0 +1,145 @@
+// Desired flows: which origin topics go to which destination topics, computed from the config and the
+// origin clusters' topic listings. Pure: the caller lists topics (and, for an origin it cannot reach right
+// now, passes the last listing it had, so that a network blip does not stop that origin's flows).
+import { destinationTopicName } from '../config/naming.js';
+import { isNeverMirrored, isValidTopicName, selectsName } from '../config/patterns.js';
+import type { Config, ReplicationConfig } from '../config/types.js';
+import {
+  clusterConnectionDigest,
+  consumerGroupId,
+  type FlowSpec,
+  flowKey,
+  type RejectedFlow,
+} from './flow-spec.js';
+
+export interface TopicListing {
+  readonly name: string;
+  readonly partitions: number;
+}
+
+export interface DesiredFlows {
+  readonly flows: readonly FlowSpec[];
+  readonly rejected: readonly RejectedFlow[];
+}
+
+export function desiredFlows(
+  config: Config,
+  listings: ReadonlyMap<string, readonly TopicListing[]>,
+): DesiredFlows {
+  const flows: FlowSpec[] = [];
+  const rejected: RejectedFlow[] = [];
+  // Which flow already writes a destination topic, so that a second writer is rejected (config order wins).
+  const writerOf = new Map<string, FlowSpec>();
+  const clusterNames = [...config.clusters.keys()];
+
+  for (const replication of config.replications) {
+    const topics = listings.get(replication.origin) ?? [];
+    for (const topic of topics) {
+      if (isNeverMirrored(topic.name, config.daemon) || !selectsName(replication.topics, topic.name))
+        continue;
+      for (const destination of replication.destinations) {
+        const destinationTopic = destinationTopicName(
+          replication.naming,
+          { origin: replication.origin, destination },
+          topic.name,
+        );
+        const candidate = {
+          replication: replication.name,
+          origin: replication.origin,
+          originTopic: topic.name,
+        };
+        if (replication.naming.kind === 'prefix') {
+          const chain = prefixOriginChain(topic.name, replication.naming.separator, clusterNames);
+          // With prefix names the topic's name tells where it came from; sending it back would loop.
+          if (chain.includes(destination)) continue;
+        }
+        if (!isValidTopicName(destinationTopic)) {
+          rejected.push({
+            ...candidate,
+            destination,
+            destinationTopic,
+            reason:
+              'the destination topic name is not a legal Kafka topic name (letters, digits, ".", "_", "-"; at most 249)',
+          });
+          continue;
+        }
+        const writerKey = `${destination}/${destinationTopic}`;
+        const existingWriter = writerOf.get(writerKey);
+        if (existingWriter !== undefined) {
+          rejected.push({
+            ...candidate,
+            destination,
+            destinationTopic,
+            reason: `replication "${existingWriter.replication}" already writes this topic from ${existingWriter.origin}/${existingWriter.originTopic}`,
+          });
+          continue;
+        }
+        const flow = flowSpec(config, replication, topic, destination, destinationTopic);
+        writerOf.set(writerKey, flow);
+        flows.push(flow);
+      }
+    }
+  }
+  return { flows, rejected };
+}
+
+/**
+ * The clusters a prefix-named topic passed through, read from its name: `frankfurt.london.orders` with the
+ * clusters london and frankfurt gives [frankfurt, london]. A name whose first segment is not a cluster name
+ * ends the chain.
+ */
+export function prefixOriginChain(
+  topic: string,
+  separator: string,
+  clusterNames: readonly string[],
+): string[] {
+  const chain: string[] = [];
+  let rest = topic;
+  for (;;) {
+    const cluster = clusterNames.find((name) => rest.startsWith(`${name}${separator}`));
+    if (cluster === undefined) return chain;
+    chain.push(cluster);
+    rest = rest.slice(cluster.length + separator.length);
+  }
+}
+
+function flowSpec(
+  config: Config,
+  replication: ReplicationConfig,
+  topic: TopicListing,
+  destination: string,
+  destinationTopic: string,
+): FlowSpec {
+  const originCluster = config.clusters.get(replication.origin);
+  const destinationCluster = config.clusters.get(destination);
+  if (originCluster === undefined || destinationCluster === undefined) {
+    // The loader rejects a config that names an unknown cluster, so this is a bug, not bad input.
+    throw new Error(`replication "${replication.name}" names a cluster that is not configured`);
+  }
+  return {
+    key: flowKey(replication.origin, topic.name, destination, destinationTopic),
+    replication: replication.name,
+    origin: replication.origin,
+    originTopic: topic.name,
+    destination,
+    destinationTopic,
+    partitions: topic.partitions,
+    paused: replication.paused,
+    start: replication.start,
+    restartSettings: {
+      originConnection: clusterConnectionDigest(originCluster),
+      destinationConnection: clusterConnectionDigest(destinationCluster),
+      delivery: replication.delivery,
+      loopPrevention: replication.loopPrevention,
+      replicationFactor: replication.replicationFactor ?? 'auto',
+      topicConfigExclude: [...replication.topicConfigExclude].sort().join(','),
+      consumerGroupId: consumerGroupId(
+        config.daemon.groupIdPrefix,
+        replication.origin,
+        topic.name,
+        destination,
+        destinationTopic,
+      ),
+    },
+  };
+}

@@ -1,0 +1,494 @@
+// The daemon: the effectful shell around the pure core. Every trigger (startup, SIGHUP, a file change, the
+// discovery timer) goes through one serial reconcile loop; startup is simply the first reconcile.
+//
+// One reconcile, in order:
+//   1. if the trigger may have changed the file: load it; an invalid file is rejected whole, the last good
+//      config stays in force, and the failure goes to the log, /status and a metric;
+//   2. make sure a client exists for each cluster in use (a cluster whose connection settings changed gets
+//      a new one; the old one is closed only after step 5, once the flows that used it stopped);
+//   3. list the topics of every origin (an origin that cannot be listed keeps its last listing, so a network
+//      blip never stops flows);
+//   4. desired flows → plan against the running flows (pure);
+//   5. the supervisor applies the plan: stop first, then start, then in-place updates;
+//   6. close the clients no flow uses any more.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { formatIssue } from '../config/issues.js';
+import { loadConfigFile } from '../config/load.js';
+import type { Config } from '../config/types.js';
+import type {
+  KafkaAdmin,
+  KafkaCluster,
+  KafkaClusterFactory,
+  KafkaLogEntry,
+  RecordSink,
+} from '../kafka/port.js';
+import { type RunningHttpServer, startHttpServer } from '../observability/http-server.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { SystemdNotifier } from '../observability/systemd-notify.js';
+import { desiredFlows, type TopicListing } from '../plan/desired-flows.js';
+import { clusterConnectionDigest, type RejectedFlow } from '../plan/flow-spec.js';
+import { planFlows, planHasChanges } from '../plan/plan.js';
+import { DEFAULT_FLOW_BACKOFF } from './backoff.js';
+import type { FlowState } from './flow-state.js';
+import { type FlowStatus, MirrorFlow } from './mirror-flow.js';
+import { ReconcileLoop, type ReconcileTrigger } from './reconcile-loop.js';
+import { Supervisor } from './supervisor.js';
+
+export interface DaemonOptions {
+  readonly configPath: string;
+  /** Where relative paths in the file resolve; default: the file's directory. */
+  readonly baseDir?: string;
+  readonly env: (name: string) => string | undefined;
+  readonly clusterFactory: KafkaClusterFactory;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly notifier: SystemdNotifier;
+  /** Overrides the config's daemon.httpListen (tests bind port 0). */
+  readonly httpListenOverride?: string;
+  readonly nowMs?: () => number;
+}
+
+/** Thrown by start() when the first load of the file fails: there is no last good config to keep running. */
+export class StartupFailed extends Error {
+  constructor(
+    message: string,
+    readonly details: readonly string[],
+  ) {
+    super(message);
+    this.name = 'StartupFailed';
+  }
+}
+
+export interface ReloadOutcome {
+  readonly ok: boolean;
+  readonly atMs: number;
+  /** `file:line:col: message` lines of the rejected file, or warnings of the accepted one. */
+  readonly messages: readonly string[];
+}
+
+export interface DaemonStatus {
+  readonly configFile: string;
+  readonly ready: boolean;
+  readonly lastReload: ReloadOutcome | null;
+  readonly flows: readonly FlowStatus[];
+  readonly rejected: readonly RejectedFlow[];
+  readonly originsNotListed: readonly { readonly cluster: string; readonly error: string }[];
+}
+
+interface ClusterClients {
+  readonly digest: string;
+  readonly cluster: KafkaCluster;
+  readonly admin: KafkaAdmin;
+  sink: RecordSink | null;
+}
+
+/** How long a reconcile may run before /readyz reports it as stuck. */
+const RECONCILE_STUCK_MS = 120_000;
+const COALESCE_MS = 50;
+
+export class Daemon {
+  readonly #options: DaemonOptions;
+  readonly #logger: Logger;
+  readonly #nowMs: () => number;
+  readonly #supervisor: Supervisor;
+  readonly #loop: ReconcileLoop;
+  #config: Config | null = null;
+  #configDigest: string | null = null;
+  #lastReload: ReloadOutcome | null = null;
+  #clients = new Map<string, ClusterClients>();
+  #retiredClients: ClusterClients[] = [];
+  #lastListings = new Map<string, readonly TopicListing[]>();
+  #originsNotListed: { cluster: string; error: string }[] = [];
+  #rejected: readonly RejectedFlow[] = [];
+  #firstReconcileDone = false;
+  #reconcileStartedMs: number | null = null;
+  #discoveryTimer: NodeJS.Timeout | null = null;
+  #discoveryIntervalMs = 0;
+  #http: RunningHttpServer | null = null;
+  #httpListen: string | null = null;
+
+  constructor(options: DaemonOptions) {
+    this.#options = options;
+    this.#logger = options.logger;
+    this.#nowMs = options.nowMs ?? Date.now;
+    this.#supervisor = new Supervisor((spec) => this.#createFlow(spec));
+    this.#loop = new ReconcileLoop({
+      coalesceMs: COALESCE_MS,
+      reconcile: (triggers) => this.#reconcile(triggers),
+      onUnexpectedError: (error) => this.#logger.error({ err: error }, 'reconcile failed unexpectedly'),
+    });
+  }
+
+  /** How long a graceful stop may take (daemon.shutdownTimeoutMs of the config in force). */
+  get shutdownTimeoutMs(): number {
+    return this.#config?.daemon.shutdownTimeoutMs ?? 30_000;
+  }
+
+  /** The address the HTTP server listens on, once started. */
+  get httpAddress(): string | null {
+    return this.#http?.address ?? null;
+  }
+
+  /**
+   * Loads the file, serves HTTP and runs the first reconcile; resolves when it is done (flows are then
+   * starting or running).
+   * @throws StartupFailed when the file is invalid or the HTTP address cannot be bound.
+   */
+  async start(): Promise<void> {
+    const loaded = this.#loadConfig();
+    if (!loaded) {
+      throw new StartupFailed(`${this.#options.configPath} is invalid`, this.#lastReload?.messages ?? []);
+    }
+    await this.#applyDaemonSettings();
+    this.#loop.request('startup');
+    await this.#loop.whenIdle();
+    this.#options.notifier.startWatchdog();
+    await this.#options.notifier.ready(this.#summary());
+  }
+
+  /** Asks for a reload (SIGHUP, a file change). Returns at once; the loop does the work. */
+  requestReconcile(trigger: ReconcileTrigger): void {
+    this.#loop.request(trigger);
+  }
+
+  /** Resolves when no reconcile runs or waits to run (tests, `plan` comparisons). */
+  whenIdle(): Promise<void> {
+    return this.#loop.whenIdle();
+  }
+
+  /**
+   * Stops every flow (each flushes and commits what the destination acknowledged), then closes clients and
+   * the HTTP server. Resolves 'timeout' if the flows did not stop within `timeoutMs`.
+   */
+  async stop(timeoutMs: number): Promise<'stopped' | 'timeout'> {
+    await this.#options.notifier.stopping('stopping: flushing and committing progress');
+    this.#options.notifier.stopWatchdog();
+    if (this.#discoveryTimer !== null) clearInterval(this.#discoveryTimer);
+    const stopped = (async () => {
+      await this.#loop.stop();
+      await this.#supervisor.stopAll();
+      await this.#closeClients([...this.#clients.values(), ...this.#retiredClients]);
+      return 'stopped' as const;
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    const outcome = await Promise.race([stopped, deadline]);
+    clearTimeout(timer);
+    await this.#http?.close();
+    return outcome;
+  }
+
+  status(): DaemonStatus {
+    return {
+      configFile: this.#options.configPath,
+      ready: this.#notReadyReason() === null,
+      lastReload: this.#lastReload,
+      flows: this.#flowStatuses(),
+      rejected: this.#rejected,
+      originsNotListed: this.#originsNotListed,
+    };
+  }
+
+  #flowStatuses(): FlowStatus[] {
+    return this.#supervisor
+      .flows()
+      .filter((flow): flow is MirrorFlow => flow instanceof MirrorFlow)
+      .map((flow) => flow.status())
+      .sort((a, b) => (a.key < b.key ? -1 : 1));
+  }
+
+  #notReadyReason(): string | null {
+    if (!this.#firstReconcileDone) return 'the first reconcile has not finished';
+    if (this.#reconcileStartedMs !== null && this.#nowMs() - this.#reconcileStartedMs > RECONCILE_STUCK_MS) {
+      return `a reconcile has been running for ${Math.round((this.#nowMs() - this.#reconcileStartedMs) / 1000)} s`;
+    }
+    return null;
+  }
+
+  async #reconcile(triggers: ReadonlySet<ReconcileTrigger>): Promise<void> {
+    this.#reconcileStartedMs = this.#nowMs();
+    const endTimer = this.#options.metrics.reconcileDuration.startTimer();
+    const reloading = triggers.has('sighup') || triggers.has('file-change');
+    try {
+      if (reloading) {
+        await this.#options.notifier.reloading(`reloading ${this.#options.configPath}`);
+        if (this.#loadConfig(triggers.has('sighup'))) await this.#applyDaemonSettings();
+      }
+      const config = this.#config;
+      if (config === null) return;
+      this.#ensureClients(config);
+      const listings = await this.#listOrigins(config);
+      const desired = desiredFlows(config, listings);
+      this.#reportRejected(desired.rejected);
+      const plan = planFlows(desired.flows, this.#supervisor.runningSpecs());
+      if (planHasChanges(plan)) {
+        this.#logger.info(
+          {
+            trigger: [...triggers].join(','),
+            start: plan.start.map((f) => f.key),
+            stop: plan.stop.map((f) => f.key),
+            restart: plan.restart.map((c) => ({ flow: c.to.key, changes: c.changes })),
+            update: plan.update.map((c) => ({ flow: c.to.key, changes: c.changes })),
+            unchanged: plan.unchanged.length,
+          },
+          `applying plan: ${plan.start.length} to start, ${plan.stop.length} to stop, ${plan.restart.length} to restart, ${plan.update.length} to update`,
+        );
+      }
+      for (const _ of plan.restart) this.#options.metrics.flowRestarts.inc({ reason: 'config-change' });
+      const results = await this.#supervisor.apply(plan);
+      for (const result of results.filter((r) => !r.ok)) {
+        this.#logger.error(
+          { flow: result.key, action: result.action },
+          `could not ${result.action} flow: ${result.error}`,
+        );
+      }
+      await this.#closeClients(this.#retiredClients.splice(0));
+      await this.#closeClients(this.#unusedClients(config));
+    } finally {
+      this.#firstReconcileDone = true;
+      this.#reconcileStartedMs = null;
+      endTimer();
+      if (reloading) await this.#options.notifier.ready(this.#summary());
+    }
+  }
+
+  /**
+   * Loads the file. Returns whether a new config is now in force. A file whose bytes did not change is not
+   * loaded again unless `force` (SIGHUP: secrets in other files may have changed).
+   */
+  #loadConfig(force = true): boolean {
+    const path = this.#options.configPath;
+    let digest: string | null = null;
+    try {
+      digest = createHash('sha256').update(readFileSync(path)).digest('hex');
+    } catch {
+      // loadConfigFile below reports why the file cannot be read.
+    }
+    if (!force && digest !== null && digest === this.#configDigest) return false;
+    const result = loadConfigFile(path, {
+      ...(this.#options.baseDir === undefined ? {} : { baseDir: this.#options.baseDir }),
+      env: this.#options.env,
+    });
+    const atMs = this.#nowMs();
+    const metrics = this.#options.metrics;
+    if (!result.ok) {
+      const messages =
+        'unreadable' in result
+          ? [`${path}: cannot read the file: ${result.unreadable}`]
+          : result.issues.map(formatIssue);
+      this.#lastReload = { ok: false, atMs, messages };
+      metrics.lastReloadSuccessful.set(0);
+      this.#logger.error(
+        { file: path, errors: messages, keptConfig: this.#config !== null },
+        this.#config === null
+          ? `configuration rejected: ${messages.length} problem(s)`
+          : `configuration rejected, the last good configuration stays in force: ${messages.length} problem(s)`,
+      );
+      for (const message of messages) this.#logger.error(message);
+      return false;
+    }
+    const messages = result.warnings.map(formatIssue);
+    for (const message of messages) this.#logger.warn(message);
+    this.#config = result.config;
+    this.#configDigest = digest;
+    this.#lastReload = { ok: true, atMs, messages };
+    metrics.lastReloadSuccessful.set(1);
+    metrics.lastReloadSuccessTimestamp.set(atMs / 1000);
+    this.#logger.level = result.config.daemon.logLevel;
+    this.#logger.info(
+      { file: path, clusters: result.config.clusters.size, replications: result.config.replications.length },
+      'configuration loaded',
+    );
+    return true;
+  }
+
+  /** HTTP address and discovery interval may change at run time; both are applied here. */
+  async #applyDaemonSettings(): Promise<void> {
+    const config = this.#config;
+    if (config === null) return;
+    const listen = this.#options.httpListenOverride ?? config.daemon.httpListen;
+    if (listen !== this.#httpListen) {
+      const previous = this.#http;
+      try {
+        await previous?.close();
+        this.#http = await startHttpServer(listen, {
+          notReadyReason: () => this.#notReadyReason(),
+          status: () => this.status(),
+          metrics: () => this.#metricsExposition(),
+        });
+        this.#httpListen = listen;
+        this.#logger.info({ address: this.#http.address }, 'serving /healthz, /readyz, /status and /metrics');
+      } catch (error) {
+        this.#http = null;
+        this.#httpListen = null;
+        const reason = error instanceof Error ? error.message : String(error);
+        if (previous === null) throw new StartupFailed(`cannot listen on ${listen}: ${reason}`, []);
+        this.#logger.error(
+          { listen },
+          `cannot listen on ${listen}: ${reason}; the HTTP server is down until this is fixed`,
+        );
+      }
+    }
+    if (config.daemon.discoveryIntervalMs !== this.#discoveryIntervalMs) {
+      if (this.#discoveryTimer !== null) clearInterval(this.#discoveryTimer);
+      this.#discoveryIntervalMs = config.daemon.discoveryIntervalMs;
+      this.#discoveryTimer = setInterval(() => this.#loop.request('discovery'), this.#discoveryIntervalMs);
+      this.#discoveryTimer.unref();
+    }
+  }
+
+  async #metricsExposition(): Promise<{ contentType: string; body: string }> {
+    const counts = new Map<FlowState, number>(
+      (['starting', 'running', 'paused', 'updating', 'stopping', 'error'] as const).map((state) => [
+        state,
+        0,
+      ]),
+    );
+    for (const flow of this.#flowStatuses()) counts.set(flow.state, (counts.get(flow.state) ?? 0) + 1);
+    for (const [state, count] of counts) this.#options.metrics.flowsByState.set({ state }, count);
+    return this.#options.metrics.exposition();
+  }
+
+  #ensureClients(config: Config): void {
+    for (const name of clustersInUse(config)) {
+      const cluster = config.clusters.get(name);
+      if (cluster === undefined) continue;
+      const digest = clusterConnectionDigest(cluster);
+      const existing = this.#clients.get(name);
+      if (existing?.digest === digest) continue;
+      if (existing !== undefined) this.#retiredClients.push(existing);
+      const kafkaLogger = this.#logger.child({ component: 'kafka', cluster: name });
+      const created = this.#options.clusterFactory(cluster, (entry) => logKafka(kafkaLogger, entry));
+      this.#clients.set(name, { digest, cluster: created, admin: created.createAdmin(), sink: null });
+    }
+  }
+
+  #unusedClients(config: Config): ClusterClients[] {
+    const inUse = clustersInUse(config);
+    const unused: ClusterClients[] = [];
+    for (const [name, clients] of this.#clients) {
+      if (inUse.has(name)) continue;
+      this.#clients.delete(name);
+      unused.push(clients);
+    }
+    return unused;
+  }
+
+  async #closeClients(clients: readonly ClusterClients[]): Promise<void> {
+    await Promise.all(
+      clients.map(async (entry) => {
+        try {
+          await entry.sink?.close();
+          await entry.admin.close();
+        } catch (error) {
+          this.#logger.warn({ cluster: entry.cluster.name, err: error }, 'closing a cluster client failed');
+        }
+      }),
+    );
+  }
+
+  async #listOrigins(config: Config): Promise<Map<string, readonly TopicListing[]>> {
+    const origins = [...new Set(config.replications.map((replication) => replication.origin))];
+    const failures: { cluster: string; error: string }[] = [];
+    await Promise.all(
+      origins.map(async (origin) => {
+        const clients = this.#clients.get(origin);
+        if (clients === undefined) return;
+        try {
+          const topics = await clients.admin.listTopics();
+          this.#lastListings.set(
+            origin,
+            topics.map((topic) => ({ name: topic.name, partitions: topic.partitionCount })),
+          );
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          failures.push({ cluster: origin, error: message });
+          this.#logger.warn(
+            { cluster: origin },
+            `cannot list the topics of origin ${origin}, keeping its last known topics: ${message}`,
+          );
+        }
+      }),
+    );
+    this.#originsNotListed = failures;
+    return new Map(
+      origins.flatMap((origin) => {
+        const listing = this.#lastListings.get(origin);
+        return listing === undefined ? [] : [[origin, listing] as const];
+      }),
+    );
+  }
+
+  #reportRejected(rejected: readonly RejectedFlow[]): void {
+    const describe = (r: RejectedFlow) =>
+      `${r.origin}/${r.originTopic} -> ${r.destination}/${r.destinationTopic}: ${r.reason}`;
+    const before = new Set(this.#rejected.map(describe));
+    for (const flow of rejected) {
+      if (!before.has(describe(flow)))
+        this.#logger.warn({ replication: flow.replication }, `not mirrored: ${describe(flow)}`);
+    }
+    this.#rejected = rejected;
+  }
+
+  #createFlow(spec: Parameters<ConstructorParameters<typeof Supervisor>[0]>[0]): MirrorFlow {
+    const origin = this.#clients.get(spec.origin);
+    const destination = this.#clients.get(spec.destination);
+    if (origin === undefined || destination === undefined) {
+      throw new Error(`no client for cluster ${origin === undefined ? spec.origin : spec.destination}`);
+    }
+    destination.sink ??= destination.cluster.createSink();
+    const config = this.#config;
+    return new MirrorFlow(spec, {
+      origin: origin.cluster,
+      originAdmin: origin.admin,
+      destinationAdmin: destination.admin,
+      sink: destination.sink,
+      logger: this.#logger,
+      metrics: this.#options.metrics,
+      backoff: DEFAULT_FLOW_BACKOFF,
+      nonRetriableRecheckMs: 5 * 60_000,
+      lagRefreshMs: config?.daemon.discoveryIntervalMs ?? 5000,
+      stopGraceMs: Math.max(1000, (config?.daemon.shutdownTimeoutMs ?? 30_000) / 2),
+      nowMs: this.#nowMs,
+    });
+  }
+
+  #summary(): string {
+    const flows = this.#flowStatuses();
+    const byState = new Map<string, number>();
+    for (const flow of flows) byState.set(flow.state, (byState.get(flow.state) ?? 0) + 1);
+    const parts = [...byState].map(([state, count]) => `${count} ${state}`);
+    const reload = this.#lastReload?.ok === false ? '; last reload FAILED, previous config in force' : '';
+    return `${flows.length} flows${parts.length > 0 ? ` (${parts.join(', ')})` : ''}${reload}`;
+  }
+}
+
+function clustersInUse(config: Config): Set<string> {
+  return new Set(
+    config.replications.flatMap((replication) => [replication.origin, ...replication.destinations]),
+  );
+}
+
+// kafkajs's info lines (joins, rebalances, connections) are routine: they go to debug, so that the info level
+// shows what georep itself decided.
+function logKafka(logger: Logger, entry: KafkaLogEntry): void {
+  const fields = { kafkaComponent: entry.component, ...entry.fields };
+  switch (entry.level) {
+    case 'error':
+      logger.error(fields, entry.message);
+      return;
+    case 'warn':
+      logger.warn(fields, entry.message);
+      return;
+    case 'info':
+      logger.debug(fields, entry.message);
+      return;
+    case 'debug':
+      logger.trace(fields, entry.message);
+      return;
+  }
+}

@@ -1,0 +1,28 @@
+// Loop prevention by provenance header, for replications with `loopPrevention: header` (needed when two
+// clusters mirror each other with identity names, where a topic's name cannot tell where a record came from).
+// A mirrored record carries the header `georep-origin` naming the cluster it was first written to; a record
+// that already has one keeps it as it is. A flow drops records whose provenance is its own destination: they
+// came from there. Cluster names must therefore be the same in the configs of every georep that mirrors
+// between these clusters.
+import type { ConsumedRecord, RecordToWrite } from '../kafka/port.js';
+import type { FlowSpec } from '../plan/flow-spec.js';
+
+export const PROVENANCE_HEADER = 'georep-origin';
+
+export function withLoopPrevention(
+  records: readonly ConsumedRecord[],
+  spec: Pick<FlowSpec, 'origin' | 'destination' | 'restartSettings'>,
+): readonly RecordToWrite[] {
+  if (spec.restartSettings.loopPrevention !== 'header') return records;
+  const originMark = Buffer.from(spec.origin, 'utf8');
+  const kept: RecordToWrite[] = [];
+  for (const record of records) {
+    const provenance = record.headers.find((header) => header.key === PROVENANCE_HEADER);
+    if (provenance === undefined) {
+      kept.push({ ...record, headers: [...record.headers, { key: PROVENANCE_HEADER, value: originMark }] });
+    } else if (provenance.value?.toString('utf8') !== spec.destination) {
+      kept.push(record);
+    }
+  }
+  return kept;
+}

@@ -1,0 +1,591 @@
+// A mirror flow: one origin topic copied into one destination topic, record for record, partition for
+// partition. It prepares the destination topic, then reads the origin as a member of the flow's consumer
+// group and writes each batch to the same partition on the destination; the group commits a batch's offsets
+// only after the destination acknowledged it (at-least-once: a crash repeats, never loses).
+//
+// Failures are this flow's own: it moves to `error` with a reason and tries again after a backoff. Errors
+// that retrying cannot heal (authorization, a truncated origin, a destination topic that vanished) are
+// re-checked only every few minutes, so that an operator's fix is picked up without the flow spinning.
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  AuthenticationFailed,
+  AuthorizationFailed,
+  KafkaError,
+  OffsetOutOfRange,
+  RecordTooLarge,
+  TopicNotFound,
+} from '../kafka/errors.js';
+import type {
+  ConsumedBatch,
+  KafkaAdmin,
+  KafkaCluster,
+  RecordSink,
+  RecordSource,
+  SourceEvent,
+} from '../kafka/port.js';
+import type { Logger } from '../observability/logger.js';
+import type { FlowLabels, Metrics } from '../observability/metrics.js';
+import type { FlowSpec } from '../plan/flow-spec.js';
+import { destinationTopicConfigs, topicConfigDrift } from '../plan/topic-configs.js';
+import { type BackoffPolicy, retryDelayMs } from './backoff.js';
+import { type FlowError, FlowStateMachine, type FlowStateSnapshot } from './flow-state.js';
+import { withLoopPrevention } from './loop-prevention.js';
+import type { ManagedFlow } from './supervisor.js';
+
+export interface MirrorFlowDependencies {
+  /** The origin cluster, to create this flow's own consumer. */
+  readonly origin: KafkaCluster;
+  /** Admin clients are shared by every flow of a cluster. */
+  readonly originAdmin: KafkaAdmin;
+  readonly destinationAdmin: KafkaAdmin;
+  /** The destination's producer, shared by every flow that writes to that cluster. */
+  readonly sink: RecordSink;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly backoff: BackoffPolicy;
+  /** How often a flow in a non-retriable error looks again whether someone fixed the cause. */
+  readonly nonRetriableRecheckMs: number;
+  /** How often the offset lag is refreshed from the origin's end offsets. */
+  readonly lagRefreshMs: number;
+  /** How long stop() waits for batches already read to reach the destination before giving up on them. */
+  readonly stopGraceMs: number;
+  readonly nowMs: () => number;
+}
+
+export interface PartitionProgress {
+  readonly partition: number;
+  /** The next origin offset to copy (everything before it is on the destination), or null if unknown yet. */
+  readonly position: string | null;
+  /** The origin's end offset (read_committed) when last looked at, or null. */
+  readonly endOffset: string | null;
+  readonly lag: number | null;
+}
+
+/** What /status and `georep status` show of a flow. Offsets are strings: JSON has no 64-bit integers. */
+export interface FlowStatus extends FlowStateSnapshot {
+  readonly key: string;
+  readonly replication: string;
+  readonly origin: string;
+  readonly originTopic: string;
+  readonly destination: string;
+  readonly destinationTopic: string;
+  readonly recordsMirrored: number;
+  readonly bytesMirrored: number;
+  /** Records mirrored per second over about the last half minute. */
+  readonly recordsPerSecond: number;
+  /** Records not yet mirrored, summed over the partitions this process holds; null before it is known. */
+  readonly lag: number | null;
+  /** Failed attempts since the flow last ran cleanly. */
+  readonly failedAttempts: number;
+  readonly partitions: readonly PartitionProgress[];
+  readonly spec: FlowSpec;
+}
+
+const RATE_WINDOW_MS = 30_000;
+
+interface PartitionState {
+  position: bigint | null;
+  endOffset: bigint | null;
+}
+
+export class MirrorFlow implements ManagedFlow {
+  #spec: FlowSpec;
+  readonly #deps: MirrorFlowDependencies;
+  readonly #machine: FlowStateMachine;
+  #logger: Logger;
+  #labels: FlowLabels;
+  readonly #stopController = new AbortController();
+  #source: RecordSource | null = null;
+  #running: Promise<void>;
+  #failedAttempts = 0;
+  #recordsMirrored = 0;
+  #bytesMirrored = 0;
+  /** Partitions this process was assigned, with what is known of their progress. */
+  #partitions = new Map<number, PartitionState>();
+  /** Partition count of the destination topic as last seen or made. */
+  #destinationPartitions = 0;
+  #lagTimer: NodeJS.Timeout | null = null;
+  /** Set by update() when the consumer must rejoin its group (the origin topic grew). */
+  #rejoinRequested = false;
+  /** (time, records mirrored) taken at every lag refresh, for the rate; about RATE_WINDOW_MS of them. */
+  #rateSamples: { atMs: number; records: number }[] = [];
+
+  constructor(spec: FlowSpec, deps: MirrorFlowDependencies) {
+    this.#spec = spec;
+    this.#deps = deps;
+    this.#labels = labelsOf(spec);
+    this.#logger = childLogger(deps.logger, spec);
+    this.#machine = new FlowStateMachine(deps.nowMs, (from, to, error) => {
+      if (to === 'error' && error !== null) {
+        deps.metrics.flowErrors.inc({ reason: error.reason });
+        this.#logger.error(
+          { reason: error.reason, retriable: error.retriable },
+          `flow failed: ${error.message}`,
+        );
+      } else {
+        this.#logger.info({ from, to }, `flow ${to}`);
+      }
+    });
+    this.#running = this.#runWithRetries();
+  }
+
+  get spec(): FlowSpec {
+    return this.#spec;
+  }
+
+  status(): FlowStatus {
+    const partitions = [...this.#partitions.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([partition, state]) => ({
+        partition,
+        position: state.position?.toString() ?? null,
+        endOffset: state.endOffset?.toString() ?? null,
+        lag: partitionLag(state),
+      }));
+    const lags = partitions.map((p) => p.lag);
+    const lag =
+      lags.length > 0 && lags.every((l) => l !== null)
+        ? lags.reduce<number>((sum, l) => sum + (l ?? 0), 0)
+        : null;
+    return {
+      ...this.#machine.snapshot(),
+      key: this.#spec.key,
+      replication: this.#spec.replication,
+      origin: this.#spec.origin,
+      originTopic: this.#spec.originTopic,
+      destination: this.#spec.destination,
+      destinationTopic: this.#spec.destinationTopic,
+      recordsMirrored: this.#recordsMirrored,
+      bytesMirrored: this.#bytesMirrored,
+      recordsPerSecond: this.#recordsPerSecond(),
+      lag,
+      failedAttempts: this.#failedAttempts,
+      partitions,
+      spec: this.#spec,
+    };
+  }
+
+  async update(next: FlowSpec): Promise<void> {
+    const previous = this.#spec;
+    this.#spec = next;
+    if (next.replication !== previous.replication) {
+      this.#deps.metrics.offsetLag.remove(this.#labels);
+      this.#labels = labelsOf(next);
+      this.#logger = childLogger(this.#deps.logger, next);
+    }
+    if (next.paused !== previous.paused) this.#applyPaused();
+    if (next.partitions > previous.partitions && this.#source !== null) {
+      // The destination gets the partitions first, so that no record of a new partition finds it missing.
+      // kafkajs notices new partitions only when its metadata expires (minutes), so the flow's consumer
+      // rejoins its group now: only this flow rebalances, and it resumes from its committed offsets.
+      await this.#ensureDestinationPartitions(next.partitions);
+      this.#logger.info(
+        { from: previous.partitions, to: next.partitions },
+        'origin topic grew: consumer rejoins',
+      );
+      this.#machine.moveTo('updating');
+      this.#rejoinRequested = true;
+      await this.#source.stop({ inFlightGraceMs: this.#deps.stopGraceMs });
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.#machine.state === 'stopped') return;
+    this.#machine.moveTo('stopping');
+    this.#stopController.abort();
+    this.#stopLagTimer();
+    await this.#source?.stop({ inFlightGraceMs: this.#deps.stopGraceMs });
+    await this.#running;
+    this.#deps.metrics.offsetLag.remove(this.#labels);
+    this.#machine.moveTo('stopped');
+  }
+
+  async #runWithRetries(): Promise<void> {
+    const signal = this.#stopController.signal;
+    while (!signal.aborted) {
+      try {
+        await this.#runOnce();
+        if (signal.aborted) return;
+        if (this.#rejoinRequested) {
+          this.#rejoinRequested = false;
+          continue;
+        }
+        // A source only ends on its own by failing, so an early clean end is a fault to retry.
+        throw new Error('the consumer ended without being stopped');
+      } catch (error) {
+        if (signal.aborted) return;
+        this.#stopLagTimer();
+        // Whatever failed, the consumer must leave the group before a new one joins, or its partitions stay
+        // with a member that no longer reads them until the session times out.
+        await this.#source?.stop({ inFlightGraceMs: 0 }).catch(() => undefined);
+        this.#source = null;
+        const flowError = describeFailure(error, this.#spec);
+        this.#failedAttempts++;
+        this.#machine.fail(flowError);
+        const delayMs = flowError.retriable
+          ? retryDelayMs(this.#deps.backoff, this.#failedAttempts)
+          : this.#deps.nonRetriableRecheckMs;
+        this.#logger.info({ delayMs }, 'flow will try again');
+        try {
+          await sleep(delayMs, undefined, { signal });
+        } catch {
+          return; // stopped while waiting
+        }
+        this.#deps.metrics.flowRestarts.inc({ reason: 'retry' });
+        this.#machine.moveTo('starting');
+      }
+    }
+  }
+
+  async #runOnce(): Promise<void> {
+    if (this.#spec.restartSettings.delivery === 'exactly-once') {
+      // Copying at-least-once under an exactly-once setting would break the promise silently.
+      throw new FlowFailure({
+        reason: 'exactly-once-unavailable',
+        retriable: false,
+        message:
+          'delivery: exactly-once is not available in this version of georep yet; this flow copies nothing ' +
+          'until the replication says delivery: at-least-once',
+      });
+    }
+    await this.#prepareDestinationTopic();
+    if (this.#stopController.signal.aborted) return;
+    const source = this.#deps.origin.createSource({
+      topic: this.#spec.originTopic,
+      groupId: this.#spec.restartSettings.consumerGroupId,
+      startPosition: this.#spec.start,
+    });
+    this.#source = source;
+    this.#partitions = new Map();
+    const running = source.run(
+      (batch, signal) => this.#mirrorBatch(batch, signal),
+      (event) => this.#onSourceEvent(event),
+    );
+    this.#applyPaused();
+    this.#startLagTimer();
+    await running;
+  }
+
+  /**
+   * Makes sure the destination topic exists with the origin's partition count and configs before anything
+   * is written. A destination topic georep did not make (no progress stored for this flow) is used only if
+   * it matches; one that disappeared after georep wrote to it is reported, never silently re-created.
+   */
+  async #prepareDestinationTopic(): Promise<void> {
+    const { originTopic, destinationTopic } = this.#spec;
+    const { originAdmin, destinationAdmin } = this.#deps;
+    const origin = await originAdmin.describeTopic(originTopic);
+    const originPartitions = origin.partitions.length;
+    const excludes = this.#spec.restartSettings.topicConfigExclude.split(',').filter(Boolean);
+    const wantedConfigs = destinationTopicConfigs(origin.configs, excludes);
+    const hasProgress = (
+      await originAdmin.committedOffsets(this.#spec.restartSettings.consumerGroupId, [originTopic])
+    ).some((committed) => committed.offset !== null);
+
+    let destination: Awaited<ReturnType<KafkaAdmin['describeTopic']>> | null = null;
+    try {
+      destination = await destinationAdmin.describeTopic(destinationTopic);
+    } catch (error) {
+      if (!(error instanceof TopicNotFound)) throw error;
+    }
+
+    if (destination === null) {
+      if (hasProgress) {
+        throw new FlowFailure({
+          reason: 'destination-topic-missing',
+          retriable: false,
+          message:
+            `destination topic ${destinationTopic} on ${this.#spec.destination} no longer exists, but this flow ` +
+            `already copied records into it (consumer group ${this.#spec.restartSettings.consumerGroupId} has ` +
+            'progress). Re-creating it would leave the copy with a silent gap. To copy the topic again from the ' +
+            'start, delete that consumer group on the origin; georep then re-creates the topic.',
+        });
+      }
+      const replicationFactor = await this.#replicationFactor();
+      const outcome = await destinationAdmin.createTopic({
+        name: destinationTopic,
+        partitionCount: originPartitions,
+        replicationFactor,
+        configs: new Map(Object.entries(wantedConfigs)),
+      });
+      this.#destinationPartitions = originPartitions;
+      if (outcome === 'created') {
+        this.#logger.info(
+          { partitions: originPartitions, replicationFactor, configs: wantedConfigs },
+          'created destination topic',
+        );
+        return;
+      }
+      // Another georep process sharing this flow created it a moment ago: check it like any existing topic.
+      destination = await destinationAdmin.describeTopic(destinationTopic);
+    }
+
+    const destinationPartitions = destination.partitions.length;
+    const drift = topicConfigDrift(wantedConfigs, destination.configs, excludes);
+    const driftText = [
+      ...drift.changed.map((c) => `${c.name}=${c.to} (is ${c.from ?? 'unset'})`),
+      ...drift.removed.map((name) => `${name} (set only on the destination)`),
+    ].join(', ');
+    if (!hasProgress && (destinationPartitions !== originPartitions || driftText !== '')) {
+      // Not made by this flow, and different: using it would mix records into a topic someone else owns.
+      throw new FlowFailure({
+        reason: 'destination-topic-conflict',
+        retriable: false,
+        message:
+          `destination topic ${destinationTopic} on ${this.#spec.destination} already exists and was not created ` +
+          `by this flow: it has ${destinationPartitions} partitions (origin: ${originPartitions})` +
+          (driftText === '' ? '' : ` and differs in ${driftText}`) +
+          '. Delete it or choose another destination name.',
+      });
+    }
+    this.#destinationPartitions = destinationPartitions;
+    if (destinationPartitions < originPartitions) await this.#ensureDestinationPartitions(originPartitions);
+    if (driftText !== '') {
+      const keptExcluded = destination.configs.filter(
+        (entry) =>
+          entry.source === 'topic' &&
+          entry.value !== null &&
+          !(entry.name in wantedConfigs) &&
+          !drift.removed.includes(entry.name),
+      );
+      const configs = new Map(Object.entries(wantedConfigs));
+      for (const entry of keptExcluded) configs.set(entry.name, entry.value ?? '');
+      await destinationAdmin.replaceTopicConfigs(destinationTopic, configs);
+      this.#logger.info({ drift: driftText }, 'destination topic configs now follow the origin');
+    }
+  }
+
+  async #replicationFactor(): Promise<number> {
+    const configured = this.#spec.restartSettings.replicationFactor;
+    if (configured !== 'auto') return configured;
+    return Math.min(3, await this.#deps.destinationAdmin.brokerCount());
+  }
+
+  async #ensureDestinationPartitions(count: number): Promise<void> {
+    if (this.#destinationPartitions >= count) return;
+    const described = await this.#deps.destinationAdmin.describeTopic(this.#spec.destinationTopic);
+    if (described.partitions.length < count) {
+      await this.#deps.destinationAdmin.createPartitions(this.#spec.destinationTopic, count);
+      this.#logger.info(
+        { from: described.partitions.length, to: count },
+        'added partitions to the destination topic',
+      );
+    }
+    this.#destinationPartitions = Math.max(count, described.partitions.length);
+  }
+
+  async #mirrorBatch(batch: ConsumedBatch, signal: AbortSignal): Promise<void> {
+    // A partition added on the origin can be assigned before the discovery timer saw it.
+    if (batch.partition >= this.#destinationPartitions)
+      await this.#ensureDestinationPartitions(batch.partition + 1);
+    const records = withLoopPrevention(batch.records, this.#spec);
+    if (records.length > 0)
+      await this.#deps.sink.write(this.#spec.destinationTopic, batch.partition, records);
+    if (signal.aborted) return;
+    const acknowledgedAtMs = this.#deps.nowMs();
+    let bytes = 0;
+    for (const record of records) {
+      bytes += (record.key?.length ?? 0) + (record.value?.length ?? 0);
+      for (const header of record.headers)
+        bytes += Buffer.byteLength(header.key) + (header.value?.length ?? 0);
+      this.#deps.metrics.replicationLatency.observe(
+        this.#labels,
+        Math.max(0, acknowledgedAtMs - record.timestampMs) / 1000,
+      );
+    }
+    this.#recordsMirrored += records.length;
+    this.#bytesMirrored += bytes;
+    this.#deps.metrics.recordsMirrored.inc(this.#labels, records.length);
+    this.#deps.metrics.bytesMirrored.inc(this.#labels, bytes);
+    const state = this.#partitions.get(batch.partition) ?? { position: null, endOffset: null };
+    state.position = batch.nextOffset;
+    if (state.endOffset === null || batch.highWatermark > state.endOffset)
+      state.endOffset = batch.highWatermark;
+    this.#partitions.set(batch.partition, state);
+    if (this.#failedAttempts > 0) this.#failedAttempts = 0;
+    this.#publishLag();
+  }
+
+  #onSourceEvent(event: SourceEvent): void {
+    switch (event.type) {
+      case 'assigned': {
+        const previous = this.#partitions;
+        this.#partitions = new Map(
+          event.partitions.map((partition) => [
+            partition,
+            previous.get(partition) ?? { position: null, endOffset: null },
+          ]),
+        );
+        this.#logger.info({ partitions: event.partitions }, 'partitions assigned');
+        const state = this.#machine.state;
+        if (state === 'starting' || state === 'updating') {
+          this.#machine.moveTo(this.#spec.paused ? 'paused' : 'running');
+        }
+        void this.#refreshLag();
+        return;
+      }
+      case 'rebalancing':
+        this.#logger.info('consumer group rebalancing');
+        return;
+      case 'committed':
+        for (const { partition, offset } of event.offsets) {
+          const state = this.#partitions.get(partition);
+          if (state !== undefined && (state.position === null || offset > state.position))
+            state.position = offset;
+        }
+        return;
+    }
+  }
+
+  #applyPaused(): void {
+    const source = this.#source;
+    const state = this.#machine.state;
+    if (source === null || state === 'error' || state === 'stopping' || state === 'stopped') return;
+    if (this.#spec.paused) {
+      source.pause();
+      if (state !== 'starting' && state !== 'updating') this.#machine.moveTo('paused');
+    } else if (state === 'paused') {
+      source.resume();
+      this.#machine.moveTo('running');
+    }
+  }
+
+  #startLagTimer(): void {
+    this.#stopLagTimer();
+    this.#lagTimer = setInterval(() => void this.#refreshLag(), this.#deps.lagRefreshMs);
+    this.#lagTimer.unref();
+  }
+
+  #stopLagTimer(): void {
+    if (this.#lagTimer !== null) clearInterval(this.#lagTimer);
+    this.#lagTimer = null;
+  }
+
+  /**
+   * Lag must rise while nothing is copied (a destination down, a paused flow), so it is computed from the
+   * origin's end offsets and not only from the batches that pass by.
+   */
+  #recordsPerSecond(): number {
+    const oldest = this.#rateSamples[0];
+    if (oldest === undefined) return 0;
+    const elapsedMs = this.#deps.nowMs() - oldest.atMs;
+    return elapsedMs <= 0 ? 0 : Math.round(((this.#recordsMirrored - oldest.records) * 1000) / elapsedMs);
+  }
+
+  #sampleRate(): void {
+    const nowMs = this.#deps.nowMs();
+    this.#rateSamples.push({ atMs: nowMs, records: this.#recordsMirrored });
+    while ((this.#rateSamples[0]?.atMs ?? nowMs) < nowMs - RATE_WINDOW_MS) this.#rateSamples.shift();
+  }
+
+  async #refreshLag(): Promise<void> {
+    this.#sampleRate();
+    if (this.#partitions.size === 0) return;
+    try {
+      const offsets = await this.#deps.originAdmin.partitionOffsets(this.#spec.originTopic);
+      const unknown = [...this.#partitions.values()].some((state) => state.position === null);
+      const committed = unknown
+        ? await this.#deps.originAdmin.committedOffsets(this.#spec.restartSettings.consumerGroupId, [
+            this.#spec.originTopic,
+          ])
+        : [];
+      for (const [partition, state] of this.#partitions) {
+        const ends = offsets.find((o) => o.partition === partition);
+        if (ends !== undefined) state.endOffset = ends.latest;
+        if (state.position === null) {
+          const stored = committed.find((c) => c.partition === partition)?.offset ?? null;
+          // Without stored progress, a new flow starts at the beginning or end of what the origin holds.
+          state.position =
+            stored ?? (this.#spec.start === 'earliest' ? (ends?.earliest ?? null) : (ends?.latest ?? null));
+        }
+      }
+      this.#publishLag();
+    } catch (error) {
+      this.#logger.debug({ err: error }, 'could not refresh the offset lag');
+    }
+  }
+
+  #publishLag(): void {
+    const lag = this.status().lag;
+    if (lag !== null) this.#deps.metrics.offsetLag.set(this.#labels, lag);
+  }
+}
+
+/** An error the flow raises itself, already described for the operator. */
+class FlowFailure extends Error {
+  constructor(readonly flowError: FlowError) {
+    super(flowError.message);
+    this.name = 'FlowFailure';
+  }
+}
+
+/** Turns whatever ended an attempt into a reason an operator can act on, with whether retrying helps. */
+export function describeFailure(error: unknown, spec: FlowSpec): FlowError {
+  if (error instanceof FlowFailure) return error.flowError;
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof OffsetOutOfRange) {
+    const recreated = error.latest !== null && error.requestedOffset > error.latest;
+    return {
+      reason: 'origin-truncated',
+      retriable: false,
+      message: recreated
+        ? `${message}. The origin topic ${spec.originTopic} was probably deleted and re-created: its offsets are ` +
+          'behind the progress this flow stored. Nothing was skipped; decide where to resume and move the ' +
+          `consumer group ${spec.restartSettings.consumerGroupId} on ${spec.origin} there.`
+        : `${message}. Retention on ${spec.origin} deleted ${error.earliest === null ? 'some' : String((error.earliest ?? 0n) - error.requestedOffset)} ` +
+          'records before they were mirrored: the copy has a gap that georep cannot fill. Nothing was skipped ' +
+          `silently; to accept the gap, move the consumer group ${spec.restartSettings.consumerGroupId} on ` +
+          `${spec.origin} to the earliest offset.`,
+    };
+  }
+  if (error instanceof TopicNotFound) {
+    const side = error.cluster === spec.origin ? 'origin' : 'destination';
+    return { reason: `${side}-topic-missing`, retriable: side === 'origin', message };
+  }
+  if (error instanceof AuthorizationFailed)
+    return { reason: 'authorization-failed', retriable: false, message };
+  if (error instanceof AuthenticationFailed)
+    return { reason: 'authentication-failed', retriable: false, message };
+  if (error instanceof RecordTooLarge) {
+    return {
+      reason: 'record-too-large',
+      retriable: false,
+      message: `${message}. Raise max.message.bytes of ${spec.destinationTopic} on ${spec.destination} (or the broker's message.max.bytes).`,
+    };
+  }
+  if (error instanceof KafkaError) {
+    const side = error.cluster === spec.origin ? 'origin' : 'destination';
+    return {
+      reason: error.retriable ? `${side}-unavailable` : `${side}-error`,
+      retriable: error.retriable,
+      message,
+    };
+  }
+  return { reason: 'internal-error', retriable: true, message };
+}
+
+function partitionLag(state: PartitionState): number | null {
+  if (state.position === null || state.endOffset === null) return null;
+  const lag = state.endOffset - state.position;
+  return lag > 0n ? Number(lag) : 0;
+}
+
+function labelsOf(spec: FlowSpec): FlowLabels {
+  return {
+    replication: spec.replication,
+    origin: spec.origin,
+    destination: spec.destination,
+    topic: spec.originTopic,
+  };
+}
+
+function childLogger(logger: Logger, spec: FlowSpec): Logger {
+  return logger.child({
+    flow: spec.key,
+    replication: spec.replication,
+    origin: spec.origin,
+    destination: spec.destination,
+    topic: spec.originTopic,
+    destinationTopic: spec.destinationTopic,
+  });
+}
