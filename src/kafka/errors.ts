@@ -141,6 +141,9 @@ export class UnexpectedKafkaError extends KafkaError {
  * or when the patch could not be put in place. Nothing is sent or read with such a client.
  */
 export class KafkaClientIncompatible extends Error {
+  /** Nothing heals it but installing the right client (kafkajs reads this flag and does not retry). */
+  readonly retriable = false;
+
   constructor(message: string) {
     super(message);
     this.name = 'KafkaClientIncompatible';
