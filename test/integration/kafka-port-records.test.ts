@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { kafkaTestTargets, type TestCluster } from '../../harness/test-clusters.js';
-import { InvalidRequest, TopicNotFound } from '../../src/kafka/errors.js';
+import { InvalidRequest, PartitionNotFound, TopicNotFound } from '../../src/kafka/errors.js';
 import type { KafkajsCluster } from '../../src/kafka/kafkajs/cluster.js';
 import { createKafkajsClient } from '../../src/kafka/kafkajs-setup.js';
 import type { ConsumedRecord, KafkaAdmin, RecordHeader, RecordToWrite } from '../../src/kafka/port.js';
@@ -315,6 +315,32 @@ for (const target of targets) {
           signal: t.signal,
         });
         assert.deepEqual(read, expectedInTopic(writes));
+      });
+
+      test('writes to a partition added after its first write; a partition the topic lacks is an error, never a silent drop', async (t) => {
+        const topic = await createTopic('sink-new-partition', 2);
+        const sink = port.createSink();
+        const [first, second] = TRICKY_RECORDS;
+        await sink.write(topic, 0, [first!]); // the sink's client now knows the topic as 2 partitions
+        await admin.createPartitions(topic, 4);
+        await sink.write(topic, 3, [second!]);
+        await assert.rejects(sink.write(topic, 7, [second!]), PartitionNotFound);
+        await sink.close();
+        const read = await readWithJavaConsumer({
+          version: target.toolsVersion,
+          brokers: cluster.brokers,
+          topic,
+          signal: t.signal,
+        });
+        assert.deepEqual(
+          read,
+          expectedInTopic(
+            new Map([
+              [0, [first!]],
+              [3, [second!]],
+            ]),
+          ),
+        );
       });
 
       test('never creates a topic: writing to a missing one fails with TopicNotFound', async () => {
