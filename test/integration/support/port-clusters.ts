@@ -1,6 +1,5 @@
-// Glue between the harness's test clusters and the Kafka port: a ClusterConfig for a test cluster, the kafkajs
-// adapter on it, and waiting for something to happen within a test's time.
-import { setTimeout as sleep } from 'node:timers/promises';
+// Glue between the harness's test clusters and the Kafka port: a ClusterConfig for a test cluster and the
+// kafkajs adapter on it.
 import type { TestCluster } from '../../../harness/test-clusters.js';
 import type { ClusterConfig } from '../../../src/config/types.js';
 import { KafkajsCluster } from '../../../src/kafka/kafkajs/cluster.js';
@@ -29,20 +28,4 @@ export function portOn(cluster: TestCluster): KafkajsCluster {
       process.stderr.write(`[kafka ${entry.level}] ${entry.component}: ${entry.message}\n`);
     }
   });
-}
-
-/** Polls `probe` until it returns a value other than undefined; fails after `timeoutMs`. */
-export async function eventually<T>(
-  what: string,
-  probe: () => T | undefined | Promise<T | undefined>,
-  signal: AbortSignal,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100, undefined, { signal });
-  }
 }
