@@ -1,7 +1,7 @@
 // The kafkajs implementation of the Kafka port: one KafkaCluster per configured cluster.
 import type { Kafka } from 'kafkajs';
 import type { ClusterConfig } from '../../config/types.js';
-import { createKafkajsClient } from '../kafkajs-setup.js';
+import { registerCompressionCodecs } from '../codecs.js';
 import type {
   KafkaAdmin,
   KafkaCluster,
@@ -14,6 +14,7 @@ import type {
 } from '../port.js';
 import { KafkajsAdmin } from './admin.js';
 import { type ClientTuning, kafkajsConfig } from './client-config.js';
+import { loadKafkajs } from './load-kafkajs.js';
 import { KafkajsSink } from './sink.js';
 import { KafkajsSource } from './source.js';
 
@@ -24,10 +25,11 @@ export class KafkajsCluster implements KafkaCluster {
 
   /** @throws KafkaClientIncompatible when the installed kafkajs cannot carry records exactly. */
   constructor(cluster: ClusterConfig, log: KafkaLogger, tuning: ClientTuning = {}) {
+    const { Kafka } = loadKafkajs();
+    // Origin data may come in any codec Kafka supports; kafkajs alone reads only gzip.
+    registerCompressionCodecs();
     this.name = cluster.name;
-    // Through the one client factory: georep's patched kafkajs, and every codec Kafka supports (origin data
-    // may come in any of them; kafkajs alone reads only gzip).
-    this.#kafka = createKafkajsClient(kafkajsConfig(cluster, log, tuning));
+    this.#kafka = new Kafka(kafkajsConfig(cluster, log, tuning));
     this.#requestTimeoutMs = cluster.requestTimeoutMs;
   }
 
