@@ -340,6 +340,17 @@ export function sourceContract(subject: () => PortContractSubject): void {
     assert.deepEqual(next.offsets, ['0@7', '0@8', '0@9']);
   });
 
+  test('a stop right after run() ends the source cleanly and leaves the group without members', async () => {
+    const topic = await topicWith('source-early-stop', 1);
+    const groupId = uniqueName('group-early-stop');
+    await write(topic, 0, records(3, 'early'));
+    const early = probe(topic, groupId);
+    await early.source.stop();
+    assert.deepEqual(await early.outcome, { stopped: true });
+    const [group] = await subject().admin.describeConsumerGroups([groupId]);
+    assert.equal(group?.memberCount, 0);
+  });
+
   test('a stop gives up on a handler stuck past the grace time, and commits nothing for it', async (t) => {
     const topic = await topicWith('source-stuck', 1);
     const groupId = uniqueName('group-stuck');

@@ -66,6 +66,8 @@ export class KafkajsSource implements RecordSource {
   /** The handler's own error (or a record conversion's), when it is what stopped the source. */
   #deliveryError: unknown;
   #settle: { resolve(): void; reject(error: unknown): void } | undefined;
+  /** Connecting, subscribing and joining; a stop waits for it, as kafkajs cannot stop a consumer mid-join. */
+  #starting: Promise<void> | undefined;
 
   constructor(kafka: Kafka, clusterName: string, options: RecordSourceOptions) {
     this.#kafka = kafka;
@@ -81,7 +83,7 @@ export class KafkajsSource implements RecordSource {
     const done = new Promise<void>((resolve, reject) => {
       this.#settle = { resolve, reject };
     });
-    this.#start(handler, listener).catch((error: unknown) => this.#fail(error));
+    this.#starting = this.#start(handler, listener).catch((error: unknown) => this.#fail(error));
     return done;
   }
 
@@ -213,6 +215,7 @@ export class KafkajsSource implements RecordSource {
       ? setTimeout(() => this.#abort.abort(), inFlightGraceMs)
       : undefined;
     try {
+      await this.#starting;
       const consumer = this.#consumer;
       if (consumer !== undefined) {
         await consumer.stop(); // waits for batches in the handler, commits them, leaves the group
