@@ -8,7 +8,8 @@
 //   kafkajs's assigner) and move when a member joins or leaves; a batch is committed only after the handler
 //   resolved; a group offset below the log start (or beyond the end) stops the source with OffsetOutOfRange;
 // - nothing creates a topic implicitly; setting a group's offsets needs the group to be empty.
-// What it does not model: config value validation, replication, compression, transactions, size limits.
+// What it does not model: config value validation, replication, compression, transactions, size limits;
+// a source hands over one batch at a time (partitionsInParallel and fetch sizes are ignored).
 // Tests steer it with truncate() (what retention or deleteRecords do) and setUnavailable() (a cluster that
 // cannot be reached: every call fails with Retriable).
 import {

@@ -111,6 +111,7 @@ describe('with a broker that creates topics on demand', {
       TopicNotFound,
     );
     await assert.rejects(admin.partitionOffsets(missing), TopicNotFound);
+    await assert.rejects(admin.committedOffsets(uniqueName('g'), [missing]), TopicNotFound);
     await assert.rejects(admin.describeTopic(missing), TopicNotFound);
     assert.ok(!(await admin.listTopics()).some((topic) => topic.name === missing));
   });

@@ -93,6 +93,7 @@ describe('the in-memory Kafka', () => {
     const admin = kafka.createAdmin();
     await assert.rejects(kafka.createSink().write('missing', 0, [record]), TopicNotFound);
     await assert.rejects(admin.describeTopic('missing'), TopicNotFound);
+    await assert.rejects(admin.committedOffsets('g', ['missing']), TopicNotFound);
     await assert.rejects(
       kafka.createSource({ topic: 'missing', groupId: 'g', startPosition: 'earliest' }).run(async () => {}),
       TopicNotFound,
