@@ -225,6 +225,14 @@ export function sourceContract(subject: () => PortContractSubject): void {
       },
       t.signal,
     );
+    assert.deepEqual(await subject().admin.describeConsumerGroups([groupId]), [
+      { groupId, state: 'stable', memberCount: 2 },
+    ]);
+    assert.ok(
+      (await subject().admin.listConsumerGroups()).some(
+        (group) => group.groupId === groupId && group.protocolType === 'consumer',
+      ),
+    );
     const eventsBeforeRecords = [first.events.length, second.events.length];
     const assignmentEvents = () =>
       [...first.events, ...second.events].filter((event) => event.type !== 'committed').length;
