@@ -25,6 +25,7 @@ import {
 } from '../harness/mirror-maker.js';
 import { type KafkaVersion, kafkaVersionFromEnv, parseKafkaVersion } from '../harness/versions.js';
 import { buildGeorep, type GeorepBuild, startGeorep } from './georep-process.js';
+import { type PerfToolResult, runConsumerPerformance, runProducerPerformance } from './perf-tools.js';
 import { readProcessCpuMs, readProcessMemory } from './process-stats.js';
 import {
   benchWorkDir,
@@ -126,95 +127,6 @@ function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Throughp
 
 function say(line: string): void {
   process.stdout.write(`${line}\n`);
-}
-
-// ---- the ceiling: Kafka's own perf tools ----
-
-interface PerfToolResult {
-  readonly records: number;
-  readonly recordsPerSecond: number;
-  readonly mibPerSecond: number;
-  readonly elapsedMs: number;
-  /** The tool's own summary, as printed. */
-  readonly summary: string;
-}
-
-/** ProducerPerformance: `N records sent, R records/sec (M MB/sec), …` (Kafka's MB is 2^20 bytes). */
-async function producePerf(
-  options: ThroughputOptions,
-  bootstrap: string,
-  topic: string,
-  signal: AbortSignal,
-): Promise<PerfToolResult> {
-  const { stdout } = await runKafkaTool({
-    version: options.version,
-    tool: 'producer-perf',
-    args: [
-      '--topic',
-      topic,
-      '--num-records',
-      String(options.records),
-      '--record-size',
-      String(options.recordBytes),
-      '--throughput',
-      '-1',
-      '--producer-props',
-      `bootstrap.servers=${bootstrap}`,
-    ],
-    heap: { initialMb: 256, maxMb: 512 },
-    timeoutMs: mirrorTimeoutMs(options),
-    signal,
-  });
-  const summary = stdout
-    .trim()
-    .split('\n')
-    .findLast((line) => line.includes('records sent') && line.includes('99.9th'));
-  const match = summary && /^(\d+) records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\)/.exec(summary);
-  if (!summary || !match) throw new Error(`unexpected ProducerPerformance output:\n${stdout.slice(-2000)}`);
-  const records = Number(match[1]);
-  const recordsPerSecond = Number(match[2]);
-  return {
-    records,
-    recordsPerSecond,
-    mibPerSecond: Number(match[3]),
-    elapsedMs: (records / recordsPerSecond) * 1000,
-    summary,
-  };
-}
-
-/**
- * ConsumerPerformance prints a CSV header and one line. Its fetch.* columns leave out the time spent
- * joining the group; those are the ones used, as a mirror's rate is taken over the copy too.
- */
-async function consumePerf(
-  options: ThroughputOptions,
-  bootstrap: string,
-  topic: string,
-  signal: AbortSignal,
-): Promise<PerfToolResult> {
-  const { stdout } = await runKafkaTool({
-    version: options.version,
-    tool: 'consumer-perf',
-    args: ['--bootstrap-server', bootstrap, '--topic', topic, '--messages', String(options.records)],
-    heap: { initialMb: 256, maxMb: 512 },
-    timeoutMs: mirrorTimeoutMs(options),
-    signal,
-  });
-  const lines = stdout.trim().split('\n');
-  const headerIndex = lines.findIndex((line) => line.startsWith('start.time'));
-  const header = lines[headerIndex]?.split(',').map((cell) => cell.trim());
-  const values = lines[headerIndex + 1]?.split(',').map((cell) => cell.trim());
-  if (header === undefined || values === undefined)
-    throw new Error(`unexpected ConsumerPerformance output:\n${stdout.slice(-2000)}`);
-  const column = (name: string) => Number(values[header.indexOf(name)]);
-  const records = column('data.consumed.in.nMsg');
-  return {
-    records,
-    recordsPerSecond: column('fetch.nMsg.sec'),
-    mibPerSecond: column('fetch.MB.sec'),
-    elapsedMs: column('fetch.time.ms'),
-    summary: `${header.join(', ')}\n${values.join(', ')}`,
-  };
 }
 
 // ---- the mirrors ----
@@ -501,8 +413,15 @@ async function main(signal: AbortSignal): Promise<number> {
       signal,
     });
 
+    const perfToolRun = { version: options.version, timeoutMs: mirrorTimeoutMs(options), signal };
     say(`ProducerPerformance fills ${topic} on ${origin.name} (${origin.bootstrap})…`);
-    const producer = await producePerf(options, origin.bootstrap, topic, signal);
+    const producer = await runProducerPerformance({
+      ...perfToolRun,
+      bootstrap: origin.bootstrap,
+      topic,
+      records: options.records,
+      recordBytes: options.recordBytes,
+    });
     say(`  ${producer.summary}`);
     const originAdmin = benchAdmin(origin.bootstrap);
     await originAdmin.connect();
@@ -514,7 +433,12 @@ async function main(signal: AbortSignal): Promise<number> {
     let consumer: PerfToolResult | null = null;
     if (!options.skip.has('consumer-perf')) {
       say(`ConsumerPerformance reads ${topic}…`);
-      consumer = await consumePerf(options, origin.bootstrap, topic, signal);
+      consumer = await runConsumerPerformance({
+        ...perfToolRun,
+        bootstrap: origin.bootstrap,
+        topic,
+        records: options.records,
+      });
       say(`  ${consumer.summary.replaceAll('\n', '\n  ')}`);
     }
     const loadAfterCeiling = sampleLoad();

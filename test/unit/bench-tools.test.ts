@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { parseConsumerPerformance, parseProducerPerformance } from '../../bench/perf-tools.js';
+import { formatTable } from '../../bench/report.js';
+import { oneWayMirrorProperties, renderMirrorMakerProperties } from '../../harness/mirror-maker.js';
+
+// Printed by Kafka 4.1.2's tools in a benchmark run on this project's harness.
+const PRODUCER_PERFORMANCE_OUTPUT = `\
+94417 records sent, 18883.4 records/sec (18.44 MB/sec), 1108.9 ms avg latency, 1697.0 ms max latency.
+200000 records sent, 19817.7 records/sec (19.35 MB/sec), 1131.73 ms avg latency, 2155.00 ms max latency, 1161 ms 50th, 1956 ms 95th, 2120 ms 99th, 2142 ms 99.9th.
+`;
+const CONSUMER_PERFORMANCE_OUTPUT = `\
+start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
+2026-11-26 13:41:24:577, 2026-11-26 13:41:27:028, 48.8281, 19.9217, 50000, 20399.8368, 1031, 1420, 34.3860, 35211.2676
+`;
+
+describe("Kafka's perf tools' output, as the throughput benchmark reads it", () => {
+  test('ProducerPerformance: the final summary counts, not the progress lines before it', () => {
+    const result = parseProducerPerformance(PRODUCER_PERFORMANCE_OUTPUT);
+    assert.equal(result.records, 200_000);
+    assert.equal(result.recordsPerSecond, 19817.7);
+    assert.equal(result.mibPerSecond, 19.35);
+    assert.equal(Math.round(result.elapsedMs), Math.round((200_000 / 19817.7) * 1000));
+  });
+
+  test('ConsumerPerformance: the fetch columns, which leave out the time spent joining the group', () => {
+    const result = parseConsumerPerformance(CONSUMER_PERFORMANCE_OUTPUT);
+    assert.equal(result.records, 50_000);
+    assert.equal(result.recordsPerSecond, 35211.2676);
+    assert.equal(result.mibPerSecond, 34.386);
+    assert.equal(result.elapsedMs, 1420);
+  });
+
+  test('output of another shape is an error that shows it, not a rate of NaN', () => {
+    assert.throws(
+      () => parseProducerPerformance('Exception in thread "main"'),
+      /unexpected ProducerPerformance output/,
+    );
+    assert.throws(() => parseConsumerPerformance('WARN no records'), /unexpected ConsumerPerformance output/);
+  });
+});
+
+describe('mm2.properties for a one-way comparison run', () => {
+  const properties = oneWayMirrorProperties({
+    source: { alias: 'a', bootstrap: '127.0.0.1:40001' },
+    target: { alias: 'b', bootstrap: '127.0.0.1:40003' },
+    topics: 'bench-1024b',
+  });
+
+  test('copies the topics from source to target only', () => {
+    assert.equal(properties['a->b.enabled'], 'true');
+    assert.equal(properties['a->b.topics'], 'bench-1024b');
+    assert.equal(properties['b->a.enabled'], 'false');
+    assert.equal(properties['a.bootstrap.servers'], '127.0.0.1:40001');
+  });
+
+  test('gives every internal topic one replica, as the harness brokers are single nodes', () => {
+    const factors = Object.entries(properties).filter(([key]) => key.endsWith('replication.factor'));
+    assert.equal(factors.length, 7);
+    for (const [key, value] of factors) assert.equal(value, '1', key);
+  });
+
+  test('does no side work a data benchmark should not pay for', () => {
+    for (const key of ['emit.heartbeats.enabled', 'emit.checkpoints.enabled', 'sync.topic.acls.enabled']) {
+      assert.equal(properties[key], 'false', key);
+    }
+  });
+
+  test('renders one key = value line each', () => {
+    const text = renderMirrorMakerProperties({ clusters: 'a, b', 'a->b.enabled': 'true' });
+    assert.equal(text, 'clusters = a, b\na->b.enabled = true\n');
+  });
+});
+
+describe('benchmark tables', () => {
+  test('pad the first column on the right and the figures on the left', () => {
+    const table = formatTable(
+      ['tool', 'records/s'],
+      [
+        ['georep', '40,286'],
+        ['MirrorMaker 2', '10,279'],
+      ],
+    );
+    assert.equal(
+      table,
+      [
+        'tool           records/s',
+        '-------------  ---------',
+        'georep            40,286',
+        'MirrorMaker 2     10,279',
+      ].join('\n'),
+    );
+  });
+});
