@@ -10,6 +10,8 @@
 //      holds every record, watched from outside with an admin client; peak RSS and CPU time from /proc;
 //   4. MirrorMaker 2 (dedicated mode, one task, its defaults otherwise) copies the same topic to b as
 //      a.<topic>, timed the same way.
+// With --rounds N, steps 3 and 4 alternate N times (each round into fresh destination topics), so that a
+// change in the machine's load hits both alike; the table shows each tool's median round.
 // It prints a table and writes bench/results/throughput-<time>.json. Ratios between rows of one run are
 // what to compare: absolute rates depend on the machine and on what else runs on it.
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -54,6 +56,8 @@ options:
   --partitions N         partitions of the origin topic (default 6)
   --version V            Kafka version (default GEOREP_KAFKA_VERSION, else 4.1.2)
   --georep-build B       dist (default: compile, then run bin/georep.js) or source (tsx, as npm run georep)
+  --rounds N             copy with georep, then MirrorMaker 2, N times in turn (default 1); the table
+                         shows each tool's median round, the JSON every round
   --skip LIST            leave out consumer-perf, georep and/or mm2 (comma-separated)
   --georep-cpu-prof      write a V8 CPU profile of georep (.cpuprofile) into the run's working folder
   --wait-for-load L      first wait until the 1-minute load average is at most L…
@@ -70,6 +74,7 @@ interface ThroughputOptions {
   readonly records: number;
   readonly recordBytes: number;
   readonly partitions: number;
+  readonly rounds: number;
   readonly version: KafkaVersion;
   readonly georepBuild: GeorepBuild;
   readonly skip: ReadonlySet<Skippable>;
@@ -91,6 +96,7 @@ function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Throughp
       records: { type: 'string' },
       'record-bytes': { type: 'string', default: '1024' },
       partitions: { type: 'string', default: '6' },
+      rounds: { type: 'string', default: '1' },
       version: { type: 'string' },
       'georep-build': { type: 'string', default: 'dist' },
       skip: { type: 'string', default: '' },
@@ -116,6 +122,7 @@ function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Throughp
     records: positiveInteger(values.records ?? env.GEOREP_BENCH_RECORDS ?? '1000000', '--records'),
     recordBytes: positiveInteger(values['record-bytes'], '--record-bytes'),
     partitions: positiveInteger(values.partitions, '--partitions'),
+    rounds: positiveInteger(values.rounds, '--rounds'),
     version: values.version ? parseKafkaVersion(values.version, '--version') : kafkaVersionFromEnv(env),
     georepBuild: build,
     skip,
@@ -196,7 +203,9 @@ function mirrorResult(
   };
 }
 
-interface GeorepRunInput {
+interface MirrorRunInput {
+  /** 1, 2, …: each round copies into destination topics of its own. */
+  readonly round: number;
   readonly options: ThroughputOptions;
   readonly origin: LocalKafkaCluster;
   readonly destination: LocalKafkaCluster;
@@ -206,13 +215,15 @@ interface GeorepRunInput {
 }
 
 async function measureGeorep(
-  input: GeorepRunInput,
+  input: MirrorRunInput,
 ): Promise<MirrorResult & { georepCounted: number | null }> {
   const { options, origin, destination, topic, signal } = input;
-  const workDir = path.join(input.workDir, 'georep');
+  const workDir = path.join(input.workDir, `georep-round-${input.round}`);
   await mkdir(workDir, { recursive: true });
   const configFile = path.join(workDir, 'geo-replication.yaml');
-  const destinationTopic = `georep.${topic}`;
+  // A new destination topic is also a new consumer group: each round copies from the start.
+  const namePrefix = `georep.r${input.round}`;
+  const destinationTopic = `${namePrefix}.${topic}`;
   await writeFile(
     configFile,
     [
@@ -225,7 +236,7 @@ async function measureGeorep(
       `    origin: ${origin.name}`,
       `    destinations: [${destination.name}]`,
       `    topics: { include: ["${topic}"] }`,
-      '    naming: "georep.{topic}" # MirrorMaker 2 writes a.<topic> to the same cluster',
+      `    naming: "${namePrefix}.{topic}" # MirrorMaker 2 writes a.<topic> to the same cluster`,
       '    start: earliest',
       '',
     ].join('\n'),
@@ -272,14 +283,16 @@ async function measureGeorep(
 }
 
 async function measureMirrorMaker(
-  input: GeorepRunInput,
+  input: MirrorRunInput,
 ): Promise<MirrorResult & { heapMaxMb: number; properties: Record<string, string> }> {
   const { options, origin, destination, topic, signal } = input;
-  const workDir = path.join(input.workDir, 'mirror-maker');
-  // MirrorMaker's default replication policy names the copy <source alias>.<topic>.
-  const destinationTopic = `${origin.name}.${topic}`;
+  const workDir = path.join(input.workDir, `mirror-maker-round-${input.round}`);
+  // MirrorMaker's default replication policy names the copy <source alias>.<topic>, and keeps its progress
+  // per source alias: a new alias each round (a, a2, a3, …) copies from the start into a new topic.
+  const sourceAlias = input.round === 1 ? origin.name : `${origin.name}${input.round}`;
+  const destinationTopic = `${sourceAlias}.${topic}`;
   const properties = oneWayMirrorProperties({
-    source: { alias: origin.name, bootstrap: origin.bootstrap },
+    source: { alias: sourceAlias, bootstrap: origin.bootstrap },
     target: { alias: destination.name, bootstrap: destination.bootstrap },
     // A Java regular expression: exactly this topic.
     topics: topic.replaceAll('.', '\\.'),
@@ -323,6 +336,17 @@ async function measureMirrorMaker(
 }
 
 // ---- the report ----
+
+function describeCopy(result: MirrorResult): string {
+  const startToAllSeconds = round(result.startToAllRecordsMs / 1000, 1);
+  return `${formatCount(result.recordsPerSecond)} records/s over the copy, all records ${startToAllSeconds} s after start`;
+}
+
+/** The round with the median rate; of an even number, the slower of the two middle ones. */
+function medianRound<T extends MirrorResult>(rounds: readonly T[]): T | null {
+  const sorted = [...rounds].sort((a, b) => a.recordsPerSecond - b.recordsPerSecond);
+  return sorted[Math.floor((sorted.length - 1) / 2)] ?? null;
+}
 
 function ratio(value: number, reference: number | undefined): string {
   return reference === undefined || reference === 0 ? '—' : `${(value / reference).toFixed(2)}×`;
@@ -443,23 +467,28 @@ async function main(signal: AbortSignal): Promise<number> {
     }
     const loadAfterCeiling = sampleLoad();
 
-    const input: GeorepRunInput = { options, origin, destination, topic, workDir, signal };
-    let georep: Awaited<ReturnType<typeof measureGeorep>> | null = null;
-    if (!options.skip.has('georep')) {
-      say(`georep copies ${topic} to ${destination.name} as georep.${topic}…`);
-      georep = await measureGeorep(input);
-      say(
-        `  ${georep.recordsPerSecond} records/s over the copy, all records ${round(georep.startToAllRecordsMs / 1000, 1)} s after start`,
-      );
+    type GeorepRound = Awaited<ReturnType<typeof measureGeorep>>;
+    type MirrorMakerRound = Awaited<ReturnType<typeof measureMirrorMaker>>;
+    const georepRounds: GeorepRound[] = [];
+    const mirrorMakerRounds: MirrorMakerRound[] = [];
+    for (let round = 1; round <= options.rounds; round++) {
+      const input: MirrorRunInput = { round, options, origin, destination, topic, workDir, signal };
+      const ofRounds = options.rounds > 1 ? ` (round ${round} of ${options.rounds})` : '';
+      if (!options.skip.has('georep')) {
+        say(`georep copies ${topic} to ${destination.name}${ofRounds}…`);
+        const result = await measureGeorep(input);
+        georepRounds.push(result);
+        say(`  ${describeCopy(result)}`);
+      }
+      if (!options.skip.has('mm2')) {
+        say(`MirrorMaker 2 copies ${topic} to ${destination.name}${ofRounds}…`);
+        const result = await measureMirrorMaker(input);
+        mirrorMakerRounds.push(result);
+        say(`  ${describeCopy(result)}`);
+      }
     }
-    let mirrorMaker: Awaited<ReturnType<typeof measureMirrorMaker>> | null = null;
-    if (!options.skip.has('mm2')) {
-      say(`MirrorMaker 2 copies ${topic} to ${destination.name} as ${origin.name}.${topic}…`);
-      mirrorMaker = await measureMirrorMaker(input);
-      say(
-        `  ${mirrorMaker.recordsPerSecond} records/s over the copy, all records ${round(mirrorMaker.startToAllRecordsMs / 1000, 1)} s after start`,
-      );
-    }
+    const georep = medianRound(georepRounds);
+    const mirrorMaker = medianRound(mirrorMakerRounds);
     const loadAtEnd = sampleLoad();
 
     const rows: Row[] = [
@@ -509,7 +538,14 @@ async function main(signal: AbortSignal): Promise<number> {
     say(
       `  mirror process's own; MirrorMaker 2 runs with -Xmx${DEFAULT_MIRROR_MAKER_HEAP.maxMb}m and one task (tasks.max=1, its default).`,
     );
-    say(`- Load: ${describeLoad(loadAtStart)} at start, ${describeLoad(loadAtEnd)} at the end.`);
+    if (options.rounds > 1) {
+      for (const rounds of [georepRounds, mirrorMakerRounds].filter((entry) => entry.length > 0)) {
+        const rates = rounds.map((entry) => formatCount(entry.recordsPerSecond)).join(', ');
+        say(`- ${rounds[0]?.tool} rounds, records/s: ${rates} (the table shows the median round).`);
+      }
+    }
+    say(`- Load: ${describeLoad(loadAtStart)} at start, ${describeLoad(loadAtEnd)} at the end; each round's`);
+    say("  load is in the JSON (it includes the benchmark's own brokers and mirror).");
 
     const resultFile = await writeResult('throughput', {
       benchmark: 'throughput',
@@ -521,6 +557,7 @@ async function main(signal: AbortSignal): Promise<number> {
       ceiling: { producer, consumer },
       georep,
       mirrorMaker,
+      rounds: { georep: georepRounds, mirrorMaker: mirrorMakerRounds },
       ratios: {
         georepVsMirrorMaker:
           georep && mirrorMaker ? round(georep.recordsPerSecond / mirrorMaker.recordsPerSecond, 3) : null,
