@@ -1,9 +1,10 @@
 // What every benchmark prints and records besides its figures: the machine, how busy it was, a text table,
 // and the JSON file with everything measured.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { LocalKafkaRun } from '../harness/kafka-local.js';
 import { repoRootDir } from '../harness/versions.js';
 
 export const resultsDir = path.join(repoRootDir, 'bench', 'results');
@@ -105,6 +106,14 @@ export async function writeResult(name: string, result: unknown): Promise<string
   const file = path.join(resultsDir, `${name}-${timestamp}.json`);
   await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
   return file;
+}
+
+/**
+ * Deletes the brokers' data once they are stopped: a throughput run leaves gigabytes that nobody reads again,
+ * and the harness keeps its last 20 runs. Their logs stay.
+ */
+export async function removeClusterData(run: LocalKafkaRun): Promise<void> {
+  await Promise.all(run.clusters.map((cluster) => rm(cluster.dataDir, { recursive: true, force: true })));
 }
 
 /**

@@ -29,6 +29,7 @@ import {
   type LoadSample,
   MIB,
   machineInfo,
+  removeClusterData,
   round,
   runBenchmark,
   sampleLoad,
@@ -619,6 +620,7 @@ async function main(signal: AbortSignal): Promise<number> {
     return 0;
   } finally {
     await run.stopAll();
+    await removeClusterData(run);
   }
 }
 

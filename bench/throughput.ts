@@ -37,6 +37,7 @@ import {
   type LoadSample,
   MIB,
   machineInfo,
+  removeClusterData,
   round,
   runBenchmark,
   sampleLoad,
@@ -572,6 +573,7 @@ async function main(signal: AbortSignal): Promise<number> {
     return 0;
   } finally {
     await run.stopAll();
+    await removeClusterData(run);
   }
 }
 
