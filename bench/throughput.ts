@@ -6,7 +6,7 @@
 //      ProducerPerformance — whose rate is the write ceiling;
 //   2. Kafka's ConsumerPerformance reads it all — the read ceiling. A mirror reads like this consumer and
 //      writes like that producer, on the same brokers, so it cannot beat the slower of the two;
-//   3. `georep run` (a child process) copies the topic to b as georep.<topic>; timed from its start until b
+//   3. `georep run` (a child process) copies the topic to b as georep.r1.<topic>; timed from its start until b
 //      holds every record, watched from outside with an admin client; peak RSS and CPU time from /proc;
 //   4. MirrorMaker 2 (dedicated mode, one task, its defaults otherwise) copies the same topic to b as
 //      a.<topic>, timed the same way.
@@ -158,8 +158,9 @@ interface MirrorResult {
   readonly logFile: string;
 }
 
-function mirrorTimeoutMs(options: ThroughputOptions): number {
-  // Generous: 2,000 records/s would already be far below either mirror on any machine.
+/** How long one copy (a perf tool, a mirror) may take before the benchmark gives up. */
+function copyTimeoutMs(options: ThroughputOptions): number {
+  // Generous: 2,000 records/s would already be far below any of them on any machine.
   return Math.max(300_000, (options.records / 2_000) * 1000);
 }
 
@@ -187,8 +188,10 @@ function mirrorResult(
 ): MirrorResult {
   const copyMs = timing.allRecordsAtMs - timing.firstRecordAtMs;
   // A copy faster than one look at the destination has no measurable copy phase: fall back to start→all.
-  const rateMs = copyMs > 0 ? copyMs : timing.allRecordsAtMs - startedAtMs;
-  const recordsPerSecond = (options.records * 1000) / rateMs;
+  const recordsPerSecond =
+    copyMs > 0
+      ? ((options.records - timing.recordsAtFirstLook) * 1000) / copyMs
+      : (options.records * 1000) / (timing.allRecordsAtMs - startedAtMs);
   return {
     tool,
     destinationTopic,
@@ -259,7 +262,7 @@ async function measureGeorep(
       admin,
       topic: destinationTopic,
       expectedRecords: options.records,
-      timeoutMs: mirrorTimeoutMs(options),
+      timeoutMs: copyTimeoutMs(options),
       failure: () => (georep.exited ? `georep ended (${georep.exitDescription}); see ${logFile}` : null),
       signal,
       onProgress: progressPrinter('georep', options.records),
@@ -313,7 +316,7 @@ async function measureMirrorMaker(
       admin,
       topic: destinationTopic,
       expectedRecords: options.records,
-      timeoutMs: mirrorTimeoutMs(options),
+      timeoutMs: copyTimeoutMs(options),
       failure: () => (mirrorMaker.running ? null : `MirrorMaker 2 exited; see ${mirrorMaker.logFile}`),
       signal,
       onProgress: progressPrinter('MirrorMaker 2', options.records),
@@ -438,7 +441,7 @@ async function main(signal: AbortSignal): Promise<number> {
       signal,
     });
 
-    const perfToolRun = { version: options.version, timeoutMs: mirrorTimeoutMs(options), signal };
+    const perfToolRun = { version: options.version, timeoutMs: copyTimeoutMs(options), signal };
     say(`ProducerPerformance fills ${topic} on ${origin.name} (${origin.bootstrap})…`);
     const producer = await runProducerPerformance({
       ...perfToolRun,

@@ -26,6 +26,8 @@ export async function recordsInTopic(admin: Admin, topic: string): Promise<numbe
 export interface FillTiming {
   /** When the topic was first seen holding a record (performance.now() clock). */
   readonly firstRecordAtMs: number;
+  /** How many records it held at that moment: the rate over the copy counts only those written after. */
+  readonly recordsAtFirstLook: number;
   /** When it was first seen holding every expected record. */
   readonly allRecordsAtMs: number;
 }
@@ -48,14 +50,18 @@ export interface WaitForRecordsOptions {
 export async function waitForRecords(options: WaitForRecordsOptions): Promise<FillTiming> {
   const startedAtMs = performance.now();
   let firstRecordAtMs: number | null = null;
+  let recordsAtFirstLook = 0;
   for (;;) {
     options.signal?.throwIfAborted();
     const records = (await recordsInTopic(options.admin, options.topic)) ?? 0;
     const now = performance.now();
-    if (records > 0 && firstRecordAtMs === null) firstRecordAtMs = now;
+    if (records > 0 && firstRecordAtMs === null) {
+      firstRecordAtMs = now;
+      recordsAtFirstLook = records;
+    }
     options.onProgress?.(records);
     if (records >= options.expectedRecords)
-      return { firstRecordAtMs: firstRecordAtMs ?? now, allRecordsAtMs: now };
+      return { firstRecordAtMs: firstRecordAtMs ?? now, recordsAtFirstLook, allRecordsAtMs: now };
     const failure = options.failure?.() ?? null;
     if (failure !== null)
       throw new Error(`${options.topic} has ${records} of ${options.expectedRecords} records: ${failure}`);
