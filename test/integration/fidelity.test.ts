@@ -2,8 +2,10 @@
 //
 // Kafka's own Java client writes an awkward corpus to the origin (test/java/FidelityCorpus.java): every codec,
 // headers with repeated keys, null and empty values and non-UTF-8 bytes, null keys, tombstones, empty keys and
-// values, CreateTime stamps from 1970 to now and out of order, a LogAppendTime topic, committed and aborted
-// transactions, records of about 1 MiB, a topic of 50 partitions, a compacted topic. The real daemon runs as a
+// values, CreateTime stamps from 1970 to now and out of order, a compressed LogAppendTime topic, committed
+// and aborted transactions (an aborted record keyed like an abort marker, three producers' transactions
+// interleaved on one partition and aborted in reverse order), records of about 1 MiB, a topic of 50
+// partitions, a compacted topic. The real daemon runs as a
 // child process with identity naming until /status shows every flow caught up; then the same Java client
 // reads both clusters with read_committed, and every partition is compared record by record, byte for byte.
 //
@@ -119,7 +121,7 @@ for (const target of targets) {
         originUncommitted = await dumpTopics({
           version,
           bootstrap: originBootstrap,
-          topics: [corpusTopic('transactions').name],
+          topics: [corpusTopic('transactions').name, corpusTopic('transactions-concurrent').name],
           isolation: 'read_uncommitted',
           signal,
         });
@@ -195,18 +197,27 @@ for (const target of targets) {
     });
 
     test(`${label}: /status shows every flow running, caught up, with exactly as many records as the origin holds`, () => {
-      const flows = caughtUp.flows.filter((flow) => origin.has(flow.originTopic));
-      assert.equal(flows.length, manifest.topics.length, 'one flow per corpus topic');
-      for (const flow of flows) {
-        assert.equal(flow.destinationTopic, flow.originTopic, 'identity naming');
-        assert.equal(flow.state, 'running', flow.key);
-        assert.equal(flow.lag, 0, `${flow.key}: lag`);
-        assert.equal(
-          flow.recordsMirrored,
-          origin.get(flow.originTopic)?.length,
-          `${flow.key}: records mirrored`,
-        );
-      }
+      const flows = caughtUp.flows
+        .filter((flow) => origin.has(flow.originTopic))
+        .sort((a, b) => (a.originTopic < b.originTopic ? -1 : 1));
+      assert.deepEqual(
+        flows.map((flow) => ({
+          topic: flow.originTopic,
+          destinationTopic: flow.destinationTopic,
+          state: flow.state,
+          lag: flow.lag,
+          recordsMirrored: flow.recordsMirrored,
+        })),
+        manifest.topics
+          .map((topic) => ({
+            topic: topic.name,
+            destinationTopic: topic.name,
+            state: 'running',
+            lag: 0,
+            recordsMirrored: origin.get(topic.name)?.length,
+          }))
+          .sort((a, b) => (a.topic < b.topic ? -1 : 1)),
+      );
     });
 
     for (const codec of ['none', 'gzip', 'snappy', 'lz4', 'zstd']) {
@@ -277,21 +288,33 @@ for (const target of targets) {
       assertCopiedExactly('log-append-time');
     });
 
-    test(`${label}: committed transactions arrive in order and aborted ones never do`, () => {
-      const topic = corpusTopic('transactions');
+    function assertNoAbortedRecordCopied(kind: string): void {
+      const topic = corpusTopic(kind);
       const isAborted = (record: DumpedRecord) =>
         record.value !== null &&
         Buffer.from(record.value, 'base64').toString('utf8').startsWith(manifest.abortedValuePrefix);
       for (let partition = 0; partition < topic.partitions; partition++) {
         assert.ok(
-          originUncommitted.some((record) => record.partition === partition && isAborted(record)),
-          `the origin log holds aborted records in partition ${partition}`,
+          originUncommitted.some(
+            (record) => record.topic === topic.name && record.partition === partition && isAborted(record),
+          ),
+          `the origin log of ${topic.name} holds aborted records in partition ${partition}`,
         );
       }
       const copied = destination.get(topic.name) ?? [];
-      assert.deepEqual(copied.filter(isAborted).map(abbreviated), [], 'aborted records on the destination');
-      assertCopiedExactly('transactions');
-    });
+      assert.deepEqual(
+        copied.filter(isAborted).map((record) => ({ ...abbreviated(record), offset: record.offset })),
+        [],
+        `aborted records on the destination of ${topic.name}`,
+      );
+      assertCopiedExactly(kind);
+    }
+
+    test(`${label}: committed transactions arrive in order and aborted ones never do, not even one keyed like an abort marker`, () =>
+      assertNoAbortedRecordCopied('transactions'));
+
+    test(`${label}: of three concurrent transactions on one partition, only the committed one arrives`, () =>
+      assertNoAbortedRecordCopied('transactions-concurrent'));
 
     test(`${label}: records of about 1 MiB (up to 1.2 MB) arrive whole`, () => {
       const sizes = (origin.get(corpusTopic('large').name) ?? []).map(
@@ -332,7 +355,7 @@ function asCopied(record: DumpedRecord) {
 }
 
 /** For failure messages: long base64 fields shortened to their length and digest. */
-function abbreviated(record: Pick<DumpedRecord, 'key' | 'value' | 'headers'>): unknown {
+function abbreviated<T extends Pick<DumpedRecord, 'key' | 'value' | 'headers'>>(record: T): T {
   const short = (base64: string | null) =>
     base64 === null || base64.length <= 96
       ? base64

@@ -20,6 +20,7 @@
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Collection;
 import java.util.HashMap;
@@ -139,6 +140,7 @@ public final class FidelityCorpus {
       CorpusTopic logAppendTime = topic(
           "log-append-time", 2, Map.of("message.timestamp.type", "LogAppendTime", "retention.bytes", "1073741824"));
       CorpusTopic transactions = topic("transactions", 3, Map.of());
+      CorpusTopic concurrentTransactions = topic("transactions-concurrent", 1, Map.of());
       CorpusTopic large = topic(
           "large", 1, Map.of("max.message.bytes", String.valueOf(LARGE_TOPIC_MAX_MESSAGE_BYTES)));
       CorpusTopic wide = topic("wide", 50, Map.of("retention.ms", "604800001"));
@@ -163,7 +165,10 @@ public final class FidelityCorpus {
         sendAll(producer, timestampRecords(timestamps));
         sendAll(producer, wideRecords(wide));
         sendAll(producer, compactedRecords(compacted));
-        // Several sends with a pause between them: batches with different append times.
+      }
+      // Compressed, and in several sends with a pause between them: batches with different append times.
+      try (KafkaProducer<byte[], byte[]> producer = producer(Map.of(
+          ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4", ProducerConfig.LINGER_MS_CONFIG, "50"))) {
         for (int round = 0; round < 3; round++) {
           sendAll(producer, logAppendTimeRecords(logAppendTime, round));
           Thread.sleep(20);
@@ -177,6 +182,7 @@ public final class FidelityCorpus {
         sendAll(producer, largeRecords(large));
       }
       produceTransactions(transactions);
+      produceConcurrentTransactions(concurrentTransactions);
 
       System.out.println(manifest());
     }
@@ -278,6 +284,8 @@ public final class FidelityCorpus {
         {utf8("same-key"), utf8("second")},
         {utf8("Genève ✓"), utf8("Zürich → München")},
         {randomBytes(2000), randomBytes(3000)},
+        // The key of a transaction's abort marker (version 0, type 0), on an ordinary record.
+        {new byte[] {0, 0, 0, 0}, utf8("a plain record keyed like an abort marker")},
       };
       List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
       int index = 0;
@@ -390,7 +398,9 @@ public final class FidelityCorpus {
         sendAll(plain, during);
         for (int index = 5; index < 8; index++) {
           for (int partition = 0; partition < 3; partition++) {
-            transactional.send(record(topic, partition, baseTimestamp + sequence++, utf8("tx-b-" + index),
+            // An aborted record whose key is that of an abort marker must not end the aborted transaction.
+            byte[] key = index == 5 ? new byte[] {0, 0, 0, 0} : utf8("tx-b-" + index);
+            transactional.send(record(topic, partition, baseTimestamp + sequence++, key,
                 utf8(ABORTED_VALUE_PREFIX + "b-" + index), List.of(header("tx", "b"))));
           }
         }
@@ -411,6 +421,38 @@ public final class FidelityCorpus {
         }
         transactional.flush();
         transactional.abortTransaction();
+      }
+    }
+
+    /**
+     * Three transactional producers on one partition at the same time. The aborted transactions end in the
+     * reverse order of their start, so the broker lists them (in the order they ended) with the later start
+     * first; a committed transaction runs between them. Records of about 300 KB make a reader fetch the
+     * partition in several pieces, each starting inside the aborted transactions.
+     */
+    private void produceConcurrentTransactions(CorpusTopic topic) throws Exception {
+      int largeValueBytes = 300 * 1024;
+      try (KafkaProducer<byte[], byte[]> first = producer(Map.of(ProducerConfig.TRANSACTIONAL_ID_CONFIG, prefix + "-concurrent-1"));
+          KafkaProducer<byte[], byte[]> second = producer(Map.of(ProducerConfig.TRANSACTIONAL_ID_CONFIG, prefix + "-concurrent-2"));
+          KafkaProducer<byte[], byte[]> third = producer(Map.of(ProducerConfig.TRANSACTIONAL_ID_CONFIG, prefix + "-concurrent-3"));
+          KafkaProducer<byte[], byte[]> plain = producer(Map.of())) {
+        for (KafkaProducer<byte[], byte[]> producer : List.of(first, second, third)) {
+          producer.initTransactions();
+          producer.beginTransaction();
+        }
+        int sequence = 0;
+        for (int round = 0; round < 4; round++) {
+          sendAll(first, List.of(record(topic, 0, baseTimestamp + sequence++, utf8("first-" + round),
+              concat(utf8(ABORTED_VALUE_PREFIX + "first-" + round + " "), randomBytes(largeValueBytes)), List.of())));
+          sendAll(second, List.of(record(topic, 0, baseTimestamp + sequence++, utf8("second-" + round),
+              utf8("committed-second-" + round), List.of(header("tx", "second")))));
+          sendAll(third, List.of(record(topic, 0, baseTimestamp + sequence++, utf8("third-" + round),
+              concat(utf8(ABORTED_VALUE_PREFIX + "third-" + round + " "), randomBytes(largeValueBytes)), List.of())));
+        }
+        third.abortTransaction();
+        second.commitTransaction();
+        first.abortTransaction();
+        sendAll(plain, List.of(record(topic, 0, baseTimestamp + sequence++, null, utf8("plain-after"), List.of())));
       }
     }
 
@@ -444,6 +486,12 @@ public final class FidelityCorpus {
 
   private static byte[] utf8(String text) {
     return text.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static byte[] concat(byte[] first, byte[] second) {
+    byte[] joined = Arrays.copyOf(first, first.length + second.length);
+    System.arraycopy(second, 0, joined, first.length, second.length);
+    return joined;
   }
 
   private static Header header(String key, String value) {
