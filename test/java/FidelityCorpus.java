@@ -38,6 +38,7 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -193,6 +194,17 @@ public final class FidelityCorpus {
             .map(topic -> new NewTopic(topic.name(), topic.partitions(), (short) 1).configs(topic.configs()))
             .collect(Collectors.toList());
         admin.createTopics(newTopics).all().get(60, TimeUnit.SECONDS);
+        // CreateTopics answers once the controller recorded the topics; the broker creates each partition's
+        // log a little later (seconds, for 70-odd partitions on a busy machine). Producing into that gap has
+        // made the Java producer fail with OUT_OF_ORDER_SEQUENCE_NUMBER, so wait until every partition's
+        // leader answers ListOffsets, which needs the log (the admin client retries until it does).
+        Map<TopicPartition, OffsetSpec> everyPartition = new HashMap<>();
+        for (CorpusTopic topic : topics) {
+          for (int partition = 0; partition < topic.partitions(); partition++) {
+            everyPartition.put(new TopicPartition(topic.name(), partition), OffsetSpec.latest());
+          }
+        }
+        admin.listOffsets(everyPartition).all().get(90, TimeUnit.SECONDS);
       }
     }
 
