@@ -4,8 +4,8 @@
 // headers with repeated keys, null and empty values and non-UTF-8 bytes, null keys, tombstones, empty keys and
 // values, CreateTime stamps from 1970 to now and out of order, a compressed LogAppendTime topic, committed
 // and aborted transactions (an aborted record keyed like an abort marker, three producers' transactions
-// interleaved on one partition and aborted in reverse order), records of about 1 MiB, a topic of 50
-// partitions, a compacted topic. The real daemon runs as a
+// interleaved on one partition and aborted in reverse order), records of about 1 MiB, records of several
+// MB that the origin accepts only compressed, a topic of 50 partitions, a compacted topic. The real daemon runs as a
 // child process with identity naming until /status shows every flow caught up; then the same Java client
 // reads both clusters with read_committed, and every partition is compared record by record, byte for byte.
 //
@@ -327,6 +327,17 @@ for (const target of targets) {
       assertCopiedExactly('large');
     });
 
+    test(`${label}: records above 1 MiB that the origin accepted compressed arrive whole`, () => {
+      const sizes = (origin.get(corpusTopic('compressed-large').name) ?? []).map(
+        (record) => Buffer.from(record.value ?? '', 'base64').length,
+      );
+      assert.ok(
+        sizes.some((size) => size > 2 * 1024 * 1024),
+        'the corpus has a record larger than 2 MiB',
+      );
+      assertCopiedExactly('compressed-large');
+    });
+
     test(`${label}: each of 50 partitions gets its records in the same partition number`, () => {
       const partitions = new Set(
         (origin.get(corpusTopic('wide').name) ?? []).map((record) => record.partition),
@@ -424,7 +435,9 @@ async function waitUntilCaughtUp(
     ) {
       return status;
     }
-    if (Date.now() > deadline) {
+    // A flow in an error that retrying cannot heal waits minutes before it looks again: fail now.
+    const stuck = flows.some((flow) => flow.state === 'error' && flow.error?.retriable === false);
+    if (stuck || Date.now() > deadline) {
       const summary = flows
         .map(
           (flow) =>
@@ -436,7 +449,8 @@ async function waitUntilCaughtUp(
         )
         .join('\n');
       throw new Error(
-        `georep did not catch up within ${CATCH_UP_TIMEOUT_MS} ms: ${flows.length} of ${topics.length} flows, ` +
+        `georep did not catch up ${stuck ? '(a flow failed for good)' : `within ${CATCH_UP_TIMEOUT_MS} ms`}: ` +
+          `${flows.length} of ${topics.length} flows, ` +
           `${mirrored} of ${recordCount} records mirrored\n${summary}\n--- ${daemon.logFile} (last lines)\n${await daemon.logTail(30)}`,
       );
     }

@@ -144,6 +144,8 @@ public final class FidelityCorpus {
       CorpusTopic concurrentTransactions = topic("transactions-concurrent", 1, Map.of());
       CorpusTopic large = topic(
           "large", 1, Map.of("max.message.bytes", String.valueOf(LARGE_TOPIC_MAX_MESSAGE_BYTES)));
+      // Default max.message.bytes: the origin takes these records only because they compress well.
+      CorpusTopic compressedLarge = topic("compressed-large", 1, Map.of());
       CorpusTopic wide = topic("wide", 50, Map.of("retention.ms", "604800001"));
       CorpusTopic compacted = topic(
           "compacted", 1,
@@ -181,6 +183,11 @@ public final class FidelityCorpus {
           ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(4 * LARGE_TOPIC_MAX_MESSAGE_BYTES),
           ProducerConfig.LINGER_MS_CONFIG, "50"))) {
         sendAll(producer, largeRecords(large));
+      }
+      try (KafkaProducer<byte[], byte[]> producer = producer(Map.of(
+          ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(16 * 1024 * 1024),
+          ProducerConfig.COMPRESSION_TYPE_CONFIG, "gzip"))) {
+        sendAll(producer, compressedLargeRecords(compressedLarge));
       }
       produceTransactions(transactions);
       produceConcurrentTransactions(concurrentTransactions);
@@ -344,6 +351,18 @@ public final class FidelityCorpus {
       for (int index = 0; index < valueSizes.length; index++) {
         List<Header> headers = List.of(header("size", String.valueOf(valueSizes[index])), new RecordHeader("pad", randomBytes(1000)));
         records.add(record(topic, 0, baseTimestamp + index, utf8("large-" + index), randomBytes(valueSizes[index]), headers));
+      }
+      return records;
+    }
+
+    /** Values of several MB of repetitive text: a few KB each once compressed, far above 1 MiB uncompressed. */
+    private List<ProducerRecord<byte[], byte[]>> compressedLargeRecords(CorpusTopic topic) {
+      List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
+      int[] valueSizes = {3 * 1024 * 1024, 100, 1_500_000};
+      for (int index = 0; index < valueSizes.length; index++) {
+        String line = "{\"order\":" + index + ",\"status\":\"shipped\",\"region\":\"eu-west\"}\n";
+        byte[] value = utf8(line.repeat(valueSizes[index] / line.length() + 1).substring(0, valueSizes[index]));
+        records.add(record(topic, 0, baseTimestamp + index, utf8("compressed-large-" + index), value, List.of()));
       }
       return records;
     }

@@ -17,7 +17,7 @@ export interface StatusJson {
     readonly originTopic: string;
     readonly destinationTopic: string;
     readonly state: string;
-    readonly error: { readonly reason: string; readonly message: string } | null;
+    readonly error: { readonly reason: string; readonly message: string; readonly retriable: boolean } | null;
     readonly lag: number | null;
     readonly recordsMirrored: number;
     readonly partitions: readonly { readonly partition: number; readonly lag: number | null }[];
