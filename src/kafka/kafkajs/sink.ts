@@ -1,6 +1,8 @@
 // RecordSink over a kafkajs idempotent producer. Records go to the partition they are given (the partitioner
 // is never consulted), with their headers as an ordered list that the record-codec patch encodes exactly.
+// Uncompressed requests that the destination rejects as too large are sent once more, gzip-compressed.
 import type { CompressionTypes, Kafka, Message, Producer } from 'kafkajs';
+import { RecordTooLarge } from '../errors.js';
 import type { CompressionCodec, RecordSink, RecordSinkOptions, RecordToWrite } from '../port.js';
 import { loadKafkajs } from './load-kafkajs.js';
 import { toPortError } from './map-error.js';
@@ -60,22 +62,40 @@ export class KafkajsSink implements RecordSink {
   }
 
   async #send(topic: string, partition: number, records: readonly RecordToWrite[]): Promise<void> {
+    const { GZIP, None } = loadKafkajs().CompressionTypes;
     for (const chunk of chunksOfAtMost(records, this.#maxRequestBytes)) {
       try {
-        const producer = await this.#connectedProducer();
-        await producer.send({
-          topic,
-          acks: -1,
-          timeout: this.#requestTimeoutMs,
-          compression: this.#compression,
-          messages: chunk.map((record) => toKafkajsMessage(record, partition)),
-        });
+        await this.#sendChunk(topic, partition, chunk, this.#compression);
       } catch (error) {
-        // After a failed send an idempotent producer's sequence numbers may no longer match the broker's;
-        // the next write starts over with a new producer (and producer id).
-        this.#discardProducer();
-        throw toPortError(error, this.#clusterName, { operation: `write to topic ${topic}`, topic });
+        // Kafka's max.message.bytes limits a batch as stored, compressed: a record the origin took compressed
+        // can be too large for the same limit uncompressed. The broker rejected the whole batch, so sending
+        // it again, gzip-compressed, cannot duplicate anything.
+        if (!(error instanceof RecordTooLarge) || this.#compression !== None) throw error;
+        await this.#sendChunk(topic, partition, chunk, GZIP);
       }
+    }
+  }
+
+  async #sendChunk(
+    topic: string,
+    partition: number,
+    chunk: readonly RecordToWrite[],
+    compression: CompressionTypes,
+  ): Promise<void> {
+    try {
+      const producer = await this.#connectedProducer();
+      await producer.send({
+        topic,
+        acks: -1,
+        timeout: this.#requestTimeoutMs,
+        compression,
+        messages: chunk.map((record) => toKafkajsMessage(record, partition)),
+      });
+    } catch (error) {
+      // After a failed send an idempotent producer's sequence numbers may no longer match the broker's;
+      // the next write starts over with a new producer (and producer id).
+      this.#discardProducer();
+      throw toPortError(error, this.#clusterName, { operation: `write to topic ${topic}`, topic });
     }
   }
 
