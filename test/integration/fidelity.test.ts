@@ -74,7 +74,9 @@ for (const target of targets) {
     before(
       async (context) => {
         const signal = context.signal;
+        const phases = phaseTimer();
         await target.start(signal);
+        phases.end('clusters started');
         const [originCluster, destinationCluster] = target.clusters();
         const version = target.toolsVersion;
         const originBootstrap = originCluster!.brokers.join(',');
@@ -83,6 +85,7 @@ for (const target of targets) {
 
         manifest = await produceCorpus({ version, bootstrap: originBootstrap, prefix, signal });
         const topicNames = manifest.topics.map((topic) => topic.name);
+        phases.end('corpus produced');
 
         const configFile = path.join(runDir, 'geo-replication.yaml');
         writeFileSync(
@@ -103,34 +106,40 @@ for (const target of targets) {
             '',
           ].join('\n'),
         );
+        // The origin is read while georep copies it: nothing writes to it any more.
+        const originReads = Promise.all([
+          dumpTopics({ version, bootstrap: originBootstrap, topics: topicNames, signal }),
+          dumpTopics({
+            version,
+            bootstrap: originBootstrap,
+            topics: [corpusTopic('transactions').name, corpusTopic('transactions-concurrent').name],
+            isolation: 'read_uncommitted',
+            signal,
+          }),
+          describeTopics({ version, bootstrap: originBootstrap, topics: topicNames, signal }),
+        ]);
+        originReads.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
         daemon = await startGeorepRun({
           configFile,
           logFile: path.join(runDir, 'georep.log'),
           signal,
         });
-
-        origin = byTopic(
-          await dumpTopics({ version, bootstrap: originBootstrap, topics: topicNames, signal }),
-        );
-        const originRecordCount = [...origin.values()].reduce((sum, records) => sum + records.length, 0);
+        const [originCommitted, originAll, originDescribed] = await originReads;
+        origin = byTopic(originCommitted);
+        originUncommitted = originAll;
+        originTopics = byName(originDescribed);
+        const originRecordCount = originCommitted.length;
         caughtUp = await waitUntilCaughtUp(daemon, topicNames, originRecordCount, signal);
+        phases.end('georep caught up');
 
-        destination = byTopic(
-          await dumpTopics({ version, bootstrap: destinationBootstrap, topics: topicNames, signal }),
-        );
-        originUncommitted = await dumpTopics({
-          version,
-          bootstrap: originBootstrap,
-          topics: [corpusTopic('transactions').name, corpusTopic('transactions-concurrent').name],
-          isolation: 'read_uncommitted',
-          signal,
-        });
-        originTopics = byName(
-          await describeTopics({ version, bootstrap: originBootstrap, topics: topicNames, signal }),
-        );
-        destinationTopics = byName(
-          await describeTopics({ version, bootstrap: destinationBootstrap, topics: topicNames, signal }),
-        );
+        const [destinationRecords, destinationDescribed] = await Promise.all([
+          dumpTopics({ version, bootstrap: destinationBootstrap, topics: topicNames, signal }),
+          describeTopics({ version, bootstrap: destinationBootstrap, topics: topicNames, signal }),
+        ]);
+        destination = byTopic(destinationRecords);
+        destinationTopics = byName(destinationDescribed);
+        phases.end('destination read');
+        process.stderr.write(`${label}: ${phases.summary()}\n`);
       },
       { timeout: SETUP_TIMEOUT_MS },
     );
@@ -381,6 +390,19 @@ function abbreviated<T extends Pick<DumpedRecord, 'key' | 'value' | 'headers'>>(
 
 function isUtf8(bytes: Buffer): boolean {
   return Buffer.from(bytes.toString('utf8'), 'utf8').equals(bytes);
+}
+
+/** Seconds spent per phase of the set-up, for a line on stderr: where the file's time goes. */
+function phaseTimer() {
+  let startedMs = Date.now();
+  const phases: string[] = [];
+  return {
+    end(name: string) {
+      phases.push(`${name} in ${((Date.now() - startedMs) / 1000).toFixed(1)} s`);
+      startedMs = Date.now();
+    },
+    summary: () => phases.join(', '),
+  };
 }
 
 /** A fresh folder for one version's config file and daemon log; older ones beyond KEPT_RUNS are deleted. */

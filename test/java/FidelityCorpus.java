@@ -542,32 +542,34 @@ public final class FidelityCorpus {
     StringBuilder out = new StringBuilder();
     try (KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(properties, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      // Every partition of every topic at once: one fetch loop instead of one per topic.
+      List<TopicPartition> partitions = new ArrayList<>();
       for (String topic : topics) {
-        List<TopicPartition> partitions = new ArrayList<>();
+        List<TopicPartition> ofTopic = new ArrayList<>();
         for (PartitionInfo info : consumer.partitionsFor(topic, Duration.ofSeconds(30))) {
-          partitions.add(new TopicPartition(topic, info.partition()));
+          ofTopic.add(new TopicPartition(topic, info.partition()));
         }
-        partitions.sort((a, b) -> Integer.compare(a.partition(), b.partition()));
-        consumer.assign(partitions);
-        consumer.seekToBeginning(partitions);
-        // Under read_committed these are last stable offsets: the end of what a read_committed reader can see.
-        Map<TopicPartition, Long> endOffsets = consumer.endOffsets(partitions, Duration.ofSeconds(30));
-        Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> records = new LinkedHashMap<>();
-        for (TopicPartition partition : partitions) records.put(partition, new ArrayList<>());
-        long deadline = System.nanoTime() + DUMP_TIMEOUT.toNanos();
-        while (!reachedEnd(consumer, partitions, endOffsets)) {
-          if (System.nanoTime() > deadline) {
-            throw new IllegalStateException("dump of " + topic + " did not reach the end offsets " + endOffsets
-                + " within " + DUMP_TIMEOUT);
-          }
-          for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-            TopicPartition partition = new TopicPartition(record.topic(), record.partition());
-            if (record.offset() < endOffsets.get(partition)) records.get(partition).add(record);
-          }
+        ofTopic.sort((a, b) -> Integer.compare(a.partition(), b.partition()));
+        partitions.addAll(ofTopic);
+      }
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      // Under read_committed these are last stable offsets: the end of what a read_committed reader can see.
+      Map<TopicPartition, Long> endOffsets = consumer.endOffsets(partitions, Duration.ofSeconds(30));
+      Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> records = new LinkedHashMap<>();
+      for (TopicPartition partition : partitions) records.put(partition, new ArrayList<>());
+      long deadline = System.nanoTime() + DUMP_TIMEOUT.toNanos();
+      while (!reachedEnd(consumer, partitions, endOffsets)) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("dump did not reach the end offsets " + endOffsets + " within " + DUMP_TIMEOUT);
         }
-        for (List<ConsumerRecord<byte[], byte[]>> partitionRecords : records.values()) {
-          for (ConsumerRecord<byte[], byte[]> record : partitionRecords) out.append(recordJson(record)).append('\n');
+        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+          TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+          if (record.offset() < endOffsets.get(partition)) records.get(partition).add(record);
         }
+      }
+      for (List<ConsumerRecord<byte[], byte[]>> partitionRecords : records.values()) {
+        for (ConsumerRecord<byte[], byte[]> record : partitionRecords) out.append(recordJson(record)).append('\n');
       }
     }
     System.out.print(out);
