@@ -92,10 +92,16 @@ export class KafkajsSink implements RecordSink {
         messages: chunk.map((record) => toKafkajsMessage(record, partition)),
       });
     } catch (error) {
+      const portError = toPortError(error, this.#clusterName, {
+        operation: `write to topic ${topic}`,
+        topic,
+      });
       // After a failed send an idempotent producer's sequence numbers may no longer match the broker's;
-      // the next write starts over with a new producer (and producer id).
-      this.#discardProducer();
-      throw toPortError(error, this.#clusterName, { operation: `write to topic ${topic}`, topic });
+      // the next write starts over with a new producer (and producer id). Not after a batch refused as too
+      // large: the broker refused it whole, kafkajs took its sequence numbers back, and disconnecting the
+      // producer would break the writes of every other flow in flight on it.
+      if (!(portError instanceof RecordTooLarge)) this.#discardProducer();
+      throw portError;
     }
   }
 

@@ -1,10 +1,11 @@
 // The kafkajs sink against a stand-in for kafkajs's producer: what it sends when the destination rejects a
-// request as too large.
+// request as too large. Also: a closed connection is a transient failure.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Kafka, ProducerRecord } from 'kafkajs';
-import { RecordTooLarge } from '../../../src/kafka/errors.js';
+import { RecordTooLarge, Retriable } from '../../../src/kafka/errors.js';
 import { loadKafkajs } from '../../../src/kafka/kafkajs/load-kafkajs.js';
+import { toPortError } from '../../../src/kafka/kafkajs/map-error.js';
 import { KafkajsSink } from '../../../src/kafka/kafkajs/sink.js';
 import type { RecordToWrite } from '../../../src/kafka/port.js';
 
@@ -21,19 +22,28 @@ function tooLargeError(): Error {
   });
 }
 
-/** A kafkajs whose producers reject every request whose compression `rejects` says is too large. */
+/** A kafkajs whose producers reject every request that `rejects` says is too large. */
 function kafkaRejecting(rejects: (request: ProducerRecord) => boolean) {
   const sent: ProducerRecord[] = [];
-  const producer = {
-    connect: async () => {},
-    disconnect: async () => {},
-    send: async (request: ProducerRecord) => {
-      sent.push(request);
-      if (rejects(request)) throw tooLargeError();
-      return [];
+  const disconnected: number[] = [];
+  let producersMade = 0;
+  const kafka = {
+    producer: () => {
+      const id = ++producersMade;
+      return {
+        connect: async () => {},
+        disconnect: async () => {
+          disconnected.push(id);
+        },
+        send: async (request: ProducerRecord) => {
+          sent.push(request);
+          if (rejects(request)) throw tooLargeError();
+          return [];
+        },
+      };
     },
   };
-  return { kafka: { producer: () => producer } as unknown as Kafka, sent };
+  return { kafka: kafka as unknown as Kafka, sent, disconnected, producersMade: () => producersMade };
 }
 
 /** 3 MB of text that gzip makes small, as a record an origin could only take compressed. */
@@ -57,6 +67,14 @@ describe('the kafkajs sink and records too large for the destination uncompresse
     assert.equal(sent[1]!.messages[0]!.partition, 2);
   });
 
+  test('the producer, shared by every flow writing to the cluster, stays connected', async () => {
+    const { kafka, disconnected, producersMade } = kafkaRejecting(() => true);
+    const sink = new KafkajsSink(kafka, 'frankfurt', 30_000);
+    await assert.rejects(sink.write('orders', 0, [compressible]), RecordTooLarge);
+    assert.deepEqual(disconnected, []);
+    assert.equal(producersMade(), 1);
+  });
+
   test('a request still too large compressed fails with RecordTooLarge', async () => {
     const { kafka, sent } = kafkaRejecting(() => true);
     const sink = new KafkajsSink(kafka, 'frankfurt', 30_000);
@@ -69,5 +87,14 @@ describe('the kafkajs sink and records too large for the destination uncompresse
     const sink = new KafkajsSink(kafka, 'frankfurt', 30_000, { compression: 'zstd' });
     await assert.rejects(sink.write('orders', 0, [compressible]), RecordTooLarge);
     assert.equal(sent.length, 1);
+  });
+});
+
+describe('a write on a connection that closed meanwhile', () => {
+  test("is retriable: kafkajs's plain 'Broker not connected' error heals with a new connection", () => {
+    const error = toPortError(new Error('Broker not connected'), 'frankfurt', {
+      operation: 'write to topic orders',
+    });
+    assert.ok(error instanceof Retriable, error.constructor.name);
   });
 });
