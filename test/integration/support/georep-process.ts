@@ -29,7 +29,7 @@ export interface GeorepRun {
   readonly httpAddress: string;
   /** Every line the daemon printed on stdout and stderr. */
   readonly logFile: string;
-  status(): Promise<StatusJson>;
+  status(signal?: AbortSignal): Promise<StatusJson>;
   /** The last lines of the log, for failure messages. */
   logTail(lines?: number): Promise<string>;
   /** Sends SIGTERM and resolves with the exit code once the process ended (null if a signal ended it). */
@@ -114,8 +114,8 @@ function runHandle(
   return {
     httpAddress: httpAddress ?? '',
     logFile,
-    async status() {
-      const response = await fetch(`http://${httpAddress}/status`);
+    async status(signal) {
+      const response = await fetch(`http://${httpAddress}/status`, signal === undefined ? {} : { signal });
       if (!response.ok) throw new Error(`GET /status answered ${response.status}`);
       return (await response.json()) as StatusJson;
     },
