@@ -35,6 +35,7 @@ import {
   type CorpusTopic,
   type DescribedTopic,
   type DumpedRecord,
+  deleteTopicsAndGroups,
   describeTopics,
   dumpTopics,
   produceCorpus,
@@ -60,8 +61,11 @@ for (const target of targets) {
     // Kept after the run (the last few only), so that a failure can be read in the daemon's own log.
     const runDir = newRunDir(target.toolsVersion);
     let manifest: CorpusManifest;
+    /** What the test made on the clusters, to remove from clusters the harness did not start. */
+    let corpusTopicNames: readonly string[] = [];
     let daemon: GeorepRun | undefined;
     let caughtUp: StatusJson;
+    let caughtUpFlows: StatusJson['flows'] = [];
     /** Read with read_committed, by topic. */
     let origin: Map<string, DumpedRecord[]>;
     let destination: Map<string, DumpedRecord[]>;
@@ -86,6 +90,7 @@ for (const target of targets) {
 
         manifest = await produceCorpus({ version, bootstrap: originBootstrap, prefix, signal });
         const topicNames = manifest.topics.map((topic) => topic.name);
+        corpusTopicNames = topicNames;
         phases.end('corpus produced');
 
         const configFile = path.join(runDir, 'geo-replication.yaml');
@@ -131,6 +136,7 @@ for (const target of targets) {
         originTopics = byName(originDescribed);
         const originRecordCount = originCommitted.length;
         caughtUp = await waitUntilCaughtUp(daemon, topicNames, originRecordCount, signal);
+        caughtUpFlows = caughtUp.flows;
         phases.end('georep caught up');
 
         const [destinationRecords, destinationDescribed] = await Promise.all([
@@ -146,7 +152,31 @@ for (const target of targets) {
     );
 
     after(async () => {
+      // The daemon has stopped if the SIGTERM test ran; otherwise it is asked for its flows' groups now.
+      const flows = (await daemon?.status().catch(() => undefined))?.flows ?? caughtUpFlows;
       await daemon?.kill();
+      // Clusters the harness started are thrown away whole; on someone else's, remove what the test made.
+      const clusters = corpusTopicNames.length === 0 ? [] : target.clusters();
+      if (clusters.length > 0 && clusters.every((cluster) => cluster.local === undefined)) {
+        const topics = corpusTopicNames;
+        const groups = flows.map((flow) => flow.spec.restartSettings.consumerGroupId);
+        const signal = AbortSignal.timeout(120_000);
+        const [originCluster, destinationCluster] = clusters;
+        await deleteTopicsAndGroups({
+          version: target.toolsVersion,
+          bootstrap: originCluster!.brokers.join(','),
+          topics,
+          groups,
+          signal,
+        });
+        await deleteTopicsAndGroups({
+          version: target.toolsVersion,
+          bootstrap: destinationCluster!.brokers.join(','),
+          topics,
+          groups: [],
+          signal,
+        });
+      }
       await target.stop();
     });
 

@@ -11,6 +11,8 @@
 //            read_committed); prints one JSON line per record, by topic, partition and offset:
 //            {"topic","partition","offset","timestampType","timestamp","key","value","headers":[{"key","value"}]}
 //            key, value and header values are base64, or null; headers stay in their order, repeats included
+//   delete   --bootstrap HOST:PORT --topics A,B [--groups G,H]
+//            deletes the topics and consumer groups (clean-up on clusters the test did not start)
 //   describe --bootstrap HOST:PORT --topics A,B
 //            prints one JSON line per topic: {"topic","partitions","configs":{..}} where configs holds only the
 //            configs set on the topic itself (source DYNAMIC_TOPIC_CONFIG)
@@ -70,12 +72,13 @@ public final class FidelityCorpus {
       case "produce" -> new Corpus(bootstrap, required(options, "prefix")).produce();
       case "dump" -> dump(bootstrap, topics(options), options.getOrDefault("isolation", "read_committed"));
       case "describe" -> describe(bootstrap, topics(options));
+      case "delete" -> delete(bootstrap, topics(options), List.of(options.getOrDefault("groups", "").split(",")));
       default -> usage();
     }
   }
 
   private static void usage() {
-    System.err.println("usage: FidelityCorpus produce|dump|describe --bootstrap HOST:PORT [--prefix P] [--topics A,B] [--isolation I]");
+    System.err.println("usage: FidelityCorpus produce|dump|describe|delete --bootstrap HOST:PORT [--prefix P] [--topics A,B] [--isolation I] [--groups G,H]");
     System.exit(2);
   }
 
@@ -625,6 +628,14 @@ public final class FidelityCorpus {
             + ",\"partitions\":" + descriptions.get(topic).partitions().size()
             + ",\"configs\":" + jsonObject(setOnTopic) + "}");
       }
+    }
+  }
+
+  private static void delete(String bootstrap, List<String> topics, List<String> groups) throws Exception {
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      List<String> groupIds = groups.stream().filter(group -> !group.isEmpty()).collect(Collectors.toList());
+      if (!groupIds.isEmpty()) admin.deleteConsumerGroups(groupIds).all().get(30, TimeUnit.SECONDS);
+      admin.deleteTopics(topics).all().get(60, TimeUnit.SECONDS);
     }
   }
 

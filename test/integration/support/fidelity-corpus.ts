@@ -212,3 +212,25 @@ export async function describeTopics(options: {
   );
   return jsonLines<DescribedTopic>(stdout);
 }
+
+/** Deletes topics and consumer groups: clean-up on clusters the test did not start. */
+export async function deleteTopicsAndGroups(options: {
+  version: KafkaVersion;
+  bootstrap: string;
+  topics: readonly string[];
+  groups: readonly string[];
+  signal: AbortSignal;
+}): Promise<void> {
+  await runCorpusTool(
+    options.version,
+    [
+      'delete',
+      '--bootstrap',
+      options.bootstrap,
+      '--topics',
+      options.topics.join(','),
+      ...(options.groups.length === 0 ? [] : ['--groups', options.groups.join(',')]),
+    ],
+    options.signal,
+  );
+}

@@ -21,6 +21,7 @@ export interface StatusJson {
     readonly lag: number | null;
     readonly recordsMirrored: number;
     readonly partitions: readonly { readonly partition: number; readonly lag: number | null }[];
+    readonly spec: { readonly restartSettings: { readonly consumerGroupId: string } };
   }[];
 }
 
