@@ -81,7 +81,7 @@ const OFFSET_PATCH_MARK = Symbol.for('georep.kafkajs.offsetOutOfRangePatch');
 
 let loaded: typeof KafkaJs | undefined;
 
-/** kafkajs with both corrections in place. Throws KafkaClientIncompatible when they cannot be applied. */
+/** kafkajs with all three corrections in place. Throws KafkaClientIncompatible when they cannot be applied. */
 export function loadKafkajs(): typeof KafkaJs {
   if (loaded === undefined) {
     assertPatchedVersion((requireFromHere('kafkajs/package.json') as { version: string }).version);

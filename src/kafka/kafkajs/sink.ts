@@ -2,7 +2,7 @@
 // is never consulted), with their headers as an ordered list that the record-codec patch encodes exactly.
 // Uncompressed requests that the destination rejects as too large are sent once more, gzip-compressed.
 import type { CompressionTypes, Kafka, Message, Producer } from 'kafkajs';
-import { RecordTooLarge } from '../errors.js';
+import { PartitionNotFound, RecordTooLarge } from '../errors.js';
 import type { CompressionCodec, RecordSink, RecordSinkOptions, RecordToWrite } from '../port.js';
 import { loadKafkajs } from './load-kafkajs.js';
 import { toPortError } from './map-error.js';
@@ -62,35 +62,54 @@ export class KafkajsSink implements RecordSink {
   }
 
   async #send(topic: string, partition: number, records: readonly RecordToWrite[]): Promise<void> {
-    const { GZIP, None } = loadKafkajs().CompressionTypes;
     for (const chunk of chunksOfAtMost(records, this.#maxRequestBytes)) {
-      try {
-        await this.#sendChunk(topic, partition, chunk, this.#compression);
-      } catch (error) {
-        // Kafka's max.message.bytes limits a batch as stored, compressed: a record the origin took compressed
-        // can be too large for the same limit uncompressed. The broker rejected the whole batch, so sending
-        // it again, gzip-compressed, cannot duplicate anything.
-        if (!(error instanceof RecordTooLarge) || this.#compression !== None) throw error;
-        await this.#sendChunk(topic, partition, chunk, GZIP);
-      }
+      // kafkajs silently drops records for a partition its cached metadata does not know (a partition added
+      // since it last looked) and still resolves. So every send must come back acknowledged for our partition;
+      // if not, the records were never sent, and one more try with a new producer (fresh metadata) is safe.
+      if (await this.#sendChunkThatFits(topic, partition, chunk)) continue;
+      this.#discardProducer();
+      if (await this.#sendChunkThatFits(topic, partition, chunk)) continue;
+      throw new PartitionNotFound(this.#clusterName, topic, partition);
     }
   }
 
+  /**
+   * Sends one request, and once more gzip-compressed if the broker refused it as too large uncompressed:
+   * Kafka's max.message.bytes limits a batch as stored, compressed, so a record the origin took compressed
+   * can be too large for the same limit uncompressed. The broker refused the whole batch, so sending it again
+   * cannot duplicate anything. True when the broker acknowledged it for `partition`.
+   */
+  async #sendChunkThatFits(
+    topic: string,
+    partition: number,
+    chunk: readonly RecordToWrite[],
+  ): Promise<boolean> {
+    const { GZIP, None } = loadKafkajs().CompressionTypes;
+    try {
+      return await this.#sendChunk(topic, partition, chunk, this.#compression);
+    } catch (error) {
+      if (!(error instanceof RecordTooLarge) || this.#compression !== None) throw error;
+      return await this.#sendChunk(topic, partition, chunk, GZIP);
+    }
+  }
+
+  /** Sends one request; true when the broker acknowledged it for `partition`. */
   async #sendChunk(
     topic: string,
     partition: number,
     chunk: readonly RecordToWrite[],
     compression: CompressionTypes,
-  ): Promise<void> {
+  ): Promise<boolean> {
     try {
       const producer = await this.#connectedProducer();
-      await producer.send({
+      const acknowledged = await producer.send({
         topic,
         acks: -1,
         timeout: this.#requestTimeoutMs,
         compression,
         messages: chunk.map((record) => toKafkajsMessage(record, partition)),
       });
+      return acknowledged.some((entry) => entry.topicName === topic && entry.partition === partition);
     } catch (error) {
       const portError = toPortError(error, this.#clusterName, {
         operation: `write to topic ${topic}`,
@@ -108,6 +127,9 @@ export class KafkajsSink implements RecordSink {
   #connectedProducer(): Promise<Producer> {
     if (this.#producer === undefined) {
       const producer = this.#kafka.producer({
+        // Every record names its partition, so no partitioner is consulted; naming kafkajs's default one
+        // only silences its warning about the v2 partitioner change.
+        createPartitioner: loadKafkajs().Partitioners.DefaultPartitioner,
         idempotent: true,
         allowAutoTopicCreation: false,
         retry: { retries: PRODUCE_RETRIES },

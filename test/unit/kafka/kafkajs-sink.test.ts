@@ -38,7 +38,12 @@ function kafkaRejecting(rejects: (request: ProducerRecord) => boolean) {
         send: async (request: ProducerRecord) => {
           sent.push(request);
           if (rejects(request)) throw tooLargeError();
-          return [];
+          // What kafkajs resolves with: one entry per partition the broker acknowledged.
+          return request.messages.map((message) => ({
+            topicName: request.topic,
+            partition: message.partition,
+            errorCode: 0,
+          }));
         },
       };
     },
