@@ -232,6 +232,18 @@ describe(`Kafka ${version}: georep run under systemd and Prometheus`, { skip: lo
     const planApplied = georep.logLines.find((line) => line.msg.startsWith('applying plan'));
     assert.ok(planApplied, 'the first reconcile logged its plan');
     assert.ok(ready.receivedAtMs >= Date.parse(planApplied.time), 'READY=1 came after the first reconcile');
+    // Every line of the flow carries its context, for journalctl … | jq 'select(.topic == "…")'.
+    await georep.waitForLogLine((line) => line.flow === flowKey && line.msg === 'flow running', {
+      what: 'the flow running',
+      timeoutMs: 60_000,
+    });
+    const flowLines = georep.logLines.filter((line) => line.flow === flowKey);
+    for (const line of flowLines) {
+      assert.deepEqual(
+        [line.replication, line.origin, line.destination, line.topic, line.destinationTopic],
+        ['london->frankfurt', 'london', 'frankfurt', topic, `london.${topic}`],
+      );
+    }
     await socket.waitFor((m) => m.fields.WATCHDOG === '1', {
       what: 'WATCHDOG=1',
       timeoutMs: WATCHDOG_USEC / 1000,
