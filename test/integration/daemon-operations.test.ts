@@ -477,6 +477,7 @@ describe(`Kafka ${version}: secrets never appear in what georep prints or serves
       await georepCommand(['status', '--daemon', georep.httpAddress]);
       await georepCommand(['status', '--json', '--daemon', georep.httpAddress]);
       await georepCommand(['plan', '-c', configFile, '--daemon', georep.httpAddress], env);
+      await georepCommand(['plan', '--json', '-c', configFile, '--daemon', georep.httpAddress], env);
       await georepCommand(['validate', configFile], env);
       await georepCommand(['validate', '--json', configFile], env);
 
