@@ -40,7 +40,7 @@ import {
   dumpTopics,
   produceCorpus,
 } from './support/fidelity-corpus.js';
-import { type GeorepRun, type StatusJson, startGeorepRun } from './support/georep-process.js';
+import { GeorepProcess, type GeorepStatus, stopAllGeorepProcesses } from './support/georep-process.js';
 
 /** Topic configs that exist on the origin but are, by design, not set on the copy. */
 const CONFIGS_NOT_COPIED = ['message.timestamp.type'];
@@ -63,9 +63,9 @@ for (const target of targets) {
     let manifest: CorpusManifest;
     /** What the test made on the clusters, to remove from clusters the harness did not start. */
     let corpusTopicNames: readonly string[] = [];
-    let daemon: GeorepRun | undefined;
-    let caughtUp: StatusJson;
-    let caughtUpFlows: StatusJson['flows'] = [];
+    let daemon: GeorepProcess | undefined;
+    let caughtUp: GeorepStatus;
+    let caughtUpFlows: GeorepStatus['flows'] = [];
     /** Read with read_committed, by topic. */
     let origin: Map<string, DumpedRecord[]>;
     let destination: Map<string, DumpedRecord[]>;
@@ -125,10 +125,11 @@ for (const target of targets) {
           describeTopics({ version, bootstrap: originBootstrap, topics: topicNames, signal }),
         ]);
         originReads.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
-        daemon = await startGeorepRun({
+        daemon = await GeorepProcess.start({
           configFile,
-          logFile: path.join(runDir, 'georep.log'),
-          signal,
+          name: 'georep',
+          logDir: runDir,
+          extraArgs: ['--no-watch'],
         });
         const [originCommitted, originAll, originDescribed] = await originReads;
         origin = byTopic(originCommitted);
@@ -154,7 +155,7 @@ for (const target of targets) {
     after(async () => {
       // The daemon has stopped if the SIGTERM test ran; otherwise it is asked for its flows' groups now.
       const flows = (await daemon?.status().catch(() => undefined))?.flows ?? caughtUpFlows;
-      await daemon?.kill();
+      await stopAllGeorepProcesses();
       // Clusters the harness started are thrown away whole; on someone else's, remove what the test made.
       const clusters = corpusTopicNames.length === 0 ? [] : target.clusters();
       if (clusters.length > 0 && clusters.every((cluster) => cluster.local === undefined)) {
@@ -383,8 +384,9 @@ for (const target of targets) {
 
     test(`${label}: SIGTERM stops georep with exit code 0`, { timeout: STOP_TIMEOUT_MS + 5000 }, async () => {
       assert.ok(daemon, 'the daemon was started');
-      const exitCode = await daemon.stop(STOP_TIMEOUT_MS);
-      assert.equal(exitCode, 0, `exit code; log:\n${await daemon.logTail()}`);
+      const { exit, killedAfterTimeout } = await daemon.stopGracefully({ timeoutMs: STOP_TIMEOUT_MS });
+      assert.equal(killedAfterTimeout, false, `still running ${STOP_TIMEOUT_MS} ms after SIGTERM`);
+      assert.deepEqual(exit, { code: 0, signal: null }, `exit; log:\n${daemon.tail()}`);
     });
   });
 }
@@ -465,15 +467,15 @@ function byName(topics: readonly DescribedTopic[]): Map<string, DescribedTopic> 
  * least `recordCount` records: what an operator would look at to call the copy complete.
  */
 async function waitUntilCaughtUp(
-  daemon: GeorepRun,
+  daemon: GeorepProcess,
   topics: readonly string[],
   recordCount: number,
   signal: AbortSignal,
-): Promise<StatusJson> {
+): Promise<GeorepStatus> {
   const deadline = Date.now() + CATCH_UP_TIMEOUT_MS;
-  let status: StatusJson | undefined;
+  let status: GeorepStatus | undefined;
   for (;;) {
-    status = await daemon.status(signal);
+    status = await daemon.status();
     const flows = status.flows.filter((flow) => topics.includes(flow.originTopic));
     const mirrored = flows.reduce((sum, flow) => sum + flow.recordsMirrored, 0);
     if (
@@ -499,7 +501,7 @@ async function waitUntilCaughtUp(
       throw new Error(
         `georep did not catch up ${stuck ? '(a flow failed for good)' : `within ${CATCH_UP_TIMEOUT_MS} ms`}: ` +
           `${flows.length} of ${topics.length} flows, ` +
-          `${mirrored} of ${recordCount} records mirrored\n${summary}\n--- ${daemon.logFile} (last lines)\n${await daemon.logTail(30)}`,
+          `${mirrored} of ${recordCount} records mirrored\n${summary}\n--- ${daemon.name}'s log (last lines; all of it in ${RUNS_DIR})\n${daemon.tail(30)}`,
       );
     }
     await sleep(500, undefined, { signal });

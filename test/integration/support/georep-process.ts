@@ -1,156 +1,423 @@
-// `georep run` as an operator starts it: a child process with a config file, observed only through what it
-// offers a user — its JSON log lines, its HTTP /status, and its exit code after SIGTERM.
+// The real georep daemon as a child process, the way an operator runs it: `georep run -c FILE`, JSON log
+// lines on stdout, /readyz and /status over HTTP, stopped by signals.
+//
+//   const georep = await GeorepProcess.start({ configFile, name: 'georep-a' });
+//   const status = await georep.waitForStatus((s) => s.flows[0]?.state === 'running', { what: 'flow running' });
+//   await georep.crash();                        // kill -9
+//   const { exit } = await georep.stopGracefully({ timeoutMs: 30_000 });   // SIGTERM
+//   after(() => stopAllGeorepProcesses());       // whatever happened, no daemon outlives the test file
+//
+// Every process started here is killed (SIGKILL, by its pid) by stopAllGeorepProcesses(), and, as a last
+// resort, when the test process itself exits: a failing test must never leave a daemon behind.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { createWriteStream, type WriteStream, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { repoRootDir } from '../../../harness/versions.js';
+import { fileURLToPath } from 'node:url';
+import type { DaemonStatus } from '../../../src/runtime/daemon.js';
 
-/** The parts of /status the tests read (see DaemonStatus and FlowStatus in src/runtime/). */
-export interface StatusJson {
-  readonly ready: boolean;
-  readonly flows: readonly {
-    readonly key: string;
-    readonly originTopic: string;
-    readonly destinationTopic: string;
-    readonly state: string;
-    readonly error: { readonly reason: string; readonly message: string; readonly retriable: boolean } | null;
-    readonly lag: number | null;
-    readonly recordsMirrored: number;
-    readonly partitions: readonly { readonly partition: number; readonly lag: number | null }[];
-    readonly spec: { readonly restartSettings: { readonly consumerGroupId: string } };
-  }[];
+const repoRootDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const cliEntry = path.join(repoRootDir, 'src', 'cli', 'main.ts');
+
+const DEFAULT_READY_TIMEOUT_MS = 60_000;
+const POLL_INTERVAL_MS = 200;
+/** The log line the daemon writes once its HTTP server listens, with the bound `address`. */
+const HTTP_LISTENING_MESSAGE = 'serving /healthz, /readyz, /status and /metrics';
+
+/** One JSON log line of the daemon (pino: level, time, msg and the line's own fields). */
+export interface GeorepLogLine {
+  readonly level: string;
+  readonly time: string;
+  readonly msg: string;
+  readonly [field: string]: unknown;
 }
 
-export interface GeorepRun {
-  /** host:port of the daemon's HTTP server. */
-  readonly httpAddress: string;
-  /** Every line the daemon printed on stdout and stderr. */
-  readonly logFile: string;
-  status(signal?: AbortSignal): Promise<StatusJson>;
-  /** The last lines of the log, for failure messages. */
-  logTail(lines?: number): Promise<string>;
-  /** Sends SIGTERM and resolves with the exit code once the process ended (null if a signal ended it). */
-  stop(timeoutMs: number): Promise<number | null>;
-  /** SIGKILL, for clean-up after a failure; does nothing once the process ended. */
-  kill(): Promise<void>;
+export interface GeorepExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
 }
 
-const RUNNING_MESSAGE = 'georep is running';
+/** /status as JSON. */
+export type GeorepStatus = DaemonStatus;
+export type GeorepFlowStatus = GeorepStatus['flows'][number];
 
-/**
- * Starts `georep run -c <configFile>` on an HTTP port the OS picks, and resolves once the daemon logged that
- * it is running (its first reconcile is done) with the address it serves.
- */
-export async function startGeorepRun(options: {
-  configFile: string;
-  logFile: string;
-  signal: AbortSignal;
-  startTimeoutMs?: number;
-}): Promise<GeorepRun> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      path.join(repoRootDir, 'src', 'cli', 'main.ts'),
-      'run',
-      '--config',
-      options.configFile,
-      '--http-listen',
-      '127.0.0.1:0',
-      '--no-watch',
-    ],
-    { cwd: repoRootDir, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-  // A test process that ends in any way must not leave a daemon behind.
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  void exited.then(() => process.off('exit', killOnExit));
-
-  const log = createWriteStream(options.logFile);
-  child.stderr.pipe(log, { end: false });
-  const address = new Promise<string>((resolve) => {
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      log.write(`${line}\n`);
-      const entry = parseJson(line);
-      if (entry?.msg === RUNNING_MESSAGE && typeof entry.http === 'string') resolve(entry.http);
-    });
-  });
-
-  const handle = (httpAddress: string | null) => runHandle(child, exited, options.logFile, httpAddress);
-  const startTimeoutMs = options.startTimeoutMs ?? 60_000;
-  const outcome = await Promise.race([
-    address.then((httpAddress) => ({ httpAddress })),
-    exited.then(([code, signal]) => ({ exited: `exited with ${code ?? signal} during start-up` })),
-    sleep(
-      startTimeoutMs,
-      { exited: `did not log "${RUNNING_MESSAGE}" within ${startTimeoutMs} ms` },
-      {
-        signal: options.signal,
-      },
-    ),
-  ]).catch(async (error: unknown) => {
-    await handle(null).kill();
-    throw error;
-  });
-  if ('exited' in outcome) {
-    await handle(null).kill();
-    throw new Error(`georep run ${outcome.exited}; log:\n${await tail(options.logFile, 40)}`);
-  }
-  return handle(outcome.httpAddress);
+export interface StartGeorepOptions {
+  readonly configFile: string;
+  /** Names the process in messages and log files, e.g. `georep-a`. */
+  readonly name?: string;
+  /** Arguments after `run -c FILE --http-listen ADDRESS`. */
+  readonly extraArgs?: readonly string[];
+  /** Extra environment variables. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** How long the daemon may take to answer /readyz with 200. */
+  readonly readyTimeoutMs?: number;
+  /** When given, stdout and stderr are also copied to `<logDir>/<name>-<pid>.log` for post-mortems. */
+  readonly logDir?: string;
 }
 
-function runHandle(
-  child: ChildProcess,
-  exited: Promise<[number | null, NodeJS.Signals | null]>,
-  logFile: string,
-  httpAddress: string | null,
-): GeorepRun {
-  const hasExited = () => child.exitCode !== null || child.signalCode !== null;
-  return {
-    httpAddress: httpAddress ?? '',
-    logFile,
-    async status(signal) {
-      const response = await fetch(`http://${httpAddress}/status`, signal === undefined ? {} : { signal });
-      if (!response.ok) throw new Error(`GET /status answered ${response.status}`);
-      return (await response.json()) as StatusJson;
-    },
-    logTail: (lines = 40) => tail(logFile, lines),
-    async stop(timeoutMs) {
-      if (!hasExited()) child.kill('SIGTERM');
-      const outcome = await Promise.race([exited, sleep(timeoutMs, 'timeout' as const)]);
-      if (outcome === 'timeout') {
-        child.kill('SIGKILL');
-        throw new Error(`georep run did not exit within ${timeoutMs} ms of SIGTERM`);
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // Synchronous on purpose: 'exit' handlers cannot wait. SIGKILL by pid, only our own children.
+  process.on('exit', () => {
+    for (const child of running) {
+      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+        try {
+          process.kill(child.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
       }
-      return outcome[0];
-    },
-    async kill() {
-      if (hasExited()) return;
-      child.kill('SIGKILL');
-      await exited;
-    },
+    }
+  });
+}
+
+/** Kills (SIGKILL) every georep process started by this module that still runs, and waits for each to exit. */
+export async function stopAllGeorepProcesses(): Promise<void> {
+  await Promise.all(
+    [...running].map(async (child) => {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = once(child, 'exit');
+        child.kill('SIGKILL');
+        await exited;
+      }
+      running.delete(child);
+    }),
+  );
+}
+
+export class GeorepProcess {
+  readonly name: string;
+  readonly #child: ChildProcess;
+  readonly #logLines: GeorepLogLine[] = [];
+  readonly #otherOutput: string[] = [];
+  readonly #exited: Promise<GeorepExit>;
+  readonly #logFile: WriteStream | null;
+  #exit: GeorepExit | null = null;
+  #httpAddress: string | null = null;
+
+  private constructor(child: ChildProcess, name: string, logFile: WriteStream | null) {
+    this.#child = child;
+    this.name = name;
+    this.#logFile = logFile;
+    this.#exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        this.#exit = { code, signal };
+        running.delete(child);
+        resolve(this.#exit);
+      });
+    });
+    let pending = '';
+    child.stdout?.setEncoding('utf8');
+    child.stdout?.on('data', (chunk: string) => {
+      logFile?.write(chunk);
+      pending += chunk;
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) this.#takeLine(line);
+    });
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string) => {
+      logFile?.write(chunk);
+      this.#otherOutput.push(chunk);
+    });
+  }
+
+  /**
+   * Spawns `node --import tsx src/cli/main.ts run -c FILE --http-listen 127.0.0.1:0` and resolves once
+   * /readyz answers 200. The HTTP port is chosen by the kernel and read from the daemon's log, so two
+   * daemons never race for one port. Kills the process and rejects if it is not ready in time.
+   */
+  static async start(options: StartGeorepOptions): Promise<GeorepProcess> {
+    installExitHook();
+    const name = options.name ?? 'georep';
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        cliEntry,
+        'run',
+        '-c',
+        options.configFile,
+        '--http-listen',
+        '127.0.0.1:0',
+        ...(options.extraArgs ?? []),
+      ],
+      {
+        cwd: repoRootDir,
+        env: { ...process.env, ...options.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    running.add(child);
+    const logFile =
+      options.logDir === undefined
+        ? null
+        : createWriteStream(path.join(options.logDir, `${name}-${child.pid ?? 'unknown'}.log`));
+    const georep = new GeorepProcess(child, name, logFile);
+    try {
+      await georep.#waitUntilReady(options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
+    } catch (error) {
+      await georep.crash();
+      throw error;
+    }
+    return georep;
+  }
+
+  get pid(): number {
+    if (this.#child.pid === undefined) throw new Error(`${this.name} has no pid`);
+    return this.#child.pid;
+  }
+
+  /** host:port of its HTTP server. */
+  get httpAddress(): string {
+    if (this.#httpAddress === null) throw new Error(`${this.name} has not started its HTTP server`);
+    return this.#httpAddress;
+  }
+
+  /** Every JSON log line so far, in order. */
+  get logLines(): readonly GeorepLogLine[] {
+    return this.#logLines;
+  }
+
+  /** stderr and any stdout line that was not JSON. */
+  get otherOutput(): string {
+    return this.#otherOutput.join('');
+  }
+
+  /** Resolves when the process exited, however. */
+  get exited(): Promise<GeorepExit> {
+    return this.#exited;
+  }
+
+  get hasExited(): boolean {
+    return this.#exit !== null;
+  }
+
+  /** GET /status. */
+  async status(): Promise<GeorepStatus> {
+    const response = await fetch(`http://${this.httpAddress}/status`);
+    if (!response.ok) throw new Error(`${this.name} /status answered ${response.status}`);
+    return (await response.json()) as GeorepStatus;
+  }
+
+  /** Polls /status until `predicate` holds; rejects naming `what` (and the last status) after the timeout. */
+  async waitForStatus(
+    predicate: (status: GeorepStatus) => boolean,
+    options: { readonly what: string; readonly timeoutMs: number; readonly signal?: AbortSignal },
+  ): Promise<GeorepStatus> {
+    const deadline = Date.now() + options.timeoutMs;
+    let last: GeorepStatus | null = null;
+    for (;;) {
+      options.signal?.throwIfAborted();
+      if (this.hasExited) {
+        throw new Error(
+          `${this.name} exited (${describeExit(this.#exit)}) while waiting for ${options.what}`,
+        );
+      }
+      try {
+        last = await this.status();
+        if (predicate(last)) return last;
+      } catch (error) {
+        if (this.hasExited) continue;
+        if (Date.now() > deadline) throw error;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(
+          `${this.name}: no ${options.what} after ${options.timeoutMs} ms; last /status flows: ` +
+            JSON.stringify(last?.flows.map(summarizeFlow) ?? null),
+        );
+      }
+      await sleep(POLL_INTERVAL_MS);
+    }
+  }
+
+  /** Waits for a log line that `predicate` accepts (lines already written count). */
+  async waitForLogLine(
+    predicate: (line: GeorepLogLine) => boolean,
+    options: { readonly what: string; readonly timeoutMs: number },
+  ): Promise<GeorepLogLine> {
+    const deadline = Date.now() + options.timeoutMs;
+    for (;;) {
+      const found = this.#logLines.find(predicate);
+      if (found !== undefined) return found;
+      if (this.hasExited) {
+        throw new Error(`${this.name} exited (${describeExit(this.#exit)}) before logging ${options.what}`);
+      }
+      if (Date.now() > deadline)
+        throw new Error(`${this.name} did not log ${options.what} in ${options.timeoutMs} ms`);
+      await sleep(POLL_INTERVAL_MS);
+    }
+  }
+
+  /** Sends a signal; does not wait. */
+  signal(signal: NodeJS.Signals): void {
+    if (!this.hasExited) this.#child.kill(signal);
+  }
+
+  /** kill -9: the process gets no chance to flush or commit. Resolves once it is gone. */
+  async crash(): Promise<GeorepExit> {
+    this.signal('SIGKILL');
+    const exit = await this.#exited;
+    this.#logFile?.end();
+    return exit;
+  }
+
+  /**
+   * SIGTERM, then waits for the exit. If the process is still there after `timeoutMs`, it is killed and the
+   * result says so (`exit.signal` is then SIGKILL): a test asserts on the exit, it never hangs.
+   */
+  async stopGracefully(options: { readonly timeoutMs: number }): Promise<{
+    readonly exit: GeorepExit;
+    readonly durationMs: number;
+    readonly killedAfterTimeout: boolean;
+  }> {
+    const startedMs = Date.now();
+    this.signal('SIGTERM');
+    const timedOut = Symbol('timed out');
+    const outcome = await Promise.race([this.#exited, sleep(options.timeoutMs, timedOut)]);
+    const durationMs = Date.now() - startedMs;
+    if (outcome === timedOut) {
+      const exit = await this.crash();
+      return { exit, durationMs, killedAfterTimeout: true };
+    }
+    this.#logFile?.end();
+    return { exit: outcome as GeorepExit, durationMs, killedAfterTimeout: false };
+  }
+
+  /** The last `count` log lines as text, for failure messages. */
+  tail(count = 40): string {
+    return [
+      ...this.#logLines.slice(-count).map((line) => JSON.stringify(line)),
+      this.otherOutput.slice(-4000),
+    ].join('\n');
+  }
+
+  #takeLine(line: string): void {
+    if (line.trim() === '') return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      this.#otherOutput.push(`${line}\n`);
+      return;
+    }
+    if (typeof parsed !== 'object' || parsed === null) {
+      this.#otherOutput.push(`${line}\n`);
+      return;
+    }
+    const logLine = parsed as GeorepLogLine;
+    this.#logLines.push(logLine);
+    if (logLine.msg === HTTP_LISTENING_MESSAGE && typeof logLine.address === 'string') {
+      this.#httpAddress = logLine.address;
+    }
+  }
+
+  async #waitUntilReady(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let lastProblem = 'the HTTP server is not listening yet';
+    while (Date.now() < deadline) {
+      if (this.hasExited) {
+        throw new Error(
+          `${this.name} exited (${describeExit(this.#exit)}) before it was ready:\n${this.tail()}`,
+        );
+      }
+      if (this.#httpAddress !== null) {
+        try {
+          const response = await fetch(`http://${this.#httpAddress}/readyz`);
+          const body = await response.text();
+          if (response.status === 200) return;
+          lastProblem = body.trim();
+        } catch (error) {
+          lastProblem = error instanceof Error ? error.message : String(error);
+        }
+      }
+      await sleep(POLL_INTERVAL_MS);
+    }
+    throw new Error(`${this.name} was not ready after ${timeoutMs} ms (${lastProblem}):\n${this.tail()}`);
+  }
+}
+
+function describeExit(exit: GeorepExit | null): string {
+  if (exit === null) return 'still running';
+  return exit.signal === null ? `code ${exit.code}` : `signal ${exit.signal}`;
+}
+
+function summarizeFlow(flow: GeorepFlowStatus) {
+  return {
+    key: flow.key,
+    state: flow.state,
+    error: flow.error?.reason ?? null,
+    lag: flow.lag,
+    partitions: flow.partitions.map((p) => `${p.partition}@${p.position ?? '?'}/${p.endOffset ?? '?'}`),
   };
 }
 
-function parseJson(line: string): Record<string, unknown> | null {
-  try {
-    const value: unknown = JSON.parse(line);
-    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
+/** Partitions of the flow this daemon holds now, sorted. */
+export function assignedPartitions(status: GeorepStatus, flowKey: string): number[] {
+  const flow = status.flows.find((candidate) => candidate.key === flowKey);
+  return (flow?.partitions ?? []).map((p) => p.partition).sort((a, b) => a - b);
 }
 
-async function tail(file: string, lines: number): Promise<string> {
-  try {
-    return (await readFile(file, 'utf8')).trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
+/**
+ * Writes a geo-replication.yaml that mirrors `topics` from one cluster to another with prefix naming
+ * (`<originName>.<topic>`), and returns its path.
+ */
+export function writeMirrorConfig(options: {
+  readonly dir: string;
+  readonly originBrokers: readonly string[];
+  readonly destinationBrokers: readonly string[];
+  readonly topics: readonly string[];
+  readonly originName?: string;
+  readonly destinationName?: string;
+  /** Extra `daemon:` settings, e.g. `{ shutdownTimeoutMs: 20000 }`. */
+  readonly daemon?: Readonly<Record<string, string | number>>;
+  readonly fileName?: string;
+}): string {
+  const originName = options.originName ?? 'origin';
+  const destinationName = options.destinationName ?? 'destination';
+  const list = (items: readonly string[]) => `[${items.map((item) => JSON.stringify(item)).join(', ')}]`;
+  const daemonLines = Object.entries(options.daemon ?? {}).map(
+    ([name, value]) => `  ${name}: ${JSON.stringify(value)}`,
+  );
+  const yaml = [
+    'clusters:',
+    `  ${originName}: { bootstrap: ${list(options.originBrokers)} }`,
+    `  ${destinationName}: { bootstrap: ${list(options.destinationBrokers)} }`,
+    'replications:',
+    `  - origin: ${originName}`,
+    `    destinations: [${destinationName}]`,
+    `    topics: { include: ${list(options.topics)} }`,
+    ...(daemonLines.length > 0 ? ['daemon:', ...daemonLines] : []),
+    '',
+  ].join('\n');
+  const file = path.join(options.dir, options.fileName ?? 'geo-replication.yaml');
+  writeFileSync(file, yaml);
+  return file;
+}
+
+/**
+ * True when the daemons together hold every partition of the flow and each has copied its partitions up to
+ * `originEnds` (partition → end offset). With several daemons, each partition must be held by exactly one.
+ */
+export function caughtUp(
+  statuses: readonly GeorepStatus[],
+  flowKey: string,
+  originEnds: ReadonlyMap<number, bigint>,
+): boolean {
+  const positions = new Map<number, string | null>();
+  for (const status of statuses) {
+    const flow = status.flows.find((candidate) => candidate.key === flowKey);
+    if (flow === undefined || flow.state !== 'running') return false;
+    for (const partition of flow.partitions) {
+      if (positions.has(partition.partition)) return false;
+      positions.set(partition.partition, partition.position);
+    }
   }
+  return [...originEnds].every(([partition, end]) => positions.get(partition) === end.toString());
 }
