@@ -1,0 +1,208 @@
+// Two georep processes with one config share each flow's partitions through the flow's Kafka consumer
+// group, without any coordination of their own: each holds a disjoint part, together all of them, and both
+// copy. When one is killed -9 while records flow, the other takes over its partitions once the group's
+// session timeout expired, and no record is lost.
+//
+// Records carry a unique sequence (`seq-0001234`); the test writes and reads them with plain kafkajs of its
+// own, so the checks do not depend on georep's code.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { kafkaTestTarget } from '../../harness/test-clusters.js';
+import { compareTopicCopy, describeCopyProblems } from './support/copy-check.js';
+import {
+  assignedPartitions,
+  caughtUp,
+  GeorepProcess,
+  type GeorepStatus,
+  stopAllGeorepProcesses,
+  writeMirrorConfig,
+} from './support/georep-process.js';
+import { uniqueTopicName } from './support/kafka-records.js';
+import {
+  endOffsets,
+  plainKafka,
+  readAllValues,
+  type SequenceProducer,
+  startSequenceProducer,
+} from './support/sequence-records.js';
+
+const PARTITIONS = 6;
+const ALL_PARTITIONS = Array.from({ length: PARTITIONS }, (_, partition) => partition);
+const RECORDS_PER_SECOND = 2_000;
+/**
+ * georep's consumer group session timeout is 10 s: a member that sends no heartbeat for that long is
+ * removed and its partitions reassigned. Taking over may take that plus one rebalance of the group.
+ */
+const TAKEOVER_DEADLINE_MS = 30_000;
+const CATCH_UP_TIMEOUT_MS = 120_000;
+
+const target = kafkaTestTarget({ clusters: 2 });
+const topic = uniqueTopicName('shared-flows');
+const destinationTopic = `origin.${topic}`;
+const flowKey = `origin/${topic} -> destination/${destinationTopic}`;
+const workDir = mkdtempSync(path.join(tmpdir(), 'georep-shared-flows-'));
+let originBrokers: string[];
+let destinationBrokers: string[];
+let configFile: string;
+let producer: SequenceProducer | null = null;
+let daemons: GeorepProcess[] = [];
+let failed = false;
+
+before(async (context) => {
+  await target.start(context.signal);
+  const [origin, destination] = target.clusters();
+  originBrokers = origin!.brokers;
+  destinationBrokers = destination!.brokers;
+  const admin = plainKafka(originBrokers, 'test-admin').admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+  configFile = writeMirrorConfig({ dir: workDir, originBrokers, destinationBrokers, topics: [topic] });
+});
+
+after(async () => {
+  await stopAllGeorepProcesses();
+  await producer?.stop().catch(() => undefined);
+  await target.stop();
+  if (failed) process.stderr.write(`georep logs kept in ${workDir}\n`);
+  else rmSync(workDir, { recursive: true, force: true });
+});
+
+function flowOf(status: GeorepStatus) {
+  return status.flows.find((flow) => flow.key === flowKey);
+}
+
+describe(`${target.label}: two georep processes with one config`, { skip: target.skipReason }, () => {
+  test('split the partitions of a flow between them, and both copy', {
+    timeout: 180_000,
+  }, async (context) => {
+    try {
+      producer = await startSequenceProducer({
+        brokers: originBrokers,
+        topic,
+        partitions: PARTITIONS,
+        recordsPerSecond: RECORDS_PER_SECOND,
+      });
+      daemons = await Promise.all(
+        ['georep-a', 'georep-b'].map((name) => GeorepProcess.start({ configFile, name, logDir: workDir })),
+      );
+      const [a, b] = daemons as [GeorepProcess, GeorepProcess];
+
+      // Both hold a share once the group settled: the same shares in two looks a second apart. While the
+      // group rebalances, a daemon still shows the partitions it is about to give up.
+      const deadline = Date.now() + 90_000;
+      let shares: number[][] = [];
+      let previous = '';
+      for (;;) {
+        const statuses = await Promise.all([a.status(), b.status()]);
+        shares = statuses.map((status) =>
+          flowOf(status)?.state === 'running' ? assignedPartitions(status, flowKey) : [],
+        );
+        const union = new Set(shares.flat());
+        const settled = JSON.stringify(shares) === previous;
+        if (settled && shares.every((share) => share.length > 0) && union.size === PARTITIONS) break;
+        if (Date.now() > deadline)
+          assert.fail(`the partitions were not split: a ${shares[0]}, b ${shares[1]}`);
+        previous = JSON.stringify(shares);
+        await sleep(1_000);
+      }
+      context.diagnostic(`georep-a holds partitions ${shares[0]}, georep-b holds ${shares[1]}`);
+      const [shareA, shareB] = shares as [number[], number[]];
+      assert.deepEqual(
+        shareA.filter((partition) => shareB.includes(partition)),
+        [],
+        'no partition is held by both',
+      );
+      assert.deepEqual([...shareA, ...shareB].sort(), ALL_PARTITIONS, 'together they hold every partition');
+
+      // Both copy: each one's count of mirrored records grows while it holds its share.
+      const copiedBefore = await Promise.all(
+        daemons.map(async (d) => flowOf(await d.status())?.recordsMirrored ?? 0),
+      );
+      await Promise.all(
+        daemons.map((daemon, index) =>
+          daemon.waitForStatus(
+            (status) => (flowOf(status)?.recordsMirrored ?? 0) > (copiedBefore[index] ?? 0) + 1_000,
+            {
+              what: 'a thousand more records copied',
+              timeoutMs: 60_000,
+              signal: context.signal,
+            },
+          ),
+        ),
+      );
+    } catch (error) {
+      failed = true;
+      throw error;
+    }
+  });
+
+  test('when one is killed -9 mid-stream, the other takes over its partitions and no record is lost', {
+    timeout: 300_000,
+  }, async (context) => {
+    try {
+      const [victim, survivor] = daemons as [GeorepProcess, GeorepProcess];
+      assert.ok(producer !== null, 'records are still flowing');
+      const victimShare = assignedPartitions(await victim.status(), flowKey);
+      const killedMs = Date.now();
+      await victim.crash();
+      await survivor.waitForStatus(
+        (status) =>
+          flowOf(status)?.state === 'running' && assignedPartitions(status, flowKey).length === PARTITIONS,
+        {
+          what: 'all partitions held by the survivor',
+          timeoutMs: TAKEOVER_DEADLINE_MS + 30_000,
+          signal: context.signal,
+        },
+      );
+      const takeoverMs = Date.now() - killedMs;
+      context.diagnostic(
+        `${survivor.name} took over partitions ${victimShare} ${takeoverMs} ms after the kill`,
+      );
+      assert.ok(
+        takeoverMs <= TAKEOVER_DEADLINE_MS,
+        `the survivor took over after ${takeoverMs} ms, more than the session timeout and a rebalance (${TAKEOVER_DEADLINE_MS} ms)`,
+      );
+
+      // Records keep flowing for a while after the takeover, then the survivor catches up alone.
+      await sleep(3_000);
+      await producer.stop();
+      producer = null;
+      const originEnds = await endOffsets(originBrokers, topic);
+      await survivor.waitForStatus((status) => caughtUp([status], flowKey, originEnds), {
+        what: 'the survivor caught up with the origin',
+        timeoutMs: CATCH_UP_TIMEOUT_MS,
+        signal: context.signal,
+      });
+
+      const origin = await readAllValues({ brokers: originBrokers, topic, signal: context.signal });
+      const destination = await readAllValues({
+        brokers: destinationBrokers,
+        topic: destinationTopic,
+        signal: context.signal,
+      });
+      const report = compareTopicCopy(origin, destination);
+      context.diagnostic(
+        `${report.originRecords} records on the origin, ${report.destinationRecords} on the destination: ` +
+          `${report.duplicates} duplicates from ${report.replays} replays`,
+      );
+      assert.equal(report.missing, 0, `records missing on the destination:\n${describeCopyProblems(report)}`);
+      assert.equal(report.unexpected, 0, `records in the wrong partition:\n${describeCopyProblems(report)}`);
+      assert.deepEqual(report.partitionsOutOfOrder, [], describeCopyProblems(report));
+
+      const stop = await survivor.stopGracefully({ timeoutMs: 45_000 });
+      context.diagnostic(`SIGTERM to exit of ${survivor.name}: ${stop.durationMs} ms`);
+      assert.deepEqual(stop.exit, { code: 0, signal: null }, `exit after SIGTERM:\n${survivor.tail()}`);
+    } catch (error) {
+      failed = true;
+      throw error;
+    }
+  });
+});
