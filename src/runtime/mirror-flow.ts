@@ -49,6 +49,11 @@ export interface MirrorFlowDependencies {
   readonly lagRefreshMs: number;
   /** How long stop() waits for batches already read to reach the destination before giving up on them. */
   readonly stopGraceMs: number;
+  /**
+   * How long the consumer group waits for a silent member (a crashed or killed georep process) before it
+   * gives the member's partitions to another one: how long those partitions stand still.
+   */
+  readonly sessionTimeoutMs: number;
   readonly nowMs: () => number;
 }
 
@@ -221,6 +226,7 @@ export class MirrorFlow implements ManagedFlow {
       topic: this.#spec.originTopic,
       groupId: this.#spec.restartSettings.consumerGroupId,
       startPosition: this.#spec.start,
+      sessionTimeoutMs: this.#deps.sessionTimeoutMs,
     });
     this.#source = source;
     this.#partitions = new Map();
