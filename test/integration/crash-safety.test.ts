@@ -36,6 +36,8 @@ const KILLS = 5;
 /** A kill comes this long after the restarted daemon copied its first records, somewhere in this range. */
 const KILL_DELAY_RANGE_MS = [300, 6_000] as const;
 const SHUTDOWN_TIMEOUT_MS = 30_000;
+/** georep's consumer group session timeout: how long a killed daemon stays a member of the group. */
+const SESSION_TIMEOUT_MS = 10_000;
 const CATCH_UP_TIMEOUT_MS = 120_000;
 
 const target = kafkaTestTarget({ clusters: 2 });
@@ -44,6 +46,8 @@ const random = seededRandom(seed);
 const topic = uniqueTopicName('crash-safety');
 const flowKey = `origin/${topic} -> destination/origin.${topic}`;
 const destinationTopic = `origin.${topic}`;
+/** The flow's consumer group, as `kafka-consumer-groups --list` shows it. */
+const groupId = `georep.origin.destination.${topic}.${destinationTopic}`;
 const workDir = mkdtempSync(path.join(tmpdir(), 'georep-crash-safety-'));
 let originBrokers: string[];
 let destinationBrokers: string[];
@@ -236,7 +240,54 @@ describe(`${target.label}: georep under kill -9 and SIGTERM`, { skip: target.ski
       throw error;
     }
   });
+
+  test('SIGTERM while the daemon waits to join its consumer group exits 0 and leaves no member behind', {
+    timeout: 180_000,
+  }, async (context) => {
+    try {
+      const crashed = await startGeorep('georep-before-join-test');
+      await crashed.waitForStatus((status) => status.flows[0]?.state === 'running', {
+        what: 'the flow running',
+        timeoutMs: 90_000,
+        signal: context.signal,
+      });
+      // The killed daemon stays a member of the group until its session times out; until then a new
+      // daemon's join waits.
+      const killedMs = Date.now();
+      await crashed.crash();
+      const joining = await startGeorep('georep-joining');
+      assert.equal(
+        (await joining.status()).flows[0]?.state,
+        'starting',
+        'precondition: the new daemon still waits to join the group',
+      );
+      const stop = await joining.stopGracefully({ timeoutMs: SHUTDOWN_TIMEOUT_MS + 15_000 });
+      context.diagnostic(`SIGTERM while joining to exit: ${stop.durationMs} ms`);
+      assert.deepEqual(stop.exit, { code: 0, signal: null }, `exit after SIGTERM:\n${joining.tail()}`);
+
+      // Once the killed daemon's session expired, nobody may be left in the group: a member that the
+      // stopped daemon left behind would hold the partitions for another session timeout.
+      await sleep(Math.max(0, killedMs + SESSION_TIMEOUT_MS + 2_000 - Date.now()));
+      const members = await groupMembers(originBrokers, groupId);
+      assert.deepEqual(members, [], `members of ${groupId} after both daemons are gone`);
+    } catch (error) {
+      failed = true;
+      throw error;
+    }
+  });
 });
+
+/** Client ids and hosts of the group's members, as `kafka-consumer-groups --describe --members` lists them. */
+async function groupMembers(brokers: readonly string[], group: string): Promise<string[]> {
+  const admin = plainKafka(brokers, 'test-groups').admin();
+  await admin.connect();
+  try {
+    const { groups } = await admin.describeGroups([group]);
+    return (groups[0]?.members ?? []).map((member) => `${member.clientId}@${member.clientHost}`);
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 /** mulberry32: a small seeded generator, so a failing run's timing can be repeated. */
 function seededRandom(initial: number): () => number {
