@@ -275,6 +275,45 @@ describe(`${target.label}: georep under kill -9 and SIGTERM`, { skip: target.ski
       throw error;
     }
   });
+
+  test('a second SIGTERM during a slow stop exits at once, with status 1', {
+    timeout: 180_000,
+  }, async (context) => {
+    try {
+      // As above, a daemon whose join waits for a killed member's session takes seconds to stop.
+      const crashed = await startGeorep('georep-before-second-signal');
+      await crashed.waitForStatus((status) => status.flows[0]?.state === 'running', {
+        what: 'the flow running',
+        timeoutMs: 90_000,
+        signal: context.signal,
+      });
+      await crashed.crash();
+      const joining = await startGeorep('georep-second-signal');
+      assert.equal((await joining.status()).flows[0]?.state, 'starting', 'precondition: still joining');
+      joining.signal('SIGTERM');
+      await joining.waitForLogLine((line) => line.msg.startsWith('stopping'), {
+        what: 'that it is stopping',
+        timeoutMs: 5_000,
+      });
+      const stop = await joining.stopGracefully({ timeoutMs: 5_000 });
+      assert.deepEqual(
+        stop.exit,
+        { code: 1, signal: null },
+        `exit after a second SIGTERM:\n${joining.tail()}`,
+      );
+      assert.ok(
+        joining.logLines.some((line) => line.level === 'warn' && line.msg.startsWith('second stop signal')),
+        'the log says why it exited without waiting',
+      );
+      assert.ok(
+        !joining.logLines.some((line) => line.msg === 'stopped'),
+        'it did not wait for the flows to stop',
+      );
+    } catch (error) {
+      failed = true;
+      throw error;
+    }
+  });
 });
 
 /** Client ids and hosts of the group's members, as `kafka-consumer-groups --describe --members` lists them. */
