@@ -256,6 +256,7 @@ describe(`${target.label}: georep under kill -9 and SIGTERM`, { skip: target.ski
       const killedMs = Date.now();
       await crashed.crash();
       const joining = await startGeorep('georep-joining');
+      await waitForGroupState(originBrokers, groupId, 'PreparingRebalance', killedMs + SESSION_TIMEOUT_MS);
       assert.equal(
         (await joining.status()).flows[0]?.state,
         'starting',
@@ -287,8 +288,10 @@ describe(`${target.label}: georep under kill -9 and SIGTERM`, { skip: target.ski
         timeoutMs: 90_000,
         signal: context.signal,
       });
+      const killedMs = Date.now();
       await crashed.crash();
       const joining = await startGeorep('georep-second-signal');
+      await waitForGroupState(originBrokers, groupId, 'PreparingRebalance', killedMs + SESSION_TIMEOUT_MS);
       assert.equal((await joining.status()).flows[0]?.state, 'starting', 'precondition: still joining');
       joining.signal('SIGTERM');
       await joining.waitForLogLine((line) => line.msg.startsWith('stopping'), {
@@ -323,6 +326,32 @@ async function groupMembers(brokers: readonly string[], group: string): Promise<
   try {
     const { groups } = await admin.describeGroups([group]);
     return (groups[0]?.members ?? []).map((member) => `${member.clientId}@${member.clientHost}`);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Waits until the group is in `state` (as `kafka-consumer-groups --describe --state` shows it). A group whose
+ * member was killed goes to PreparingRebalance when a new member asks to join, and stays there until the
+ * killed member's session expired: the new member's join is then pending.
+ */
+async function waitForGroupState(
+  brokers: readonly string[],
+  group: string,
+  state: string,
+  deadlineMs: number,
+): Promise<void> {
+  const admin = plainKafka(brokers, 'test-groups').admin();
+  await admin.connect();
+  try {
+    let seen = '';
+    while (Date.now() < deadlineMs) {
+      seen = (await admin.describeGroups([group])).groups[0]?.state ?? 'unknown';
+      if (seen === state) return;
+      await sleep(100);
+    }
+    assert.fail(`precondition: group ${group} never reached ${state} (last seen: ${seen})`);
   } finally {
     await admin.disconnect();
   }
