@@ -33,6 +33,9 @@ import {
 const PARTITIONS = 6;
 const ALL_PARTITIONS = Array.from({ length: PARTITIONS }, (_, partition) => partition);
 const RECORDS_PER_SECOND = 2_000;
+/** Records of half a KiB: a spike of them is megabytes that take the daemons a while to copy. */
+const VALUE_BYTES = 512;
+const SPIKE_RECORDS = 30_000;
 /**
  * georep's consumer group session timeout is 10 s: a member that sends no heartbeat for that long is
  * removed and its partitions reassigned. Taking over may take that plus one rebalance of the group.
@@ -89,6 +92,7 @@ describe(`${target.label}: two georep processes with one config`, { skip: target
         topic,
         partitions: PARTITIONS,
         recordsPerSecond: RECORDS_PER_SECOND,
+        valueBytes: VALUE_BYTES,
       });
       daemons = await Promise.all(
         ['georep-a', 'georep-b'].map((name) => GeorepProcess.start({ configFile, name, logDir: workDir })),
@@ -151,8 +155,17 @@ describe(`${target.label}: two georep processes with one config`, { skip: target
       const [victim, survivor] = daemons as [GeorepProcess, GeorepProcess];
       assert.ok(producer !== null, 'records are still flowing');
       const victimShare = assignedPartitions(await victim.status(), flowKey);
+      // A traffic spike makes both copy large batches; the kill lands while the victim has writes in flight
+      // whose offsets are not committed yet.
+      const copiedBeforeSpike = flowOf(await victim.status())?.recordsMirrored ?? 0;
+      const spike = producer.burst(SPIKE_RECORDS, context.signal);
+      await victim.waitForStatus(
+        (status) => (flowOf(status)?.recordsMirrored ?? 0) > copiedBeforeSpike + SPIKE_RECORDS / 10,
+        { what: 'the victim copying the spike', timeoutMs: 60_000, signal: context.signal },
+      );
       const killedMs = Date.now();
       await victim.crash();
+      await spike;
       await survivor.waitForStatus(
         (status) =>
           flowOf(status)?.state === 'running' && assignedPartitions(status, flowKey).length === PARTITIONS,

@@ -111,6 +111,12 @@ export function compareTopicCopy(
   };
 }
 
+/** Long values (padded records) are cut in messages: the start identifies them. */
+function shortened(value: string | undefined): string {
+  if (value === undefined) return '(none)';
+  return value.length > 24 ? `${value.slice(0, 24)}…` : value;
+}
+
 /** A few lines an operator can read: what is missing or misplaced, per partition. */
 export function describeCopyProblems(report: TopicCopyReport): string {
   return report.partitions
@@ -120,14 +126,14 @@ export function describeCopyProblems(report: TopicCopyReport): string {
         `partition ${r.partition}: ${r.originRecords} on origin, ${r.destinationRecords} on destination`,
       ];
       if (r.missing.length > 0)
-        parts.push(`${r.missing.length} missing (first: ${r.missing.slice(0, 5).join(', ')})`);
+        parts.push(`${r.missing.length} missing (first: ${r.missing.slice(0, 5).map(shortened).join(', ')})`);
       if (r.unexpected.length > 0)
         parts.push(
-          `${r.unexpected.length} not from this origin partition (first: ${r.unexpected.slice(0, 5).join(', ')})`,
+          `${r.unexpected.length} not from this origin partition (first: ${r.unexpected.slice(0, 5).map(shortened).join(', ')})`,
         );
       if (r.firstOrderViolation !== null)
         parts.push(
-          `out of order at distinct record ${r.firstOrderViolation.index}: ${r.firstOrderViolation.destination} where the origin has ${r.firstOrderViolation.origin}`,
+          `out of order at distinct record ${r.firstOrderViolation.index}: ${shortened(r.firstOrderViolation.destination)} where the origin has ${shortened(r.firstOrderViolation.origin)}`,
         );
       return parts.join('; ');
     })
