@@ -201,6 +201,7 @@ export class MirrorFlow implements ManagedFlow {
         // with a member that no longer reads them until the session times out.
         await this.#source?.stop({ inFlightGraceMs: 0 }).catch(() => undefined);
         this.#source = null;
+        if (signal.aborted) return; // stop() came while the consumer left: the flow is stopping, not failing
         const flowError = describeFailure(error, this.#spec);
         this.#failedAttempts++;
         this.#machine.fail(flowError);
