@@ -42,6 +42,8 @@ const SPIKE_RECORDS = 30_000;
  */
 const TAKEOVER_DEADLINE_MS = 30_000;
 const CATCH_UP_TIMEOUT_MS = 120_000;
+/** A daemon that leaves the group on SIGTERM hands its partitions over in one rebalance, not a session timeout. */
+const SESSION_TIMEOUT_MS = 10_000;
 
 const target = kafkaTestTarget({ clusters: 2 });
 const topic = uniqueTopicName('shared-flows');
@@ -53,6 +55,7 @@ let destinationBrokers: string[];
 let configFile: string;
 let producer: SequenceProducer | null = null;
 let daemons: GeorepProcess[] = [];
+let recordsProduced = 0;
 let failed = false;
 
 before(async (context) => {
@@ -82,6 +85,37 @@ function flowOf(status: GeorepStatus) {
   return status.flows.find((flow) => flow.key === flowKey);
 }
 
+/**
+ * Waits until both daemons hold a share and together all partitions, the same in two looks a second apart
+ * (while the group rebalances, a daemon still shows the partitions it is about to give up). Returns the
+ * shares; whether they overlap is for the caller to check.
+ */
+async function waitForSplit(a: GeorepProcess, b: GeorepProcess, signal: AbortSignal): Promise<number[][]> {
+  const deadline = Date.now() + 90_000;
+  let shares: number[][] = [];
+  let previous = '';
+  for (;;) {
+    signal.throwIfAborted();
+    const statuses = await Promise.all([a.status(), b.status()]);
+    shares = statuses.map((status) =>
+      flowOf(status)?.state === 'running' ? assignedPartitions(status, flowKey) : [],
+    );
+    const union = new Set(shares.flat());
+    const settled = JSON.stringify(shares) === previous;
+    if (settled && shares.every((share) => share.length > 0) && union.size === PARTITIONS) return shares;
+    if (Date.now() > deadline)
+      assert.fail(`the partitions were not split: ${a.name} ${shares[0]}, ${b.name} ${shares[1]}`);
+    previous = JSON.stringify(shares);
+    await sleep(1_000);
+  }
+}
+
+async function readAndCompare(signal: AbortSignal) {
+  const origin = await readAllValues({ brokers: originBrokers, topic, signal });
+  const destination = await readAllValues({ brokers: destinationBrokers, topic: destinationTopic, signal });
+  return { destination, report: compareTopicCopy(origin, destination) };
+}
+
 describe(`${target.label}: two georep processes with one config`, { skip: target.skipReason }, () => {
   test('split the partitions of a flow between them, and both copy', {
     timeout: 180_000,
@@ -99,24 +133,7 @@ describe(`${target.label}: two georep processes with one config`, { skip: target
       );
       const [a, b] = daemons as [GeorepProcess, GeorepProcess];
 
-      // Both hold a share once the group settled: the same shares in two looks a second apart. While the
-      // group rebalances, a daemon still shows the partitions it is about to give up.
-      const deadline = Date.now() + 90_000;
-      let shares: number[][] = [];
-      let previous = '';
-      for (;;) {
-        const statuses = await Promise.all([a.status(), b.status()]);
-        shares = statuses.map((status) =>
-          flowOf(status)?.state === 'running' ? assignedPartitions(status, flowKey) : [],
-        );
-        const union = new Set(shares.flat());
-        const settled = JSON.stringify(shares) === previous;
-        if (settled && shares.every((share) => share.length > 0) && union.size === PARTITIONS) break;
-        if (Date.now() > deadline)
-          assert.fail(`the partitions were not split: a ${shares[0]}, b ${shares[1]}`);
-        previous = JSON.stringify(shares);
-        await sleep(1_000);
-      }
+      const shares = await waitForSplit(a, b, context.signal);
       context.diagnostic(`georep-a holds partitions ${shares[0]}, georep-b holds ${shares[1]}`);
       const [shareA, shareB] = shares as [number[], number[]];
       assert.deepEqual(
@@ -186,7 +203,7 @@ describe(`${target.label}: two georep processes with one config`, { skip: target
 
       // Records keep flowing for a while after the takeover, then the survivor catches up alone.
       await sleep(3_000);
-      await producer.stop();
+      recordsProduced = await producer.stop();
       producer = null;
       const originEnds = await endOffsets(originBrokers, topic);
       await survivor.waitForStatus((status) => caughtUp([status], flowKey, originEnds), {
@@ -195,13 +212,7 @@ describe(`${target.label}: two georep processes with one config`, { skip: target
         signal: context.signal,
       });
 
-      const origin = await readAllValues({ brokers: originBrokers, topic, signal: context.signal });
-      const destination = await readAllValues({
-        brokers: destinationBrokers,
-        topic: destinationTopic,
-        signal: context.signal,
-      });
-      const report = compareTopicCopy(origin, destination);
+      const { report } = await readAndCompare(context.signal);
       context.diagnostic(
         `${report.originRecords} records on the origin, ${report.destinationRecords} on the destination: ` +
           `${report.duplicates} duplicates from ${report.replays} replays`,
@@ -209,10 +220,83 @@ describe(`${target.label}: two georep processes with one config`, { skip: target
       assert.equal(report.missing, 0, `records missing on the destination:\n${describeCopyProblems(report)}`);
       assert.equal(report.unexpected, 0, `records in the wrong partition:\n${describeCopyProblems(report)}`);
       assert.deepEqual(report.partitionsOutOfOrder, [], describeCopyProblems(report));
+    } catch (error) {
+      failed = true;
+      throw error;
+    }
+  });
 
-      const stop = await survivor.stopGracefully({ timeoutMs: 45_000 });
-      context.diagnostic(`SIGTERM to exit of ${survivor.name}: ${stop.durationMs} ms`);
-      assert.deepEqual(stop.exit, { code: 0, signal: null }, `exit after SIGTERM:\n${survivor.tail()}`);
+  test('a SIGTERM to one hands its partitions to the other at once, and no record is copied twice', {
+    timeout: 300_000,
+  }, async (context) => {
+    try {
+      const leaving = daemons[1];
+      assert.ok(leaving !== undefined && !leaving.hasExited, 'the survivor of the test before still runs');
+      producer = await startSequenceProducer({
+        brokers: originBrokers,
+        topic,
+        partitions: PARTITIONS,
+        recordsPerSecond: RECORDS_PER_SECOND,
+        valueBytes: VALUE_BYTES,
+        firstSequence: recordsProduced,
+      });
+      const staying = await GeorepProcess.start({ configFile, name: 'georep-c', logDir: workDir });
+      daemons.push(staying);
+      await waitForSplit(staying, leaving, context.signal);
+      const leavingShare = assignedPartitions(await leaving.status(), flowKey);
+
+      // Stopped while busy with a spike, the leaving daemon flushes and commits; the other resumes exactly
+      // where it stopped.
+      const copiedBeforeSpike = flowOf(await leaving.status())?.recordsMirrored ?? 0;
+      const spike = producer.burst(SPIKE_RECORDS, context.signal);
+      await leaving.waitForStatus(
+        (status) => (flowOf(status)?.recordsMirrored ?? 0) > copiedBeforeSpike + SPIKE_RECORDS / 10,
+        { what: 'copying the spike', timeoutMs: 60_000, signal: context.signal },
+      );
+      const stop = await leaving.stopGracefully({ timeoutMs: 45_000 });
+      context.diagnostic(`SIGTERM to exit of ${leaving.name}: ${stop.durationMs} ms`);
+      assert.deepEqual(stop.exit, { code: 0, signal: null }, `exit after SIGTERM:\n${leaving.tail()}`);
+      const destinationEndsAtStop = await endOffsets(destinationBrokers, destinationTopic);
+      await staying.waitForStatus(
+        (status) =>
+          flowOf(status)?.state === 'running' && assignedPartitions(status, flowKey).length === PARTITIONS,
+        { what: 'all partitions held by the other', timeoutMs: 60_000, signal: context.signal },
+      );
+      const handoverMs = Date.now() - stop.exitedAtMs;
+      context.diagnostic(
+        `${staying.name} held partitions ${leavingShare} too ${handoverMs} ms after the exit`,
+      );
+      assert.ok(
+        handoverMs < SESSION_TIMEOUT_MS,
+        `the partitions moved after ${handoverMs} ms, as if the stopped daemon had not left the group`,
+      );
+
+      await spike;
+      await sleep(2_000);
+      recordsProduced = await producer.stop();
+      producer = null;
+      const originEnds = await endOffsets(originBrokers, topic);
+      await staying.waitForStatus((status) => caughtUp([status], flowKey, originEnds), {
+        what: 'caught up with the origin',
+        timeoutMs: CATCH_UP_TIMEOUT_MS,
+        signal: context.signal,
+      });
+
+      const { destination, report } = await readAndCompare(context.signal);
+      assert.equal(report.missing, 0, `records missing on the destination:\n${describeCopyProblems(report)}`);
+      assert.deepEqual(report.partitionsOutOfOrder, [], describeCopyProblems(report));
+      // On the partitions that moved, what the other daemon wrote starts where the stopped one ended.
+      const copiedTwice = leavingShare.flatMap((partition) => {
+        const values = destination.get(partition) ?? [];
+        const endAtStop = Number(destinationEndsAtStop.get(partition) ?? 0n);
+        const writtenBefore = new Set(values.slice(0, endAtStop));
+        const again = values.slice(endAtStop).filter((value) => writtenBefore.has(value));
+        return again.length === 0 ? [] : [`partition ${partition}: ${again.length} records copied again`];
+      });
+      assert.deepEqual(copiedTwice, [], 'records copied twice after a graceful handover');
+
+      const last = await staying.stopGracefully({ timeoutMs: 45_000 });
+      assert.deepEqual(last.exit, { code: 0, signal: null }, `exit after SIGTERM:\n${staying.tail()}`);
     } catch (error) {
       failed = true;
       throw error;
