@@ -32,6 +32,11 @@ export function brokerProperties(input: BrokerConfigInput): Map<string, string> 
     ['transaction.state.log.num.partitions', '1'],
     // Consumer groups in tests join at once instead of waiting 3 s for more members.
     ['group.initial.rebalance.delay.ms', '0'],
+    // A broker restarted after kill() cannot register until the controller lets its old session expire
+    // (default 9 s); a shorter session makes a crash-and-restart test take seconds less. Heartbeats stay
+    // several per session, so a busy machine does not fence a healthy broker.
+    ['broker.session.timeout.ms', '3000'],
+    ['broker.heartbeat.interval.ms', '500'],
     // A mirror must create destination topics itself before writing; auto-creation would hide a missing step.
     ['auto.create.topics.enable', 'false'],
     // Several brokers share 2 cores and their heaps: fewer threads, and a log cleaner buffer that fits the heap.

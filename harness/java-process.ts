@@ -124,7 +124,6 @@ export interface SpawnJavaOptions {
   input?: 'pipe' | 'ignore';
   /** A detached JVM is not guarded: it keeps running after this process ends (the CLI's --detach mode). */
   outliveThisProcess?: boolean;
-  cwd?: string;
 }
 
 export function spawnJava(command: JavaCommand, options: SpawnJavaOptions): ChildProcess {
@@ -132,7 +131,6 @@ export function spawnJava(command: JavaCommand, options: SpawnJavaOptions): Chil
     // Its own process group: signals reach the JVM only from the harness, in the order the harness chooses.
     detached: true,
     stdio: [options.input ?? 'ignore', options.output, options.output],
-    cwd: options.cwd,
   });
   // A tool that exits before reading all of its input must not crash this process with EPIPE.
   jvm.stdin?.on('error', () => {});

@@ -2,6 +2,7 @@
 # Runs the test files of one suite (unit | integration | all) with Node's own test runner through tsx.
 # Node 20 does not expand globs for `node --test`, and with no file arguments it silently runs nothing,
 # so the files are listed explicitly and the run fails when no test executed.
+# NODE_BIN chooses the node binary (default: node on PATH), e.g. to run the unit tests on Node 24 in CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 suite="${1:-all}"
@@ -18,8 +19,10 @@ if [ "${#files[@]}" -eq 0 ]; then
 fi
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
+node_bin="${NODE_BIN:-node}"
+echo "run-tests: $suite suite on Node $("$node_bin" --version)"
 set +e
-node --import tsx --test --test-reporter=spec --test-reporter-destination=stdout \
+"$node_bin" --import tsx --test --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination="$log" \
   --test-concurrency=1 --test-timeout="${GEOREP_TEST_TIMEOUT_MS:-300000}" "${files[@]}"
 status=$?

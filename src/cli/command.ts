@@ -10,6 +10,8 @@ export const EXIT = {
   failed: 1,
   /** The command line itself is wrong: unknown command or option, missing argument. */
   usage: 2,
+  /** `georep plan` only: the plan is not empty (terraform's detailed exit code, moved off our usage code). */
+  changesPending: 3,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

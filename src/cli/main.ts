@@ -1,10 +1,12 @@
 // The georep command line: `georep <command> [options]`. A small dispatcher over a table of commands,
 // one file each; usage errors (unknown command or option) exit 2 with the usage on stderr.
 import { type Command, type CommandIo, EXIT, type ExitCode, UsageError } from './command.js';
+import { planCommand } from './plan.js';
 import { runCommand } from './run.js';
+import { statusCommand } from './status.js';
 import { validateCommand } from './validate.js';
 
-const COMMANDS: readonly Command[] = [runCommand, validateCommand];
+const COMMANDS: readonly Command[] = [runCommand, validateCommand, planCommand, statusCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length)) + 2;
@@ -22,6 +24,7 @@ exit status:
   0  ok
   1  the configuration is invalid or a check failed
   2  usage error (unknown command or option, missing argument)
+  3  georep plan: the plan has changes
 `;
 }
 

@@ -98,7 +98,8 @@ export const zstdCodec: KafkajsCodec = {
 /**
  * Makes kafkajs compress and decompress snappy, lz4 and zstd batches. kafkajs keeps codecs in one global
  * table, so this affects every kafkajs client of the process; calling it again changes nothing.
- * (Imported through the default export: Node's ESM loader does not see CompressionCodecs as a named export.)
+ * (Through kafkajs's default export: Node's ESM loader does not see CompressionCodecs as a named export of
+ * the CommonJS package.)
  */
 export function registerCompressionCodecs(): void {
   const { CompressionCodecs, CompressionTypes } = kafkajs;

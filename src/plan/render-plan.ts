@@ -23,7 +23,8 @@ export function renderPlanText(plan: Plan, rejected: readonly RejectedFlow[]): s
     `${plan.unchanged.length} unchanged`,
   ];
   if (rejected.length > 0) counts.push(`${rejected.length} not mirrored`);
-  lines.push('', `Plan: ${counts.join(', ')}.`);
+  if (lines.length > 0) lines.push('');
+  lines.push(`Plan: ${counts.join(', ')}.`);
   return `${lines.join('\n')}\n`;
 }
 

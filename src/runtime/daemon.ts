@@ -146,11 +146,9 @@ export class Daemon {
    * @throws StartupFailed when the file is invalid or the HTTP address cannot be bound.
    */
   async start(): Promise<void> {
-    const loaded = this.#loadConfig();
-    if (!loaded) {
-      throw new StartupFailed(`${this.#options.configPath} is invalid`, this.#lastReload?.messages ?? []);
+    if (!(await this.#loadConfig(true))) {
+      throw new StartupFailed(`cannot start with ${this.#options.configPath}`, this.#lastReload?.messages ?? []);
     }
-    await this.#applyDaemonSettings();
     this.#loop.request('startup');
     await this.#loop.whenIdle();
     this.#options.notifier.startWatchdog();
@@ -225,7 +223,7 @@ export class Daemon {
     try {
       if (reloading) {
         await this.#options.notifier.reloading(`reloading ${this.#options.configPath}`);
-        if (this.#loadConfig(triggers.has('sighup'))) await this.#applyDaemonSettings();
+        await this.#loadConfig(triggers.has('sighup'));
       }
       const config = this.#config;
       if (config === null) return;
@@ -266,10 +264,12 @@ export class Daemon {
   }
 
   /**
-   * Loads the file. Returns whether a new config is now in force. A file whose bytes did not change is not
-   * loaded again unless `force` (SIGHUP: secrets in other files may have changed).
+   * Loads the file and puts it in force. Returns whether a new config is now in force. A file whose bytes
+   * did not change is not loaded again unless `force` (SIGHUP: secrets in other files may have changed).
+   * A file is rejected whole — the previous config stays in force, untouched — when it is invalid or when
+   * one of its daemon settings cannot be applied (an HTTP address that cannot be bound).
    */
-  #loadConfig(force = true): boolean {
+  async #loadConfig(force: boolean): Promise<boolean> {
     const path = this.#options.configPath;
     let digest: string | null = null;
     try {
@@ -282,31 +282,27 @@ export class Daemon {
       ...(this.#options.baseDir === undefined ? {} : { baseDir: this.#options.baseDir }),
       env: this.#options.env,
     });
-    const atMs = this.#nowMs();
-    const metrics = this.#options.metrics;
     if (!result.ok) {
-      const messages =
+      this.#rejectReload(
         'unreadable' in result
           ? [`${path}: cannot read the file: ${result.unreadable}`]
-          : result.issues.map(formatIssue);
-      this.#lastReload = { ok: false, atMs, messages };
-      metrics.lastReloadSuccessful.set(0);
-      this.#logger.error(
-        { file: path, errors: messages, keptConfig: this.#config !== null },
-        this.#config === null
-          ? `configuration rejected: ${messages.length} problem(s)`
-          : `configuration rejected, the last good configuration stays in force: ${messages.length} problem(s)`,
+          : result.issues.map(formatIssue),
       );
-      for (const message of messages) this.#logger.error(message);
+      return false;
+    }
+    const problem = await this.#applyDaemonSettings(result.config);
+    if (problem !== null) {
+      this.#rejectReload([`${path}: ${problem}`]);
       return false;
     }
     const messages = result.warnings.map(formatIssue);
     for (const message of messages) this.#logger.warn(message);
+    const atMs = this.#nowMs();
     this.#config = result.config;
     this.#configDigest = digest;
     this.#lastReload = { ok: true, atMs, messages };
-    metrics.lastReloadSuccessful.set(1);
-    metrics.lastReloadSuccessTimestamp.set(atMs / 1000);
+    this.#options.metrics.lastReloadSuccessful.set(1);
+    this.#options.metrics.lastReloadSuccessTimestamp.set(atMs / 1000);
     this.#logger.level = result.config.daemon.logLevel;
     this.#logger.info(
       { file: path, clusters: result.config.clusters.size, replications: result.config.replications.length },
@@ -315,32 +311,40 @@ export class Daemon {
     return true;
   }
 
-  /** HTTP address and discovery interval may change at run time; both are applied here. */
-  async #applyDaemonSettings(): Promise<void> {
-    const config = this.#config;
-    if (config === null) return;
+  #rejectReload(messages: readonly string[]): void {
+    this.#lastReload = { ok: false, atMs: this.#nowMs(), messages };
+    this.#options.metrics.lastReloadSuccessful.set(0);
+    this.#logger.error(
+      { file: this.#options.configPath, errors: messages, keptConfig: this.#config !== null },
+      this.#config === null
+        ? `configuration rejected: ${messages.length} problem(s)`
+        : `configuration rejected, the last good configuration stays in force: ${messages.length} problem(s)`,
+    );
+    for (const message of messages) this.#logger.error(message);
+  }
+
+  /**
+   * Applies the daemon-wide settings of a candidate config; returns why it cannot, or null. The new HTTP
+   * server is bound before the old one closes, so a bad address leaves the running one serving.
+   */
+  async #applyDaemonSettings(config: Config): Promise<string | null> {
     const listen = this.#options.httpListenOverride ?? config.daemon.httpListen;
     if (listen !== this.#httpListen) {
-      const previous = this.#http;
+      let started: RunningHttpServer;
       try {
-        await previous?.close();
-        this.#http = await startHttpServer(listen, {
+        started = await startHttpServer(listen, {
           notReadyReason: () => this.#notReadyReason(),
           status: () => this.status(),
           metrics: () => this.#metricsExposition(),
         });
-        this.#httpListen = listen;
-        this.#logger.info({ address: this.#http.address }, 'serving /healthz, /readyz, /status and /metrics');
       } catch (error) {
-        this.#http = null;
-        this.#httpListen = null;
         const reason = error instanceof Error ? error.message : String(error);
-        if (previous === null) throw new StartupFailed(`cannot listen on ${listen}: ${reason}`, []);
-        this.#logger.error(
-          { listen },
-          `cannot listen on ${listen}: ${reason}; the HTTP server is down until this is fixed`,
-        );
+        return `daemon.httpListen: cannot listen on ${listen}: ${reason}`;
       }
+      await this.#http?.close();
+      this.#http = started;
+      this.#httpListen = listen;
+      this.#logger.info({ address: started.address }, 'serving /healthz, /readyz, /status and /metrics');
     }
     if (config.daemon.discoveryIntervalMs !== this.#discoveryIntervalMs) {
       if (this.#discoveryTimer !== null) clearInterval(this.#discoveryTimer);
@@ -348,6 +352,7 @@ export class Daemon {
       this.#discoveryTimer = setInterval(() => this.#loop.request('discovery'), this.#discoveryIntervalMs);
       this.#discoveryTimer.unref();
     }
+    return null;
   }
 
   async #metricsExposition(): Promise<{ contentType: string; body: string }> {

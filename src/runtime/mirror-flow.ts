@@ -76,6 +76,8 @@ export interface FlowStatus extends FlowStateSnapshot {
   readonly destinationTopic: string;
   readonly recordsMirrored: number;
   readonly bytesMirrored: number;
+  /** Records mirrored per second over about the last half minute. */
+  readonly recordsPerSecond: number;
   /** Records not yet mirrored, summed over the partitions this process holds; null before it is known. */
   readonly lag: number | null;
   /** Failed attempts since the flow last ran cleanly. */
@@ -83,6 +85,8 @@ export interface FlowStatus extends FlowStateSnapshot {
   readonly partitions: readonly PartitionProgress[];
   readonly spec: FlowSpec;
 }
+
+const RATE_WINDOW_MS = 30_000;
 
 interface PartitionState {
   position: bigint | null;
@@ -106,6 +110,10 @@ export class MirrorFlow implements ManagedFlow {
   /** Partition count of the destination topic as last seen or made. */
   #destinationPartitions = 0;
   #lagTimer: NodeJS.Timeout | null = null;
+  /** Set by update() when the consumer must rejoin its group (the origin topic grew). */
+  #rejoinRequested = false;
+  /** (time, records mirrored) taken at every lag refresh, for the rate; about RATE_WINDOW_MS of them. */
+  #rateSamples: { atMs: number; records: number }[] = [];
 
   constructor(spec: FlowSpec, deps: MirrorFlowDependencies) {
     this.#spec = spec;
@@ -154,6 +162,7 @@ export class MirrorFlow implements ManagedFlow {
       destinationTopic: this.#spec.destinationTopic,
       recordsMirrored: this.#recordsMirrored,
       bytesMirrored: this.#bytesMirrored,
+      recordsPerSecond: this.#recordsPerSecond(),
       lag,
       failedAttempts: this.#failedAttempts,
       partitions,
@@ -169,10 +178,20 @@ export class MirrorFlow implements ManagedFlow {
       this.#labels = labelsOf(next);
       this.#logger = childLogger(this.#deps.logger, next);
     }
-    if (next.partitions > previous.partitions && this.#machine.state !== 'error') {
-      await this.#ensureDestinationPartitions(next.partitions);
-    }
     if (next.paused !== previous.paused) this.#applyPaused();
+    if (next.partitions > previous.partitions && this.#source !== null) {
+      // The destination gets the partitions first, so that no record of a new partition finds it missing.
+      // kafkajs notices new partitions only when its metadata expires (minutes), so the flow's consumer
+      // rejoins its group now: only this flow rebalances, and it resumes from its committed offsets.
+      await this.#ensureDestinationPartitions(next.partitions);
+      this.#logger.info(
+        { from: previous.partitions, to: next.partitions },
+        'origin topic grew: consumer rejoins',
+      );
+      this.#machine.moveTo('updating');
+      this.#rejoinRequested = true;
+      await this.#source.stop({ inFlightGraceMs: this.#deps.stopGraceMs });
+    }
   }
 
   async stop(): Promise<void> {
@@ -192,6 +211,10 @@ export class MirrorFlow implements ManagedFlow {
       try {
         await this.#runOnce();
         if (signal.aborted) return;
+        if (this.#rejoinRequested) {
+          this.#rejoinRequested = false;
+          continue;
+        }
         // A source only ends on its own by failing, so an early clean end is a fault to retry.
         throw new Error('the consumer ended without being stopped');
       } catch (error) {
@@ -221,6 +244,16 @@ export class MirrorFlow implements ManagedFlow {
   }
 
   async #runOnce(): Promise<void> {
+    if (this.#spec.restartSettings.delivery === 'exactly-once') {
+      // Copying at-least-once under an exactly-once setting would break the promise silently.
+      throw new FlowFailure({
+        reason: 'exactly-once-unavailable',
+        retriable: false,
+        message:
+          'delivery: exactly-once is not available in this version of georep yet; this flow copies nothing ' +
+          'until the replication says delivery: at-least-once',
+      });
+    }
     await this.#prepareDestinationTopic();
     if (this.#stopController.signal.aborted) return;
     const source = this.#deps.origin.createSource({
@@ -391,8 +424,10 @@ export class MirrorFlow implements ManagedFlow {
           ]),
         );
         this.#logger.info({ partitions: event.partitions }, 'partitions assigned');
-        if (this.#machine.state === 'starting')
+        const state = this.#machine.state;
+        if (state === 'starting' || state === 'updating') {
           this.#machine.moveTo(this.#spec.paused ? 'paused' : 'running');
+        }
         void this.#refreshLag();
         return;
       }
@@ -415,7 +450,7 @@ export class MirrorFlow implements ManagedFlow {
     if (source === null || state === 'error' || state === 'stopping' || state === 'stopped') return;
     if (this.#spec.paused) {
       source.pause();
-      if (state !== 'starting') this.#machine.moveTo('paused');
+      if (state !== 'starting' && state !== 'updating') this.#machine.moveTo('paused');
     } else if (state === 'paused') {
       source.resume();
       this.#machine.moveTo('running');
@@ -437,7 +472,21 @@ export class MirrorFlow implements ManagedFlow {
    * Lag must rise while nothing is copied (a destination down, a paused flow), so it is computed from the
    * origin's end offsets and not only from the batches that pass by.
    */
+  #recordsPerSecond(): number {
+    const oldest = this.#rateSamples[0];
+    if (oldest === undefined) return 0;
+    const elapsedMs = this.#deps.nowMs() - oldest.atMs;
+    return elapsedMs <= 0 ? 0 : Math.round(((this.#recordsMirrored - oldest.records) * 1000) / elapsedMs);
+  }
+
+  #sampleRate(): void {
+    const nowMs = this.#deps.nowMs();
+    this.#rateSamples.push({ atMs: nowMs, records: this.#recordsMirrored });
+    while ((this.#rateSamples[0]?.atMs ?? nowMs) < nowMs - RATE_WINDOW_MS) this.#rateSamples.shift();
+  }
+
   async #refreshLag(): Promise<void> {
+    this.#sampleRate();
     if (this.#partitions.size === 0) return;
     try {
       const offsets = await this.#deps.originAdmin.partitionOffsets(this.#spec.originTopic);

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { compress as rawSnappyCompress } from 'snappyjs';
-import { lz4Codec, snappyCodec, snappyDecompress, zstdCodec } from '../../src/kafka/codecs.js';
+import {
+  lz4Codec,
+  registerCompressionCodecs,
+  snappyCodec,
+  snappyDecompress,
+  zstdCodec,
+} from '../../src/kafka/codecs.js';
+import { loadKafkajs } from '../../src/kafka/kafkajs/load-kafkajs.js';
 import { lz4CompressFrame } from '../../src/kafka/lz4-frame.js';
 
 function sampleInputs(): Array<[string, Buffer]> {
@@ -57,5 +64,14 @@ describe('compression codecs for kafkajs', () => {
     const frame = lz4CompressFrame(input);
     assert.equal(frame.readUInt32LE(7), (1000 | 0x80000000) >>> 0);
     assert.ok(frame.subarray(11, 1011).equals(input));
+  });
+
+  test('once registered, kafkajs as georep loads it compresses and decompresses with these codecs', () => {
+    registerCompressionCodecs();
+    const kafkajs = loadKafkajs();
+    const { CompressionCodecs, CompressionTypes } = kafkajs;
+    assert.equal(CompressionCodecs[CompressionTypes.Snappy](), snappyCodec);
+    assert.equal(CompressionCodecs[CompressionTypes.LZ4](), lz4Codec);
+    assert.equal(CompressionCodecs[CompressionTypes.ZSTD](), zstdCodec);
   });
 });

@@ -8,6 +8,7 @@ import { loadConfigFile } from '../../../src/config/load.js';
 const EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url));
 const EXPECTED = [
   'active-active.yaml',
+  'demo.yaml',
   'disaster-recovery.yaml',
   'fan-out.yaml',
   'minimal.yaml',

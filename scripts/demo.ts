@@ -1,0 +1,183 @@
+// `npm run demo`: georep on two local Kafka clusters with live traffic.
+//   1. starts two single-node clusters with the harness ("london" and "frankfurt");
+//   2. creates topics on london and keeps producing records to them;
+//   3. runs `georep run` on examples/demo.yaml (with the clusters' real addresses);
+//   4. prints every record as it arrives on frankfurt, and the flows' status every few seconds.
+// Ctrl-C stops georep, the producer and the clusters, leaving no process behind.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Kafka, logLevel } from 'kafkajs';
+import { startClusters } from '../harness/kafka-local.js';
+import { repoRootDir } from '../harness/versions.js';
+import { renderStatusTable } from '../src/cli/status.js';
+import type { DaemonStatus } from '../src/runtime/daemon.js';
+
+const demoDir = path.join(repoRootDir, '.cache', 'demo');
+const configFile = path.join(demoDir, 'geo-replication.yaml');
+const georepLogFile = path.join(demoDir, 'georep.log');
+const ORIGIN_TOPICS = [
+  { name: 'orders.created', partitions: 3 },
+  { name: 'orders.shipped', partitions: 2 },
+  { name: 'payments', partitions: 2 },
+];
+const PRODUCE_INTERVAL_MS = 1000;
+const STATUS_INTERVAL_MS = 10_000;
+
+const stop = new AbortController();
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => {
+    if (!stop.signal.aborted) console.log('\nStopping the demo: georep, the producer, the clusters…');
+    stop.abort();
+  });
+}
+
+async function main(): Promise<void> {
+  await mkdir(demoDir, { recursive: true });
+  console.log('Starting two local Kafka clusters, london and frankfurt (the first run downloads Kafka)…');
+  const run = await startClusters({
+    count: 2,
+    names: ['london', 'frankfurt'],
+    signal: stop.signal,
+    onProgress: (message) => console.log(`  ${message}`),
+  });
+  const [london, frankfurt] = run.clusters;
+  let georep: ChildProcess | undefined;
+  const clients: { disconnect(): Promise<void> }[] = [];
+  try {
+    if (london === undefined || frankfurt === undefined)
+      throw new Error('the harness started fewer clusters');
+    console.log(`  london     ${london.bootstrap}\n  frankfurt  ${frankfurt.bootstrap}`);
+    const template = await readFile(path.join(repoRootDir, 'examples', 'demo.yaml'), 'utf8');
+    await writeFile(
+      configFile,
+      template
+        .replace('$schema=../schemas/', `$schema=${path.join(repoRootDir, 'schemas')}/`)
+        .replace('127.0.0.1:9092', london.bootstrap)
+        .replace('127.0.0.1:9093', frankfurt.bootstrap),
+    );
+
+    const originKafka = new Kafka({
+      clientId: 'demo-producer',
+      brokers: [london.bootstrap],
+      logLevel: logLevel.NOTHING,
+    });
+    const admin = originKafka.admin();
+    await admin.connect();
+    await admin.createTopics({
+      topics: ORIGIN_TOPICS.map((t) => ({ topic: t.name, numPartitions: t.partitions })),
+    });
+    await admin.disconnect();
+    const producer = originKafka.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    clients.push(producer);
+    void produceForever(producer);
+
+    console.log(
+      `\nRunning georep on ${path.relative(process.cwd(), configFile)} (its JSON log: ${path.relative(process.cwd(), georepLogFile)})`,
+    );
+    const log = createWriteStream(georepLogFile, { flags: 'a' });
+    georep = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(repoRootDir, 'src', 'cli', 'main.ts'), 'run', '-c', configFile],
+      {
+        cwd: repoRootDir,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    georep.stdout?.pipe(log);
+    georep.stderr?.pipe(log);
+    const exited = new Promise<number | null>((resolve) => georep?.once('exit', (code) => resolve(code)));
+    void exited.then((code) => {
+      if (!stop.signal.aborted) {
+        console.error(`georep exited with code ${code}; see ${georepLogFile}`);
+        stop.abort();
+      }
+    });
+
+    const destinationKafka = new Kafka({
+      clientId: 'demo-reader',
+      brokers: [frankfurt.bootstrap],
+      logLevel: logLevel.NOTHING,
+    });
+    const consumer = destinationKafka.consumer({ groupId: 'demo-reader', allowAutoTopicCreation: false });
+    await consumer.connect();
+    clients.push(consumer);
+    await waitForTopic(destinationKafka, 'london.orders.created');
+    await consumer.subscribe({ topics: [/^london\./], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ topic, partition, message }) => {
+        console.log(
+          `frankfurt  ${topic}[${partition}] offset ${message.offset}: ${message.value?.toString() ?? 'null'}`,
+        );
+      },
+    });
+    console.log(
+      '\nRecords produced on london arrive on frankfurt below. Try, in another terminal:\n' +
+        `  edit ${configFile}  (add payments to include: the flow starts within a second)\n` +
+        '  npm run georep -- status --daemon 127.0.0.1:9787\n' +
+        'Ctrl-C stops everything.\n',
+    );
+    void printStatusForever();
+    await new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true }));
+    georep.kill('SIGTERM');
+    await exited;
+  } finally {
+    georep?.kill('SIGKILL');
+    await Promise.all(clients.map((client) => client.disconnect().catch(() => undefined)));
+    await run.stopAll();
+    console.log('Demo stopped; no Kafka or georep process left running.');
+  }
+}
+
+async function produceForever(producer: ReturnType<Kafka['producer']>): Promise<void> {
+  for (let sequence = 1; !stop.signal.aborted; sequence++) {
+    for (const topic of ORIGIN_TOPICS) {
+      await producer
+        .send({
+          topic: topic.name,
+          messages: [
+            {
+              key: `customer-${sequence % 7}`,
+              value: `${topic.name} #${sequence} at ${new Date().toISOString()}`,
+            },
+          ],
+        })
+        .catch(() => undefined);
+    }
+    await sleep(PRODUCE_INTERVAL_MS, undefined, { signal: stop.signal }).catch(() => undefined);
+  }
+}
+
+async function waitForTopic(kafka: Kafka, topic: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    while (!stop.signal.aborted && !(await admin.listTopics()).includes(topic)) await sleep(500);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function printStatusForever(): Promise<void> {
+  while (!stop.signal.aborted) {
+    await sleep(STATUS_INTERVAL_MS, undefined, { signal: stop.signal }).catch(() => undefined);
+    if (stop.signal.aborted) return;
+    try {
+      const status = (await (await fetch('http://127.0.0.1:9787/status')).json()) as DaemonStatus;
+      console.log(`\n${renderStatusTable(status.flows)}`);
+    } catch {
+      console.log('(georep /status did not answer)');
+    }
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    if (!stop.signal.aborted) console.error(error);
+    process.exit(stop.signal.aborted ? 0 : 1);
+  },
+);

@@ -1,0 +1,142 @@
+// `georep plan -c FILE`: what a reload with FILE would start, stop and restart, like `terraform plan`.
+// It lists the origins' topics itself (read-only admin requests) and compares with the flows of the daemon
+// answering on the HTTP address, or with nothing running if none answers.
+import { parseArgs } from 'node:util';
+import { formatIssue } from '../config/issues.js';
+import { loadConfigFile } from '../config/load.js';
+import type { Config } from '../config/types.js';
+import { createKafkajsCluster } from '../kafka/kafkajs/cluster.js';
+import { desiredFlows, type TopicListing } from '../plan/desired-flows.js';
+import type { FlowSpec } from '../plan/flow-spec.js';
+import { planFlows, planHasChanges } from '../plan/plan.js';
+import { planToJson, renderPlanText } from '../plan/render-plan.js';
+import { type Command, type CommandIo, EXIT, type ExitCode, UsageError } from './command.js';
+import { fetchDaemonStatus } from './daemon-client.js';
+
+const help = `usage: georep plan --config FILE [--base-dir DIR] [--daemon HOST:PORT] [--json]
+
+Shows what the daemon would do if FILE were loaded now: flows to start (+), stop (-), restart or
+update in place (~), and selected topics that cannot be mirrored (!), with the settings that changed.
+It reads the origin clusters' topic lists (read-only) and compares with the flows of the daemon at
+HOST:PORT (default: daemon.httpListen of FILE). If no daemon answers, it compares with nothing running,
+which is what the first start would do. Nothing is changed anywhere.
+
+options:
+  -c, --config FILE       the geo-replication.yaml to plan for (required)
+  --base-dir DIR          resolve relative paths in FILE against DIR (default: FILE's directory)
+  --daemon HOST:PORT      the running daemon's HTTP address
+  --json                  print the plan as JSON
+  -h, --help              show this help
+
+exit status:
+  0  nothing would change
+  1  FILE is invalid, or an origin's topics could not be listed
+  2  usage error
+  3  the plan has changes
+`;
+
+export const planCommand: Command = {
+  name: 'plan',
+  summary: 'show what a reload would start, stop and restart',
+  help,
+  async run(args: readonly string[], io: CommandIo): Promise<ExitCode> {
+    const options = parseOptions(args);
+    if (options.help) {
+      io.stdout(help);
+      return EXIT.ok;
+    }
+    const loaded = loadConfigFile(options.config, {
+      ...(options.baseDir === undefined ? {} : { baseDir: options.baseDir }),
+      env: io.env,
+    });
+    if (!loaded.ok) {
+      if ('unreadable' in loaded)
+        io.stderr(`${options.config}: cannot read the file: ${loaded.unreadable}\n`);
+      else for (const issue of loaded.issues) io.stderr(`${formatIssue(issue)}\n`);
+      return EXIT.failed;
+    }
+    const config = loaded.config;
+    const { listings, failures } = await listOrigins(config);
+    for (const failure of failures) io.stderr(`georep plan: cannot list the topics of ${failure}\n`);
+
+    const address = options.daemon ?? config.daemon.httpListen;
+    const answer = await fetchDaemonStatus(address);
+    const running: FlowSpec[] = answer.reachable ? answer.status.flows.map((flow) => flow.spec) : [];
+    const desired = desiredFlows(config, listings);
+    const plan = planFlows(desired.flows, running);
+    const against = answer.reachable
+      ? `the daemon at ${address} (${running.length} flows)`
+      : `nothing running: ${answer.reason}`;
+    if (options.json) {
+      io.stdout(
+        `${JSON.stringify({ comparedWith: against, ...planToJson(plan, desired.rejected) }, null, 2)}\n`,
+      );
+    } else {
+      io.stdout(`Compared with ${against}.\n\n${renderPlanText(plan, desired.rejected)}`);
+    }
+    if (failures.length > 0) return EXIT.failed;
+    return planHasChanges(plan) ? EXIT.changesPending : EXIT.ok;
+  },
+};
+
+async function listOrigins(
+  config: Config,
+): Promise<{ listings: Map<string, TopicListing[]>; failures: string[] }> {
+  const origins = [...new Set(config.replications.map((replication) => replication.origin))];
+  const listings = new Map<string, TopicListing[]>();
+  const failures: string[] = [];
+  await Promise.all(
+    origins.map(async (origin) => {
+      const cluster = config.clusters.get(origin);
+      if (cluster === undefined) return;
+      const admin = createKafkajsCluster(cluster, () => {}).createAdmin();
+      try {
+        const topics = await admin.listTopics();
+        listings.set(
+          origin,
+          topics.map((topic) => ({ name: topic.name, partitions: topic.partitionCount })),
+        );
+      } catch (error) {
+        failures.push(`${origin}: ${error instanceof Error ? error.message : String(error)}`);
+      } finally {
+        await admin.close().catch(() => undefined);
+      }
+    }),
+  );
+  return { listings, failures };
+}
+
+function parseOptions(args: readonly string[]) {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(args);
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { help: true as const, config: '', json: false };
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  if (values.config === undefined) throw new UsageError('--config FILE is required');
+  return {
+    help: false as const,
+    config: values.config,
+    baseDir: values['base-dir'],
+    daemon: values.daemon,
+    json: values.json,
+  };
+}
+
+function parse(args: readonly string[]) {
+  return parseArgs({
+    args: [...args],
+    options: {
+      config: { type: 'string', short: 'c' },
+      'base-dir': { type: 'string' },
+      daemon: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+}

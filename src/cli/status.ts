@@ -1,0 +1,98 @@
+// `georep status`: the flows of the running daemon as a table (like `kubectl get`), or JSON.
+import { parseArgs } from 'node:util';
+import type { FlowStatus } from '../runtime/mirror-flow.js';
+import { type Command, type CommandIo, EXIT, type ExitCode, UsageError } from './command.js';
+import { DEFAULT_DAEMON_ADDRESS, fetchDaemonStatus } from './daemon-client.js';
+
+const help = `usage: georep status [--daemon HOST:PORT] [--json]
+
+Shows every flow of the running daemon: state, offset lag (records not yet mirrored), records per
+second, and the last error. Reads /status from the daemon's HTTP address.
+
+options:
+  --daemon HOST:PORT   the daemon's HTTP address (default ${DEFAULT_DAEMON_ADDRESS}, daemon.httpListen's default)
+  --json               print the daemon's /status document as it is
+  -h, --help           show this help
+
+exit status:
+  0  the daemon answered and every flow is healthy (not in error)
+  1  no daemon answers, a flow is in error, or the last reload was rejected
+  2  usage error
+`;
+
+export const statusCommand: Command = {
+  name: 'status',
+  summary: 'show the flows of the running daemon',
+  help,
+  async run(args: readonly string[], io: CommandIo): Promise<ExitCode> {
+    let values: { daemon?: string | undefined; json: boolean; help: boolean };
+    try {
+      const parsed = parseArgs({
+        args: [...args],
+        options: {
+          daemon: { type: 'string' },
+          json: { type: 'boolean', default: false },
+          help: { type: 'boolean', short: 'h', default: false },
+        },
+        strict: true,
+      });
+      values = parsed.values;
+    } catch (error) {
+      throw new UsageError(error instanceof Error ? error.message : String(error));
+    }
+    if (values.help) {
+      io.stdout(help);
+      return EXIT.ok;
+    }
+    const address = values.daemon ?? DEFAULT_DAEMON_ADDRESS;
+    const answer = await fetchDaemonStatus(address);
+    if (!answer.reachable) {
+      io.stderr(
+        `georep status: no georep daemon answers: ${answer.reason}.\n` +
+          'Is it running (systemctl status georep)? Does --daemon match daemon.httpListen?\n',
+      );
+      return EXIT.failed;
+    }
+    const { status } = answer;
+    if (values.json) {
+      io.stdout(`${JSON.stringify(status, null, 2)}\n`);
+    } else {
+      io.stdout(renderStatusTable(status.flows));
+      if (status.lastReload !== null && !status.lastReload.ok) {
+        io.stdout(
+          `\nThe last reload of ${status.configFile} was REJECTED; the previous config is in force:\n`,
+        );
+        for (const message of status.lastReload.messages) io.stdout(`  ${message}\n`);
+      }
+      for (const rejected of status.rejected) {
+        io.stdout(
+          `\nnot mirrored: ${rejected.origin}/${rejected.originTopic} -> ${rejected.destination}/${rejected.destinationTopic}: ${rejected.reason}\n`,
+        );
+      }
+    }
+    const healthy = status.flows.every((flow) => flow.state !== 'error') && status.lastReload?.ok !== false;
+    return healthy ? EXIT.ok : EXIT.failed;
+  },
+};
+
+export function renderStatusTable(flows: readonly FlowStatus[]): string {
+  if (flows.length === 0) return 'No flows.\n';
+  const rows = flows.map((flow) => [
+    flow.key,
+    flow.state,
+    flow.lag === null ? '-' : String(flow.lag),
+    String(flow.recordsPerSecond),
+    String(flow.recordsMirrored),
+    flow.error === null ? '' : `${flow.error.reason}: ${flow.error.message}`,
+  ]);
+  const header = ['FLOW', 'STATE', 'LAG', 'RECORDS/S', 'MIRRORED', 'LAST ERROR'];
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (column === 5 ? 0 : (row[column] ?? '').length))),
+  );
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return `${[header, ...rows].map(line).join('\n')}\n`;
+}

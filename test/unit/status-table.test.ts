@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { renderStatusTable } from '../../src/cli/status.js';
+import type { FlowStatus } from '../../src/runtime/mirror-flow.js';
+
+function flow(key: string, overrides: Partial<FlowStatus>): FlowStatus {
+  return {
+    key,
+    state: 'running',
+    sinceMs: 0,
+    error: null,
+    replication: 'r',
+    origin: 'a',
+    originTopic: 't',
+    destination: 'b',
+    destinationTopic: 't',
+    recordsMirrored: 0,
+    bytesMirrored: 0,
+    recordsPerSecond: 0,
+    lag: 0,
+    failedAttempts: 0,
+    partitions: [],
+    spec: {} as FlowStatus['spec'],
+    ...overrides,
+  };
+}
+
+describe('renderStatusTable', () => {
+  test('aligns the columns and shows the reason of a flow in error', () => {
+    const table = renderStatusTable([
+      flow('london/orders -> frankfurt/london.orders', {
+        lag: 12,
+        recordsPerSecond: 950,
+        recordsMirrored: 120000,
+      }),
+      flow('london/audit -> frankfurt/london.audit', {
+        state: 'error',
+        lag: null,
+        error: { reason: 'destination-unavailable', message: 'connect ECONNREFUSED', retriable: true },
+      }),
+    ]);
+    assert.equal(
+      table,
+      [
+        'FLOW                                      STATE    LAG  RECORDS/S  MIRRORED  LAST ERROR',
+        'london/orders -> frankfurt/london.orders  running  12   950        120000',
+        'london/audit -> frankfurt/london.audit    error    -    0          0         destination-unavailable: connect ECONNREFUSED',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  test('says so when there are no flows', () => {
+    assert.equal(renderStatusTable([]), 'No flows.\n');
+  });
+});
