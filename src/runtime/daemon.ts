@@ -147,7 +147,10 @@ export class Daemon {
    */
   async start(): Promise<void> {
     if (!(await this.#loadConfig(true))) {
-      throw new StartupFailed(`cannot start with ${this.#options.configPath}`, this.#lastReload?.messages ?? []);
+      throw new StartupFailed(
+        `cannot start with ${this.#options.configPath}`,
+        this.#lastReload?.messages ?? [],
+      );
     }
     this.#loop.request('startup');
     await this.#loop.whenIdle();
