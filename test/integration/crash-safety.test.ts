@@ -22,6 +22,7 @@ import {
 } from './support/georep-process.js';
 import { uniqueTopicName } from './support/kafka-records.js';
 import {
+  deleteTopicsQuietly,
   endOffsets,
   plainKafka,
   readAllValues,
@@ -58,8 +59,8 @@ const destinationTopic = `origin.${topic}`;
 /** The flow's consumer group, as `kafka-consumer-groups --list` shows it. */
 const groupId = `georep.origin.destination.${topic}.${destinationTopic}`;
 const workDir = mkdtempSync(path.join(tmpdir(), 'georep-crash-safety-'));
-let originBrokers: string[];
-let destinationBrokers: string[];
+let originBrokers: string[] = [];
+let destinationBrokers: string[] = [];
 let configFile: string;
 let producer: SequenceProducer | null = null;
 let georep: GeorepProcess | null = null;
@@ -91,10 +92,19 @@ after(async () => {
   // Daemons first (they would log errors while the brokers go away), then the producer, then the clusters.
   await stopAllGeorepProcesses();
   await producer?.stop().catch(() => undefined);
+  if (originBrokers.length > 0 && !usesLocalClusters()) {
+    await deleteTopicsQuietly(originBrokers, [topic]);
+    await deleteTopicsQuietly(destinationBrokers, [destinationTopic]);
+  }
   await target.stop();
   if (failed) process.stderr.write(`georep logs kept in ${workDir}\n`);
   else rmSync(workDir, { recursive: true, force: true });
 });
+
+/** Local clusters are thrown away whole; on the user's own clusters (GEOREP_TEST_BOOTSTRAP_*) tests clean up. */
+function usesLocalClusters(): boolean {
+  return target.clusters()[0]?.local !== undefined;
+}
 
 async function startGeorep(name: string): Promise<GeorepProcess> {
   georep = await GeorepProcess.start({ configFile, name, logDir: workDir });

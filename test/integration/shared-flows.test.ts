@@ -23,6 +23,7 @@ import {
 } from './support/georep-process.js';
 import { uniqueTopicName } from './support/kafka-records.js';
 import {
+  deleteTopicsQuietly,
   endOffsets,
   plainKafka,
   readAllValues,
@@ -50,8 +51,8 @@ const topic = uniqueTopicName('shared-flows');
 const destinationTopic = `origin.${topic}`;
 const flowKey = `origin/${topic} -> destination/${destinationTopic}`;
 const workDir = mkdtempSync(path.join(tmpdir(), 'georep-shared-flows-'));
-let originBrokers: string[];
-let destinationBrokers: string[];
+let originBrokers: string[] = [];
+let destinationBrokers: string[] = [];
 let configFile: string;
 let producer: SequenceProducer | null = null;
 let daemons: GeorepProcess[] = [];
@@ -76,10 +77,19 @@ before(async (context) => {
 after(async () => {
   await stopAllGeorepProcesses();
   await producer?.stop().catch(() => undefined);
+  if (originBrokers.length > 0 && !usesLocalClusters()) {
+    await deleteTopicsQuietly(originBrokers, [topic]);
+    await deleteTopicsQuietly(destinationBrokers, [destinationTopic]);
+  }
   await target.stop();
   if (failed) process.stderr.write(`georep logs kept in ${workDir}\n`);
   else rmSync(workDir, { recursive: true, force: true });
 });
+
+/** Local clusters are thrown away whole; on the user's own clusters (GEOREP_TEST_BOOTSTRAP_*) tests clean up. */
+function usesLocalClusters(): boolean {
+  return target.clusters()[0]?.local !== undefined;
+}
 
 function flowOf(status: GeorepStatus) {
   return status.flows.find((flow) => flow.key === flowKey);

@@ -222,3 +222,19 @@ export async function endOffsets(brokers: readonly string[], topic: string): Pro
     await admin.disconnect();
   }
 }
+
+/** Deletes topics a test made on clusters it does not own (GEOREP_TEST_BOOTSTRAP_*); errors are ignored. */
+export async function deleteTopicsQuietly(
+  brokers: readonly string[],
+  topics: readonly string[],
+): Promise<void> {
+  const admin = plainKafka(brokers, 'test-cleanup').admin();
+  try {
+    await admin.connect();
+    await admin.deleteTopics({ topics: [...topics] });
+  } catch {
+    // a leftover topic with a unique name harms nobody
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
