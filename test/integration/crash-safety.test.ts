@@ -97,7 +97,7 @@ after(async () => {
     await deleteTopicsQuietly(destinationBrokers, [destinationTopic]);
   }
   await target.stop();
-  if (failed) process.stderr.write(`georep logs kept in ${workDir}\n`);
+  if (failed || process.env.GEOREP_TEST_KEEP_LOGS) process.stderr.write(`georep logs kept in ${workDir}\n`);
   else rmSync(workDir, { recursive: true, force: true });
 });
 
@@ -342,6 +342,75 @@ describe(`${target.label}: georep under kill -9 and SIGTERM`, { skip: target.ski
     } catch (error) {
       failed = true;
       throw error;
+    }
+  });
+
+  test('a flow that fails leaves its consumer group, so nothing holds its partitions', {
+    timeout: 180_000,
+  }, async (context) => {
+    // A topic of its own: its destination copy is deleted under the running flow.
+    const failingTopic = uniqueTopicName('crash-safety-fails');
+    const failingDestinationTopic = `origin.${failingTopic}`;
+    const failingGroupId = `georep.origin.destination.${failingTopic}.${failingDestinationTopic}`;
+    let failingProducer: SequenceProducer | null = null;
+    try {
+      const admin = plainKafka(originBrokers, 'test-admin').admin();
+      await admin.connect();
+      try {
+        await admin.createTopics({
+          topics: [{ topic: failingTopic, numPartitions: 2 }],
+          waitForLeaders: true,
+        });
+      } finally {
+        await admin.disconnect();
+      }
+      const failingConfig = writeMirrorConfig({
+        dir: workDir,
+        fileName: 'fails.yaml',
+        originBrokers,
+        destinationBrokers,
+        topics: [failingTopic],
+      });
+      const daemon = await GeorepProcess.start({
+        configFile: failingConfig,
+        name: 'georep-fails',
+        logDir: workDir,
+      });
+      failingProducer = await startSequenceProducer({
+        brokers: originBrokers,
+        topic: failingTopic,
+        partitions: 2,
+        recordsPerSecond: 200,
+      });
+      await daemon.waitForStatus((status) => (status.flows[0]?.recordsMirrored ?? 0) > 0, {
+        what: 'the flow copying',
+        timeoutMs: 90_000,
+        signal: context.signal,
+      });
+
+      await deleteTopicsQuietly(destinationBrokers, [failingDestinationTopic]);
+      const failedStatus = await daemon.waitForStatus((status) => status.flows[0]?.state === 'error', {
+        what: 'the flow in error',
+        timeoutMs: 90_000,
+        signal: context.signal,
+      });
+      assert.equal(
+        failedStatus.flows[0]?.error?.reason,
+        'destination-topic-missing',
+        `the reason names the missing destination topic: ${failedStatus.flows[0]?.error?.message}`,
+      );
+      // The flow reports its error only after its consumer left: the group is empty at once, and an operator
+      // can move its offsets (Kafka allows that only without members).
+      assert.deepEqual(await groupMembers(originBrokers, failingGroupId), [], `members of ${failingGroupId}`);
+
+      const stop = await daemon.stopGracefully({ timeoutMs: SHUTDOWN_TIMEOUT_MS + 15_000 });
+      assert.deepEqual(stop.exit, { code: 0, signal: null }, `exit after SIGTERM:\n${daemon.tail()}`);
+    } catch (error) {
+      failed = true;
+      throw error;
+    } finally {
+      await failingProducer?.stop().catch(() => undefined);
+      if (!usesLocalClusters()) await deleteTopicsQuietly(originBrokers, [failingTopic]);
     }
   });
 });

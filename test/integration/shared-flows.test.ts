@@ -82,7 +82,7 @@ after(async () => {
     await deleteTopicsQuietly(destinationBrokers, [destinationTopic]);
   }
   await target.stop();
-  if (failed) process.stderr.write(`georep logs kept in ${workDir}\n`);
+  if (failed || process.env.GEOREP_TEST_KEEP_LOGS) process.stderr.write(`georep logs kept in ${workDir}\n`);
   else rmSync(workDir, { recursive: true, force: true });
 });
 

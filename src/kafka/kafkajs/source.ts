@@ -202,7 +202,10 @@ export class KafkajsSource implements RecordSource {
     } catch (error) {
       if (this.#abort.signal.aborted) return; // stopping: the batch stays uncommitted and is read again later
       this.#handlerError = error;
-      throw new HandlerFailed('the batch handler failed', { cause: error });
+      // No `cause`: kafkajs wraps this in a KafkaJSNonRetriableError whose cause is this error's cause if it
+      // has one, which would drop HandlerFailed from the chain and report the handler's error (a destination
+      // topic gone) as if it were the origin's.
+      throw new HandlerFailed('the batch handler failed');
     } finally {
       clearInterval(heartbeats);
     }
