@@ -418,6 +418,70 @@ describe(`${target.label}: georep under kill -9 and SIGTERM`, { skip: target.ski
       if (!usesLocalClusters()) await deleteTopicsQuietly(originBrokers, [failingTopic]);
     }
   });
+
+  test('SIGTERM while the destination is down exits within the shutdown timeout, and nothing is lost', {
+    timeout: 240_000,
+  }, async (context) => {
+    const destinationCluster = target.clusters()[1]?.local;
+    if (destinationCluster === undefined) {
+      context.skip('needs a local destination cluster to kill');
+      return;
+    }
+    try {
+      const daemon = await startGeorep('georep-destination-down');
+      // Every record so far came from this file's producers, numbered from 0 without gaps.
+      const firstSequence = [...(await endOffsets(originBrokers, topic)).values()].reduce(
+        (sum, end) => sum + Number(end),
+        0,
+      );
+      producer = await startSequenceProducer({
+        brokers: originBrokers,
+        topic,
+        partitions: PARTITIONS,
+        recordsPerSecond: RECORDS_PER_SECOND,
+        valueBytes: VALUE_BYTES,
+        firstSequence,
+      });
+      await waitUntilCopying(daemon, context.signal);
+      await destinationCluster.kill();
+      await sleep(2_000); // writes in flight now wait for a destination that does not answer
+
+      const stop = await daemon.stopGracefully({ timeoutMs: SHUTDOWN_TIMEOUT_MS + 5_000 });
+      context.diagnostic(
+        `SIGTERM to exit with the destination down: ${stop.durationMs} ms, exit ${JSON.stringify(stop.exit)}`,
+      );
+      assert.equal(
+        stop.killedAfterTimeout,
+        false,
+        `still running ${SHUTDOWN_TIMEOUT_MS + 5_000} ms after SIGTERM:\n${daemon.tail()}`,
+      );
+      assert.ok(
+        stop.exit.signal === null && (stop.exit.code === 0 || stop.exit.code === 1),
+        `exit 0 (stopped) or 1 (ran out of time), got ${JSON.stringify(stop.exit)}`,
+      );
+
+      await destinationCluster.restart({ signal: context.signal });
+      const after = await startGeorep('georep-destination-back');
+      await waitUntilCopying(after, context.signal);
+      await producer.stop();
+      producer = null;
+      await waitUntilCaughtUp(after, context.signal);
+      const origin = await readAllValues({ brokers: originBrokers, topic, signal: context.signal });
+      const destination = await readAllValues({
+        brokers: destinationBrokers,
+        topic: destinationTopic,
+        signal: context.signal,
+      });
+      const report = compareTopicCopy(origin, destination);
+      assert.equal(report.missing, 0, `records missing on the destination:\n${describeCopyProblems(report)}`);
+      assert.deepEqual(report.partitionsOutOfOrder, [], describeCopyProblems(report));
+      const last = await after.stopGracefully({ timeoutMs: SHUTDOWN_TIMEOUT_MS + 15_000 });
+      assert.deepEqual(last.exit, { code: 0, signal: null }, `exit after SIGTERM:\n${after.tail()}`);
+    } catch (error) {
+      failed = true;
+      throw error;
+    }
+  });
 });
 
 /** Client ids and hosts of the group's members, as `kafka-consumer-groups --describe --members` lists them. */
