@@ -52,6 +52,22 @@ export class TopicNotFound extends KafkaError {
 }
 
 /**
+ * Thrown when records are written to a partition the topic does not have (its partition count is lower, even
+ * after refreshing the client's view of the topic).
+ */
+export class PartitionNotFound extends KafkaError {
+  readonly retriable = false;
+  readonly topic: string;
+  readonly partition: number;
+
+  constructor(cluster: string, topic: string, partition: number, options?: { cause?: unknown }) {
+    super(cluster, `topic ${topic} has no partition ${partition}`, options);
+    this.topic = topic;
+    this.partition = partition;
+  }
+}
+
+/**
  * Thrown (by a source's run()) when the group is due to read an offset the partition no longer has: retention
  * or deleteRecords removed records the mirror had not copied yet, or the topic was deleted and recreated.
  * The source stops instead of jumping to another offset, because any jump silently skips or repeats data;
@@ -141,6 +157,9 @@ export class UnexpectedKafkaError extends KafkaError {
  * or when the patch could not be put in place. Nothing is sent or read with such a client.
  */
 export class KafkaClientIncompatible extends Error {
+  /** Nothing heals it but installing the right client (kafkajs reads this flag and does not retry). */
+  readonly retriable = false;
+
   constructor(message: string) {
     super(message);
     this.name = 'KafkaClientIncompatible';

@@ -264,6 +264,11 @@ export interface RecordSource {
 
 // ---------------------------------------------------------------------------------------------------------
 // Sink: writing records to exact partitions
+//
+// Exactly-once delivery will come as an addition, not a change: a transactional sink whose transaction holds
+// the records and the flow's progress (stored on the destination, since a destination transaction cannot
+// commit offsets to the origin's group), and a source option to start from positions given by the runtime
+// instead of the group's committed offsets.
 
 export type CompressionCodec = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 

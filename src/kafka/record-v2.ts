@@ -27,6 +27,9 @@ export interface RecordV2 {
 
 /** Thrown when bytes are not a well-formed v2 record (truncated, negative lengths, trailing bytes). */
 export class RecordFormatError extends Error {
+  /** Reading the same bytes again fails the same way (kafkajs reads this flag and does not retry). */
+  readonly retriable = false;
+
   constructor(message: string) {
     super(message);
     this.name = 'RecordFormatError';

@@ -168,7 +168,12 @@ export class KafkajsAdmin implements KafkaAdmin {
 
   async committedOffsets(groupId: string, topics: readonly string[]): Promise<CommittedOffset[]> {
     if (topics.length === 0) return [];
-    const context = { operation: `fetch committed offsets of group ${groupId}`, groupId };
+    const context = {
+      operation: `fetch committed offsets of group ${groupId}`,
+      groupId,
+      // a missing topic can be named only when there is one
+      ...(topics.length === 1 ? { topic: topics[0]! } : {}),
+    };
     const byTopic = await this.#call(context, (admin) =>
       admin.fetchOffsets({ groupId, topics: [...topics] }),
     );

@@ -65,6 +65,28 @@ export function secretValues(cluster: ClusterConfig): string[] {
   );
 }
 
+/**
+ * kafkajs warnings that only restate a choice georep made on purpose; they are logged at debug. The sink limits
+ * the idempotent producer's retries so that failures surface (the runtime retries the flow), and at-least-once
+ * delivery does not depend on the producer's exactly-once guarantee.
+ */
+const DELIBERATE_CHOICES = new Set([
+  'Limiting retries for the idempotent producer may invalidate EoS guarantees',
+]);
+
+/**
+ * kafkajs logs every error response of the protocol (`Response Metadata(key: 3, …)`) at error level, and then
+ * also returns it as an error to the caller, which the port maps and georep reports once. Such lines go to
+ * debug; connection failures and everything else keep their level.
+ */
+const PROTOCOL_RESPONSE = /^Response \w+\(key: \d+, version: \d+\)/;
+
+/** The level georep logs a kafkajs line at. */
+export function routedLevel(kafkajsLevel: KafkaLogLevel, message: string): KafkaLogLevel {
+  if (DELIBERATE_CHOICES.has(message) || PROTOCOL_RESPONSE.test(message)) return 'debug';
+  return kafkajsLevel;
+}
+
 function routeLogs(cluster: ClusterConfig, log: KafkaLogger): logCreator {
   const kafkajs = loadKafkajs();
   const scrub = logScrubber(secretValues(cluster));
@@ -78,9 +100,9 @@ function routeLogs(cluster: ClusterConfig, log: KafkaLogger): logCreator {
     ({ namespace, level, log: entry }) => {
       const { message, timestamp: _timestamp, logger: _logger, ...fields } = entry;
       log({
-        level: levelNames.get(level) ?? 'debug',
+        level: routedLevel(levelNames.get(level) ?? 'debug', String(message)),
         cluster: cluster.name,
-        component: namespace,
+        component: namespace ?? 'kafkajs',
         message: scrub(String(message)) as string,
         fields: scrub(fields) as Record<string, unknown>,
       });

@@ -1,6 +1,7 @@
 // RecordSink over a kafkajs idempotent producer. Records go to the partition they are given (the partitioner
 // is never consulted), with their headers as an ordered list that the record-codec patch encodes exactly.
 import type { CompressionTypes, Kafka, Message, Producer } from 'kafkajs';
+import { PartitionNotFound } from '../errors.js';
 import type { CompressionCodec, RecordSink, RecordSinkOptions, RecordToWrite } from '../port.js';
 import { loadKafkajs } from './load-kafkajs.js';
 import { toPortError } from './map-error.js';
@@ -61,27 +62,42 @@ export class KafkajsSink implements RecordSink {
 
   async #send(topic: string, partition: number, records: readonly RecordToWrite[]): Promise<void> {
     for (const chunk of chunksOfAtMost(records, this.#maxRequestBytes)) {
-      try {
-        const producer = await this.#connectedProducer();
-        await producer.send({
-          topic,
-          acks: -1,
-          timeout: this.#requestTimeoutMs,
-          compression: this.#compression,
-          messages: chunk.map((record) => toKafkajsMessage(record, partition)),
-        });
-      } catch (error) {
-        // After a failed send an idempotent producer's sequence numbers may no longer match the broker's;
-        // the next write starts over with a new producer (and producer id).
-        this.#discardProducer();
-        throw toPortError(error, this.#clusterName, { operation: `write to topic ${topic}`, topic });
-      }
+      // kafkajs silently drops records for a partition its cached metadata does not know (a partition added
+      // since it last looked) and still resolves. So every send must come back acknowledged for our partition;
+      // if not, the records were never sent, and one more try with a new producer (fresh metadata) is safe.
+      if (await this.#sendChunk(topic, partition, chunk)) continue;
+      this.#discardProducer();
+      if (await this.#sendChunk(topic, partition, chunk)) continue;
+      throw new PartitionNotFound(this.#clusterName, topic, partition);
+    }
+  }
+
+  /** Sends one request; true when the broker acknowledged it for `partition`. */
+  async #sendChunk(topic: string, partition: number, chunk: readonly RecordToWrite[]): Promise<boolean> {
+    try {
+      const producer = await this.#connectedProducer();
+      const acknowledged = await producer.send({
+        topic,
+        acks: -1,
+        timeout: this.#requestTimeoutMs,
+        compression: this.#compression,
+        messages: chunk.map((record) => toKafkajsMessage(record, partition)),
+      });
+      return acknowledged.some((entry) => entry.topicName === topic && entry.partition === partition);
+    } catch (error) {
+      // After a failed send an idempotent producer's sequence numbers may no longer match the broker's;
+      // the next write starts over with a new producer (and producer id).
+      this.#discardProducer();
+      throw toPortError(error, this.#clusterName, { operation: `write to topic ${topic}`, topic });
     }
   }
 
   #connectedProducer(): Promise<Producer> {
     if (this.#producer === undefined) {
       const producer = this.#kafka.producer({
+        // Every record names its partition, so no partitioner is consulted; naming kafkajs's default one
+        // only silences its warning about the v2 partitioner change.
+        createPartitioner: loadKafkajs().Partitioners.DefaultPartitioner,
         idempotent: true,
         allowAutoTopicCreation: false,
         retry: { retries: PRODUCE_RETRIES },

@@ -48,8 +48,12 @@ type PatchedMessage = KafkaMessage & {
   batchContext?: { timestampType?: number };
 };
 
-/** Thrown into kafkajs from eachBatch when the handler failed; non-retriable so kafkajs stops at once. */
-class HandlerFailed extends Error {
+/**
+ * Thrown into kafkajs from eachBatch when a batch could not be delivered (the handler failed, or a record
+ * could not be converted); non-retriable so kafkajs stops at once. It carries no `cause`: kafkajs would
+ * unwrap it and the source would no longer recognise its own error. The source keeps the real error.
+ */
+class DeliveryFailed extends Error {
   readonly retriable = false;
 }
 
@@ -66,9 +70,11 @@ export class KafkajsSource implements RecordSource {
   #consumerRunning = false;
   /** consumer.run(): resolves once the consumer joined the group, or gave up joining. */
   #joined: Promise<void> | undefined;
-  /** The handler's own error, when it is what stopped the source. */
-  #handlerError: unknown;
+  /** The handler's own error (or a record conversion's), when it is what stopped the source. */
+  #deliveryError: unknown;
   #settle: { resolve(): void; reject(error: unknown): void } | undefined;
+  /** Connecting, subscribing and joining; a stop waits for it, as kafkajs cannot stop a consumer mid-join. */
+  #starting: Promise<void> | undefined;
 
   constructor(kafka: Kafka, clusterName: string, options: RecordSourceOptions) {
     this.#kafka = kafka;
@@ -84,7 +90,7 @@ export class KafkajsSource implements RecordSource {
     const done = new Promise<void>((resolve, reject) => {
       this.#settle = { resolve, reject };
     });
-    this.#start(handler, listener).catch((error: unknown) => this.#fail(error));
+    this.#starting = this.#start(handler, listener).catch((error: unknown) => this.#fail(error));
     return done;
   }
 
@@ -181,16 +187,21 @@ export class KafkajsSource implements RecordSource {
     const { batch, resolveOffset, heartbeat, isRunning } = payload;
     // A batch fetched after stop() was asked for is left unresolved: it is read again later.
     if (!isRunning() || this.#stopping !== undefined || batch.messages.length === 0) return;
-    const records = batch.messages.map((message) =>
-      toConsumedRecord(message as PatchedMessage, batch.partition),
-    );
-    const consumed: ConsumedBatch = {
-      topic: batch.topic,
-      partition: batch.partition,
-      records,
-      nextOffset: BigInt(batch.lastOffset()) + 1n,
-      highWatermark: BigInt(batch.highWatermark),
-    };
+    let consumed: ConsumedBatch;
+    try {
+      consumed = {
+        topic: batch.topic,
+        partition: batch.partition,
+        records: batch.messages.map((message) =>
+          toConsumedRecord(message as PatchedMessage, batch.partition),
+        ),
+        nextOffset: BigInt(batch.lastOffset()) + 1n,
+        highWatermark: BigInt(batch.highWatermark),
+      };
+    } catch (error) {
+      this.#deliveryError = error;
+      throw new DeliveryFailed('a record could not be converted');
+    }
     // The handler may wait on a slow destination for longer than the session timeout: keep the membership alive.
     const heartbeats = setInterval(() => {
       heartbeat().catch(() => {
@@ -201,11 +212,8 @@ export class KafkajsSource implements RecordSource {
       await handler(consumed, this.#abort.signal);
     } catch (error) {
       if (this.#abort.signal.aborted) return; // stopping: the batch stays uncommitted and is read again later
-      this.#handlerError = error;
-      // No `cause`: kafkajs wraps this in a KafkaJSNonRetriableError whose cause is this error's cause if it
-      // has one, which would drop HandlerFailed from the chain and report the handler's error (a destination
-      // topic gone) as if it were the origin's.
-      throw new HandlerFailed('the batch handler failed');
+      this.#deliveryError = error;
+      throw new DeliveryFailed('the batch handler failed');
     } finally {
       clearInterval(heartbeats);
     }
@@ -217,6 +225,7 @@ export class KafkajsSource implements RecordSource {
       ? setTimeout(() => this.#abort.abort(), inFlightGraceMs)
       : undefined;
     try {
+      await this.#starting;
       const consumer = this.#consumer;
       if (consumer !== undefined) {
         // kafkajs's stop() does nothing while the consumer is still joining the group, and the join goes on:
@@ -243,7 +252,7 @@ export class KafkajsSource implements RecordSource {
 
   async #portError(error: unknown): Promise<unknown> {
     const chain = causeChain(error);
-    if (chain.some((link) => link instanceof HandlerFailed)) return this.#handlerError;
+    if (chain.some((link) => link instanceof DeliveryFailed)) return this.#deliveryError;
     const incompatible = chain.find((link) => link instanceof KafkaClientIncompatible);
     if (incompatible !== undefined) return incompatible;
     const outOfRange = chain.find((link) => link instanceof FetchPositionOutOfRange);

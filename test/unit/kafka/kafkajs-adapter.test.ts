@@ -15,7 +15,7 @@ import {
   TopicNotFound,
   UnexpectedKafkaError,
 } from '../../../src/kafka/errors.js';
-import { kafkajsConfig, logScrubber } from '../../../src/kafka/kafkajs/client-config.js';
+import { kafkajsConfig, logScrubber, routedLevel } from '../../../src/kafka/kafkajs/client-config.js';
 import { loadKafkajs } from '../../../src/kafka/kafkajs/load-kafkajs.js';
 import { toPortError } from '../../../src/kafka/kafkajs/map-error.js';
 import { chunksOfAtMost } from '../../../src/kafka/kafkajs/sink.js';
@@ -94,6 +94,16 @@ describe('kafkajs client options', () => {
     assert.ok(!printed.includes(PASSWORD), 'no password');
     assert.ok(!printed.includes('MIIEvQ'), 'no private key');
     assert.deepEqual(entry!.fields.request, { payload: `[${PASSWORD.length + 8} bytes]` });
+  });
+
+  test('log protocol error responses, which the caller also gets as errors, and deliberate choices at debug', () => {
+    assert.equal(routedLevel('error', 'Response Metadata(key: 3, version: 6)'), 'debug');
+    assert.equal(
+      routedLevel('warn', 'Limiting retries for the idempotent producer may invalidate EoS guarantees'),
+      'debug',
+    );
+    assert.equal(routedLevel('error', 'Connection error: connect ECONNREFUSED 127.0.0.1:9092'), 'error');
+    assert.equal(routedLevel('error', 'Crash: KafkaJSNonRetriableError: the batch handler failed'), 'error');
   });
 
   test('the scrubber replaces every occurrence of every secret, at any depth', () => {

@@ -1,0 +1,455 @@
+// The Kafka port against real brokers of every supported Kafka version: the admin's topic operations, and
+// record fidelity both ways. What georep's sink writes is read back with Kafka's own Java consumer, and what
+// Kafka's own Java producer writes is read with georep's source; both are compared byte for byte (keys,
+// values, headers in order with repeats and nulls, timestamps and their type, partitions and offsets).
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { kafkaTestTargets, type TestCluster } from '../../harness/test-clusters.js';
+import { InvalidRequest, PartitionNotFound, TopicNotFound } from '../../src/kafka/errors.js';
+import type { KafkajsCluster } from '../../src/kafka/kafkajs/cluster.js';
+import { createKafkajsClient } from '../../src/kafka/kafkajs-setup.js';
+import type { ConsumedRecord, KafkaAdmin, RecordHeader, RecordToWrite } from '../../src/kafka/port.js';
+import { type JavaRecord, readWithJavaConsumer, writeWithJavaProducer } from './support/java-records.js';
+import { uniqueTopicName } from './support/kafka-records.js';
+import { portOn } from './support/port-clusters.js';
+
+const TEST_TIMEOUT_MS = 180_000;
+/** Records below carry timestamps from 1970: time-based retention must not delete them mid-test. */
+const KEEP_FOREVER = ['retention.ms', '-1'] as const;
+
+const header = (key: string, value: string | Buffer | null): RecordHeader => ({
+  key,
+  value: typeof value === 'string' ? Buffer.from(value) : value,
+});
+
+/** Everything a record can be that a mirror must not change. */
+const TRICKY_RECORDS: readonly RecordToWrite[] = [
+  { key: null, value: Buffer.from('no key, no headers'), headers: [], timestampMs: 1_700_000_000_000 },
+  {
+    key: Buffer.from('tombstone'),
+    value: null,
+    headers: [header('deleted-by', 'retention-job')],
+    timestampMs: 1_700_000_000_001,
+  },
+  {
+    key: Buffer.alloc(0),
+    value: Buffer.alloc(0),
+    headers: [header('', Buffer.alloc(0)), header('empty', Buffer.alloc(0))],
+    timestampMs: 0,
+  },
+  {
+    key: Buffer.from([0xff, 0xfe, 0x00, 0x80]),
+    value: Buffer.from([0xc3, 0x28, 0xa0, 0xa1, 0x00, 0xf0, 0x28, 0x8c, 0xbc]),
+    headers: [
+      header('trace', 'first'),
+      header('b', null),
+      header('a', Buffer.from([0xff, 0x00])),
+      header('trace', 'second'),
+      header('2', 'integer-like keys stay where they are'),
+      header('1', null),
+      header('trace', null),
+      header('ключ-🔑', 'utf-8 key'),
+      header('__proto__', 'just a name'),
+    ],
+    timestampMs: 1000,
+  },
+  {
+    key: Buffer.from('k'),
+    value: Buffer.from('earlier than the record before'),
+    headers: [],
+    timestampMs: 999,
+  },
+];
+
+/** What Kafka's Java consumer must see after `writes` (records by partition) were written to an empty topic. */
+function expectedInTopic(writes: ReadonlyMap<number, readonly RecordToWrite[]>): JavaRecord[] {
+  return [...writes.entries()]
+    .sort(([a], [b]) => a - b)
+    .flatMap(([partition, records]) =>
+      records.map((record, index) => ({
+        partition,
+        offset: BigInt(index),
+        timestampType: 'create-time' as const,
+        timestampMs: record.timestampMs,
+        key: record.key,
+        value: record.value,
+        headers: [...record.headers],
+      })),
+    );
+}
+
+/** Reads `count` records of `topic` from the start with georep's source in a fresh group, by partition and offset. */
+async function readWithSource(
+  port: KafkajsCluster,
+  topic: string,
+  count: number,
+  signal: AbortSignal,
+): Promise<ConsumedRecord[]> {
+  const source = port.createSource({
+    topic,
+    groupId: uniqueTopicName('port-read'),
+    startPosition: 'earliest',
+  });
+  const records: ConsumedRecord[] = [];
+  let reachedCount: () => void = () => {};
+  const enough = new Promise<void>((resolve) => {
+    reachedCount = resolve;
+  });
+  const running = source.run(async (batch) => {
+    records.push(...batch.records);
+    if (records.length >= count) reachedCount();
+  });
+  const aborted = new Promise<never>((_, reject) =>
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true }),
+  );
+  await Promise.race([enough, running.then(() => assert.fail('the source stopped by itself')), aborted]);
+  await source.stop();
+  await running;
+  return records.sort((a, b) => a.partition - b.partition || Number(a.offset - b.offset));
+}
+
+const targets = kafkaTestTargets({ clusters: 1 });
+
+before(async (context) => {
+  await Promise.all(
+    targets.filter((target) => !target.skipReason).map((target) => target.start(context.signal)),
+  );
+});
+after(async () => {
+  await Promise.all(targets.map((target) => target.stop()));
+});
+
+for (const target of targets) {
+  describe(target.label, { skip: target.skipReason, timeout: TEST_TIMEOUT_MS * 10 }, () => {
+    let cluster: TestCluster;
+    let port: KafkajsCluster;
+    let admin: KafkaAdmin;
+    const createdTopics: string[] = [];
+
+    before(() => {
+      cluster = target.clusters()[0]!;
+      port = portOn(cluster);
+      admin = port.createAdmin();
+    });
+    after(async () => {
+      if (createdTopics.length > 0) {
+        const kafkajsAdmin = createKafkajsClient({ brokers: cluster.brokers }).admin();
+        await kafkajsAdmin.connect();
+        await kafkajsAdmin.deleteTopics({ topics: createdTopics });
+        await kafkajsAdmin.disconnect();
+      }
+      await admin?.close();
+    });
+
+    async function createTopic(
+      prefix: string,
+      partitionCount: number,
+      configs: readonly (readonly [string, string])[] = [KEEP_FOREVER],
+    ): Promise<string> {
+      const name = uniqueTopicName(prefix);
+      assert.equal(
+        await admin.createTopic({ name, partitionCount, replicationFactor: 1, configs: new Map(configs) }),
+        'created',
+      );
+      createdTopics.push(name);
+      return name;
+    }
+
+    describe('admin', () => {
+      test('creates a topic with its configs and tells which configs were set on the topic', async () => {
+        const topic = await createTopic('admin-create', 3, [
+          ['retention.ms', '86400000'],
+          ['cleanup.policy', 'compact'],
+          ['max.message.bytes', '2000000'],
+        ]);
+        const description = await admin.describeTopic(topic);
+        assert.deepEqual(
+          description.partitions.map((partition) => [partition.partition, partition.replicas.length]),
+          [
+            [0, 1],
+            [1, 1],
+            [2, 1],
+          ],
+        );
+        const setOnTopic = description.configs.filter((entry) => entry.source === 'topic');
+        assert.deepEqual(Object.fromEntries(setOnTopic.map((entry) => [entry.name, entry.value])), {
+          'cleanup.policy': 'compact',
+          'max.message.bytes': '2000000',
+          'retention.ms': '86400000',
+        });
+        const segmentBytes = description.configs.find((entry) => entry.name === 'segment.bytes');
+        assert.ok(segmentBytes, 'inherited configs are listed too');
+        assert.notEqual(segmentBytes.source, 'topic');
+
+        assert.ok(
+          (await admin.listTopics()).some((entry) => entry.name === topic && entry.partitionCount === 3),
+        );
+        assert.equal(await admin.brokerCount(), 1);
+      });
+
+      test('resolves already-exists for a topic that exists, so two hosts can both create it', async () => {
+        const topic = await createTopic('admin-twice', 1);
+        assert.equal(
+          await admin.createTopic({
+            name: topic,
+            partitionCount: 1,
+            replicationFactor: 1,
+            configs: new Map(),
+          }),
+          'already-exists',
+        );
+      });
+
+      test('adds partitions and refuses to remove any', async () => {
+        const topic = await createTopic('admin-partitions', 2);
+        await admin.createPartitions(topic, 5);
+        assert.equal((await admin.describeTopic(topic)).partitions.length, 5);
+        await assert.rejects(admin.createPartitions(topic, 3), InvalidRequest);
+      });
+
+      test('replaces the whole set of topic configs: a key left out goes back to its default', async () => {
+        const topic = await createTopic('admin-configs', 1, [['retention.ms', '86400000']]);
+        await admin.replaceTopicConfigs(topic, new Map([['segment.ms', '3600000']]));
+        const configs = new Map(
+          (await admin.describeTopic(topic)).configs.map((entry) => [entry.name, entry]),
+        );
+        assert.equal(configs.get('segment.ms')?.source, 'topic');
+        assert.equal(configs.get('segment.ms')?.value, '3600000');
+        assert.notEqual(configs.get('retention.ms')?.source, 'topic');
+        assert.equal(configs.get('retention.ms')?.value, '604800000');
+      });
+
+      test('rejects an unknown config and a replication factor above the broker count as invalid', async () => {
+        const name = uniqueTopicName('admin-invalid');
+        await assert.rejects(
+          admin.createTopic({
+            name,
+            partitionCount: 1,
+            replicationFactor: 1,
+            configs: new Map([['retention.ms', 'forever']]),
+          }),
+          InvalidRequest,
+        );
+        await assert.rejects(
+          admin.createTopic({ name, partitionCount: 1, replicationFactor: 3, configs: new Map() }),
+          InvalidRequest,
+        );
+        assert.ok(!(await admin.listTopics()).some((entry) => entry.name === name));
+      });
+
+      test('reports a topic that does not exist as TopicNotFound', async () => {
+        await assert.rejects(admin.describeTopic(uniqueTopicName('admin-missing')), TopicNotFound);
+      });
+    });
+
+    describe('sink', () => {
+      test("writes every record exactly, to the partition given, as Kafka's Java consumer reads it", async (t) => {
+        const topic = await createTopic('sink-exact', 3);
+        const sink = port.createSink();
+        const writes = new Map([
+          [0, TRICKY_RECORDS],
+          [2, [...TRICKY_RECORDS].reverse()],
+        ]);
+        for (const [partition, records] of writes) await sink.write(topic, partition, records);
+        await sink.close();
+
+        const read = await readWithJavaConsumer({
+          version: target.toolsVersion,
+          brokers: cluster.brokers,
+          topic,
+          signal: t.signal,
+        });
+        assert.deepEqual(read, expectedInTopic(writes));
+        assert.deepEqual(
+          (await admin.partitionOffsets(topic)).map(({ partition, earliest, latest }) => [
+            partition,
+            earliest,
+            latest,
+          ]),
+          [
+            [0, 0n, 5n],
+            [1, 0n, 0n],
+            [2, 0n, 5n],
+          ],
+        );
+      });
+
+      test('splits a large write into several requests without changing the order', async (t) => {
+        const topic = await createTopic('sink-split', 1);
+        const sink = port.createSink({ maxRequestBytes: 64 * 1024 });
+        const records = Array.from({ length: 120 }, (_, index) => ({
+          key: Buffer.from(`key-${index}`),
+          value: Buffer.alloc(5000, index % 256),
+          headers: [header('index', String(index))],
+          timestampMs: 1_700_000_000_000 + index,
+        }));
+        await sink.write(topic, 0, records);
+        await sink.close();
+        const read = await readWithJavaConsumer({
+          version: target.toolsVersion,
+          brokers: cluster.brokers,
+          topic,
+          signal: t.signal,
+        });
+        assert.deepEqual(read, expectedInTopic(new Map([[0, records]])));
+      });
+
+      test('writes with every codec Kafka supports', async (t) => {
+        const codecs = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
+        const topic = await createTopic('sink-codecs', codecs.length);
+        const writes = new Map<number, readonly RecordToWrite[]>();
+        for (const [partition, compression] of codecs.entries()) {
+          const sink = port.createSink({ compression });
+          const records = [
+            ...TRICKY_RECORDS,
+            { key: null, value: Buffer.from(`${compression} `.repeat(2000)), headers: [], timestampMs: 5 },
+          ];
+          await sink.write(topic, partition, records);
+          await sink.close();
+          writes.set(partition, records);
+        }
+        const read = await readWithJavaConsumer({
+          version: target.toolsVersion,
+          brokers: cluster.brokers,
+          topic,
+          signal: t.signal,
+        });
+        assert.deepEqual(read, expectedInTopic(writes));
+      });
+
+      test('writes to a partition added after its first write; a partition the topic lacks is an error, never a silent drop', async (t) => {
+        const topic = await createTopic('sink-new-partition', 2);
+        const sink = port.createSink();
+        const [first, second] = TRICKY_RECORDS;
+        await sink.write(topic, 0, [first!]); // the sink's client now knows the topic as 2 partitions
+        await admin.createPartitions(topic, 4);
+        await sink.write(topic, 3, [second!]);
+        await assert.rejects(sink.write(topic, 7, [second!]), PartitionNotFound);
+        await sink.close();
+        const read = await readWithJavaConsumer({
+          version: target.toolsVersion,
+          brokers: cluster.brokers,
+          topic,
+          signal: t.signal,
+        });
+        assert.deepEqual(
+          read,
+          expectedInTopic(
+            new Map([
+              [0, [first!]],
+              [3, [second!]],
+            ]),
+          ),
+        );
+      });
+
+      test('never creates a topic: writing to a missing one fails with TopicNotFound', async () => {
+        const missing = uniqueTopicName('sink-missing');
+        const sink = port.createSink();
+        await assert.rejects(sink.write(missing, 0, TRICKY_RECORDS), TopicNotFound);
+        await sink.close();
+        assert.ok(!(await admin.listTopics()).some((entry) => entry.name === missing));
+      });
+    });
+
+    describe('source', () => {
+      test("reads what Kafka's Java producer wrote (zstd-compressed) byte for byte", async (t) => {
+        const topic = await createTopic('source-java', 2);
+        const written = [
+          ...TRICKY_RECORDS.map((record) => ({ ...record, partition: 1 })),
+          ...TRICKY_RECORDS.slice(0, 3).map((record) => ({ ...record, partition: 0 })),
+        ];
+        await writeWithJavaProducer({
+          version: target.toolsVersion,
+          brokers: cluster.brokers,
+          topic,
+          compression: 'zstd',
+          records: written,
+          signal: t.signal,
+        });
+        const read = await readWithSource(port, topic, written.length, t.signal);
+        assert.deepEqual(
+          read,
+          expectedInTopic(
+            new Map([
+              [0, TRICKY_RECORDS.slice(0, 3)],
+              [1, TRICKY_RECORDS],
+            ]),
+          ),
+        );
+      });
+
+      test('reads back what the sink wrote, unchanged', async (t) => {
+        const topic = await createTopic('source-roundtrip', 1);
+        const sink = port.createSink({ compression: 'lz4' });
+        await sink.write(topic, 0, TRICKY_RECORDS);
+        await sink.close();
+        const read = await readWithSource(port, topic, TRICKY_RECORDS.length, t.signal);
+        assert.deepEqual(read, expectedInTopic(new Map([[0, TRICKY_RECORDS]])));
+      });
+
+      test('reports the timestamp type: LogAppendTime records carry the broker time', async (t) => {
+        const topic = await createTopic('source-append-time', 1, [
+          ['message.timestamp.type', 'LogAppendTime'],
+        ]);
+        const before = Date.now();
+        const sink = port.createSink();
+        await sink.write(topic, 0, [{ key: null, value: Buffer.from('x'), headers: [], timestampMs: 5 }]);
+        await sink.close();
+        const [record] = await readWithSource(port, topic, 1, t.signal);
+        assert.equal(record?.timestampType, 'log-append-time');
+        assert.ok(
+          record.timestampMs >= before - 1000,
+          `broker time ${record.timestampMs}, test began ${before}`,
+        );
+        const [javaRecord] = await readWithJavaConsumer({
+          version: target.toolsVersion,
+          brokers: cluster.brokers,
+          topic,
+          signal: t.signal,
+        });
+        assert.deepEqual(
+          [javaRecord?.timestampType, javaRecord?.timestampMs],
+          [record.timestampType, record.timestampMs],
+        );
+      });
+
+      test('reads committed transactions only (read_committed): aborted records are never delivered', async (t) => {
+        const topic = await createTopic('source-transactions', 1);
+        const kafka = createKafkajsClient({ brokers: cluster.brokers });
+        const producer = kafka.producer({
+          transactionalId: uniqueTopicName('port-test-tx'),
+          idempotent: true,
+          maxInFlightRequests: 1,
+          allowAutoTopicCreation: false,
+        });
+        await producer.connect();
+        const send = async (values: string[], outcome: 'commit' | 'abort') => {
+          const transaction = await producer.transaction();
+          await transaction.send({ topic, messages: values.map((value) => ({ partition: 0, value })) });
+          await (outcome === 'commit' ? transaction.commit() : transaction.abort());
+        };
+        await send(['committed-1', 'committed-2'], 'commit');
+        await send(['aborted-1', 'aborted-2', 'aborted-3'], 'abort');
+        await send(['committed-3'], 'commit');
+        await producer.disconnect();
+
+        const read = await readWithSource(port, topic, 3, t.signal);
+        assert.deepEqual(
+          read.map((record) => record.value?.toString()),
+          ['committed-1', 'committed-2', 'committed-3'],
+        );
+        const java = await readWithJavaConsumer({
+          version: target.toolsVersion,
+          brokers: cluster.brokers,
+          topic,
+          signal: t.signal,
+        });
+        assert.deepEqual(
+          java.map((record) => [record.offset, record.value?.toString()]),
+          read.map((record) => [record.offset, record.value?.toString()]),
+        );
+      });
+    });
+  });
+}

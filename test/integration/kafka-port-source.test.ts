@@ -1,0 +1,118 @@
+// The port's source against real brokers of every supported Kafka version: the source contract that the
+// in-memory double also keeps (test/support/kafka-port-contract.ts) — commit after acknowledgement, partitions
+// shared in a group, truncation reported with the group's offset kept, pause, stop, group offsets — and, on a
+// broker that would create topics on demand, that nothing in the port makes it do so.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { externalClustersFromEnv } from '../../harness/external.js';
+import { type LocalKafkaRun, startClusters } from '../../harness/kafka-local.js';
+import { kafkaTestTargets, type TestCluster } from '../../harness/test-clusters.js';
+import { kafkaVersionFromEnv } from '../../harness/versions.js';
+import { TopicNotFound } from '../../src/kafka/errors.js';
+import type { KafkajsCluster } from '../../src/kafka/kafkajs/cluster.js';
+import { createKafkajsClient } from '../../src/kafka/kafkajs-setup.js';
+import type { KafkaAdmin } from '../../src/kafka/port.js';
+import { type PortContractSubject, sourceContract, uniqueName } from '../support/kafka-port-contract.js';
+import { portOn } from './support/port-clusters.js';
+
+/** Long enough for kafkajs to have fetched (and delivered) anything it was going to. */
+const QUIET_PERIOD_MS = 2000;
+
+const targets = kafkaTestTargets({ clusters: 1 });
+
+before(async (context) => {
+  await Promise.all(
+    targets.filter((target) => !target.skipReason).map((target) => target.start(context.signal)),
+  );
+});
+after(async () => {
+  await Promise.all(targets.map((target) => target.stop()));
+});
+
+for (const target of targets) {
+  describe(target.label, { skip: target.skipReason }, () => {
+    let cluster: TestCluster;
+    let subject: PortContractSubject;
+
+    before(() => {
+      cluster = target.clusters()[0]!;
+      const port = portOn(cluster);
+      subject = {
+        port,
+        admin: port.createAdmin(),
+        truncate: async (topic, beforeOffset) => {
+          const kafkajsAdmin = createKafkajsClient({ brokers: cluster.brokers }).admin();
+          await kafkajsAdmin.connect();
+          await kafkajsAdmin.fetchTopicOffsets(topic); // kafkajs deletes records only of topics it has metadata for
+          await kafkajsAdmin.deleteTopicRecords({
+            topic,
+            partitions: [{ partition: 0, offset: String(beforeOffset) }],
+          });
+          await kafkajsAdmin.disconnect();
+        },
+        quietPeriodMs: QUIET_PERIOD_MS,
+        createdTopics: [],
+      };
+    });
+    after(async () => {
+      if (subject.createdTopics.length > 0) {
+        const kafkajsAdmin = createKafkajsClient({ brokers: cluster.brokers }).admin();
+        await kafkajsAdmin.connect();
+        await kafkajsAdmin.deleteTopics({ topics: subject.createdTopics });
+        await kafkajsAdmin.disconnect();
+      }
+      await subject?.admin.close();
+    });
+
+    sourceContract(() => subject);
+  });
+}
+
+// kafkajs's producer and consumer ask brokers to create missing topics unless told not to. This only shows
+// anything on a broker that would do it, so it runs on a local cluster started with auto-creation enabled.
+describe('with a broker that creates topics on demand', {
+  skip: externalClustersFromEnv().length > 0,
+}, () => {
+  let run: LocalKafkaRun;
+  let port: KafkajsCluster;
+  let admin: KafkaAdmin;
+
+  before(async (context) => {
+    run = await startClusters({
+      count: 1,
+      version: kafkaVersionFromEnv(),
+      brokerProperties: { 'auto.create.topics.enable': 'true' },
+      signal: context.signal,
+    });
+    const [local] = run.clusters;
+    port = portOn({ name: local!.name, brokers: [local!.bootstrap] });
+    admin = port.createAdmin();
+  });
+  after(async () => {
+    await admin?.close();
+    await run?.stopAll();
+  });
+
+  test('neither the sink, nor the source, nor the admin create a missing topic', async () => {
+    const missing = uniqueName('never-created');
+    const sink = port.createSink();
+    await assert.rejects(
+      sink.write(missing, 0, [{ key: null, value: Buffer.from('x'), headers: [], timestampMs: Date.now() }]),
+      TopicNotFound,
+    );
+    await sink.close();
+    const source = port.createSource({
+      topic: missing,
+      groupId: uniqueName('g'),
+      startPosition: 'earliest',
+    });
+    await assert.rejects(
+      source.run(async () => {}),
+      TopicNotFound,
+    );
+    await assert.rejects(admin.partitionOffsets(missing), TopicNotFound);
+    await assert.rejects(admin.committedOffsets(uniqueName('g'), [missing]), TopicNotFound);
+    await assert.rejects(admin.describeTopic(missing), TopicNotFound);
+    assert.ok(!(await admin.listTopics()).some((topic) => topic.name === missing));
+  });
+});

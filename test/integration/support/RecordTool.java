@@ -1,0 +1,142 @@
+// Reads or writes records with Kafka's own Java client, so tests can check georep's records byte for byte
+// with none of georep's (or kafkajs's) code involved. Run in Java's source-file mode with Kafka's jars:
+//
+//   java -cp '<kafka libs>/*' RecordTool.java dump <bootstrap> <topic>
+//   java -cp '<kafka libs>/*' RecordTool.java produce <bootstrap> <topic> <compression>  < records
+//
+// One record per line, fields separated by tabs:
+//   dump prints      partition  offset  timestampType  timestamp  key  value  headers
+//   produce reads    partition  timestamp  key  value  headers
+// key and value are base64, or ~ for null. headers is empty (none) or comma-separated key:value pairs, each
+// side base64 (the key's UTF-8 bytes), a null value written as ~. Headers keep their order and repeats.
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Future;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+public class RecordTool {
+  private static final String NULL = "~";
+  private static final long DUMP_DEADLINE_MS = 60_000;
+
+  public static void main(String[] args) throws Exception {
+    if (args.length >= 3 && args[0].equals("dump")) {
+      dump(args[1], args[2]);
+    } else if (args.length >= 4 && args[0].equals("produce")) {
+      produce(args[1], args[2], args[3]);
+    } else {
+      System.err.println("usage: RecordTool dump <bootstrap> <topic> | produce <bootstrap> <topic> <compression>");
+      System.exit(2);
+    }
+  }
+
+  /** Prints every committed record of every partition, from the log start to the end, in offset order. */
+  static void dump(String bootstrap, String topic) {
+    Properties properties = new Properties();
+    properties.put("bootstrap.servers", bootstrap);
+    properties.put("key.deserializer", ByteArrayDeserializer.class.getName());
+    properties.put("value.deserializer", ByteArrayDeserializer.class.getName());
+    properties.put("isolation.level", "read_committed");
+    properties.put("enable.auto.commit", "false");
+    properties.put("allow.auto.create.topics", "false");
+    List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(properties)) {
+      List<TopicPartition> partitions =
+          consumer.partitionsFor(topic).stream()
+              .map(info -> new TopicPartition(topic, info.partition()))
+              .sorted(Comparator.comparingInt(TopicPartition::partition))
+              .toList();
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
+      long deadline = System.currentTimeMillis() + DUMP_DEADLINE_MS;
+      while (partitions.stream().anyMatch(partition -> consumer.position(partition) < ends.get(partition))) {
+        if (System.currentTimeMillis() > deadline) throw new IllegalStateException("dump did not reach the end");
+        consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+      }
+    }
+    records.sort(
+        Comparator.<ConsumerRecord<byte[], byte[]>>comparingInt(ConsumerRecord::partition)
+            .thenComparingLong(ConsumerRecord::offset));
+    StringBuilder out = new StringBuilder();
+    for (ConsumerRecord<byte[], byte[]> record : records) {
+      List<String> headers = new ArrayList<>();
+      for (Header header : record.headers()) {
+        headers.add(encode(header.key().getBytes(StandardCharsets.UTF_8)) + ":" + encode(header.value()));
+      }
+      out.append(record.partition()).append('\t')
+          .append(record.offset()).append('\t')
+          .append(record.timestampType().name).append('\t')
+          .append(record.timestamp()).append('\t')
+          .append(encode(record.key())).append('\t')
+          .append(encode(record.value())).append('\t')
+          .append(String.join(",", headers)).append('\n');
+    }
+    System.out.print(out);
+    System.out.flush();
+  }
+
+  /** Sends each line's record to its partition with an idempotent producer, and waits for every ack. */
+  static void produce(String bootstrap, String topic, String compression) throws Exception {
+    Properties properties = new Properties();
+    properties.put("bootstrap.servers", bootstrap);
+    properties.put("key.serializer", ByteArraySerializer.class.getName());
+    properties.put("value.serializer", ByteArraySerializer.class.getName());
+    properties.put("acks", "all");
+    properties.put("enable.idempotence", "true");
+    properties.put("compression.type", compression);
+    properties.put("linger.ms", "50");
+    List<Future<RecordMetadata>> acks = new ArrayList<>();
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(properties);
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = in.readLine()) != null) {
+        if (line.isEmpty()) continue;
+        String[] fields = line.split("\t", -1);
+        RecordHeaders headers = new RecordHeaders();
+        if (!fields[4].isEmpty()) {
+          for (String pair : fields[4].split(",", -1)) {
+            String[] parts = pair.split(":", -1);
+            headers.add(new RecordHeader(new String(decode(parts[0]), StandardCharsets.UTF_8), decode(parts[1])));
+          }
+        }
+        acks.add(
+            producer.send(
+                new ProducerRecord<>(
+                    topic,
+                    Integer.parseInt(fields[0]),
+                    Long.parseLong(fields[1]),
+                    decode(fields[2]),
+                    decode(fields[3]),
+                    headers)));
+      }
+      producer.flush();
+      for (Future<RecordMetadata> ack : acks) ack.get();
+    }
+  }
+
+  private static String encode(byte[] bytes) {
+    return bytes == null ? NULL : Base64.getEncoder().encodeToString(bytes);
+  }
+
+  private static byte[] decode(String text) {
+    return text.equals(NULL) ? null : Base64.getDecoder().decode(text);
+  }
+}

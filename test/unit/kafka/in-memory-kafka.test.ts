@@ -1,0 +1,177 @@
+// The in-memory double of the port: it keeps the same source contract as the kafkajs adapter on real brokers,
+// and the record, topic and error behaviour the runtime's unit tests will lean on.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  GroupNotEmpty,
+  InvalidRequest,
+  PartitionNotFound,
+  Retriable,
+  TopicNotFound,
+} from '../../../src/kafka/errors.js';
+import { InMemoryKafka } from '../../../src/kafka/in-memory-kafka.js';
+import type { ConsumedRecord, RecordToWrite } from '../../../src/kafka/port.js';
+import { sourceContract } from '../../support/kafka-port-contract.js';
+
+describe('the in-memory Kafka keeps the source contract', () => {
+  const kafka = new InMemoryKafka('memory');
+  const admin = kafka.createAdmin();
+  sourceContract(() => ({
+    port: kafka,
+    admin,
+    truncate: async (topic, beforeOffset) => kafka.truncate(topic, 0, BigInt(beforeOffset)),
+    quietPeriodMs: 200,
+    createdTopics: [],
+  }));
+});
+
+describe('the in-memory Kafka', () => {
+  const record: RecordToWrite = {
+    key: null,
+    value: Buffer.from('v'),
+    headers: [
+      { key: 'b', value: null },
+      { key: 'a', value: Buffer.alloc(0) },
+      { key: 'b', value: Buffer.from([0xff]) },
+    ],
+    timestampMs: 0,
+  };
+
+  async function readAll(kafka: InMemoryKafka, topic: string, count: number): Promise<ConsumedRecord[]> {
+    const source = kafka.createSource({ topic, groupId: `read-${topic}`, startPosition: 'earliest' });
+    const read: ConsumedRecord[] = [];
+    let done: () => void = () => {};
+    const enough = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    const running = source.run(async (batch) => {
+      read.push(...batch.records);
+      if (read.length >= count) done();
+    });
+    await enough;
+    await source.stop();
+    await running;
+    return read;
+  }
+
+  test('keeps records exactly as written, at the partition given, with offsets from 0', async () => {
+    const kafka = new InMemoryKafka();
+    const admin = kafka.createAdmin();
+    await admin.createTopic({ name: 't', partitionCount: 2, replicationFactor: 1, configs: new Map() });
+    await kafka.createSink().write('t', 1, [record, record]);
+    const read = await readAll(kafka, 't', 2);
+    assert.deepEqual(read, [
+      { ...record, partition: 1, offset: 0n, timestampType: 'create-time' },
+      { ...record, partition: 1, offset: 1n, timestampType: 'create-time' },
+    ]);
+    assert.deepEqual(
+      (await admin.partitionOffsets('t')).map(({ earliest, latest }) => [earliest, latest]),
+      [
+        [0n, 0n],
+        [0n, 2n],
+      ],
+    );
+  });
+
+  test('gives LogAppendTime topics the append time', async () => {
+    const kafka = new InMemoryKafka();
+    await kafka.createAdmin().createTopic({
+      name: 't',
+      partitionCount: 1,
+      replicationFactor: 1,
+      configs: new Map([['message.timestamp.type', 'LogAppendTime']]),
+    });
+    const before = Date.now();
+    await kafka.createSink().write('t', 0, [record]);
+    const [read] = await readAll(kafka, 't', 1);
+    assert.equal(read?.timestampType, 'log-append-time');
+    assert.ok(read.timestampMs >= before);
+  });
+
+  test('never creates topics or partitions, and says which is missing', async () => {
+    const kafka = new InMemoryKafka();
+    const admin = kafka.createAdmin();
+    await assert.rejects(kafka.createSink().write('missing', 0, [record]), TopicNotFound);
+    await assert.rejects(admin.describeTopic('missing'), TopicNotFound);
+    await assert.rejects(admin.committedOffsets('g', ['missing']), TopicNotFound);
+    await assert.rejects(
+      kafka.createSource({ topic: 'missing', groupId: 'g', startPosition: 'earliest' }).run(async () => {}),
+      TopicNotFound,
+    );
+    await admin.createTopic({ name: 't', partitionCount: 1, replicationFactor: 1, configs: new Map() });
+    await assert.rejects(kafka.createSink().write('t', 1, [record]), PartitionNotFound);
+    assert.deepEqual(
+      (await admin.listTopics()).map((topic) => topic.name),
+      ['t'],
+    );
+  });
+
+  test('manages topics as Kafka does: idempotent creation, more partitions only, configs replaced whole', async () => {
+    const kafka = new InMemoryKafka('memory', { brokerCount: 2 });
+    const admin = kafka.createAdmin();
+    const topic = {
+      name: 't',
+      partitionCount: 2,
+      replicationFactor: 2,
+      configs: new Map([['retention.ms', '1']]),
+    };
+    assert.equal(await admin.createTopic(topic), 'created');
+    assert.equal(await admin.createTopic(topic), 'already-exists');
+    await assert.rejects(admin.createTopic({ ...topic, name: 'u', replicationFactor: 3 }), InvalidRequest);
+    await admin.createPartitions('t', 3);
+    await assert.rejects(admin.createPartitions('t', 3), InvalidRequest);
+    await admin.replaceTopicConfigs('t', new Map([['segment.ms', '5']]));
+    const configs = new Map((await admin.describeTopic('t')).configs.map((entry) => [entry.name, entry]));
+    assert.deepEqual(configs.get('segment.ms'), {
+      name: 'segment.ms',
+      value: '5',
+      source: 'topic',
+      sensitive: false,
+      readOnly: false,
+    });
+    assert.equal(configs.get('retention.ms')?.source, 'default');
+    assert.equal((await admin.describeTopic('t')).partitions.length, 3);
+    assert.equal(await admin.brokerCount(), 2);
+  });
+
+  test('describes groups: members, state, committed offsets', async () => {
+    const kafka = new InMemoryKafka();
+    const admin = kafka.createAdmin();
+    await admin.createTopic({ name: 't', partitionCount: 1, replicationFactor: 1, configs: new Map() });
+    await admin.setCommittedOffsets('g', 't', [{ partition: 0, offset: 0n }]);
+    assert.deepEqual(await admin.describeConsumerGroups(['g', 'unknown']), [
+      { groupId: 'g', state: 'empty', memberCount: 0 },
+      { groupId: 'unknown', state: 'dead', memberCount: 0 },
+    ]);
+    const source = kafka.createSource({ topic: 't', groupId: 'g', startPosition: 'earliest' });
+    const running = source.run(async () => {});
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(await admin.describeConsumerGroups(['g']), [
+      { groupId: 'g', state: 'stable', memberCount: 1 },
+    ]);
+    await assert.rejects(admin.setCommittedOffsets('g', 't', [{ partition: 0, offset: 0n }]), GroupNotEmpty);
+    await source.stop();
+    await running;
+    assert.deepEqual(await admin.listConsumerGroups(), [{ groupId: 'g', protocolType: 'consumer' }]);
+  });
+
+  test('while unavailable, every call fails with Retriable and a running source stops with it', async () => {
+    const kafka = new InMemoryKafka();
+    const admin = kafka.createAdmin();
+    await admin.createTopic({ name: 't', partitionCount: 1, replicationFactor: 1, configs: new Map() });
+    const running = kafka
+      .createSource({ topic: 't', groupId: 'g', startPosition: 'earliest' })
+      .run(async () => {});
+    kafka.setUnavailable('connection refused');
+    await assert.rejects(running, Retriable);
+    await assert.rejects(admin.listTopics(), Retriable);
+    await assert.rejects(kafka.createSink().write('t', 0, [record]), (error: unknown) => {
+      assert.ok(error instanceof Retriable);
+      assert.equal(error.retriable, true);
+      assert.match(error.message, /connection refused/);
+      return true;
+    });
+    kafka.setUnavailable(null);
+    await kafka.createSink().write('t', 0, [record]);
+  });
+});
