@@ -87,12 +87,19 @@ export const runCommand: Command = {
         }
         const timeoutMs = daemon.shutdownTimeoutMs;
         logger.info({ signal, timeoutMs }, 'stopping: flushing and committing progress');
-        daemon.stop(timeoutMs).then((outcome) => {
-          if (outcome === 'timeout')
-            logger.error({ timeoutMs }, 'flows did not stop in time; exiting anyway');
-          else logger.info('stopped');
-          resolve(outcome === 'stopped' ? EXIT.ok : EXIT.failed);
-        });
+        daemon.stop(timeoutMs).then(
+          (outcome) => {
+            if (outcome === 'timeout')
+              logger.error({ timeoutMs }, 'flows did not stop in time; exiting anyway');
+            else logger.info('stopped');
+            resolve(outcome === 'stopped' ? EXIT.ok : EXIT.failed);
+          },
+          (error: unknown) => {
+            // A bug, but the process must still exit, with the reason in the log.
+            logger.error({ err: error }, 'stopping failed; exiting anyway');
+            resolve(EXIT.failed);
+          },
+        );
       };
       process.on('SIGTERM', onStopSignal);
       process.on('SIGINT', onStopSignal);

@@ -49,6 +49,11 @@ export interface MirrorFlowDependencies {
   readonly lagRefreshMs: number;
   /** How long stop() waits for batches already read to reach the destination before giving up on them. */
   readonly stopGraceMs: number;
+  /**
+   * How long the consumer group waits for a silent member (a crashed or killed georep process) before it
+   * gives the member's partitions to another one: how long those partitions stand still.
+   */
+  readonly sessionTimeoutMs: number;
   readonly nowMs: () => number;
 }
 
@@ -219,6 +224,7 @@ export class MirrorFlow implements ManagedFlow {
         // with a member that no longer reads them until the session times out.
         await this.#source?.stop({ inFlightGraceMs: 0 }).catch(() => undefined);
         this.#source = null;
+        if (signal.aborted) return; // stop() came while the consumer left: the flow is stopping, not failing
         const flowError = describeFailure(error, this.#spec);
         this.#failedAttempts++;
         this.#machine.fail(flowError);
@@ -253,6 +259,7 @@ export class MirrorFlow implements ManagedFlow {
       topic: this.#spec.originTopic,
       groupId: this.#spec.restartSettings.consumerGroupId,
       startPosition: this.#spec.start,
+      sessionTimeoutMs: this.#deps.sessionTimeoutMs,
     });
     this.#source = source;
     this.#partitions = new Map();

@@ -274,20 +274,24 @@ export class GeorepProcess {
    */
   async stopGracefully(options: { readonly timeoutMs: number }): Promise<{
     readonly exit: GeorepExit;
+    /** From the signal to the exit. */
     readonly durationMs: number;
+    /** When the process was seen gone (Date.now()). */
+    readonly exitedAtMs: number;
     readonly killedAfterTimeout: boolean;
   }> {
     const startedMs = Date.now();
     this.signal('SIGTERM');
     const timedOut = Symbol('timed out');
     const outcome = await Promise.race([this.#exited, sleep(options.timeoutMs, timedOut)]);
-    const durationMs = Date.now() - startedMs;
+    const exitedAtMs = Date.now();
+    const durationMs = exitedAtMs - startedMs;
     if (outcome === timedOut) {
       const exit = await this.crash();
-      return { exit, durationMs, killedAfterTimeout: true };
+      return { exit, durationMs, exitedAtMs: Date.now(), killedAfterTimeout: true };
     }
     this.#logFile?.end();
-    return { exit: outcome as GeorepExit, durationMs, killedAfterTimeout: false };
+    return { exit: outcome as GeorepExit, durationMs, exitedAtMs, killedAfterTimeout: false };
   }
 
   /** The last `count` log lines as text, for failure messages. */

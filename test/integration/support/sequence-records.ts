@@ -9,8 +9,10 @@ import { uniqueTopicName } from './kafka-records.js';
 const TICK_MS = 100;
 const SEQUENCE_DIGITS = 7;
 
-export function sequenceValue(sequence: number): string {
-  return `seq-${String(sequence).padStart(SEQUENCE_DIGITS, '0')}`;
+/** `seq-0000123`, padded with filler up to `bytes` when given (larger records make longer writes). */
+export function sequenceValue(sequence: number, bytes = 0): string {
+  const value = `seq-${String(sequence).padStart(SEQUENCE_DIGITS, '0')}`;
+  return bytes > value.length ? `${value} ${'x'.repeat(bytes - value.length - 1)}` : value;
 }
 
 export function plainKafka(brokers: readonly string[], clientId: string): Kafka {
@@ -22,9 +24,16 @@ export interface SequenceProducer {
   readonly acknowledged: number;
   /** Resolves once `count` records are acknowledged (or rejects if the producer failed). */
   reached(count: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Writes `count` records on top of the steady rate, as fast as the origin takes them (a traffic spike);
+   * resolves once they are acknowledged.
+   */
+  burst(count: number, signal?: AbortSignal): Promise<void>;
   /** Stops after the send in progress; resolves with the number of records acknowledged. */
   stop(): Promise<number>;
 }
+
+const BURST_RECORDS_PER_SEND = 1_000;
 
 /**
  * Writes records `seq-0000000`, `seq-0000001`, … at about `recordsPerSecond`, record n to partition
@@ -36,6 +45,8 @@ export async function startSequenceProducer(options: {
   readonly partitions: number;
   readonly recordsPerSecond: number;
   readonly firstSequence?: number;
+  /** Size of each value; default: just the sequence. */
+  readonly valueBytes?: number;
 }): Promise<SequenceProducer> {
   const producer = plainKafka(options.brokers, 'test-sequence-producer').producer({
     idempotent: true,
@@ -48,39 +59,52 @@ export async function startSequenceProducer(options: {
   let acknowledged = 0;
   let stopping = false;
   let failure: unknown = null;
+  let burstRemaining = 0;
+  let inFlight = 0;
   const loop = (async () => {
     const startedMs = Date.now();
     let ticks = 0;
     while (!stopping) {
-      const messages = Array.from({ length: perTick }, (_, index) => {
+      const fromBurst = Math.min(burstRemaining, BURST_RECORDS_PER_SEND);
+      burstRemaining -= fromBurst;
+      const count = perTick + fromBurst;
+      const messages = Array.from({ length: count }, (_, index) => {
         const sequence = next + index;
         return {
           partition: sequence % options.partitions,
           key: `key-${sequence}`,
-          value: sequenceValue(sequence),
+          value: sequenceValue(sequence, options.valueBytes),
         };
       });
+      inFlight = count;
       await producer.send({ topic: options.topic, acks: -1, messages });
-      next += perTick;
-      acknowledged += perTick;
+      next += count;
+      acknowledged += count;
+      inFlight = 0;
       ticks++;
-      // Steady rate: sleep until this tick's slot, never trying to catch up more than one tick at once.
+      // Steady rate: sleep until the next tick's slot; during a burst, send again at once.
       const dueMs = startedMs + ticks * TICK_MS;
-      await sleep(Math.max(0, dueMs - Date.now()));
+      if (burstRemaining === 0) await sleep(Math.max(0, dueMs - Date.now()));
     }
   })().catch((error: unknown) => {
     failure = error;
   });
+  const reached = async (count: number, signal?: AbortSignal) => {
+    while (acknowledged < count) {
+      if (failure !== null) throw failure;
+      signal?.throwIfAborted();
+      await sleep(TICK_MS);
+    }
+  };
   return {
     get acknowledged() {
       return acknowledged;
     },
-    async reached(count, signal) {
-      while (acknowledged < count) {
-        if (failure !== null) throw failure;
-        signal?.throwIfAborted();
-        await sleep(TICK_MS);
-      }
+    reached,
+    async burst(count, signal) {
+      const target = acknowledged + inFlight + burstRemaining + count;
+      burstRemaining += count;
+      await reached(target, signal);
     },
     async stop() {
       stopping = true;
@@ -196,5 +220,21 @@ export async function endOffsets(brokers: readonly string[], topic: string): Pro
     );
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** Deletes topics a test made on clusters it does not own (GEOREP_TEST_BOOTSTRAP_*); errors are ignored. */
+export async function deleteTopicsQuietly(
+  brokers: readonly string[],
+  topics: readonly string[],
+): Promise<void> {
+  const admin = plainKafka(brokers, 'test-cleanup').admin();
+  try {
+    await admin.connect();
+    await admin.deleteTopics({ topics: [...topics] });
+  } catch {
+    // a leftover topic with a unique name harms nobody
+  } finally {
+    await admin.disconnect().catch(() => undefined);
   }
 }
