@@ -10,6 +10,14 @@ export interface BrokerConfigInput {
   profile: KafkaVersionProfile;
   /** Broker properties that win over the harness's defaults, e.g. { 'auto.create.topics.enable': 'true' }. */
   overrides?: Readonly<Record<string, string>>;
+  /** A further client listener that wants SASL PLAIN (no TLS) from these users, e.g. to test credentials. */
+  saslPlain?: SaslPlainListener;
+}
+
+export interface SaslPlainListener {
+  port: number;
+  /** User name → password. */
+  users: Readonly<Record<string, string>>;
 }
 
 /** The properties, in the order they are written. Every listener binds to loopback only. */
@@ -45,8 +53,31 @@ export function brokerProperties(input: BrokerConfigInput): Map<string, string> 
     ['log.cleaner.dedupe.buffer.size', String(32 * 1024 * 1024)],
     ...Object.entries(input.profile.extraBrokerProperties),
   ]);
+  if (input.saslPlain !== undefined) addSaslPlainListener(properties, input.saslPlain);
   for (const [key, value] of Object.entries(input.overrides ?? {})) properties.set(key, value);
   return properties;
+}
+
+/**
+ * Adds a SASL_PLAINTEXT listener with the PLAIN mechanism beside the PLAINTEXT one, which the harness keeps
+ * for its own readiness probe and for the broker's inter-broker traffic.
+ */
+function addSaslPlainListener(properties: Map<string, string>, listener: SaslPlainListener): void {
+  const address = `SASL_PLAINTEXT://127.0.0.1:${listener.port}`;
+  properties.set('listeners', `${properties.get('listeners')},${address}`);
+  properties.set('advertised.listeners', `${properties.get('advertised.listeners')},${address}`);
+  properties.set(
+    'listener.security.protocol.map',
+    `${properties.get('listener.security.protocol.map')},SASL_PLAINTEXT:SASL_PLAINTEXT`,
+  );
+  properties.set('sasl.enabled.mechanisms', 'PLAIN');
+  const users = Object.entries(listener.users).map(
+    ([user, password]) => `user_${user}=${JSON.stringify(password)}`,
+  );
+  properties.set(
+    'listener.name.sasl_plaintext.plain.sasl.jaas.config',
+    `org.apache.kafka.common.security.plain.PlainLoginModule required ${users.join(' ')};`,
+  );
 }
 
 export function renderServerProperties(input: BrokerConfigInput): string {

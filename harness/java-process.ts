@@ -26,6 +26,8 @@ export interface JvmHeap {
 export interface JavaCommand {
   /** Folder of jars; the classpath is every jar in it. */
   libsDir: string;
+  /** Class folders or jars put on the classpath before libsDir's jars (classes compiled by a test). */
+  classpathBefore?: readonly string[];
   mainClass: string;
   args: readonly string[];
   /** Always explicit: the JVM's default maximum is a quarter of the machine's memory. */
@@ -54,7 +56,7 @@ export function javaArguments(command: JavaCommand): string[] {
     markerOption(command.marker),
     ...(command.jvmOptions ?? []),
     '-cp',
-    `${command.libsDir}/*`,
+    [...(command.classpathBefore ?? []), `${command.libsDir}/*`].join(':'),
     command.mainClass,
     ...command.args,
   ];

@@ -13,7 +13,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
-import { renderServerProperties } from './broker-config.js';
+import { renderServerProperties, type SaslPlainListener } from './broker-config.js';
 import { readDetachedState } from './detached-state.js';
 import { findFreePorts } from './free-ports.js';
 import { hasExited, type JvmHeap, killJava, spawnJava, stopJava } from './java-process.js';
@@ -38,6 +38,11 @@ export interface StartClustersOptions {
   heap?: JvmHeap;
   /** Broker properties that win over the harness's defaults (see broker-config.ts). */
   brokerProperties?: Readonly<Record<string, string>>;
+  /**
+   * Also open a SASL_PLAINTEXT listener (mechanism PLAIN) that accepts these users (name → password); each
+   * cluster's `saslBootstrap` is its address.
+   */
+  saslPlainUsers?: Readonly<Record<string, string>>;
   /** How long each cluster may take from launch to answering an admin request. */
   readyTimeoutMs?: number;
   signal?: AbortSignal;
@@ -59,6 +64,8 @@ export interface LocalKafkaCluster {
   readonly bootstrap: string;
   readonly port: number;
   readonly controllerPort: number;
+  /** host:port of the SASL_PLAINTEXT listener, when `saslPlainUsers` asked for one. */
+  readonly saslBootstrap: string | null;
   readonly clusterId: string;
   /** Folder with server.properties, data/ and logs/. */
   readonly clusterDir: string;
@@ -158,6 +165,7 @@ interface ClusterSettings {
   version: KafkaVersion;
   port: number;
   controllerPort: number;
+  saslPlain: SaslPlainListener | undefined;
   clusterDir: string;
   marker: string;
   heap: JvmHeap;
@@ -186,6 +194,9 @@ class Cluster implements LocalKafkaCluster {
   }
   get bootstrap(): string {
     return `127.0.0.1:${this.settings.port}`;
+  }
+  get saslBootstrap(): string | null {
+    return this.settings.saslPlain === undefined ? null : `127.0.0.1:${this.settings.saslPlain.port}`;
   }
   get clusterDir(): string {
     return this.settings.clusterDir;
@@ -228,6 +239,7 @@ class Cluster implements LocalKafkaCluster {
         dataDir: this.dataDir,
         profile,
         overrides: this.settings.brokerProperties,
+        ...(this.settings.saslPlain === undefined ? {} : { saslPlain: this.settings.saslPlain }),
       }),
     );
     // With controller.quorum.voters set, no --standalone: Kafka 4.1 rejects the two together.
@@ -321,14 +333,19 @@ export async function startClusters(options: StartClustersOptions): Promise<Loca
   const runId = newRunId(version);
   const runDir = path.join(kafkaRunsDir, runId);
   await pruneOldRuns(runId);
-  const ports = await findFreePorts(options.count * 2);
+  const portsPerCluster = options.saslPlainUsers === undefined ? 2 : 3;
+  const ports = await findFreePorts(options.count * portsPerCluster);
   const clusters = names.map(
     (name, index) =>
       new Cluster({
         name,
         version,
-        port: ports[index * 2]!,
-        controllerPort: ports[index * 2 + 1]!,
+        port: ports[index * portsPerCluster]!,
+        controllerPort: ports[index * portsPerCluster + 1]!,
+        saslPlain:
+          options.saslPlainUsers === undefined
+            ? undefined
+            : { port: ports[index * portsPerCluster + 2]!, users: options.saslPlainUsers },
         clusterDir: path.join(runDir, name),
         marker: `${runId}-${name}`,
         heap: options.heap ?? DEFAULT_BROKER_HEAP,

@@ -8,6 +8,7 @@
 import { parseArgs } from 'node:util';
 import { watch } from 'chokidar';
 import { createKafkajsCluster } from '../kafka/kafkajs/cluster.js';
+import { prettyDestination, resolveLogFormat } from '../observability/log-format.js';
 import { createLogger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { systemdNotifier } from '../observability/systemd-notify.js';
@@ -15,9 +16,11 @@ import { Daemon, StartupFailed } from '../runtime/daemon.js';
 import { type Command, type CommandIo, EXIT, type ExitCode, UsageError } from './command.js';
 
 const help = `usage: georep run --config FILE [--base-dir DIR] [--http-listen HOST:PORT] [--no-watch]
+                  [--log-format auto|json|pretty]
 
 Runs the replication daemon: mirrors the topics FILE selects and keeps them in sync, until SIGTERM
-or SIGINT. Logs are JSON lines on stdout.
+or SIGINT. Logs are JSON lines on stdout (one object per line, for journald, jq, Loki); in a
+terminal they are shown as readable lines instead, with the same content.
 
 Reloads: the file is watched (an edit in place or a rename over it, as editors and Ansible do) and
 SIGHUP (systemctl reload) reloads it too. An invalid file is rejected whole; the last good one stays
@@ -28,6 +31,7 @@ options:
   --base-dir DIR            resolve relative paths in FILE against DIR (default: FILE's directory)
   --http-listen HOST:PORT   serve /healthz, /readyz, /status, /metrics here instead of daemon.httpListen
   --no-watch                do not watch FILE; reload only on SIGHUP
+  --log-format FORMAT       json, pretty, or auto (default): pretty when stdout is a terminal
   -h, --help                show this help
 
 exit status:
@@ -51,7 +55,13 @@ export const runCommand: Command = {
       io.stdout(help);
       return EXIT.ok;
     }
-    const logger = createLogger('info');
+    const logFormat = resolveLogFormat(parsed.logFormat, process.stdout.isTTY === true);
+    const logger = createLogger(
+      'info',
+      logFormat === 'pretty'
+        ? prettyDestination(1, process.env.NO_COLOR === undefined || process.env.NO_COLOR === '')
+        : undefined,
+    );
     const metrics = new Metrics();
     const notifier = systemdNotifier(process.env, (error) =>
       logger.warn({ err: error }, 'could not notify systemd'),
@@ -77,12 +87,19 @@ export const runCommand: Command = {
         }
         const timeoutMs = daemon.shutdownTimeoutMs;
         logger.info({ signal, timeoutMs }, 'stopping: flushing and committing progress');
-        daemon.stop(timeoutMs).then((outcome) => {
-          if (outcome === 'timeout')
-            logger.error({ timeoutMs }, 'flows did not stop in time; exiting anyway');
-          else logger.info('stopped');
-          resolve(outcome === 'stopped' ? EXIT.ok : EXIT.failed);
-        });
+        daemon.stop(timeoutMs).then(
+          (outcome) => {
+            if (outcome === 'timeout')
+              logger.error({ timeoutMs }, 'flows did not stop in time; exiting anyway');
+            else logger.info('stopped');
+            resolve(outcome === 'stopped' ? EXIT.ok : EXIT.failed);
+          },
+          (error: unknown) => {
+            // A bug, but the process must still exit, with the reason in the log.
+            logger.error({ err: error }, 'stopping failed; exiting anyway');
+            resolve(EXIT.failed);
+          },
+        );
       };
       process.on('SIGTERM', onStopSignal);
       process.on('SIGINT', onStopSignal);
@@ -121,6 +138,8 @@ export const runCommand: Command = {
   },
 };
 
+const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
+
 function parseRunArgs(args: readonly string[]) {
   const { values, positionals } = parseArgs({
     args: [...args],
@@ -129,12 +148,17 @@ function parseRunArgs(args: readonly string[]) {
       'base-dir': { type: 'string' },
       'http-listen': { type: 'string' },
       'no-watch': { type: 'boolean', default: false },
+      'log-format': { type: 'string', default: 'auto' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     allowPositionals: true,
     strict: true,
   });
-  if (values.help) return { help: true as const, config: '', watch: false };
+  if (values.help) return { help: true as const, config: '', watch: false, logFormat: 'auto' as const };
+  const logFormat = LOG_FORMATS.find((format) => format === values['log-format']);
+  if (logFormat === undefined) {
+    throw new Error(`--log-format must be auto, json or pretty, not "${values['log-format']}"`);
+  }
   if (positionals.length > 0) throw new Error(`unexpected argument "${positionals[0]}"`);
   if (values.config === undefined) throw new Error('--config FILE is required');
   return {
@@ -143,5 +167,6 @@ function parseRunArgs(args: readonly string[]) {
     baseDir: values['base-dir'],
     httpListen: values['http-listen'],
     watch: !values['no-watch'],
+    logFormat,
   };
 }

@@ -1,6 +1,8 @@
 // Prometheus metrics. Labels stay per flow (replication, origin, destination, topic), never per partition or
 // per record: per-partition detail is in /status. Each metric is defined here once, with its meaning.
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+// README.md ("Running in production") explains each one to operators, with example alerts.
+import { readFileSync } from 'node:fs';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 const FLOW_LABELS = ['replication', 'origin', 'destination', 'topic'] as const;
 export type FlowLabels = Record<(typeof FLOW_LABELS)[number], string>;
@@ -52,6 +54,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly buildInfo = new Gauge({
+    name: 'georep_build_info',
+    help: 'Always 1; the label says which version of georep runs (nodejs_version_info says which Node.js).',
+    labelNames: ['version'],
+    registers: [this.registry],
+  });
+
   readonly flowErrors = new Counter({
     name: 'georep_flow_errors_total',
     help: 'Flows entering the error state, by reason.',
@@ -78,7 +87,34 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  constructor() {
+    // Both reasons exist from the start at 0, so that a rate() or increase() sees the first restart too.
+    for (const reason of ['config-change', 'retry']) this.flowRestarts.inc({ reason }, 0);
+    this.buildInfo.set({ version: packageVersion() }, 1);
+    // process_* and nodejs_*: memory, CPU, open files, event loop lag, garbage collection.
+    collectDefaultMetrics({ register: this.registry });
+    // Gauges that prom-client names *_total, which Prometheus keeps for counters (promtool check metrics
+    // rejects them); nodejs_active_handles and nodejs_active_requests, by type, say the same.
+    for (const misnamed of [
+      'nodejs_active_handles_total',
+      'nodejs_active_requests_total',
+      'nodejs_active_resources_total',
+    ]) {
+      this.registry.removeSingleMetric(misnamed);
+    }
+  }
+
   async exposition(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
+
+/** georep's version from its package.json: two levels up from this module, in src/ and in dist/ alike. */
+function packageVersion(): string {
+  try {
+    const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    return typeof manifest.version === 'string' ? manifest.version : 'unknown';
+  } catch {
+    return 'unknown';
   }
 }

@@ -12,7 +12,10 @@ export interface SystemdNotifier {
   reloading(status: string): Promise<void>;
   stopping(status: string): Promise<void>;
   status(status: string): Promise<void>;
-  /** Starts pinging the watchdog at half the interval systemd asked for (WATCHDOG_USEC), if it asked. */
+  /**
+   * Starts pinging the watchdog at half the interval systemd asked for (WATCHDOG_USEC), if it asked this
+   * process: WATCHDOG_PID, when set, names the process systemd watches.
+   */
   startWatchdog(): void;
   stopWatchdog(): void;
 }
@@ -47,7 +50,9 @@ export function systemdNotifier(
     status: (status) => send(oneLine(status)),
     startWatchdog() {
       const intervalUsec = Number(env.WATCHDOG_USEC);
-      if (socket === undefined || !(intervalUsec > 0) || watchdogTimer !== null) return;
+      const watchedPid = env.WATCHDOG_PID === undefined ? process.pid : Number(env.WATCHDOG_PID);
+      if (socket === undefined || !(intervalUsec > 0) || watchedPid !== process.pid || watchdogTimer !== null)
+        return;
       watchdogTimer = setInterval(() => void send('WATCHDOG=1'), intervalUsec / 2000);
       watchdogTimer.unref();
     },

@@ -84,6 +84,15 @@ interface ClusterClients {
   sink: RecordSink | null;
 }
 
+/**
+ * Session timeout of the flows' consumer group members. A georep process that dies without leaving the group
+ * (kill -9, power loss, a network partition) keeps its partitions until this runs out; a process that restarts
+ * after a crash waits as long before it gets them back, because kafkajs has no static membership. kafkajs's
+ * default is 30 s; 10 s (Kafka's own default before 3.0) moves partitions three times sooner and still
+ * leaves three heartbeat intervals (3 s) of slack, which the source keeps up also while a slow destination
+ * holds a batch. A member wrongly removed costs a rebalance and some repeated records, never lost ones.
+ */
+const CONSUMER_SESSION_TIMEOUT_MS = 10_000;
 /** How long a reconcile may run before /readyz reports it as stuck. */
 const RECONCILE_STUCK_MS = 120_000;
 const COALESCE_MS = 50;
@@ -461,6 +470,7 @@ export class Daemon {
       nonRetriableRecheckMs: 5 * 60_000,
       lagRefreshMs: config?.daemon.discoveryIntervalMs ?? 5000,
       stopGraceMs: Math.max(1000, (config?.daemon.shutdownTimeoutMs ?? 30_000) / 2),
+      sessionTimeoutMs: CONSUMER_SESSION_TIMEOUT_MS,
       nowMs: this.#nowMs,
     });
   }

@@ -3,9 +3,12 @@
 // nobody can explain.
 //
 //   starting ──▶ running ◀──▶ paused          any state but stopped ──▶ stopping ──▶ stopped
-//      ▲  │        │  ▲         │
-//      │  ▼        ▼  │         ▼
-//      └─ error ◀── updating ◀──┘              error ──▶ starting (a retry after backoff)
+//      │           │  ▲         │
+//      ▼           ▼  │         ▼
+//    error ◀─────── updating ◀──┘              error ──▶ running / paused (a retry that worked)
+//
+// A flow retries in the error state: it shows `error` with the latest reason until a retry runs, so that
+// /status, `georep status` and georep_flows{state="error"} do not flicker to `starting` at every attempt.
 
 export type FlowState = 'starting' | 'running' | 'paused' | 'updating' | 'stopping' | 'stopped' | 'error';
 
@@ -14,7 +17,7 @@ const ALLOWED: Record<FlowState, readonly FlowState[]> = {
   running: ['paused', 'updating', 'error', 'stopping'],
   paused: ['running', 'updating', 'error', 'stopping'],
   updating: ['running', 'paused', 'error', 'stopping'],
-  error: ['starting', 'stopping'],
+  error: ['running', 'paused', 'stopping'],
   stopping: ['stopped'],
   stopped: [],
 };
@@ -42,7 +45,7 @@ export interface FlowError {
 export interface FlowStateSnapshot {
   readonly state: FlowState;
   readonly sinceMs: number;
-  /** The error that put the flow in the error state (kept while it retries), or null. */
+  /** The error of the last failed attempt while the flow is in the error state, or null. */
   readonly error: FlowError | null;
 }
 
@@ -71,10 +74,19 @@ export class FlowStateMachine {
   }
 
   moveTo(next: Exclude<FlowState, 'error'>): void {
-    this.#transition(next, next === 'starting' ? this.#error : null);
+    this.#transition(next, null);
   }
 
+  /**
+   * Enters the error state; in it already (a retry failed too), replaces the error, so the reason shown is
+   * the latest one, and reports an `error -> error` change. `sinceMs` stays when the flow first failed.
+   */
   fail(error: FlowError): void {
+    if (this.#state === 'error') {
+      this.#error = error;
+      this.#onChange('error', 'error', error);
+      return;
+    }
     this.#transition('error', error);
   }
 

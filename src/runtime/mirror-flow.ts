@@ -49,6 +49,11 @@ export interface MirrorFlowDependencies {
   readonly lagRefreshMs: number;
   /** How long stop() waits for batches already read to reach the destination before giving up on them. */
   readonly stopGraceMs: number;
+  /**
+   * How long the consumer group waits for a silent member (a crashed or killed georep process) before it
+   * gives the member's partitions to another one: how long those partitions stand still.
+   */
+  readonly sessionTimeoutMs: number;
   readonly nowMs: () => number;
 }
 
@@ -117,9 +122,9 @@ export class MirrorFlow implements ManagedFlow {
     this.#logger = childLogger(deps.logger, spec);
     this.#machine = new FlowStateMachine(deps.nowMs, (from, to, error) => {
       if (to === 'error' && error !== null) {
-        deps.metrics.flowErrors.inc({ reason: error.reason });
+        if (from !== 'error') deps.metrics.flowErrors.inc({ reason: error.reason });
         this.#logger.error(
-          { reason: error.reason, retriable: error.retriable },
+          { reason: error.reason, retriable: error.retriable, failedAttempts: this.#failedAttempts },
           `flow failed: ${error.message}`,
         );
       } else {
@@ -214,11 +219,12 @@ export class MirrorFlow implements ManagedFlow {
         throw new Error('the consumer ended without being stopped');
       } catch (error) {
         if (signal.aborted) return;
-        this.#stopLagTimer();
+        // The lag timer keeps running: the origin still grows while nothing is copied, and the lag must show it.
         // Whatever failed, the consumer must leave the group before a new one joins, or its partitions stay
         // with a member that no longer reads them until the session times out.
         await this.#source?.stop({ inFlightGraceMs: 0 }).catch(() => undefined);
         this.#source = null;
+        if (signal.aborted) return; // stop() came while the consumer left: the flow is stopping, not failing
         const flowError = describeFailure(error, this.#spec);
         this.#failedAttempts++;
         this.#machine.fail(flowError);
@@ -232,7 +238,6 @@ export class MirrorFlow implements ManagedFlow {
           return; // stopped while waiting
         }
         this.#deps.metrics.flowRestarts.inc({ reason: 'retry' });
-        this.#machine.moveTo('starting');
       }
     }
   }
@@ -254,6 +259,7 @@ export class MirrorFlow implements ManagedFlow {
       topic: this.#spec.originTopic,
       groupId: this.#spec.restartSettings.consumerGroupId,
       startPosition: this.#spec.start,
+      sessionTimeoutMs: this.#deps.sessionTimeoutMs,
     });
     this.#source = source;
     this.#partitions = new Map();
@@ -418,7 +424,7 @@ export class MirrorFlow implements ManagedFlow {
         );
         this.#logger.info({ partitions: event.partitions }, 'partitions assigned');
         const state = this.#machine.state;
-        if (state === 'starting' || state === 'updating') {
+        if (state === 'starting' || state === 'updating' || state === 'error') {
           this.#machine.moveTo(this.#spec.paused ? 'paused' : 'running');
         }
         void this.#refreshLag();
@@ -440,10 +446,11 @@ export class MirrorFlow implements ManagedFlow {
   #applyPaused(): void {
     const source = this.#source;
     const state = this.#machine.state;
-    if (source === null || state === 'error' || state === 'stopping' || state === 'stopped') return;
+    if (source === null || state === 'stopping' || state === 'stopped') return;
     if (this.#spec.paused) {
       source.pause();
-      if (state !== 'starting' && state !== 'updating') this.#machine.moveTo('paused');
+      // Starting, updating or retrying (error): the flow becomes `paused` once its partitions are assigned.
+      if (state === 'running') this.#machine.moveTo('paused');
     } else if (state === 'paused') {
       source.resume();
       this.#machine.moveTo('running');

@@ -28,16 +28,23 @@ describe('FlowStateMachine', () => {
     ]);
   });
 
-  test('an error keeps its reason while the flow retries, and clears once it runs again', () => {
-    const { flow, advance } = machine();
+  test('a flow retries in the error state, showing the latest reason since it first failed, until it runs', () => {
+    const { flow, advance, changes } = machine();
     flow.moveTo('running');
     advance(500);
+    flow.fail(truncated);
+    advance(2000);
     flow.fail(unreachable);
     assert.deepEqual(flow.snapshot(), { state: 'error', sinceMs: 1500, error: unreachable });
-    flow.moveTo('starting');
-    assert.equal(flow.snapshot().error, unreachable);
+    assert.throws(() => flow.moveTo('starting'), IllegalFlowTransition);
     flow.moveTo('running');
-    assert.equal(flow.snapshot().error, null);
+    assert.deepEqual(flow.snapshot(), { state: 'running', sinceMs: 3500, error: null });
+    assert.deepEqual(changes, [
+      'starting->running',
+      'running->error (origin-truncated)',
+      'error->error (destination-unreachable)',
+      'error->running',
+    ]);
   });
 
   test('an illegal transition throws and leaves the state as it was', () => {

@@ -39,6 +39,28 @@ describe('server.properties of a harness cluster', () => {
     assert.equal(overridden.get('auto.create.topics.enable'), 'true');
   });
 
+  test('adds a SASL_PLAINTEXT listener with PLAIN users beside the PLAINTEXT one when asked', () => {
+    const properties = brokerProperties({
+      ...input,
+      saslPlain: { port: 40003, users: { georep: 'pw-1', other: 'pw "2"' } },
+    });
+    assert.equal(
+      properties.get('listeners'),
+      'PLAINTEXT://127.0.0.1:40001,CONTROLLER://127.0.0.1:40002,SASL_PLAINTEXT://127.0.0.1:40003',
+    );
+    assert.equal(
+      properties.get('advertised.listeners'),
+      'PLAINTEXT://127.0.0.1:40001,SASL_PLAINTEXT://127.0.0.1:40003',
+    );
+    assert.match(properties.get('listener.security.protocol.map') ?? '', /,SASL_PLAINTEXT:SASL_PLAINTEXT$/);
+    assert.equal(properties.get('inter.broker.listener.name'), 'PLAINTEXT');
+    assert.equal(properties.get('sasl.enabled.mechanisms'), 'PLAIN');
+    assert.equal(
+      properties.get('listener.name.sasl_plaintext.plain.sasl.jaas.config'),
+      'org.apache.kafka.common.security.plain.PlainLoginModule required user_georep="pw-1" user_other="pw \\"2\\"";',
+    );
+  });
+
   test('renders one key=value line per property and escapes backslashes', () => {
     const text = renderServerProperties({ ...input, dataDir: 'C:\\kafka\\data' });
     assert.match(text, /^process\.roles=broker,controller$/m);

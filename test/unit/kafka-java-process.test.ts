@@ -27,6 +27,11 @@ describe('JVM command lines of the harness', () => {
     ]);
   });
 
+  test('put classes compiled by a test before the Kafka jars on the classpath', () => {
+    const args = javaArguments({ ...command, classpathBefore: ['/cache/java-classes/abc'] });
+    assert.equal(args[args.indexOf('-cp') + 1], '/cache/java-classes/abc:/cache/kafka/4.1.2/libs/*');
+  });
+
   test('reject a marker that a shell or a /proc check could misread', () => {
     assert.throws(() => javaArguments({ ...command, marker: 'run 1' }), /invalid JVM marker/);
   });

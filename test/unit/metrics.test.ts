@@ -18,4 +18,13 @@ describe('Metrics', () => {
     assert.match(body, /^georep_flow_offset_lag_records\{.*topic="orders"\} 42$/m);
     assert.match(body, /^georep_config_last_reload_successful 0$/m);
   });
+
+  test('has restart counters at 0 before the first restart, build info, and the process metrics', async () => {
+    const { body } = await new Metrics().exposition();
+    assert.match(body, /^georep_flow_restarts_total\{reason="config-change"\} 0$/m);
+    assert.match(body, /^georep_flow_restarts_total\{reason="retry"\} 0$/m);
+    assert.match(body, /^georep_build_info\{version="\d+\.\d+\.\d+[^"]*"\} 1$/m);
+    assert.match(body, /^process_resident_memory_bytes \d+/m);
+    assert.match(body, /^nodejs_eventloop_lag_seconds /m);
+  });
 });

@@ -79,6 +79,23 @@ describe('systemd notifier', () => {
     await eventually(() => socket.messages.filter((m) => m === 'WATCHDOG=1').length >= 2);
   });
 
+  test('leaves the watchdog alone when WATCHDOG_PID names another process (the variables were inherited)', async (t) => {
+    const socket = await fakeNotifySocket();
+    t.after(() => socket.close());
+    const notifier = systemdNotifier({
+      ...process.env,
+      NOTIFY_SOCKET: socket.path,
+      WATCHDOG_USEC: '100000',
+      WATCHDOG_PID: String(process.ppid),
+    });
+    notifier.startWatchdog();
+    t.after(() => notifier.stopWatchdog());
+    await notifier.status('still here');
+    await eventually(() => socket.messages.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual(socket.messages, ['STATUS=still here']);
+  });
+
   test('does nothing when not started by systemd', async () => {
     const env = { ...process.env };
     delete env.NOTIFY_SOCKET;

@@ -1,6 +1,8 @@
 // KafkaAdmin over kafkajs's admin client. kafkajs's admin never asks brokers to auto-create topics.
+
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Kafka } from 'kafkajs';
-import { GroupNotEmpty } from '../errors.js';
+import { GroupNotEmpty, KafkaError, Retriable, TopicNotFound } from '../errors.js';
 import type {
   CommittedOffset,
   ConfigSource,
@@ -24,6 +26,9 @@ const CONFIG_SOURCES: Readonly<Record<number, ConfigSource>> = {
   4: 'static-broker',
   5: 'default',
 };
+
+/** How often a new topic's metadata is asked for while waiting for its partitions' leaders. */
+const LEADER_POLL_INTERVAL_MS = 100;
 
 const GROUP_STATES: Readonly<Record<string, ConsumerGroupState>> = {
   Empty: 'empty',
@@ -86,23 +91,56 @@ export class KafkajsAdmin implements KafkaAdmin {
   }
 
   async createTopic(topic: NewTopic): Promise<'created' | 'already-exists'> {
-    const created = await this.#call(
-      { operation: `create topic ${topic.name}`, topic: topic.name },
-      (admin) =>
-        admin.createTopics({
-          waitForLeaders: true,
-          timeout: this.#topicChangeTimeoutMs,
-          topics: [
-            {
-              topic: topic.name,
-              numPartitions: topic.partitionCount,
-              replicationFactor: topic.replicationFactor,
-              configEntries: [...topic.configs].map(([name, value]) => ({ name, value })),
-            },
-          ],
-        }),
+    const context = { operation: `create topic ${topic.name}`, topic: topic.name };
+    const created = await this.#call(context, (admin) =>
+      admin.createTopics({
+        // kafkajs's own wait gives up on the first UNKNOWN_TOPIC_OR_PARTITION; see #waitForLeaders.
+        waitForLeaders: false,
+        timeout: this.#topicChangeTimeoutMs,
+        topics: [
+          {
+            topic: topic.name,
+            numPartitions: topic.partitionCount,
+            replicationFactor: topic.replicationFactor,
+            configEntries: [...topic.configs].map(([name, value]) => ({ name, value })),
+          },
+        ],
+      }),
     );
+    if (created) await this.#waitForLeaders(topic.name, topic.partitionCount, context);
     return created ? 'created' : 'already-exists';
+  }
+
+  /**
+   * Waits until the topic's metadata lists every partition with a leader. In KRaft a broker learns of a new
+   * topic from the metadata log a moment after CreateTopics answered; until then it reports the topic as
+   * unknown (UNKNOWN_TOPIC_OR_PARTITION), and with many partitions that moment is long enough to be seen.
+   */
+  async #waitForLeaders(topic: string, partitionCount: number, context: ErrorContext): Promise<void> {
+    const deadline = Date.now() + this.#topicChangeTimeoutMs;
+    let lastError: unknown;
+    for (;;) {
+      try {
+        const { topics } = await this.#call(context, (admin) =>
+          admin.fetchTopicMetadata({ topics: [topic] }),
+        );
+        const partitions = topics.find((candidate) => candidate.name === topic)?.partitions ?? [];
+        if (partitions.length >= partitionCount && partitions.every((partition) => partition.leader >= 0))
+          return;
+      } catch (error) {
+        if (!(error instanceof TopicNotFound) && !(error instanceof KafkaError && error.retriable))
+          throw error;
+        lastError = error;
+      }
+      if (Date.now() > deadline) {
+        throw new Retriable(
+          this.#clusterName,
+          `create topic ${topic}: its ${partitionCount} partitions had no leaders after ${this.#topicChangeTimeoutMs} ms`,
+          { cause: lastError },
+        );
+      }
+      await sleep(LEADER_POLL_INTERVAL_MS);
+    }
   }
 
   async createPartitions(topic: string, totalPartitionCount: number): Promise<void> {

@@ -1,4 +1,4 @@
-// The one place georep loads kafkajs, and the two corrections it makes to kafkajs 2.2.4 before any use.
+// The one place georep loads kafkajs, and the three corrections it makes to kafkajs 2.2.4 before any use.
 //
 // 1. Record headers (fidelity). kafkajs decodes a record's headers into an object (repeated keys grouped,
 //    order between keys lost, integer-like keys moved first) and its encoder throws on a null header value.
@@ -21,10 +21,22 @@
 //    the committed offsets; the source turns it into the port's OffsetOutOfRange. (The method's other branch,
 //    retrying a follower fetch on the leader, cannot trigger in 2.2.4 — it tests `typeof … === 'number'`
 //    against an object — and georep never fetches from followers.)
+//
+// 3. Aborted transactions (fidelity). kafkajs's read_committed filter lets records of aborted transactions
+//    through (see aborted-transactions.ts for the three ways). We wrap Broker.prototype.fetch: each
+//    partition's records of aborted transactions are found the way Kafka's Java consumer finds them and
+//    flagged `isControlRecord`, the one flag kafkajs's Batch drops a record for while still counting its
+//    offset (so the group commits past it, as past a transaction marker); the partition's list of aborted
+//    transactions is then emptied so that kafkajs's own filter has nothing to (mis)apply.
 import { createRequire, Module } from 'node:module';
 import { dirname } from 'node:path';
 import type * as KafkaJs from 'kafkajs';
 import { KafkaClientIncompatible } from '../errors.js';
+import {
+  type AbortedTransaction,
+  type FetchedRecord,
+  recordsOfAbortedTransactions,
+} from './aborted-transactions.js';
 import { createRecordEncoder, decodeRecord, type KafkajsEncoderClass } from './record-codec-patch.js';
 
 /** The kafkajs version the corrections were written against; package.json pins it exactly. */
@@ -37,6 +49,7 @@ const MODULES = {
   recordDecoder: 'kafkajs/src/protocol/recordBatch/record/v0/decoder.js',
   encoder: 'kafkajs/src/protocol/encoder.js',
   consumerGroup: 'kafkajs/src/consumer/consumerGroup.js',
+  broker: 'kafkajs/src/broker/index.js',
 } as const;
 
 /**
@@ -68,12 +81,13 @@ const OFFSET_PATCH_MARK = Symbol.for('georep.kafkajs.offsetOutOfRangePatch');
 
 let loaded: typeof KafkaJs | undefined;
 
-/** kafkajs with both corrections in place. Throws KafkaClientIncompatible when they cannot be applied. */
+/** kafkajs with all three corrections in place. Throws KafkaClientIncompatible when they cannot be applied. */
 export function loadKafkajs(): typeof KafkaJs {
   if (loaded === undefined) {
     assertPatchedVersion((requireFromHere('kafkajs/package.json') as { version: string }).version);
     installRecordCodec();
     installOffsetOutOfRangeHalt();
+    installAbortedTransactionFilter();
     loaded = requireFromHere('kafkajs') as typeof KafkaJs;
   }
   return loaded;
@@ -133,6 +147,41 @@ function installOffsetOutOfRangeHalt(): void {
     throw new FetchPositionOutOfRange(error.topic, error.partition, fetchOffset);
   };
   prototype[OFFSET_PATCH_MARK] = true;
+}
+
+/** One partition of a decoded fetch response, as far as the aborted-transaction filter uses it. */
+interface FetchedPartition {
+  abortedTransactions?: AbortedTransaction[] | null;
+  messages?: FetchedRecord[];
+}
+type BrokerClass = {
+  prototype: {
+    fetch(request: unknown): Promise<{ responses?: { partitions?: FetchedPartition[] }[] }>;
+  };
+};
+
+const FETCH_PATCH_MARK = Symbol.for('georep.kafkajs.abortedTransactionFilter');
+
+function installAbortedTransactionFilter(): void {
+  const Broker = requireFromHere(MODULES.broker) as BrokerClass;
+  const prototype = Broker.prototype as BrokerClass['prototype'] & { [FETCH_PATCH_MARK]?: true };
+  if (prototype[FETCH_PATCH_MARK]) return;
+  const kafkajsFetch = prototype.fetch;
+  prototype.fetch = async function fetchWithoutAbortedRecords(this: unknown, request: unknown) {
+    const response = await kafkajsFetch.call(this, request);
+    for (const topic of response.responses ?? []) {
+      for (const partition of topic.partitions ?? []) {
+        const aborted = recordsOfAbortedTransactions(
+          partition.messages ?? [],
+          partition.abortedTransactions ?? [],
+        );
+        for (const record of aborted) record.isControlRecord = true;
+        partition.abortedTransactions = [];
+      }
+    }
+    return response;
+  };
+  prototype[FETCH_PATCH_MARK] = true;
 }
 
 /** Whether kafkajs's record codec modules are ours; for the guard test and the source's sanity check. */

@@ -64,6 +64,8 @@ const TRANSIENT_NAMES = new Set([
   'KafkaJSLockTimeout',
   'KafkaJSNumberOfRetriesExceeded',
 ]);
+/** What kafkajs throws, as a plain Error, for a request on a connection that was closed meanwhile. */
+const BROKER_NOT_CONNECTED = 'Broker not connected';
 /** Node's TLS verification failures: they do not heal by retrying. */
 const TLS_FAILURE = /CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY|HOSTNAME/;
 
@@ -122,7 +124,8 @@ export function toPortError(error: unknown, cluster: string, context: ErrorConte
   }
   if (has(INVALID_TYPES)) return new InvalidRequest(cluster, detail, options);
   const rootRetriable = root?.retriable === true;
-  if (rootRetriable || [...names].some((name) => TRANSIENT_NAMES.has(name as string))) {
+  const notConnected = chain.some((link) => link.message === BROKER_NOT_CONNECTED);
+  if (rootRetriable || notConnected || [...names].some((name) => TRANSIENT_NAMES.has(name as string))) {
     return new Retriable(cluster, detail, options);
   }
   return new UnexpectedKafkaError(

@@ -1,7 +1,8 @@
 // RecordSink over a kafkajs idempotent producer. Records go to the partition they are given (the partitioner
 // is never consulted), with their headers as an ordered list that the record-codec patch encodes exactly.
+// Uncompressed requests that the destination rejects as too large are sent once more, gzip-compressed.
 import type { CompressionTypes, Kafka, Message, Producer } from 'kafkajs';
-import { PartitionNotFound } from '../errors.js';
+import { PartitionNotFound, RecordTooLarge } from '../errors.js';
 import type { CompressionCodec, RecordSink, RecordSinkOptions, RecordToWrite } from '../port.js';
 import { loadKafkajs } from './load-kafkajs.js';
 import { toPortError } from './map-error.js';
@@ -65,30 +66,61 @@ export class KafkajsSink implements RecordSink {
       // kafkajs silently drops records for a partition its cached metadata does not know (a partition added
       // since it last looked) and still resolves. So every send must come back acknowledged for our partition;
       // if not, the records were never sent, and one more try with a new producer (fresh metadata) is safe.
-      if (await this.#sendChunk(topic, partition, chunk)) continue;
+      if (await this.#sendChunkThatFits(topic, partition, chunk)) continue;
       this.#discardProducer();
-      if (await this.#sendChunk(topic, partition, chunk)) continue;
+      if (await this.#sendChunkThatFits(topic, partition, chunk)) continue;
       throw new PartitionNotFound(this.#clusterName, topic, partition);
     }
   }
 
+  /**
+   * Sends one request, and once more gzip-compressed if the broker refused it as too large uncompressed:
+   * Kafka's max.message.bytes limits a batch as stored, compressed, so a record the origin took compressed
+   * can be too large for the same limit uncompressed. The broker refused the whole batch, so sending it again
+   * cannot duplicate anything. True when the broker acknowledged it for `partition`.
+   */
+  async #sendChunkThatFits(
+    topic: string,
+    partition: number,
+    chunk: readonly RecordToWrite[],
+  ): Promise<boolean> {
+    const { GZIP, None } = loadKafkajs().CompressionTypes;
+    try {
+      return await this.#sendChunk(topic, partition, chunk, this.#compression);
+    } catch (error) {
+      if (!(error instanceof RecordTooLarge) || this.#compression !== None) throw error;
+      return await this.#sendChunk(topic, partition, chunk, GZIP);
+    }
+  }
+
   /** Sends one request; true when the broker acknowledged it for `partition`. */
-  async #sendChunk(topic: string, partition: number, chunk: readonly RecordToWrite[]): Promise<boolean> {
+  async #sendChunk(
+    topic: string,
+    partition: number,
+    chunk: readonly RecordToWrite[],
+    compression: CompressionTypes,
+  ): Promise<boolean> {
     try {
       const producer = await this.#connectedProducer();
       const acknowledged = await producer.send({
         topic,
         acks: -1,
         timeout: this.#requestTimeoutMs,
-        compression: this.#compression,
+        compression,
         messages: chunk.map((record) => toKafkajsMessage(record, partition)),
       });
       return acknowledged.some((entry) => entry.topicName === topic && entry.partition === partition);
     } catch (error) {
+      const portError = toPortError(error, this.#clusterName, {
+        operation: `write to topic ${topic}`,
+        topic,
+      });
       // After a failed send an idempotent producer's sequence numbers may no longer match the broker's;
-      // the next write starts over with a new producer (and producer id).
-      this.#discardProducer();
-      throw toPortError(error, this.#clusterName, { operation: `write to topic ${topic}`, topic });
+      // the next write starts over with a new producer (and producer id). Not after a batch refused as too
+      // large: the broker refused it whole, kafkajs took its sequence numbers back, and disconnecting the
+      // producer would break the writes of every other flow in flight on it.
+      if (!(portError instanceof RecordTooLarge)) this.#discardProducer();
+      throw portError;
     }
   }
 

@@ -29,6 +29,11 @@ import { causeChain, toPortError } from './map-error.js';
 
 export const DEFAULT_PARTITIONS_IN_PARALLEL = 4;
 const HEARTBEAT_INTERVAL_MS = 3000;
+/**
+ * How long the broker may hold a fetch while it has no new records. stop() waits for the fetch in flight, so
+ * this bounds how long an idle flow takes to stop (kafkajs's default is 5 s; Kafka's Java consumer uses 0.5 s).
+ */
+const FETCH_MAX_WAIT_MS = 1000;
 /** Commits offsets of batches that were entirely transaction markers or aborted records, which no handler sees. */
 const IDLE_COMMIT_INTERVAL_MS = 5000;
 /** kafkajs's own retries of a failing request inside the consumer (join, fetch, commit) before it crashes. */
@@ -63,6 +68,8 @@ export class KafkajsSource implements RecordSource {
   #paused = false;
   /** Set once consumer.run() returned: before that, kafkajs's pause and resume throw. */
   #consumerRunning = false;
+  /** consumer.run(): resolves once the consumer joined the group, or gave up joining. */
+  #joined: Promise<void> | undefined;
   /** The handler's own error (or a record conversion's), when it is what stopped the source. */
   #deliveryError: unknown;
   #settle: { resolve(): void; reject(error: unknown): void } | undefined;
@@ -109,6 +116,7 @@ export class KafkajsSource implements RecordSource {
       allowAutoTopicCreation: false,
       readUncommitted: false,
       heartbeatInterval: HEARTBEAT_INTERVAL_MS,
+      maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
       ...(this.#options.sessionTimeoutMs === undefined
         ? {}
         : { sessionTimeout: this.#options.sessionTimeoutMs }),
@@ -131,13 +139,14 @@ export class KafkajsSource implements RecordSource {
       throw error;
     }
     if (this.#stopping !== undefined) return;
-    await consumer.run({
+    this.#joined = consumer.run({
       autoCommit: true,
       autoCommitInterval: IDLE_COMMIT_INTERVAL_MS,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.#options.partitionsInParallel ?? DEFAULT_PARTITIONS_IN_PARALLEL,
       eachBatch: (payload) => this.#handleBatch(payload, handler),
     });
+    await this.#joined;
     this.#consumerRunning = true;
     if (this.#paused) consumer.pause([{ topic }]);
   }
@@ -176,7 +185,8 @@ export class KafkajsSource implements RecordSource {
 
   async #handleBatch(payload: EachBatchPayload, handler: BatchHandler): Promise<void> {
     const { batch, resolveOffset, heartbeat, isRunning } = payload;
-    if (!isRunning() || batch.messages.length === 0) return;
+    // A batch fetched after stop() was asked for is left unresolved: it is read again later.
+    if (!isRunning() || this.#stopping !== undefined || batch.messages.length === 0) return;
     let consumed: ConsumedBatch;
     try {
       consumed = {
@@ -218,6 +228,10 @@ export class KafkajsSource implements RecordSource {
       await this.#starting;
       const consumer = this.#consumer;
       if (consumer !== undefined) {
+        // kafkajs's stop() does nothing while the consumer is still joining the group, and the join goes on:
+        // the member it makes would never leave and would hold its partitions until its session timed out.
+        // So a join in progress is waited for (disconnect() would wait for it anyway), then left properly.
+        await this.#joined?.catch(() => undefined);
         await consumer.stop(); // waits for batches in the handler, commits them, leaves the group
         await consumer.disconnect();
       }

@@ -1,0 +1,120 @@
+// Stopping a flow at an awkward moment: its attempt just failed and the failed consumer is still leaving the
+// group. A SIGTERM or a reload can land right there; the stop must end with the flow stopped, never throw.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type {
+  KafkaAdmin,
+  KafkaCluster,
+  RecordSink,
+  RecordSource,
+  TopicDescription,
+} from '../../src/kafka/port.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { Metrics } from '../../src/observability/metrics.js';
+import { type FlowSpec, flowKey } from '../../src/plan/flow-spec.js';
+import { MirrorFlow } from '../../src/runtime/mirror-flow.js';
+
+const spec: FlowSpec = {
+  key: flowKey('a', 'orders', 'b', 'a.orders'),
+  replication: 'r',
+  origin: 'a',
+  originTopic: 'orders',
+  destination: 'b',
+  destinationTopic: 'a.orders',
+  partitions: 1,
+  paused: false,
+  start: 'earliest',
+  restartSettings: {
+    originConnection: 'x',
+    destinationConnection: 'y',
+    delivery: 'at-least-once',
+    loopPrevention: 'none',
+    replicationFactor: 'auto',
+    topicConfigExclude: '',
+    consumerGroupId: 'georep.a.b.orders.a.orders',
+  },
+};
+
+function deferred<T = void>() {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** An admin that sees one topic of one partition on either side, with no progress stored. */
+function admin(topic: string): KafkaAdmin {
+  const description: TopicDescription = {
+    name: topic,
+    partitions: [{ partition: 0, leader: 1, replicas: [1], inSyncReplicas: [1] }],
+    configs: [],
+  };
+  const unused = () => Promise.reject(new Error('not used by this test'));
+  return {
+    listTopics: unused,
+    describeTopic: async () => description,
+    createTopic: unused,
+    createPartitions: unused,
+    replaceTopicConfigs: unused,
+    brokerCount: async () => 1,
+    partitionOffsets: async () => [{ partition: 0, earliest: 0n, latest: 0n }],
+    listConsumerGroups: unused,
+    describeConsumerGroups: unused,
+    committedOffsets: async () => [],
+    setCommittedOffsets: unused,
+    close: async () => undefined,
+  };
+}
+
+test('a flow stopped while its failed consumer is still leaving the group ends stopped', async () => {
+  const running = deferred();
+  const leaving = deferred();
+  let stopCalls = 0;
+  const runCalled = deferred();
+  const source: RecordSource = {
+    run: () => {
+      runCalled.resolve();
+      return running.promise;
+    },
+    pause: () => undefined,
+    resume: () => undefined,
+    stop: () => {
+      stopCalls++;
+      return leaving.promise;
+    },
+  };
+  const origin: KafkaCluster = {
+    name: 'a',
+    createAdmin: () => admin('orders'),
+    createSource: () => source,
+    createSink: () => sink,
+  };
+  const sink: RecordSink = { write: async () => undefined, close: async () => undefined };
+  const flow = new MirrorFlow(spec, {
+    origin,
+    originAdmin: admin('orders'),
+    destinationAdmin: admin('a.orders'),
+    sink,
+    logger: createLogger('fatal', { write: () => undefined }),
+    metrics: new Metrics(),
+    backoff: { initialDelayMs: 10, maxDelayMs: 10 },
+    nonRetriableRecheckMs: 10,
+    lagRefreshMs: 60_000,
+    stopGraceMs: 1000,
+    sessionTimeoutMs: 10_000,
+    nowMs: Date.now,
+  });
+
+  await runCalled.promise;
+  running.reject(new Error('the destination went away')); // the attempt fails ...
+  await new Promise((resolve) => setImmediate(resolve)); // ... and its consumer starts leaving the group
+  assert.equal(stopCalls, 1, 'the failed attempt stops its consumer');
+
+  const stopped = flow.stop(); // SIGTERM lands now
+  leaving.resolve(); // the consumer has left
+  await stopped;
+  assert.equal(flow.status().state, 'stopped');
+});
