@@ -106,6 +106,7 @@ async function main(): Promise<void> {
     await consumer.connect();
     clients.push(consumer);
     await waitForTopic(destinationKafka, 'london.orders.created');
+    if (stop.signal.aborted) return;
     await consumer.subscribe({ topics: [/^london\./], fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ topic, partition, message }) => {
@@ -121,7 +122,10 @@ async function main(): Promise<void> {
         'Ctrl-C stops everything.\n',
     );
     void printStatusForever();
-    await new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true }));
+    // georep may have exited (and aborted the demo) while the reader was setting up.
+    if (!stop.signal.aborted) {
+      await new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true }));
+    }
     georep.kill('SIGTERM');
     await exited;
   } finally {

@@ -67,12 +67,19 @@ export const planCommand: Command = {
     const against = answer.reachable
       ? `the daemon at ${address} (${running.length} flows)`
       : `nothing running: ${answer.reason}`;
+    const incomplete =
+      failures.length > 0
+        ? `INCOMPLETE: the topics of ${failures.length} origin(s) could not be listed, so their flows are missing below.\n`
+        : '';
     if (options.json) {
-      io.stdout(
-        `${JSON.stringify({ comparedWith: against, ...planToJson(plan, desired.rejected) }, null, 2)}\n`,
-      );
+      const json = {
+        comparedWith: against,
+        complete: failures.length === 0,
+        ...planToJson(plan, desired.rejected),
+      };
+      io.stdout(`${JSON.stringify(json, null, 2)}\n`);
     } else {
-      io.stdout(`Compared with ${against}.\n\n${renderPlanText(plan, desired.rejected)}`);
+      io.stdout(`Compared with ${against}.\n${incomplete}\n${renderPlanText(plan, desired.rejected)}`);
     }
     if (failures.length > 0) return EXIT.failed;
     return planHasChanges(plan) ? EXIT.changesPending : EXIT.ok;

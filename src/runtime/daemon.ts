@@ -299,6 +299,14 @@ export class Daemon {
       return false;
     }
     const messages = result.warnings.map(formatIssue);
+    for (const replication of result.config.replications) {
+      if (replication.groups.include.length > 0) {
+        messages.push(
+          `${path}:${replication.position.line}:${replication.position.col}: replication "${replication.name}": ` +
+            'groups: translating consumer-group positions is not built yet; these groups are not followed',
+        );
+      }
+    }
     for (const message of messages) this.#logger.warn(message);
     const atMs = this.#nowMs();
     this.#config = result.config;
