@@ -46,10 +46,20 @@ export async function runCli(args: readonly string[], io: CommandIo): Promise<Ex
   try {
     return await command.run(rest, io);
   } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
+    if (!isUsageError(error)) throw error;
     io.stderr(`georep ${command.name}: ${error.message}\n\n${command.help}`);
     return EXIT.usage;
   }
+}
+
+/**
+ * A wrong command line: our own UsageError, or the error node:util parseArgs throws for an unknown option or
+ * a missing option value (code ERR_PARSE_ARGS_…), so that no command has to translate the latter itself.
+ */
+function isUsageError(error: unknown): error is Error {
+  if (error instanceof UsageError) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return error instanceof Error && typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
 }
 
 const processIo: CommandIo = {

@@ -45,12 +45,7 @@ export const runCommand: Command = {
   summary: 'run the replication daemon',
   help,
   async run(args: readonly string[], io: CommandIo): Promise<ExitCode> {
-    let parsed: ReturnType<typeof parseRunArgs>;
-    try {
-      parsed = parseRunArgs(args);
-    } catch (error) {
-      throw new UsageError(error instanceof Error ? error.message : String(error));
-    }
+    const parsed = parseRunArgs(args);
     if (parsed.help) {
       io.stdout(help);
       return EXIT.ok;
@@ -157,10 +152,10 @@ function parseRunArgs(args: readonly string[]) {
   if (values.help) return { help: true as const, config: '', watch: false, logFormat: 'auto' as const };
   const logFormat = LOG_FORMATS.find((format) => format === values['log-format']);
   if (logFormat === undefined) {
-    throw new Error(`--log-format must be auto, json or pretty, not "${values['log-format']}"`);
+    throw new UsageError(`--log-format must be auto, json or pretty, not "${values['log-format']}"`);
   }
-  if (positionals.length > 0) throw new Error(`unexpected argument "${positionals[0]}"`);
-  if (values.config === undefined) throw new Error('--config FILE is required');
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  if (values.config === undefined) throw new UsageError('--config FILE is required');
   return {
     help: false as const,
     config: values.config,

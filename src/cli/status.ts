@@ -1,7 +1,7 @@
 // `georep status`: the flows of the running daemon as a table (like `kubectl get`), or JSON.
 import { parseArgs } from 'node:util';
 import type { FlowStatus } from '../runtime/mirror-flow.js';
-import { type Command, type CommandIo, EXIT, type ExitCode, UsageError } from './command.js';
+import { type Command, type CommandIo, EXIT, type ExitCode } from './command.js';
 import { DEFAULT_DAEMON_ADDRESS, fetchDaemonStatus } from './daemon-client.js';
 
 const help = `usage: georep status [--daemon HOST:PORT] [--json]
@@ -25,21 +25,15 @@ export const statusCommand: Command = {
   summary: 'show the flows of the running daemon',
   help,
   async run(args: readonly string[], io: CommandIo): Promise<ExitCode> {
-    let values: { daemon?: string | undefined; json: boolean; help: boolean };
-    try {
-      const parsed = parseArgs({
-        args: [...args],
-        options: {
-          daemon: { type: 'string' },
-          json: { type: 'boolean', default: false },
-          help: { type: 'boolean', short: 'h', default: false },
-        },
-        strict: true,
-      });
-      values = parsed.values;
-    } catch (error) {
-      throw new UsageError(error instanceof Error ? error.message : String(error));
-    }
+    const { values } = parseArgs({
+      args: [...args],
+      options: {
+        daemon: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    });
     if (values.help) {
       io.stdout(help);
       return EXIT.ok;

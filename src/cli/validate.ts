@@ -120,13 +120,7 @@ export const validateCommand: Command = {
   summary: 'check geo-replication.yaml files (Ansible validate:)',
   help,
   async run(args: readonly string[], io: CommandIo): Promise<ExitCode> {
-    let parsed: ReturnType<typeof parseOptions>;
-    try {
-      parsed = parseOptions(args);
-    } catch (error) {
-      throw new UsageError(error instanceof Error ? error.message : String(error));
-    }
-    const { values, positionals } = parsed;
+    const { values, positionals } = parseOptions(args);
     if (values.help) {
       io.stdout(help);
       return EXIT.ok;
