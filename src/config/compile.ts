@@ -25,6 +25,7 @@ import {
   type NamePattern,
   type NameSelector,
   type NamingPolicy,
+  type OriginTopicDeletedAction,
   type ReplicationConfig,
   type SaslMechanism,
   type SaslSettings,
@@ -381,6 +382,11 @@ function compileReplication(
     paused: typeof data.paused === 'boolean' ? data.paused : REPLICATION_DEFAULTS.paused,
     replicationFactor: integerOr(data.replicationFactor, REPLICATION_DEFAULTS.replicationFactor),
     topicConfigExclude: strings(topicConfig.exclude).map((entry) => entry.value),
+    onOriginTopicDeleted: oneOf<OriginTopicDeletedAction>(
+      data.onOriginTopicDeleted,
+      ['keep', 'delete'],
+      REPLICATION_DEFAULTS.onOriginTopicDeleted,
+    ),
     position: collector.source.positionOf(path, 'key'),
   };
 }

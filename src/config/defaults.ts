@@ -1,6 +1,6 @@
 // Default values of optional fields. The schema states the same defaults for editors and readers; a unit
 // test keeps the two in step.
-import type { DaemonSettings, DeliveryGuarantee, StartPosition } from './types.js';
+import type { DaemonSettings, DeliveryGuarantee, OriginTopicDeletedAction, StartPosition } from './types.js';
 
 export const CLUSTER_DEFAULTS = { connectionTimeoutMs: 10_000, requestTimeoutMs: 30_000 } as const;
 
@@ -14,6 +14,7 @@ export const REPLICATION_DEFAULTS = {
   delivery: 'at-least-once' as DeliveryGuarantee,
   paused: false,
   replicationFactor: null,
+  onOriginTopicDeleted: 'keep' as OriginTopicDeletedAction,
 } as const;
 
 export const DAEMON_DEFAULTS: DaemonSettings = {

@@ -130,6 +130,9 @@ export type NamingPolicy =
 export type LoopPrevention = 'none' | 'header';
 
 export type StartPosition = 'earliest' | 'latest';
+/** What happens to a destination topic when its origin topic is deleted (its flow stops either way). */
+export type OriginTopicDeletedAction = 'keep' | 'delete';
+
 export type DeliveryGuarantee = 'at-least-once' | 'exactly-once';
 
 export interface ReplicationConfig {
@@ -150,6 +153,7 @@ export interface ReplicationConfig {
   readonly replicationFactor: number | null;
   /** Topic config keys never copied to the destination, on top of the built-in exclude list. */
   readonly topicConfigExclude: readonly string[];
+  readonly onOriginTopicDeleted: OriginTopicDeletedAction;
   readonly position: SourcePosition;
 }
 

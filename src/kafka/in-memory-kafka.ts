@@ -214,6 +214,18 @@ class InMemoryAdmin implements KafkaAdmin {
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
+  async describeTopicConfigs(names: readonly string[]): Promise<Map<string, TopicConfigEntry[]>> {
+    this.#kafka.checkAvailable(`describe configs of ${names.length} topics`);
+    const described = await Promise.all(names.map((name) => this.describeTopic(name)));
+    return new Map(described.map((topic) => [topic.name, [...topic.configs]]));
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    this.#kafka.checkAvailable(`delete topic ${name}`);
+    this.#kafka.topic(name);
+    this.#kafka.topics.delete(name);
+  }
+
   async describeTopic(name: string): Promise<TopicDescription> {
     this.#kafka.checkAvailable(`describe topic ${name}`);
     const topic = this.#kafka.topic(name);

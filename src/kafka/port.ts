@@ -142,6 +142,12 @@ export interface KafkaAdmin {
   /** @throws TopicNotFound */
   describeTopic(topic: string): Promise<TopicDescription>;
   /**
+   * The configs of many topics in one request (DescribeConfigs takes a list): what a discovery round uses to
+   * compare every mirrored topic without one round trip per topic. Keyed by topic name.
+   * @throws TopicNotFound when any of them does not exist (the request fails as a whole).
+   */
+  describeTopicConfigs(topics: readonly string[]): Promise<Map<string, TopicConfigEntry[]>>;
+  /**
    * Creates a topic and waits until its partitions have leaders. Creating a topic that exists is not an
    * error, because two georep hosts sharing a flow both try: it resolves `already-exists`, and the caller
    * compares partitions and configs with describeTopic.
@@ -160,6 +166,12 @@ export interface KafkaAdmin {
    * including destination-only ones it does not sync.
    */
   replaceTopicConfigs(topic: string, configs: ReadonlyMap<string, string>): Promise<void>;
+  /**
+   * Deletes a topic and its records. Only used on destination topics whose origin topic was deleted, when
+   * the replication asks for it (onOriginTopicDeleted: delete).
+   * @throws TopicNotFound
+   */
+  deleteTopic(topic: string): Promise<void>;
   /** Brokers currently in the cluster, e.g. to cap a replication factor. */
   brokerCount(): Promise<number>;
   /** Earliest and latest offset of every partition of the topic, by partition number. */

@@ -68,6 +68,27 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly topicConfigSyncs = new Counter({
+    name: 'georep_topic_config_syncs_total',
+    help: "Destination topic config changes made to follow the origin topic's, by result (applied, failed).",
+    labelNames: [...FLOW_LABELS, 'result'],
+    registers: [this.registry],
+  });
+
+  readonly originTopicsDeleted = new Counter({
+    name: 'georep_origin_topics_deleted_total',
+    help: 'Mirrored origin topics seen deleted, by what happened to the destination copy (kept, deleted, delete-failed).',
+    labelNames: ['origin', 'topic', 'destination_copy'],
+    registers: [this.registry],
+  });
+
+  readonly originTopicsRecreated = new Counter({
+    name: 'georep_origin_topics_recreated_total',
+    help: 'Origin topics seen deleted and then re-created under the same name while georep ran.',
+    labelNames: ['origin', 'topic'],
+    registers: [this.registry],
+  });
+
   readonly lastReloadSuccessful = new Gauge({
     name: 'georep_config_last_reload_successful',
     help: 'Whether the last attempt to load the configuration file succeeded (1) or was rejected (0).',

@@ -126,6 +126,7 @@ function flowSpec(
     partitions: topic.partitions,
     paused: replication.paused,
     start: replication.start,
+    onOriginTopicDeleted: replication.onOriginTopicDeleted,
     restartSettings: {
       originConnection: clusterConnectionDigest(originCluster),
       destinationConnection: clusterConnectionDigest(destinationCluster),

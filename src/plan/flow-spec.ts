@@ -1,7 +1,13 @@
 // A flow is one origin topic mirrored into one destination topic. FlowSpec is its desired state as plain
 // data: what the planner compares and what the supervisor starts.
 import { createHash } from 'node:crypto';
-import type { ClusterConfig, DeliveryGuarantee, LoopPrevention, StartPosition } from '../config/types.js';
+import type {
+  ClusterConfig,
+  DeliveryGuarantee,
+  LoopPrevention,
+  OriginTopicDeletedAction,
+  StartPosition,
+} from '../config/types.js';
 
 /**
  * Settings that, when any of them changes, require the flow to be stopped and started again.
@@ -39,6 +45,8 @@ export interface FlowSpec {
    * flow, so changing it does not restart a running one.
    */
   readonly start: StartPosition;
+  /** What happens to the destination topic when the origin topic is deleted; changes in place. */
+  readonly onOriginTopicDeleted: OriginTopicDeletedAction;
   readonly restartSettings: FlowRestartSettings;
 }
 

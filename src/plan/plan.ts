@@ -87,6 +87,13 @@ function diffInPlaceSettings(from: FlowSpec, to: FlowSpec): SettingChange[] {
   if (from.partitions !== to.partitions) {
     changes.push({ setting: 'partitions', from: String(from.partitions), to: String(to.partitions) });
   }
+  if (from.onOriginTopicDeleted !== to.onOriginTopicDeleted) {
+    changes.push({
+      setting: 'onOriginTopicDeleted',
+      from: from.onOriginTopicDeleted,
+      to: to.onOriginTopicDeleted,
+    });
+  }
   if (from.replication !== to.replication) {
     changes.push({ setting: 'replication', from: from.replication, to: to.replication });
   }

@@ -66,3 +66,74 @@ export function topicConfigDrift(
   const removed = [...actual.keys()].filter((name) => !(name in desired) && !excluded.has(name)).sort();
   return { changed, removed };
 }
+
+/** A destination topic whose configs drifted from its origin's, with the complete set to write. */
+export interface TopicConfigUpdate {
+  readonly drift: ConfigDrift;
+  /**
+   * Every topic-level config the destination topic must have afterwards: the origin's (minus excludes) plus
+   * the excluded keys set only on the destination, which the replace would otherwise reset to the broker's
+   * default (replaceTopicConfigs replaces the whole set).
+   */
+  readonly configs: ReadonlyMap<string, string>;
+}
+
+/** What to write so the destination topic's configs follow the origin's; null when they already do. */
+export function topicConfigUpdate(
+  originEntries: readonly TopicConfigEntry[],
+  destinationEntries: readonly TopicConfigEntry[],
+  replicationExcludes: readonly string[],
+): TopicConfigUpdate | null {
+  const desired = destinationTopicConfigs(originEntries, replicationExcludes);
+  const drift = topicConfigDrift(desired, destinationEntries, replicationExcludes);
+  if (drift.changed.length === 0 && drift.removed.length === 0) return null;
+  const configs = new Map(Object.entries(desired));
+  for (const entry of destinationEntries) {
+    if (
+      entry.source === 'topic' &&
+      entry.value !== null &&
+      !configs.has(entry.name) &&
+      !drift.removed.includes(entry.name)
+    )
+      configs.set(entry.name, entry.value);
+  }
+  return { drift, configs };
+}
+
+/** `retention.ms=86400000 (was 604800000), cleanup.policy removed`: for logs and error messages. */
+export function describeConfigDrift(drift: ConfigDrift): string {
+  return [
+    ...drift.changed.map((change) => `${change.name}=${change.to} (was ${change.from ?? 'unset'})`),
+    ...drift.removed.map((name) => `${name} unset (no longer set on the origin)`),
+  ].join(', ');
+}
+
+/** A running flow whose destination topic configs are kept in step with its origin topic. */
+export interface ConfigSyncedFlow {
+  readonly key: string;
+  readonly origin: string;
+  readonly originTopic: string;
+  readonly destination: string;
+  readonly destinationTopic: string;
+  readonly topicConfigExclude: readonly string[];
+}
+
+/** Topic configs as described in one batch per cluster: cluster name → topic name → entries. */
+export type DescribedTopicConfigs = ReadonlyMap<string, ReadonlyMap<string, readonly TopicConfigEntry[]>>;
+
+/**
+ * The updates of one discovery round. A flow with a topic missing from the described configs is skipped:
+ * its topic was deleted or could not be described this round, and the next round looks again.
+ */
+export function planTopicConfigSync<Flow extends ConfigSyncedFlow>(
+  flows: readonly Flow[],
+  described: DescribedTopicConfigs,
+): { readonly flow: Flow; readonly update: TopicConfigUpdate }[] {
+  return flows.flatMap((flow) => {
+    const origin = described.get(flow.origin)?.get(flow.originTopic);
+    const destination = described.get(flow.destination)?.get(flow.destinationTopic);
+    if (origin === undefined || destination === undefined) return [];
+    const update = topicConfigUpdate(origin, destination, flow.topicConfigExclude);
+    return update === null ? [] : [{ flow, update }];
+  });
+}

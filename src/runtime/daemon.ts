@@ -10,26 +10,33 @@
 //      blip never stops flows);
 //   4. desired flows → plan against the running flows (pure);
 //   5. the supervisor applies the plan: stop first, then start, then in-place updates;
-//   6. close the clients no flow uses any more.
+//   6. flows stopped because their origin topic was deleted: the destination copy is kept or deleted, as the
+//      replication says (onOriginTopicDeleted);
+//   7. on discovery rounds, destination topic configs follow the origin's: one DescribeConfigs per cluster for
+//      every copying flow, then an AlterConfigs for each destination topic that drifted;
+//   8. close the clients no flow uses any more.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { formatIssue } from '../config/issues.js';
 import { loadConfigFile } from '../config/load.js';
 import type { Config } from '../config/types.js';
+import { TopicNotFound } from '../kafka/errors.js';
 import type {
   KafkaAdmin,
   KafkaCluster,
   KafkaClusterFactory,
   KafkaLogEntry,
   RecordSink,
+  TopicConfigEntry,
 } from '../kafka/port.js';
 import { type RunningHttpServer, startHttpServer } from '../observability/http-server.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { SystemdNotifier } from '../observability/systemd-notify.js';
 import { desiredFlows, type TopicListing } from '../plan/desired-flows.js';
-import { clusterConnectionDigest, type RejectedFlow } from '../plan/flow-spec.js';
+import { clusterConnectionDigest, type FlowSpec, type RejectedFlow } from '../plan/flow-spec.js';
 import { planFlows, planHasChanges } from '../plan/plan.js';
+import { describeConfigDrift, planTopicConfigSync } from '../plan/topic-configs.js';
 import { DEFAULT_FLOW_BACKOFF } from './backoff.js';
 import type { FlowState } from './flow-state.js';
 import { type FlowStatus, MirrorFlow } from './mirror-flow.js';
@@ -111,6 +118,13 @@ export class Daemon {
   #lastListings = new Map<string, readonly TopicListing[]>();
   #originsNotListed: { cluster: string; error: string }[] = [];
   #rejected: readonly RejectedFlow[] = [];
+  /** Origin topics (`origin/topic`) whose flows stopped because the topic was deleted, with when it was seen. */
+  #deletedOriginTopics = new Map<string, number>();
+  /**
+   * Origin topics seen deleted and then again, with when they reappeared. Their flows must not append to a
+   * destination copy of the deleted topic; the entry goes once a flow for the topic copies (into a new copy).
+   */
+  #recreatedOriginTopics = new Map<string, number>();
   #firstReconcileDone = false;
   #reconcileStartedMs: number | null = null;
   #discoveryTimer: NodeJS.Timeout | null = null;
@@ -235,6 +249,8 @@ export class Daemon {
       const desired = desiredFlows(config, listings);
       this.#reportRejected(desired.rejected);
       const plan = planFlows(desired.flows, this.#supervisor.runningSpecs());
+      const originDeleted = plan.stop.filter((spec) => this.#originTopicGone(spec, listings));
+      this.#noteRecreatedOriginTopics(plan.start);
       if (planHasChanges(plan)) {
         this.#logger.info(
           {
@@ -256,6 +272,8 @@ export class Daemon {
           `could not ${result.action} flow: ${result.error}`,
         );
       }
+      await Promise.all(originDeleted.map((spec) => this.#onOriginTopicDeleted(spec)));
+      if (triggers.has('discovery')) await this.#syncTopicConfigs();
       await this.#closeClients(this.#retiredClients.splice(0));
       await this.#closeClients(this.#unusedClients(config));
     } finally {
@@ -448,6 +466,170 @@ export class Daemon {
     );
   }
 
+  /** True when the flow's origin was listed this round and its topic was not in the listing. */
+  #originTopicGone(spec: FlowSpec, listings: ReadonlyMap<string, readonly TopicListing[]>): boolean {
+    if (this.#originsNotListed.some((failure) => failure.cluster === spec.origin)) return false;
+    const listing = listings.get(spec.origin);
+    return listing !== undefined && !listing.some((topic) => topic.name === spec.originTopic);
+  }
+
+  /**
+   * A flow about to start for an origin topic that was seen deleted: the topic was re-created. It is
+   * reported, and its flows get the time so that none appends the new topic to the deleted one's copy.
+   */
+  #noteRecreatedOriginTopics(starting: readonly FlowSpec[]): void {
+    for (const spec of starting) {
+      const topicKey = `${spec.origin}/${spec.originTopic}`;
+      const deletedAtMs = this.#deletedOriginTopics.get(topicKey);
+      if (deletedAtMs === undefined) continue;
+      this.#deletedOriginTopics.delete(topicKey);
+      this.#recreatedOriginTopics.set(topicKey, this.#nowMs());
+      this.#options.metrics.originTopicsRecreated.inc({ origin: spec.origin, topic: spec.originTopic });
+      this.#logger.warn(
+        { origin: spec.origin, topic: spec.originTopic, deletedAt: new Date(deletedAtMs).toISOString() },
+        `origin topic ${spec.originTopic} on ${spec.origin} was deleted and has been re-created: it is a new ` +
+          'topic, whose records are not a continuation of the copy',
+      );
+    }
+  }
+
+  /**
+   * After the flow of a deleted origin topic stopped: keep or delete its destination copy. The origin is asked
+   * once more before anything is deleted, so that a listing that missed the topic never costs a copy.
+   */
+  async #onOriginTopicDeleted(spec: FlowSpec): Promise<void> {
+    const origin = this.#clients.get(spec.origin);
+    const destination = this.#clients.get(spec.destination);
+    if (origin === undefined || destination === undefined) return;
+    try {
+      await origin.admin.describeTopic(spec.originTopic);
+      return; // still there: the flow stopped for another reason (its replication no longer selects it)
+    } catch (error) {
+      if (!(error instanceof TopicNotFound)) {
+        this.#logger.warn(
+          { flow: spec.key, err: error },
+          'origin topic missing from the listing but cannot be checked; its destination copy is kept',
+        );
+        return;
+      }
+    }
+    this.#deletedOriginTopics.set(`${spec.origin}/${spec.originTopic}`, this.#nowMs());
+    const labels = { origin: spec.origin, topic: spec.originTopic };
+    if (spec.onOriginTopicDeleted === 'keep') {
+      this.#options.metrics.originTopicsDeleted.inc({ ...labels, destination_copy: 'kept' });
+      this.#logger.warn(
+        { flow: spec.key, onOriginTopicDeleted: 'keep' },
+        `origin topic ${spec.originTopic} on ${spec.origin} was deleted: its flow stopped; the copy ` +
+          `${spec.destinationTopic} on ${spec.destination} is kept`,
+      );
+      return;
+    }
+    try {
+      await destination.admin.deleteTopic(spec.destinationTopic);
+      this.#options.metrics.originTopicsDeleted.inc({ ...labels, destination_copy: 'deleted' });
+      this.#logger.warn(
+        { flow: spec.key, onOriginTopicDeleted: 'delete' },
+        `origin topic ${spec.originTopic} on ${spec.origin} was deleted: its flow stopped and the copy ` +
+          `${spec.destinationTopic} on ${spec.destination} was deleted too`,
+      );
+    } catch (error) {
+      this.#options.metrics.originTopicsDeleted.inc({ ...labels, destination_copy: 'delete-failed' });
+      this.#logger.error(
+        { flow: spec.key, onOriginTopicDeleted: 'delete', err: error },
+        `origin topic ${spec.originTopic} on ${spec.origin} was deleted, but deleting the copy ` +
+          `${spec.destinationTopic} on ${spec.destination} failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+
+  /**
+   * Makes the destination topics' configs follow their origin topics' for every flow that copies: one batched
+   * DescribeConfigs per cluster, a pure comparison, then one replace per drifted topic. Each failure is
+   * reported on its flow; the others go ahead.
+   */
+  async #syncTopicConfigs(): Promise<void> {
+    const flows = this.#supervisor
+      .flows()
+      .filter((flow): flow is MirrorFlow => flow instanceof MirrorFlow && flow.copying);
+    for (const flow of flows) {
+      if (this.#recreatedOriginTopics.delete(`${flow.spec.origin}/${flow.spec.originTopic}`)) {
+        this.#logger.info({ flow: flow.spec.key }, 'the re-created origin topic is copied into a new copy');
+      }
+    }
+    if (flows.length === 0) return;
+    const topicsByCluster = new Map<string, Set<string>>();
+    const add = (cluster: string, topic: string) =>
+      topicsByCluster.set(cluster, (topicsByCluster.get(cluster) ?? new Set()).add(topic));
+    for (const { spec } of flows) {
+      add(spec.origin, spec.originTopic);
+      add(spec.destination, spec.destinationTopic);
+    }
+    const described = new Map(
+      await Promise.all(
+        [...topicsByCluster].map(
+          async ([cluster, topics]) =>
+            [cluster, await this.#describeTopicConfigs(cluster, [...topics])] as const,
+        ),
+      ),
+    );
+    const updates = planTopicConfigSync(
+      flows.map((flow) => ({
+        key: flow.spec.key,
+        origin: flow.spec.origin,
+        originTopic: flow.spec.originTopic,
+        destination: flow.spec.destination,
+        destinationTopic: flow.spec.destinationTopic,
+        topicConfigExclude: flow.spec.restartSettings.topicConfigExclude.split(',').filter(Boolean),
+        mirrorFlow: flow,
+      })),
+      described,
+    );
+    await Promise.all(
+      updates.map(async ({ flow, update }) => {
+        const admin = this.#clients.get(flow.destination)?.admin;
+        if (admin === undefined) return;
+        try {
+          await admin.replaceTopicConfigs(flow.destinationTopic, update.configs);
+          flow.mirrorFlow.recordTopicConfigSync({ applied: describeConfigDrift(update.drift) });
+        } catch (error) {
+          flow.mirrorFlow.recordTopicConfigSync({
+            error: error instanceof Error ? error.message : String(error),
+          });
+        }
+      }),
+    );
+  }
+
+  /**
+   * The configs of `topics` on `cluster`, in one request. A topic deleted since the listing fails the whole
+   * request, so then each is asked alone and the missing ones are left out; a cluster that cannot be reached
+   * gives nothing this round (the flows' own errors say why).
+   */
+  async #describeTopicConfigs(
+    cluster: string,
+    topics: readonly string[],
+  ): Promise<Map<string, TopicConfigEntry[]>> {
+    const admin = this.#clients.get(cluster)?.admin;
+    if (admin === undefined) return new Map();
+    try {
+      return await admin.describeTopicConfigs(topics);
+    } catch (error) {
+      if (!(error instanceof TopicNotFound)) {
+        this.#logger.warn(
+          { cluster, err: error },
+          'cannot describe topic configs; config sync waits for the next round',
+        );
+        return new Map();
+      }
+    }
+    const one = await Promise.all(
+      topics.map((topic) =>
+        admin.describeTopicConfigs([topic]).catch(() => new Map<string, TopicConfigEntry[]>()),
+      ),
+    );
+    return new Map(one.flatMap((entries) => [...entries]));
+  }
+
   #reportRejected(rejected: readonly RejectedFlow[]): void {
     const describe = (r: RejectedFlow) =>
       `${r.origin}/${r.originTopic} -> ${r.destination}/${r.destinationTopic}: ${r.reason}`;
@@ -467,6 +649,7 @@ export class Daemon {
     }
     destination.sink ??= destination.cluster.createSink();
     const config = this.#config;
+    const recreatedAtMs = this.#recreatedOriginTopics.get(`${spec.origin}/${spec.originTopic}`);
     return new MirrorFlow(spec, {
       origin: origin.cluster,
       originAdmin: origin.admin,
@@ -480,6 +663,7 @@ export class Daemon {
       stopGraceMs: Math.max(1000, (config?.daemon.shutdownTimeoutMs ?? 30_000) / 2),
       sessionTimeoutMs: CONSUMER_SESSION_TIMEOUT_MS,
       nowMs: this.#nowMs,
+      ...(recreatedAtMs === undefined ? {} : { originRecreatedAtMs: recreatedAtMs }),
     });
   }
 

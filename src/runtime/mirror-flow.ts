@@ -26,7 +26,7 @@ import type {
 import type { Logger } from '../observability/logger.js';
 import type { FlowLabels, Metrics } from '../observability/metrics.js';
 import type { FlowSpec } from '../plan/flow-spec.js';
-import { destinationTopicConfigs, topicConfigDrift } from '../plan/topic-configs.js';
+import { describeConfigDrift, destinationTopicConfigs, topicConfigUpdate } from '../plan/topic-configs.js';
 import { type BackoffPolicy, retryDelayMs } from './backoff.js';
 import { type FlowError, FlowStateMachine, type FlowStateSnapshot } from './flow-state.js';
 import { withLoopPrevention } from './loop-prevention.js';
@@ -55,6 +55,21 @@ export interface MirrorFlowDependencies {
    */
   readonly sessionTimeoutMs: number;
   readonly nowMs: () => number;
+  /**
+   * Set when this flow's origin topic was seen deleted and has appeared again under the same name: a
+   * destination topic that still exists holds the copy of the deleted topic, and the flow must not append
+   * the new topic's records to it.
+   */
+  readonly originRecreatedAtMs?: number;
+}
+
+/** The last change of the destination topic's configs made to follow the origin's (discovery rounds). */
+export interface TopicConfigSyncStatus {
+  readonly atMs: number;
+  /** What changed (`retention.ms=… (was …)`), or null when the change failed. */
+  readonly applied: string | null;
+  /** Why the change failed, or null. The flow keeps copying records either way. */
+  readonly error: string | null;
 }
 
 export interface PartitionProgress {
@@ -83,6 +98,8 @@ export interface FlowStatus extends FlowStateSnapshot {
   /** Failed attempts since the flow last ran cleanly. */
   readonly failedAttempts: number;
   readonly partitions: readonly PartitionProgress[];
+  /** null until a discovery round changed (or failed to change) the destination topic's configs. */
+  readonly topicConfigSync: TopicConfigSyncStatus | null;
   readonly spec: FlowSpec;
 }
 
@@ -119,6 +136,9 @@ export class MirrorFlow implements ManagedFlow {
   #rejoinRequested = false;
   /** (time, records mirrored) taken at every lag refresh, for the rate; about RATE_WINDOW_MS of them. */
   #rateSamples: { atMs: number; records: number }[] = [];
+  #topicConfigSync: TopicConfigSyncStatus | null = null;
+  /** From the dependencies; cleared once this flow made a new destination topic for the re-created origin. */
+  #originRecreatedAtMs: number | undefined;
 
   constructor(spec: FlowSpec, deps: MirrorFlowDependencies) {
     this.#spec = spec;
@@ -126,6 +146,7 @@ export class MirrorFlow implements ManagedFlow {
     this.#labels = labelsOf(spec);
     this.#latency = deps.metrics.replicationLatency.labels(this.#labels);
     this.#logger = childLogger(deps.logger, spec);
+    this.#originRecreatedAtMs = deps.originRecreatedAtMs;
     this.#machine = new FlowStateMachine(deps.nowMs, (from, to, error) => {
       if (to === 'error' && error !== null) {
         if (from !== 'error') deps.metrics.flowErrors.inc({ reason: error.reason });
@@ -172,8 +193,38 @@ export class MirrorFlow implements ManagedFlow {
       lag,
       failedAttempts: this.#failedAttempts,
       partitions,
+      topicConfigSync: this.#topicConfigSync,
       spec: this.#spec,
     };
+  }
+
+  /** True once the destination topic is prepared and the consumer runs: its configs may then be synced. */
+  get copying(): boolean {
+    const state = this.#machine.state;
+    return state === 'running' || state === 'paused';
+  }
+
+  /**
+   * Takes the outcome of a discovery round's change to the destination topic's configs: in the log and the
+   * metric with this flow's labels, and in /status. A failure is this flow's alone and stops nothing.
+   */
+  recordTopicConfigSync(outcome: { readonly applied: string } | { readonly error: string }): void {
+    const atMs = this.#deps.nowMs();
+    if ('applied' in outcome) {
+      this.#topicConfigSync = { atMs, applied: outcome.applied, error: null };
+      this.#deps.metrics.topicConfigSyncs.inc({ ...this.#labels, result: 'applied' });
+      this.#logger.info(
+        { drift: outcome.applied },
+        `destination topic configs follow the origin: ${outcome.applied}`,
+      );
+    } else {
+      this.#topicConfigSync = { atMs, applied: null, error: outcome.error };
+      this.#deps.metrics.topicConfigSyncs.inc({ ...this.#labels, result: 'failed' });
+      this.#logger.error(
+        { reason: 'topic-config-sync-failed' },
+        `could not make the destination topic configs follow the origin: ${outcome.error}`,
+      );
+    }
   }
 
   async update(next: FlowSpec): Promise<void> {
@@ -302,6 +353,20 @@ export class MirrorFlow implements ManagedFlow {
       if (!(error instanceof TopicNotFound)) throw error;
     }
 
+    const recreatedAtMs = this.#originRecreatedAtMs;
+    if (destination !== null && recreatedAtMs !== undefined) {
+      throw new FlowFailure({
+        reason: 'origin-topic-recreated',
+        retriable: false,
+        message:
+          `origin topic ${originTopic} on ${this.#spec.origin} was deleted and re-created ` +
+          `(seen again at ${new Date(recreatedAtMs).toISOString()}); destination topic ` +
+          `${destinationTopic} on ${this.#spec.destination} still holds the copy of the deleted topic ` +
+          '(onOriginTopicDeleted: keep). Appending the new topic to it would mix two histories. Delete or rename ' +
+          `${destinationTopic} to copy the new topic from its start into a new one.`,
+      });
+    }
+
     if (destination === null) {
       if (hasProgress) {
         throw new FlowFailure({
@@ -322,6 +387,7 @@ export class MirrorFlow implements ManagedFlow {
         configs: new Map(Object.entries(wantedConfigs)),
       });
       this.#destinationPartitions = originPartitions;
+      this.#originRecreatedAtMs = undefined;
       if (outcome === 'created') {
         this.#logger.info(
           { partitions: originPartitions, replicationFactor, configs: wantedConfigs },
@@ -334,12 +400,9 @@ export class MirrorFlow implements ManagedFlow {
     }
 
     const destinationPartitions = destination.partitions.length;
-    const drift = topicConfigDrift(wantedConfigs, destination.configs, excludes);
-    const driftText = [
-      ...drift.changed.map((c) => `${c.name}=${c.to} (is ${c.from ?? 'unset'})`),
-      ...drift.removed.map((name) => `${name} (set only on the destination)`),
-    ].join(', ');
-    if (!hasProgress && (destinationPartitions !== originPartitions || driftText !== '')) {
+    const configUpdate = topicConfigUpdate(origin.configs, destination.configs, excludes);
+    const driftText = configUpdate === null ? '' : describeConfigDrift(configUpdate.drift);
+    if (!hasProgress && (destinationPartitions !== originPartitions || configUpdate !== null)) {
       // Not made by this flow, and different: using it would mix records into a topic someone else owns.
       throw new FlowFailure({
         reason: 'destination-topic-conflict',
@@ -347,23 +410,14 @@ export class MirrorFlow implements ManagedFlow {
         message:
           `destination topic ${destinationTopic} on ${this.#spec.destination} already exists and was not created ` +
           `by this flow: it has ${destinationPartitions} partitions (origin: ${originPartitions})` +
-          (driftText === '' ? '' : ` and differs in ${driftText}`) +
+          (driftText === '' ? '' : ` and its configs differ from the origin's: ${driftText}`) +
           '. Delete it or choose another destination name.',
       });
     }
     this.#destinationPartitions = destinationPartitions;
     if (destinationPartitions < originPartitions) await this.#ensureDestinationPartitions(originPartitions);
-    if (driftText !== '') {
-      const keptExcluded = destination.configs.filter(
-        (entry) =>
-          entry.source === 'topic' &&
-          entry.value !== null &&
-          !(entry.name in wantedConfigs) &&
-          !drift.removed.includes(entry.name),
-      );
-      const configs = new Map(Object.entries(wantedConfigs));
-      for (const entry of keptExcluded) configs.set(entry.name, entry.value ?? '');
-      await destinationAdmin.replaceTopicConfigs(destinationTopic, configs);
+    if (configUpdate !== null) {
+      await destinationAdmin.replaceTopicConfigs(destinationTopic, configUpdate.configs);
       this.#logger.info({ drift: driftText }, 'destination topic configs now follow the origin');
     }
   }

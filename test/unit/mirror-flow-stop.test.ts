@@ -24,6 +24,7 @@ const spec: FlowSpec = {
   partitions: 1,
   paused: false,
   start: 'earliest',
+  onOriginTopicDeleted: 'keep',
   restartSettings: {
     originConnection: 'x',
     destinationConnection: 'y',
@@ -56,6 +57,8 @@ function admin(topic: string): KafkaAdmin {
   return {
     listTopics: unused,
     describeTopic: async () => description,
+    describeTopicConfigs: unused,
+    deleteTopic: unused,
     createTopic: unused,
     createPartitions: unused,
     replaceTopicConfigs: unused,

@@ -14,6 +14,7 @@ function flow(originTopic: string, overrides: Partial<FlowSpec> = {}): FlowSpec 
     partitions: 6,
     paused: false,
     start: 'earliest',
+    onOriginTopicDeleted: 'keep',
     restartSettings: {
       originConnection: 'aaaa',
       destinationConnection: 'bbbb',
@@ -92,6 +93,12 @@ describe('planFlows', () => {
       desired: [flow('orders', { paused: true })],
       running: [flow('orders')],
       expected: { ...empty, update: ['orders: paused'] },
+    },
+    {
+      name: 'what happens to the copy of a deleted origin topic changes in place, not by a restart',
+      desired: [flow('orders', { onOriginTopicDeleted: 'delete' })],
+      running: [flow('orders')],
+      expected: { ...empty, update: ['orders: onOriginTopicDeleted'] },
     },
     {
       name: 'partitions added on the origin are applied in place',

@@ -15,6 +15,7 @@ function flow(topic: string, overrides: Partial<FlowSpec> = {}): FlowSpec {
     partitions: 3,
     paused: false,
     start: 'earliest',
+    onOriginTopicDeleted: 'keep',
     restartSettings: {
       originConnection: 'o',
       destinationConnection: 'd',

@@ -20,6 +20,7 @@ function flow(key: string, overrides: Partial<FlowStatus>): FlowStatus {
     lag: 0,
     failedAttempts: 0,
     partitions: [],
+    topicConfigSync: null,
     spec: {} as FlowStatus['spec'],
     ...overrides,
   };

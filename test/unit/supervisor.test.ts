@@ -16,6 +16,7 @@ function spec(topic: string, overrides: Partial<FlowSpec> = {}): FlowSpec {
     partitions: 1,
     paused: false,
     start: 'earliest',
+    onOriginTopicDeleted: 'keep',
     restartSettings: {
       originConnection: 'x',
       destinationConnection: 'y',

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { destinationTopicConfigs, topicConfigDrift } from '../../src/plan/topic-configs.js';
+import {
+  describeConfigDrift,
+  destinationTopicConfigs,
+  planTopicConfigSync,
+  topicConfigDrift,
+  topicConfigUpdate,
+} from '../../src/plan/topic-configs.js';
 
 const origin = [
   { name: 'retention.ms', value: '604800000', source: 'topic' as const },
@@ -50,5 +56,87 @@ describe('topicConfigDrift', () => {
       ],
       removed: ['max.message.bytes'],
     });
+  });
+});
+
+describe('topicConfigUpdate', () => {
+  test('is null when the destination already follows the origin', () => {
+    const destination = [
+      { name: 'cleanup.policy', value: 'compact', source: 'topic' as const },
+      { name: 'max.message.bytes', value: '2097152', source: 'topic' as const },
+      { name: 'retention.ms', value: '604800000', source: 'topic' as const },
+    ];
+    assert.equal(topicConfigUpdate(origin, destination, []), null);
+  });
+
+  test('writes the origin values and keeps excluded keys set only on the destination', () => {
+    const changedOrigin = origin.map((entry) =>
+      entry.name === 'retention.ms' ? { ...entry, value: '3600000' } : entry,
+    );
+    const destination = [
+      { name: 'cleanup.policy', value: 'compact', source: 'topic' as const },
+      { name: 'max.message.bytes', value: '2097152', source: 'topic' as const },
+      { name: 'retention.ms', value: '604800000', source: 'topic' as const },
+      { name: 'min.insync.replicas', value: '3', source: 'topic' as const },
+      { name: 'retention.bytes', value: '5000', source: 'topic' as const },
+      { name: 'segment.ms', value: '1000', source: 'topic' as const },
+    ];
+    const update = topicConfigUpdate(changedOrigin, destination, ['retention.bytes']);
+    assert.ok(update);
+    assert.deepEqual(update.drift, {
+      changed: [{ name: 'retention.ms', from: '604800000', to: '3600000' }],
+      removed: ['segment.ms'],
+    });
+    assert.deepEqual(Object.fromEntries(update.configs), {
+      'cleanup.policy': 'compact',
+      'max.message.bytes': '2097152',
+      'retention.ms': '3600000',
+      'min.insync.replicas': '3',
+      'retention.bytes': '5000',
+    });
+    assert.equal(
+      describeConfigDrift(update.drift),
+      'retention.ms=3600000 (was 604800000), segment.ms unset (no longer set on the origin)',
+    );
+  });
+});
+
+describe('planTopicConfigSync', () => {
+  const flow = (topic: string) => ({
+    key: `london/${topic} -> frankfurt/london.${topic}`,
+    origin: 'london',
+    originTopic: topic,
+    destination: 'frankfurt',
+    destinationTopic: `london.${topic}`,
+    topicConfigExclude: [],
+  });
+  const compact = [{ name: 'cleanup.policy', value: 'compact', source: 'topic' as const }];
+  const described = new Map([
+    [
+      'london',
+      new Map([
+        ['orders', compact],
+        ['payments', compact],
+      ]),
+    ],
+    [
+      'frankfurt',
+      new Map([
+        ['london.orders', compact],
+        ['london.payments', []],
+      ]),
+    ],
+  ]);
+
+  test('updates only the destination topics that drifted', () => {
+    const updates = planTopicConfigSync([flow('orders'), flow('payments')], described);
+    assert.deepEqual(
+      updates.map(({ flow, update }) => [flow.originTopic, Object.fromEntries(update.configs)]),
+      [['payments', { 'cleanup.policy': 'compact' }]],
+    );
+  });
+
+  test('skips a flow whose topic was not described this round (deleted since the listing)', () => {
+    assert.deepEqual(planTopicConfigSync([flow('audit')], described), []);
   });
 });

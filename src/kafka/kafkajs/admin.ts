@@ -12,6 +12,7 @@ import type {
   KafkaAdmin,
   NewTopic,
   PartitionOffsets,
+  TopicConfigEntry,
   TopicDescription,
   TopicSummary,
 } from '../port.js';
@@ -62,12 +63,7 @@ export class KafkajsAdmin implements KafkaAdmin {
     const context = { operation: `describe topic ${topic}`, topic };
     const [metadata, configs] = await Promise.all([
       this.#call(context, (admin) => admin.fetchTopicMetadata({ topics: [topic] })),
-      this.#call(context, (admin) =>
-        admin.describeConfigs({
-          resources: [{ type: loadKafkajs().ConfigResourceTypes.TOPIC, name: topic }],
-          includeSynonyms: false,
-        }),
-      ),
+      this.#describeConfigs([topic], context),
     ]);
     const partitions = metadata.topics.find((candidate) => candidate.name === topic)?.partitions ?? [];
     return {
@@ -80,14 +76,41 @@ export class KafkajsAdmin implements KafkaAdmin {
           inSyncReplicas: [...partition.isr],
         }))
         .sort((a, b) => a.partition - b.partition),
-      configs: (configs.resources[0]?.configEntries ?? []).map((entry) => ({
-        name: entry.configName,
-        value: entry.configValue,
-        source: CONFIG_SOURCES[(entry as { configSource?: number }).configSource ?? 0] ?? 'unknown',
-        sensitive: entry.isSensitive,
-        readOnly: entry.readOnly,
-      })),
+      configs: configs.get(topic) ?? [],
     };
+  }
+
+  async describeTopicConfigs(topics: readonly string[]): Promise<Map<string, TopicConfigEntry[]>> {
+    if (topics.length === 0) return new Map();
+    return this.#describeConfigs(topics, {
+      operation: `describe configs of ${topics.length} topics`,
+      // a missing topic can be named only when there is one
+      ...(topics.length === 1 ? { topic: topics[0]! } : {}),
+    });
+  }
+
+  async #describeConfigs(
+    topics: readonly string[],
+    context: ErrorContext,
+  ): Promise<Map<string, TopicConfigEntry[]>> {
+    const { resources } = await this.#call(context, (admin) =>
+      admin.describeConfigs({
+        resources: topics.map((name) => ({ type: loadKafkajs().ConfigResourceTypes.TOPIC, name })),
+        includeSynonyms: false,
+      }),
+    );
+    return new Map(
+      resources.map((resource) => [
+        resource.resourceName,
+        resource.configEntries.map((entry) => ({
+          name: entry.configName,
+          value: entry.configValue,
+          source: CONFIG_SOURCES[(entry as { configSource?: number }).configSource ?? 0] ?? 'unknown',
+          sensitive: entry.isSensitive,
+          readOnly: entry.readOnly,
+        })),
+      ]),
+    );
   }
 
   async createTopic(topic: NewTopic): Promise<'created' | 'already-exists'> {
@@ -164,6 +187,12 @@ export class KafkajsAdmin implements KafkaAdmin {
           },
         ],
       }),
+    );
+  }
+
+  async deleteTopic(topic: string): Promise<void> {
+    await this.#call({ operation: `delete topic ${topic}`, topic }, (admin) =>
+      admin.deleteTopics({ topics: [topic], timeout: this.#topicChangeTimeoutMs }),
     );
   }
 

@@ -54,7 +54,8 @@ const BAD_CONFIGS: readonly { file: string; expected: readonly string[] }[] = [
       '7:24: replications[0].topics.include: must list at least 1 entry',
       '8:12: replications[0].start: "earlyest" is not one of earliest, latest; did you mean "earliest"?',
       '9:15: replications[0].delivery: "exactly_once" is not one of at-least-once, exactly-once; did you mean "exactly-once"?',
-      '11:13: daemon.logLevel: "verbose" is not one of fatal, error, warn, info, debug, trace',
+      '10:27: replications[0].onOriginTopicDeleted: "remove" is not one of keep, delete',
+      '12:13: daemon.logLevel: "verbose" is not one of fatal, error, warn, info, debug, trace',
     ],
   },
   {

@@ -51,6 +51,7 @@ replications:
         paused: false,
         replicationFactor: null,
         topicConfigExclude: [],
+        onOriginTopicDeleted: 'keep',
         position: { file: 'geo.yaml', line: 7, col: 5 },
       },
     ]);
@@ -71,6 +72,7 @@ replications:
     paused: true
     replicationFactor: 2
     topicConfig: { exclude: [retention.ms] }
+    onOriginTopicDeleted: delete
 daemon:
   httpListen: 0.0.0.0:9000
   discoveryIntervalMs: 1000
@@ -92,6 +94,7 @@ daemon:
     assert.equal(replication.paused, true);
     assert.equal(replication.replicationFactor, 2);
     assert.deepEqual(replication.topicConfigExclude, ['retention.ms']);
+    assert.equal(replication.onOriginTopicDeleted, 'delete');
     assert.deepEqual(config.daemon, {
       httpListen: '0.0.0.0:9000',
       discoveryIntervalMs: 1000,

@@ -66,6 +66,7 @@ describe('the schema', () => {
     assert.equal(replication.delivery?.default, REPLICATION_DEFAULTS.delivery);
     assert.equal(replication.paused?.default, REPLICATION_DEFAULTS.paused);
     assert.equal(replication.replicationFactor?.default, REPLICATION_DEFAULTS.replicationFactor);
+    assert.equal(replication.onOriginTopicDeleted?.default, REPLICATION_DEFAULTS.onOriginTopicDeleted);
     const daemon = propertiesOf('daemon');
     for (const [name, value] of Object.entries(DAEMON_DEFAULTS)) {
       assert.equal(daemon[name]?.default, value, `daemon.${name}`);
