@@ -44,6 +44,8 @@ export interface StartGeorepOptions {
   readonly nodeOptions?: readonly string[];
   /** Environment of the process; default: this process's. */
   readonly env?: NodeJS.ProcessEnv;
+  /** Watch the file for changes (bench:reload); default: off, reloads by SIGHUP only. */
+  readonly watchConfig?: boolean;
 }
 
 export interface GeorepProcess {
@@ -80,7 +82,7 @@ export function startGeorep(options: StartGeorepOptions): GeorepProcess {
       options.configFile,
       '--http-listen',
       options.httpListen,
-      '--no-watch',
+      ...(options.watchConfig === true ? [] : ['--no-watch']),
     ],
     {
       cwd: repoRootDir,

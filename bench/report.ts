@@ -5,7 +5,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LocalKafkaRun } from '../harness/kafka-local.js';
-import { repoRootDir } from '../harness/versions.js';
+import {
+  type KafkaVersion,
+  kafkaVersionFromEnv,
+  parseKafkaVersion,
+  repoRootDir,
+} from '../harness/versions.js';
+import type { GeorepBuild } from './georep-process.js';
 
 export const resultsDir = path.join(repoRootDir, 'bench', 'results');
 /** Working files of benchmark runs (configs, logs); .cache/ is ignored by git. */
@@ -76,6 +82,49 @@ export async function waitForQuietMachine(
   if ((sample.loadAverage[0] ?? 0) > maxLoad)
     say(`The machine is still busy; measuring anyway: ${describeLoad(sample)}`);
   return sample;
+}
+
+/** The options every benchmark takes, for parseArgs; commonSettings() reads them. */
+export const COMMON_OPTIONS = {
+  version: { type: 'string' },
+  'georep-build': { type: 'string', default: 'dist' },
+  'wait-for-load': { type: 'string' },
+  'max-wait-minutes': { type: 'string', default: '15' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+export interface CommonSettings {
+  readonly version: KafkaVersion;
+  readonly georepBuild: GeorepBuild;
+  readonly waitForLoad: number | null;
+  readonly maxWaitMs: number;
+}
+
+export function commonSettings(
+  values: {
+    readonly version?: string | undefined;
+    readonly 'georep-build': string;
+    readonly 'wait-for-load'?: string | undefined;
+    readonly 'max-wait-minutes': string;
+  },
+  env: NodeJS.ProcessEnv,
+): CommonSettings {
+  const build = values['georep-build'];
+  if (build !== 'dist' && build !== 'source')
+    throw new Error(`--georep-build: "${build}" is not dist or source`);
+  return {
+    version: values.version ? parseKafkaVersion(values.version, '--version') : kafkaVersionFromEnv(env),
+    georepBuild: build,
+    waitForLoad: values['wait-for-load'] === undefined ? null : Number(values['wait-for-load']),
+    maxWaitMs: Number(values['max-wait-minutes']) * 60_000,
+  };
+}
+
+/** A command-line number: digits with optional `_` separators, above 0. */
+export function positiveInteger(text: string, name: string): number {
+  const value = Number(text.replaceAll('_', ''));
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name}: "${text}" is not a positive integer`);
+  return value;
 }
 
 export function round(value: number, digits = 0): number {

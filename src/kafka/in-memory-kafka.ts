@@ -380,6 +380,10 @@ class InMemorySink implements RecordSink {
     this.#kafka.changed();
   }
 
+  forgetTopic(_topic: string): void {
+    // The in-memory cluster keeps no metadata that a deleted topic could spoil.
+  }
+
   async close(): Promise<void> {}
 }
 

@@ -303,6 +303,11 @@ export interface RecordSink {
    * @throws TopicNotFound, RecordTooLarge, AuthorizationFailed, Retriable, …
    */
   write(topic: string, partition: number, records: readonly RecordToWrite[]): Promise<void>;
+  /**
+   * Told that `topic` was deleted (georep deleted it): the sink must not let it break writes to other topics.
+   * Writes in progress finish.
+   */
+  forgetTopic(topic: string): void;
   /** Waits for writes in progress, then closes the connections. */
   close(): Promise<void>;
 }

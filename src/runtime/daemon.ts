@@ -111,6 +111,10 @@ export class Daemon {
   readonly #supervisor: Supervisor;
   readonly #loop: ReconcileLoop;
   #config: Config | null = null;
+  /**
+   * Digest of the file as last loaded, accepted or rejected: a write with the same bytes changes nothing,
+   * and a file put back to the last good content after a rejected one is loaded again (and recovers).
+   */
   #configDigest: string | null = null;
   #lastReload: ReloadOutcome | null = null;
   #clients = new Map<string, ClusterClients>();
@@ -298,11 +302,18 @@ export class Daemon {
     } catch {
       // loadConfigFile below reports why the file cannot be read.
     }
-    if (!force && digest !== null && digest === this.#configDigest) return false;
+    if (!force && digest !== null && digest === this.#configDigest) {
+      this.#logger.debug(
+        { file: path },
+        'the file was written but its content is the same: nothing to reload',
+      );
+      return false;
+    }
     const result = loadConfigFile(path, {
       ...(this.#options.baseDir === undefined ? {} : { baseDir: this.#options.baseDir }),
       env: this.#options.env,
     });
+    this.#configDigest = digest;
     if (!result.ok) {
       this.#rejectReload(
         'unreadable' in result
@@ -328,7 +339,6 @@ export class Daemon {
     for (const message of messages) this.#logger.warn(message);
     const atMs = this.#nowMs();
     this.#config = result.config;
-    this.#configDigest = digest;
     this.#lastReload = { ok: true, atMs, messages };
     this.#options.metrics.lastReloadSuccessful.set(1);
     this.#options.metrics.lastReloadSuccessTimestamp.set(atMs / 1000);
@@ -526,6 +536,7 @@ export class Daemon {
     }
     try {
       await destination.admin.deleteTopic(spec.destinationTopic);
+      destination.sink?.forgetTopic(spec.destinationTopic);
       this.#options.metrics.originTopicsDeleted.inc({ ...labels, destination_copy: 'deleted' });
       this.#logger.warn(
         { flow: spec.key, onOriginTopicDeleted: 'delete' },

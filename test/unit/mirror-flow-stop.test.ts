@@ -95,7 +95,11 @@ test('a flow stopped while its failed consumer is still leaving the group ends s
     createSource: () => source,
     createSink: () => sink,
   };
-  const sink: RecordSink = { write: async () => undefined, close: async () => undefined };
+  const sink: RecordSink = {
+    write: async () => undefined,
+    forgetTopic: () => undefined,
+    close: async () => undefined,
+  };
   const flow = new MirrorFlow(spec, {
     origin,
     originAdmin: admin('orders'),

@@ -31,6 +31,9 @@ const CONFIG_SOURCES: Readonly<Record<number, ConfigSource>> = {
 /** How often a new topic's metadata is asked for while waiting for its partitions' leaders. */
 const LEADER_POLL_INTERVAL_MS = 100;
 
+/** How long a replaced kafkajs admin stays connected for the calls still running on it: above any request timeout. */
+const RETIRED_ADMIN_GRACE_MS = 60_000;
+
 const GROUP_STATES: Readonly<Record<string, ConsumerGroupState>> = {
   Empty: 'empty',
   Stable: 'stable',
@@ -40,13 +43,19 @@ const GROUP_STATES: Readonly<Record<string, ConsumerGroupState>> = {
 };
 
 export class KafkajsAdmin implements KafkaAdmin {
-  readonly #admin: Admin;
+  readonly #kafka: Kafka;
+  #admin: Admin;
+  /** Replaced kafkajs admins (see #call), disconnected once the calls still running on them are done. */
+  readonly #retiredAdmins: Admin[] = [];
+  /** Topics the kafkajs admin now in use remembers: those whose offsets it was asked for. */
+  readonly #rememberedTopics = new Set<string>();
   readonly #clusterName: string;
   /** Bound on a topic creation or partition increase, waiting for leaders included. */
   readonly #topicChangeTimeoutMs: number;
   #connected: Promise<void> | undefined;
 
   constructor(kafka: Kafka, clusterName: string, topicChangeTimeoutMs: number) {
+    this.#kafka = kafka;
     this.#admin = kafka.admin();
     this.#clusterName = clusterName;
     this.#topicChangeTimeoutMs = topicChangeTimeoutMs;
@@ -204,6 +213,7 @@ export class KafkajsAdmin implements KafkaAdmin {
   }
 
   async partitionOffsets(topic: string): Promise<PartitionOffsets[]> {
+    this.#rememberedTopics.add(topic);
     const offsets = await this.#call({ operation: `fetch offsets of topic ${topic}`, topic }, (admin) =>
       admin.fetchTopicOffsets(topic),
     );
@@ -235,6 +245,7 @@ export class KafkajsAdmin implements KafkaAdmin {
 
   async committedOffsets(groupId: string, topics: readonly string[]): Promise<CommittedOffset[]> {
     if (topics.length === 0) return [];
+    for (const topic of topics) this.#rememberedTopics.add(topic);
     const context = {
       operation: `fetch committed offsets of group ${groupId}`,
       groupId,
@@ -262,6 +273,7 @@ export class KafkajsAdmin implements KafkaAdmin {
     offsets: readonly { readonly partition: number; readonly offset: bigint }[],
   ): Promise<void> {
     const context = { operation: `set committed offsets of group ${groupId}`, topic, groupId };
+    this.#rememberedTopics.add(topic);
     try {
       await this.#call(context, (admin) =>
         admin.setOffsets({
@@ -281,22 +293,60 @@ export class KafkajsAdmin implements KafkaAdmin {
   }
 
   async close(): Promise<void> {
+    const retired = this.#retiredAdmins.splice(0);
+    await Promise.all(retired.map((admin) => admin.disconnect().catch(() => undefined)));
     if (this.#connected === undefined) return;
     this.#connected = undefined;
     await this.#admin.disconnect();
   }
 
-  /** Connects on first use, runs `action`, and maps its failure to a port error. */
+  /**
+   * Connects on first use, runs `action`, and maps its failure to a port error.
+   *
+   * kafkajs's admin remembers every topic whose offsets it was asked for and names all of them in each later
+   * metadata refresh; once one of them is deleted, every call that refreshes metadata fails with "unknown
+   * topic", whatever topic it was about. So a TopicNotFound from an admin that remembers topics is tried once
+   * more with a new kafkajs admin, which remembers none: only a topic that is really missing fails again.
+   */
   async #call<T>(context: ErrorContext, action: (admin: Admin) => Promise<T>): Promise<T> {
+    const admin = this.#admin;
     try {
-      this.#connected ??= this.#admin.connect().catch((error: unknown) => {
+      return await this.#attempt(admin, action);
+    } catch (error) {
+      const portError = toPortError(error, this.#clusterName, context);
+      if (!(portError instanceof TopicNotFound) || this.#rememberedTopics.size === 0) throw portError;
+      if (admin === this.#admin) this.#renewAdmin();
+    }
+    try {
+      return await this.#attempt(this.#admin, action);
+    } catch (error) {
+      throw toPortError(error, this.#clusterName, context);
+    }
+  }
+
+  async #attempt<T>(admin: Admin, action: (admin: Admin) => Promise<T>): Promise<T> {
+    if (admin === this.#admin) {
+      this.#connected ??= admin.connect().catch((error: unknown) => {
         this.#connected = undefined;
         throw error;
       });
       await this.#connected;
-      return await action(this.#admin);
-    } catch (error) {
-      throw toPortError(error, this.#clusterName, context);
     }
+    return await action(admin);
+  }
+
+  /** Replaces the kafkajs admin; the old one is disconnected a little later, after calls still running on it. */
+  #renewAdmin(): void {
+    const retired = this.#admin;
+    this.#retiredAdmins.push(retired);
+    setTimeout(() => {
+      const index = this.#retiredAdmins.indexOf(retired);
+      if (index < 0) return; // close() took it
+      this.#retiredAdmins.splice(index, 1);
+      void retired.disconnect().catch(() => undefined);
+    }, RETIRED_ADMIN_GRACE_MS).unref();
+    this.#admin = this.#kafka.admin();
+    this.#connected = undefined;
+    this.#rememberedTopics.clear();
   }
 }

@@ -51,6 +51,22 @@ export class KafkajsSink implements RecordSink {
     return written;
   }
 
+  /**
+   * kafkajs's producer names every topic it ever wrote to in each metadata refresh, and a refresh that names a
+   * deleted topic fails: its next write to a topic it has not written before would fail as "unknown topic".
+   * So later writes go through a new producer, and the old one is disconnected once the writes in progress
+   * on it are done.
+   */
+  forgetTopic(_topic: string): void {
+    const producer = this.#producer;
+    this.#producer = undefined;
+    if (producer === undefined) return;
+    void Promise.all(this.#queues.values())
+      .then(() => producer)
+      .then((stale) => stale.disconnect())
+      .catch(() => undefined);
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     await Promise.all(this.#queues.values());
