@@ -118,7 +118,12 @@ export const runCommand: Command = {
       ? watch(parsed.config, {
           ignoreInitial: true,
           atomic: true,
-          awaitWriteFinish: { stabilityThreshold: 300, pollInterval: 100 },
+          // A change counts once the file's size stood still this long. A rename over the file (Ansible,
+          // most editors) is complete at once; an in-place write of a config file is one write() in practice.
+          // Should a slow writer still be caught half-way, the half file is rejected whole (the running config
+          // stays) and the complete one, a moment later, is loaded: a shorter wait costs at most a logged
+          // rejection, and saves its length on every reload.
+          awaitWriteFinish: { stabilityThreshold: WRITE_STABLE_MS, pollInterval: WRITE_POLL_MS },
         }).on('all', (event) => {
           if (event === 'add' || event === 'change') daemon.requestReconcile('file-change');
         })
@@ -132,6 +137,10 @@ export const runCommand: Command = {
     process.exit(exitCode);
   },
 };
+
+/** How long the file's size must stand still before a change is taken, and how often it is looked at. */
+const WRITE_STABLE_MS = 100;
+const WRITE_POLL_MS = 25;
 
 const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
 
