@@ -216,7 +216,8 @@ class InMemoryAdmin implements KafkaAdmin {
 
   async describeTopicConfigs(names: readonly string[]): Promise<Map<string, TopicConfigEntry[]>> {
     this.#kafka.checkAvailable(`describe configs of ${names.length} topics`);
-    const described = await Promise.all(names.map((name) => this.describeTopic(name)));
+    const existing = names.filter((name) => this.#kafka.topics.has(name));
+    const described = await Promise.all(existing.map((name) => this.describeTopic(name)));
     return new Map(described.map((topic) => [topic.name, [...topic.configs]]));
   }
 

@@ -143,8 +143,8 @@ export interface KafkaAdmin {
   describeTopic(topic: string): Promise<TopicDescription>;
   /**
    * The configs of many topics in one request (DescribeConfigs takes a list): what a discovery round uses to
-   * compare every mirrored topic without one round trip per topic. Keyed by topic name.
-   * @throws TopicNotFound when any of them does not exist (the request fails as a whole).
+   * compare every mirrored topic without one round trip per topic. Keyed by topic name; a topic that does not
+   * exist (deleted since it was listed) is left out.
    */
   describeTopicConfigs(topics: readonly string[]): Promise<Map<string, TopicConfigEntry[]>>;
   /**

@@ -612,9 +612,8 @@ export class Daemon {
   }
 
   /**
-   * The configs of `topics` on `cluster`, in one request. A topic deleted since the listing fails the whole
-   * request, so then each is asked alone and the missing ones are left out; a cluster that cannot be reached
-   * gives nothing this round (the flows' own errors say why).
+   * The configs of `topics` on `cluster`, in one request (topics deleted since the listing are left out); a
+   * cluster that cannot be reached gives nothing this round, and the flows' own errors say why.
    */
   async #describeTopicConfigs(
     cluster: string,
@@ -625,20 +624,12 @@ export class Daemon {
     try {
       return await admin.describeTopicConfigs(topics);
     } catch (error) {
-      if (!(error instanceof TopicNotFound)) {
-        this.#logger.warn(
-          { cluster, err: error },
-          'cannot describe topic configs; config sync waits for the next round',
-        );
-        return new Map();
-      }
+      this.#logger.warn(
+        { cluster, err: error },
+        'cannot describe topic configs; config sync waits for the next round',
+      );
+      return new Map();
     }
-    const one = await Promise.all(
-      topics.map((topic) =>
-        admin.describeTopicConfigs([topic]).catch(() => new Map<string, TopicConfigEntry[]>()),
-      ),
-    );
-    return new Map(one.flatMap((entries) => [...entries]));
   }
 
   #reportRejected(rejected: readonly RejectedFlow[]): void {

@@ -4,6 +4,7 @@
 // values, headers in order with repeats and nulls, timestamps and their type, partitions and offsets).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { kafkaTestTargets, type TestCluster } from '../../harness/test-clusters.js';
 import { InvalidRequest, PartitionNotFound, TopicNotFound } from '../../src/kafka/errors.js';
 import type { KafkajsCluster } from '../../src/kafka/kafkajs/cluster.js';
@@ -239,6 +240,36 @@ for (const target of targets) {
 
       test('reports a topic that does not exist as TopicNotFound', async () => {
         await assert.rejects(admin.describeTopic(uniqueTopicName('admin-missing')), TopicNotFound);
+      });
+
+      test('describes the configs of many topics in one call; a deleted one is left out, the others still described', async () => {
+        const kept = await createTopic('admin-batch-kept', 1, [['retention.ms', '86400000']]);
+        const doomed = await createTopic('admin-batch-doomed', 1);
+        const described = await admin.describeTopicConfigs([kept, doomed]);
+        assert.deepEqual([...described.keys()].sort(), [kept, doomed].sort());
+        const retention = described.get(kept)?.find((entry) => entry.name === 'retention.ms');
+        assert.deepEqual([retention?.value, retention?.source], ['86400000', 'topic']);
+        // Offsets make kafkajs's admin name the topic in every later metadata refresh; someone else deletes it.
+        await admin.partitionOffsets(doomed);
+        const otherAdmin = createKafkajsClient({ brokers: cluster.brokers }).admin();
+        await otherAdmin.connect();
+        await otherAdmin.deleteTopics({ topics: [doomed] });
+        await otherAdmin.disconnect();
+        createdTopics.splice(createdTopics.indexOf(doomed), 1);
+        assert.deepEqual([...(await admin.describeTopicConfigs([kept, doomed])).keys()], [kept]);
+        assert.equal((await admin.describeTopic(kept)).name, kept);
+      });
+
+      test('deletes a topic', async () => {
+        const topic = await createTopic('admin-delete', 1);
+        await admin.deleteTopic(topic);
+        createdTopics.splice(createdTopics.indexOf(topic), 1);
+        // The brokers learn of the deletion from the metadata log a moment after the controller answered.
+        const deadline = Date.now() + 10_000;
+        while ((await admin.listTopics()).some((entry) => entry.name === topic)) {
+          assert.ok(Date.now() < deadline, `${topic} still listed 10 s after its deletion`);
+          await sleep(100);
+        }
       });
     });
 

@@ -17,7 +17,7 @@ import type {
   TopicSummary,
 } from '../port.js';
 import { loadKafkajs } from './load-kafkajs.js';
-import { type ErrorContext, toPortError } from './map-error.js';
+import { type ErrorContext, reportsTopicMissing, toPortError } from './map-error.js';
 
 /** DescribeConfigs' config_source numbers (the same in Kafka and kafkajs). */
 const CONFIG_SOURCES: Readonly<Record<number, ConfigSource>> = {
@@ -90,12 +90,29 @@ export class KafkajsAdmin implements KafkaAdmin {
   }
 
   async describeTopicConfigs(topics: readonly string[]): Promise<Map<string, TopicConfigEntry[]>> {
-    if (topics.length === 0) return new Map();
-    return this.#describeConfigs(topics, {
-      operation: `describe configs of ${topics.length} topics`,
-      // a missing topic can be named only when there is one
-      ...(topics.length === 1 ? { topic: topics[0]! } : {}),
-    });
+    const [only] = topics;
+    if (only === undefined) return new Map();
+    if (topics.length === 1) {
+      try {
+        return await this.#describeConfigs(topics, {
+          operation: `describe configs of topic ${only}`,
+          topic: only,
+        });
+      } catch (error) {
+        if (error instanceof TopicNotFound) return new Map();
+        throw error;
+      }
+    }
+    try {
+      return await this.#describeConfigs(topics, {
+        operation: `describe configs of ${topics.length} topics`,
+      });
+    } catch (error) {
+      if (!reportsTopicMissing(error)) throw error;
+    }
+    // One unknown topic fails the whole request without saying which: asked one by one, only it is left out.
+    const described = await Promise.all(topics.map((topic) => this.describeTopicConfigs([topic])));
+    return new Map(described.flatMap((entries) => [...entries]));
   }
 
   async #describeConfigs(

@@ -95,6 +95,13 @@ export function causeChain(error: unknown): ErrorLike[] {
   return chain;
 }
 
+/** True when Kafka answered that a topic does not exist, anywhere in the error's cause chain. */
+export function reportsTopicMissing(error: unknown): boolean {
+  return causeChain(error).some(
+    (link) => typeof link.type === 'string' && TOPIC_MISSING_TYPES.has(link.type),
+  );
+}
+
 export function toPortError(error: unknown, cluster: string, context: ErrorContext): KafkaError {
   if (error instanceof KafkaError) return error;
   const chain = causeChain(error);
