@@ -40,6 +40,7 @@ import type {
   TopicConfigEntry,
   TopicDescription,
   TopicSummary,
+  WrittenRange,
 } from './port.js';
 
 /** Most records one batch carries; a real fetch is bounded by bytes instead. */
@@ -346,10 +347,15 @@ class InMemorySink implements RecordSink {
     this.#kafka = kafka;
   }
 
-  async write(topic: string, partition: number, records: readonly RecordToWrite[]): Promise<void> {
+  async write(
+    topic: string,
+    partition: number,
+    records: readonly RecordToWrite[],
+  ): Promise<readonly WrittenRange[]> {
     this.#kafka.checkAvailable(`write to topic ${topic}`);
     const logAppendTime = this.#kafka.topic(topic).configs.get('message.timestamp.type') === 'LogAppendTime';
     const log = this.#kafka.partitionLog(topic, partition);
+    const firstOffset = endOffset(log);
     const appendedAtMs = Date.now();
     for (const record of records) {
       log.records.push({
@@ -366,6 +372,7 @@ class InMemorySink implements RecordSink {
       });
     }
     this.#kafka.changed();
+    return records.length === 0 ? [] : [{ firstOffset, recordCount: records.length }];
   }
 
   async close(): Promise<void> {}

@@ -282,15 +282,29 @@ export interface RecordSinkOptions {
   readonly maxRequestBytes?: number;
 }
 
+/**
+ * Where consecutive records of one write landed: the records of one produce request get consecutive offsets,
+ * so a write of n records reports one range per request it took, in the order of the records.
+ */
+export interface WrittenRange {
+  readonly firstOffset: bigint;
+  readonly recordCount: number;
+}
+
 export interface RecordSink {
   /**
    * Appends `records` to `topic`'s partition `partition`, in order, each with exactly its key, value, headers
    * and timestamp. Resolves once the destination acknowledged all of them (acks=all, idempotent producer),
-   * so retries inside the client never duplicate or reorder. Concurrent writes to the same partition are
-   * queued; different partitions proceed in parallel. Never creates a topic.
+   * so retries inside the client never duplicate or reorder, with the offsets they got (the flow maps origin
+   * offsets to destination offsets with them, for consumer-group translation). Concurrent writes to the same
+   * partition are queued; different partitions proceed in parallel. Never creates a topic.
    * @throws TopicNotFound, RecordTooLarge, AuthorizationFailed, Retriable, …
    */
-  write(topic: string, partition: number, records: readonly RecordToWrite[]): Promise<void>;
+  write(
+    topic: string,
+    partition: number,
+    records: readonly RecordToWrite[],
+  ): Promise<readonly WrittenRange[]>;
   /** Waits for writes in progress, then closes the connections. */
   close(): Promise<void>;
 }

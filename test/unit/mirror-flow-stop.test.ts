@@ -92,7 +92,7 @@ test('a flow stopped while its failed consumer is still leaving the group ends s
     createSource: () => source,
     createSink: () => sink,
   };
-  const sink: RecordSink = { write: async () => undefined, close: async () => undefined };
+  const sink: RecordSink = { write: async () => [], close: async () => undefined };
   const flow = new MirrorFlow(spec, {
     origin,
     originAdmin: admin('orders'),
