@@ -164,6 +164,10 @@ export class InMemoryKafka implements KafkaCluster {
     return group;
   }
 
+  deleteGroup(groupId: string): void {
+    this.#groups.delete(groupId);
+  }
+
   get groups(): ReadonlyMap<string, GroupState> {
     return this.#groups;
   }
@@ -321,6 +325,14 @@ class InMemoryAdmin implements KafkaAdmin {
         offset: committed?.get(topic)?.get(partition) ?? null,
       })),
     );
+  }
+
+  async deleteConsumerGroup(groupId: string): Promise<void> {
+    this.#kafka.checkAvailable(`delete consumer group ${groupId}`);
+    const group = this.#kafka.groups.get(groupId);
+    if (group === undefined) return;
+    if (group.members.length > 0) throw new GroupNotEmpty(this.#kafka.name, groupId);
+    this.#kafka.deleteGroup(groupId);
   }
 
   async setCommittedOffsets(

@@ -178,6 +178,12 @@ export interface KafkaAdmin {
     topic: string,
     offsets: readonly { readonly partition: number; readonly offset: bigint }[],
   ): Promise<void>;
+  /**
+   * Deletes a consumer group and its committed offsets (georep's short-lived reader groups). Kafka only
+   * allows this while the group has no members; a group that does not exist is not an error.
+   * @throws GroupNotEmpty while the group has members.
+   */
+  deleteConsumerGroup(groupId: string): Promise<void>;
   /** Closes the connections; the admin cannot be used afterwards. */
   close(): Promise<void>;
 }
