@@ -171,13 +171,14 @@ export class GroupSync {
       this.#logger.info({ partitions: persisted.size }, 'loaded the persisted offset maps');
     }
     const topics = this.#deps.mirroredTopics();
-    const changedMaps = store.takeChanged(new Set(topics.map((topic) => topic.destinationTopic)));
+    const changedMaps = store.changedRecords(new Set(topics.map((topic) => topic.destinationTopic)));
     if (changedMaps.length > 0) {
       await destinationSink.write(
         offsetSyncsTopic(prefix),
         0,
         changedMaps.map((record) => ({ ...record, headers: [], timestampMs: this.#deps.nowMs() })),
       );
+      store.persisted(changedMaps);
     }
     if (this.#stop.signal.aborted || topics.length === 0) return;
 
@@ -210,7 +211,7 @@ export class GroupSync {
     const atMs = this.#deps.nowMs();
     const byOrigin = new Map(topics.map((topic) => [topic.originTopic, topic.destinationTopic]));
     const committed = await this.#deps.originAdmin.committedOffsets(group, [...byOrigin.keys()]);
-    const checkpoints: { key: Buffer; value: Buffer }[] = [];
+    const checkpoints: { key: string; position: string; value: Buffer }[] = [];
     const translated = new Map<string, { partition: number; offset: bigint }[]>();
     let untranslated = 0;
     for (const entry of committed) {
@@ -234,15 +235,21 @@ export class GroupSync {
         destinationOffset: destinationOffset.toString(),
         atMs,
       };
-      checkpoints.push({ key: Buffer.from(key), value: Buffer.from(JSON.stringify(value)) });
-      this.#written.set(key, position);
+      checkpoints.push({ key, position, value: Buffer.from(JSON.stringify(value)) });
     }
     if (checkpoints.length > 0) {
       await this.#deps.destinationSink.write(
         checkpointsTopic(this.#spec.groupIdPrefix),
         0,
-        checkpoints.map((record) => ({ ...record, headers: [], timestampMs: atMs })),
+        checkpoints.map((record) => ({
+          key: Buffer.from(record.key),
+          value: record.value,
+          headers: [],
+          timestampMs: atMs,
+        })),
       );
+      // Only what the destination acknowledged counts as written; a failed write is tried again next time.
+      for (const record of checkpoints) this.#written.set(record.key, record.position);
     }
     const translatedPartitions = [...translated.values()].reduce((sum, list) => sum + list.length, 0);
     this.#deps.metrics.groupTranslatedPartitions.set(this.#labels(group), translatedPartitions);

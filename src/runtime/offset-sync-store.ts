@@ -86,19 +86,39 @@ export class OffsetSyncStore implements OffsetMapRecorder {
     }
   }
 
-  /** The records that persist the partitions of `destinationTopics` changed since the last call. */
-  takeChanged(destinationTopics: ReadonlySet<string>): OffsetSyncRecord[] {
+  /**
+   * The records that persist the partitions of `destinationTopics` changed since they were last persisted;
+   * they count as persisted once `persisted()` is called with them (after the destination acknowledged them).
+   */
+  changedRecords(destinationTopics: ReadonlySet<string>): OffsetSyncRecord[] {
     const records: OffsetSyncRecord[] = [];
     for (const key of this.#changed) {
       const [destinationTopic = '', partitionText = ''] = key.split('\u0000');
-      if (!destinationTopics.has(destinationTopic)) continue;
-      this.#changed.delete(key);
       const data = this.#maps.get(key)?.data();
-      if (data === undefined) continue;
+      if (!destinationTopics.has(destinationTopic) || data === undefined) continue;
       records.push(toRecord(destinationTopic, Number(partitionText), data));
     }
     return records;
   }
+
+  /** Marks the partitions of `records` persisted, unless they changed again since. */
+  persisted(records: readonly OffsetSyncRecord[]): void {
+    for (const record of records) {
+      const parsed = parseRecord(record);
+      if (parsed === null) continue;
+      const key = mapKey(parsed.destinationTopic, parsed.partition);
+      const now = this.#maps.get(key)?.data();
+      if (now !== undefined && sameData(now, parsed.data)) this.#changed.delete(key);
+    }
+  }
+}
+
+function sameData(a: PartitionOffsetMapData, b: PartitionOffsetMapData): boolean {
+  return (
+    a.originProgress === b.originProgress &&
+    a.destinationEnd === b.destinationEnd &&
+    a.segments.length === b.segments.length
+  );
 }
 
 function mapKey(destinationTopic: string, partition: number): string {
