@@ -282,6 +282,22 @@ test('consumer groups resume on the destination after the origin is lost, each r
     ],
     'the origin is down and the destination group has no offsets',
   );
+  // While a consumer of the group runs on the destination, --apply refuses: it would move it under its feet.
+  const early = plainKafka([frankfurt.bootstrap], 'early-consumer').consumer({ groupId: resumedByApply });
+  await early.connect();
+  await early.subscribe({ topic });
+  let joined: () => void = () => {};
+  const hasJoined = new Promise<void>((resolve) => {
+    joined = resolve;
+  });
+  early.on(early.events.GROUP_JOIN, () => joined());
+  await early.run({ autoCommit: false, eachMessage: async () => {} });
+  await hasJoined;
+  const refused = await runGeorepCommand(['offsets', '-c', configFile, '--group', resumedByApply, '--apply']);
+  await early.disconnect();
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /refusing to --apply: group "[^"]+" has 1 active member\(s\) on frankfurt/);
+
   const applied = await runGeorepCommand(['offsets', '-c', configFile, '--group', resumedByApply, '--apply']);
   assert.equal(applied.code, 0, applied.stderr);
   assert.match(applied.stdout, /applied: /);
