@@ -2,8 +2,6 @@
 // It lists the origins' topics itself (read-only admin requests) and compares with the flows of the daemon
 // answering on the HTTP address, or with nothing running if none answers.
 import { parseArgs } from 'node:util';
-import { formatIssue } from '../config/issues.js';
-import { loadConfigFile } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { createKafkajsCluster } from '../kafka/kafkajs/cluster.js';
 import { desiredFlows, type TopicListing } from '../plan/desired-flows.js';
@@ -12,6 +10,7 @@ import { planFlows, planHasChanges } from '../plan/plan.js';
 import { planToJson, renderPlanText } from '../plan/render-plan.js';
 import { type Command, type CommandIo, EXIT, type ExitCode, UsageError } from './command.js';
 import { fetchDaemonStatus } from './daemon-client.js';
+import { loadConfigOrReport } from './load-config.js';
 
 const help = `usage: georep plan --config FILE [--base-dir DIR] [--daemon HOST:PORT] [--json]
 
@@ -45,17 +44,8 @@ export const planCommand: Command = {
       io.stdout(help);
       return EXIT.ok;
     }
-    const loaded = loadConfigFile(options.config, {
-      ...(options.baseDir === undefined ? {} : { baseDir: options.baseDir }),
-      env: io.env,
-    });
-    if (!loaded.ok) {
-      if ('unreadable' in loaded)
-        io.stderr(`${options.config}: cannot read the file: ${loaded.unreadable}\n`);
-      else for (const issue of loaded.issues) io.stderr(`${formatIssue(issue)}\n`);
-      return EXIT.failed;
-    }
-    const config = loaded.config;
+    const config = loadConfigOrReport(options.config, options.baseDir, io);
+    if (config === null) return EXIT.failed;
     const { listings, failures } = await listOrigins(config);
     for (const failure of failures) io.stderr(`georep plan: cannot list the topics of ${failure}\n`);
 

@@ -1,5 +1,6 @@
 // `georep status`: the flows of the running daemon as a table (like `kubectl get`), or JSON.
 import { parseArgs } from 'node:util';
+import type { GroupSyncStatus } from '../runtime/group-sync.js';
 import type { FlowStatus } from '../runtime/mirror-flow.js';
 import { type Command, type CommandIo, EXIT, type ExitCode } from './command.js';
 import { DEFAULT_DAEMON_ADDRESS, fetchDaemonStatus } from './daemon-client.js';
@@ -7,7 +8,9 @@ import { DEFAULT_DAEMON_ADDRESS, fetchDaemonStatus } from './daemon-client.js';
 const help = `usage: georep status [--daemon HOST:PORT] [--json]
 
 Shows every flow of the running daemon: state, offset lag (records not yet mirrored), records per
-second, and the last error. Reads /status from the daemon's HTTP address.
+second, and the last error; then, for replications with \`groups\`, every consumer group whose positions
+follow: partitions translated, whether the destination group was committed, the last sync and its error.
+Reads /status from the daemon's HTTP address.
 
 options:
   --daemon HOST:PORT   the daemon's HTTP address (default ${DEFAULT_DAEMON_ADDRESS}, daemon.httpListen's default)
@@ -52,6 +55,7 @@ export const statusCommand: Command = {
       io.stdout(`${JSON.stringify(status, null, 2)}\n`);
     } else {
       io.stdout(renderStatusTable(status.flows));
+      if ((status.groupSyncs ?? []).length > 0) io.stdout(`\n${renderGroupSyncTable(status.groupSyncs)}`);
       if (status.lastReload !== null && !status.lastReload.ok) {
         io.stdout(
           `\nThe last reload of ${status.configFile} was REJECTED; the previous config is in force:\n`,
@@ -79,14 +83,44 @@ export function renderStatusTable(flows: readonly FlowStatus[]): string {
     String(flow.recordsMirrored),
     flow.error === null ? '' : `${flow.error.reason}: ${flow.error.message}`,
   ]);
-  const header = ['FLOW', 'STATE', 'LAG', 'RECORDS/S', 'MIRRORED', 'LAST ERROR'];
+  return renderTable(['FLOW', 'STATE', 'LAG', 'RECORDS/S', 'MIRRORED', 'LAST ERROR'], rows);
+}
+
+/**
+ * Columns padded to their widest cell, two spaces apart, like `kubectl get`. The last column (an error
+ * message) is not padded and does not widen the others.
+ */
+export function renderTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const last = header.length - 1;
   const widths = header.map((title, column) =>
-    Math.max(title.length, ...rows.map((row) => (column === 5 ? 0 : (row[column] ?? '').length))),
+    Math.max(title.length, ...rows.map((row) => (column === last ? 0 : (row[column] ?? '').length))),
   );
   const line = (cells: readonly string[]) =>
     cells
-      .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+      .map((cell, column) => (column === last ? cell : cell.padEnd(widths[column] ?? 0)))
       .join('  ')
       .trimEnd();
   return `${[header, ...rows].map(line).join('\n')}\n`;
+}
+
+/** One line per followed consumer group and destination, or per group sync that failed before listing groups. */
+export function renderGroupSyncTable(syncs: readonly GroupSyncStatus[]): string {
+  const rows = syncs.flatMap((sync) => {
+    const synced = sync.lastSyncAtMs === null ? '-' : new Date(sync.lastSyncAtMs).toISOString();
+    const groups = sync.groups.map((group) => [
+      group.group,
+      sync.destination,
+      String(group.translatedPartitions),
+      group.destinationCommit,
+      group.lastSyncAtMs === null ? '-' : new Date(group.lastSyncAtMs).toISOString(),
+      group.error ?? sync.error ?? '',
+    ]);
+    return groups.length > 0
+      ? groups
+      : [['-', sync.destination, '0', '-', synced, sync.error ?? 'no group selected yet']];
+  });
+  return renderTable(
+    ['GROUP', 'DESTINATION', 'TRANSLATED', 'DESTINATION GROUP', 'LAST SYNC', 'LAST ERROR'],
+    rows,
+  );
 }

@@ -102,6 +102,7 @@ export function compileDaemon(raw: unknown): DaemonSettings {
   return {
     httpListen: stringOr(data.httpListen, DAEMON_DEFAULTS.httpListen),
     discoveryIntervalMs: integerOr(data.discoveryIntervalMs, DAEMON_DEFAULTS.discoveryIntervalMs),
+    groupSyncIntervalMs: integerOr(data.groupSyncIntervalMs, DAEMON_DEFAULTS.groupSyncIntervalMs),
     shutdownTimeoutMs: integerOr(data.shutdownTimeoutMs, DAEMON_DEFAULTS.shutdownTimeoutMs),
     groupIdPrefix: stringOr(data.groupIdPrefix, DAEMON_DEFAULTS.groupIdPrefix),
     logLevel: oneOf(

@@ -21,6 +21,7 @@ export const DAEMON_DEFAULTS: DaemonSettings = {
   httpListen: '127.0.0.1:9787',
   discoveryIntervalMs: 5_000,
   shutdownTimeoutMs: 30_000,
+  groupSyncIntervalMs: 5_000,
   groupIdPrefix: 'georep',
   logLevel: 'info',
 };

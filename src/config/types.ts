@@ -164,6 +164,8 @@ export interface DaemonSettings {
   readonly discoveryIntervalMs: number;
   /** How long a graceful stop (SIGTERM) may take before the process exits anyway. */
   readonly shutdownTimeoutMs: number;
+  /** How often consumer-group positions (replications with `groups`) are translated to the destinations. */
+  readonly groupSyncIntervalMs: number;
   /** Prefix of the consumer group ids georep uses; also marks georep's own topics. */
   readonly groupIdPrefix: string;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';

@@ -40,6 +40,7 @@ import type {
   TopicConfigEntry,
   TopicDescription,
   TopicSummary,
+  WrittenRange,
 } from './port.js';
 
 /** Most records one batch carries; a real fetch is bounded by bytes instead. */
@@ -161,6 +162,10 @@ export class InMemoryKafka implements KafkaCluster {
       this.#groups.set(groupId, group);
     }
     return group;
+  }
+
+  deleteGroup(groupId: string): void {
+    this.#groups.delete(groupId);
   }
 
   get groups(): ReadonlyMap<string, GroupState> {
@@ -335,6 +340,14 @@ class InMemoryAdmin implements KafkaAdmin {
     );
   }
 
+  async deleteConsumerGroup(groupId: string): Promise<void> {
+    this.#kafka.checkAvailable(`delete consumer group ${groupId}`);
+    const group = this.#kafka.groups.get(groupId);
+    if (group === undefined) return;
+    if (group.members.length > 0) throw new GroupNotEmpty(this.#kafka.name, groupId);
+    this.#kafka.deleteGroup(groupId);
+  }
+
   async setCommittedOffsets(
     groupId: string,
     topic: string,
@@ -359,10 +372,15 @@ class InMemorySink implements RecordSink {
     this.#kafka = kafka;
   }
 
-  async write(topic: string, partition: number, records: readonly RecordToWrite[]): Promise<void> {
+  async write(
+    topic: string,
+    partition: number,
+    records: readonly RecordToWrite[],
+  ): Promise<readonly WrittenRange[]> {
     this.#kafka.checkAvailable(`write to topic ${topic}`);
     const logAppendTime = this.#kafka.topic(topic).configs.get('message.timestamp.type') === 'LogAppendTime';
     const log = this.#kafka.partitionLog(topic, partition);
+    const firstOffset = endOffset(log);
     const appendedAtMs = Date.now();
     for (const record of records) {
       log.records.push({
@@ -379,6 +397,7 @@ class InMemorySink implements RecordSink {
       });
     }
     this.#kafka.changed();
+    return records.length === 0 ? [] : [{ firstOffset, recordCount: records.length }];
   }
 
   forgetTopic(_topic: string): void {

@@ -190,6 +190,12 @@ export interface KafkaAdmin {
     topic: string,
     offsets: readonly { readonly partition: number; readonly offset: bigint }[],
   ): Promise<void>;
+  /**
+   * Deletes a consumer group and its committed offsets (georep's short-lived reader groups). Kafka only
+   * allows this while the group has no members; a group that does not exist is not an error.
+   * @throws GroupNotEmpty while the group has members.
+   */
+  deleteConsumerGroup(groupId: string): Promise<void>;
   /** Closes the connections; the admin cannot be used afterwards. */
   close(): Promise<void>;
 }
@@ -294,15 +300,29 @@ export interface RecordSinkOptions {
   readonly maxRequestBytes?: number;
 }
 
+/**
+ * Where consecutive records of one write landed: the records of one produce request get consecutive offsets,
+ * so a write of n records reports one range per request it took, in the order of the records.
+ */
+export interface WrittenRange {
+  readonly firstOffset: bigint;
+  readonly recordCount: number;
+}
+
 export interface RecordSink {
   /**
    * Appends `records` to `topic`'s partition `partition`, in order, each with exactly its key, value, headers
    * and timestamp. Resolves once the destination acknowledged all of them (acks=all, idempotent producer),
-   * so retries inside the client never duplicate or reorder. Concurrent writes to the same partition are
-   * queued; different partitions proceed in parallel. Never creates a topic.
+   * so retries inside the client never duplicate or reorder, with the offsets they got (the flow maps origin
+   * offsets to destination offsets with them, for consumer-group translation). Concurrent writes to the same
+   * partition are queued; different partitions proceed in parallel. Never creates a topic.
    * @throws TopicNotFound, RecordTooLarge, AuthorizationFailed, Retriable, …
    */
-  write(topic: string, partition: number, records: readonly RecordToWrite[]): Promise<void>;
+  write(
+    topic: string,
+    partition: number,
+    records: readonly RecordToWrite[],
+  ): Promise<readonly WrittenRange[]>;
   /**
    * Told that `topic` was deleted (georep deleted it): the sink must not let it break writes to other topics.
    * Writes in progress finish.

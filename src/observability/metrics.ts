@@ -108,6 +108,28 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Per consumer group whose positions follow (replications with `groups`). */
+  readonly groupTranslatedPartitions = new Gauge({
+    name: 'georep_group_translated_partitions',
+    help: 'Partitions of a consumer group whose committed origin offset has a translated destination offset.',
+    labelNames: ['replication', 'destination', 'group'],
+    registers: [this.registry],
+  });
+
+  readonly groupSyncLastSuccess = new Gauge({
+    name: 'georep_group_sync_last_success_timestamp_seconds',
+    help: 'When consumer-group positions of a replication were last translated to a destination, as a Unix timestamp.',
+    labelNames: ['replication', 'destination'],
+    registers: [this.registry],
+  });
+
+  readonly groupSyncErrors = new Counter({
+    name: 'georep_group_sync_errors_total',
+    help: 'Failed passes of the consumer-group position sync of a replication to a destination.',
+    labelNames: ['replication', 'destination'],
+    registers: [this.registry],
+  });
+
   constructor() {
     // Both reasons exist from the start at 0, so that a rate() or increase() sees the first restart too.
     for (const reason of ['config-change', 'retry']) this.flowRestarts.inc({ reason }, 0);

@@ -14,7 +14,9 @@
 //      replication says (onOriginTopicDeleted);
 //   7. on discovery rounds, destination topic configs follow the origin's: one DescribeConfigs per cluster for
 //      every copying flow, then an AlterConfigs for each destination topic that drifted;
-//   8. close the clients no flow uses any more.
+//   8. start, stop or restart the consumer-group position syncs (one per replication with `groups` and
+//      destination) whose settings changed;
+//   9. close the clients no flow or group sync uses any more.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { formatIssue } from '../config/issues.js';
@@ -35,11 +37,14 @@ import type { Metrics } from '../observability/metrics.js';
 import type { SystemdNotifier } from '../observability/systemd-notify.js';
 import { desiredFlows, type TopicListing } from '../plan/desired-flows.js';
 import { clusterConnectionDigest, type FlowSpec, type RejectedFlow } from '../plan/flow-spec.js';
+import { desiredGroupSyncs, groupSyncIdentity } from '../plan/group-syncs.js';
 import { planFlows, planHasChanges } from '../plan/plan.js';
 import { describeConfigDrift, planTopicConfigSync } from '../plan/topic-configs.js';
 import { DEFAULT_FLOW_BACKOFF } from './backoff.js';
 import type { FlowState } from './flow-state.js';
+import { GroupSync, type GroupSyncStatus } from './group-sync.js';
 import { type FlowStatus, MirrorFlow } from './mirror-flow.js';
+import { OffsetSyncStore } from './offset-sync-store.js';
 import { ReconcileLoop, type ReconcileTrigger } from './reconcile-loop.js';
 import { Supervisor } from './supervisor.js';
 
@@ -80,6 +85,8 @@ export interface DaemonStatus {
   readonly ready: boolean;
   readonly lastReload: ReloadOutcome | null;
   readonly flows: readonly FlowStatus[];
+  /** Consumer-group position syncs, one per replication with `groups` and destination. */
+  readonly groupSyncs: readonly GroupSyncStatus[];
   readonly rejected: readonly RejectedFlow[];
   readonly originsNotListed: readonly { readonly cluster: string; readonly error: string }[];
 }
@@ -135,6 +142,9 @@ export class Daemon {
   #discoveryIntervalMs = 0;
   #http: RunningHttpServer | null = null;
   #httpListen: string | null = null;
+  /** Where records landed, per destination cluster; kept across reloads (flows keep recording into them). */
+  readonly #offsetStores = new Map<string, OffsetSyncStore>();
+  readonly #groupSyncs = new Map<string, { identity: string; sync: GroupSync }>();
 
   constructor(options: DaemonOptions) {
     this.#options = options;
@@ -196,6 +206,7 @@ export class Daemon {
     if (this.#discoveryTimer !== null) clearInterval(this.#discoveryTimer);
     const stopped = (async () => {
       await this.#loop.stop();
+      await this.#stopGroupSyncs([...this.#groupSyncs.keys()]);
       await this.#supervisor.stopAll();
       await this.#closeClients([...this.#clients.values(), ...this.#retiredClients]);
       return 'stopped' as const;
@@ -216,6 +227,9 @@ export class Daemon {
       ready: this.#notReadyReason() === null,
       lastReload: this.#lastReload,
       flows: this.#flowStatuses(),
+      groupSyncs: [...this.#groupSyncs.values()]
+        .map(({ sync }) => sync.status())
+        .sort((a, b) => (a.key < b.key ? -1 : 1)),
       rejected: this.#rejected,
       originsNotListed: this.#originsNotListed,
     };
@@ -278,6 +292,7 @@ export class Daemon {
       }
       await Promise.all(originDeleted.map((spec) => this.#onOriginTopicDeleted(spec)));
       if (triggers.has('discovery')) await this.#syncTopicConfigs();
+      await this.#applyGroupSyncs(config);
       await this.#closeClients(this.#retiredClients.splice(0));
       await this.#closeClients(this.#unusedClients(config));
     } finally {
@@ -328,14 +343,6 @@ export class Daemon {
       return false;
     }
     const messages = result.warnings.map(formatIssue);
-    for (const replication of result.config.replications) {
-      if (replication.groups.include.length > 0) {
-        messages.push(
-          `${path}:${replication.position.line}:${replication.position.col}: replication "${replication.name}": ` +
-            'groups: translating consumer-group positions is not built yet; these groups are not followed',
-        );
-      }
-    }
     for (const message of messages) this.#logger.warn(message);
     const atMs = this.#nowMs();
     this.#config = result.config;
@@ -657,6 +664,7 @@ export class Daemon {
       originAdmin: origin.admin,
       destinationAdmin: destination.admin,
       sink: destination.sink,
+      offsetMaps: this.#offsetStore(spec.destination),
       logger: this.#logger,
       metrics: this.#options.metrics,
       backoff: DEFAULT_FLOW_BACKOFF,
@@ -667,6 +675,74 @@ export class Daemon {
       nowMs: this.#nowMs,
       ...(recreatedAtMs === undefined ? {} : { originRecreatedAtMs: recreatedAtMs }),
     });
+  }
+
+  #offsetStore(destination: string): OffsetSyncStore {
+    let store = this.#offsetStores.get(destination);
+    if (store === undefined) {
+      store = new OffsetSyncStore();
+      this.#offsetStores.set(destination, store);
+    }
+    return store;
+  }
+
+  /**
+   * Compares the group syncs the config wants with the running ones: a sync whose settings (or whose
+   * clusters' connection settings) changed restarts, a removed one stops; flows are not touched.
+   */
+  async #applyGroupSyncs(config: Config): Promise<void> {
+    const desired = new Map(
+      desiredGroupSyncs(config).map((spec) => [
+        spec.key,
+        {
+          spec,
+          identity: `${groupSyncIdentity(spec)}|${this.#clients.get(spec.origin)?.digest}|${this.#clients.get(spec.destination)?.digest}`,
+        },
+      ]),
+    );
+    await this.#stopGroupSyncs(
+      [...this.#groupSyncs]
+        .filter(([key, running]) => desired.get(key)?.identity !== running.identity)
+        .map(([key]) => key),
+    );
+    for (const [key, { spec, identity }] of desired) {
+      if (this.#groupSyncs.has(key)) continue;
+      const origin = this.#clients.get(spec.origin);
+      const destination = this.#clients.get(spec.destination);
+      if (origin === undefined || destination === undefined) continue;
+      destination.sink ??= destination.cluster.createSink();
+      const sync = new GroupSync(spec, {
+        originAdmin: origin.admin,
+        destination: destination.cluster,
+        destinationAdmin: destination.admin,
+        destinationSink: destination.sink,
+        store: this.#offsetStore(spec.destination),
+        mirroredTopics: () =>
+          this.#supervisor
+            .runningSpecs()
+            .filter((flow) => flow.replication === spec.replication && flow.destination === spec.destination)
+            .map((flow) => ({ originTopic: flow.originTopic, destinationTopic: flow.destinationTopic })),
+        logger: this.#logger,
+        metrics: this.#options.metrics,
+        nowMs: this.#nowMs,
+        readTimeoutMs: 60_000,
+      });
+      this.#groupSyncs.set(key, { identity, sync });
+      this.#logger.info(
+        { replication: spec.replication, destination: spec.destination },
+        'group sync started',
+      );
+    }
+  }
+
+  async #stopGroupSyncs(keys: readonly string[]): Promise<void> {
+    await Promise.all(
+      keys.map(async (key) => {
+        const running = this.#groupSyncs.get(key);
+        this.#groupSyncs.delete(key);
+        await running?.sync.stop();
+      }),
+    );
   }
 
   #summary(): string {

@@ -4,7 +4,7 @@
 // that already has one keeps it as it is. A flow drops records whose provenance is its own destination: they
 // came from there. Cluster names must therefore be the same in the configs of every georep that mirrors
 // between these clusters.
-import type { ConsumedRecord, RecordToWrite } from '../kafka/port.js';
+import type { ConsumedRecord } from '../kafka/port.js';
 import type { FlowSpec } from '../plan/flow-spec.js';
 
 export const PROVENANCE_HEADER = 'georep-origin';
@@ -12,10 +12,10 @@ export const PROVENANCE_HEADER = 'georep-origin';
 export function withLoopPrevention(
   records: readonly ConsumedRecord[],
   spec: Pick<FlowSpec, 'origin' | 'destination' | 'restartSettings'>,
-): readonly RecordToWrite[] {
+): readonly ConsumedRecord[] {
   if (spec.restartSettings.loopPrevention !== 'header') return records;
   const originMark = Buffer.from(spec.origin, 'utf8');
-  const kept: RecordToWrite[] = [];
+  const kept: ConsumedRecord[] = [];
   for (const record of records) {
     const provenance = record.headers.find((header) => header.key === PROVENANCE_HEADER);
     if (provenance === undefined) {

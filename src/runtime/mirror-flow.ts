@@ -30,6 +30,7 @@ import { describeConfigDrift, destinationTopicConfigs, topicConfigUpdate } from 
 import { type BackoffPolicy, retryDelayMs } from './backoff.js';
 import { type FlowError, FlowStateMachine, type FlowStateSnapshot } from './flow-state.js';
 import { withLoopPrevention } from './loop-prevention.js';
+import type { OffsetMapRecorder } from './offset-sync-store.js';
 import type { ManagedFlow } from './supervisor.js';
 
 export interface MirrorFlowDependencies {
@@ -40,6 +41,8 @@ export interface MirrorFlowDependencies {
   readonly destinationAdmin: KafkaAdmin;
   /** The destination's producer, shared by every flow that writes to that cluster. */
   readonly sink: RecordSink;
+  /** Told where each record landed on the destination, for consumer-group offset translation. */
+  readonly offsetMaps: OffsetMapRecorder;
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly backoff: BackoffPolicy;
@@ -446,8 +449,18 @@ export class MirrorFlow implements ManagedFlow {
     if (batch.partition >= this.#destinationPartitions)
       await this.#ensureDestinationPartitions(batch.partition + 1);
     const records = withLoopPrevention(batch.records, this.#spec);
-    if (records.length > 0)
-      await this.#deps.sink.write(this.#spec.destinationTopic, batch.partition, records);
+    const written =
+      records.length > 0
+        ? await this.#deps.sink.write(this.#spec.destinationTopic, batch.partition, records)
+        : [];
+    // Recorded also when the flow is stopping: the records are on the destination whether or not committed.
+    this.#deps.offsetMaps.recordWrite(
+      this.#spec.destinationTopic,
+      batch.partition,
+      records.map((record) => record.offset),
+      written,
+      batch.nextOffset,
+    );
     if (signal.aborted) return;
     const acknowledgedAtMs = this.#deps.nowMs();
     let bytes = 0;

@@ -13,6 +13,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { type FlowSpec, flowKey } from '../../src/plan/flow-spec.js';
 import { MirrorFlow } from '../../src/runtime/mirror-flow.js';
+import { OffsetSyncStore } from '../../src/runtime/offset-sync-store.js';
 
 const spec: FlowSpec = {
   key: flowKey('a', 'orders', 'b', 'a.orders'),
@@ -68,6 +69,7 @@ function admin(topic: string): KafkaAdmin {
     describeConsumerGroups: unused,
     committedOffsets: async () => [],
     setCommittedOffsets: unused,
+    deleteConsumerGroup: unused,
     close: async () => undefined,
   };
 }
@@ -96,7 +98,7 @@ test('a flow stopped while its failed consumer is still leaving the group ends s
     createSink: () => sink,
   };
   const sink: RecordSink = {
-    write: async () => undefined,
+    write: async () => [],
     forgetTopic: () => undefined,
     close: async () => undefined,
   };
@@ -105,6 +107,7 @@ test('a flow stopped while its failed consumer is still leaving the group ends s
     originAdmin: admin('orders'),
     destinationAdmin: admin('a.orders'),
     sink,
+    offsetMaps: new OffsetSyncStore(),
     logger: createLogger('fatal', { write: () => undefined }),
     metrics: new Metrics(),
     backoff: { initialDelayMs: 10, maxDelayMs: 10 },

@@ -42,6 +42,10 @@ const GROUP_STATES: Readonly<Record<string, ConsumerGroupState>> = {
   Dead: 'dead',
 };
 
+/** Kafka's error codes for a group that does not exist and one that still has members. */
+const GROUP_ID_NOT_FOUND = 69;
+const NON_EMPTY_GROUP = 68;
+
 export class KafkajsAdmin implements KafkaAdmin {
   readonly #kafka: Kafka;
   #admin: Admin;
@@ -307,6 +311,18 @@ export class KafkajsAdmin implements KafkaAdmin {
       }
       throw error;
     }
+  }
+
+  async deleteConsumerGroup(groupId: string): Promise<void> {
+    await this.#call({ operation: `delete consumer group ${groupId}`, groupId }, (admin) =>
+      admin.deleteGroups([groupId]).catch((error: unknown) => {
+        // KafkaJSDeleteGroupsError lists each group it could not delete with Kafka's error code
+        const code = (error as { groups?: { errorCode?: number }[] }).groups?.[0]?.errorCode;
+        if (code === GROUP_ID_NOT_FOUND) return [];
+        if (code === NON_EMPTY_GROUP) throw new GroupNotEmpty(this.#clusterName, groupId, { cause: error });
+        throw error;
+      }),
+    );
   }
 
   async close(): Promise<void> {

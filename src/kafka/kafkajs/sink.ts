@@ -3,7 +3,13 @@
 // Uncompressed requests that the destination rejects as too large are sent once more, gzip-compressed.
 import type { CompressionTypes, Kafka, Message, Producer } from 'kafkajs';
 import { PartitionNotFound, RecordTooLarge } from '../errors.js';
-import type { CompressionCodec, RecordSink, RecordSinkOptions, RecordToWrite } from '../port.js';
+import type {
+  CompressionCodec,
+  RecordSink,
+  RecordSinkOptions,
+  RecordToWrite,
+  WrittenRange,
+} from '../port.js';
 import { loadKafkajs } from './load-kafkajs.js';
 import { toPortError } from './map-error.js';
 
@@ -36,14 +42,21 @@ export class KafkajsSink implements RecordSink {
     this.#maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
   }
 
-  write(topic: string, partition: number, records: readonly RecordToWrite[]): Promise<void> {
+  write(
+    topic: string,
+    partition: number,
+    records: readonly RecordToWrite[],
+  ): Promise<readonly WrittenRange[]> {
     if (this.#closed) {
       return Promise.reject(new Error('the sink is closed'));
     }
     const queueKey = `${topic}\u0000${partition}`;
     const previous = this.#queues.get(queueKey) ?? Promise.resolve();
     const written = previous.catch(() => undefined).then(() => this.#send(topic, partition, records));
-    const tail = written.catch(() => undefined);
+    const tail: Promise<void> = written.then(
+      () => undefined,
+      () => undefined,
+    );
     this.#queues.set(queueKey, tail);
     void tail.then(() => {
       if (this.#queues.get(queueKey) === tail) this.#queues.delete(queueKey);
@@ -77,29 +90,39 @@ export class KafkajsSink implements RecordSink {
     }
   }
 
-  async #send(topic: string, partition: number, records: readonly RecordToWrite[]): Promise<void> {
+  async #send(
+    topic: string,
+    partition: number,
+    records: readonly RecordToWrite[],
+  ): Promise<readonly WrittenRange[]> {
+    const written: WrittenRange[] = [];
     for (const chunk of chunksOfAtMost(records, this.#maxRequestBytes)) {
       // kafkajs silently drops records for a partition its cached metadata does not know (a partition added
       // since it last looked) and still resolves. So every send must come back acknowledged for our partition;
       // if not, the records were never sent, and one more try with a new producer (fresh metadata) is safe.
-      if (await this.#sendChunkThatFits(topic, partition, chunk)) continue;
-      this.#discardProducer();
-      if (await this.#sendChunkThatFits(topic, partition, chunk)) continue;
-      throw new PartitionNotFound(this.#clusterName, topic, partition);
+      let firstOffset = await this.#sendChunkThatFits(topic, partition, chunk);
+      if (firstOffset === null) {
+        this.#discardProducer();
+        firstOffset = await this.#sendChunkThatFits(topic, partition, chunk);
+      }
+      if (firstOffset === null) throw new PartitionNotFound(this.#clusterName, topic, partition);
+      written.push({ firstOffset, recordCount: chunk.length });
     }
+    return written;
   }
 
   /**
    * Sends one request, and once more gzip-compressed if the broker refused it as too large uncompressed:
    * Kafka's max.message.bytes limits a batch as stored, compressed, so a record the origin took compressed
    * can be too large for the same limit uncompressed. The broker refused the whole batch, so sending it again
-   * cannot duplicate anything. True when the broker acknowledged it for `partition`.
+   * cannot duplicate anything. The offset of the chunk's first record once the broker acknowledged it for
+   * `partition`, null when it did not.
    */
   async #sendChunkThatFits(
     topic: string,
     partition: number,
     chunk: readonly RecordToWrite[],
-  ): Promise<boolean> {
+  ): Promise<bigint | null> {
     const { GZIP, None } = loadKafkajs().CompressionTypes;
     try {
       return await this.#sendChunk(topic, partition, chunk, this.#compression);
@@ -109,13 +132,13 @@ export class KafkajsSink implements RecordSink {
     }
   }
 
-  /** Sends one request; true when the broker acknowledged it for `partition`. */
+  /** Sends one request; the offset of its first record once the broker acknowledged it for `partition`. */
   async #sendChunk(
     topic: string,
     partition: number,
     chunk: readonly RecordToWrite[],
     compression: CompressionTypes,
-  ): Promise<boolean> {
+  ): Promise<bigint | null> {
     try {
       const producer = await this.#connectedProducer();
       const acknowledged = await producer.send({
@@ -125,7 +148,12 @@ export class KafkajsSink implements RecordSink {
         compression,
         messages: chunk.map((record) => toKafkajsMessage(record, partition)),
       });
-      return acknowledged.some((entry) => entry.topicName === topic && entry.partition === partition);
+      const ours = acknowledged.find((entry) => entry.topicName === topic && entry.partition === partition);
+      if (ours === undefined) return null;
+      // acks=all always returns the base offset; a missing one would make every translation wrong.
+      if (ours.baseOffset === undefined)
+        throw new Error(`the destination did not report where it wrote to ${topic}`);
+      return BigInt(ours.baseOffset);
     } catch (error) {
       const portError = toPortError(error, this.#clusterName, {
         operation: `write to topic ${topic}`,

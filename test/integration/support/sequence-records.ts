@@ -210,6 +210,21 @@ export async function readAllValues(options: {
   return values;
 }
 
+/** Creates a topic with the broker's default configs and waits for its partitions' leaders. */
+export async function createTopic(
+  brokers: readonly string[],
+  topic: string,
+  partitions: number,
+): Promise<void> {
+  const admin = plainKafka(brokers, 'test-admin').admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** End offset of every partition, by partition number. */
 export async function endOffsets(brokers: readonly string[], topic: string): Promise<Map<number, bigint>> {
   const admin = plainKafka(brokers, 'test-offsets').admin();

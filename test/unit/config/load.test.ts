@@ -22,6 +22,7 @@ replications:
       httpListen: '127.0.0.1:9787',
       discoveryIntervalMs: 5000,
       shutdownTimeoutMs: 30000,
+      groupSyncIntervalMs: 5000,
       groupIdPrefix: 'georep',
       logLevel: 'info',
     });
@@ -99,6 +100,7 @@ daemon:
       httpListen: '0.0.0.0:9000',
       discoveryIntervalMs: 1000,
       shutdownTimeoutMs: 5000,
+      groupSyncIntervalMs: 5000,
       groupIdPrefix: 'georep-eu',
       logLevel: 'debug',
     });

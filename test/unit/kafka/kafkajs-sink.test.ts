@@ -38,11 +38,13 @@ function kafkaRejecting(rejects: (request: ProducerRecord) => boolean) {
         send: async (request: ProducerRecord) => {
           sent.push(request);
           if (rejects(request)) throw tooLargeError();
-          // What kafkajs resolves with: one entry per partition the broker acknowledged.
+          // What kafkajs resolves with: one entry per partition the broker acknowledged, with the offset of
+          // its first record (the stand-in's partitions start at offset 40).
           return request.messages.map((message) => ({
             topicName: request.topic,
             partition: message.partition,
             errorCode: 0,
+            baseOffset: '40',
           }));
         },
       };
@@ -63,11 +65,12 @@ describe('the kafkajs sink and records too large for the destination uncompresse
   test('a request rejected as too large is sent once more, gzip-compressed, with the same records', async () => {
     const { kafka, sent } = kafkaRejecting((request) => request.compression !== GZIP);
     const sink = new KafkajsSink(kafka, 'frankfurt', 30_000);
-    await sink.write('orders', 2, [compressible]);
+    const written = await sink.write('orders', 2, [compressible]);
     assert.deepEqual(
       sent.map((request) => request.compression),
       [None, GZIP],
     );
+    assert.deepEqual(written, [{ firstOffset: 40n, recordCount: 1 }], 'where the resent record landed');
     assert.deepEqual(sent[1]!.messages, sent[0]!.messages);
     assert.equal(sent[1]!.messages[0]!.partition, 2);
   });
