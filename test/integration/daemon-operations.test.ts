@@ -22,6 +22,7 @@ import { commandMissing } from './support/commands.js';
 import { FakeNotifySocket } from './support/fake-notify-socket.js';
 import { GeorepProcess, type GeorepStatus, stopAllGeorepProcesses } from './support/georep-process.js';
 import { uniqueTopicName } from './support/kafka-records.js';
+import { sampleValue } from './support/metrics-text.js';
 import { plainKafka, type SequenceProducer, startSequenceProducer } from './support/sequence-records.js';
 
 const runFile = promisify(execFile);
@@ -122,16 +123,6 @@ async function fetchText(georep: GeorepProcess, endpoint: string): Promise<strin
 
 async function statusOf(georep: GeorepProcess): Promise<GeorepStatus> {
   return JSON.parse(await fetchText(georep, '/status')) as GeorepStatus;
-}
-
-/** The value of one sample of `/metrics`, e.g. `georep_flow_offset_lag_records{…topic="orders"…}`. */
-function sampleValue(exposition: string, name: string, labelsInclude = ''): number | null {
-  for (const line of exposition.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (!line.includes(labelsInclude)) continue;
-    return Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return null;
 }
 
 async function lagMetric(georep: GeorepProcess): Promise<number | null> {
