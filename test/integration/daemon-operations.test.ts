@@ -14,19 +14,22 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { externalClustersFromEnv } from '../../harness/external.js';
 import { type LocalKafkaCluster, type LocalKafkaRun, startClusters } from '../../harness/kafka-local.js';
 import { kafkaVersionFromEnv } from '../../harness/versions.js';
 import { commandMissing } from './support/commands.js';
 import { FakeNotifySocket } from './support/fake-notify-socket.js';
-import { GeorepProcess, type GeorepStatus, stopAllGeorepProcesses } from './support/georep-process.js';
+import {
+  type GeorepCommandResult,
+  GeorepProcess,
+  type GeorepStatus,
+  runGeorepCommand,
+  stopAllGeorepProcesses,
+} from './support/georep-process.js';
 import { uniqueTopicName } from './support/kafka-records.js';
 import { sampleValue } from './support/metrics-text.js';
 import { plainKafka, type SequenceProducer, startSequenceProducer } from './support/sequence-records.js';
 
-const runFile = promisify(execFile);
-const repoRootDir = path.resolve(import.meta.dirname, '..', '..');
 const version = kafkaVersionFromEnv();
 const localOnly =
   externalClustersFromEnv().length > 0
@@ -137,18 +140,8 @@ async function lagMetric(georep: GeorepProcess): Promise<number | null> {
 async function georepCommand(
   args: readonly string[],
   env: Readonly<Record<string, string>> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const result = await runFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    cwd: repoRootDir,
-    env: { ...process.env, ...env },
-  }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code?: number; stdout?: string; stderr?: string }) => ({
-      code: typeof error.code === 'number' ? error.code : -1,
-      stdout: error.stdout ?? '',
-      stderr: error.stderr ?? '',
-    }),
-  );
+): Promise<GeorepCommandResult> {
+  const result = await runGeorepCommand(args, env);
   outputs.push({ source: `georep ${args.join(' ')}`, text: `${result.stdout}${result.stderr}` });
   return result;
 }

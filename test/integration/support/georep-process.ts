@@ -9,12 +9,13 @@
 //
 // Every process started here is killed (SIGKILL, by its pid) by stopAllGeorepProcesses(), and, as a last
 // resort, when the test process itself exits: a failing test must never leave a daemon behind.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { DaemonStatus } from '../../../src/runtime/daemon.js';
 
 const repoRootDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -424,4 +425,28 @@ export function caughtUp(
     }
   }
   return [...originEnds].every(([partition, end]) => positions.get(partition) === end.toString());
+}
+
+export interface GeorepCommandResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a georep command from the sources (as `npm run georep --` does), e.g. `['status', '--json', …]`. */
+export async function runGeorepCommand(
+  args: readonly string[],
+  env: Readonly<Record<string, string>> = {},
+): Promise<GeorepCommandResult> {
+  return promisify(execFile)(process.execPath, ['--import', 'tsx', cliEntry, ...args], {
+    cwd: repoRootDir,
+    env: { ...process.env, ...env },
+  }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code?: number; stdout?: string; stderr?: string }) => ({
+      code: typeof error.code === 'number' ? error.code : -1,
+      stdout: error.stdout ?? '',
+      stderr: error.stderr ?? '',
+    }),
+  );
 }
