@@ -115,6 +115,13 @@ export class MirrorFlow implements ManagedFlow {
   /** Partition count of the destination topic as last seen or made. */
   #destinationPartitions = 0;
   #lagTimer: NodeJS.Timeout | null = null;
+  /**
+   * Set once this flow saw progress stored in its consumer group. Kafka drops a group's offsets when the origin
+   * topic is deleted, so stored progress that vanishes later means the topic was deleted (and perhaps
+   * re-created) or the group was deleted: resuming from `start` would copy on top of the existing copy.
+   * Kept in memory only: a georep started afterwards cannot know (kafkajs exposes no topic ids).
+   */
+  #hadStoredProgress = false;
   /** Set by update() when the consumer must rejoin its group (the origin topic grew). */
   #rejoinRequested = false;
   /** (time, records mirrored) taken at every lag refresh, for the rate; about RATE_WINDOW_MS of them. */
@@ -294,6 +301,7 @@ export class MirrorFlow implements ManagedFlow {
     const hasProgress = (
       await originAdmin.committedOffsets(this.#spec.restartSettings.consumerGroupId, [originTopic])
     ).some((committed) => committed.offset !== null);
+    if (hasProgress) this.#hadStoredProgress = true;
 
     let destination: Awaited<ReturnType<KafkaAdmin['describeTopic']>> | null = null;
     try {
@@ -333,6 +341,19 @@ export class MirrorFlow implements ManagedFlow {
       destination = await destinationAdmin.describeTopic(destinationTopic);
     }
 
+    if (!hasProgress && this.#hadStoredProgress) {
+      throw new FlowFailure({
+        reason: 'progress-lost',
+        retriable: false,
+        message:
+          `consumer group ${this.#spec.restartSettings.consumerGroupId} on ${this.#spec.origin} no longer holds the ` +
+          `progress of this flow, which already copied records into ${destinationTopic} on ${this.#spec.destination}. ` +
+          `Kafka drops a group's offsets when its topic is deleted: ${this.#spec.originTopic} was probably deleted ` +
+          '(and re-created), or the group was deleted. Starting again would copy records on top of the existing ' +
+          'copy. To continue the copy, set the group’s offsets where it should resume (kafka-consumer-groups ' +
+          '--reset-offsets … --execute); to copy the topic again from the start, delete the destination topic.',
+      });
+    }
     const destinationPartitions = destination.partitions.length;
     const drift = topicConfigDrift(wantedConfigs, destination.configs, excludes);
     const driftText = [
@@ -438,6 +459,7 @@ export class MirrorFlow implements ManagedFlow {
         this.#logger.info('consumer group rebalancing');
         return;
       case 'committed':
+        this.#hadStoredProgress = true;
         for (const { partition, offset } of event.offsets) {
           const state = this.#partitions.get(partition);
           if (state !== undefined && (state.position === null || offset > state.position))

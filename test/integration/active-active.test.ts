@@ -8,24 +8,17 @@
 // the union expected, per topic and by content, nothing twice; and a few discovery intervals after that,
 // nothing has moved (no record circulates, no `tokyo.paris.…` topic appears).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KafkaMessage } from 'kafkajs';
-import { kafkaTestTarget } from '../../harness/test-clusters.js';
 import { PROVENANCE_HEADER } from '../../src/runtime/loop-prevention.js';
 import { compareTopicCopy, describeCopyProblems } from './support/copy-check.js';
-import { GeorepProcess, type GeorepStatus, stopAllGeorepProcesses } from './support/georep-process.js';
+import { GeorepProcess, type GeorepStatus } from './support/georep-process.js';
 import { uniqueTopicName } from './support/kafka-records.js';
-import {
-  createTopics,
-  deleteTopicsQuietly,
-  endOffsets,
-  plainKafka,
-  readAllValues,
-} from './support/sequence-records.js';
+import { createTopics, endOffsets, plainKafka, readAllValues } from './support/sequence-records.js';
+import { TwoClusterRun } from './support/two-cluster-run.js';
 
 const PARTITIONS = 3;
 const RECORDS_PER_ROUND = 60;
@@ -34,7 +27,7 @@ const DISCOVERY_INTERVAL_MS = 1000;
 const QUIET_INTERVALS = 5;
 const CONVERGE_TIMEOUT_MS = 120_000;
 
-const target = kafkaTestTarget({ clusters: 2 });
+const run = new TwoClusterRun('active-active');
 /** In every topic name of this run, so that the patterns select this run's topics only. */
 const runId = uniqueTopicName('aa');
 const prefixTopic = { paris: `pfx-${runId}-paris`, tokyo: `pfx-${runId}-tokyo` } as const;
@@ -42,8 +35,8 @@ const identityTopic = `idn-${runId}`;
 const sides = ['paris', 'tokyo'] as const;
 type Side = (typeof sides)[number];
 const other = (side: Side): Side => (side === 'paris' ? 'tokyo' : 'paris');
-const workDir = mkdtempSync(path.join(tmpdir(), 'georep-active-active-'));
-const brokers: Record<Side, string[]> = { paris: [], tokyo: [] };
+/** paris is the run's first cluster, tokyo its second. */
+const brokers = (side: Side): string[] => (side === 'paris' ? run.origin : run.destination);
 /** Values produced on each side, per topic, in order. */
 const produced = new Map<string, string[]>();
 
@@ -53,32 +46,23 @@ function expectedTopics(side: Side): string[] {
 }
 
 before(async (context) => {
-  await target.start(context.signal);
-  const [first, second] = target.clusters();
-  brokers.paris = first!.brokers;
-  brokers.tokyo = second!.brokers;
+  await run.start(context.signal);
   // The identity topic exists on both sides, as in a deployment where applications write to it in each region.
   for (const side of sides) {
-    await createTopics(brokers[side], [
+    run.deleteAtEnd(side === 'paris' ? 'origin' : 'destination', expectedTopics(side));
+    await createTopics(brokers(side), [
       { topic: prefixTopic[side], partitions: PARTITIONS },
       { topic: identityTopic, partitions: PARTITIONS },
     ]);
   }
 });
 
-after(async () => {
-  await stopAllGeorepProcesses();
-  if (brokers.paris.length > 0 && target.clusters()[0]?.local === undefined) {
-    for (const side of sides) await deleteTopicsQuietly(brokers[side], expectedTopics(side));
-  }
-  await target.stop();
-  rmSync(workDir, { recursive: true, force: true });
-});
+after(() => run.finish());
 
 /** Writes `count` records `<side>-<topic kind>-<n>` to a topic of one side (partition n % PARTITIONS). */
 async function produce(side: Side, topic: string, count: number): Promise<void> {
   const values = produced.get(`${side}/${topic}`) ?? [];
-  const producer = plainKafka(brokers[side], 'test-producer').producer({ allowAutoTopicCreation: false });
+  const producer = plainKafka(brokers(side), 'test-producer').producer({ allowAutoTopicCreation: false });
   await producer.connect();
   try {
     const messages = Array.from({ length: count }, (_, index) => {
@@ -112,7 +96,7 @@ function withProvenance(message: KafkaMessage): string {
 }
 
 async function topicsOfRun(side: Side): Promise<string[]> {
-  const admin = plainKafka(brokers[side], 'test-admin').admin();
+  const admin = plainKafka(brokers(side), 'test-admin').admin();
   await admin.connect();
   try {
     return (await admin.listTopics()).filter((topic) => topic.includes(runId)).sort();
@@ -122,7 +106,7 @@ async function topicsOfRun(side: Side): Promise<string[]> {
 }
 
 async function recordCount(side: Side, topic: string): Promise<bigint> {
-  const ends = await endOffsets(brokers[side], topic).catch(() => new Map<number, bigint>());
+  const ends = await endOffsets(brokers(side), topic).catch(() => new Map<number, bigint>());
   return [...ends.values()].reduce((sum, end) => sum + end, 0n);
 }
 
@@ -169,12 +153,14 @@ async function waitForConvergence(georep: GeorepProcess, signal: AbortSignal): P
   }
 }
 
-describe(`${target.label}: two clusters mirroring into each other`, { skip: target.skipReason }, () => {
+describe(`${run.target.label}: two clusters mirroring into each other`, {
+  skip: run.target.skipReason,
+}, () => {
   let georep: GeorepProcess;
 
   before(async (context) => {
     const pattern = JSON.stringify(`*pfx-${runId}*`);
-    const clusters = sides.map((side) => `  ${side}: { bootstrap: [${brokers[side].join(', ')}] }`);
+    const clusters = sides.map((side) => `  ${side}: { bootstrap: [${brokers(side).join(', ')}] }`);
     const replications = sides.flatMap((side) => [
       `  - name: prefix-${side}-to-${other(side)}`,
       `    origin: ${side}`,
@@ -188,7 +174,7 @@ describe(`${target.label}: two clusters mirroring into each other`, { skip: targ
       '    naming: identity',
       '    loopPrevention: header',
     ]);
-    const configFile = path.join(workDir, 'active-active.yaml');
+    const configFile = path.join(run.workDir, 'active-active.yaml');
     writeFileSync(
       configFile,
       [
@@ -202,7 +188,7 @@ describe(`${target.label}: two clusters mirroring into each other`, { skip: targ
       ].join('\n'),
     );
     await produceRound();
-    georep = await GeorepProcess.start({ configFile, name: 'georep-active-active', logDir: workDir });
+    georep = await GeorepProcess.start({ configFile, name: 'georep-active-active', logDir: run.workDir });
     await waitForConvergence(georep, context.signal);
     await produceRound();
     await waitForConvergence(georep, context.signal);
@@ -211,13 +197,13 @@ describe(`${target.label}: two clusters mirroring into each other`, { skip: targ
   test('with prefix naming, each side holds its own topic and the other side’s copy of its, exact and once', async (context) => {
     for (const side of sides) {
       const origin = await readAllValues({
-        brokers: brokers[side],
+        brokers: brokers(side),
         topic: prefixTopic[side],
         signal: context.signal,
         describe: withProvenance,
       });
       const copy = await readAllValues({
-        brokers: brokers[other(side)],
+        brokers: brokers(other(side)),
         topic: `${side}.${prefixTopic[side]}`,
         signal: context.signal,
         describe: withProvenance,
@@ -235,7 +221,7 @@ describe(`${target.label}: two clusters mirroring into each other`, { skip: targ
   test('with identity naming, each side’s topic holds exactly the union of both sides’ records', async (context) => {
     for (const side of sides) {
       const values = await readAllValues({
-        brokers: brokers[side],
+        brokers: brokers(side),
         topic: identityTopic,
         signal: context.signal,
         describe: withProvenance,

@@ -4,52 +4,47 @@
 // such topic has fewer partitions than the origin, another has cleanup.policy delete where the origin's is
 // compact; a third exists and matches, and is adopted: its flow copies while the other two are in error.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import kafkajs from 'kafkajs';
-import { kafkaTestTarget } from '../../harness/test-clusters.js';
 import {
   caughtUp,
   GeorepProcess,
   type GeorepStatus,
   runGeorepCommand,
-  stopAllGeorepProcesses,
   writeMirrorConfig,
 } from './support/georep-process.js';
 import { uniqueTopicName } from './support/kafka-records.js';
 import { sampleValue } from './support/metrics-text.js';
-import { createTopics, deleteTopicsQuietly, endOffsets, plainKafka } from './support/sequence-records.js';
+import { createTopics, endOffsets, plainKafka } from './support/sequence-records.js';
+import { TwoClusterRun } from './support/two-cluster-run.js';
 
 const RECORDS_PER_TOPIC = 20;
 const STEP_TIMEOUT_MS = 120_000;
 
-const target = kafkaTestTarget({ clusters: 2 });
+const run = new TwoClusterRun('conflict');
 const fewerPartitions = uniqueTopicName('conflict-partitions');
 const otherPolicy = uniqueTopicName('conflict-policy');
 const matching = uniqueTopicName('adopted');
 const flowKey = (topic: string) => `origin/${topic} -> destination/origin.${topic}`;
-const workDir = mkdtempSync(path.join(tmpdir(), 'georep-conflict-'));
-let originBrokers: string[] = [];
-let destinationBrokers: string[] = [];
 
 before(async (context) => {
-  await target.start(context.signal);
-  const [origin, destination] = target.clusters();
-  originBrokers = origin!.brokers;
-  destinationBrokers = destination!.brokers;
-  await createTopics(originBrokers, [
+  await run.start(context.signal);
+  run.deleteAtEnd('origin', [fewerPartitions, otherPolicy, matching]);
+  run.deleteAtEnd(
+    'destination',
+    [fewerPartitions, otherPolicy, matching].map((topic) => `origin.${topic}`),
+  );
+  await createTopics(run.origin, [
     { topic: fewerPartitions, partitions: 6 },
     { topic: otherPolicy, partitions: 2, configs: { 'cleanup.policy': 'compact' } },
     { topic: matching, partitions: 2 },
   ]);
-  await createTopics(destinationBrokers, [
+  await createTopics(run.destination, [
     { topic: `origin.${fewerPartitions}`, partitions: 3 },
     { topic: `origin.${otherPolicy}`, partitions: 2, configs: { 'cleanup.policy': 'delete' } },
     { topic: `origin.${matching}`, partitions: 2 },
   ]);
-  const producer = plainKafka(originBrokers, 'test-producer').producer({ allowAutoTopicCreation: false });
+  const producer = plainKafka(run.origin, 'test-producer').producer({ allowAutoTopicCreation: false });
   await producer.connect();
   try {
     for (const topic of [fewerPartitions, otherPolicy, matching]) {
@@ -64,22 +59,10 @@ before(async (context) => {
   }
 });
 
-after(async () => {
-  await stopAllGeorepProcesses();
-  if (originBrokers.length > 0 && target.clusters()[0]?.local === undefined) {
-    const topics = [fewerPartitions, otherPolicy, matching];
-    await deleteTopicsQuietly(originBrokers, topics);
-    await deleteTopicsQuietly(
-      destinationBrokers,
-      topics.map((topic) => `origin.${topic}`),
-    );
-  }
-  await target.stop();
-  rmSync(workDir, { recursive: true, force: true });
-});
+after(() => run.finish());
 
 async function destinationCleanupPolicy(topic: string): Promise<string | undefined> {
-  const admin = plainKafka(destinationBrokers, 'test-admin').admin();
+  const admin = plainKafka(run.destination, 'test-admin').admin();
   await admin.connect();
   try {
     const described = await admin.describeConfigs({
@@ -93,22 +76,22 @@ async function destinationCleanupPolicy(topic: string): Promise<string | undefin
   }
 }
 
-describe(`${target.label}: an existing destination topic that differs from the origin`, {
-  skip: target.skipReason,
+describe(`${run.target.label}: an existing destination topic that differs from the origin`, {
+  skip: run.target.skipReason,
 }, () => {
   let georep: GeorepProcess;
   let status: GeorepStatus;
 
   before(async () => {
     const configFile = writeMirrorConfig({
-      dir: workDir,
-      originBrokers,
-      destinationBrokers,
+      dir: run.workDir,
+      originBrokers: run.origin,
+      destinationBrokers: run.destination,
       topics: [fewerPartitions, otherPolicy, matching],
       daemon: { discoveryIntervalMs: 1000 },
     });
-    georep = await GeorepProcess.start({ configFile, name: 'georep-conflict', logDir: workDir });
-    const matchingEnds = await endOffsets(originBrokers, matching);
+    georep = await GeorepProcess.start({ configFile, name: 'georep-conflict', logDir: run.workDir });
+    const matchingEnds = await endOffsets(run.origin, matching);
     status = await georep.waitForStatus(
       (current) =>
         caughtUp([current], flowKey(matching), matchingEnds) &&
@@ -173,16 +156,16 @@ describe(`${target.label}: an existing destination topic that differs from the o
 
   test('nothing is written into the conflicting topics, and they are not changed', async () => {
     for (const topic of [fewerPartitions, otherPolicy]) {
-      const ends = await endOffsets(destinationBrokers, `origin.${topic}`);
+      const ends = await endOffsets(run.destination, `origin.${topic}`);
       assert.deepEqual(
         [...ends.values()].filter((end) => end !== 0n),
         [],
         `origin.${topic} holds no record`,
       );
     }
-    assert.equal((await endOffsets(destinationBrokers, `origin.${fewerPartitions}`)).size, 3);
+    assert.equal((await endOffsets(run.destination, `origin.${fewerPartitions}`)).size, 3);
     assert.equal(await destinationCleanupPolicy(`origin.${otherPolicy}`), 'delete');
-    const matchingEnds = await endOffsets(destinationBrokers, `origin.${matching}`);
+    const matchingEnds = await endOffsets(run.destination, `origin.${matching}`);
     assert.equal(
       [...matchingEnds.values()].reduce((sum, end) => sum + end, 0n),
       BigInt(RECORDS_PER_TOPIC),
