@@ -111,6 +111,8 @@ export class Daemon {
   #lastListings = new Map<string, readonly TopicListing[]>();
   #originsNotListed: { cluster: string; error: string }[] = [];
   #rejected: readonly RejectedFlow[] = [];
+  /** Outlives the flows: see MirrorFlowDependencies.groupsWithStoredProgress. */
+  readonly #groupsWithStoredProgress = new Set<string>();
   #firstReconcileDone = false;
   #reconcileStartedMs: number | null = null;
   #discoveryTimer: NodeJS.Timeout | null = null;
@@ -479,6 +481,7 @@ export class Daemon {
       lagRefreshMs: config?.daemon.discoveryIntervalMs ?? 5000,
       stopGraceMs: Math.max(1000, (config?.daemon.shutdownTimeoutMs ?? 30_000) / 2),
       sessionTimeoutMs: CONSUMER_SESSION_TIMEOUT_MS,
+      groupsWithStoredProgress: this.#groupsWithStoredProgress,
       nowMs: this.#nowMs,
     });
   }

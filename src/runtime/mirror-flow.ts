@@ -54,6 +54,14 @@ export interface MirrorFlowDependencies {
    * gives the member's partitions to another one: how long those partitions stand still.
    */
   readonly sessionTimeoutMs: number;
+  /**
+   * Consumer groups in which a flow of this process saw stored progress, shared by every flow of the daemon.
+   * Kafka erases a group's offsets when the group's topic is deleted, so a group that had progress and has
+   * none any more means the origin topic was deleted (and perhaps re-created) or the group was deleted; a flow
+   * stopped because its topic vanished, and started again when it reappears, still knows it here. Kept in
+   * memory only: a georep started afterwards cannot know (kafkajs exposes no topic ids).
+   */
+  readonly groupsWithStoredProgress: Set<string>;
   readonly nowMs: () => number;
 }
 
@@ -115,13 +123,6 @@ export class MirrorFlow implements ManagedFlow {
   /** Partition count of the destination topic as last seen or made. */
   #destinationPartitions = 0;
   #lagTimer: NodeJS.Timeout | null = null;
-  /**
-   * Set once this flow saw progress stored in its consumer group. Kafka drops a group's offsets when the origin
-   * topic is deleted, so stored progress that vanishes later means the topic was deleted (and perhaps
-   * re-created) or the group was deleted: resuming from `start` would copy on top of the existing copy.
-   * Kept in memory only: a georep started afterwards cannot know (kafkajs exposes no topic ids).
-   */
-  #hadStoredProgress = false;
   /** Set by update() when the consumer must rejoin its group (the origin topic grew). */
   #rejoinRequested = false;
   /** (time, records mirrored) taken at every lag refresh, for the rate; about RATE_WINDOW_MS of them. */
@@ -301,7 +302,8 @@ export class MirrorFlow implements ManagedFlow {
     const hasProgress = (
       await originAdmin.committedOffsets(this.#spec.restartSettings.consumerGroupId, [originTopic])
     ).some((committed) => committed.offset !== null);
-    if (hasProgress) this.#hadStoredProgress = true;
+    const groupId = this.#spec.restartSettings.consumerGroupId;
+    if (hasProgress) this.#deps.groupsWithStoredProgress.add(groupId);
 
     let destination: Awaited<ReturnType<KafkaAdmin['describeTopic']>> | null = null;
     try {
@@ -341,12 +343,13 @@ export class MirrorFlow implements ManagedFlow {
       destination = await destinationAdmin.describeTopic(destinationTopic);
     }
 
-    if (!hasProgress && this.#hadStoredProgress) {
+    // Resuming from `start` would copy on top of the copy this group's progress stood for.
+    if (!hasProgress && this.#deps.groupsWithStoredProgress.has(groupId)) {
       throw new FlowFailure({
         reason: 'progress-lost',
         retriable: false,
         message:
-          `consumer group ${this.#spec.restartSettings.consumerGroupId} on ${this.#spec.origin} no longer holds the ` +
+          `consumer group ${groupId} on ${this.#spec.origin} no longer holds the ` +
           `progress of this flow, which already copied records into ${destinationTopic} on ${this.#spec.destination}. ` +
           `Kafka drops a group's offsets when its topic is deleted: ${this.#spec.originTopic} was probably deleted ` +
           '(and re-created), or the group was deleted. Starting again would copy records on top of the existing ' +
@@ -459,7 +462,7 @@ export class MirrorFlow implements ManagedFlow {
         this.#logger.info('consumer group rebalancing');
         return;
       case 'committed':
-        this.#hadStoredProgress = true;
+        this.#deps.groupsWithStoredProgress.add(this.#spec.restartSettings.consumerGroupId);
         for (const { partition, offset } of event.offsets) {
           const state = this.#partitions.get(partition);
           if (state !== undefined && (state.position === null || offset > state.position))

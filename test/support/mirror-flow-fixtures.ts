@@ -40,6 +40,7 @@ export function quickFlowDependencies(
     lagRefreshMs: 60_000,
     stopGraceMs: 1000,
     sessionTimeoutMs: 10_000,
+    groupsWithStoredProgress: new Set(),
     nowMs: Date.now,
   };
 }

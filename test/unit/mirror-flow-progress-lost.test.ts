@@ -20,16 +20,20 @@ const records = (count: number): RecordToWrite[] =>
     timestampMs: 1_700_000_000_000 + index,
   }));
 
-function startFlow(origin: InMemoryKafka, destination: InMemoryKafka): MirrorFlow {
-  return new MirrorFlow(
-    spec,
-    quickFlowDependencies({
+function startFlow(
+  origin: InMemoryKafka,
+  destination: InMemoryKafka,
+  groupsWithStoredProgress = new Set<string>(),
+): MirrorFlow {
+  return new MirrorFlow(spec, {
+    ...quickFlowDependencies({
       origin,
       originAdmin: origin.createAdmin(),
       destinationAdmin: destination.createAdmin(),
       sink: destination.createSink(),
     }),
-  );
+    groupsWithStoredProgress,
+  });
 }
 
 async function waitFor(condition: () => boolean, what: string): Promise<void> {
@@ -85,5 +89,31 @@ test('a flow that never stored progress adopts the topic it made when it retries
     assert.equal(flow.status().state, 'running');
   } finally {
     await flow.stop();
+  }
+});
+
+test('a new flow of the same group, started after the old one stopped, also finds its progress lost', async () => {
+  const origin = new InMemoryKafka('a');
+  const destination = new InMemoryKafka('b');
+  await origin
+    .createAdmin()
+    .createTopic({ name: 'orders', partitionCount: 1, replicationFactor: 1, configs: new Map() });
+  await origin.createSink().write('orders', 0, records(5));
+  // What the daemon keeps across flows: the flow stopped when its topic left the listing, a new one starts
+  // when it is back.
+  const groupsWithStoredProgress = new Set<string>();
+  const first = startFlow(origin, destination, groupsWithStoredProgress);
+  try {
+    await waitFor(() => first.status().recordsMirrored === 5, 'copy of the 5 records');
+  } finally {
+    await first.stop();
+  }
+  origin.groups.get(groupId)?.committed.clear();
+  const second = startFlow(origin, destination, groupsWithStoredProgress);
+  try {
+    await waitFor(() => second.status().error?.reason === 'progress-lost', 'progress-lost');
+    assert.equal(destination.partitionLog('a.orders', 0).records.length, 5, 'nothing copied a second time');
+  } finally {
+    await second.stop();
   }
 });
