@@ -36,6 +36,17 @@ function startFlow(
   });
 }
 
+/** Cluster `a` with topic `orders` holding `recordCount` records, and an empty cluster `b`. */
+async function clusters(recordCount: number) {
+  const origin = new InMemoryKafka('a');
+  const destination = new InMemoryKafka('b');
+  await origin
+    .createAdmin()
+    .createTopic({ name: 'orders', partitionCount: 1, replicationFactor: 1, configs: new Map() });
+  if (recordCount > 0) await origin.createSink().write('orders', 0, records(recordCount));
+  return { origin, destination };
+}
+
 async function waitFor(condition: () => boolean, what: string): Promise<void> {
   for (let waitedMs = 0; !condition(); waitedMs += 10) {
     if (waitedMs > 5_000) throw new Error(`no ${what} in 5 s`);
@@ -44,12 +55,7 @@ async function waitFor(condition: () => boolean, what: string): Promise<void> {
 }
 
 test('a flow whose consumer group lost its stored progress stops with progress-lost instead of copying again', async () => {
-  const origin = new InMemoryKafka('a');
-  const destination = new InMemoryKafka('b');
-  await origin
-    .createAdmin()
-    .createTopic({ name: 'orders', partitionCount: 1, replicationFactor: 1, configs: new Map() });
-  await origin.createSink().write('orders', 0, records(5));
+  const { origin, destination } = await clusters(5);
   const flow = startFlow(origin, destination);
   try {
     await waitFor(() => flow.status().recordsMirrored === 5, 'copy of the 5 records');
@@ -73,11 +79,7 @@ test('a flow whose consumer group lost its stored progress stops with progress-l
 });
 
 test('a flow that never stored progress adopts the topic it made when it retries', async () => {
-  const origin = new InMemoryKafka('a');
-  const destination = new InMemoryKafka('b');
-  await origin
-    .createAdmin()
-    .createTopic({ name: 'orders', partitionCount: 1, replicationFactor: 1, configs: new Map() });
+  const { origin, destination } = await clusters(0);
   const flow = startFlow(origin, destination);
   try {
     await waitFor(() => flow.status().state === 'running', 'flow running');
@@ -93,12 +95,7 @@ test('a flow that never stored progress adopts the topic it made when it retries
 });
 
 test('a new flow of the same group, started after the old one stopped, also finds its progress lost', async () => {
-  const origin = new InMemoryKafka('a');
-  const destination = new InMemoryKafka('b');
-  await origin
-    .createAdmin()
-    .createTopic({ name: 'orders', partitionCount: 1, replicationFactor: 1, configs: new Map() });
-  await origin.createSink().write('orders', 0, records(5));
+  const { origin, destination } = await clusters(5);
   // What the daemon keeps across flows: the flow stopped when its topic left the listing, a new one starts
   // when it is back.
   const groupsWithStoredProgress = new Set<string>();
