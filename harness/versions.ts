@@ -19,6 +19,7 @@ export type KafkaToolName =
   | 'consumer-perf'
   | 'consumer-groups'
   | 'dump-log'
+  | 'configs'
   | 'storage';
 
 export interface KafkaVersionProfile {
@@ -46,6 +47,7 @@ const commonToolMainClasses = {
   'consumer-perf': 'org.apache.kafka.tools.ConsumerPerformance',
   'consumer-groups': 'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand',
   'dump-log': 'kafka.tools.DumpLogSegments',
+  configs: 'kafka.admin.ConfigCommand',
   storage: 'kafka.tools.StorageTool',
 } as const;
 

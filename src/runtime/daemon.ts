@@ -136,6 +136,8 @@ export class Daemon {
    * destination copy of the deleted topic; the entry goes once a flow for the topic copies (into a new copy).
    */
   #recreatedOriginTopics = new Map<string, number>();
+  /** Outlives the flows: see MirrorFlowDependencies.groupsWithStoredProgress. */
+  readonly #groupsWithStoredProgress = new Set<string>();
   #firstReconcileDone = false;
   #reconcileStartedMs: number | null = null;
   #discoveryTimer: NodeJS.Timeout | null = null;
@@ -672,6 +674,7 @@ export class Daemon {
       lagRefreshMs: config?.daemon.discoveryIntervalMs ?? 5000,
       stopGraceMs: Math.max(1000, (config?.daemon.shutdownTimeoutMs ?? 30_000) / 2),
       sessionTimeoutMs: CONSUMER_SESSION_TIMEOUT_MS,
+      groupsWithStoredProgress: this.#groupsWithStoredProgress,
       nowMs: this.#nowMs,
       ...(recreatedAtMs === undefined ? {} : { originRecreatedAtMs: recreatedAtMs }),
     });

@@ -57,6 +57,14 @@ export interface MirrorFlowDependencies {
    * gives the member's partitions to another one: how long those partitions stand still.
    */
   readonly sessionTimeoutMs: number;
+  /**
+   * Consumer groups in which a flow of this process saw stored progress, shared by every flow of the daemon.
+   * Kafka erases a group's offsets when the group's topic is deleted, so a group that had progress and has
+   * none any more means the origin topic was deleted (and perhaps re-created) or the group was deleted; a flow
+   * stopped because its topic vanished, and started again when it reappears, still knows it here. Kept in
+   * memory only: a georep started afterwards cannot know (kafkajs exposes no topic ids).
+   */
+  readonly groupsWithStoredProgress: Set<string>;
   readonly nowMs: () => number;
   /**
    * Set when this flow's origin topic was seen deleted and has appeared again under the same name: a
@@ -348,6 +356,8 @@ export class MirrorFlow implements ManagedFlow {
     const hasProgress = (
       await originAdmin.committedOffsets(this.#spec.restartSettings.consumerGroupId, [originTopic])
     ).some((committed) => committed.offset !== null);
+    const groupId = this.#spec.restartSettings.consumerGroupId;
+    if (hasProgress) this.#deps.groupsWithStoredProgress.add(groupId);
 
     let destination: Awaited<ReturnType<KafkaAdmin['describeTopic']>> | null = null;
     try {
@@ -402,6 +412,20 @@ export class MirrorFlow implements ManagedFlow {
       destination = await destinationAdmin.describeTopic(destinationTopic);
     }
 
+    // Resuming from `start` would copy on top of the copy this group's progress stood for.
+    if (!hasProgress && this.#deps.groupsWithStoredProgress.has(groupId)) {
+      throw new FlowFailure({
+        reason: 'progress-lost',
+        retriable: false,
+        message:
+          `consumer group ${groupId} on ${this.#spec.origin} no longer holds the ` +
+          `progress of this flow, which already copied records into ${destinationTopic} on ${this.#spec.destination}. ` +
+          `Kafka drops a group's offsets when its topic is deleted: ${this.#spec.originTopic} was probably deleted ` +
+          '(and re-created), or the group was deleted. Starting again would copy records on top of the existing ' +
+          'copy. To continue the copy, set the group’s offsets where it should resume (kafka-consumer-groups ' +
+          '--reset-offsets … --execute); to copy the topic again from the start, delete the destination topic.',
+      });
+    }
     const destinationPartitions = destination.partitions.length;
     const configUpdate = topicConfigUpdate(origin.configs, destination.configs, excludes);
     const driftText = configUpdate === null ? '' : describeConfigDrift(configUpdate.drift);
@@ -505,6 +529,7 @@ export class MirrorFlow implements ManagedFlow {
         this.#logger.info('consumer group rebalancing');
         return;
       case 'committed':
+        this.#deps.groupsWithStoredProgress.add(this.#spec.restartSettings.consumerGroupId);
         for (const { partition, offset } of event.offsets) {
           const state = this.#partitions.get(partition);
           if (state !== undefined && (state.position === null || offset > state.position))

@@ -20,12 +20,14 @@ import { kafkaVersionFromEnv } from '../../harness/versions.js';
 import { commandMissing } from './support/commands.js';
 import { FakeNotifySocket } from './support/fake-notify-socket.js';
 import {
+  type GeorepCommandResult,
   GeorepProcess,
   type GeorepStatus,
   runGeorepCommand,
   stopAllGeorepProcesses,
 } from './support/georep-process.js';
 import { uniqueTopicName } from './support/kafka-records.js';
+import { sampleValue } from './support/metrics-text.js';
 import { createTopic, type SequenceProducer, startSequenceProducer } from './support/sequence-records.js';
 
 const version = kafkaVersionFromEnv();
@@ -120,16 +122,6 @@ async function statusOf(georep: GeorepProcess): Promise<GeorepStatus> {
   return JSON.parse(await fetchText(georep, '/status')) as GeorepStatus;
 }
 
-/** The value of one sample of `/metrics`, e.g. `georep_flow_offset_lag_records{…topic="orders"…}`. */
-function sampleValue(exposition: string, name: string, labelsInclude = ''): number | null {
-  for (const line of exposition.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (!line.includes(labelsInclude)) continue;
-    return Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return null;
-}
-
 async function lagMetric(georep: GeorepProcess): Promise<number | null> {
   return sampleValue(
     await fetchText(georep, '/metrics'),
@@ -142,7 +134,7 @@ async function lagMetric(georep: GeorepProcess): Promise<number | null> {
 async function georepCommand(
   args: readonly string[],
   env: Readonly<Record<string, string>> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
+): Promise<GeorepCommandResult> {
   const result = await runGeorepCommand(args, env);
   outputs.push({ source: `georep ${args.join(' ')}`, text: `${result.stdout}${result.stderr}` });
   return result;

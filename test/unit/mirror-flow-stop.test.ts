@@ -9,33 +9,10 @@ import type {
   RecordSource,
   TopicDescription,
 } from '../../src/kafka/port.js';
-import { createLogger } from '../../src/observability/logger.js';
-import { Metrics } from '../../src/observability/metrics.js';
-import { type FlowSpec, flowKey } from '../../src/plan/flow-spec.js';
 import { MirrorFlow } from '../../src/runtime/mirror-flow.js';
-import { OffsetSyncStore } from '../../src/runtime/offset-sync-store.js';
+import { ordersFlowSpec, quickFlowDependencies } from '../support/mirror-flow-fixtures.js';
 
-const spec: FlowSpec = {
-  key: flowKey('a', 'orders', 'b', 'a.orders'),
-  replication: 'r',
-  origin: 'a',
-  originTopic: 'orders',
-  destination: 'b',
-  destinationTopic: 'a.orders',
-  partitions: 1,
-  paused: false,
-  start: 'earliest',
-  onOriginTopicDeleted: 'keep',
-  restartSettings: {
-    originConnection: 'x',
-    destinationConnection: 'y',
-    delivery: 'at-least-once',
-    loopPrevention: 'none',
-    replicationFactor: 'auto',
-    topicConfigExclude: '',
-    consumerGroupId: 'georep.a.b.orders.a.orders',
-  },
-};
+const spec = ordersFlowSpec;
 
 function deferred<T = void>() {
   let resolve!: (value: T) => void;
@@ -102,21 +79,15 @@ test('a flow stopped while its failed consumer is still leaving the group ends s
     forgetTopic: () => undefined,
     close: async () => undefined,
   };
-  const flow = new MirrorFlow(spec, {
-    origin,
-    originAdmin: admin('orders'),
-    destinationAdmin: admin('a.orders'),
-    sink,
-    offsetMaps: new OffsetSyncStore(),
-    logger: createLogger('fatal', { write: () => undefined }),
-    metrics: new Metrics(),
-    backoff: { initialDelayMs: 10, maxDelayMs: 10 },
-    nonRetriableRecheckMs: 10,
-    lagRefreshMs: 60_000,
-    stopGraceMs: 1000,
-    sessionTimeoutMs: 10_000,
-    nowMs: Date.now,
-  });
+  const flow = new MirrorFlow(
+    spec,
+    quickFlowDependencies({
+      origin,
+      originAdmin: admin('orders'),
+      destinationAdmin: admin('a.orders'),
+      sink,
+    }),
+  );
 
   await runCalled.promise;
   running.reject(new Error('the destination went away')); // the attempt fails ...

@@ -28,6 +28,14 @@ import { FetchPositionOutOfRange } from './load-kafkajs.js';
 import { causeChain, toPortError } from './map-error.js';
 
 export const DEFAULT_PARTITIONS_IN_PARALLEL = 4;
+/**
+ * One fetch's records, across the partitions of one broker: with the fetcher waiting for them to be written
+ * before it fetches again, this is what bounds a flow's memory when the destination is slow
+ * (test/integration/bounded-memory.test.ts). kafkajs's own default, stated here because georep relies on it.
+ */
+export const DEFAULT_MAX_BYTES_PER_FETCH = 10 * 1024 * 1024;
+/** One partition's share of a fetch (kafkajs's and Kafka's default); a larger record still comes alone. */
+export const DEFAULT_MAX_BYTES_PER_PARTITION = 1024 * 1024;
 const HEARTBEAT_INTERVAL_MS = 3000;
 /**
  * How long the broker may hold a fetch while it has no new records. stop() waits for the fetch in flight, so
@@ -120,10 +128,8 @@ export class KafkajsSource implements RecordSource {
       ...(this.#options.sessionTimeoutMs === undefined
         ? {}
         : { sessionTimeout: this.#options.sessionTimeoutMs }),
-      ...(this.#options.maxBytesPerPartition === undefined
-        ? {}
-        : { maxBytesPerPartition: this.#options.maxBytesPerPartition }),
-      ...(this.#options.maxBytesPerFetch === undefined ? {} : { maxBytes: this.#options.maxBytesPerFetch }),
+      maxBytesPerPartition: this.#options.maxBytesPerPartition ?? DEFAULT_MAX_BYTES_PER_PARTITION,
+      maxBytes: this.#options.maxBytesPerFetch ?? DEFAULT_MAX_BYTES_PER_FETCH,
       retry: { retries: CONSUMER_RETRIES, restartOnFailure: async () => false },
     });
     this.#consumer = consumer;

@@ -427,11 +427,17 @@ export function caughtUp(
   return [...originEnds].every(([partition, end]) => positions.get(partition) === end.toString());
 }
 
-/** Runs a georep command from the sources (as `npm run georep --` does); resolves with its exit code and output. */
+export interface GeorepCommandResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a georep command from the sources (as `npm run georep --` does), e.g. `['status', '--json', …]`. */
 export async function runGeorepCommand(
   args: readonly string[],
   env: Readonly<Record<string, string>> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
+): Promise<GeorepCommandResult> {
   return promisify(execFile)(process.execPath, ['--import', 'tsx', cliEntry, ...args], {
     cwd: repoRootDir,
     env: { ...process.env, ...env },

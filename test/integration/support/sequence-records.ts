@@ -2,8 +2,10 @@
 // and a reader collects what a topic holds, per partition and in offset order. Both use plain kafkajs in the
 // test process, never georep's port or client setup, so that what the checks see does not depend on the
 // code under test.
+
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { Kafka, type KafkaMessage, logLevel, Partitioners } from 'kafkajs';
 import { uniqueTopicName } from './kafka-records.js';
 
 const TICK_MS = 100;
@@ -128,7 +130,13 @@ export async function readAllValues(options: {
   readonly topic: string;
   readonly signal?: AbortSignal;
   readonly timeoutMs?: number;
+  /**
+   * What is kept of each record; default its value as text. Large backlogs keep a digest instead (see
+   * recordDigest), so that hundreds of MiB of values are compared without holding them.
+   */
+  readonly describe?: (message: KafkaMessage) => string;
 }): Promise<PartitionValues> {
+  const describe = options.describe ?? ((message: KafkaMessage) => message.value?.toString() ?? '<null>');
   const kafka = plainKafka(options.brokers, 'test-sequence-reader');
   const admin = kafka.admin();
   await admin.connect();
@@ -186,7 +194,7 @@ export async function readAllValues(options: {
                 );
                 return;
               }
-              list.push(message.value?.toString() ?? '<null>');
+              list.push(describe(message));
             }
             values.set(batch.partition, list);
             if (
@@ -216,10 +224,50 @@ export async function createTopic(
   topic: string,
   partitions: number,
 ): Promise<void> {
+  await createTopics(brokers, [{ topic, partitions }]);
+}
+
+/**
+ * `seq-0001234 <sha-256 of key, value and headers>`: names a sequence record and pins its bytes, for
+ * comparing copies of records too large to keep by the hundred thousand.
+ */
+export function recordDigest(message: KafkaMessage): string {
+  const hash = createHash('sha256');
+  const field = (bytes: Buffer | null | undefined) => {
+    hash.update(bytes === null || bytes === undefined ? 'null' : `${bytes.length}:`);
+    if (bytes) hash.update(bytes);
+  };
+  field(message.key);
+  field(message.value);
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    hash.update(`|${name}=`);
+    for (const one of Array.isArray(value) ? value : [value])
+      field(typeof one === 'string' ? Buffer.from(one) : one);
+  }
+  const sequence = message.value?.toString('latin1', 0, 11) ?? '<null>';
+  return `${sequence} ${hash.digest('hex')}`;
+}
+
+/** Creates topics with plain kafkajs and waits for their leaders; `configs` are topic configs, e.g. cleanup.policy. */
+export async function createTopics(
+  brokers: readonly string[],
+  topics: readonly {
+    readonly topic: string;
+    readonly partitions: number;
+    readonly configs?: Readonly<Record<string, string>>;
+  }[],
+): Promise<void> {
   const admin = plainKafka(brokers, 'test-admin').admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+    await admin.createTopics({
+      topics: topics.map(({ topic, partitions, configs }) => ({
+        topic,
+        numPartitions: partitions,
+        configEntries: Object.entries(configs ?? {}).map(([name, value]) => ({ name, value })),
+      })),
+      waitForLeaders: true,
+    });
   } finally {
     await admin.disconnect();
   }

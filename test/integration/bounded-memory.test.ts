@@ -1,0 +1,225 @@
+// A slow destination slows reading; it does not fill georep's memory. The destination is throttled by a broker
+// quota (producer_byte_rate, what an operator meets when a cluster's owner caps mirror traffic) while a backlog
+// many times larger than georep's fetch bounds waits on the origin. georep's resident memory (VmRSS and its
+// peak VmHWM, from /proc) must stay within a bound counted in fetches, the lag metric must keep
+// reporting the backlog, and once the quota is lifted every record must arrive, compared by a digest of its
+// key, value and headers.
+//
+// Runs on one Kafka version (GEOREP_KAFKA_VERSION) and on local clusters only: it changes the destination's
+// default client quota.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { readProcessMemory } from '../../bench/process-stats.js';
+import { externalClustersFromEnv } from '../../harness/external.js';
+import { runKafkaTool } from '../../harness/kafka-tools.js';
+import { DEFAULT_MAX_BYTES_PER_FETCH } from '../../src/kafka/kafkajs/source.js';
+import { compareTopicCopy, describeCopyProblems } from './support/copy-check.js';
+import { caughtUp, GeorepProcess, writeMirrorConfig } from './support/georep-process.js';
+import { uniqueTopicName } from './support/kafka-records.js';
+import { sampleValue } from './support/metrics-text.js';
+import {
+  createTopics,
+  endOffsets,
+  readAllValues,
+  recordDigest,
+  type SequenceProducer,
+  startSequenceProducer,
+} from './support/sequence-records.js';
+import { TwoClusterRun } from './support/two-cluster-run.js';
+
+const PARTITIONS = 6;
+const VALUE_BYTES = 1024;
+/** 250,000 records of 1 KiB: about 244 MiB, 24 times what one fetch may hold. */
+const BACKLOG_RECORDS = 250_000;
+/** The destination accepts this much per second from each client: about a thousand records of 1 KiB. */
+const DESTINATION_PRODUCER_BYTES_PER_SECOND = 1024 * 1024;
+/** How long memory is watched after the backlog is complete, while the throttled destination drains it. */
+const THROTTLED_WATCH_MS = 15_000;
+/**
+ * What georep may hold above its idle size while the destination is slow, in fetches of
+ * DEFAULT_MAX_BYTES_PER_FETCH: the fetched response, the records decoded from it, the produce requests encoded
+ * from those, and the garbage of earlier fetches that V8 and malloc have not returned yet. Measured on a loaded
+ * 2-core machine: 60–111 MiB above idle (heap used 20–35 MiB, buffers 15–50 MiB), flat while the backlog grew
+ * from 0 to 230 MiB. Buffering the backlog instead would take at least its own size, 244 MiB.
+ */
+const RSS_HEADROOM_BYTES = 16 * DEFAULT_MAX_BYTES_PER_FETCH;
+const SAMPLE_INTERVAL_MS = 250;
+const CATCH_UP_TIMEOUT_MS = 240_000;
+const MiB = 1024 * 1024;
+
+const run = new TwoClusterRun('bounded-memory');
+const localOnly =
+  externalClustersFromEnv().length > 0
+    ? "changes the destination's default client quota: runs on local clusters only"
+    : undefined;
+const topic = uniqueTopicName('bounded-memory');
+const destinationTopic = `origin.${topic}`;
+const flowKey = `origin/${topic} -> destination/${destinationTopic}`;
+let producer: SequenceProducer | null = null;
+
+before(async (context) => {
+  if (localOnly) return;
+  await run.start(context.signal);
+  await createTopics(run.origin, [{ topic, partitions: PARTITIONS }]);
+});
+
+after(async () => {
+  await producer?.stop().catch(() => undefined);
+  await run.finish();
+});
+
+/** Sets (or, with null, removes) the default producer quota of every client of the destination. */
+async function setDestinationProducerQuota(
+  bytesPerSecond: number | null,
+  signal: AbortSignal,
+): Promise<void> {
+  await runKafkaTool({
+    version: run.target.toolsVersion,
+    tool: 'configs',
+    args: [
+      '--bootstrap-server',
+      run.destination.join(','),
+      '--alter',
+      '--entity-type',
+      'clients',
+      '--entity-default',
+      ...(bytesPerSecond === null
+        ? ['--delete-config', 'producer_byte_rate']
+        : ['--add-config', `producer_byte_rate=${bytesPerSecond}`]),
+    ],
+    signal,
+  });
+}
+
+async function lagMetric(daemon: GeorepProcess): Promise<number | null> {
+  const response = await fetch(`http://${daemon.httpAddress}/metrics`);
+  return sampleValue(await response.text(), 'georep_flow_offset_lag_records', `topic="${topic}"`);
+}
+
+function rssBytes(daemon: GeorepProcess): { rss: number; peak: number } {
+  const memory = readProcessMemory(daemon.pid);
+  if (memory === null) throw new Error(`${daemon.name} is gone:\n${daemon.tail()}`);
+  return { rss: memory.rssBytes, peak: memory.peakRssBytes };
+}
+
+const mib = (bytes: number) => `${(bytes / MiB).toFixed(1)} MiB`;
+
+describe(`${run.target.label}: a slow destination`, { skip: localOnly }, () => {
+  test('a throttled destination slows reading: RSS stays within 16 fetches above idle while 244 MiB wait, the lag shows them, all arrive', {
+    timeout: 600_000,
+  }, async (context) => {
+    const { signal } = context;
+    await setDestinationProducerQuota(DESTINATION_PRODUCER_BYTES_PER_SECOND, signal);
+    const configFile = writeMirrorConfig({
+      dir: run.workDir,
+      originBrokers: run.origin,
+      destinationBrokers: run.destination,
+      topics: [topic],
+      daemon: { discoveryIntervalMs: 1000 },
+    });
+    const daemon = await GeorepProcess.start({ configFile, name: 'georep-bounded', logDir: run.workDir });
+    await daemon.waitForStatus((status) => status.flows.find((f) => f.key === flowKey)?.state === 'running', {
+      what: 'the flow running',
+      timeoutMs: 60_000,
+      signal,
+    });
+    // Idle: the flow runs, its consumer has joined, nothing to copy yet.
+    await sleep(2_000, undefined, { signal });
+    const idle = rssBytes(daemon);
+    const boundBytes = idle.rss + RSS_HEADROOM_BYTES;
+
+    let peakRssBytes = 0;
+    const lagSamples: (number | null)[] = [];
+    let sampling = true;
+    const sampler = (async () => {
+      let tick = 0;
+      while (sampling) {
+        peakRssBytes = Math.max(peakRssBytes, rssBytes(daemon).rss);
+        if (tick++ % 4 === 0) lagSamples.push(await lagMetric(daemon));
+        await sleep(SAMPLE_INTERVAL_MS);
+      }
+    })();
+    void sampler.catch(() => undefined); // its failure is reported where it is awaited below
+
+    let producedMs: number;
+    let produced: number;
+    let samplesBeforeBacklogComplete: number;
+    try {
+      const producedStartMs = Date.now();
+      producer = await startSequenceProducer({
+        brokers: run.origin,
+        topic,
+        partitions: PARTITIONS,
+        recordsPerSecond: 10,
+        valueBytes: VALUE_BYTES,
+      });
+      await producer.burst(BACKLOG_RECORDS, signal);
+      produced = await producer.stop();
+      producer = null;
+      producedMs = Date.now() - producedStartMs;
+      samplesBeforeBacklogComplete = lagSamples.length;
+      await sleep(THROTTLED_WATCH_MS, undefined, { signal });
+    } finally {
+      sampling = false;
+    }
+    await sampler;
+
+    const throttled = await daemon.status();
+    const flow = throttled.flows.find((f) => f.key === flowKey);
+    const lagAtEnd = await lagMetric(daemon);
+    const { peak: peakHwmBytes } = rssBytes(daemon);
+    const largestLag = Math.max(...lagSamples.map((lag) => lag ?? 0));
+    context.diagnostic(
+      `${produced} records (${mib(produced * VALUE_BYTES)}) produced in ${producedMs} ms; idle RSS ${mib(idle.rss)}, ` +
+        `peak RSS sampled ${mib(peakRssBytes)}, VmHWM ${mib(peakHwmBytes)}, bound ${mib(boundBytes)}; ` +
+        `after ${THROTTLED_WATCH_MS} ms throttled: ${flow?.recordsMirrored} mirrored, lag ${lagAtEnd} (largest ${largestLag})`,
+    );
+
+    assert.equal(flow?.state, 'running', `a slow destination is not an error:\n${daemon.tail()}`);
+    assert.ok((flow?.recordsMirrored ?? 0) > 0, 'records are copied while the destination is slow');
+    assert.ok(lagAtEnd !== null, 'the lag metric reports the flow');
+    // What waited on the origin is more than the bound allows: had georep read it into memory, its RSS would
+    // have crossed the bound.
+    assert.ok(
+      largestLag * VALUE_BYTES > RSS_HEADROOM_BYTES,
+      `the backlog (at most ${largestLag} records) must be larger than the memory bound (${mib(RSS_HEADROOM_BYTES)} ` +
+        'above idle), or the bound proves nothing',
+    );
+    assert.ok(
+      lagSamples.slice(samplesBeforeBacklogComplete).every((lag) => lag !== null && lag > 0),
+      `the lag metric reported the backlog throughout: ${lagSamples.join(',')}`,
+    );
+    assert.ok(
+      peakRssBytes <= boundBytes && peakHwmBytes <= Math.max(boundBytes, idle.peak),
+      `georep's memory stays bounded: peak RSS ${mib(peakRssBytes)} (VmHWM ${mib(peakHwmBytes)}), ` +
+        `bound ${mib(boundBytes)} = idle ${mib(idle.rss)} + ${mib(RSS_HEADROOM_BYTES)}`,
+    );
+
+    await setDestinationProducerQuota(null, signal);
+    const ends = await endOffsets(run.origin, topic);
+    const caughtUpStartMs = Date.now();
+    await daemon.waitForStatus((status) => caughtUp([status], flowKey, ends), {
+      what: 'every record copied once the quota was lifted',
+      timeoutMs: CATCH_UP_TIMEOUT_MS,
+      signal,
+    });
+    const catchUpMs = Date.now() - caughtUpStartMs;
+    const origin = await readAllValues({ brokers: run.origin, topic, signal, describe: recordDigest });
+    const destination = await readAllValues({
+      brokers: run.destination,
+      topic: destinationTopic,
+      signal,
+      describe: recordDigest,
+    });
+    const report = compareTopicCopy(origin, destination);
+    context.diagnostic(
+      `caught up in ${catchUpMs} ms after the quota was lifted; ${report.destinationRecords} records on the ` +
+        `destination, ${report.duplicates} duplicates; VmHWM at the end ${mib(rssBytes(daemon).peak)}`,
+    );
+    assert.equal(report.originRecords, produced);
+    assert.equal(report.missing, 0, describeCopyProblems(report));
+    assert.equal(report.unexpected, 0, describeCopyProblems(report));
+    assert.deepEqual(report.partitionsOutOfOrder, [], describeCopyProblems(report));
+  });
+});

@@ -1,0 +1,49 @@
+// A flow spec and flow dependencies for unit tests of MirrorFlow: `orders` of cluster `a` mirrored into
+// `a.orders` of cluster `b`, with retries and rechecks after 10 ms and a logger that prints nothing.
+
+import { createLogger } from '../../src/observability/logger.js';
+import { Metrics } from '../../src/observability/metrics.js';
+import type { FlowSpec } from '../../src/plan/flow-spec.js';
+import { flowKey } from '../../src/plan/flow-spec.js';
+import type { MirrorFlowDependencies } from '../../src/runtime/mirror-flow.js';
+import { OffsetSyncStore } from '../../src/runtime/offset-sync-store.js';
+
+export const ordersFlowSpec: FlowSpec = {
+  key: flowKey('a', 'orders', 'b', 'a.orders'),
+  replication: 'r',
+  origin: 'a',
+  originTopic: 'orders',
+  destination: 'b',
+  destinationTopic: 'a.orders',
+  partitions: 1,
+  paused: false,
+  start: 'earliest',
+  onOriginTopicDeleted: 'keep',
+  restartSettings: {
+    originConnection: 'x',
+    destinationConnection: 'y',
+    delivery: 'at-least-once',
+    loopPrevention: 'none',
+    replicationFactor: 'auto',
+    topicConfigExclude: '',
+    consumerGroupId: 'georep.a.b.orders.a.orders',
+  },
+};
+
+export function quickFlowDependencies(
+  clusters: Pick<MirrorFlowDependencies, 'origin' | 'originAdmin' | 'destinationAdmin' | 'sink'>,
+): MirrorFlowDependencies {
+  return {
+    ...clusters,
+    offsetMaps: new OffsetSyncStore(),
+    logger: createLogger('fatal', { write: () => undefined }),
+    metrics: new Metrics(),
+    backoff: { initialDelayMs: 10, maxDelayMs: 10 },
+    nonRetriableRecheckMs: 10,
+    lagRefreshMs: 60_000,
+    stopGraceMs: 1000,
+    sessionTimeoutMs: 10_000,
+    groupsWithStoredProgress: new Set(),
+    nowMs: Date.now,
+  };
+}
