@@ -469,6 +469,7 @@ export class Daemon {
     const config = this.#config;
     return new MirrorFlow(spec, {
       origin: origin.cluster,
+      destination: destination.cluster,
       originAdmin: origin.admin,
       destinationAdmin: destination.admin,
       sink: destination.sink,

@@ -23,9 +23,9 @@ import {
 } from './support/georep-process.js';
 import { uniqueTopicName } from './support/kafka-records.js';
 import {
+  createTopic,
   deleteTopicsQuietly,
   endOffsets,
-  plainKafka,
   readAllValues,
   type SequenceProducer,
   startSequenceProducer,
@@ -64,13 +64,7 @@ before(async (context) => {
   const [origin, destination] = target.clusters();
   originBrokers = origin!.brokers;
   destinationBrokers = destination!.brokers;
-  const admin = plainKafka(originBrokers, 'test-admin').admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: true });
-  } finally {
-    await admin.disconnect();
-  }
+  await createTopic(originBrokers, topic, PARTITIONS);
   configFile = writeMirrorConfig({ dir: workDir, originBrokers, destinationBrokers, topics: [topic] });
 });
 

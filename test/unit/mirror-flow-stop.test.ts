@@ -95,6 +95,7 @@ test('a flow stopped while its failed consumer is still leaving the group ends s
   const sink: RecordSink = { write: async () => undefined, close: async () => undefined };
   const flow = new MirrorFlow(spec, {
     origin,
+    destination: origin,
     originAdmin: admin('orders'),
     destinationAdmin: admin('a.orders'),
     sink,

@@ -38,22 +38,25 @@ public class RecordTool {
 
   public static void main(String[] args) throws Exception {
     if (args.length >= 3 && args[0].equals("dump")) {
-      dump(args[1], args[2]);
+      dump(args[1], args[2], args.length >= 4 ? args[3] : "read_committed");
     } else if (args.length >= 4 && args[0].equals("produce")) {
       produce(args[1], args[2], args[3]);
     } else {
-      System.err.println("usage: RecordTool dump <bootstrap> <topic> | produce <bootstrap> <topic> <compression>");
+      System.err.println("usage: RecordTool dump <bootstrap> <topic> [read_committed|read_uncommitted] | produce <bootstrap> <topic> <compression>");
       System.exit(2);
     }
   }
 
-  /** Prints every committed record of every partition, from the log start to the end, in offset order. */
-  static void dump(String bootstrap, String topic) {
+  /**
+   * Prints every record of every partition that a consumer with this isolation level sees (read_committed:
+   * committed ones only), from the log start to the end, in offset order.
+   */
+  static void dump(String bootstrap, String topic, String isolationLevel) {
     Properties properties = new Properties();
     properties.put("bootstrap.servers", bootstrap);
     properties.put("key.deserializer", ByteArrayDeserializer.class.getName());
     properties.put("value.deserializer", ByteArrayDeserializer.class.getName());
-    properties.put("isolation.level", "read_committed");
+    properties.put("isolation.level", isolationLevel);
     properties.put("enable.auto.commit", "false");
     properties.put("allow.auto.create.topics", "false");
     List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();

@@ -47,6 +47,8 @@ export async function startSequenceProducer(options: {
   readonly firstSequence?: number;
   /** Size of each value; default: just the sequence. */
   readonly valueBytes?: number;
+  /** Gives each record two headers, `seq` (the sequence) and `kind`, so copies can be compared on them too. */
+  readonly withHeaders?: boolean;
 }): Promise<SequenceProducer> {
   const producer = plainKafka(options.brokers, 'test-sequence-producer').producer({
     idempotent: true,
@@ -74,6 +76,7 @@ export async function startSequenceProducer(options: {
           partition: sequence % options.partitions,
           key: `key-${sequence}`,
           value: sequenceValue(sequence, options.valueBytes),
+          ...(options.withHeaders ? { headers: { seq: String(sequence), kind: 'sequence' } } : {}),
         };
       });
       inFlight = count;
@@ -208,6 +211,21 @@ export async function readAllValues(options: {
     await consumer.disconnect();
   }
   return values;
+}
+
+/** Creates `topic` with `partitions` partitions and waits until each has a leader. */
+export async function createTopic(
+  brokers: readonly string[],
+  topic: string,
+  partitions: number,
+): Promise<void> {
+  const admin = plainKafka(brokers, 'test-admin').admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** End offset of every partition, by partition number. */
