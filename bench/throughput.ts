@@ -239,7 +239,7 @@ async function measureGeorep(
   // A new destination topic is also a new consumer group: each round copies from the start.
   const namePrefix = `georep.${exactlyOnce ? 'eos.' : ''}r${input.round}`;
   const destinationTopic = `${namePrefix}.${topic}`;
-  const flowGroupId = consumerGroupId('georep', origin.name, destination.name, topic, destinationTopic);
+  const flowGroupId = consumerGroupId('georep', origin.name, topic, destination.name, destinationTopic);
   await writeFile(
     configFile,
     [

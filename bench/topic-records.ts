@@ -17,7 +17,7 @@ export function benchAdmin(bootstrap: string): Admin {
 
 /** Sum of the group's committed offsets for the topic: records copied, for an exactly-once progress group. */
 export async function recordsCommittedByGroup(admin: Admin, groupId: string, topic: string): Promise<number> {
-  const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  const offsets = (await admin.fetchOffsets({ groupId })).find((entry) => entry.topic === topic);
   return (offsets?.partitions ?? []).reduce(
     (sum, partition) => sum + Math.max(0, Number(partition.offset)),
     0,
@@ -69,7 +69,8 @@ export async function waitForRecords(options: WaitForRecordsOptions): Promise<Fi
     const records =
       options.progressGroupId === undefined
         ? ((await recordsInTopic(options.admin, options.topic)) ?? 0)
-        : await recordsCommittedByGroup(options.admin, options.progressGroupId, options.topic).catch(() => 0);
+        : // Before the first transaction the destination may still be making its offsets topic.
+          await recordsCommittedByGroup(options.admin, options.progressGroupId, options.topic).catch(() => 0);
     const now = performance.now();
     if (records > 0 && firstRecordAtMs === null) {
       firstRecordAtMs = now;

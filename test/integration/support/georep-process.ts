@@ -406,6 +406,40 @@ export async function killRepeatedly(options: {
   return { daemon, progressAtKills };
 }
 
+/**
+ * Waits until every daemon holds a share of the flow's partitions and together they hold all `partitions`,
+ * the same in two looks a second apart (while the group rebalances, a daemon still shows the partitions it is
+ * about to give up). Returns the shares; whether they overlap is for the caller to check.
+ */
+export async function waitForShares(
+  daemons: readonly GeorepProcess[],
+  flowKey: string,
+  partitions: number,
+  signal: AbortSignal,
+): Promise<number[][]> {
+  const deadline = Date.now() + 90_000;
+  let shares: number[][] = [];
+  let previous = '';
+  for (;;) {
+    signal.throwIfAborted();
+    const statuses = await Promise.all(daemons.map((daemon) => daemon.status()));
+    shares = statuses.map((status) =>
+      status.flows.find((flow) => flow.key === flowKey)?.state === 'running'
+        ? assignedPartitions(status, flowKey)
+        : [],
+    );
+    const union = new Set(shares.flat());
+    const settled = JSON.stringify(shares) === previous;
+    if (settled && shares.every((share) => share.length > 0) && union.size === partitions) return shares;
+    if (Date.now() > deadline) {
+      const held = daemons.map((daemon, index) => `${daemon.name} ${shares[index]}`).join(', ');
+      throw new Error(`the partitions were not split: ${held}`);
+    }
+    previous = JSON.stringify(shares);
+    await sleep(1_000);
+  }
+}
+
 /** Partitions of the flow this daemon holds now, sorted. */
 export function assignedPartitions(status: GeorepStatus, flowKey: string): number[] {
   const flow = status.flows.find((candidate) => candidate.key === flowKey);

@@ -213,16 +213,21 @@ export async function readAllValues(options: {
   return values;
 }
 
-/** Creates `topic` with `partitions` partitions and waits until each has a leader. */
+/** Creates `topic` with `partitions` partitions (and topic configs) and waits until each has a leader. */
 export async function createTopic(
   brokers: readonly string[],
   topic: string,
   partitions: number,
+  configs: readonly (readonly [string, string])[] = [],
 ): Promise<void> {
   const admin = plainKafka(brokers, 'test-admin').admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+    const configEntries = configs.map(([name, value]) => ({ name, value }));
+    await admin.createTopics({
+      topics: [{ topic, numPartitions: partitions, configEntries }],
+      waitForLeaders: true,
+    });
   } finally {
     await admin.disconnect();
   }
