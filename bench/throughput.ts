@@ -9,7 +9,9 @@
 //   3. `georep run` (a child process) copies the topic to b as georep.r1.<topic>; timed from its start until b
 //      holds every record, watched from outside with an admin client; peak RSS and CPU time from /proc;
 //   4. MirrorMaker 2 (dedicated mode, one task, its defaults otherwise) copies the same topic to b as
-//      a.<topic>, timed the same way.
+//      a.<topic>, timed the same way;
+//   5. with --exactly-once, `georep run` once more with `delivery: exactly-once` (georep.eos.r1.<topic>),
+//      timed until the progress committed with the records in its transactions covers every record.
 // With --rounds N, steps 3 and 4 alternate N times (each round into fresh destination topics), so that a
 // change in the machine's load hits both alike; the table shows each tool's median round.
 // It prints a table and writes bench/results/throughput-<time>.json. Ratios between rows of one run are
@@ -26,6 +28,8 @@ import {
   startMirrorMaker,
 } from '../harness/mirror-maker.js';
 import { type KafkaVersion, kafkaVersionFromEnv, parseKafkaVersion } from '../harness/versions.js';
+import type { DeliveryGuarantee } from '../src/config/types.js';
+import { consumerGroupId, progressGroupId } from '../src/plan/flow-spec.js';
 import { buildGeorep, type GeorepBuild, startGeorep } from './georep-process.js';
 import { type PerfToolResult, runConsumerPerformance, runProducerPerformance } from './perf-tools.js';
 import { readProcessCpuMs, readProcessMemory } from './process-stats.js';
@@ -60,6 +64,7 @@ options:
   --rounds N             copy with georep, then MirrorMaker 2, N times in turn (default 1); the table
                          shows each tool's median round, the JSON every round
   --skip LIST            leave out consumer-perf, georep and/or mm2 (comma-separated)
+  --exactly-once         also copy with delivery: exactly-once in every round (its own row)
   --georep-cpu-prof      write a V8 CPU profile of georep (.cpuprofile) into the run's working folder
   --wait-for-load L      first wait until the 1-minute load average is at most L…
   --max-wait-minutes M   …for at most M minutes (default 15), then measure anyway
@@ -79,6 +84,7 @@ interface ThroughputOptions {
   readonly version: KafkaVersion;
   readonly georepBuild: GeorepBuild;
   readonly skip: ReadonlySet<Skippable>;
+  readonly exactlyOnce: boolean;
   readonly georepCpuProfile: boolean;
   readonly waitForLoad: number | null;
   readonly maxWaitMs: number;
@@ -101,6 +107,7 @@ function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Throughp
       version: { type: 'string' },
       'georep-build': { type: 'string', default: 'dist' },
       skip: { type: 'string', default: '' },
+      'exactly-once': { type: 'boolean', default: false },
       'georep-cpu-prof': { type: 'boolean', default: false },
       'wait-for-load': { type: 'string' },
       'max-wait-minutes': { type: 'string', default: '15' },
@@ -127,6 +134,7 @@ function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Throughp
     version: values.version ? parseKafkaVersion(values.version, '--version') : kafkaVersionFromEnv(env),
     georepBuild: build,
     skip,
+    exactlyOnce: values['exactly-once'],
     georepCpuProfile: values['georep-cpu-prof'],
     waitForLoad: values['wait-for-load'] === undefined ? null : Number(values['wait-for-load']),
     maxWaitMs: Number(values['max-wait-minutes']) * 60_000,
@@ -220,14 +228,18 @@ interface MirrorRunInput {
 
 async function measureGeorep(
   input: MirrorRunInput,
+  delivery: DeliveryGuarantee = 'at-least-once',
 ): Promise<MirrorResult & { georepCounted: number | null }> {
   const { options, origin, destination, topic, signal } = input;
-  const workDir = path.join(input.workDir, `georep-round-${input.round}`);
+  const exactlyOnce = delivery === 'exactly-once';
+  const tool = exactlyOnce ? 'georep exactly-once' : 'georep';
+  const workDir = path.join(input.workDir, `${exactlyOnce ? 'georep-eos' : 'georep'}-round-${input.round}`);
   await mkdir(workDir, { recursive: true });
   const configFile = path.join(workDir, 'geo-replication.yaml');
   // A new destination topic is also a new consumer group: each round copies from the start.
-  const namePrefix = `georep.r${input.round}`;
+  const namePrefix = `georep.${exactlyOnce ? 'eos.' : ''}r${input.round}`;
   const destinationTopic = `${namePrefix}.${topic}`;
+  const flowGroupId = consumerGroupId('georep', origin.name, topic, destination.name, destinationTopic);
   await writeFile(
     configFile,
     [
@@ -242,6 +254,7 @@ async function measureGeorep(
       `    topics: { include: ["${topic}"] }`,
       `    naming: "${namePrefix}.{topic}" # MirrorMaker 2 writes a.<topic> to the same cluster`,
       '    start: earliest',
+      `    delivery: ${delivery}`,
       '',
     ].join('\n'),
   );
@@ -265,23 +278,16 @@ async function measureGeorep(
       timeoutMs: copyTimeoutMs(options),
       failure: () => (georep.exited ? `georep ended (${georep.exitDescription}); see ${logFile}` : null),
       signal,
-      onProgress: progressPrinter('georep', options.records),
+      onProgress: progressPrinter(tool, options.records),
+      ...(exactlyOnce ? { progressGroupId: progressGroupId(flowGroupId) } : {}),
     });
-    const result = mirrorResult(
-      'georep',
-      destinationTopic,
-      options,
-      startedAtMs,
-      timing,
-      georep.pid,
-      logFile,
-    );
+    const result = mirrorResult(tool, destinationTopic, options, startedAtMs, timing, georep.pid, logFile);
     const status = await georep.status().catch(() => null);
     const georepCounted = status?.flows.reduce((sum, flow) => sum + flow.recordsMirrored, 0) ?? null;
     return { ...result, georepCounted };
   } finally {
     const stopped = await georep.stop();
-    say(`  georep stopped in ${round(stopped.stopMs)} ms (exit code ${stopped.exitCode})`);
+    say(`  ${tool} stopped in ${round(stopped.stopMs)} ms (exit code ${stopped.exitCode})`);
     await admin.disconnect();
   }
 }
@@ -474,6 +480,7 @@ async function main(signal: AbortSignal): Promise<number> {
     type GeorepRound = Awaited<ReturnType<typeof measureGeorep>>;
     type MirrorMakerRound = Awaited<ReturnType<typeof measureMirrorMaker>>;
     const georepRounds: GeorepRound[] = [];
+    const exactlyOnceRounds: GeorepRound[] = [];
     const mirrorMakerRounds: MirrorMakerRound[] = [];
     for (let round = 1; round <= options.rounds; round++) {
       const input: MirrorRunInput = { round, options, origin, destination, topic, workDir, signal };
@@ -490,8 +497,15 @@ async function main(signal: AbortSignal): Promise<number> {
         mirrorMakerRounds.push(result);
         say(`  ${describeCopy(result)}`);
       }
+      if (options.exactlyOnce) {
+        say(`georep exactly-once copies ${topic} to ${destination.name}${ofRounds}…`);
+        const result = await measureGeorep(input, 'exactly-once');
+        exactlyOnceRounds.push(result);
+        say(`  ${describeCopy(result)}`);
+      }
     }
     const georep = medianRound(georepRounds);
+    const georepExactlyOnce = medianRound(exactlyOnceRounds);
     const mirrorMaker = medianRound(mirrorMakerRounds);
     const loadAtEnd = sampleLoad();
 
@@ -515,7 +529,7 @@ async function main(signal: AbortSignal): Promise<number> {
         peakRssBytes: null,
       });
     }
-    for (const mirror of [georep, mirrorMaker]) {
+    for (const mirror of [georep, georepExactlyOnce, mirrorMaker]) {
       if (mirror === null) continue;
       rows.push({
         label: mirror.tool,
@@ -543,7 +557,9 @@ async function main(signal: AbortSignal): Promise<number> {
       `  mirror process's own; MirrorMaker 2 runs with -Xmx${DEFAULT_MIRROR_MAKER_HEAP.maxMb}m and one task (tasks.max=1, its default).`,
     );
     if (options.rounds > 1) {
-      for (const rounds of [georepRounds, mirrorMakerRounds].filter((entry) => entry.length > 0)) {
+      for (const rounds of [georepRounds, exactlyOnceRounds, mirrorMakerRounds].filter(
+        (entry) => entry.length > 0,
+      )) {
         const rates = rounds.map((entry) => formatCount(entry.recordsPerSecond)).join(', ');
         say(`- ${rounds[0]?.tool} rounds, records/s: ${rates} (the table shows the median round).`);
       }
@@ -560,11 +576,16 @@ async function main(signal: AbortSignal): Promise<number> {
       load: { atStart: loadAtStart, afterCeiling: loadAfterCeiling, atEnd: loadAtEnd },
       ceiling: { producer, consumer },
       georep,
+      georepExactlyOnce,
       mirrorMaker,
-      rounds: { georep: georepRounds, mirrorMaker: mirrorMakerRounds },
+      rounds: { georep: georepRounds, georepExactlyOnce: exactlyOnceRounds, mirrorMaker: mirrorMakerRounds },
       ratios: {
         georepVsMirrorMaker:
           georep && mirrorMaker ? round(georep.recordsPerSecond / mirrorMaker.recordsPerSecond, 3) : null,
+        exactlyOnceVsAtLeastOnce:
+          georep && georepExactlyOnce
+            ? round(georepExactlyOnce.recordsPerSecond / georep.recordsPerSecond, 3)
+            : null,
         georepVsConsumer:
           georep && consumer ? round(georep.recordsPerSecond / consumer.recordsPerSecond, 3) : null,
         mirrorMakerVsConsumer:

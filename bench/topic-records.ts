@@ -1,6 +1,8 @@
 // Watching a topic fill up from outside the mirror: the sum of its partitions' end offsets, polled with an
-// admin client. Neither georep nor MirrorMaker writes transaction markers here, so the end offsets count
-// records exactly.
+// admin client. Neither georep at-least-once nor MirrorMaker writes transaction markers here, so the end
+// offsets count records exactly. An exactly-once copy has markers (and aborted records after a crash): it is
+// watched through the progress its transactions commit with the records, the committed offsets of its
+// progress group (next origin offset per partition, so their sum counts the origin records copied).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 
@@ -11,6 +13,15 @@ export function benchAdmin(bootstrap: string): Admin {
     logLevel: logLevel.NOTHING,
     retry: { retries: 3 },
   }).admin();
+}
+
+/** Sum of the group's committed offsets for the topic: records copied, for an exactly-once progress group. */
+export async function recordsCommittedByGroup(admin: Admin, groupId: string, topic: string): Promise<number> {
+  const offsets = (await admin.fetchOffsets({ groupId })).find((entry) => entry.topic === topic);
+  return (offsets?.partitions ?? []).reduce(
+    (sum, partition) => sum + Math.max(0, Number(partition.offset)),
+    0,
+  );
 }
 
 /** Records in the topic (sum of end offsets), or null while it does not exist. */
@@ -44,6 +55,8 @@ export interface WaitForRecordsOptions {
   readonly signal?: AbortSignal;
   /** Called at every look with the records seen so far (progress lines). */
   readonly onProgress?: (records: number) => void;
+  /** Count records by this group's committed offsets instead of end offsets (an exactly-once copy). */
+  readonly progressGroupId?: string;
 }
 
 /** Resolves when the topic holds `expectedRecords`; rejects on timeout, failure() or abort. */
@@ -53,7 +66,11 @@ export async function waitForRecords(options: WaitForRecordsOptions): Promise<Fi
   let recordsAtFirstLook = 0;
   for (;;) {
     options.signal?.throwIfAborted();
-    const records = (await recordsInTopic(options.admin, options.topic)) ?? 0;
+    const records =
+      options.progressGroupId === undefined
+        ? ((await recordsInTopic(options.admin, options.topic)) ?? 0)
+        : // Before the first transaction the destination may still be making its offsets topic.
+          await recordsCommittedByGroup(options.admin, options.progressGroupId, options.topic).catch(() => 0);
     const now = performance.now();
     if (records > 0 && firstRecordAtMs === null) {
       firstRecordAtMs = now;

@@ -221,6 +221,14 @@ export interface RecordSourceOptions {
   readonly partitionsInParallel?: number;
   /** A member that sends no heartbeat for this long is removed from the group. */
   readonly sessionTimeoutMs?: number;
+  /**
+   * Exactly-once: where a partition really resumes, when its progress is stored somewhere else than in the
+   * group (on the destination, inside its transactions). Asked once per partition after every assignment,
+   * before that partition's first batch is handed on; a position it returns wins over the group's committed
+   * offset, which then only shows lag. null: the partition starts as without this option (the group's
+   * committed offset, else `startPosition`). A rejection stops the source like a failing handler.
+   */
+  readonly resumePositionOf?: (partition: number) => Promise<bigint | null>;
 }
 
 /** Consecutive records of one partition, in offset order. */
@@ -283,10 +291,9 @@ export interface RecordSource {
 // ---------------------------------------------------------------------------------------------------------
 // Sink: writing records to exact partitions
 //
-// Exactly-once delivery will come as an addition, not a change: a transactional sink whose transaction holds
-// the records and the flow's progress (stored on the destination, since a destination transaction cannot
-// commit offsets to the origin's group), and a source option to start from positions given by the runtime
-// instead of the group's committed offsets.
+// Exactly-once delivery is an addition beside it: a TransactionalSink (below) whose transactions hold the
+// records and the flow's progress (stored on the destination, since a destination transaction cannot commit
+// offsets to the origin's group), and the source option `resumePositionOf` to start from that progress.
 
 export type CompressionCodec = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 
@@ -333,6 +340,51 @@ export interface RecordSink {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Transactional sink: records and progress committed together (exactly-once)
+
+export interface TransactionalSinkOptions extends RecordSinkOptions {
+  /** The one topic this sink writes (one exactly-once flow's destination topic). */
+  readonly topic: string;
+  /**
+   * Partition p is written by its own transactional producer, `<transactionalIdPrefix>.<p>`: whoever takes
+   * the partition over (another process after a rebalance, or this flow restarted) fences exactly the
+   * producer that wrote it before.
+   */
+  readonly transactionalIdPrefix: string;
+  /**
+   * The destination consumer group whose committed offsets hold the progress: for (topic, p), the next
+   * origin offset to copy. No consumer ever joins it; only transactions commit to it.
+   */
+  readonly progressGroupId: string;
+}
+
+export interface TransactionalSink {
+  /**
+   * Takes partition `partition` over: fences every earlier producer with its transactional id and waits
+   * until that producer's open transaction is aborted, then returns the progress stored for the partition
+   * (the next origin offset to copy), or null when none was ever stored. Must come before write().
+   * @throws AuthorizationFailed, Retriable, …
+   */
+  claim(partition: number): Promise<bigint | null>;
+  /**
+   * In one transaction: appends `records` to the partition (exactly as RecordSink.write does) and stores
+   * `nextOriginOffset` as its progress. Resolves once the transaction committed, with the offsets the
+   * records got (as RecordSink.write reports them); on a rejection nothing of it is visible to read_committed
+   * consumers. Writes to one partition must not overlap.
+   * @throws TopicNotFound, RecordTooLarge, Retriable (for instance: fenced by a newer claim), …
+   */
+  write(
+    partition: number,
+    records: readonly RecordToWrite[],
+    nextOriginOffset: bigint,
+  ): Promise<readonly WrittenRange[]>;
+  /** Closes the producers of partitions this process no longer holds. */
+  release(partitions: readonly number[]): Promise<void>;
+  /** Closes every producer; an open transaction is aborted by the next claim of its partition. */
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // One cluster
 
 export interface KafkaCluster {
@@ -340,6 +392,8 @@ export interface KafkaCluster {
   createAdmin(): KafkaAdmin;
   createSource(options: RecordSourceOptions): RecordSource;
   createSink(options?: RecordSinkOptions): RecordSink;
+  /** Absent when the client behind the port has no transactions: exactly-once flows then cannot run. */
+  createTransactionalSink?(options: TransactionalSinkOptions): TransactionalSink;
 }
 
 export type KafkaLogLevel = 'error' | 'warn' | 'info' | 'debug';

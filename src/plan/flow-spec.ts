@@ -107,3 +107,16 @@ export interface RejectedFlow {
   readonly destinationTopic: string;
   readonly reason: string;
 }
+
+/**
+ * Exactly-once flows store their progress on the destination, as the committed offsets of this consumer group
+ * (no consumer ever joins it). Derived from the flow's consumer group id, so it names both ends too.
+ */
+export function progressGroupId(flowConsumerGroupId: string): string {
+  return `${flowConsumerGroupId}.eos`;
+}
+
+/** Exactly-once flows write partition p with transactional id `<this>.<p>`. */
+export function transactionalIdPrefix(flowConsumerGroupId: string): string {
+  return `${flowConsumerGroupId}.eos`;
+}

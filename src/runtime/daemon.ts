@@ -663,6 +663,7 @@ export class Daemon {
     const recreatedAtMs = this.#recreatedOriginTopics.get(`${spec.origin}/${spec.originTopic}`);
     return new MirrorFlow(spec, {
       origin: origin.cluster,
+      destination: destination.cluster,
       originAdmin: origin.admin,
       destinationAdmin: destination.admin,
       sink: destination.sink,

@@ -2,6 +2,8 @@
 // partition. It prepares the destination topic, then reads the origin as a member of the flow's consumer
 // group and writes each batch to the same partition on the destination; the group commits a batch's offsets
 // only after the destination acknowledged it (at-least-once: a crash repeats, never loses).
+// With `delivery: exactly-once`, each batch and the partition's progress are committed together in a
+// destination transaction, the progress lives on the destination, and each partition resumes from there.
 //
 // Failures are this flow's own: it moves to `error` with a reason and tries again after a backoff. Errors
 // that retrying cannot heal (authorization, a truncated origin, a destination topic that vanished) are
@@ -22,10 +24,12 @@ import type {
   RecordSink,
   RecordSource,
   SourceEvent,
+  TransactionalSink,
+  WrittenRange,
 } from '../kafka/port.js';
 import type { Logger } from '../observability/logger.js';
 import type { FlowLabels, Metrics } from '../observability/metrics.js';
-import type { FlowSpec } from '../plan/flow-spec.js';
+import { type FlowSpec, progressGroupId, transactionalIdPrefix } from '../plan/flow-spec.js';
 import { describeConfigDrift, destinationTopicConfigs, topicConfigUpdate } from '../plan/topic-configs.js';
 import { type BackoffPolicy, retryDelayMs } from './backoff.js';
 import { type FlowError, FlowStateMachine, type FlowStateSnapshot } from './flow-state.js';
@@ -36,6 +40,8 @@ import type { ManagedFlow } from './supervisor.js';
 export interface MirrorFlowDependencies {
   /** The origin cluster, to create this flow's own consumer. */
   readonly origin: KafkaCluster;
+  /** The destination cluster, for an exactly-once flow's own transactional producers. */
+  readonly destination: KafkaCluster;
   /** Admin clients are shared by every flow of a cluster. */
   readonly originAdmin: KafkaAdmin;
   readonly destinationAdmin: KafkaAdmin;
@@ -312,33 +318,50 @@ export class MirrorFlow implements ManagedFlow {
   }
 
   async #runOnce(): Promise<void> {
-    if (this.#spec.restartSettings.delivery === 'exactly-once') {
+    const exactlyOnce = this.#spec.restartSettings.delivery === 'exactly-once';
+    const { destination } = this.#deps;
+    if (exactlyOnce && destination.createTransactionalSink === undefined) {
       // Copying at-least-once under an exactly-once setting would break the promise silently.
       throw new FlowFailure({
         reason: 'exactly-once-unavailable',
         retriable: false,
         message:
-          'delivery: exactly-once is not available in this version of georep yet; this flow copies nothing ' +
-          'until the replication says delivery: at-least-once',
+          `the Kafka client for ${this.#spec.destination} has no transactions, so delivery: exactly-once cannot ` +
+          'be kept; this flow copies nothing until the replication says delivery: at-least-once',
       });
     }
     await this.#prepareDestinationTopic();
     if (this.#stopController.signal.aborted) return;
+    const groupId = this.#spec.restartSettings.consumerGroupId;
+    const transactions = exactlyOnce
+      ? (destination.createTransactionalSink?.({
+          topic: this.#spec.destinationTopic,
+          transactionalIdPrefix: transactionalIdPrefix(groupId),
+          progressGroupId: progressGroupId(groupId),
+        }) ?? null)
+      : null;
     const source = this.#deps.origin.createSource({
       topic: this.#spec.originTopic,
-      groupId: this.#spec.restartSettings.consumerGroupId,
+      groupId,
       startPosition: this.#spec.start,
       sessionTimeoutMs: this.#deps.sessionTimeoutMs,
+      // The origin group still commits (lag, status), but the progress committed with the records wins.
+      ...(transactions === null ? {} : { resumePositionOf: (partition) => transactions.claim(partition) }),
     });
     this.#source = source;
     this.#partitions = new Map();
-    const running = source.run(
-      (batch, signal) => this.#mirrorBatch(batch, signal),
-      (event) => this.#onSourceEvent(event),
-    );
-    this.#applyPaused();
-    this.#startLagTimer();
-    await running;
+    try {
+      const running = source.run(
+        (batch, signal) => this.#mirrorBatch(batch, signal, transactions),
+        (event) => this.#onSourceEvent(event, transactions),
+      );
+      this.#applyPaused();
+      this.#startLagTimer();
+      await running;
+    } finally {
+      // A transaction left open by a batch that did not finish is aborted by the next claim of its partition.
+      await transactions?.close().catch(() => undefined);
+    }
   }
 
   /**
@@ -468,15 +491,22 @@ export class MirrorFlow implements ManagedFlow {
     this.#destinationPartitions = Math.max(count, described.partitions.length);
   }
 
-  async #mirrorBatch(batch: ConsumedBatch, signal: AbortSignal): Promise<void> {
+  async #mirrorBatch(
+    batch: ConsumedBatch,
+    signal: AbortSignal,
+    transactions: TransactionalSink | null,
+  ): Promise<void> {
     // A partition added on the origin can be assigned before the discovery timer saw it.
     if (batch.partition >= this.#destinationPartitions)
       await this.#ensureDestinationPartitions(batch.partition + 1);
     const records = withLoopPrevention(batch.records, this.#spec);
-    const written =
-      records.length > 0
-        ? await this.#deps.sink.write(this.#spec.destinationTopic, batch.partition, records)
-        : [];
+    let written: readonly WrittenRange[] = [];
+    if (transactions !== null) {
+      // Also when loop prevention dropped every record: the progress must move past them.
+      written = await transactions.write(batch.partition, records, batch.nextOffset);
+    } else if (records.length > 0) {
+      written = await this.#deps.sink.write(this.#spec.destinationTopic, batch.partition, records);
+    }
     // Recorded also when the flow is stopping: the records are on the destination whether or not committed.
     this.#deps.offsetMaps.recordWrite(
       this.#spec.destinationTopic,
@@ -507,10 +537,12 @@ export class MirrorFlow implements ManagedFlow {
     this.#publishLag();
   }
 
-  #onSourceEvent(event: SourceEvent): void {
+  #onSourceEvent(event: SourceEvent, transactions: TransactionalSink | null): void {
     switch (event.type) {
       case 'assigned': {
         const previous = this.#partitions;
+        const lost = [...previous.keys()].filter((partition) => !event.partitions.includes(partition));
+        if (transactions !== null && lost.length > 0) void transactions.release(lost);
         this.#partitions = new Map(
           event.partitions.map((partition) => [
             partition,

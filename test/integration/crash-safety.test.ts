@@ -13,11 +13,14 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { kafkaTestTarget } from '../../harness/test-clusters.js';
+import { seededRandom, testSeed } from '../support/seeded-random.js';
 import { compareTopicCopy, describeCopyProblems } from './support/copy-check.js';
 import {
   caughtUp,
   GeorepProcess,
+  killRepeatedly,
   stopAllGeorepProcesses,
+  waitUntilCopying as waitUntilFlowCopying,
   writeMirrorConfig,
 } from './support/georep-process.js';
 import { uniqueTopicName } from './support/kafka-records.js';
@@ -52,7 +55,7 @@ const SESSION_TIMEOUT_MS = 10_000;
 const CATCH_UP_TIMEOUT_MS = 120_000;
 
 const target = kafkaTestTarget({ clusters: 2 });
-const seed = Number(process.env.GEOREP_TEST_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const seed = testSeed();
 const random = seededRandom(seed);
 const topic = uniqueTopicName('crash-safety');
 const flowKey = `origin/${topic} -> destination/origin.${topic}`;
@@ -107,14 +110,8 @@ async function startGeorep(name: string): Promise<GeorepProcess> {
 }
 
 /** Waits until the daemon holds all partitions and copied at least one record since it started. */
-async function waitUntilCopying(daemon: GeorepProcess, signal: AbortSignal): Promise<void> {
-  await daemon.waitForStatus(
-    (status) => {
-      const flow = status.flows.find((candidate) => candidate.key === flowKey);
-      return flow?.state === 'running' && flow.partitions.length === PARTITIONS && flow.recordsMirrored > 0;
-    },
-    { what: 'the flow running on all partitions and copying', timeoutMs: 90_000, signal },
-  );
+function waitUntilCopying(daemon: GeorepProcess, signal: AbortSignal): Promise<void> {
+  return waitUntilFlowCopying(daemon, flowKey, PARTITIONS, signal);
 }
 
 async function waitUntilCaughtUp(daemon: GeorepProcess, signal: AbortSignal): Promise<void> {
@@ -139,17 +136,15 @@ describe(`${target.label}: georep under kill -9 and SIGTERM`, { skip: target.ski
         recordsPerSecond: RECORDS_PER_SECOND,
         valueBytes: VALUE_BYTES,
       });
-      let daemon = await startGeorep('georep-0');
-      const killedAt: number[] = [];
-      for (let kill = 1; kill <= KILLS; kill++) {
-        await waitUntilCopying(daemon, context.signal);
-        const [low, high] = KILL_DELAY_RANGE_MS;
-        await sleep(low + Math.floor(random() * (high - low)));
-        killedAt.push(producer.acknowledged);
-        const exit = await daemon.crash();
-        assert.equal(exit.signal, 'SIGKILL', `georep-${kill - 1} died of the kill`);
-        daemon = await startGeorep(`georep-${kill}`);
-      }
+      const running = producer;
+      const { daemon, progressAtKills: killedAt } = await killRepeatedly({
+        kills: KILLS,
+        start: startGeorep,
+        waitUntilCopying: (killed) => waitUntilCopying(killed, context.signal),
+        delayRangeMs: KILL_DELAY_RANGE_MS,
+        random,
+        progress: () => running.acknowledged,
+      });
       context.diagnostic(`killed with SIGKILL after ${killedAt.join(', ')} records were produced`);
       await producer.reached(MIN_RECORDS_DURING_KILLS, context.signal);
       await waitUntilCopying(daemon, context.signal);
@@ -515,16 +510,4 @@ async function waitForGroupState(
   } finally {
     await admin.disconnect();
   }
-}
-
-/** mulberry32: a small seeded generator, so a failing run's timing can be repeated. */
-function seededRandom(initial: number): () => number {
-  let state = initial >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

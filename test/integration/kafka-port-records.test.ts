@@ -9,58 +9,13 @@ import { kafkaTestTargets, type TestCluster } from '../../harness/test-clusters.
 import { InvalidRequest, PartitionNotFound, TopicNotFound } from '../../src/kafka/errors.js';
 import type { KafkajsCluster } from '../../src/kafka/kafkajs/cluster.js';
 import { createKafkajsClient } from '../../src/kafka/kafkajs-setup.js';
-import type { ConsumedRecord, KafkaAdmin, RecordHeader, RecordToWrite } from '../../src/kafka/port.js';
+import type { ConsumedRecord, KafkaAdmin, RecordToWrite } from '../../src/kafka/port.js';
 import { type JavaRecord, readWithJavaConsumer, writeWithJavaProducer } from './support/java-records.js';
 import { uniqueTopicName } from './support/kafka-records.js';
 import { portOn } from './support/port-clusters.js';
+import { header, KEEP_FOREVER, TRICKY_RECORDS } from './support/tricky-records.js';
 
 const TEST_TIMEOUT_MS = 180_000;
-/** Records below carry timestamps from 1970: time-based retention must not delete them mid-test. */
-const KEEP_FOREVER = ['retention.ms', '-1'] as const;
-
-const header = (key: string, value: string | Buffer | null): RecordHeader => ({
-  key,
-  value: typeof value === 'string' ? Buffer.from(value) : value,
-});
-
-/** Everything a record can be that a mirror must not change. */
-const TRICKY_RECORDS: readonly RecordToWrite[] = [
-  { key: null, value: Buffer.from('no key, no headers'), headers: [], timestampMs: 1_700_000_000_000 },
-  {
-    key: Buffer.from('tombstone'),
-    value: null,
-    headers: [header('deleted-by', 'retention-job')],
-    timestampMs: 1_700_000_000_001,
-  },
-  {
-    key: Buffer.alloc(0),
-    value: Buffer.alloc(0),
-    headers: [header('', Buffer.alloc(0)), header('empty', Buffer.alloc(0))],
-    timestampMs: 0,
-  },
-  {
-    key: Buffer.from([0xff, 0xfe, 0x00, 0x80]),
-    value: Buffer.from([0xc3, 0x28, 0xa0, 0xa1, 0x00, 0xf0, 0x28, 0x8c, 0xbc]),
-    headers: [
-      header('trace', 'first'),
-      header('b', null),
-      header('a', Buffer.from([0xff, 0x00])),
-      header('trace', 'second'),
-      header('2', 'integer-like keys stay where they are'),
-      header('1', null),
-      header('trace', null),
-      header('ключ-🔑', 'utf-8 key'),
-      header('__proto__', 'just a name'),
-    ],
-    timestampMs: 1000,
-  },
-  {
-    key: Buffer.from('k'),
-    value: Buffer.from('earlier than the record before'),
-    headers: [],
-    timestampMs: 999,
-  },
-];
 
 /** What Kafka's Java consumer must see after `writes` (records by partition) were written to an empty topic. */
 function expectedInTopic(writes: ReadonlyMap<number, readonly RecordToWrite[]>): JavaRecord[] {

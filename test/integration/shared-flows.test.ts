@@ -19,6 +19,7 @@ import {
   GeorepProcess,
   type GeorepStatus,
   stopAllGeorepProcesses,
+  waitForShares,
   writeMirrorConfig,
 } from './support/georep-process.js';
 import { uniqueTopicName } from './support/kafka-records.js';
@@ -89,29 +90,8 @@ function flowOf(status: GeorepStatus) {
   return status.flows.find((flow) => flow.key === flowKey);
 }
 
-/**
- * Waits until both daemons hold a share and together all partitions, the same in two looks a second apart
- * (while the group rebalances, a daemon still shows the partitions it is about to give up). Returns the
- * shares; whether they overlap is for the caller to check.
- */
-async function waitForSplit(a: GeorepProcess, b: GeorepProcess, signal: AbortSignal): Promise<number[][]> {
-  const deadline = Date.now() + 90_000;
-  let shares: number[][] = [];
-  let previous = '';
-  for (;;) {
-    signal.throwIfAborted();
-    const statuses = await Promise.all([a.status(), b.status()]);
-    shares = statuses.map((status) =>
-      flowOf(status)?.state === 'running' ? assignedPartitions(status, flowKey) : [],
-    );
-    const union = new Set(shares.flat());
-    const settled = JSON.stringify(shares) === previous;
-    if (settled && shares.every((share) => share.length > 0) && union.size === PARTITIONS) return shares;
-    if (Date.now() > deadline)
-      assert.fail(`the partitions were not split: ${a.name} ${shares[0]}, ${b.name} ${shares[1]}`);
-    previous = JSON.stringify(shares);
-    await sleep(1_000);
-  }
+function waitForSplit(a: GeorepProcess, b: GeorepProcess, signal: AbortSignal): Promise<number[][]> {
+  return waitForShares([a, b], flowKey, PARTITIONS, signal);
 }
 
 async function readAndCompare(signal: AbortSignal) {

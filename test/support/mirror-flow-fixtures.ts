@@ -31,7 +31,10 @@ export const ordersFlowSpec: FlowSpec = {
 };
 
 export function quickFlowDependencies(
-  clusters: Pick<MirrorFlowDependencies, 'origin' | 'originAdmin' | 'destinationAdmin' | 'sink'>,
+  clusters: Pick<
+    MirrorFlowDependencies,
+    'origin' | 'destination' | 'originAdmin' | 'destinationAdmin' | 'sink'
+  >,
 ): MirrorFlowDependencies {
   return {
     ...clusters,

@@ -28,6 +28,7 @@ function startFlow(
   return new MirrorFlow(spec, {
     ...quickFlowDependencies({
       origin,
+      destination,
       originAdmin: origin.createAdmin(),
       destinationAdmin: destination.createAdmin(),
       sink: destination.createSink(),

@@ -83,6 +83,7 @@ test('a flow stopped while its failed consumer is still leaving the group ends s
     spec,
     quickFlowDependencies({
       origin,
+      destination: origin,
       originAdmin: admin('orders'),
       destinationAdmin: admin('a.orders'),
       sink,

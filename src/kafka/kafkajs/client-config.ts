@@ -75,6 +75,15 @@ const DELIBERATE_CHOICES = new Set([
 ]);
 
 /**
+ * kafkajs logs at error level each retry of a transactional send that the broker turned away because the
+ * transaction's previous step (the last commit's markers) was still being written, which is routine between
+ * two transactions of one producer. It retries; if it gives up, the write fails and georep reports that.
+ */
+const RETRIED_TRANSIENTS = new Set([
+  'Failed to send messages: The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing',
+]);
+
+/**
  * kafkajs logs every error response of the protocol (`Response Metadata(key: 3, …)`) at error level, and then
  * also returns it as an error to the caller, which the port maps and georep reports once. Such lines go to
  * debug; connection failures and everything else keep their level.
@@ -84,6 +93,7 @@ const PROTOCOL_RESPONSE = /^Response \w+\(key: \d+, version: \d+\)/;
 /** The level georep logs a kafkajs line at. */
 export function routedLevel(kafkajsLevel: KafkaLogLevel, message: string): KafkaLogLevel {
   if (DELIBERATE_CHOICES.has(message) || PROTOCOL_RESPONSE.test(message)) return 'debug';
+  if (RETRIED_TRANSIENTS.has(message)) return 'debug';
   return kafkajsLevel;
 }
 

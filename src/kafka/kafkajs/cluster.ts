@@ -11,12 +11,15 @@ import type {
   RecordSinkOptions,
   RecordSource,
   RecordSourceOptions,
+  TransactionalSink,
+  TransactionalSinkOptions,
 } from '../port.js';
 import { KafkajsAdmin } from './admin.js';
 import { type ClientTuning, kafkajsConfig } from './client-config.js';
 import { loadKafkajs } from './load-kafkajs.js';
 import { KafkajsSink } from './sink.js';
 import { KafkajsSource } from './source.js';
+import { KafkajsTransactionalSink } from './transactional-sink.js';
 
 export class KafkajsCluster implements KafkaCluster {
   readonly name: string;
@@ -43,6 +46,10 @@ export class KafkajsCluster implements KafkaCluster {
 
   createSink(options: RecordSinkOptions = {}): RecordSink {
     return new KafkajsSink(this.#kafka, this.name, this.#requestTimeoutMs, options);
+  }
+
+  createTransactionalSink(options: TransactionalSinkOptions): TransactionalSink {
+    return new KafkajsTransactionalSink(this.#kafka, this.name, this.#requestTimeoutMs, options);
   }
 }
 

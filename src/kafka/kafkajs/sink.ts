@@ -19,7 +19,7 @@ export const DEFAULT_MAX_REQUEST_BYTES = 512 * 1024;
  * kafkajs retries a failed produce (with backoff) this many times before giving up, so a missing topic or an
  * unreachable destination surfaces as an error in seconds instead of never (the idempotent default).
  */
-const PRODUCE_RETRIES = 5;
+export const PRODUCE_RETRIES = 5;
 /** Bytes a record adds to a batch besides its key, value and header contents (lengths, deltas, attributes). */
 const RECORD_OVERHEAD_BYTES = 24;
 
@@ -190,7 +190,7 @@ export class KafkajsSink implements RecordSink {
   }
 }
 
-function toKafkajsMessage(record: RecordToWrite, partition: number): Message {
+export function toKafkajsMessage(record: RecordToWrite, partition: number): Message {
   return {
     partition,
     key: record.key,
@@ -230,7 +230,7 @@ export function chunksOfAtMost(records: readonly RecordToWrite[], maxBytes: numb
   return chunks;
 }
 
-function compressionType(codec: CompressionCodec): CompressionTypes {
+export function compressionType(codec: CompressionCodec): CompressionTypes {
   const types = loadKafkajs().CompressionTypes;
   const byCodec: Record<CompressionCodec, CompressionTypes> = {
     none: types.None,

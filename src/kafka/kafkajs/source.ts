@@ -11,6 +11,9 @@
 //   on purpose by throwing a non-retriable error, so kafkajs does not retry the batch on its own.
 // - Offset out of range: load-kafkajs.ts makes kafkajs throw FetchPositionOutOfRange instead of resetting
 //   the group's offset; run() rejects with OffsetOutOfRange, naming the offset and the partition's range.
+// - Resume positions (exactly-once): kafkajs has no assign(), and a GROUP_JOIN listener cannot hold the
+//   fetch back. So the first batch of each partition after an assignment waits for `resumePositionOf`, and is
+//   trimmed to start there, or not handed on at all and the partition sought to it (see resumeDecision).
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { KafkaClientIncompatible, OffsetOutOfRange } from '../errors.js';
 import type {
@@ -83,6 +86,8 @@ export class KafkajsSource implements RecordSource {
   #settle: { resolve(): void; reject(error: unknown): void } | undefined;
   /** Connecting, subscribing and joining; a stop waits for it, as kafkajs cannot stop a consumer mid-join. */
   #starting: Promise<void> | undefined;
+  /** With `resumePositionOf`: partitions whose resume position was applied since the last assignment. */
+  readonly #resumed = new Set<number>();
 
   constructor(kafka: Kafka, clusterName: string, options: RecordSourceOptions) {
     this.#kafka = kafka;
@@ -167,6 +172,7 @@ export class KafkajsSource implements RecordSource {
       }
     };
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.#resumed.clear();
       emit({
         type: 'assigned',
         partitions: [...(payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b),
@@ -215,6 +221,26 @@ export class KafkajsSource implements RecordSource {
       });
     }, HEARTBEAT_INTERVAL_MS);
     try {
+      const resumePositionOf = this.#options.resumePositionOf;
+      if (resumePositionOf !== undefined && !this.#resumed.has(batch.partition)) {
+        const decision = resumeDecision(
+          // Set by kafkajs's Batch (the offset the fetch asked for), though its types omit it.
+          BigInt((batch as typeof batch & { fetchedOffset: string }).fetchedOffset),
+          consumed.records,
+          await resumePositionOf(batch.partition),
+        );
+        this.#resumed.add(batch.partition);
+        if (decision.kind === 'seek') {
+          // Unresolved, so nothing of this batch is committed; kafkajs drops what it fetched for the partition.
+          this.#consumer?.seek({
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: String(decision.offset),
+          });
+          return;
+        }
+        consumed = { ...consumed, records: decision.records };
+      }
       await handler(consumed, this.#abort.signal);
     } catch (error) {
       if (this.#abort.signal.aborted) return; // stopping: the batch stays uncommitted and is read again later
@@ -303,6 +329,32 @@ export class KafkajsSource implements RecordSource {
     // before that is applied right after run() (see #start).
     return this.#consumerRunning ? this.#consumer : undefined;
   }
+}
+
+export type ResumeDecision =
+  /** Hand these records on: the batch's, from the resume position on. */
+  | { readonly kind: 'hand-on'; readonly records: readonly ConsumedRecord[] }
+  /** Hand nothing on and read the partition again from `offset`. */
+  | { readonly kind: 'seek'; readonly offset: bigint };
+
+/**
+ * What becomes of a partition's first batch after an assignment, fetched from `fetchedOffset` (the group's
+ * committed offset, or where the group starts without one), when the partition must resume at `resumeAt`
+ * (null: no stored position, the group's offset stands). A batch that starts after the resume position would
+ * skip records: read again from there. One that holds the resume position is trimmed to it. One that ends
+ * before it, or whose records from it on were all aborted or markers, is dropped for a read from there.
+ */
+export function resumeDecision(
+  fetchedOffset: bigint,
+  records: readonly ConsumedRecord[],
+  resumeAt: bigint | null,
+): ResumeDecision {
+  if (resumeAt === null || resumeAt === fetchedOffset) return { kind: 'hand-on', records };
+  if (resumeAt < fetchedOffset) return { kind: 'seek', offset: resumeAt };
+  const fromResume = records.filter((record) => record.offset >= resumeAt);
+  return fromResume.length > 0
+    ? { kind: 'hand-on', records: fromResume }
+    : { kind: 'seek', offset: resumeAt };
 }
 
 function toConsumedRecord(message: PatchedMessage, partition: number): ConsumedRecord {

@@ -9,8 +9,12 @@
 //   produce reads    partition  timestamp  key  value  headers
 // key and value are base64, or ~ for null. headers is empty (none) or comma-separated key:value pairs, each
 // side base64 (the key's UTF-8 bytes), a null value written as ~. Headers keep their order and repeats.
+import java.io.BufferedOutputStream;
 import java.io.BufferedReader;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.InputStreamReader;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,6 +25,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Future;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -38,59 +43,66 @@ public class RecordTool {
 
   public static void main(String[] args) throws Exception {
     if (args.length >= 3 && args[0].equals("dump")) {
-      dump(args[1], args[2]);
+      dump(args[1], args[2], args.length >= 4 ? args[3] : "read_committed");
     } else if (args.length >= 4 && args[0].equals("produce")) {
       produce(args[1], args[2], args[3]);
     } else {
-      System.err.println("usage: RecordTool dump <bootstrap> <topic> | produce <bootstrap> <topic> <compression>");
+      System.err.println("usage: RecordTool dump <bootstrap> <topic> [read_committed|read_uncommitted] | produce <bootstrap> <topic> <compression>");
       System.exit(2);
     }
   }
 
-  /** Prints every committed record of every partition, from the log start to the end, in offset order. */
-  static void dump(String bootstrap, String topic) {
+  /**
+   * Prints every record of every partition that a consumer with this isolation level sees (read_committed:
+   * committed ones only), from the log start to the end, in offset order. One partition at a time, printed as
+   * it is read, so that memory does not grow with the topic (a few hundred thousand records once exhausted a
+   * 256 MB heap when they were all held and sorted).
+   */
+  static void dump(String bootstrap, String topic, String isolationLevel) {
     Properties properties = new Properties();
     properties.put("bootstrap.servers", bootstrap);
     properties.put("key.deserializer", ByteArrayDeserializer.class.getName());
     properties.put("value.deserializer", ByteArrayDeserializer.class.getName());
-    properties.put("isolation.level", "read_committed");
+    properties.put("isolation.level", isolationLevel);
     properties.put("enable.auto.commit", "false");
     properties.put("allow.auto.create.topics", "false");
-    List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+    PrintStream out = new PrintStream(
+            new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16), false, StandardCharsets.UTF_8);
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(properties)) {
       List<TopicPartition> partitions =
           consumer.partitionsFor(topic).stream()
               .map(info -> new TopicPartition(topic, info.partition()))
               .sorted(Comparator.comparingInt(TopicPartition::partition))
               .toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
       Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
-      long deadline = System.currentTimeMillis() + DUMP_DEADLINE_MS;
-      while (partitions.stream().anyMatch(partition -> consumer.position(partition) < ends.get(partition))) {
-        if (System.currentTimeMillis() > deadline) throw new IllegalStateException("dump did not reach the end");
-        consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+      for (TopicPartition partition : partitions) {
+        consumer.assign(List.of(partition));
+        consumer.seekToBeginning(List.of(partition));
+        // The deadline is for a partition that stops making progress, not for a large one.
+        long deadline = System.currentTimeMillis() + DUMP_DEADLINE_MS;
+        while (consumer.position(partition) < ends.get(partition)) {
+          if (System.currentTimeMillis() > deadline) throw new IllegalStateException("dump did not reach the end");
+          ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(200));
+          if (!records.isEmpty()) deadline = System.currentTimeMillis() + DUMP_DEADLINE_MS;
+          for (ConsumerRecord<byte[], byte[]> record : records) print(out, record);
+        }
       }
     }
-    records.sort(
-        Comparator.<ConsumerRecord<byte[], byte[]>>comparingInt(ConsumerRecord::partition)
-            .thenComparingLong(ConsumerRecord::offset));
-    StringBuilder out = new StringBuilder();
-    for (ConsumerRecord<byte[], byte[]> record : records) {
-      List<String> headers = new ArrayList<>();
-      for (Header header : record.headers()) {
-        headers.add(encode(header.key().getBytes(StandardCharsets.UTF_8)) + ":" + encode(header.value()));
-      }
-      out.append(record.partition()).append('\t')
-          .append(record.offset()).append('\t')
-          .append(record.timestampType().name).append('\t')
-          .append(record.timestamp()).append('\t')
-          .append(encode(record.key())).append('\t')
-          .append(encode(record.value())).append('\t')
-          .append(String.join(",", headers)).append('\n');
+    out.flush();
+  }
+
+  private static void print(PrintStream out, ConsumerRecord<byte[], byte[]> record) {
+    List<String> headers = new ArrayList<>();
+    for (Header header : record.headers()) {
+      headers.add(encode(header.key().getBytes(StandardCharsets.UTF_8)) + ":" + encode(header.value()));
     }
-    System.out.print(out);
-    System.out.flush();
+    out.append(String.valueOf(record.partition())).append('\t')
+        .append(String.valueOf(record.offset())).append('\t')
+        .append(record.timestampType().name).append('\t')
+        .append(String.valueOf(record.timestamp())).append('\t')
+        .append(encode(record.key())).append('\t')
+        .append(encode(record.value())).append('\t')
+        .append(String.join(",", headers)).append('\n');
   }
 
   /** Sends each line's record to its partition with an idempotent producer, and waits for every ack. */

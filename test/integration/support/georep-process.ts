@@ -363,6 +363,84 @@ function summarizeFlow(flow: GeorepFlowStatus) {
   };
 }
 
+/** Waits until the daemon's flow runs on all `partitions` and copied at least one record since it started. */
+export async function waitUntilCopying(
+  daemon: GeorepProcess,
+  flowKey: string,
+  partitions: number,
+  signal: AbortSignal,
+): Promise<void> {
+  await daemon.waitForStatus(
+    (status) => {
+      const flow = status.flows.find((candidate) => candidate.key === flowKey);
+      return flow?.state === 'running' && flow.partitions.length === partitions && flow.recordsMirrored > 0;
+    },
+    { what: 'the flow running on all partitions and copying', timeoutMs: 90_000, signal },
+  );
+}
+
+/**
+ * Kills a daemon with SIGKILL `kills` times, each time a random delay in `delayRangeMs` after the daemon in
+ * place started copying (waitUntilCopying), and starts the next one (`georep-<n>`) at once. Resolves with the
+ * daemon started last and, per kill, what `progress()` said at that moment.
+ */
+export async function killRepeatedly(options: {
+  readonly kills: number;
+  readonly start: (name: string) => Promise<GeorepProcess>;
+  readonly waitUntilCopying: (daemon: GeorepProcess) => Promise<void>;
+  readonly delayRangeMs: readonly [number, number];
+  readonly random: () => number;
+  readonly progress: () => number;
+}): Promise<{ daemon: GeorepProcess; progressAtKills: number[] }> {
+  let daemon = await options.start('georep-0');
+  const progressAtKills: number[] = [];
+  for (let kill = 1; kill <= options.kills; kill++) {
+    await options.waitUntilCopying(daemon);
+    const [low, high] = options.delayRangeMs;
+    await sleep(low + Math.floor(options.random() * (high - low)));
+    progressAtKills.push(options.progress());
+    const exit = await daemon.crash();
+    if (exit.signal !== 'SIGKILL')
+      throw new Error(`georep-${kill - 1} did not die of the kill: ${JSON.stringify(exit)}`);
+    daemon = await options.start(`georep-${kill}`);
+  }
+  return { daemon, progressAtKills };
+}
+
+/**
+ * Waits until every daemon holds a share of the flow's partitions and together they hold all `partitions`,
+ * the same in two looks a second apart (while the group rebalances, a daemon still shows the partitions it is
+ * about to give up). Returns the shares; whether they overlap is for the caller to check.
+ */
+export async function waitForShares(
+  daemons: readonly GeorepProcess[],
+  flowKey: string,
+  partitions: number,
+  signal: AbortSignal,
+): Promise<number[][]> {
+  const deadline = Date.now() + 90_000;
+  let shares: number[][] = [];
+  let previous = '';
+  for (;;) {
+    signal.throwIfAborted();
+    const statuses = await Promise.all(daemons.map((daemon) => daemon.status()));
+    shares = statuses.map((status) =>
+      status.flows.find((flow) => flow.key === flowKey)?.state === 'running'
+        ? assignedPartitions(status, flowKey)
+        : [],
+    );
+    const union = new Set(shares.flat());
+    const settled = JSON.stringify(shares) === previous;
+    if (settled && shares.every((share) => share.length > 0) && union.size === partitions) return shares;
+    if (Date.now() > deadline) {
+      const held = daemons.map((daemon, index) => `${daemon.name} ${shares[index]}`).join(', ');
+      throw new Error(`the partitions were not split: ${held}`);
+    }
+    previous = JSON.stringify(shares);
+    await sleep(1_000);
+  }
+}
+
 /** Partitions of the flow this daemon holds now, sorted. */
 export function assignedPartitions(status: GeorepStatus, flowKey: string): number[] {
   const flow = status.flows.find((candidate) => candidate.key === flowKey);
@@ -382,6 +460,8 @@ export function writeMirrorConfig(options: {
   readonly destinationName?: string;
   /** Extra `daemon:` settings, e.g. `{ shutdownTimeoutMs: 20000 }`. */
   readonly daemon?: Readonly<Record<string, string | number>>;
+  /** Extra settings of the replication, e.g. `{ delivery: 'exactly-once' }`. */
+  readonly replication?: Readonly<Record<string, string | number>>;
   readonly fileName?: string;
 }): string {
   const originName = options.originName ?? 'origin';
@@ -398,6 +478,9 @@ export function writeMirrorConfig(options: {
     `  - origin: ${originName}`,
     `    destinations: [${destinationName}]`,
     `    topics: { include: ${list(options.topics)} }`,
+    ...Object.entries(options.replication ?? {}).map(
+      ([name, value]) => `    ${name}: ${JSON.stringify(value)}`,
+    ),
     ...(daemonLines.length > 0 ? ['daemon:', ...daemonLines] : []),
     '',
   ].join('\n');

@@ -96,16 +96,20 @@ function decodeHeaders(text: string): RecordHeader[] {
   });
 }
 
-/** Every committed record of `topic`, partition by partition in offset order, read with Kafka's Java consumer. */
+/**
+ * Every committed record of `topic` (every record, aborted and open transactions' too, with
+ * `isolation: 'read_uncommitted'`), partition by partition in offset order, read with Kafka's Java consumer.
+ */
 export async function readWithJavaConsumer(options: {
   version: KafkaVersion;
   brokers: readonly string[];
   topic: string;
   signal: AbortSignal;
+  isolation?: 'read_committed' | 'read_uncommitted';
 }): Promise<JavaRecord[]> {
   const stdout = await runRecordTool(
     options.version,
-    ['dump', options.brokers.join(','), options.topic],
+    ['dump', options.brokers.join(','), options.topic, options.isolation ?? 'read_committed'],
     undefined,
     options.signal,
   );

@@ -49,6 +49,8 @@ export async function startSequenceProducer(options: {
   readonly firstSequence?: number;
   /** Size of each value; default: just the sequence. */
   readonly valueBytes?: number;
+  /** Gives each record two headers, `seq` (the sequence) and `kind`, so copies can be compared on them too. */
+  readonly withHeaders?: boolean;
 }): Promise<SequenceProducer> {
   const producer = plainKafka(options.brokers, 'test-sequence-producer').producer({
     idempotent: true,
@@ -76,6 +78,7 @@ export async function startSequenceProducer(options: {
           partition: sequence % options.partitions,
           key: `key-${sequence}`,
           value: sequenceValue(sequence, options.valueBytes),
+          ...(options.withHeaders ? { headers: { seq: String(sequence), kind: 'sequence' } } : {}),
         };
       });
       inFlight = count;
@@ -218,13 +221,14 @@ export async function readAllValues(options: {
   return values;
 }
 
-/** Creates a topic with the broker's default configs and waits for its partitions' leaders. */
+/** Creates `topic` with `partitions` partitions (and topic configs) and waits until each has a leader. */
 export async function createTopic(
   brokers: readonly string[],
   topic: string,
   partitions: number,
+  configs: readonly (readonly [string, string])[] = [],
 ): Promise<void> {
-  await createTopics(brokers, [{ topic, partitions }]);
+  await createTopics(brokers, [{ topic, partitions, configs: Object.fromEntries(configs) }]);
 }
 
 /**

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { isMap, isPair, isScalar, isSeq, type Pair, parseDocument, type YAMLMap, type YAMLSeq } from 'yaml';
 import { systemEnvironment } from '../../../src/config/environment.js';
 import { parseConfigText } from '../../../src/config/load.js';
+import { seededRandom } from '../../support/seeded-random.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url));
 const SEED = Number(process.env.GEOREP_FUZZ_SEED ?? 20_251_126);
@@ -20,17 +21,8 @@ const SECRET_VALUES = [
   'PLACEHOLDER: replace with the private key',
 ];
 
-/** mulberry32: small, fast, and the same sequence for the same seed on every platform. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** The same sequence for the same seed on every platform. */
+const prng = seededRandom;
 
 type Random = () => number;
 const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)]!;

@@ -96,12 +96,15 @@ describe('kafkajs client options', () => {
     assert.deepEqual(entry!.fields.request, { payload: `[${PASSWORD.length + 8} bytes]` });
   });
 
-  test('log protocol error responses, which the caller also gets as errors, and deliberate choices at debug', () => {
+  test('log protocol error responses, which the caller also gets as errors, deliberate choices and retried transients at debug', () => {
     assert.equal(routedLevel('error', 'Response Metadata(key: 3, version: 6)'), 'debug');
     assert.equal(
       routedLevel('warn', 'Limiting retries for the idempotent producer may invalidate EoS guarantees'),
       'debug',
     );
+    const busyTransaction =
+      'Failed to send messages: The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing';
+    assert.equal(routedLevel('error', busyTransaction), 'debug', 'a transactional send kafkajs retries');
     assert.equal(routedLevel('error', 'Connection error: connect ECONNREFUSED 127.0.0.1:9092'), 'error');
     assert.equal(routedLevel('error', 'Crash: KafkaJSNonRetriableError: the batch handler failed'), 'error');
   });

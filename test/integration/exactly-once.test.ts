@@ -1,0 +1,400 @@
+// delivery: exactly-once survives kill -9: a daemon killed ten times while records stream into the origin
+// leaves a destination where a read_committed consumer sees every origin record exactly once, in the origin's
+// order, with the same key, value, headers and timestamp.
+//
+// Both sides are read with Kafka's own Java consumer (RecordTool), not with georep's code nor kafkajs. The same
+// destination read with read_uncommitted shows what the kills left behind: records of transactions that were
+// open at the kill and aborted by the next daemon (the test reports them; they prove kills hit mid-write).
+// The kill moments come from a seeded generator: GEOREP_TEST_SEED repeats a failing run's timing.
+//
+// Also: the transactional sink on its own (a claim reads the progress committed with the records and fences
+// the writer before); two daemons sharing a flow, killed in turn, so partitions move both ways between them;
+// and an origin that is itself written in transactions (some aborted), with records that clients tend to
+// change, checked field for field: georep's transactional batches carry them exactly, and aborted origin
+// records never arrive.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { kafkaTestTarget } from '../../harness/test-clusters.js';
+import { seededRandom, testSeed } from '../support/seeded-random.js';
+import { compareTopicCopy, describeCopyProblems, type TopicCopyReport } from './support/copy-check.js';
+import {
+  caughtUp,
+  GeorepProcess,
+  killRepeatedly,
+  stopAllGeorepProcesses,
+  waitForShares,
+  waitUntilCopying,
+  writeMirrorConfig,
+} from './support/georep-process.js';
+import { type JavaRecord, readWithJavaConsumer, writeWithJavaProducer } from './support/java-records.js';
+import { uniqueTopicName } from './support/kafka-records.js';
+import { portOn } from './support/port-clusters.js';
+import {
+  createTopic,
+  deleteTopicsQuietly,
+  endOffsets,
+  type PartitionValues,
+  plainKafka,
+  type SequenceProducer,
+  startSequenceProducer,
+} from './support/sequence-records.js';
+import { header, KEEP_FOREVER, TRICKY_RECORDS } from './support/tricky-records.js';
+
+const PARTITIONS = 6;
+const KILLS = 10;
+/** Kills in the test of two daemons sharing a flow, alternating between them. */
+const SHARED_KILLS = 4;
+const MIN_RECORDS = 200_000;
+/** Fast enough to pass MIN_RECORDS while the kills happen (a restarted daemon waits out the killed one's session). */
+const RECORDS_PER_SECOND = 2_000;
+/** After the restarted daemon copied its first records: a kill lands in the backlog it catches up on. */
+const KILL_DELAY_RANGE_MS = [100, 2_000] as const;
+const SHUTDOWN_TIMEOUT_MS = 30_000;
+const CATCH_UP_TIMEOUT_MS = 120_000;
+
+const target = kafkaTestTarget({ clusters: 2 });
+const seed = testSeed();
+const random = seededRandom(seed);
+const topic = uniqueTopicName('exactly-once');
+const destinationTopic = `origin.${topic}`;
+const flowKey = `origin/${topic} -> destination/${destinationTopic}`;
+const workDir = mkdtempSync(path.join(tmpdir(), 'georep-exactly-once-'));
+let originBrokers: string[] = [];
+let destinationBrokers: string[] = [];
+let configFile: string;
+let producer: SequenceProducer | null = null;
+let failed = false;
+
+before(async (context) => {
+  await target.start(context.signal);
+  const [origin, destination] = target.clusters();
+  originBrokers = origin!.brokers;
+  destinationBrokers = destination!.brokers;
+  await createTopic(originBrokers, topic, PARTITIONS);
+  configFile = writeMirrorConfig({
+    dir: workDir,
+    originBrokers,
+    destinationBrokers,
+    topics: [topic],
+    replication: { delivery: 'exactly-once' },
+    daemon: { shutdownTimeoutMs: SHUTDOWN_TIMEOUT_MS },
+  });
+});
+
+after(async () => {
+  await stopAllGeorepProcesses();
+  await producer?.stop().catch(() => undefined);
+  if (originBrokers.length > 0 && target.clusters()[0]?.local === undefined) {
+    await deleteTopicsQuietly(originBrokers, [topic]);
+    await deleteTopicsQuietly(destinationBrokers, [destinationTopic]);
+  }
+  await target.stop();
+  if (failed || process.env.GEOREP_TEST_KEEP_LOGS) process.stderr.write(`georep logs kept in ${workDir}\n`);
+  else rmSync(workDir, { recursive: true, force: true });
+});
+
+/** A record as a user compares copies: everything but the offset. */
+function content(record: JavaRecord): string {
+  const bytes = (value: Buffer | null) => (value === null ? '~' : value.toString('base64'));
+  const headers = record.headers.map((header) => `${header.key}=${bytes(header.value)}`).join(',');
+  return `${bytes(record.key)}|${bytes(record.value)}|${headers}|${record.timestampType}@${record.timestampMs}`;
+}
+
+function byPartition(records: readonly JavaRecord[], partitions = PARTITIONS): PartitionValues {
+  const values: PartitionValues = new Map();
+  for (let partition = 0; partition < partitions; partition++) values.set(partition, []);
+  for (const record of records) values.get(record.partition)?.push(content(record));
+  return values;
+}
+
+/** The steady producer of these tests: records with headers, so that copies are compared on them too. */
+function startProducer(name: string): Promise<SequenceProducer> {
+  return startSequenceProducer({
+    brokers: originBrokers,
+    topic: name,
+    partitions: PARTITIONS,
+    recordsPerSecond: RECORDS_PER_SECOND,
+    withHeaders: true,
+  });
+}
+
+/** Every record the producer wrote is on the origin and seen exactly once by read_committed, in order. */
+function assertCopiedExactlyOnce(report: TopicCopyReport, produced: number): void {
+  assert.equal(report.originRecords, produced, 'records the producer wrote are on the origin');
+  assert.equal(report.missing, 0, `records missing on the destination:\n${describeCopyProblems(report)}`);
+  assert.equal(
+    report.unexpected,
+    0,
+    `records that differ from the origin or are in the wrong partition:\n${describeCopyProblems(report)}`,
+  );
+  assert.equal(
+    report.duplicates,
+    0,
+    `records seen twice by read_committed:\n${describeCopyProblems(report)}`,
+  );
+  assert.deepEqual(report.partitionsOutOfOrder, [], describeCopyProblems(report));
+}
+
+describe(`${target.label}: delivery exactly-once`, { skip: target.skipReason }, () => {
+  test('a transactional sink: a claim reads the progress committed with the records and fences the previous writer', {
+    timeout: 120_000,
+  }, async (context) => {
+    const portTopic = uniqueTopicName('exactly-once-port');
+    const destination = target.clusters()[1]!;
+    await createTopic(destinationBrokers, portTopic, 1);
+    const options = {
+      topic: portTopic,
+      transactionalIdPrefix: `${portTopic}.eos`,
+      progressGroupId: `${portTopic}.progress`,
+    };
+    const port = portOn(destination);
+    const first = port.createTransactionalSink(options);
+    const second = port.createTransactionalSink(options);
+    const batch = (name: string) =>
+      [1, 2, 3].map((n) => ({
+        key: Buffer.from(name),
+        value: Buffer.from(`${name} ${n}`),
+        headers: [header('n', String(n)), header('n', null)],
+        timestampMs: 1_000 + n,
+      }));
+    try {
+      assert.equal(await first.claim(0), null, 'no progress stored before the first transaction');
+      await first.write(0, batch('first'), 3n);
+      assert.equal(await first.claim(0), 3n, 'the same sink, claiming again, reads the committed progress');
+      await first.write(0, batch('first again'), 6n);
+      assert.equal(await second.claim(0), 6n, 'a new writer reads the progress of the one it fences');
+      await assert.rejects(first.write(0, batch('fenced'), 9n), 'the fenced writer can no longer commit');
+      await second.write(0, batch('second'), 9n);
+      assert.equal(await second.claim(0), 9n);
+
+      const copy = await readWithJavaConsumer({
+        version: target.toolsVersion,
+        brokers: destinationBrokers,
+        topic: portTopic,
+        signal: context.signal,
+      });
+      assert.deepEqual(
+        copy.map((record) => [record.value?.toString(), record.timestampMs, record.headers.length]),
+        ['first', 'first again', 'second'].flatMap((name) =>
+          [1, 2, 3].map((n) => [`${name} ${n}`, 1_000 + n, 2]),
+        ),
+        'read_committed sees the committed transactions, with their timestamps and headers, and not the fenced one',
+      );
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+
+  test(`${KILLS} kills -9 during ${MIN_RECORDS} records: a read_committed consumer sees each record once`, {
+    timeout: 420_000,
+  }, async (context) => {
+    context.diagnostic(`seed ${seed} (GEOREP_TEST_SEED=${seed} repeats the kill timing)`);
+    try {
+      producer = await startProducer(topic);
+      const running = producer;
+      const { daemon, progressAtKills: killedAt } = await killRepeatedly({
+        kills: KILLS,
+        start: (name) => GeorepProcess.start({ configFile, name, logDir: workDir }),
+        waitUntilCopying: (killed) => waitUntilCopying(killed, flowKey, PARTITIONS, context.signal),
+        delayRangeMs: KILL_DELAY_RANGE_MS,
+        random,
+        progress: () => running.acknowledged,
+      });
+      context.diagnostic(`killed with SIGKILL after ${killedAt.join(', ')} records were produced`);
+      await producer.reached(MIN_RECORDS, context.signal);
+      const produced = await producer.stop();
+      producer = null;
+      const originEnds = await endOffsets(originBrokers, topic);
+      await daemon.waitForStatus((status) => caughtUp([status], flowKey, originEnds), {
+        what: `the flow caught up with the origin (${[...originEnds.values()].join(', ')})`,
+        timeoutMs: CATCH_UP_TIMEOUT_MS,
+        signal: context.signal,
+      });
+      const stop = await daemon.stopGracefully({ timeoutMs: SHUTDOWN_TIMEOUT_MS + 15_000 });
+      assert.deepEqual(stop.exit, { code: 0, signal: null }, `exit after SIGTERM:\n${daemon.tail()}`);
+
+      const read = (brokers: string[], name: string, isolation: 'read_committed' | 'read_uncommitted') =>
+        readWithJavaConsumer({
+          version: target.toolsVersion,
+          brokers,
+          topic: name,
+          signal: context.signal,
+          isolation,
+        });
+      const origin = await read(originBrokers, topic, 'read_committed');
+      const committed = await read(destinationBrokers, destinationTopic, 'read_committed');
+      const everything = await read(destinationBrokers, destinationTopic, 'read_uncommitted');
+      const report = compareTopicCopy(byPartition(origin), byPartition(committed));
+      const uncommitted = compareTopicCopy(byPartition(origin), byPartition(everything));
+      context.diagnostic(
+        `${origin.length} records on the origin; the destination holds ${everything.length} records, of which ` +
+          `${committed.length} committed: read_uncommitted would see ${uncommitted.duplicates} duplicates, ` +
+          `read_committed ${report.duplicates}`,
+      );
+      assertCopiedExactlyOnce(report, produced);
+    } catch (error) {
+      failed = true;
+      throw error;
+    }
+  });
+
+  test('an origin written in transactions, some aborted, arrives field for field and without the aborted records', {
+    timeout: 240_000,
+  }, async (context) => {
+    const awkwardTopic = uniqueTopicName('exactly-once-transactional-origin');
+    const awkwardFlowKey = `origin/${awkwardTopic} -> destination/origin.${awkwardTopic}`;
+    const partitions = 2;
+    const version = target.toolsVersion;
+    try {
+      await createTopic(originBrokers, awkwardTopic, partitions, [KEEP_FOREVER]);
+      // Kafka's Java producer writes the tricky records around transactions of a kafkajs producer that
+      // commits and aborts in turn, so committed records, aborted ones and markers interleave in each partition.
+      const tricky = TRICKY_RECORDS.flatMap((record) =>
+        Array.from({ length: partitions }, (_, partition) => ({ ...record, partition })),
+      );
+      await writeWithJavaProducer({
+        version,
+        brokers: originBrokers,
+        topic: awkwardTopic,
+        compression: 'lz4',
+        records: tricky,
+        signal: context.signal,
+      });
+      const transactional = plainKafka(originBrokers, 'test-transactions').producer({
+        transactionalId: uniqueTopicName('test-transactions'),
+        idempotent: true,
+        maxInFlightRequests: 1,
+      });
+      await transactional.connect();
+      try {
+        for (let index = 0; index < 6; index++) {
+          const aborted = index % 2 === 1;
+          const transaction = await transactional.transaction();
+          await transaction.send({
+            topic: awkwardTopic,
+            messages: Array.from({ length: partitions * 3 }, (_, n) => ({
+              partition: n % partitions,
+              key: `transaction ${index}`,
+              value: `${aborted ? 'aborted' : 'committed'} ${index}.${n}`,
+              headers: { in: 'a transaction' },
+            })),
+          });
+          if (aborted) await transaction.abort();
+          else await transaction.commit();
+        }
+      } finally {
+        await transactional.disconnect();
+      }
+      await writeWithJavaProducer({
+        version,
+        brokers: originBrokers,
+        topic: awkwardTopic,
+        compression: 'none',
+        records: tricky,
+        signal: context.signal,
+      });
+
+      const daemon = await GeorepProcess.start({
+        configFile: writeMirrorConfig({
+          dir: workDir,
+          fileName: 'transactional-origin.yaml',
+          originBrokers,
+          destinationBrokers,
+          topics: [awkwardTopic],
+          replication: { delivery: 'exactly-once' },
+        }),
+        name: 'georep-transactional-origin',
+        logDir: workDir,
+      });
+      const originEnds = await endOffsets(originBrokers, awkwardTopic);
+      await daemon.waitForStatus((status) => caughtUp([status], awkwardFlowKey, originEnds), {
+        what: 'the flow caught up with the origin',
+        timeoutMs: CATCH_UP_TIMEOUT_MS,
+        signal: context.signal,
+      });
+      const stop = await daemon.stopGracefully({ timeoutMs: SHUTDOWN_TIMEOUT_MS + 15_000 });
+      assert.deepEqual(stop.exit, { code: 0, signal: null }, `exit after SIGTERM:\n${daemon.tail()}`);
+
+      const read = (brokers: string[], name: string, isolation: 'read_committed' | 'read_uncommitted') =>
+        readWithJavaConsumer({ version, brokers, topic: name, signal: context.signal, isolation });
+      const isAborted = (record: JavaRecord) => record.value?.toString().startsWith('aborted') === true;
+      const originAll = await read(originBrokers, awkwardTopic, 'read_uncommitted');
+      assert.ok(originAll.some(isAborted), 'precondition: the origin log holds aborted records');
+      const origin = await read(originBrokers, awkwardTopic, 'read_committed');
+      const copy = await read(destinationBrokers, `origin.${awkwardTopic}`, 'read_committed');
+      assert.deepEqual(copy.filter(isAborted), [], 'aborted origin records on the destination');
+      assert.deepEqual(
+        byPartition(copy, partitions),
+        byPartition(origin, partitions),
+        'the copy, read committed, holds the committed origin records with the same fields, in order',
+      );
+      context.diagnostic(
+        `${origin.length} committed records of ${originAll.length} in the origin log copied field for field`,
+      );
+    } catch (error) {
+      failed = true;
+      throw error;
+    }
+  });
+
+  test('a flow shared by two processes, each killed -9 in turn, is still copied exactly once', {
+    timeout: 300_000,
+  }, async (context) => {
+    const sharedTopic = uniqueTopicName('exactly-once-shared');
+    const sharedFlowKey = `origin/${sharedTopic} -> destination/origin.${sharedTopic}`;
+    try {
+      await createTopic(originBrokers, sharedTopic, PARTITIONS);
+      const sharedConfig = writeMirrorConfig({
+        dir: workDir,
+        fileName: 'shared.yaml',
+        originBrokers,
+        destinationBrokers,
+        topics: [sharedTopic],
+        replication: { delivery: 'exactly-once' },
+      });
+      const start = (name: string) =>
+        GeorepProcess.start({ configFile: sharedConfig, name, logDir: workDir });
+      producer = await startProducer(sharedTopic);
+      const daemons = await Promise.all([start('shared-a'), start('shared-b')]);
+      // Partitions move both ways: to the survivor when one is killed (after its session expired), and back
+      // when the killed one is restarted, each time claimed, fenced and resumed from the destination's progress.
+      for (let kill = 0; kill < SHARED_KILLS; kill++) {
+        await waitForShares(daemons, sharedFlowKey, PARTITIONS, context.signal);
+        const [low, high] = KILL_DELAY_RANGE_MS;
+        await sleep(low + Math.floor(random() * (high - low)));
+        const victim = kill % 2;
+        await daemons[victim]!.crash();
+        daemons[victim] = await start(`shared-${victim === 0 ? 'a' : 'b'}-${kill + 1}`);
+      }
+      await waitForShares(daemons, sharedFlowKey, PARTITIONS, context.signal);
+      const produced = await producer.stop();
+      producer = null;
+      const originEnds = await endOffsets(originBrokers, sharedTopic);
+      // One hands its partitions over with a graceful stop; the other copies the rest alone.
+      const leaving = await daemons[1]!.stopGracefully({ timeoutMs: SHUTDOWN_TIMEOUT_MS + 15_000 });
+      assert.deepEqual(leaving.exit, { code: 0, signal: null }, `exit after SIGTERM:\n${daemons[1]!.tail()}`);
+      await daemons[0]!.waitForStatus((status) => caughtUp([status], sharedFlowKey, originEnds), {
+        what: 'the remaining daemon caught up with the origin',
+        timeoutMs: CATCH_UP_TIMEOUT_MS,
+        signal: context.signal,
+      });
+      const read = (brokers: string[], name: string) =>
+        readWithJavaConsumer({ version: target.toolsVersion, brokers, topic: name, signal: context.signal });
+      const origin = await read(originBrokers, sharedTopic);
+      const copy = await read(destinationBrokers, `origin.${sharedTopic}`);
+      const report = compareTopicCopy(byPartition(origin), byPartition(copy));
+      context.diagnostic(
+        `${SHARED_KILLS} kills of two sharing daemons: ${origin.length} records on the origin, ${copy.length} seen by read_committed on the destination`,
+      );
+      assertCopiedExactlyOnce(report, produced);
+    } catch (error) {
+      failed = true;
+      throw error;
+    }
+  });
+});
