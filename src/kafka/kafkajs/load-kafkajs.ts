@@ -1,4 +1,5 @@
-// The one place georep loads kafkajs, and the three corrections it makes to kafkajs 2.2.4 before any use.
+// The one place georep loads kafkajs, and the three corrections and one speed-up it makes to kafkajs 2.2.4
+// before any use.
 //
 // 1. Record headers (fidelity). kafkajs decodes a record's headers into an object (repeated keys grouped,
 //    order between keys lost, integer-like keys moved first) and its encoder throws on a null header value.
@@ -28,9 +29,15 @@
 //    flagged `isControlRecord`, the one flag kafkajs's Batch drops a record for while still counting its
 //    offset (so the group commits past it, as past a transaction marker); the partition's list of aborted
 //    transactions is then emptied so that kafkajs's own filter has nothing to (mis)apply.
+//
+// 4. Batch checksum (speed). kafkajs computes the CRC-32C of every record batch it produces one byte at a time
+//    in JavaScript, about a sixth of georep's CPU time when copying. Its checksum module is replaced the same
+//    way as the record codec, by ../crc32c.ts (slicing-by-8, the same checksum 4–5× faster). kafkajs does not
+//    check the checksum of fetched batches, so only writing uses it.
 import { createRequire, Module } from 'node:module';
 import { dirname } from 'node:path';
 import type * as KafkaJs from 'kafkajs';
+import { crc32c } from '../crc32c.js';
 import { KafkaClientIncompatible } from '../errors.js';
 import {
   type AbortedTransaction,
@@ -47,6 +54,7 @@ const requireFromHere = createRequire(import.meta.url);
 const MODULES = {
   recordEncoder: 'kafkajs/src/protocol/recordBatch/record/v0/index.js',
   recordDecoder: 'kafkajs/src/protocol/recordBatch/record/v0/decoder.js',
+  batchChecksum: 'kafkajs/src/protocol/recordBatch/crc32C/index.js',
   encoder: 'kafkajs/src/protocol/encoder.js',
   consumerGroup: 'kafkajs/src/consumer/consumerGroup.js',
   broker: 'kafkajs/src/broker/index.js',
@@ -111,6 +119,8 @@ function installRecordCodec(): void {
   standIns ??= [
     [MODULES.recordEncoder, createRecordEncoder(requireFromHere(MODULES.encoder) as KafkajsEncoderClass)],
     [MODULES.recordDecoder, decodeRecord],
+    // Speed, not fidelity: the same checksum as kafkajs's module (which returns it unsigned too), 4–5× faster.
+    [MODULES.batchChecksum, (bytes: Buffer) => crc32c(bytes)],
   ];
   for (const [specifier, standIn] of standIns) {
     const filename = requireFromHere.resolve(specifier);
@@ -118,7 +128,7 @@ function installRecordCodec(): void {
     if (cached !== undefined) {
       if (cached.exports === standIn) continue;
       throw new KafkaClientIncompatible(
-        `kafkajs loaded its own record codec (${specifier}) before georep could replace it: some code ` +
+        `kafkajs loaded its own ${specifier} before georep could replace it: some code ` +
           'produced or fetched with kafkajs before src/kafka/kafkajs/load-kafkajs.ts ran',
       );
     }
