@@ -19,10 +19,10 @@ const RECORD_OVERHEAD_BYTES = 24;
 /**
  * Producers per sink, each with its own connections; a partition always writes through the same one. kafkajs's
  * idempotent producer holds one request in flight per broker and encodes the next only after the previous was
- * acknowledged, so with one producer the process sat idle while the destination stored each request. With two,
- * one request is encoded while the other is on its way, and per-partition order still holds.
+ * acknowledged, so with one producer the process sat idle while the destination stored each request. With
+ * several, requests are encoded while others are on their way, and per-partition order still holds.
  */
-const PRODUCER_LANES = 2;
+const PRODUCER_LANES = 3;
 
 export class KafkajsSink implements RecordSink {
   readonly #kafka: Kafka;

@@ -27,7 +27,11 @@ import type {
 import { FetchPositionOutOfRange } from './load-kafkajs.js';
 import { causeChain, toPortError } from './map-error.js';
 
-export const DEFAULT_PARTITIONS_IN_PARALLEL = 4;
+/**
+ * kafkajs hands a fetch's batches (one per partition) to this many workers and fetches again only when all are
+ * written; with fewer workers than partitions, the last batches of each fetch were written one after another.
+ */
+export const DEFAULT_PARTITIONS_IN_PARALLEL = 6;
 const HEARTBEAT_INTERVAL_MS = 3000;
 /**
  * How long the broker may hold a fetch while it has no new records. stop() waits for the fetch in flight, so
