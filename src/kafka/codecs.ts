@@ -10,9 +10,9 @@
 
 import { compress as zstdCompress, init as zstdInit } from '@bokuweb/zstd-wasm';
 import { decompress as zstdDecompress } from 'fzstd';
-import kafkajs from 'kafkajs';
 import { decompress as lz4DecompressFrame } from 'lz4js';
 import { compress as snappyCompress, uncompress as snappyUncompress } from 'snappyjs';
+import { loadKafkajs } from './kafkajs/load-kafkajs.js';
 import { lz4CompressFrame } from './lz4-frame.js';
 
 /** What kafkajs calls a codec: compress gets the encoder holding a record batch's records. */
@@ -98,11 +98,11 @@ export const zstdCodec: KafkajsCodec = {
 /**
  * Makes kafkajs compress and decompress snappy, lz4 and zstd batches. kafkajs keeps codecs in one global
  * table, so this affects every kafkajs client of the process; calling it again changes nothing.
- * (Through kafkajs's default export: Node's ESM loader does not see CompressionCodecs as a named export of
- * the CommonJS package.)
+ * (Through georep's loader, not an import of kafkajs: a module that imports kafkajs loads it before the loader
+ * can put its time-saving stand-ins in place.)
  */
 export function registerCompressionCodecs(): void {
-  const { CompressionCodecs, CompressionTypes } = kafkajs;
+  const { CompressionCodecs, CompressionTypes } = loadKafkajs();
   CompressionCodecs[CompressionTypes.Snappy] = () => snappyCodec;
   CompressionCodecs[CompressionTypes.LZ4] = () => lz4Codec;
   CompressionCodecs[CompressionTypes.ZSTD] = () => zstdCodec;

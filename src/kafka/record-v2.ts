@@ -40,8 +40,25 @@ const NULL_LENGTH = -1;
 
 /** Encodes a record, its length prefix included, exactly as a batch carries it. */
 export function encodeRecordV2(record: RecordV2): Buffer {
+  const size = sizeOfRecordV2(record);
+  const out = Buffer.allocUnsafe(size.total);
+  writeRecordV2(out, 0, record, size);
+  return out;
+}
+
+/** What writeRecordV2 needs to know of a record's size, computed once. */
+export interface RecordV2Size {
+  /** Bytes of the record after its length prefix. */
+  readonly body: number;
+  /** Bytes of the whole record, length prefix included. */
+  readonly total: number;
+  /** UTF-8 bytes of each header key. */
+  readonly headerKeyLengths: readonly number[];
+}
+
+export function sizeOfRecordV2(record: RecordV2): RecordV2Size {
   const headerKeyLengths = record.headers.map((header) => Buffer.byteLength(header.key, 'utf8'));
-  let bodyLength =
+  let body =
     1 +
     sizeOfVarlong(record.timestampDelta) +
     sizeOfVarint(record.offsetDelta) +
@@ -50,11 +67,17 @@ export function encodeRecordV2(record: RecordV2): Buffer {
     sizeOfVarint(record.headers.length);
   record.headers.forEach((header, index) => {
     const keyLength = headerKeyLengths[index]!;
-    bodyLength += sizeOfVarint(keyLength) + keyLength + sizeOfNullableBytes(header.value);
+    body += sizeOfVarint(keyLength) + keyLength + sizeOfNullableBytes(header.value);
   });
+  return { body, total: sizeOfVarint(body) + body, headerKeyLengths };
+}
 
-  const out = Buffer.allocUnsafe(sizeOfVarint(bodyLength) + bodyLength);
-  let position = writeVarint(out, 0, bodyLength);
+/**
+ * Writes a record, its length prefix included, into `out` at `start`, for encoders that build a whole batch
+ * in one buffer; `size` is sizeOfRecordV2(record). Returns the position after it.
+ */
+export function writeRecordV2(out: Buffer, start: number, record: RecordV2, size: RecordV2Size): number {
+  let position = writeVarint(out, start, size.body);
   position = out.writeInt8(record.attributes, position);
   position = writeVarlong(out, position, record.timestampDelta);
   position = writeVarint(out, position, record.offsetDelta);
@@ -62,14 +85,14 @@ export function encodeRecordV2(record: RecordV2): Buffer {
   position = writeNullableBytes(out, position, record.value);
   position = writeVarint(out, position, record.headers.length);
   record.headers.forEach((header, index) => {
-    position = writeVarint(out, position, headerKeyLengths[index]!);
+    position = writeVarint(out, position, size.headerKeyLengths[index]!);
     position += out.write(header.key, position, 'utf8');
     position = writeNullableBytes(out, position, header.value);
   });
-  if (position !== out.length) {
-    throw new Error(`record encoder wrote ${position} bytes into ${out.length}`);
+  if (position !== start + size.total) {
+    throw new Error(`record encoder wrote ${position - start} bytes into ${size.total}`);
   }
-  return out;
+  return position;
 }
 
 /**
@@ -152,7 +175,11 @@ function zigzag64(value: bigint): bigint {
   return BigInt.asUintN(64, (value << 1n) ^ (value >> 63n));
 }
 
+/** Deltas within ±2^30 take the varint path: the same bytes, without BigInt arithmetic. */
+const SMALL_VARLONG = 1n << 30n;
+
 export function sizeOfVarlong(value: bigint): number {
+  if (value > -SMALL_VARLONG && value < SMALL_VARLONG) return sizeOfVarint(Number(value));
   let unsigned = zigzag64(value);
   let size = 1;
   while (unsigned >= 0x80n) {
@@ -163,6 +190,7 @@ export function sizeOfVarlong(value: bigint): number {
 }
 
 export function writeVarlong(out: Buffer, position: number, value: bigint): number {
+  if (value > -SMALL_VARLONG && value < SMALL_VARLONG) return writeVarint(out, position, Number(value));
   let unsigned = zigzag64(value);
   let at = position;
   while (unsigned >= 0x80n) {
@@ -212,6 +240,15 @@ class Reader {
   }
 
   varlong(): bigint {
+    // Up to 7 bytes (49 bits) in plain numbers, which hold them exactly; BigInt only for longer ones.
+    const start = this.position;
+    let small = 0;
+    for (let shift = 0; shift < 49; shift += 7) {
+      const byte = this.byte('varlong');
+      small += (byte & 0x7f) * 2 ** shift;
+      if ((byte & 0x80) === 0) return BigInt(small % 2 === 0 ? small / 2 : -(small + 1) / 2);
+    }
+    this.position = start;
     let unsigned = 0n;
     for (let shift = 0n; shift < 70n; shift += 7n) {
       const byte = this.byte('varlong');

@@ -12,7 +12,7 @@
 //   in the process see no difference) plus `orderedHeaders`: the headers exactly as they were on the wire.
 
 import type { RecordHeader } from '../port.js';
-import { decodeRecordV2Body, encodeRecordV2 } from '../record-v2.js';
+import { decodeRecordV2Body, encodeRecordV2, type RecordV2 } from '../record-v2.js';
 
 /** kafkajs's Encoder, as far as the stand-in uses it. */
 export interface KafkajsEncoder {
@@ -66,24 +66,29 @@ export interface PatchedKafkajsRecord {
 const LOG_APPEND_TIME = 1;
 
 export function createRecordEncoder(Encoder: KafkajsEncoderClass) {
-  return function encodeRecord({
-    offsetDelta = 0,
-    timestampDelta = 0,
-    key,
-    value,
-    headers = {},
-  }: KafkajsRecordInput): KafkajsEncoder {
-    const bytes = encodeRecordV2({
-      attributes: 0,
-      timestampDelta: BigInt(timestampDelta),
-      offsetDelta,
-      key: toBytes(key),
-      value: toBytes(value),
-      headers: isHeaderList(headers) ? checkHeaderList(headers) : headersFromObject(headers),
-    });
+  return function encodeRecord(input: KafkajsRecordInput): KafkajsEncoder {
+    const bytes = encodeRecordV2(
+      recordFromKafkajsMessage(input, input.offsetDelta ?? 0, BigInt(input.timestampDelta ?? 0)),
+    );
     const encoder = new Encoder(bytes.length);
     encoder.writeBufferInternal(bytes);
     return encoder;
+  };
+}
+
+/** The v2 record of a message as kafkajs's producer passes it; also used by produce-request-patch.ts. */
+export function recordFromKafkajsMessage(
+  { key, value, headers = {} }: KafkajsRecordInput,
+  offsetDelta: number,
+  timestampDelta: bigint,
+): RecordV2 {
+  return {
+    attributes: 0,
+    timestampDelta,
+    offsetDelta,
+    key: toBytes(key),
+    value: toBytes(value),
+    headers: isHeaderList(headers) ? checkHeaderList(headers) : headersFromObject(headers),
   };
 }
 
@@ -100,16 +105,17 @@ export function decodeRecord(
   } = batchContext;
   const record = decodeRecordV2Body(decoder.buffer, decoder.offset);
   decoder.offset = decoder.buffer.length;
+  const bases = batchBases(batchContext, firstOffset, firstTimestamp);
   // As in Kafka: under LogAppendTime every record of a batch has the batch's (broker-assigned) max timestamp.
   const timestamp =
     timestampType === LOG_APPEND_TIME && batchContext.maxTimestamp
       ? batchContext.maxTimestamp
-      : (BigInt(firstTimestamp) + record.timestampDelta).toString();
+      : plus(bases.firstTimestamp, firstTimestamp, record.timestampDelta);
   return {
     magicByte,
     attributes: record.attributes,
     timestamp,
-    offset: (BigInt(firstOffset) + BigInt(record.offsetDelta)).toString(),
+    offset: plus(bases.firstOffset, firstOffset, BigInt(record.offsetDelta)),
     key: record.key,
     value: record.value,
     headers: headersToObject(record.headers),
@@ -117,6 +123,39 @@ export function decodeRecord(
     isControlRecord: isControlBatch,
     batchContext,
   };
+}
+
+/** A batch's first offset and timestamp as numbers, or null where a number cannot hold them exactly. */
+interface BatchBases {
+  readonly firstOffset: number | null;
+  readonly firstTimestamp: number | null;
+}
+
+/** Parsed once per batch (kafkajs passes the same context to each of its records), not once per record. */
+const basesOfBatch = new WeakMap<KafkajsBatchContext, BatchBases>();
+
+function batchBases(context: KafkajsBatchContext, firstOffset: string, firstTimestamp: string): BatchBases {
+  let bases = basesOfBatch.get(context);
+  if (bases === undefined) {
+    bases = { firstOffset: safeNumber(firstOffset), firstTimestamp: safeNumber(firstTimestamp) };
+    basesOfBatch.set(context, bases);
+  }
+  return bases;
+}
+
+function safeNumber(decimal: string): number | null {
+  const value = Number(decimal);
+  return Number.isSafeInteger(value) ? value : null;
+}
+
+/** `base + delta` in decimal, exactly: in numbers where they hold it, in BigInt otherwise. */
+function plus(base: number | null, baseDecimal: string, delta: bigint): string {
+  const deltaNumber = Number(delta); // exact if it is a safe integer; larger ones round to unsafe ones
+  if (base !== null && Number.isSafeInteger(deltaNumber)) {
+    const sum = base + deltaNumber;
+    if (Number.isSafeInteger(sum)) return String(sum);
+  }
+  return (BigInt(baseDecimal) + delta).toString();
 }
 
 function toBytes(data: Buffer | string | null | undefined): Buffer | null {

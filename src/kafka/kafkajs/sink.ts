@@ -22,6 +22,13 @@ export const DEFAULT_MAX_REQUEST_BYTES = 512 * 1024;
 export const PRODUCE_RETRIES = 5;
 /** Bytes a record adds to a batch besides its key, value and header contents (lengths, deltas, attributes). */
 const RECORD_OVERHEAD_BYTES = 24;
+/**
+ * Producers per sink, each with its own connections; a partition always writes through the same one. kafkajs's
+ * idempotent producer holds one request in flight per broker and encodes the next only after the previous was
+ * acknowledged, so with one producer the process sat idle while the destination stored each request. With
+ * several, requests are encoded while others are on their way, and per-partition order still holds.
+ */
+const PRODUCER_LANES = 3;
 
 export class KafkajsSink implements RecordSink {
   readonly #kafka: Kafka;
@@ -31,7 +38,8 @@ export class KafkajsSink implements RecordSink {
   readonly #requestTimeoutMs: number;
   /** The last write queued per topic-partition; each write waits for the one before it. */
   readonly #queues = new Map<string, Promise<void>>();
-  #producer: Promise<Producer> | undefined;
+  /** By lane (see PRODUCER_LANES); undefined until first used, and again after a failure discarded it. */
+  readonly #producers: (Promise<Producer> | undefined)[] = new Array(PRODUCER_LANES).fill(undefined);
   #closed = false;
 
   constructor(kafka: Kafka, clusterName: string, requestTimeoutMs: number, options: RecordSinkOptions = {}) {
@@ -71,23 +79,24 @@ export class KafkajsSink implements RecordSink {
    * on it are done.
    */
   forgetTopic(_topic: string): void {
-    const producer = this.#producer;
-    this.#producer = undefined;
-    if (producer === undefined) return;
-    void Promise.all(this.#queues.values())
-      .then(() => producer)
-      .then((stale) => stale.disconnect())
-      .catch(() => undefined);
+    const stale = this.#producers.splice(0, PRODUCER_LANES, ...new Array(PRODUCER_LANES).fill(undefined));
+    const inProgress = Promise.all(this.#queues.values());
+    for (const producer of stale) {
+      if (producer === undefined) continue;
+      void inProgress
+        .then(() => producer)
+        .then((old) => old.disconnect())
+        .catch(() => undefined);
+    }
   }
 
   async close(): Promise<void> {
     this.#closed = true;
     await Promise.all(this.#queues.values());
-    const producer = this.#producer;
-    this.#producer = undefined;
-    if (producer !== undefined) {
-      await (await producer.catch(() => undefined))?.disconnect();
-    }
+    const producers = this.#producers.splice(0, PRODUCER_LANES, ...new Array(PRODUCER_LANES).fill(undefined));
+    await Promise.all(
+      producers.map(async (producer) => (await producer?.catch(() => undefined))?.disconnect()),
+    );
   }
 
   async #send(
@@ -102,7 +111,7 @@ export class KafkajsSink implements RecordSink {
       // if not, the records were never sent, and one more try with a new producer (fresh metadata) is safe.
       let firstOffset = await this.#sendChunkThatFits(topic, partition, chunk);
       if (firstOffset === null) {
-        this.#discardProducer();
+        this.#discardProducer(topic, partition);
         firstOffset = await this.#sendChunkThatFits(topic, partition, chunk);
       }
       if (firstOffset === null) throw new PartitionNotFound(this.#clusterName, topic, partition);
@@ -140,7 +149,7 @@ export class KafkajsSink implements RecordSink {
     compression: CompressionTypes,
   ): Promise<bigint | null> {
     try {
-      const producer = await this.#connectedProducer();
+      const producer = await this.#connectedProducer(topic, partition);
       const acknowledged = await producer.send({
         topic,
         acks: -1,
@@ -163,13 +172,15 @@ export class KafkajsSink implements RecordSink {
       // the next write starts over with a new producer (and producer id). Not after a batch refused as too
       // large: the broker refused it whole, kafkajs took its sequence numbers back, and disconnecting the
       // producer would break the writes of every other flow in flight on it.
-      if (!(portError instanceof RecordTooLarge)) this.#discardProducer();
+      if (!(portError instanceof RecordTooLarge)) this.#discardProducer(topic, partition);
       throw portError;
     }
   }
 
-  #connectedProducer(): Promise<Producer> {
-    if (this.#producer === undefined) {
+  #connectedProducer(topic: string, partition: number): Promise<Producer> {
+    const lane = laneOf(topic, partition);
+    let connected = this.#producers[lane];
+    if (connected === undefined) {
       const producer = this.#kafka.producer({
         // Every record names its partition, so no partitioner is consulted; naming kafkajs's default one
         // only silences its warning about the v2 partitioner change.
@@ -178,16 +189,25 @@ export class KafkajsSink implements RecordSink {
         allowAutoTopicCreation: false,
         retry: { retries: PRODUCE_RETRIES },
       });
-      this.#producer = producer.connect().then(() => producer);
+      connected = producer.connect().then(() => producer);
+      this.#producers[lane] = connected;
     }
-    return this.#producer;
+    return connected;
   }
 
-  #discardProducer(): void {
-    const producer = this.#producer;
-    this.#producer = undefined;
+  #discardProducer(topic: string, partition: number): void {
+    const lane = laneOf(topic, partition);
+    const producer = this.#producers[lane];
+    this.#producers[lane] = undefined;
     void producer?.then((stale) => stale.disconnect()).catch(() => undefined);
   }
+}
+
+/** The producer lane of a topic-partition: always the same one, spread over the lanes for many topics. */
+function laneOf(topic: string, partition: number): number {
+  let hash = partition;
+  for (let index = 0; index < topic.length; index++) hash = (hash * 31 + topic.charCodeAt(index)) | 0;
+  return (hash >>> 0) % PRODUCER_LANES;
 }
 
 export function toKafkajsMessage(record: RecordToWrite, partition: number): Message {

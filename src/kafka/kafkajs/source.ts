@@ -30,7 +30,11 @@ import type {
 import { FetchPositionOutOfRange } from './load-kafkajs.js';
 import { causeChain, toPortError } from './map-error.js';
 
-export const DEFAULT_PARTITIONS_IN_PARALLEL = 4;
+/**
+ * kafkajs hands a fetch's batches (one per partition) to this many workers and fetches again only when all are
+ * written; with fewer workers than partitions, the last batches of each fetch were written one after another.
+ */
+export const DEFAULT_PARTITIONS_IN_PARALLEL = 6;
 /**
  * One fetch's records, across the partitions of one broker: with the fetcher waiting for them to be written
  * before it fetches again, this is what bounds a flow's memory when the destination is slow

@@ -11,8 +11,9 @@ import {
   PATCHED_KAFKAJS_VERSION,
   recordCodecPatchActive,
 } from '../../../src/kafka/kafkajs/load-kafkajs.js';
-import type { PatchedKafkajsRecord } from '../../../src/kafka/kafkajs/record-codec-patch.js';
+import { decodeRecord, type PatchedKafkajsRecord } from '../../../src/kafka/kafkajs/record-codec-patch.js';
 import type { RecordHeader } from '../../../src/kafka/port.js';
+import { encodeRecordV2 } from '../../../src/kafka/record-v2.js';
 
 const kafkajs = loadKafkajs();
 const require = createRequire(import.meta.url);
@@ -120,6 +121,43 @@ describe('kafkajs with georep record codec', () => {
       kafkajs.CompressionTypes.GZIP,
     );
     assert.deepEqual(records[0]?.orderedHeaders, orderedHeaders);
+  });
+});
+
+describe('the record decoder stand-in', () => {
+  /** One record's body (without its length prefix, as kafkajs hands it to the decoder). */
+  function body(offsetDelta: number, timestampDelta: bigint): Buffer {
+    const encoded = encodeRecordV2({
+      attributes: 0,
+      offsetDelta,
+      timestampDelta,
+      key: null,
+      value: null,
+      headers: [],
+    });
+    return encoded.subarray(1);
+  }
+
+  test('adds offset and timestamp deltas exactly, also beyond what a plain number holds', () => {
+    const cases: [
+      firstOffset: string,
+      offsetDelta: number,
+      firstTimestamp: string,
+      timestampDelta: bigint,
+    ][] = [
+      ['0', 0, '1700000000000', 0n],
+      ['41', 7, '1700000000000', -5n],
+      ['9007199254740990', 5, '-1', 9007199254740993n],
+      ['9223372036854775000', 800, '9223372036854775000', 807n],
+    ];
+    for (const [firstOffset, offsetDelta, firstTimestamp, timestampDelta] of cases) {
+      const record = decodeRecord(
+        { buffer: body(offsetDelta, timestampDelta), offset: 0 },
+        { firstOffset, firstTimestamp, magicByte: 2 },
+      );
+      assert.equal(record.offset, (BigInt(firstOffset) + BigInt(offsetDelta)).toString());
+      assert.equal(record.timestamp, (BigInt(firstTimestamp) + timestampDelta).toString());
+    }
   });
 });
 

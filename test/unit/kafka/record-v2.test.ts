@@ -169,6 +169,27 @@ describe('varints', () => {
     assert.equal(varlong((1n << 63n) - 1n), 'feffffffffffffffff01');
   });
 
+  test('timestamp deltas of every width round-trip through a record, the widths plain numbers hold too', () => {
+    const widths = [
+      0n,
+      1n,
+      63n,
+      64n,
+      (1n << 30n) - 1n,
+      1n << 30n,
+      1n << 31n,
+      1n << 48n,
+      1n << 49n,
+      1n << 53n,
+    ];
+    const deltas = [...widths, ...widths.map((value) => -value), -(1n << 63n), (1n << 63n) - 1n];
+    for (const timestampDelta of deltas) {
+      const record = { ...baseRecord, timestampDelta, key: null, value: null, headers: [] };
+      const encoded = encodeRecordV2(record);
+      assert.equal(decodeEncoded(encoded).timestampDelta, timestampDelta, `delta ${timestampDelta}`);
+    }
+  });
+
   test('refuse values outside their width', () => {
     assert.throws(() => sizeOfVarint(0x80000000), RangeError);
     assert.throws(() => sizeOfVarint(1.5), RangeError);
