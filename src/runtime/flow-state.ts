@@ -34,7 +34,7 @@ export class IllegalFlowTransition extends Error {
 }
 
 export interface FlowError {
-  /** A short, stable label for metrics (e.g. 'origin-truncated', 'destination-unreachable'). */
+  /** A short, stable label for metrics (e.g. 'origin-truncated', 'destination-unavailable'). */
   readonly reason: string;
   /** What happened, for an operator: names the topic, partition and offsets where it can. */
   readonly message: string;
