@@ -7,7 +7,7 @@
 
 import { parseArgs } from 'node:util';
 import { watch } from 'chokidar';
-import { createKafkajsCluster } from '../kafka/kafkajs/cluster.js';
+import { clusterFactory } from '../kafka/client.js';
 import { prettyDestination, resolveLogFormat } from '../observability/log-format.js';
 import { createLogger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
@@ -66,7 +66,7 @@ export const runCommand: Command = {
       ...(parsed.baseDir === undefined ? {} : { baseDir: parsed.baseDir }),
       ...(parsed.httpListen === undefined ? {} : { httpListenOverride: parsed.httpListen }),
       env: io.env,
-      clusterFactory: createKafkajsCluster,
+      clusterFactory: clusterFactory(io.env),
       logger,
       metrics,
       notifier,

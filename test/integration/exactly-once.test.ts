@@ -152,6 +152,7 @@ describe(`${target.label}: delivery exactly-once`, { skip: target.skipReason }, 
       progressGroupId: `${portTopic}.progress`,
     };
     const port = portOn(destination);
+    assert.ok(port.createTransactionalSink, 'the adapter under test has transactions');
     const first = port.createTransactionalSink(options);
     const second = port.createTransactionalSink(options);
     const batch = (name: string) =>

@@ -7,9 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { kafkaTestTargets, type TestCluster } from '../../harness/test-clusters.js';
 import { InvalidRequest, PartitionNotFound, TopicNotFound } from '../../src/kafka/errors.js';
-import type { KafkajsCluster } from '../../src/kafka/kafkajs/cluster.js';
 import { createKafkajsClient } from '../../src/kafka/kafkajs-setup.js';
-import type { ConsumedRecord, KafkaAdmin, RecordToWrite } from '../../src/kafka/port.js';
+import type { ConsumedRecord, KafkaAdmin, KafkaCluster, RecordToWrite } from '../../src/kafka/port.js';
 import { type JavaRecord, readWithJavaConsumer, writeWithJavaProducer } from './support/java-records.js';
 import { uniqueTopicName } from './support/kafka-records.js';
 import { portOn } from './support/port-clusters.js';
@@ -36,7 +35,7 @@ function expectedInTopic(writes: ReadonlyMap<number, readonly RecordToWrite[]>):
 
 /** Reads `count` records of `topic` from the start with georep's source in a fresh group, by partition and offset. */
 async function readWithSource(
-  port: KafkajsCluster,
+  port: KafkaCluster,
   topic: string,
   count: number,
   signal: AbortSignal,
@@ -78,7 +77,7 @@ after(async () => {
 for (const target of targets) {
   describe(target.label, { skip: target.skipReason, timeout: TEST_TIMEOUT_MS * 10 }, () => {
     let cluster: TestCluster;
-    let port: KafkajsCluster;
+    let port: KafkaCluster;
     let admin: KafkaAdmin;
     const createdTopics: string[] = [];
 

@@ -9,9 +9,8 @@ import { type LocalKafkaRun, startClusters } from '../../harness/kafka-local.js'
 import { kafkaTestTargets, type TestCluster } from '../../harness/test-clusters.js';
 import { kafkaVersionFromEnv } from '../../harness/versions.js';
 import { TopicNotFound } from '../../src/kafka/errors.js';
-import type { KafkajsCluster } from '../../src/kafka/kafkajs/cluster.js';
 import { createKafkajsClient } from '../../src/kafka/kafkajs-setup.js';
-import type { KafkaAdmin } from '../../src/kafka/port.js';
+import type { KafkaAdmin, KafkaCluster } from '../../src/kafka/port.js';
 import { type PortContractSubject, sourceContract, uniqueName } from '../support/kafka-port-contract.js';
 import { portOn } from './support/port-clusters.js';
 
@@ -74,7 +73,7 @@ describe('with a broker that creates topics on demand', {
   skip: externalClustersFromEnv().length > 0,
 }, () => {
   let run: LocalKafkaRun;
-  let port: KafkajsCluster;
+  let port: KafkaCluster;
   let admin: KafkaAdmin;
 
   before(async (context) => {

@@ -1,0 +1,46 @@
+// The @platformatic/kafka implementation of the Kafka port: one KafkaCluster per configured cluster.
+import type { ClusterConfig } from '../../config/types.js';
+import type {
+  KafkaAdmin,
+  KafkaCluster,
+  KafkaClusterFactory,
+  RecordSink,
+  RecordSinkOptions,
+  RecordSource,
+  RecordSourceOptions,
+  TransactionalSink,
+  TransactionalSinkOptions,
+} from '../port.js';
+import { PlatformaticAdmin } from './admin.js';
+import { PlatformaticSink } from './sink.js';
+import { PlatformaticSource } from './source.js';
+import { PlatformaticTransactionalSink } from './transactional-sink.js';
+
+export class PlatformaticCluster implements KafkaCluster {
+  readonly name: string;
+  readonly #config: ClusterConfig;
+
+  constructor(config: ClusterConfig) {
+    this.name = config.name;
+    this.#config = config;
+  }
+
+  createAdmin(): KafkaAdmin {
+    return new PlatformaticAdmin(this.#config);
+  }
+
+  createSource(options: RecordSourceOptions): RecordSource {
+    return new PlatformaticSource(this.#config, options);
+  }
+
+  createSink(options: RecordSinkOptions = {}): RecordSink {
+    return new PlatformaticSink(this.#config, options);
+  }
+
+  createTransactionalSink(options: TransactionalSinkOptions): TransactionalSink {
+    return new PlatformaticTransactionalSink(this.#config, options);
+  }
+}
+
+export const createPlatformaticCluster: KafkaClusterFactory = (cluster: ClusterConfig) =>
+  new PlatformaticCluster(cluster);

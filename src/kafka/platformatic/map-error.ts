@@ -1,0 +1,135 @@
+// Turns whatever @platformatic/kafka threw into one of the port's errors. The library wraps errors: a
+// ResponseError (an AggregateError) holds one ProtocolError per failed topic/partition, and other errors carry
+// a `cause`; the whole tree is searched for the Kafka error id (`apiId`) or the library's error code.
+import {
+  AuthenticationFailed,
+  AuthorizationFailed,
+  GroupNotEmpty,
+  InvalidRequest,
+  KafkaError,
+  RecordTooLarge,
+  Retriable,
+  TopicNotFound,
+  UnexpectedKafkaError,
+} from '../errors.js';
+
+export interface ErrorContext {
+  /** What georep was doing, for the message: e.g. `create topic orders`. */
+  readonly operation: string;
+  readonly topic?: string;
+  readonly groupId?: string;
+}
+
+const AUTHORIZATION_IDS = new Set([
+  'TOPIC_AUTHORIZATION_FAILED',
+  'GROUP_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+  'DELEGATION_TOKEN_AUTHORIZATION_FAILED',
+]);
+const AUTHENTICATION_IDS = new Set([
+  'SASL_AUTHENTICATION_FAILED',
+  'ILLEGAL_SASL_STATE',
+  'UNSUPPORTED_SASL_MECHANISM',
+]);
+const TOPIC_MISSING_IDS = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'UNKNOWN_TOPIC_ID']);
+const TOO_LARGE_IDS = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
+const INVALID_IDS = new Set([
+  'INVALID_CONFIG',
+  'INVALID_PARTITIONS',
+  'INVALID_REPLICATION_FACTOR',
+  'INVALID_REPLICA_ASSIGNMENT',
+  'INVALID_TOPIC_EXCEPTION',
+  'POLICY_VIOLATION',
+  'INVALID_REQUEST',
+  'INVALID_TIMESTAMP',
+  'INVALID_RECORD',
+  'INVALID_REQUIRED_ACKS',
+  'UNSUPPORTED_VERSION',
+  'UNSUPPORTED_FOR_MESSAGE_FORMAT',
+  'UNSUPPORTED_COMPRESSION_TYPE',
+  'TOPIC_DELETION_DISABLED',
+]);
+/** Library error codes that mean "the cluster could not be reached or did not answer in time". */
+const TRANSIENT_CODES = new Set(['PLT_KFK_NETWORK', 'PLT_KFK_TIMEOUT']);
+const AUTHENTICATION_CODE = 'PLT_KFK_AUTHENTICATION';
+/** Node's TLS verification failures: they do not heal by retrying. */
+const TLS_FAILURE = /CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY|HOSTNAME/;
+const MAX_ERRORS_SEARCHED = 64;
+
+interface ErrorLike {
+  message?: unknown;
+  code?: unknown;
+  apiId?: unknown;
+  canRetry?: unknown;
+  cause?: unknown;
+  errors?: unknown;
+}
+
+/** The error and everything it wraps (causes and aggregated errors), outermost first. */
+export function errorTree(error: unknown): ErrorLike[] {
+  const found: ErrorLike[] = [];
+  const pending: unknown[] = [error];
+  while (pending.length > 0 && found.length < MAX_ERRORS_SEARCHED) {
+    const current = pending.shift();
+    if (typeof current !== 'object' || current === null || found.includes(current)) continue;
+    const link = current as ErrorLike;
+    found.push(link);
+    if (link.cause !== undefined) pending.push(link.cause);
+    if (Array.isArray(link.errors)) pending.push(...link.errors);
+  }
+  return found;
+}
+
+/** The Kafka error ids (`UNKNOWN_TOPIC_OR_PARTITION`, …) anywhere in the error's tree. */
+export function kafkaErrorIds(error: unknown): Set<string> {
+  return new Set(
+    errorTree(error)
+      .map((link) => link.apiId)
+      .filter((id): id is string => typeof id === 'string'),
+  );
+}
+
+/** True when Kafka answered that a topic does not exist, anywhere in the error's tree. */
+export function reportsTopicMissing(error: unknown): boolean {
+  return [...kafkaErrorIds(error)].some((id) => TOPIC_MISSING_IDS.has(id));
+}
+
+/** The message of the innermost error that says most: a Kafka error id with its text, else the deepest message. */
+function describe(tree: ErrorLike[]): string {
+  const protocol = tree.find((link) => typeof link.apiId === 'string');
+  if (protocol !== undefined) return `${String(protocol.apiId)}: ${String(protocol.message)}`;
+  return String(tree.at(-1)?.message ?? 'unknown error');
+}
+
+export function toPortError(error: unknown, cluster: string, context: ErrorContext): KafkaError {
+  if (error instanceof KafkaError) return error;
+  const tree = errorTree(error);
+  const detail = `${context.operation}: ${describe(tree)}`;
+  const options = { cause: error };
+  const ids = kafkaErrorIds(error);
+  const codes = new Set(tree.map((link) => link.code).filter((code) => typeof code === 'string'));
+  const has = (set: Set<string>) => [...ids].some((id) => set.has(id));
+
+  if (has(AUTHORIZATION_IDS)) return new AuthorizationFailed(cluster, detail, options);
+  if (has(AUTHENTICATION_IDS) || codes.has(AUTHENTICATION_CODE)) {
+    return new AuthenticationFailed(cluster, detail, options);
+  }
+  const tlsCode = [...codes].find((code) => TLS_FAILURE.test(code as string));
+  if (tlsCode !== undefined) {
+    return new AuthenticationFailed(cluster, `${detail} (TLS: ${String(tlsCode)})`, options);
+  }
+  if (has(TOPIC_MISSING_IDS) && context.topic !== undefined) {
+    return new TopicNotFound(cluster, context.topic, options);
+  }
+  if (has(TOO_LARGE_IDS)) return new RecordTooLarge(cluster, detail, options);
+  if (ids.has('NON_EMPTY_GROUP') && context.groupId !== undefined) {
+    return new GroupNotEmpty(cluster, context.groupId, options);
+  }
+  if (has(INVALID_IDS)) return new InvalidRequest(cluster, detail, options);
+  const transient =
+    [...codes].some((code) => TRANSIENT_CODES.has(code as string)) ||
+    tree.some((link) => link.canRetry === true);
+  if (transient) return new Retriable(cluster, detail, options);
+  return new UnexpectedKafkaError(cluster, detail, false, options);
+}
