@@ -19,8 +19,12 @@ export type TimestampType = 'create-time' | 'log-append-time';
  * order and the repetitions are part of the record (KIP-82), so they are kept exactly as they were.
  */
 export interface RecordHeader {
-  /** Kafka header keys are UTF-8 strings (Java's `String`); bytes that are not UTF-8 decode with U+FFFD. */
-  readonly key: string;
+  /**
+   * The key's bytes as they were on the wire. Java clients write UTF-8 text, but the record format allows any
+   * bytes and other clients write them, so a mirror keeps bytes: decoding to a string would replace invalid
+   * UTF-8 with U+FFFD and the copy would differ. Compare with `equals`; make one with `Buffer.from('name')`.
+   */
+  readonly key: Buffer;
   readonly value: Buffer | null;
 }
 

@@ -10,7 +10,7 @@
 //     KeyLength => varint, Key => bytes           (-1: null key)
 //     ValueLength => varint, Value => bytes       (-1: null value, a tombstone)
 //     HeaderCount => varint
-//     Headers => [HeaderKeyLength => varint, HeaderKey => UTF-8,
+//     Headers => [HeaderKeyLength => varint, HeaderKey => bytes (UTF-8 by convention),
 //                 HeaderValueLength => varint, HeaderValue => bytes]   (-1: null header value)
 //
 // Varints are zigzag-encoded base-128 (protobuf style): varint for int32, varlong for int64.
@@ -52,12 +52,9 @@ export interface RecordV2Size {
   readonly body: number;
   /** Bytes of the whole record, length prefix included. */
   readonly total: number;
-  /** UTF-8 bytes of each header key. */
-  readonly headerKeyLengths: readonly number[];
 }
 
 export function sizeOfRecordV2(record: RecordV2): RecordV2Size {
-  const headerKeyLengths = record.headers.map((header) => Buffer.byteLength(header.key, 'utf8'));
   let body =
     1 +
     sizeOfVarlong(record.timestampDelta) +
@@ -65,11 +62,10 @@ export function sizeOfRecordV2(record: RecordV2): RecordV2Size {
     sizeOfNullableBytes(record.key) +
     sizeOfNullableBytes(record.value) +
     sizeOfVarint(record.headers.length);
-  record.headers.forEach((header, index) => {
-    const keyLength = headerKeyLengths[index]!;
-    body += sizeOfVarint(keyLength) + keyLength + sizeOfNullableBytes(header.value);
-  });
-  return { body, total: sizeOfVarint(body) + body, headerKeyLengths };
+  for (const header of record.headers) {
+    body += sizeOfVarint(header.key.length) + header.key.length + sizeOfNullableBytes(header.value);
+  }
+  return { body, total: sizeOfVarint(body) + body };
 }
 
 /**
@@ -84,11 +80,11 @@ export function writeRecordV2(out: Buffer, start: number, record: RecordV2, size
   position = writeNullableBytes(out, position, record.key);
   position = writeNullableBytes(out, position, record.value);
   position = writeVarint(out, position, record.headers.length);
-  record.headers.forEach((header, index) => {
-    position = writeVarint(out, position, size.headerKeyLengths[index]!);
-    position += out.write(header.key, position, 'utf8');
+  for (const header of record.headers) {
+    position = writeVarint(out, position, header.key.length);
+    position += header.key.copy(out, position);
     position = writeNullableBytes(out, position, header.value);
-  });
+  }
   if (position !== start + size.total) {
     throw new Error(`record encoder wrote ${position - start} bytes into ${size.total}`);
   }
@@ -116,7 +112,7 @@ export function decodeRecordV2Body(bytes: Buffer, start = 0, end = bytes.length)
     if (keyLength < 0) {
       throw new RecordFormatError(`header ${index} has a null key, which Kafka does not allow`);
     }
-    const headerKey = reader.bytes(keyLength, `header ${index} key`).toString('utf8');
+    const headerKey = reader.bytes(keyLength, `header ${index} key`);
     headers.push({ key: headerKey, value: reader.nullableBytes(`header ${index} value`) });
   }
   if (reader.position !== end) {

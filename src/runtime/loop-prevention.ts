@@ -8,6 +8,7 @@ import type { ConsumedRecord } from '../kafka/port.js';
 import type { FlowSpec } from '../plan/flow-spec.js';
 
 export const PROVENANCE_HEADER = 'georep-origin';
+const PROVENANCE_KEY = Buffer.from(PROVENANCE_HEADER, 'utf8');
 
 export function withLoopPrevention(
   records: readonly ConsumedRecord[],
@@ -17,9 +18,9 @@ export function withLoopPrevention(
   const originMark = Buffer.from(spec.origin, 'utf8');
   const kept: ConsumedRecord[] = [];
   for (const record of records) {
-    const provenance = record.headers.find((header) => header.key === PROVENANCE_HEADER);
+    const provenance = record.headers.find((header) => header.key.equals(PROVENANCE_KEY));
     if (provenance === undefined) {
-      kept.push({ ...record, headers: [...record.headers, { key: PROVENANCE_HEADER, value: originMark }] });
+      kept.push({ ...record, headers: [...record.headers, { key: PROVENANCE_KEY, value: originMark }] });
     } else if (provenance.value?.toString('utf8') !== spec.destination) {
       kept.push(record);
     }

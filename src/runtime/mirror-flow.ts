@@ -520,8 +520,7 @@ export class MirrorFlow implements ManagedFlow {
     let bytes = 0;
     for (const record of records) {
       bytes += (record.key?.length ?? 0) + (record.value?.length ?? 0);
-      for (const header of record.headers)
-        bytes += Buffer.byteLength(header.key) + (header.value?.length ?? 0);
+      for (const header of record.headers) bytes += header.key.length + (header.value?.length ?? 0);
       this.#latency.observe(Math.max(0, acknowledgedAtMs - record.timestampMs) / 1000);
     }
     this.#recordsMirrored += records.length;

@@ -58,7 +58,7 @@ function records(count: number, label: string): RecordToWrite[] {
   return Array.from({ length: count }, (_, index) => ({
     key: Buffer.from(`${label}-${index}`),
     value: Buffer.from(`${label} value ${index}`),
-    headers: [{ key: 'label', value: Buffer.from(label) }],
+    headers: [{ key: Buffer.from('label'), value: Buffer.from(label) }],
     timestampMs: 1_700_000_000_000 + index,
   }));
 }

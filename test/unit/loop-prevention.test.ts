@@ -31,21 +31,26 @@ const flow = (loopPrevention: 'none' | 'header') => ({
 
 describe('withLoopPrevention', () => {
   test('without loop prevention, records pass exactly as they are', () => {
-    const records = [record(0, [{ key: 'georep-origin', value: Buffer.from('frankfurt') }])];
+    const records = [record(0, [{ key: Buffer.from('georep-origin'), value: Buffer.from('frankfurt') }])];
     assert.equal(withLoopPrevention(records, flow('none')), records);
   });
 
   test('marks local records with their origin cluster, after their own headers', () => {
-    const [copied] = withLoopPrevention([record(0, [{ key: 'trace', value: null }])], flow('header'));
+    const [copied] = withLoopPrevention(
+      [record(0, [{ key: Buffer.from('trace'), value: null }])],
+      flow('header'),
+    );
     assert.deepEqual(copied?.headers, [
-      { key: 'trace', value: null },
-      { key: 'georep-origin', value: Buffer.from('london') },
+      { key: Buffer.from('trace'), value: null },
+      { key: Buffer.from('georep-origin'), value: Buffer.from('london') },
     ]);
   });
 
   test('drops records that came from the destination and keeps the mark of records from a third cluster', () => {
-    const fromDestination = record(1, [{ key: 'georep-origin', value: Buffer.from('frankfurt') }]);
-    const fromDublin = record(2, [{ key: 'georep-origin', value: Buffer.from('dublin') }]);
+    const fromDestination = record(1, [
+      { key: Buffer.from('georep-origin'), value: Buffer.from('frankfurt') },
+    ]);
+    const fromDublin = record(2, [{ key: Buffer.from('georep-origin'), value: Buffer.from('dublin') }]);
     const kept = withLoopPrevention([record(0), fromDestination, fromDublin], flow('header'));
     assert.deepEqual(
       kept.map((r) => r.value?.toString()),

@@ -169,8 +169,8 @@ function isHeaderList(headers: KafkajsHeaders | readonly RecordHeader[]): header
 
 function checkHeaderList(headers: readonly RecordHeader[]): readonly RecordHeader[] {
   for (const header of headers) {
-    if (typeof header.key !== 'string' || !(header.value === null || Buffer.isBuffer(header.value))) {
-      throw new TypeError('a header must be { key: string, value: Buffer | null }');
+    if (!Buffer.isBuffer(header.key) || !(header.value === null || Buffer.isBuffer(header.value))) {
+      throw new TypeError('a header must be { key: Buffer, value: Buffer | null }');
     }
   }
   return headers;
@@ -181,15 +181,17 @@ function headersFromObject(headers: KafkajsHeaders): RecordHeader[] {
   return Object.keys(headers).flatMap((key) => {
     const value = headers[key];
     return Array.isArray(value)
-      ? value.map((item) => ({ key, value: toBytes(item) }))
-      : [{ key, value: toBytes(value) }];
+      ? value.map((item) => ({ key: Buffer.from(key, 'utf8'), value: toBytes(item) }))
+      : [{ key: Buffer.from(key, 'utf8'), value: toBytes(value) }];
   });
 }
 
 /** The object kafkajs users expect: one property per key, an array where a key repeats. */
 function headersToObject(headers: readonly RecordHeader[]): PatchedKafkajsRecord['headers'] {
   const object: PatchedKafkajsRecord['headers'] = {};
-  for (const { key, value } of headers) {
+  for (const header of headers) {
+    const key = header.key.toString('utf8');
+    const value = header.value;
     const existing = Object.hasOwn(object, key) ? object[key] : undefined;
     const merged =
       existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];

@@ -83,16 +83,14 @@ const encode = (bytes: Buffer | null) => (bytes === null ? NULL : bytes.toString
 const decode = (text: string) => (text === NULL ? null : Buffer.from(text, 'base64'));
 
 function encodeHeaders(headers: readonly RecordHeader[]): string {
-  return headers
-    .map((header) => `${encode(Buffer.from(header.key, 'utf8'))}:${encode(header.value)}`)
-    .join(',');
+  return headers.map((header) => `${encode(header.key)}:${encode(header.value)}`).join(',');
 }
 
 function decodeHeaders(text: string): RecordHeader[] {
   if (text === '') return [];
   return text.split(',').map((pair) => {
     const [key = '', value = ''] = pair.split(':');
-    return { key: decode(key)!.toString('utf8'), value: decode(value) };
+    return { key: decode(key)!, value: decode(value) };
   });
 }
 

@@ -5,8 +5,8 @@ import type { RecordHeader, RecordToWrite } from '../../../src/kafka/port.js';
 /** Topics holding TRICKY_RECORDS need this config: time-based retention would delete records from 1970. */
 export const KEEP_FOREVER = ['retention.ms', '-1'] as const;
 
-export const header = (key: string, value: string | Buffer | null): RecordHeader => ({
-  key,
+export const header = (key: string | Buffer, value: string | Buffer | null): RecordHeader => ({
+  key: typeof key === 'string' ? Buffer.from(key) : key,
   value: typeof value === 'string' ? Buffer.from(value) : value,
 });
 

@@ -30,9 +30,9 @@ describe('the in-memory Kafka', () => {
     key: null,
     value: Buffer.from('v'),
     headers: [
-      { key: 'b', value: null },
-      { key: 'a', value: Buffer.alloc(0) },
-      { key: 'b', value: Buffer.from([0xff]) },
+      { key: Buffer.from('b'), value: null },
+      { key: Buffer.from('a'), value: Buffer.alloc(0) },
+      { key: Buffer.from('b'), value: Buffer.from([0xff]) },
     ],
     timestampMs: 0,
   };

@@ -39,7 +39,7 @@ describe('v2 record encoding, byte for byte', () => {
       ...baseRecord,
       key: null,
       value: Buffer.from('v'),
-      headers: [{ key: 'a', value: null }],
+      headers: [{ key: Buffer.from('a'), value: null }],
     });
     // length 10 (zigzag 0x14), attributes 0, timestamp delta 0, offset delta 0, key -1 (0x01),
     // value length 1 (0x02) 'v', 1 header (0x02), key length 1 (0x02) 'a', value -1 (0x01)
@@ -76,7 +76,7 @@ describe('v2 record encoding, byte for byte', () => {
       ...baseRecord,
       key: null,
       value: null,
-      headers: [{ key: 'é', value: null }],
+      headers: [{ key: Buffer.from('é'), value: null }],
     });
     // 'é' is c3 a9: key length 2 -> 0x04
     assert.deepEqual(encoded, hex('14 00 00 00 01 01 02 04 c3 a9 01'));
@@ -85,15 +85,15 @@ describe('v2 record encoding, byte for byte', () => {
 
 describe('v2 record round trip', () => {
   const headers: RecordHeader[] = [
-    { key: 'trace', value: Buffer.from('first') },
-    { key: 'b', value: null },
-    { key: 'a', value: Buffer.alloc(0) },
-    { key: 'trace', value: Buffer.from('second') },
-    { key: '1', value: Buffer.from([0xff, 0xfe, 0x00, 0x80, 0xc3]) },
-    { key: '__proto__', value: Buffer.from('not a prototype') },
-    { key: '', value: Buffer.from('empty key') },
-    { key: 'trace', value: null },
-    { key: 'ключ 🔑', value: Buffer.from('unicode key') },
+    { key: Buffer.from('trace'), value: Buffer.from('first') },
+    { key: Buffer.from('b'), value: null },
+    { key: Buffer.from('a'), value: Buffer.alloc(0) },
+    { key: Buffer.from('trace'), value: Buffer.from('second') },
+    { key: Buffer.from('1'), value: Buffer.from([0xff, 0xfe, 0x00, 0x80, 0xc3]) },
+    { key: Buffer.from('__proto__'), value: Buffer.from('not a prototype') },
+    { key: Buffer.from(''), value: Buffer.from('empty key') },
+    { key: Buffer.from('trace'), value: null },
+    { key: Buffer.from('ключ 🔑'), value: Buffer.from('unicode key') },
   ];
 
   test('keeps header order, repeated keys, null and empty values and non-UTF-8 value bytes', () => {
@@ -251,8 +251,8 @@ describe("kafkajs's own record codec (unpatched, loaded directly) agrees where i
       key: Buffer.from('k'),
       value: Buffer.from('value'),
       headers: [
-        { key: 'x', value: Buffer.from('1') },
-        { key: 'y', value: Buffer.from([0xff]) },
+        { key: Buffer.from('x'), value: Buffer.from('1') },
+        { key: Buffer.from('y'), value: Buffer.from([0xff]) },
       ],
     });
     const theirs = encodeWithKafkajs({
@@ -272,7 +272,7 @@ describe("kafkajs's own record codec (unpatched, loaded directly) agrees where i
       offsetDelta: 2,
       key: null,
       value: Buffer.from('v'),
-      headers: [{ key: 'h', value: Buffer.from('w') }],
+      headers: [{ key: Buffer.from('h'), value: Buffer.from('w') }],
     });
     const decoded = decodeWithKafkajs(new KafkajsDecoder(encoded.subarray(1)), {
       firstOffset: '40',
@@ -295,9 +295,9 @@ describe("kafkajs's own record codec (unpatched, loaded directly) agrees where i
       key: null,
       value: null,
       headers: [
-        { key: 'b', value: Buffer.from('1') },
-        { key: 'a', value: Buffer.from('2') },
-        { key: 'b', value: Buffer.from('3') },
+        { key: Buffer.from('b'), value: Buffer.from('1') },
+        { key: Buffer.from('a'), value: Buffer.from('2') },
+        { key: Buffer.from('b'), value: Buffer.from('3') },
       ],
     });
     const decoded = decodeWithKafkajs(new KafkajsDecoder(repeated.subarray(1)), {
