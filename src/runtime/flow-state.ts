@@ -9,6 +9,9 @@
 //
 // A flow retries in the error state: it shows `error` with the latest reason until a retry runs, so that
 // /status, `georep status` and georep_flows{state="error"} do not flicker to `starting` at every attempt.
+import type { FlowError } from '../plan/flow-failure.js';
+
+export type { FlowError };
 
 export type FlowState = 'starting' | 'running' | 'paused' | 'updating' | 'stopping' | 'stopped' | 'error';
 
@@ -31,15 +34,6 @@ export class IllegalFlowTransition extends Error {
     super(`a flow cannot go from ${from} to ${to}`);
     this.name = 'IllegalFlowTransition';
   }
-}
-
-export interface FlowError {
-  /** A short, stable label for metrics (e.g. 'origin-truncated', 'destination-unavailable'). */
-  readonly reason: string;
-  /** What happened, for an operator: names the topic, partition and offsets where it can. */
-  readonly message: string;
-  /** False when retrying cannot help (authorization, truncation): the flow waits for an operator. */
-  readonly retriable: boolean;
 }
 
 export interface FlowStateSnapshot {

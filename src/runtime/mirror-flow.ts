@@ -9,14 +9,7 @@
 // that retrying cannot heal (authorization, a truncated origin, a destination topic that vanished) are
 // re-checked only every few minutes, so that an operator's fix is picked up without the flow spinning.
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  AuthenticationFailed,
-  AuthorizationFailed,
-  KafkaError,
-  OffsetOutOfRange,
-  RecordTooLarge,
-  TopicNotFound,
-} from '../kafka/errors.js';
+import { TopicNotFound } from '../kafka/errors.js';
 import type {
   ConsumedBatch,
   KafkaAdmin,
@@ -24,15 +17,19 @@ import type {
   RecordSink,
   RecordSource,
   SourceEvent,
+  TopicConfigEntry,
+  TopicDescription,
   TransactionalSink,
   WrittenRange,
 } from '../kafka/port.js';
 import type { Logger } from '../observability/logger.js';
 import type { FlowLabels, Metrics } from '../observability/metrics.js';
+import { decideDestinationTopic } from '../plan/destination-topic.js';
+import { describeFailure, FlowFailure } from '../plan/flow-failure.js';
 import { type FlowSpec, progressGroupId, transactionalIdPrefix } from '../plan/flow-spec.js';
 import { describeConfigDrift, destinationTopicConfigs, topicConfigUpdate } from '../plan/topic-configs.js';
 import { type BackoffPolicy, retryDelayMs } from './backoff.js';
-import { type FlowError, FlowStateMachine, type FlowStateSnapshot } from './flow-state.js';
+import { FlowStateMachine, type FlowStateSnapshot } from './flow-state.js';
 import { withLoopPrevention } from './loop-prevention.js';
 import type { OffsetMapRecorder } from './offset-sync-store.js';
 import type { ManagedFlow } from './supervisor.js';
@@ -375,101 +372,78 @@ export class MirrorFlow implements ManagedFlow {
     const origin = await originAdmin.describeTopic(originTopic);
     const originPartitions = origin.partitions.length;
     const excludes = this.#spec.restartSettings.topicConfigExclude.split(',').filter(Boolean);
-    const wantedConfigs = destinationTopicConfigs(origin.configs, excludes);
-    const hasProgress = (
-      await originAdmin.committedOffsets(this.#spec.restartSettings.consumerGroupId, [originTopic])
-    ).some((committed) => committed.offset !== null);
     const groupId = this.#spec.restartSettings.consumerGroupId;
+    const hasProgress = (await originAdmin.committedOffsets(groupId, [originTopic])).some(
+      (committed) => committed.offset !== null,
+    );
+    const progressSeenBefore = this.#deps.groupsWithStoredProgress.has(groupId);
     if (hasProgress) this.#deps.groupsWithStoredProgress.add(groupId);
 
-    let destination: Awaited<ReturnType<KafkaAdmin['describeTopic']>> | null = null;
-    try {
-      destination = await destinationAdmin.describeTopic(destinationTopic);
-    } catch (error) {
-      if (!(error instanceof TopicNotFound)) throw error;
-    }
-
-    const recreatedAtMs = this.#originRecreatedAtMs;
-    if (destination !== null && recreatedAtMs !== undefined) {
-      throw new FlowFailure({
-        reason: 'origin-topic-recreated',
-        retriable: false,
-        message:
-          `origin topic ${originTopic} on ${this.#spec.origin} was deleted and re-created ` +
-          `(seen again at ${new Date(recreatedAtMs).toISOString()}); destination topic ` +
-          `${destinationTopic} on ${this.#spec.destination} still holds the copy of the deleted topic ` +
-          '(onOriginTopicDeleted: keep). Appending the new topic to it would mix two histories. Delete or rename ' +
-          `${destinationTopic} to copy the new topic from its start into a new one.`,
+    for (;;) {
+      const destination = await describeIfExists(destinationAdmin, destinationTopic);
+      const configUpdate =
+        destination === null ? null : topicConfigUpdate(origin.configs, destination.configs, excludes);
+      const decision = decideDestinationTopic({
+        ...this.#spec,
+        groupId,
+        originPartitions,
+        existing:
+          destination === null
+            ? null
+            : {
+                partitions: destination.partitions.length,
+                configDrift: configUpdate === null ? null : describeConfigDrift(configUpdate.drift),
+              },
+        hasProgress,
+        progressSeenBefore,
+        originRecreatedAtMs: this.#originRecreatedAtMs,
       });
-    }
-
-    if (destination === null) {
-      if (hasProgress) {
-        throw new FlowFailure({
-          reason: 'destination-topic-missing',
-          retriable: false,
-          message:
-            `destination topic ${destinationTopic} on ${this.#spec.destination} no longer exists, but this flow ` +
-            `already copied records into it (consumer group ${this.#spec.restartSettings.consumerGroupId} has ` +
-            'progress). Re-creating it would leave the copy with a silent gap. To copy the topic again from the ' +
-            'start, delete that consumer group on the origin; georep then re-creates the topic.',
-        });
+      switch (decision.kind) {
+        case 'refuse':
+          throw new FlowFailure({ ...decision.refusal, retriable: false });
+        case 'create': {
+          const created = await this.#createDestinationTopic(origin.configs, excludes, originPartitions);
+          // Another georep process sharing this flow created it a moment ago: check it like any existing topic.
+          if (created) return;
+          continue;
+        }
+        case 'adopt':
+          this.#destinationPartitions = destination!.partitions.length;
+          if (decision.addPartitions) await this.#ensureDestinationPartitions(originPartitions);
+          if (configUpdate !== null) {
+            await destinationAdmin.replaceTopicConfigs(destinationTopic, configUpdate.configs);
+            this.#logger.info(
+              { drift: describeConfigDrift(configUpdate.drift) },
+              'destination topic configs now follow the origin',
+            );
+          }
+          return;
       }
-      const replicationFactor = await this.#replicationFactor();
-      const outcome = await destinationAdmin.createTopic({
-        name: destinationTopic,
-        partitionCount: originPartitions,
-        replicationFactor,
-        configs: new Map(Object.entries(wantedConfigs)),
-      });
-      this.#destinationPartitions = originPartitions;
-      this.#originRecreatedAtMs = undefined;
-      if (outcome === 'created') {
-        this.#logger.info(
-          { partitions: originPartitions, replicationFactor, configs: wantedConfigs },
-          'created destination topic',
-        );
-        return;
-      }
-      // Another georep process sharing this flow created it a moment ago: check it like any existing topic.
-      destination = await destinationAdmin.describeTopic(destinationTopic);
     }
+  }
 
-    // Resuming from `start` would copy on top of the copy this group's progress stood for.
-    if (!hasProgress && this.#deps.groupsWithStoredProgress.has(groupId)) {
-      throw new FlowFailure({
-        reason: 'progress-lost',
-        retriable: false,
-        message:
-          `consumer group ${groupId} on ${this.#spec.origin} no longer holds the ` +
-          `progress of this flow, which already copied records into ${destinationTopic} on ${this.#spec.destination}. ` +
-          `Kafka drops a group's offsets when its topic is deleted: ${this.#spec.originTopic} was probably deleted ` +
-          '(and re-created), or the group was deleted. Starting again would copy records on top of the existing ' +
-          'copy. To continue the copy, set the group’s offsets where it should resume (kafka-consumer-groups ' +
-          '--reset-offsets … --execute); to copy the topic again from the start, delete the destination topic.',
-      });
-    }
-    const destinationPartitions = destination.partitions.length;
-    const configUpdate = topicConfigUpdate(origin.configs, destination.configs, excludes);
-    const driftText = configUpdate === null ? '' : describeConfigDrift(configUpdate.drift);
-    if (!hasProgress && (destinationPartitions !== originPartitions || configUpdate !== null)) {
-      // Not made by this flow, and different: using it would mix records into a topic someone else owns.
-      throw new FlowFailure({
-        reason: 'destination-topic-conflict',
-        retriable: false,
-        message:
-          `destination topic ${destinationTopic} on ${this.#spec.destination} already exists and was not created ` +
-          `by this flow: it has ${destinationPartitions} partitions (origin: ${originPartitions})` +
-          (driftText === '' ? '' : ` and its configs differ from the origin's: ${driftText}`) +
-          '. Delete it or choose another destination name.',
-      });
-    }
-    this.#destinationPartitions = destinationPartitions;
-    if (destinationPartitions < originPartitions) await this.#ensureDestinationPartitions(originPartitions);
-    if (configUpdate !== null) {
-      await destinationAdmin.replaceTopicConfigs(destinationTopic, configUpdate.configs);
-      this.#logger.info({ drift: driftText }, 'destination topic configs now follow the origin');
-    }
+  /** Creates the destination topic like the origin's; false when another process created it first. */
+  async #createDestinationTopic(
+    originConfigs: readonly TopicConfigEntry[],
+    excludes: readonly string[],
+    partitionCount: number,
+  ): Promise<boolean> {
+    const wantedConfigs = destinationTopicConfigs(originConfigs, excludes);
+    const replicationFactor = await this.#replicationFactor();
+    const outcome = await this.#deps.destinationAdmin.createTopic({
+      name: this.#spec.destinationTopic,
+      partitionCount,
+      replicationFactor,
+      configs: new Map(Object.entries(wantedConfigs)),
+    });
+    this.#destinationPartitions = partitionCount;
+    this.#originRecreatedAtMs = undefined;
+    if (outcome === 'already-exists') return false;
+    this.#logger.info(
+      { partitions: partitionCount, replicationFactor, configs: wantedConfigs },
+      'created destination topic',
+    );
+    return true;
   }
 
   async #replicationFactor(): Promise<number> {
@@ -645,57 +619,13 @@ export class MirrorFlow implements ManagedFlow {
   }
 }
 
-/** An error the flow raises itself, already described for the operator. */
-class FlowFailure extends Error {
-  constructor(readonly flowError: FlowError) {
-    super(flowError.message);
-    this.name = 'FlowFailure';
+async function describeIfExists(admin: KafkaAdmin, topic: string): Promise<TopicDescription | null> {
+  try {
+    return await admin.describeTopic(topic);
+  } catch (error) {
+    if (error instanceof TopicNotFound) return null;
+    throw error;
   }
-}
-
-/** Turns whatever ended an attempt into a reason an operator can act on, with whether retrying helps. */
-export function describeFailure(error: unknown, spec: FlowSpec): FlowError {
-  if (error instanceof FlowFailure) return error.flowError;
-  const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof OffsetOutOfRange) {
-    const recreated = error.latest !== null && error.requestedOffset > error.latest;
-    return {
-      reason: 'origin-truncated',
-      retriable: false,
-      message: recreated
-        ? `${message}. The origin topic ${spec.originTopic} was probably deleted and re-created: its offsets are ` +
-          'behind the progress this flow stored. Nothing was skipped; decide where to resume and move the ' +
-          `consumer group ${spec.restartSettings.consumerGroupId} on ${spec.origin} there.`
-        : `${message}. Retention on ${spec.origin} deleted ${error.earliest === null ? 'some' : String((error.earliest ?? 0n) - error.requestedOffset)} ` +
-          'records before they were mirrored: the copy has a gap that georep cannot fill. Nothing was skipped ' +
-          `silently; to accept the gap, move the consumer group ${spec.restartSettings.consumerGroupId} on ` +
-          `${spec.origin} to the earliest offset.`,
-    };
-  }
-  if (error instanceof TopicNotFound) {
-    const side = error.cluster === spec.origin ? 'origin' : 'destination';
-    return { reason: `${side}-topic-missing`, retriable: side === 'origin', message };
-  }
-  if (error instanceof AuthorizationFailed)
-    return { reason: 'authorization-failed', retriable: false, message };
-  if (error instanceof AuthenticationFailed)
-    return { reason: 'authentication-failed', retriable: false, message };
-  if (error instanceof RecordTooLarge) {
-    return {
-      reason: 'record-too-large',
-      retriable: false,
-      message: `${message}. Raise max.message.bytes of ${spec.destinationTopic} on ${spec.destination} (or the broker's message.max.bytes).`,
-    };
-  }
-  if (error instanceof KafkaError) {
-    const side = error.cluster === spec.origin ? 'origin' : 'destination';
-    return {
-      reason: error.retriable ? `${side}-unavailable` : `${side}-error`,
-      retriable: error.retriable,
-      message,
-    };
-  }
-  return { reason: 'internal-error', retriable: true, message };
 }
 
 function partitionLag(state: PartitionState): number | null {

@@ -1,0 +1,74 @@
+// Why a flow stopped copying, in words an operator can act on: every failure of an attempt becomes a FlowError
+// with a short stable reason (for metrics and alerts), a message naming topics, partitions and offsets, and
+// whether retrying can help. Pure: the flow raises, this describes.
+import {
+  AuthenticationFailed,
+  AuthorizationFailed,
+  KafkaError,
+  OffsetOutOfRange,
+  RecordTooLarge,
+  TopicNotFound,
+} from '../kafka/errors.js';
+import type { FlowSpec } from './flow-spec.js';
+
+export interface FlowError {
+  /** A short, stable label for metrics (e.g. 'origin-truncated', 'destination-unavailable'). */
+  readonly reason: string;
+  /** What happened, for an operator: names the topic, partition and offsets where it can. */
+  readonly message: string;
+  /** False when retrying cannot help (authorization, truncation): the flow waits for an operator. */
+  readonly retriable: boolean;
+}
+
+/** An error the flow raises itself, already described for the operator. */
+export class FlowFailure extends Error {
+  constructor(readonly flowError: FlowError) {
+    super(flowError.message);
+    this.name = 'FlowFailure';
+  }
+}
+
+/** Turns whatever ended an attempt into a reason an operator can act on, with whether retrying helps. */
+export function describeFailure(error: unknown, spec: FlowSpec): FlowError {
+  if (error instanceof FlowFailure) return error.flowError;
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof OffsetOutOfRange) {
+    const recreated = error.latest !== null && error.requestedOffset > error.latest;
+    return {
+      reason: 'origin-truncated',
+      retriable: false,
+      message: recreated
+        ? `${message}. The origin topic ${spec.originTopic} was probably deleted and re-created: its offsets are ` +
+          'behind the progress this flow stored. Nothing was skipped; decide where to resume and move the ' +
+          `consumer group ${spec.restartSettings.consumerGroupId} on ${spec.origin} there.`
+        : `${message}. Retention on ${spec.origin} deleted ${error.earliest === null ? 'some' : String((error.earliest ?? 0n) - error.requestedOffset)} ` +
+          'records before they were mirrored: the copy has a gap that georep cannot fill. Nothing was skipped ' +
+          `silently; to accept the gap, move the consumer group ${spec.restartSettings.consumerGroupId} on ` +
+          `${spec.origin} to the earliest offset.`,
+    };
+  }
+  if (error instanceof TopicNotFound) {
+    const side = error.cluster === spec.origin ? 'origin' : 'destination';
+    return { reason: `${side}-topic-missing`, retriable: side === 'origin', message };
+  }
+  if (error instanceof AuthorizationFailed)
+    return { reason: 'authorization-failed', retriable: false, message };
+  if (error instanceof AuthenticationFailed)
+    return { reason: 'authentication-failed', retriable: false, message };
+  if (error instanceof RecordTooLarge) {
+    return {
+      reason: 'record-too-large',
+      retriable: false,
+      message: `${message}. Raise max.message.bytes of ${spec.destinationTopic} on ${spec.destination} (or the broker's message.max.bytes).`,
+    };
+  }
+  if (error instanceof KafkaError) {
+    const side = error.cluster === spec.origin ? 'origin' : 'destination';
+    return {
+      reason: error.retriable ? `${side}-unavailable` : `${side}-error`,
+      retriable: error.retriable,
+      message,
+    };
+  }
+  return { reason: 'internal-error', retriable: true, message };
+}

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  AuthenticationFailed,
+  AuthorizationFailed,
+  OffsetOutOfRange,
+  RecordTooLarge,
+  Retriable,
+  TopicNotFound,
+  UnexpectedKafkaError,
+} from '../../src/kafka/errors.js';
+import { describeFailure, FlowFailure } from '../../src/plan/flow-failure.js';
+import type { FlowSpec } from '../../src/plan/flow-spec.js';
+
+const spec = {
+  origin: 'london',
+  destination: 'frankfurt',
+  originTopic: 'orders',
+  destinationTopic: 'london.orders',
+  restartSettings: { consumerGroupId: 'georep.london.frankfurt.orders.london.orders' },
+} as FlowSpec;
+
+const truncated = (requestedOffset: bigint, earliest: bigint, latest: bigint) =>
+  new OffsetOutOfRange('london', { topic: 'orders', partition: 2, requestedOffset, earliest, latest });
+
+test('every failure of an attempt gets a reason and whether retrying helps', () => {
+  const cases: [string, unknown, string, boolean][] = [
+    ['retention overtook the mirror', truncated(10n, 50n, 90n), 'origin-truncated', false],
+    [
+      'the origin topic was re-created with fewer records',
+      truncated(500n, 0n, 90n),
+      'origin-truncated',
+      false,
+    ],
+    ['the origin topic is gone', new TopicNotFound('london', 'orders'), 'origin-topic-missing', true],
+    [
+      'the destination topic is gone',
+      new TopicNotFound('frankfurt', 'london.orders'),
+      'destination-topic-missing',
+      false,
+    ],
+    ['an ACL is missing', new AuthorizationFailed('london', 'read orders'), 'authorization-failed', false],
+    ['the password is wrong', new AuthenticationFailed('frankfurt', 'sasl'), 'authentication-failed', false],
+    ['a record is too large', new RecordTooLarge('frankfurt', 'produce'), 'record-too-large', false],
+    ['the origin does not answer', new Retriable('london', 'fetch'), 'origin-unavailable', true],
+    [
+      'the destination does not answer',
+      new Retriable('frankfurt', 'produce'),
+      'destination-unavailable',
+      true,
+    ],
+    [
+      'something the client could not name',
+      new UnexpectedKafkaError('frankfurt', 'odd', false),
+      'destination-error',
+      false,
+    ],
+    ['a bug of georep', new TypeError('x is undefined'), 'internal-error', true],
+    [
+      'a refusal the flow described itself',
+      new FlowFailure({ reason: 'progress-lost', retriable: false, message: 'm' }),
+      'progress-lost',
+      false,
+    ],
+  ];
+  for (const [situation, error, reason, retriable] of cases) {
+    const described = describeFailure(error, spec);
+    assert.deepEqual([described.reason, described.retriable], [reason, retriable], situation);
+  }
+});
+
+test('a truncated origin says how many records were lost and how to accept the gap', () => {
+  const { message } = describeFailure(truncated(10n, 50n, 90n), spec);
+  assert.match(message, /deleted 40 records before they were mirrored/);
+  assert.match(
+    message,
+    /move the consumer group georep\.london\.frankfurt\.orders\.london\.orders on london/,
+  );
+});
+
+test('offsets behind the stored progress are read as a re-created topic, not as retention', () => {
+  const { message } = describeFailure(truncated(500n, 0n, 90n), spec);
+  assert.match(message, /The origin topic orders was probably deleted and re-created/);
+});
