@@ -73,17 +73,27 @@ export const statusCommand: Command = {
   },
 };
 
-export function renderStatusTable(flows: readonly FlowStatus[]): string {
+export function renderStatusTable(flows: readonly FlowStatus[], nowMs = Date.now()): string {
   if (flows.length === 0) return 'No flows.\n';
   const rows = flows.map((flow) => [
     flow.key,
     flow.state,
-    flow.lag === null ? '-' : String(flow.lag),
+    lagCell(flow, nowMs),
     String(flow.recordsPerSecond),
     String(flow.recordsMirrored),
     flow.error === null ? '' : `${flow.error.reason}: ${flow.error.message}`,
   ]);
   return renderTable(['FLOW', 'STATE', 'LAG', 'RECORDS/S', 'MIRRORED', 'LAST ERROR'], rows);
+}
+
+/**
+ * A lag figure is only worth what its age says: `0` is a fresh zero; `?` with an age is a lag that could not
+ * be refreshed (the origin does not answer) and may have grown since; `-` was never measured.
+ */
+function lagCell(flow: FlowStatus, nowMs: number): string {
+  if (flow.lag !== null) return String(flow.lag);
+  if (flow.lagMeasuredAtMs === null) return '-';
+  return `? (${Math.max(0, Math.round((nowMs - flow.lagMeasuredAtMs) / 1000))}s old)`;
 }
 
 /**

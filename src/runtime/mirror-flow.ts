@@ -29,6 +29,7 @@ import { describeFailure, FlowFailure } from '../plan/flow-failure.js';
 import { type FlowSpec, progressGroupId, transactionalIdPrefix } from '../plan/flow-spec.js';
 import { describeConfigDrift, destinationTopicConfigs, topicConfigUpdate } from '../plan/topic-configs.js';
 import { type BackoffPolicy, retryDelayMs } from './backoff.js';
+import { FlowProgress, type PartitionProgress } from './flow-progress.js';
 import { FlowStateMachine, type FlowStateSnapshot } from './flow-state.js';
 import { withLoopPrevention } from './loop-prevention.js';
 import type { OffsetMapRecorder } from './offset-sync-store.js';
@@ -86,15 +87,6 @@ export interface TopicConfigSyncStatus {
   readonly error: string | null;
 }
 
-export interface PartitionProgress {
-  readonly partition: number;
-  /** The next origin offset to copy (everything before it is on the destination), or null if unknown yet. */
-  readonly position: string | null;
-  /** The origin's end offset (read_committed) when last looked at, or null. */
-  readonly endOffset: string | null;
-  readonly lag: number | null;
-}
-
 /** What /status and `georep status` show of a flow. Offsets are strings: JSON has no 64-bit integers. */
 export interface FlowStatus extends FlowStateSnapshot {
   readonly key: string;
@@ -105,10 +97,17 @@ export interface FlowStatus extends FlowStateSnapshot {
   readonly destinationTopic: string;
   readonly recordsMirrored: number;
   readonly bytesMirrored: number;
-  /** Records mirrored per second over about the last half minute. */
+  /** Records mirrored per second over the last RATE_WINDOW_MS; 0 when no batch was copied in that time. */
   readonly recordsPerSecond: number;
-  /** Records not yet mirrored, summed over the partitions this process holds; null before it is known. */
+  /** When the destination last acknowledged a batch of this flow, or null. */
+  readonly lastBatchAtMs: number | null;
+  /**
+   * Records not yet mirrored, summed over the partitions this process holds; null while unknown: before it is
+   * first measured, or when the origin's end offsets could not be refreshed for a while (see lagMeasuredAtMs).
+   */
   readonly lag: number | null;
+  /** When the oldest end offset behind `lag` was read from the origin; with `lag: null`, the last figure's age. */
+  readonly lagMeasuredAtMs: number | null;
   /** Failed attempts since the flow last ran cleanly. */
   readonly failedAttempts: number;
   readonly partitions: readonly PartitionProgress[];
@@ -117,12 +116,10 @@ export interface FlowStatus extends FlowStateSnapshot {
   readonly spec: FlowSpec;
 }
 
-const RATE_WINDOW_MS = 30_000;
-
-interface PartitionState {
-  position: bigint | null;
-  endOffset: bigint | null;
-}
+/** The copy rate is measured over this window; a flow that copied nothing in it shows 0 records/s. */
+const RATE_WINDOW_MS = 10_000;
+/** End offsets older than this many lag refreshes make the lag unknown instead of a stale figure. */
+const LAG_STALE_AFTER_REFRESHES = 2.5;
 
 export class MirrorFlow implements ManagedFlow {
   #spec: FlowSpec;
@@ -141,15 +138,13 @@ export class MirrorFlow implements ManagedFlow {
   #failedAttempts = 0;
   #recordsMirrored = 0;
   #bytesMirrored = 0;
-  /** Partitions this process was assigned, with what is known of their progress. */
-  #partitions = new Map<number, PartitionState>();
+  /** Partitions this process was assigned, with what is known of their progress, and the copy rate. */
+  #progress: FlowProgress;
   /** Partition count of the destination topic as last seen or made. */
   #destinationPartitions = 0;
   #lagTimer: NodeJS.Timeout | null = null;
   /** Set by update() when the consumer must rejoin its group (the origin topic grew). */
   #rejoinRequested = false;
-  /** (time, records mirrored) taken at every lag refresh, for the rate; about RATE_WINDOW_MS of them. */
-  #rateSamples: { atMs: number; records: number }[] = [];
   #topicConfigSync: TopicConfigSyncStatus | null = null;
   /** From the dependencies; cleared once this flow made a new destination topic for the re-created origin. */
   #originRecreatedAtMs: number | undefined;
@@ -161,6 +156,7 @@ export class MirrorFlow implements ManagedFlow {
     this.#latency = deps.metrics.replicationLatency.labels(this.#labels);
     this.#logger = childLogger(deps.logger, spec);
     this.#originRecreatedAtMs = deps.originRecreatedAtMs;
+    this.#progress = this.#newProgress();
     this.#machine = new FlowStateMachine(deps.nowMs, (from, to, error) => {
       if (to === 'error' && error !== null) {
         if (from !== 'error') deps.metrics.flowErrors.inc({ reason: error.reason });
@@ -180,19 +176,7 @@ export class MirrorFlow implements ManagedFlow {
   }
 
   status(): FlowStatus {
-    const partitions = [...this.#partitions.entries()]
-      .sort(([a], [b]) => a - b)
-      .map(([partition, state]) => ({
-        partition,
-        position: state.position?.toString() ?? null,
-        endOffset: state.endOffset?.toString() ?? null,
-        lag: partitionLag(state),
-      }));
-    const lags = partitions.map((p) => p.lag);
-    const lag =
-      lags.length > 0 && lags.every((l) => l !== null)
-        ? lags.reduce<number>((sum, l) => sum + (l ?? 0), 0)
-        : null;
+    const summary = this.#progress.summary();
     return {
       ...this.#machine.snapshot(),
       key: this.#spec.key,
@@ -203,10 +187,12 @@ export class MirrorFlow implements ManagedFlow {
       destinationTopic: this.#spec.destinationTopic,
       recordsMirrored: this.#recordsMirrored,
       bytesMirrored: this.#bytesMirrored,
-      recordsPerSecond: this.#recordsPerSecond(),
-      lag,
+      recordsPerSecond: summary.recordsPerSecond,
+      lastBatchAtMs: summary.lastBatchAtMs,
+      lag: summary.lag,
+      lagMeasuredAtMs: summary.lagMeasuredAtMs,
       failedAttempts: this.#failedAttempts,
-      partitions,
+      partitions: this.#progress.partitions(),
       topicConfigSync: this.#topicConfigSync,
       spec: this.#spec,
     };
@@ -346,7 +332,7 @@ export class MirrorFlow implements ManagedFlow {
       ...(transactions === null ? {} : { resumePositionOf: (partition) => transactions.claim(partition) }),
     });
     this.#source = source;
-    this.#partitions = new Map();
+    this.#progress.assigned([]);
     try {
       const running = source.run(
         (batch, signal) => this.#mirrorBatch(batch, signal, transactions),
@@ -501,11 +487,7 @@ export class MirrorFlow implements ManagedFlow {
     this.#bytesMirrored += bytes;
     this.#deps.metrics.recordsMirrored.inc(this.#labels, records.length);
     this.#deps.metrics.bytesMirrored.inc(this.#labels, bytes);
-    const state = this.#partitions.get(batch.partition) ?? { position: null, endOffset: null };
-    state.position = batch.nextOffset;
-    if (state.endOffset === null || batch.highWatermark > state.endOffset)
-      state.endOffset = batch.highWatermark;
-    this.#partitions.set(batch.partition, state);
+    this.#progress.batchCopied(batch.partition, batch.nextOffset, batch.highWatermark, records.length);
     if (this.#failedAttempts > 0) this.#failedAttempts = 0;
     this.#publishLag();
   }
@@ -513,15 +495,11 @@ export class MirrorFlow implements ManagedFlow {
   #onSourceEvent(event: SourceEvent, transactions: TransactionalSink | null): void {
     switch (event.type) {
       case 'assigned': {
-        const previous = this.#partitions;
-        const lost = [...previous.keys()].filter((partition) => !event.partitions.includes(partition));
+        const lost = this.#progress
+          .heldPartitions()
+          .filter((partition) => !event.partitions.includes(partition));
         if (transactions !== null && lost.length > 0) void transactions.release(lost);
-        this.#partitions = new Map(
-          event.partitions.map((partition) => [
-            partition,
-            previous.get(partition) ?? { position: null, endOffset: null },
-          ]),
-        );
+        this.#progress.assigned(event.partitions);
         this.#logger.info({ partitions: event.partitions }, 'partitions assigned');
         const state = this.#machine.state;
         if (state === 'starting' || state === 'updating' || state === 'error') {
@@ -535,11 +513,7 @@ export class MirrorFlow implements ManagedFlow {
         return;
       case 'committed':
         this.#deps.groupsWithStoredProgress.add(this.#spec.restartSettings.consumerGroupId);
-        for (const { partition, offset } of event.offsets) {
-          const state = this.#partitions.get(partition);
-          if (state !== undefined && (state.position === null || offset > state.position))
-            state.position = offset;
-        }
+        for (const { partition, offset } of event.offsets) this.#progress.committed(partition, offset);
         return;
     }
   }
@@ -573,39 +547,27 @@ export class MirrorFlow implements ManagedFlow {
    * Lag must rise while nothing is copied (a destination down, a paused flow), so it is computed from the
    * origin's end offsets and not only from the batches that pass by.
    */
-  #recordsPerSecond(): number {
-    const oldest = this.#rateSamples[0];
-    if (oldest === undefined) return 0;
-    const elapsedMs = this.#deps.nowMs() - oldest.atMs;
-    return elapsedMs <= 0 ? 0 : Math.round(((this.#recordsMirrored - oldest.records) * 1000) / elapsedMs);
-  }
-
-  #sampleRate(): void {
-    const nowMs = this.#deps.nowMs();
-    this.#rateSamples.push({ atMs: nowMs, records: this.#recordsMirrored });
-    while ((this.#rateSamples[0]?.atMs ?? nowMs) < nowMs - RATE_WINDOW_MS) this.#rateSamples.shift();
-  }
-
   async #refreshLag(): Promise<void> {
-    this.#sampleRate();
-    if (this.#partitions.size === 0) return;
+    const held = this.#progress.heldPartitions();
+    if (held.length === 0) return;
     try {
+      const askedAtMs = this.#deps.nowMs();
       const offsets = await this.#deps.originAdmin.partitionOffsets(this.#spec.originTopic);
-      const unknown = [...this.#partitions.values()].some((state) => state.position === null);
-      const committed = unknown
-        ? await this.#deps.originAdmin.committedOffsets(this.#spec.restartSettings.consumerGroupId, [
-            this.#spec.originTopic,
-          ])
-        : [];
-      for (const [partition, state] of this.#partitions) {
+      this.#progress.endOffsetsLearned(offsets, askedAtMs);
+      const unknown = this.#progress.partitionsWithoutPosition();
+      const committed =
+        unknown.length === 0
+          ? []
+          : await this.#deps.originAdmin.committedOffsets(this.#spec.restartSettings.consumerGroupId, [
+              this.#spec.originTopic,
+            ]);
+      for (const partition of unknown) {
         const ends = offsets.find((o) => o.partition === partition);
-        if (ends !== undefined) state.endOffset = ends.latest;
-        if (state.position === null) {
-          const stored = committed.find((c) => c.partition === partition)?.offset ?? null;
-          // Without stored progress, a new flow starts at the beginning or end of what the origin holds.
-          state.position =
-            stored ?? (this.#spec.start === 'earliest' ? (ends?.earliest ?? null) : (ends?.latest ?? null));
-        }
+        const stored = committed.find((c) => c.partition === partition)?.offset ?? null;
+        // Without stored progress, a new flow starts at the beginning or end of what the origin holds.
+        const position =
+          stored ?? (this.#spec.start === 'earliest' ? (ends?.earliest ?? null) : (ends?.latest ?? null));
+        if (position !== null) this.#progress.positionLearned(partition, position);
       }
       this.#publishLag();
     } catch (error) {
@@ -613,8 +575,15 @@ export class MirrorFlow implements ManagedFlow {
     }
   }
 
+  #newProgress(): FlowProgress {
+    return new FlowProgress(this.#deps.nowMs, {
+      rateWindowMs: RATE_WINDOW_MS,
+      staleAfterMs: this.#deps.lagRefreshMs * LAG_STALE_AFTER_REFRESHES,
+    });
+  }
+
   #publishLag(): void {
-    const lag = this.status().lag;
+    const { lag } = this.#progress.summary();
     if (lag !== null) this.#deps.metrics.offsetLag.set(this.#labels, lag);
   }
 }
@@ -626,12 +595,6 @@ async function describeIfExists(admin: KafkaAdmin, topic: string): Promise<Topic
     if (error instanceof TopicNotFound) return null;
     throw error;
   }
-}
-
-function partitionLag(state: PartitionState): number | null {
-  if (state.position === null || state.endOffset === null) return null;
-  const lag = state.endOffset - state.position;
-  return lag > 0n ? Number(lag) : 0;
 }
 
 function labelsOf(spec: FlowSpec): FlowLabels {

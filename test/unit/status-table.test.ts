@@ -17,7 +17,9 @@ function flow(key: string, overrides: Partial<FlowStatus>): FlowStatus {
     recordsMirrored: 0,
     bytesMirrored: 0,
     recordsPerSecond: 0,
+    lastBatchAtMs: null,
     lag: 0,
+    lagMeasuredAtMs: null,
     failedAttempts: 0,
     partitions: [],
     topicConfigSync: null,
@@ -48,6 +50,22 @@ describe('renderStatusTable', () => {
         'london/audit -> frankfurt/london.audit    error    -    0          0         destination-unavailable: connect ECONNREFUSED',
         '',
       ].join('\n'),
+    );
+  });
+
+  test('a lag that could not be refreshed is unknown with its age, never a stale figure', () => {
+    const nowMs = 1_700_000_060_000;
+    const table = renderStatusTable(
+      [
+        flow('fresh', { lag: 0, lagMeasuredAtMs: nowMs - 1_000 }),
+        flow('stale', { lag: null, lagMeasuredAtMs: nowMs - 42_000 }),
+        flow('never', { lag: null, lagMeasuredAtMs: null }),
+      ],
+      nowMs,
+    );
+    assert.deepEqual(
+      table.split('\n').map((line) => line.split(/\s{2,}/)[2]),
+      ['LAG', '0', '? (42s old)', '-', undefined],
     );
   });
 
