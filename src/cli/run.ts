@@ -6,12 +6,12 @@
 // out. A second SIGTERM/SIGINT exits at once (progress not yet committed is read and copied again later).
 
 import { parseArgs } from 'node:util';
-import { watch } from 'chokidar';
 import { createKafkajsCluster } from '../kafka/kafkajs/cluster.js';
 import { prettyDestination, resolveLogFormat } from '../observability/log-format.js';
 import { createLogger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { systemdNotifier } from '../observability/systemd-notify.js';
+import { watchConfigFile } from '../runtime/config-file-watch.js';
 import { Daemon, StartupFailed } from '../runtime/daemon.js';
 import { type Command, type CommandIo, EXIT, type ExitCode, UsageError } from './command.js';
 
@@ -22,8 +22,9 @@ Runs the replication daemon: mirrors the topics FILE selects and keeps them in s
 or SIGINT. Logs are JSON lines on stdout (one object per line, for journald, jq, Loki); in a
 terminal they are shown as readable lines instead, with the same content.
 
-Reloads: the file is watched (an edit in place or a rename over it, as editors and Ansible do) and
-SIGHUP (systemctl reload) reloads it too. An invalid file is rejected whole; the last good one stays
+Reloads: the file is watched (an edit in place, a rename over it as editors and Ansible do, and a
+symlink on its path re-pointed, as Kubernetes ConfigMaps and release directories do) and SIGHUP
+(systemctl reload) reloads it too. An invalid file is rejected whole; the last good one stays
 in force. Only the flows whose settings changed are stopped, started or restarted.
 
 options:
@@ -115,32 +116,34 @@ export const runCommand: Command = {
       process.exit(EXIT.failed);
     }
     const watcher = parsed.watch
-      ? watch(parsed.config, {
-          ignoreInitial: true,
-          atomic: true,
-          // A change counts once the file's size stood still this long. A rename over the file (Ansible,
-          // most editors) is complete at once; an in-place write of a config file is one write() in practice.
-          // Should a slow writer still be caught half-way, the half file is rejected whole (the running config
-          // stays) and the complete one, a moment later, is loaded: a shorter wait costs at most a logged
-          // rejection, and saves its length on every reload.
-          awaitWriteFinish: { stabilityThreshold: WRITE_STABLE_MS, pollInterval: WRITE_POLL_MS },
-        }).on('all', (event) => {
-          if (event === 'add' || event === 'change') daemon.requestReconcile('file-change');
+      ? watchConfigFile(parsed.config, {
+          quietMs: WRITE_QUIET_MS,
+          onChange: () => daemon.requestReconcile('file-change'),
+          onWatchError: (dir, error) =>
+            logger.warn(
+              { dir, err: error },
+              'cannot watch a directory the config path goes through; retrying',
+            ),
         })
       : null;
     logger.info({ flows: daemon.status().flows.length, http: daemon.httpAddress }, 'georep is running');
 
     const exitCode = await stopped;
-    await watcher?.close();
+    watcher?.close();
     logger.flush();
     // kafkajs may leave timers behind after disconnecting; the daemon's work is done, so exit for sure.
     process.exit(exitCode);
   },
 };
 
-/** How long the file's size must stand still before a change is taken, and how often it is looked at. */
-const WRITE_STABLE_MS = 100;
-const WRITE_POLL_MS = 25;
+/**
+ * How long the file must have seen no event before a change is taken. A rename over the file (Ansible, most
+ * editors, a ConfigMap swap) is complete at once; an in-place write of a config file is one write() in
+ * practice. Should a slow writer still be caught half-way, the half file is rejected whole (the running
+ * config stays) and the complete one, a moment later, is loaded: a shorter wait costs at most a logged
+ * rejection, and saves its length on every reload.
+ */
+const WRITE_QUIET_MS = 100;
 
 const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
 
