@@ -3,7 +3,9 @@
 //
 // Signals: SIGHUP reloads (what `systemctl reload` sends). SIGTERM or SIGINT stops gracefully: flows stop
 // consuming, flush to the destination and commit; the process exits 0, or 1 if daemon.shutdownTimeoutMs ran
-// out. A second SIGTERM/SIGINT exits at once (progress not yet committed is read and copied again later).
+// out. Another SIGTERM/SIGINT within a second of the first is the same request: a Ctrl-C in a terminal
+// reaches every process of the foreground group, so a wrapper that forwards it (npm run demo) makes two. A
+// later one exits at once (progress not yet committed is read and copied again later).
 
 import { parseArgs } from 'node:util';
 import { createKafkajsCluster } from '../kafka/kafkajs/cluster.js';
@@ -37,7 +39,8 @@ options:
 
 exit status:
   0  stopped by SIGTERM/SIGINT after flushing and committing
-  1  the configuration is invalid at startup, or the graceful stop ran out of time
+  1  the configuration is invalid at startup, the graceful stop ran out of time, or another
+     SIGTERM/SIGINT came more than a second after the first (exit at once, without committing)
   2  usage error
 `;
 
@@ -73,14 +76,18 @@ export const runCommand: Command = {
       notifier,
     });
 
-    let signalsSeen = 0;
+    let firstStopSignalMs: number | null = null;
     const stopped = new Promise<ExitCode>((resolve) => {
       const onStopSignal = (signal: NodeJS.Signals) => {
-        signalsSeen++;
-        if (signalsSeen > 1) {
+        if (firstStopSignalMs !== null) {
+          if (Date.now() - firstStopSignalMs < SAME_STOP_REQUEST_MS) {
+            logger.info({ signal }, 'stop signal again at once: the same request, still stopping gracefully');
+            return;
+          }
           logger.warn({ signal }, 'second stop signal: exiting now without waiting for flows');
           process.exit(EXIT.failed);
         }
+        firstStopSignalMs = Date.now();
         const timeoutMs = daemon.shutdownTimeoutMs;
         logger.info({ signal, timeoutMs }, 'stopping: flushing and committing progress');
         daemon.stop(timeoutMs).then(
@@ -144,6 +151,9 @@ export const runCommand: Command = {
  * rejection, and saves its length on every reload.
  */
 const WRITE_QUIET_MS = 100;
+
+/** Stop signals this soon after the first are the same request (see the top of this file). */
+export const SAME_STOP_REQUEST_MS = 1000;
 
 const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
 
