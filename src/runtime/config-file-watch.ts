@@ -53,7 +53,12 @@ export function pathEntries(file: string): PathEntry[] {
     }
     entries.push({ dir, name });
     if (++symlinksFollowed > MAX_SYMLINKS) break;
-    const target = readlinkSync(full);
+    let target: string;
+    try {
+      target = readlinkSync(full);
+    } catch {
+      break; // replaced between the two looks: its folder's watch reports it, and the path is resolved again
+    }
     if (path.isAbsolute(target)) dir = path.parse(target).root;
     pending = [...target.split(path.sep).filter((part) => part !== '' && part !== '.'), ...pending];
   }
@@ -65,7 +70,7 @@ export interface ConfigFileWatchOptions {
   readonly quietMs: number;
   /** Called once per burst, after the path was resolved again. */
   readonly onChange: () => void;
-  /** A directory on the way could not be watched; the watch tries again shortly. */
+  /** A directory on the way could not be watched (reported once until it can); the watch tries again. */
   readonly onWatchError: (dir: string, error: unknown) => void;
 }
 
@@ -80,6 +85,9 @@ export function watchConfigFile(file: string, options: ConfigFileWatchOptions): 
   const watched = new Map<string, { readonly watcher: FSWatcher; names: ReadonlySet<string> }>();
   let entries: PathEntry[] = [];
   let quietTimer: NodeJS.Timeout | null = null;
+  let rewatchTimer: NodeJS.Timeout | null = null;
+  /** Directories the last attempt could not watch. */
+  let unwatchable = new Set<string>();
   let closed = false;
 
   const changed = () => {
@@ -98,13 +106,13 @@ export function watchConfigFile(file: string, options: ConfigFileWatchOptions): 
     watched.delete(dir);
   };
 
-  /** Resolves the path again and watches exactly the directories it goes through now. */
-  const arm = () => {
+  /** Resolves the path again and watches exactly the directories it goes through now; false if one failed. */
+  const arm = (): boolean => {
     entries = pathEntries(file);
     const namesByDir = new Map<string, Set<string>>();
     for (const { dir, name } of entries) namesByDir.set(dir, (namesByDir.get(dir) ?? new Set()).add(name));
     for (const dir of watched.keys()) if (!namesByDir.has(dir)) unwatch(dir);
-    let failed = false;
+    const failed = new Set<string>();
     for (const [dir, names] of namesByDir) {
       const existing = watched.get(dir);
       if (existing !== undefined) {
@@ -124,11 +132,20 @@ export function watchConfigFile(file: string, options: ConfigFileWatchOptions): 
         });
         watched.set(dir, { watcher, names });
       } catch (error) {
-        failed = true;
-        options.onWatchError(dir, error);
+        failed.add(dir);
+        if (!unwatchable.has(dir)) options.onWatchError(dir, error);
       }
     }
-    if (failed) setTimeout(changed, REWATCH_DELAY_MS).unref();
+    unwatchable = failed;
+    if (failed.size > 0 && rewatchTimer === null) {
+      rewatchTimer = setTimeout(() => {
+        rewatchTimer = null;
+        // What changed while a folder was not watched is unknown: once it is watched, look at the file again.
+        if (!closed && arm()) options.onChange();
+      }, REWATCH_DELAY_MS);
+      rewatchTimer.unref();
+    }
+    return failed.size === 0;
   };
 
   arm();
@@ -137,6 +154,7 @@ export function watchConfigFile(file: string, options: ConfigFileWatchOptions): 
     close() {
       closed = true;
       if (quietTimer !== null) clearTimeout(quietTimer);
+      if (rewatchTimer !== null) clearTimeout(rewatchTimer);
       for (const dir of [...watched.keys()]) unwatch(dir);
     },
   };
