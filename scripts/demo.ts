@@ -2,20 +2,24 @@
 //   1. starts two single-node clusters with the harness ("london" and "frankfurt");
 //   2. creates topics on london and keeps producing records to them;
 //   3. runs `georep run` on examples/demo.yaml (with the clusters' real addresses);
-//   4. prints every record as it arrives on frankfurt, and the flows' status every few seconds.
-// Ctrl-C stops georep, the producer and the clusters, leaving no process behind.
+//   4. prints every record as it arrives on frankfurt (topics georep creates later included), and the flows'
+//      status every few seconds.
+// georep's HTTP port is a free one, so that two demos can run on one host. Ctrl-C stops georep (gracefully:
+// it commits what it copied), the producer and the clusters, leaving no process behind.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, logLevel } from 'kafkajs';
+import { type Admin, type Consumer, Kafka, logLevel } from 'kafkajs';
+import { findFreePorts } from '../harness/free-ports.js';
 import { startClusters } from '../harness/kafka-local.js';
 import { repoRootDir } from '../harness/versions.js';
 import { renderStatusTable } from '../src/cli/status.js';
 import type { DaemonStatus } from '../src/runtime/daemon.js';
 
-const demoDir = path.join(repoRootDir, '.cache', 'demo');
+/** One folder per demo, so that two demos in one checkout do not share (and reload) one config file. */
+const demoDir = path.join(repoRootDir, '.cache', 'demo', String(process.pid));
 const configFile = path.join(demoDir, 'geo-replication.yaml');
 const georepLogFile = path.join(demoDir, 'georep.log');
 const ORIGIN_TOPICS = [
@@ -25,6 +29,8 @@ const ORIGIN_TOPICS = [
 ];
 const PRODUCE_INTERVAL_MS = 1000;
 const STATUS_INTERVAL_MS = 10_000;
+/** How often the reader looks for topics georep created on frankfurt since it last looked. */
+const TOPIC_POLL_INTERVAL_MS = 1000;
 
 const stop = new AbortController();
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
@@ -50,13 +56,16 @@ async function main(): Promise<void> {
     if (london === undefined || frankfurt === undefined)
       throw new Error('the harness started fewer clusters');
     console.log(`  london     ${london.bootstrap}\n  frankfurt  ${frankfurt.bootstrap}`);
+    const [httpPort] = await findFreePorts(1);
+    const httpAddress = `127.0.0.1:${httpPort}`;
     const template = await readFile(path.join(repoRootDir, 'examples', 'demo.yaml'), 'utf8');
     await writeFile(
       configFile,
       template
         .replace('$schema=../schemas/', `$schema=${path.join(repoRootDir, 'schemas')}/`)
         .replace('127.0.0.1:9092', london.bootstrap)
-        .replace('127.0.0.1:9093', frankfurt.bootstrap),
+        .replace('127.0.0.1:9093', frankfurt.bootstrap)
+        .replace('127.0.0.1:9787', httpAddress),
     );
 
     const originKafka = new Kafka({
@@ -105,29 +114,28 @@ async function main(): Promise<void> {
     const consumer = destinationKafka.consumer({ groupId: 'demo-reader', allowAutoTopicCreation: false });
     await consumer.connect();
     clients.push(consumer);
-    await waitForTopic(destinationKafka, 'london.orders.created');
-    if (stop.signal.aborted) return;
-    await consumer.subscribe({ topics: [/^london\./], fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ topic, partition, message }) => {
-        console.log(
-          `frankfurt  ${topic}[${partition}] offset ${message.offset}: ${message.value?.toString() ?? 'null'}`,
-        );
-      },
-    });
+    const destinationAdmin = destinationKafka.admin();
+    await destinationAdmin.connect();
+    clients.push(destinationAdmin);
+    void followMirroredTopics(destinationAdmin, consumer);
     console.log(
       '\nRecords produced on london arrive on frankfurt below. Try, in another terminal:\n' +
         `  edit ${configFile}  (add payments to include: the flow starts within a second)\n` +
-        '  npm run georep -- status --daemon 127.0.0.1:9787\n' +
+        `  npx georep status --daemon ${httpAddress}\n` +
         'Ctrl-C stops everything.\n',
     );
-    void printStatusForever();
+    void printStatusForever(httpAddress);
     // georep may have exited (and aborted the demo) while the reader was setting up.
     if (!stop.signal.aborted) {
       await new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true }));
     }
     georep.kill('SIGTERM');
-    await exited;
+    const code = await exited;
+    console.log(
+      code === 0
+        ? 'georep stopped after committing what it copied.'
+        : `georep exited with code ${code}; see ${georepLogFile}`,
+    );
   } finally {
     georep?.kill('SIGKILL');
     await Promise.all(clients.map((client) => client.disconnect().catch(() => undefined)));
@@ -155,22 +163,41 @@ async function produceForever(producer: ReturnType<Kafka['producer']>): Promise<
   }
 }
 
-async function waitForTopic(kafka: Kafka, topic: string): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    while (!stop.signal.aborted && !(await admin.listTopics()).includes(topic)) await sleep(500);
-  } finally {
-    await admin.disconnect();
+/**
+ * Prints every record of the `london.` topics on frankfurt. A consumer's subscription is fixed when it runs,
+ * so every second the topics are listed again and, when georep created one, the consumer subscribes anew:
+ * its group's committed offsets keep it where it was on the others, and a new topic is read from its start.
+ */
+async function followMirroredTopics(admin: Admin, consumer: Consumer): Promise<void> {
+  let following = '';
+  while (!stop.signal.aborted) {
+    try {
+      const topics = (await admin.listTopics()).filter((topic) => topic.startsWith('london.')).sort();
+      if (topics.length > 0 && topics.join(',') !== following) {
+        if (following !== '') await consumer.stop();
+        await consumer.subscribe({ topics, fromBeginning: true });
+        await consumer.run({
+          eachMessage: async ({ topic, partition, message }) => {
+            console.log(
+              `frankfurt  ${topic}[${partition}] offset ${message.offset}: ${message.value?.toString() ?? 'null'}`,
+            );
+          },
+        });
+        following = topics.join(',');
+      }
+    } catch (error) {
+      if (!stop.signal.aborted) console.log(`(the reader could not follow frankfurt's topics: ${error})`);
+    }
+    await sleep(TOPIC_POLL_INTERVAL_MS, undefined, { signal: stop.signal }).catch(() => undefined);
   }
 }
 
-async function printStatusForever(): Promise<void> {
+async function printStatusForever(httpAddress: string): Promise<void> {
   while (!stop.signal.aborted) {
     await sleep(STATUS_INTERVAL_MS, undefined, { signal: stop.signal }).catch(() => undefined);
     if (stop.signal.aborted) return;
     try {
-      const status = (await (await fetch('http://127.0.0.1:9787/status')).json()) as DaemonStatus;
+      const status = (await (await fetch(`http://${httpAddress}/status`)).json()) as DaemonStatus;
       console.log(`\n${renderStatusTable(status.flows)}`);
     } catch {
       console.log('(georep /status did not answer)');

@@ -3,15 +3,17 @@
 //
 // Signals: SIGHUP reloads (what `systemctl reload` sends). SIGTERM or SIGINT stops gracefully: flows stop
 // consuming, flush to the destination and commit; the process exits 0, or 1 if daemon.shutdownTimeoutMs ran
-// out. A second SIGTERM/SIGINT exits at once (progress not yet committed is read and copied again later).
+// out. Another SIGTERM/SIGINT within a second of the first is the same request: a Ctrl-C in a terminal
+// reaches every process of the foreground group, so a wrapper that forwards it (npm run demo) makes two. A
+// later one exits at once (progress not yet committed is read and copied again later).
 
 import { parseArgs } from 'node:util';
-import { watch } from 'chokidar';
 import { clusterFactory } from '../kafka/client.js';
 import { prettyDestination, resolveLogFormat } from '../observability/log-format.js';
 import { createLogger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { systemdNotifier } from '../observability/systemd-notify.js';
+import { watchConfigFile } from '../runtime/config-file-watch.js';
 import { Daemon, StartupFailed } from '../runtime/daemon.js';
 import { type Command, type CommandIo, EXIT, type ExitCode, UsageError } from './command.js';
 
@@ -22,8 +24,9 @@ Runs the replication daemon: mirrors the topics FILE selects and keeps them in s
 or SIGINT. Logs are JSON lines on stdout (one object per line, for journald, jq, Loki); in a
 terminal they are shown as readable lines instead, with the same content.
 
-Reloads: the file is watched (an edit in place or a rename over it, as editors and Ansible do) and
-SIGHUP (systemctl reload) reloads it too. An invalid file is rejected whole; the last good one stays
+Reloads: the file is watched (an edit in place, a rename over it as editors and Ansible do, and a
+symlink on its path re-pointed, as Kubernetes ConfigMaps and release directories do) and SIGHUP
+(systemctl reload) reloads it too. An invalid file is rejected whole; the last good one stays
 in force. Only the flows whose settings changed are stopped, started or restarted.
 
 options:
@@ -36,7 +39,8 @@ options:
 
 exit status:
   0  stopped by SIGTERM/SIGINT after flushing and committing
-  1  the configuration is invalid at startup, or the graceful stop ran out of time
+  1  the configuration is invalid at startup, the graceful stop ran out of time, or another
+     SIGTERM/SIGINT came more than a second after the first (exit at once, without committing)
   2  usage error
 `;
 
@@ -72,14 +76,18 @@ export const runCommand: Command = {
       notifier,
     });
 
-    let signalsSeen = 0;
+    let firstStopSignalMs: number | null = null;
     const stopped = new Promise<ExitCode>((resolve) => {
       const onStopSignal = (signal: NodeJS.Signals) => {
-        signalsSeen++;
-        if (signalsSeen > 1) {
+        if (firstStopSignalMs !== null) {
+          if (Date.now() - firstStopSignalMs < SAME_STOP_REQUEST_MS) {
+            logger.info({ signal }, 'stop signal again at once: the same request, still stopping gracefully');
+            return;
+          }
           logger.warn({ signal }, 'second stop signal: exiting now without waiting for flows');
           process.exit(EXIT.failed);
         }
+        firstStopSignalMs = Date.now();
         const timeoutMs = daemon.shutdownTimeoutMs;
         logger.info({ signal, timeoutMs }, 'stopping: flushing and committing progress');
         daemon.stop(timeoutMs).then(
@@ -115,32 +123,37 @@ export const runCommand: Command = {
       process.exit(EXIT.failed);
     }
     const watcher = parsed.watch
-      ? watch(parsed.config, {
-          ignoreInitial: true,
-          atomic: true,
-          // A change counts once the file's size stood still this long. A rename over the file (Ansible,
-          // most editors) is complete at once; an in-place write of a config file is one write() in practice.
-          // Should a slow writer still be caught half-way, the half file is rejected whole (the running config
-          // stays) and the complete one, a moment later, is loaded: a shorter wait costs at most a logged
-          // rejection, and saves its length on every reload.
-          awaitWriteFinish: { stabilityThreshold: WRITE_STABLE_MS, pollInterval: WRITE_POLL_MS },
-        }).on('all', (event) => {
-          if (event === 'add' || event === 'change') daemon.requestReconcile('file-change');
+      ? watchConfigFile(parsed.config, {
+          quietMs: WRITE_QUIET_MS,
+          onChange: () => daemon.requestReconcile('file-change'),
+          onWatchError: (dir, error) =>
+            logger.warn(
+              { dir, err: error },
+              'cannot watch a directory the config path goes through; retrying',
+            ),
         })
       : null;
     logger.info({ flows: daemon.status().flows.length, http: daemon.httpAddress }, 'georep is running');
 
     const exitCode = await stopped;
-    await watcher?.close();
+    watcher?.close();
     logger.flush();
     // kafkajs may leave timers behind after disconnecting; the daemon's work is done, so exit for sure.
     process.exit(exitCode);
   },
 };
 
-/** How long the file's size must stand still before a change is taken, and how often it is looked at. */
-const WRITE_STABLE_MS = 100;
-const WRITE_POLL_MS = 25;
+/**
+ * How long the file must have seen no event before a change is taken. A rename over the file (Ansible, most
+ * editors, a ConfigMap swap) is complete at once; an in-place write of a config file is one write() in
+ * practice. Should a slow writer still be caught half-way, the half file is rejected whole (the running
+ * config stays) and the complete one, a moment later, is loaded: a shorter wait costs at most a logged
+ * rejection, and saves its length on every reload.
+ */
+const WRITE_QUIET_MS = 100;
+
+/** Stop signals this soon after the first are the same request (see the top of this file). */
+export const SAME_STOP_REQUEST_MS = 1000;
 
 const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
 

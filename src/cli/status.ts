@@ -8,7 +8,8 @@ import { DEFAULT_DAEMON_ADDRESS, fetchDaemonStatus } from './daemon-client.js';
 const help = `usage: georep status [--daemon HOST:PORT] [--json]
 
 Shows every flow of the running daemon: state, offset lag (records not yet mirrored), records per
-second, and the last error; then, for replications with \`groups\`, every consumer group whose positions
+second, records mirrored since the daemon started (across the flow's restarts, as
+georep_records_mirrored_total counts them), and the last error; then, for replications with \`groups\`, every consumer group whose positions
 follow: partitions translated, whether the destination group was committed, the last sync and its error.
 Reads /status from the daemon's HTTP address.
 

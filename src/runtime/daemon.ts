@@ -43,7 +43,7 @@ import { describeConfigDrift, planTopicConfigSync } from '../plan/topic-configs.
 import { DEFAULT_FLOW_BACKOFF } from './backoff.js';
 import type { FlowState } from './flow-state.js';
 import { GroupSync, type GroupSyncStatus } from './group-sync.js';
-import { type FlowStatus, MirrorFlow } from './mirror-flow.js';
+import { type FlowStatus, type MirroredTotal, MirrorFlow } from './mirror-flow.js';
 import { OffsetSyncStore } from './offset-sync-store.js';
 import { ReconcileLoop, type ReconcileTrigger } from './reconcile-loop.js';
 import { Supervisor } from './supervisor.js';
@@ -138,6 +138,8 @@ export class Daemon {
   #recreatedOriginTopics = new Map<string, number>();
   /** Outlives the flows: see MirrorFlowDependencies.groupsWithStoredProgress. */
   readonly #groupsWithStoredProgress = new Set<string>();
+  /** Outlives the flows: see MirrorFlowDependencies.mirroredTotals. */
+  readonly #mirroredTotals = new Map<string, MirroredTotal>();
   #firstReconcileDone = false;
   #reconcileStartedMs: number | null = null;
   #discoveryTimer: NodeJS.Timeout | null = null;
@@ -676,6 +678,7 @@ export class Daemon {
       stopGraceMs: Math.max(1000, (config?.daemon.shutdownTimeoutMs ?? 30_000) / 2),
       sessionTimeoutMs: CONSUMER_SESSION_TIMEOUT_MS,
       groupsWithStoredProgress: this.#groupsWithStoredProgress,
+      mirroredTotals: this.#mirroredTotals,
       nowMs: this.#nowMs,
       ...(recreatedAtMs === undefined ? {} : { originRecreatedAtMs: recreatedAtMs }),
     });

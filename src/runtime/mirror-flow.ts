@@ -69,6 +69,11 @@ export interface MirrorFlowDependencies {
    * memory only: a georep started afterwards cannot know (kafkajs exposes no topic ids).
    */
   readonly groupsWithStoredProgress: Set<string>;
+  /**
+   * Records and bytes mirrored per flow key since the daemon started, shared by every flow: a flow restarted
+   * by a reload counts on from where its previous run stopped, as georep_records_mirrored_total does.
+   */
+  readonly mirroredTotals: Map<string, MirroredTotal>;
   readonly nowMs: () => number;
   /**
    * Set when this flow's origin topic was seen deleted and has appeared again under the same name: a
@@ -76,6 +81,12 @@ export interface MirrorFlowDependencies {
    * the new topic's records to it.
    */
   readonly originRecreatedAtMs?: number;
+}
+
+/** What a flow mirrored since the daemon started, over all its runs. */
+export interface MirroredTotal {
+  records: number;
+  bytes: number;
 }
 
 /** The last change of the destination topic's configs made to follow the origin's (discovery rounds). */
@@ -136,8 +147,8 @@ export class MirrorFlow implements ManagedFlow {
   #source: RecordSource | null = null;
   #running: Promise<void>;
   #failedAttempts = 0;
-  #recordsMirrored = 0;
-  #bytesMirrored = 0;
+  /** Shared with the earlier and later runs of this flow (see MirrorFlowDependencies.mirroredTotals). */
+  readonly #mirrored: MirroredTotal;
   /** Partitions this process was assigned, with what is known of their progress, and the copy rate. */
   #progress: FlowProgress;
   /** Partition count of the destination topic as last seen or made. */
@@ -157,6 +168,9 @@ export class MirrorFlow implements ManagedFlow {
     this.#logger = childLogger(deps.logger, spec);
     this.#originRecreatedAtMs = deps.originRecreatedAtMs;
     this.#progress = this.#newProgress();
+    const mirrored = deps.mirroredTotals.get(spec.key) ?? { records: 0, bytes: 0 };
+    deps.mirroredTotals.set(spec.key, mirrored);
+    this.#mirrored = mirrored;
     this.#machine = new FlowStateMachine(deps.nowMs, (from, to, error) => {
       if (to === 'error' && error !== null) {
         if (from !== 'error') deps.metrics.flowErrors.inc({ reason: error.reason });
@@ -185,8 +199,8 @@ export class MirrorFlow implements ManagedFlow {
       originTopic: this.#spec.originTopic,
       destination: this.#spec.destination,
       destinationTopic: this.#spec.destinationTopic,
-      recordsMirrored: this.#recordsMirrored,
-      bytesMirrored: this.#bytesMirrored,
+      recordsMirrored: this.#mirrored.records,
+      bytesMirrored: this.#mirrored.bytes,
       recordsPerSecond: summary.recordsPerSecond,
       lastBatchAtMs: summary.lastBatchAtMs,
       lag: summary.lag,
@@ -483,8 +497,8 @@ export class MirrorFlow implements ManagedFlow {
       for (const header of record.headers) bytes += header.key.length + (header.value?.length ?? 0);
       this.#latency.observe(Math.max(0, acknowledgedAtMs - record.timestampMs) / 1000);
     }
-    this.#recordsMirrored += records.length;
-    this.#bytesMirrored += bytes;
+    this.#mirrored.records += records.length;
+    this.#mirrored.bytes += bytes;
     this.#deps.metrics.recordsMirrored.inc(this.#labels, records.length);
     this.#deps.metrics.bytesMirrored.inc(this.#labels, bytes);
     this.#progress.batchCopied(batch.partition, batch.nextOffset, batch.highWatermark, records.length);

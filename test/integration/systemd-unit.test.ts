@@ -96,4 +96,16 @@ describe('systemd unit systemd/georep.service', { skip: missingTool }, () => {
     // V8 compiles code at run time into memory that is written, then executed.
     assert.equal(settings.has('MemoryDenyWriteExecute'), false);
   });
+
+  test('a runaway is stopped at MemoryMax, above the heap limit, without swapping first', () => {
+    const settings = serviceSettings();
+    const heapLimitMiB = Number(/--max-old-space-size=(\d+)/.exec(settings.get('Environment') ?? '')?.[1]);
+    assert.ok(heapLimitMiB > 0, 'NODE_OPTIONS sets the heap limit');
+    const memoryMax = /^(\d+)M$/.exec(settings.get('MemoryMax') ?? '');
+    assert.ok(memoryMax, `MemoryMax is set in MiB, not "${settings.get('MemoryMax')}"`);
+    // Below the heap limit plus what lives outside the heap, a georep within its heap would be killed.
+    assert.ok(Number(memoryMax[1]) >= heapLimitMiB * 1.25, 'MemoryMax leaves room outside the heap');
+    assert.equal(settings.get('MemorySwapMax'), '0', 'at MemoryMax georep is stopped, not swapped out');
+    assert.equal(settings.get('Restart'), 'on-failure', 'and started again');
+  });
 });

@@ -47,6 +47,7 @@ export function quickFlowDependencies(
     stopGraceMs: 1000,
     sessionTimeoutMs: 10_000,
     groupsWithStoredProgress: new Set(),
+    mirroredTotals: new Map(),
     nowMs: Date.now,
   };
 }

@@ -1,6 +1,7 @@
 // The daemon's continuous sync on the in-memory Kafka: on a discovery round, destination topic configs follow
 // the origin's (a failed change stays that flow's problem), and a deleted origin topic's copy is kept or
-// deleted as the replication says, with a re-created topic reported instead of appended to the old copy.
+// deleted as the replication says, with a re-created topic reported instead of appended to the old copy. A
+// flow restarted by a reload goes on counting its records where it stopped, as the metric does.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,6 +37,8 @@ interface Setup {
   readonly destinationAdmin: KafkaAdmin;
   readonly metrics: Metrics;
   readonly logMessages: string[];
+  /** Writes the file again with these replications and reloads it, as the file watch does. */
+  reload(replications: readonly string[]): Promise<void>;
   /** Runs one discovery round and waits for it. */
   discover(): Promise<void>;
   stop(): Promise<void>;
@@ -85,19 +88,21 @@ async function startDaemon(
     createSink: () => destination.createSink(),
   };
   const configFile = path.join(workDir, `${name}.yaml`);
-  writeFileSync(
-    configFile,
-    [
-      'clusters:',
-      '  origin: { bootstrap: ["origin.invalid:9092"] }',
-      '  destination: { bootstrap: ["destination.invalid:9092"] }',
-      'replications:',
-      ...replications,
-      'daemon:',
-      '  discoveryIntervalMs: 3600000',
-      '',
-    ].join('\n'),
-  );
+  const writeConfig = (lines: readonly string[]) =>
+    writeFileSync(
+      configFile,
+      [
+        'clusters:',
+        '  origin: { bootstrap: ["origin.invalid:9092"] }',
+        '  destination: { bootstrap: ["destination.invalid:9092"] }',
+        'replications:',
+        ...lines,
+        'daemon:',
+        '  discoveryIntervalMs: 3600000',
+        '',
+      ].join('\n'),
+    );
+  writeConfig(replications);
   const logMessages: string[] = [];
   const logStream = new Writable({
     write(chunk, _encoding, done) {
@@ -125,6 +130,11 @@ async function startDaemon(
     destinationAdmin,
     metrics,
     logMessages,
+    async reload(lines) {
+      writeConfig(lines);
+      daemon.requestReconcile('file-change');
+      await daemon.whenIdle();
+    },
     async discover() {
       daemon.requestReconcile('discovery');
       await daemon.whenIdle();
@@ -294,6 +304,44 @@ describe('a deleted origin topic', () => {
         ),
       );
       assert.equal(await metricSample(setup.metrics, /^georep_origin_topics_recreated_total\{/), 1);
+    } finally {
+      await setup.stop();
+    }
+  });
+});
+
+describe('a flow restarted by a reload', () => {
+  test('keeps its MIRRORED count in /status, in step with georep_records_mirrored_total', async () => {
+    const setup = await startDaemon('restart-count', { orders: {} }, replication('orders'));
+    const produce = async (count: number) => {
+      const records = Array.from({ length: count }, (_, index) => ({
+        key: null,
+        value: Buffer.from(`order ${index}`),
+        headers: [],
+        timestampMs: Date.now(),
+      }));
+      await setup.origin.createSink().write('orders', 0, records);
+    };
+    const mirroredMetric = () =>
+      metricSample(setup.metrics, /^georep_records_mirrored_total\{.*topic="orders"\}/);
+    try {
+      await produce(3);
+      await waitForStatus(setup.daemon, (status) => status.flows[0]?.recordsMirrored === 3);
+      const sinceBefore = setup.daemon.status().flows[0]?.sinceMs;
+      // A changed config exclude list restarts the flow.
+      await setup.reload(replication('orders', ['topicConfig: { exclude: [retention.bytes] }']));
+      await waitForStatus(setup.daemon, (status) => status.flows[0]?.state === 'running');
+      assert.ok(
+        setup.logMessages.some((message) => message.includes('1 to restart')),
+        'the reload restarted the flow',
+      );
+      assert.notEqual(setup.daemon.status().flows[0]?.sinceMs, sinceBefore);
+      assert.equal(setup.daemon.status().flows[0]?.recordsMirrored, 3, 'the count survives the restart');
+
+      await produce(2);
+      const status = await waitForStatus(setup.daemon, (s) => s.flows[0]?.recordsMirrored === 5);
+      assert.equal(await mirroredMetric(), 5);
+      assert.ok((status.flows[0]?.bytesMirrored ?? 0) >= 5 * 'order 0'.length);
     } finally {
       await setup.stop();
     }
