@@ -158,8 +158,12 @@ export interface ReplicationConfig {
 }
 
 export interface DaemonSettings {
-  /** host:port of the HTTP server (/healthz, /readyz, /metrics, /status). Loopback by default. */
+  /** host:port of the HTTP server (/healthz, /readyz, /metrics, /status). Loopback by default; port 0: any. */
   readonly httpListen: string;
+  /** Host names the HTTP server answers to, besides IP literals, localhost and httpListen's host. */
+  readonly httpAllowedHosts: readonly string[];
+  /** TLS and basic auth of the HTTP server, from the web-config file named by daemon.httpWebConfig. */
+  readonly httpWebConfig: HttpWebConfig | null;
   /** How often origin topics are listed to find new topics, partitions and config changes. */
   readonly discoveryIntervalMs: number;
   /** How long a graceful stop (SIGTERM) may take before the process exits anyway. */
@@ -169,6 +173,16 @@ export interface DaemonSettings {
   /** Prefix of the consumer group ids georep uses; also marks georep's own topics. */
   readonly groupIdPrefix: string;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+}
+
+/** A Prometheus exporter-toolkit style web-config file: TLS and basic auth for the HTTP server. */
+export interface HttpWebConfig {
+  /** Absolute path of the file. */
+  readonly file: string;
+  /** PEM certificate (chain) and key, or null for plain HTTP. */
+  readonly tls: { readonly cert: string; readonly key: Secret } | null;
+  /** User name → bcrypt hash; empty means no authentication. */
+  readonly basicAuthUsers: ReadonlyMap<string, string>;
 }
 
 export interface Config {

@@ -31,7 +31,14 @@ import type {
   RecordSink,
   TopicConfigEntry,
 } from '../kafka/port.js';
-import { type RunningHttpServer, startHttpServer } from '../observability/http-server.js';
+import { isLoopbackHost } from '../observability/http-access.js';
+import {
+  type HttpServerSettings,
+  needsRebind,
+  parseListenAddress,
+  type RunningHttpServer,
+  startHttpServer,
+} from '../observability/http-server.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { SystemdNotifier } from '../observability/systemd-notify.js';
@@ -82,6 +89,8 @@ export interface ReloadOutcome {
 
 export interface DaemonStatus {
   readonly configFile: string;
+  /** Where the HTTP server listens (the port the OS chose when the config says 0), or null. */
+  readonly httpAddress: string | null;
   readonly ready: boolean;
   readonly lastReload: ReloadOutcome | null;
   readonly flows: readonly FlowStatus[];
@@ -144,6 +153,7 @@ export class Daemon {
   #discoveryIntervalMs = 0;
   #http: RunningHttpServer | null = null;
   #httpListen: string | null = null;
+  #httpSettings: HttpServerSettings | null = null;
   /** Where records landed, per destination cluster; kept across reloads (flows keep recording into them). */
   readonly #offsetStores = new Map<string, OffsetSyncStore>();
   readonly #groupSyncs = new Map<string, { identity: string; sync: GroupSync }>();
@@ -226,6 +236,7 @@ export class Daemon {
   status(): DaemonStatus {
     return {
       configFile: this.#options.configPath,
+      httpAddress: this.httpAddress,
       ready: this.#notReadyReason() === null,
       lastReload: this.#lastReload,
       flows: this.#flowStatuses(),
@@ -376,29 +387,70 @@ export class Daemon {
    * server is bound before the old one closes, so a bad address leaves the running one serving.
    */
   async #applyDaemonSettings(config: Config): Promise<string | null> {
-    const listen = this.#options.httpListenOverride ?? config.daemon.httpListen;
-    if (listen !== this.#httpListen) {
-      let started: RunningHttpServer;
-      try {
-        started = await startHttpServer(listen, {
-          notReadyReason: () => this.#notReadyReason(),
-          status: () => this.status(),
-          metrics: () => this.#metricsExposition(),
-        });
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        return `daemon.httpListen: cannot listen on ${listen}: ${reason}`;
-      }
-      await this.#http?.close();
-      this.#http = started;
-      this.#httpListen = listen;
-      this.#logger.info({ address: started.address }, 'serving /healthz, /readyz, /status and /metrics');
+    const settings: HttpServerSettings = {
+      listen: this.#options.httpListenOverride ?? config.daemon.httpListen,
+      allowedHosts: config.daemon.httpAllowedHosts,
+      webConfig: config.daemon.httpWebConfig,
+    };
+    const running = this.#http === null ? null : { listen: this.#httpListen ?? '', tls: this.#http.tls };
+    if (needsRebind(running, settings)) {
+      const problem = await this.#rebindHttp(settings);
+      if (problem !== null) return problem;
+    } else {
+      this.#http?.update(settings);
     }
     if (config.daemon.discoveryIntervalMs !== this.#discoveryIntervalMs) {
       if (this.#discoveryTimer !== null) clearInterval(this.#discoveryTimer);
       this.#discoveryIntervalMs = config.daemon.discoveryIntervalMs;
       this.#discoveryTimer = setInterval(() => this.#loop.request('discovery'), this.#discoveryIntervalMs);
       this.#discoveryTimer.unref();
+    }
+    return null;
+  }
+
+  /**
+   * A new HTTP server for another address or TLS turned on or off. Bound before the old one closes, so a
+   * bad address leaves the running one serving; on the same address the old one must close first, and is
+   * started again if the new one cannot bind.
+   */
+  async #rebindHttp(settings: HttpServerSettings): Promise<string | null> {
+    const providers = {
+      notReadyReason: () => this.#notReadyReason(),
+      status: () => this.status(),
+      metrics: () => this.#metricsExposition(),
+    };
+    const sameAddress = settings.listen === this.#httpListen;
+    const previous = this.#http;
+    if (sameAddress) await previous?.close();
+    let started: RunningHttpServer;
+    try {
+      started = await startHttpServer(settings, providers);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      if (sameAddress && this.#httpSettings !== null) {
+        this.#http = await startHttpServer(this.#httpSettings, providers).catch(() => null);
+      }
+      return `daemon.httpListen: cannot listen on ${settings.listen}: ${reason}`;
+    }
+    if (!sameAddress) await previous?.close();
+    this.#http = started;
+    this.#httpListen = settings.listen;
+    this.#httpSettings = settings;
+    const { host } = parseListenAddress(started.address);
+    const scheme = started.tls ? 'https' : 'http';
+    const basicAuth = (settings.webConfig?.basicAuthUsers.size ?? 0) > 0;
+    this.#logger.info(
+      { address: started.address, url: `${scheme}://${started.address}`, tls: started.tls, basicAuth },
+      'serving /healthz, /readyz, /status and /metrics',
+    );
+    if (!isLoopbackHost(host)) {
+      this.#logger.warn(
+        { address: started.address },
+        started.tls && basicAuth
+          ? `the HTTP server listens beyond loopback (${started.address}), with TLS and basic auth`
+          : `the HTTP server listens beyond loopback (${started.address}): anyone who can reach it reads /status ` +
+              'and /metrics; set daemon.httpWebConfig for TLS and basic auth (docs/http.md)',
+      );
     }
     return null;
   }
