@@ -25,7 +25,8 @@ update in place (~), and selected topics that cannot be mirrored (!), with the s
 It reads the origin clusters' topic lists (read-only) and compares with the flows of the daemon at
 ADDRESS (default: daemon.httpListen of FILE, over https when its daemon.httpWebConfig turns TLS on). If
 no daemon answers, it compares with nothing running, which is what the first start would do. Nothing is
-changed anywhere.
+changed anywhere. A changed password or private key is not shown (the daemon publishes nothing derived
+from one); the reload restarts the flows of that cluster.
 
 options:
   -c, --config FILE       the geo-replication.yaml to plan for (required)
@@ -70,7 +71,7 @@ export const planCommand: Command = {
     const address = describeTarget(target);
     const answer = await fetchDaemonStatus(target);
     const running: FlowSpec[] = answer.reachable ? answer.status.flows.map((flow) => flow.spec) : [];
-    const desired = desiredFlows(config, listings);
+    const desired = desiredFlows(config, listings, credentialChangesOf(running));
     const plan = planFlows(desired.flows, running);
     const against = answer.reachable
       ? `the daemon at ${address} (${running.length} flows)`
@@ -93,6 +94,19 @@ export const planCommand: Command = {
     return planHasChanges(plan) ? EXIT.changesPending : EXIT.ok;
   },
 };
+
+/**
+ * The daemon's count of secret changes per cluster, taken as it is: it publishes nothing derived from a
+ * password, so a changed password or key cannot be seen from here (the reload restarts those flows).
+ */
+function credentialChangesOf(running: readonly FlowSpec[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const { origin, destination, restartSettings } of running) {
+    counts.set(origin, restartSettings.originCredentials);
+    counts.set(destination, restartSettings.destinationCredentials);
+  }
+  return counts;
+}
 
 async function listOrigins(
   config: Config,

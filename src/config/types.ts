@@ -1,7 +1,6 @@
 // The compiled configuration: what the loader produces from geo-replication.yaml after parsing, schema
 // validation, semantic checks, defaults and secret resolution. Every other part of georep reads only
 // these types, never the YAML. Values are deeply frozen by the loader.
-import { scryptSync } from 'node:crypto';
 import { inspect } from 'node:util';
 
 /** Where a value came from, so that later errors (e.g. a flow's) can still point at the file. */
@@ -20,7 +19,6 @@ export interface SourcePosition {
  */
 export class Secret {
   readonly #value: string;
-  #fingerprint: string | null = null;
   /** Where it came from, e.g. `${file:/etc/georep/lon.pass}`; safe to show. */
   readonly reference: string;
 
@@ -31,22 +29,6 @@ export class Secret {
 
   reveal(): string {
     return this.#value;
-  }
-
-  /**
-   * A stable digest of the value, so that two configs (also of two processes: `georep plan` against the
-   * daemon's /status) can be compared without exposing the secret. scrypt rather than a plain hash: the
-   * digest is shown in /status, and a fast hash of a weak password could be reversed by guessing offline.
-   * The salt is fixed because both sides must compute the same digest.
-   */
-  fingerprint(): string {
-    this.#fingerprint ??= scryptSync(this.#value, 'georep.secret-fingerprint.v1', 12, {
-      N: 2 ** 15,
-      r: 8,
-      p: 1,
-      maxmem: 64 * 1024 * 1024,
-    }).toString('hex');
-    return this.#fingerprint;
   }
 
   toString(): string {

@@ -48,6 +48,7 @@ import { desiredGroupSyncs, groupSyncIdentity } from '../plan/group-syncs.js';
 import { planFlows, planHasChanges } from '../plan/plan.js';
 import { describeConfigDrift, planTopicConfigSync } from '../plan/topic-configs.js';
 import { DEFAULT_FLOW_BACKOFF } from './backoff.js';
+import { CredentialChanges } from './credential-changes.js';
 import type { FlowState } from './flow-state.js';
 import { GroupSync, type GroupSyncStatus } from './group-sync.js';
 import { type FlowStatus, MirrorFlow } from './mirror-flow.js';
@@ -133,6 +134,8 @@ export class Daemon {
    */
   #configDigest: string | null = null;
   #lastReload: ReloadOutcome | null = null;
+  readonly #credentialChanges = new CredentialChanges();
+  #credentialChangeCounts: ReadonlyMap<string, number> = new Map();
   #clients = new Map<string, ClusterClients>();
   #retiredClients: ClusterClients[] = [];
   #lastListings = new Map<string, readonly TopicListing[]>();
@@ -277,7 +280,7 @@ export class Daemon {
       if (config === null) return;
       this.#ensureClients(config);
       const listings = await this.#listOrigins(config);
-      const desired = desiredFlows(config, listings);
+      const desired = desiredFlows(config, listings, this.#credentialChangeCounts);
       this.#reportRejected(desired.rejected);
       const plan = planFlows(desired.flows, this.#supervisor.runningSpecs());
       const originDeleted = plan.stop.filter((spec) => this.#originTopicGone(spec, listings));
@@ -359,6 +362,7 @@ export class Daemon {
     for (const message of messages) this.#logger.warn(message);
     const atMs = this.#nowMs();
     this.#config = result.config;
+    this.#credentialChangeCounts = this.#credentialChanges.observe(result.config);
     this.#lastReload = { ok: true, atMs, messages };
     this.#options.metrics.lastReloadSuccessful.set(1);
     this.#options.metrics.lastReloadSuccessTimestamp.set(atMs / 1000);
@@ -471,7 +475,7 @@ export class Daemon {
     for (const name of clustersInUse(config)) {
       const cluster = config.clusters.get(name);
       if (cluster === undefined) continue;
-      const digest = clusterConnectionDigest(cluster);
+      const digest = `${clusterConnectionDigest(cluster)}/${this.#credentialChangeCounts.get(name) ?? 0}`;
       const existing = this.#clients.get(name);
       if (existing?.digest === digest) continue;
       if (existing !== undefined) this.#retiredClients.push(existing);

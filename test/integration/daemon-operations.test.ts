@@ -8,7 +8,7 @@
 // a describe() form one scenario and run in order.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, scryptSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -496,8 +496,15 @@ describe(`Kafka ${version}: secrets never appear in what georep prints or serves
       Buffer.from(password).toString('base64'),
       Buffer.from(password).toString('hex'),
       Buffer.from(`\0${user}\0${password}`).toString('base64'),
-      // The fingerprint georep compares configs with; it identifies a password offline.
+      // Digests that identify a password offline: a plain hash, and the scrypt fingerprint /status used to
+      // show (issue 17); georep now counts credential changes instead.
       createHash('sha256').update(password).digest('hex').slice(0, 16),
+      scryptSync(password, 'georep.secret-fingerprint.v1', 12, {
+        N: 2 ** 15,
+        r: 8,
+        p: 1,
+        maxmem: 64 * 1024 * 1024,
+      }).toString('hex'),
     ]);
     assert.ok(outputs.length >= 10, `only ${outputs.length} outputs were collected`);
     assert.ok(
