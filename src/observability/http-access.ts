@@ -64,6 +64,31 @@ export function isLoopbackHost(host: string): boolean {
   return LOOPBACK_NAMES.has(normalized) || normalized === '::1' || /^127\.\d+\.\d+\.\d+$/.test(normalized);
 }
 
+/**
+ * What to log about who can reach the listener bound at `address`: nothing on loopback; beyond it, a
+ * warning unless TLS and basic auth are both on (then a note).
+ */
+export function exposureNotice(
+  address: string,
+  tls: boolean,
+  basicAuth: boolean,
+): { level: 'warn' | 'info'; message: string } | null {
+  const host = address.replace(/:\d+$/, '');
+  if (isLoopbackHost(host)) return null;
+  if (tls && basicAuth) {
+    return {
+      level: 'info',
+      message: `the HTTP server listens beyond loopback (${address}), with TLS and basic auth`,
+    };
+  }
+  return {
+    level: 'warn',
+    message:
+      `the HTTP server listens beyond loopback (${address}): anyone who can reach it reads /status and /metrics` +
+      `${tls ? ' (TLS, no basic auth)' : ''}; set daemon.httpWebConfig for TLS and basic auth (docs/http.md)`,
+  };
+}
+
 /** Decides, from the request's head alone, whether it is served and which endpoint answers it. */
 export function checkRequest(head: RequestHead, allowedNames: ReadonlySet<string>): RequestVerdict {
   if (!isAllowedHost(head.host, allowedNames)) {

@@ -31,11 +31,10 @@ import type {
   RecordSink,
   TopicConfigEntry,
 } from '../kafka/port.js';
-import { isLoopbackHost } from '../observability/http-access.js';
+import { exposureNotice } from '../observability/http-access.js';
 import {
   type HttpServerSettings,
   needsRebind,
-  parseListenAddress,
   type RunningHttpServer,
   startHttpServer,
 } from '../observability/http-server.js';
@@ -440,22 +439,14 @@ export class Daemon {
     this.#http = started;
     this.#httpListen = settings.listen;
     this.#httpSettings = settings;
-    const { host } = parseListenAddress(started.address);
     const scheme = started.tls ? 'https' : 'http';
     const basicAuth = (settings.webConfig?.basicAuthUsers.size ?? 0) > 0;
     this.#logger.info(
       { address: started.address, url: `${scheme}://${started.address}`, tls: started.tls, basicAuth },
       'serving /healthz, /readyz, /status and /metrics',
     );
-    if (!isLoopbackHost(host)) {
-      this.#logger.warn(
-        { address: started.address },
-        started.tls && basicAuth
-          ? `the HTTP server listens beyond loopback (${started.address}), with TLS and basic auth`
-          : `the HTTP server listens beyond loopback (${started.address}): anyone who can reach it reads /status ` +
-              'and /metrics; set daemon.httpWebConfig for TLS and basic auth (docs/http.md)',
-      );
-    }
+    const exposure = exposureNotice(started.address, started.tls, basicAuth);
+    if (exposure !== null) this.#logger[exposure.level]({ address: started.address }, exposure.message);
     return null;
   }
 

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import {
   allowedHostNames,
   checkRequest,
+  exposureNotice,
   hostOfHeader,
   isAllowedHost,
   isLoopbackHost,
@@ -48,6 +49,18 @@ describe('the Host header (DNS rebinding)', () => {
     assert.deepEqual([...allowedHostNames('0.0.0.0', [])], []);
     assert.deepEqual([...allowedHostNames('::', [])], []);
     assert.deepEqual([...allowedHostNames('10.0.0.5', ['a.example'])], ['a.example']);
+  });
+
+  test('binding beyond loopback is a warning unless TLS and basic auth are on', () => {
+    assert.equal(exposureNotice('127.0.0.1:9787', false, false), null);
+    assert.equal(exposureNotice('[::1]:9787', false, false), null);
+    for (const address of ['0.0.0.0:9787', '[::]:9787', '10.0.0.5:9787']) {
+      assert.equal(exposureNotice(address, false, false)?.level, 'warn', address);
+      assert.match(exposureNotice(address, false, false)?.message ?? '', /daemon\.httpWebConfig/);
+    }
+    assert.equal(exposureNotice('0.0.0.0:9787', true, false)?.level, 'warn');
+    assert.equal(exposureNotice('0.0.0.0:9787', false, true)?.level, 'warn');
+    assert.equal(exposureNotice('0.0.0.0:9787', true, true)?.level, 'info');
   });
 
   test('loopback is 127.0.0.0/8, ::1 and localhost', () => {
