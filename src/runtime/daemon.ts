@@ -31,13 +31,7 @@ import type {
   RecordSink,
   TopicConfigEntry,
 } from '../kafka/port.js';
-import { exposureNotice } from '../observability/http-access.js';
-import {
-  type HttpServerSettings,
-  needsRebind,
-  type RunningHttpServer,
-  startHttpServer,
-} from '../observability/http-server.js';
+import { HttpListener } from '../observability/http-listener.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { SystemdNotifier } from '../observability/systemd-notify.js';
@@ -153,9 +147,7 @@ export class Daemon {
   #reconcileStartedMs: number | null = null;
   #discoveryTimer: NodeJS.Timeout | null = null;
   #discoveryIntervalMs = 0;
-  #http: RunningHttpServer | null = null;
-  #httpListen: string | null = null;
-  #httpSettings: HttpServerSettings | null = null;
+  readonly #http: HttpListener;
   /** Where records landed, per destination cluster; kept across reloads (flows keep recording into them). */
   readonly #offsetStores = new Map<string, OffsetSyncStore>();
   readonly #groupSyncs = new Map<string, { identity: string; sync: GroupSync }>();
@@ -165,6 +157,14 @@ export class Daemon {
     this.#logger = options.logger;
     this.#nowMs = options.nowMs ?? Date.now;
     this.#supervisor = new Supervisor((spec) => this.#createFlow(spec));
+    this.#http = new HttpListener(
+      {
+        notReadyReason: () => this.#notReadyReason(),
+        status: () => this.status(),
+        metrics: () => this.#metricsExposition(),
+      },
+      this.#logger,
+    );
     this.#loop = new ReconcileLoop({
       coalesceMs: COALESCE_MS,
       reconcile: (triggers) => this.#reconcile(triggers),
@@ -179,7 +179,7 @@ export class Daemon {
 
   /** The address the HTTP server listens on, once started. */
   get httpAddress(): string | null {
-    return this.#http?.address ?? null;
+    return this.#http.address;
   }
 
   /**
@@ -231,7 +231,7 @@ export class Daemon {
     });
     const outcome = await Promise.race([stopped, deadline]);
     clearTimeout(timer);
-    await this.#http?.close();
+    await this.#http.close();
     return outcome;
   }
 
@@ -390,63 +390,18 @@ export class Daemon {
    * server is bound before the old one closes, so a bad address leaves the running one serving.
    */
   async #applyDaemonSettings(config: Config): Promise<string | null> {
-    const settings: HttpServerSettings = {
+    const problem = await this.#http.apply({
       listen: this.#options.httpListenOverride ?? config.daemon.httpListen,
       allowedHosts: config.daemon.httpAllowedHosts,
       webConfig: config.daemon.httpWebConfig,
-    };
-    const running = this.#http === null ? null : { listen: this.#httpListen ?? '', tls: this.#http.tls };
-    if (needsRebind(running, settings)) {
-      const problem = await this.#rebindHttp(settings);
-      if (problem !== null) return problem;
-    } else {
-      this.#http?.update(settings);
-    }
+    });
+    if (problem !== null) return problem;
     if (config.daemon.discoveryIntervalMs !== this.#discoveryIntervalMs) {
       if (this.#discoveryTimer !== null) clearInterval(this.#discoveryTimer);
       this.#discoveryIntervalMs = config.daemon.discoveryIntervalMs;
       this.#discoveryTimer = setInterval(() => this.#loop.request('discovery'), this.#discoveryIntervalMs);
       this.#discoveryTimer.unref();
     }
-    return null;
-  }
-
-  /**
-   * A new HTTP server for another address or TLS turned on or off. Bound before the old one closes, so a
-   * bad address leaves the running one serving; on the same address the old one must close first, and is
-   * started again if the new one cannot bind.
-   */
-  async #rebindHttp(settings: HttpServerSettings): Promise<string | null> {
-    const providers = {
-      notReadyReason: () => this.#notReadyReason(),
-      status: () => this.status(),
-      metrics: () => this.#metricsExposition(),
-    };
-    const sameAddress = settings.listen === this.#httpListen;
-    const previous = this.#http;
-    if (sameAddress) await previous?.close();
-    let started: RunningHttpServer;
-    try {
-      started = await startHttpServer(settings, providers);
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      if (sameAddress && this.#httpSettings !== null) {
-        this.#http = await startHttpServer(this.#httpSettings, providers).catch(() => null);
-      }
-      return `daemon.httpListen: cannot listen on ${settings.listen}: ${reason}`;
-    }
-    if (!sameAddress) await previous?.close();
-    this.#http = started;
-    this.#httpListen = settings.listen;
-    this.#httpSettings = settings;
-    const scheme = started.tls ? 'https' : 'http';
-    const basicAuth = (settings.webConfig?.basicAuthUsers.size ?? 0) > 0;
-    this.#logger.info(
-      { address: started.address, url: `${scheme}://${started.address}`, tls: started.tls, basicAuth },
-      'serving /healthz, /readyz, /status and /metrics',
-    );
-    const exposure = exposureNotice(started.address, started.tls, basicAuth);
-    if (exposure !== null) this.#logger[exposure.level]({ address: started.address }, exposure.message);
     return null;
   }
 
