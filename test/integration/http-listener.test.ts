@@ -160,7 +160,7 @@ describe('the HTTP listener under a steady flow', () => {
       durationMs: ABUSE_MS,
       connections: 1_000,
       malformedLoops: 20,
-      floodLoops: 20,
+      floodLoops: 50,
     });
     await sleep(ABUSE_MS - KEEP_UP_MS);
     const originBefore = await endOffsets(run.origin, topic);

@@ -3,7 +3,7 @@
 //     head and then a header line every 500 ms, and opens a new one when the server closes it;
 //   - malformed requests in a loop: garbage, oversized headers, bodies, other methods, foreign Hosts,
 //     HTTP/0.9, broken chunked encoding;
-//   - a flood of GET /status and /metrics.
+//   - a flood of GET /status and /metrics, 50 pipelined requests per connection.
 // Every loop stops by itself at the deadline; every socket is destroyed then.
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -34,6 +34,8 @@ const MALFORMED: readonly string[] = [
   `GET /${'x'.repeat(16 * 1024)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`,
   'GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: 127.0.0.2\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n',
 ];
+
+const PIPELINED_REQUESTS = 50;
 
 function hostAndPort(address: string): { host: string; port: number } {
   const match = /^(127\.0\.0\.1|\[::1\]):(\d+)$/.exec(address);
@@ -86,19 +88,23 @@ export async function abuseHttp(options: AbuseOptions): Promise<AbuseReport> {
       );
     }
   };
-  const floodLoop = async (offset: number) => {
-    for (let index = offset; live(); index += 1) {
-      floodRequests += 1;
-      const path = index % 2 === 0 ? '/status' : '/metrics';
+  // Pipelined: a burst of requests in one write, answered back to back without a round trip between them.
+  const pipelined = Array.from(
+    { length: PIPELINED_REQUESTS },
+    (_, index) => `GET ${index % 2 === 0 ? '/status' : '/metrics'} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`,
+  ).join('');
+  const floodLoop = async () => {
+    while (live()) {
+      floodRequests += PIPELINED_REQUESTS;
       await withSocket(options.address, Math.min(deadlineMs, Date.now() + 2_000), (socket) =>
-        socket.end(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`),
+        socket.end(pipelined),
       );
     }
   };
   await Promise.all([
     ...Array.from({ length: options.connections }, () => slowLoop()),
     ...Array.from({ length: options.malformedLoops }, (_, index) => malformedLoop(index)),
-    ...Array.from({ length: options.floodLoops }, (_, index) => floodLoop(index)),
+    ...Array.from({ length: options.floodLoops }, () => floodLoop()),
   ]);
   return { connectionsOpened, malformedSent, floodRequests };
 }
