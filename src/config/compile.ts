@@ -104,7 +104,10 @@ export function compileDaemon(raw: unknown, context: Context): DaemonSettings {
   return {
     httpListen: stringOr(data.httpListen, DAEMON_DEFAULTS.httpListen),
     httpAllowedHosts: strings(data.httpAllowedHosts).map((entry) => entry.value),
-    httpWebConfig: typeof data.httpWebConfig === 'string' ? loadWebConfig(data.httpWebConfig, context) : null,
+    httpWebConfig:
+      typeof data.httpWebConfig === 'string' && data.httpWebConfig !== ''
+        ? loadWebConfig(data.httpWebConfig, context)
+        : null,
     discoveryIntervalMs: integerOr(data.discoveryIntervalMs, DAEMON_DEFAULTS.discoveryIntervalMs),
     groupSyncIntervalMs: integerOr(data.groupSyncIntervalMs, DAEMON_DEFAULTS.groupSyncIntervalMs),
     shutdownTimeoutMs: integerOr(data.shutdownTimeoutMs, DAEMON_DEFAULTS.shutdownTimeoutMs),

@@ -125,6 +125,9 @@ describe('daemon settings of the HTTP server', () => {
         '9:18: daemon.httpWebConfig: cannot read /etc/georep/nowhere.yml: no such file',
       ],
     );
+    assert.deepEqual(problems(`${base}daemon:\n  httpWebConfig: ""\n`), [
+      '7:18: daemon.httpWebConfig: must not be empty',
+    ]);
     const inside = problems(
       `${base}daemon:\n  httpWebConfig: web/web-config.yml\n`,
       fakeEnvironment({ files: { [WEB]: 'basic_auth_users:\n  alice: nope\n' } }),
