@@ -2,54 +2,20 @@
 // flows of its cluster (and makes a new client) at the reload, and nothing the daemon shows or logs holds a
 // value computed from the password alone.
 import assert from 'node:assert/strict';
-import { createHash, scryptSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { after, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { InMemoryKafka } from '../../src/kafka/in-memory-kafka.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { Metrics } from '../../src/observability/metrics.js';
-import type { SystemdNotifier } from '../../src/observability/systemd-notify.js';
-import { Daemon, type DaemonStatus } from '../../src/runtime/daemon.js';
+import { Daemon } from '../../src/runtime/daemon.js';
+import { quietNotifier, waitForStatus } from '../support/daemon-fixtures.js';
+import { passwordDerivedForms } from '../support/password-forms.js';
 
 const workDir = mkdtempSync(path.join(tmpdir(), 'georep-daemon-credentials-'));
 after(() => rmSync(workDir, { recursive: true, force: true }));
-
-const quietNotifier: SystemdNotifier = {
-  ready: async () => undefined,
-  reloading: async () => undefined,
-  stopping: async () => undefined,
-  status: async () => undefined,
-  startWatchdog: () => undefined,
-  stopWatchdog: () => undefined,
-};
-
-/** What identified a password offline before: a plain digest and the scrypt fingerprint /status showed. */
-function derivedForms(password: string): string[] {
-  return [
-    password,
-    createHash('sha256').update(password).digest('hex').slice(0, 16),
-    scryptSync(password, 'georep.secret-fingerprint.v1', 12, {
-      N: 2 ** 15,
-      r: 8,
-      p: 1,
-      maxmem: 64 * 1024 * 1024,
-    }).toString('hex'),
-  ];
-}
-
-async function waitFor(daemon: Daemon, accept: (status: DaemonStatus) => boolean): Promise<DaemonStatus> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const status = daemon.status();
-    if (accept(status)) return status;
-    if (Date.now() > deadline) throw new Error(`status not reached: ${JSON.stringify(status.flows)}`);
-    await sleep(10);
-  }
-}
 
 /** A daemon mirroring `orders` from origin (SASL password in `passwordFile`) to destination, in memory. */
 async function startDaemon(name: string, passwordFile: string) {
@@ -95,7 +61,7 @@ async function startDaemon(name: string, passwordFile: string) {
   });
   after(() => daemon.stop(5000));
   await daemon.start();
-  const status = await waitFor(daemon, (candidate) => candidate.flows[0]?.state === 'running');
+  const status = await waitForStatus(daemon, (candidate) => candidate.flows[0]?.state === 'running');
   return { daemon, logLines, clientsMade, status };
 }
 
@@ -115,7 +81,7 @@ test('a changed SASL password restarts its cluster flows at the reload; no outpu
   writeFileSync(file, `${passwords[1]}\n`);
   daemon.requestReconcile('sighup');
   await daemon.whenIdle();
-  const afterReload = await waitFor(
+  const afterReload = await waitForStatus(
     daemon,
     (status) =>
       status.flows[0]?.state === 'running' && status.flows[0].spec.restartSettings.originCredentials === 1,
@@ -138,7 +104,7 @@ test('a changed SASL password restarts its cluster flows at the reload; no outpu
 
   const served = await (await fetch(`http://${daemon.httpAddress}/status`)).text();
   const outputs = [served, JSON.stringify(afterReload), ...logLines];
-  for (const form of passwords.flatMap(derivedForms)) {
+  for (const form of passwords.flatMap(passwordDerivedForms)) {
     for (const output of outputs) assert.equal(output.includes(form), false, `an output holds ${form}`);
   }
 });
