@@ -9,23 +9,35 @@ import type { FlowSpec } from '../plan/flow-spec.js';
 import { planFlows, planHasChanges } from '../plan/plan.js';
 import { planToJson, renderPlanText } from '../plan/render-plan.js';
 import { type Command, type CommandIo, EXIT, type ExitCode, UsageError } from './command.js';
-import { fetchDaemonStatus } from './daemon-client.js';
+import {
+  CREDENTIAL_VARIABLES,
+  daemonTarget,
+  describeTarget,
+  fetchDaemonStatus,
+  readCaFile,
+} from './daemon-client.js';
 import { loadConfigOrReport } from './load-config.js';
 
-const help = `usage: georep plan --config FILE [--base-dir DIR] [--daemon HOST:PORT] [--json]
+const help = `usage: georep plan --config FILE [--base-dir DIR] [--daemon ADDRESS] [--daemon-ca FILE] [--json]
 
 Shows what the daemon would do if FILE were loaded now: flows to start (+), stop (-), restart or
 update in place (~), and selected topics that cannot be mirrored (!), with the settings that changed.
 It reads the origin clusters' topic lists (read-only) and compares with the flows of the daemon at
-HOST:PORT (default: daemon.httpListen of FILE). If no daemon answers, it compares with nothing running,
-which is what the first start would do. Nothing is changed anywhere.
+ADDRESS (default: daemon.httpListen of FILE, over https when its daemon.httpWebConfig turns TLS on). If
+no daemon answers, it compares with nothing running, which is what the first start would do. Nothing is
+changed anywhere. A changed password or private key is not shown (the daemon publishes nothing derived
+from one); the reload restarts the flows of that cluster.
 
 options:
   -c, --config FILE       the geo-replication.yaml to plan for (required)
   --base-dir DIR          resolve relative paths in FILE against DIR (default: FILE's directory)
-  --daemon HOST:PORT      the running daemon's HTTP address
+  --daemon ADDRESS        the running daemon's HTTP address: HOST:PORT, http:// or https://HOST:PORT
+  --daemon-ca FILE        PEM CA certificate(s) to trust besides the system's and the web config's
   --json                  print the plan as JSON
   -h, --help              show this help
+
+environment:
+  ${CREDENTIAL_VARIABLES.user}, ${CREDENTIAL_VARIABLES.password}   basic auth, when the web config has basic_auth_users
 
 exit status:
   0  nothing would change
@@ -49,10 +61,17 @@ export const planCommand: Command = {
     const { listings, failures } = await listOrigins(config, io.env);
     for (const failure of failures) io.stderr(`georep plan: cannot list the topics of ${failure}\n`);
 
-    const address = options.daemon ?? config.daemon.httpListen;
-    const answer = await fetchDaemonStatus(address);
+    const webTls = config.daemon.httpWebConfig?.tls ?? null;
+    const target = daemonTarget(options.daemon ?? config.daemon.httpListen, {
+      tlsByDefault: webTls !== null,
+      // The daemon's own certificate is trusted too, so a self-signed one needs no --daemon-ca.
+      ca: [readCaFile(options.daemonCa), webTls?.cert].filter(Boolean).join('\n') || null,
+      env: (name) => process.env[name],
+    });
+    const address = describeTarget(target);
+    const answer = await fetchDaemonStatus(target);
     const running: FlowSpec[] = answer.reachable ? answer.status.flows.map((flow) => flow.spec) : [];
-    const desired = desiredFlows(config, listings);
+    const desired = desiredFlows(config, listings, credentialChangesOf(running));
     const plan = planFlows(desired.flows, running);
     const against = answer.reachable
       ? `the daemon at ${address} (${running.length} flows)`
@@ -75,6 +94,19 @@ export const planCommand: Command = {
     return planHasChanges(plan) ? EXIT.changesPending : EXIT.ok;
   },
 };
+
+/**
+ * The daemon's count of secret changes per cluster, taken as it is: it publishes nothing derived from a
+ * password, so a changed password or key cannot be seen from here (the reload restarts those flows).
+ */
+function credentialChangesOf(running: readonly FlowSpec[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const { origin, destination, restartSettings } of running) {
+    counts.set(origin, restartSettings.originCredentials);
+    counts.set(destination, restartSettings.destinationCredentials);
+  }
+  return counts;
+}
 
 async function listOrigins(
   config: Config,
@@ -114,6 +146,7 @@ function parseOptions(args: readonly string[]) {
     config: values.config,
     baseDir: values['base-dir'],
     daemon: values.daemon,
+    daemonCa: values['daemon-ca'],
     json: values.json,
   };
 }
@@ -125,6 +158,7 @@ function parse(args: readonly string[]) {
       config: { type: 'string', short: 'c' },
       'base-dir': { type: 'string' },
       daemon: { type: 'string' },
+      'daemon-ca': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },

@@ -3,9 +3,15 @@ import { parseArgs } from 'node:util';
 import type { GroupSyncStatus } from '../runtime/group-sync.js';
 import type { FlowStatus } from '../runtime/mirror-flow.js';
 import { type Command, type CommandIo, EXIT, type ExitCode } from './command.js';
-import { DEFAULT_DAEMON_ADDRESS, fetchDaemonStatus } from './daemon-client.js';
+import {
+  CREDENTIAL_VARIABLES,
+  DEFAULT_DAEMON_ADDRESS,
+  daemonTarget,
+  fetchDaemonStatus,
+  readCaFile,
+} from './daemon-client.js';
 
-const help = `usage: georep status [--daemon HOST:PORT] [--json]
+const help = `usage: georep status [--daemon [https://]HOST:PORT] [--daemon-ca FILE] [--json]
 
 Shows every flow of the running daemon: state, offset lag (records not yet mirrored), records per
 second, records mirrored since the daemon started (across the flow's restarts, as
@@ -14,9 +20,14 @@ follow: partitions translated, whether the destination group was committed, the 
 Reads /status from the daemon's HTTP address.
 
 options:
-  --daemon HOST:PORT   the daemon's HTTP address (default ${DEFAULT_DAEMON_ADDRESS}, daemon.httpListen's default)
+  --daemon ADDRESS     the daemon's HTTP address, HOST:PORT or https://HOST:PORT when daemon.httpWebConfig
+                       turns TLS on (default ${DEFAULT_DAEMON_ADDRESS}, daemon.httpListen's default)
+  --daemon-ca FILE     PEM CA certificate(s) to trust besides the system's (a private or self-signed one)
   --json               print the daemon's /status document as it is
   -h, --help           show this help
+
+environment:
+  ${CREDENTIAL_VARIABLES.user}, ${CREDENTIAL_VARIABLES.password}   basic auth, when the web config has basic_auth_users
 
 exit status:
   0  the daemon answered and every flow is healthy (not in error)
@@ -33,6 +44,7 @@ export const statusCommand: Command = {
       args: [...args],
       options: {
         daemon: { type: 'string' },
+        'daemon-ca': { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -42,8 +54,11 @@ export const statusCommand: Command = {
       io.stdout(help);
       return EXIT.ok;
     }
-    const address = values.daemon ?? DEFAULT_DAEMON_ADDRESS;
-    const answer = await fetchDaemonStatus(address);
+    const target = daemonTarget(values.daemon ?? DEFAULT_DAEMON_ADDRESS, {
+      ca: readCaFile(values['daemon-ca']),
+      env: (name) => process.env[name],
+    });
+    const answer = await fetchDaemonStatus(target);
     if (!answer.reachable) {
       io.stderr(
         `georep status: no georep daemon answers: ${answer.reason}.\n` +

@@ -21,6 +21,7 @@ import {
   type ClusterConfig,
   type DaemonSettings,
   type DeliveryGuarantee,
+  type HttpWebConfig,
   type LoopPrevention,
   type NamePattern,
   type NameSelector,
@@ -33,6 +34,7 @@ import {
   type StartPosition,
   type TlsSettings,
 } from './types.js';
+import { parseWebConfigText } from './web-config.js';
 
 export class IssueCollector {
   readonly issues: ConfigIssue[] = [];
@@ -97,10 +99,15 @@ function strings(value: unknown): { value: string; index: number }[] {
   return value.flatMap((item, index) => (typeof item === 'string' ? [{ value: item, index }] : []));
 }
 
-export function compileDaemon(raw: unknown): DaemonSettings {
+export function compileDaemon(raw: unknown, context: Context): DaemonSettings {
   const data = isData(raw) ? raw : {};
   return {
     httpListen: stringOr(data.httpListen, DAEMON_DEFAULTS.httpListen),
+    httpAllowedHosts: strings(data.httpAllowedHosts).map((entry) => entry.value),
+    httpWebConfig:
+      typeof data.httpWebConfig === 'string' && data.httpWebConfig !== ''
+        ? loadWebConfig(data.httpWebConfig, context)
+        : null,
     discoveryIntervalMs: integerOr(data.discoveryIntervalMs, DAEMON_DEFAULTS.discoveryIntervalMs),
     groupSyncIntervalMs: integerOr(data.groupSyncIntervalMs, DAEMON_DEFAULTS.groupSyncIntervalMs),
     shutdownTimeoutMs: integerOr(data.shutdownTimeoutMs, DAEMON_DEFAULTS.shutdownTimeoutMs),
@@ -111,6 +118,24 @@ export function compileDaemon(raw: unknown): DaemonSettings {
       DAEMON_DEFAULTS.logLevel,
     ),
   };
+}
+
+/** Reads and checks the web-config file; its issues point into that file, a missing file at the field. */
+function loadWebConfig(path: string, { collector, environment }: Context): HttpWebConfig | null {
+  const absolutePath = resolvePath(path, environment);
+  const read = environment.readFile(absolutePath);
+  if (!read.ok) {
+    collector.error(
+      'FILE_UNREADABLE',
+      ['daemon', 'httpWebConfig'],
+      'value',
+      `cannot read ${absolutePath}: ${read.reason}`,
+    );
+    return null;
+  }
+  const result = parseWebConfigText(read.text, absolutePath, environment);
+  collector.issues.push(...result.issues);
+  return result.config;
 }
 
 // ---- clusters ---------------------------------------------------------------------------------------

@@ -19,6 +19,8 @@ export const REPLICATION_DEFAULTS = {
 
 export const DAEMON_DEFAULTS: DaemonSettings = {
   httpListen: '127.0.0.1:9787',
+  httpAllowedHosts: [],
+  httpWebConfig: null,
   discoveryIntervalMs: 5_000,
   shutdownTimeoutMs: 30_000,
   groupSyncIntervalMs: 5_000,

@@ -133,7 +133,7 @@ export function parseConfigText(
   checkSchema(data, collector);
   const root = typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : {};
   const context = { collector, environment };
-  const daemon = compileDaemon(root.daemon);
+  const daemon = compileDaemon(root.daemon, context);
   const clusters = compileClusters(root.clusters, context);
   const clustersData = root.clusters;
   const clusterNames =

@@ -1,7 +1,6 @@
 // The compiled configuration: what the loader produces from geo-replication.yaml after parsing, schema
 // validation, semantic checks, defaults and secret resolution. Every other part of georep reads only
 // these types, never the YAML. Values are deeply frozen by the loader.
-import { scryptSync } from 'node:crypto';
 import { inspect } from 'node:util';
 
 /** Where a value came from, so that later errors (e.g. a flow's) can still point at the file. */
@@ -20,7 +19,6 @@ export interface SourcePosition {
  */
 export class Secret {
   readonly #value: string;
-  #fingerprint: string | null = null;
   /** Where it came from, e.g. `${file:/etc/georep/lon.pass}`; safe to show. */
   readonly reference: string;
 
@@ -31,22 +29,6 @@ export class Secret {
 
   reveal(): string {
     return this.#value;
-  }
-
-  /**
-   * A stable digest of the value, so that two configs (also of two processes: `georep plan` against the
-   * daemon's /status) can be compared without exposing the secret. scrypt rather than a plain hash: the
-   * digest is shown in /status, and a fast hash of a weak password could be reversed by guessing offline.
-   * The salt is fixed because both sides must compute the same digest.
-   */
-  fingerprint(): string {
-    this.#fingerprint ??= scryptSync(this.#value, 'georep.secret-fingerprint.v1', 12, {
-      N: 2 ** 15,
-      r: 8,
-      p: 1,
-      maxmem: 64 * 1024 * 1024,
-    }).toString('hex');
-    return this.#fingerprint;
   }
 
   toString(): string {
@@ -158,8 +140,12 @@ export interface ReplicationConfig {
 }
 
 export interface DaemonSettings {
-  /** host:port of the HTTP server (/healthz, /readyz, /metrics, /status). Loopback by default. */
+  /** host:port of the HTTP server (/healthz, /readyz, /metrics, /status). Loopback by default; port 0: any. */
   readonly httpListen: string;
+  /** Host names the HTTP server answers to, besides IP literals, localhost and httpListen's host. */
+  readonly httpAllowedHosts: readonly string[];
+  /** TLS and basic auth of the HTTP server, from the web-config file named by daemon.httpWebConfig. */
+  readonly httpWebConfig: HttpWebConfig | null;
   /** How often origin topics are listed to find new topics, partitions and config changes. */
   readonly discoveryIntervalMs: number;
   /** How long a graceful stop (SIGTERM) may take before the process exits anyway. */
@@ -169,6 +155,16 @@ export interface DaemonSettings {
   /** Prefix of the consumer group ids georep uses; also marks georep's own topics. */
   readonly groupIdPrefix: string;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+}
+
+/** A Prometheus exporter-toolkit style web-config file: TLS and basic auth for the HTTP server. */
+export interface HttpWebConfig {
+  /** Absolute path of the file. */
+  readonly file: string;
+  /** PEM certificate (chain) and key, or null for plain HTTP. */
+  readonly tls: { readonly cert: string; readonly key: Secret } | null;
+  /** User name → bcrypt hash; empty means no authentication. */
+  readonly basicAuthUsers: ReadonlyMap<string, string>;
 }
 
 export interface Config {

@@ -22,9 +22,14 @@ export interface DesiredFlows {
   readonly rejected: readonly RejectedFlow[];
 }
 
+/**
+ * `credentialChanges` counts, per cluster, how often its secrets changed in the daemon (see
+ * FlowRestartSettings.originCredentials); a cluster not in it counts 0.
+ */
 export function desiredFlows(
   config: Config,
   listings: ReadonlyMap<string, readonly TopicListing[]>,
+  credentialChanges: ReadonlyMap<string, number> = new Map(),
 ): DesiredFlows {
   const flows: FlowSpec[] = [];
   const rejected: RejectedFlow[] = [];
@@ -74,7 +79,7 @@ export function desiredFlows(
           });
           continue;
         }
-        const flow = flowSpec(config, replication, topic, destination, destinationTopic);
+        const flow = flowSpec(config, replication, topic, destination, destinationTopic, credentialChanges);
         writerOf.set(writerKey, flow);
         flows.push(flow);
       }
@@ -109,6 +114,7 @@ function flowSpec(
   topic: TopicListing,
   destination: string,
   destinationTopic: string,
+  credentialChanges: ReadonlyMap<string, number>,
 ): FlowSpec {
   const originCluster = config.clusters.get(replication.origin);
   const destinationCluster = config.clusters.get(destination);
@@ -130,6 +136,8 @@ function flowSpec(
     restartSettings: {
       originConnection: clusterConnectionDigest(originCluster),
       destinationConnection: clusterConnectionDigest(destinationCluster),
+      originCredentials: credentialChanges.get(replication.origin) ?? 0,
+      destinationCredentials: credentialChanges.get(destination) ?? 0,
       delivery: replication.delivery,
       loopPrevention: replication.loopPrevention,
       replicationFactor: replication.replicationFactor ?? 'auto',

@@ -18,6 +18,13 @@ export interface FlowRestartSettings {
   readonly originConnection: string;
   /** Digest of the destination cluster's connection settings. */
   readonly destinationConnection: string;
+  /**
+   * How many times this process saw the origin cluster's password or private key change (0 at start). A
+   * count rather than a digest: nothing shown in /status may be derived from a secret.
+   */
+  readonly originCredentials: number;
+  /** The same for the destination cluster. */
+  readonly destinationCredentials: number;
   readonly delivery: DeliveryGuarantee;
   readonly loopPrevention: LoopPrevention;
   /** 'auto' means min(3, the destination's broker count). */
@@ -70,8 +77,10 @@ export function consumerGroupId(
 }
 
 /**
- * A digest of everything that decides how georep connects to a cluster. Secrets enter only through their
- * own fingerprints, so the digest can be shown and stored without exposing a password.
+ * A digest of everything that decides how georep connects to a cluster, except the secrets (password,
+ * private key): the digest is shown in /status and compared by `georep plan` in another process, and any
+ * value computed from a password alone lets whoever reads it test guesses offline. Secret changes are
+ * counted by the daemon instead (credential-changes.ts).
  */
 export function clusterConnectionDigest(cluster: ClusterConfig): string {
   const material = {
@@ -79,14 +88,13 @@ export function clusterConnectionDigest(cluster: ClusterConfig): string {
     tls: cluster.tls && {
       ca: cluster.tls.ca === null ? null : sha256(cluster.tls.ca),
       cert: cluster.tls.cert === null ? null : sha256(cluster.tls.cert),
-      key: cluster.tls.key?.fingerprint() ?? null,
+      key: cluster.tls.key !== null,
       rejectUnauthorized: cluster.tls.rejectUnauthorized,
       servername: cluster.tls.servername,
     },
     sasl: cluster.sasl && {
       mechanism: cluster.sasl.mechanism,
       username: cluster.sasl.username,
-      password: cluster.sasl.password.fingerprint(),
     },
     connectionTimeoutMs: cluster.connectionTimeoutMs,
     requestTimeoutMs: cluster.requestTimeoutMs,

@@ -31,7 +31,7 @@ import type {
   RecordSink,
   TopicConfigEntry,
 } from '../kafka/port.js';
-import { type RunningHttpServer, startHttpServer } from '../observability/http-server.js';
+import { HttpListener } from '../observability/http-listener.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { SystemdNotifier } from '../observability/systemd-notify.js';
@@ -41,6 +41,7 @@ import { desiredGroupSyncs, groupSyncIdentity } from '../plan/group-syncs.js';
 import { planFlows, planHasChanges } from '../plan/plan.js';
 import { describeConfigDrift, planTopicConfigSync } from '../plan/topic-configs.js';
 import { DEFAULT_FLOW_BACKOFF } from './backoff.js';
+import { CredentialChanges } from './credential-changes.js';
 import type { FlowState } from './flow-state.js';
 import { GroupSync, type GroupSyncStatus } from './group-sync.js';
 import { type FlowStatus, type MirroredTotal, MirrorFlow } from './mirror-flow.js';
@@ -82,6 +83,8 @@ export interface ReloadOutcome {
 
 export interface DaemonStatus {
   readonly configFile: string;
+  /** Where the HTTP server listens (the port the OS chose when the config says 0), or null. */
+  readonly httpAddress: string | null;
   readonly ready: boolean;
   readonly lastReload: ReloadOutcome | null;
   readonly flows: readonly FlowStatus[];
@@ -124,6 +127,8 @@ export class Daemon {
    */
   #configDigest: string | null = null;
   #lastReload: ReloadOutcome | null = null;
+  readonly #credentialChanges = new CredentialChanges();
+  #credentialChangeCounts: ReadonlyMap<string, number> = new Map();
   #clients = new Map<string, ClusterClients>();
   #retiredClients: ClusterClients[] = [];
   #lastListings = new Map<string, readonly TopicListing[]>();
@@ -144,8 +149,7 @@ export class Daemon {
   #reconcileStartedMs: number | null = null;
   #discoveryTimer: NodeJS.Timeout | null = null;
   #discoveryIntervalMs = 0;
-  #http: RunningHttpServer | null = null;
-  #httpListen: string | null = null;
+  readonly #http: HttpListener;
   /** Where records landed, per destination cluster; kept across reloads (flows keep recording into them). */
   readonly #offsetStores = new Map<string, OffsetSyncStore>();
   readonly #groupSyncs = new Map<string, { identity: string; sync: GroupSync }>();
@@ -155,6 +159,14 @@ export class Daemon {
     this.#logger = options.logger;
     this.#nowMs = options.nowMs ?? Date.now;
     this.#supervisor = new Supervisor((spec) => this.#createFlow(spec));
+    this.#http = new HttpListener(
+      {
+        notReadyReason: () => this.#notReadyReason(),
+        status: () => this.status(),
+        metrics: () => this.#metricsExposition(),
+      },
+      this.#logger,
+    );
     this.#loop = new ReconcileLoop({
       coalesceMs: COALESCE_MS,
       reconcile: (triggers) => this.#reconcile(triggers),
@@ -169,7 +181,7 @@ export class Daemon {
 
   /** The address the HTTP server listens on, once started. */
   get httpAddress(): string | null {
-    return this.#http?.address ?? null;
+    return this.#http.address;
   }
 
   /**
@@ -221,13 +233,14 @@ export class Daemon {
     });
     const outcome = await Promise.race([stopped, deadline]);
     clearTimeout(timer);
-    await this.#http?.close();
+    await this.#http.close();
     return outcome;
   }
 
   status(): DaemonStatus {
     return {
       configFile: this.#options.configPath,
+      httpAddress: this.httpAddress,
       ready: this.#notReadyReason() === null,
       lastReload: this.#lastReload,
       flows: this.#flowStatuses(),
@@ -268,7 +281,7 @@ export class Daemon {
       if (config === null) return;
       this.#ensureClients(config);
       const listings = await this.#listOrigins(config);
-      const desired = desiredFlows(config, listings);
+      const desired = desiredFlows(config, listings, this.#credentialChangeCounts);
       this.#reportRejected(desired.rejected);
       const plan = planFlows(desired.flows, this.#supervisor.runningSpecs());
       const originDeleted = plan.stop.filter((spec) => this.#originTopicGone(spec, listings));
@@ -350,6 +363,7 @@ export class Daemon {
     for (const message of messages) this.#logger.warn(message);
     const atMs = this.#nowMs();
     this.#config = result.config;
+    this.#credentialChangeCounts = this.#credentialChanges.observe(result.config);
     this.#lastReload = { ok: true, atMs, messages };
     this.#options.metrics.lastReloadSuccessful.set(1);
     this.#options.metrics.lastReloadSuccessTimestamp.set(atMs / 1000);
@@ -378,24 +392,12 @@ export class Daemon {
    * server is bound before the old one closes, so a bad address leaves the running one serving.
    */
   async #applyDaemonSettings(config: Config): Promise<string | null> {
-    const listen = this.#options.httpListenOverride ?? config.daemon.httpListen;
-    if (listen !== this.#httpListen) {
-      let started: RunningHttpServer;
-      try {
-        started = await startHttpServer(listen, {
-          notReadyReason: () => this.#notReadyReason(),
-          status: () => this.status(),
-          metrics: () => this.#metricsExposition(),
-        });
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        return `daemon.httpListen: cannot listen on ${listen}: ${reason}`;
-      }
-      await this.#http?.close();
-      this.#http = started;
-      this.#httpListen = listen;
-      this.#logger.info({ address: started.address }, 'serving /healthz, /readyz, /status and /metrics');
-    }
+    const problem = await this.#http.apply({
+      listen: this.#options.httpListenOverride ?? config.daemon.httpListen,
+      allowedHosts: config.daemon.httpAllowedHosts,
+      webConfig: config.daemon.httpWebConfig,
+    });
+    if (problem !== null) return problem;
     if (config.daemon.discoveryIntervalMs !== this.#discoveryIntervalMs) {
       if (this.#discoveryTimer !== null) clearInterval(this.#discoveryTimer);
       this.#discoveryIntervalMs = config.daemon.discoveryIntervalMs;
@@ -421,7 +423,7 @@ export class Daemon {
     for (const name of clustersInUse(config)) {
       const cluster = config.clusters.get(name);
       if (cluster === undefined) continue;
-      const digest = clusterConnectionDigest(cluster);
+      const digest = `${clusterConnectionDigest(cluster)}/${this.#credentialChangeCounts.get(name) ?? 0}`;
       const existing = this.#clients.get(name);
       if (existing?.digest === digest) continue;
       if (existing !== undefined) this.#retiredClients.push(existing);

@@ -22,6 +22,8 @@ export const ordersFlowSpec: FlowSpec = {
   restartSettings: {
     originConnection: 'x',
     destinationConnection: 'y',
+    originCredentials: 0,
+    destinationCredentials: 0,
     delivery: 'at-least-once',
     loopPrevention: 'none',
     replicationFactor: 'auto',

@@ -8,26 +8,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { after, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidRequest } from '../../src/kafka/errors.js';
 import { InMemoryKafka } from '../../src/kafka/in-memory-kafka.js';
 import type { KafkaAdmin, KafkaCluster } from '../../src/kafka/port.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { Metrics } from '../../src/observability/metrics.js';
-import type { SystemdNotifier } from '../../src/observability/systemd-notify.js';
-import { Daemon, type DaemonStatus } from '../../src/runtime/daemon.js';
+import { Daemon } from '../../src/runtime/daemon.js';
+import { quietNotifier, waitForStatus } from '../support/daemon-fixtures.js';
 
 const workDir = mkdtempSync(path.join(tmpdir(), 'georep-daemon-sync-'));
 after(() => rmSync(workDir, { recursive: true, force: true }));
-
-const quietNotifier: SystemdNotifier = {
-  ready: async () => undefined,
-  reloading: async () => undefined,
-  stopping: async () => undefined,
-  status: async () => undefined,
-  startWatchdog: () => undefined,
-  stopWatchdog: () => undefined,
-};
 
 interface Setup {
   readonly daemon: Daemon;
@@ -143,19 +133,6 @@ async function startDaemon(
       await daemon.stop(5000);
     },
   };
-}
-
-async function waitForStatus(
-  daemon: Daemon,
-  accept: (status: DaemonStatus) => boolean,
-): Promise<DaemonStatus> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const status = daemon.status();
-    if (accept(status)) return status;
-    if (Date.now() > deadline) throw new Error(`status not reached: ${JSON.stringify(status.flows)}`);
-    await sleep(10);
-  }
 }
 
 async function topicConfigs(admin: KafkaAdmin, topic: string): Promise<Record<string, string | null>> {

@@ -21,6 +21,8 @@ const flow = (loopPrevention: 'none' | 'header') => ({
   restartSettings: {
     originConnection: '',
     destinationConnection: '',
+    originCredentials: 0,
+    destinationCredentials: 0,
     delivery: 'at-least-once' as const,
     loopPrevention,
     replicationFactor: 'auto' as const,

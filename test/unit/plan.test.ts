@@ -18,6 +18,8 @@ function flow(originTopic: string, overrides: Partial<FlowSpec> = {}): FlowSpec 
     restartSettings: {
       originConnection: 'aaaa',
       destinationConnection: 'bbbb',
+      originCredentials: 0,
+      destinationCredentials: 0,
       delivery: 'at-least-once',
       loopPrevention: 'none',
       replicationFactor: 'auto',

@@ -19,6 +19,8 @@ function flow(topic: string, overrides: Partial<FlowSpec> = {}): FlowSpec {
     restartSettings: {
       originConnection: 'o',
       destinationConnection: 'd',
+      originCredentials: 0,
+      destinationCredentials: 0,
       delivery: 'at-least-once',
       loopPrevention: 'none',
       replicationFactor: 'auto',

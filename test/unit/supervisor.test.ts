@@ -20,6 +20,8 @@ function spec(topic: string, overrides: Partial<FlowSpec> = {}): FlowSpec {
     restartSettings: {
       originConnection: 'x',
       destinationConnection: 'y',
+      originCredentials: 0,
+      destinationCredentials: 0,
       delivery: 'at-least-once',
       loopPrevention: 'none',
       replicationFactor: 'auto',

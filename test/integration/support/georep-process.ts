@@ -49,6 +49,8 @@ export interface StartGeorepOptions {
   readonly name?: string;
   /** Arguments after `run -c FILE --http-listen ADDRESS`. */
   readonly extraArgs?: readonly string[];
+  /** Listen where daemon.httpListen of the file says (no --http-listen 127.0.0.1:0). */
+  readonly httpListenFromConfig?: boolean;
   /** Extra environment variables. */
   readonly env?: Readonly<Record<string, string>>;
   /** How long the daemon may take to answer /readyz with 200. */
@@ -145,8 +147,7 @@ export class GeorepProcess {
         'run',
         '-c',
         options.configFile,
-        '--http-listen',
-        '127.0.0.1:0',
+        ...(options.httpListenFromConfig === true ? [] : ['--http-listen', '127.0.0.1:0']),
         ...(options.extraArgs ?? []),
       ],
       {

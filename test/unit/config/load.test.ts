@@ -20,6 +20,8 @@ replications:
     assert.equal(config.file, 'geo.yaml');
     assert.deepEqual(config.daemon, {
       httpListen: '127.0.0.1:9787',
+      httpAllowedHosts: [],
+      httpWebConfig: null,
       discoveryIntervalMs: 5000,
       shutdownTimeoutMs: 30000,
       groupSyncIntervalMs: 5000,
@@ -98,6 +100,8 @@ daemon:
     assert.equal(replication.onOriginTopicDeleted, 'delete');
     assert.deepEqual(config.daemon, {
       httpListen: '0.0.0.0:9000',
+      httpAllowedHosts: [],
+      httpWebConfig: null,
       discoveryIntervalMs: 1000,
       shutdownTimeoutMs: 5000,
       groupSyncIntervalMs: 5000,

@@ -69,7 +69,7 @@ describe('the schema', () => {
     assert.equal(replication.onOriginTopicDeleted?.default, REPLICATION_DEFAULTS.onOriginTopicDeleted);
     const daemon = propertiesOf('daemon');
     for (const [name, value] of Object.entries(DAEMON_DEFAULTS)) {
-      assert.equal(daemon[name]?.default, value, `daemon.${name}`);
+      assert.deepEqual(daemon[name]?.default, value, `daemon.${name}`);
     }
     assert.deepEqual(Object.keys(daemon).sort(), Object.keys(DAEMON_DEFAULTS).sort());
   });
