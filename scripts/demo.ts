@@ -4,6 +4,7 @@
 //   3. runs `georep run` on examples/demo.yaml (with the clusters' real addresses);
 //   4. prints every record as it arrives on frankfurt, and the flows' status every few seconds.
 // Ctrl-C stops georep, the producer and the clusters, leaving no process behind.
+import '../src/cli/require-supported-node.js';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
