@@ -13,6 +13,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { isSupportedNode } from '../../src/cli/supported-node.js';
+import { HOST_PATH, unsupportedSystemNode } from '../support/system-node.js';
 import { commandMissing } from './support/commands.js';
 
 const runFile = promisify(execFile);
@@ -28,14 +29,7 @@ const roleTemplate = path.join(
   'geo-replication.yaml.j2',
 );
 const STEP_TIMEOUT_MS = 180_000;
-/**
- * PATH as on a host: without the node_modules/.bin directories that `npm test` puts first, so that `node`
- * is the system's (Node 20 on CI), which only runs npm; georep must run on the Node.js its release brings.
- */
-const HOST_PATH = (process.env.PATH ?? '')
-  .split(path.delimiter)
-  .filter((dir) => !dir.includes('node_modules'))
-  .join(path.delimiter);
+const oldNode = unsupportedSystemNode();
 
 const missingTool = commandMissing('ansible-playbook', 'apt-get install ansible-core');
 
@@ -86,6 +80,7 @@ describe('Ansible: examples/ansible/playbook.yml into a temporary root', { skip:
     const result = await runFile('ansible-playbook', ['-i', inventory, playbook, '-e', `@${varsFile}`], {
       env: {
         ...process.env,
+        // As on a host: `node` is the system's (Node 20 on CI), which runs npm and nothing of georep.
         PATH: HOST_PATH,
         ANSIBLE_NOCOLOR: '1',
         ANSIBLE_RETRY_FILES_ENABLED: '0',
@@ -231,5 +226,22 @@ describe('Ansible: examples/ansible/playbook.yml into a temporary root', { skip:
     assert.match(run.output, /RUNNING HANDLER \[georep : Reload georep\]/);
     assert.doesNotMatch(run.output, /RUNNING HANDLER \[georep : Restart georep\]/);
     assert.match(readFileSync(configFile, 'utf8'), /discoveryIntervalMs: 10000/);
+  });
+
+  test("georep_node set to a Node.js that georep does not support fails the play with georep's message", {
+    timeout: STEP_TIMEOUT_MS,
+    skip: oldNode === undefined && 'no unsupported Node.js on PATH (CI has the system Node 20)',
+  }, async () => {
+    const run = await runPlaybook({ georep_node: oldNode?.path });
+    assert.notEqual(run.exitCode, 0);
+    assert.equal(run.recap.failed, 1);
+    assert.match(run.output, /TASK \[georep : Check that georep runs on .+\] \*+\n(?:.*\n)*?fatal: /);
+    assert.ok(
+      run.output.includes(
+        `georep needs Node.js ^22.22.0 || >=24.6.0, but was started by Node.js ${oldNode?.version}`,
+      ),
+      run.output,
+    );
+    assert.doesNotMatch(run.output, /RUNNING HANDLER/);
   });
 });

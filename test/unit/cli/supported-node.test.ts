@@ -1,7 +1,7 @@
 // Which Node.js runs georep: the supported range, and what an operator reads when an older Node starts it.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,7 @@ import {
   SUPPORTED_NODE_RANGE,
   unsupportedNodeMessage,
 } from '../../../src/cli/supported-node.js';
+import { unsupportedSystemNode } from '../../support/system-node.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -81,41 +82,26 @@ describe('the message for an unsupported Node.js', () => {
   });
 });
 
-/** A node on PATH outside node_modules whose version georep does not support (a system Node 20), if any. */
-function unsupportedSystemNode(): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (dir === '' || dir.includes('node_modules')) continue;
-    const candidate = path.join(dir, 'node');
-    try {
-      accessSync(candidate, constants.X_OK);
-    } catch {
-      continue;
-    }
-    const version = spawnSync(candidate, ['--version'], { encoding: 'utf8' }).stdout.trim();
-    if (!isSupportedNode(version)) return candidate;
-  }
-  return undefined;
-}
-
 const oldNode = unsupportedSystemNode();
 
 describe('bin/georep.js on an unsupported Node.js', {
   skip: oldNode === undefined && 'no unsupported Node.js on PATH (CI has the system Node 20)',
 }, () => {
   test('exits 2 at once with the message and nothing else', () => {
-    const result = spawnSync(oldNode ?? '', [path.join(ROOT, 'bin', 'georep.js'), 'validate', 'x.yaml'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    });
+    const result = spawnSync(
+      oldNode?.path ?? '',
+      [path.join(ROOT, 'bin', 'georep.js'), 'validate', 'x.yaml'],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+      },
+    );
     assert.equal(result.status, 2);
     assert.equal(result.stdout, '');
     const [first, second, third] = result.stderr.split('\n');
-    const oldVersion = spawnSync(oldNode ?? '', ['--version'], { encoding: 'utf8' })
-      .stdout.trim()
-      .slice(1);
     assert.equal(
       first,
-      `georep needs Node.js ${SUPPORTED_NODE_RANGE}, but was started by Node.js ${oldVersion} (${oldNode}).`,
+      `georep needs Node.js ${SUPPORTED_NODE_RANGE}, but was started by Node.js ${oldNode?.version} (${oldNode?.path}).`,
     );
     assert.match(second ?? '', /^Run it on the Node\.js 24 that georep brings/);
     const bundledNode = path.join(ROOT, 'node_modules', '.bin', 'node');
