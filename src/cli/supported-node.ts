@@ -1,9 +1,9 @@
 // Which Node.js versions run georep, and the refusal when an older one starts it. See docs/node-runtime.md.
 //
 // The floor is @platformatic/kafka's (22.22 on the Node 22 line, 24.6 on Node 24); Node 20 is past its end of
-// life and Node 23 was never LTS. georep brings Node 24 itself (the npm dependency that puts a Node 24
-// binary in node_modules/.bin), so an older system Node is a path mistake, not a missing install: the
-// message says which Node ran and the command that runs the same thing on the Node georep brings.
+// life and Node 23 was never LTS. georep brings Node 24 itself (the optional npm dependency node-linux-<cpu>
+// puts its binary in node_modules/.bin), so an older system Node is usually a path mistake: the message
+// says which Node ran and the command that runs the same thing on the Node georep brings.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,8 +46,8 @@ export function unsupportedNodeMessage(found: UnsupportedNode): string {
   ];
   if (found.bundledNode === undefined) {
     lines.push(
-      "The Node.js 24 that georep brings is not installed (the 'node' dependency's install script did not run):",
-      'run npm ci (in a checkout) or reinstall georep, or install Node.js 24 LTS. See docs/node-runtime.md.',
+      'georep brings Node.js 24 for Linux on x64 and arm64 only (the optional dependency node-linux-<cpu>),',
+      'and it is not installed here: install Node.js 24 LTS, or run npm ci again. See docs/node-runtime.md.',
     );
   } else {
     lines.push(

@@ -78,7 +78,10 @@ describe('the message for an unsupported Node.js', () => {
       message,
       /^georep needs Node\.js .+, but was started by Node\.js 20\.20\.2 \(\/usr\/bin\/node\)\.\n/,
     );
-    assert.match(message, /The Node\.js 24 that georep brings is not installed/);
+    assert.match(
+      message,
+      /georep brings Node\.js 24 for Linux on x64 and arm64 only .*\n.*not installed here/,
+    );
   });
 });
 
