@@ -8,6 +8,7 @@
 //   - the gaps between consecutive steady records arriving on the destination (a consumer in this process),
 //     first for a while without reloads, then while the trials run: the largest and the 99th percentile.
 // It prints a table and writes bench/results/reload-<time>.json.
+import '../src/cli/require-supported-node.js';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';

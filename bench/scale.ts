@@ -10,6 +10,7 @@
 //     idle georep with no flow (the baseline, measured first);
 //   - the CPU georep burns while idle with N flows (heartbeats, empty fetches), and how long a stop takes.
 // It prints a table and writes bench/results/scale-<time>.json.
+import '../src/cli/require-supported-node.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';

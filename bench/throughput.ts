@@ -16,6 +16,7 @@
 // change in the machine's load hits both alike; the table shows each tool's median round.
 // It prints a table and writes bench/results/throughput-<time>.json. Ratios between rows of one run are
 // what to compare: absolute rates depend on the machine and on what else runs on it.
+import '../src/cli/require-supported-node.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';

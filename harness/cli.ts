@@ -1,4 +1,5 @@
 // `npm run kafka -- up | down | fetch`: local Kafka clusters for development and tests. See KAFKA_CLI_USAGE.
+import '../src/cli/require-supported-node.js';
 import { KAFKA_CLI_USAGE, type KafkaCliCommand, parseKafkaCliArgs, UsageError } from './cli-args.js';
 import { readDetachedState, removeDetachedState, writeDetachedState } from './detached-state.js';
 import { processHasMarker, stopJavaByPid } from './java-process.js';

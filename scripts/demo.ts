@@ -6,6 +6,7 @@
 //      status every few seconds.
 // georep's HTTP port is a free one, so that two demos can run on one host. Ctrl-C stops georep (gracefully:
 // it commits what it copied), the producer and the clusters, leaving no process behind.
+import '../src/cli/require-supported-node.js';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';

@@ -2,7 +2,9 @@
 # Runs the test files of one suite (unit | integration | all) with Node's own test runner through tsx.
 # Node 20 does not expand globs for `node --test`, and with no file arguments it silently runs nothing,
 # so the files are listed explicitly and the run fails when no test executed.
-# NODE_BIN chooses the node binary (default: node on PATH), e.g. to run the unit tests on Node 24 in CI.
+# NODE_BIN chooses the node binary: by default the Node.js 24 that georep brings (node_modules/.bin/node, which
+# `npm test` finds first on PATH anyway); CI sets it to run the unit tests on Node 22 too. An unsupported
+# Node is refused (exit 2) before any test runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 suite="${1:-all}"
@@ -19,8 +21,15 @@ if [ "${#files[@]}" -eq 0 ]; then
 fi
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
-node_bin="${NODE_BIN:-node}"
+node_bin="${NODE_BIN:-node_modules/.bin/node}"
 echo "run-tests: $suite suite on Node $("$node_bin" --version)"
+"$node_bin" --import tsx --input-type=module --eval "
+  import { isSupportedNode, SUPPORTED_NODE_RANGE } from './src/cli/supported-node.ts';
+  if (!isSupportedNode(process.version)) {
+    console.error('run-tests: georep needs Node.js ' + SUPPORTED_NODE_RANGE + ', not ' + process.version + ' (' + process.execPath + ')' +
+      '; npm test runs the tests on the Node.js 24 that georep brings.');
+    process.exit(2);
+  }"
 set +e
 "$node_bin" --import tsx --test --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination="$log" \

@@ -1,5 +1,6 @@
 // The georep command line: `georep <command> [options]`. A small dispatcher over a table of commands,
 // one file each; usage errors (unknown command or option) exit 2 with the usage on stderr.
+import './require-supported-node.js';
 import { type Command, type CommandIo, EXIT, type ExitCode, UsageError } from './command.js';
 import { offsetsCommand } from './offsets.js';
 import { planCommand } from './plan.js';

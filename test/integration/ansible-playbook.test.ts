@@ -12,6 +12,8 @@ import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
+import { isSupportedNode } from '../../src/cli/supported-node.js';
+import { HOST_PATH, unsupportedSystemNode } from '../support/system-node.js';
 import { commandMissing } from './support/commands.js';
 
 const runFile = promisify(execFile);
@@ -27,6 +29,7 @@ const roleTemplate = path.join(
   'geo-replication.yaml.j2',
 );
 const STEP_TIMEOUT_MS = 180_000;
+const oldNode = unsupportedSystemNode();
 
 const missingTool = commandMissing('ansible-playbook', 'apt-get install ansible-core');
 
@@ -77,6 +80,8 @@ describe('Ansible: examples/ansible/playbook.yml into a temporary root', { skip:
     const result = await runFile('ansible-playbook', ['-i', inventory, playbook, '-e', `@${varsFile}`], {
       env: {
         ...process.env,
+        // As on a host: `node` is the system's (Node 20 on CI), which runs npm and nothing of georep.
+        PATH: HOST_PATH,
         ANSIBLE_NOCOLOR: '1',
         ANSIBLE_RETRY_FILES_ENABLED: '0',
         ANSIBLE_HOME: path.join(workDir, 'ansible-home'),
@@ -124,17 +129,22 @@ describe('Ansible: examples/ansible/playbook.yml into a temporary root', { skip:
     assert.equal(run.recap.failed, 0);
     assert.ok(run.recap.changed > 0);
 
-    // The georep command on PATH works, and accepts the installed file as the service will read it.
+    // The georep command on PATH works whatever node the host has, and accepts the installed file as the
+    // service will read it.
     const georep = path.join(root, 'usr', 'local', 'bin', 'georep');
     const configDir = path.dirname(configFile);
-    const validated = await runFile(georep, [
-      'validate',
-      '--base-dir',
-      configDir,
-      '--environment-file',
-      path.join(configDir, 'georep.env'),
-      configFile,
-    ]);
+    const validated = await runFile(
+      georep,
+      [
+        'validate',
+        '--base-dir',
+        configDir,
+        '--environment-file',
+        path.join(configDir, 'georep.env'),
+        configFile,
+      ],
+      { env: { ...process.env, PATH: HOST_PATH } },
+    );
     assert.match(validated.stdout, /valid/);
     const config = readFileSync(configFile, 'utf8');
     assert.match(config, /^ {2}london:$/m);
@@ -144,12 +154,18 @@ describe('Ansible: examples/ansible/playbook.yml into a temporary root', { skip:
       assert.equal(statSync(path.join(configDir, secretFile)).mode & 0o777, 0o640, secretFile);
     }
 
-    // The installed unit runs the installed georep with the installed config.
+    // The installed unit runs the installed georep with the installed config, on the release's Node.js 24.
     const unit = readFileSync(path.join(root, 'etc', 'systemd', 'system', 'georep.service'), 'utf8');
+    const releaseNode = `${root}/opt/georep/current/lib/node_modules/georep/node_modules/.bin/node`;
     assert.match(
       unit,
-      new RegExp(`^ExecStart=${root}/opt/georep/current/bin/georep run --config ${configFile}$`, 'm'),
+      new RegExp(
+        `^ExecStart=${releaseNode} ${root}/opt/georep/current/bin/georep run --config ${configFile}$`,
+        'm',
+      ),
     );
+    const releaseNodeVersion = (await runFile(releaseNode, ['--version'])).stdout.trim();
+    assert.ok(isSupportedNode(releaseNodeVersion), `the release brings Node.js ${releaseNodeVersion}`);
     if (commandMissing('systemd-analyze', '') === undefined) {
       const verified = await runFile('systemd-analyze', [
         'verify',
@@ -210,5 +226,22 @@ describe('Ansible: examples/ansible/playbook.yml into a temporary root', { skip:
     assert.match(run.output, /RUNNING HANDLER \[georep : Reload georep\]/);
     assert.doesNotMatch(run.output, /RUNNING HANDLER \[georep : Restart georep\]/);
     assert.match(readFileSync(configFile, 'utf8'), /discoveryIntervalMs: 10000/);
+  });
+
+  test("georep_node set to a Node.js that georep does not support fails the play with georep's message", {
+    timeout: STEP_TIMEOUT_MS,
+    skip: oldNode === undefined && 'no unsupported Node.js on PATH (CI has the system Node 20)',
+  }, async () => {
+    const run = await runPlaybook({ georep_node: oldNode?.path });
+    assert.notEqual(run.exitCode, 0);
+    assert.equal(run.recap.failed, 1);
+    assert.match(run.output, /TASK \[georep : Check that georep runs on .+\] \*+\n(?:.*\n)*?fatal: /);
+    assert.ok(
+      run.output.includes(
+        `georep needs Node.js ^22.22.0 || >=24.6.0, but was started by Node.js ${oldNode?.version}`,
+      ),
+      run.output,
+    );
+    assert.doesNotMatch(run.output, /RUNNING HANDLER/);
   });
 });

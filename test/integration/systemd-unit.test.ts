@@ -1,7 +1,7 @@
 // systemd/georep.service as systemd itself reads it. `systemd-analyze verify` refuses a unit whose ExecStart
 // binary does not exist, and on a test machine nothing is installed under /opt/georep: the test verifies a
-// temporary copy whose georep path is rewritten to this checkout's bin/georep.js (a real executable). Every
-// other line is verified as shipped.
+// temporary copy whose node and georep paths are rewritten to this checkout's node_modules/.bin/node and
+// bin/georep.js. Every other line is verified as shipped.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,18 +15,26 @@ import { commandMissing } from './support/commands.js';
 const runFile = promisify(execFile);
 const repoRootDir = path.resolve(import.meta.dirname, '..', '..');
 const shippedUnitFile = path.join(repoRootDir, 'systemd', 'georep.service');
-/** Where README's "Running in production" and examples/ansible install the georep command. */
+/** Where README's "Running in production" and examples/ansible install the georep command… */
 const INSTALLED_GEOREP = '/opt/georep/current/bin/georep';
+/** …and the Node.js 24 that the release brings, which runs it. */
+const INSTALLED_NODE = '/opt/georep/current/lib/node_modules/georep/node_modules/.bin/node';
 /** `systemd-analyze security` scores exposure from 0 (locked down) to 10; ×10 as --threshold takes it. */
 const MAX_EXPOSURE_TIMES_10 = 20;
 
 const missingTool = commandMissing('systemd-analyze', 'apt-get install systemd');
 
-/** The shipped unit with the installed georep path replaced by this checkout's, in a directory of its own. */
+/** The shipped unit with the installed paths replaced by this checkout's, in a directory of its own. */
 function unitForVerification(dir: string): string {
   const shipped = readFileSync(shippedUnitFile, 'utf8');
-  const rewritten = shipped.replaceAll(INSTALLED_GEOREP, path.join(repoRootDir, 'bin', 'georep.js'));
-  assert.notEqual(rewritten, shipped, `the unit no longer runs ${INSTALLED_GEOREP}`);
+  let rewritten = shipped;
+  for (const [installed, checkout] of [
+    [INSTALLED_NODE, path.join(repoRootDir, 'node_modules', '.bin', 'node')],
+    [INSTALLED_GEOREP, path.join(repoRootDir, 'bin', 'georep.js')],
+  ] as const) {
+    assert.ok(rewritten.includes(installed), `the unit no longer runs ${installed}`);
+    rewritten = rewritten.replaceAll(installed, checkout);
+  }
   const unitFile = path.join(dir, 'georep.service');
   writeFileSync(unitFile, rewritten);
   return unitFile;
@@ -91,7 +99,12 @@ describe('systemd unit systemd/georep.service', { skip: missingTool }, () => {
       seconds(settings.get('TimeoutStopSec')) * 1000 > DAEMON_DEFAULTS.shutdownTimeoutMs,
       'systemd must wait longer than georep takes to flush and commit',
     );
-    assert.match(settings.get('ExecStart') ?? '', /^\/opt\/georep\/current\/bin\/georep run --config /);
+    // The Node.js 24 of the release runs georep, not whichever node comes first on systemd's PATH (a
+    // Debian host's /usr/bin/node is too old).
+    assert.ok(
+      settings.get('ExecStart')?.startsWith(`${INSTALLED_NODE} ${INSTALLED_GEOREP} run --config `),
+      settings.get('ExecStart'),
+    );
     assert.equal(settings.get('User'), 'georep');
     // V8 compiles code at run time into memory that is written, then executed.
     assert.equal(settings.has('MemoryDenyWriteExecute'), false);
