@@ -9,7 +9,7 @@ import {
 } from '@platformatic/kafka';
 import type { ClusterConfig } from '../../config/types.js';
 import { configSourceOf, consumerGroupStateOf } from '../admin-codes.js';
-import { GroupNotEmpty, type KafkaError, TopicNotFound } from '../errors.js';
+import { GroupNotEmpty, type KafkaError, TopicNotFound, UnexpectedKafkaError } from '../errors.js';
 import type {
   CommittedOffset,
   ConsumerGroupDescription,
@@ -347,6 +347,10 @@ export class PlatformaticAdmin implements KafkaAdmin {
   }
 
   async #metadata(topics: string[] | null, context: ErrorContext): Promise<MetadataRead> {
+    // the raw request goes around the client's own check, and would open connections again
+    if (this.#admin.closed) {
+      throw new UnexpectedKafkaError(this.#clusterName, `${context.operation}: the admin is closed`, false);
+    }
     return await this.#call(context, (admin) => readMetadata(admin, topics));
   }
 
