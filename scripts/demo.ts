@@ -9,7 +9,13 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, logLevel } from 'kafkajs';
+import {
+  createTopics,
+  followTopics,
+  type RecordWriter,
+  recordWriter,
+  withAdmin,
+} from '../harness/kafka-client.js';
 import { startClusters } from '../harness/kafka-local.js';
 import { repoRootDir } from '../harness/versions.js';
 import { renderStatusTable } from '../src/cli/status.js';
@@ -45,7 +51,7 @@ async function main(): Promise<void> {
   });
   const [london, frankfurt] = run.clusters;
   let georep: ChildProcess | undefined;
-  const clients: { disconnect(): Promise<void> }[] = [];
+  const clients: { close(): Promise<void> }[] = [];
   try {
     if (london === undefined || frankfurt === undefined)
       throw new Error('the harness started fewer clusters');
@@ -59,19 +65,13 @@ async function main(): Promise<void> {
         .replace('127.0.0.1:9093', frankfurt.bootstrap),
     );
 
-    const originKafka = new Kafka({
-      clientId: 'demo-producer',
-      brokers: [london.bootstrap],
-      logLevel: logLevel.NOTHING,
-    });
-    const admin = originKafka.admin();
-    await admin.connect();
-    await admin.createTopics({
-      topics: ORIGIN_TOPICS.map((t) => ({ topic: t.name, numPartitions: t.partitions })),
-    });
-    await admin.disconnect();
-    const producer = originKafka.producer({ allowAutoTopicCreation: false });
-    await producer.connect();
+    await withAdmin(london.bootstrap, (admin) =>
+      createTopics(
+        admin,
+        ORIGIN_TOPICS.map((t) => ({ topic: t.name, partitions: t.partitions })),
+      ),
+    );
+    const producer = recordWriter(london.bootstrap, { clientId: 'demo-producer' });
     clients.push(producer);
     void produceForever(producer);
 
@@ -97,24 +97,17 @@ async function main(): Promise<void> {
       }
     });
 
-    const destinationKafka = new Kafka({
-      clientId: 'demo-reader',
-      brokers: [frankfurt.bootstrap],
-      logLevel: logLevel.NOTHING,
-    });
-    const consumer = destinationKafka.consumer({ groupId: 'demo-reader', allowAutoTopicCreation: false });
-    await consumer.connect();
-    clients.push(consumer);
-    await waitForTopic(destinationKafka, 'london.orders.created');
-    if (stop.signal.aborted) return;
-    await consumer.subscribe({ topics: [/^london\./], fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ topic, partition, message }) => {
-        console.log(
-          `frankfurt  ${topic}[${partition}] offset ${message.offset}: ${message.value?.toString() ?? 'null'}`,
-        );
+    // Every london.* topic on frankfurt from its start, also those georep creates later: what an application
+    // reading the copies (read_committed) would see.
+    const reader = followTopics({
+      brokers: frankfurt.bootstrap,
+      match: (topic) => topic.startsWith('london.'),
+      isolation: 'read_committed',
+      onRecord: ({ topic, partition, offset, value }) => {
+        console.log(`frankfurt  ${topic}[${partition}] offset ${offset}: ${value?.toString() ?? 'null'}`);
       },
     });
+    clients.push(reader);
     console.log(
       '\nRecords produced on london arrive on frankfurt below. Try, in another terminal:\n' +
         `  edit ${configFile}  (add payments to include: the flow starts within a second)\n` +
@@ -130,38 +123,25 @@ async function main(): Promise<void> {
     await exited;
   } finally {
     georep?.kill('SIGKILL');
-    await Promise.all(clients.map((client) => client.disconnect().catch(() => undefined)));
+    await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
     await run.stopAll();
     console.log('Demo stopped; no Kafka or georep process left running.');
   }
 }
 
-async function produceForever(producer: ReturnType<Kafka['producer']>): Promise<void> {
+async function produceForever(producer: RecordWriter): Promise<void> {
   for (let sequence = 1; !stop.signal.aborted; sequence++) {
     for (const topic of ORIGIN_TOPICS) {
       await producer
-        .send({
-          topic: topic.name,
-          messages: [
-            {
-              key: `customer-${sequence % 7}`,
-              value: `${topic.name} #${sequence} at ${new Date().toISOString()}`,
-            },
-          ],
-        })
+        .send(topic.name, [
+          {
+            key: `customer-${sequence % 7}`,
+            value: `${topic.name} #${sequence} at ${new Date().toISOString()}`,
+          },
+        ])
         .catch(() => undefined);
     }
     await sleep(PRODUCE_INTERVAL_MS, undefined, { signal: stop.signal }).catch(() => undefined);
-  }
-}
-
-async function waitForTopic(kafka: Kafka, topic: string): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    while (!stop.signal.aborted && !(await admin.listTopics()).includes(topic)) await sleep(500);
-  } finally {
-    await admin.disconnect();
   }
 }
 
