@@ -8,8 +8,14 @@
 //   await writer.send('orders', [{ key: 'k', value: 'v', headers: [['h', 'a'], ['h', null]], partition: 2 }]);
 //   await readTopicToEnd({ brokers: bootstrap, topic: 'orders', onRecord: (record) => … });
 //
-// Gaps of the library (2.12.1) that this module does not correct, so checks that depend on them use Kafka's
-// own Java tools instead (test/integration/support/java-records.ts):
+// Gaps of the library (2.12.1) that the writer works around (see each function): headers are a Map (repeats
+// need distinct key objects, null values a cast); records without a key all go to partition 0; an explicit
+// partition beyond the topic's is wrapped around; a timestamp 2^31 ms or more below its batch's first one is
+// encoded wrong. test/integration/kafka-client.test.ts checks what the writer and the reader do against
+// Kafka's Java client.
+//
+// Gaps that this module does not correct, so checks that depend on them use Kafka's own Java tools instead
+// (test/integration/support/java-records.ts):
 // - read_committed lets aborted records through when one producer has two aborted transactions in a fetch, or
 //   when the abort marker lies beyond the end of a fetch: a reader here does not prove what an exactly-once
 //   copy holds;
@@ -218,20 +224,20 @@ export function recordWriter(brokers: Brokers, options: RecordWriterOptions = {}
     partitioner: javaPartitioner(),
     ...(options.transactionalId === undefined ? {} : { transactionalId: options.transactionalId }),
   });
-  const messagesOf = async (topic: string, records: readonly RecordToWrite[]) => {
+  /** Messages in requests one after the other, which keeps the order of the records in every partition. */
+  const requestsOf = async (topic: string, records: readonly RecordToWrite[]) => {
     await refuseMissingPartitions(producer, topic, records);
-    return records.map((record) => toMessage(topic, record));
+    return timestampRuns(records).map((run) => run.map((record) => toMessage(topic, record)));
   };
   return {
     async send(topic, records) {
-      if (records.length === 0) return;
-      await producer.send({ messages: await messagesOf(topic, records), acks: -1 });
+      for (const messages of await requestsOf(topic, records)) await producer.send({ messages, acks: -1 });
     },
     async sendInTransaction(topic, records, end) {
-      const messages = await messagesOf(topic, records);
+      const requests = await requestsOf(topic, records);
       const transaction = await producer.beginTransaction();
       try {
-        await transaction.send({ messages, acks: -1 });
+        for (const messages of requests) await transaction.send({ messages, acks: -1 });
       } catch (error) {
         await transaction.abort().catch(() => undefined);
         throw error;
@@ -240,6 +246,27 @@ export function recordWriter(brokers: Brokers, options: RecordWriterOptions = {}
     },
     close: () => producer.close(),
   };
+}
+
+/**
+ * The records cut into runs whose timestamps never go down. The library encodes a record's timestamp as a
+ * delta from its batch's first one, and a delta of -2^31 ms or less comes out wrong
+ * (@platformatic/dynamic-buffer's int64ZigZagEncode shifts by 31 bits instead of 63): a record from 1970
+ * after one from today would be stored decades in the future (and refused by Kafka 4). Within a run no
+ * delta is negative, whatever partition each record goes to.
+ */
+function timestampRuns(records: readonly RecordToWrite[]): RecordToWrite[][] {
+  const nowMs = BigInt(Date.now());
+  const runs: RecordToWrite[][] = [];
+  let lastMs: bigint | null = null;
+  for (const record of records) {
+    const timestampMs = record.timestampMs === undefined ? nowMs : BigInt(record.timestampMs);
+    const run = runs.at(-1);
+    if (run !== undefined && lastMs !== null && timestampMs >= lastMs) run.push(record);
+    else runs.push([record]);
+    lastMs = timestampMs;
+  }
+  return runs;
 }
 
 /** The library wraps a partition number modulo the partition count; a tool must fail instead. */
