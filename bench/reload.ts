@@ -14,8 +14,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import type { Admin } from '@platformatic/kafka';
 import { findFreePorts } from '../harness/free-ports.js';
-import { createTopics, openReader, type RecordWriter, recordWriter } from '../harness/kafka-client.js';
+import { createTopics } from '../harness/kafka-client.js';
 import { type LocalKafkaCluster, startClusters } from '../harness/kafka-local.js';
+import { openReader } from '../harness/kafka-reader.js';
+import { type RecordWriter, recordWriter } from '../harness/kafka-writer.js';
 import { buildGeorep, startGeorep } from './georep-process.js';
 import {
   benchWorkDir,

@@ -9,14 +9,10 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  createTopics,
-  followTopics,
-  type RecordWriter,
-  recordWriter,
-  withAdmin,
-} from '../harness/kafka-client.js';
+import { createTopics, withAdmin } from '../harness/kafka-client.js';
 import { startClusters } from '../harness/kafka-local.js';
+import { followTopics } from '../harness/kafka-reader.js';
+import { type RecordWriter, recordWriter } from '../harness/kafka-writer.js';
 import { repoRootDir } from '../harness/versions.js';
 import { renderStatusTable } from '../src/cli/status.js';
 import type { DaemonStatus } from '../src/runtime/daemon.js';

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ConfigResourceTypes } from '@platformatic/kafka';
-import { recordWriter, withAdmin } from '../../harness/kafka-client.js';
+import { withAdmin } from '../../harness/kafka-client.js';
+import { recordWriter } from '../../harness/kafka-writer.js';
 import {
   caughtUp,
   GeorepProcess,

@@ -11,8 +11,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { externalClustersFromEnv } from '../../harness/external.js';
-import { openReader, recordWriter, withAdmin } from '../../harness/kafka-client.js';
+import { withAdmin } from '../../harness/kafka-client.js';
 import { type LocalKafkaCluster, type LocalKafkaRun, startClusters } from '../../harness/kafka-local.js';
+import { openReader } from '../../harness/kafka-reader.js';
+import { recordWriter } from '../../harness/kafka-writer.js';
 import { kafkaVersionFromEnv } from '../../harness/versions.js';
 import {
   GeorepProcess,

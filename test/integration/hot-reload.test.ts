@@ -10,8 +10,9 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Admin, ConfigResourceTypes, ConfigSources } from '@platformatic/kafka';
 import { externalClustersFromEnv } from '../../harness/external.js';
-import { createTopics, describeGroup, recordWriter, toolAdmin } from '../../harness/kafka-client.js';
+import { createTopics, describeGroup, toolAdmin } from '../../harness/kafka-client.js';
 import { type LocalKafkaCluster, type LocalKafkaRun, startClusters } from '../../harness/kafka-local.js';
+import { recordWriter } from '../../harness/kafka-writer.js';
 import { kafkaVersionFromEnv } from '../../harness/versions.js';
 import {
   type GeorepLogLine,

@@ -1,17 +1,12 @@
-// The tools' own Kafka clients (harness/kafka-client.ts) against Kafka's Java client: what they write is what
-// Java reads, in every codec, and what Java writes is what they read — null and empty keys and values,
-// headers in order with repeats and null values, timestamps, partitions. Tests trust these clients to show
-// what a topic holds; a client that changed records on the way would hide what georep did to them.
+// The tools' own Kafka clients (harness/kafka-writer.ts, kafka-reader.ts) against Kafka's Java client: what
+// they write is what Java reads, in every codec, and what Java writes is what they read — null and empty keys
+// and values, headers in order with repeats and null values, timestamps, partitions. Tests trust these
+// clients to show what a topic holds; a client that changed records on the way would hide what georep did.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import {
-  createTopics,
-  type ReadRecord,
-  type RecordToWrite,
-  readTopicToEnd,
-  recordWriter,
-  withAdmin,
-} from '../../harness/kafka-client.js';
+import { createTopics, withAdmin } from '../../harness/kafka-client.js';
+import { type ReadRecord, readTopicToEnd } from '../../harness/kafka-reader.js';
+import { type RecordToWrite, recordWriter } from '../../harness/kafka-writer.js';
 import { kafkaTestTargets } from '../../harness/test-clusters.js';
 import type { RecordHeader } from '../../src/kafka/port.js';
 import { readWithJavaConsumer, writeWithJavaProducer } from './support/java-records.js';

@@ -10,7 +10,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { recordWriter, withAdmin } from '../../harness/kafka-client.js';
+import { withAdmin } from '../../harness/kafka-client.js';
+import { recordWriter } from '../../harness/kafka-writer.js';
 import { caughtUp, GeorepProcess, type GeorepStatus, writeMirrorConfig } from './support/georep-process.js';
 import { uniqueTopicName } from './support/kafka-records.js';
 import { createTopics, endOffsets, readAllValues } from './support/sequence-records.js';

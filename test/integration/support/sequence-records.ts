@@ -9,11 +9,10 @@ import { Kafka, logLevel } from 'kafkajs';
 import {
   createTopics as createTopicsWith,
   endOffsets as endOffsetsWith,
-  type ReadRecord,
-  readTopicToEnd,
-  recordWriter,
   withAdmin,
 } from '../../../harness/kafka-client.js';
+import { type ReadRecord, readTopicToEnd } from '../../../harness/kafka-reader.js';
+import { recordWriter } from '../../../harness/kafka-writer.js';
 
 const TICK_MS = 100;
 const SEQUENCE_DIGITS = 7;
