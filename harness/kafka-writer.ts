@@ -1,8 +1,8 @@
 // Writing records with @platformatic/kafka's own Producer, for tests, benchmarks and the demo (see
 // kafka-client.ts). Gaps of the library (2.12.1) worked around here, each where it is handled: headers are a
-// Map (repeats need distinct key objects, null values a cast); records without a key all go to partition 0;
-// an explicit partition beyond the topic's is wrapped around; a timestamp 2^31 ms or more below its batch's
-// first one is encoded wrong.
+// Map (repeats need distinct key objects, null values a cast); its default partitioner for keys is not Java's
+// (murmur2 >>> 0, not & 0x7fffffff); an explicit partition beyond the topic's is wrapped around; a timestamp
+// 2^31 ms or more below its batch's first one is encoded wrong.
 //
 //   const writer = recordWriter(bootstrap);
 //   await writer.send('orders', [{ key: 'k', value: 'v', headers: [['h', 'a'], ['h', null]], partition: 2 }]);
@@ -117,8 +117,9 @@ async function refuseMissingPartitions(
 }
 
 /**
- * Java's default for keys (positive murmur2 modulo the partition count, applied by the library) and a
- * round-robin over partitions for records without a key (the library's default sends those all to 0).
+ * Java's default for keys (positive murmur2 modulo the partition count, applied by the library; the library's
+ * own default hashes differently) and a round-robin over partitions for records without a key (which the
+ * library does only when no partitioner is given).
  */
 function javaPartitioner(): Partitioner<Buffer, Buffer, Buffer, Buffer> {
   const nextByTopic = new Map<string, number>();
