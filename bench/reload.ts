@@ -13,9 +13,12 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { type Admin, type Consumer, Kafka, logLevel, type Producer } from 'kafkajs';
+import type { Admin } from '@platformatic/kafka';
 import { findFreePorts } from '../harness/free-ports.js';
+import { createTopics } from '../harness/kafka-client.js';
 import { type LocalKafkaCluster, startClusters } from '../harness/kafka-local.js';
+import { openReader } from '../harness/kafka-reader.js';
+import { type RecordWriter, recordWriter } from '../harness/kafka-writer.js';
 import { buildGeorep, startGeorep } from './georep-process.js';
 import {
   benchWorkDir,
@@ -135,13 +138,13 @@ async function saveByRename(file: string, text: string): Promise<void> {
 }
 
 /** Writes one small record every `intervalMs` until stopped; one send at a time. */
-function startSteadyWrites(producer: Producer, topic: string, intervalMs: number) {
+function startSteadyWrites(producer: RecordWriter, topic: string, intervalMs: number) {
   let stopping = false;
   let written = 0;
   const loop = (async () => {
     const startedMs = performance.now();
     while (!stopping) {
-      await producer.send({ topic, acks: -1, messages: [{ value: String(written) }] });
+      await producer.send(topic, [{ value: String(written) }]);
       written++;
       await sleep(Math.max(0, startedMs + written * intervalMs - performance.now()));
     }
@@ -161,22 +164,17 @@ function startSteadyWrites(producer: Producer, topic: string, intervalMs: number
  * Arrival times (performance.now()) of the steady records on the destination, as a consumer in this process
  * sees them: what an application reading the copy would see.
  */
-async function watchArrivals(kafka: Kafka, topic: string) {
+async function watchArrivals(bootstrap: string, topic: string) {
   const arrivalsMs: number[] = [];
-  const consumer: Consumer = kafka.consumer({
-    groupId: `bench-reload-${Date.now()}`,
-    allowAutoTopicCreation: false,
-    maxWaitTimeInMs: 20,
+  const reader = await openReader({
+    brokers: bootstrap,
+    topics: [topic],
+    clientId: 'georep-bench-reload',
+    from: 'latest',
+    maxWaitTimeMs: 20,
+    onRecord: () => arrivalsMs.push(performance.now()),
   });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: false });
-  await consumer.run({
-    eachBatch: async ({ batch }) => {
-      const nowMs = performance.now();
-      for (const _ of batch.messages) arrivalsMs.push(nowMs);
-    },
-  });
-  return { arrivalsMs, stop: () => consumer.disconnect() };
+  return { arrivalsMs, stop: () => reader.close() };
 }
 
 interface GapSummary {
@@ -238,23 +236,9 @@ async function main(stopSignal: AbortSignal): Promise<number> {
     signal: stopSignal,
   });
   const [origin, destination] = run.clusters as [LocalKafkaCluster, LocalKafkaCluster];
-  const originKafka = new Kafka({
-    clientId: 'georep-bench-reload',
-    brokers: [origin.bootstrap],
-    logLevel: logLevel.NOTHING,
-  });
-  const destinationKafka = new Kafka({
-    clientId: 'georep-bench-reload',
-    brokers: [destination.bootstrap],
-    logLevel: logLevel.NOTHING,
-  });
-  const originAdmin = originKafka.admin();
+  const originAdmin = benchAdmin(origin.bootstrap);
   const destinationAdmin = benchAdmin(destination.bootstrap);
-  const producer = originKafka.producer({
-    allowAutoTopicCreation: false,
-    idempotent: true,
-    maxInFlightRequests: 1,
-  });
+  const producer = recordWriter(origin.bootstrap, { clientId: 'georep-bench-reload', idempotent: true });
   const steadyTopic = 'steady';
   const configFile = path.join(workDir, 'geo-replication.yaml');
   const [httpPort] = await findFreePorts(1);
@@ -262,13 +246,7 @@ async function main(stopSignal: AbortSignal): Promise<number> {
   let steadyWrites: ReturnType<typeof startSteadyWrites> | null = null;
   let arrivals: Awaited<ReturnType<typeof watchArrivals>> | null = null;
   try {
-    await originAdmin.connect();
-    await destinationAdmin.connect();
-    await producer.connect();
-    await originAdmin.createTopics({
-      topics: [{ topic: steadyTopic, numPartitions: 1 }],
-      waitForLeaders: true,
-    });
+    await createTopics(originAdmin, [{ topic: steadyTopic, partitions: 1 }]);
     await writeFile(
       configFile,
       georepConfig(origin, destination, steadyTopic, [], options.discoveryIntervalMs),
@@ -283,7 +261,7 @@ async function main(stopSignal: AbortSignal): Promise<number> {
     steadyWrites = startSteadyWrites(producer, steadyTopic, options.steadyIntervalMs);
     const replica = `${origin.name}.${steadyTopic}`;
     await waitForFirstRecord(destinationAdmin, replica, stopSignal);
-    arrivals = await watchArrivals(destinationKafka, replica);
+    arrivals = await watchArrivals(destination.bootstrap, replica);
     while (arrivals.arrivalsMs.length === 0) await sleep(50, undefined, { signal: stopSignal });
 
     say(`Watching the steady flow without reloads for ${options.baselineMs / 1000} s…`);
@@ -296,8 +274,8 @@ async function main(stopSignal: AbortSignal): Promise<number> {
     const loadDuring: LoadSample[] = [];
     for (let trial = 1; trial <= options.trials; trial++) {
       const topic = `trial-${String(trial).padStart(3, '0')}`;
-      await originAdmin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-      await producer.send({ topic, acks: -1, messages: [{ value: topic }] });
+      await createTopics(originAdmin, [{ topic, partitions: 1 }]);
+      await producer.send(topic, [{ value: topic }]);
       trialTopics.push(topic);
       const savedAtMs = performance.now();
       await saveByRename(
@@ -381,9 +359,9 @@ async function main(stopSignal: AbortSignal): Promise<number> {
     await arrivals?.stop().catch(() => undefined);
     await steadyWrites?.stop().catch(() => undefined);
     await georep?.stop();
-    await producer.disconnect().catch(() => undefined);
-    await originAdmin.disconnect().catch(() => undefined);
-    await destinationAdmin.disconnect().catch(() => undefined);
+    await producer.close().catch(() => undefined);
+    await originAdmin.close().catch(() => undefined);
+    await destinationAdmin.close().catch(() => undefined);
     await run.stopAll();
     await removeClusterData(run);
   }

@@ -15,9 +15,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { findFreePorts } from '../harness/free-ports.js';
+import { createTopics } from '../harness/kafka-client.js';
 import { type LocalKafkaCluster, startClusters } from '../harness/kafka-local.js';
+import { recordWriter } from '../harness/kafka-writer.js';
 import { type KafkaVersion, kafkaVersionFromEnv, parseKafkaVersion } from '../harness/versions.js';
 import type { DaemonStatus } from '../src/runtime/daemon.js';
 import { buildGeorep, type GeorepBuild, type GeorepProcess, startGeorep } from './georep-process.js';
@@ -146,57 +147,24 @@ async function prepareOriginTopics(
   topics: readonly string[],
   recordsPerTopic: number,
 ) {
-  const kafka = new Kafka({
-    clientId: 'georep-bench-scale',
-    brokers: [origin.bootstrap],
-    logLevel: logLevel.NOTHING,
-  });
-  const admin = kafka.admin();
+  const admin = benchAdmin(origin.bootstrap);
   // Idempotent: on a busy machine a plain producer's retries write some batches twice.
-  const producer = kafka.producer({
-    allowAutoTopicCreation: false,
-    idempotent: true,
-    maxInFlightRequests: 1,
-  });
-  await admin.connect();
-  await producer.connect();
+  const producer = recordWriter(origin.bootstrap, { clientId: 'georep-bench-scale', idempotent: true });
   try {
-    for (const group of chunks(topics, TOPICS_PER_REQUEST)) {
-      await admin.createTopics({
-        topics: group.map((topic) => ({ topic, numPartitions: 1, replicationFactor: 1 })),
-        // kafkajs's own wait gives up when the metadata of a new topic is a moment late: see waitForLeaders.
-        waitForLeaders: false,
-      });
-      await waitForLeaders(admin, group);
-    }
+    for (const group of chunks(topics, TOPICS_PER_REQUEST))
+      await createTopics(
+        admin,
+        group.map((topic) => ({ topic, partitions: 1 })),
+      );
     const value = Buffer.alloc(RECORD_VALUE_BYTES, 'x');
-    for (const group of chunks(topics, TOPICS_PER_REQUEST)) {
-      await producer.sendBatch({
-        topicMessages: group.map((topic) => ({
-          topic,
-          messages: Array.from({ length: recordsPerTopic }, (_, index) => ({ key: `k${index}`, value })),
-        })),
-      });
-    }
+    const records = Array.from({ length: recordsPerTopic }, (_, index) => ({ key: `k${index}`, value }));
+    for (const group of chunks(topics, TOPICS_PER_REQUEST))
+      await Promise.all(group.map((topic) => producer.send(topic, records)));
   } finally {
-    await producer.disconnect();
-    await admin.disconnect();
+    await producer.close();
+    await admin.close();
   }
   return await recordCount(origin, topics);
-}
-
-async function waitForLeaders(admin: Admin, topics: readonly string[]): Promise<void> {
-  const deadline = performance.now() + 60_000;
-  for (;;) {
-    try {
-      const { topics: described } = await admin.fetchTopicMetadata({ topics: [...topics] });
-      if (described.every((topic) => topic.partitions.every((partition) => partition.leader >= 0))) return;
-    } catch (error) {
-      if (performance.now() > deadline) throw error;
-    }
-    if (performance.now() > deadline) throw new Error(`new topics without leaders after 60 s: ${topics[0]}…`);
-    await sleep(250);
-  }
 }
 
 interface GeorepConfigInput {
@@ -283,7 +251,6 @@ async function idleCpuPercent(pid: number, signal: AbortSignal): Promise<number 
 /** Sum of end offsets over the topics, a few requests at a time. */
 async function recordCount(cluster: LocalKafkaCluster, topics: readonly string[]): Promise<number> {
   const admin = benchAdmin(cluster.bootstrap);
-  await admin.connect();
   try {
     let total = 0;
     for (const group of chunks(topics, 20)) {
@@ -292,7 +259,7 @@ async function recordCount(cluster: LocalKafkaCluster, topics: readonly string[]
     }
     return total;
   } finally {
-    await admin.disconnect();
+    await admin.close();
   }
 }
 
@@ -536,9 +503,7 @@ async function main(signal: AbortSignal): Promise<number> {
     const loadAtEnd = sampleLoad();
 
     say('');
-    say(
-      `Scale: one georep process, one flow (one kafkajs consumer and group) per topic, Kafka ${options.version}`,
-    );
+    say(`Scale: one georep process, one flow (one consumer and group) per topic, Kafka ${options.version}`);
     say(
       formatTable(
         [

@@ -261,7 +261,6 @@ async function measureGeorep(
   );
   const [httpPort] = await findFreePorts(1);
   const admin = benchAdmin(destination.bootstrap);
-  await admin.connect();
   const logFile = path.join(workDir, 'georep.log');
   const startedAtMs = performance.now();
   const georep = startGeorep({
@@ -289,7 +288,7 @@ async function measureGeorep(
   } finally {
     const stopped = await georep.stop();
     say(`  ${tool} stopped in ${round(stopped.stopMs)} ms (exit code ${stopped.exitCode})`);
-    await admin.disconnect();
+    await admin.close();
   }
 }
 
@@ -309,7 +308,6 @@ async function measureMirrorMaker(
     topics: topic.replaceAll('.', '\\.'),
   });
   const admin = benchAdmin(destination.bootstrap);
-  await admin.connect();
   const startedAtMs = performance.now();
   const mirrorMaker = await startMirrorMaker({
     version: options.version,
@@ -342,7 +340,7 @@ async function measureMirrorMaker(
     const stopStartedMs = performance.now();
     await mirrorMaker.stop({ graceMs: MIRROR_MAKER_STOP_GRACE_MS });
     say(`  MirrorMaker 2 stopped in ${round(performance.now() - stopStartedMs)} ms`);
-    await admin.disconnect();
+    await admin.close();
   }
 }
 
@@ -459,9 +457,7 @@ async function main(signal: AbortSignal): Promise<number> {
     });
     say(`  ${producer.summary}`);
     const originAdmin = benchAdmin(origin.bootstrap);
-    await originAdmin.connect();
-    const inOrigin = await recordsInTopic(originAdmin, topic);
-    await originAdmin.disconnect();
+    const inOrigin = await recordsInTopic(originAdmin, topic).finally(() => originAdmin.close());
     if (inOrigin !== options.records)
       throw new Error(`the origin topic holds ${inOrigin} records instead of ${options.records}`);
 

@@ -4,22 +4,20 @@
 // watched through the progress its transactions commit with the records, the committed offsets of its
 // progress group (next origin offset per partition, so their sum counts the origin records copied).
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Admin, Kafka, logLevel } from 'kafkajs';
+import type { Admin } from '@platformatic/kafka';
+import { endOffsets, toolAdmin } from '../harness/kafka-client.js';
 
+/** An admin client of the benchmark's own (harness/kafka-client.ts), not georep's; close() it after use. */
 export function benchAdmin(bootstrap: string): Admin {
-  return new Kafka({
-    clientId: 'georep-bench',
-    brokers: [bootstrap],
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 3 },
-  }).admin();
+  return toolAdmin(bootstrap, 'georep-bench');
 }
 
 /** Sum of the group's committed offsets for the topic: records copied, for an exactly-once progress group. */
 export async function recordsCommittedByGroup(admin: Admin, groupId: string, topic: string): Promise<number> {
-  const offsets = (await admin.fetchOffsets({ groupId })).find((entry) => entry.topic === topic);
+  const [group] = await admin.listConsumerGroupOffsets({ groups: [groupId] });
+  const offsets = group?.topics.find((entry) => entry.name === topic);
   return (offsets?.partitions ?? []).reduce(
-    (sum, partition) => sum + Math.max(0, Number(partition.offset)),
+    (sum, partition) => sum + Math.max(0, Number(partition.committedOffset)),
     0,
   );
 }
@@ -27,8 +25,7 @@ export async function recordsCommittedByGroup(admin: Admin, groupId: string, top
 /** Records in the topic (sum of end offsets), or null while it does not exist. */
 export async function recordsInTopic(admin: Admin, topic: string): Promise<number | null> {
   try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return offsets.reduce((sum, partition) => sum + Number(partition.high), 0);
+    return [...(await endOffsets(admin, topic)).values()].reduce((sum, end) => sum + Number(end), 0);
   } catch {
     return null;
   }

@@ -12,7 +12,7 @@ import { closeSync, existsSync, openSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, logLevel } from 'kafkajs';
+import { Admin } from '@platformatic/kafka';
 import { renderServerProperties, type SaslPlainListener } from './broker-config.js';
 import { readDetachedState } from './detached-state.js';
 import { findFreePorts } from './free-ports.js';
@@ -139,24 +139,23 @@ async function lastLines(file: string, count: number): Promise<string> {
  * first consumer of a test does not wait and retry while it appears.
  */
 async function readyForClients(bootstrap: string): Promise<boolean> {
-  const admin = new Kafka({
+  // Not the tools' patient client (kafka-client.ts): a probe fails fast and is asked again.
+  const admin = new Admin({
     clientId: 'georep-harness-probe',
-    brokers: [bootstrap],
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 1_000,
-    requestTimeout: 3_000,
-    retry: { retries: 0 },
-  }).admin();
+    bootstrapBrokers: [bootstrap],
+    connectTimeout: 1_000,
+    timeout: 3_000,
+    retries: 0,
+  });
   try {
-    await admin.connect();
-    const { brokers } = await admin.describeCluster();
-    if (brokers.length === 0) return false;
-    await admin.describeGroups(['georep-harness-probe']);
+    const { brokers } = await admin.metadata({ topics: [] });
+    if (brokers.size === 0) return false;
+    await admin.describeGroups({ groups: ['georep-harness-probe'] });
     return true;
   } catch {
     return false;
   } finally {
-    await admin.disconnect().catch(() => {});
+    await admin.close().catch(() => {});
   }
 }
 

@@ -12,9 +12,11 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Admin, type Consumer, Kafka, logLevel } from 'kafkajs';
 import { findFreePorts } from '../harness/free-ports.js';
+import { createTopics, withAdmin } from '../harness/kafka-client.js';
 import { startClusters } from '../harness/kafka-local.js';
+import { followTopics } from '../harness/kafka-reader.js';
+import { type RecordWriter, recordWriter } from '../harness/kafka-writer.js';
 import { repoRootDir } from '../harness/versions.js';
 import { renderStatusTable } from '../src/cli/status.js';
 import type { DaemonStatus } from '../src/runtime/daemon.js';
@@ -30,8 +32,6 @@ const ORIGIN_TOPICS = [
 ];
 const PRODUCE_INTERVAL_MS = 1000;
 const STATUS_INTERVAL_MS = 10_000;
-/** How often the reader looks for topics georep created on frankfurt since it last looked. */
-const TOPIC_POLL_INTERVAL_MS = 1000;
 
 const stop = new AbortController();
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   });
   const [london, frankfurt] = run.clusters;
   let georep: ChildProcess | undefined;
-  const clients: { disconnect(): Promise<void> }[] = [];
+  const clients: { close(): Promise<void> }[] = [];
   try {
     if (london === undefined || frankfurt === undefined)
       throw new Error('the harness started fewer clusters');
@@ -69,19 +69,13 @@ async function main(): Promise<void> {
         .replace('127.0.0.1:9787', httpAddress),
     );
 
-    const originKafka = new Kafka({
-      clientId: 'demo-producer',
-      brokers: [london.bootstrap],
-      logLevel: logLevel.NOTHING,
-    });
-    const admin = originKafka.admin();
-    await admin.connect();
-    await admin.createTopics({
-      topics: ORIGIN_TOPICS.map((t) => ({ topic: t.name, numPartitions: t.partitions })),
-    });
-    await admin.disconnect();
-    const producer = originKafka.producer({ allowAutoTopicCreation: false });
-    await producer.connect();
+    await withAdmin(london.bootstrap, (admin) =>
+      createTopics(
+        admin,
+        ORIGIN_TOPICS.map((t) => ({ topic: t.name, partitions: t.partitions })),
+      ),
+    );
+    const producer = recordWriter(london.bootstrap, { clientId: 'demo-producer' });
     clients.push(producer);
     void produceForever(producer);
 
@@ -107,18 +101,17 @@ async function main(): Promise<void> {
       }
     });
 
-    const destinationKafka = new Kafka({
-      clientId: 'demo-reader',
-      brokers: [frankfurt.bootstrap],
-      logLevel: logLevel.NOTHING,
+    // Every london.* topic on frankfurt from its start, also those georep creates later: what an application
+    // reading the copies (read_committed) would see.
+    const reader = followTopics({
+      brokers: frankfurt.bootstrap,
+      match: (topic) => topic.startsWith('london.'),
+      isolation: 'read_committed',
+      onRecord: ({ topic, partition, offset, value }) => {
+        console.log(`frankfurt  ${topic}[${partition}] offset ${offset}: ${value?.toString() ?? 'null'}`);
+      },
     });
-    const consumer = destinationKafka.consumer({ groupId: 'demo-reader', allowAutoTopicCreation: false });
-    await consumer.connect();
-    clients.push(consumer);
-    const destinationAdmin = destinationKafka.admin();
-    await destinationAdmin.connect();
-    clients.push(destinationAdmin);
-    void followMirroredTopics(destinationAdmin, consumer);
+    clients.push(reader);
     console.log(
       '\nRecords produced on london arrive on frankfurt below. Try, in another terminal:\n' +
         `  edit ${configFile}  (add payments to include: the flow starts within a second)\n` +
@@ -139,57 +132,25 @@ async function main(): Promise<void> {
     );
   } finally {
     georep?.kill('SIGKILL');
-    await Promise.all(clients.map((client) => client.disconnect().catch(() => undefined)));
+    await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
     await run.stopAll();
     console.log('Demo stopped; no Kafka or georep process left running.');
   }
 }
 
-async function produceForever(producer: ReturnType<Kafka['producer']>): Promise<void> {
+async function produceForever(producer: RecordWriter): Promise<void> {
   for (let sequence = 1; !stop.signal.aborted; sequence++) {
     for (const topic of ORIGIN_TOPICS) {
       await producer
-        .send({
-          topic: topic.name,
-          messages: [
-            {
-              key: `customer-${sequence % 7}`,
-              value: `${topic.name} #${sequence} at ${new Date().toISOString()}`,
-            },
-          ],
-        })
+        .send(topic.name, [
+          {
+            key: `customer-${sequence % 7}`,
+            value: `${topic.name} #${sequence} at ${new Date().toISOString()}`,
+          },
+        ])
         .catch(() => undefined);
     }
     await sleep(PRODUCE_INTERVAL_MS, undefined, { signal: stop.signal }).catch(() => undefined);
-  }
-}
-
-/**
- * Prints every record of the `london.` topics on frankfurt. A consumer's subscription is fixed when it runs,
- * so every second the topics are listed again and, when georep created one, the consumer subscribes anew:
- * its group's committed offsets keep it where it was on the others, and a new topic is read from its start.
- */
-async function followMirroredTopics(admin: Admin, consumer: Consumer): Promise<void> {
-  let following = '';
-  while (!stop.signal.aborted) {
-    try {
-      const topics = (await admin.listTopics()).filter((topic) => topic.startsWith('london.')).sort();
-      if (topics.length > 0 && topics.join(',') !== following) {
-        if (following !== '') await consumer.stop();
-        await consumer.subscribe({ topics, fromBeginning: true });
-        await consumer.run({
-          eachMessage: async ({ topic, partition, message }) => {
-            console.log(
-              `frankfurt  ${topic}[${partition}] offset ${message.offset}: ${message.value?.toString() ?? 'null'}`,
-            );
-          },
-        });
-        following = topics.join(',');
-      }
-    } catch (error) {
-      if (!stop.signal.aborted) console.log(`(the reader could not follow frankfurt's topics: ${error})`);
-    }
-    await sleep(TOPIC_POLL_INTERVAL_MS, undefined, { signal: stop.signal }).catch(() => undefined);
   }
 }
 

@@ -12,12 +12,14 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { KafkaMessage } from 'kafkajs';
+import { withAdmin } from '../../harness/kafka-client.js';
+import { headerValues, type ReadRecord } from '../../harness/kafka-reader.js';
+import { recordWriter } from '../../harness/kafka-writer.js';
 import { PROVENANCE_HEADER } from '../../src/runtime/loop-prevention.js';
 import { compareTopicCopy, describeCopyProblems } from './support/copy-check.js';
 import { GeorepProcess, type GeorepStatus } from './support/georep-process.js';
 import { uniqueTopicName } from './support/kafka-records.js';
-import { createTopics, endOffsets, plainKafka, readAllValues } from './support/sequence-records.js';
+import { createTopics, endOffsets, readAllValues } from './support/sequence-records.js';
 import { TwoClusterRun } from './support/two-cluster-run.js';
 
 const PARTITIONS = 3;
@@ -62,8 +64,7 @@ after(() => run.finish());
 /** Writes `count` records `<side>-<topic kind>-<n>` to a topic of one side (partition n % PARTITIONS). */
 async function produce(side: Side, topic: string, count: number): Promise<void> {
   const values = produced.get(`${side}/${topic}`) ?? [];
-  const producer = plainKafka(brokers(side), 'test-producer').producer({ allowAutoTopicCreation: false });
-  await producer.connect();
+  const producer = recordWriter(brokers(side), { clientId: 'test-producer' });
   try {
     const messages = Array.from({ length: count }, (_, index) => {
       const sequence = values.length + index;
@@ -73,11 +74,11 @@ async function produce(side: Side, topic: string, count: number): Promise<void> 
         value: `${side}-${topic.startsWith('pfx') ? 'pfx' : 'idn'}-${sequence}`,
       };
     });
-    await producer.send({ topic, acks: -1, messages });
+    await producer.send(topic, messages);
     values.push(...messages.map((message) => message.value));
     produced.set(`${side}/${topic}`, values);
   } finally {
-    await producer.disconnect();
+    await producer.close();
   }
 }
 
@@ -88,21 +89,19 @@ async function produceRound(): Promise<void> {
   }
 }
 
-/** Records as the test compares them: the value, and the provenance header or `-` when there is none. */
-function withProvenance(message: KafkaMessage): string {
-  const provenance = message.headers?.[PROVENANCE_HEADER];
-  const mark = provenance === undefined ? '-' : String(provenance);
-  return `${message.value?.toString() ?? '<null>'}|${mark}`;
+/**
+ * Records as the test compares them: the value, and the provenance header (every one, should it repeat) or
+ * `-` when there is none.
+ */
+function withProvenance(record: ReadRecord): string {
+  const provenance = headerValues(record, PROVENANCE_HEADER);
+  const mark = provenance.length === 0 ? '-' : provenance.join(',');
+  return `${record.value?.toString() ?? '<null>'}|${mark}`;
 }
 
 async function topicsOfRun(side: Side): Promise<string[]> {
-  const admin = plainKafka(brokers(side), 'test-admin').admin();
-  await admin.connect();
-  try {
-    return (await admin.listTopics()).filter((topic) => topic.includes(runId)).sort();
-  } finally {
-    await admin.disconnect();
-  }
+  const topics = await withAdmin(brokers(side), (admin) => admin.listTopics());
+  return topics.filter((topic) => topic.includes(runId)).sort();
 }
 
 async function recordCount(side: Side, topic: string): Promise<bigint> {

@@ -3,8 +3,8 @@
 // (at-least-once may repeat some; they are counted and reported). A graceful SIGTERM exits 0 in time and
 // commits what it copied, so the daemon started after it copies nothing twice.
 //
-// Records carry a unique sequence (`seq-0001234`); the test writes and reads them with plain kafkajs of its
-// own, so the checks do not depend on georep's code. The kill moments come from a seeded generator: set
+// Records carry a unique sequence (`seq-0001234`); the test writes and reads them with Kafka clients of its
+// own (harness/kafka-client.ts), so the checks do not depend on georep's code. The kill moments come from a seeded generator: set
 // GEOREP_TEST_SEED to the seed a failing run printed to repeat its timing.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { describeGroup, withAdmin } from '../../harness/kafka-client.js';
 import { kafkaTestTarget } from '../../harness/test-clusters.js';
 import { SAME_STOP_REQUEST_MS } from '../../src/cli/run.js';
 import { seededRandom, testSeed } from '../support/seeded-random.js';
@@ -29,7 +30,6 @@ import {
   createTopics,
   deleteTopicsQuietly,
   endOffsets,
-  plainKafka,
   readAllValues,
   type SequenceProducer,
   startSequenceProducer,
@@ -347,16 +347,7 @@ describe(`${target.label}: georep under kill -9 and SIGTERM`, { skip: target.ski
     const failingGroupId = `georep.origin.destination.${failingTopic}.${failingDestinationTopic}`;
     let failingProducer: SequenceProducer | null = null;
     try {
-      const admin = plainKafka(originBrokers, 'test-admin').admin();
-      await admin.connect();
-      try {
-        await admin.createTopics({
-          topics: [{ topic: failingTopic, numPartitions: 2 }],
-          waitForLeaders: true,
-        });
-      } finally {
-        await admin.disconnect();
-      }
+      await createTopics(originBrokers, [{ topic: failingTopic, partitions: 2 }]);
       const failingConfig = writeMirrorConfig({
         dir: workDir,
         fileName: 'fails.yaml',
@@ -479,14 +470,8 @@ describe(`${target.label}: georep under kill -9 and SIGTERM`, { skip: target.ski
 
 /** Client ids and hosts of the group's members, as `kafka-consumer-groups --describe --members` lists them. */
 async function groupMembers(brokers: readonly string[], group: string): Promise<string[]> {
-  const admin = plainKafka(brokers, 'test-groups').admin();
-  await admin.connect();
-  try {
-    const { groups } = await admin.describeGroups([group]);
-    return (groups[0]?.members ?? []).map((member) => `${member.clientId}@${member.clientHost}`);
-  } finally {
-    await admin.disconnect();
-  }
+  const { members } = await withAdmin(brokers, (admin) => describeGroup(admin, group));
+  return members.map((member) => `${member.clientId}@${member.clientHost}`);
 }
 
 /**
@@ -500,17 +485,13 @@ async function waitForGroupState(
   state: string,
   deadlineMs: number,
 ): Promise<void> {
-  const admin = plainKafka(brokers, 'test-groups').admin();
-  await admin.connect();
-  try {
+  await withAdmin(brokers, async (admin) => {
     let seen = '';
     while (Date.now() < deadlineMs) {
-      seen = (await admin.describeGroups([group])).groups[0]?.state ?? 'unknown';
+      seen = (await describeGroup(admin, group)).state;
       if (seen === state) return;
       await sleep(100);
     }
     assert.fail(`precondition: group ${group} never reached ${state} (last seen: ${seen})`);
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }

@@ -5,7 +5,9 @@
 // compact; a third exists and matches, and is adopted: its flow copies while the other two are in error.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import kafkajs from 'kafkajs';
+import { ConfigResourceTypes } from '@platformatic/kafka';
+import { withAdmin } from '../../harness/kafka-client.js';
+import { recordWriter } from '../../harness/kafka-writer.js';
 import {
   caughtUp,
   GeorepProcess,
@@ -15,7 +17,7 @@ import {
 } from './support/georep-process.js';
 import { uniqueTopicName } from './support/kafka-records.js';
 import { sampleValue } from './support/metrics-text.js';
-import { createTopics, endOffsets, plainKafka } from './support/sequence-records.js';
+import { createTopics, endOffsets } from './support/sequence-records.js';
 import { TwoClusterRun } from './support/two-cluster-run.js';
 
 const RECORDS_PER_TOPIC = 20;
@@ -44,36 +46,36 @@ before(async (context) => {
     { topic: `origin.${otherPolicy}`, partitions: 2, configs: { 'cleanup.policy': 'delete' } },
     { topic: `origin.${matching}`, partitions: 2 },
   ]);
-  const producer = plainKafka(run.origin, 'test-producer').producer({ allowAutoTopicCreation: false });
-  await producer.connect();
+  const producer = recordWriter(run.origin, { clientId: 'test-producer' });
   try {
     for (const topic of [fewerPartitions, otherPolicy, matching]) {
       const messages = Array.from({ length: RECORDS_PER_TOPIC }, (_, index) => ({
         key: `key-${index}`,
         value: `${topic} record ${index}`,
       }));
-      await producer.send({ topic, acks: -1, messages });
+      await producer.send(topic, messages);
     }
   } finally {
-    await producer.disconnect();
+    await producer.close();
   }
 });
 
 after(() => run.finish());
 
 async function destinationCleanupPolicy(topic: string): Promise<string | undefined> {
-  const admin = plainKafka(run.destination, 'test-admin').admin();
-  await admin.connect();
-  try {
-    const described = await admin.describeConfigs({
-      resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: topic, configNames: ['cleanup.policy'] }],
+  const [described] = await withAdmin(run.destination, (admin) =>
+    admin.describeConfigs({
+      resources: [
+        {
+          resourceType: ConfigResourceTypes.TOPIC,
+          resourceName: topic,
+          configurationKeys: ['cleanup.policy'],
+        },
+      ],
       includeSynonyms: false,
-    });
-    return described.resources[0]?.configEntries.find((entry) => entry.configName === 'cleanup.policy')
-      ?.configValue;
-  } finally {
-    await admin.disconnect();
-  }
+    }),
+  );
+  return described?.configs.find((entry) => entry.name === 'cleanup.policy')?.value ?? undefined;
 }
 
 describe(`${run.target.label}: an existing destination topic that differs from the origin`, {

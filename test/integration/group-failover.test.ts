@@ -10,9 +10,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Kafka } from 'kafkajs';
 import { externalClustersFromEnv } from '../../harness/external.js';
+import { withAdmin } from '../../harness/kafka-client.js';
 import { type LocalKafkaCluster, type LocalKafkaRun, startClusters } from '../../harness/kafka-local.js';
+import { openReader } from '../../harness/kafka-reader.js';
+import { recordWriter } from '../../harness/kafka-writer.js';
 import { kafkaVersionFromEnv } from '../../harness/versions.js';
 import {
   GeorepProcess,
@@ -21,7 +23,7 @@ import {
   stopAllGeorepProcesses,
 } from './support/georep-process.js';
 import { uniqueTopicName } from './support/kafka-records.js';
-import { createTopic, plainKafka } from './support/sequence-records.js';
+import { createTopic } from './support/sequence-records.js';
 
 const localOnly =
   externalClustersFromEnv().length > 0 ? 'needs an origin cluster the harness can stop' : undefined;
@@ -59,36 +61,30 @@ after(async () => {
  * Writes one phase of records to every partition: plain ones, a committed transaction (its marker is a gap
  * in the origin's offsets) and an aborted one (never readable). Returns the values a consumer can read.
  */
-async function producePhase(kafka: Kafka, phase: string): Promise<string[]> {
+async function producePhase(brokers: string, phase: string): Promise<string[]> {
   const readable: string[] = [];
-  const plain = kafka.producer();
-  const transactional = kafka.producer({
+  const plain = recordWriter(brokers, { clientId: 'test-producer' });
+  const transactional = recordWriter(brokers, {
+    clientId: 'test-producer',
     transactionalId: `tx-${phase}-${topic}`,
-    idempotent: true,
-    maxInFlightRequests: 1,
   });
-  await plain.connect();
-  await transactional.connect();
   try {
     for (let partition = 0; partition < PARTITIONS; partition++) {
       const values = (kind: string, count: number) =>
         Array.from({ length: count }, (_, index) => `${phase}-p${partition}-${kind}-${index}`);
+      const records = (list: readonly string[]) => list.map((value) => ({ partition, value }));
       const first = values('plain', 15);
-      await plain.send({ topic, messages: first.map((value) => ({ partition, value })) });
+      await plain.send(topic, records(first));
       const committed = values('tx', 5);
-      const commit = await transactional.transaction();
-      await commit.send({ topic, messages: committed.map((value) => ({ partition, value })) });
-      await commit.commit();
-      const abort = await transactional.transaction();
-      await abort.send({ topic, messages: values('aborted', 3).map((value) => ({ partition, value })) });
-      await abort.abort();
+      await transactional.sendInTransaction(topic, records(committed), 'commit');
+      await transactional.sendInTransaction(topic, records(values('aborted', 3)), 'abort');
       const last = values('after', 7);
-      await plain.send({ topic, messages: last.map((value) => ({ partition, value })) });
+      await plain.send(topic, records(last));
       readable.push(...first, ...committed, ...last);
     }
   } finally {
-    await plain.disconnect();
-    await transactional.disconnect();
+    await plain.close();
+    await transactional.close();
   }
   return readable;
 }
@@ -103,33 +99,35 @@ async function consumeAs(
   until: (received: readonly string[]) => boolean,
   signal: AbortSignal,
 ): Promise<string[]> {
-  const consumer = plainKafka([brokers], `app-${groupId}`).consumer({
-    groupId,
-    allowAutoTopicCreation: false,
-  });
   const received: string[] = [];
-  const next = new Map<number, string>();
+  const next = new Map<number, bigint>();
   let stopping = false;
-  await consumer.connect();
+  let done: () => void = () => {};
+  let failed: (error: unknown) => void = () => {};
+  const finished = new Promise<void>((resolve, reject) => {
+    done = resolve;
+    failed = reject;
+  });
+  const consumer = await openReader({
+    brokers,
+    topics: [topic],
+    groupId,
+    clientId: `app-${groupId}`,
+    from: 'committed',
+    isolation: 'read_committed',
+    onRecord: (record) => {
+      // What arrives after the application decided to stop is neither processed nor committed.
+      if (stopping) return;
+      received.push(record.value?.toString() ?? '');
+      next.set(record.partition, record.offset + 1n);
+      if (until(received)) {
+        stopping = true;
+        done();
+      }
+    },
+    onError: failed,
+  });
   try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    let done: () => void = () => {};
-    const finished = new Promise<void>((resolve) => {
-      done = resolve;
-    });
-    await consumer.run({
-      autoCommit: false,
-      eachMessage: async ({ partition, message }) => {
-        // What arrives after the application decided to stop is neither processed nor committed.
-        if (stopping) return;
-        received.push(message.value?.toString() ?? '');
-        next.set(partition, (BigInt(message.offset) + 1n).toString());
-        if (until(received)) {
-          stopping = true;
-          done();
-        }
-      },
-    });
     await Promise.race([
       finished,
       new Promise((_, reject) => {
@@ -141,9 +139,9 @@ async function consumeAs(
         finished.then(() => clearTimeout(timer));
       }),
     ]);
-    await consumer.commitOffsets([...next].map(([partition, offset]) => ({ topic, partition, offset })));
+    await consumer.commit([...next].map(([partition, offset]) => ({ topic, partition, offset })));
   } finally {
-    await consumer.disconnect();
+    await consumer.close();
   }
   return received;
 }
@@ -179,7 +177,7 @@ test('consumer groups resume on the destination after the origin is lost, each r
   skip: localOnly,
   timeout: 15 * 60_000,
 }, async (t) => {
-  const origin = plainKafka([london.bootstrap], 'test-producer');
+  const origin = london.bootstrap;
   const configFile = path.join(workDir, 'geo-replication.yaml');
   writeFileSync(
     configFile,
@@ -260,10 +258,7 @@ test('consumer groups resume on the destination after the origin is lost, each r
   // The runbook for the other group: georep stopped, the destination group without offsets (as if the
   // daemon never could commit them), `georep offsets --apply` from the checkpoints, origin down.
   await georep.stopGracefully({ timeoutMs: 60_000 });
-  const destinationAdmin = plainKafka([frankfurt.bootstrap], 'test-admin').admin();
-  await destinationAdmin.connect();
-  await destinationAdmin.deleteGroups([resumedByApply]);
-  await destinationAdmin.disconnect();
+  await withAdmin(frankfurt.bootstrap, (admin) => admin.deleteGroups({ groups: [resumedByApply] }));
   const shown = await runGeorepCommand(['offsets', '-c', configFile, '--group', resumedByApply, '--json']);
   assert.equal(shown.code, 0, shown.stderr);
   const offsets = JSON.parse(shown.stdout) as {
@@ -283,18 +278,17 @@ test('consumer groups resume on the destination after the origin is lost, each r
     'the origin is down and the destination group has no offsets',
   );
   // While a consumer of the group runs on the destination, --apply refuses: it would move it under its feet.
-  const early = plainKafka([frankfurt.bootstrap], 'early-consumer').consumer({ groupId: resumedByApply });
-  await early.connect();
-  await early.subscribe({ topic });
-  let joined: () => void = () => {};
-  const hasJoined = new Promise<void>((resolve) => {
-    joined = resolve;
+  // openReader resolves once the consumer joined the group; it commits nothing.
+  const early = await openReader({
+    brokers: frankfurt.bootstrap,
+    topics: [topic],
+    groupId: resumedByApply,
+    clientId: 'early-consumer',
+    from: 'latest',
+    onRecord: () => {},
   });
-  early.on(early.events.GROUP_JOIN, () => joined());
-  await early.run({ autoCommit: false, eachMessage: async () => {} });
-  await hasJoined;
   const refused = await runGeorepCommand(['offsets', '-c', configFile, '--group', resumedByApply, '--apply']);
-  await early.disconnect();
+  await early.close();
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /refusing to --apply: group "[^"]+" has 1 active member\(s\) on frankfurt/);
 

@@ -8,9 +8,11 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Admin } from 'kafkajs';
+import { type Admin, ConfigResourceTypes, ConfigSources } from '@platformatic/kafka';
 import { externalClustersFromEnv } from '../../harness/external.js';
+import { createTopics, describeGroup, toolAdmin } from '../../harness/kafka-client.js';
 import { type LocalKafkaCluster, type LocalKafkaRun, startClusters } from '../../harness/kafka-local.js';
+import { recordWriter } from '../../harness/kafka-writer.js';
 import { kafkaVersionFromEnv } from '../../harness/versions.js';
 import {
   type GeorepLogLine,
@@ -21,7 +23,6 @@ import {
 import { uniqueTopicName } from './support/kafka-records.js';
 import {
   endOffsets,
-  plainKafka,
   readAllValues,
   type SequenceProducer,
   startSequenceProducer,
@@ -115,31 +116,18 @@ async function createTopic(
   partitions: number,
   configs: Record<string, string> = {},
 ): Promise<void> {
-  await originAdmin.createTopics({
-    waitForLeaders: true,
-    topics: [
-      {
-        topic,
-        numPartitions: partitions,
-        configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })),
-      },
-    ],
-  });
+  await createTopics(originAdmin, [{ topic, partitions, configs }]);
 }
 
 async function produce(topic: string, count: number, partition = 0): Promise<void> {
-  const producer = plainKafka([origin.bootstrap], 'test-reload-producer').producer({
-    allowAutoTopicCreation: false,
-  });
-  await producer.connect();
+  const producer = recordWriter(origin.bootstrap, { clientId: 'test-reload-producer' });
   try {
-    await producer.send({
+    await producer.send(
       topic,
-      acks: -1,
-      messages: Array.from({ length: count }, (_, index) => ({ partition, value: `${topic}-${index}` })),
-    });
+      Array.from({ length: count }, (_, index) => ({ partition, value: `${topic}-${index}` })),
+    );
   } finally {
-    await producer.disconnect();
+    await producer.close();
   }
 }
 
@@ -172,14 +160,14 @@ async function waitFor<T>(
 }
 
 async function destinationTopicConfigs(topic: string): Promise<Map<string, string>> {
-  const { resources } = await destinationAdmin.describeConfigs({
+  const [described] = await destinationAdmin.describeConfigs({
     includeSynonyms: false,
-    resources: [{ type: 2 /* TOPIC */, name: topic }],
+    resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: topic }],
   });
   return new Map(
-    (resources[0]?.configEntries ?? [])
-      .filter((entry) => (entry as { configSource?: number }).configSource === 1)
-      .map((entry) => [entry.configName, entry.configValue]),
+    (described?.configs ?? [])
+      .filter((entry) => entry.configSource === ConfigSources.DYNAMIC_TOPIC_CONFIG)
+      .map((entry) => [entry.name, entry.value ?? '']),
   );
 }
 
@@ -193,9 +181,9 @@ async function replaceTopicConfigs(
     validateOnly: false,
     resources: [
       {
-        type: 2, // TOPIC
-        name: topic,
-        configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })),
+        resourceType: ConfigResourceTypes.TOPIC,
+        resourceName: topic,
+        configs: Object.entries(configs).map(([name, value]) => ({ name, value })),
       },
     ],
   });
@@ -221,9 +209,8 @@ async function reconcileCount(): Promise<number> {
 
 /** The member ids of a group on the origin: a consumer that rejoined as a new member gets a new one. */
 async function groupMembers(groupId: string): Promise<{ state: string; members: string[] }> {
-  const { groups } = await originAdmin.describeGroups([groupId]);
-  const group = groups[0];
-  return { state: group?.state ?? 'missing', members: (group?.members ?? []).map((m) => m.memberId).sort() };
+  const { state, members } = await describeGroup(originAdmin, groupId);
+  return { state, members: members.map((member) => member.memberId).sort() };
 }
 
 before(async (context) => {
@@ -236,10 +223,8 @@ before(async (context) => {
     onProgress: (message) => process.stderr.write(`${message}\n`),
   });
   [origin, destination] = run.clusters as [LocalKafkaCluster, LocalKafkaCluster];
-  originAdmin = plainKafka([origin.bootstrap], 'test-reload-origin-admin').admin();
-  destinationAdmin = plainKafka([destination.bootstrap], 'test-reload-destination-admin').admin();
-  await originAdmin.connect();
-  await destinationAdmin.connect();
+  originAdmin = toolAdmin(origin.bootstrap, 'test-reload-origin-admin');
+  destinationAdmin = toolAdmin(destination.bootstrap, 'test-reload-destination-admin');
   await createTopic(steadyTopic, STEADY_PARTITIONS);
   steadyProducer = await startSequenceProducer({
     brokers: [origin.bootstrap],
@@ -258,8 +243,8 @@ before(async (context) => {
 after(async () => {
   await stopAllGeorepProcesses();
   await steadyProducer?.stop().catch(() => undefined);
-  await originAdmin?.disconnect().catch(() => undefined);
-  await destinationAdmin?.disconnect().catch(() => undefined);
+  await originAdmin?.close().catch(() => undefined);
+  await destinationAdmin?.close().catch(() => undefined);
   await run?.stopAll();
   rmSync(workDir, { recursive: true, force: true });
 });
@@ -374,7 +359,7 @@ describe(`Kafka ${version}: hot reload and continuous sync`, { skip: localOnly }
       `new topic: records on the destination ${newTopic.afterMs} ms after its first write\n`,
     );
 
-    await originAdmin.createPartitions({ topicPartitions: [{ topic, count: 4 }] });
+    await originAdmin.createPartitions({ topics: [{ name: topic, count: 4 }] });
     await produce(topic, 3, 3);
     const grown = await waitFor(
       'the records of the added partition',

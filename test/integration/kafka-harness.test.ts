@@ -8,13 +8,14 @@ import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { type Kafka, logLevel, Partitioners } from 'kafkajs';
 import { detachedStateFile, readDetachedState } from '../../harness/detached-state.js';
 import { processHasMarker } from '../../harness/java-process.js';
+import { createTopics, withAdmin } from '../../harness/kafka-client.js';
+import { readTopicToEnd } from '../../harness/kafka-reader.js';
+import { recordWriter } from '../../harness/kafka-writer.js';
 import { kafkaTestTarget } from '../../harness/test-clusters.js';
 import { repoRootDir } from '../../harness/versions.js';
-import { createKafkajsClient } from '../../src/kafka/kafkajs-setup.js';
-import { consumeWithKafkajs, sampleRecords, uniqueTopicName } from './support/kafka-records.js';
+import { sampleRecords, uniqueTopicName } from './support/kafka-records.js';
 
 const runFile = promisify(execFile);
 const target = kafkaTestTarget({ clusters: 1 });
@@ -31,16 +32,11 @@ async function waitUntil(condition: () => boolean, timeoutMs: number, signal: Ab
 }
 
 describe(`${target.label}: local clusters of the harness`, { skip: localOnly }, () => {
-  let kafka: Kafka;
+  let brokers: readonly string[];
 
   before(async (context) => {
     await target.start(context.signal);
-    const cluster = target.clusters()[0]!;
-    kafka = createKafkajsClient({
-      clientId: 'georep-harness-test',
-      brokers: cluster.brokers,
-      logLevel: logLevel.NOTHING,
-    });
+    brokers = target.clusters()[0]!.brokers;
   });
   after(() => target.stop());
 
@@ -49,15 +45,17 @@ describe(`${target.label}: local clusters of the harness`, { skip: localOnly }, 
   }, async (context) => {
     const local = target.clusters()[0]!.local!;
     const topic = uniqueTopicName('harness-restart');
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic }], waitForLeaders: true });
-    await admin.disconnect();
+    await withAdmin(brokers, (admin) => createTopics(admin, [{ topic, partitions: 1 }]));
     const written = sampleRecords(20, 'restart');
-    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-    await producer.connect();
-    await producer.send({ topic, acks: -1, messages: written });
-    await producer.disconnect();
+    const producer = recordWriter(brokers);
+    try {
+      await producer.send(
+        topic,
+        written.map((record) => ({ ...record, headers: Object.entries(record.headers) })),
+      );
+    } finally {
+      await producer.close();
+    }
 
     const bootstrapBefore = local.bootstrap;
     await local.kill();
@@ -66,9 +64,15 @@ describe(`${target.label}: local clusters of the harness`, { skip: localOnly }, 
     assert.equal(local.running, true);
     assert.equal(local.bootstrap, bootstrapBefore);
 
-    const read = await consumeWithKafkajs(kafka, topic, written.length, context.signal);
+    const read: (string | null)[] = [];
+    await readTopicToEnd({
+      brokers,
+      topic,
+      signal: context.signal,
+      onRecord: (record) => read.push(record.value?.toString() ?? null),
+    });
     assert.deepEqual(
-      read.map((record) => record.value),
+      read,
       written.map((record) => record.value),
     );
   });

@@ -10,9 +10,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { withAdmin } from '../../harness/kafka-client.js';
+import { recordWriter } from '../../harness/kafka-writer.js';
 import { caughtUp, GeorepProcess, type GeorepStatus, writeMirrorConfig } from './support/georep-process.js';
 import { uniqueTopicName } from './support/kafka-records.js';
-import { createTopics, endOffsets, plainKafka, readAllValues } from './support/sequence-records.js';
+import { createTopics, endOffsets, readAllValues } from './support/sequence-records.js';
 import { TwoClusterRun } from './support/two-cluster-run.js';
 
 const PARTITIONS = 2;
@@ -25,19 +27,17 @@ before((context) => run.start(context.signal));
 after(() => run.finish());
 
 async function produce(topic: string, label: string, count: number): Promise<void> {
-  const producer = plainKafka(run.origin, 'test-producer').producer({ allowAutoTopicCreation: false });
-  await producer.connect();
+  const producer = recordWriter(run.origin, { clientId: 'test-producer' });
   try {
-    await producer.send({
+    await producer.send(
       topic,
-      acks: -1,
-      messages: Array.from({ length: count }, (_, index) => ({
+      Array.from({ length: count }, (_, index) => ({
         partition: index % PARTITIONS,
         value: `${label}-${index}`,
       })),
-    });
+    );
   } finally {
-    await producer.disconnect();
+    await producer.close();
   }
 }
 
@@ -68,13 +68,7 @@ async function copiedTopic(name: string, discoveryIntervalMs: number, signal: Ab
 }
 
 async function deleteOriginTopic(topic: string): Promise<void> {
-  const admin = plainKafka(run.origin, 'test-admin').admin();
-  await admin.connect();
-  try {
-    await admin.deleteTopics({ topics: [topic] });
-  } finally {
-    await admin.disconnect();
-  }
+  await withAdmin(run.origin, (admin) => admin.deleteTopics({ topics: [topic] }));
 }
 
 /** Kafka deletes a topic in the background: creates it again as soon as Kafka lets it. */

@@ -3,8 +3,8 @@
 // copy. When one is killed -9 while records flow, the other takes over its partitions once the group's
 // session timeout expired, and no record is lost.
 //
-// Records carry a unique sequence (`seq-0001234`); the test writes and reads them with plain kafkajs of its
-// own, so the checks do not depend on georep's code.
+// Records carry a unique sequence (`seq-0001234`); the test writes and reads them with Kafka clients of its
+// own (harness/kafka-client.ts), so the checks do not depend on georep's code.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,5 +1,6 @@
 // Records as tests compare them, and the ways tests move them in and out of Kafka: kafkajs through the
-// project's client setup, and Kafka's own console producer and consumer.
+// project's client setup (consumeWithKafkajs, for the kafkajs codec tests only; other tests use
+// harness/kafka-client.ts), and Kafka's own console producer and consumer.
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Kafka } from 'kafkajs';

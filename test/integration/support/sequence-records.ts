@@ -1,12 +1,18 @@
 // Numbered records for crash and failover tests: a steady producer writes values `seq-000123` to the origin,
-// and a reader collects what a topic holds, per partition and in offset order. Both use plain kafkajs in the
-// test process, never georep's port or client setup, so that what the checks see does not depend on the
-// code under test.
+// and a reader collects what a topic holds, per partition and in offset order. Both use the tools' own Kafka
+// clients (harness/kafka-client.ts), never georep's port or client setup, so that what the checks see does
+// not depend on the code under test.
 
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, type KafkaMessage, logLevel, Partitioners } from 'kafkajs';
-import { uniqueTopicName } from './kafka-records.js';
+import { Kafka, logLevel } from 'kafkajs';
+import {
+  createTopics as createTopicsWith,
+  endOffsets as endOffsetsWith,
+  withAdmin,
+} from '../../../harness/kafka-client.js';
+import { type ReadRecord, readTopicToEnd } from '../../../harness/kafka-reader.js';
+import { recordWriter } from '../../../harness/kafka-writer.js';
 
 const TICK_MS = 100;
 const SEQUENCE_DIGITS = 7;
@@ -17,6 +23,7 @@ export function sequenceValue(sequence: number, bytes = 0): string {
   return bytes > value.length ? `${value} ${'x'.repeat(bytes - value.length - 1)}` : value;
 }
 
+/** A kafkajs client: only for exactly-once.test.ts until it moves to harness/kafka-client.ts like the rest. */
 export function plainKafka(brokers: readonly string[], clientId: string): Kafka {
   return new Kafka({ clientId, brokers: [...brokers], logLevel: logLevel.NOTHING });
 }
@@ -52,12 +59,7 @@ export async function startSequenceProducer(options: {
   /** Gives each record two headers, `seq` (the sequence) and `kind`, so copies can be compared on them too. */
   readonly withHeaders?: boolean;
 }): Promise<SequenceProducer> {
-  const producer = plainKafka(options.brokers, 'test-sequence-producer').producer({
-    idempotent: true,
-    allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
-  await producer.connect();
+  const producer = recordWriter(options.brokers, { clientId: 'test-sequence-producer', idempotent: true });
   const perTick = Math.max(1, Math.round((options.recordsPerSecond * TICK_MS) / 1000));
   let next = options.firstSequence ?? 0;
   let acknowledged = 0;
@@ -78,11 +80,18 @@ export async function startSequenceProducer(options: {
           partition: sequence % options.partitions,
           key: `key-${sequence}`,
           value: sequenceValue(sequence, options.valueBytes),
-          ...(options.withHeaders ? { headers: { seq: String(sequence), kind: 'sequence' } } : {}),
+          ...(options.withHeaders
+            ? {
+                headers: [
+                  ['seq', String(sequence)],
+                  ['kind', 'sequence'],
+                ] as const,
+              }
+            : {}),
         };
       });
       inFlight = count;
-      await producer.send({ topic: options.topic, acks: -1, messages });
+      await producer.send(options.topic, messages);
       next += count;
       acknowledged += count;
       inFlight = 0;
@@ -114,7 +123,7 @@ export async function startSequenceProducer(options: {
     async stop() {
       stopping = true;
       await loop;
-      await producer.disconnect();
+      await producer.close();
       if (failure !== null) throw failure;
       return acknowledged;
     },
@@ -137,88 +146,31 @@ export async function readAllValues(options: {
    * What is kept of each record; default its value as text. Large backlogs keep a digest instead (see
    * recordDigest), so that hundreds of MiB of values are compared without holding them.
    */
-  readonly describe?: (message: KafkaMessage) => string;
+  readonly describe?: (record: ReadRecord) => string;
 }): Promise<PartitionValues> {
-  const describe = options.describe ?? ((message: KafkaMessage) => message.value?.toString() ?? '<null>');
-  const kafka = plainKafka(options.brokers, 'test-sequence-reader');
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = new Map<number, bigint>();
-  try {
-    for (const { partition, high } of await admin.fetchTopicOffsets(options.topic))
-      ends.set(partition, BigInt(high));
-  } finally {
-    await admin.disconnect();
-  }
-  const values: PartitionValues = new Map([...ends.keys()].map((partition) => [partition, []]));
-  const unfinished = new Set([...ends].filter(([, end]) => end > 0n).map(([partition]) => partition));
-  if (unfinished.size === 0) return values;
-
-  const consumer = kafka.consumer({
-    groupId: uniqueTopicName('test-sequence-reader'),
-    allowAutoTopicCreation: false,
-    maxBytesPerPartition: 4 * 1024 * 1024,
+  const describe = options.describe ?? ((record: ReadRecord) => record.value?.toString() ?? '<null>');
+  const values: PartitionValues = new Map();
+  let gap: Error | null = null;
+  const ends = await readTopicToEnd({
+    brokers: options.brokers,
+    topic: options.topic,
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    timeoutMs: options.timeoutMs ?? 120_000,
+    onRecord: (record) => {
+      const list = values.get(record.partition) ?? [];
+      // Tests index values by offset; only transactions leave gaps, and these topics have none.
+      if (record.offset !== BigInt(list.length))
+        gap ??= new Error(
+          `${options.topic}/${record.partition}: offset ${record.offset} after ${list.length} records`,
+        );
+      list.push(describe(record));
+      values.set(record.partition, list);
+    },
   });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic: options.topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          reject(
-            new Error(`reading ${options.topic}: partitions ${[...unfinished]} not read to the end in time`),
-          ),
-        options.timeoutMs ?? 120_000,
-      );
-      const onAbort = () => reject(options.signal?.reason);
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      const finish = () => {
-        clearTimeout(timer);
-        options.signal?.removeEventListener('abort', onAbort);
-      };
-      consumer.on(consumer.events.CRASH, ({ payload }) => {
-        finish();
-        reject(payload.error);
-      });
-      consumer
-        .run({
-          eachBatch: async ({ batch }) => {
-            const end = ends.get(batch.partition) ?? 0n;
-            const list = values.get(batch.partition) ?? [];
-            for (const message of batch.messages) {
-              if (BigInt(message.offset) >= end) break;
-              // Tests index values by offset; only transactions leave gaps, and these topics have none.
-              if (BigInt(message.offset) !== BigInt(list.length)) {
-                finish();
-                reject(
-                  new Error(
-                    `${options.topic}/${batch.partition}: offset ${message.offset} after ${list.length} records`,
-                  ),
-                );
-                return;
-              }
-              list.push(describe(message));
-            }
-            values.set(batch.partition, list);
-            if (
-              BigInt(batch.lastOffset()) + 1n >= end &&
-              unfinished.delete(batch.partition) &&
-              unfinished.size === 0
-            ) {
-              finish();
-              resolve();
-            }
-          },
-        })
-        .catch((error: unknown) => {
-          finish();
-          reject(error);
-        });
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  return values;
+  if (gap !== null) throw gap;
+  return new Map(
+    [...ends.keys()].sort((a, b) => a - b).map((partition) => [partition, values.get(partition) ?? []]),
+  );
 }
 
 /** Creates `topic` with `partitions` partitions (and topic configs) and waits until each has a leader. */
@@ -235,24 +187,25 @@ export async function createTopic(
  * `seq-0001234 <sha-256 of key, value and headers>`: names a sequence record and pins its bytes, for
  * comparing copies of records too large to keep by the hundred thousand.
  */
-export function recordDigest(message: KafkaMessage): string {
+export function recordDigest(record: ReadRecord): string {
   const hash = createHash('sha256');
   const field = (bytes: Buffer | null | undefined) => {
     hash.update(bytes === null || bytes === undefined ? 'null' : `${bytes.length}:`);
     if (bytes) hash.update(bytes);
   };
-  field(message.key);
-  field(message.value);
-  for (const [name, value] of Object.entries(message.headers ?? {})) {
-    hash.update(`|${name}=`);
-    for (const one of Array.isArray(value) ? value : [value])
-      field(typeof one === 'string' ? Buffer.from(one) : one);
+  field(record.key);
+  field(record.value);
+  for (const [name, value] of record.headers) {
+    hash.update('|');
+    field(name);
+    hash.update('=');
+    field(value);
   }
-  const sequence = message.value?.toString('latin1', 0, 11) ?? '<null>';
+  const sequence = record.value?.toString('latin1', 0, 11) ?? '<null>';
   return `${sequence} ${hash.digest('hex')}`;
 }
 
-/** Creates topics with plain kafkajs and waits for their leaders; `configs` are topic configs, e.g. cleanup.policy. */
+/** Creates topics and waits for their leaders; `configs` are topic configs, e.g. cleanup.policy. */
 export async function createTopics(
   brokers: readonly string[],
   topics: readonly {
@@ -261,33 +214,12 @@ export async function createTopics(
     readonly configs?: Readonly<Record<string, string>>;
   }[],
 ): Promise<void> {
-  const admin = plainKafka(brokers, 'test-admin').admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({
-      topics: topics.map(({ topic, partitions, configs }) => ({
-        topic,
-        numPartitions: partitions,
-        configEntries: Object.entries(configs ?? {}).map(([name, value]) => ({ name, value })),
-      })),
-      waitForLeaders: true,
-    });
-  } finally {
-    await admin.disconnect();
-  }
+  await withAdmin(brokers, (admin) => createTopicsWith(admin, topics));
 }
 
 /** End offset of every partition, by partition number. */
 export async function endOffsets(brokers: readonly string[], topic: string): Promise<Map<number, bigint>> {
-  const admin = plainKafka(brokers, 'test-offsets').admin();
-  await admin.connect();
-  try {
-    return new Map(
-      (await admin.fetchTopicOffsets(topic)).map(({ partition, high }) => [partition, BigInt(high)]),
-    );
-  } finally {
-    await admin.disconnect();
-  }
+  return await withAdmin(brokers, (admin) => endOffsetsWith(admin, topic));
 }
 
 /** Deletes topics a test made on clusters it does not own (GEOREP_TEST_BOOTSTRAP_*); errors are ignored. */
@@ -295,13 +227,6 @@ export async function deleteTopicsQuietly(
   brokers: readonly string[],
   topics: readonly string[],
 ): Promise<void> {
-  const admin = plainKafka(brokers, 'test-cleanup').admin();
-  try {
-    await admin.connect();
-    await admin.deleteTopics({ topics: [...topics] });
-  } catch {
-    // a leftover topic with a unique name harms nobody
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
+  // a leftover topic with a unique name harms nobody
+  await withAdmin(brokers, (admin) => admin.deleteTopics({ topics: [...topics] })).catch(() => undefined);
 }
