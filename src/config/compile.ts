@@ -14,7 +14,14 @@ import {
   type PatternSubject,
   parsePattern,
 } from './patterns.js';
-import { parseSecretValue, resolvePath, resolveReference } from './secrets.js';
+import {
+  MAX_SECRET_FILE_BYTES,
+  parseSecretValue,
+  type ReadFile,
+  resolvePath,
+  resolveReference,
+  tooWidelyReadable,
+} from './secrets.js';
 import { type FieldPath, formatPath, type SourceMap, type Target } from './source-map.js';
 import { closest, didYouMean } from './suggest.js';
 import {
@@ -69,9 +76,27 @@ export class IssueCollector {
   }
 }
 
-interface Context {
+export interface Context {
   readonly collector: IssueCollector;
   readonly environment: LoadEnvironment;
+  /** Secret files already warned about as too widely readable: one warning per file and load. */
+  readonly warnedFiles: Set<string>;
+}
+
+/** A CA or certificate file may be a whole bundle of the system's CAs (~220 KB). */
+const MAX_TLS_FILE_BYTES = 1024 * 1024;
+
+function warnIfWidelyReadable(file: ReadFile, path: FieldPath, what: string, context: Context): void {
+  if (file.access === undefined || context.warnedFiles.has(file.absolutePath)) return;
+  const problem = tooWidelyReadable(file.access);
+  if (problem === null) return;
+  context.warnedFiles.add(file.absolutePath);
+  context.collector.warning(
+    'SECRET_FILE_READABLE',
+    path,
+    'value',
+    `${file.absolutePath} holds the ${what}, but ${problem}: chmod 600, or 640 with owner root and the service's group`,
+  );
 }
 
 type Data = Record<string, unknown>;
@@ -198,8 +223,9 @@ function readTlsMaterial(
     collector.error('BAD_REFERENCE', path, 'value', parsed.problem);
     return null;
   }
+  const maxBytes = secret ? MAX_SECRET_FILE_BYTES : MAX_TLS_FILE_BYTES;
   if (parsed.kind === 'reference') {
-    const resolved = resolveReference(parsed.reference, environment, false);
+    const resolved = resolveReference(parsed.reference, environment, false, maxBytes);
     if (!resolved.ok) {
       const code = !secret
         ? 'FILE_UNREADABLE'
@@ -211,9 +237,11 @@ function readTlsMaterial(
     }
     text = resolved.value;
     reference = parsed.reference.text;
+    if (secret && resolved.file !== undefined)
+      warnIfWidelyReadable(resolved.file, path, 'private key', context);
   } else {
     const absolutePath = resolvePath(value, environment);
-    const read = environment.readFile(absolutePath);
+    const read = environment.readFile(absolutePath, maxBytes);
     if (!read.ok) {
       collector.error(
         secret ? 'SECRET_FILE_UNREADABLE' : 'FILE_UNREADABLE',
@@ -225,6 +253,13 @@ function readTlsMaterial(
     }
     text = read.text;
     reference = `\${file:${absolutePath}}`;
+    if (secret)
+      warnIfWidelyReadable(
+        { absolutePath, ...(read.access ? { access: read.access } : {}) },
+        path,
+        'private key',
+        context,
+      );
   }
   if (!text.includes('-----BEGIN ')) {
     collector.error(
@@ -281,6 +316,7 @@ function compilePassword(value: unknown, path: FieldPath, context: Context): Sec
     );
     return null;
   }
+  if (resolved.file !== undefined) warnIfWidelyReadable(resolved.file, path, 'password', context);
   return new Secret(resolved.value, parsed.reference.text);
 }
 

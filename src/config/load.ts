@@ -1,6 +1,8 @@
 // The loader: geo-replication.yaml text → a frozen Config, or every issue found, sorted by position.
 //
 // Stages, all of which run so that one pass reports every mistake:
+//   0. Limits (limits.ts): size, nesting, entries, value length, checked on the lexer's tokens before the
+//      parser builds anything. A file over a limit stops here.
 //   1. YAML with source positions; duplicate keys are errors. Other syntax errors stop here: without a
 //      trustworthy structure, later messages would only be noise.
 //   2. The JSON Schema (schemas/geo-replication.schema.json).
@@ -12,7 +14,9 @@ import { dirname, resolve } from 'node:path';
 import { type Document, isScalar, parseDocument, visit, type YAMLError } from 'yaml';
 import { compileClusters, compileDaemon, compileReplications, IssueCollector } from './compile.js';
 import { type LoadEnvironment, readTextFile, systemEnvironment } from './environment.js';
+import { excerpt } from './excerpt.js';
 import { type ConfigIssue, compareIssues } from './issues.js';
+import { CONFIG_LIMITS, checkFileSize, type LimitProblem, scanLimits } from './limits.js';
 import { checkSchema } from './schema-check.js';
 import { SourceMap } from './source-map.js';
 import { checkDestinationCollisions, checkLoops, checkUniqueNames } from './topology.js';
@@ -39,9 +43,43 @@ function syntaxMessage(problem: YAMLError): string {
   return `YAML: ${message}`;
 }
 
+/** An unclosed `[` or `{` is reported by yaml where it noticed, a line late: point at the bracket. */
+function isUnclosedFlow(problem: YAMLError): boolean {
+  return problem.code === 'BAD_INDENT' && /^Flow (sequence|map) .*end with a [\]}]/.test(problem.message);
+}
+
+function unclosedFlowMessage(text: string, offset: number): string {
+  const [opening, closing, what] = text[offset] === '{' ? ['{', '}', 'mapping'] : ['[', ']', 'list'];
+  return `YAML: this "${opening}" is never closed: end the ${what} with "${closing}" (lines that continue it must be indented more than its key)`;
+}
+
+/** A plain value starting with `*` is a YAML alias; one naming no anchor is almost always a glob. */
+function checkAliases(doc: Document, text: string, collector: IssueCollector): void {
+  visit(doc, {
+    Alias(_, alias) {
+      if (alias.resolve(doc) !== undefined) return;
+      const offset = alias.range?.[0] ?? 0;
+      const written = /^\*[^\s,\]}]*/.exec(text.slice(offset, offset + 300))?.[0] ?? `*${alias.source}`;
+      collector.atOffset(
+        'error',
+        'YAML_SYNTAX',
+        offset,
+        `YAML: ${excerpt(written)} is read as an alias of an anchor that does not exist; a value starting with * must be quoted: write ${excerpt(written)}`,
+      );
+    },
+  });
+}
+
+function limitIssue(file: string, text: string, problem: LimitProblem): ConfigIssue[] {
+  const collector = new IssueCollector(new SourceMap(file, text, null));
+  collector.atOffset('error', 'LIMIT_EXCEEDED', problem.offset, problem.message);
+  return collector.issues;
+}
+
 function parseYaml(
   text: string,
   file: string,
+  unclosedFlowOffset: number | null,
 ): { doc: Document; collector: IssueCollector; syntaxOk: boolean } {
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
   const collector = new IssueCollector(new SourceMap(file, text, doc));
@@ -65,9 +103,21 @@ function parseYaml(
       syntax.length > 1
         ? ` (${syntax.length - 1} more YAML error${syntax.length > 2 ? 's' : ''} after this one, maybe caused by it)`
         : '';
-    collector.atOffset('error', 'YAML_SYNTAX', first.pos[0], `${syntaxMessage(first)}${more}`);
+    if (isUnclosedFlow(first) && unclosedFlowOffset !== null) {
+      collector.atOffset(
+        'error',
+        'YAML_SYNTAX',
+        unclosedFlowOffset,
+        unclosedFlowMessage(text, unclosedFlowOffset),
+      );
+    } else {
+      collector.atOffset('error', 'YAML_SYNTAX', first.pos[0], `${syntaxMessage(first)}${more}`);
+    }
     return { doc, collector, syntaxOk: false };
   }
+  checkAliases(doc, text, collector);
+  if (collector.issues.some((issue) => issue.severity === 'error'))
+    return { doc, collector, syntaxOk: false };
   // Every later stage sees the first of duplicate keys, the one not reported, so that the value the
   // message calls a duplicate does not also cause errors of its own.
   visit(doc, {
@@ -115,7 +165,11 @@ export function parseConfigText(
   environment: LoadEnvironment,
   absolutePath = file,
 ): LoadResult {
-  const { doc, collector, syntaxOk } = parseYaml(text, file);
+  const tooLarge = checkFileSize(Buffer.byteLength(text, 'utf8'));
+  if (tooLarge !== null) return { ok: false, issues: limitIssue(file, '', tooLarge) };
+  const limits = scanLimits(text);
+  if (limits.problem !== null) return { ok: false, issues: limitIssue(file, text, limits.problem) };
+  const { doc, collector, syntaxOk } = parseYaml(text, file, limits.unclosedFlowOffset);
   const finish = (config: Config | null): LoadResult => {
     const issues = dedupe(collector.issues).sort(compareIssues);
     if (config === null || issues.some((issue) => issue.severity === 'error')) return { ok: false, issues };
@@ -132,7 +186,7 @@ export function parseConfigText(
 
   checkSchema(data, collector);
   const root = typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : {};
-  const context = { collector, environment };
+  const context = { collector, environment, warnedFiles: new Set<string>() };
   const daemon = compileDaemon(root.daemon);
   const clusters = compileClusters(root.clusters, context);
   const clustersData = root.clusters;
@@ -211,8 +265,12 @@ export interface LoadFileOptions {
  */
 export function loadConfigFile(file: string, options: LoadFileOptions = {}): FileLoadResult {
   const absolutePath = resolve(file);
-  const read = readTextFile(absolutePath);
-  if (!read.ok) return { ok: false, unreadable: read.reason };
+  const read = readTextFile(absolutePath, CONFIG_LIMITS.maxFileBytes);
+  if (!read.ok) {
+    const tooLarge = read.sizeBytes === undefined ? null : checkFileSize(read.sizeBytes);
+    if (tooLarge !== null) return { ok: false, issues: limitIssue(file, '', tooLarge) };
+    return { ok: false, unreadable: read.reason };
+  }
   const system = systemEnvironment(resolve(options.baseDir ?? dirname(absolutePath)));
   const environment: LoadEnvironment = { ...system, env: options.env ?? system.env };
   return parseConfigText(read.text, file, environment, absolutePath);

@@ -1,0 +1,184 @@
+// Hostile and careless files: each is refused with one short error at the place that broke a limit,
+// before the parser builds anything, and no message quotes more than a short part of a long value.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { formatIssue } from '../../../src/config/issues.js';
+import { loadConfigFile } from '../../../src/config/load.js';
+import { problems } from './helpers.js';
+
+const CLUSTERS = `clusters:
+  london: { bootstrap: [kafka-lon-1:9092] }
+  paris: { bootstrap: [kafka-par-1:9092] }
+`;
+
+function replicationWith(topics: string): string {
+  return `${CLUSTERS}replications:
+  - origin: london
+    destinations: [paris]
+    topics: ${topics}
+`;
+}
+
+const refused: { what: string; text: () => string; expected: string }[] = [
+  {
+    what: 'a file larger than 4 MiB',
+    text: () => replicationWith(`{ include: [orders] }\n# ${'x'.repeat(4 * 1024 * 1024)}`),
+    expected:
+      '1:1: the file is 4,194,497 bytes long; a configuration file may have at most 4,194,304 (4 MiB)',
+  },
+  {
+    what: 'one value longer than 256 KiB',
+    text: () => replicationWith(`{ include: ["${'x'.repeat(300_000)}"] }`),
+    expected: '7:25: this value is 300,002 characters long; at most 262,144 are allowed',
+  },
+  {
+    what: 'lists nested 5,000 deep',
+    text: () => `${CLUSTERS}replications: ${'['.repeat(5_000)}${']'.repeat(5_000)}\n`,
+    expected:
+      '4:78: the file nests lists and mappings more than 64 levels deep here; a configuration needs fewer than 10',
+  },
+  {
+    what: 'block sequences nested 100 deep on one line',
+    text: () => `${CLUSTERS}replications:\n  ${'- '.repeat(100)}x\n`,
+    expected:
+      '5:129: the file nests lists and mappings more than 64 levels deep here; a configuration needs fewer than 10',
+  },
+  {
+    what: 'an include list of 10,001 entries',
+    text: () => replicationWith(`\n      include:\n${'        - orders\n'.repeat(10_001)}`),
+    expected:
+      '9:9: this list or mapping has more than 10,000 entries, the most a configuration file may have in one place',
+  },
+  {
+    what: 'a flow list of 10,001 entries',
+    text: () => replicationWith(`{ include: [${'orders, '.repeat(10_001)}] }`),
+    expected:
+      '7:24: this list or mapping has more than 10,000 entries, the most a configuration file may have in one place',
+  },
+];
+
+describe('limits checked before parsing', () => {
+  for (const { what, text, expected } of refused) {
+    test(`${what} is refused at the place that broke the limit`, () => {
+      assert.deepEqual(problems(text()), [expected]);
+    });
+  }
+
+  test('an error about a long pattern quotes only its first characters', () => {
+    const lines = problems(replicationWith(`{ include: ["/${'a'.repeat(5_000)}/"] }`));
+    assert.deepEqual(lines, [
+      `7:25: replications[0].topics.include[0]: pattern "/${'a'.repeat(59)}"… (5002 characters) is 5002 characters long; at most 1000 are allowed`,
+    ]);
+  });
+});
+
+describe('YAML mistakes a new user makes', () => {
+  const cases: [string, string, string][] = [
+    [
+      'an unquoted glob starting with * is an alias: say where, and to quote it',
+      replicationWith('{ include: [orders, *.orders] }'),
+      '7:33: YAML: "*.orders" is read as an alias of an anchor that does not exist; a value starting with * must be quoted: write "*.orders"',
+    ],
+    [
+      'an unclosed [ is reported at the bracket, not on the next line',
+      `${CLUSTERS}replications:\n  - origin: london\n    destinations: [paris\n    topics: { include: [orders] }\n`,
+      '6:19: YAML: this "[" is never closed: end the list with "]" (lines that continue it must be indented more than its key)',
+    ],
+    [
+      'an unclosed { at the end of the file is reported at the brace',
+      `${CLUSTERS}replications:\n  - { origin: london, destinations: [paris]\n`,
+      '5:5: YAML: this "{" is never closed: end the mapping with "}" (lines that continue it must be indented more than its key)',
+    ],
+  ];
+  for (const [what, text, expected] of cases) {
+    test(what, () => {
+      assert.deepEqual(problems(text), [expected]);
+    });
+  }
+});
+
+describe('secret files', () => {
+  const directory = mkdtempSync(join(tmpdir(), 'georep-secrets-'));
+  after(() => rmSync(directory, { recursive: true, force: true }));
+
+  function configWithPassword(reference: string): string {
+    const file = join(directory, `geo-${Math.random().toString(36).slice(2)}.yaml`);
+    writeFileSync(
+      file,
+      `clusters:
+  london:
+    bootstrap: [kafka-lon-1:9092]
+    tls: true
+    sasl: { mechanism: scram-sha-512, username: georep, password: "${reference}" }
+  paris: { bootstrap: [kafka-par-1:9092] }
+replications:
+  - { origin: london, destinations: [paris], topics: { include: [orders] } }
+`,
+    );
+    return file;
+  }
+
+  function issuesOf(file: string): string[] {
+    const result = loadConfigFile(file, { env: () => undefined });
+    if ('unreadable' in result) return [`unreadable: ${result.unreadable}`];
+    return (result.ok ? result.warnings : result.issues).map((issue) =>
+      formatIssue(issue).slice(file.length + 1),
+    );
+  }
+
+  function secretFile(name: string, content: string | Buffer, mode: number): string {
+    const path = join(directory, name);
+    writeFileSync(path, content);
+    chmodSync(path, mode);
+    return path;
+  }
+
+  const fifo = join(directory, 'fifo');
+  execFileSync('mkfifo', [fifo]);
+  const cases: [string, () => string, string][] = [
+    [
+      'an endless device (/dev/zero) is refused without reading it',
+      () => '/dev/zero',
+      '5:67: clusters.london.sasl.password: ${file:/dev/zero}: cannot read /dev/zero: it is a device, not a regular file',
+    ],
+    [
+      'a named pipe is refused without waiting for a writer',
+      () => fifo,
+      `5:67: clusters.london.sasl.password: \${file:${fifo}}: cannot read ${fifo}: it is a named pipe, not a regular file`,
+    ],
+    [
+      'a directory is refused',
+      () => directory,
+      `5:67: clusters.london.sasl.password: \${file:${directory}}: cannot read ${directory}: it is a directory, not a regular file`,
+    ],
+    [
+      'a file larger than 64 KiB is refused',
+      () => secretFile('huge.password', 'x'.repeat(100_000), 0o600),
+      `5:67: clusters.london.sasl.password: \${file:${directory}/huge.password}: cannot read ${directory}/huge.password: it is 100,000 bytes, more than the 65,536 bytes allowed`,
+    ],
+    [
+      'a password that is not UTF-8 is refused, not silently changed',
+      () => secretFile('latin1.password', Buffer.from([0x70, 0xe4, 0x73, 0x73]), 0o600),
+      `5:67: clusters.london.sasl.password: \${file:${directory}/latin1.password}: cannot read ${directory}/latin1.password: it is not UTF-8 text`,
+    ],
+    [
+      'a password file readable by every user is warned about',
+      () => secretFile('open.password', 'secret\n', 0o644),
+      `5:67: warning: clusters.london.sasl.password: ${directory}/open.password holds the password, but it is readable by every user of the host (mode 0644): chmod 600, or 640 with owner root and the service's group`,
+    ],
+  ];
+  for (const [what, path, expected] of cases) {
+    test(what, () => {
+      assert.deepEqual(issuesOf(configWithPassword(`\${file:${path()}}`)), [expected]);
+    });
+  }
+
+  test('a password file readable only by its owner is not warned about', () => {
+    const path = secretFile('closed.password', 'secret\n', 0o600);
+    assert.deepEqual(issuesOf(configWithPassword(`\${file:${path}}`)), []);
+  });
+});
