@@ -11,15 +11,16 @@
 // `parseConfigText` is pure apart from what the injected environment does; `loadConfigFile` is the
 // effectful edge that reads the file and uses the process's environment.
 import { dirname, resolve } from 'node:path';
-import { type Document, isScalar, parseDocument, visit, type YAMLError } from 'yaml';
+import { type Alias, type Document, isScalar, parseDocument, visit, type YAMLError } from 'yaml';
 import { compileClusters, compileDaemon, compileReplications, IssueCollector } from './compile.js';
 import { type LoadEnvironment, readTextFile, systemEnvironment } from './environment.js';
 import { excerpt } from './excerpt.js';
 import { type ConfigIssue, compareIssues } from './issues.js';
 import { CONFIG_LIMITS, checkFileSize, type LimitProblem, scanLimits } from './limits.js';
+import { checkLoops } from './loops.js';
 import { checkSchema } from './schema-check.js';
 import { SourceMap } from './source-map.js';
-import { checkDestinationCollisions, checkLoops, checkUniqueNames } from './topology.js';
+import { checkDestinationCollisions, checkUniqueNames } from './topology.js';
 import type { Config } from './types.js';
 
 export type LoadResult =
@@ -54,20 +55,16 @@ function unclosedFlowMessage(text: string, offset: number): string {
 }
 
 /** A plain value starting with `*` is a YAML alias; one naming no anchor is almost always a glob. */
-function checkAliases(doc: Document, text: string, collector: IssueCollector): void {
-  visit(doc, {
-    Alias(_, alias) {
-      if (alias.resolve(doc) !== undefined) return;
-      const offset = alias.range?.[0] ?? 0;
-      const written = /^\*[^\s,\]}]*/.exec(text.slice(offset, offset + 300))?.[0] ?? `*${alias.source}`;
-      collector.atOffset(
-        'error',
-        'YAML_SYNTAX',
-        offset,
-        `YAML: ${excerpt(written)} is read as an alias of an anchor that does not exist; a value starting with * must be quoted: write ${excerpt(written)}`,
-      );
-    },
-  });
+function reportUnresolvedAlias(alias: Alias, doc: Document, text: string, collector: IssueCollector): void {
+  if (alias.resolve(doc) !== undefined) return;
+  const offset = alias.range?.[0] ?? 0;
+  const written = /^\*[^\s,\]}]*/.exec(text.slice(offset, offset + 300))?.[0] ?? `*${alias.source}`;
+  collector.atOffset(
+    'error',
+    'YAML_SYNTAX',
+    offset,
+    `YAML: ${excerpt(written)} is read as an alias of an anchor that does not exist; a value starting with * must be quoted: write ${excerpt(written)}`,
+  );
 }
 
 function limitIssue(file: string, text: string, problem: LimitProblem): ConfigIssue[] {
@@ -115,12 +112,12 @@ function parseYaml(
     }
     return { doc, collector, syntaxOk: false };
   }
-  checkAliases(doc, text, collector);
-  if (collector.issues.some((issue) => issue.severity === 'error'))
-    return { doc, collector, syntaxOk: false };
   // Every later stage sees the first of duplicate keys, the one not reported, so that the value the
   // message calls a duplicate does not also cause errors of its own.
   visit(doc, {
+    Alias(_, alias) {
+      reportUnresolvedAlias(alias, doc, text, collector);
+    },
     Map(_, map) {
       const seen = new Set<unknown>();
       map.items = map.items.filter((pair) => {
@@ -134,7 +131,10 @@ function parseYaml(
   for (const problem of doc.warnings) {
     collector.atOffset('warning', 'YAML_SYNTAX', problem.pos[0], `YAML: ${problem.message}`);
   }
-  return { doc, collector, syntaxOk: true };
+  const syntaxOk = !collector.issues.some(
+    (issue) => issue.code === 'YAML_SYNTAX' && issue.severity === 'error',
+  );
+  return { doc, collector, syntaxOk };
 }
 
 function toData(doc: Document, collector: IssueCollector): { ok: true; data: unknown } | { ok: false } {
