@@ -12,7 +12,8 @@
 // effectful edge that reads the file and uses the process's environment.
 import { dirname, resolve } from 'node:path';
 import { type Alias, type Document, isScalar, parseDocument, visit, type YAMLError } from 'yaml';
-import { compileClusters, compileDaemon, compileReplications, IssueCollector } from './compile.js';
+import { compileClusters } from './clusters.js';
+import { compileDaemon, compileReplications, IssueCollector } from './compile.js';
 import { type LoadEnvironment, readTextFile, systemEnvironment } from './environment.js';
 import { excerpt } from './excerpt.js';
 import { type ConfigIssue, compareIssues } from './issues.js';

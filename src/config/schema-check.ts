@@ -201,6 +201,9 @@ export function checkSchema(data: unknown, collector: IssueCollector): void {
       case 'minItems':
         collector.error('BAD_VALUE', path, 'value', `must list at least ${entries(Number(params.limit))}`);
         break;
+      case 'maxItems':
+        collector.error('BAD_VALUE', path, 'value', `must list at most ${entries(Number(params.limit))}`);
+        break;
       case 'minProperties':
       case 'maxProperties': {
         const known = Object.keys((parentSchema.properties ?? {}) as object);

@@ -177,8 +177,35 @@ replications:
     });
   }
 
+  test('a file readable by everyone that two clusters use is warned about once', () => {
+    const path = secretFile('shared.password', 'secret\n', 0o604);
+    const file = join(directory, 'shared.yaml');
+    const sasl = `sasl: { mechanism: scram-sha-512, username: georep, password: "\${file:${path}}" }`;
+    writeFileSync(
+      file,
+      `clusters:
+  london: { bootstrap: [kafka-lon-1:9092], tls: true, ${sasl} }
+  paris: { bootstrap: [kafka-par-1:9092], tls: true, ${sasl} }
+replications:
+  - { origin: london, destinations: [paris], topics: { include: [orders] } }
+`,
+    );
+    assert.deepEqual(issuesOf(file), [
+      `2:117: warning: clusters.london.sasl.password: ${path} holds the password, but it is readable by every user of the host (mode 0604): chmod 600, or 640 with owner root and the service's group`,
+    ]);
+  });
+
   test('a password file readable only by its owner is not warned about', () => {
     const path = secretFile('closed.password', 'secret\n', 0o600);
     assert.deepEqual(issuesOf(configWithPassword(`\${file:${path}}`)), []);
+  });
+});
+
+describe('limits the schema states', () => {
+  test('an include list of more than 1,000 patterns is refused at the list', () => {
+    const patterns = Array.from({ length: 1_001 }, (_, i) => `t${i}`).join(', ');
+    assert.deepEqual(problems(replicationWith(`{ include: [${patterns}] }`)), [
+      '7:24: replications[0].topics.include: must list at most 1000 entries',
+    ]);
   });
 });
