@@ -5,6 +5,7 @@
 // found anywhere.
 import { DAEMON_DEFAULTS, REPLICATION_DEFAULTS } from './defaults.js';
 import type { LoadEnvironment } from './environment.js';
+import { excerpt } from './excerpt.js';
 import type { ConfigIssue, IssueCode, Severity } from './issues.js';
 import { PLACEHOLDERS } from './naming.js';
 import {
@@ -157,7 +158,7 @@ function compileReplication(
       'UNKNOWN_CLUSTER',
       fieldPath,
       'value',
-      `"${name}" is not a cluster defined under clusters${hint}`,
+      `${excerpt(name)} is not a cluster defined under clusters${hint}`,
     );
   };
   if (typeof data.origin === 'string' && origin !== '') checkCluster(origin, [...path, 'origin']);
@@ -170,14 +171,14 @@ function compileReplication(
         'ORIGIN_IN_DESTINATIONS',
         destinationPath,
         'value',
-        `"${destination}" is the origin of this replication; a cluster cannot mirror into itself`,
+        `${excerpt(destination)} is the origin of this replication; a cluster cannot mirror into itself`,
       );
     } else if (first !== undefined) {
       collector.error(
         'DUPLICATE_DESTINATION',
         destinationPath,
         'value',
-        `"${destination}" is already listed as destinations[${first}]`,
+        `${excerpt(destination)} is already listed as destinations[${first}]`,
       );
     } else {
       checkCluster(destination, destinationPath);
@@ -240,7 +241,12 @@ function compileSelector(
           subject === 'topic'
             ? 'internal and georep topics are never mirrored'
             : "georep's own consumer groups are never translated";
-        collector.warning('NEVER_MIRRORED', patternPath, 'value', `"${value}" is never selected: ${what}`);
+        collector.warning(
+          'NEVER_MIRRORED',
+          patternPath,
+          'value',
+          `${excerpt(value)} is never selected: ${what}`,
+        );
       }
       return [parsed.pattern];
     });
@@ -264,7 +270,7 @@ function compileNaming(
         'BAD_VALUE',
         path,
         'value',
-        `"${raw}" is not prefix, identity or a template with {topic}${didYouMean(raw, NAMING_KEYWORDS)}`,
+        `${excerpt(raw)} is not prefix, identity or a template with {topic}${didYouMean(raw, NAMING_KEYWORDS)}`,
       );
       return fallback;
     }
@@ -302,7 +308,7 @@ function compileTemplate(template: string, path: FieldPath, collector: IssueColl
       'BAD_TEMPLATE',
       path,
       'value',
-      `unknown placeholder {${name}} in "${template}"; the placeholders are {topic}, {origin} and {destination}${hint}`,
+      `unknown placeholder {${name}} in ${excerpt(template)}; the placeholders are {topic}, {origin} and {destination}${hint}`,
     );
   }
   // A misspelt {topic} is one mistake, and its message already says what to write.
@@ -312,7 +318,7 @@ function compileTemplate(template: string, path: FieldPath, collector: IssueColl
       'BAD_TEMPLATE',
       path,
       'value',
-      `template "${template}" has no {topic}: every topic would be written to the same destination topic`,
+      `template ${excerpt(template)} has no {topic}: every topic would be written to the same destination topic`,
     );
   }
   if (problems === 0 && !isValidTopicName(template.replace(/\{(topic|origin|destination)\}/g, 'x'))) {
@@ -320,7 +326,7 @@ function compileTemplate(template: string, path: FieldPath, collector: IssueColl
       'BAD_TEMPLATE',
       path,
       'value',
-      `template "${template}" makes invalid topic names: topic names use letters, digits, '.', '_' and '-'`,
+      `template ${excerpt(template)} makes invalid topic names: topic names use letters, digits, '.', '_' and '-'`,
     );
   }
   return { kind: 'template', template };

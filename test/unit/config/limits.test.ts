@@ -76,6 +76,27 @@ describe('limits checked before parsing', () => {
   });
 });
 
+describe('messages about long values', () => {
+  const long = 'x'.repeat(100_000);
+  const cases: [string, string, string][] = [
+    [
+      'an unknown destination cluster',
+      `${CLUSTERS}replications:\n  - { origin: london, destinations: [${long}], topics: { include: [orders] } }\n`,
+      `5:38: replications[0].destinations[0]: "${'x'.repeat(60)}"… (100000 characters) is not a cluster defined under clusters (defined: london, paris)`,
+    ],
+    [
+      'a value that is not one of those allowed',
+      `${replicationWith('{ include: [orders] }')}    start: ${long}\n`,
+      `8:12: replications[0].start: "${'x'.repeat(60)}"… (100000 characters) is not one of earliest, latest`,
+    ],
+  ];
+  for (const [what, text, expected] of cases) {
+    test(`${what} is quoted by its first 60 characters only`, () => {
+      assert.deepEqual(problems(text), [expected]);
+    });
+  }
+});
+
 describe('YAML mistakes a new user makes', () => {
   const cases: [string, string, string][] = [
     [
