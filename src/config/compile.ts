@@ -1,10 +1,11 @@
 // The semantic stage: walks the parsed YAML data, checks what a schema cannot (cluster references,
-// patterns, templates, secrets, TLS files) and builds the typed config. It runs even when the schema
+// patterns, templates; secrets and TLS files in clusters.ts) and builds the typed config. It runs even when the schema
 // found problems, so that one run reports every mistake; it reads the data defensively and leaves
 // ill-typed parts to the schema's messages. A Config built here is only handed out when no error was
 // found anywhere.
-import { CLUSTER_DEFAULTS, DAEMON_DEFAULTS, REPLICATION_DEFAULTS, TLS_DEFAULTS } from './defaults.js';
+import { DAEMON_DEFAULTS, REPLICATION_DEFAULTS } from './defaults.js';
 import type { LoadEnvironment } from './environment.js';
+import { excerpt } from './excerpt.js';
 import type { ConfigIssue, IssueCode, Severity } from './issues.js';
 import { PLACEHOLDERS } from './naming.js';
 import {
@@ -14,25 +15,20 @@ import {
   type PatternSubject,
   parsePattern,
 } from './patterns.js';
-import { parseSecretValue, resolvePath, resolveReference } from './secrets.js';
+import { resolvePath } from './secrets.js';
 import { type FieldPath, formatPath, type SourceMap, type Target } from './source-map.js';
 import { closest, didYouMean } from './suggest.js';
-import {
-  type ClusterConfig,
-  type DaemonSettings,
-  type DeliveryGuarantee,
-  type HttpWebConfig,
-  type LoopPrevention,
-  type NamePattern,
-  type NameSelector,
-  type NamingPolicy,
-  type OriginTopicDeletedAction,
-  type ReplicationConfig,
-  type SaslMechanism,
-  type SaslSettings,
-  Secret,
-  type StartPosition,
-  type TlsSettings,
+import type {
+  DaemonSettings,
+  DeliveryGuarantee,
+  HttpWebConfig,
+  LoopPrevention,
+  NamePattern,
+  NameSelector,
+  NamingPolicy,
+  OriginTopicDeletedAction,
+  ReplicationConfig,
+  StartPosition,
 } from './types.js';
 import { parseWebConfigText } from './web-config.js';
 
@@ -71,30 +67,32 @@ export class IssueCollector {
   }
 }
 
-interface Context {
+export interface Context {
   readonly collector: IssueCollector;
   readonly environment: LoadEnvironment;
+  /** Secret files already warned about as too widely readable: one warning per file and load. */
+  readonly warnedFiles: Set<string>;
 }
 
-type Data = Record<string, unknown>;
+export type Data = Record<string, unknown>;
 
-function isData(value: unknown): value is Data {
+export function isData(value: unknown): value is Data {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function stringOr<T extends string | null>(value: unknown, fallback: T): string | T {
+export function stringOr<T extends string | null>(value: unknown, fallback: T): string | T {
   return typeof value === 'string' ? value : fallback;
 }
 
-function integerOr<T extends number | null>(value: unknown, fallback: T): number | T {
+export function integerOr<T extends number | null>(value: unknown, fallback: T): number | T {
   return typeof value === 'number' && Number.isInteger(value) ? value : fallback;
 }
 
-function oneOf<T extends string>(value: unknown, allowed: readonly T[], fallback: T): T {
+export function oneOf<T extends string>(value: unknown, allowed: readonly T[], fallback: T): T {
   return allowed.includes(value as T) ? (value as T) : fallback;
 }
 
-function strings(value: unknown): { value: string; index: number }[] {
+export function strings(value: unknown): { value: string; index: number }[] {
   if (!Array.isArray(value)) return [];
   return value.flatMap((item, index) => (typeof item === 'string' ? [{ value: item, index }] : []));
 }
@@ -120,10 +118,13 @@ export function compileDaemon(raw: unknown, context: Context): DaemonSettings {
   };
 }
 
+/** A web config is a few lines of YAML; more is not one. */
+const MAX_WEB_CONFIG_BYTES = 64 * 1024;
+
 /** Reads and checks the web-config file; its issues point into that file, a missing file at the field. */
 function loadWebConfig(path: string, { collector, environment }: Context): HttpWebConfig | null {
   const absolutePath = resolvePath(path, environment);
-  const read = environment.readFile(absolutePath);
+  const read = environment.readFile(absolutePath, MAX_WEB_CONFIG_BYTES);
   if (!read.ok) {
     collector.error(
       'FILE_UNREADABLE',
@@ -136,177 +137,6 @@ function loadWebConfig(path: string, { collector, environment }: Context): HttpW
   const result = parseWebConfigText(read.text, absolutePath, environment);
   collector.issues.push(...result.issues);
   return result.config;
-}
-
-// ---- clusters ---------------------------------------------------------------------------------------
-
-export function compileClusters(raw: unknown, context: Context): Map<string, ClusterConfig> {
-  const clusters = new Map<string, ClusterConfig>();
-  if (!isData(raw)) return clusters;
-  for (const [name, cluster] of Object.entries(raw)) {
-    if (!isData(cluster)) continue;
-    const path = ['clusters', name];
-    const tls = compileTls(cluster.tls, [...path, 'tls'], context);
-    const sasl = compileSasl(cluster.sasl, [...path, 'sasl'], context);
-    if (sasl?.mechanism === 'plain' && tls === null) {
-      context.collector.warning(
-        'CLEARTEXT_PASSWORD',
-        [...path, 'sasl', 'mechanism'],
-        'value',
-        'SASL PLAIN without tls sends the password in clear text; add tls, or use scram-sha-512',
-      );
-    }
-    clusters.set(name, {
-      name,
-      bootstrap: strings(cluster.bootstrap).map((entry) => entry.value),
-      tls,
-      sasl,
-      connectionTimeoutMs: integerOr(cluster.connectionTimeoutMs, CLUSTER_DEFAULTS.connectionTimeoutMs),
-      requestTimeoutMs: integerOr(cluster.requestTimeoutMs, CLUSTER_DEFAULTS.requestTimeoutMs),
-      position: context.collector.source.positionOf(path, 'key'),
-    });
-  }
-  return clusters;
-}
-
-function compileTls(raw: unknown, path: FieldPath, context: Context): TlsSettings | null {
-  if (raw !== true && !isData(raw)) return null;
-  const data = isData(raw) ? raw : {};
-  const rejectUnauthorized =
-    typeof data.rejectUnauthorized === 'boolean' ? data.rejectUnauthorized : TLS_DEFAULTS.rejectUnauthorized;
-  if (!rejectUnauthorized) {
-    context.collector.warning(
-      'TLS_VERIFICATION_DISABLED',
-      [...path, 'rejectUnauthorized'],
-      'value',
-      "the brokers' certificates are not verified: anyone on the network path can pose as the cluster",
-    );
-  }
-  const key = readTlsMaterial(data.key, [...path, 'key'], 'key', context);
-  return {
-    ca: readTlsMaterial(data.ca, [...path, 'ca'], 'CA', context)?.text ?? null,
-    cert: readTlsMaterial(data.cert, [...path, 'cert'], 'certificate', context)?.text ?? null,
-    key: key === null ? null : new Secret(key.text, key.reference),
-    rejectUnauthorized,
-    servername: stringOr(data.servername, null),
-  };
-}
-
-/**
- * A TLS CA, certificate or key: inline PEM text, `${file:PATH}`, `${env:NAME}` or a plain path. Only
- * the key is secret: its failures get the secret codes, and inline key text is warned about.
- */
-function readTlsMaterial(
-  value: unknown,
-  path: FieldPath,
-  what: 'CA' | 'certificate' | 'key',
-  context: Context,
-): { text: string; reference: string } | null {
-  if (typeof value !== 'string' || value === '') return null;
-  const { collector, environment } = context;
-  const secret = what === 'key';
-  if (value.trimStart().startsWith('-----BEGIN')) {
-    if (secret) {
-      collector.warning(
-        'INLINE_SECRET',
-        path,
-        'value',
-        'the private key is written in the file; use a path, ${file:PATH} or ${env:NAME}',
-      );
-    }
-    return { text: value, reference: `inline at ${describePosition(collector, path)}` };
-  }
-  const parsed = parseSecretValue(value);
-  let text: string;
-  let reference: string;
-  if (parsed.kind === 'malformed') {
-    collector.error('BAD_REFERENCE', path, 'value', parsed.problem);
-    return null;
-  }
-  if (parsed.kind === 'reference') {
-    const resolved = resolveReference(parsed.reference, environment, false);
-    if (!resolved.ok) {
-      const code = !secret
-        ? 'FILE_UNREADABLE'
-        : parsed.reference.kind === 'env'
-          ? 'SECRET_ENV_MISSING'
-          : 'SECRET_FILE_UNREADABLE';
-      collector.error(code, path, 'value', resolved.problem);
-      return null;
-    }
-    text = resolved.value;
-    reference = parsed.reference.text;
-  } else {
-    const absolutePath = resolvePath(value, environment);
-    const read = environment.readFile(absolutePath);
-    if (!read.ok) {
-      collector.error(
-        secret ? 'SECRET_FILE_UNREADABLE' : 'FILE_UNREADABLE',
-        path,
-        'value',
-        `cannot read the ${what} file ${absolutePath}: ${read.reason}`,
-      );
-      return null;
-    }
-    text = read.text;
-    reference = `\${file:${absolutePath}}`;
-  }
-  if (!text.includes('-----BEGIN ')) {
-    collector.error(
-      'NOT_PEM',
-      path,
-      'value',
-      `the ${what} ${parsed.kind === 'reference' ? `from ${reference}` : `file ${resolvePath(value, environment)}`} is not PEM text (no "-----BEGIN" line)`,
-    );
-    return null;
-  }
-  return { text, reference };
-}
-
-function describePosition(collector: IssueCollector, path: FieldPath): string {
-  const { file, line, col } = collector.source.positionOf(path, 'value');
-  return `${file}:${line}:${col}`;
-}
-
-function compileSasl(raw: unknown, path: FieldPath, context: Context): SaslSettings | null {
-  if (!isData(raw)) return null;
-  const mechanism = oneOf<SaslMechanism>(raw.mechanism, ['plain', 'scram-sha-256', 'scram-sha-512'], 'plain');
-  const password = compilePassword(raw.password, [...path, 'password'], context);
-  return {
-    mechanism,
-    username: stringOr(raw.username, ''),
-    password: password ?? new Secret('', 'unresolved'),
-  };
-}
-
-function compilePassword(value: unknown, path: FieldPath, context: Context): Secret | null {
-  if (typeof value !== 'string' || value === '') return null;
-  const { collector, environment } = context;
-  const parsed = parseSecretValue(value);
-  if (parsed.kind === 'malformed') {
-    collector.error('BAD_REFERENCE', path, 'value', parsed.problem);
-    return null;
-  }
-  if (parsed.kind === 'inline') {
-    collector.warning(
-      'INLINE_SECRET',
-      path,
-      'value',
-      'the password is written in the file; use ${env:NAME} or ${file:PATH}',
-    );
-    return new Secret(value, `inline at ${describePosition(collector, path)}`);
-  }
-  const resolved = resolveReference(parsed.reference, environment, true);
-  if (!resolved.ok) {
-    collector.error(
-      parsed.reference.kind === 'env' ? 'SECRET_ENV_MISSING' : 'SECRET_FILE_UNREADABLE',
-      path,
-      'value',
-      resolved.problem,
-    );
-    return null;
-  }
-  return new Secret(resolved.value, parsed.reference.text);
 }
 
 // ---- replications -----------------------------------------------------------------------------------
@@ -357,7 +187,7 @@ function compileReplication(
       'UNKNOWN_CLUSTER',
       fieldPath,
       'value',
-      `"${name}" is not a cluster defined under clusters${hint}`,
+      `${excerpt(name)} is not a cluster defined under clusters${hint}`,
     );
   };
   if (typeof data.origin === 'string' && origin !== '') checkCluster(origin, [...path, 'origin']);
@@ -370,14 +200,14 @@ function compileReplication(
         'ORIGIN_IN_DESTINATIONS',
         destinationPath,
         'value',
-        `"${destination}" is the origin of this replication; a cluster cannot mirror into itself`,
+        `${excerpt(destination)} is the origin of this replication; a cluster cannot mirror into itself`,
       );
     } else if (first !== undefined) {
       collector.error(
         'DUPLICATE_DESTINATION',
         destinationPath,
         'value',
-        `"${destination}" is already listed as destinations[${first}]`,
+        `${excerpt(destination)} is already listed as destinations[${first}]`,
       );
     } else {
       checkCluster(destination, destinationPath);
@@ -440,7 +270,12 @@ function compileSelector(
           subject === 'topic'
             ? 'internal and georep topics are never mirrored'
             : "georep's own consumer groups are never translated";
-        collector.warning('NEVER_MIRRORED', patternPath, 'value', `"${value}" is never selected: ${what}`);
+        collector.warning(
+          'NEVER_MIRRORED',
+          patternPath,
+          'value',
+          `${excerpt(value)} is never selected: ${what}`,
+        );
       }
       return [parsed.pattern];
     });
@@ -464,7 +299,7 @@ function compileNaming(
         'BAD_VALUE',
         path,
         'value',
-        `"${raw}" is not prefix, identity or a template with {topic}${didYouMean(raw, NAMING_KEYWORDS)}`,
+        `${excerpt(raw)} is not prefix, identity or a template with {topic}${didYouMean(raw, NAMING_KEYWORDS)}`,
       );
       return fallback;
     }
@@ -502,7 +337,7 @@ function compileTemplate(template: string, path: FieldPath, collector: IssueColl
       'BAD_TEMPLATE',
       path,
       'value',
-      `unknown placeholder {${name}} in "${template}"; the placeholders are {topic}, {origin} and {destination}${hint}`,
+      `unknown placeholder {${name}} in ${excerpt(template)}; the placeholders are {topic}, {origin} and {destination}${hint}`,
     );
   }
   // A misspelt {topic} is one mistake, and its message already says what to write.
@@ -512,7 +347,7 @@ function compileTemplate(template: string, path: FieldPath, collector: IssueColl
       'BAD_TEMPLATE',
       path,
       'value',
-      `template "${template}" has no {topic}: every topic would be written to the same destination topic`,
+      `template ${excerpt(template)} has no {topic}: every topic would be written to the same destination topic`,
     );
   }
   if (problems === 0 && !isValidTopicName(template.replace(/\{(topic|origin|destination)\}/g, 'x'))) {
@@ -520,7 +355,7 @@ function compileTemplate(template: string, path: FieldPath, collector: IssueColl
       'BAD_TEMPLATE',
       path,
       'value',
-      `template "${template}" makes invalid topic names: topic names use letters, digits, '.', '_' and '-'`,
+      `template ${excerpt(template)} makes invalid topic names: topic names use letters, digits, '.', '_' and '-'`,
     );
   }
   return { kind: 'template', template };

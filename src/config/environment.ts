@@ -1,19 +1,30 @@
 // What the loader needs from outside the text of the file: environment variables, other files (secrets,
 // TLS material) and the directory that relative paths resolve against. Injected, so that parsing and
 // validation stay pure and tests need no real files; `systemEnvironment` is the real one.
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+
+/** Who may read a file besides its owner, as far as its mode bits say. */
+export interface FileAccess {
+  readonly mode: number;
+  /** The owner's user id: a root-owned file readable by its group is the usual layout for a service. */
+  readonly uid: number;
+}
 
 export type ReadFileResult =
-  | { readonly ok: true; readonly text: string }
-  | { readonly ok: false; readonly reason: string };
+  | { readonly ok: true; readonly text: string; readonly access?: FileAccess }
+  /** `sizeBytes` is set when the file is larger than the bound it was read with. */
+  | { readonly ok: false; readonly reason: string; readonly sizeBytes?: number };
 
 export interface LoadEnvironment {
   /** Relative paths in the file (TLS files, `${file:…}` secrets) resolve against this directory. */
   readonly baseDir: string;
   /** An environment variable's value, or undefined when it is not set. */
   readonly env: (name: string) => string | undefined;
-  /** A whole file as UTF-8 text, by absolute path; a failure says why without quoting content. */
-  readonly readFile: (absolutePath: string) => ReadFileResult;
+  /**
+   * A whole regular file as UTF-8 text, by absolute path, if it holds at most `maxBytes`; a failure says
+   * why without quoting content.
+   */
+  readonly readFile: (absolutePath: string, maxBytes: number) => ReadFileResult;
 }
 
 const READ_FAILURES: Record<string, string> = {
@@ -22,16 +33,68 @@ const READ_FAILURES: Record<string, string> = {
   EPERM: 'permission denied',
   EISDIR: 'it is a directory',
   ENOTDIR: 'a part of the path is not a directory',
+  ELOOP: 'too many symbolic links',
 };
 
-/** Reads a file, turning failures into a short reason (never the content). */
-export function readTextFile(absolutePath: string): ReadFileResult {
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+function kindOf(stats: { isDirectory(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean }): string {
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isFIFO()) return 'a named pipe';
+  if (stats.isCharacterDevice()) return 'a device';
+  return 'not a regular file';
+}
+
+/**
+ * Reads at most `maxBytes` of a regular file as UTF-8. Refuses, without blocking, what has no end or
+ * blocks a reader: a directory, a named pipe (opened non-blocking, so no writer is waited for), a device
+ * such as /dev/zero. Bytes that are not UTF-8 are an error rather than silently replaced, so that a
+ * password is never changed on the way.
+ */
+export function readTextFile(absolutePath: string, maxBytes: number): ReadFileResult {
+  let fd: number;
   try {
-    return { ok: true, text: readFileSync(absolutePath, 'utf8') };
+    fd = openSync(absolutePath, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? '';
     return { ok: false, reason: READ_FAILURES[code] ?? (code || 'unreadable') };
   }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) return { ok: false, reason: `it is ${kindOf(stats)}, not a regular file` };
+    if (stats.size > maxBytes) return tooLarge(stats.size, maxBytes);
+    // The file may grow between fstat and read: read one byte past the bound to notice.
+    const buffer = Buffer.alloc(Math.min(stats.size, maxBytes) + 1);
+    let length = 0;
+    for (;;) {
+      const read = readSync(fd, buffer, length, buffer.length - length, null);
+      if (read === 0) break;
+      length += read;
+      if (length > maxBytes) return tooLarge(length, maxBytes);
+      if (length === buffer.length) break;
+    }
+    let text: string;
+    try {
+      text = UTF8.decode(buffer.subarray(0, length));
+    } catch {
+      return { ok: false, reason: 'it is not UTF-8 text' };
+    }
+    return { ok: true, text, access: { mode: stats.mode & 0o777, uid: stats.uid } };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    return { ok: false, reason: READ_FAILURES[code] ?? (code || 'unreadable') };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function tooLarge(sizeBytes: number, maxBytes: number): ReadFileResult {
+  const shown = sizeBytes > maxBytes + 1 ? `${sizeBytes.toLocaleString('en')} bytes` : 'larger';
+  return {
+    ok: false,
+    reason: `it is ${shown}, more than the ${maxBytes.toLocaleString('en')} bytes allowed`,
+    sizeBytes,
+  };
 }
 
 export function systemEnvironment(baseDir: string): LoadEnvironment {

@@ -10,6 +10,8 @@ export const ISSUE_CODES = {
   YAML_SYNTAX: 'The file is not valid YAML, or holds more than one document.',
   DUPLICATE_KEY: 'A key appears twice in the same mapping.',
   EMPTY_FILE: 'The file has no content.',
+  LIMIT_EXCEEDED:
+    'The file, its nesting, one list or mapping, or one value is larger than georep accepts (see docs/configuration-limits.md).',
   UNKNOWN_FIELD: 'A field the schema does not know (often a typo; a suggestion is given when one is close).',
   MISSING_FIELD: 'A required field is absent.',
   WRONG_TYPE: 'A value has the wrong type, e.g. a string where a number of milliseconds is expected.',
@@ -31,6 +33,8 @@ export const ISSUE_CODES = {
     'A ${file:PATH} reference (or a TLS key path) names a file that cannot be read, or is empty.',
   BAD_REFERENCE: 'A value looks like a ${...} reference but is not a valid one.',
   INLINE_SECRET: 'Warning: a password or key is written in the file instead of referenced.',
+  SECRET_FILE_READABLE:
+    'Warning: a file holding a password or key is readable by every user, or by its group while not owned by root.',
   FILE_UNREADABLE: 'A TLS CA or certificate file cannot be read.',
   NOT_PEM: 'A TLS file (CA, certificate, key) does not contain PEM text.',
   TLS_VERIFICATION_DISABLED: 'Warning: `rejectUnauthorized: false` turns off verification of the brokers.',

@@ -1,6 +1,8 @@
 // The loader: geo-replication.yaml text → a frozen Config, or every issue found, sorted by position.
 //
 // Stages, all of which run so that one pass reports every mistake:
+//   0. Limits (limits.ts): size, nesting, entries, value length, checked on the lexer's tokens before the
+//      parser builds anything. A file over a limit stops here.
 //   1. YAML with source positions; duplicate keys are errors. Other syntax errors stop here: without a
 //      trustworthy structure, later messages would only be noise.
 //   2. The JSON Schema (schemas/geo-replication.schema.json).
@@ -9,13 +11,17 @@
 // `parseConfigText` is pure apart from what the injected environment does; `loadConfigFile` is the
 // effectful edge that reads the file and uses the process's environment.
 import { dirname, resolve } from 'node:path';
-import { type Document, isScalar, parseDocument, visit, type YAMLError } from 'yaml';
-import { compileClusters, compileDaemon, compileReplications, IssueCollector } from './compile.js';
+import { type Alias, type Document, isScalar, parseDocument, visit, type YAMLError } from 'yaml';
+import { compileClusters } from './clusters.js';
+import { compileDaemon, compileReplications, IssueCollector } from './compile.js';
 import { type LoadEnvironment, readTextFile, systemEnvironment } from './environment.js';
+import { excerpt } from './excerpt.js';
 import { type ConfigIssue, compareIssues } from './issues.js';
+import { CONFIG_LIMITS, checkFileSize, type LimitProblem, scanLimits } from './limits.js';
+import { checkLoops } from './loops.js';
 import { checkSchema } from './schema-check.js';
 import { SourceMap } from './source-map.js';
-import { checkDestinationCollisions, checkLoops, checkUniqueNames } from './topology.js';
+import { checkDestinationCollisions, checkUniqueNames } from './topology.js';
 import type { Config } from './types.js';
 
 export type LoadResult =
@@ -39,9 +45,39 @@ function syntaxMessage(problem: YAMLError): string {
   return `YAML: ${message}`;
 }
 
+/** An unclosed `[` or `{` is reported by yaml where it noticed, a line late: point at the bracket. */
+function isUnclosedFlow(problem: YAMLError): boolean {
+  return problem.code === 'BAD_INDENT' && /^Flow (sequence|map) .*end with a [\]}]/.test(problem.message);
+}
+
+function unclosedFlowMessage(text: string, offset: number): string {
+  const [opening, closing, what] = text[offset] === '{' ? ['{', '}', 'mapping'] : ['[', ']', 'list'];
+  return `YAML: this "${opening}" is never closed: end the ${what} with "${closing}" (lines that continue it must be indented more than its key)`;
+}
+
+/** A plain value starting with `*` is a YAML alias; one naming no anchor is almost always a glob. */
+function reportUnresolvedAlias(alias: Alias, doc: Document, text: string, collector: IssueCollector): void {
+  if (alias.resolve(doc) !== undefined) return;
+  const offset = alias.range?.[0] ?? 0;
+  const written = /^\*[^\s,\]}]*/.exec(text.slice(offset, offset + 300))?.[0] ?? `*${alias.source}`;
+  collector.atOffset(
+    'error',
+    'YAML_SYNTAX',
+    offset,
+    `YAML: ${excerpt(written)} is read as an alias of an anchor that does not exist; a value starting with * must be quoted: write ${excerpt(written)}`,
+  );
+}
+
+function limitIssue(file: string, text: string, problem: LimitProblem): ConfigIssue[] {
+  const collector = new IssueCollector(new SourceMap(file, text, null));
+  collector.atOffset('error', 'LIMIT_EXCEEDED', problem.offset, problem.message);
+  return collector.issues;
+}
+
 function parseYaml(
   text: string,
   file: string,
+  unclosedFlowOffset: number | null,
 ): { doc: Document; collector: IssueCollector; syntaxOk: boolean } {
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
   const collector = new IssueCollector(new SourceMap(file, text, doc));
@@ -65,12 +101,24 @@ function parseYaml(
       syntax.length > 1
         ? ` (${syntax.length - 1} more YAML error${syntax.length > 2 ? 's' : ''} after this one, maybe caused by it)`
         : '';
-    collector.atOffset('error', 'YAML_SYNTAX', first.pos[0], `${syntaxMessage(first)}${more}`);
+    if (isUnclosedFlow(first) && unclosedFlowOffset !== null) {
+      collector.atOffset(
+        'error',
+        'YAML_SYNTAX',
+        unclosedFlowOffset,
+        unclosedFlowMessage(text, unclosedFlowOffset),
+      );
+    } else {
+      collector.atOffset('error', 'YAML_SYNTAX', first.pos[0], `${syntaxMessage(first)}${more}`);
+    }
     return { doc, collector, syntaxOk: false };
   }
   // Every later stage sees the first of duplicate keys, the one not reported, so that the value the
   // message calls a duplicate does not also cause errors of its own.
   visit(doc, {
+    Alias(_, alias) {
+      reportUnresolvedAlias(alias, doc, text, collector);
+    },
     Map(_, map) {
       const seen = new Set<unknown>();
       map.items = map.items.filter((pair) => {
@@ -84,7 +132,10 @@ function parseYaml(
   for (const problem of doc.warnings) {
     collector.atOffset('warning', 'YAML_SYNTAX', problem.pos[0], `YAML: ${problem.message}`);
   }
-  return { doc, collector, syntaxOk: true };
+  const syntaxOk = !collector.issues.some(
+    (issue) => issue.code === 'YAML_SYNTAX' && issue.severity === 'error',
+  );
+  return { doc, collector, syntaxOk };
 }
 
 function toData(doc: Document, collector: IssueCollector): { ok: true; data: unknown } | { ok: false } {
@@ -115,7 +166,11 @@ export function parseConfigText(
   environment: LoadEnvironment,
   absolutePath = file,
 ): LoadResult {
-  const { doc, collector, syntaxOk } = parseYaml(text, file);
+  const tooLarge = checkFileSize(Buffer.byteLength(text, 'utf8'));
+  if (tooLarge !== null) return { ok: false, issues: limitIssue(file, '', tooLarge) };
+  const limits = scanLimits(text);
+  if (limits.problem !== null) return { ok: false, issues: limitIssue(file, text, limits.problem) };
+  const { doc, collector, syntaxOk } = parseYaml(text, file, limits.unclosedFlowOffset);
   const finish = (config: Config | null): LoadResult => {
     const issues = dedupe(collector.issues).sort(compareIssues);
     if (config === null || issues.some((issue) => issue.severity === 'error')) return { ok: false, issues };
@@ -132,7 +187,7 @@ export function parseConfigText(
 
   checkSchema(data, collector);
   const root = typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : {};
-  const context = { collector, environment };
+  const context = { collector, environment, warnedFiles: new Set<string>() };
   const daemon = compileDaemon(root.daemon, context);
   const clusters = compileClusters(root.clusters, context);
   const clustersData = root.clusters;
@@ -211,8 +266,12 @@ export interface LoadFileOptions {
  */
 export function loadConfigFile(file: string, options: LoadFileOptions = {}): FileLoadResult {
   const absolutePath = resolve(file);
-  const read = readTextFile(absolutePath);
-  if (!read.ok) return { ok: false, unreadable: read.reason };
+  const read = readTextFile(absolutePath, CONFIG_LIMITS.maxFileBytes);
+  if (!read.ok) {
+    const tooLarge = read.sizeBytes === undefined ? null : checkFileSize(read.sizeBytes);
+    if (tooLarge !== null) return { ok: false, issues: limitIssue(file, '', tooLarge) };
+    return { ok: false, unreadable: read.reason };
+  }
   const system = systemEnvironment(resolve(options.baseDir ?? dirname(absolutePath)));
   const environment: LoadEnvironment = { ...system, env: options.env ?? system.env };
   return parseConfigText(read.text, file, environment, absolutePath);

@@ -37,14 +37,14 @@ export function destinationTopicName(naming: NamingPolicy, ends: FlowEnds, topic
  * every {topic} in a template is the same name).
  */
 export function originTopicFor(template: string, destinationTopic: string): string | null {
+  // Without a regular expression: with several {topic}, one would backtrack over every way to split the
+  // name. The fixed parts fix the topic's length, and the first {topic} its place.
   const parts = template.split('{topic}');
-  const escaped = parts.map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  const pattern = new RegExp(`^${escaped.join('(.+)')}$`, 's');
-  const match = pattern.exec(destinationTopic);
-  if (!match) return null;
-  const candidate = match[1] ?? '';
-  return destinationTopicName({ kind: 'template', template }, { origin: '', destination: '' }, candidate) ===
-    destinationTopic
-    ? candidate
-    : null;
+  const occurrences = parts.length - 1;
+  if (occurrences === 0) return null;
+  const fixedLength = parts.reduce((sum, part) => sum + part.length, 0);
+  const topicLength = (destinationTopic.length - fixedLength) / occurrences;
+  if (!Number.isInteger(topicLength) || topicLength < 1) return null;
+  const candidate = destinationTopic.slice(parts[0]!.length, parts[0]!.length + topicLength);
+  return parts.join(candidate) === destinationTopic ? candidate : null;
 }

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { IssueCollector } from './compile.js';
+import { excerpt } from './excerpt.js';
 import type { FieldPath } from './source-map.js';
 import { closest, didYouMean } from './suggest.js';
 
@@ -76,8 +77,9 @@ function typeHint(expected: readonly string[], value: unknown, path: FieldPath):
   return '';
 }
 
+/** A value as a message shows it: a long string only by its first characters. */
 function quote(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+  return typeof value === 'string' ? excerpt(value) : String(value);
 }
 
 function entries(count: number): string {
@@ -200,6 +202,9 @@ export function checkSchema(data: unknown, collector: IssueCollector): void {
         break;
       case 'minItems':
         collector.error('BAD_VALUE', path, 'value', `must list at least ${entries(Number(params.limit))}`);
+        break;
+      case 'maxItems':
+        collector.error('BAD_VALUE', path, 'value', `must list at most ${entries(Number(params.limit))}`);
         break;
       case 'minProperties':
       case 'maxProperties': {

@@ -2,7 +2,7 @@
 // either exactly one reference or inline text; inline secrets are accepted with a warning, since a file
 // that holds no secrets can be shared, reviewed and logged. Messages name the reference, never a value.
 import { isAbsolute, resolve } from 'node:path';
-import type { LoadEnvironment } from './environment.js';
+import type { FileAccess, LoadEnvironment } from './environment.js';
 
 export type Reference =
   | { readonly kind: 'env'; readonly name: string; readonly text: string }
@@ -46,9 +46,18 @@ export function resolvePath(path: string, environment: LoadEnvironment): string 
   return isAbsolute(path) ? path : resolve(environment.baseDir, path);
 }
 
+/** A secret (password, private key) is read from at most this many bytes: a PEM key is a few KiB. */
+export const MAX_SECRET_FILE_BYTES = 64 * 1024;
+
 export type Resolved =
-  | { readonly ok: true; readonly value: string }
+  /** `file` says which file the value came from, and who may read it, when the reference is `${file:…}`. */
+  | { readonly ok: true; readonly value: string; readonly file?: ReadFile }
   | { readonly ok: false; readonly problem: string };
+
+export interface ReadFile {
+  readonly absolutePath: string;
+  readonly access?: FileAccess;
+}
 
 /**
  * The text a reference stands for. A file's single trailing newline is removed when `trimNewline` is
@@ -58,6 +67,7 @@ export function resolveReference(
   reference: Reference,
   environment: LoadEnvironment,
   trimNewline: boolean,
+  maxBytes = MAX_SECRET_FILE_BYTES,
 ): Resolved {
   if (reference.kind === 'env') {
     const value = environment.env(reference.name);
@@ -68,10 +78,23 @@ export function resolveReference(
     return { ok: true, value };
   }
   const absolutePath = resolvePath(reference.path, environment);
-  const read = environment.readFile(absolutePath);
+  const read = environment.readFile(absolutePath, maxBytes);
   if (!read.ok)
     return { ok: false, problem: `${reference.text}: cannot read ${absolutePath}: ${read.reason}` };
   const value = trimNewline ? read.text.replace(/\r?\n$/, '') : read.text;
   if (value.trim() === '') return { ok: false, problem: `${reference.text}: ${absolutePath} is empty` };
-  return { ok: true, value };
+  return { ok: true, value, file: { absolutePath, ...(read.access ? { access: read.access } : {}) } };
+}
+
+/**
+ * Why a file holding a password or key is readable by too many, or null. The rule is PostgreSQL's for
+ * its TLS key: nobody but the owner, or also the group when root owns the file (root:georep 0640, the
+ * usual layout for a service whose user must not be able to change its own secrets).
+ */
+export function tooWidelyReadable(access: FileAccess): string | null {
+  const mode = `mode 0${access.mode.toString(8).padStart(3, '0')}`;
+  if ((access.mode & 0o004) !== 0) return `it is readable by every user of the host (${mode})`;
+  if ((access.mode & 0o040) !== 0 && access.uid !== 0)
+    return `it is readable by its group and not owned by root (${mode})`;
+  return null;
 }

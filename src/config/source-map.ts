@@ -28,7 +28,8 @@ export class SourceMap {
   constructor(
     readonly file: string,
     private readonly text: string,
-    private readonly doc: Document,
+    /** Null before the text is parsed: then only offsets can be placed. */
+    private readonly doc: Document | null,
   ) {
     for (let offset = text.indexOf('\n'); offset !== -1; offset = text.indexOf('\n', offset + 1)) {
       this.lineStarts.push(offset + 1);
@@ -54,7 +55,7 @@ export class SourceMap {
    * field that exists, pointing at its key so that "missing field" errors land on their parent.
    */
   positionOf(path: FieldPath, target: Target): SourcePosition {
-    let node: unknown = this.doc.contents;
+    let node: unknown = this.doc?.contents;
     let keyNode: Node | null = null;
     for (const [index, part] of path.entries()) {
       node = this.resolve(node);
@@ -80,7 +81,7 @@ export class SourceMap {
 
   private resolve(node: unknown): unknown {
     // An alias stands for its anchored node; follow it so that paths through `*anchor` still resolve.
-    return isAlias(node) ? (node.resolve(this.doc) ?? node) : node;
+    return isAlias(node) && this.doc !== null ? (node.resolve(this.doc) ?? node) : node;
   }
 
   private positionOfNode(node: unknown): SourcePosition {

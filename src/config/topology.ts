@@ -18,11 +18,11 @@
 //   of the cycle select provably disjoint names. Every other cycle is an error.
 import type { IndexedReplication, IssueCollector } from './compile.js';
 import { originTopicFor, resolvedTemplate } from './naming.js';
-import { isNeverMirrored, matchesPattern, selectsName } from './patterns.js';
+import { isNeverMirrored, selectsName } from './patterns.js';
 import type { DaemonSettings, NamePattern, NameSelector, ReplicationConfig } from './types.js';
 
 /** One (replication, destination) pair: the unit both rules reason about. */
-interface Edge {
+export interface Edge {
   readonly index: number;
   readonly destinationIndex: number;
   readonly replication: ReplicationConfig;
@@ -32,7 +32,7 @@ interface Edge {
   readonly template: string;
 }
 
-function edgesOf(replications: readonly IndexedReplication[]): Edge[] {
+export function edgesOf(replications: readonly IndexedReplication[]): Edge[] {
   return replications.flatMap(({ index, replication }) =>
     replication.destinations.map((destination, destinationIndex) => ({
       index,
@@ -45,7 +45,7 @@ function edgesOf(replications: readonly IndexedReplication[]): Edge[] {
   );
 }
 
-function describe(edge: Edge): string {
+export function describe(edge: Edge): string {
   return `"${edge.replication.name}" (line ${edge.replication.position.line})`;
 }
 
@@ -69,11 +69,11 @@ export function checkUniqueNames(
   }
 }
 
-function selectsTopic(selector: NameSelector, topic: string, daemon: DaemonSettings): boolean {
+export function selectsTopic(selector: NameSelector, topic: string, daemon: DaemonSettings): boolean {
   return !isNeverMirrored(topic, daemon) && selectsName(selector, topic);
 }
 
-function literals(selector: NameSelector): string[] {
+export function literals(selector: NameSelector): string[] {
   return selector.include.flatMap((pattern) => (pattern.kind === 'literal' ? [pattern.source] : []));
 }
 
@@ -116,157 +116,132 @@ function certainCollision(a: Edge, b: Edge, daemon: DaemonSettings): string | nu
   return null;
 }
 
+/** Non-literal patterns of one naming, indexed so that the ones that may match a name are found fast. */
+class PatternIndex {
+  private readonly byLiteral = new Map<string, Edge[]>();
+  /**
+   * Globs and regular expressions by the text every name they match starts with: only those whose head
+   * starts a name can match it.
+   */
+  private readonly byHead = new Map<string, Edge[]>();
+
+  add(edge: Edge): void {
+    for (const pattern of edge.replication.topics.include) {
+      if (pattern.kind === 'literal') append(this.byLiteral, pattern.source, edge);
+      else append(this.byHead, patternHead(pattern), edge);
+    }
+  }
+
+  /** The edges that may select `topic` (a superset: callers check with selectsTopic). */
+  candidates(topic: string): Set<Edge> {
+    const found = new Set<Edge>(this.byLiteral.get(topic));
+    for (let length = 0; length <= topic.length; length++) {
+      for (const edge of this.byHead.get(topic.slice(0, length)) ?? []) found.add(edge);
+    }
+    return found;
+  }
+}
+
+/**
+ * Text that every name a glob or regular expression matches starts with: a glob's text before its first
+ * wildcard; a regular expression's leading plain characters (none when it has an alternative `|`, or
+ * ignores case).
+ */
+function patternHead(pattern: Exclude<NamePattern, { kind: 'literal' }>): string {
+  if (pattern.kind === 'glob') return pattern.source.split(/[*?]/)[0]!;
+  if (pattern.flags !== '' || pattern.source.includes('|')) return '';
+  const leading = /^\^?((?:[A-Za-z0-9_-]|\\\.)*)(.?)/.exec(pattern.source)!;
+  const head = leading[1]!.replaceAll('\\.', '.');
+  // A quantifier after the last character makes that character optional or repeated.
+  return /^[?*{]$/.test(leading[2]!) ? head.slice(0, -1) : head;
+}
+
+function append<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else list.push(value);
+}
+
+/** The text of a template before its first {topic}: a destination name must start with it. */
+function templateHead(template: string): string {
+  return template.slice(0, Math.max(0, template.indexOf('{topic}')));
+}
+
+/**
+ * For every edge, the earliest earlier edge (to the same cluster, of another replication) that certainly
+ * writes a topic it writes too. Found through indexes rather than by comparing every pair, so that
+ * thousands of replications into one cluster are checked in about linear time.
+ */
+function earliestCollisions(edges: readonly Edge[], daemon: DaemonSettings): Map<Edge, Edge> {
+  const order = new Map(edges.map((edge, position) => [edge, position]));
+  const earliest = new Map<Edge, Edge>();
+  const consider = (a: Edge, b: Edge): void => {
+    if (a === b || a.index === b.index) return;
+    const [earlier, later] = order.get(a)! < order.get(b)! ? [a, b] : [b, a];
+    const known = earliest.get(later);
+    if (known === undefined || order.get(earlier)! < order.get(known)!) earliest.set(later, earlier);
+  };
+  const byDestination = new Map<string, Edge[]>();
+  for (const edge of edges) append(byDestination, edge.destination, edge);
+  for (const group of byDestination.values()) {
+    // Both name topics the same way and share an identical glob or regular expression.
+    const firstWithPattern = new Map<string, Edge>();
+    // Every naming of the group, by the text its names start with, with the patterns of its edges.
+    const namings = new Map<string, PatternIndex>();
+    const namingsByHead = new Map<string, string[]>();
+    for (const edge of group) {
+      for (const pattern of edge.replication.topics.include) {
+        if (pattern.kind === 'literal') continue;
+        const key = `${edge.template}\n${pattern.kind}\n${pattern.source}\n${pattern.kind === 'regex' ? pattern.flags : ''}`;
+        const first = firstWithPattern.get(key);
+        if (first === undefined) firstWithPattern.set(key, edge);
+        else consider(first, edge);
+      }
+      let index = namings.get(edge.template);
+      if (index === undefined) {
+        index = new PatternIndex();
+        namings.set(edge.template, index);
+        append(namingsByHead, templateHead(edge.template), edge.template);
+      }
+      index.add(edge);
+    }
+    // A literal include of one edge writes a name that another edge also writes from a topic it selects.
+    for (const edge of group) {
+      for (const topic of literals(edge.replication.topics)) {
+        if (!selectsTopic(edge.replication.topics, topic, daemon)) continue;
+        const written = edge.template.replaceAll('{topic}', topic);
+        for (let length = 0; length <= written.length; length++) {
+          for (const template of namingsByHead.get(written.slice(0, length)) ?? []) {
+            const otherTopic = originTopicFor(template, written);
+            if (otherTopic === null) continue;
+            for (const other of namings.get(template)!.candidates(otherTopic)) {
+              if (selectsTopic(other.replication.topics, otherTopic, daemon)) consider(edge, other);
+            }
+          }
+        }
+      }
+    }
+  }
+  return earliest;
+}
+
 export function checkDestinationCollisions(
   replications: readonly IndexedReplication[],
   daemon: DaemonSettings,
   collector: IssueCollector,
 ): void {
   const edges = edgesOf(replications);
-  for (const [laterIndex, later] of edges.entries()) {
-    for (const earlier of edges.slice(0, laterIndex)) {
-      if (earlier.destination !== later.destination || earlier.index === later.index) continue;
-      const collision = certainCollision(earlier, later, daemon);
-      if (collision === null) continue;
-      collector.error(
-        'DESTINATION_COLLISION',
-        ['replications', later.index, 'destinations', later.destinationIndex],
-        'value',
-        `${collision} on cluster "${later.destination}" would be written by replication ${describe(later)} and by replication ${describe(earlier)}; a destination topic can have only one writer`,
-      );
-    }
-  }
-}
-
-// ---- loops ------------------------------------------------------------------------------------------
-
-/** Enough for any real topology; past it, further cycles go unchecked rather than stall the loader. */
-const MAX_CYCLES = 10_000;
-
-/** Every simple cycle of the graph, as edges; each found once, from its smallest cluster name. */
-function simpleCycles(edges: readonly Edge[]): Edge[][] {
-  const nodes = [...new Set(edges.flatMap((edge) => [edge.origin, edge.destination]))].sort();
-  const rank = new Map(nodes.map((node, position) => [node, position]));
-  const outgoing = new Map<string, Edge[]>();
-  for (const edge of edges) outgoing.set(edge.origin, [...(outgoing.get(edge.origin) ?? []), edge]);
-  const cycles: Edge[][] = [];
-  for (const start of nodes) {
-    const startRank = rank.get(start)!;
-    const onPath = new Set<string>([start]);
-    const walk = (node: string, path: Edge[]): void => {
-      for (const edge of outgoing.get(node) ?? []) {
-        if (cycles.length >= MAX_CYCLES) return;
-        if (edge.destination === start) cycles.push([...path, edge]);
-        else if (rank.get(edge.destination)! > startRank && !onPath.has(edge.destination)) {
-          onPath.add(edge.destination);
-          walk(edge.destination, [...path, edge]);
-          onPath.delete(edge.destination);
-        }
-      }
-    };
-    walk(start, []);
-  }
-  return cycles;
-}
-
-/** The fixed text before the first and after the last wildcard of a literal or glob. */
-function fixedEnds(pattern: NamePattern): { head: string; tail: string } | null {
-  if (pattern.kind === 'regex') return null;
-  const first = pattern.source.search(/[*?]/);
-  if (first === -1) return { head: pattern.source, tail: pattern.source };
-  const lastWildcard = Math.max(pattern.source.lastIndexOf('*'), pattern.source.lastIndexOf('?'));
-  return { head: pattern.source.slice(0, first), tail: pattern.source.slice(lastWildcard + 1) };
-}
-
-/** True only when no name can match both patterns. */
-function provablyDisjoint(a: NamePattern, b: NamePattern): boolean {
-  if (a.kind === 'literal') return !matchesPattern(b, a.source);
-  if (b.kind === 'literal') return !matchesPattern(a, b.source);
-  const endsA = fixedEnds(a);
-  const endsB = fixedEnds(b);
-  if (endsA === null || endsB === null) return false;
-  const headsConflict = !endsA.head.startsWith(endsB.head) && !endsB.head.startsWith(endsA.head);
-  const tailsConflict = !endsA.tail.endsWith(endsB.tail) && !endsB.tail.endsWith(endsA.tail);
-  return headsConflict || tailsConflict;
-}
-
-function selectorsDisjoint(a: NameSelector, b: NameSelector): boolean {
-  return a.include.every((one) => b.include.every((other) => provablyDisjoint(one, other)));
-}
-
-/**
- * Follows the literal topics of `cycle[0]` around the cycle until none is left (no loop: null) or a set
- * of names comes back that was seen before (a loop: one of the names).
- */
-function followLiterals(cycle: readonly Edge[], daemon: DaemonSettings): string | null {
-  const seen = new Set<string>();
-  let names = literals(cycle[0]!.replication.topics);
-  for (;;) {
-    const key = [...names].sort().join('\n');
-    if (names.length === 0) return null;
-    if (seen.has(key)) return names[0]!;
-    seen.add(key);
-    for (const edge of cycle) {
-      names = names
-        .filter((name) => selectsTopic(edge.replication.topics, name, daemon))
-        .map((name) => edge.template.replaceAll('{topic}', name));
-    }
-  }
-}
-
-type LoopVerdict = { readonly safe: true } | { readonly safe: false; readonly topic: string | null };
-
-function judgeCycle(cycle: readonly Edge[], daemon: DaemonSettings): LoopVerdict {
-  if (cycle.every((edge) => edge.replication.naming.kind === 'prefix')) return { safe: true };
-  const identity = cycle.every((edge) => edge.template === '{topic}');
-  if (identity && cycle.every((edge) => edge.replication.loopPrevention === 'header')) return { safe: true };
-  for (const [offset, edge] of cycle.entries()) {
-    if (!edge.replication.topics.include.every((pattern) => pattern.kind === 'literal')) continue;
-    const rotated = [...cycle.slice(offset), ...cycle.slice(0, offset)];
-    const topic = followLiterals(rotated, daemon);
-    return topic === null ? { safe: true } : { safe: false, topic };
-  }
-  if (identity) {
-    for (const [position, one] of cycle.entries()) {
-      if (
-        cycle
-          .slice(position + 1)
-          .some((other) => selectorsDisjoint(one.replication.topics, other.replication.topics))
-      ) {
-        return { safe: true };
-      }
-    }
-  }
-  return { safe: false, topic: null };
-}
-
-/** `a and b`, `a, b and c`. */
-function listed(items: readonly string[]): string {
-  return items.length <= 1
-    ? items.join('')
-    : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
-}
-
-export function checkLoops(
-  replications: readonly IndexedReplication[],
-  daemon: DaemonSettings,
-  collector: IssueCollector,
-): void {
-  const reported = new Set<string>();
-  for (const cycle of simpleCycles(edgesOf(replications))) {
-    const verdict = judgeCycle(cycle, daemon);
-    if (verdict.safe) continue;
-    const route = [...cycle.map((edge) => edge.origin), cycle[0]!.origin].join(' → ');
-    const members = [...new Map(cycle.map((edge) => [edge.index, edge])).values()];
-    const key = `${route}|${members.map((edge) => edge.index).join(',')}`;
-    if (reported.has(key)) continue;
-    reported.add(key);
-    const last = members.reduce((latest, edge) => (edge.index > latest.index ? edge : latest));
-    const what = verdict.topic === null ? 'records' : `topic "${verdict.topic}"`;
+  const earliest = earliestCollisions(edges, daemon);
+  for (const later of edges) {
+    const earlier = earliest.get(later);
+    if (earlier === undefined) continue;
+    const collision = certainCollision(earlier, later, daemon);
+    if (collision === null) continue;
     collector.error(
-      'REPLICATION_LOOP',
-      ['replications', last.index],
-      'key',
-      `replications ${listed(members.map(describe))} form the loop ${route}: ${what} would be mirrored round it forever; use prefix naming, or identity naming with loopPrevention: header on every replication of the loop`,
+      'DESTINATION_COLLISION',
+      ['replications', later.index, 'destinations', later.destinationIndex],
+      'value',
+      `${collision} on cluster "${later.destination}" would be written by replication ${describe(later)} and by replication ${describe(earlier)}; a destination topic can have only one writer`,
     );
   }
 }

@@ -7,9 +7,11 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { parseDocument } from 'yaml';
+import { MAX_TLS_FILE_BYTES } from './clusters.js';
 import { IssueCollector } from './compile.js';
 import type { LoadEnvironment } from './environment.js';
 import { type ConfigIssue, compareIssues } from './issues.js';
+import { MAX_SECRET_FILE_BYTES } from './secrets.js';
 import { type FieldPath, SourceMap } from './source-map.js';
 import { type HttpWebConfig, Secret } from './types.js';
 
@@ -103,7 +105,10 @@ function readTls(
       return null;
     }
     const where = isAbsolute(value) ? value : resolve(folder, value);
-    const result = environment.readFile(where);
+    const result = environment.readFile(
+      where,
+      field === 'key_file' ? MAX_SECRET_FILE_BYTES : MAX_TLS_FILE_BYTES,
+    );
     if (!result.ok) {
       const code = field === 'key_file' ? 'SECRET_FILE_UNREADABLE' : 'FILE_UNREADABLE';
       collector.error(code, [...path, field], 'value', `cannot read ${where}: ${result.reason}`);

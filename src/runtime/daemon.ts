@@ -18,8 +18,9 @@
 //      destination) whose settings changed;
 //   9. close the clients no flow or group sync uses any more.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readTextFile } from '../config/environment.js';
 import { formatIssue } from '../config/issues.js';
+import { CONFIG_LIMITS } from '../config/limits.js';
 import { loadConfigFile } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { TopicNotFound } from '../kafka/errors.js';
@@ -329,11 +330,9 @@ export class Daemon {
   async #loadConfig(force: boolean): Promise<boolean> {
     const path = this.#options.configPath;
     let digest: string | null = null;
-    try {
-      digest = createHash('sha256').update(readFileSync(path)).digest('hex');
-    } catch {
-      // loadConfigFile below reports why the file cannot be read.
-    }
+    // Read within the size limit, so that a huge file is refused (by loadConfigFile below) unread.
+    const read = readTextFile(path, CONFIG_LIMITS.maxFileBytes);
+    if (read.ok) digest = createHash('sha256').update(read.text).digest('hex');
     if (!force && digest !== null && digest === this.#configDigest) {
       this.#logger.debug(
         { file: path },

@@ -222,6 +222,16 @@ export async function endOffsets(brokers: readonly string[], topic: string): Pro
   return await withAdmin(brokers, (admin) => endOffsetsWith(admin, topic));
 }
 
+/** Records in a topic, summed over its partitions; 0 while it does not exist. */
+export async function topicRecordCount(brokers: readonly string[], topic: string): Promise<number> {
+  try {
+    const ends = await endOffsets(brokers, topic);
+    return [...ends.values()].reduce((sum, end) => sum + Number(end), 0);
+  } catch {
+    return 0;
+  }
+}
+
 /** Deletes topics a test made on clusters it does not own (GEOREP_TEST_BOOTSTRAP_*); errors are ignored. */
 export async function deleteTopicsQuietly(
   brokers: readonly string[],

@@ -29,7 +29,9 @@ describe('the examples', () => {
     test(`${example} is valid, without warnings, and names the schema for editors`, () => {
       const result = loadConfigFile(`${EXAMPLES}${example}`, { env: () => undefined });
       const issues = 'unreadable' in result ? [] : result.ok ? result.warnings : result.issues;
-      assert.deepEqual(issues.map(formatIssue), []);
+      // git checks the example secrets out readable by everyone (0644); an installed copy is not.
+      const fromCheckout = issues.filter((issue) => issue.code !== 'SECRET_FILE_READABLE');
+      assert.deepEqual(fromCheckout.map(formatIssue), []);
       assert.equal(result.ok, true);
       assert.match(
         readFileSync(`${EXAMPLES}${example}`, 'utf8'),

@@ -14,8 +14,14 @@ export function fakeEnvironment(
   return {
     baseDir: options.baseDir ?? '/etc/georep',
     env: (name) => options.env?.[name],
-    readFile: (path) =>
-      path in files ? { ok: true, text: files[path]! } : { ok: false, reason: 'no such file' },
+    readFile: (path, maxBytes) => {
+      if (!(path in files)) return { ok: false, reason: 'no such file' };
+      const text = files[path]!;
+      const sizeBytes = Buffer.byteLength(text);
+      return sizeBytes > maxBytes
+        ? { ok: false, reason: `it is ${sizeBytes} bytes, more than ${maxBytes}`, sizeBytes }
+        : { ok: true, text };
+    },
   };
 }
 

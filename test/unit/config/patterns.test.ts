@@ -36,8 +36,25 @@ describe('writing a pattern', () => {
   });
 
   const rejected: [string, string][] = [
-    ['/orders.(eu/', 'regular expression /orders.(eu/ does not compile: Unterminated group'],
+    ['/orders.(eu/', 'regular expression "/orders.(eu/" does not compile: missing closing ) (RE2 syntax)'],
     ['/orders/g', 'regular expression "/orders/g" has flags "g"; only "i" is allowed'],
+    [
+      '/(orders)\\1/',
+      'regular expression "/(orders)\\\\1/" uses lookaround or a backreference, which patterns do not support: they are matched in linear time (RE2 syntax)',
+    ],
+    [
+      '/(?!test)orders/',
+      'regular expression "/(?!test)orders/" uses lookaround or a backreference, which patterns do not support: they are matched in linear time (RE2 syntax)',
+    ],
+    [
+      '/(?<=eu\\.)orders/',
+      'regular expression "/(?<=eu\\\\.)orders/" uses lookaround or a backreference, which patterns do not support: they are matched in linear time (RE2 syntax)',
+    ],
+    ['/a{2000}/', 'regular expression "/a{2000}/" does not compile: invalid repeat count (RE2 syntax)'],
+    [
+      `/${'x'.repeat(1_000)}/`,
+      `pattern "/${'x'.repeat(59)}"… (1002 characters) is 1002 characters long; at most 1000 are allowed`,
+    ],
     ['/orders', '"/orders" starts a regular expression but has no closing slash: write /…/'],
     ['//', 'the regular expression "//" is empty'],
     [
@@ -91,6 +108,16 @@ describe('matching a name', () => {
       assert.equal(matchesPattern(pattern(text), name), expected);
     });
   }
+
+  test('a regular expression that would backtrack catastrophically in JavaScript matches in linear time', () => {
+    // /(a+)+$/ against 'aaa…a!' takes exponential time in JavaScript's engine: 2^30 steps for 30 a's.
+    const name = `${'a'.repeat(248)}!`;
+    const startedMs = performance.now();
+    assert.equal(matchesPattern(pattern('/(a+)+$/'), name), false);
+    assert.equal(matchesPattern(pattern('/(a|aa)+b/'), name), false);
+    const elapsedMs = performance.now() - startedMs;
+    assert.ok(elapsedMs < 1_000, `matching took ${elapsedMs} ms`);
+  });
 
   test('a regular expression is anchored: it must match the whole name', () => {
     assert.equal(matchesPattern(pattern('/rders/'), 'orders'), false);

@@ -31,9 +31,10 @@ replications:
     topics: { include: [orders] }
 `;
 
+/** Only the owner may read, as a Secret mounted with `defaultMode: 0400` or a file rendered with mode 0600. */
 function write(file: string, text: string): void {
   mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, text);
+  writeFileSync(file, text, { mode: 0o600 });
 }
 
 /** A folder laid out as kubelet mounts a ConfigMap or a Secret: each file a link through `..data`. */
