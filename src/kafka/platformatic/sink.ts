@@ -7,6 +7,7 @@
 // broker stores it once and answers every try with the same offset. After a write fails, nobody knows how
 // far the broker got with that partition's sequence: the next write starts over with a new producer id.
 // Writes already in flight under the old id finish normally (each request names its producer id).
+import { initProducerIdV4 } from '@platformatic/kafka';
 import type { ClusterConfig } from '../../config/types.js';
 import { AuthorizationFailed, PartitionNotFound, RecordTooLarge, TopicNotFound } from '../errors.js';
 import { laneOf, PartitionQueues } from '../partition-queues.js';
@@ -18,7 +19,7 @@ import type {
   WrittenRange,
 } from '../port.js';
 import { chunksOfAtMost, DEFAULT_MAX_REQUEST_BYTES } from '../write-chunks.js';
-import { ProduceClient } from './produce-client.js';
+import { ProduceClient, TRANSACTION_TIMEOUT_MS } from './produce-client.js';
 import { encodeRecordBatch, nextSequence } from './record-batch.js';
 
 /**
@@ -38,15 +39,9 @@ interface ProducerIdentity {
   readonly sequences: Map<string, number>;
 }
 
-interface InitProducerIdResponse {
-  readonly producerId: bigint;
-  readonly producerEpoch: number;
-}
-
 export class PlatformaticSink implements RecordSink {
   readonly #compression: CompressionCodec;
   readonly #maxRequestBytes: number;
-  readonly #transactionTimeoutMs: number;
   readonly #lanes: ProduceClient[];
   readonly #queues = new PartitionQueues();
   /** Undefined until the first write, and again after a failed write gave it up. */
@@ -56,7 +51,6 @@ export class PlatformaticSink implements RecordSink {
   constructor(config: ClusterConfig, options: RecordSinkOptions = {}) {
     this.#compression = options.compression ?? 'none';
     this.#maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
-    this.#transactionTimeoutMs = config.requestTimeoutMs;
     this.#lanes = Array.from(
       { length: CLIENT_LANES },
       (_, lane) => new ProduceClient(config, `sink-${lane}`),
@@ -168,8 +162,8 @@ export class PlatformaticSink implements RecordSink {
 
   #producerIdentity(lane: ProduceClient): Promise<ProducerIdentity> {
     this.#identity ??= lane
-      // No transactional id; -1/-1 asks for a new producer id, as Java's producer does.
-      .onAnyBroker<InitProducerIdResponse>('InitProducerId', null, this.#transactionTimeoutMs, -1n, -1)
+      // No transactional id: a new producer id, epoch 0 (the broker ignores the transaction timeout).
+      .onAnyBroker((connection) => initProducerIdV4.api.async(connection, null, TRANSACTION_TIMEOUT_MS))
       .then(({ producerId, producerEpoch }) => ({ producerId, producerEpoch, sequences: new Map() }));
     return this.#identity;
   }
