@@ -20,7 +20,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { kafkaTestTarget } from '../../harness/test-clusters.js';
-import { RecordTooLarge } from '../../src/kafka/errors.js';
+import { RecordTooLarge, Retriable } from '../../src/kafka/errors.js';
 import type { TransactionalSink } from '../../src/kafka/port.js';
 import { seededRandom, testSeed } from '../support/seeded-random.js';
 import { compareTopicCopy, describeCopyProblems, type TopicCopyReport } from './support/copy-check.js';
@@ -171,7 +171,11 @@ describe(`${target.label}: delivery exactly-once`, { skip: target.skipReason }, 
       assert.equal(await first.claim(0), 3n, 'the same sink, claiming again, reads the committed progress');
       await first.write(0, batch('first again'), 6n);
       assert.equal(await second.claim(0), 6n, 'a new writer reads the progress of the one it fences');
-      await assert.rejects(first.write(0, batch('fenced'), 9n), 'the fenced writer can no longer commit');
+      await assert.rejects(
+        first.write(0, batch('fenced'), 9n),
+        Retriable,
+        'the fenced writer can no longer commit (Retriable: it may claim again)',
+      );
       await second.write(0, batch('second'), 9n);
       assert.equal(await second.claim(0), 9n);
 

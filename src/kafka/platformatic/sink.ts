@@ -19,6 +19,7 @@ import type {
   WrittenRange,
 } from '../port.js';
 import { chunksOfAtMost, DEFAULT_MAX_REQUEST_BYTES } from '../write-chunks.js';
+import { kafkaErrorIds } from './map-error.js';
 import { ProduceClient, TRANSACTION_TIMEOUT_MS } from './produce-client.js';
 import { encodeRecordBatch, nextSequence } from './record-batch.js';
 
@@ -29,6 +30,8 @@ import { encodeRecordBatch, nextSequence } from './record-batch.js';
  * connections.
  */
 const CLIENT_LANES = 3;
+/** Answers that the broker no longer knows this producer's sequence for the partition. */
+const PRODUCER_STATE_LOST_IDS = new Set(['UNKNOWN_PRODUCER_ID', 'OUT_OF_ORDER_SEQUENCE_NUMBER']);
 /** The partition's own sequence starts at 0 for every new producer id. */
 const FIRST_SEQUENCE = 0;
 
@@ -114,10 +117,29 @@ export class PlatformaticSink implements RecordSink {
     chunk: readonly RecordToWrite[],
   ): Promise<bigint> {
     try {
-      return await this.#sendChunk(topic, partition, chunk, this.#compression);
+      return await this.#sendChunkOnce(topic, partition, chunk, this.#compression);
     } catch (error) {
       if (!(error instanceof RecordTooLarge) || this.#compression !== 'none') throw error;
-      return await this.#sendChunk(topic, partition, chunk, 'gzip');
+      return await this.#sendChunkOnce(topic, partition, chunk, 'gzip');
+    }
+  }
+
+  /**
+   * Sends one request, and once more under a new producer id if the broker refused it for a sequence or
+   * producer id it does not know (its producer state expired, e.g. after a day without writes to the
+   * partition): the broker refused this batch, so sending it again cannot duplicate it.
+   */
+  async #sendChunkOnce(
+    topic: string,
+    partition: number,
+    chunk: readonly RecordToWrite[],
+    compression: CompressionCodec,
+  ): Promise<bigint> {
+    try {
+      return await this.#sendChunk(topic, partition, chunk, compression);
+    } catch (error) {
+      if (![...kafkaErrorIds(error)].some((id) => PRODUCER_STATE_LOST_IDS.has(id))) throw error;
+      return await this.#sendChunk(topic, partition, chunk, compression);
     }
   }
 

@@ -56,13 +56,18 @@ const TRANSIENT_TRANSACTION_IDS = new Set([
   'UNSTABLE_OFFSET_COMMIT',
   'REQUEST_TIMED_OUT',
 ]);
-/** Answers that another producer claimed the transactional id since: this one must claim it again. */
-const FENCED_IDS = new Set([
+/**
+ * Answers that this producer cannot go on: another one claimed the transactional id since (fenced), or the
+ * broker lost its state. Claiming the partition again helps, so the write is Retriable.
+ */
+const CLAIM_AGAIN_IDS = new Set([
   'PRODUCER_FENCED',
   'INVALID_PRODUCER_EPOCH',
   'INVALID_PRODUCER_ID_MAPPING',
   'INVALID_TXN_STATE',
   'TRANSACTION_COORDINATOR_FENCED',
+  'UNKNOWN_PRODUCER_ID',
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
 ]);
 const isTransient = (error: unknown) => answeredOrUnreachable(error, TRANSIENT_TRANSACTION_IDS);
 
@@ -288,11 +293,14 @@ export class PlatformaticTransactionalSink implements TransactionalSink {
   }
 
   #toPortError(error: unknown, operation: string): KafkaError {
-    if ([...kafkaErrorIds(error)].some((id) => FENCED_IDS.has(id))) {
+    const ids = [...kafkaErrorIds(error)].filter((id) => CLAIM_AGAIN_IDS.has(id));
+    if (ids.length > 0) {
       return new Retriable(
         this.#clusterName,
-        `${operation}: fenced by a newer claim of the same transactional id`,
-        { cause: error },
+        `${operation}: ${ids.join(', ')}; the partition must be claimed again`,
+        {
+          cause: error,
+        },
       );
     }
     return this.#client.toPortError(error, operation, this.#options.topic);
