@@ -22,7 +22,7 @@ import {
   Writer,
 } from '@platformatic/kafka';
 import type { ClusterConfig } from '../../config/types.js';
-import { PartitionNotFound, Retriable, TopicNotFound } from '../errors.js';
+import { type KafkaError, PartitionNotFound, Retriable } from '../errors.js';
 import { baseOptions } from './client-options.js';
 import { errorTree, kafkaErrorIds, toPortError } from './map-error.js';
 
@@ -93,13 +93,6 @@ export async function withRetries<Result>(
       await sleep(Math.min(RETRY_BACKOFF_MS * 2 ** (attempt - 1), MAX_RETRY_BACKOFF_MS));
     }
   }
-}
-
-/** The library reports a topic missing from a metadata answer as a UserError without Kafka's error id. */
-function reportsUnknownTopic(error: unknown): boolean {
-  return errorTree(error).some(
-    (link) => link.code === 'PLT_KFK_USER' && String(link.message).startsWith('Unknown topic'),
-  );
 }
 
 export type CoordinatorKeyType = 'transaction' | 'group';
@@ -211,8 +204,7 @@ export class ProduceClient {
     this.client.currentMetadata?.topics.delete(topic);
   }
 
-  toPortError(error: unknown, operation: string, topic: string) {
-    if (reportsUnknownTopic(error)) return new TopicNotFound(this.#clusterName, topic, { cause: error });
+  toPortError(error: unknown, operation: string, topic: string): KafkaError {
     return toPortError(error, this.#clusterName, { operation, topic });
   }
 
@@ -220,13 +212,9 @@ export class ProduceClient {
     await this.client.close();
   }
 
-  async #metadata(topic: string, forceUpdate: boolean): Promise<ClusterMetadata> {
-    try {
-      return await this.client.metadata({ topics: [topic], forceUpdate });
-    } catch (error) {
-      if (reportsUnknownTopic(error)) throw new TopicNotFound(this.#clusterName, topic, { cause: error });
-      throw error;
-    }
+  /** The library reports a missing topic as a UserError ('Unknown topic'), which toPortError knows. */
+  #metadata(topic: string, forceUpdate: boolean): Promise<ClusterMetadata> {
+    return this.client.metadata({ topics: [topic], forceUpdate });
   }
 
   #send(connection: Connection, target: ProduceTarget, batch: Buffer): Promise<bigint> {
