@@ -3,10 +3,10 @@
 // - Membership: the Consumer joins the group (classic protocol, round-robin assignment), heartbeats on its own
 //   timer whatever the handler is doing, rejoins when the group rebalances and leaves it on stop. So a slow
 //   destination can no longer cost the membership, and with it a re-copy of finished partitions.
-// - Fetching: one request at a time per broker, covering every assigned partition it leads that has room
-//   (partition-fetcher.ts), read_committed, decoded and filtered by georep (record-batches.ts). A partition
-//   holds at most one batch in the handler and one fetched ahead of it, and all of them together at most
-//   BUFFERED_FETCHES fetches of maxBytesPerFetch: reading waits for the handler, memory stays bounded in bytes.
+// - Fetching (fetch-loop.ts): one request at a time per broker, covering every assigned partition it leads that
+//   has room (partition-fetcher.ts), read_committed, decoded and filtered by georep (record-batches.ts). A
+//   partition holds at most one batch in the handler and one fetched ahead of it, and all of them together at
+//   most BUFFERED_FETCHES fetches of maxBytesPerFetch: reading waits for the handler, memory stays bounded in bytes.
 // - At-least-once: a batch's nextOffset is committed only after the handler resolved, and only for a partition
 //   this member still holds. Markers and aborted records that no handler sees are committed as well.
 // - Positions: after every assignment, once the batches in the handler finished and their offsets were
@@ -25,8 +25,9 @@ import type {
 } from '../port.js';
 import { baseOptions } from './client-options.js';
 import { CommitQueue } from './commit-queue.js';
+import { FetchLoop, type FetchLoopLimits } from './fetch-loop.js';
 import { toPortError } from './map-error.js';
-import { type FetchedPartition, PartitionFetcher, type TopicLayout } from './partition-fetcher.js';
+import { PartitionFetcher } from './partition-fetcher.js';
 import { partitionRange, ResumePositionFailed, startPositions } from './start-positions.js';
 
 /** Batches of this many partitions may be in the handler at once (the kafkajs source's setting). */
@@ -54,32 +55,14 @@ const GROUP_RETRIES = 5;
 const FETCH_ATTEMPTS = 6;
 const FETCH_RETRY_DELAY_MS = 500;
 
-interface PartitionState {
-  readonly partition: number;
-  /** The next offset to fetch; null until the start position is known. */
-  position: bigint | null;
-  /** Past the last batch handed to the handler (or the start): where fetching restarts after a pause. */
-  resumeOffset: bigint | null;
-  /** Raised whenever fetched data is thrown away, so that a response to an earlier request is ignored. */
-  epoch: number;
-  fetching: boolean;
-  ready: { readonly batch: ConsumedBatch; readonly bytes: number } | null;
-  /** Offsets past markers and aborted records, committed once the batch in the handler finished. */
-  advancedTo: bigint | null;
-  /** The last fetch got nothing below the last stable offset (a batch too large to come whole): ask first. */
-  starved: boolean;
-}
-
 export class PlatformaticSource implements RecordSource {
   readonly #config: ClusterConfig;
   readonly #options: RecordSourceOptions;
-  readonly #maxBytesPerFetch: number;
-  readonly #maxBytesPerPartition: number;
+  readonly #limits: FetchLoopLimits;
   readonly #partitionsInParallel: number;
   readonly #abort = new AbortController();
   #consumer: Consumer | undefined;
   #pool: ConnectionPool | undefined;
-  #fetcher: PartitionFetcher | undefined;
   #commits: CommitQueue | undefined;
   #handler: BatchHandler = async () => {};
   #listener: SourceListener = () => {};
@@ -89,27 +72,28 @@ export class PlatformaticSource implements RecordSource {
   #failed = false;
   #paused = false;
   #rebalancing = false;
-  #assignment = new Map<number, PartitionState>();
+  #loop: FetchLoop | undefined;
+  /** Raised by every assignment: start positions looked up for an earlier one are not applied. */
   #generation = 0;
-  #layout: TopicLayout | undefined;
-  #loadingLayout = false;
-  #fetchFailures = 0;
-  #retryTimer: NodeJS.Timeout | undefined;
-  readonly #brokersFetching = new Set<number>();
-  #reservedBytes = 0;
-  #heldBytes = 0;
-  #rotation = 0;
   /** Batches in the handler, by partition; each entry settles when its handler did. */
   readonly #inHandler = new Map<number, Promise<void>>();
+  /** Offsets past markers and aborted records that followed a batch still in the handler: committed after it. */
+  readonly #skippedTo = new Map<number, bigint>();
 
   constructor(config: ClusterConfig, options: RecordSourceOptions) {
     this.#config = config;
     this.#options = options;
-    this.#maxBytesPerFetch = options.maxBytesPerFetch ?? DEFAULT_MAX_BYTES_PER_FETCH;
-    this.#maxBytesPerPartition = Math.min(
-      options.maxBytesPerPartition ?? DEFAULT_MAX_BYTES_PER_PARTITION,
-      this.#maxBytesPerFetch,
-    );
+    const maxBytesPerFetch = options.maxBytesPerFetch ?? DEFAULT_MAX_BYTES_PER_FETCH;
+    this.#limits = {
+      maxBytesPerFetch,
+      maxBytesPerPartition: Math.min(
+        options.maxBytesPerPartition ?? DEFAULT_MAX_BYTES_PER_PARTITION,
+        maxBytesPerFetch,
+      ),
+      maxBufferedBytes: BUFFERED_FETCHES * maxBytesPerFetch,
+      fetchAttempts: FETCH_ATTEMPTS,
+      retryDelayMs: FETCH_RETRY_DELAY_MS,
+    };
     this.#partitionsInParallel = options.partitionsInParallel ?? DEFAULT_PARTITIONS_IN_PARALLEL;
   }
 
@@ -131,13 +115,13 @@ export class PlatformaticSource implements RecordSource {
     this.#paused = true;
     // What was fetched ahead is dropped, and read again on resume: a paused source delivers nothing, and one
     // overtaken by retention while paused finds out when it resumes.
-    for (const state of this.#assignment.values()) this.#rewind(state);
+    this.#loop?.rewind();
   }
 
   resume(): void {
     if (!this.#paused) return;
     this.#paused = false;
-    this.#pump();
+    this.#loop?.pump();
   }
 
   stop(options: { readonly inFlightGraceMs?: number } = {}): Promise<void> {
@@ -159,7 +143,7 @@ export class PlatformaticSource implements RecordSource {
     });
     this.#consumer = consumer;
     this.#pool = new ConnectionPool(`${options.clientId}-fetch`, options);
-    this.#fetcher = new PartitionFetcher(consumer, this.#pool, topic, FETCH_MAX_WAIT_MS);
+    const fetcher = new PartitionFetcher(consumer, this.#pool, topic, FETCH_MAX_WAIT_MS);
     this.#commits = new CommitQueue(
       consumer,
       topic,
@@ -175,7 +159,18 @@ export class PlatformaticSource implements RecordSource {
     });
     consumer.on('consumer:group:join', (payload: ConsumerGroupJoinPayload) => this.#onJoin(payload));
     // Asked first so that a missing topic is TopicNotFound, not a group that cannot compute an assignment.
-    this.#layout = await this.#fetcher.layout(false);
+    const layout = await fetcher.layout(false);
+    this.#loop = new FetchLoop(fetcher, topic, layout, this.#limits, {
+      canFetch: () => this.#running() && !this.#paused && !this.#rebalancing,
+      onReady: () => this.#dispatch(),
+      onSkipped: (partition, offset) => {
+        if (this.#inHandler.has(partition)) this.#skippedTo.set(partition, offset);
+        else this.#commits?.add(partition, offset);
+      },
+      onOutOfRange: (partition, offset) => this.#failOutOfRange(partition, offset),
+      onFailure: (error) => this.#fail(error),
+      isTransient: (error) => this.#portError(error).retriable,
+    });
     if (this.#stopping !== undefined) return;
     consumer.topics.track(topic);
     await consumer.joinGroup({
@@ -193,208 +188,50 @@ export class PlatformaticSource implements RecordSource {
       .flatMap((assignment) => assignment.partitions)
       .sort((a, b) => a - b);
     this.#rebalancing = false;
-    for (const state of this.#assignment.values()) this.#rewind(state);
-    this.#assignment = new Map(partitions.map((partition) => [partition, newPartitionState(partition)]));
+    this.#loop?.assign(partitions);
     const generation = ++this.#generation;
     this.#emit({ type: 'assigned', partitions });
-    this.#startPartitions(generation).catch((error: unknown) => this.#fail(error));
+    this.#startPartitions(generation, partitions).catch((error: unknown) => this.#fail(error));
   }
 
   /** Once the batches in the handler finished and were committed, sets where each assigned partition starts. */
-  async #startPartitions(generation: number): Promise<void> {
+  async #startPartitions(generation: number, partitions: readonly number[]): Promise<void> {
     await this.#handlersSettled();
     await this.#commits?.flush();
     if (generation !== this.#generation || !this.#running()) return;
-    const positions = await startPositions(this.#consumer!, [...this.#assignment.keys()], this.#options);
+    const positions = await startPositions(this.#consumer!, partitions, this.#options);
     if (generation !== this.#generation || !this.#running()) return;
-    for (const [partition, position] of positions) {
-      const state = this.#assignment.get(partition);
-      if (state === undefined) continue;
-      state.position = position;
-      state.resumeOffset = position;
-    }
-    this.#pump();
+    for (const [partition, position] of positions) this.#loop?.start(partition, position);
+    this.#loop?.pump();
   }
 
-  /** Sends a fetch to every broker that has none in flight and leads partitions with room, if memory allows. */
-  #pump(): void {
-    if (!this.#fetching() || this.#fetcher === undefined) return;
-    const layout = this.#layout;
-    if (layout === undefined) {
-      this.#loadLayout();
-      return;
-    }
-    const wanted = new Map<number, PartitionState[]>();
-    for (const state of this.#assignment.values()) {
-      if (state.position === null || state.fetching || state.ready !== null) continue;
-      const leader = layout.leaders[state.partition] ?? -1;
-      if (leader < 0) {
-        this.#layout = undefined;
-        this.#loadLayout();
-        return;
-      }
-      if (this.#brokersFetching.has(leader)) continue;
-      const led = wanted.get(leader);
-      if (led === undefined) wanted.set(leader, [state]);
-      else led.push(state);
-    }
-    for (const [broker, states] of wanted) {
-      const room = BUFFERED_FETCHES * this.#maxBytesPerFetch - this.#heldBytes - this.#reservedBytes;
-      if (room < this.#maxBytesPerPartition) return;
-      this.#fetchFrom(layout, broker, this.#requestOrder(states), Math.min(room, this.#maxBytesPerFetch));
-    }
-  }
-
-  /** Starved partitions first, then the others in a rotating order, so each gets to be first in turn. */
-  #requestOrder(states: PartitionState[]): PartitionState[] {
-    const start = this.#rotation++ % states.length;
-    const rotated = [...states.slice(start), ...states.slice(0, start)];
-    return [...rotated.filter((state) => state.starved), ...rotated.filter((state) => !state.starved)];
-  }
-
-  #fetchFrom(layout: TopicLayout, broker: number, states: PartitionState[], maxBytes: number): void {
-    const sent = states.map((state) => ({ state, epoch: state.epoch, offset: state.position! }));
-    for (const state of states) state.fetching = true;
-    this.#brokersFetching.add(broker);
-    this.#reservedBytes += maxBytes;
-    const request = sent.map(({ state, offset }) => ({
-      partition: state.partition,
-      offset,
-      maxBytes: this.#maxBytesPerPartition,
-    }));
-    this.#fetcher!.fetch(layout, broker, request, maxBytes)
-      .then(
-        (fetched) => this.#onFetched(sent, fetched),
-        (error: unknown) => this.#onFetchFailed(error),
-      )
-      .catch((error: unknown) => this.#fail(error))
-      .finally(() => {
-        for (const state of states) state.fetching = false;
-        this.#brokersFetching.delete(broker);
-        this.#reservedBytes -= maxBytes;
-        this.#dispatch();
-        this.#pump();
-      });
-  }
-
-  #onFetched(
-    sent: readonly { state: PartitionState; epoch: number; offset: bigint }[],
-    fetched: readonly FetchedPartition[],
-  ): void {
-    let retry: Error | undefined;
-    for (const outcome of fetched) {
-      const request = sent.find(({ state }) => state.partition === outcome.partition);
-      const state = request?.state;
-      // Answers for partitions given up or fetched data thrown away since the request left are ignored.
-      if (state === undefined || this.#assignment.get(state.partition) !== state) continue;
-      if (state.epoch !== request!.epoch || state.position !== request!.offset) continue;
-      if (outcome.kind === 'retry') {
-        retry = outcome.error;
-      } else if (outcome.kind === 'out-of-range') {
-        this.#failOutOfRange(outcome.partition, outcome.fetchOffset);
-        return;
-      } else {
-        this.#accept(state, outcome);
-      }
-    }
-    if (retry === undefined) this.#fetchFailures = 0;
-    else this.#onFetchFailed(retry);
-  }
-
-  #accept(state: PartitionState, outcome: Extract<FetchedPartition, { kind: 'read' }>): void {
-    const { read } = outcome;
-    state.starved =
-      read.nextOffset === outcome.fetchOffset &&
-      outcome.lastStableOffset >= 0n &&
-      outcome.fetchOffset < outcome.lastStableOffset;
-    if (read.nextOffset === outcome.fetchOffset) return;
-    state.position = read.nextOffset;
-    if (read.records.length === 0) {
-      // Only markers and aborted records: nothing to hand on, but the group's offset moves past them.
-      state.resumeOffset = read.nextOffset;
-      if (this.#inHandler.has(state.partition)) state.advancedTo = read.nextOffset;
-      else this.#commits?.add(state.partition, read.nextOffset);
-      return;
-    }
-    state.ready = {
-      batch: {
-        topic: this.#options.topic,
-        partition: state.partition,
-        records: read.records,
-        nextOffset: read.nextOffset,
-        highWatermark: outcome.highWatermark,
-      },
-      bytes: read.bytes,
-    };
-    this.#heldBytes += read.bytes;
-  }
-
-  /** Transient failures are retried after a pause with fresh metadata; too many in a row stop the source. */
-  #onFetchFailed(error: unknown): void {
-    this.#fetchFailures += 1;
-    if (!this.#portError(error).retriable || this.#fetchFailures >= FETCH_ATTEMPTS) {
-      this.#fail(error);
-      return;
-    }
-    this.#layout = undefined;
-    if (this.#retryTimer !== undefined) return;
-    this.#retryTimer = setTimeout(() => {
-      this.#retryTimer = undefined;
-      this.#pump();
-    }, FETCH_RETRY_DELAY_MS * this.#fetchFailures);
-  }
-
-  #loadLayout(): void {
-    if (this.#loadingLayout || this.#retryTimer !== undefined) return;
-    this.#loadingLayout = true;
-    this.#fetcher!.layout(true)
-      .then((layout) => {
-        this.#layout = layout;
-      })
-      .catch((error: unknown) => this.#onFetchFailed(error))
-      .finally(() => {
-        this.#loadingLayout = false;
-        if (this.#layout !== undefined) this.#pump();
-      });
-  }
-
-  /** Hands fetched batches to the handler, oldest first, while fewer than partitionsInParallel are in it. */
+  /** Hands ready batches to the handler while fewer than partitionsInParallel are in it. */
   #dispatch(): void {
-    if (!this.#delivering()) return;
-    for (const state of this.#assignment.values()) {
+    const loop = this.#loop;
+    if (loop === undefined || !this.#running() || this.#paused || this.#rebalancing) return;
+    for (const { batch, bytes } of loop.readyBatches((partition) => this.#inHandler.has(partition))) {
+      this.#inHandler.set(batch.partition, this.#deliver(batch, bytes));
       if (this.#inHandler.size >= this.#partitionsInParallel) return;
-      if (state.ready === null || this.#inHandler.has(state.partition)) continue;
-      const { batch, bytes } = state.ready;
-      state.ready = null;
-      state.resumeOffset = batch.nextOffset;
-      this.#inHandler.set(state.partition, this.#deliver(state.partition, batch, bytes));
     }
   }
 
-  async #deliver(partition: number, batch: ConsumedBatch, bytes: number): Promise<void> {
+  async #deliver(batch: ConsumedBatch, bytes: number): Promise<void> {
+    const { partition } = batch;
     try {
       await this.#handler(batch, this.#abort.signal);
       if (this.#abort.signal.aborted) return; // given up on by stop(): read again later
-      const state = this.#assignment.get(partition);
-      if (state === undefined) return; // the partition moved to another member meanwhile
-      this.#commits?.add(partition, state.advancedTo ?? batch.nextOffset);
-      state.advancedTo = null;
+      const skippedTo = this.#skippedTo.get(partition);
+      this.#skippedTo.delete(partition);
+      // Only for a partition still held: another member may have moved its offset on since it was assigned there.
+      if (this.#loop?.has(partition) === true) this.#commits?.add(partition, skippedTo ?? batch.nextOffset);
     } catch (error) {
       if (!this.#abort.signal.aborted) this.#fail(error, { fromHandler: true });
     } finally {
-      this.#heldBytes -= bytes;
+      this.#loop?.release(bytes);
       this.#inHandler.delete(partition);
       this.#dispatch();
-      this.#pump();
+      this.#loop?.pump();
     }
-  }
-
-  /** Throws away what was fetched ahead for the partition: fetching starts again past the last batch handed on. */
-  #rewind(state: PartitionState): void {
-    state.epoch += 1;
-    if (state.ready !== null) this.#heldBytes -= state.ready.bytes;
-    state.ready = null;
-    state.position = state.resumeOffset;
   }
 
   async #handlersSettled(): Promise<void> {
@@ -402,8 +239,7 @@ export class PlatformaticSource implements RecordSource {
   }
 
   async #stop(inFlightGraceMs: number): Promise<void> {
-    for (const state of this.#assignment.values()) this.#rewind(state);
-    clearTimeout(this.#retryTimer);
+    this.#loop?.stop();
     const abortTimer = Number.isFinite(inFlightGraceMs)
       ? setTimeout(() => this.#abort.abort(), inFlightGraceMs)
       : undefined;
@@ -483,25 +319,4 @@ export class PlatformaticSource implements RecordSource {
   #running(): boolean {
     return this.#stopping === undefined && !this.#failed;
   }
-
-  #fetching(): boolean {
-    return this.#running() && !this.#paused && !this.#rebalancing;
-  }
-
-  #delivering(): boolean {
-    return this.#fetching();
-  }
-}
-
-function newPartitionState(partition: number): PartitionState {
-  return {
-    partition,
-    position: null,
-    resumeOffset: null,
-    epoch: 0,
-    fetching: false,
-    ready: null,
-    advancedTo: null,
-    starved: false,
-  };
 }
