@@ -252,6 +252,7 @@ export class FetchLoop {
 
   /** Transient failures are retried after a pause with fresh metadata; others, or too many, are reported. */
   #onFetchFailed(error: unknown): void {
+    if (!this.#events.canFetch()) return; // stopping closes the connections under requests in flight
     this.#failures += 1;
     if (!this.#events.isTransient(error) || this.#failures >= this.#limits.fetchAttempts) {
       this.#events.onFailure(error);
