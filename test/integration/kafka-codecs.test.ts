@@ -1,13 +1,15 @@
 // Every codec Kafka supports, both ways, on every supported Kafka version: records that Kafka's own Java
 // producer compressed are read by kafkajs through the project's client setup, and records kafkajs
-// compressed are read by Kafka's own Java consumer — count and content, record for record. On local
-// clusters, DumpLogSegments shows that the stored batches really carry the codec.
+// compressed — or georep's sink (the adapter GEOREP_KAFKA_CLIENT chooses) — are read by Kafka's own Java
+// consumer — count and content, record for record. On local clusters, DumpLogSegments shows that the stored
+// batches really carry the codec.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import { type Admin, CompressionTypes, type Kafka, logLevel, Partitioners } from 'kafkajs';
 import { kafkaTestTargets, type TestCluster } from '../../harness/test-clusters.js';
 import { createKafkajsClient } from '../../src/kafka/kafkajs-setup.js';
+import type { RecordToWrite } from '../../src/kafka/port.js';
 import {
   batchesInLog,
   type CompressionCodecName,
@@ -18,6 +20,7 @@ import {
   type TextRecord,
   uniqueTopicName,
 } from './support/kafka-records.js';
+import { portOn } from './support/port-clusters.js';
 
 const CODECS: ReadonlyArray<{ name: CompressionCodecName; kafkajsType: CompressionTypes }> = [
   { name: 'gzip', kafkajsType: CompressionTypes.GZIP },
@@ -28,6 +31,8 @@ const CODECS: ReadonlyArray<{ name: CompressionCodecName; kafkajsType: Compressi
 /** Enough for several batches, some larger than one 64 KiB lz4 block or 32 KiB snappy block. */
 const RECORD_COUNT = 600;
 const KAFKAJS_RECORDS_PER_SEND = 250;
+/** Small enough that one sink write of RECORD_COUNT records takes several produce requests. */
+const SINK_MAX_REQUEST_BYTES = 64 * 1024;
 const TEST_TIMEOUT_MS = 120_000;
 
 function assertSameRecords(actual: readonly TextRecord[], expected: readonly TextRecord[]): void {
@@ -40,6 +45,16 @@ function assertSameRecords(actual: readonly TextRecord[], expected: readonly Tex
       `record at offset ${firstDifference}`,
     );
   }
+}
+
+function toRecordToWrite(record: TextRecord): RecordToWrite {
+  const bytes = (text: string | null) => (text === null ? null : Buffer.from(text));
+  return {
+    key: bytes(record.key),
+    value: bytes(record.value),
+    headers: Object.entries(record.headers).map(([key, value]) => ({ key, value: Buffer.from(value) })),
+    timestampMs: Date.now(),
+  };
 }
 
 const targets = kafkaTestTargets({ clusters: 1 });
@@ -109,6 +124,24 @@ for (const target of targets) {
       );
     }
 
+    /** Kafka's console consumer reads exactly `written` from `topic`, stored in batches compressed with `codec`. */
+    async function assertJavaReadsCompressed(
+      topic: string,
+      codec: CompressionCodecName,
+      written: readonly TextRecord[],
+      signal: AbortSignal,
+    ): Promise<void> {
+      await assertStoredBatchesUse(topic, codec, signal);
+      const read = await consumeWithConsoleConsumer({
+        version: target.toolsVersion,
+        brokers: cluster.brokers,
+        topic,
+        count: RECORD_COUNT,
+        signal,
+      });
+      assertSameRecords(read, written);
+    }
+
     for (const codec of CODECS) {
       test(`${target.label}: kafkajs reads every ${codec.name} record that Kafka's console producer wrote`, {
         timeout: TEST_TIMEOUT_MS,
@@ -151,16 +184,26 @@ for (const target of targets) {
         } finally {
           await producer.disconnect();
         }
-        await assertStoredBatchesUse(topic, codec.name, context.signal);
+        await assertJavaReadsCompressed(topic, codec.name, written, context.signal);
+      });
+    }
 
-        const read = await consumeWithConsoleConsumer({
-          version: target.toolsVersion,
-          brokers: cluster.brokers,
-          topic,
-          count: RECORD_COUNT,
-          signal: context.signal,
+    for (const codec of CODECS) {
+      test(`${target.label}: Kafka's console consumer reads every ${codec.name} record that georep's sink wrote`, {
+        timeout: TEST_TIMEOUT_MS,
+      }, async (context) => {
+        const topic = await createTopic(`codec-${codec.name}-from-sink`);
+        const written = sampleRecords(RECORD_COUNT, `sink-${codec.name}`);
+        const sink = portOn(cluster).createSink({
+          compression: codec.name,
+          maxRequestBytes: SINK_MAX_REQUEST_BYTES,
         });
-        assertSameRecords(read, written);
+        try {
+          await sink.write(topic, 0, written.map(toRecordToWrite));
+        } finally {
+          await sink.close();
+        }
+        await assertJavaReadsCompressed(topic, codec.name, written, context.signal);
       });
     }
 

@@ -3,6 +3,7 @@
 // Uncompressed requests that the destination rejects as too large are sent once more, gzip-compressed.
 import type { CompressionTypes, Kafka, Message, Producer } from 'kafkajs';
 import { PartitionNotFound, RecordTooLarge } from '../errors.js';
+import { laneOf, PartitionQueues } from '../partition-queues.js';
 import type {
   CompressionCodec,
   RecordSink,
@@ -10,18 +11,15 @@ import type {
   RecordToWrite,
   WrittenRange,
 } from '../port.js';
+import { chunksOfAtMost, DEFAULT_MAX_REQUEST_BYTES } from '../write-chunks.js';
 import { loadKafkajs } from './load-kafkajs.js';
 import { toPortError } from './map-error.js';
 
-/** Uncompressed bytes per produce request; well below Kafka's default max.message.bytes (1 MiB). */
-export const DEFAULT_MAX_REQUEST_BYTES = 512 * 1024;
 /**
  * kafkajs retries a failed produce (with backoff) this many times before giving up, so a missing topic or an
  * unreachable destination surfaces as an error in seconds instead of never (the idempotent default).
  */
 export const PRODUCE_RETRIES = 5;
-/** Bytes a record adds to a batch besides its key, value and header contents (lengths, deltas, attributes). */
-const RECORD_OVERHEAD_BYTES = 24;
 /**
  * Producers per sink, each with its own connections; a partition always writes through the same one. kafkajs's
  * idempotent producer holds one request in flight per broker and encodes the next only after the previous was
@@ -36,8 +34,7 @@ export class KafkajsSink implements RecordSink {
   readonly #compression: CompressionTypes;
   readonly #maxRequestBytes: number;
   readonly #requestTimeoutMs: number;
-  /** The last write queued per topic-partition; each write waits for the one before it. */
-  readonly #queues = new Map<string, Promise<void>>();
+  readonly #queues = new PartitionQueues();
   /** By lane (see PRODUCER_LANES); undefined until first used, and again after a failure discarded it. */
   readonly #producers: (Promise<Producer> | undefined)[] = new Array(PRODUCER_LANES).fill(undefined);
   #closed = false;
@@ -58,18 +55,7 @@ export class KafkajsSink implements RecordSink {
     if (this.#closed) {
       return Promise.reject(new Error('the sink is closed'));
     }
-    const queueKey = `${topic}\u0000${partition}`;
-    const previous = this.#queues.get(queueKey) ?? Promise.resolve();
-    const written = previous.catch(() => undefined).then(() => this.#send(topic, partition, records));
-    const tail: Promise<void> = written.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#queues.set(queueKey, tail);
-    void tail.then(() => {
-      if (this.#queues.get(queueKey) === tail) this.#queues.delete(queueKey);
-    });
-    return written;
+    return this.#queues.run(topic, partition, () => this.#send(topic, partition, records));
   }
 
   /**
@@ -80,7 +66,7 @@ export class KafkajsSink implements RecordSink {
    */
   forgetTopic(_topic: string): void {
     const stale = this.#producers.splice(0, PRODUCER_LANES, ...new Array(PRODUCER_LANES).fill(undefined));
-    const inProgress = Promise.all(this.#queues.values());
+    const inProgress = this.#queues.settled();
     for (const producer of stale) {
       if (producer === undefined) continue;
       void inProgress
@@ -92,7 +78,7 @@ export class KafkajsSink implements RecordSink {
 
   async close(): Promise<void> {
     this.#closed = true;
-    await Promise.all(this.#queues.values());
+    await this.#queues.settled();
     const producers = this.#producers.splice(0, PRODUCER_LANES, ...new Array(PRODUCER_LANES).fill(undefined));
     await Promise.all(
       producers.map(async (producer) => (await producer?.catch(() => undefined))?.disconnect()),
@@ -178,7 +164,7 @@ export class KafkajsSink implements RecordSink {
   }
 
   #connectedProducer(topic: string, partition: number): Promise<Producer> {
-    const lane = laneOf(topic, partition);
+    const lane = laneOf(topic, partition, PRODUCER_LANES);
     let connected = this.#producers[lane];
     if (connected === undefined) {
       const producer = this.#kafka.producer({
@@ -196,18 +182,11 @@ export class KafkajsSink implements RecordSink {
   }
 
   #discardProducer(topic: string, partition: number): void {
-    const lane = laneOf(topic, partition);
+    const lane = laneOf(topic, partition, PRODUCER_LANES);
     const producer = this.#producers[lane];
     this.#producers[lane] = undefined;
     void producer?.then((stale) => stale.disconnect()).catch(() => undefined);
   }
-}
-
-/** The producer lane of a topic-partition: always the same one, spread over the lanes for many topics. */
-function laneOf(topic: string, partition: number): number {
-  let hash = partition;
-  for (let index = 0; index < topic.length; index++) hash = (hash * 31 + topic.charCodeAt(index)) | 0;
-  return (hash >>> 0) % PRODUCER_LANES;
 }
 
 export function toKafkajsMessage(record: RecordToWrite, partition: number): Message {
@@ -221,33 +200,6 @@ export function toKafkajsMessage(record: RecordToWrite, partition: number): Mess
     // knows its object form.
     headers: record.headers as unknown as Message['headers'],
   };
-}
-
-function estimatedSize(record: RecordToWrite): number {
-  let size = RECORD_OVERHEAD_BYTES + (record.key?.length ?? 0) + (record.value?.length ?? 0);
-  for (const header of record.headers) {
-    size += Buffer.byteLength(header.key, 'utf8') + (header.value?.length ?? 0) + 10;
-  }
-  return size;
-}
-
-/** Splits records, in order, into runs of at most `maxBytes`; a record larger than that goes alone. */
-export function chunksOfAtMost(records: readonly RecordToWrite[], maxBytes: number): RecordToWrite[][] {
-  const chunks: RecordToWrite[][] = [];
-  let current: RecordToWrite[] = [];
-  let currentBytes = 0;
-  for (const record of records) {
-    const size = estimatedSize(record);
-    if (current.length > 0 && currentBytes + size > maxBytes) {
-      chunks.push(current);
-      current = [];
-      currentBytes = 0;
-    }
-    current.push(record);
-    currentBytes += size;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
 }
 
 export function compressionType(codec: CompressionCodec): CompressionTypes {

@@ -22,16 +22,11 @@ import type {
   TransactionalSinkOptions,
   WrittenRange,
 } from '../port.js';
+import { chunksOfAtMost, DEFAULT_MAX_REQUEST_BYTES } from '../write-chunks.js';
 import { KafkajsAdmin } from './admin.js';
 import { loadKafkajs } from './load-kafkajs.js';
 import { toPortError } from './map-error.js';
-import {
-  chunksOfAtMost,
-  compressionType,
-  DEFAULT_MAX_REQUEST_BYTES,
-  PRODUCE_RETRIES,
-  toKafkajsMessage,
-} from './sink.js';
+import { compressionType, PRODUCE_RETRIES, toKafkajsMessage } from './sink.js';
 
 /**
  * How long a transaction may stay open before the broker aborts it. It bounds how long a transaction left

@@ -1,10 +1,182 @@
-// PLACEHOLDER during the client migration (session of 2026-12-04): replaced by the real RecordSink before merge.
+// RecordSink on @platformatic/kafka's protocol layer: an idempotent producer of georep's own, built from raw
+// requests (see produce-client.ts for why not the library's Producer). Records go to exactly the partition
+// given, in batches encoded by record-batch.ts (byte-exact keys, values, headers and CreateTime timestamps).
+//
+// Idempotence: the sink has one producer id (InitProducerId) and a sequence per partition. Every request of
+// a partition waits for the one before it, and a retry resends the same batch with the same sequence, so the
+// broker stores it once and answers every try with the same offset. After a write fails, nobody knows how
+// far the broker got with that partition's sequence: the next write starts over with a new producer id.
+// Writes already in flight under the old id finish normally (each request names its producer id).
 import type { ClusterConfig } from '../../config/types.js';
-import { UnexpectedKafkaError } from '../errors.js';
-import type { RecordSink, RecordSinkOptions } from '../port.js';
+import { AuthorizationFailed, PartitionNotFound, RecordTooLarge, TopicNotFound } from '../errors.js';
+import { laneOf, PartitionQueues } from '../partition-queues.js';
+import type {
+  CompressionCodec,
+  RecordSink,
+  RecordSinkOptions,
+  RecordToWrite,
+  WrittenRange,
+} from '../port.js';
+import { chunksOfAtMost, DEFAULT_MAX_REQUEST_BYTES } from '../write-chunks.js';
+import { ProduceClient } from './produce-client.js';
+import { encodeRecordBatch, nextSequence } from './record-batch.js';
 
-export const PlatformaticSink: new (config: ClusterConfig, options: RecordSinkOptions) => RecordSink = class {
-  constructor(config: ClusterConfig) {
-    throw new UnexpectedKafkaError(config.name, 'RecordSink on @platformatic/kafka is not built yet', false);
+/**
+ * Clients per sink, each with its own connection per broker; a partition always writes through the same one.
+ * A broker handles the requests of one connection one at a time (and, with acks=all, waits for the replicas
+ * before it takes the next), so requests of different partitions share the brokers' time only over several
+ * connections.
+ */
+const CLIENT_LANES = 3;
+/** The partition's own sequence starts at 0 for every new producer id. */
+const FIRST_SEQUENCE = 0;
+
+/** The producer id batches are written under, with the next sequence of each partition. */
+interface ProducerIdentity {
+  readonly producerId: bigint;
+  readonly producerEpoch: number;
+  readonly sequences: Map<string, number>;
+}
+
+interface InitProducerIdResponse {
+  readonly producerId: bigint;
+  readonly producerEpoch: number;
+}
+
+export class PlatformaticSink implements RecordSink {
+  readonly #compression: CompressionCodec;
+  readonly #maxRequestBytes: number;
+  readonly #transactionTimeoutMs: number;
+  readonly #lanes: ProduceClient[];
+  readonly #queues = new PartitionQueues();
+  /** Undefined until the first write, and again after a failed write gave it up. */
+  #identity: Promise<ProducerIdentity> | undefined;
+  #closed = false;
+
+  constructor(config: ClusterConfig, options: RecordSinkOptions = {}) {
+    this.#compression = options.compression ?? 'none';
+    this.#maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+    this.#transactionTimeoutMs = config.requestTimeoutMs;
+    this.#lanes = Array.from(
+      { length: CLIENT_LANES },
+      (_, lane) => new ProduceClient(config, `sink-${lane}`),
+    );
   }
-} as never;
+
+  write(
+    topic: string,
+    partition: number,
+    records: readonly RecordToWrite[],
+  ): Promise<readonly WrittenRange[]> {
+    if (this.#closed) return Promise.reject(new Error('the sink is closed'));
+    return this.#queues.run(topic, partition, () => this.#send(topic, partition, records));
+  }
+
+  /**
+   * The topic was deleted: its cached metadata and sequences go, so that a topic of the same name created later
+   * is looked up afresh and starts at sequence 0. Writes in progress finish.
+   */
+  forgetTopic(topic: string): void {
+    for (const lane of this.#lanes) lane.forgetTopic(topic);
+    void this.#identity
+      ?.then((identity) => {
+        for (const key of identity.sequences.keys()) {
+          if (key.slice(0, key.lastIndexOf('\u0000')) === topic) identity.sequences.delete(key);
+        }
+      })
+      .catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#queues.settled();
+    await Promise.all(this.#lanes.map((lane) => lane.close()));
+  }
+
+  async #send(
+    topic: string,
+    partition: number,
+    records: readonly RecordToWrite[],
+  ): Promise<readonly WrittenRange[]> {
+    const written: WrittenRange[] = [];
+    for (const chunk of chunksOfAtMost(records, this.#maxRequestBytes)) {
+      written.push({
+        firstOffset: await this.#sendChunkThatFits(topic, partition, chunk),
+        recordCount: chunk.length,
+      });
+    }
+    return written;
+  }
+
+  /**
+   * Sends one request, and once more gzip-compressed if the broker refused it as too large uncompressed:
+   * Kafka's max.message.bytes limits a batch as stored, compressed, so a record the origin took compressed
+   * can be too large for the same limit uncompressed. The broker refused the whole batch, so sending it again
+   * cannot duplicate anything.
+   */
+  async #sendChunkThatFits(
+    topic: string,
+    partition: number,
+    chunk: readonly RecordToWrite[],
+  ): Promise<bigint> {
+    try {
+      return await this.#sendChunk(topic, partition, chunk, this.#compression);
+    } catch (error) {
+      if (!(error instanceof RecordTooLarge) || this.#compression !== 'none') throw error;
+      return await this.#sendChunk(topic, partition, chunk, 'gzip');
+    }
+  }
+
+  async #sendChunk(
+    topic: string,
+    partition: number,
+    chunk: readonly RecordToWrite[],
+    compression: CompressionCodec,
+  ): Promise<bigint> {
+    const lane = this.#lanes[laneOf(topic, partition, CLIENT_LANES)]!;
+    const identityPromise = this.#producerIdentity(lane);
+    let identity: ProducerIdentity;
+    try {
+      identity = await identityPromise;
+    } catch (error) {
+      if (this.#identity === identityPromise) this.#identity = undefined;
+      throw lane.toPortError(error, `start an idempotent producer for topic ${topic}`, topic);
+    }
+    const sequenceKey = `${topic}\u0000${partition}`;
+    const baseSequence = identity.sequences.get(sequenceKey) ?? FIRST_SEQUENCE;
+    const batch = await encodeRecordBatch(
+      chunk,
+      {
+        producerId: identity.producerId,
+        producerEpoch: identity.producerEpoch,
+        baseSequence,
+        transactional: false,
+      },
+      compression,
+    );
+    try {
+      const firstOffset = await lane.produce({ topic, partition, transactionalId: null }, batch);
+      identity.sequences.set(sequenceKey, nextSequence(baseSequence, chunk.length));
+      return firstOffset;
+    } catch (error) {
+      // A request refused as a whole (too large, a missing topic or partition, no ACL) left the sequence where
+      // it was; any other failure may have stored the batch or not, so the partition's sequence is unknown.
+      if (this.#identity === identityPromise && !refusedWhole(error)) this.#identity = undefined;
+      throw error;
+    }
+  }
+
+  #producerIdentity(lane: ProduceClient): Promise<ProducerIdentity> {
+    this.#identity ??= lane
+      // No transactional id; -1/-1 asks for a new producer id, as Java's producer does.
+      .onAnyBroker<InitProducerIdResponse>('InitProducerId', null, this.#transactionTimeoutMs, -1n, -1)
+      .then(({ producerId, producerEpoch }) => ({ producerId, producerEpoch, sequences: new Map() }));
+    return this.#identity;
+  }
+}
+
+function refusedWhole(error: unknown): boolean {
+  return [RecordTooLarge, TopicNotFound, PartitionNotFound, AuthorizationFailed].some(
+    (refusal) => error instanceof refusal,
+  );
+}

@@ -18,8 +18,8 @@ import {
 import { kafkajsConfig, logScrubber, routedLevel } from '../../../src/kafka/kafkajs/client-config.js';
 import { loadKafkajs } from '../../../src/kafka/kafkajs/load-kafkajs.js';
 import { toPortError } from '../../../src/kafka/kafkajs/map-error.js';
-import { chunksOfAtMost } from '../../../src/kafka/kafkajs/sink.js';
 import type { KafkaLogEntry, RecordToWrite } from '../../../src/kafka/port.js';
+import { chunksOfAtMost } from '../../../src/kafka/write-chunks.js';
 
 const kafkajs = loadKafkajs();
 /** kafkajs's error classes with their runtime constructors (its typings declare fewer parameters). */

@@ -1,0 +1,259 @@
+// Produce requests to the leader of one exact partition, over a @platformatic/kafka client's metadata cache
+// and connection pool. Why not the library's Producer: it takes `partition` modulo the partition count it
+// has cached (a write to partition 3 of a topic it knows with 2 partitions silently lands in partition 1),
+// takes headers as a Map, and holds one request in flight per connection when idempotent. Here the batch
+// is georep's own (record-batch.ts) and the partition is checked against fresh metadata before anything is
+// sent to it.
+//
+// Produce Request (Version: 9, the first flexible one; Kafka >= 2.8) =>
+//   transactional_id COMPACT_NULLABLE_STRING, acks INT16, timeout_ms INT32,
+//   topic_data COMPACT_ARRAY[name COMPACT_STRING, partition_data COMPACT_ARRAY[index INT32,
+//   records COMPACT_RECORDS, TAG_BUFFER], TAG_BUFFER], TAG_BUFFER
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  Base,
+  type ClusterMetadata,
+  type Connection,
+  kGetApi,
+  kGetBootstrapConnection,
+  produceV9,
+  Writer,
+} from '@platformatic/kafka';
+import type { ClusterConfig } from '../../config/types.js';
+import { PartitionNotFound, Retriable, TopicNotFound } from '../errors.js';
+import { baseOptions } from './client-options.js';
+import { errorTree, kafkaErrorIds, toPortError } from './map-error.js';
+
+const PRODUCE_API_KEY = 0;
+const PRODUCE_VERSION = 9;
+const ACKS_ALL = -1;
+/**
+ * Tries of one request before it fails (with the waits between them, about 5 s). A produce request sends the
+ * same batch every time (same producer id and sequence), so the broker stores it at most once however many
+ * tries reached it.
+ */
+const RETRY_ATTEMPTS = 6;
+const RETRY_BACKOFF_MS = 100;
+const MAX_RETRY_BACKOFF_MS = 2_000;
+/**
+ * Answers after which the same request can succeed once the client looked again where the partition's leader
+ * is (or waited for replicas): the batch was not stored, or was stored and a retry is told its offset.
+ */
+const TRANSIENT_PRODUCE_IDS = new Set([
+  'NOT_LEADER_OR_FOLLOWER',
+  'LEADER_NOT_AVAILABLE',
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'NOT_ENOUGH_REPLICAS',
+  'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
+  'REQUEST_TIMED_OUT',
+  'KAFKA_STORAGE_ERROR',
+  'FENCED_LEADER_EPOCH',
+  'UNKNOWN_LEADER_EPOCH',
+  'NETWORK_EXCEPTION',
+]);
+/** The library's codes for a connection that failed or a request that got no answer in time. */
+const NETWORK_CODES = new Set(['PLT_KFK_NETWORK', 'PLT_KFK_TIMEOUT']);
+
+/** A request either reached no broker, or may be retried as it is. */
+function isTransient(error: unknown): boolean {
+  if ([...kafkaErrorIds(error)].some((id) => TRANSIENT_PRODUCE_IDS.has(id))) return true;
+  return errorTree(error).some((link) => NETWORK_CODES.has(link.code as string));
+}
+
+/** What the library itself would retry: every error in the tree says it can be retried. */
+export function isRetriable(error: unknown): boolean {
+  const tree = errorTree(error);
+  return tree.some((link) => link.canRetry === true) && !tree.some((link) => link.canRetry === false);
+}
+
+/**
+ * Runs `operation` until it succeeds, fails in a way `retriable` rejects, or failed RETRY_ATTEMPTS times,
+ * waiting longer after each failure.
+ */
+export async function withRetries<Result>(
+  retriable: (error: unknown) => boolean,
+  operation: () => Promise<Result>,
+): Promise<Result> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await operation();
+    } catch (error) {
+      if (!retriable(error) || attempt >= RETRY_ATTEMPTS) throw error;
+      await sleep(Math.min(RETRY_BACKOFF_MS * 2 ** (attempt - 1), MAX_RETRY_BACKOFF_MS));
+    }
+  }
+}
+
+/** The library reports a topic missing from a metadata answer as a UserError without Kafka's error id. */
+function reportsUnknownTopic(error: unknown): boolean {
+  return errorTree(error).some(
+    (link) => link.code === 'PLT_KFK_USER' && String(link.message).startsWith('Unknown topic'),
+  );
+}
+
+export interface ProduceTarget {
+  readonly topic: string;
+  readonly partition: number;
+  /** A transactional producer's id; null for an idempotent one. */
+  readonly transactionalId: string | null;
+}
+
+/** One client: its own metadata cache and one connection per broker. */
+export class ProduceClient {
+  readonly client: Base;
+  readonly #clusterName: string;
+  readonly #timeoutMs: number;
+
+  constructor(cluster: ClusterConfig, role: string) {
+    this.client = new Base(baseOptions(cluster, role));
+    this.#clusterName = cluster.name;
+    this.#timeoutMs = cluster.requestTimeoutMs;
+  }
+
+  /**
+   * Sends one batch to the partition's leader; the offset the broker gave its first record. Retries transient
+   * failures with the same batch, looking up the leader again before each retry.
+   * @throws TopicNotFound, PartitionNotFound, RecordTooLarge, AuthorizationFailed, Retriable, …
+   */
+  async produce(target: ProduceTarget, batch: Buffer): Promise<bigint> {
+    let refresh = false;
+    try {
+      return await withRetries(isTransient, async () => {
+        const connection = await this.leaderConnection(target.topic, target.partition, refresh);
+        refresh = true; // a retry looks up the leader again
+        return await this.#send(connection, target, batch);
+      });
+    } catch (error) {
+      throw this.toPortError(error, `write to topic ${target.topic}`, target.topic);
+    }
+  }
+
+  /**
+   * A connection to the leader of `partition`. A partition beyond the cached partition count is looked up once
+   * more (it may have been added since), then it is PartitionNotFound.
+   */
+  async leaderConnection(topic: string, partition: number, refresh: boolean): Promise<Connection> {
+    let metadata = await this.#metadata(topic, refresh);
+    let partitions = metadata.topics.get(topic)!.partitions;
+    if (partition >= partitions.length && !refresh) {
+      metadata = await this.#metadata(topic, true);
+      partitions = metadata.topics.get(topic)!.partitions;
+    }
+    if (!Number.isInteger(partition) || partition < 0 || partition >= partitions.length) {
+      throw new PartitionNotFound(this.#clusterName, topic, partition);
+    }
+    const broker = metadata.brokers.get(partitions[partition]!.leader);
+    if (broker === undefined) {
+      // Kafka's own code for it, so that the produce loop retries after looking again.
+      throw Object.assign(new Error(`partition ${partition} of ${topic} has no leader`), {
+        apiId: 'LEADER_NOT_AVAILABLE',
+      });
+    }
+    return await this.client.connections.get(broker);
+  }
+
+  /** Calls one of the library's negotiated APIs on any broker (InitProducerId of an idempotent producer). */
+  onAnyBroker<Result>(apiName: string, ...args: unknown[]): Promise<Result> {
+    return withRetries(isRetriable, async () => {
+      const connection = await new Promise<Connection>((resolve, reject) =>
+        this.client[kGetBootstrapConnection]((error, found) => (error ? reject(error) : resolve(found!))),
+      );
+      return await this.call<Result>(connection, apiName, ...args);
+    });
+  }
+
+  /** Calls one of the library's APIs, in the highest version both sides know, on `connection`. */
+  call<Result>(connection: Connection, apiName: string, ...args: unknown[]): Promise<Result> {
+    return new Promise<Result>((resolve, reject) => {
+      this.client[kGetApi]<unknown[], Result>(apiName, (error, api) => {
+        if (error) return reject(error);
+        api!(connection, ...args, (failure: Error | null, response: Result) =>
+          failure ? reject(failure) : resolve(response),
+        );
+      });
+    });
+  }
+
+  /** Forgets what the client knows of `topic` (it was deleted): the next write looks it up again. */
+  forgetTopic(topic: string): void {
+    this.client.currentMetadata?.topics.delete(topic);
+  }
+
+  toPortError(error: unknown, operation: string, topic: string) {
+    if (reportsUnknownTopic(error)) return new TopicNotFound(this.#clusterName, topic, { cause: error });
+    return toPortError(error, this.#clusterName, { operation, topic });
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+
+  async #metadata(topic: string, forceUpdate: boolean): Promise<ClusterMetadata> {
+    try {
+      return await this.client.metadata({ topics: [topic], forceUpdate });
+    } catch (error) {
+      if (reportsUnknownTopic(error)) throw new TopicNotFound(this.#clusterName, topic, { cause: error });
+      throw error;
+    }
+  }
+
+  #send(connection: Connection, target: ProduceTarget, batch: Buffer): Promise<bigint> {
+    const payload = produceRequestV9(target, batch, this.#timeoutMs);
+    return new Promise<bigint>((resolve, reject) => {
+      connection.send(
+        PRODUCE_API_KEY,
+        PRODUCE_VERSION,
+        () => payload,
+        produceV9.parseResponse,
+        true,
+        true,
+        (error, response) => {
+          if (error) return reject(error);
+          const ours = response?.responses
+            .find((entry) => entry.name === target.topic)
+            ?.partitionResponses.find((entry) => entry.index === target.partition);
+          if (ours === undefined) {
+            return reject(
+              new Retriable(this.#clusterName, `no answer for ${target.topic}/${target.partition}`),
+            );
+          }
+          resolve(ours.baseOffset);
+        },
+      );
+    });
+  }
+}
+
+/** The payload of a Produce v9 request carrying one batch for one partition. */
+export function produceRequestV9(target: ProduceTarget, batch: Buffer, timeoutMs: number): Writer {
+  const topicBytes = Buffer.from(target.topic, 'utf8');
+  const transactionalIdBytes =
+    target.transactionalId === null ? null : Buffer.from(target.transactionalId, 'utf8');
+  const head = Buffer.allocUnsafe(
+    5 + (transactionalIdBytes?.length ?? 0) + 2 + 4 + 1 + 5 + topicBytes.length + 1 + 4 + 5,
+  );
+  let at = writeUnsignedVarint(head, 0, transactionalIdBytes === null ? 0 : transactionalIdBytes.length + 1);
+  if (transactionalIdBytes !== null) at += transactionalIdBytes.copy(head, at);
+  at = head.writeInt16BE(ACKS_ALL, at);
+  at = head.writeInt32BE(timeoutMs, at);
+  at = writeUnsignedVarint(head, at, 2); // one topic
+  at = writeUnsignedVarint(head, at, topicBytes.length + 1);
+  at += topicBytes.copy(head, at);
+  at = writeUnsignedVarint(head, at, 2); // one partition
+  at = head.writeInt32BE(target.partition, at);
+  at = writeUnsignedVarint(head, at, batch.length + 1);
+  // After the batch: the tagged fields (none) of the partition, the topic and the request.
+  const tail = Buffer.from([0, 0, 0]);
+  return Writer.create().append(head.subarray(0, at)).append(batch).append(tail);
+}
+
+function writeUnsignedVarint(out: Buffer, position: number, value: number): number {
+  let rest = value;
+  let at = position;
+  while (rest >= 0x80) {
+    out[at++] = (rest & 0x7f) | 0x80;
+    rest = Math.floor(rest / 128);
+  }
+  out[at++] = rest;
+  return at;
+}

@@ -1,0 +1,117 @@
+// A record batch (format v2, magic 2) as a producer sends it, built in one buffer with georep's own record
+// encoder (../record-v2.ts). Why not the library's createRecordsBatch: it takes headers as a Map (a repeated
+// key only as distinct Buffer objects, a null value only through a cast), and builds every record in a
+// growing buffer of its own before copying it into the batch; this one sizes the batch first and writes each
+// record once. Compression uses the library's codecs (zstd is Node's zlib, Node >= 22.15), gzip on zlib's
+// thread pool so that a gzip sink keeps the event loop free.
+//
+// RecordBatch => BaseOffset int64, Length int32, PartitionLeaderEpoch int32, Magic int8, CRC uint32,
+//   Attributes int16, LastOffsetDelta int32, BaseTimestamp int64, MaxTimestamp int64, ProducerId int64,
+//   ProducerEpoch int16, BaseSequence int32, Records [int32 count, records or their compressed bytes]
+// The CRC (CRC-32C) covers everything after it, from Attributes to the end of the batch.
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+import { compressionsAlgorithms, crc32c } from '@platformatic/kafka';
+import type { CompressionCodec, RecordToWrite } from '../port.js';
+import { type RecordV2, type RecordV2Size, sizeOfRecordV2, writeRecordV2 } from '../record-v2.js';
+
+/** Who writes the batch: an idempotent or transactional producer's id, epoch and the batch's first sequence. */
+export interface BatchProducer {
+  readonly producerId: bigint;
+  readonly producerEpoch: number;
+  readonly baseSequence: number;
+  /** Records of a transaction: read_committed consumers see them only once it commits. */
+  readonly transactional: boolean;
+}
+
+const MAGIC = 2;
+/** Batch bytes before the records: BaseOffset … BaseSequence (57), then the record count (4). */
+const BATCH_HEADER_BYTES = 61;
+/** Where the CRC sits in a batch, and the first byte it covers. */
+const CRC_AT = 17;
+const CRC_FROM = 21;
+const TRANSACTIONAL_ATTRIBUTE = 0x10;
+/** Java's producer leaves it unset (-1); the broker fills it in. */
+const NO_PARTITION_LEADER_EPOCH = -1;
+
+const CODEC_IDS: Record<CompressionCodec, number> = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
+const gzip = promisify(zlib.gzip);
+const COMPRESSORS: Record<Exclude<CompressionCodec, 'none'>, (plain: Buffer) => Promise<Buffer>> = {
+  gzip: (plain) => gzip(plain),
+  zstd: async (plain) => compressionsAlgorithms.zstd.compressSync(plain) as Buffer,
+  snappy: async (plain) => compressionsAlgorithms.snappy.compressSync(plain) as Buffer,
+  lz4: async (plain) => compressionsAlgorithms.lz4.compressSync(plain) as Buffer,
+};
+
+/**
+ * Encodes `records` (at least one) as one batch. Each record keeps its key, value, headers (in order, with
+ * repeats and null values) and timestamp as CreateTime; timestamps are deltas from the first record's.
+ */
+export async function encodeRecordBatch(
+  records: readonly RecordToWrite[],
+  producer: BatchProducer,
+  codec: CompressionCodec,
+): Promise<Buffer> {
+  if (records.length === 0) throw new Error('a record batch needs at least one record');
+  const baseTimestampMs = records[0]!.timestampMs;
+  let maxTimestampMs = baseTimestampMs;
+  const encoded: RecordV2[] = [];
+  const sizes: RecordV2Size[] = [];
+  let recordBytes = 0;
+  records.forEach((record, index) => {
+    if (record.timestampMs > maxTimestampMs) maxTimestampMs = record.timestampMs;
+    const v2: RecordV2 = {
+      attributes: 0,
+      timestampDelta: BigInt(record.timestampMs - baseTimestampMs),
+      offsetDelta: index,
+      key: record.key,
+      value: record.value,
+      headers: record.headers,
+    };
+    const size = sizeOfRecordV2(v2);
+    encoded.push(v2);
+    sizes.push(size);
+    recordBytes += size.total;
+  });
+
+  let compressed: Buffer | null = null;
+  if (codec !== 'none') {
+    const plain = Buffer.allocUnsafe(recordBytes);
+    let at = 0;
+    encoded.forEach((record, index) => {
+      at = writeRecordV2(plain, at, record, sizes[index]!);
+    });
+    compressed = await COMPRESSORS[codec](plain);
+  }
+
+  const batchBytes = BATCH_HEADER_BYTES + (compressed === null ? recordBytes : compressed.length);
+  const out = Buffer.allocUnsafe(batchBytes);
+  let at = out.writeBigInt64BE(0n, 0); // BaseOffset: the broker assigns offsets
+  at = out.writeInt32BE(batchBytes - 12, at); // Length: of what follows it
+  at = out.writeInt32BE(NO_PARTITION_LEADER_EPOCH, at);
+  at = out.writeInt8(MAGIC, at);
+  at += 4; // CRC, written once the batch is complete
+  at = out.writeInt16BE(CODEC_IDS[codec] | (producer.transactional ? TRANSACTIONAL_ATTRIBUTE : 0), at);
+  at = out.writeInt32BE(records.length - 1, at); // LastOffsetDelta
+  at = out.writeBigInt64BE(BigInt(baseTimestampMs), at);
+  at = out.writeBigInt64BE(BigInt(maxTimestampMs), at);
+  at = out.writeBigInt64BE(producer.producerId, at);
+  at = out.writeInt16BE(producer.producerEpoch, at);
+  at = out.writeInt32BE(producer.baseSequence, at);
+  at = out.writeInt32BE(records.length, at);
+  if (compressed === null) {
+    encoded.forEach((record, index) => {
+      at = writeRecordV2(out, at, record, sizes[index]!);
+    });
+  } else {
+    at += compressed.copy(out, at);
+  }
+  if (at !== batchBytes) throw new Error(`record batch encoder wrote ${at} bytes into ${batchBytes}`);
+  out.writeUInt32BE(crc32c(out.subarray(CRC_FROM)), CRC_AT);
+  return out;
+}
+
+/** The sequence that follows `count` records from `sequence`: Kafka's sequences wrap from 2^31-1 to 0. */
+export function nextSequence(sequence: number, count: number): number {
+  return (sequence + count) % 2 ** 31;
+}
