@@ -12,6 +12,7 @@
 // a source hands over one batch at a time (partitionsInParallel and fetch sizes are ignored).
 // Tests steer it with truncate() (what retention or deleteRecords do) and setUnavailable() (a cluster that
 // cannot be reached: every call fails with Retriable).
+import { randomBytes } from 'node:crypto';
 import {
   GroupNotEmpty,
   InvalidRequest,
@@ -37,6 +38,7 @@ import type {
   RecordToWrite,
   SourceEvent,
   SourceListener,
+  TopicConfigChanges,
   TopicConfigEntry,
   TopicDescription,
   TopicSummary,
@@ -64,6 +66,8 @@ interface PartitionLog {
 }
 
 interface TopicState {
+  /** A fresh random id per creation, like Kafka's: a topic re-created under its name gets a new one. */
+  id: string;
   partitions: PartitionLog[];
   configs: Map<string, string>;
 }
@@ -215,7 +219,7 @@ class InMemoryAdmin implements KafkaAdmin {
   async listTopics(): Promise<TopicSummary[]> {
     this.#kafka.checkAvailable('list topics');
     return [...this.#kafka.topics.entries()]
-      .map(([name, topic]) => ({ name, partitionCount: topic.partitions.length }))
+      .map(([name, topic]) => ({ name, partitionCount: topic.partitions.length, topicId: topic.id }))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
@@ -243,6 +247,7 @@ class InMemoryAdmin implements KafkaAdmin {
     }
     return {
       name,
+      topicId: topic.id,
       partitions: topic.partitions.map((_, partition) => ({
         partition,
         leader: 1,
@@ -269,6 +274,7 @@ class InMemoryAdmin implements KafkaAdmin {
       );
     }
     this.#kafka.topics.set(topic.name, {
+      id: randomBytes(16).toString('base64url'),
       partitions: Array.from({ length: topic.partitionCount }, () => ({ logStart: 0n, records: [] })),
       configs: new Map(topic.configs),
     });
@@ -294,6 +300,13 @@ class InMemoryAdmin implements KafkaAdmin {
   async replaceTopicConfigs(name: string, configs: ReadonlyMap<string, string>): Promise<void> {
     this.#kafka.checkAvailable(`set configs of topic ${name}`);
     this.#kafka.topic(name).configs = new Map(configs);
+  }
+
+  async alterTopicConfigs(name: string, changes: TopicConfigChanges): Promise<void> {
+    this.#kafka.checkAvailable(`alter configs of topic ${name}`);
+    const { configs } = this.#kafka.topic(name);
+    for (const key of changes.remove) configs.delete(key);
+    for (const [key, value] of changes.set) configs.set(key, value);
   }
 
   async brokerCount(): Promise<number> {

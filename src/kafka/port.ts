@@ -49,9 +49,18 @@ export interface RecordToWrite {
 // ---------------------------------------------------------------------------------------------------------
 // Admin
 
+/**
+ * Kafka's id of a topic (KIP-516): a new one each time a topic of that name is created, so a topic deleted and
+ * re-created under the same name is told apart from the old one. Written as Kafka's tools print it (the 16
+ * bytes in unpadded base64url, e.g. `kXYz3q9JRhKl8xZ0pQ1w2A`). null where the client behind the port cannot
+ * tell (kafkajs does not read topic ids).
+ */
+export type TopicId = string | null;
+
 export interface TopicSummary {
   readonly name: string;
   readonly partitionCount: number;
+  readonly topicId: TopicId;
 }
 
 export interface PartitionDescription {
@@ -85,9 +94,18 @@ export interface TopicConfigEntry {
 
 export interface TopicDescription {
   readonly name: string;
+  readonly topicId: TopicId;
   readonly partitions: readonly PartitionDescription[];
   /** Every config the broker reports for the topic, each with its source. */
   readonly configs: readonly TopicConfigEntry[];
+}
+
+/** An incremental change of a topic's topic-level (dynamic) configs; keys in neither list stay as they are. */
+export interface TopicConfigChanges {
+  /** Configs to set on the topic itself. */
+  readonly set: ReadonlyMap<string, string>;
+  /** Topic-level configs to remove: each goes back to the broker's default. A key not set on the topic is no error. */
+  readonly remove: readonly string[];
 }
 
 export interface NewTopic {
@@ -161,11 +179,19 @@ export interface KafkaAdmin {
   createPartitions(topic: string, totalPartitionCount: number): Promise<void>;
   /**
    * Makes `configs` the topic's complete set of topic-level (dynamic) configs: a key that is not in the
-   * map goes back to the broker's default. This is a replace, not a merge, because the only API kafkajs
-   * has (AlterConfigs) works that way; the caller must pass every topic-level config it wants to keep,
-   * including destination-only ones it does not sync.
+   * map goes back to the broker's default. This is a replace, not a merge; the caller must pass every
+   * topic-level config it wants to keep, including destination-only ones it does not sync.
+   * Prefer alterTopicConfigs, which leaves configs it is not told about alone.
+   * @throws TopicNotFound, InvalidRequest for a bad config value
    */
   replaceTopicConfigs(topic: string, configs: ReadonlyMap<string, string>): Promise<void>;
+  /**
+   * Sets and removes some topic-level configs and leaves every other one as it is (a removed key goes back
+   * to the broker's default). Kafka's IncrementalAlterConfigs; clients without it (kafkajs) read the
+   * topic's configs and replace them, which can undo a change someone else made in between.
+   * @throws TopicNotFound, InvalidRequest for a bad config value
+   */
+  alterTopicConfigs(topic: string, changes: TopicConfigChanges): Promise<void>;
   /**
    * Deletes a topic and its records. Only used on destination topics whose origin topic was deleted, when
    * the replication asks for it (onOriginTopicDeleted: delete).

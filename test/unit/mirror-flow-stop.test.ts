@@ -28,6 +28,7 @@ function deferred<T = void>() {
 function admin(topic: string): KafkaAdmin {
   const description: TopicDescription = {
     name: topic,
+    topicId: 'AAAAAAAAAAAAAAAAAAAAAQ',
     partitions: [{ partition: 0, leader: 1, replicas: [1], inSyncReplicas: [1] }],
     configs: [],
   };
@@ -40,6 +41,7 @@ function admin(topic: string): KafkaAdmin {
     createTopic: unused,
     createPartitions: unused,
     replaceTopicConfigs: unused,
+    alterTopicConfigs: unused,
     brokerCount: async () => 1,
     partitionOffsets: async () => [{ partition: 0, earliest: 0n, latest: 0n }],
     listConsumerGroups: unused,

@@ -1,46 +1,26 @@
 // KafkaAdmin over kafkajs's admin client. kafkajs's admin never asks brokers to auto-create topics.
 
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Kafka } from 'kafkajs';
-import { GroupNotEmpty, KafkaError, Retriable, TopicNotFound } from '../errors.js';
+import { configSourceOf, consumerGroupStateOf } from '../admin-codes.js';
+import { GroupNotEmpty, TopicNotFound } from '../errors.js';
 import type {
   CommittedOffset,
-  ConfigSource,
   ConsumerGroupDescription,
-  ConsumerGroupState,
   ConsumerGroupSummary,
   KafkaAdmin,
   NewTopic,
   PartitionOffsets,
+  TopicConfigChanges,
   TopicConfigEntry,
   TopicDescription,
   TopicSummary,
 } from '../port.js';
+import { waitForLeaders } from '../topic-leaders.js';
 import { loadKafkajs } from './load-kafkajs.js';
 import { type ErrorContext, reportsTopicMissing, toPortError } from './map-error.js';
 
-/** DescribeConfigs' config_source numbers (the same in Kafka and kafkajs). */
-const CONFIG_SOURCES: Readonly<Record<number, ConfigSource>> = {
-  1: 'topic',
-  2: 'dynamic-broker',
-  3: 'dynamic-default-broker',
-  4: 'static-broker',
-  5: 'default',
-};
-
-/** How often a new topic's metadata is asked for while waiting for its partitions' leaders. */
-const LEADER_POLL_INTERVAL_MS = 100;
-
 /** How long a replaced kafkajs admin stays connected for the calls still running on it: above any request timeout. */
 const RETIRED_ADMIN_GRACE_MS = 60_000;
-
-const GROUP_STATES: Readonly<Record<string, ConsumerGroupState>> = {
-  Empty: 'empty',
-  Stable: 'stable',
-  PreparingRebalance: 'preparing-rebalance',
-  CompletingRebalance: 'completing-rebalance',
-  Dead: 'dead',
-};
 
 /** Kafka's error codes for a group that does not exist and one that still has members. */
 const GROUP_ID_NOT_FOUND = 69;
@@ -68,7 +48,7 @@ export class KafkajsAdmin implements KafkaAdmin {
   async listTopics(): Promise<TopicSummary[]> {
     const { topics } = await this.#call({ operation: 'list topics' }, (admin) => admin.fetchTopicMetadata());
     return topics
-      .map((topic) => ({ name: topic.name, partitionCount: topic.partitions.length }))
+      .map((topic) => ({ name: topic.name, partitionCount: topic.partitions.length, topicId: null }))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
@@ -81,6 +61,7 @@ export class KafkajsAdmin implements KafkaAdmin {
     const partitions = metadata.topics.find((candidate) => candidate.name === topic)?.partitions ?? [];
     return {
       name: topic,
+      topicId: null, // kafkajs reads metadata versions without topic ids
       partitions: partitions
         .map((partition) => ({
           partition: partition.partitionId,
@@ -135,7 +116,7 @@ export class KafkajsAdmin implements KafkaAdmin {
         resource.configEntries.map((entry) => ({
           name: entry.configName,
           value: entry.configValue,
-          source: CONFIG_SOURCES[(entry as { configSource?: number }).configSource ?? 0] ?? 'unknown',
+          source: configSourceOf((entry as { configSource?: number }).configSource),
           sensitive: entry.isSensitive,
           readOnly: entry.readOnly,
         })),
@@ -147,7 +128,7 @@ export class KafkajsAdmin implements KafkaAdmin {
     const context = { operation: `create topic ${topic.name}`, topic: topic.name };
     const created = await this.#call(context, (admin) =>
       admin.createTopics({
-        // kafkajs's own wait gives up on the first UNKNOWN_TOPIC_OR_PARTITION; see #waitForLeaders.
+        // kafkajs's own wait gives up on the first UNKNOWN_TOPIC_OR_PARTITION; see waitForLeaders.
         waitForLeaders: false,
         timeout: this.#topicChangeTimeoutMs,
         topics: [
@@ -160,40 +141,21 @@ export class KafkajsAdmin implements KafkaAdmin {
         ],
       }),
     );
-    if (created) await this.#waitForLeaders(topic.name, topic.partitionCount, context);
-    return created ? 'created' : 'already-exists';
-  }
-
-  /**
-   * Waits until the topic's metadata lists every partition with a leader. In KRaft a broker learns of a new
-   * topic from the metadata log a moment after CreateTopics answered; until then it reports the topic as
-   * unknown (UNKNOWN_TOPIC_OR_PARTITION), and with many partitions that moment is long enough to be seen.
-   */
-  async #waitForLeaders(topic: string, partitionCount: number, context: ErrorContext): Promise<void> {
-    const deadline = Date.now() + this.#topicChangeTimeoutMs;
-    let lastError: unknown;
-    for (;;) {
-      try {
-        const { topics } = await this.#call(context, (admin) =>
-          admin.fetchTopicMetadata({ topics: [topic] }),
-        );
-        const partitions = topics.find((candidate) => candidate.name === topic)?.partitions ?? [];
-        if (partitions.length >= partitionCount && partitions.every((partition) => partition.leader >= 0))
-          return;
-      } catch (error) {
-        if (!(error instanceof TopicNotFound) && !(error instanceof KafkaError && error.retriable))
-          throw error;
-        lastError = error;
-      }
-      if (Date.now() > deadline) {
-        throw new Retriable(
-          this.#clusterName,
-          `create topic ${topic}: its ${partitionCount} partitions had no leaders after ${this.#topicChangeTimeoutMs} ms`,
-          { cause: lastError },
-        );
-      }
-      await sleep(LEADER_POLL_INTERVAL_MS);
+    if (created) {
+      await waitForLeaders({
+        clusterName: this.#clusterName,
+        topic: topic.name,
+        partitionCount: topic.partitionCount,
+        timeoutMs: this.#topicChangeTimeoutMs,
+        partitions: async () => {
+          const { topics } = await this.#call(context, (admin) =>
+            admin.fetchTopicMetadata({ topics: [topic.name] }),
+          );
+          return topics.find((candidate) => candidate.name === topic.name)?.partitions ?? [];
+        },
+      });
     }
+    return created ? 'created' : 'already-exists';
   }
 
   async createPartitions(topic: string, totalPartitionCount: number): Promise<void> {
@@ -218,6 +180,23 @@ export class KafkajsAdmin implements KafkaAdmin {
         ],
       }),
     );
+  }
+
+  /**
+   * kafkajs has no IncrementalAlterConfigs: the topic's current topic-level configs are read, changed and
+   * written back whole, so a change someone else makes between the two requests is undone.
+   */
+  async alterTopicConfigs(topic: string, changes: TopicConfigChanges): Promise<void> {
+    const context = { operation: `alter configs of topic ${topic}`, topic };
+    const described = await this.#describeConfigs([topic], context);
+    const configs = new Map(
+      (described.get(topic) ?? [])
+        .filter((entry) => entry.source === 'topic' && entry.value !== null)
+        .map((entry) => [entry.name, entry.value!]),
+    );
+    for (const key of changes.remove) configs.delete(key);
+    for (const [key, value] of changes.set) configs.set(key, value);
+    await this.replaceTopicConfigs(topic, configs);
   }
 
   async deleteTopic(topic: string): Promise<void> {
@@ -259,7 +238,7 @@ export class KafkajsAdmin implements KafkaAdmin {
     );
     return groups.map((group) => ({
       groupId: group.groupId,
-      state: GROUP_STATES[group.state] ?? 'unknown',
+      state: consumerGroupStateOf(group.state),
       memberCount: group.members.length,
     }));
   }

@@ -59,6 +59,7 @@ const MAX_ERRORS_SEARCHED = 64;
 
 interface ErrorLike {
   message?: unknown;
+  serverErrorMessage?: unknown;
   code?: unknown;
   apiId?: unknown;
   canRetry?: unknown;
@@ -81,6 +82,14 @@ export function errorTree(error: unknown): ErrorLike[] {
   return found;
 }
 
+/** The decoded response a library ResponseError in the error's tree carries (what the broker did answer). */
+export function responseOf(error: unknown): Record<string, unknown> | undefined {
+  const withResponse = errorTree(error).find(
+    (link) => link.code === 'PLT_KFK_RESPONSE' && (link as { response?: unknown }).response !== undefined,
+  );
+  return (withResponse as { response?: Record<string, unknown> } | undefined)?.response;
+}
+
 /** The Kafka error ids (`UNKNOWN_TOPIC_OR_PARTITION`, …) anywhere in the error's tree. */
 export function kafkaErrorIds(error: unknown): Set<string> {
   return new Set(
@@ -90,15 +99,32 @@ export function kafkaErrorIds(error: unknown): Set<string> {
   );
 }
 
+/**
+ * The library's own error when its metadata lookup (done inside listOffsets, deleteRecords, …) finds no such
+ * topic: it replaces Kafka's UNKNOWN_TOPIC_OR_PARTITION with a UserError that keeps only this message.
+ */
+const LIBRARY_UNKNOWN_TOPIC = /^Unknown topic /;
+
 /** True when Kafka answered that a topic does not exist, anywhere in the error's tree. */
 export function reportsTopicMissing(error: unknown): boolean {
-  return [...kafkaErrorIds(error)].some((id) => TOPIC_MISSING_IDS.has(id));
+  return (
+    [...kafkaErrorIds(error)].some((id) => TOPIC_MISSING_IDS.has(id)) ||
+    errorTree(error).some(
+      (link) => link.code === 'PLT_KFK_USER' && LIBRARY_UNKNOWN_TOPIC.test(String(link.message)),
+    )
+  );
 }
 
-/** The message of the innermost error that says most: a Kafka error id with its text, else the deepest message. */
+/**
+ * The message of the innermost error that says most: a Kafka error id with the broker's own text (which names
+ * the config, the count, …) or else the library's text for that id; otherwise the deepest message.
+ */
 function describe(tree: ErrorLike[]): string {
   const protocol = tree.find((link) => typeof link.apiId === 'string');
-  if (protocol !== undefined) return `${String(protocol.apiId)}: ${String(protocol.message)}`;
+  if (protocol !== undefined) {
+    const serverText = typeof protocol.serverErrorMessage === 'string' ? protocol.serverErrorMessage : '';
+    return `${String(protocol.apiId)}: ${serverText === '' ? String(protocol.message) : serverText}`;
+  }
   return String(tree.at(-1)?.message ?? 'unknown error');
 }
 
@@ -119,7 +145,7 @@ export function toPortError(error: unknown, cluster: string, context: ErrorConte
   if (tlsCode !== undefined) {
     return new AuthenticationFailed(cluster, `${detail} (TLS: ${String(tlsCode)})`, options);
   }
-  if (has(TOPIC_MISSING_IDS) && context.topic !== undefined) {
+  if (reportsTopicMissing(error) && context.topic !== undefined) {
     return new TopicNotFound(cluster, context.topic, options);
   }
   if (has(TOO_LARGE_IDS)) return new RecordTooLarge(cluster, detail, options);

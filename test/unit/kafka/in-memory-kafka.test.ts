@@ -11,6 +11,7 @@ import {
 } from '../../../src/kafka/errors.js';
 import { InMemoryKafka } from '../../../src/kafka/in-memory-kafka.js';
 import type { ConsumedRecord, RecordToWrite } from '../../../src/kafka/port.js';
+import { adminContract } from '../../support/kafka-admin-contract.js';
 import { sourceContract } from '../../support/kafka-port-contract.js';
 
 describe('the in-memory Kafka keeps the source contract', () => {
@@ -22,6 +23,35 @@ describe('the in-memory Kafka keeps the source contract', () => {
     truncate: async (topic, beforeOffset) => kafka.truncate(topic, 0, BigInt(beforeOffset)),
     quietPeriodMs: 200,
     createdTopics: [],
+  }));
+});
+
+describe('the in-memory Kafka keeps the admin contract', () => {
+  const kafka = new InMemoryKafka('memory');
+  adminContract(() => ({
+    admin: kafka.createAdmin(),
+    reportsTopicIds: true,
+    createdTopics: [],
+    write: async (topic, partition, count) => {
+      const records = Array.from({ length: count }, (_, index) => ({
+        key: null,
+        value: Buffer.from(`record ${index}`),
+        headers: [],
+        timestampMs: Date.now(),
+      }));
+      await kafka.createSink().write(topic, partition, records);
+    },
+    joinGroup: async (topic, groupId) => {
+      const source = kafka.createSource({ topic, groupId, startPosition: 'earliest' });
+      const joined = new Promise<void>((resolve) => {
+        void source.run(
+          async () => {},
+          (event) => event.type === 'assigned' && resolve(),
+        );
+      });
+      await joined;
+      return () => source.stop();
+    },
   }));
 });
 

@@ -1,0 +1,46 @@
+// Waiting for a new topic's partitions to have leaders, whichever client asks. In KRaft a broker learns of a
+// new topic from the metadata log a moment after CreateTopics answered; until then it reports the topic as
+// unknown (UNKNOWN_TOPIC_OR_PARTITION) or its partitions without leaders, and with many partitions that moment
+// is long enough to be seen.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { KafkaError, Retriable, TopicNotFound } from './errors.js';
+
+/** How often a new topic's metadata is asked for while waiting for its partitions' leaders. */
+const LEADER_POLL_INTERVAL_MS = 100;
+
+export interface LeaderWait {
+  readonly clusterName: string;
+  readonly topic: string;
+  readonly partitionCount: number;
+  readonly timeoutMs: number;
+  /** The topic's partitions as metadata lists them now (leader -1: none yet). */
+  readonly partitions: () => Promise<readonly { readonly leader: number }[]>;
+}
+
+/**
+ * Resolves once metadata lists `partitionCount` partitions, each with a leader. TopicNotFound and retriable
+ * errors mean "not yet"; other errors fail at once.
+ * @throws Retriable when the partitions still have no leaders after `timeoutMs`.
+ */
+export async function waitForLeaders(wait: LeaderWait): Promise<void> {
+  const deadline = Date.now() + wait.timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const partitions = await wait.partitions();
+      if (partitions.length >= wait.partitionCount && partitions.every((partition) => partition.leader >= 0))
+        return;
+    } catch (error) {
+      if (!(error instanceof TopicNotFound) && !(error instanceof KafkaError && error.retriable)) throw error;
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Retriable(
+        wait.clusterName,
+        `create topic ${wait.topic}: its ${wait.partitionCount} partitions had no leaders after ${wait.timeoutMs} ms`,
+        { cause: lastError },
+      );
+    }
+    await sleep(LEADER_POLL_INTERVAL_MS);
+  }
+}

@@ -1,0 +1,143 @@
+// The pure parts of the admin adapters: replacing configs as an incremental change, topic ids in Kafka's
+// printed form, Kafka's config source and group state codes, and the platformatic errors the admin meets.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ProtocolError, ResponseError, UserError } from '@platformatic/kafka';
+import { configSourceOf, consumerGroupStateOf } from '../../../src/kafka/admin-codes.js';
+import { InvalidRequest, TopicNotFound } from '../../../src/kafka/errors.js';
+import { responseOf, toPortError } from '../../../src/kafka/platformatic/map-error.js';
+import { topicIdFromUuid } from '../../../src/kafka/platformatic/metadata.js';
+import type { ConfigSource, TopicConfigEntry } from '../../../src/kafka/port.js';
+import { changesToReplace } from '../../../src/kafka/topic-config-changes.js';
+
+function entry(name: string, value: string | null, source: ConfigSource): TopicConfigEntry {
+  return { name, value, source, sensitive: value === null, readOnly: false };
+}
+
+describe('replacing topic configs as an incremental change', () => {
+  const current = [
+    entry('retention.ms', '1000', 'topic'),
+    entry('segment.ms', '2000', 'topic'),
+    entry('cleanup.policy', 'delete', 'default'),
+    entry('max.message.bytes', '1048588', 'static-broker'),
+  ];
+  const cases: { what: string; desired: [string, string][]; set: [string, string][]; remove: string[] }[] = [
+    {
+      what: 'the same configs change nothing',
+      desired: [
+        ['retention.ms', '1000'],
+        ['segment.ms', '2000'],
+      ],
+      set: [],
+      remove: [],
+    },
+    {
+      what: 'an empty map removes every topic-level config',
+      desired: [],
+      set: [],
+      remove: ['retention.ms', 'segment.ms'],
+    },
+    {
+      what: 'a changed value is set',
+      desired: [
+        ['retention.ms', '5'],
+        ['segment.ms', '2000'],
+      ],
+      set: [['retention.ms', '5']],
+      remove: [],
+    },
+    {
+      what: 'an inherited value is pinned on the topic even when equal',
+      desired: [
+        ['retention.ms', '1000'],
+        ['segment.ms', '2000'],
+        ['cleanup.policy', 'delete'],
+      ],
+      set: [['cleanup.policy', 'delete']],
+      remove: [],
+    },
+    {
+      what: 'keys not desired are removed',
+      desired: [['max.message.bytes', '10']],
+      set: [['max.message.bytes', '10']],
+      remove: ['retention.ms', 'segment.ms'],
+    },
+  ];
+  for (const { what, desired, set, remove } of cases) {
+    test(what, () => {
+      assert.deepEqual(changesToReplace(current, new Map(desired)), { set: new Map(set), remove });
+    });
+  }
+
+  test('a hidden (sensitive) topic-level value is always set', () => {
+    const hidden = [entry('secret.thing', null, 'topic')];
+    assert.deepEqual(changesToReplace(hidden, new Map([['secret.thing', 'x']])), {
+      set: new Map([['secret.thing', 'x']]),
+      remove: [],
+    });
+  });
+});
+
+describe('topic ids in the form Kafka prints them', () => {
+  const cases: [string | null | undefined, string | null][] = [
+    ['f74c1f6d-3c95-4df5-91d9-f8d0e5c3bac9', '90wfbTyVTfWR2fjQ5cO6yQ'],
+    ['f74c1f6d3c954df591d9f8d0e5c3bac9', '90wfbTyVTfWR2fjQ5cO6yQ'],
+    ['ffffffff-ffff-ffff-ffff-ffffffffffff', '_____________________w'],
+    ['00000000-0000-0000-0000-000000000000', null],
+    ['orders', null],
+    [null, null],
+    [undefined, null],
+  ];
+  for (const [uuid, expected] of cases) {
+    test(`${String(uuid)} → ${String(expected)}`, () => {
+      assert.equal(topicIdFromUuid(uuid), expected);
+    });
+  }
+});
+
+test("Kafka's config sources and group states map to the port's names", () => {
+  assert.deepEqual([0, 1, 2, 3, 4, 5, 6, undefined].map(configSourceOf), [
+    'unknown',
+    'topic',
+    'dynamic-broker',
+    'dynamic-default-broker',
+    'static-broker',
+    'default',
+    'unknown',
+    'unknown',
+  ]);
+  assert.deepEqual(
+    ['Empty', 'Stable', 'PreparingRebalance', 'CompletingRebalance', 'Dead', 'Assigning'].map(
+      consumerGroupStateOf,
+    ),
+    ['empty', 'stable', 'preparing-rebalance', 'completing-rebalance', 'dead', 'unknown'],
+  );
+});
+
+describe('platformatic errors the admin meets', () => {
+  const context = { operation: 'fetch offsets of topic orders', topic: 'orders' };
+
+  test("the library's own unknown-topic error is TopicNotFound", () => {
+    const error = toPortError(new UserError('Unknown topic orders.'), 'a', context);
+    assert.ok(error instanceof TopicNotFound && error.topic === 'orders');
+  });
+
+  test("a broker's refusal keeps the broker's message, which names the config", () => {
+    const refused = new ResponseError(
+      44,
+      1,
+      { '/responses/0': [40, 'Invalid value abc for configuration retention.ms: Not a number of type LONG'] },
+      { responses: [] },
+    );
+    const error = toPortError(refused, 'a', { operation: 'alter configs of topic orders', topic: 'orders' });
+    assert.ok(error instanceof InvalidRequest);
+    assert.match(error.message, /INVALID_CONFIG: Invalid value abc for configuration retention\.ms/);
+  });
+
+  test('the response a failed request carries is found under the wrapping errors', () => {
+    const response = { results: [{ resourceName: 'orders', errorCode: 3 }] };
+    const failed = new ResponseError(32, 4, { '/results/0': [3, ''] }, response);
+    assert.equal(responseOf(new AggregateError([failed], 'Describing configs failed.')), response);
+    assert.equal(responseOf(new ProtocolError(3)), undefined);
+  });
+});
