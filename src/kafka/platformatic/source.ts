@@ -219,7 +219,8 @@ export class PlatformaticSource implements RecordSource {
     const { partition } = batch;
     try {
       await this.#handler(batch, this.#abort.signal);
-      if (this.#abort.signal.aborted) return; // given up on by stop(): read again later
+      // Committed even when stop() gave up on it meanwhile: the destination acknowledged every record, and
+      // reading them again would only copy them twice (the stop commits before it leaves the group).
       const skippedTo = this.#skippedTo.get(partition);
       this.#skippedTo.delete(partition);
       // Only for a partition still held: another member may have moved its offset on since it was assigned there.
