@@ -14,7 +14,7 @@
 //   startPosition. OFFSET_OUT_OF_RANGE stops the source with OffsetOutOfRange; no offset is ever reset.
 import { ConnectionPool, Consumer, type ConsumerGroupJoinPayload } from '@platformatic/kafka';
 import type { ClusterConfig } from '../../config/types.js';
-import { type KafkaError, OffsetOutOfRange } from '../errors.js';
+import { type KafkaError, OffsetOutOfRange, TopicNotFound } from '../errors.js';
 import type {
   BatchHandler,
   ConsumedBatch,
@@ -169,7 +169,13 @@ export class PlatformaticSource implements RecordSource {
       },
       onOutOfRange: (partition, offset) => this.#failOutOfRange(partition, offset),
       onFailure: (error) => this.#fail(error),
-      isTransient: (error) => this.#portError(error).retriable,
+      // A topic missing while it is read may be one deleted and created again at once: retried like the rest,
+      // so that the new topic is met (its offsets then tell the flow it was re-created); TopicNotFound after
+      // FETCH_ATTEMPTS tries.
+      isTransient: (error) => {
+        const portError = this.#portError(error);
+        return portError.retriable || portError instanceof TopicNotFound;
+      },
     });
     if (this.#stopping !== undefined) return;
     consumer.topics.track(topic);
