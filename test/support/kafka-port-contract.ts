@@ -32,6 +32,12 @@ export interface PortContractSubject {
   readonly quietPeriodMs: number;
   /** Topics the contract created, for the subject's owner to delete. */
   readonly createdTopics: string[];
+  /**
+   * A session timeout the cluster accepts (the broker's group.min.session.timeout.ms or more), for the test of a
+   * handler slower than it; absent where the subject has no sessions to lose (the in-memory double) or cannot
+   * keep them through a slow handler.
+   */
+  readonly shortSessionTimeoutMs?: number;
 }
 
 export function uniqueName(prefix: string): string {
@@ -346,6 +352,42 @@ export function sourceContract(subject: () => PortContractSubject): void {
     await eventually('3 records', () => (next.recordCount >= 3 ? true : undefined), t.signal);
     await next.source.stop();
     assert.deepEqual(next.offsets, ['0@7', '0@8', '0@9']);
+  });
+
+  test('a handler slower than the session timeout keeps the membership: no rebalance, nothing read twice', async (t) => {
+    const sessionTimeoutMs = subject().shortSessionTimeoutMs;
+    if (sessionTimeoutMs === undefined) {
+      t.skip('not for this subject: no group sessions, or heartbeats that wait for the handler');
+      return;
+    }
+    const topic = await topicWith('source-slow-handler', 1);
+    const groupId = uniqueName('group-slow-handler');
+    await write(topic, 0, records(3, 'slow'));
+    let calls = 0;
+    const slow = new SourceProbe(
+      subject().port.createSource({ topic, groupId, startPosition: 'earliest', sessionTimeoutMs }),
+      async () => {
+        calls += 1;
+        // A destination that takes twice the session timeout to acknowledge, like a busy host's.
+        if (calls === 1) await sleep(2 * sessionTimeoutMs, undefined, { signal: t.signal });
+      },
+    );
+    probes.push(slow);
+    await eventually('3 records', () => (slow.recordCount >= 3 ? true : undefined), t.signal);
+    await eventually(
+      'offset 3 committed',
+      async () => ((await committed(groupId, topic))[0] === 3n ? true : undefined),
+      t.signal,
+    );
+    await write(topic, 0, records(2, 'after'));
+    await eventually('2 more records', () => (slow.recordCount >= 5 ? true : undefined), t.signal);
+    await slow.source.stop();
+    assert.deepEqual(slow.offsets, ['0@0', '0@1', '0@2', '0@3', '0@4'], 'each record once');
+    assert.deepEqual(
+      slow.events.filter((event) => event.type !== 'committed'),
+      [{ type: 'assigned', partitions: [0] }],
+      'no rebalance: the member kept its partition',
+    );
   });
 
   test('a stop right after run() ends the source cleanly and leaves the group without members', async () => {

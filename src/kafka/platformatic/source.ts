@@ -1,15 +1,329 @@
-// PLACEHOLDER during the client migration (session of 2026-12-04): replaced by the real RecordSource before merge.
+// RecordSource on @platformatic/kafka: group membership through the library's Consumer, fetching by georep.
+//
+// - Membership: the Consumer joins the group (classic protocol, round-robin assignment), heartbeats on its own
+//   timer whatever the handler is doing, rejoins when the group rebalances and leaves it on stop. So a slow
+//   destination can no longer cost the membership, and with it a re-copy of finished partitions.
+// - Fetching (fetch-loop.ts): one request at a time per broker, covering every assigned partition it leads that
+//   has room (partition-fetcher.ts), read_committed, decoded and filtered by georep (record-batches.ts). A
+//   partition holds at most one batch in the handler and one fetched ahead of it, and all of them together at
+//   most BUFFERED_FETCHES fetches of maxBytesPerFetch: reading waits for the handler, memory stays bounded in bytes.
+// - At-least-once: a batch's nextOffset is committed only after the handler resolved, and only for a partition
+//   this member still holds. Markers and aborted records that no handler sees are committed as well.
+// - Positions: after every assignment, once the batches in the handler finished and their offsets were
+//   committed, each partition starts at resumePositionOf's position, else the group's committed offset, else
+//   startPosition. OFFSET_OUT_OF_RANGE stops the source with OffsetOutOfRange; no offset is ever reset.
+import { ConnectionPool, Consumer, type ConsumerGroupJoinPayload } from '@platformatic/kafka';
 import type { ClusterConfig } from '../../config/types.js';
-import { UnexpectedKafkaError } from '../errors.js';
-import type { RecordSource, RecordSourceOptions } from '../port.js';
+import { type KafkaError, OffsetOutOfRange, TopicNotFound } from '../errors.js';
+import type {
+  BatchHandler,
+  ConsumedBatch,
+  RecordSource,
+  RecordSourceOptions,
+  SourceEvent,
+  SourceListener,
+} from '../port.js';
+import { baseOptions } from './client-options.js';
+import { CommitQueue } from './commit-queue.js';
+import { FetchLoop, type FetchLoopLimits } from './fetch-loop.js';
+import { toPortError } from './map-error.js';
+import { PartitionFetcher } from './partition-fetcher.js';
+import { partitionRange, ResumePositionFailed, startPositions } from './start-positions.js';
 
-export const PlatformaticSource: new (config: ClusterConfig, options: RecordSourceOptions) => RecordSource =
-  class {
-    constructor(config: ClusterConfig) {
-      throw new UnexpectedKafkaError(
-        config.name,
-        'RecordSource on @platformatic/kafka is not built yet',
-        false,
-      );
+/** Batches of this many partitions may be in the handler at once (the kafkajs source's setting). */
+export const DEFAULT_PARTITIONS_IN_PARALLEL = 6;
+/** One fetch request's records; with BUFFERED_FETCHES it bounds a source's memory (bounded-memory.test.ts). */
+export const DEFAULT_MAX_BYTES_PER_FETCH = 10 * 1024 * 1024;
+/** One partition's share of a fetch (a larger batch still comes alone): large, as reading waits for writing. */
+export const DEFAULT_MAX_BYTES_PER_PARTITION = 4 * 1024 * 1024;
+/**
+ * Fetched bytes a source holds at most, in the handler, fetched ahead and asked for, in fetches: two, so the next
+ * batches are fetched while the handler writes the current ones.
+ */
+const BUFFERED_FETCHES = 2;
+/** How long the broker holds a fetch without new records; bounds how long an idle source takes to stop. */
+const FETCH_MAX_WAIT_MS = 500;
+const HEARTBEAT_INTERVAL_MS = 3000;
+/** How long the group waits for its members to rejoin in a rebalance. */
+const REBALANCE_TIMEOUT_MS = 60_000;
+/**
+ * The Consumer's own retries of a failed group request (join, sync, heartbeat, commit, offset lookups): the
+ * coordinator moving or the group rebalancing is routine there, and must not stop the source.
+ */
+const GROUP_RETRIES = 5;
+/** Failed fetches in a row (leader moving, network) after which run() rejects with the last error. */
+const FETCH_ATTEMPTS = 6;
+const FETCH_RETRY_DELAY_MS = 500;
+
+export class PlatformaticSource implements RecordSource {
+  readonly #config: ClusterConfig;
+  readonly #options: RecordSourceOptions;
+  readonly #limits: FetchLoopLimits;
+  readonly #partitionsInParallel: number;
+  readonly #abort = new AbortController();
+  #consumer: Consumer | undefined;
+  #pool: ConnectionPool | undefined;
+  #commits: CommitQueue | undefined;
+  #handler: BatchHandler = async () => {};
+  #listener: SourceListener = () => {};
+  #settle: { resolve(): void; reject(error: unknown): void } | undefined;
+  #starting: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+  #failed = false;
+  #paused = false;
+  #rebalancing = false;
+  #loop: FetchLoop | undefined;
+  /** Raised by every assignment: start positions looked up for an earlier one are not applied. */
+  #generation = 0;
+  /** Batches in the handler, by partition; each entry settles when its handler did. */
+  readonly #inHandler = new Map<number, Promise<void>>();
+  /** Offsets past markers and aborted records that followed a batch still in the handler: committed after it. */
+  readonly #skippedTo = new Map<number, bigint>();
+
+  constructor(config: ClusterConfig, options: RecordSourceOptions) {
+    this.#config = config;
+    this.#options = options;
+    const maxBytesPerFetch = options.maxBytesPerFetch ?? DEFAULT_MAX_BYTES_PER_FETCH;
+    this.#limits = {
+      maxBytesPerFetch,
+      maxBytesPerPartition: Math.min(
+        options.maxBytesPerPartition ?? DEFAULT_MAX_BYTES_PER_PARTITION,
+        maxBytesPerFetch,
+      ),
+      maxBufferedBytes: BUFFERED_FETCHES * maxBytesPerFetch,
+      fetchAttempts: FETCH_ATTEMPTS,
+      retryDelayMs: FETCH_RETRY_DELAY_MS,
+    };
+    this.#partitionsInParallel = options.partitionsInParallel ?? DEFAULT_PARTITIONS_IN_PARALLEL;
+  }
+
+  run(handler: BatchHandler, listener: SourceListener = () => {}): Promise<void> {
+    if (this.#settle !== undefined || this.#starting !== undefined) {
+      return Promise.reject(new Error('run() can be called once per source'));
     }
-  } as never;
+    this.#handler = handler;
+    this.#listener = listener;
+    const done = new Promise<void>((resolve, reject) => {
+      this.#settle = { resolve, reject };
+    });
+    this.#starting = this.#start().catch((error: unknown) => this.#fail(error));
+    return done;
+  }
+
+  pause(): void {
+    if (this.#paused) return;
+    this.#paused = true;
+    // What was fetched ahead is dropped, and read again on resume: a paused source delivers nothing, and one
+    // overtaken by retention while paused finds out when it resumes.
+    this.#loop?.rewind();
+  }
+
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#loop?.pump();
+  }
+
+  stop(options: { readonly inFlightGraceMs?: number } = {}): Promise<void> {
+    this.#stopping ??= this.#stop(options.inFlightGraceMs ?? Number.POSITIVE_INFINITY);
+    return this.#stopping;
+  }
+
+  async #start(): Promise<void> {
+    const { topic, groupId } = this.#options;
+    const options = { ...baseOptions(this.#config, 'source'), retries: GROUP_RETRIES };
+    const consumer = new Consumer({
+      ...options,
+      groupId,
+      heartbeatInterval: HEARTBEAT_INTERVAL_MS,
+      rebalanceTimeout: REBALANCE_TIMEOUT_MS,
+      ...(this.#options.sessionTimeoutMs === undefined
+        ? {}
+        : { sessionTimeout: this.#options.sessionTimeoutMs }),
+    });
+    this.#consumer = consumer;
+    this.#pool = new ConnectionPool(`${options.clientId}-fetch`, options);
+    const fetcher = new PartitionFetcher(consumer, this.#pool, topic, FETCH_MAX_WAIT_MS);
+    this.#commits = new CommitQueue(
+      consumer,
+      topic,
+      (offsets) => this.#emit({ type: 'committed', offsets }),
+      (error) => this.#fail(error),
+    );
+    // A rejoin that failed for good (the library's heartbeat gives up and reports it here): no partitions
+    // are held any more, so the source stops and the runtime starts it again.
+    consumer.on('error', (error: unknown) => this.#fail(error));
+    consumer.on('consumer:group:rebalance', () => {
+      this.#rebalancing = true;
+      this.#emit({ type: 'rebalancing' });
+    });
+    consumer.on('consumer:group:join', (payload: ConsumerGroupJoinPayload) => this.#onJoin(payload));
+    // Asked first so that a missing topic is TopicNotFound, not a group that cannot compute an assignment.
+    const layout = await fetcher.layout(false);
+    this.#loop = new FetchLoop(fetcher, topic, layout, this.#limits, {
+      canFetch: () => this.#running() && !this.#paused && !this.#rebalancing,
+      onReady: () => this.#dispatch(),
+      onSkipped: (partition, offset) => {
+        if (this.#inHandler.has(partition)) this.#skippedTo.set(partition, offset);
+        else this.#commits?.add(partition, offset);
+      },
+      onOutOfRange: (partition, offset) => this.#failOutOfRange(partition, offset),
+      onFailure: (error) => this.#fail(error),
+      // A topic missing while it is read may be one deleted and created again at once: retried like the rest,
+      // so that the new topic is met (its offsets then tell the flow it was re-created); TopicNotFound after
+      // FETCH_ATTEMPTS tries.
+      isTransient: (error) => {
+        const portError = this.#portError(error);
+        return portError.retriable || portError instanceof TopicNotFound;
+      },
+    });
+    if (this.#stopping !== undefined) return;
+    consumer.topics.track(topic);
+    await consumer.joinGroup({
+      heartbeatInterval: HEARTBEAT_INTERVAL_MS,
+      rebalanceTimeout: REBALANCE_TIMEOUT_MS,
+      ...(this.#options.sessionTimeoutMs === undefined
+        ? {}
+        : { sessionTimeout: this.#options.sessionTimeoutMs }),
+    });
+  }
+
+  #onJoin(payload: ConsumerGroupJoinPayload): void {
+    const partitions = (payload.assignments ?? [])
+      .filter((assignment) => assignment.topic === this.#options.topic)
+      .flatMap((assignment) => assignment.partitions)
+      .sort((a, b) => a - b);
+    this.#rebalancing = false;
+    this.#loop?.assign(partitions);
+    const generation = ++this.#generation;
+    this.#emit({ type: 'assigned', partitions });
+    this.#startPartitions(generation, partitions).catch((error: unknown) => this.#fail(error));
+  }
+
+  /** Once the batches in the handler finished and were committed, sets where each assigned partition starts. */
+  async #startPartitions(generation: number, partitions: readonly number[]): Promise<void> {
+    await this.#handlersSettled();
+    await this.#commits?.flush();
+    if (generation !== this.#generation || !this.#running()) return;
+    const positions = await startPositions(this.#consumer!, partitions, this.#options);
+    if (generation !== this.#generation || !this.#running()) return;
+    for (const [partition, position] of positions) this.#loop?.start(partition, position);
+    this.#loop?.pump();
+  }
+
+  /** Hands ready batches to the handler while fewer than partitionsInParallel are in it. */
+  #dispatch(): void {
+    const loop = this.#loop;
+    if (loop === undefined || !this.#running() || this.#paused || this.#rebalancing) return;
+    for (const { batch, bytes } of loop.readyBatches((partition) => this.#inHandler.has(partition))) {
+      this.#inHandler.set(batch.partition, this.#deliver(batch, bytes));
+      if (this.#inHandler.size >= this.#partitionsInParallel) return;
+    }
+  }
+
+  async #deliver(batch: ConsumedBatch, bytes: number): Promise<void> {
+    const { partition } = batch;
+    try {
+      await this.#handler(batch, this.#abort.signal);
+      // Committed even when stop() gave up on it meanwhile: the destination acknowledged every record, and
+      // reading them again would only copy them twice (the stop commits before it leaves the group).
+      const skippedTo = this.#skippedTo.get(partition);
+      this.#skippedTo.delete(partition);
+      // Only for a partition still held: another member may have moved its offset on since it was assigned there.
+      if (this.#loop?.has(partition) === true) this.#commits?.add(partition, skippedTo ?? batch.nextOffset);
+    } catch (error) {
+      if (!this.#abort.signal.aborted) this.#fail(error, { fromHandler: true });
+    } finally {
+      this.#loop?.release(bytes);
+      this.#inHandler.delete(partition);
+      this.#dispatch();
+      this.#loop?.pump();
+    }
+  }
+
+  async #handlersSettled(): Promise<void> {
+    while (this.#inHandler.size > 0) await Promise.allSettled([...this.#inHandler.values()]);
+  }
+
+  async #stop(inFlightGraceMs: number): Promise<void> {
+    this.#loop?.stop();
+    const abortTimer = Number.isFinite(inFlightGraceMs)
+      ? setTimeout(() => this.#abort.abort(), inFlightGraceMs)
+      : undefined;
+    try {
+      await this.#starting;
+      await this.#handlersSettled();
+      clearTimeout(abortTimer);
+      await this.#commits?.flush();
+      // Leaving hands the partitions to the other members at once, instead of after the session timeout.
+      const consumer = this.#consumer;
+      // (leaveGroup's callback form: its typings resolve a call without a callback to the one returning void)
+      if (consumer !== undefined) await new Promise<void>((done) => consumer.leaveGroup(false, () => done()));
+      await consumer?.close().catch(() => undefined);
+      await this.#pool?.close().catch(() => undefined);
+    } finally {
+      clearTimeout(abortTimer);
+      const settle = this.#settle;
+      this.#settle = undefined;
+      settle?.resolve();
+    }
+  }
+
+  /** Ends run() with `error` (a handler's own, else mapped to a port error) and leaves the group; the first outcome wins. */
+  #fail(error: unknown, options: { fromHandler?: boolean } = {}): void {
+    const settle = this.#claimFailure();
+    if (settle === undefined) return;
+    if (options.fromHandler === true) settle.reject(error);
+    else if (error instanceof ResumePositionFailed) settle.reject(error.cause);
+    else settle.reject(this.#portError(error));
+    void this.stop({ inFlightGraceMs: 0 });
+  }
+
+  /** Names the partition's current range in the error, so an operator sees how much was lost. */
+  #failOutOfRange(partition: number, requestedOffset: bigint): void {
+    const settle = this.#claimFailure();
+    if (settle === undefined) return;
+    const topic = this.#options.topic;
+    void partitionRange(this.#consumer!, topic, partition).then((range) => {
+      settle.reject(
+        new OffsetOutOfRange(this.#config.name, {
+          topic,
+          partition,
+          requestedOffset,
+          earliest: range?.earliest ?? null,
+          latest: range?.latest ?? null,
+        }),
+      );
+      void this.stop({ inFlightGraceMs: 0 });
+    });
+  }
+
+  /** The first failure stops fetching and handing on, and gets to settle run(). */
+  #claimFailure(): { resolve(): void; reject(error: unknown): void } | undefined {
+    const settle = this.#settle;
+    if (settle === undefined || !this.#running()) return undefined;
+    this.#failed = true;
+    this.#settle = undefined;
+    return settle;
+  }
+
+  #portError(error: unknown): KafkaError {
+    return toPortError(error, this.#config.name, {
+      operation: `read topic ${this.#options.topic} as group ${this.#options.groupId}`,
+      topic: this.#options.topic,
+      groupId: this.#options.groupId,
+    });
+  }
+
+  #emit(event: SourceEvent): void {
+    try {
+      this.#listener(event);
+    } catch {
+      // a listener's bug must not break consumption
+    }
+  }
+
+  #running(): boolean {
+    return this.#stopping === undefined && !this.#failed;
+  }
+}

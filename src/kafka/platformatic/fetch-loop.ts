@@ -1,0 +1,295 @@
+// The fetching half of a source: which assigned partitions are fetched next, from which broker, and what becomes
+// of the answers. A partition holds at most one fetched batch waiting for the handler ("ready"); one request is
+// in flight per broker, covering every partition it leads that has room; and the bytes held (ready batches,
+// batches in the handler, requests in flight) stay under `maxBufferedBytes`. The source takes ready batches out
+// with take() and gives their bytes back with release() once the handler is done with them.
+import type { ConsumedBatch } from '../port.js';
+import type { FetchedPartition, PartitionFetcher, TopicLayout } from './partition-fetcher.js';
+
+export interface FetchLoopLimits {
+  readonly maxBytesPerFetch: number;
+  readonly maxBytesPerPartition: number;
+  /** Everything fetched and not yet released, plus what the requests in flight may bring. */
+  readonly maxBufferedBytes: number;
+  /** Failed fetches in a row (leader moving, network) before onFailure. */
+  readonly fetchAttempts: number;
+  readonly retryDelayMs: number;
+}
+
+export interface FetchLoopEvents {
+  /** Whether fetching may go on now (not paused, stopping or rebalancing). */
+  canFetch(): boolean;
+  /** A batch became ready. */
+  onReady(): void;
+  /** A fetch found only markers or aborted records up to `offset`: nothing to hand on, but the group may move past. */
+  onSkipped(partition: number, offset: bigint): void;
+  onOutOfRange(partition: number, requestedOffset: bigint): void;
+  /** A failure that does not heal, or transient ones `fetchAttempts` times in a row. */
+  onFailure(error: unknown): void;
+  isTransient(error: unknown): boolean;
+}
+
+export interface ReadyBatch {
+  readonly batch: ConsumedBatch;
+  readonly bytes: number;
+}
+
+interface PartitionState {
+  readonly partition: number;
+  /** The next offset to fetch; null until the start position is known. */
+  position: bigint | null;
+  /** Past the last batch taken (or the start): where fetching starts again after fetched data was thrown away. */
+  resumeOffset: bigint | null;
+  /** Raised whenever fetched data is thrown away, so that the answer to an earlier request is ignored. */
+  epoch: number;
+  fetching: boolean;
+  ready: ReadyBatch | null;
+  /** The last fetch got nothing below the last stable offset (a batch too large to come whole): asked first. */
+  starved: boolean;
+}
+
+interface SentPartition {
+  readonly state: PartitionState;
+  readonly epoch: number;
+  readonly offset: bigint;
+}
+
+export class FetchLoop {
+  readonly #fetcher: PartitionFetcher;
+  readonly #topic: string;
+  readonly #limits: FetchLoopLimits;
+  readonly #events: FetchLoopEvents;
+  #partitions = new Map<number, PartitionState>();
+  #layout: TopicLayout | undefined;
+  #loadingLayout = false;
+  #failures = 0;
+  #retryTimer: NodeJS.Timeout | undefined;
+  readonly #brokersFetching = new Set<number>();
+  #reservedBytes = 0;
+  #heldBytes = 0;
+  #rotation = 0;
+
+  constructor(
+    fetcher: PartitionFetcher,
+    topic: string,
+    layout: TopicLayout,
+    limits: FetchLoopLimits,
+    events: FetchLoopEvents,
+  ) {
+    this.#fetcher = fetcher;
+    this.#topic = topic;
+    this.#layout = layout;
+    this.#limits = limits;
+    this.#events = events;
+  }
+
+  /** The partitions now assigned; nothing is fetched for one until start() gives its position. */
+  assign(partitions: readonly number[]): void {
+    this.rewind();
+    this.#partitions = new Map(partitions.map((partition) => [partition, newState(partition)]));
+  }
+
+  start(partition: number, position: bigint): void {
+    const state = this.#partitions.get(partition);
+    if (state === undefined) return;
+    state.position = position;
+    state.resumeOffset = position;
+  }
+
+  has(partition: number): boolean {
+    return this.#partitions.has(partition);
+  }
+
+  /** Throws away every batch fetched ahead: fetching starts again past the last batch taken. */
+  rewind(): void {
+    for (const state of this.#partitions.values()) {
+      state.epoch += 1;
+      if (state.ready !== null) this.#heldBytes -= state.ready.bytes;
+      state.ready = null;
+      state.position = state.resumeOffset;
+    }
+  }
+
+  /** Ready batches, in partition order from a rotating start, except those of partitions `busy` names. */
+  *readyBatches(busy: (partition: number) => boolean): Generator<ReadyBatch> {
+    for (const state of this.#partitions.values()) {
+      const ready = state.ready;
+      if (ready === null || busy(state.partition)) continue;
+      state.ready = null;
+      state.resumeOffset = ready.batch.nextOffset;
+      yield ready;
+    }
+  }
+
+  /** The handler is done with a batch taken from here: its bytes make room for more fetching. */
+  release(bytes: number): void {
+    this.#heldBytes -= bytes;
+  }
+
+  stop(): void {
+    this.rewind();
+    clearTimeout(this.#retryTimer);
+  }
+
+  /** Sends a fetch to every broker that has none in flight and leads partitions with room, if memory allows. */
+  pump(): void {
+    if (!this.#events.canFetch()) return;
+    const layout = this.#layout;
+    if (layout === undefined) {
+      this.#loadLayout();
+      return;
+    }
+    const wanted = new Map<number, PartitionState[]>();
+    for (const state of this.#partitions.values()) {
+      if (state.position === null || state.fetching || state.ready !== null) continue;
+      const leader = layout.leaders[state.partition] ?? -1;
+      if (leader < 0) {
+        this.#layout = undefined; // a partition added since, or a leader being elected
+        this.#loadLayout();
+        return;
+      }
+      if (this.#brokersFetching.has(leader)) continue;
+      const led = wanted.get(leader);
+      if (led === undefined) wanted.set(leader, [state]);
+      else led.push(state);
+    }
+    for (const [broker, states] of wanted) {
+      const room = this.#limits.maxBufferedBytes - this.#heldBytes - this.#reservedBytes;
+      if (room < this.#limits.maxBytesPerPartition) return;
+      this.#fetchFrom(
+        layout,
+        broker,
+        this.#requestOrder(states),
+        Math.min(room, this.#limits.maxBytesPerFetch),
+      );
+    }
+  }
+
+  /**
+   * Starved partitions first, then the others from a rotating start: the broker may return a batch larger than
+   * the partition's share only for the first partition with records, so each gets to be first in turn.
+   */
+  #requestOrder(states: PartitionState[]): PartitionState[] {
+    const start = this.#rotation++ % states.length;
+    const rotated = [...states.slice(start), ...states.slice(0, start)];
+    return [...rotated.filter((state) => state.starved), ...rotated.filter((state) => !state.starved)];
+  }
+
+  #fetchFrom(layout: TopicLayout, broker: number, states: PartitionState[], maxBytes: number): void {
+    const sent = states.map((state) => ({ state, epoch: state.epoch, offset: state.position! }));
+    for (const state of states) state.fetching = true;
+    this.#brokersFetching.add(broker);
+    this.#reservedBytes += maxBytes;
+    const request = sent.map(({ state, offset }) => ({
+      partition: state.partition,
+      offset,
+      maxBytes: this.#limits.maxBytesPerPartition,
+    }));
+    this.#fetcher
+      .fetch(layout, broker, request, maxBytes)
+      .then(
+        (fetched) => this.#onFetched(sent, fetched),
+        (error: unknown) => this.#onFetchFailed(error),
+      )
+      .catch((error: unknown) => this.#events.onFailure(error))
+      .finally(() => {
+        for (const state of states) state.fetching = false;
+        this.#brokersFetching.delete(broker);
+        this.#reservedBytes -= maxBytes;
+        this.pump();
+      });
+  }
+
+  #onFetched(sent: readonly SentPartition[], fetched: readonly FetchedPartition[]): void {
+    if (!this.#events.canFetch()) return;
+    let retry: Error | undefined;
+    let ready = false;
+    for (const outcome of fetched) {
+      const request = sent.find(({ state }) => state.partition === outcome.partition);
+      // Answers for partitions given up, or whose fetched data was thrown away since the request left, are ignored.
+      if (request === undefined || this.#partitions.get(outcome.partition) !== request.state) continue;
+      const { state } = request;
+      if (state.epoch !== request.epoch || state.position !== request.offset) continue;
+      if (outcome.kind === 'retry') {
+        retry = outcome.error;
+      } else if (outcome.kind === 'out-of-range') {
+        this.#events.onOutOfRange(outcome.partition, outcome.fetchOffset);
+        return;
+      } else {
+        ready = this.#accept(state, outcome) || ready;
+      }
+    }
+    if (retry === undefined) this.#failures = 0;
+    else this.#onFetchFailed(retry);
+    if (ready) this.#events.onReady();
+  }
+
+  /** Takes a partition's answer in; true when it made a batch ready. */
+  #accept(state: PartitionState, outcome: Extract<FetchedPartition, { kind: 'read' }>): boolean {
+    const { read, fetchOffset } = outcome;
+    const gotNothing = read.nextOffset === fetchOffset;
+    state.starved = gotNothing && fetchOffset < outcome.lastStableOffset;
+    if (gotNothing) return false;
+    state.position = read.nextOffset;
+    if (read.records.length === 0) {
+      state.resumeOffset = read.nextOffset;
+      this.#events.onSkipped(state.partition, read.nextOffset);
+      return false;
+    }
+    state.ready = {
+      batch: {
+        topic: this.#topic,
+        partition: state.partition,
+        records: read.records,
+        nextOffset: read.nextOffset,
+        highWatermark: outcome.highWatermark,
+      },
+      bytes: read.bytes,
+    };
+    this.#heldBytes += read.bytes;
+    return true;
+  }
+
+  /** Transient failures are retried after a pause with fresh metadata; others, or too many, are reported. */
+  #onFetchFailed(error: unknown): void {
+    if (!this.#events.canFetch()) return; // stopping closes the connections under requests in flight
+    this.#failures += 1;
+    if (!this.#events.isTransient(error) || this.#failures >= this.#limits.fetchAttempts) {
+      this.#events.onFailure(error);
+      return;
+    }
+    this.#layout = undefined;
+    if (this.#retryTimer !== undefined) return;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      this.pump();
+    }, this.#limits.retryDelayMs * this.#failures);
+  }
+
+  #loadLayout(): void {
+    if (this.#loadingLayout || this.#retryTimer !== undefined) return;
+    this.#loadingLayout = true;
+    this.#fetcher
+      .layout(true)
+      .then((layout) => {
+        this.#layout = layout;
+      })
+      .catch((error: unknown) => this.#onFetchFailed(error))
+      .finally(() => {
+        this.#loadingLayout = false;
+        if (this.#layout !== undefined) this.pump();
+      });
+  }
+}
+
+function newState(partition: number): PartitionState {
+  return {
+    partition,
+    position: null,
+    resumeOffset: null,
+    epoch: 0,
+    fetching: false,
+    ready: null,
+    starved: false,
+  };
+}

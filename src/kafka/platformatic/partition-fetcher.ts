@@ -1,0 +1,210 @@
+// Fetch requests for the partitions of one topic, sent by georep itself with the library's Fetch API (the version
+// both sides support, read_committed) over a connection pool of their own, so that georep sees the raw record
+// batches and the broker's aborted_transactions (record-batches.ts reads them) and a long fetch never queues the
+// group's heartbeats behind it on the coordinator's connection.
+//
+// The Consumer's own fetch() is not used: it runs the library's read_committed filter first, which drops
+// batches by a rule of its own before georep could apply Kafka's. No fetch sessions (KIP-227) are opened: every
+// request names its partitions and offsets in full, which keeps the requests stateless on both sides.
+import {
+  type API,
+  type Callback,
+  type ClusterMetadata,
+  type ConnectionPool,
+  type Consumer,
+  FetchIsolationLevels,
+  type fetchV17,
+  kGetApi,
+  ProtocolError,
+  protocolErrors,
+  protocolErrorsCodesById,
+} from '@platformatic/kafka';
+import { type PartitionRead, readPartition } from './record-batches.js';
+
+type FetchRequestTopic = fetchV17.FetchRequestTopic;
+type FetchResponse = fetchV17.FetchResponse;
+
+/** Fetch v12 and older name topics; later versions identify them by topic id. */
+const LAST_FETCH_VERSION_WITH_TOPIC_NAMES = 12;
+const NO_LEADER_EPOCH = -1;
+/** Without a fetch session: a full fetch request that opens none (FetchRequest's FINAL_EPOCH). */
+const NO_SESSION_ID = 0;
+const NO_SESSION_EPOCH = -1;
+/**
+ * Metadata requests retried inside the library: one, for a broker that has not yet heard of a topic just
+ * created. A missing topic must surface quickly as TopicNotFound; other failures are retried by the source.
+ */
+const METADATA_RETRIES = 1;
+
+type FetchApi = API<
+  [
+    maxWaitMs: number,
+    minBytes: number,
+    maxBytes: number,
+    isolationLevel: number,
+    sessionId: number,
+    sessionEpoch: number,
+    topics: FetchRequestTopic[],
+    forgottenTopicsData: [],
+    rackId: string,
+  ],
+  FetchResponse
+>;
+
+export interface PartitionFetch {
+  readonly partition: number;
+  readonly offset: bigint;
+  readonly maxBytes: number;
+}
+
+export type FetchedPartition =
+  | {
+      readonly kind: 'read';
+      readonly partition: number;
+      readonly fetchOffset: bigint;
+      readonly read: PartitionRead;
+      readonly highWatermark: bigint;
+      readonly lastStableOffset: bigint;
+    }
+  /** The broker no longer has (or does not yet have) the offset asked for. */
+  | { readonly kind: 'out-of-range'; readonly partition: number; readonly fetchOffset: bigint }
+  /** A transient problem (leader moved, partition not yet known): fetch again after fresh metadata. */
+  | { readonly kind: 'retry'; readonly partition: number; readonly error: Error };
+
+export interface TopicLayout {
+  /** Leader broker id of each partition, by partition number; -1 while there is none. */
+  readonly leaders: readonly number[];
+  readonly metadata: ClusterMetadata;
+}
+
+export class PartitionFetcher {
+  readonly #consumer: Consumer;
+  readonly #pool: ConnectionPool;
+  readonly #topic: string;
+  readonly #maxWaitMs: number;
+  #api: Promise<FetchApi> | undefined;
+
+  constructor(consumer: Consumer, pool: ConnectionPool, topic: string, maxWaitMs: number) {
+    this.#consumer = consumer;
+    this.#pool = pool;
+    this.#topic = topic;
+    this.#maxWaitMs = maxWaitMs;
+  }
+
+  /** Where each partition's leader is; `refresh` asks the cluster again instead of trusting the cache. */
+  async layout(refresh: boolean): Promise<TopicLayout> {
+    if (refresh) this.#consumer.clearMetadata();
+    const metadata = await this.#consumer.metadata({
+      topics: [this.#topic],
+      forceUpdate: refresh,
+      retries: METADATA_RETRIES,
+    });
+    const topic = metadata.topics.get(this.#topic);
+    return { leaders: topic?.partitions.map((partition) => partition.leader) ?? [], metadata };
+  }
+
+  /**
+   * One fetch request to broker `broker` for `partitions` (all led by it), at most `maxBytes` in all. Rejects
+   * when the whole request failed (network, timeout) or a partition failed in a way that does not heal (not
+   * authorized, …); a partition's out-of-range or transient error is reported in its place.
+   */
+  async fetch(
+    layout: TopicLayout,
+    broker: number,
+    partitions: readonly PartitionFetch[],
+    maxBytes: number,
+  ): Promise<FetchedPartition[]> {
+    const address = layout.metadata.brokers.get(broker);
+    const topicId = layout.metadata.topics.get(this.#topic)?.id;
+    if (address === undefined || topicId === undefined) {
+      return partitions.map(({ partition }) => ({
+        kind: 'retry',
+        partition,
+        error: new Error(`no broker ${broker} or topic ${this.#topic} in the cluster's metadata`),
+      }));
+    }
+    const api = await this.#fetchApi();
+    const connection = await this.#pool.get(address);
+    const byName = api.version <= LAST_FETCH_VERSION_WITH_TOPIC_NAMES;
+    const request: FetchRequestTopic = {
+      topicId: byName ? this.#topic : topicId,
+      partitions: partitions.map(({ partition, offset, maxBytes: partitionMaxBytes }) => ({
+        partition,
+        currentLeaderEpoch: NO_LEADER_EPOCH,
+        fetchOffset: offset,
+        lastFetchedEpoch: NO_LEADER_EPOCH,
+        partitionMaxBytes,
+      })),
+    };
+    const response = await new Promise<FetchResponse>((resolve, reject) => {
+      api(
+        connection,
+        this.#maxWaitMs,
+        1,
+        maxBytes,
+        FetchIsolationLevels.READ_COMMITTED,
+        NO_SESSION_ID,
+        NO_SESSION_EPOCH,
+        [request],
+        [],
+        '',
+        (error, result) => {
+          // A partition's error fails the whole parse, but the response still comes with it.
+          const partial = (error as { response?: FetchResponse } | null)?.response;
+          if (result !== undefined) resolve(result);
+          else if (partial !== undefined) resolve(partial);
+          else reject(error ?? new Error('fetch returned no response'));
+        },
+      );
+    });
+    if (response.errorCode !== 0) throw new ProtocolError(response.errorCode);
+    const offsets = new Map(partitions.map(({ partition, offset }) => [partition, offset]));
+    const fetched: FetchedPartition[] = [];
+    for (const topic of response.responses) {
+      for (const answer of topic.partitions) {
+        const fetchOffset = offsets.get(answer.partitionIndex);
+        if (fetchOffset === undefined) continue;
+        fetched.push(outcomeOf(answer, fetchOffset));
+      }
+    }
+    return fetched;
+  }
+
+  #fetchApi(): Promise<FetchApi> {
+    this.#api ??= new Promise<FetchApi>((resolve, reject) => {
+      const callback: Callback<FetchApi> = (error, api) => {
+        if (api !== undefined) resolve(api);
+        else reject(error ?? new Error('no Fetch API'));
+      };
+      this.#consumer[kGetApi]('Fetch', callback);
+    });
+    this.#api.catch(() => {
+      this.#api = undefined;
+    });
+    return this.#api;
+  }
+}
+
+function outcomeOf(
+  answer: FetchResponse['responses'][number]['partitions'][number],
+  fetchOffset: bigint,
+): FetchedPartition {
+  const partition = answer.partitionIndex;
+  if (answer.errorCode === 0) {
+    return {
+      kind: 'read',
+      partition,
+      fetchOffset,
+      read: readPartition(partition, fetchOffset, answer.records ?? [], answer.abortedTransactions),
+      highWatermark: answer.highWatermark,
+      lastStableOffset: answer.lastStableOffset,
+    };
+  }
+  const id = protocolErrorsCodesById[answer.errorCode];
+  if (id === 'OFFSET_OUT_OF_RANGE') return { kind: 'out-of-range', partition, fetchOffset };
+  const error = new ProtocolError(answer.errorCode);
+  // UNKNOWN_TOPIC_OR_PARTITION is also what a topic just created answers; a deleted topic shows up in the
+  // metadata asked for before the next fetch.
+  if (id !== undefined && protocolErrors[id]?.canRetry === true) return { kind: 'retry', partition, error };
+  throw error;
+}

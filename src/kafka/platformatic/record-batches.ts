@@ -1,0 +1,94 @@
+// One partition's part of a read_committed fetch response, as @platformatic/kafka decodes it (raw record batches
+// and the broker's aborted_transactions), turned into the port's records. Pure code.
+//
+// Done here instead of by the library, which gets three things wrong (docs/platformatic-corrections.md):
+// - aborted records: its read_committed filter keeps one aborted range per producer and ignores a range whose
+//   abort marker is not in the fetch, so a producer's second aborted transaction in one fetch, and a
+//   transaction whose marker lies beyond the end of the fetch, pass. ../aborted-batches.ts decides as Kafka's
+//   Java consumer does;
+// - timestamps: a record's timestamp is the batch's first timestamp plus its delta, unless the batch says
+//   LogAppendTime (attributes bit 3): then every record's timestamp is the batch's max timestamp, the time the
+//   broker appended it. The library always adds the delta and has no timestamp type;
+// - nothing of a batch before the fetch offset is handed on (a compressed batch is returned whole), and the
+//   next offset moves past trailing markers and aborted records, so a commit never reads them again.
+import type { fetchV17, KafkaRecord, RecordsBatch } from '@platformatic/kafka';
+import { batchesOfAbortedTransactions, isAbortMarkerKey } from '../aborted-batches.js';
+import type { ConsumedRecord, RecordHeader, TimestampType } from '../port.js';
+
+const COMPRESSION_BITS = 0x07;
+const LOG_APPEND_TIME_BIT = 0x08;
+const TRANSACTIONAL_BIT = 0x10;
+const CONTROL_BIT = 0x20;
+/** What a batch costs beyond its `length` field: the base offset (int64) and the length itself (int32). */
+const BATCH_LOG_OVERHEAD_BYTES = 12;
+
+export interface PartitionRead {
+  /** The records to hand on, in offset order; possibly none (only markers or aborted records). */
+  readonly records: ConsumedRecord[];
+  /** Where the partition's next fetch starts: past the last batch of this fetch, else the fetch offset. */
+  readonly nextOffset: bigint;
+  /** Bytes these records hold in memory: the batches as received, plus what compressed ones decoded to. */
+  readonly bytes: number;
+}
+
+export function readPartition(
+  partition: number,
+  fetchOffset: bigint,
+  batches: readonly RecordsBatch[],
+  abortedTransactions: readonly fetchV17.FetchResponsePartitionAbortedTransaction[] | null,
+): PartitionRead {
+  const described = batches.map((batch) => ({
+    batch,
+    lastOffset: batch.firstOffset + BigInt(batch.lastOffsetDelta),
+    producerId: batch.producerId,
+    transactional: (batch.attributes & TRANSACTIONAL_BIT) !== 0,
+    control: (batch.attributes & CONTROL_BIT) !== 0,
+    abortMarker: (batch.attributes & CONTROL_BIT) !== 0 && isAbortMarkerKey(batch.records[0]?.key),
+  }));
+  const aborted = new Set(batchesOfAbortedTransactions(described, abortedTransactions ?? []));
+  const records: ConsumedRecord[] = [];
+  let nextOffset = fetchOffset;
+  let bytes = 0;
+  for (const entry of described) {
+    const { batch } = entry;
+    bytes += batch.length + BATCH_LOG_OVERHEAD_BYTES;
+    if (entry.lastOffset >= nextOffset) nextOffset = entry.lastOffset + 1n;
+    if (entry.control || aborted.has(entry)) continue;
+    const compressed = (batch.attributes & COMPRESSION_BITS) !== 0;
+    for (const record of batch.records) {
+      const consumed = toConsumedRecord(partition, batch, record);
+      if (consumed.offset < fetchOffset) continue;
+      records.push(consumed);
+      if (compressed) bytes += decodedBytes(record);
+    }
+  }
+  return { records, nextOffset, bytes };
+}
+
+function toConsumedRecord(partition: number, batch: RecordsBatch, record: KafkaRecord): ConsumedRecord {
+  const logAppendTime = (batch.attributes & LOG_APPEND_TIME_BIT) !== 0;
+  const timestampType: TimestampType = logAppendTime ? 'log-append-time' : 'create-time';
+  const timestamp = logAppendTime ? batch.maxTimestamp : batch.firstTimestamp + record.timestampDelta;
+  return {
+    partition,
+    offset: batch.firstOffset + BigInt(record.offsetDelta),
+    timestampMs: Number(timestamp),
+    timestampType,
+    key: record.key,
+    value: record.value,
+    headers: record.headers.map(toHeader),
+  };
+}
+
+const EMPTY_KEY = Buffer.alloc(0);
+
+function toHeader([key, value]: [Buffer | null, Buffer | null]): RecordHeader {
+  // Kafka's producers refuse a null header key; should one arrive anyway, it is kept as the empty key.
+  return { key: key ?? EMPTY_KEY, value };
+}
+
+function decodedBytes(record: KafkaRecord): number {
+  let total = (record.key?.length ?? 0) + (record.value?.length ?? 0);
+  for (const [key, value] of record.headers) total += (key?.length ?? 0) + (value?.length ?? 0);
+  return total;
+}

@@ -1,0 +1,106 @@
+// Where each assigned partition starts, and a partition's current range: the lookups a source makes through the
+// library's Consumer (OffsetFetch to the group's coordinator, ListOffsets to the leaders).
+import { type Consumer, FetchIsolationLevels, ListOffsetTimestamps } from '@platformatic/kafka';
+import type { StartPosition } from '../port.js';
+
+/** OffsetFetch's answer for a partition the group has no offset for. */
+const NO_COMMITTED_OFFSET = -1n;
+
+export interface StartPositionsOptions {
+  readonly topic: string;
+  readonly startPosition: StartPosition;
+  /** Exactly-once: a stored position that wins over the group's committed offset (see port.ts). */
+  readonly resumePositionOf?: (partition: number) => Promise<bigint | null>;
+}
+
+/**
+ * The offset each of `partitions` starts at: `resumePositionOf` if it gives one, else the group's committed
+ * offset, else the partition's earliest or latest offset (`startPosition`; latest is the last stable offset,
+ * what a read_committed consumer can read). A rejection of `resumePositionOf` is passed on unchanged in
+ * `ResumePositionFailed`, so the source can report it as the caller's own error.
+ */
+export async function startPositions(
+  consumer: Consumer,
+  partitions: readonly number[],
+  options: StartPositionsOptions,
+): Promise<Map<number, bigint>> {
+  const { topic } = options;
+  const positions = new Map<number, bigint>();
+  if (partitions.length === 0) return positions;
+  const resumed = await Promise.all(
+    partitions.map(async (partition) => {
+      if (options.resumePositionOf === undefined) return null;
+      try {
+        return await options.resumePositionOf(partition);
+      } catch (error) {
+        throw new ResumePositionFailed(error);
+      }
+    }),
+  );
+  const committed = (
+    await consumer.listCommittedOffsets({ topics: [{ topic, partitions: [...partitions] }] })
+  ).get(topic);
+  const withoutPosition: number[] = [];
+  partitions.forEach((partition, index) => {
+    const position = resumed[index] ?? committed?.[partition] ?? NO_COMMITTED_OFFSET;
+    if (position === NO_COMMITTED_OFFSET) withoutPosition.push(partition);
+    else positions.set(partition, position);
+  });
+  if (withoutPosition.length > 0) {
+    const offsets = await listOffsets(
+      consumer,
+      topic,
+      withoutPosition,
+      options.startPosition === 'earliest' ? ListOffsetTimestamps.EARLIEST : ListOffsetTimestamps.LATEST,
+    );
+    for (const partition of withoutPosition) {
+      const offset = offsets[partition];
+      if (offset === undefined)
+        throw new Error(`no ${options.startPosition} offset for partition ${partition}`);
+      positions.set(partition, offset);
+    }
+  }
+  return positions;
+}
+
+/** The partition's log start offset and last stable offset, or null when they cannot be had. */
+export async function partitionRange(
+  consumer: Consumer,
+  topic: string,
+  partition: number,
+): Promise<{ earliest: bigint; latest: bigint } | null> {
+  try {
+    const [earliest, latest] = await Promise.all([
+      listOffsets(consumer, topic, [partition], ListOffsetTimestamps.EARLIEST),
+      listOffsets(consumer, topic, [partition], ListOffsetTimestamps.LATEST),
+    ]);
+    const range = { earliest: earliest[partition], latest: latest[partition] };
+    return range.earliest === undefined || range.latest === undefined
+      ? null
+      : { earliest: range.earliest, latest: range.latest };
+  } catch {
+    return null;
+  }
+}
+
+async function listOffsets(
+  consumer: Consumer,
+  topic: string,
+  partitions: readonly number[],
+  timestamp: bigint,
+): Promise<readonly (bigint | undefined)[]> {
+  const offsets = await consumer.listOffsets({
+    topics: [topic],
+    partitions: { [topic]: [...partitions] },
+    timestamp,
+    isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+  });
+  return offsets.get(topic) ?? [];
+}
+
+/** `resumePositionOf` rejected; `cause` is its error. */
+export class ResumePositionFailed extends Error {
+  constructor(cause: unknown) {
+    super('resumePositionOf failed', { cause });
+  }
+}

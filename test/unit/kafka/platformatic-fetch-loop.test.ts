@@ -1,0 +1,183 @@
+// The fetch loop of the @platformatic/kafka source against a scripted fetcher: it never holds or asks for more
+// bytes than its budget, one request per broker, pausing throws away what was fetched ahead (and the answer to
+// a request in flight), and fetches of markers only move the group's offset without a batch.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { FetchLoop, type FetchLoopEvents } from '../../../src/kafka/platformatic/fetch-loop.js';
+import type {
+  FetchedPartition,
+  PartitionFetch,
+  PartitionFetcher,
+  TopicLayout,
+} from '../../../src/kafka/platformatic/partition-fetcher.js';
+import type { ConsumedRecord } from '../../../src/kafka/port.js';
+
+interface SentRequest {
+  readonly broker: number;
+  readonly partitions: readonly PartitionFetch[];
+  readonly maxBytes: number;
+  answer(fetched: FetchedPartition[]): Promise<void>;
+}
+
+/** A fetcher whose requests wait until the test answers them; partitions 0–1 on broker 1, 2–3 on broker 2. */
+function scriptedFetcher() {
+  const layout = { leaders: [1, 1, 2, 2], metadata: {} } as unknown as TopicLayout;
+  const sent: SentRequest[] = [];
+  const fetcher = {
+    layout: async () => layout,
+    fetch: (_layout: TopicLayout, broker: number, partitions: readonly PartitionFetch[], maxBytes: number) =>
+      new Promise<FetchedPartition[]>((resolve) => {
+        sent.push({
+          broker,
+          partitions,
+          maxBytes,
+          answer: async (fetched) => {
+            resolve(fetched);
+            await new Promise((done) => setImmediate(done)); // the loop takes the answer in
+          },
+        });
+      }),
+  } as unknown as PartitionFetcher;
+  return { fetcher, layout, sent };
+}
+
+function read(
+  partition: number,
+  fetchOffset: bigint,
+  count: number,
+  bytes: number,
+  nextOffset = fetchOffset + BigInt(count),
+): FetchedPartition {
+  const records = Array.from(
+    { length: count },
+    (_, index): ConsumedRecord => ({
+      partition,
+      offset: fetchOffset + BigInt(index),
+      timestampMs: 0,
+      timestampType: 'create-time',
+      key: null,
+      value: Buffer.from('v'),
+      headers: [],
+    }),
+  );
+  return {
+    kind: 'read',
+    partition,
+    fetchOffset,
+    read: { records, nextOffset, bytes },
+    highWatermark: 100n,
+    lastStableOffset: 100n,
+  };
+}
+
+function loopOver(partitions: readonly number[], events: Partial<FetchLoopEvents> = {}) {
+  const { fetcher, layout, sent } = scriptedFetcher();
+  const skipped: [number, bigint][] = [];
+  const loop = new FetchLoop(
+    fetcher,
+    'topic',
+    layout,
+    {
+      maxBytesPerFetch: 100,
+      maxBytesPerPartition: 50,
+      maxBufferedBytes: 200,
+      fetchAttempts: 3,
+      retryDelayMs: 1,
+    },
+    {
+      canFetch: () => true,
+      onReady: () => {},
+      onSkipped: (partition, offset) => skipped.push([partition, offset]),
+      onOutOfRange: () => assert.fail('no offset is out of range here'),
+      onFailure: (error) => assert.fail(String(error)),
+      isTransient: () => true,
+      ...events,
+    },
+  );
+  loop.assign(partitions);
+  for (const partition of partitions) loop.start(partition, 0n);
+  return { loop, sent, skipped };
+}
+
+const takeAll = (loop: FetchLoop) => [...loop.readyBatches(() => false)];
+
+describe('the platformatic source fetch loop', () => {
+  test('one request per broker, covering its partitions, each at most its share', () => {
+    const { loop, sent } = loopOver([0, 1, 2, 3]);
+    loop.pump();
+    assert.deepEqual(
+      sent.map((request) => [request.broker, request.partitions.map((entry) => entry.partition).sort()]),
+      [
+        [1, [0, 1]],
+        [2, [2, 3]],
+      ],
+    );
+    assert.ok(sent.every((request) => request.partitions.every((entry) => entry.maxBytes === 50)));
+    loop.pump();
+    assert.equal(sent.length, 2, 'no second request to a broker while one is in flight');
+  });
+
+  test('asks for no more bytes than the budget leaves, and for nothing until the handler releases some', async () => {
+    const { loop, sent } = loopOver([0, 1, 2, 3]);
+    loop.pump();
+    assert.deepEqual(
+      sent.map((request) => request.maxBytes),
+      [100, 100],
+      'a fetch each: the whole budget of 200 is reserved',
+    );
+    await sent[0]!.answer([read(0, 0n, 5, 60), read(1, 0n, 5, 40)]);
+    await sent[1]!.answer([read(2, 0n, 5, 60)]);
+    assert.equal(sent.length, 2, 'partition 3 waits: 160 bytes held leave less than its share of 50');
+    assert.deepEqual(
+      takeAll(loop).map((ready) => ready.batch.partition),
+      [0, 1, 2],
+    );
+    loop.pump();
+    assert.equal(sent.length, 2, 'batches in the handler still count');
+    loop.release(60);
+    loop.pump();
+    assert.deepEqual(
+      sent.slice(2).map((request) => [request.broker, request.maxBytes]),
+      [[1, 100]],
+      'the room released (200 - 100 held) goes to the first broker; the second waits for more',
+    );
+  });
+
+  test('a fetched batch waits for the one before it: the next fetch of a partition starts past it', async () => {
+    const { loop, sent } = loopOver([0]);
+    loop.pump();
+    await sent[0]!.answer([read(0, 0n, 3, 10)]);
+    loop.pump();
+    assert.equal(sent.length, 1, 'no fetch while a batch of the partition waits for the handler');
+    assert.equal(takeAll(loop)[0]?.batch.nextOffset, 3n);
+    loop.pump();
+    assert.deepEqual(sent[1]?.partitions, [{ partition: 0, offset: 3n, maxBytes: 50 }]);
+  });
+
+  test('a rewind throws away what was fetched ahead and the answer in flight; fetching starts past the last batch taken', async () => {
+    const { loop, sent } = loopOver([0]);
+    loop.pump();
+    await sent[0]!.answer([read(0, 0n, 3, 10)]);
+    assert.equal(takeAll(loop).length, 1, 'handed on up to offset 3');
+    loop.pump();
+    await sent[1]!.answer([read(0, 3n, 2, 10)]);
+    loop.rewind();
+    assert.deepEqual(takeAll(loop), [], 'nothing fetched ahead is handed on after a rewind');
+    loop.pump();
+    assert.deepEqual(sent[2]?.partitions, [{ partition: 0, offset: 3n, maxBytes: 50 }]);
+    loop.rewind();
+    await sent[2]!.answer([read(0, 3n, 2, 10)]);
+    assert.deepEqual(takeAll(loop), [], 'the answer to a request sent before the rewind is ignored');
+    assert.deepEqual(sent[3]?.partitions, [{ partition: 0, offset: 3n, maxBytes: 50 }]);
+  });
+
+  test('a fetch of markers or aborted records only is no batch, but moves the offset past them', async () => {
+    const { loop, sent, skipped } = loopOver([0]);
+    loop.pump();
+    await sent[0]!.answer([read(0, 0n, 0, 0, 4n)]);
+    assert.deepEqual(takeAll(loop), []);
+    assert.deepEqual(skipped, [[0, 4n]]);
+    loop.pump();
+    assert.equal(sent[1]?.partitions[0]?.offset, 4n);
+  });
+});

@@ -1,0 +1,162 @@
+// One partition's part of a fetch response, as @platformatic/kafka decodes it, turned into the port's records:
+// timestamps and their type from the batch (LogAppendTime is the batch's max timestamp, which the library loses),
+// markers and aborted records dropped with the next offset past them, nothing before the fetch offset.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { KafkaRecord, RecordsBatch } from '@platformatic/kafka';
+import { readPartition } from '../../../src/kafka/platformatic/record-batches.js';
+
+const LOG_APPEND_TIME = 0x08;
+const TRANSACTIONAL = 0x10;
+const CONTROL = 0x20;
+const GZIP = 0x01;
+
+function record(offsetDelta: number, fields: Partial<KafkaRecord> = {}): KafkaRecord {
+  return {
+    length: 0,
+    attributes: 0,
+    timestampDelta: BigInt(offsetDelta),
+    offsetDelta,
+    key: Buffer.from(`key-${offsetDelta}`),
+    value: Buffer.from(`value-${offsetDelta}`),
+    headers: [],
+    ...fields,
+  };
+}
+
+function batch(
+  firstOffset: number,
+  records: KafkaRecord[],
+  fields: Partial<RecordsBatch> = {},
+): RecordsBatch {
+  return {
+    firstOffset: BigInt(firstOffset),
+    length: 100,
+    partitionLeaderEpoch: 0,
+    magic: 2,
+    crc: 0,
+    attributes: 0,
+    lastOffsetDelta: records.length - 1,
+    firstTimestamp: 1_700_000_000_000n,
+    maxTimestamp: 1_700_000_000_500n,
+    producerId: -1n,
+    producerEpoch: -1,
+    firstSequence: -1,
+    records,
+    ...fields,
+  };
+}
+
+function marker(offset: number, producerId: bigint, type: 'abort' | 'commit'): RecordsBatch {
+  const key = Buffer.from([0, 0, 0, type === 'abort' ? 0 : 1]);
+  return batch(offset, [record(0, { key, value: Buffer.from([0, 0, 0, 0, 0, 0]) })], {
+    attributes: TRANSACTIONAL | CONTROL,
+    producerId,
+  });
+}
+
+describe('a partition of a fetch response read into records', () => {
+  test('CreateTime records carry the first timestamp plus their delta; LogAppendTime records the batch max timestamp', () => {
+    const { records } = readPartition(
+      3,
+      0n,
+      [
+        batch(0, [record(0, { timestampDelta: 7n }), record(1, { timestampDelta: -5n })]),
+        batch(2, [record(0), record(1, { timestampDelta: 3n })], { attributes: LOG_APPEND_TIME }),
+      ],
+      null,
+    );
+    assert.deepEqual(
+      records.map((entry) => [entry.partition, entry.offset, entry.timestampMs, entry.timestampType]),
+      [
+        [3, 0n, 1_700_000_000_007, 'create-time'],
+        [3, 1n, 1_699_999_999_995, 'create-time'],
+        [3, 2n, 1_700_000_000_500, 'log-append-time'],
+        [3, 3n, 1_700_000_000_500, 'log-append-time'],
+      ],
+    );
+  });
+
+  test('keys, values and headers are kept as they came: null apart from empty, header order, repeats, null values, key bytes that are not UTF-8', () => {
+    const headers: [Buffer | null, Buffer | null][] = [
+      [Buffer.from('b'), Buffer.from('1')],
+      [Buffer.from('a'), null],
+      [Buffer.from('b'), Buffer.alloc(0)],
+      [Buffer.from([0xff, 0xfe, 0x6b]), Buffer.from('x')],
+    ];
+    const { records } = readPartition(
+      0,
+      0n,
+      [batch(0, [record(0, { key: null, value: null, headers }), record(1, { key: Buffer.alloc(0) })])],
+      null,
+    );
+    assert.deepEqual(
+      records.map((entry) => [entry.key, entry.value, entry.headers]),
+      [
+        [
+          null,
+          null,
+          [
+            { key: Buffer.from('b'), value: Buffer.from('1') },
+            { key: Buffer.from('a'), value: null },
+            { key: Buffer.from('b'), value: Buffer.alloc(0) },
+            { key: Buffer.from([0xff, 0xfe, 0x6b]), value: Buffer.from('x') },
+          ],
+        ],
+        [Buffer.alloc(0), Buffer.from('value-1'), []],
+      ],
+    );
+  });
+
+  test('records of a batch before the fetch offset are left out', () => {
+    const read = readPartition(0, 12n, [batch(10, [record(0), record(1), record(2), record(3)])], null);
+    assert.deepEqual(
+      read.records.map((entry) => entry.offset),
+      [12n, 13n],
+    );
+    assert.equal(read.nextOffset, 14n);
+  });
+
+  test('markers and aborted records are dropped, and the next offset moves past the trailing ones', () => {
+    const producer = 42n;
+    const inTransaction = { attributes: TRANSACTIONAL, producerId: producer };
+    const read = readPartition(
+      0,
+      0n,
+      [
+        batch(0, [record(0), record(1)], inTransaction),
+        marker(2, producer, 'commit'),
+        batch(3, [record(0)], inTransaction),
+        marker(4, producer, 'abort'),
+        batch(5, [record(0)], inTransaction),
+      ],
+      [
+        { producerId: producer, firstOffset: 3n },
+        { producerId: producer, firstOffset: 5n },
+      ],
+    );
+    assert.deepEqual(
+      read.records.map((entry) => entry.offset),
+      [0n, 1n],
+    );
+    assert.equal(read.nextOffset, 6n, 'past the aborted batch whose marker is not in this fetch');
+  });
+
+  test('a fetch of markers only hands on nothing and moves the next offset past them', () => {
+    const read = readPartition(0, 7n, [marker(7, 1n, 'commit'), marker(8, 2n, 'abort')], []);
+    assert.deepEqual(read.records, []);
+    assert.equal(read.nextOffset, 9n);
+  });
+
+  test('a fetch that brought nothing stays at the fetch offset', () => {
+    assert.deepEqual(readPartition(0, 5n, [], null), { records: [], nextOffset: 5n, bytes: 0 });
+  });
+
+  test('a compressed batch counts the bytes it decoded to as well as the bytes it came in', () => {
+    const records = [record(0, { key: null, value: Buffer.alloc(1000) })];
+    const plain = readPartition(0, 0n, [batch(0, records, { length: 50 })], null);
+    const compressed = readPartition(0, 0n, [batch(0, records, { length: 50, attributes: GZIP })], null);
+    assert.equal(plain.bytes, 62);
+    assert.equal(compressed.bytes, 1062);
+  });
+});
