@@ -13,12 +13,15 @@
 // change, checked field for field: georep's transactional batches carry them exactly, and aborted origin
 // records never arrive.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { kafkaTestTarget } from '../../harness/test-clusters.js';
+import { RecordTooLarge, Retriable } from '../../src/kafka/errors.js';
+import type { TransactionalSink } from '../../src/kafka/port.js';
 import { seededRandom, testSeed } from '../support/seeded-random.js';
 import { compareTopicCopy, describeCopyProblems, type TopicCopyReport } from './support/copy-check.js';
 import {
@@ -168,7 +171,11 @@ describe(`${target.label}: delivery exactly-once`, { skip: target.skipReason }, 
       assert.equal(await first.claim(0), 3n, 'the same sink, claiming again, reads the committed progress');
       await first.write(0, batch('first again'), 6n);
       assert.equal(await second.claim(0), 6n, 'a new writer reads the progress of the one it fences');
-      await assert.rejects(first.write(0, batch('fenced'), 9n), 'the fenced writer can no longer commit');
+      await assert.rejects(
+        first.write(0, batch('fenced'), 9n),
+        Retriable,
+        'the fenced writer can no longer commit (Retriable: it may claim again)',
+      );
       await second.write(0, batch('second'), 9n);
       assert.equal(await second.claim(0), 9n);
 
@@ -188,6 +195,76 @@ describe(`${target.label}: delivery exactly-once`, { skip: target.skipReason }, 
     } finally {
       await first.close();
       await second.close();
+    }
+  });
+
+  test('a transactional sink writes every record exactly with every codec; a failed write leaves no record and no progress', {
+    timeout: 180_000,
+  }, async (context) => {
+    const codecs = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
+    const maxMessageBytes = 100_000;
+    const portTopic = uniqueTopicName('exactly-once-exact');
+    await createTopic(destinationBrokers, portTopic, codecs.length, [
+      KEEP_FOREVER,
+      ['max.message.bytes', String(maxMessageBytes)],
+    ]);
+    const port = portOn(target.clusters()[1]!);
+    const tooLarge = {
+      key: null,
+      value: randomBytes(maxMessageBytes + 50_000),
+      headers: [],
+      timestampMs: 7,
+    };
+    const sinks: TransactionalSink[] = [];
+    try {
+      for (const [partition, compression] of codecs.entries()) {
+        const sink = port.createTransactionalSink!({
+          topic: portTopic,
+          transactionalIdPrefix: `${portTopic}.eos`,
+          progressGroupId: `${portTopic}.progress`,
+          compression,
+          // Several requests per transaction: one or two records each.
+          maxRequestBytes: 200,
+        });
+        sinks.push(sink);
+        assert.equal(await sink.claim(partition), null);
+        const written = await sink.write(partition, TRICKY_RECORDS, 5n);
+        assert.ok(written.length > 1, `${compression}: the write took several requests`);
+        let nextOffset = 0n;
+        for (const range of written) {
+          assert.equal(range.firstOffset, nextOffset, `${compression}: ranges follow each other`);
+          nextOffset += BigInt(range.recordCount);
+        }
+        assert.equal(nextOffset, BigInt(TRICKY_RECORDS.length));
+
+        // The first request of this write is stored, then the second is refused: the transaction is aborted.
+        await assert.rejects(sink.write(partition, [TRICKY_RECORDS[0]!, tooLarge], 7n), RecordTooLarge);
+        assert.equal(await sink.claim(partition), 5n, `${compression}: the failed write stored no progress`);
+        assert.deepEqual(await sink.write(partition, [], 9n), [], 'progress alone, without records');
+        assert.equal(await sink.claim(partition), 9n);
+      }
+      const copy = await readWithJavaConsumer({
+        version: target.toolsVersion,
+        brokers: destinationBrokers,
+        topic: portTopic,
+        signal: context.signal,
+      });
+      assert.deepEqual(
+        copy.map(({ offset: _, ...record }) => record),
+        codecs.flatMap((_, partition) =>
+          TRICKY_RECORDS.map((record) => ({
+            partition,
+            timestampType: 'create-time',
+            timestampMs: record.timestampMs,
+            key: record.key,
+            value: record.value,
+            headers: [...record.headers],
+          })),
+        ),
+        'read_committed sees each committed record exactly, and nothing of the failed writes',
+      );
+    } finally {
+      await Promise.all(sinks.map((sink) => sink.close()));
     }
   });
 

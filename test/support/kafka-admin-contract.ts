@@ -117,7 +117,7 @@ export function adminContract(subject: () => AdminContractSubject): void {
     assert.deepEqual(await admin().describeTopicConfigs([]), new Map());
   });
 
-  test('adds partitions, and refuses a count that is not an increase', async (t) => {
+  test('adds partitions, also to several topics at once, and refuses a count that is not an increase', async (t) => {
     const topic = await created('admin-partitions', 1);
     await admin().createPartitions(topic, 3);
     await eventually(
@@ -144,6 +144,20 @@ export function adminContract(subject: () => AdminContractSubject): void {
     );
     await assert.rejects(admin().createPartitions(topic, 3), InvalidRequest);
     await assert.rejects(admin().createPartitions(topic, 2), InvalidRequest);
+
+    // A discovery round raises several topics at once: each gets its own count.
+    const others = [await created('admin-partitions-b', 1), await created('admin-partitions-c', 1)];
+    await Promise.all([admin().createPartitions(others[0]!, 2), admin().createPartitions(others[1]!, 4)]);
+    await eventually(
+      'two and four partitions',
+      async () => {
+        const counts = await Promise.all(
+          others.map(async (name) => (await admin().describeTopic(name)).partitions.length),
+        );
+        return counts.join() === '2,4' ? true : undefined;
+      },
+      t.signal,
+    );
   });
 
   test('replaces the whole set of topic configs, and alters only the configs it names', async (t) => {

@@ -34,6 +34,8 @@ const AUTHENTICATION_TYPES = new Set([
 ]);
 const TOPIC_MISSING_TYPES = new Set(['UNKNOWN_TOPIC_OR_PARTITION']);
 const TOO_LARGE_TYPES = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
+/** A newer producer claimed the transactional id: the port calls that Retriable (claim again, then write). */
+const FENCED_TYPES = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED']);
 const INVALID_TYPES = new Set([
   'INVALID_CONFIG',
   'INVALID_PARTITIONS',
@@ -130,6 +132,7 @@ export function toPortError(error: unknown, cluster: string, context: ErrorConte
     return new GroupNotEmpty(cluster, context.groupId, options);
   }
   if (has(INVALID_TYPES)) return new InvalidRequest(cluster, detail, options);
+  if (has(FENCED_TYPES)) return new Retriable(cluster, detail, options);
   const rootRetriable = root?.retriable === true;
   const notConnected = chain.some((link) => link.message === BROKER_NOT_CONNECTED);
   if (rootRetriable || notConnected || [...names].some((name) => TRANSIENT_NAMES.has(name as string))) {

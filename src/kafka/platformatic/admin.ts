@@ -9,7 +9,7 @@ import {
 } from '@platformatic/kafka';
 import type { ClusterConfig } from '../../config/types.js';
 import { configSourceOf, consumerGroupStateOf } from '../admin-codes.js';
-import { GroupNotEmpty, type KafkaError, TopicNotFound } from '../errors.js';
+import { GroupNotEmpty, type KafkaError, TopicNotFound, UnexpectedKafkaError } from '../errors.js';
 import type {
   CommittedOffset,
   ConsumerGroupDescription,
@@ -63,6 +63,8 @@ export class PlatformaticAdmin implements KafkaAdmin {
   readonly #clusterName: string;
   /** Bound on a topic creation, waiting for leaders included. */
   readonly #topicChangeTimeoutMs: number;
+  /** The partition increase running now; the next one waits for it (see createPartitions). */
+  #partitionIncrease: Promise<unknown> = Promise.resolve();
 
   constructor(config: ClusterConfig) {
     this.#admin = new Admin(baseOptions(config, 'admin'));
@@ -155,10 +157,20 @@ export class PlatformaticAdmin implements KafkaAdmin {
     return 'created';
   }
 
+  /**
+   * One at a time: the library merges concurrent createPartitions calls of one client into the first one
+   * (whatever their topics), so a second topic's increase would resolve without ever being sent.
+   */
   async createPartitions(topic: string, totalPartitionCount: number): Promise<void> {
-    await this.#call({ operation: `add partitions to topic ${topic}`, topic }, (admin) =>
-      admin.createPartitions({ topics: [{ name: topic, count: totalPartitionCount, assignments: null }] }),
+    const increase = this.#partitionIncrease.then(() =>
+      this.#call({ operation: `add partitions to topic ${topic}`, topic }, (admin) =>
+        admin.createPartitions({
+          topics: [{ name: topic, count: totalPartitionCount, assignments: null }],
+        }),
+      ),
     );
+    this.#partitionIncrease = increase.catch(() => undefined);
+    await increase;
   }
 
   async replaceTopicConfigs(topic: string, configs: ReadonlyMap<string, string>): Promise<void> {
@@ -347,6 +359,10 @@ export class PlatformaticAdmin implements KafkaAdmin {
   }
 
   async #metadata(topics: string[] | null, context: ErrorContext): Promise<MetadataRead> {
+    // the raw request goes around the client's own check, and would open connections again
+    if (this.#admin.closed) {
+      throw new UnexpectedKafkaError(this.#clusterName, `${context.operation}: the admin is closed`, false);
+    }
     return await this.#call(context, (admin) => readMetadata(admin, topics));
   }
 

@@ -12,18 +12,26 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   Base,
+  type Broker,
   type ClusterMetadata,
   type Connection,
-  kGetApi,
+  FindCoordinatorKeyTypes,
+  findCoordinatorV4,
   kGetBootstrapConnection,
   produceV9,
   Writer,
 } from '@platformatic/kafka';
 import type { ClusterConfig } from '../../config/types.js';
-import { PartitionNotFound, Retriable, TopicNotFound } from '../errors.js';
+import { type KafkaError, PartitionNotFound, Retriable } from '../errors.js';
 import { baseOptions } from './client-options.js';
 import { errorTree, kafkaErrorIds, toPortError } from './map-error.js';
 
+/**
+ * How long a transaction may stay open before the broker aborts it. It bounds how long a transaction left
+ * open by a process that died stalls read_committed readers of the partition when nobody claims it again
+ * (a removed flow); a claim aborts it at once. One batch must be written within it.
+ */
+export const TRANSACTION_TIMEOUT_MS = 60_000;
 const PRODUCE_API_KEY = 0;
 const PRODUCE_VERSION = 9;
 const ACKS_ALL = -1;
@@ -54,11 +62,13 @@ const TRANSIENT_PRODUCE_IDS = new Set([
 /** The library's codes for a connection that failed or a request that got no answer in time. */
 const NETWORK_CODES = new Set(['PLT_KFK_NETWORK', 'PLT_KFK_TIMEOUT']);
 
-/** A request either reached no broker, or may be retried as it is. */
-function isTransient(error: unknown): boolean {
-  if ([...kafkaErrorIds(error)].some((id) => TRANSIENT_PRODUCE_IDS.has(id))) return true;
+/** Kafka answered with one of `ids`, or the request failed on the network (it may be retried as it is). */
+export function answeredOrUnreachable(error: unknown, ids: ReadonlySet<string>): boolean {
+  if ([...kafkaErrorIds(error)].some((id) => ids.has(id))) return true;
   return errorTree(error).some((link) => NETWORK_CODES.has(link.code as string));
 }
+
+const isTransient = (error: unknown) => answeredOrUnreachable(error, TRANSIENT_PRODUCE_IDS);
 
 /** What the library itself would retry: every error in the tree says it can be retried. */
 export function isRetriable(error: unknown): boolean {
@@ -67,29 +77,29 @@ export function isRetriable(error: unknown): boolean {
 }
 
 /**
- * Runs `operation` until it succeeds, fails in a way `retriable` rejects, or failed RETRY_ATTEMPTS times,
- * waiting longer after each failure.
+ * Runs `operation` until it succeeds, fails in a way `retriable` rejects, or failed `attempts` times, waiting
+ * longer after each failure (up to MAX_RETRY_BACKOFF_MS).
  */
 export async function withRetries<Result>(
   retriable: (error: unknown) => boolean,
-  operation: () => Promise<Result>,
+  operation: (attempt: number) => Promise<Result>,
+  attempts = RETRY_ATTEMPTS,
 ): Promise<Result> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await operation();
+      return await operation(attempt);
     } catch (error) {
-      if (!retriable(error) || attempt >= RETRY_ATTEMPTS) throw error;
+      if (!retriable(error) || attempt >= attempts) throw error;
       await sleep(Math.min(RETRY_BACKOFF_MS * 2 ** (attempt - 1), MAX_RETRY_BACKOFF_MS));
     }
   }
 }
 
-/** The library reports a topic missing from a metadata answer as a UserError without Kafka's error id. */
-function reportsUnknownTopic(error: unknown): boolean {
-  return errorTree(error).some(
-    (link) => link.code === 'PLT_KFK_USER' && String(link.message).startsWith('Unknown topic'),
-  );
-}
+export type CoordinatorKeyType = 'transaction' | 'group';
+const COORDINATOR_KEY_TYPES: Record<CoordinatorKeyType, number> = {
+  transaction: FindCoordinatorKeyTypes.TRANSACTION,
+  group: FindCoordinatorKeyTypes.GROUP,
+};
 
 export interface ProduceTarget {
   readonly topic: string;
@@ -103,6 +113,8 @@ export class ProduceClient {
   readonly client: Base;
   readonly #clusterName: string;
   readonly #timeoutMs: number;
+  /** Coordinators found, by key type and key. */
+  readonly #coordinators = new Map<string, Promise<Broker>>();
 
   constructor(cluster: ClusterConfig, role: string) {
     this.client = new Base(baseOptions(cluster, role));
@@ -116,11 +128,10 @@ export class ProduceClient {
    * @throws TopicNotFound, PartitionNotFound, RecordTooLarge, AuthorizationFailed, Retriable, …
    */
   async produce(target: ProduceTarget, batch: Buffer): Promise<bigint> {
-    let refresh = false;
     try {
-      return await withRetries(isTransient, async () => {
-        const connection = await this.leaderConnection(target.topic, target.partition, refresh);
-        refresh = true; // a retry looks up the leader again
+      return await withRetries(isTransient, async (attempt) => {
+        // A retry looks up the leader again.
+        const connection = await this.leaderConnection(target.topic, target.partition, attempt > 1);
         return await this.#send(connection, target, batch);
       });
     } catch (error) {
@@ -152,26 +163,40 @@ export class ProduceClient {
     return await this.client.connections.get(broker);
   }
 
-  /** Calls one of the library's negotiated APIs on any broker (InitProducerId of an idempotent producer). */
-  onAnyBroker<Result>(apiName: string, ...args: unknown[]): Promise<Result> {
+  /** Runs `operation` on a connection to any broker, retrying what the library would retry. */
+  onAnyBroker<Result>(operation: (connection: Connection) => Promise<Result>): Promise<Result> {
     return withRetries(isRetriable, async () => {
       const connection = await new Promise<Connection>((resolve, reject) =>
         this.client[kGetBootstrapConnection]((error, found) => (error ? reject(error) : resolve(found!))),
       );
-      return await this.call<Result>(connection, apiName, ...args);
+      return await operation(connection);
     });
   }
 
-  /** Calls one of the library's APIs, in the highest version both sides know, on `connection`. */
-  call<Result>(connection: Connection, apiName: string, ...args: unknown[]): Promise<Result> {
-    return new Promise<Result>((resolve, reject) => {
-      this.client[kGetApi]<unknown[], Result>(apiName, (error, api) => {
-        if (error) return reject(error);
-        api!(connection, ...args, (failure: Error | null, response: Result) =>
-          failure ? reject(failure) : resolve(response),
-        );
+  /**
+   * A connection to the coordinator of a transactional id or a consumer group: the one found before, unless
+   * `refresh` (the caller's previous request failed there) asks to find it again.
+   */
+  async coordinatorConnection(
+    keyType: CoordinatorKeyType,
+    key: string,
+    refresh = false,
+  ): Promise<Connection> {
+    const cacheKey = `${keyType}\u0000${key}`;
+    let coordinator = this.#coordinators.get(cacheKey);
+    if (coordinator === undefined || refresh) {
+      coordinator = this.onAnyBroker((connection) =>
+        findCoordinatorV4.api.async(connection, COORDINATOR_KEY_TYPES[keyType], [key]),
+      ).then((response) => {
+        const { host, port } = response.coordinators[0]!;
+        return { host, port };
       });
-    });
+      this.#coordinators.set(cacheKey, coordinator);
+      coordinator.catch(() => {
+        if (this.#coordinators.get(cacheKey) === coordinator) this.#coordinators.delete(cacheKey);
+      });
+    }
+    return await this.client.connections.get(await coordinator);
   }
 
   /** Forgets what the client knows of `topic` (it was deleted): the next write looks it up again. */
@@ -179,8 +204,7 @@ export class ProduceClient {
     this.client.currentMetadata?.topics.delete(topic);
   }
 
-  toPortError(error: unknown, operation: string, topic: string) {
-    if (reportsUnknownTopic(error)) return new TopicNotFound(this.#clusterName, topic, { cause: error });
+  toPortError(error: unknown, operation: string, topic: string): KafkaError {
     return toPortError(error, this.#clusterName, { operation, topic });
   }
 
@@ -188,13 +212,9 @@ export class ProduceClient {
     await this.client.close();
   }
 
-  async #metadata(topic: string, forceUpdate: boolean): Promise<ClusterMetadata> {
-    try {
-      return await this.client.metadata({ topics: [topic], forceUpdate });
-    } catch (error) {
-      if (reportsUnknownTopic(error)) throw new TopicNotFound(this.#clusterName, topic, { cause: error });
-      throw error;
-    }
+  /** The library reports a missing topic as a UserError ('Unknown topic'), which toPortError knows. */
+  #metadata(topic: string, forceUpdate: boolean): Promise<ClusterMetadata> {
+    return this.client.metadata({ topics: [topic], forceUpdate });
   }
 
   #send(connection: Connection, target: ProduceTarget, batch: Buffer): Promise<bigint> {

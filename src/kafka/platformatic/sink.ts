@@ -7,6 +7,7 @@
 // broker stores it once and answers every try with the same offset. After a write fails, nobody knows how
 // far the broker got with that partition's sequence: the next write starts over with a new producer id.
 // Writes already in flight under the old id finish normally (each request names its producer id).
+import { initProducerIdV4 } from '@platformatic/kafka';
 import type { ClusterConfig } from '../../config/types.js';
 import { AuthorizationFailed, PartitionNotFound, RecordTooLarge, TopicNotFound } from '../errors.js';
 import { laneOf, PartitionQueues } from '../partition-queues.js';
@@ -18,7 +19,8 @@ import type {
   WrittenRange,
 } from '../port.js';
 import { chunksOfAtMost, DEFAULT_MAX_REQUEST_BYTES } from '../write-chunks.js';
-import { ProduceClient } from './produce-client.js';
+import { kafkaErrorIds } from './map-error.js';
+import { ProduceClient, TRANSACTION_TIMEOUT_MS } from './produce-client.js';
 import { encodeRecordBatch, nextSequence } from './record-batch.js';
 
 /**
@@ -28,6 +30,8 @@ import { encodeRecordBatch, nextSequence } from './record-batch.js';
  * connections.
  */
 const CLIENT_LANES = 3;
+/** Answers that the broker no longer knows this producer's sequence for the partition. */
+const PRODUCER_STATE_LOST_IDS = new Set(['UNKNOWN_PRODUCER_ID', 'OUT_OF_ORDER_SEQUENCE_NUMBER']);
 /** The partition's own sequence starts at 0 for every new producer id. */
 const FIRST_SEQUENCE = 0;
 
@@ -38,15 +42,9 @@ interface ProducerIdentity {
   readonly sequences: Map<string, number>;
 }
 
-interface InitProducerIdResponse {
-  readonly producerId: bigint;
-  readonly producerEpoch: number;
-}
-
 export class PlatformaticSink implements RecordSink {
   readonly #compression: CompressionCodec;
   readonly #maxRequestBytes: number;
-  readonly #transactionTimeoutMs: number;
   readonly #lanes: ProduceClient[];
   readonly #queues = new PartitionQueues();
   /** Undefined until the first write, and again after a failed write gave it up. */
@@ -56,7 +54,6 @@ export class PlatformaticSink implements RecordSink {
   constructor(config: ClusterConfig, options: RecordSinkOptions = {}) {
     this.#compression = options.compression ?? 'none';
     this.#maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
-    this.#transactionTimeoutMs = config.requestTimeoutMs;
     this.#lanes = Array.from(
       { length: CLIENT_LANES },
       (_, lane) => new ProduceClient(config, `sink-${lane}`),
@@ -120,10 +117,29 @@ export class PlatformaticSink implements RecordSink {
     chunk: readonly RecordToWrite[],
   ): Promise<bigint> {
     try {
-      return await this.#sendChunk(topic, partition, chunk, this.#compression);
+      return await this.#sendChunkOnce(topic, partition, chunk, this.#compression);
     } catch (error) {
       if (!(error instanceof RecordTooLarge) || this.#compression !== 'none') throw error;
-      return await this.#sendChunk(topic, partition, chunk, 'gzip');
+      return await this.#sendChunkOnce(topic, partition, chunk, 'gzip');
+    }
+  }
+
+  /**
+   * Sends one request, and once more under a new producer id if the broker refused it for a sequence or
+   * producer id it does not know (its producer state expired, e.g. after a day without writes to the
+   * partition): the broker refused this batch, so sending it again cannot duplicate it.
+   */
+  async #sendChunkOnce(
+    topic: string,
+    partition: number,
+    chunk: readonly RecordToWrite[],
+    compression: CompressionCodec,
+  ): Promise<bigint> {
+    try {
+      return await this.#sendChunk(topic, partition, chunk, compression);
+    } catch (error) {
+      if (![...kafkaErrorIds(error)].some((id) => PRODUCER_STATE_LOST_IDS.has(id))) throw error;
+      return await this.#sendChunk(topic, partition, chunk, compression);
     }
   }
 
@@ -168,8 +184,8 @@ export class PlatformaticSink implements RecordSink {
 
   #producerIdentity(lane: ProduceClient): Promise<ProducerIdentity> {
     this.#identity ??= lane
-      // No transactional id; -1/-1 asks for a new producer id, as Java's producer does.
-      .onAnyBroker<InitProducerIdResponse>('InitProducerId', null, this.#transactionTimeoutMs, -1n, -1)
+      // No transactional id: a new producer id, epoch 0 (the broker ignores the transaction timeout).
+      .onAnyBroker((connection) => initProducerIdV4.api.async(connection, null, TRANSACTION_TIMEOUT_MS))
       .then(({ producerId, producerEpoch }) => ({ producerId, producerEpoch, sequences: new Map() }));
     return this.#identity;
   }

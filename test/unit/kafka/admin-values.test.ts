@@ -1,10 +1,12 @@
-// The pure parts of the admin adapters: replacing configs as an incremental change, topic ids in Kafka's
-// printed form, Kafka's config source and group state codes, and the platformatic errors the admin meets.
+// The parts of the admin adapters that need no broker: replacing configs as an incremental change, topic ids
+// in Kafka's printed form, Kafka's config source and group state codes, the platformatic errors the admin
+// meets, and a closed platformatic admin.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ProtocolError, ResponseError, UserError } from '@platformatic/kafka';
 import { configSourceOf, consumerGroupStateOf } from '../../../src/kafka/admin-codes.js';
-import { InvalidRequest, TopicNotFound } from '../../../src/kafka/errors.js';
+import { InvalidRequest, TopicNotFound, UnexpectedKafkaError } from '../../../src/kafka/errors.js';
+import { PlatformaticAdmin } from '../../../src/kafka/platformatic/admin.js';
 import { responseOf, toPortError } from '../../../src/kafka/platformatic/map-error.js';
 import { topicIdFromUuid } from '../../../src/kafka/platformatic/metadata.js';
 import type { ConfigSource, TopicConfigEntry } from '../../../src/kafka/port.js';
@@ -140,4 +142,22 @@ describe('platformatic errors the admin meets', () => {
     assert.equal(responseOf(new AggregateError([failed], 'Describing configs failed.')), response);
     assert.equal(responseOf(new ProtocolError(3)), undefined);
   });
+});
+
+test('a closed platformatic admin refuses to read metadata rather than connect again', async () => {
+  const admin = new PlatformaticAdmin({
+    name: 'a',
+    bootstrap: ['127.0.0.1:9'],
+    tls: null,
+    sasl: null,
+    connectionTimeoutMs: 1000,
+    requestTimeoutMs: 1000,
+    position: { file: 'test', line: 1, col: 1 },
+  });
+  await admin.close();
+  await assert.rejects(
+    admin.listTopics(),
+    (error) =>
+      error instanceof UnexpectedKafkaError && /list topics: the admin is closed/.test(error.message),
+  );
 });

@@ -148,6 +148,7 @@ describe('kafkajs errors become port errors', () => {
       Retriable,
     ],
     ['request timeout', new errors.KafkaJSRequestTimeoutError!('Request timed out'), Retriable],
+    ['fenced by a newer transactional producer', protocolError('INVALID_PRODUCER_EPOCH', false), Retriable],
     [
       'TLS certificate rejected',
       Object.assign(new errors.KafkaJSConnectionError!('self-signed certificate'), {

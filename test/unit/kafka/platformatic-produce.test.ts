@@ -1,11 +1,21 @@
 // The @platformatic/kafka adapter's own produce encoding: record batches built with georep's record codec,
 // read back with the library's batch reader (every codec, every field), and the Produce v9 framing around
-// them compared byte for byte with the library's own Produce v9 encoder.
+// them compared byte for byte with the library's own Produce v9 encoder; and which failures are sent again.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createRecordsBatch, produceV9, Reader, readRecordsBatch } from '@platformatic/kafka';
+import {
+  createRecordsBatch,
+  NetworkError,
+  produceV9,
+  protocolErrors,
+  Reader,
+  ResponseError,
+  readRecordsBatch,
+  TimeoutError,
+  UserError,
+} from '@platformatic/kafka';
 import { crc32c } from '../../../src/kafka/crc32c.js';
-import { produceRequestV9 } from '../../../src/kafka/platformatic/produce-client.js';
+import { answeredOrUnreachable, produceRequestV9 } from '../../../src/kafka/platformatic/produce-client.js';
 import { encodeRecordBatch, nextSequence } from '../../../src/kafka/platformatic/record-batch.js';
 import type { CompressionCodec, RecordToWrite } from '../../../src/kafka/port.js';
 
@@ -105,6 +115,31 @@ describe('Produce v9 requests of the @platformatic/kafka sink', () => {
         30_000,
       ).buffer;
       assert.deepEqual(ours, library);
+    });
+  }
+});
+
+describe('which failures the @platformatic/kafka sinks send again', () => {
+  const answered = (...ids: string[]) =>
+    new ResponseError(
+      0,
+      9,
+      Object.fromEntries(ids.map((id, index) => [`/responses/0/${index}`, [protocolErrors[id]!.code, null]])),
+      {},
+    );
+  const ids = new Set(['NOT_LEADER_OR_FOLLOWER', 'CONCURRENT_TRANSACTIONS']);
+  const cases: [string, unknown, boolean][] = [
+    ['a listed answer', answered('NOT_LEADER_OR_FOLLOWER'), true],
+    ['a listed answer among others', answered('MESSAGE_TOO_LARGE', 'CONCURRENT_TRANSACTIONS'), true],
+    ['an answer not listed', answered('MESSAGE_TOO_LARGE'), false],
+    ['a connection that failed', new NetworkError('Connection closed'), true],
+    ['a request without an answer in time', new TimeoutError('Request timed out'), true],
+    ['a usage error', new UserError('bad option'), false],
+    ['any other error', new TypeError('boom'), false],
+  ];
+  for (const [situation, error, expected] of cases) {
+    test(`${situation}: ${expected ? 'sent again' : 'not sent again'}`, () => {
+      assert.equal(answeredOrUnreachable(error, ids), expected);
     });
   }
 });
