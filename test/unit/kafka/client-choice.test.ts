@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { kafkaClientName } from '../../../src/kafka/client.js';
 
-test('GEOREP_KAFKA_CLIENT chooses the adapter; unset or empty means kafkajs until the migration ends', () => {
+test('GEOREP_KAFKA_CLIENT chooses the adapter; unset or empty means @platformatic/kafka', () => {
   const cases: [string | undefined, string][] = [
-    [undefined, 'kafkajs'],
-    ['', 'kafkajs'],
+    [undefined, 'platformatic'],
+    ['', 'platformatic'],
     ['kafkajs', 'kafkajs'],
     ['platformatic', 'platformatic'],
   ];
