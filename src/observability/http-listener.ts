@@ -72,6 +72,11 @@ export class HttpListener {
     return null;
   }
 
+  /** See RunningHttpServer.forgetResponses. */
+  forgetResponses(): void {
+    this.#server?.forgetResponses();
+  }
+
   async close(): Promise<void> {
     await this.#server?.close();
   }

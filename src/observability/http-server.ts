@@ -42,6 +42,11 @@ export interface RunningHttpServer {
    * same listen address and the same TLS on/off (see `needsRebind`).
    */
   update(settings: HttpServerSettings): void;
+  /**
+   * Drops the cached /status and /metrics bodies, so that whoever asks next sees a change that just happened
+   * (a reload's outcome) instead of a body computed a moment before it.
+   */
+  forgetResponses(): void;
   close(): Promise<void>;
 }
 
@@ -93,9 +98,9 @@ function accessOf(settings: HttpServerSettings, listenHost: string): Access {
 }
 
 /** A value computed at most once per `ttlMs`; callers meanwhile share the computation under way. */
-function cachedFor<T>(ttlMs: number, compute: () => Promise<T>): () => Promise<T> {
+function cachedFor<T>(ttlMs: number, compute: () => Promise<T>): { (): Promise<T>; forget(): void } {
   let cached: { promise: Promise<T>; atMs: number } | null = null;
-  return () => {
+  const get = () => {
     const now = Date.now();
     if (cached === null || now - cached.atMs >= ttlMs) {
       const promise = compute();
@@ -106,6 +111,11 @@ function cachedFor<T>(ttlMs: number, compute: () => Promise<T>): () => Promise<T
     }
     return cached.promise;
   };
+  return Object.assign(get, {
+    forget: () => {
+      cached = null;
+    },
+  });
 }
 
 const TEXT = 'text/plain; charset=utf-8';
@@ -229,6 +239,10 @@ export async function startHttpServer(
       if (nextTls != null && 'setSecureContext' in server) {
         server.setSecureContext({ cert: nextTls.cert, key: nextTls.key.reveal() });
       }
+    },
+    forgetResponses() {
+      statusBody.forget();
+      metricsBody.forget();
     },
     close: () =>
       new Promise<void>((resolve) => {

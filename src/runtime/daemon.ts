@@ -317,6 +317,8 @@ export class Daemon {
       this.#firstReconcileDone = true;
       this.#reconcileStartedMs = null;
       endTimer();
+      // Whoever asks after READY=1 (systemctl reload, Ansible's handler) sees this reconcile's outcome.
+      this.#http.forgetResponses();
       if (reloading) await this.#options.notifier.ready(this.#summary());
     }
   }

@@ -148,6 +148,19 @@ describe('HTTP server', () => {
     assert.equal(fresh.computed, computedInBurst + 1);
   });
 
+  test('a change the daemon announces (a reload) is served at once, not a body cached a moment before', async (t) => {
+    let reload = 'ok';
+    const server = await startHttpServer(plain, providers({ status: () => ({ reload }) }));
+    t.after(() => server.close());
+    const read = async () =>
+      (await (await fetch(`http://${server.address}/status`)).json()) as { reload: string };
+    assert.equal((await read()).reload, 'ok');
+    reload = 'rejected';
+    assert.equal((await read()).reload, 'ok', 'within the cache time, the cached body');
+    server.forgetResponses();
+    assert.equal((await read()).reload, 'rejected');
+  });
+
   test(`closes connections beyond ${HTTP_LIMITS.maxConnections} at once, and silent ones after a few seconds`, async (t) => {
     const server = await startHttpServer(plain, providers());
     t.after(() => server.close());
