@@ -1,8 +1,9 @@
 // Least privilege against deny-by-default brokers (StandardAuthorizer): georep's principal User:georep gets
 // exactly the ACLs of test/support/georep-acls.ts (what docs/acls.md documents) and nothing more, and an
 // at-least-once and an exactly-once flow copy byte for byte, also after a restart (which re-reads the
-// destination topic's configs). Then the origin's Group Read is taken away, and each flow says
-// `authorization-failed`, naming its group and the missing ACL.
+// destination topic's configs). A topic named in the file but hidden by the ACLs gets a warning. Then the
+// origin's Group Read is taken away, and each flow says `authorization-failed`, naming its group and the
+// missing ACL.
 //
 // The harness, the test's writer and reader connect to the PLAINTEXT listeners as super users; georep
 // connects to the SASL_PLAINTEXT listeners as User:georep.
@@ -53,6 +54,9 @@ const flows = (['at-least-once', 'exactly-once'] as const).map((delivery) => {
   };
 });
 
+/** On the origin and named by the at-least-once replication, but without any ACL: georep cannot see it. */
+const hiddenTopic = uniqueTopicName('acl-hidden');
+
 let run: LocalKafkaRun;
 let origin: LocalKafkaCluster;
 let destination: LocalKafkaCluster;
@@ -74,7 +78,7 @@ before(async (context) => {
   await withAdmin(origin.bootstrap, (admin) =>
     createTopics(
       admin,
-      flows.map((flow) => ({ topic: flow.topic, partitions: PARTITIONS })),
+      [...flows.map((flow) => flow.topic), hiddenTopic].map((topic) => ({ topic, partitions: PARTITIONS })),
     ),
   );
   configFile = path.join(workDir, 'geo-replication.yaml');
@@ -102,7 +106,7 @@ function mirrorConfig(): string {
       `  - name: ${flow.delivery}`,
       '    origin: origin',
       '    destinations: [destination]',
-      `    topics: { include: [${flow.topic}] }`,
+      `    topics: { include: [${flow.delivery === 'at-least-once' ? `${flow.topic}, ${hiddenTopic}` : flow.topic}] }`,
       `    delivery: ${flow.delivery}`,
     ]),
     'daemon:',
@@ -238,6 +242,14 @@ describe(`Kafka ${version}: georep with exactly the documented ACLs`, { skip: lo
     await writeRound('first');
     georep = await startGeorep('georep-1');
     await assertCopied(georep);
+  });
+
+  test('warns about a topic named in the file that the principal may not see', async () => {
+    const warning = await georep.waitForLogLine(
+      (line) => line.level === 'warn' && line.msg.startsWith(`topic ${hiddenTopic} `),
+      { what: `a warning about ${hiddenTopic}`, timeoutMs: STEP_TIMEOUT_MS },
+    );
+    assert.match(warning.msg, /is not listed by origin origin: .*no ACL to Describe it/);
   });
 
   test('keeps copying after a restart (configs of existing destination topics are read again)', async () => {
