@@ -13,10 +13,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type Acl,
   AclOperations,
   AclPermissionTypes,
+  ConfigResourceTypes,
   ResourcePatternTypes,
   ResourceTypes,
 } from '@platformatic/kafka';
@@ -229,6 +231,19 @@ async function assertCopied(georep: GeorepProcess): Promise<void> {
   }
 }
 
+/** A topic's `retention.ms`, as the broker reports it (set on the topic or inherited). */
+async function retentionMs(brokers: string, topic: string): Promise<string | undefined> {
+  const [described] = await withAdmin(brokers, (admin) =>
+    admin.describeConfigs({
+      resources: [
+        { resourceType: ConfigResourceTypes.TOPIC, resourceName: topic, configurationKeys: ['retention.ms'] },
+      ],
+      includeSynonyms: false,
+    }),
+  );
+  return described?.configs.find((entry) => entry.name === 'retention.ms')?.value ?? undefined;
+}
+
 function flowError(status: GeorepStatus, key: string) {
   return status.flows.find((flow) => flow.key === key)?.error ?? null;
 }
@@ -258,6 +273,27 @@ describe(`Kafka ${version}: georep with exactly the documented ACLs`, { skip: lo
     await writeRound('second');
     georep = await startGeorep('georep-2');
     await assertCopied(georep);
+  });
+
+  test('follows a config change of the origin topics to the destination topics', async () => {
+    const retention = String(3 * 24 * 3_600_000 + 1);
+    await withAdmin(origin.bootstrap, (admin) =>
+      admin.alterConfigs({
+        validateOnly: false,
+        resources: flows.map((flow) => ({
+          resourceType: ConfigResourceTypes.TOPIC,
+          resourceName: flow.topic,
+          configs: [{ name: 'retention.ms', value: retention }],
+        })),
+      }),
+    );
+    const deadline = Date.now() + STEP_TIMEOUT_MS;
+    for (const flow of flows) {
+      while ((await retentionMs(destination.bootstrap, flow.destinationTopic)) !== retention) {
+        assert.ok(Date.now() < deadline, `${flow.destinationTopic} did not get retention.ms=${retention}`);
+        await sleep(500);
+      }
+    }
   });
 
   test('without Group Read on the origin, each flow fails with authorization-failed naming its group', async () => {
