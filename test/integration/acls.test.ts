@@ -160,8 +160,39 @@ function grantsOn(side: AclSide): Acl[] {
   return [...unique.values()];
 }
 
-async function grant(cluster: LocalKafkaCluster, acls: Acl[]): Promise<void> {
-  await withAdmin(cluster.bootstrap, (admin) => admin.createAcls({ creations: acls }));
+/** Grants the ACLs and checks that the cluster now holds exactly these for the principal, nothing else. */
+async function grantExactly(cluster: LocalKafkaCluster, acls: Acl[]): Promise<void> {
+  const key = (acl: Acl) =>
+    JSON.stringify([acl.resourceType, acl.resourceName, acl.resourcePatternType, acl.operation]);
+  const wanted = acls.map(key).sort();
+  await withAdmin(cluster.bootstrap, async (admin) => {
+    await admin.createAcls({ creations: acls });
+    // The broker serves ACLs from its copy of the cluster metadata, which follows the controller shortly.
+    const deadline = Date.now() + STEP_TIMEOUT_MS;
+    for (;;) {
+      const held = (await admin.describeAcls({ filter: everyAclOf(PRINCIPAL) })).flatMap(
+        ({ acls: permissions, ...target }) =>
+          permissions.map((permission) => key({ ...target, ...permission })),
+      );
+      if (Date.now() > deadline || held.length >= wanted.length) {
+        assert.deepEqual(held.sort(), wanted, `${cluster.name}: the ACLs of ${PRINCIPAL}`);
+        return;
+      }
+      await sleep(200);
+    }
+  });
+}
+
+function everyAclOf(principal: string) {
+  return {
+    resourceType: ResourceTypes.ANY,
+    resourceName: null,
+    resourcePatternType: ResourcePatternTypes.ANY,
+    principal,
+    host: null,
+    operation: AclOperations.ANY,
+    permissionType: AclPermissionTypes.ANY,
+  };
 }
 
 /** Records with what clients tend to change: null key, empty and null values, repeated and null headers. */
@@ -252,8 +283,8 @@ describe(`Kafka ${version}: georep with exactly the documented ACLs`, { skip: lo
   let georep: GeorepProcess;
 
   test('copies at-least-once and exactly-once flows with the table granted and nothing more', async () => {
-    await grant(origin, grantsOn('origin'));
-    await grant(destination, grantsOn('destination'));
+    await grantExactly(origin, grantsOn('origin'));
+    await grantExactly(destination, grantsOn('destination'));
     await writeRound('first');
     georep = await startGeorep('georep-1');
     await assertCopied(georep);
