@@ -12,6 +12,12 @@ export interface BrokerConfigInput {
   overrides?: Readonly<Record<string, string>>;
   /** A further client listener that wants SASL PLAIN (no TLS) from these users, e.g. to test credentials. */
   saslPlain?: SaslPlainListener;
+  /**
+   * Turn on KRaft's StandardAuthorizer with deny-by-default: a principal may do only what an ACL allows.
+   * The PLAINTEXT listeners' principal (User:ANONYMOUS: the harness, the tests' tools, the controller) is a
+   * super user, so only the SASL listener's users are checked.
+   */
+  standardAuthorizer?: boolean;
 }
 
 export interface SaslPlainListener {
@@ -54,6 +60,11 @@ export function brokerProperties(input: BrokerConfigInput): Map<string, string> 
     ...Object.entries(input.profile.extraBrokerProperties),
   ]);
   if (input.saslPlain !== undefined) addSaslPlainListener(properties, input.saslPlain);
+  if (input.standardAuthorizer === true) {
+    properties.set('authorizer.class.name', 'org.apache.kafka.metadata.authorizer.StandardAuthorizer');
+    properties.set('super.users', 'User:ANONYMOUS');
+    properties.set('allow.everyone.if.no.acl.found', 'false');
+  }
   for (const [key, value] of Object.entries(input.overrides ?? {})) properties.set(key, value);
   return properties;
 }

@@ -43,6 +43,11 @@ export interface StartClustersOptions {
    * cluster's `saslBootstrap` is its address.
    */
   saslPlainUsers?: Readonly<Record<string, string>>;
+  /**
+   * Deny by default (StandardAuthorizer): the SASL users may do only what ACLs allow; whoever connects to the
+   * PLAINTEXT listener (the harness, the tests' tools) is a super user. Grant ACLs with the tools' Admin.
+   */
+  standardAuthorizer?: boolean;
   /** How long each cluster may take from launch to answering an admin request. */
   readyTimeoutMs?: number;
   signal?: AbortSignal;
@@ -165,6 +170,7 @@ interface ClusterSettings {
   port: number;
   controllerPort: number;
   saslPlain: SaslPlainListener | undefined;
+  standardAuthorizer: boolean;
   clusterDir: string;
   marker: string;
   heap: JvmHeap;
@@ -239,6 +245,7 @@ class Cluster implements LocalKafkaCluster {
         profile,
         overrides: this.settings.brokerProperties,
         ...(this.settings.saslPlain === undefined ? {} : { saslPlain: this.settings.saslPlain }),
+        standardAuthorizer: this.settings.standardAuthorizer,
       }),
     );
     // With controller.quorum.voters set, no --standalone: Kafka 4.1 rejects the two together.
@@ -345,6 +352,7 @@ export async function startClusters(options: StartClustersOptions): Promise<Loca
           options.saslPlainUsers === undefined
             ? undefined
             : { port: ports[index * portsPerCluster + 2]!, users: options.saslPlainUsers },
+        standardAuthorizer: options.standardAuthorizer ?? false,
         clusterDir: path.join(runDir, name),
         marker: `${runId}-${name}`,
         heap: options.heap ?? DEFAULT_BROKER_HEAP,

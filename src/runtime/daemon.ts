@@ -41,6 +41,7 @@ import { clusterConnectionDigest, type FlowSpec, type RejectedFlow } from '../pl
 import { desiredGroupSyncs, groupSyncIdentity } from '../plan/group-syncs.js';
 import { planFlows, planHasChanges } from '../plan/plan.js';
 import { describeConfigDrift, planTopicConfigSync } from '../plan/topic-configs.js';
+import { describeUnlisted, type UnlistedTopic, unlistedTopics } from '../plan/unlisted-topics.js';
 import { DEFAULT_FLOW_BACKOFF } from './backoff.js';
 import { CredentialChanges } from './credential-changes.js';
 import type { FlowState } from './flow-state.js';
@@ -134,6 +135,8 @@ export class Daemon {
   #retiredClients: ClusterClients[] = [];
   #lastListings = new Map<string, readonly TopicListing[]>();
   #originsNotListed: { cluster: string; error: string }[] = [];
+  /** Topics named in includes that their origin did not list at the last discovery. */
+  #unlisted: readonly UnlistedTopic[] = [];
   #rejected: readonly RejectedFlow[] = [];
   /** Origin topics (`origin/topic`) whose flows stopped because the topic was deleted, with when it was seen. */
   #deletedOriginTopics = new Map<string, number>();
@@ -284,6 +287,7 @@ export class Daemon {
       const listings = await this.#listOrigins(config);
       const desired = desiredFlows(config, listings, this.#credentialChangeCounts);
       this.#reportRejected(desired.rejected);
+      this.#reportUnlisted(unlistedTopics(config, listings));
       const plan = planFlows(desired.flows, this.#supervisor.runningSpecs());
       const originDeleted = plan.stop.filter((spec) => this.#originTopicGone(spec, listings));
       this.#noteRecreatedOriginTopics(plan.start);
@@ -655,6 +659,16 @@ export class Daemon {
         this.#logger.warn({ replication: flow.replication }, `not mirrored: ${describe(flow)}`);
     }
     this.#rejected = rejected;
+  }
+
+  /** Warns once about each topic named in an include that its origin does not list, until it is listed. */
+  #reportUnlisted(unlisted: readonly UnlistedTopic[]): void {
+    const reported = new Set(this.#unlisted.map(describeUnlisted));
+    for (const topic of unlisted) {
+      const message = describeUnlisted(topic);
+      if (!reported.has(message)) this.#logger.warn({ replication: topic.replication }, message);
+    }
+    this.#unlisted = unlisted;
   }
 
   #createFlow(spec: Parameters<ConstructorParameters<typeof Supervisor>[0]>[0]): MirrorFlow {

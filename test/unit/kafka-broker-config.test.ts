@@ -61,6 +61,17 @@ describe('server.properties of a harness cluster', () => {
     );
   });
 
+  test('turns on the StandardAuthorizer, deny by default, with the PLAINTEXT principal as super user', () => {
+    const properties = brokerProperties({ ...input, standardAuthorizer: true });
+    assert.equal(
+      properties.get('authorizer.class.name'),
+      'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+    );
+    assert.equal(properties.get('super.users'), 'User:ANONYMOUS');
+    assert.equal(properties.get('allow.everyone.if.no.acl.found'), 'false');
+    assert.equal(brokerProperties(input).get('authorizer.class.name'), undefined);
+  });
+
   test('renders one key=value line per property and escapes backslashes', () => {
     const text = renderServerProperties({ ...input, dataDir: 'C:\\kafka\\data' });
     assert.match(text, /^process\.roles=broker,controller$/m);

@@ -18,15 +18,54 @@ export interface ErrorContext {
   readonly operation: string;
   readonly topic?: string;
   readonly groupId?: string;
+  /** The transactional id of the request, named when Kafka refuses it. */
+  readonly transactionalId?: string;
 }
 
-const AUTHORIZATION_IDS = new Set([
-  'TOPIC_AUTHORIZATION_FAILED',
-  'GROUP_AUTHORIZATION_FAILED',
-  'CLUSTER_AUTHORIZATION_FAILED',
-  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
-  'DELEGATION_TOKEN_AUTHORIZATION_FAILED',
+type AclResource = 'topic' | 'group' | 'transactionalId' | 'cluster';
+/** Kafka's authorization error ids, by the kind of resource whose ACL is missing. */
+const AUTHORIZATION_RESOURCES = new Map<string, AclResource | null>([
+  ['TOPIC_AUTHORIZATION_FAILED', 'topic'],
+  ['GROUP_AUTHORIZATION_FAILED', 'group'],
+  ['CLUSTER_AUTHORIZATION_FAILED', 'cluster'],
+  ['TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'transactionalId'],
+  ['DELEGATION_TOKEN_AUTHORIZATION_FAILED', null],
 ]);
+/**
+ * The ACL operation the broker checks on each kind of resource for the requests georep sends (Kafka's
+ * KafkaApis/AuthHelper), so that a refusal says what to grant. Read and Write imply Describe, AlterConfigs
+ * implies DescribeConfigs.
+ */
+const ACL_OPERATIONS_BY_API: Readonly<Record<string, Partial<Record<AclResource, string>>>> = {
+  Produce: { topic: 'Write', transactionalId: 'Write' },
+  Fetch: { topic: 'Read' },
+  ListOffsets: { topic: 'Describe' },
+  Metadata: { topic: 'Describe' },
+  OffsetCommit: { group: 'Read', topic: 'Read' },
+  OffsetFetch: { group: 'Describe', topic: 'Describe' },
+  FindCoordinator: { group: 'Describe', transactionalId: 'Describe' },
+  JoinGroup: { group: 'Read' },
+  Heartbeat: { group: 'Read' },
+  LeaveGroup: { group: 'Read' },
+  SyncGroup: { group: 'Read' },
+  DescribeGroups: { group: 'Describe' },
+  ListGroups: { cluster: 'Describe' },
+  CreateTopics: { topic: 'Create', cluster: 'Create' },
+  DeleteTopics: { topic: 'Delete' },
+  DeleteRecords: { topic: 'Delete' },
+  InitProducerId: { transactionalId: 'Write', cluster: 'IdempotentWrite' },
+  AddPartitionsToTxn: { transactionalId: 'Write', topic: 'Write' },
+  AddOffsetsToTxn: { transactionalId: 'Write', group: 'Read' },
+  EndTxn: { transactionalId: 'Write' },
+  TxnOffsetCommit: { transactionalId: 'Write', group: 'Read', topic: 'Read' },
+  DescribeConfigs: { topic: 'DescribeConfigs' },
+  CreatePartitions: { topic: 'Alter' },
+  DeleteGroups: { group: 'Delete' },
+  IncrementalAlterConfigs: { topic: 'AlterConfigs' },
+  OffsetDelete: { group: 'Delete', topic: 'Read' },
+};
+/** How the library's ResponseError names the request that failed. */
+const LIBRARY_API_NAME = /while executing API (\w+)\(v\d+\)/;
 const AUTHENTICATION_IDS = new Set([
   'SASL_AUTHENTICATION_FAILED',
   'ILLEGAL_SASL_STATE',
@@ -128,6 +167,42 @@ function describe(tree: ErrorLike[]): string {
   return String(tree.at(-1)?.message ?? 'unknown error');
 }
 
+/** The request the broker refused, when the library's error names it. */
+function failedApi(tree: ErrorLike[]): string | undefined {
+  for (const link of tree) {
+    const match = LIBRARY_API_NAME.exec(String(link.message));
+    if (match !== null) return match[1];
+  }
+  return undefined;
+}
+
+/**
+ * Names the resource whose ACL is missing and, when the request is known, the operation to grant: e.g.
+ * `GROUP_AUTHORIZATION_FAILED: no ACL allows Read on group g (JoinGroup)`.
+ */
+function describeAuthorization(id: string, tree: ErrorLike[], context: ErrorContext): string {
+  const resource = AUTHORIZATION_RESOURCES.get(id) ?? null;
+  const api = failedApi(tree);
+  const operation =
+    resource === null || api === undefined ? undefined : ACL_OPERATIONS_BY_API[api]?.[resource];
+  const named = (kind: string, name: string | undefined) =>
+    name === undefined ? `a ${kind}` : `${kind} ${name}`;
+  const target =
+    resource === 'topic'
+      ? named('topic', context.topic)
+      : resource === 'group'
+        ? named('group', context.groupId)
+        : resource === 'transactionalId'
+          ? named('transactional id', context.transactionalId)
+          : resource === 'cluster'
+            ? 'the cluster'
+            : 'a delegation token';
+  return (
+    `${id}: no ACL allows ${operation ?? 'this request'} on ${target}` +
+    (api === undefined ? '' : ` (${api})`)
+  );
+}
+
 export function toPortError(error: unknown, cluster: string, context: ErrorContext): KafkaError {
   if (error instanceof KafkaError) return error;
   const tree = errorTree(error);
@@ -137,7 +212,11 @@ export function toPortError(error: unknown, cluster: string, context: ErrorConte
   const codes = new Set(tree.map((link) => link.code).filter((code) => typeof code === 'string'));
   const has = (set: Set<string>) => [...ids].some((id) => set.has(id));
 
-  if (has(AUTHORIZATION_IDS)) return new AuthorizationFailed(cluster, detail, options);
+  const authorizationId = [...ids].find((id) => AUTHORIZATION_RESOURCES.has(id));
+  if (authorizationId !== undefined) {
+    const refused = `${context.operation}: ${describeAuthorization(authorizationId, tree, context)}`;
+    return new AuthorizationFailed(cluster, refused, options);
+  }
   if (has(AUTHENTICATION_IDS) || codes.has(AUTHENTICATION_CODE)) {
     return new AuthenticationFailed(cluster, detail, options);
   }

@@ -24,7 +24,7 @@ import {
 import type { ClusterConfig } from '../../config/types.js';
 import { type KafkaError, PartitionNotFound, Retriable } from '../errors.js';
 import { baseOptions } from './client-options.js';
-import { errorTree, kafkaErrorIds, toPortError } from './map-error.js';
+import { type ErrorContext, errorTree, kafkaErrorIds, toPortError } from './map-error.js';
 
 /**
  * How long a transaction may stay open before the broker aborts it. It bounds how long a transaction left
@@ -204,8 +204,14 @@ export class ProduceClient {
     this.client.currentMetadata?.topics.delete(topic);
   }
 
-  toPortError(error: unknown, operation: string, topic: string): KafkaError {
-    return toPortError(error, this.#clusterName, { operation, topic });
+  /** `names`: the group and transactional id of the request, which an authorization failure names. */
+  toPortError(
+    error: unknown,
+    operation: string,
+    topic: string,
+    names: Pick<ErrorContext, 'groupId' | 'transactionalId'> = {},
+  ): KafkaError {
+    return toPortError(error, this.#clusterName, { operation, topic, ...names });
   }
 
   async close(): Promise<void> {

@@ -116,7 +116,7 @@ export class PlatformaticTransactionalSink implements TransactionalSink {
       this.#producers.set(partition, { transactionalId, producerId, producerEpoch, nextSequence: 0 });
       return progress;
     } catch (error) {
-      throw this.#toPortError(error, operation);
+      throw this.#toPortError(error, operation, transactionalId);
     }
   }
 
@@ -176,7 +176,7 @@ export class PlatformaticTransactionalSink implements TransactionalSink {
       // abort, or when the producer was fenced (the claim that fenced it aborted it already).
       this.#producers.delete(partition);
       await this.#endTransaction(producer, false).catch(() => undefined);
-      throw this.#toPortError(error, `transactional write to ${topic}`);
+      throw this.#toPortError(error, `transactional write to ${topic}`, producer.transactionalId);
     }
   }
 
@@ -292,7 +292,7 @@ export class PlatformaticTransactionalSink implements TransactionalSink {
     );
   }
 
-  #toPortError(error: unknown, operation: string): KafkaError {
+  #toPortError(error: unknown, operation: string, transactionalId: string): KafkaError {
     const ids = [...kafkaErrorIds(error)].filter((id) => CLAIM_AGAIN_IDS.has(id));
     if (ids.length > 0) {
       return new Retriable(
@@ -303,6 +303,9 @@ export class PlatformaticTransactionalSink implements TransactionalSink {
         },
       );
     }
-    return this.#client.toPortError(error, operation, this.#options.topic);
+    return this.#client.toPortError(error, operation, this.#options.topic, {
+      groupId: this.#options.progressGroupId,
+      transactionalId,
+    });
   }
 }
