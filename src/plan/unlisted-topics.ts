@@ -20,10 +20,14 @@ export function unlistedTopics(
   listings: ReadonlyMap<string, readonly TopicListing[]>,
 ): UnlistedTopic[] {
   const unlisted: UnlistedTopic[] = [];
+  // One set per origin, not per replication: thousands of replications share a few origins.
+  const listedByOrigin = new Map<string, Set<string>>();
+  for (const [origin, listing] of listings) {
+    listedByOrigin.set(origin, new Set(listing.map((topic) => topic.name)));
+  }
   for (const replication of config.replications) {
-    const listing = listings.get(replication.origin);
-    if (listing === undefined) continue;
-    const listed = new Set(listing.map((topic) => topic.name));
+    const listed = listedByOrigin.get(replication.origin);
+    if (listed === undefined) continue;
     for (const pattern of replication.topics.include) {
       const topic = pattern.source;
       if (pattern.kind !== 'literal' || listed.has(topic)) continue;
