@@ -1,6 +1,14 @@
 // Turns whatever kafkajs threw into one of the port's errors. kafkajs wraps errors (retries exceeded around a
 // protocol error, non-retriable around a crash), so the whole cause chain is searched for the Kafka error
 // type or the kafkajs error name that says what happened.
+
+import {
+  AUTHENTICATION_ERROR_IDS,
+  INVALID_REQUEST_ERROR_IDS,
+  TLS_FAILURE_CODE,
+  TOO_LARGE_ERROR_IDS,
+  TOPIC_MISSING_ERROR_IDS,
+} from '../error-ids.js';
 import {
   AuthenticationFailed,
   AuthorizationFailed,
@@ -27,31 +35,8 @@ const AUTHORIZATION_TYPES = new Set([
   'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
   'DELEGATION_TOKEN_AUTHORIZATION_FAILED',
 ]);
-const AUTHENTICATION_TYPES = new Set([
-  'SASL_AUTHENTICATION_FAILED',
-  'ILLEGAL_SASL_STATE',
-  'UNSUPPORTED_SASL_MECHANISM',
-]);
-const TOPIC_MISSING_TYPES = new Set(['UNKNOWN_TOPIC_OR_PARTITION']);
-const TOO_LARGE_TYPES = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
 /** A newer producer claimed the transactional id: the port calls that Retriable (claim again, then write). */
 const FENCED_TYPES = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED']);
-const INVALID_TYPES = new Set([
-  'INVALID_CONFIG',
-  'INVALID_PARTITIONS',
-  'INVALID_REPLICATION_FACTOR',
-  'INVALID_REPLICA_ASSIGNMENT',
-  'INVALID_TOPIC_EXCEPTION',
-  'POLICY_VIOLATION',
-  'INVALID_REQUEST',
-  'INVALID_TIMESTAMP',
-  'INVALID_RECORD',
-  'INVALID_REQUIRED_ACKS',
-  'UNSUPPORTED_VERSION',
-  'UNSUPPORTED_FOR_MESSAGE_FORMAT',
-  'UNSUPPORTED_COMPRESSION_TYPE',
-  'TOPIC_DELETION_DISABLED',
-]);
 /** kafkajs errors that mean "the cluster could not be reached or did not answer in time". */
 const TRANSIENT_NAMES = new Set([
   'KafkaJSConnectionError',
@@ -68,8 +53,6 @@ const TRANSIENT_NAMES = new Set([
 ]);
 /** What kafkajs throws, as a plain Error, for a request on a connection that was closed meanwhile. */
 const BROKER_NOT_CONNECTED = 'Broker not connected';
-/** Node's TLS verification failures: they do not heal by retrying. */
-const TLS_FAILURE = /CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY|HOSTNAME/;
 
 interface ErrorLike {
   name?: unknown;
@@ -100,7 +83,7 @@ export function causeChain(error: unknown): ErrorLike[] {
 /** True when Kafka answered that a topic does not exist, anywhere in the error's cause chain. */
 export function reportsTopicMissing(error: unknown): boolean {
   return causeChain(error).some(
-    (link) => typeof link.type === 'string' && TOPIC_MISSING_TYPES.has(link.type),
+    (link) => typeof link.type === 'string' && TOPIC_MISSING_ERROR_IDS.has(link.type),
   );
 }
 
@@ -112,26 +95,26 @@ export function toPortError(error: unknown, cluster: string, context: ErrorConte
   const options = { cause: error };
   const types = new Set(chain.map((link) => link.type).filter((type) => typeof type === 'string'));
   const names = new Set(chain.map((link) => link.name));
-  const has = (set: Set<string>) => [...types].some((type) => set.has(type as string));
+  const has = (set: ReadonlySet<string>) => [...types].some((type) => set.has(type as string));
 
   if (has(AUTHORIZATION_TYPES)) return new AuthorizationFailed(cluster, detail, options);
-  if (has(AUTHENTICATION_TYPES) || names.has('KafkaJSSASLAuthenticationError')) {
+  if (has(AUTHENTICATION_ERROR_IDS) || names.has('KafkaJSSASLAuthenticationError')) {
     return new AuthenticationFailed(cluster, detail, options);
   }
   const tlsCode = chain
     .map((link) => link.code)
-    .find((code) => typeof code === 'string' && TLS_FAILURE.test(code));
+    .find((code) => typeof code === 'string' && TLS_FAILURE_CODE.test(code));
   if (tlsCode !== undefined) {
     return new AuthenticationFailed(cluster, `${detail} (TLS: ${tlsCode})`, options);
   }
-  if (has(TOPIC_MISSING_TYPES) && context.topic !== undefined) {
+  if (has(TOPIC_MISSING_ERROR_IDS) && context.topic !== undefined) {
     return new TopicNotFound(cluster, context.topic, options);
   }
-  if (has(TOO_LARGE_TYPES)) return new RecordTooLarge(cluster, detail, options);
+  if (has(TOO_LARGE_ERROR_IDS)) return new RecordTooLarge(cluster, detail, options);
   if (types.has('NON_EMPTY_GROUP') && context.groupId !== undefined) {
     return new GroupNotEmpty(cluster, context.groupId, options);
   }
-  if (has(INVALID_TYPES)) return new InvalidRequest(cluster, detail, options);
+  if (has(INVALID_REQUEST_ERROR_IDS)) return new InvalidRequest(cluster, detail, options);
   if (has(FENCED_TYPES)) return new Retriable(cluster, detail, options);
   const rootRetriable = root?.retriable === true;
   const notConnected = chain.some((link) => link.message === BROKER_NOT_CONNECTED);

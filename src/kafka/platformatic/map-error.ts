@@ -1,6 +1,14 @@
 // Turns whatever @platformatic/kafka threw into one of the port's errors. The library wraps errors: a
 // ResponseError (an AggregateError) holds one ProtocolError per failed topic/partition, and other errors carry
 // a `cause`; the whole tree is searched for the Kafka error id (`apiId`) or the library's error code.
+
+import {
+  AUTHENTICATION_ERROR_IDS,
+  INVALID_REQUEST_ERROR_IDS,
+  TLS_FAILURE_CODE,
+  TOO_LARGE_ERROR_IDS,
+  TOPIC_MISSING_ERROR_IDS,
+} from '../error-ids.js';
 import {
   AuthenticationFailed,
   AuthorizationFailed,
@@ -66,34 +74,9 @@ const ACL_OPERATIONS_BY_API: Readonly<Record<string, Partial<Record<AclResource,
 };
 /** How the library's ResponseError names the request that failed. */
 const LIBRARY_API_NAME = /while executing API (\w+)\(v\d+\)/;
-const AUTHENTICATION_IDS = new Set([
-  'SASL_AUTHENTICATION_FAILED',
-  'ILLEGAL_SASL_STATE',
-  'UNSUPPORTED_SASL_MECHANISM',
-]);
-const TOPIC_MISSING_IDS = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'UNKNOWN_TOPIC_ID']);
-const TOO_LARGE_IDS = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
-const INVALID_IDS = new Set([
-  'INVALID_CONFIG',
-  'INVALID_PARTITIONS',
-  'INVALID_REPLICATION_FACTOR',
-  'INVALID_REPLICA_ASSIGNMENT',
-  'INVALID_TOPIC_EXCEPTION',
-  'POLICY_VIOLATION',
-  'INVALID_REQUEST',
-  'INVALID_TIMESTAMP',
-  'INVALID_RECORD',
-  'INVALID_REQUIRED_ACKS',
-  'UNSUPPORTED_VERSION',
-  'UNSUPPORTED_FOR_MESSAGE_FORMAT',
-  'UNSUPPORTED_COMPRESSION_TYPE',
-  'TOPIC_DELETION_DISABLED',
-]);
 /** Library error codes that mean "the cluster could not be reached or did not answer in time". */
 const TRANSIENT_CODES = new Set(['PLT_KFK_NETWORK', 'PLT_KFK_TIMEOUT']);
 const AUTHENTICATION_CODE = 'PLT_KFK_AUTHENTICATION';
-/** Node's TLS verification failures: they do not heal by retrying. */
-const TLS_FAILURE = /CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY|HOSTNAME/;
 const MAX_ERRORS_SEARCHED = 64;
 
 interface ErrorLike {
@@ -147,7 +130,7 @@ const LIBRARY_UNKNOWN_TOPIC = /^Unknown topic /;
 /** True when Kafka answered that a topic does not exist, anywhere in the error's tree. */
 export function reportsTopicMissing(error: unknown): boolean {
   return (
-    [...kafkaErrorIds(error)].some((id) => TOPIC_MISSING_IDS.has(id)) ||
+    [...kafkaErrorIds(error)].some((id) => TOPIC_MISSING_ERROR_IDS.has(id)) ||
     errorTree(error).some(
       (link) => link.code === 'PLT_KFK_USER' && LIBRARY_UNKNOWN_TOPIC.test(String(link.message)),
     )
@@ -210,28 +193,28 @@ export function toPortError(error: unknown, cluster: string, context: ErrorConte
   const options = { cause: error };
   const ids = kafkaErrorIds(error);
   const codes = new Set(tree.map((link) => link.code).filter((code) => typeof code === 'string'));
-  const has = (set: Set<string>) => [...ids].some((id) => set.has(id));
+  const has = (set: ReadonlySet<string>) => [...ids].some((id) => set.has(id));
 
   const authorizationId = [...ids].find((id) => AUTHORIZATION_RESOURCES.has(id));
   if (authorizationId !== undefined) {
     const refused = `${context.operation}: ${describeAuthorization(authorizationId, tree, context)}`;
     return new AuthorizationFailed(cluster, refused, options);
   }
-  if (has(AUTHENTICATION_IDS) || codes.has(AUTHENTICATION_CODE)) {
+  if (has(AUTHENTICATION_ERROR_IDS) || codes.has(AUTHENTICATION_CODE)) {
     return new AuthenticationFailed(cluster, detail, options);
   }
-  const tlsCode = [...codes].find((code) => TLS_FAILURE.test(code as string));
+  const tlsCode = [...codes].find((code) => TLS_FAILURE_CODE.test(code as string));
   if (tlsCode !== undefined) {
     return new AuthenticationFailed(cluster, `${detail} (TLS: ${String(tlsCode)})`, options);
   }
   if (reportsTopicMissing(error) && context.topic !== undefined) {
     return new TopicNotFound(cluster, context.topic, options);
   }
-  if (has(TOO_LARGE_IDS)) return new RecordTooLarge(cluster, detail, options);
+  if (has(TOO_LARGE_ERROR_IDS)) return new RecordTooLarge(cluster, detail, options);
   if (ids.has('NON_EMPTY_GROUP') && context.groupId !== undefined) {
     return new GroupNotEmpty(cluster, context.groupId, options);
   }
-  if (has(INVALID_IDS)) return new InvalidRequest(cluster, detail, options);
+  if (has(INVALID_REQUEST_ERROR_IDS)) return new InvalidRequest(cluster, detail, options);
   const transient =
     [...codes].some((code) => TRANSIENT_CODES.has(code as string)) ||
     tree.some((link) => link.canRetry === true);
