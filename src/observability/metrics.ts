@@ -25,6 +25,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly transactionsCommitted = new Counter({
+    name: 'georep_transactions_committed_total',
+    help: 'Destination transactions committed by exactly-once flows, each holding a batch and its progress.',
+    labelNames: FLOW_LABELS,
+    registers: [this.registry],
+  });
+
   readonly replicationLatency = new Histogram({
     name: 'georep_replication_latency_seconds',
     help: "Time from a record's origin timestamp to the destination's acknowledgement of its copy.",
