@@ -21,6 +21,7 @@ import {
   linkTargets,
   parseMarkdown,
   shellCommands,
+  splitCommands,
 } from '../support/markdown.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -147,6 +148,24 @@ function helpExitsZero(file: string, args: readonly string[]): Promise<string | 
 
 const REPOSITORY_PATH = /^(?:bench|bin|docs|examples|harness|schemas|scripts|src|systemd|test)\/[\w./-]*$/;
 
+/** What is wrong with each command, as `page:line: command: problem`. */
+async function problemsOf(
+  commands: readonly { where: string; words: readonly string[] }[],
+): Promise<string[]> {
+  const problems: string[] = [];
+  const deferred: Deferred = new Map();
+  for (const { where, words } of commands) {
+    const problem = await checkCommand(words, where, deferred);
+    if (problem !== null) problems.push(`${where}: ${words.join(' ')}: ${problem}`);
+  }
+  const runs = [...deferred].map(async ([file, { args, where }]) => {
+    const problem = await helpExitsZero(file, args);
+    if (problem !== null) problems.push(`${where.join(', ')}: ${file} ${args.join(' ')}: ${problem}`);
+  });
+  await Promise.all(runs);
+  return problems;
+}
+
 const pages = PAGES.map((page) => ({ page, ...parseMarkdown(readFileSync(path.join(ROOT, page), 'utf8')) }));
 const fencesOf = (lang: string): { page: string; fence: Fence }[] =>
   pages.flatMap(({ page, fences }) =>
@@ -166,21 +185,26 @@ describe('the README and docs/', () => {
   });
 
   test('every command in a sh or console block runs as written', async () => {
-    const problems: string[] = [];
-    const deferred: Deferred = new Map();
-    for (const { page, fence } of [...fencesOf('sh'), ...fencesOf('console')]) {
-      for (const { line, words } of shellCommands(fence)) {
-        const where = `${page}:${line}`;
-        const problem = await checkCommand(words, where, deferred);
-        if (problem !== null) problems.push(`${where}: ${words.join(' ')}: ${problem}`);
-      }
-    }
-    const runs = [...deferred].map(async ([file, { args, where }]) => {
-      const problem = await helpExitsZero(file, args);
-      if (problem !== null) problems.push(`${where.join(', ')}: ${file} ${args.join(' ')}: ${problem}`);
-    });
-    await Promise.all(runs);
-    assert.deepEqual(problems, []);
+    const commands = [...fencesOf('sh'), ...fencesOf('console')].flatMap(({ page, fence }) =>
+      shellCommands(fence).map(({ line, words }) => ({ where: `${page}:${line}`, words })),
+    );
+    assert.deepEqual(await problemsOf(commands), []);
+  });
+
+  test('every georep command and npm script in inline code exists, with its options', async () => {
+    const commands = pages.flatMap(({ page, prose }) =>
+      inlineCode(prose)
+        .filter(({ text }) => /^((npx )?georep [a-z]|npm run [\w:-])/.test(text))
+        .map(({ line, text }) => ({
+          where: `${page}:${line}`,
+          // `[--destination CLUSTER]` is an option that may be left out; `...` and `…` stand for more.
+          words: splitCommands(text)
+            .flat()
+            .filter((word) => !/^(\.\.\.|…)$/.test(word))
+            .map((word) => word.replace(/^\[|\]$/g, '')),
+        })),
+    );
+    assert.deepEqual(await problemsOf(commands), []);
   });
 
   test('the check refuses a renamed script, command or option', async () => {
