@@ -223,11 +223,12 @@ describe('the README and docs/', () => {
   test('every georep configuration in a yaml block is valid', () => {
     const problems: string[] = [];
     for (const { page, fence } of fencesOf('yaml')) {
-      const where = `${page}:${fence.line}`;
       const text = fence.lines.join('\n');
       const data: unknown = parseYaml(text);
       if (!isGeorepConfig(data)) continue;
       const complete = 'clusters' in data && 'replications' in data;
+      // Issues say FILE:LINE:COL; here LINE counts from the block (of a part: from the completed text).
+      const where = `${page} (yaml block of line ${fence.line}${complete ? '' : ', completed'})`;
       const result = parseConfigText(complete ? text : completed(data), where, HOST);
       const issues = result.ok ? result.warnings : result.issues;
       for (const issue of issues.filter((i) => i.severity === 'error')) problems.push(formatIssue(issue));
