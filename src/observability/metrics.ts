@@ -1,6 +1,6 @@
 // Prometheus metrics. Labels stay per flow (replication, origin, destination, topic), never per partition or
 // per record: per-partition detail is in /status. Each metric is defined here once, with its meaning.
-// README.md ("Running in production") explains each one to operators, with example alerts.
+// docs/operations.md ("Prometheus") explains each one to operators, with example alerts.
 import { readFileSync } from 'node:fs';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
