@@ -13,13 +13,7 @@ import {
   tooWidelyReadable,
 } from './secrets.js';
 import type { FieldPath } from './source-map.js';
-import {
-  type ClusterConfig,
-  type SaslMechanism,
-  type SaslSettings,
-  Secret,
-  type TlsSettings,
-} from './types.js';
+import { type ClusterConfig, SASL_MECHANISMS, type SaslSettings, Secret, type TlsSettings } from './types.js';
 
 /** A CA or certificate file may be a whole bundle of the system's CAs (~220 KB). */
 export const MAX_TLS_FILE_BYTES = 1024 * 1024;
@@ -177,7 +171,7 @@ function describePosition(collector: IssueCollector, path: FieldPath): string {
 
 function compileSasl(raw: unknown, path: FieldPath, context: Context): SaslSettings | null {
   if (!isData(raw)) return null;
-  const mechanism = oneOf<SaslMechanism>(raw.mechanism, ['plain', 'scram-sha-256', 'scram-sha-512'], 'plain');
+  const mechanism = oneOf(raw.mechanism, SASL_MECHANISMS, 'plain');
   const password = compilePassword(raw.password, [...path, 'password'], context);
   return {
     mechanism,

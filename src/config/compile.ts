@@ -18,17 +18,18 @@ import {
 import { resolvePath } from './secrets.js';
 import { type FieldPath, formatPath, type SourceMap, type Target } from './source-map.js';
 import { closest, didYouMean } from './suggest.js';
-import type {
-  DaemonSettings,
-  DeliveryGuarantee,
-  HttpWebConfig,
-  LoopPrevention,
-  NamePattern,
-  NameSelector,
-  NamingPolicy,
-  OriginTopicDeletedAction,
-  ReplicationConfig,
-  StartPosition,
+import {
+  type DaemonSettings,
+  DELIVERY_GUARANTEES,
+  type HttpWebConfig,
+  LOG_LEVELS,
+  LOOP_PREVENTIONS,
+  type NamePattern,
+  type NameSelector,
+  type NamingPolicy,
+  ORIGIN_TOPIC_DELETED_ACTIONS,
+  type ReplicationConfig,
+  START_POSITIONS,
 } from './types.js';
 import { parseWebConfigText } from './web-config.js';
 
@@ -110,11 +111,7 @@ export function compileDaemon(raw: unknown, context: Context): DaemonSettings {
     groupSyncIntervalMs: integerOr(data.groupSyncIntervalMs, DAEMON_DEFAULTS.groupSyncIntervalMs),
     shutdownTimeoutMs: integerOr(data.shutdownTimeoutMs, DAEMON_DEFAULTS.shutdownTimeoutMs),
     groupIdPrefix: stringOr(data.groupIdPrefix, DAEMON_DEFAULTS.groupIdPrefix),
-    logLevel: oneOf(
-      data.logLevel,
-      ['fatal', 'error', 'warn', 'info', 'debug', 'trace'],
-      DAEMON_DEFAULTS.logLevel,
-    ),
+    logLevel: oneOf(data.logLevel, LOG_LEVELS, DAEMON_DEFAULTS.logLevel),
   };
 }
 
@@ -223,24 +220,16 @@ function compileReplication(
     destinations: destinationNames,
     topics: compileSelector(data.topics, [...path, 'topics'], 'topic', daemon, collector),
     naming: compileNaming(data.naming, [...path, 'naming'], origin, collector),
-    loopPrevention: oneOf<LoopPrevention>(
-      data.loopPrevention,
-      ['none', 'header'],
-      REPLICATION_DEFAULTS.loopPrevention,
-    ),
-    start: oneOf<StartPosition>(data.start, ['earliest', 'latest'], REPLICATION_DEFAULTS.start),
-    delivery: oneOf<DeliveryGuarantee>(
-      data.delivery,
-      ['at-least-once', 'exactly-once'],
-      REPLICATION_DEFAULTS.delivery,
-    ),
+    loopPrevention: oneOf(data.loopPrevention, LOOP_PREVENTIONS, REPLICATION_DEFAULTS.loopPrevention),
+    start: oneOf(data.start, START_POSITIONS, REPLICATION_DEFAULTS.start),
+    delivery: oneOf(data.delivery, DELIVERY_GUARANTEES, REPLICATION_DEFAULTS.delivery),
     groups: compileSelector(data.groups, [...path, 'groups'], 'group', daemon, collector),
     paused: typeof data.paused === 'boolean' ? data.paused : REPLICATION_DEFAULTS.paused,
     replicationFactor: integerOr(data.replicationFactor, REPLICATION_DEFAULTS.replicationFactor),
     topicConfigExclude: strings(topicConfig.exclude).map((entry) => entry.value),
-    onOriginTopicDeleted: oneOf<OriginTopicDeletedAction>(
+    onOriginTopicDeleted: oneOf(
       data.onOriginTopicDeleted,
-      ['keep', 'delete'],
+      ORIGIN_TOPIC_DELETED_ACTIONS,
       REPLICATION_DEFAULTS.onOriginTopicDeleted,
     ),
     position: collector.source.positionOf(path, 'key'),

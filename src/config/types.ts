@@ -1,6 +1,7 @@
 // The compiled configuration: what the loader produces from geo-replication.yaml after parsing, schema
 // validation, semantic checks, defaults and secret resolution. Every other part of georep reads only
-// these types, never the YAML. Values are deeply frozen by the loader.
+// these types, never the YAML. Values are deeply frozen by the loader. Each set of allowed words is a const
+// array here, and the schema's enums must equal them (test/unit/config/config-shape.test.ts).
 import { inspect } from 'node:util';
 
 /** Where a value came from, so that later errors (e.g. a flow's) can still point at the file. */
@@ -55,7 +56,8 @@ export interface TlsSettings {
   readonly servername: string | null;
 }
 
-export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
+export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
 
 export interface SaslSettings {
   readonly mechanism: SaslMechanism;
@@ -109,13 +111,17 @@ export type NamingPolicy =
  * written (kept as it is when already present), and a flow drops records whose origin is its own
  * destination. `none`: records are copied unchanged. Identity-named loops need `header`.
  */
-export type LoopPrevention = 'none' | 'header';
+export const LOOP_PREVENTIONS = ['none', 'header'] as const;
+export type LoopPrevention = (typeof LOOP_PREVENTIONS)[number];
 
-export type StartPosition = 'earliest' | 'latest';
+export const START_POSITIONS = ['earliest', 'latest'] as const;
+export type StartPosition = (typeof START_POSITIONS)[number];
 /** What happens to a destination topic when its origin topic is deleted (its flow stops either way). */
-export type OriginTopicDeletedAction = 'keep' | 'delete';
+export const ORIGIN_TOPIC_DELETED_ACTIONS = ['keep', 'delete'] as const;
+export type OriginTopicDeletedAction = (typeof ORIGIN_TOPIC_DELETED_ACTIONS)[number];
 
-export type DeliveryGuarantee = 'at-least-once' | 'exactly-once';
+export const DELIVERY_GUARANTEES = ['at-least-once', 'exactly-once'] as const;
+export type DeliveryGuarantee = (typeof DELIVERY_GUARANTEES)[number];
 
 export interface ReplicationConfig {
   /** Unique; given in the file or derived as `<origin>-><destination>,...`. Used in flow ids, logs, metrics. */
@@ -139,6 +145,9 @@ export interface ReplicationConfig {
   readonly position: SourcePosition;
 }
 
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 export interface DaemonSettings {
   /** host:port of the HTTP server (/healthz, /readyz, /metrics, /status). Loopback by default; port 0: any. */
   readonly httpListen: string;
@@ -154,7 +163,7 @@ export interface DaemonSettings {
   readonly groupSyncIntervalMs: number;
   /** Prefix of the consumer group ids georep uses; also marks georep's own topics. */
   readonly groupIdPrefix: string;
-  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+  readonly logLevel: LogLevel;
 }
 
 /** A Prometheus exporter-toolkit style web-config file: TLS and basic auth for the HTTP server. */

@@ -3,9 +3,9 @@
 // "[secret]"; the redact paths below are a second line of defence for credentials that reach a log as
 // plain strings (e.g. inside a client library's error).
 import { pino } from 'pino';
+import type { LogLevel } from '../config/types.js';
 
 export type Logger = pino.Logger;
-export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
 // pino's `*` matches exactly one level, so each plausible depth is listed (see STACK-NOTES.md).
 const REDACTED_PATHS = [
