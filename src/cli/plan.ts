@@ -6,6 +6,7 @@ import type { Config } from '../config/types.js';
 import { quietCluster } from '../kafka/client.js';
 import { desiredFlows, type TopicListing } from '../plan/desired-flows.js';
 import type { FlowSpec } from '../plan/flow-spec.js';
+import { desiredGroupSyncs, planGroupSyncs } from '../plan/group-syncs.js';
 import { planFlows, planHasChanges } from '../plan/plan.js';
 import { planToJson, renderPlanText } from '../plan/render-plan.js';
 import { type Command, type CommandIo, EXIT, type ExitCode, UsageError } from './command.js';
@@ -71,8 +72,11 @@ export const planCommand: Command = {
     const address = describeTarget(target);
     const answer = await fetchDaemonStatus(target);
     const running: FlowSpec[] = answer.reachable ? answer.status.flows.map((flow) => flow.spec) : [];
-    const desired = desiredFlows(config, listings, credentialChangesOf(running));
+    const credentialChanges = credentialChangesOf(running);
+    const desired = desiredFlows(config, listings, credentialChanges);
     const plan = planFlows(desired.flows, running);
+    const runningSyncs = answer.reachable ? (answer.status.groupSyncs ?? []).map((sync) => sync.spec) : [];
+    const groupSyncs = planGroupSyncs(desiredGroupSyncs(config, credentialChanges), runningSyncs);
     const against = answer.reachable
       ? `the daemon at ${address} (${running.length} flows)`
       : `nothing running: ${answer.reason}`;
@@ -84,14 +88,16 @@ export const planCommand: Command = {
       const json = {
         comparedWith: against,
         complete: failures.length === 0,
-        ...planToJson(plan, desired.rejected),
+        ...planToJson(plan, desired.rejected, groupSyncs),
       };
       io.stdout(`${JSON.stringify(json, null, 2)}\n`);
     } else {
-      io.stdout(`Compared with ${against}.\n${incomplete}\n${renderPlanText(plan, desired.rejected)}`);
+      io.stdout(
+        `Compared with ${against}.\n${incomplete}\n${renderPlanText(plan, desired.rejected, groupSyncs)}`,
+      );
     }
     if (failures.length > 0) return EXIT.failed;
-    return planHasChanges(plan) ? EXIT.changesPending : EXIT.ok;
+    return planHasChanges(plan) || planHasChanges(groupSyncs) ? EXIT.changesPending : EXIT.ok;
   },
 };
 

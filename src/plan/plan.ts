@@ -1,5 +1,6 @@
-// The diff between the flows that should run and the flows that run: a plain value, computed without side
-// effects, so that `georep plan`, a reload and startup (a diff against nothing) all share it.
+// The diff between the flows (and group syncs) that should run and the ones that run: a plain value,
+// computed without side effects, so that `georep plan`, a reload and startup (a diff against nothing) all
+// share it.
 import type { FlowRestartSettings, FlowSpec } from './flow-spec.js';
 
 export interface SettingChange {
@@ -8,65 +9,84 @@ export interface SettingChange {
   readonly to: string;
 }
 
-export interface FlowChange {
-  readonly from: FlowSpec;
-  readonly to: FlowSpec;
+/** One keyed thing (a flow, a group sync) that runs and is wanted with other settings. */
+export interface Change<T> {
+  readonly from: T;
+  readonly to: T;
   readonly changes: readonly SettingChange[];
 }
 
-export interface Plan {
-  /** Desired flows that do not run. */
-  readonly start: readonly FlowSpec[];
-  /** Running flows that are no longer desired. */
-  readonly stop: readonly FlowSpec[];
-  /** Flows whose restart settings changed: stopped, then started with the new spec. */
-  readonly restart: readonly FlowChange[];
-  /** Flows that keep running and take the change in place: pause, resume, added partitions, a rename. */
-  readonly update: readonly FlowChange[];
-  /** Flows left alone. */
-  readonly unchanged: readonly FlowSpec[];
+/** The diff between what should run and what runs, by key. */
+export interface KeyedPlan<T> {
+  /** Desired and not running. */
+  readonly start: readonly T[];
+  /** Running and no longer desired. */
+  readonly stop: readonly T[];
+  /** Settings changed that the running one cannot take: stopped, then started with the new spec. */
+  readonly restart: readonly Change<T>[];
+  /** Keeps running and takes the change in place. */
+  readonly update: readonly Change<T>[];
+  /** Left alone. */
+  readonly unchanged: readonly T[];
 }
 
-export function planFlows(desired: readonly FlowSpec[], running: readonly FlowSpec[]): Plan {
-  const runningByKey = new Map(running.map((flow) => [flow.key, flow]));
-  const desiredKeys = new Set(desired.map((flow) => flow.key));
-  const start: FlowSpec[] = [];
-  const restart: FlowChange[] = [];
-  const update: FlowChange[] = [];
-  const unchanged: FlowSpec[] = [];
+export type FlowChange = Change<FlowSpec>;
+/** Flows' update in place: pause, resume, added partitions, a rename. */
+export type Plan = KeyedPlan<FlowSpec>;
 
+/**
+ * The keyed diff: `restartChanges` and `inPlaceChanges` say what differs between a running spec and the
+ * wanted one with the same key; the restart changes win. Every list is sorted by key.
+ */
+export function planByKey<T extends { readonly key: string }>(
+  desired: readonly T[],
+  running: readonly T[],
+  restartChanges: (from: T, to: T) => SettingChange[],
+  inPlaceChanges: (from: T, to: T) => SettingChange[],
+): KeyedPlan<T> {
+  const runningByKey = new Map(running.map((spec) => [spec.key, spec]));
+  const desiredKeys = new Set(desired.map((spec) => spec.key));
+  const start: T[] = [];
+  const restart: Change<T>[] = [];
+  const update: Change<T>[] = [];
+  const unchanged: T[] = [];
   for (const wanted of desired) {
     const current = runningByKey.get(wanted.key);
     if (current === undefined) {
       start.push(wanted);
       continue;
     }
-    const restartChanges = diffRestartSettings(current.restartSettings, wanted.restartSettings);
-    if (restartChanges.length > 0) {
-      restart.push({ from: current, to: wanted, changes: restartChanges });
+    const toRestart = restartChanges(current, wanted);
+    if (toRestart.length > 0) {
+      restart.push({ from: current, to: wanted, changes: toRestart });
       continue;
     }
-    const inPlaceChanges = diffInPlaceSettings(current, wanted);
-    if (inPlaceChanges.length > 0) {
-      update.push({ from: current, to: wanted, changes: inPlaceChanges });
-    } else {
-      unchanged.push(current);
-    }
+    const inPlace = inPlaceChanges(current, wanted);
+    if (inPlace.length > 0) update.push({ from: current, to: wanted, changes: inPlace });
+    else unchanged.push(current);
   }
-  const stop = running.filter((flow) => !desiredKeys.has(flow.key));
-
+  const byKey = (a: { key: string }, b: { key: string }) => compareKeys(a.key, b.key);
   return {
-    start: sortByKey(start),
-    stop: sortByKey(stop),
-    restart: sortChangesByKey(restart),
-    update: sortChangesByKey(update),
-    unchanged: sortByKey(unchanged),
+    start: start.sort(byKey),
+    stop: running.filter((spec) => !desiredKeys.has(spec.key)).sort(byKey),
+    restart: restart.sort((a, b) => byKey(a.to, b.to)),
+    update: update.sort((a, b) => byKey(a.to, b.to)),
+    unchanged: unchanged.sort(byKey),
   };
 }
 
 /** True when applying the plan would start, stop, restart or update anything. */
-export function planHasChanges(plan: Plan): boolean {
+export function planHasChanges(plan: KeyedPlan<unknown>): boolean {
   return plan.start.length + plan.stop.length + plan.restart.length + plan.update.length > 0;
+}
+
+export function planFlows(desired: readonly FlowSpec[], running: readonly FlowSpec[]): Plan {
+  return planByKey(
+    desired,
+    running,
+    (from, to) => diffRestartSettings(from.restartSettings, to.restartSettings),
+    diffInPlaceSettings,
+  );
 }
 
 function diffRestartSettings(from: FlowRestartSettings, to: FlowRestartSettings): SettingChange[] {
@@ -99,14 +119,6 @@ function diffInPlaceSettings(from: FlowSpec, to: FlowSpec): SettingChange[] {
   }
   // `start` is deliberately not compared: it only decides where a flow without stored progress begins.
   return changes;
-}
-
-function sortByKey(flows: FlowSpec[]): FlowSpec[] {
-  return flows.sort((a, b) => compareKeys(a.key, b.key));
-}
-
-function sortChangesByKey(changes: FlowChange[]): FlowChange[] {
-  return changes.sort((a, b) => compareKeys(a.to.key, b.to.key));
 }
 
 function compareKeys(a: string, b: string): number {

@@ -1,9 +1,15 @@
 // `georep plan` output: a readable diff in the manner of `terraform plan` (+ start, - stop, ~ restart or
-// update), and a JSON form for tools. Pure; the command decides where it goes.
+// update) of the flows and the consumer-group syncs, and a JSON form for tools. Pure; the command decides
+// where it goes.
 import type { FlowSpec, RejectedFlow } from './flow-spec.js';
-import type { FlowChange, Plan } from './plan.js';
+import type { GroupSyncPlan, GroupSyncSpec } from './group-syncs.js';
+import type { Plan, SettingChange } from './plan.js';
 
-export function renderPlanText(plan: Plan, rejected: readonly RejectedFlow[]): string {
+export function renderPlanText(
+  plan: Plan,
+  rejected: readonly RejectedFlow[],
+  groupSyncs: GroupSyncPlan,
+): string {
   const lines: string[] = [];
   for (const flow of plan.start) lines.push(`+ ${flow.key}  (start, replication ${flow.replication})`);
   for (const flow of plan.stop) lines.push(`- ${flow.key}  (stop)`);
@@ -23,16 +29,36 @@ export function renderPlanText(plan: Plan, rejected: readonly RejectedFlow[]): s
     `${plan.unchanged.length} unchanged`,
   ];
   if (rejected.length > 0) counts.push(`${rejected.length} not mirrored`);
+  for (const sync of groupSyncs.start)
+    lines.push(`+ ${sync.key}  (start group sync, replication ${sync.replication})`);
+  for (const sync of groupSyncs.stop) lines.push(`- ${sync.key}  (stop group sync)`);
+  for (const change of groupSyncs.restart)
+    lines.push(`~ ${change.to.key}  (restart group sync)`, ...settingLines(change));
+  for (const change of groupSyncs.update)
+    lines.push(`~ ${change.to.key}  (update group sync in place)`, ...settingLines(change));
   if (lines.length > 0) lines.push('');
   lines.push(`Plan: ${counts.join(', ')}.`);
+  const syncCount =
+    groupSyncs.start.length +
+    groupSyncs.stop.length +
+    groupSyncs.restart.length +
+    groupSyncs.update.length +
+    groupSyncs.unchanged.length;
+  if (syncCount > 0) {
+    lines.push(
+      `Group syncs: ${groupSyncs.start.length} to start, ${groupSyncs.stop.length} to stop, ` +
+        `${groupSyncs.restart.length} to restart, ${groupSyncs.update.length} to update in place, ` +
+        `${groupSyncs.unchanged.length} unchanged.`,
+    );
+  }
   return `${lines.join('\n')}\n`;
 }
 
-function settingLines(change: FlowChange): string[] {
+function settingLines(change: { readonly changes: readonly SettingChange[] }): string[] {
   return change.changes.map((setting) => `    ${setting.setting}: ${setting.from} -> ${setting.to}`);
 }
 
-export function planToJson(plan: Plan, rejected: readonly RejectedFlow[]) {
+export function planToJson(plan: Plan, rejected: readonly RejectedFlow[], groupSyncs: GroupSyncPlan) {
   const flow = (spec: FlowSpec) => ({
     key: spec.key,
     replication: spec.replication,
@@ -41,7 +67,10 @@ export function planToJson(plan: Plan, rejected: readonly RejectedFlow[]) {
     destination: spec.destination,
     destinationTopic: spec.destinationTopic,
   });
-  const change = (c: FlowChange) => ({ ...flow(c.to), changes: c.changes });
+  const change = (c: { to: FlowSpec; changes: readonly SettingChange[] }) => ({
+    ...flow(c.to),
+    changes: c.changes,
+  });
   return {
     start: plan.start.map(flow),
     stop: plan.stop.map(flow),
@@ -49,5 +78,21 @@ export function planToJson(plan: Plan, rejected: readonly RejectedFlow[]) {
     update: plan.update.map(change),
     unchanged: plan.unchanged.map(flow),
     rejected,
+    groupSyncs: {
+      start: groupSyncs.start.map(sync),
+      stop: groupSyncs.stop.map(sync),
+      restart: groupSyncs.restart.map((c) => ({ ...sync(c.to), changes: c.changes })),
+      update: groupSyncs.update.map((c) => ({ ...sync(c.to), changes: c.changes })),
+      unchanged: groupSyncs.unchanged.map(sync),
+    },
+  };
+}
+
+function sync(spec: GroupSyncSpec) {
+  return {
+    key: spec.key,
+    replication: spec.replication,
+    origin: spec.origin,
+    destination: spec.destination,
   };
 }

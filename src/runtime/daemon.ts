@@ -38,7 +38,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { SystemdNotifier } from '../observability/systemd-notify.js';
 import { desiredFlows, type TopicListing } from '../plan/desired-flows.js';
 import { clusterConnectionDigest, type FlowSpec, type RejectedFlow } from '../plan/flow-spec.js';
-import { desiredGroupSyncs, groupSyncIdentity } from '../plan/group-syncs.js';
+import { desiredGroupSyncs, planGroupSyncs } from '../plan/group-syncs.js';
 import { planFlows, planHasChanges } from '../plan/plan.js';
 import { describeConfigDrift, planTopicConfigSync } from '../plan/topic-configs.js';
 import { describeUnlisted, type UnlistedTopic, unlistedTopics } from '../plan/unlisted-topics.js';
@@ -156,7 +156,7 @@ export class Daemon {
   readonly #http: HttpListener;
   /** Where records landed, per destination cluster; kept across reloads (flows keep recording into them). */
   readonly #offsetStores = new Map<string, OffsetSyncStore>();
-  readonly #groupSyncs = new Map<string, { identity: string; sync: GroupSync }>();
+  readonly #groupSyncs = new Map<string, GroupSync>();
 
   constructor(options: DaemonOptions) {
     this.#options = options;
@@ -249,7 +249,7 @@ export class Daemon {
       lastReload: this.#lastReload,
       flows: this.#flowStatuses(),
       groupSyncs: [...this.#groupSyncs.values()]
-        .map(({ sync }) => sync.status())
+        .map((sync) => sync.status())
         .sort((a, b) => (a.key < b.key ? -1 : 1)),
       rejected: this.#rejected,
       originsNotListed: this.#originsNotListed,
@@ -711,26 +711,31 @@ export class Daemon {
   }
 
   /**
-   * Compares the group syncs the config wants with the running ones: a sync whose settings (or whose
-   * clusters' connection settings) changed restarts, a removed one stops; flows are not touched.
+   * Applies the group syncs' plan (src/plan/group-syncs.ts): a sync whose settings or clusters' connections
+   * changed restarts, a renamed replication's sync takes the name in place, a removed one stops; flows are
+   * not touched.
    */
   async #applyGroupSyncs(config: Config): Promise<void> {
-    const desired = new Map(
-      desiredGroupSyncs(config).map((spec) => [
-        spec.key,
+    const plan = planGroupSyncs(
+      desiredGroupSyncs(config, this.#credentialChangeCounts),
+      [...this.#groupSyncs.values()].map((sync) => sync.spec),
+    );
+    if (planHasChanges(plan)) {
+      this.#logger.info(
         {
-          spec,
-          identity: `${groupSyncIdentity(spec)}|${this.#clients.get(spec.origin)?.digest}|${this.#clients.get(spec.destination)?.digest}`,
+          start: plan.start.map((spec) => spec.key),
+          stop: plan.stop.map((spec) => spec.key),
+          restart: plan.restart.map((c) => ({ groupSync: c.to.key, changes: c.changes })),
+          update: plan.update.map((c) => ({ groupSync: c.to.key, changes: c.changes })),
         },
-      ]),
-    );
+        `applying group-sync plan: ${plan.start.length} to start, ${plan.stop.length} to stop, ${plan.restart.length} to restart, ${plan.update.length} to update`,
+      );
+    }
     await this.#stopGroupSyncs(
-      [...this.#groupSyncs]
-        .filter(([key, running]) => desired.get(key)?.identity !== running.identity)
-        .map(([key]) => key),
+      [...plan.stop, ...plan.restart.map((change) => change.from)].map((s) => s.key),
     );
-    for (const [key, { spec, identity }] of desired) {
-      if (this.#groupSyncs.has(key)) continue;
+    for (const change of plan.update) this.#groupSyncs.get(change.to.key)?.update(change.to);
+    for (const spec of [...plan.start, ...plan.restart.map((change) => change.to)]) {
       const origin = this.#clients.get(spec.origin);
       const destination = this.#clients.get(spec.destination);
       if (origin === undefined || destination === undefined) continue;
@@ -744,18 +749,15 @@ export class Daemon {
         mirroredTopics: () =>
           this.#supervisor
             .runningSpecs()
-            .filter((flow) => flow.replication === spec.replication && flow.destination === spec.destination)
+            .filter((flow) => flow.origin === spec.origin && flow.destination === spec.destination)
             .map((flow) => ({ originTopic: flow.originTopic, destinationTopic: flow.destinationTopic })),
         logger: this.#logger,
         metrics: this.#options.metrics,
         nowMs: this.#nowMs,
         readTimeoutMs: 60_000,
       });
-      this.#groupSyncs.set(key, { identity, sync });
-      this.#logger.info(
-        { replication: spec.replication, destination: spec.destination },
-        'group sync started',
-      );
+      this.#groupSyncs.set(spec.key, sync);
+      this.#logger.info({ groupSync: spec.key, replication: spec.replication }, 'group sync started');
     }
   }
 
@@ -764,7 +766,7 @@ export class Daemon {
       keys.map(async (key) => {
         const running = this.#groupSyncs.get(key);
         this.#groupSyncs.delete(key);
-        await running?.sync.stop();
+        await running?.stop();
       }),
     );
   }

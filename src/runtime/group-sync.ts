@@ -1,7 +1,8 @@
-// Group sync: one per (replication, destination) whose replication names `groups`. Every `intervalMs` it
+// Group sync: one per destination of a replication that names `groups` (src/plan/group-syncs.ts). Every
+// `intervalMs` it
 //   1. persists the offset maps its flows changed (`<prefix>.offset-syncs` on the destination);
 //   2. lists the origin's consumer groups that the patterns select (never georep's own) and reads their
-//      committed offsets for the replication's mirrored topics;
+//      committed offsets for the topics mirrored from its origin to its destination;
 //   3. translates each offset with the offset maps (offset-map.ts: never past a record not yet processed);
 //   4. writes what changed as checkpoints to `<prefix>.checkpoints` on the destination, so that the
 //      positions can be read there when the origin is gone (`georep offsets`);
@@ -34,7 +35,7 @@ export interface GroupSyncDependencies {
   readonly destinationAdmin: KafkaAdmin;
   readonly destinationSink: RecordSink;
   readonly store: OffsetSyncStore;
-  /** The topics this replication mirrors to this destination now (the running flows). */
+  /** The topics mirrored from the sync's origin to its destination now (the running flows). */
   readonly mirroredTopics: () => readonly MirroredTopic[];
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -57,6 +58,8 @@ export interface GroupPositionStatus {
 
 export interface GroupSyncStatus {
   readonly key: string;
+  /** What the sync runs with, so that `georep plan` can compare a config with it. */
+  readonly spec: GroupSyncSpec;
   readonly replication: string;
   readonly origin: string;
   readonly destination: string;
@@ -78,9 +81,9 @@ export function checkpointKey(group: string, destinationTopic: string, partition
 }
 
 export class GroupSync {
-  readonly #spec: GroupSyncSpec;
+  #spec: GroupSyncSpec;
   readonly #deps: GroupSyncDependencies;
-  readonly #logger: Logger;
+  #logger: Logger;
   readonly #stop = new AbortController();
   readonly #running: Promise<void>;
   #topicsReady = false;
@@ -93,11 +96,7 @@ export class GroupSync {
   constructor(spec: GroupSyncSpec, deps: GroupSyncDependencies) {
     this.#spec = spec;
     this.#deps = deps;
-    this.#logger = deps.logger.child({
-      component: 'group-sync',
-      replication: spec.replication,
-      destination: spec.destination,
-    });
+    this.#logger = this.#childLogger();
     this.#running = this.#loop();
   }
 
@@ -105,9 +104,37 @@ export class GroupSync {
     return this.#spec;
   }
 
+  /**
+   * Takes a spec that differs only in what planGroupSyncs updates in place (the replication's name): the next
+   * pass labels its metrics and log lines with the new name; the series under the old one go.
+   */
+  update(spec: GroupSyncSpec): void {
+    this.#removeSeries();
+    this.#spec = spec;
+    this.#logger = this.#childLogger();
+  }
+
+  #childLogger(): Logger {
+    return this.#deps.logger.child({
+      component: 'group-sync',
+      replication: this.#spec.replication,
+      destination: this.#spec.destination,
+    });
+  }
+
+  #removeSeries(): void {
+    for (const group of this.#groups.keys())
+      this.#deps.metrics.groupTranslatedPartitions.remove(this.#labels(group));
+    this.#deps.metrics.groupSyncLastSuccess.remove({
+      replication: this.#spec.replication,
+      destination: this.#spec.destination,
+    });
+  }
+
   status(): GroupSyncStatus {
     return {
       key: this.#spec.key,
+      spec: this.#spec,
       replication: this.#spec.replication,
       origin: this.#spec.origin,
       destination: this.#spec.destination,
@@ -121,8 +148,7 @@ export class GroupSync {
   async stop(): Promise<void> {
     this.#stop.abort();
     await this.#running;
-    for (const group of this.#groups.keys())
-      this.#deps.metrics.groupTranslatedPartitions.remove(this.#labels(group));
+    this.#removeSeries();
   }
 
   async #loop(): Promise<void> {

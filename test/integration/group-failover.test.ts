@@ -6,7 +6,7 @@
 // One group resumes through the daemon's own commit, the other through `georep offsets --apply` with the
 // origin down; a daemon restart in between must keep the translation right.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -242,6 +242,43 @@ test('consumer groups resume on the destination after the origin is lost, each r
   );
   const statusTable = await runGeorepCommand(['status', '--daemon', georep.httpAddress]);
   assert.match(statusTable.stdout, new RegExp(`${resumedByDaemon}\\s+frankfurt\\s+${PARTITIONS}\\s+`));
+
+  // Renaming the replication keeps its group sync: `georep plan` shows an update in place, and the reload
+  // applies it without starting the sync again.
+  const syncKey = `london -> frankfurt groups [${resumedByDaemon}, ${resumedByApply}]`;
+  const renamed = readFileSync(configFile, 'utf8').replace(
+    '  - origin: london',
+    '  - name: payments\n    origin: london',
+  );
+  const renamedFile = path.join(workDir, 'renamed.yaml');
+  writeFileSync(renamedFile, renamed);
+  const plan = await runGeorepCommand(['plan', '-c', renamedFile, '--daemon', georep.httpAddress]);
+  assert.equal(plan.code, 3, plan.stderr);
+  assert.ok(
+    plan.stdout.includes(
+      `~ ${syncKey}  (update group sync in place)\n    replication: london->frankfurt -> payments`,
+    ),
+    plan.stdout,
+  );
+  assert.match(
+    plan.stdout,
+    /Group syncs: 0 to start, 0 to stop, 0 to restart, 1 to update in place, 0 unchanged\./,
+  );
+  writeFileSync(configFile, renamed);
+  const afterRename = await georep.waitForStatus(
+    (status) => status.groupSyncs[0]?.replication === 'payments',
+    {
+      what: 'the group sync renamed',
+      timeoutMs: STEP_TIMEOUT_MS,
+      signal: t.signal,
+    },
+  );
+  assert.equal(afterRename.groupSyncs[0]?.key, syncKey);
+  assert.equal(
+    georep.logLines.filter((line) => line.msg === 'group sync started').length,
+    1,
+    'the sync started once, before the rename',
+  );
 
   // The origin is lost.
   await london.stop();

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { type FlowSpec, flowKey } from '../../src/plan/flow-spec.js';
+import { type GroupSyncSpec, planGroupSyncs } from '../../src/plan/group-syncs.js';
 import { planFlows } from '../../src/plan/plan.js';
 import { planToJson, renderPlanText } from '../../src/plan/render-plan.js';
 
@@ -31,6 +32,26 @@ function flow(topic: string, overrides: Partial<FlowSpec> = {}): FlowSpec {
   };
 }
 
+function groupSync(include: string, overrides: Partial<GroupSyncSpec> = {}): GroupSyncSpec {
+  const pattern = { kind: 'glob' as const, source: include, position: { file: 'f', line: 1, col: 1 } };
+  return {
+    key: `london -> frankfurt groups [${include}]`,
+    replication: 'orders',
+    origin: 'london',
+    destination: 'frankfurt',
+    groups: { include: [pattern], exclude: [] },
+    groupIdPrefix: 'georep',
+    intervalMs: 5000,
+    originConnection: 'o',
+    destinationConnection: 'd',
+    originCredentials: 0,
+    destinationCredentials: 0,
+    ...overrides,
+  };
+}
+
+const noGroupSyncs = planGroupSyncs([], []);
+
 describe('renderPlanText', () => {
   const restarted = flow('payments');
   const plan = planFlows(
@@ -55,7 +76,7 @@ describe('renderPlanText', () => {
 
   test('shows each action with +, -, ~ and names every changed setting', () => {
     assert.equal(
-      renderPlanText(plan, rejected),
+      renderPlanText(plan, rejected, noGroupSyncs),
       [
         '+ london/new -> frankfurt/london.new  (start, replication orders)',
         '- london/gone -> frankfurt/london.gone  (stop)',
@@ -72,7 +93,7 @@ describe('renderPlanText', () => {
   });
 
   test('the JSON form carries the same actions for tools', () => {
-    const json = planToJson(plan, rejected);
+    const json = planToJson(plan, rejected, noGroupSyncs);
     assert.deepEqual(
       json.start.map((f) => f.originTopic),
       ['new'],
@@ -81,5 +102,36 @@ describe('renderPlanText', () => {
       { setting: 'delivery', from: 'at-least-once', to: 'exactly-once' },
     ]);
     assert.equal(json.rejected.length, 1);
+  });
+
+  test('group syncs get their own lines and count', () => {
+    const groupSyncs = planGroupSyncs(
+      [
+        groupSync('billing-*'),
+        groupSync('ledger-*', { intervalMs: 1000 }),
+        groupSync('audit-*', { replication: 'renamed' }),
+      ],
+      [groupSync('ledger-*'), groupSync('audit-*'), groupSync('old-*')],
+    );
+    const text = renderPlanText(planFlows([], []), [], groupSyncs);
+    assert.equal(
+      text,
+      [
+        '+ london -> frankfurt groups [billing-*]  (start group sync, replication orders)',
+        '- london -> frankfurt groups [old-*]  (stop group sync)',
+        '~ london -> frankfurt groups [ledger-*]  (restart group sync)',
+        '    intervalMs: 5000 -> 1000',
+        '~ london -> frankfurt groups [audit-*]  (update group sync in place)',
+        '    replication: orders -> renamed',
+        '',
+        'Plan: 0 to start, 0 to stop, 0 to restart, 0 to update in place, 0 unchanged.',
+        'Group syncs: 1 to start, 1 to stop, 1 to restart, 1 to update in place, 0 unchanged.',
+        '',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      planToJson(planFlows([], []), [], groupSyncs).groupSyncs.update.map((sync) => sync.replication),
+      ['renamed'],
+    );
   });
 });
