@@ -1,6 +1,6 @@
 // What the runtime relies on from a RecordSource, as tests that run against every implementation of the
-// port: the kafkajs adapter on real brokers (test/integration/kafka-port-source.test.ts) and the in-memory
-// double (test/unit/kafka/in-memory-kafka.test.ts). A double that passes them can stand in for Kafka in the
+// port: the @platformatic/kafka adapter on real brokers (test/integration/kafka-port-source.test.ts) and the
+// in-memory double (test/unit/kafka/in-memory-kafka.test.ts). A double that passes them can stand in for Kafka in the
 // runtime's unit tests without hiding a difference that matters.
 //
 // Offsets are committed only after the handler resolved; sources in one group share partitions; truncation
