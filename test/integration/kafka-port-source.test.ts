@@ -5,12 +5,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { externalClustersFromEnv } from '../../harness/external.js';
+import { withAdmin } from '../../harness/kafka-client.js';
 import { type LocalKafkaRun, startClusters } from '../../harness/kafka-local.js';
 import { kafkaTestTargets, type TestCluster } from '../../harness/test-clusters.js';
 import { kafkaVersionFromEnv } from '../../harness/versions.js';
 import { kafkaClientName } from '../../src/kafka/client.js';
 import { TopicNotFound } from '../../src/kafka/errors.js';
-import { createKafkajsClient } from '../../src/kafka/kafkajs-setup.js';
 import type { KafkaAdmin, KafkaCluster } from '../../src/kafka/port.js';
 import { type PortContractSubject, sourceContract, uniqueName } from '../support/kafka-port-contract.js';
 import { portOn } from './support/port-clusters.js';
@@ -50,14 +50,11 @@ for (const target of targets) {
         port,
         admin: port.createAdmin(),
         truncate: async (topic, beforeOffset) => {
-          const kafkajsAdmin = createKafkajsClient({ brokers: cluster.brokers }).admin();
-          await kafkajsAdmin.connect();
-          await kafkajsAdmin.fetchTopicOffsets(topic); // kafkajs deletes records only of topics it has metadata for
-          await kafkajsAdmin.deleteTopicRecords({
-            topic,
-            partitions: [{ partition: 0, offset: String(beforeOffset) }],
-          });
-          await kafkajsAdmin.disconnect();
+          await withAdmin(cluster.brokers, (admin) =>
+            admin.deleteRecords({
+              topics: [{ name: topic, partitions: [{ partition: 0, offset: BigInt(beforeOffset) }] }],
+            }),
+          );
         },
         quietPeriodMs: QUIET_PERIOD_MS,
         createdTopics: [],
@@ -68,10 +65,7 @@ for (const target of targets) {
     });
     after(async () => {
       if (subject.createdTopics.length > 0) {
-        const kafkajsAdmin = createKafkajsClient({ brokers: cluster.brokers }).admin();
-        await kafkajsAdmin.connect();
-        await kafkajsAdmin.deleteTopics({ topics: subject.createdTopics });
-        await kafkajsAdmin.disconnect();
+        await withAdmin(cluster.brokers, (admin) => admin.deleteTopics({ topics: subject.createdTopics }));
       }
       await subject?.admin.close();
     });
