@@ -83,7 +83,6 @@ for (const target of targets) {
       cluster = target.clusters()[0]!;
       subject = {
         admin: portOn(cluster).createAdmin(),
-        reportsTopicIds: true,
         createdTopics: [],
         ...brokerSide(cluster.brokers, openReaders),
       };

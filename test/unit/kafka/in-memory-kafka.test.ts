@@ -30,7 +30,6 @@ describe('the in-memory Kafka keeps the admin contract', () => {
   const kafka = new InMemoryKafka('memory');
   adminContract(() => ({
     admin: kafka.createAdmin(),
-    reportsTopicIds: true,
     createdTopics: [],
     write: async (topic, partition, count) => {
       const records = Array.from({ length: count }, (_, index) => ({
