@@ -3,7 +3,8 @@
 # `port` is the Kafka port's own integration tests alone (test/integration/kafka-port-*): the quick check of the
 # adapter after a change to src/kafka/.
 # Node 20 does not expand globs for `node --test`, and with no file arguments it silently runs nothing,
-# so the files are listed explicitly and the run fails when no test executed.
+# so the files are listed explicitly and the run fails when no test executed. Unit files run in parallel,
+# integration files one at a time.
 # NODE_BIN chooses the node binary: by default the Node.js 24 that georep brings (node_modules/.bin/node, which
 # `npm test` finds first on PATH anyway); CI sets it to run the unit tests on Node 22 too. An unsupported
 # Node is refused (exit 2) before any test runs.
@@ -11,21 +12,21 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 suite="${1:-all}"
 case "$suite" in
-  unit) dirs=(test/unit) ;;
-  integration) dirs=(test/integration) ;;
-  all) dirs=(test/unit test/integration) ;;
-  port) dirs=(test/integration) ;;
+  unit | integration | all | port) ;;
   *) echo "usage: run-tests.sh unit|integration|all|port" >&2; exit 2 ;;
 esac
-pattern='*.test.ts'
-[ "$suite" = port ] && pattern='kafka-port-*.test.ts'
-mapfile -t files < <(find "${dirs[@]}" -name "$pattern" 2>/dev/null | sort)
-if [ "${#files[@]}" -eq 0 ]; then
-  echo "run-tests: no test files found under ${dirs[*]}" >&2
+list_files() { find "$1" -name "$2" 2>/dev/null | sort; }
+unit_files=()
+integration_files=()
+[ "$suite" = unit ] || [ "$suite" = all ] && mapfile -t unit_files < <(list_files test/unit '*.test.ts')
+[ "$suite" = integration ] || [ "$suite" = all ] && mapfile -t integration_files < <(list_files test/integration '*.test.ts')
+[ "$suite" = port ] && mapfile -t integration_files < <(list_files test/integration 'kafka-port-*.test.ts')
+if [ "${#unit_files[@]}" -eq 0 ] && [ "${#integration_files[@]}" -eq 0 ]; then
+  echo "run-tests: no test files found for the $suite suite" >&2
   exit 1
 fi
-log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
+logs_dir="$(mktemp -d)"
+trap 'rm -rf "$logs_dir"' EXIT
 node_bin="${NODE_BIN:-node_modules/.bin/node}"
 echo "run-tests: $suite suite on Node $("$node_bin" --version)"
 "$node_bin" --import tsx --input-type=module --eval "
@@ -35,25 +36,43 @@ echo "run-tests: $suite suite on Node $("$node_bin" --version)"
       '; npm test runs the tests on the Node.js 24 that georep brings.');
     process.exit(2);
   }"
-set +e
-"$node_bin" --import tsx --test --test-reporter=spec --test-reporter-destination=stdout \
-  --test-reporter=tap --test-reporter-destination="$log" \
-  --test-concurrency=1 --test-timeout="${GEOREP_TEST_TIMEOUT_MS:-300000}" "${files[@]}"
-status=$?
-set -e
-tests=$(grep -E '^# tests [0-9]+' "$log" | tail -1 | awk '{print $3}')
-passed=$(grep -E '^# pass [0-9]+' "$log" | tail -1 | awk '{print $3}')
-failed=$(grep -E '^# fail [0-9]+' "$log" | tail -1 | awk '{print $3}')
-cancelled=$(grep -E '^# cancelled [0-9]+' "$log" | tail -1 | awk '{print $3}')
-skipped=$(grep -E '^# skipped [0-9]+' "$log" | tail -1 | awk '{print $3}')
-echo "# tests ${tests:-0}"
-echo "# pass ${passed:-0}"
-echo "# fail ${failed:-0}"
-echo "# cancelled ${cancelled:-0}"
-echo "# skipped ${skipped:-0}"
-if [ "${tests:-0}" -eq 0 ]; then
+
+# Runs files with Node's test runner, `concurrency` files at a time, keeping a TAP log for the totals below.
+status=0
+run_files() {
+  local name="$1" concurrency="$2"
+  shift 2
+  "$node_bin" --import tsx --test --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="$logs_dir/$name.tap" \
+    --test-concurrency="$concurrency" --test-timeout="${GEOREP_TEST_TIMEOUT_MS:-300000}" "$@" || status=1
+}
+# Unit test files need no broker and share nothing: they run side by side, one per core. Integration test files
+# run one at a time: each starts its own Kafka clusters, and two at once would measure each other's load.
+[ "${#unit_files[@]}" -gt 0 ] && run_files unit "$(nproc)" "${unit_files[@]}"
+[ "${#integration_files[@]}" -gt 0 ] && run_files integration 1 "${integration_files[@]}"
+
+# A TAP log ends with its run's totals ("# pass 12"); the suites' totals are their sum.
+total() {
+  local sum=0 log value
+  for log in "$logs_dir"/*.tap; do
+    value=$(grep -E "^# $1 [0-9]+" "$log" | tail -1 | awk '{print $3}')
+    sum=$((sum + ${value:-0}))
+  done
+  echo "$sum"
+}
+tests=$(total tests)
+passed=$(total pass)
+failed=$(total fail)
+cancelled=$(total cancelled)
+skipped=$(total skipped)
+echo "# tests $tests"
+echo "# pass $passed"
+echo "# fail $failed"
+echo "# cancelled $cancelled"
+echo "# skipped $skipped"
+if [ "$tests" -eq 0 ]; then
   echo "run-tests: no test ran" >&2
   exit 1
 fi
-echo "${passed:-0} passed, $(( ${failed:-0} + ${cancelled:-0} )) failed, ${skipped:-0} skipped"
+echo "$passed passed, $((failed + cancelled)) failed, $skipped skipped"
 exit "$status"

@@ -12,12 +12,12 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readProcessMemory } from '../../bench/process-stats.js';
 import { externalClustersFromEnv } from '../../harness/external.js';
-import { runKafkaTool } from '../../harness/kafka-tools.js';
 import { DEFAULT_MAX_BYTES_PER_FETCH } from '../../src/kafka/platformatic/source.js';
 import { compareTopicCopy, describeCopyProblems } from './support/copy-check.js';
 import { caughtUp, GeorepProcess, writeMirrorConfig } from './support/georep-process.js';
 import { uniqueTopicName } from './support/kafka-records.js';
 import { sampleValue } from './support/metrics-text.js';
+import { setDefaultProducerQuota } from './support/producer-quota.js';
 import {
   createTopics,
   endOffsets,
@@ -69,25 +69,11 @@ after(async () => {
   await run.finish();
 });
 
-/** Sets (or, with null, removes) the default producer quota of every client of the destination. */
-async function setDestinationProducerQuota(
-  bytesPerSecond: number | null,
-  signal: AbortSignal,
-): Promise<void> {
-  await runKafkaTool({
-    version: run.target.toolsVersion,
-    tool: 'configs',
-    args: [
-      '--bootstrap-server',
-      run.destination.join(','),
-      '--alter',
-      '--entity-type',
-      'clients',
-      '--entity-default',
-      ...(bytesPerSecond === null
-        ? ['--delete-config', 'producer_byte_rate']
-        : ['--add-config', `producer_byte_rate=${bytesPerSecond}`]),
-    ],
+function setDestinationProducerQuota(bytesPerSecond: number | null, signal: AbortSignal): Promise<void> {
+  return setDefaultProducerQuota({
+    toolsVersion: run.target.toolsVersion,
+    brokers: run.destination,
+    bytesPerSecond,
     signal,
   });
 }

@@ -1,37 +1,29 @@
 // `georep offsets` command lines that need no Kafka: usage errors exit 2, and a group that no replication
 // follows exits 1 naming the file, before any cluster is contacted.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { georepInProcess as georep } from '../../support/run-cli.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-
-function georep(args: string[]) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH ?? '' },
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+// The command line runs in-process (test/support/run-cli.ts), with paths relative to the checkout.
+process.chdir(fileURLToPath(new URL('../../../', import.meta.url)));
 
 describe('georep offsets', () => {
-  test('--help documents the exit statuses and exits 0', () => {
-    const { status, stdout } = georep(['offsets', '--help']);
+  test('--help documents the exit statuses and exits 0', async () => {
+    const { status, stdout } = await georep(['offsets', '--help']);
     assert.equal(status, 0);
     assert.match(stdout, /^usage: georep offsets --config FILE --group GROUP/);
     assert.match(stdout, /--apply/);
   });
 
-  test('a missing --group is a usage error: exit 2 with the usage', () => {
-    const { status, stderr } = georep(['offsets', '-c', 'examples/disaster-recovery.yaml']);
+  test('a missing --group is a usage error: exit 2 with the usage', async () => {
+    const { status, stderr } = await georep(['offsets', '-c', 'examples/disaster-recovery.yaml']);
     assert.equal(status, 2);
     assert.match(stderr, /georep offsets: --group GROUP is required/);
   });
 
-  test('a group that no replication follows: exit 1, naming the file', () => {
-    const { status, stderr } = georep([
+  test('a group that no replication follows: exit 1, naming the file', async () => {
+    const { status, stderr } = await georep([
       'offsets',
       '-c',
       'examples/disaster-recovery.yaml',

@@ -1,4 +1,6 @@
-// `georep validate` as operators and Ansible run it: a real process, its exit status and its output.
+// `georep validate` as operators and Ansible run it: its exit status and its output. The command line runs
+// in-process through its CommandIo (cli.ts), with the environment each test gives; one test runs the real
+// process, as Ansible does, to show the same through the `georep` entry point.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -6,17 +8,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { georepInProcess as georep } from '../../support/run-cli.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+// The paths in the expected output are relative to the checkout, as an operator would type them there.
+process.chdir(ROOT);
 const EXAMPLES = ['active-active', 'disaster-recovery', 'fan-out', 'minimal', 'tls-sasl'].map(
   (name) => `examples/${name}.yaml`,
 );
 
-function georep(args: string[], env: Record<string, string> = {}) {
+/** Runs `georep` as a real process. */
+function georepProcess(args: string[]) {
   const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
     cwd: ROOT,
     encoding: 'utf8',
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '' },
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -34,8 +40,8 @@ before(() => {
 });
 
 describe('georep validate', () => {
-  test('every example is valid: exit 0 and one line per file', () => {
-    const { status, stdout, stderr } = georep(['validate', ...EXAMPLES]);
+  test('every example is valid: exit 0 and one line per file (a real process)', () => {
+    const { status, stdout, stderr } = georepProcess(['validate', ...EXAMPLES]);
     assert.equal(stderr, '');
     assert.equal(status, 0);
     assert.equal(
@@ -51,9 +57,9 @@ describe('georep validate', () => {
     );
   });
 
-  test('an invalid file: exit 1, each problem as file:line:col: message', () => {
+  test('an invalid file: exit 1, each problem as file:line:col: message', async () => {
     const file = 'test/fixtures/config/bad/unknown-cluster.yaml';
-    const { status, stdout } = georep(['validate', 'examples/minimal.yaml', file]);
+    const { status, stdout } = await georep(['validate', 'examples/minimal.yaml', file]);
     assert.equal(status, 1);
     assert.equal(
       stdout,
@@ -67,8 +73,8 @@ describe('georep validate', () => {
     );
   });
 
-  test('--json prints every file with its errors and warnings as data', () => {
-    const { status, stdout } = georep([
+  test('--json prints every file with its errors and warnings as data', async () => {
+    const { status, stdout } = await georep([
       'validate',
       '--json',
       'examples/minimal.yaml',
@@ -104,16 +110,16 @@ describe('georep validate', () => {
     });
   });
 
-  test('a file that cannot be read: exit 1 with the reason', () => {
-    const { status, stdout } = georep(['validate', 'examples/no-such.yaml']);
+  test('a file that cannot be read: exit 1 with the reason', async () => {
+    const { status, stdout } = await georep(['validate', 'examples/no-such.yaml']);
     assert.equal(status, 1);
     assert.equal(stdout, 'examples/no-such.yaml: cannot read the file: no such file\n');
   });
 
-  test('works on a temporary copy with any name, as Ansible validate: runs it, given --base-dir', () => {
+  test('works on a temporary copy with any name, as Ansible validate: runs it, given --base-dir', async () => {
     const copy = join(scratch, 'ansible.abc123tmp');
     copyFileSync(join(ROOT, 'examples/tls-sasl.yaml'), copy);
-    const withoutBase = georep(['validate', copy]);
+    const withoutBase = await georep(['validate', copy]);
     assert.equal(
       withoutBase.status,
       1,
@@ -123,12 +129,12 @@ describe('georep validate', () => {
       withoutBase.stdout,
       /ansible\.abc123tmp:13:11: clusters\.london\.tls\.ca: cannot read the CA file .*secrets\/ca\.pem: no such file/,
     );
-    const withBase = georep(['validate', '--base-dir', join(ROOT, 'examples'), copy]);
+    const withBase = await georep(['validate', '--base-dir', join(ROOT, 'examples'), copy]);
     assert.equal(withBase.stdout, `${copy}: valid (2 clusters, 1 replication)\n`);
     assert.equal(withBase.status, 0);
   });
 
-  test('--environment-file supplies the variables the service will get', () => {
+  test('--environment-file supplies the variables the service will get', async () => {
     const config = join(scratch, 'env.yaml');
     writeFileSync(
       config,
@@ -141,11 +147,11 @@ replications:
     );
     const envFile = join(scratch, 'georep.env');
     writeFileSync(envFile, '# as systemd reads it\nLONDON_PASSWORD="from-env-file"\n');
-    assert.equal(georep(['validate', config]).status, 1);
-    assert.equal(georep(['validate', '--environment-file', envFile, config]).status, 0);
+    assert.equal((await georep(['validate', config])).status, 1);
+    assert.equal((await georep(['validate', '--environment-file', envFile, config])).status, 0);
   });
 
-  test('no secret value ever appears in the output, valid or not, text or JSON', () => {
+  test('no secret value ever appears in the output, valid or not, text or JSON', async () => {
     const passwordFile = join(scratch, 'london.password');
     writeFileSync(passwordFile, 's3cr3t-VALUE-file\n');
     const valid = join(scratch, 'secrets.yaml');
@@ -169,10 +175,10 @@ replications:
     );
     const env = { PARIS_PASSWORD: 's3cr3t-VALUE-env' };
     const runs = [
-      georep(['validate', valid], env),
-      georep(['validate', '--json', valid], env),
-      georep(['validate', valid, broken], env),
-      georep(['validate', '--json', valid, broken], env),
+      await georep(['validate', valid], env),
+      await georep(['validate', '--json', valid], env),
+      await georep(['validate', valid, broken], env),
+      await georep(['validate', '--json', valid, broken], env),
     ];
     assert.deepEqual(
       runs.map((run) => run.status),
@@ -187,8 +193,8 @@ replications:
     }
   });
 
-  test('--help documents the options, the path rule and the exit status', () => {
-    const { status, stdout } = georep(['validate', '--help']);
+  test('--help documents the options, the path rule and the exit status', async () => {
+    const { status, stdout } = await georep(['validate', '--help']);
     assert.equal(status, 0);
     assert.match(
       stdout,
@@ -218,8 +224,8 @@ replications:
     ],
   ];
   for (const [what, args, message] of usageErrors) {
-    test(`${what} is a usage error: exit 2, the message and the usage on stderr`, () => {
-      const { status, stdout, stderr } = georep(args);
+    test(`${what} is a usage error: exit 2, the message and the usage on stderr`, async () => {
+      const { status, stdout, stderr } = await georep(args);
       assert.equal(status, 2);
       assert.equal(stdout, '');
       assert.match(stderr, message);
@@ -228,8 +234,8 @@ replications:
 });
 
 describe('georep', () => {
-  test('--help lists the commands and the exit status', () => {
-    const { status, stdout } = georep(['--help']);
+  test('--help lists the commands and the exit status', async () => {
+    const { status, stdout } = await georep(['--help']);
     assert.equal(status, 0);
     assert.match(stdout, /^usage: georep <command> \[options\]/);
     assert.match(stdout, /\n {2}validate {2}check geo-replication\.yaml files/);
@@ -239,14 +245,14 @@ describe('georep', () => {
     );
   });
 
-  test('no command is a usage error', () => {
-    const { status, stderr } = georep([]);
+  test('no command is a usage error', async () => {
+    const { status, stderr } = await georep([]);
     assert.equal(status, 2);
     assert.match(stderr, /^usage: georep <command>/);
   });
 
-  test('an unknown command is a usage error', () => {
-    const { status, stderr } = georep(['valdate', 'x.yaml']);
+  test('an unknown command is a usage error', async () => {
+    const { status, stderr } = await georep(['valdate', 'x.yaml']);
     assert.equal(status, 2);
     assert.match(stderr, /^georep: unknown command "valdate"\n/);
   });

@@ -5,16 +5,14 @@
 // `georep validate` (what Ansible's `validate:` runs) and the daemon read the file through the same loader,
 // so they resolve the same way; both are checked here.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { loadConfigFile } from '../../../src/config/load.js';
+import { georepInProcess } from '../../support/run-cli.js';
 import { PEM_CERTIFICATE } from './helpers.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const scratch = realpathSync(mkdtempSync(path.join(tmpdir(), 'georep-symlinked-paths-')));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -46,12 +44,8 @@ function kubernetesMount(dir: string, files: Readonly<Record<string, string>>): 
   symlinkSync('..2026_12_04_v1', path.join(dir, '..data'));
 }
 
-function validate(file: string) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'validate', file], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH ?? '' },
-  });
+async function validate(file: string) {
+  const result = await georepInProcess(['validate', file]);
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
@@ -72,16 +66,19 @@ function loaded(file: string): { ca: string | undefined; password: string | unde
 }
 
 describe('relative paths behind symlinks resolve against the folder of the path as written', () => {
-  test('a ConfigMap mount with a Secret mounted beside it: the config, its CA and the password all load', () => {
+  test('a ConfigMap mount with a Secret mounted beside it: the config, its CA and the password all load', async () => {
     const mount = path.join(scratch, 'pod', 'etc', 'georep');
     kubernetesMount(mount, { 'geo-replication.yaml': CONFIG, 'ca.pem': PEM_CERTIFICATE });
     kubernetesMount(path.join(mount, 'secrets'), { 'london.password': 'from-the-secret\n' });
     const file = path.join(mount, 'geo-replication.yaml');
     assert.deepEqual(loaded(file), { ca: PEM_CERTIFICATE, password: 'from-the-secret' });
-    assert.deepEqual(validate(file), { status: 0, output: `${file}: valid (2 clusters, 1 replication)\n` });
+    assert.deepEqual(await validate(file), {
+      status: 0,
+      output: `${file}: valid (2 clusters, 1 replication)\n`,
+    });
   });
 
-  test('a link to a file rendered elsewhere finds the files next to the link, not next to the target', () => {
+  test('a link to a file rendered elsewhere finds the files next to the link, not next to the target', async () => {
     const etc = path.join(scratch, 'host', 'etc', 'georep');
     write(path.join(etc, 'ca.pem'), PEM_CERTIFICATE);
     write(path.join(etc, 'secrets', 'london.password'), 'next-to-the-link\n');
@@ -90,7 +87,7 @@ describe('relative paths behind symlinks resolve against the folder of the path 
     symlinkSync(rendered, path.join(etc, 'geo-replication.yaml'));
     const file = path.join(etc, 'geo-replication.yaml');
     assert.deepEqual(loaded(file), { ca: PEM_CERTIFICATE, password: 'next-to-the-link' });
-    assert.equal(validate(file).status, 0);
+    assert.equal((await validate(file)).status, 0);
     // The target's own folder has neither: resolving there would have failed.
     assert.equal(loadConfigFile(rendered).ok, false);
   });
