@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes the tarball that hosts install georep from (`npm install --global --prefix … georep-<version>.tgz`;
-# see "Running in production" in README.md). It is `npm pack` with two changes:
+# see "Running in production" in docs/operations.md). It is `npm pack` with two changes:
 # - npm-shrinkwrap.json, a copy of package-lock.json. npm never packs package-lock.json, so without it every
 #   host would resolve the dependencies' version ranges on the day it installs; with it, every host gets
 #   the tree that was tested (the Node.js 24 binary included).

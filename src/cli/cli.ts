@@ -1,20 +1,8 @@
-// The georep command line: `georep <command> [options]`. A small dispatcher over a table of commands,
-// one file each; usage errors (unknown command or option) exit 2 with the usage on stderr. main.ts runs it on
-// the process; tests run it in-process with their own CommandIo.
-import { type Command, type CommandIo, EXIT, type ExitCode, UsageError } from './command.js';
-import { offsetsCommand } from './offsets.js';
-import { planCommand } from './plan.js';
-import { runCommand } from './run.js';
-import { statusCommand } from './status.js';
-import { validateCommand } from './validate.js';
-
-const COMMANDS: readonly Command[] = [
-  runCommand,
-  validateCommand,
-  planCommand,
-  statusCommand,
-  offsetsCommand,
-];
+// The georep command line: `georep <command> [options]`. A small dispatcher over a table of commands, one
+// file each (commands.ts); usage errors (unknown command or option) exit 2 with the usage on stderr. main.ts
+// runs it on the process; tests run it in-process with their own CommandIo.
+import { type CommandIo, EXIT, type ExitCode, UsageError } from './command.js';
+import { COMMANDS } from './commands.js';
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length)) + 2;

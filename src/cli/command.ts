@@ -1,6 +1,6 @@
 // What every subcommand looks like, so that `run`, `plan`, `status` and `verify` can be added beside
 // `validate` without touching the dispatcher's logic: a file that exports a Command, and one line in
-// the command table of main.ts.
+// the command table of commands.ts.
 
 /** Exit codes shared by every command; `georep --help` documents them. */
 export const EXIT = {

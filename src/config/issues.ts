@@ -3,7 +3,7 @@
 // a message for people. Messages never contain a secret's value; they may name its reference.
 
 /**
- * Every issue code, with what it means. The README's configuration section lists the same table and a
+ * Every issue code, with what it means. docs/configuration.md ("Issue codes") lists the same table and a
  * unit test keeps the two in step, so an operator can look a code up.
  */
 export const ISSUE_CODES = {

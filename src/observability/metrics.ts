@@ -1,6 +1,6 @@
 // Prometheus metrics. Labels stay per flow (replication, origin, destination, topic), never per partition or
 // per record: per-partition detail is in /status. Each metric is defined here once, with its meaning.
-// README.md ("Running in production") explains each one to operators, with example alerts.
+// docs/operations.md ("Prometheus") explains each one to operators, with example alerts.
 import { readFileSync } from 'node:fs';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -21,6 +21,13 @@ export class Metrics {
   readonly bytesMirrored = new Counter({
     name: 'georep_bytes_mirrored_total',
     help: 'Bytes of keys, values and headers written to the destination and acknowledged by it.',
+    labelNames: FLOW_LABELS,
+    registers: [this.registry],
+  });
+
+  readonly transactionsCommitted = new Counter({
+    name: 'georep_transactions_committed_total',
+    help: 'Destination transactions committed by exactly-once flows, each holding a batch and its progress.',
     labelNames: FLOW_LABELS,
     registers: [this.registry],
   });

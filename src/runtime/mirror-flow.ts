@@ -479,6 +479,7 @@ export class MirrorFlow implements ManagedFlow {
     if (transactions !== null) {
       // Also when loop prevention dropped every record: the progress must move past them.
       written = await transactions.write(batch.partition, records, batch.nextOffset);
+      this.#deps.metrics.transactionsCommitted.inc(this.#labels);
     } else if (records.length > 0) {
       written = await this.#deps.sink.write(this.#spec.destinationTopic, batch.partition, records);
     }

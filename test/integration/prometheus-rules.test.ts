@@ -1,4 +1,4 @@
-// examples/prometheus/georep-alerts.yml, the alerts README.md recommends, checked by Prometheus's promtool:
+// examples/prometheus/georep-alerts.yml, the alerts docs/operations.md recommends, checked by Prometheus's promtool:
 // the rules load, they fire on the series of an outage (georep-alerts.test.yml) and only then, and every
 // georep metric they use is one the daemon exposes.
 import assert from 'node:assert/strict';

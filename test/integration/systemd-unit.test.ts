@@ -15,7 +15,7 @@ import { commandMissing } from './support/commands.js';
 const runFile = promisify(execFile);
 const repoRootDir = path.resolve(import.meta.dirname, '..', '..');
 const shippedUnitFile = path.join(repoRootDir, 'systemd', 'georep.service');
-/** Where README's "Running in production" and examples/ansible install the georep command… */
+/** Where docs/operations.md ("Installing with systemd") and examples/ansible install the georep command… */
 const INSTALLED_GEOREP = '/opt/georep/current/bin/georep';
 /** …and the Node.js 24 that the release brings, which runs it. */
 const INSTALLED_NODE = '/opt/georep/current/lib/node_modules/georep/node_modules/.bin/node';
