@@ -30,7 +30,6 @@ import {
 } from '../harness/mirror-maker.js';
 import { type KafkaVersion, kafkaVersionFromEnv, parseKafkaVersion } from '../harness/versions.js';
 import type { DeliveryGuarantee } from '../src/config/types.js';
-import { KAFKA_CLIENT_VARIABLE, type KafkaClientName, kafkaClientName } from '../src/kafka/client.js';
 import { consumerGroupId, progressGroupId } from '../src/plan/flow-spec.js';
 import { buildGeorep, type GeorepBuild, startGeorep } from './georep-process.js';
 import { type PerfToolResult, runConsumerPerformance, runProducerPerformance } from './perf-tools.js';
@@ -67,8 +66,6 @@ options:
                          shows each tool's median round, the JSON every round
   --skip LIST            leave out consumer-perf, georep and/or mm2 (comma-separated)
   --exactly-once         also copy with delivery: exactly-once in every round (its own row)
-  --compare-clients      also copy with the Kafka client that is not the default (kafkajs or platformatic,
-                         GEOREP_KAFKA_CLIENT) in every round: its own row, measured in the same run
   --georep-cpu-prof      write a V8 CPU profile of georep (.cpuprofile) into the run's working folder
   --wait-for-load L      first wait until the 1-minute load average is at most L…
   --max-wait-minutes M   …for at most M minutes (default 15), then measure anyway
@@ -90,8 +87,6 @@ interface ThroughputOptions {
   readonly skip: ReadonlySet<Skippable>;
   readonly exactlyOnce: boolean;
   readonly georepCpuProfile: boolean;
-  /** Also copy with the Kafka client that is not the default, in every round (its own row). */
-  readonly compareClients: boolean;
   readonly waitForLoad: number | null;
   readonly maxWaitMs: number;
 }
@@ -115,7 +110,6 @@ function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Throughp
       skip: { type: 'string', default: '' },
       'exactly-once': { type: 'boolean', default: false },
       'georep-cpu-prof': { type: 'boolean', default: false },
-      'compare-clients': { type: 'boolean', default: false },
       'wait-for-load': { type: 'string' },
       'max-wait-minutes': { type: 'string', default: '15' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -143,7 +137,6 @@ function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Throughp
     skip,
     exactlyOnce: values['exactly-once'],
     georepCpuProfile: values['georep-cpu-prof'],
-    compareClients: values['compare-clients'],
     waitForLoad: values['wait-for-load'] === undefined ? null : Number(values['wait-for-load']),
     maxWaitMs: Number(values['max-wait-minutes']) * 60_000,
   };
@@ -237,17 +230,16 @@ interface MirrorRunInput {
 async function measureGeorep(
   input: MirrorRunInput,
   delivery: DeliveryGuarantee = 'at-least-once',
-  client: KafkaClientName = kafkaClientName((name) => process.env[name]),
 ): Promise<MirrorResult & { georepCounted: number | null }> {
   const { options, origin, destination, topic, signal } = input;
   const exactlyOnce = delivery === 'exactly-once';
-  const tool = `georep${exactlyOnce ? ' exactly-once' : ''}${options.compareClients ? ` (${client})` : ''}`;
-  const runName = `${exactlyOnce ? 'georep-eos' : 'georep'}-${client}`;
+  const tool = `georep${exactlyOnce ? ' exactly-once' : ''}`;
+  const runName = exactlyOnce ? 'georep-eos' : 'georep';
   const workDir = path.join(input.workDir, `${runName}-round-${input.round}`);
   await mkdir(workDir, { recursive: true });
   const configFile = path.join(workDir, 'geo-replication.yaml');
   // A new destination topic is also a new consumer group: each round copies from the start.
-  const namePrefix = `georep.${exactlyOnce ? 'eos.' : ''}${client}.r${input.round}`;
+  const namePrefix = `georep.${exactlyOnce ? 'eos.' : ''}r${input.round}`;
   const destinationTopic = `${namePrefix}.${topic}`;
   const flowGroupId = consumerGroupId('georep', origin.name, topic, destination.name, destinationTopic);
   await writeFile(
@@ -277,7 +269,6 @@ async function measureGeorep(
     httpListen: `127.0.0.1:${httpPort}`,
     logFile,
     build: options.georepBuild,
-    env: { ...process.env, [KAFKA_CLIENT_VARIABLE]: client },
     nodeOptions: options.georepCpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${workDir}`] : [],
   });
   try {
@@ -488,9 +479,6 @@ async function main(signal: AbortSignal): Promise<number> {
     type MirrorMakerRound = Awaited<ReturnType<typeof measureMirrorMaker>>;
     const georepRounds: GeorepRound[] = [];
     const exactlyOnceRounds: GeorepRound[] = [];
-    const otherClientRounds: GeorepRound[] = [];
-    const defaultClient = kafkaClientName((name) => process.env[name]);
-    const otherClient: KafkaClientName = defaultClient === 'kafkajs' ? 'platformatic' : 'kafkajs';
     const mirrorMakerRounds: MirrorMakerRound[] = [];
     for (let round = 1; round <= options.rounds; round++) {
       const input: MirrorRunInput = { round, options, origin, destination, topic, workDir, signal };
@@ -499,12 +487,6 @@ async function main(signal: AbortSignal): Promise<number> {
         say(`georep copies ${topic} to ${destination.name}${ofRounds}…`);
         const result = await measureGeorep(input);
         georepRounds.push(result);
-        say(`  ${describeCopy(result)}`);
-      }
-      if (!options.skip.has('georep') && options.compareClients) {
-        say(`georep with ${otherClient} copies ${topic} to ${destination.name}${ofRounds}…`);
-        const result = await measureGeorep(input, 'at-least-once', otherClient);
-        otherClientRounds.push(result);
         say(`  ${describeCopy(result)}`);
       }
       if (!options.skip.has('mm2')) {
@@ -522,7 +504,6 @@ async function main(signal: AbortSignal): Promise<number> {
     }
     const georep = medianRound(georepRounds);
     const georepExactlyOnce = medianRound(exactlyOnceRounds);
-    const georepOtherClient = medianRound(otherClientRounds);
     const mirrorMaker = medianRound(mirrorMakerRounds);
     const loadAtEnd = sampleLoad();
 
@@ -546,7 +527,7 @@ async function main(signal: AbortSignal): Promise<number> {
         peakRssBytes: null,
       });
     }
-    for (const mirror of [georep, georepOtherClient, georepExactlyOnce, mirrorMaker]) {
+    for (const mirror of [georep, georepExactlyOnce, mirrorMaker]) {
       if (mirror === null) continue;
       rows.push({
         label: mirror.tool,
@@ -574,7 +555,7 @@ async function main(signal: AbortSignal): Promise<number> {
       `  mirror process's own; MirrorMaker 2 runs with -Xmx${DEFAULT_MIRROR_MAKER_HEAP.maxMb}m and one task (tasks.max=1, its default).`,
     );
     if (options.rounds > 1) {
-      for (const rounds of [georepRounds, otherClientRounds, exactlyOnceRounds, mirrorMakerRounds].filter(
+      for (const rounds of [georepRounds, exactlyOnceRounds, mirrorMakerRounds].filter(
         (entry) => entry.length > 0,
       )) {
         const rates = rounds.map((entry) => formatCount(entry.recordsPerSecond)).join(', ');
@@ -594,21 +575,15 @@ async function main(signal: AbortSignal): Promise<number> {
       ceiling: { producer, consumer },
       georep,
       georepExactlyOnce,
-      georepOtherClient,
       mirrorMaker,
       rounds: {
         georep: georepRounds,
-        georepOtherClient: otherClientRounds,
         georepExactlyOnce: exactlyOnceRounds,
         mirrorMaker: mirrorMakerRounds,
       },
       ratios: {
         georepVsMirrorMaker:
           georep && mirrorMaker ? round(georep.recordsPerSecond / mirrorMaker.recordsPerSecond, 3) : null,
-        defaultClientVsOtherClient:
-          georep && georepOtherClient
-            ? round(georep.recordsPerSecond / georepOtherClient.recordsPerSecond, 3)
-            : null,
         exactlyOnceVsAtLeastOnce:
           georep && georepExactlyOnce
             ? round(georepExactlyOnce.recordsPerSecond / georep.recordsPerSecond, 3)

@@ -45,7 +45,14 @@ export interface RecordWriter {
   send(topic: string, records: readonly RecordToWrite[]): Promise<void>;
   /** Writes the records in one transaction, then commits or aborts it. */
   sendInTransaction(topic: string, records: readonly RecordToWrite[], end: 'commit' | 'abort'): Promise<void>;
+  /** Writes the records in a transaction it leaves open (a reader's last stable offset stays before them). */
+  openTransaction(topic: string, records: readonly RecordToWrite[]): Promise<OpenTransaction>;
   close(): Promise<void>;
+}
+
+export interface OpenTransaction {
+  commit(): Promise<void>;
+  abort(): Promise<void>;
 }
 
 export function recordWriter(brokers: Brokers, options: RecordWriterOptions = {}): RecordWriter {
@@ -62,21 +69,26 @@ export function recordWriter(brokers: Brokers, options: RecordWriterOptions = {}
     await refuseMissingPartitions(producer, topic, records);
     return timestampRuns(records).map((run) => run.map((record) => toMessage(topic, record)));
   };
+  const openTransaction = async (topic: string, records: readonly RecordToWrite[]) => {
+    const requests = await requestsOf(topic, records);
+    const transaction = await producer.beginTransaction();
+    try {
+      for (const messages of requests) await transaction.send({ messages, acks: -1 });
+    } catch (error) {
+      await transaction.abort().catch(() => undefined);
+      throw error;
+    }
+    return { commit: () => transaction.commit(), abort: () => transaction.abort() };
+  };
   return {
     async send(topic, records) {
       for (const messages of await requestsOf(topic, records)) await producer.send({ messages, acks: -1 });
     },
     async sendInTransaction(topic, records, end) {
-      const requests = await requestsOf(topic, records);
-      const transaction = await producer.beginTransaction();
-      try {
-        for (const messages of requests) await transaction.send({ messages, acks: -1 });
-      } catch (error) {
-        await transaction.abort().catch(() => undefined);
-        throw error;
-      }
+      const transaction = await openTransaction(topic, records);
       await (end === 'commit' ? transaction.commit() : transaction.abort());
     },
+    openTransaction,
     close: () => producer.close(),
   };
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the test files of one suite (unit | integration | all | port) with Node's own test runner through tsx.
-# `port` is the Kafka port's own integration tests (test/integration/kafka-port-*), which CI also runs with the
-# Kafka client that is not the default (GEOREP_KAFKA_CLIENT), so that both adapters keep the port's promises.
+# `port` is the Kafka port's own integration tests alone (test/integration/kafka-port-*): the quick check of the
+# adapter after a change to src/kafka/.
 # Node 20 does not expand globs for `node --test`, and with no file arguments it silently runs nothing,
 # so the files are listed explicitly and the run fails when no test executed. Unit files run in parallel,
 # integration files one at a time.

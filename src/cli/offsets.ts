@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { selectsName } from '../config/patterns.js';
 import type { Config } from '../config/types.js';
-import { quietCluster } from '../kafka/client.js';
+import { PlatformaticCluster } from '../kafka/platformatic/cluster.js';
 import type { KafkaAdmin } from '../kafka/port.js';
 import { checkpointsTopic, readCompactedTopic } from '../runtime/compacted-topic.js';
 import type { CheckpointValue } from '../runtime/group-sync.js';
@@ -88,7 +88,7 @@ export const offsetsCommand: Command = {
     }
     const destinationConfig = config.clusters.get(destinationName);
     if (destinationConfig === undefined) throw new UsageError(`no cluster named "${destinationName}"`);
-    const destination = quietCluster(io.env, destinationConfig);
+    const destination = new PlatformaticCluster(destinationConfig);
     const destinationAdmin = destination.createAdmin();
     try {
       const checkpoints = await readCheckpoints(config, destinationName, options.group, io, async () =>
@@ -102,7 +102,6 @@ export const offsetsCommand: Command = {
       );
       if (checkpoints === null) return EXIT.failed;
       const rows = await partitionRows(
-        io.env,
         config,
         following[0]?.origin ?? '',
         options.group,
@@ -196,7 +195,6 @@ async function readCheckpoints(
 }
 
 async function partitionRows(
-  env: CommandIo['env'],
   config: Config,
   originName: string,
   group: string,
@@ -209,7 +207,7 @@ async function partitionRows(
   const destinationTopics = [...new Set(entries.map((entry) => entry.topic))];
   const originTopics = [...new Set(entries.map((entry) => entry.value.originTopic))];
   const onDestination = await destinationAdmin.committedOffsets(group, destinationTopics);
-  const onOrigin = await originCommitted(env, config, originName, group, originTopics);
+  const onOrigin = await originCommitted(config, originName, group, originTopics);
   return entries.map((entry) => ({
     topic: entry.topic,
     originTopic: entry.value.originTopic,
@@ -228,16 +226,10 @@ async function partitionRows(
 }
 
 /** The group's committed offsets on the origin, or null when the origin does not answer in time (it may be gone). */
-async function originCommitted(
-  env: CommandIo['env'],
-  config: Config,
-  originName: string,
-  group: string,
-  topics: readonly string[],
-) {
+async function originCommitted(config: Config, originName: string, group: string, topics: readonly string[]) {
   const cluster = config.clusters.get(originName);
   if (cluster === undefined) return null;
-  const admin = quietCluster(env, { ...cluster, connectionTimeoutMs: ORIGIN_TIMEOUT_MS }).createAdmin();
+  const admin = new PlatformaticCluster({ ...cluster, connectionTimeoutMs: ORIGIN_TIMEOUT_MS }).createAdmin();
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([

@@ -3,7 +3,7 @@
 // answering on the HTTP address, or with nothing running if none answers.
 import { parseArgs } from 'node:util';
 import type { Config } from '../config/types.js';
-import { quietCluster } from '../kafka/client.js';
+import { PlatformaticCluster } from '../kafka/platformatic/cluster.js';
 import { desiredFlows, type TopicListing } from '../plan/desired-flows.js';
 import type { FlowSpec } from '../plan/flow-spec.js';
 import { desiredGroupSyncs, planGroupSyncs } from '../plan/group-syncs.js';
@@ -59,7 +59,7 @@ export const planCommand: Command = {
     }
     const config = loadConfigOrReport(options.config, options.baseDir, io);
     if (config === null) return EXIT.failed;
-    const { listings, failures } = await listOrigins(config, io.env);
+    const { listings, failures } = await listOrigins(config);
     for (const failure of failures) io.stderr(`georep plan: cannot list the topics of ${failure}\n`);
 
     const webTls = config.daemon.httpWebConfig?.tls ?? null;
@@ -116,7 +116,6 @@ function credentialChangesOf(running: readonly FlowSpec[]): Map<string, number> 
 
 async function listOrigins(
   config: Config,
-  env: CommandIo['env'],
 ): Promise<{ listings: Map<string, TopicListing[]>; failures: string[] }> {
   const origins = [...new Set(config.replications.map((replication) => replication.origin))];
   const listings = new Map<string, TopicListing[]>();
@@ -125,7 +124,7 @@ async function listOrigins(
     origins.map(async (origin) => {
       const cluster = config.clusters.get(origin);
       if (cluster === undefined) return;
-      const admin = quietCluster(env, cluster).createAdmin();
+      const admin = new PlatformaticCluster(cluster).createAdmin();
       try {
         const topics = await admin.listTopics();
         listings.set(

@@ -1,5 +1,5 @@
-// `georep run`: the daemon. This file is the composition root: it wires the real clock, process signals,
-// the file watcher, the logger, metrics, systemd notifications and the kafkajs adapter into a Daemon.
+// `georep run`: the daemon. This file is the composition root: it wires the real clock, process signals, the
+// file watcher, the logger, metrics, systemd notifications and the @platformatic/kafka adapter into a Daemon.
 //
 // Signals: SIGHUP reloads (what `systemctl reload` sends). SIGTERM or SIGINT stops gracefully: flows stop
 // consuming, flush to the destination and commit; the process exits 0, or 1 if daemon.shutdownTimeoutMs ran
@@ -8,7 +8,7 @@
 // later one exits at once (progress not yet committed is read and copied again later).
 
 import { parseArgs } from 'node:util';
-import { clusterFactory } from '../kafka/client.js';
+import { createPlatformaticCluster } from '../kafka/platformatic/cluster.js';
 import { prettyDestination, resolveLogFormat } from '../observability/log-format.js';
 import { createLogger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
@@ -70,7 +70,7 @@ export const runCommand: Command = {
       ...(parsed.baseDir === undefined ? {} : { baseDir: parsed.baseDir }),
       ...(parsed.httpListen === undefined ? {} : { httpListenOverride: parsed.httpListen }),
       env: io.env,
-      clusterFactory: clusterFactory(io.env),
+      clusterFactory: createPlatformaticCluster,
       logger,
       metrics,
       notifier,
@@ -138,7 +138,7 @@ export const runCommand: Command = {
     const exitCode = await stopped;
     watcher?.close();
     logger.flush();
-    // kafkajs may leave timers behind after disconnecting; the daemon's work is done, so exit for sure.
+    // A client may leave timers or sockets behind after closing; the daemon's work is done, so exit for sure.
     process.exit(exitCode);
   },
 };

@@ -151,17 +151,3 @@ export class UnexpectedKafkaError extends KafkaError {
     this.retriable = retriable;
   }
 }
-
-/**
- * Thrown when the installed Kafka client is not the version georep's record-fidelity patch was written for,
- * or when the patch could not be put in place. Nothing is sent or read with such a client.
- */
-export class KafkaClientIncompatible extends Error {
-  /** Nothing heals it but installing the right client (kafkajs reads this flag and does not retry). */
-  readonly retriable = false;
-
-  constructor(message: string) {
-    super(message);
-    this.name = 'KafkaClientIncompatible';
-  }
-}

@@ -1,11 +1,12 @@
 // The Kafka port: everything georep needs from a Kafka cluster, in georep's own types. The runtime, the
-// topic sync and the CLI see only these interfaces; the kafkajs adapter (src/kafka/kafkajs/) implements them,
-// so that client can be measured against, and replaced by, another one without touching the rest.
+// topic sync and the CLI see only these interfaces; the @platformatic/kafka adapter (src/kafka/platformatic/)
+// implements them, and an in-memory double (test/support/in-memory-kafka.ts) stands in for it in unit tests.
+// The contract suites in test/support/ keep the two alike; a client is replaced without touching the rest.
 //
 // Conventions:
 // - Offsets are `bigint`. Kafka offsets are int64: a bigint is exact over the whole range, supports the
 //   arithmetic a mirror does (next offset = offset + 1n, lag = end - position) without a Long library, and
-//   the compiler keeps it apart from the other strings flying around (kafkajs passes offsets as strings).
+//   the compiler keeps it apart from the numbers and strings flying around.
 //   Convert with Number() only for metrics.
 // - Timestamps are milliseconds since the epoch as `number` (exact for any realistic date).
 // - Every method that talks to Kafka rejects with one of the classes in ./errors.ts, never a client's error.
@@ -56,8 +57,7 @@ export interface RecordToWrite {
 /**
  * Kafka's id of a topic (KIP-516): a new one each time a topic of that name is created, so a topic deleted and
  * re-created under the same name is told apart from the old one. Written as Kafka's tools print it (the 16
- * bytes in unpadded base64url, e.g. `kXYz3q9JRhKl8xZ0pQ1w2A`). null where the client behind the port cannot
- * tell (kafkajs does not read topic ids).
+ * bytes in unpadded base64url, e.g. `kXYz3q9JRhKl8xZ0pQ1w2A`). null where the cluster reported none.
  */
 export type TopicId = string | null;
 
@@ -191,8 +191,8 @@ export interface KafkaAdmin {
   replaceTopicConfigs(topic: string, configs: ReadonlyMap<string, string>): Promise<void>;
   /**
    * Sets and removes some topic-level configs and leaves every other one as it is (a removed key goes back
-   * to the broker's default). Kafka's IncrementalAlterConfigs; clients without it (kafkajs) read the
-   * topic's configs and replace them, which can undo a change someone else made in between.
+   * to the broker's default). Kafka's IncrementalAlterConfigs, so a change someone else made in between
+   * is kept.
    * @throws TopicNotFound, InvalidRequest for a bad config value
    */
   alterTopicConfigs(topic: string, changes: TopicConfigChanges): Promise<void>;
@@ -440,5 +440,5 @@ export interface KafkaLogEntry {
 
 export type KafkaLogger = (entry: KafkaLogEntry) => void;
 
-/** How the runtime gets a KafkaCluster: the kafkajs adapter in production, a test double in unit tests. */
+/** How the runtime gets a KafkaCluster: the @platformatic/kafka adapter in production, a double in unit tests. */
 export type KafkaClusterFactory = (cluster: ClusterConfig, log: KafkaLogger) => KafkaCluster;

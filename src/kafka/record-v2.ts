@@ -1,6 +1,6 @@
-// One record of Kafka's record batch format v2 (magic 2, Kafka >= 0.11), encoded and decoded byte for byte.
-// Pure code over Buffers, independent of any client: the kafkajs adapter plugs it into kafkajs in place of
-// kafkajs's own record codec, which cannot carry headers in order, with repeated keys, or with null values.
+// One record of Kafka's record batch format v2 (magic 2, Kafka >= 0.11), encoded byte for byte: headers in
+// order, repeated keys and null values kept. Pure code over Buffers; the sink's batch encoder
+// (platformatic/record-batch.ts) writes every record of a batch with it into one buffer.
 //
 //   Record =>
 //     Length => varint                (of everything below)
@@ -25,26 +25,7 @@ export interface RecordV2 {
   readonly headers: readonly RecordHeader[];
 }
 
-/** Thrown when bytes are not a well-formed v2 record (truncated, negative lengths, trailing bytes). */
-export class RecordFormatError extends Error {
-  /** Reading the same bytes again fails the same way (kafkajs reads this flag and does not retry). */
-  readonly retriable = false;
-
-  constructor(message: string) {
-    super(message);
-    this.name = 'RecordFormatError';
-  }
-}
-
 const NULL_LENGTH = -1;
-
-/** Encodes a record, its length prefix included, exactly as a batch carries it. */
-export function encodeRecordV2(record: RecordV2): Buffer {
-  const size = sizeOfRecordV2(record);
-  const out = Buffer.allocUnsafe(size.total);
-  writeRecordV2(out, 0, record, size);
-  return out;
-}
 
 /** What writeRecordV2 needs to know of a record's size, computed once. */
 export interface RecordV2Size {
@@ -89,36 +70,6 @@ export function writeRecordV2(out: Buffer, start: number, record: RecordV2, size
     throw new Error(`record encoder wrote ${position - start} bytes into ${size.total}`);
   }
   return position;
-}
-
-/**
- * Decodes the body of one record (what follows its length prefix) from `bytes[start, end)`, which must hold
- * exactly one record. Key, value and header values are views into `bytes`, not copies.
- */
-export function decodeRecordV2Body(bytes: Buffer, start = 0, end = bytes.length): RecordV2 {
-  const reader = new Reader(bytes, start, end);
-  const attributes = reader.int8();
-  const timestampDelta = reader.varlong();
-  const offsetDelta = reader.varint();
-  const key = reader.nullableBytes('key');
-  const value = reader.nullableBytes('value');
-  const headerCount = reader.varint();
-  if (headerCount < 0) {
-    throw new RecordFormatError(`record has a negative header count (${headerCount})`);
-  }
-  const headers: RecordHeader[] = [];
-  for (let index = 0; index < headerCount; index++) {
-    const keyLength = reader.varint();
-    if (keyLength < 0) {
-      throw new RecordFormatError(`header ${index} has a null key, which Kafka does not allow`);
-    }
-    const headerKey = reader.bytes(keyLength, `header ${index} key`);
-    headers.push({ key: headerKey, value: reader.nullableBytes(`header ${index} value`) });
-  }
-  if (reader.position !== end) {
-    throw new RecordFormatError(`record has ${end - reader.position} bytes after its last header`);
-  }
-  return { attributes, timestampDelta, offsetDelta, key, value, headers };
 }
 
 function sizeOfNullableBytes(bytes: Buffer | null): number {
@@ -195,87 +146,4 @@ export function writeVarlong(out: Buffer, position: number, value: bigint): numb
   }
   out[at++] = Number(unsigned);
   return at;
-}
-
-/** Reads the fields of a record body; every read checks the bounds so truncated input cannot be misread. */
-class Reader {
-  position: number;
-
-  constructor(
-    private readonly input: Buffer,
-    start: number,
-    private readonly end: number,
-  ) {
-    this.position = start;
-  }
-
-  private byte(what: string): number {
-    if (this.position >= this.end) {
-      throw new RecordFormatError(`record ends inside its ${what}`);
-    }
-    return this.input[this.position++]!;
-  }
-
-  int8(): number {
-    return (this.byte('attributes') << 24) >> 24;
-  }
-
-  varint(): number {
-    let unsigned = 0;
-    for (let shift = 0; shift < 35; shift += 7) {
-      const byte = this.byte('varint');
-      unsigned += (byte & 0x7f) * 2 ** shift;
-      if ((byte & 0x80) === 0) {
-        if (unsigned > 0xffffffff) {
-          throw new RecordFormatError('varint does not fit in 32 bits');
-        }
-        return unsigned % 2 === 0 ? unsigned / 2 : -(unsigned + 1) / 2;
-      }
-    }
-    throw new RecordFormatError('varint is longer than 5 bytes');
-  }
-
-  varlong(): bigint {
-    // Up to 7 bytes (49 bits) in plain numbers, which hold them exactly; BigInt only for longer ones.
-    const start = this.position;
-    let small = 0;
-    for (let shift = 0; shift < 49; shift += 7) {
-      const byte = this.byte('varlong');
-      small += (byte & 0x7f) * 2 ** shift;
-      if ((byte & 0x80) === 0) return BigInt(small % 2 === 0 ? small / 2 : -(small + 1) / 2);
-    }
-    this.position = start;
-    let unsigned = 0n;
-    for (let shift = 0n; shift < 70n; shift += 7n) {
-      const byte = this.byte('varlong');
-      unsigned |= BigInt(byte & 0x7f) << shift;
-      if ((byte & 0x80) === 0) {
-        if (unsigned > 0xffffffffffffffffn) {
-          throw new RecordFormatError('varlong does not fit in 64 bits');
-        }
-        return (unsigned >> 1n) ^ -(unsigned & 1n);
-      }
-    }
-    throw new RecordFormatError('varlong is longer than 10 bytes');
-  }
-
-  bytes(length: number, what: string): Buffer {
-    if (this.position + length > this.end) {
-      throw new RecordFormatError(`record ends inside its ${what}`);
-    }
-    const view = this.input.subarray(this.position, this.position + length);
-    this.position += length;
-    return view;
-  }
-
-  nullableBytes(what: string): Buffer | null {
-    const length = this.varint();
-    if (length === NULL_LENGTH) {
-      return null;
-    }
-    if (length < 0) {
-      throw new RecordFormatError(`record has a negative ${what} length (${length})`);
-    }
-    return this.bytes(length, what);
-  }
 }

@@ -1,5 +1,6 @@
 // How a sink splits the records of one write into produce requests: in order, each request at most about
-// `maxRequestBytes` of uncompressed record bytes. Shared by every adapter, so all of them split alike.
+// `maxRequestBytes` of uncompressed record bytes. Shared by the sink and the transactional sink, so both
+// split alike.
 import type { RecordToWrite } from './port.js';
 
 /** Uncompressed bytes per produce request; well below Kafka's default max.message.bytes (1 MiB). */

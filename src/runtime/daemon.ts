@@ -106,10 +106,10 @@ interface ClusterClients {
 /**
  * Session timeout of the flows' consumer group members. A georep process that dies without leaving the group
  * (kill -9, power loss, a network partition) keeps its partitions until this runs out; a process that restarts
- * after a crash waits as long before it gets them back, because kafkajs has no static membership. kafkajs's
- * default is 30 s; 10 s (Kafka's own default before 3.0) moves partitions three times sooner and still
- * leaves three heartbeat intervals (3 s) of slack, which the source keeps up also while a slow destination
- * holds a batch. A member wrongly removed costs a rebalance and some repeated records, never lost ones.
+ * after a crash waits as long before it gets them back, because georep uses no static membership
+ * (group.instance.id). @platformatic/kafka's default is 60 s; 10 s (Kafka's own default before 3.0) moves
+ * partitions six times sooner and still leaves three heartbeat intervals (3 s) of slack, which the source's
+ * own heartbeat timer keeps up also while a slow destination holds a batch. A member wrongly removed costs a rebalance and some repeated records, never lost ones.
  */
 const CONSUMER_SESSION_TIMEOUT_MS = 10_000;
 /** How long a reconcile may run before /readyz reports it as stuck. */
@@ -787,7 +787,7 @@ function clustersInUse(config: Config): Set<string> {
   );
 }
 
-// kafkajs's info lines (joins, rebalances, connections) are routine: they go to debug, so that the info level
+// A client's info lines (joins, rebalances, connections) are routine: they go to debug, so that the info level
 // shows what georep itself decided.
 function logKafka(logger: Logger, entry: KafkaLogEntry): void {
   const fields = { kafkaComponent: entry.component, ...entry.fields };

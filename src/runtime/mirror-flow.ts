@@ -66,7 +66,7 @@ export interface MirrorFlowDependencies {
    * Kafka erases a group's offsets when the group's topic is deleted, so a group that had progress and has
    * none any more means the origin topic was deleted (and perhaps re-created) or the group was deleted; a flow
    * stopped because its topic vanished, and started again when it reappears, still knows it here. Kept in
-   * memory only: a georep started afterwards cannot know (kafkajs exposes no topic ids).
+   * memory only: a georep started afterwards cannot know from it.
    */
   readonly groupsWithStoredProgress: Set<string>;
   /**
@@ -253,8 +253,9 @@ export class MirrorFlow implements ManagedFlow {
     if (next.paused !== previous.paused) this.#applyPaused();
     if (next.partitions > previous.partitions && this.#source !== null) {
       // The destination gets the partitions first, so that no record of a new partition finds it missing.
-      // kafkajs notices new partitions only when its metadata expires (minutes), so the flow's consumer
-      // rejoins its group now: only this flow rebalances, and it resumes from its committed offsets.
+      // A group member gets new partitions only when the group next rebalances, which nothing else starts
+      // now; so the flow's consumer rejoins its group: only this flow rebalances, and it resumes from its
+      // committed offsets.
       await this.#ensureDestinationPartitions(next.partitions);
       this.#logger.info(
         { from: previous.partitions, to: next.partitions },

@@ -240,7 +240,7 @@ function startGeorep(name: string): Promise<GeorepProcess> {
   return GeorepProcess.start({
     configFile,
     name,
-    env: { GEOREP_KAFKA_CLIENT: 'platformatic', GEOREP_TEST_PASSWORD: password },
+    env: { GEOREP_TEST_PASSWORD: password },
     logDir: workDir,
   });
 }

@@ -8,14 +8,13 @@ import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Admin } from 'kafkajs';
 import { externalClustersFromEnv } from '../../harness/external.js';
 import { type LocalKafkaCluster, type LocalKafkaRun, startClusters } from '../../harness/kafka-local.js';
 import { kafkaVersionFromEnv } from '../../harness/versions.js';
 import { GeorepProcess, type GeorepStatus, stopAllGeorepProcesses } from './support/georep-process.js';
 import { uniqueTopicName } from './support/kafka-records.js';
 import {
-  plainKafka,
+  createTopic,
   type SequenceProducer,
   startSequenceProducer,
   topicRecordCount,
@@ -38,7 +37,6 @@ const CANARY_PROGRESS = 50;
 let run: LocalKafkaRun;
 let origin: LocalKafkaCluster;
 let destination: LocalKafkaCluster;
-let originAdmin: Admin;
 let canaryProducer: SequenceProducer | null = null;
 let georep: GeorepProcess;
 const workDir = mkdtempSync(path.join(tmpdir(), 'georep-bad-reload-'));
@@ -128,12 +126,7 @@ before(async (context) => {
     onProgress: (message) => process.stderr.write(`${message}\n`),
   });
   [origin, destination] = run.clusters as [LocalKafkaCluster, LocalKafkaCluster];
-  originAdmin = plainKafka([origin.bootstrap], 'test-bad-reload-admin').admin();
-  await originAdmin.connect();
-  await originAdmin.createTopics({
-    waitForLeaders: true,
-    topics: [{ topic: canaryTopic, numPartitions: 2 }],
-  });
+  await createTopic([origin.bootstrap], canaryTopic, 2);
   canaryProducer = await startSequenceProducer({
     brokers: [origin.bootstrap],
     topic: canaryTopic,
@@ -151,7 +144,6 @@ before(async (context) => {
 after(async () => {
   await stopAllGeorepProcesses();
   await canaryProducer?.stop().catch(() => undefined);
-  await originAdmin?.disconnect().catch(() => undefined);
   await run?.stopAll();
   rmSync(workDir, { recursive: true, force: true });
 });
@@ -194,10 +186,7 @@ describe(`Kafka ${version}: a running daemon survives bad reloads`, { skip: loca
   }, async () => {
     // With JavaScript's engine, /(a+)+b/ against 200 a's and no b takes about 2^200 steps.
     const longTopic = `${'a'.repeat(200)}-x`;
-    await originAdmin.createTopics({
-      waitForLeaders: true,
-      topics: [{ topic: longTopic, numPartitions: 1 }],
-    });
+    await createTopic([origin.bootstrap], longTopic, 1);
     const outcome = await reload(
       renderConfig({
         extraReplications: [

@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readProcessMemory } from '../../bench/process-stats.js';
 import { externalClustersFromEnv } from '../../harness/external.js';
-import { DEFAULT_MAX_BYTES_PER_FETCH } from '../../src/kafka/kafkajs/source.js';
+import { DEFAULT_MAX_BYTES_PER_FETCH } from '../../src/kafka/platformatic/source.js';
 import { compareTopicCopy, describeCopyProblems } from './support/copy-check.js';
 import { caughtUp, GeorepProcess, writeMirrorConfig } from './support/georep-process.js';
 import { uniqueTopicName } from './support/kafka-records.js';

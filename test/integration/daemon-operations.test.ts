@@ -438,7 +438,7 @@ describe(`Kafka ${version}: secrets never appear in what georep prints or serves
         `    topics: { include: [${topic}] }`,
         'daemon:',
         '  discoveryIntervalMs: 1000',
-        // kafkajs's own log lines too.
+        // every line georep logs.
         '  logLevel: trace',
       ].join('\n');
     const configFile = writeConfig('secrets.yaml', configText(wrongPasswords[0]!));

@@ -2,7 +2,7 @@
 // leaves a destination where a read_committed consumer sees every origin record exactly once, in the origin's
 // order, with the same key, value, headers and timestamp.
 //
-// Both sides are read with Kafka's own Java consumer (RecordTool), not with georep's code nor kafkajs. The same
+// Both sides are read with Kafka's own Java consumer (RecordTool), not with georep's code. The same
 // destination read with read_uncommitted shows what the kills left behind: records of transactions that were
 // open at the kill and aborted by the next daemon (the test reports them; they prove kills hit mid-write).
 // The kill moments come from a seeded generator: GEOREP_TEST_SEED repeats a failing run's timing.
@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { recordWriter } from '../../harness/kafka-writer.js';
 import { kafkaTestTarget } from '../../harness/test-clusters.js';
 import { RecordTooLarge, Retriable } from '../../src/kafka/errors.js';
 import type { TransactionalSink } from '../../src/kafka/port.js';
@@ -41,7 +42,6 @@ import {
   deleteTopicsQuietly,
   endOffsets,
   type PartitionValues,
-  plainKafka,
   type SequenceProducer,
   startSequenceProducer,
 } from './support/sequence-records.js';
@@ -330,8 +330,8 @@ describe(`${target.label}: delivery exactly-once`, { skip: target.skipReason }, 
     const version = target.toolsVersion;
     try {
       await createTopic(originBrokers, awkwardTopic, partitions, [KEEP_FOREVER]);
-      // Kafka's Java producer writes the tricky records around transactions of a kafkajs producer that
-      // commits and aborts in turn, so committed records, aborted ones and markers interleave in each partition.
+      // Kafka's Java producer writes the tricky records around transactions of the tools' producer
+      // (harness/kafka-writer.ts) that commits and aborts in turn, so committed records, aborted ones and markers interleave in each partition.
       const tricky = TRICKY_RECORDS.flatMap((record) =>
         Array.from({ length: partitions }, (_, partition) => ({ ...record, partition })),
       );
@@ -343,30 +343,26 @@ describe(`${target.label}: delivery exactly-once`, { skip: target.skipReason }, 
         records: tricky,
         signal: context.signal,
       });
-      const transactional = plainKafka(originBrokers, 'test-transactions').producer({
+      const transactional = recordWriter(originBrokers, {
+        clientId: 'test-transactions',
         transactionalId: uniqueTopicName('test-transactions'),
-        idempotent: true,
-        maxInFlightRequests: 1,
       });
-      await transactional.connect();
       try {
         for (let index = 0; index < 6; index++) {
           const aborted = index % 2 === 1;
-          const transaction = await transactional.transaction();
-          await transaction.send({
-            topic: awkwardTopic,
-            messages: Array.from({ length: partitions * 3 }, (_, n) => ({
+          await transactional.sendInTransaction(
+            awkwardTopic,
+            Array.from({ length: partitions * 3 }, (_, n) => ({
               partition: n % partitions,
               key: `transaction ${index}`,
               value: `${aborted ? 'aborted' : 'committed'} ${index}.${n}`,
-              headers: { in: 'a transaction' },
+              headers: [['in', 'a transaction']] as const,
             })),
-          });
-          if (aborted) await transaction.abort();
-          else await transaction.commit();
+            aborted ? 'abort' : 'commit',
+          );
         }
       } finally {
-        await transactional.disconnect();
+        await transactional.close();
       }
       await writeWithJavaProducer({
         version,

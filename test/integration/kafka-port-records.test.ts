@@ -5,9 +5,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { withAdmin } from '../../harness/kafka-client.js';
+import { recordWriter } from '../../harness/kafka-writer.js';
 import { kafkaTestTargets, type TestCluster } from '../../harness/test-clusters.js';
 import { InvalidRequest, PartitionNotFound, TopicNotFound } from '../../src/kafka/errors.js';
-import { createKafkajsClient } from '../../src/kafka/kafkajs-setup.js';
 import type { ConsumedRecord, KafkaAdmin, KafkaCluster, RecordToWrite } from '../../src/kafka/port.js';
 import { type JavaRecord, readWithJavaConsumer, writeWithJavaProducer } from './support/java-records.js';
 import { uniqueTopicName } from './support/kafka-records.js';
@@ -88,10 +89,7 @@ for (const target of targets) {
     });
     after(async () => {
       if (createdTopics.length > 0) {
-        const kafkajsAdmin = createKafkajsClient({ brokers: cluster.brokers }).admin();
-        await kafkajsAdmin.connect();
-        await kafkajsAdmin.deleteTopics({ topics: createdTopics });
-        await kafkajsAdmin.disconnect();
+        await withAdmin(cluster.brokers, (admin) => admin.deleteTopics({ topics: createdTopics }));
       }
       await admin?.close();
     });
@@ -203,12 +201,9 @@ for (const target of targets) {
         assert.deepEqual([...described.keys()].sort(), [kept, doomed].sort());
         const retention = described.get(kept)?.find((entry) => entry.name === 'retention.ms');
         assert.deepEqual([retention?.value, retention?.source], ['86400000', 'topic']);
-        // Offsets make kafkajs's admin name the topic in every later metadata refresh; someone else deletes it.
+        // Offsets make the admin keep the topic in its metadata; someone else deletes it.
         await admin.partitionOffsets(doomed);
-        const otherAdmin = createKafkajsClient({ brokers: cluster.brokers }).admin();
-        await otherAdmin.connect();
-        await otherAdmin.deleteTopics({ topics: [doomed] });
-        await otherAdmin.disconnect();
+        await withAdmin(cluster.brokers, (other) => other.deleteTopics({ topics: [doomed] }));
         createdTopics.splice(createdTopics.indexOf(doomed), 1);
         assert.deepEqual([...(await admin.describeTopicConfigs([kept, doomed])).keys()], [kept]);
         assert.equal((await admin.describeTopic(kept)).name, kept);
@@ -403,23 +398,17 @@ for (const target of targets) {
 
       test('reads committed transactions only (read_committed): aborted records are never delivered', async (t) => {
         const topic = await createTopic('source-transactions', 1);
-        const kafka = createKafkajsClient({ brokers: cluster.brokers });
-        const producer = kafka.producer({
-          transactionalId: uniqueTopicName('port-test-tx'),
-          idempotent: true,
-          maxInFlightRequests: 1,
-          allowAutoTopicCreation: false,
-        });
-        await producer.connect();
-        const send = async (values: string[], outcome: 'commit' | 'abort') => {
-          const transaction = await producer.transaction();
-          await transaction.send({ topic, messages: values.map((value) => ({ partition: 0, value })) });
-          await (outcome === 'commit' ? transaction.commit() : transaction.abort());
-        };
+        const writer = recordWriter(cluster.brokers, { transactionalId: uniqueTopicName('port-test-tx') });
+        const send = (values: string[], outcome: 'commit' | 'abort') =>
+          writer.sendInTransaction(
+            topic,
+            values.map((value) => ({ partition: 0, value })),
+            outcome,
+          );
         await send(['committed-1', 'committed-2'], 'commit');
         await send(['aborted-1', 'aborted-2', 'aborted-3'], 'abort');
         await send(['committed-3'], 'commit');
-        await producer.disconnect();
+        await writer.close();
 
         const read = await readWithSource(port, topic, 3, t.signal);
         assert.deepEqual(

@@ -5,27 +5,23 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { externalClustersFromEnv } from '../../harness/external.js';
+import { withAdmin } from '../../harness/kafka-client.js';
 import { type LocalKafkaRun, startClusters } from '../../harness/kafka-local.js';
 import { kafkaTestTargets, type TestCluster } from '../../harness/test-clusters.js';
 import { kafkaVersionFromEnv } from '../../harness/versions.js';
-import { kafkaClientName } from '../../src/kafka/client.js';
 import { TopicNotFound } from '../../src/kafka/errors.js';
-import { createKafkajsClient } from '../../src/kafka/kafkajs-setup.js';
 import type { KafkaAdmin, KafkaCluster } from '../../src/kafka/port.js';
 import { type PortContractSubject, sourceContract, uniqueName } from '../support/kafka-port-contract.js';
 import { portOn } from './support/port-clusters.js';
 
-/** Long enough for kafkajs to have fetched (and delivered) anything it was going to. */
+/** Long enough for the source to have fetched (and delivered) anything it was going to. */
 const QUIET_PERIOD_MS = 2000;
 
 /**
  * Kafka's default group.min.session.timeout.ms, the shortest session a broker accepts: for the test of a handler
- * slower than the session. Only with @platformatic/kafka, whose heartbeats run on their own timer: kafkajs
- * heartbeats between batches (georep's kafkajs source adds some from inside the handler, which do not always
- * arrive in time), and on Kafka 3.9.1 it lost the partition mid-batch and read records twice (issue 11).
+ * slower than the session. @platformatic/kafka heartbeats on its own timer, whatever the handler does.
  */
-const SHORT_SESSION_TIMEOUT_MS =
-  kafkaClientName((name) => process.env[name]) === 'platformatic' ? 6000 : undefined;
+const SHORT_SESSION_TIMEOUT_MS = 6000;
 
 const targets = kafkaTestTargets({ clusters: 1 });
 
@@ -50,28 +46,20 @@ for (const target of targets) {
         port,
         admin: port.createAdmin(),
         truncate: async (topic, beforeOffset) => {
-          const kafkajsAdmin = createKafkajsClient({ brokers: cluster.brokers }).admin();
-          await kafkajsAdmin.connect();
-          await kafkajsAdmin.fetchTopicOffsets(topic); // kafkajs deletes records only of topics it has metadata for
-          await kafkajsAdmin.deleteTopicRecords({
-            topic,
-            partitions: [{ partition: 0, offset: String(beforeOffset) }],
-          });
-          await kafkajsAdmin.disconnect();
+          await withAdmin(cluster.brokers, (admin) =>
+            admin.deleteRecords({
+              topics: [{ name: topic, partitions: [{ partition: 0, offset: BigInt(beforeOffset) }] }],
+            }),
+          );
         },
         quietPeriodMs: QUIET_PERIOD_MS,
         createdTopics: [],
-        ...(SHORT_SESSION_TIMEOUT_MS === undefined
-          ? {}
-          : { shortSessionTimeoutMs: SHORT_SESSION_TIMEOUT_MS }),
+        shortSessionTimeoutMs: SHORT_SESSION_TIMEOUT_MS,
       };
     });
     after(async () => {
       if (subject.createdTopics.length > 0) {
-        const kafkajsAdmin = createKafkajsClient({ brokers: cluster.brokers }).admin();
-        await kafkajsAdmin.connect();
-        await kafkajsAdmin.deleteTopics({ topics: subject.createdTopics });
-        await kafkajsAdmin.disconnect();
+        await withAdmin(cluster.brokers, (admin) => admin.deleteTopics({ topics: subject.createdTopics }));
       }
       await subject?.admin.close();
     });
@@ -80,8 +68,9 @@ for (const target of targets) {
   });
 }
 
-// kafkajs's producer and consumer ask brokers to create missing topics unless told not to. This only shows
-// anything on a broker that would do it, so it runs on a local cluster started with auto-creation enabled.
+// Kafka clients commonly ask brokers to create missing topics (metadata requests that allow auto-creation,
+// Java's producer by default). This only shows anything on a broker that would do it, so it runs on a local
+// cluster started with auto-creation enabled.
 describe('with a broker that creates topics on demand', {
   skip: externalClustersFromEnv().length > 0,
 }, () => {

@@ -4,12 +4,12 @@
 // to the destination, so the next start repeats nothing. Records stream in while it stops.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { withAdmin } from '../../harness/kafka-client.js';
 import { GeorepProcess, waitUntilCopying, writeMirrorConfig } from './support/georep-process.js';
 import { uniqueTopicName } from './support/kafka-records.js';
 import {
   createTopics,
   endOffsets,
-  plainKafka,
   type SequenceProducer,
   startSequenceProducer,
 } from './support/sequence-records.js';
@@ -38,14 +38,11 @@ after(async () => {
 
 /** The offsets the group committed on the origin, by partition. */
 async function committedOffsets(groupId: string): Promise<Map<number, bigint>> {
-  const admin = plainKafka(run.origin, 'test-offsets').admin();
-  await admin.connect();
-  try {
-    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return new Map((committed?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
-  } finally {
-    await admin.disconnect();
-  }
+  const [group] = await withAdmin(run.origin, (admin) =>
+    admin.listConsumerGroupOffsets({ groups: [groupId] }),
+  );
+  const committed = group?.topics.find((entry) => entry.name === topic);
+  return new Map((committed?.partitions ?? []).map((p) => [p.partitionIndex, p.committedOffset]));
 }
 
 describe(`${run.target.label}: stop signals`, { skip: run.target.skipReason }, () => {

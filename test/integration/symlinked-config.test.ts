@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { recordWriter } from '../../harness/kafka-writer.js';
 import { GeorepProcess, type GeorepStatus } from './support/georep-process.js';
 import { uniqueTopicName } from './support/kafka-records.js';
-import { createTopics, endOffsets, plainKafka } from './support/sequence-records.js';
+import { createTopics, endOffsets } from './support/sequence-records.js';
 import { TwoClusterRun } from './support/two-cluster-run.js';
 
 const RECORDS_PER_TOPIC = 5;
@@ -41,17 +42,16 @@ before(async (context) => {
     run.origin,
     all.map((topic) => ({ topic, partitions: 1 })),
   );
-  const producer = plainKafka(run.origin, 'test-producer').producer({ allowAutoTopicCreation: false });
-  await producer.connect();
+  const writer = recordWriter(run.origin, { clientId: 'test-producer' });
   try {
     for (const topic of all) {
-      const messages = Array.from({ length: RECORDS_PER_TOPIC }, (_, index) => ({
+      const records = Array.from({ length: RECORDS_PER_TOPIC }, (_, index) => ({
         value: `${topic}-${index}`,
       }));
-      await producer.send({ topic, acks: -1, messages });
+      await writer.send(topic, records);
     }
   } finally {
-    await producer.disconnect();
+    await writer.close();
   }
 });
 

@@ -1,7 +1,7 @@
 // The independent side of the fidelity test: Kafka's own Java client writes a corpus of awkward records to
 // the origin and reads topics back in a canonical form, so that origin and destination are compared without
-// any of georep's or kafkajs's code. test/integration/support/fidelity-corpus.ts compiles this file against
-// the Kafka version's own jars and runs it.
+// georep's code or a JavaScript Kafka client. test/integration/support/fidelity-corpus.ts compiles this file
+// against the Kafka version's own jars and runs it.
 //
 //   produce  --bootstrap HOST:PORT --prefix NAME
 //            creates the corpus topics <NAME>.<kind> and fills them; prints one JSON line: the manifest

@@ -1,6 +1,6 @@
 // What the runtime relies on from a RecordSource, as tests that run against every implementation of the
-// port: the kafkajs adapter on real brokers (test/integration/kafka-port-source.test.ts) and the in-memory
-// double (test/unit/kafka/in-memory-kafka.test.ts). A double that passes them can stand in for Kafka in the
+// port: the @platformatic/kafka adapter on real brokers (test/integration/kafka-port-source.test.ts) and the
+// in-memory double (test/unit/kafka/in-memory-kafka.test.ts). A double that passes them can stand in for Kafka in the
 // runtime's unit tests without hiding a difference that matters.
 //
 // Offsets are committed only after the handler resolved; sources in one group share partitions; truncation
@@ -34,8 +34,7 @@ export interface PortContractSubject {
   readonly createdTopics: string[];
   /**
    * A session timeout the cluster accepts (the broker's group.min.session.timeout.ms or more), for the test of a
-   * handler slower than it; absent where the subject has no sessions to lose (the in-memory double) or cannot
-   * keep them through a slow handler.
+   * handler slower than it; absent where the subject has no sessions to lose (the in-memory double).
    */
   readonly shortSessionTimeoutMs?: number;
 }
@@ -357,7 +356,7 @@ export function sourceContract(subject: () => PortContractSubject): void {
   test('a handler slower than the session timeout keeps the membership: no rebalance, nothing read twice', async (t) => {
     const sessionTimeoutMs = subject().shortSessionTimeoutMs;
     if (sessionTimeoutMs === undefined) {
-      t.skip('not for this subject: no group sessions, or heartbeats that wait for the handler');
+      t.skip('not for this subject: no group sessions');
       return;
     }
     const topic = await topicWith('source-slow-handler', 1);

@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { after, test } from 'node:test';
-import { InMemoryKafka } from '../../src/kafka/in-memory-kafka.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { Daemon } from '../../src/runtime/daemon.js';
 import { quietNotifier, waitForStatus } from '../support/daemon-fixtures.js';
+import { InMemoryKafka } from '../support/in-memory-kafka.js';
 import { passwordDerivedForms } from '../support/password-forms.js';
 
 const workDir = mkdtempSync(path.join(tmpdir(), 'georep-daemon-credentials-'));

@@ -9,12 +9,12 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { after, describe, test } from 'node:test';
 import { InvalidRequest } from '../../src/kafka/errors.js';
-import { InMemoryKafka } from '../../src/kafka/in-memory-kafka.js';
 import type { KafkaAdmin, KafkaCluster } from '../../src/kafka/port.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { Daemon } from '../../src/runtime/daemon.js';
 import { quietNotifier, waitForStatus } from '../support/daemon-fixtures.js';
+import { InMemoryKafka } from '../support/in-memory-kafka.js';
 
 const workDir = mkdtempSync(path.join(tmpdir(), 'georep-daemon-sync-'));
 after(() => rmSync(workDir, { recursive: true, force: true }));

@@ -3,7 +3,6 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InMemoryKafka } from '../../src/kafka/in-memory-kafka.js';
 import type { KafkaAdmin } from '../../src/kafka/port.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { Metrics } from '../../src/observability/metrics.js';
@@ -11,6 +10,7 @@ import { desiredGroupSyncs } from '../../src/plan/group-syncs.js';
 import { checkpointsTopic, readCompactedTopic } from '../../src/runtime/compacted-topic.js';
 import { GroupSync } from '../../src/runtime/group-sync.js';
 import { OffsetSyncStore } from '../../src/runtime/offset-sync-store.js';
+import { InMemoryKafka } from '../support/in-memory-kafka.js';
 import { parse } from './config/helpers.js';
 
 const syncs: GroupSync[] = [];

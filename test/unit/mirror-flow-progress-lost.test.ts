@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InMemoryKafka } from '../../src/kafka/in-memory-kafka.js';
 import type { RecordToWrite } from '../../src/kafka/port.js';
 import { MirrorFlow } from '../../src/runtime/mirror-flow.js';
+import { InMemoryKafka } from '../support/in-memory-kafka.js';
 import { ordersFlowSpec, quickFlowDependencies } from '../support/mirror-flow-fixtures.js';
 
 const spec = ordersFlowSpec;

@@ -30,7 +30,7 @@ import { toPortError } from './map-error.js';
 import { PartitionFetcher } from './partition-fetcher.js';
 import { partitionRange, ResumePositionFailed, startPositions } from './start-positions.js';
 
-/** Batches of this many partitions may be in the handler at once (the kafkajs source's setting). */
+/** Batches of this many partitions may be in the handler at once. */
 export const DEFAULT_PARTITIONS_IN_PARALLEL = 6;
 /** One fetch request's records; with BUFFERED_FETCHES it bounds a source's memory (bounded-memory.test.ts). */
 export const DEFAULT_MAX_BYTES_PER_FETCH = 10 * 1024 * 1024;

@@ -1,5 +1,6 @@
 // Reads or writes records with Kafka's own Java client, so tests can check georep's records byte for byte
-// with none of georep's (or kafkajs's) code involved. Run in Java's source-file mode with Kafka's jars:
+// with neither georep's code nor a JavaScript Kafka client involved. Run in Java's source-file mode with
+// Kafka's jars:
 //
 //   java -cp '<kafka libs>/*' RecordTool.java dump <bootstrap> <topic>
 //   java -cp '<kafka libs>/*' RecordTool.java produce <bootstrap> <topic> <compression>  < records

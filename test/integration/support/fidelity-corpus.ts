@@ -1,6 +1,6 @@
-// The fidelity corpus through Kafka's own Java client (test/java/FidelityCorpus.java): writes the corpus to an
-// origin, reads topics back record by record, describes topics. None of georep's or kafkajs's code runs here,
-// so what these functions report is an independent view of both clusters.
+// The fidelity corpus through Kafka's own Java client (test/java/FidelityCorpus.java): writes the corpus to
+// an origin, reads topics back record by record, describes topics. Neither georep's code nor a JavaScript
+// Kafka client runs here, so what these functions report is an independent view of both clusters.
 //
 // The Java file is compiled with javac against the Kafka version's cached jars (kafka-clients is among them)
 // into .cache/java-classes/<digest>/, keyed by the source and the Kafka version, so only the first run of a

@@ -1,6 +1,6 @@
 // Records in and out of Kafka through Kafka's own Java client (RecordTool.java beside this file, run in Java's
 // source-file mode with the harness's cached jars): the independent side of byte-for-byte comparisons. No
-// georep or kafkajs code is involved.
+// georep code and no JavaScript Kafka client is involved.
 import { once } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

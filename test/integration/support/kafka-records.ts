@@ -1,10 +1,11 @@
-// Records as tests compare them, and the ways tests move them in and out of Kafka: kafkajs through the
-// project's client setup (consumeWithKafkajs, for the kafkajs codec tests only; other tests use
-// harness/kafka-client.ts), and Kafka's own console producer and consumer.
+// Records as tests compare them, and the ways tests move them in and out of Kafka: the tools' own
+// @platformatic/kafka clients (harness/kafka-writer.ts, harness/kafka-reader.ts) and Kafka's own console
+// producer and consumer.
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import type { Kafka } from 'kafkajs';
+import { readTopicToEnd } from '../../../harness/kafka-reader.js';
 import { runKafkaTool } from '../../../harness/kafka-tools.js';
+import { type RecordWriterOptions, recordWriter } from '../../../harness/kafka-writer.js';
 import type { KafkaVersion } from '../../../harness/versions.js';
 
 /** A record as a user would check it: text key, value and headers (header values as text). */
@@ -49,48 +50,57 @@ export function sampleRecords(count: number, label: string): TextRecord[] {
   });
 }
 
-/** Waits until `count` records were read from the start of every partition of `topic`, in a fresh group. */
-export async function consumeWithKafkajs(
-  kafka: Kafka,
+/** Records per produce request of writeWithToolWriter: each request makes one batch in the partition. */
+const TOOL_WRITER_RECORDS_PER_SEND = 250;
+
+/**
+ * Writes the records in order with the tools' producer, TOOL_WRITER_RECORDS_PER_SEND per request, so that a
+ * few hundred records make several batches.
+ */
+export async function writeWithToolWriter(
+  brokers: readonly string[],
   topic: string,
-  count: number,
+  records: readonly TextRecord[],
+  options: RecordWriterOptions = {},
+): Promise<void> {
+  const writer = recordWriter(brokers, options);
+  try {
+    for (let start = 0; start < records.length; start += TOOL_WRITER_RECORDS_PER_SEND) {
+      await writer.send(
+        topic,
+        records.slice(start, start + TOOL_WRITER_RECORDS_PER_SEND).map((record) => ({
+          key: record.key,
+          value: record.value,
+          headers: Object.entries(record.headers),
+        })),
+      );
+    }
+  } finally {
+    await writer.close();
+  }
+}
+
+/** Reads every record of `topic` (in offset order per partition) with the tools' consumer, in a fresh group. */
+export async function readWithToolReader(
+  brokers: readonly string[],
+  topic: string,
   signal: AbortSignal,
 ): Promise<TextRecord[]> {
-  const consumer = kafka.consumer({
-    groupId: uniqueTopicName('georep-test-group'),
-    allowAutoTopicCreation: false,
-  });
   const records: TextRecord[] = [];
-  try {
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const onAbort = () => reject(signal.reason);
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
-      consumer.on(consumer.events.CRASH, ({ payload }) => reject(payload.error));
-      consumer
-        .run({
-          eachMessage: async ({ message }) => {
-            const headers: Record<string, string> = {};
-            for (const [name, value] of Object.entries(message.headers ?? {})) headers[name] = String(value);
-            records.push({
-              key: message.key === null ? null : message.key.toString(),
-              value: message.value === null ? null : message.value.toString(),
-              headers,
-            });
-            if (records.length >= count) {
-              signal.removeEventListener('abort', onAbort);
-              resolve();
-            }
-          },
-        })
-        .catch(reject);
-    });
-    return records;
-  } finally {
-    await consumer.disconnect();
-  }
+  await readTopicToEnd({
+    brokers,
+    topic,
+    signal,
+    onRecord: (record) =>
+      records.push({
+        key: record.key?.toString() ?? null,
+        value: record.value?.toString() ?? null,
+        headers: Object.fromEntries(
+          record.headers.map(([name, value]) => [name.toString(), value?.toString() ?? 'null']),
+        ),
+      }),
+  });
+  return records;
 }
 
 export type CompressionCodecName = 'gzip' | 'snappy' | 'lz4' | 'zstd';

@@ -1,9 +1,9 @@
-// Glue between the harness's test clusters and the Kafka port: a ClusterConfig for a test cluster and the
-// adapter GEOREP_KAFKA_CLIENT chooses (src/kafka/client.ts) on it.
+// Glue between the harness's test clusters and the Kafka port: a ClusterConfig for a test cluster and
+// georep's adapter (@platformatic/kafka) on it.
 import type { TestCluster } from '../../../harness/test-clusters.js';
 import type { ClusterConfig } from '../../../src/config/types.js';
-import { clusterFactory } from '../../../src/kafka/client.js';
-import type { KafkaCluster, KafkaLogEntry } from '../../../src/kafka/port.js';
+import { createPlatformaticCluster } from '../../../src/kafka/platformatic/cluster.js';
+import type { KafkaCluster } from '../../../src/kafka/port.js';
 
 export function clusterConfig(cluster: TestCluster): ClusterConfig {
   return {
@@ -17,16 +17,7 @@ export function clusterConfig(cluster: TestCluster): ClusterConfig {
   };
 }
 
-/**
- * The chosen adapter on a test cluster. Its warnings and errors go to stderr when GEOREP_TEST_VERBOSE is set
- * (kafkajs logs expected conditions, such as a missing topic, as errors).
- */
+/** georep's adapter on a test cluster. */
 export function portOn(cluster: TestCluster): KafkaCluster {
-  const verbose = process.env.GEOREP_TEST_VERBOSE !== undefined;
-  const create = clusterFactory((name) => process.env[name]);
-  return create(clusterConfig(cluster), (entry: KafkaLogEntry) => {
-    if (verbose && (entry.level === 'error' || entry.level === 'warn')) {
-      process.stderr.write(`[kafka ${entry.level}] ${entry.component}: ${entry.message}\n`);
-    }
-  });
+  return createPlatformaticCluster(clusterConfig(cluster), () => {});
 }

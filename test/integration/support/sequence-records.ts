@@ -5,7 +5,6 @@
 
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, logLevel } from 'kafkajs';
 import {
   createTopics as createTopicsWith,
   endOffsets as endOffsetsWith,
@@ -21,11 +20,6 @@ const SEQUENCE_DIGITS = 7;
 export function sequenceValue(sequence: number, bytes = 0): string {
   const value = `seq-${String(sequence).padStart(SEQUENCE_DIGITS, '0')}`;
   return bytes > value.length ? `${value} ${'x'.repeat(bytes - value.length - 1)}` : value;
-}
-
-/** A kafkajs client: only for exactly-once.test.ts until it moves to harness/kafka-client.ts like the rest. */
-export function plainKafka(brokers: readonly string[], clientId: string): Kafka {
-  return new Kafka({ clientId, brokers: [...brokers], logLevel: logLevel.NOTHING });
 }
 
 export interface SequenceProducer {

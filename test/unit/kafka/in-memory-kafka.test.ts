@@ -1,5 +1,5 @@
-// The in-memory double of the port: it keeps the same source contract as the kafkajs adapter on real brokers,
-// and the record, topic and error behaviour the runtime's unit tests will lean on.
+// The in-memory double of the port: it keeps the same source contract as the @platformatic/kafka adapter on
+// real brokers, and the record, topic and error behaviour the runtime's unit tests will lean on.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
@@ -9,8 +9,8 @@ import {
   Retriable,
   TopicNotFound,
 } from '../../../src/kafka/errors.js';
-import { InMemoryKafka } from '../../../src/kafka/in-memory-kafka.js';
 import type { ConsumedRecord, RecordToWrite } from '../../../src/kafka/port.js';
+import { InMemoryKafka } from '../../support/in-memory-kafka.js';
 import { adminContract } from '../../support/kafka-admin-contract.js';
 import { sourceContract } from '../../support/kafka-port-contract.js';
 
@@ -30,7 +30,6 @@ describe('the in-memory Kafka keeps the admin contract', () => {
   const kafka = new InMemoryKafka('memory');
   adminContract(() => ({
     admin: kafka.createAdmin(),
-    reportsTopicIds: true,
     createdTopics: [],
     write: async (topic, partition, count) => {
       const records = Array.from({ length: count }, (_, index) => ({

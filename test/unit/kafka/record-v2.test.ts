@@ -1,34 +1,46 @@
+// georep's v2 record encoder (src/kafka/record-v2.ts) byte for byte, and read back with @platformatic/kafka's
+// record reader: code that is not ours.
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { describe, test } from 'node:test';
+import { Reader, readRecord } from '@platformatic/kafka';
 import type { RecordHeader } from '../../../src/kafka/port.js';
 import {
-  decodeRecordV2Body,
-  encodeRecordV2,
-  RecordFormatError,
   type RecordV2,
+  sizeOfRecordV2,
   sizeOfVarint,
   sizeOfVarlong,
+  writeRecordV2,
   writeVarint,
   writeVarlong,
 } from '../../../src/kafka/record-v2.js';
 
+/** A record, its length prefix included, as a batch carries it. */
+function encodeRecordV2(record: RecordV2): Buffer {
+  const size = sizeOfRecordV2(record);
+  const out = Buffer.alloc(size.total);
+  writeRecordV2(out, 0, record, size);
+  return out;
+}
+
 const hex = (text: string) => Buffer.from(text.replace(/\s+/g, ''), 'hex');
 
-/** Splits an encoded record into its length prefix and body, checking the prefix against the body's size. */
+/**
+ * Reads an encoded record back with @platformatic/kafka's record reader (code that is not ours), checking that
+ * its length prefix counts exactly the bytes after it.
+ */
 function decodeEncoded(encoded: Buffer): RecordV2 {
-  let length = 0;
-  let multiplier = 1;
-  let position = 0;
-  for (;;) {
-    const byte = encoded[position++]!;
-    length += (byte & 0x7f) * multiplier;
-    multiplier *= 128;
-    if ((byte & 0x80) === 0) break;
-  }
-  const bodyLength = length / 2; // zigzag of a non-negative length
-  assert.equal(encoded.length - position, bodyLength, 'length prefix matches the body');
-  return decodeRecordV2Body(encoded, position);
+  const reader = Reader.from(encoded);
+  const read = readRecord(reader);
+  assert.equal(reader.position, encoded.length, 'the record ends where the buffer ends');
+  assert.equal(read.length, encoded.length - sizeOfVarint(read.length), 'length prefix matches the body');
+  return {
+    attributes: read.attributes,
+    timestampDelta: read.timestampDelta,
+    offsetDelta: read.offsetDelta,
+    key: read.key ?? null,
+    value: read.value ?? null,
+    headers: read.headers.map(([key, value]) => ({ key: key!, value: value ?? null })),
+  };
 }
 
 const baseRecord = { attributes: 0, timestampDelta: 0n, offsetDelta: 0 } as const;
@@ -129,8 +141,10 @@ describe('v2 record round trip', () => {
     assert.deepEqual(decoded.value, value);
   });
 
-  test('carries the extreme int32 offset deltas and int64 timestamp deltas', () => {
-    for (const offsetDelta of [0, 1, -1, 0x7fffffff, -0x80000000]) {
+  test('carries large offset deltas and the extreme int64 timestamp deltas', () => {
+    // The library's reader gets the int32 extremes wrong (2^31-1 comes back as -1, -2^31 as 0: its zigzag
+    // decoding overflows); the bytes written for both are checked under 'varints' below.
+    for (const offsetDelta of [0, 1, -1, 0x3fffffff, -0x40000000]) {
       for (const timestampDelta of [0n, -1n, 1n << 40n, (1n << 63n) - 1n, -(1n << 63n)]) {
         const record = { attributes: 0, timestampDelta, offsetDelta, key: null, value: null, headers: [] };
         assert.deepEqual(decodeEncoded(encodeRecordV2(record)), record);
@@ -194,120 +208,5 @@ describe('varints', () => {
     assert.throws(() => sizeOfVarint(0x80000000), RangeError);
     assert.throws(() => sizeOfVarint(1.5), RangeError);
     assert.throws(() => sizeOfVarlong(1n << 63n), RangeError);
-  });
-});
-
-describe('v2 record decoding rejects malformed bytes', () => {
-  const body = hex('00 00 00 01 02 76 02 02 61 01');
-
-  test('accepts the well-formed body', () => {
-    assert.equal(decodeRecordV2Body(body).headers.length, 1);
-  });
-
-  test('a body cut anywhere is an error, never a shorter record', () => {
-    for (let cut = 0; cut < body.length; cut++) {
-      assert.throws(() => decodeRecordV2Body(body, 0, cut), RecordFormatError, `cut at ${cut}`);
-    }
-  });
-
-  test('trailing bytes after the headers are an error', () => {
-    assert.throws(() => decodeRecordV2Body(Buffer.concat([body, hex('00')])), /after its last header/);
-  });
-
-  test('a null header key is an error', () => {
-    assert.throws(() => decodeRecordV2Body(hex('00 00 00 01 01 02 01 01')), /null key/);
-  });
-
-  test('a negative header count is an error', () => {
-    assert.throws(() => decodeRecordV2Body(hex('00 00 00 01 01 03')), /negative header count/);
-  });
-
-  test('a varint longer than 5 bytes is an error', () => {
-    assert.throws(() => decodeRecordV2Body(hex('00 00 ff ff ff ff ff 01 01 01 00')), /longer than 5 bytes/);
-  });
-});
-
-describe("kafkajs's own record codec (unpatched, loaded directly) agrees where it is correct", () => {
-  // Each test file runs in its own process, and this one never loads the adapter, so these are kafkajs's
-  // original modules. They flatten headers into an object, so only distinct keys in insertion order and
-  // non-null values can be compared.
-  const require = createRequire(import.meta.url);
-  const encodeWithKafkajs = require('kafkajs/src/protocol/recordBatch/record/v0/index.js') as (
-    record: object,
-  ) => {
-    buffer: Buffer;
-  };
-  const decodeWithKafkajs = require('kafkajs/src/protocol/recordBatch/record/v0/decoder.js') as (
-    decoder: unknown,
-    context: object,
-  ) => { key: Buffer | null; value: Buffer | null; headers: Record<string, Buffer>; offset: string };
-  const KafkajsDecoder = require('kafkajs/src/protocol/decoder.js') as new (buffer: Buffer) => unknown;
-
-  test('identical bytes for distinct header keys and non-null values', () => {
-    const ours = encodeRecordV2({
-      attributes: 0,
-      timestampDelta: 5n,
-      offsetDelta: 3,
-      key: Buffer.from('k'),
-      value: Buffer.from('value'),
-      headers: [
-        { key: Buffer.from('x'), value: Buffer.from('1') },
-        { key: Buffer.from('y'), value: Buffer.from([0xff]) },
-      ],
-    });
-    const theirs = encodeWithKafkajs({
-      offsetDelta: 3,
-      timestampDelta: 5,
-      key: Buffer.from('k'),
-      value: Buffer.from('value'),
-      headers: { x: Buffer.from('1'), y: Buffer.from([0xff]) },
-    }).buffer;
-    assert.deepEqual(ours, theirs);
-  });
-
-  test('kafkajs decodes our bytes to the same key, value and offset', () => {
-    const encoded = encodeRecordV2({
-      attributes: 0,
-      timestampDelta: 0n,
-      offsetDelta: 2,
-      key: null,
-      value: Buffer.from('v'),
-      headers: [{ key: Buffer.from('h'), value: Buffer.from('w') }],
-    });
-    const decoded = decodeWithKafkajs(new KafkajsDecoder(encoded.subarray(1)), {
-      firstOffset: '40',
-      firstTimestamp: '1000',
-    });
-    assert.equal(decoded.key, null);
-    assert.deepEqual(decoded.value, Buffer.from('v'));
-    assert.equal(decoded.offset, '42');
-    assert.deepEqual(decoded.headers, { h: Buffer.from('w') });
-  });
-
-  test('and it is kafkajs, not our codec, that loses what the port must keep', () => {
-    assert.throws(
-      () => encodeWithKafkajs({ key: null, value: null, headers: { a: null } }),
-      /must be of type string/,
-      'kafkajs 2.2.4 throws on a null header value',
-    );
-    const repeated = encodeRecordV2({
-      ...baseRecord,
-      key: null,
-      value: null,
-      headers: [
-        { key: Buffer.from('b'), value: Buffer.from('1') },
-        { key: Buffer.from('a'), value: Buffer.from('2') },
-        { key: Buffer.from('b'), value: Buffer.from('3') },
-      ],
-    });
-    const decoded = decodeWithKafkajs(new KafkajsDecoder(repeated.subarray(1)), {
-      firstOffset: '0',
-      firstTimestamp: '0',
-    });
-    assert.deepEqual(
-      Object.keys(decoded.headers),
-      ['b', 'a'],
-      'kafkajs groups the repeated key, losing order',
-    );
   });
 });

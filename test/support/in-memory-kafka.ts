@@ -1,12 +1,11 @@
 // An in-memory Kafka cluster behind the port, for unit tests of code that uses the port (the runtime's flows):
 // no broker, no timing beyond microtasks and short polls. It keeps the port's promises that such code relies
-// on, and the same contract tests run against it and against the kafkajs adapter on real brokers
-// (test/support/kafka-port-contract.ts):
+// on, and the same contract tests run against it and against the @platformatic/kafka adapter on real brokers
+// (test/support/kafka-port-contract.ts). It lives under test/: nothing in src/ may import it.
 // - records are appended to the partition given, with exactly the key, value, headers and timestamp given
 //   (LogAppendTime topics take the append time);
-// - a source is a member of a consumer group: partitions are spread over the members (round robin, like
-//   kafkajs's assigner) and move when a member joins or leaves; a batch is committed only after the handler
-//   resolved; a group offset below the log start (or beyond the end) stops the source with OffsetOutOfRange;
+// - a source is a member of a consumer group: partitions are spread over the members (round robin) and move
+//   when a member joins or leaves; a batch is committed only after the handler resolved; a group offset below the log start (or beyond the end) stops the source with OffsetOutOfRange;
 // - nothing creates a topic implicitly; setting a group's offsets needs the group to be empty.
 // What it does not model: config value validation, replication, compression, transactions, size limits;
 // a source hands over one batch at a time (partitionsInParallel and fetch sizes are ignored).
@@ -20,7 +19,7 @@ import {
   PartitionNotFound,
   Retriable,
   TopicNotFound,
-} from './errors.js';
+} from '../../src/kafka/errors.js';
 import type {
   BatchHandler,
   CommittedOffset,
@@ -43,7 +42,7 @@ import type {
   TopicDescription,
   TopicSummary,
   WrittenRange,
-} from './port.js';
+} from '../../src/kafka/port.js';
 
 /** Most records one batch carries; a real fetch is bounded by bytes instead. */
 const MAX_RECORDS_PER_BATCH = 500;
@@ -78,7 +77,7 @@ interface GroupState {
   members: InMemorySource[];
   /**
    * `topic:partition` of batches in a handler. A partition that moved to another member is delivered there
-   * only after its batch in hand was committed, as kafkajs finishes (and commits) a batch before it rejoins.
+   * only after its batch in hand was committed, as the real source finishes (and commits) the batch in hand before it gives the partition up.
    */
   inFlight: Set<string>;
 }
