@@ -182,14 +182,6 @@ export interface KafkaAdmin {
    */
   createPartitions(topic: string, totalPartitionCount: number): Promise<void>;
   /**
-   * Makes `configs` the topic's complete set of topic-level (dynamic) configs: a key that is not in the
-   * map goes back to the broker's default. This is a replace, not a merge; the caller must pass every
-   * topic-level config it wants to keep, including destination-only ones it does not sync.
-   * Prefer alterTopicConfigs, which leaves configs it is not told about alone.
-   * @throws TopicNotFound, InvalidRequest for a bad config value
-   */
-  replaceTopicConfigs(topic: string, configs: ReadonlyMap<string, string>): Promise<void>;
-  /**
    * Sets and removes some topic-level configs and leaves every other one as it is (a removed key goes back
    * to the broker's default). Kafka's IncrementalAlterConfigs, so a change someone else made in between
    * is kept.

@@ -1,6 +1,6 @@
 // Which of an origin topic's configs the destination copy gets. Only configs set on the topic itself are
 // copied (not broker or static defaults, which belong to each cluster), minus the keys below.
-import type { TopicConfigEntry as PortTopicConfigEntry } from '../kafka/port.js';
+import type { TopicConfigEntry as PortTopicConfigEntry, TopicConfigChanges } from '../kafka/port.js';
 
 /**
  * Never copied, whatever the replication says. Each would make the copy wrong or fragile:
@@ -67,15 +67,14 @@ export function topicConfigDrift(
   return { changed, removed };
 }
 
-/** A destination topic whose configs drifted from its origin's, with the complete set to write. */
+/** A destination topic whose configs drifted from its origin's, and the incremental change that fixes it. */
 export interface TopicConfigUpdate {
   readonly drift: ConfigDrift;
   /**
-   * Every topic-level config the destination topic must have afterwards: the origin's (minus excludes) plus
-   * the excluded keys set only on the destination, which the replace would otherwise reset to the broker's
-   * default (replaceTopicConfigs replaces the whole set).
+   * What to set and remove on the destination topic (IncrementalAlterConfigs): every other config, such as
+   * an excluded key set only on the destination, stays as it is.
    */
-  readonly configs: ReadonlyMap<string, string>;
+  readonly changes: TopicConfigChanges;
 }
 
 /** What to write so the destination topic's configs follow the origin's; null when they already do. */
@@ -87,17 +86,10 @@ export function topicConfigUpdate(
   const desired = destinationTopicConfigs(originEntries, replicationExcludes);
   const drift = topicConfigDrift(desired, destinationEntries, replicationExcludes);
   if (drift.changed.length === 0 && drift.removed.length === 0) return null;
-  const configs = new Map(Object.entries(desired));
-  for (const entry of destinationEntries) {
-    if (
-      entry.source === 'topic' &&
-      entry.value !== null &&
-      !configs.has(entry.name) &&
-      !drift.removed.includes(entry.name)
-    )
-      configs.set(entry.name, entry.value);
-  }
-  return { drift, configs };
+  return {
+    drift,
+    changes: { set: new Map(drift.changed.map(({ name, to }) => [name, to])), remove: drift.removed },
+  };
 }
 
 /** `retention.ms=86400000 (was 604800000), cleanup.policy removed`: for logs and error messages. */

@@ -618,7 +618,7 @@ export class Daemon {
         const admin = this.#clients.get(flow.destination)?.admin;
         if (admin === undefined) return;
         try {
-          await admin.replaceTopicConfigs(flow.destinationTopic, update.configs);
+          await admin.alterTopicConfigs(flow.destinationTopic, update.changes);
           flow.mirrorFlow.recordTopicConfigSync({ applied: describeConfigDrift(update.drift) });
         } catch (error) {
           flow.mirrorFlow.recordTopicConfigSync({

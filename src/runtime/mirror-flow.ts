@@ -412,7 +412,7 @@ export class MirrorFlow implements ManagedFlow {
           this.#destinationPartitions = destination!.partitions.length;
           if (decision.addPartitions) await this.#ensureDestinationPartitions(originPartitions);
           if (configUpdate !== null) {
-            await destinationAdmin.replaceTopicConfigs(destinationTopic, configUpdate.configs);
+            await destinationAdmin.alterTopicConfigs(destinationTopic, configUpdate.changes);
             this.#logger.info(
               { drift: describeConfigDrift(configUpdate.drift) },
               'destination topic configs now follow the origin',

@@ -160,9 +160,12 @@ for (const target of targets) {
         await assert.rejects(admin.createPartitions(topic, 3), InvalidRequest);
       });
 
-      test('replaces the whole set of topic configs: a key left out goes back to its default', async () => {
+      test('alters topic configs incrementally: a removed key goes back to its default', async () => {
         const topic = await createTopic('admin-configs', 1, [['retention.ms', '86400000']]);
-        await admin.replaceTopicConfigs(topic, new Map([['segment.ms', '3600000']]));
+        await admin.alterTopicConfigs(topic, {
+          set: new Map([['segment.ms', '3600000']]),
+          remove: ['retention.ms'],
+        });
         const configs = new Map(
           (await admin.describeTopic(topic)).configs.map((entry) => [entry.name, entry]),
         );

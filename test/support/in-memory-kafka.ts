@@ -296,11 +296,6 @@ class InMemoryAdmin implements KafkaAdmin {
     }
   }
 
-  async replaceTopicConfigs(name: string, configs: ReadonlyMap<string, string>): Promise<void> {
-    this.#kafka.checkAvailable(`set configs of topic ${name}`);
-    this.#kafka.topic(name).configs = new Map(configs);
-  }
-
   async alterTopicConfigs(name: string, changes: TopicConfigChanges): Promise<void> {
     this.#kafka.checkAvailable(`alter configs of topic ${name}`);
     const { configs } = this.#kafka.topic(name);

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { after, describe, test } from 'node:test';
 import { InvalidRequest } from '../../src/kafka/errors.js';
-import type { KafkaAdmin, KafkaCluster } from '../../src/kafka/port.js';
+import type { KafkaAdmin, KafkaCluster, TopicConfigChanges } from '../../src/kafka/port.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { Daemon } from '../../src/runtime/daemon.js';
@@ -61,14 +61,14 @@ async function startDaemon(
     name: 'destination',
     createAdmin: () => {
       const admin = destination.createAdmin();
-      const refusingReplace = async (topic: string, configs: ReadonlyMap<string, string>) => {
+      const refusingAlter = async (topic: string, changes: TopicConfigChanges) => {
         if (refuseConfigsOf.includes(topic))
-          throw new InvalidRequest('destination', `set configs of topic ${topic}: refused by the test`);
-        return admin.replaceTopicConfigs(topic, configs);
+          throw new InvalidRequest('destination', `alter configs of topic ${topic}: refused by the test`);
+        return admin.alterTopicConfigs(topic, changes);
       };
       return new Proxy(admin, {
         get(target, property) {
-          if (property === 'replaceTopicConfigs') return refusingReplace;
+          if (property === 'alterTopicConfigs') return refusingAlter;
           const value = Reflect.get(target, property, target);
           return typeof value === 'function' ? value.bind(target) : value;
         },
@@ -161,21 +161,18 @@ describe('on a discovery round, destination topic configs follow the origin', ()
       replication('orders'),
     );
     try {
-      // An excluded key set by hand on the destination must survive: the change replaces the whole set.
-      await setup.destinationAdmin.replaceTopicConfigs(
-        'origin.orders',
-        new Map([
-          ['retention.ms', '86400000'],
-          ['min.insync.replicas', '2'],
-        ]),
-      );
-      await setup.originAdmin.replaceTopicConfigs(
-        'orders',
-        new Map([
+      // An excluded key set by hand on the destination must survive the change.
+      await setup.destinationAdmin.alterTopicConfigs('origin.orders', {
+        set: new Map([['min.insync.replicas', '2']]),
+        remove: [],
+      });
+      await setup.originAdmin.alterTopicConfigs('orders', {
+        set: new Map([
           ['retention.ms', '3600000'],
           ['cleanup.policy', 'compact'],
         ]),
-      );
+        remove: [],
+      });
       const sinceBefore = setup.daemon.status().flows[0]?.sinceMs;
       await setup.discover();
       assert.deepEqual(await topicConfigs(setup.destinationAdmin, 'origin.orders'), {
@@ -215,7 +212,10 @@ describe('on a discovery round, destination topic configs follow the origin', ()
     );
     try {
       for (const topic of ['orders', 'payments'])
-        await setup.originAdmin.replaceTopicConfigs(topic, new Map([['retention.ms', '3600000']]));
+        await setup.originAdmin.alterTopicConfigs(topic, {
+          set: new Map([['retention.ms', '3600000']]),
+          remove: [],
+        });
       await setup.discover();
       const flows = new Map(setup.daemon.status().flows.map((flow) => [flow.originTopic, flow]));
       assert.match(flows.get('payments')?.topicConfigSync?.error ?? '', /refused by the test/);

@@ -40,7 +40,6 @@ function admin(topic: string): KafkaAdmin {
     deleteTopic: unused,
     createTopic: unused,
     createPartitions: unused,
-    replaceTopicConfigs: unused,
     alterTopicConfigs: unused,
     brokerCount: async () => 1,
     partitionOffsets: async () => [{ partition: 0, earliest: 0n, latest: 0n }],

@@ -24,7 +24,6 @@ import type {
   TopicId,
   TopicSummary,
 } from '../port.js';
-import { changesToReplace } from '../topic-config-changes.js';
 import { waitForLeaders } from '../topic-leaders.js';
 import { baseOptions } from './client-options.js';
 import { type ErrorContext, kafkaErrorIds, responseOf, toPortError } from './map-error.js';
@@ -171,13 +170,6 @@ export class PlatformaticAdmin implements KafkaAdmin {
     );
     this.#partitionIncrease = increase.catch(() => undefined);
     await increase;
-  }
-
-  async replaceTopicConfigs(topic: string, configs: ReadonlyMap<string, string>): Promise<void> {
-    const context = { operation: `set configs of topic ${topic}`, topic };
-    const current = (await this.#describeConfigs([topic], context)).get(topic);
-    if (current === undefined) throw new TopicNotFound(this.#clusterName, topic);
-    await this.#alterConfigs(topic, changesToReplace(current, configs), context);
   }
 
   async alterTopicConfigs(topic: string, changes: TopicConfigChanges): Promise<void> {

@@ -1,6 +1,5 @@
-// The parts of the admin adapters that need no broker: replacing configs as an incremental change, topic ids
-// in Kafka's printed form, Kafka's config source and group state codes, the platformatic errors the admin
-// meets, and a closed platformatic admin.
+// The parts of the admin adapter that need no broker: topic ids in Kafka's printed form, Kafka's config
+// source and group state codes, the platformatic errors the admin meets, and a closed platformatic admin.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ProtocolError, ResponseError, UserError } from '@platformatic/kafka';
@@ -9,76 +8,6 @@ import { InvalidRequest, TopicNotFound, UnexpectedKafkaError } from '../../../sr
 import { PlatformaticAdmin } from '../../../src/kafka/platformatic/admin.js';
 import { responseOf, toPortError } from '../../../src/kafka/platformatic/map-error.js';
 import { topicIdFromUuid } from '../../../src/kafka/platformatic/metadata.js';
-import type { ConfigSource, TopicConfigEntry } from '../../../src/kafka/port.js';
-import { changesToReplace } from '../../../src/kafka/topic-config-changes.js';
-
-function entry(name: string, value: string | null, source: ConfigSource): TopicConfigEntry {
-  return { name, value, source, sensitive: value === null, readOnly: false };
-}
-
-describe('replacing topic configs as an incremental change', () => {
-  const current = [
-    entry('retention.ms', '1000', 'topic'),
-    entry('segment.ms', '2000', 'topic'),
-    entry('cleanup.policy', 'delete', 'default'),
-    entry('max.message.bytes', '1048588', 'static-broker'),
-  ];
-  const cases: { what: string; desired: [string, string][]; set: [string, string][]; remove: string[] }[] = [
-    {
-      what: 'the same configs change nothing',
-      desired: [
-        ['retention.ms', '1000'],
-        ['segment.ms', '2000'],
-      ],
-      set: [],
-      remove: [],
-    },
-    {
-      what: 'an empty map removes every topic-level config',
-      desired: [],
-      set: [],
-      remove: ['retention.ms', 'segment.ms'],
-    },
-    {
-      what: 'a changed value is set',
-      desired: [
-        ['retention.ms', '5'],
-        ['segment.ms', '2000'],
-      ],
-      set: [['retention.ms', '5']],
-      remove: [],
-    },
-    {
-      what: 'an inherited value is pinned on the topic even when equal',
-      desired: [
-        ['retention.ms', '1000'],
-        ['segment.ms', '2000'],
-        ['cleanup.policy', 'delete'],
-      ],
-      set: [['cleanup.policy', 'delete']],
-      remove: [],
-    },
-    {
-      what: 'keys not desired are removed',
-      desired: [['max.message.bytes', '10']],
-      set: [['max.message.bytes', '10']],
-      remove: ['retention.ms', 'segment.ms'],
-    },
-  ];
-  for (const { what, desired, set, remove } of cases) {
-    test(what, () => {
-      assert.deepEqual(changesToReplace(current, new Map(desired)), { set: new Map(set), remove });
-    });
-  }
-
-  test('a hidden (sensitive) topic-level value is always set', () => {
-    const hidden = [entry('secret.thing', null, 'topic')];
-    assert.deepEqual(changesToReplace(hidden, new Map([['secret.thing', 'x']])), {
-      set: new Map([['secret.thing', 'x']]),
-      remove: [],
-    });
-  });
-});
 
 describe('topic ids in the form Kafka prints them', () => {
   const cases: [string | null | undefined, string | null][] = [

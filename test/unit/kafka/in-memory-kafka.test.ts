@@ -135,7 +135,7 @@ describe('the in-memory Kafka', () => {
     );
   });
 
-  test('manages topics as Kafka does: idempotent creation, more partitions only, configs replaced whole', async () => {
+  test('manages topics as Kafka does: idempotent creation, more partitions only, configs altered key by key', async () => {
     const kafka = new InMemoryKafka('memory', { brokerCount: 2 });
     const admin = kafka.createAdmin();
     const topic = {
@@ -149,7 +149,7 @@ describe('the in-memory Kafka', () => {
     await assert.rejects(admin.createTopic({ ...topic, name: 'u', replicationFactor: 3 }), InvalidRequest);
     await admin.createPartitions('t', 3);
     await assert.rejects(admin.createPartitions('t', 3), InvalidRequest);
-    await admin.replaceTopicConfigs('t', new Map([['segment.ms', '5']]));
+    await admin.alterTopicConfigs('t', { set: new Map([['segment.ms', '5']]), remove: ['retention.ms'] });
     const configs = new Map((await admin.describeTopic('t')).configs.map((entry) => [entry.name, entry]));
     assert.deepEqual(configs.get('segment.ms'), {
       name: 'segment.ms',
