@@ -18,17 +18,19 @@ import {
 import { resolvePath } from './secrets.js';
 import { type FieldPath, formatPath, type SourceMap, type Target } from './source-map.js';
 import { closest, didYouMean } from './suggest.js';
-import type {
-  DaemonSettings,
-  DeliveryGuarantee,
-  HttpWebConfig,
-  LoopPrevention,
-  NamePattern,
-  NameSelector,
-  NamingPolicy,
-  OriginTopicDeletedAction,
-  ReplicationConfig,
-  StartPosition,
+import {
+  COMPRESSION_SETTINGS,
+  type CompressionSetting,
+  type DaemonSettings,
+  type DeliveryGuarantee,
+  type HttpWebConfig,
+  type LoopPrevention,
+  type NamePattern,
+  type NameSelector,
+  type NamingPolicy,
+  type OriginTopicDeletedAction,
+  type ReplicationConfig,
+  type StartPosition,
 } from './types.js';
 import { parseWebConfigText } from './web-config.js';
 
@@ -233,6 +235,11 @@ function compileReplication(
       data.delivery,
       ['at-least-once', 'exactly-once'],
       REPLICATION_DEFAULTS.delivery,
+    ),
+    compression: oneOf<CompressionSetting>(
+      data.compression,
+      COMPRESSION_SETTINGS,
+      REPLICATION_DEFAULTS.compression,
     ),
     groups: compileSelector(data.groups, [...path, 'groups'], 'group', daemon, collector),
     paused: typeof data.paused === 'boolean' ? data.paused : REPLICATION_DEFAULTS.paused,

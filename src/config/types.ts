@@ -117,6 +117,19 @@ export type OriginTopicDeletedAction = 'keep' | 'delete';
 
 export type DeliveryGuarantee = 'at-least-once' | 'exactly-once';
 
+/** A codec Kafka's record batches can be compressed with (`none`: uncompressed). */
+export type CompressionCodec = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+/** What georep writes with: one codec, or `origin`: the codec of the origin batch each record came from. */
+export type CompressionSetting = 'origin' | CompressionCodec;
+export const COMPRESSION_SETTINGS: readonly CompressionSetting[] = [
+  'origin',
+  'none',
+  'gzip',
+  'snappy',
+  'lz4',
+  'zstd',
+];
+
 export interface ReplicationConfig {
   /** Unique; given in the file or derived as `<origin>-><destination>,...`. Used in flow ids, logs, metrics. */
   readonly name: string;
@@ -128,6 +141,7 @@ export interface ReplicationConfig {
   /** Where a brand-new flow (no stored progress) begins. */
   readonly start: StartPosition;
   readonly delivery: DeliveryGuarantee;
+  readonly compression: CompressionSetting;
   /** Consumer groups whose committed positions are translated to the destinations. */
   readonly groups: NameSelector;
   readonly paused: boolean;

@@ -25,6 +25,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly destinationBytesWritten = new Counter({
+    name: 'georep_destination_bytes_written_total',
+    help: 'Bytes of record batches written to the destination as sent (after compression, with batch headers) and acknowledged by it.',
+    labelNames: FLOW_LABELS,
+    registers: [this.registry],
+  });
+
   readonly replicationLatency = new Histogram({
     name: 'georep_replication_latency_seconds',
     help: "Time from a record's origin timestamp to the destination's acknowledgement of its copy.",

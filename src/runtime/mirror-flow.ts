@@ -86,7 +86,10 @@ export interface MirrorFlowDependencies {
 /** What a flow mirrored since the daemon started, over all its runs. */
 export interface MirroredTotal {
   records: number;
+  /** Bytes of keys, values and headers. */
   bytes: number;
+  /** Bytes of the record batches as written to the destination (compressed). */
+  batchBytes: number;
 }
 
 /** The last change of the destination topic's configs made to follow the origin's (discovery rounds). */
@@ -108,6 +111,8 @@ export interface FlowStatus extends FlowStateSnapshot {
   readonly destinationTopic: string;
   readonly recordsMirrored: number;
   readonly bytesMirrored: number;
+  /** Bytes of record batches written to the destination, as sent (after compression). */
+  readonly bytesWritten: number;
   /** Records mirrored per second over the last RATE_WINDOW_MS; 0 when no batch was copied in that time. */
   readonly recordsPerSecond: number;
   /** When the destination last acknowledged a batch of this flow, or null. */
@@ -168,7 +173,7 @@ export class MirrorFlow implements ManagedFlow {
     this.#logger = childLogger(deps.logger, spec);
     this.#originRecreatedAtMs = deps.originRecreatedAtMs;
     this.#progress = this.#newProgress();
-    const mirrored = deps.mirroredTotals.get(spec.key) ?? { records: 0, bytes: 0 };
+    const mirrored = deps.mirroredTotals.get(spec.key) ?? { records: 0, bytes: 0, batchBytes: 0 };
     deps.mirroredTotals.set(spec.key, mirrored);
     this.#mirrored = mirrored;
     this.#machine = new FlowStateMachine(deps.nowMs, (from, to, error) => {
@@ -201,6 +206,7 @@ export class MirrorFlow implements ManagedFlow {
       destinationTopic: this.#spec.destinationTopic,
       recordsMirrored: this.#mirrored.records,
       bytesMirrored: this.#mirrored.bytes,
+      bytesWritten: this.#mirrored.batchBytes,
       recordsPerSecond: summary.recordsPerSecond,
       lastBatchAtMs: summary.lastBatchAtMs,
       lag: summary.lag,
@@ -474,12 +480,18 @@ export class MirrorFlow implements ManagedFlow {
     if (batch.partition >= this.#destinationPartitions)
       await this.#ensureDestinationPartitions(batch.partition + 1);
     const records = withLoopPrevention(batch.records, this.#spec);
+    const { compression } = this.#spec.restartSettings;
     let written: readonly WrittenRange[] = [];
     if (transactions !== null) {
       // Also when loop prevention dropped every record: the progress must move past them.
-      written = await transactions.write(batch.partition, records, batch.nextOffset);
+      written = await transactions.write(batch.partition, records, batch.nextOffset, compression);
     } else if (records.length > 0) {
-      written = await this.#deps.sink.write(this.#spec.destinationTopic, batch.partition, records);
+      written = await this.#deps.sink.write(
+        this.#spec.destinationTopic,
+        batch.partition,
+        records,
+        compression,
+      );
     }
     // Recorded also when the flow is stopping: the records are on the destination whether or not committed.
     this.#deps.offsetMaps.recordWrite(
@@ -501,6 +513,9 @@ export class MirrorFlow implements ManagedFlow {
     this.#mirrored.bytes += bytes;
     this.#deps.metrics.recordsMirrored.inc(this.#labels, records.length);
     this.#deps.metrics.bytesMirrored.inc(this.#labels, bytes);
+    const batchBytes = written.reduce((sum, range) => sum + (range.batchBytes ?? 0), 0);
+    this.#mirrored.batchBytes += batchBytes;
+    this.#deps.metrics.destinationBytesWritten.inc(this.#labels, batchBytes);
     this.#progress.batchCopied(batch.partition, batch.nextOffset, batch.highWatermark, records.length);
     if (this.#failedAttempts > 0) this.#failedAttempts = 0;
     this.#publishLag();

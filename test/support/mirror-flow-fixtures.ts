@@ -25,6 +25,7 @@ export const ordersFlowSpec: FlowSpec = {
     originCredentials: 0,
     destinationCredentials: 0,
     delivery: 'at-least-once',
+    compression: 'origin',
     loopPrevention: 'none',
     replicationFactor: 'auto',
     topicConfigExclude: '',

@@ -50,6 +50,7 @@ replications:
         loopPrevention: 'none',
         start: 'earliest',
         delivery: 'at-least-once',
+        compression: 'origin',
         groups: { include: [], exclude: [] },
         paused: false,
         replicationFactor: null,
