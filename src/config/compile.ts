@@ -241,6 +241,7 @@ function compileReplication(
       COMPRESSION_SETTINGS,
       REPLICATION_DEFAULTS.compression,
     ),
+    maxBytesPerSecond: integerOr(data.maxBytesPerSecond, REPLICATION_DEFAULTS.maxBytesPerSecond),
     groups: compileSelector(data.groups, [...path, 'groups'], 'group', daemon, collector),
     paused: typeof data.paused === 'boolean' ? data.paused : REPLICATION_DEFAULTS.paused,
     replicationFactor: integerOr(data.replicationFactor, REPLICATION_DEFAULTS.replicationFactor),

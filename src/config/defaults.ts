@@ -19,6 +19,7 @@ export const REPLICATION_DEFAULTS = {
   start: 'earliest' as StartPosition,
   delivery: 'at-least-once' as DeliveryGuarantee,
   compression: 'origin' as CompressionSetting,
+  maxBytesPerSecond: null,
   paused: false,
   replicationFactor: null,
   onOriginTopicDeleted: 'keep' as OriginTopicDeletedAction,

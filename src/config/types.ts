@@ -142,6 +142,8 @@ export interface ReplicationConfig {
   readonly start: StartPosition;
   readonly delivery: DeliveryGuarantee;
   readonly compression: CompressionSetting;
+  /** Cap on the bytes (as written, compressed) the replication's flows in one process write per second; null: none. */
+  readonly maxBytesPerSecond: number | null;
   /** Consumer groups whose committed positions are translated to the destinations. */
   readonly groups: NameSelector;
   readonly paused: boolean;

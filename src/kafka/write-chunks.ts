@@ -17,9 +17,9 @@ function estimatedSize(record: RecordToWrite): number {
 }
 
 /** Splits records, in order, into runs of at most `maxBytes`; a record larger than that goes alone. */
-export function chunksOfAtMost(records: readonly RecordToWrite[], maxBytes: number): RecordToWrite[][] {
-  const chunks: RecordToWrite[][] = [];
-  let current: RecordToWrite[] = [];
+export function chunksOfAtMost<R extends RecordToWrite>(records: readonly R[], maxBytes: number): R[][] {
+  const chunks: R[][] = [];
+  let current: R[] = [];
   let currentBytes = 0;
   for (const record of records) {
     const size = estimatedSize(record);

@@ -20,7 +20,6 @@ import type {
   TopicConfigEntry,
   TopicDescription,
   TransactionalSink,
-  WrittenRange,
 } from '../kafka/port.js';
 import type { Logger } from '../observability/logger.js';
 import type { FlowLabels, Metrics } from '../observability/metrics.js';
@@ -29,6 +28,7 @@ import { describeFailure, FlowFailure } from '../plan/flow-failure.js';
 import { type FlowSpec, progressGroupId, transactionalIdPrefix } from '../plan/flow-spec.js';
 import { describeConfigDrift, destinationTopicConfigs, topicConfigUpdate } from '../plan/topic-configs.js';
 import { type BackoffPolicy, retryDelayMs } from './backoff.js';
+import { type BandwidthCaps, recordBytes, writeWithinCap } from './bandwidth-caps.js';
 import { FlowProgress, type PartitionProgress } from './flow-progress.js';
 import { FlowStateMachine, type FlowStateSnapshot } from './flow-state.js';
 import { withLoopPrevention } from './loop-prevention.js';
@@ -74,6 +74,8 @@ export interface MirrorFlowDependencies {
    * by a reload counts on from where its previous run stopped, as georep_records_mirrored_total does.
    */
   readonly mirroredTotals: Map<string, MirroredTotal>;
+  /** The replications' maxBytesPerSecond, shared by every flow of the daemon. */
+  readonly bandwidthCaps: Pick<BandwidthCaps, 'of'>;
   readonly nowMs: () => number;
   /**
    * Set when this flow's origin topic was seen deleted and has appeared again under the same name: a
@@ -481,18 +483,14 @@ export class MirrorFlow implements ManagedFlow {
       await this.#ensureDestinationPartitions(batch.partition + 1);
     const records = withLoopPrevention(batch.records, this.#spec);
     const { compression } = this.#spec.restartSettings;
-    let written: readonly WrittenRange[] = [];
-    if (transactions !== null) {
+    // Looked up per batch: the cap can change, or the replication be renamed, while the flow runs.
+    const cap = this.#deps.bandwidthCaps.of(this.#spec.replication);
+    const written = await writeWithinCap(cap, records, batch.nextOffset, signal, (slice, nextOffset) => {
       // Also when loop prevention dropped every record: the progress must move past them.
-      written = await transactions.write(batch.partition, records, batch.nextOffset, compression);
-    } else if (records.length > 0) {
-      written = await this.#deps.sink.write(
-        this.#spec.destinationTopic,
-        batch.partition,
-        records,
-        compression,
-      );
-    }
+      if (transactions !== null) return transactions.write(batch.partition, slice, nextOffset, compression);
+      if (slice.length === 0) return Promise.resolve([]);
+      return this.#deps.sink.write(this.#spec.destinationTopic, batch.partition, slice, compression);
+    });
     // Recorded also when the flow is stopping: the records are on the destination whether or not committed.
     this.#deps.offsetMaps.recordWrite(
       this.#spec.destinationTopic,
@@ -503,12 +501,10 @@ export class MirrorFlow implements ManagedFlow {
     );
     if (signal.aborted) return;
     const acknowledgedAtMs = this.#deps.nowMs();
-    let bytes = 0;
     for (const record of records) {
-      bytes += (record.key?.length ?? 0) + (record.value?.length ?? 0);
-      for (const header of record.headers) bytes += header.key.length + (header.value?.length ?? 0);
       this.#latency.observe(Math.max(0, acknowledgedAtMs - record.timestampMs) / 1000);
     }
+    const bytes = recordBytes(records);
     this.#mirrored.records += records.length;
     this.#mirrored.bytes += bytes;
     this.#deps.metrics.recordsMirrored.inc(this.#labels, records.length);

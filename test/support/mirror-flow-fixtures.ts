@@ -51,6 +51,7 @@ export function quickFlowDependencies(
     sessionTimeoutMs: 10_000,
     groupsWithStoredProgress: new Set(),
     mirroredTotals: new Map(),
+    bandwidthCaps: { of: () => null },
     nowMs: Date.now,
   };
 }

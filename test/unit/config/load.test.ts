@@ -51,6 +51,7 @@ replications:
         start: 'earliest',
         delivery: 'at-least-once',
         compression: 'origin',
+        maxBytesPerSecond: null,
         groups: { include: [], exclude: [] },
         paused: false,
         replicationFactor: null,

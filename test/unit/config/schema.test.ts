@@ -67,6 +67,7 @@ describe('the schema', () => {
     assert.equal(replication.delivery?.default, REPLICATION_DEFAULTS.delivery);
     assert.equal(replication.compression?.default, REPLICATION_DEFAULTS.compression);
     assert.deepEqual(replication.compression?.enum, COMPRESSION_SETTINGS);
+    assert.equal(replication.maxBytesPerSecond?.default, REPLICATION_DEFAULTS.maxBytesPerSecond);
     assert.equal(replication.paused?.default, REPLICATION_DEFAULTS.paused);
     assert.equal(replication.replicationFactor?.default, REPLICATION_DEFAULTS.replicationFactor);
     assert.equal(replication.onOriginTopicDeleted?.default, REPLICATION_DEFAULTS.onOriginTopicDeleted);
