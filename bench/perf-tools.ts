@@ -25,9 +25,12 @@ interface PerfToolRun {
   readonly signal?: AbortSignal;
 }
 
-/** Writes `records` records of `recordBytes` each as fast as the producer can (Kafka's default settings). */
+/**
+ * Writes `records` records of `recordBytes` each as fast as the producer can (Kafka's default settings, and
+ * `compression` as its compression.type).
+ */
 export async function runProducerPerformance(
-  run: PerfToolRun & { recordBytes: number },
+  run: PerfToolRun & { recordBytes: number; compression?: string },
 ): Promise<PerfToolResult> {
   const { stdout } = await runKafkaTool({
     version: run.version,
@@ -43,6 +46,7 @@ export async function runProducerPerformance(
       '-1',
       '--producer-props',
       `bootstrap.servers=${run.bootstrap}`,
+      `compression.type=${run.compression ?? 'none'}`,
     ],
     heap: PERF_TOOL_HEAP,
     timeoutMs: run.timeoutMs,

@@ -12,12 +12,17 @@
 //      a.<topic>, timed the same way;
 //   5. with --exactly-once, `georep run` once more with `delivery: exactly-once` (georep.eos.r1.<topic>),
 //      timed until the progress committed with the records in its transactions covers every record.
+// With --origin-compression C, the origin topic is written with codec C; georep writes with --compression
+// (default origin), and --compare-compression S adds a georep row writing with S. The table shows the bytes
+// each copy takes on the destination's disk beside the origin's. With --wan-rtt-ms, both mirrors reach the
+// origin through the harness's WAN proxy (harness/wan-proxy.ts) with that round trip (and
+// --wan-mib-per-second of bandwidth each way); the perf tools stay direct, as the ceiling of the brokers.
 // With --rounds N, steps 3 and 4 alternate N times (each round into fresh destination topics), so that a
 // change in the machine's load hits both alike; the table shows each tool's median round.
 // It prints a table and writes bench/results/throughput-<time>.json. Ratios between rows of one run are
 // what to compare: absolute rates depend on the machine and on what else runs on it.
 import '../src/cli/require-supported-node.js';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { findFreePorts } from '../harness/free-ports.js';
@@ -29,7 +34,13 @@ import {
   startMirrorMaker,
 } from '../harness/mirror-maker.js';
 import { type KafkaVersion, kafkaVersionFromEnv, parseKafkaVersion } from '../harness/versions.js';
-import type { DeliveryGuarantee } from '../src/config/types.js';
+import { wanShape } from '../harness/wan-proxy.js';
+import {
+  COMPRESSION_SETTINGS,
+  type CompressionCodec,
+  type CompressionSetting,
+  type DeliveryGuarantee,
+} from '../src/config/types.js';
 import { consumerGroupId, progressGroupId } from '../src/plan/flow-spec.js';
 import { buildGeorep, type GeorepBuild, startGeorep } from './georep-process.js';
 import { type PerfToolResult, runConsumerPerformance, runProducerPerformance } from './perf-tools.js';
@@ -65,6 +76,11 @@ options:
   --rounds N             copy with georep, then MirrorMaker 2, N times in turn (default 1); the table
                          shows each tool's median round, the JSON every round
   --skip LIST            leave out consumer-perf, georep and/or mm2 (comma-separated)
+  --origin-compression C the codec the origin topic is written with: none (default), gzip, snappy, lz4, zstd
+  --compression S        georep's compression setting (default origin)
+  --compare-compression S  also copy with georep writing compression S, in every round (its own row)
+  --wan-rtt-ms N         the mirrors reach the origin through a WAN of this round trip (default: direct)
+  --wan-mib-per-second N   bandwidth of that WAN each way (default: unlimited)
   --exactly-once         also copy with delivery: exactly-once in every round (its own row)
   --georep-cpu-prof      write a V8 CPU profile of georep (.cpuprofile) into the run's working folder
   --wait-for-load L      first wait until the 1-minute load average is at most L…
@@ -89,6 +105,18 @@ interface ThroughputOptions {
   readonly georepCpuProfile: boolean;
   readonly waitForLoad: number | null;
   readonly maxWaitMs: number;
+  readonly originCompression: CompressionCodec;
+  readonly compression: CompressionSetting;
+  readonly compareCompression: CompressionSetting | null;
+  readonly wanRoundTripMs: number | null;
+  readonly wanBytesPerSecond: number | null;
+}
+
+function compressionSetting(text: string, name: string): CompressionSetting {
+  const found = COMPRESSION_SETTINGS.find((setting) => setting === text);
+  if (found === undefined)
+    throw new Error(`${name}: "${text}" is not one of ${COMPRESSION_SETTINGS.join(', ')}`);
+  return found;
 }
 
 function positiveInteger(text: string, name: string): number {
@@ -112,6 +140,11 @@ function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Throughp
       'georep-cpu-prof': { type: 'boolean', default: false },
       'wait-for-load': { type: 'string' },
       'max-wait-minutes': { type: 'string', default: '15' },
+      'origin-compression': { type: 'string', default: 'none' },
+      compression: { type: 'string', default: 'origin' },
+      'compare-compression': { type: 'string' },
+      'wan-rtt-ms': { type: 'string' },
+      'wan-mib-per-second': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -139,7 +172,26 @@ function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Throughp
     georepCpuProfile: values['georep-cpu-prof'],
     waitForLoad: values['wait-for-load'] === undefined ? null : Number(values['wait-for-load']),
     maxWaitMs: Number(values['max-wait-minutes']) * 60_000,
+    originCompression: originCodec(values['origin-compression']),
+    compression: compressionSetting(values.compression, '--compression'),
+    compareCompression:
+      values['compare-compression'] === undefined
+        ? null
+        : compressionSetting(values['compare-compression'], '--compare-compression'),
+    wanRoundTripMs:
+      values['wan-rtt-ms'] === undefined ? null : positiveInteger(values['wan-rtt-ms'], '--wan-rtt-ms'),
+    wanBytesPerSecond:
+      values['wan-mib-per-second'] === undefined
+        ? null
+        : positiveInteger(values['wan-mib-per-second'], '--wan-mib-per-second') * MIB,
   };
+}
+
+function originCodec(text: string): CompressionCodec {
+  const setting = compressionSetting(text, '--origin-compression');
+  if (setting === 'origin')
+    throw new Error('--origin-compression: name a codec (none, gzip, snappy, lz4, zstd)');
+  return setting;
 }
 
 function say(line: string): void {
@@ -161,6 +213,8 @@ interface MirrorResult {
   readonly mibPerSecond: number;
   /** VmHWM of the process when the copy was complete. */
   readonly peakRssBytes: number | null;
+  /** What the copy takes in the destination's log segments. */
+  readonly destinationBytes: number;
   /** CPU time (user + system, all threads) the process used until the copy was complete. */
   readonly cpuMs: number | null;
   readonly load: LoadSample;
@@ -186,15 +240,28 @@ function progressPrinter(tool: string, expectedRecords: number): (records: numbe
   };
 }
 
-function mirrorResult(
+/** Bytes of the topic's log segments on a local broker's disk. */
+async function topicBytesOnDisk(cluster: LocalKafkaCluster, topic: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(cluster.dataDir)) {
+    if (entry.slice(0, entry.lastIndexOf('-')) !== topic) continue;
+    for (const file of await readdir(path.join(cluster.dataDir, entry))) {
+      if (file.endsWith('.log')) total += (await stat(path.join(cluster.dataDir, entry, file))).size;
+    }
+  }
+  return total;
+}
+
+async function mirrorResult(
   tool: string,
   destinationTopic: string,
-  options: ThroughputOptions,
+  input: MirrorRunInput,
   startedAtMs: number,
   timing: FillTiming,
   pid: number,
   logFile: string,
-): MirrorResult {
+): Promise<MirrorResult> {
+  const { options } = input;
   const copyMs = timing.allRecordsAtMs - timing.firstRecordAtMs;
   // A copy faster than one look at the destination has no measurable copy phase: fall back to start→all.
   const recordsPerSecond =
@@ -210,10 +277,16 @@ function mirrorResult(
     recordsPerSecond: round(recordsPerSecond),
     mibPerSecond: round((recordsPerSecond * options.recordBytes) / MIB, 2),
     peakRssBytes: readProcessMemory(pid)?.peakRssBytes ?? null,
+    destinationBytes: await topicBytesOnDisk(input.destination, destinationTopic),
     cpuMs: readProcessCpuMs(pid),
     load: sampleLoad(),
     logFile,
   };
+}
+
+/** Where the mirrors reach the origin: through the WAN proxy when there is one. */
+function originAddress(origin: LocalKafkaCluster): string {
+  return origin.wanBootstrap ?? origin.bootstrap;
 }
 
 interface MirrorRunInput {
@@ -230,16 +303,18 @@ interface MirrorRunInput {
 async function measureGeorep(
   input: MirrorRunInput,
   delivery: DeliveryGuarantee = 'at-least-once',
+  compression: CompressionSetting = input.options.compression,
 ): Promise<MirrorResult & { georepCounted: number | null }> {
   const { options, origin, destination, topic, signal } = input;
   const exactlyOnce = delivery === 'exactly-once';
-  const tool = `georep${exactlyOnce ? ' exactly-once' : ''}`;
-  const runName = exactlyOnce ? 'georep-eos' : 'georep';
+  const showCompression = options.compareCompression !== null || compression !== 'origin';
+  const tool = `georep${exactlyOnce ? ' exactly-once' : ''}${showCompression ? ` (compression: ${compression})` : ''}`;
+  const runName = `${exactlyOnce ? 'georep-eos' : 'georep'}-${compression}`;
   const workDir = path.join(input.workDir, `${runName}-round-${input.round}`);
   await mkdir(workDir, { recursive: true });
   const configFile = path.join(workDir, 'geo-replication.yaml');
   // A new destination topic is also a new consumer group: each round copies from the start.
-  const namePrefix = `georep.${exactlyOnce ? 'eos.' : ''}r${input.round}`;
+  const namePrefix = `georep.${exactlyOnce ? 'eos.' : ''}${compression}.r${input.round}`;
   const destinationTopic = `${namePrefix}.${topic}`;
   const flowGroupId = consumerGroupId('georep', origin.name, topic, destination.name, destinationTopic);
   await writeFile(
@@ -247,7 +322,7 @@ async function measureGeorep(
     [
       '# Written by bench/throughput.ts: one replication of the benchmark topic.',
       'clusters:',
-      `  ${origin.name}: { bootstrap: ["${origin.bootstrap}"] }`,
+      `  ${origin.name}: { bootstrap: ["${originAddress(origin)}"] }`,
       `  ${destination.name}: { bootstrap: ["${destination.bootstrap}"] }`,
       'replications:',
       '  - name: bench',
@@ -257,6 +332,7 @@ async function measureGeorep(
       `    naming: "${namePrefix}.{topic}" # MirrorMaker 2 writes a.<topic> to the same cluster`,
       '    start: earliest',
       `    delivery: ${delivery}`,
+      `    compression: ${compression}`,
       '',
     ].join('\n'),
   );
@@ -282,7 +358,15 @@ async function measureGeorep(
       onProgress: progressPrinter(tool, options.records),
       ...(exactlyOnce ? { progressGroupId: progressGroupId(flowGroupId) } : {}),
     });
-    const result = mirrorResult(tool, destinationTopic, options, startedAtMs, timing, georep.pid, logFile);
+    const result = await mirrorResult(
+      tool,
+      destinationTopic,
+      input,
+      startedAtMs,
+      timing,
+      georep.pid,
+      logFile,
+    );
     const status = await georep.status().catch(() => null);
     const georepCounted = status?.flows.reduce((sum, flow) => sum + flow.recordsMirrored, 0) ?? null;
     return { ...result, georepCounted };
@@ -303,7 +387,7 @@ async function measureMirrorMaker(
   const sourceAlias = input.round === 1 ? origin.name : `${origin.name}${input.round}`;
   const destinationTopic = `${sourceAlias}.${topic}`;
   const properties = oneWayMirrorProperties({
-    source: { alias: sourceAlias, bootstrap: origin.bootstrap },
+    source: { alias: sourceAlias, bootstrap: originAddress(origin) },
     target: { alias: destination.name, bootstrap: destination.bootstrap },
     // A Java regular expression: exactly this topic.
     topics: topic.replaceAll('.', '\\.'),
@@ -327,10 +411,10 @@ async function measureMirrorMaker(
       signal,
       onProgress: progressPrinter('MirrorMaker 2', options.records),
     });
-    const result = mirrorResult(
+    const result = await mirrorResult(
       'MirrorMaker 2',
       destinationTopic,
-      options,
+      input,
       startedAtMs,
       timing,
       mirrorMaker.pid,
@@ -373,11 +457,12 @@ interface Row {
   readonly seconds: number;
   readonly cpuMs: number | null;
   readonly peakRssBytes: number | null;
+  readonly destinationBytes: number | null;
 }
 
 function renderTable(rows: readonly Row[], mirrorMakerRate?: number, consumerRate?: number): string {
   return formatTable(
-    ['tool', 'records/s', 'MiB/s', 'vs MM2', 'vs consumer', 'start→all s', 'CPU s', 'peak RSS'],
+    ['tool', 'records/s', 'MiB/s', 'vs MM2', 'vs consumer', 'start→all s', 'CPU s', 'peak RSS', 'disk MiB'],
     rows.map((row) => [
       row.label,
       formatCount(row.recordsPerSecond),
@@ -387,6 +472,7 @@ function renderTable(rows: readonly Row[], mirrorMakerRate?: number, consumerRat
       (row.seconds / 1000).toFixed(1),
       row.cpuMs === null ? '—' : (row.cpuMs / 1000).toFixed(1),
       formatMib(row.peakRssBytes),
+      row.destinationBytes === null ? '—' : (row.destinationBytes / MIB).toFixed(1),
     ]),
   );
 }
@@ -424,7 +510,15 @@ async function main(signal: AbortSignal): Promise<number> {
     await buildGeorep(signal);
   }
 
-  const run = await startClusters({ count: 2, version: options.version, signal, onProgress: say });
+  const run = await startClusters({
+    count: 2,
+    version: options.version,
+    signal,
+    onProgress: say,
+    ...(options.wanRoundTripMs === null
+      ? {}
+      : { wan: wanShape(options.wanRoundTripMs, options.wanBytesPerSecond) }),
+  });
   try {
     const [origin, destination] = run.clusters;
     if (origin === undefined || destination === undefined)
@@ -455,8 +549,11 @@ async function main(signal: AbortSignal): Promise<number> {
       topic,
       records: options.records,
       recordBytes: options.recordBytes,
+      compression: options.originCompression,
     });
     say(`  ${producer.summary}`);
+    const originBytes = await topicBytesOnDisk(origin, topic);
+    say(`  ${formatMib(originBytes)} on the origin's disk (compression.type=${options.originCompression})`);
     const originAdmin = benchAdmin(origin.bootstrap);
     const inOrigin = await recordsInTopic(originAdmin, topic).finally(() => originAdmin.close());
     if (inOrigin !== options.records)
@@ -479,6 +576,7 @@ async function main(signal: AbortSignal): Promise<number> {
     type MirrorMakerRound = Awaited<ReturnType<typeof measureMirrorMaker>>;
     const georepRounds: GeorepRound[] = [];
     const exactlyOnceRounds: GeorepRound[] = [];
+    const otherCompressionRounds: GeorepRound[] = [];
     const mirrorMakerRounds: MirrorMakerRound[] = [];
     for (let round = 1; round <= options.rounds; round++) {
       const input: MirrorRunInput = { round, options, origin, destination, topic, workDir, signal };
@@ -487,6 +585,12 @@ async function main(signal: AbortSignal): Promise<number> {
         say(`georep copies ${topic} to ${destination.name}${ofRounds}…`);
         const result = await measureGeorep(input);
         georepRounds.push(result);
+        say(`  ${describeCopy(result)}`);
+      }
+      if (!options.skip.has('georep') && options.compareCompression !== null) {
+        say(`georep with compression: ${options.compareCompression} copies ${topic}${ofRounds}…`);
+        const result = await measureGeorep(input, 'at-least-once', options.compareCompression);
+        otherCompressionRounds.push(result);
         say(`  ${describeCopy(result)}`);
       }
       if (!options.skip.has('mm2')) {
@@ -504,6 +608,7 @@ async function main(signal: AbortSignal): Promise<number> {
     }
     const georep = medianRound(georepRounds);
     const georepExactlyOnce = medianRound(exactlyOnceRounds);
+    const georepOtherCompression = medianRound(otherCompressionRounds);
     const mirrorMaker = medianRound(mirrorMakerRounds);
     const loadAtEnd = sampleLoad();
 
@@ -515,6 +620,7 @@ async function main(signal: AbortSignal): Promise<number> {
         seconds: producer.elapsedMs,
         cpuMs: null,
         peakRssBytes: null,
+        destinationBytes: originBytes,
       },
     ];
     if (consumer !== null) {
@@ -525,9 +631,10 @@ async function main(signal: AbortSignal): Promise<number> {
         seconds: consumer.elapsedMs,
         cpuMs: null,
         peakRssBytes: null,
+        destinationBytes: null,
       });
     }
-    for (const mirror of [georep, georepExactlyOnce, mirrorMaker]) {
+    for (const mirror of [georep, georepOtherCompression, georepExactlyOnce, mirrorMaker]) {
       if (mirror === null) continue;
       rows.push({
         label: mirror.tool,
@@ -536,12 +643,20 @@ async function main(signal: AbortSignal): Promise<number> {
         seconds: mirror.startToAllRecordsMs,
         cpuMs: mirror.cpuMs,
         peakRssBytes: mirror.peakRssBytes,
+        destinationBytes: mirror.destinationBytes,
       });
     }
     say('');
     say(
       `Throughput: ${formatCount(options.records)} records × ${options.recordBytes} B, ${options.partitions} partitions, Kafka ${options.version}, two single-broker clusters on this machine`,
     );
+    if (options.wanRoundTripMs !== null) {
+      const bandwidth =
+        options.wanBytesPerSecond === null ? 'unlimited' : `${formatMib(options.wanBytesPerSecond)}/s`;
+      say(
+        `The mirrors reach the origin through a WAN: ${options.wanRoundTripMs} ms round trip, ${bandwidth} each way.`,
+      );
+    }
     say(renderTable(rows, mirrorMaker?.recordsPerSecond, consumer?.recordsPerSecond));
     say('');
     say(
@@ -550,14 +665,20 @@ async function main(signal: AbortSignal): Promise<number> {
     say(
       '- Mirror rates are over the copy (first record on the destination → all of them); start→all adds start-up.',
     );
+    say(
+      `- disk MiB: the topic's log segments on the broker's disk (the producer's row: the origin topic, written with ${options.originCompression}).`,
+    );
     say("- MiB = 2^20 bytes of record values (Kafka's tools call it MB). CPU s and peak RSS (VmHWM) are the");
     say(
       `  mirror process's own; MirrorMaker 2 runs with -Xmx${DEFAULT_MIRROR_MAKER_HEAP.maxMb}m and one task (tasks.max=1, its default).`,
     );
     if (options.rounds > 1) {
-      for (const rounds of [georepRounds, exactlyOnceRounds, mirrorMakerRounds].filter(
-        (entry) => entry.length > 0,
-      )) {
+      for (const rounds of [
+        georepRounds,
+        otherCompressionRounds,
+        exactlyOnceRounds,
+        mirrorMakerRounds,
+      ].filter((entry) => entry.length > 0)) {
         const rates = rounds.map((entry) => formatCount(entry.recordsPerSecond)).join(', ');
         say(`- ${rounds[0]?.tool} rounds, records/s: ${rates} (the table shows the median round).`);
       }
@@ -575,9 +696,12 @@ async function main(signal: AbortSignal): Promise<number> {
       ceiling: { producer, consumer },
       georep,
       georepExactlyOnce,
+      georepOtherCompression,
       mirrorMaker,
+      originBytes,
       rounds: {
         georep: georepRounds,
+        georepOtherCompression: otherCompressionRounds,
         georepExactlyOnce: exactlyOnceRounds,
         mirrorMaker: mirrorMakerRounds,
       },

@@ -18,6 +18,18 @@ export interface BrokerConfigInput {
    * super user, so only the SASL listener's users are checked.
    */
   standardAuthorizer?: boolean;
+  /** A further PLAINTEXT listener that clients reach through a WAN proxy (wan-proxy.ts). */
+  wan?: WanListener;
+}
+
+/**
+ * The broker listens on `port` and advertises `proxyPort`, where the proxy forwards to `port`: a client that
+ * bootstraps through the proxy learns the proxy's address from the metadata, so every later connection goes
+ * through the WAN too. The PLAINTEXT listener stays direct for the harness and the tests' tools.
+ */
+export interface WanListener {
+  port: number;
+  proxyPort: number;
 }
 
 export interface SaslPlainListener {
@@ -60,6 +72,7 @@ export function brokerProperties(input: BrokerConfigInput): Map<string, string> 
     ...Object.entries(input.profile.extraBrokerProperties),
   ]);
   if (input.saslPlain !== undefined) addSaslPlainListener(properties, input.saslPlain);
+  if (input.wan !== undefined) addWanListener(properties, input.wan);
   if (input.standardAuthorizer === true) {
     properties.set('authorizer.class.name', 'org.apache.kafka.metadata.authorizer.StandardAuthorizer');
     properties.set('super.users', 'User:ANONYMOUS');
@@ -88,6 +101,18 @@ function addSaslPlainListener(properties: Map<string, string>, listener: SaslPla
   properties.set(
     'listener.name.sasl_plaintext.plain.sasl.jaas.config',
     `org.apache.kafka.common.security.plain.PlainLoginModule required ${users.join(' ')};`,
+  );
+}
+
+function addWanListener(properties: Map<string, string>, listener: WanListener): void {
+  properties.set('listeners', `${properties.get('listeners')},WAN://127.0.0.1:${listener.port}`);
+  properties.set(
+    'advertised.listeners',
+    `${properties.get('advertised.listeners')},WAN://127.0.0.1:${listener.proxyPort}`,
+  );
+  properties.set(
+    'listener.security.protocol.map',
+    `${properties.get('listener.security.protocol.map')},WAN:PLAINTEXT`,
   );
 }
 

@@ -20,6 +20,7 @@ import { hasExited, type JvmHeap, killJava, spawnJava, stopJava } from './java-p
 import { ensureKafkaJars } from './kafka-jars.js';
 import { runKafkaTool } from './kafka-tools.js';
 import { type KafkaVersion, kafkaVersionFromEnv, kafkaVersionProfile, repoRootDir } from './versions.js';
+import { WanProxy, type WanShape } from './wan-proxy.js';
 
 export const DEFAULT_BROKER_HEAP: JvmHeap = { initialMb: 256, maxMb: 512 };
 const DEFAULT_READY_TIMEOUT_MS = 90_000;
@@ -48,6 +49,12 @@ export interface StartClustersOptions {
    * PLAINTEXT listener (the harness, the tests' tools) is a super user. Grant ACLs with the tools' Admin.
    */
   standardAuthorizer?: boolean;
+  /**
+   * Also reach each cluster through a WAN of this shape (a delaying proxy in this process, wan-proxy.ts): its
+   * `wanBootstrap` is the proxy's address, which the broker advertises on a listener of its own, so clients
+   * that bootstrap there stay behind the proxy. `bootstrap` stays direct. Cannot outlive this process.
+   */
+  wan?: WanShape;
   /** How long each cluster may take from launch to answering an admin request. */
   readyTimeoutMs?: number;
   signal?: AbortSignal;
@@ -71,6 +78,10 @@ export interface LocalKafkaCluster {
   readonly controllerPort: number;
   /** host:port of the SASL_PLAINTEXT listener, when `saslPlainUsers` asked for one. */
   readonly saslBootstrap: string | null;
+  /** host:port of the WAN proxy in front of the broker, when `wan` asked for one. */
+  readonly wanBootstrap: string | null;
+  /** The proxy itself, to read what it carried or change its delay and bandwidth; null without `wan`. */
+  readonly wanProxy: WanProxy | null;
   readonly clusterId: string;
   /** Folder with server.properties, data/ and logs/. */
   readonly clusterDir: string;
@@ -171,6 +182,8 @@ interface ClusterSettings {
   controllerPort: number;
   saslPlain: SaslPlainListener | undefined;
   standardAuthorizer: boolean;
+  /** The broker's WAN listener port and the proxy in front of it. */
+  wan: { port: number; proxy: WanProxy } | undefined;
   clusterDir: string;
   marker: string;
   heap: JvmHeap;
@@ -202,6 +215,12 @@ class Cluster implements LocalKafkaCluster {
   }
   get saslBootstrap(): string | null {
     return this.settings.saslPlain === undefined ? null : `127.0.0.1:${this.settings.saslPlain.port}`;
+  }
+  get wanBootstrap(): string | null {
+    return this.settings.wan?.proxy.address ?? null;
+  }
+  get wanProxy(): WanProxy | null {
+    return this.settings.wan?.proxy ?? null;
   }
   get clusterDir(): string {
     return this.settings.clusterDir;
@@ -246,6 +265,9 @@ class Cluster implements LocalKafkaCluster {
         overrides: this.settings.brokerProperties,
         ...(this.settings.saslPlain === undefined ? {} : { saslPlain: this.settings.saslPlain }),
         standardAuthorizer: this.settings.standardAuthorizer,
+        ...(this.settings.wan === undefined
+          ? {}
+          : { wan: { port: this.settings.wan.port, proxyPort: this.settings.wan.proxy.port } }),
       }),
     );
     // With controller.quorum.voters set, no --standalone: Kafka 4.1 rejects the two together.
@@ -339,8 +361,21 @@ export async function startClusters(options: StartClustersOptions): Promise<Loca
   const runId = newRunId(version);
   const runDir = path.join(kafkaRunsDir, runId);
   await pruneOldRuns(runId);
-  const portsPerCluster = options.saslPlainUsers === undefined ? 2 : 3;
+  if (options.wan !== undefined && options.outliveThisProcess === true) {
+    throw new Error('a WAN proxy runs in this process, so clusters behind one cannot outlive it');
+  }
+  const portsPerCluster =
+    2 + (options.saslPlainUsers === undefined ? 0 : 1) + (options.wan === undefined ? 0 : 1);
   const ports = await findFreePorts(options.count * portsPerCluster);
+  const wanPort = (index: number) => ports[(index + 1) * portsPerCluster - 1]!;
+  const proxies =
+    options.wan === undefined
+      ? undefined
+      : await Promise.all(
+          names.map((_, index) =>
+            WanProxy.start({ target: { host: '127.0.0.1', port: wanPort(index) }, shape: options.wan! }),
+          ),
+        );
   const clusters = names.map(
     (name, index) =>
       new Cluster({
@@ -353,6 +388,7 @@ export async function startClusters(options: StartClustersOptions): Promise<Loca
             ? undefined
             : { port: ports[index * portsPerCluster + 2]!, users: options.saslPlainUsers },
         standardAuthorizer: options.standardAuthorizer ?? false,
+        wan: proxies === undefined ? undefined : { port: wanPort(index), proxy: proxies[index]! },
         clusterDir: path.join(runDir, name),
         marker: `${runId}-${name}`,
         heap: options.heap ?? DEFAULT_BROKER_HEAP,
@@ -363,6 +399,7 @@ export async function startClusters(options: StartClustersOptions): Promise<Loca
   );
   const stopAll = async (stopOptions?: StopOptions) => {
     await Promise.all(clusters.map((cluster) => cluster.stop(stopOptions)));
+    await Promise.all((proxies ?? []).map((proxy) => proxy.close()));
   };
 
   const started = await Promise.allSettled(

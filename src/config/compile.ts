@@ -19,6 +19,7 @@ import { resolvePath } from './secrets.js';
 import { type FieldPath, formatPath, type SourceMap, type Target } from './source-map.js';
 import { closest, didYouMean } from './suggest.js';
 import {
+  COMPRESSION_SETTINGS,
   type DaemonSettings,
   DELIVERY_GUARANTEES,
   type HttpWebConfig,
@@ -223,6 +224,8 @@ function compileReplication(
     loopPrevention: oneOf(data.loopPrevention, LOOP_PREVENTIONS, REPLICATION_DEFAULTS.loopPrevention),
     start: oneOf(data.start, START_POSITIONS, REPLICATION_DEFAULTS.start),
     delivery: oneOf(data.delivery, DELIVERY_GUARANTEES, REPLICATION_DEFAULTS.delivery),
+    compression: oneOf(data.compression, COMPRESSION_SETTINGS, REPLICATION_DEFAULTS.compression),
+    maxBytesPerSecond: integerOr(data.maxBytesPerSecond, REPLICATION_DEFAULTS.maxBytesPerSecond),
     groups: compileSelector(data.groups, [...path, 'groups'], 'group', daemon, collector),
     paused: typeof data.paused === 'boolean' ? data.paused : REPLICATION_DEFAULTS.paused,
     replicationFactor: integerOr(data.replicationFactor, REPLICATION_DEFAULTS.replicationFactor),

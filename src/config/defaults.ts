@@ -1,6 +1,12 @@
 // Default values of optional fields. The schema states the same defaults for editors and readers; a unit
 // test keeps the two in step.
-import type { DaemonSettings, DeliveryGuarantee, OriginTopicDeletedAction, StartPosition } from './types.js';
+import type {
+  CompressionSetting,
+  DaemonSettings,
+  DeliveryGuarantee,
+  OriginTopicDeletedAction,
+  StartPosition,
+} from './types.js';
 
 export const CLUSTER_DEFAULTS = { connectionTimeoutMs: 10_000, requestTimeoutMs: 30_000 } as const;
 
@@ -12,6 +18,8 @@ export const REPLICATION_DEFAULTS = {
   loopPrevention: 'none',
   start: 'earliest' as StartPosition,
   delivery: 'at-least-once' as DeliveryGuarantee,
+  compression: 'origin' as CompressionSetting,
+  maxBytesPerSecond: null,
   paused: false,
   replicationFactor: null,
   onOriginTopicDeleted: 'keep' as OriginTopicDeletedAction,

@@ -123,6 +123,13 @@ export type OriginTopicDeletedAction = (typeof ORIGIN_TOPIC_DELETED_ACTIONS)[num
 export const DELIVERY_GUARANTEES = ['at-least-once', 'exactly-once'] as const;
 export type DeliveryGuarantee = (typeof DELIVERY_GUARANTEES)[number];
 
+/** The codecs Kafka's record batches can be compressed with (`none`: uncompressed). */
+export const COMPRESSION_CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
+export type CompressionCodec = (typeof COMPRESSION_CODECS)[number];
+/** What georep writes with: one codec, or `origin`: the codec of the origin batch each record came from. */
+export const COMPRESSION_SETTINGS = ['origin', ...COMPRESSION_CODECS] as const;
+export type CompressionSetting = (typeof COMPRESSION_SETTINGS)[number];
+
 export interface ReplicationConfig {
   /** Unique; given in the file or derived as `<origin>-><destination>,...`. Used in flow ids, logs, metrics. */
   readonly name: string;
@@ -134,6 +141,9 @@ export interface ReplicationConfig {
   /** Where a brand-new flow (no stored progress) begins. */
   readonly start: StartPosition;
   readonly delivery: DeliveryGuarantee;
+  readonly compression: CompressionSetting;
+  /** Cap on the bytes (as written, compressed) the replication's flows in one process write per second; null: none. */
+  readonly maxBytesPerSecond: number | null;
   /** Consumer groups whose committed positions are translated to the destinations. */
   readonly groups: NameSelector;
   readonly paused: boolean;

@@ -10,7 +10,9 @@
 //   Convert with Number() only for metrics.
 // - Timestamps are milliseconds since the epoch as `number` (exact for any realistic date).
 // - Every method that talks to Kafka rejects with one of the classes in ./errors.ts, never a client's error.
-import type { ClusterConfig } from '../config/types.js';
+import type { ClusterConfig, CompressionCodec, CompressionSetting } from '../config/types.js';
+
+export type { CompressionCodec, CompressionSetting };
 
 /** How Kafka assigned a record's timestamp (the topic's `message.timestamp.type`). */
 export type TimestampType = 'create-time' | 'log-append-time';
@@ -40,6 +42,11 @@ export interface ConsumedRecord {
   /** null is a tombstone, which is not the same as an empty value. */
   readonly value: Buffer | null;
   readonly headers: readonly RecordHeader[];
+  /**
+   * Codec of the origin batch the record was read from, so that a copy can leave compressed as it arrived.
+   * Absent where the client behind the port cannot tell; a write with compression `origin` takes it as `none`.
+   */
+  readonly compression?: CompressionCodec;
 }
 
 /** What a sink writes. A ConsumedRecord is one: the partition is given per write and the offset is the destination's. */
@@ -49,6 +56,8 @@ export interface RecordToWrite {
   readonly headers: readonly RecordHeader[];
   /** Written as the record's CreateTime; a destination topic with LogAppendTime replaces it. */
   readonly timestampMs: number;
+  /** The codec a write with compression `origin` uses for this record (absent: `none`). */
+  readonly compression?: CompressionCodec;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -317,10 +326,8 @@ export interface RecordSource {
 // records and the flow's progress (stored on the destination, since a destination transaction cannot commit
 // offsets to the origin's group), and the source option `resumePositionOf` to start from that progress.
 
-export type CompressionCodec = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
-
 export interface RecordSinkOptions {
-  /** Codec of the batches written; anything but gzip needs its codec registered (src/kafka/codecs.ts). */
+  /** Codec of the batches written when a write names none (default `none`). */
   readonly compression?: CompressionCodec;
   /**
    * Records of one write are sent in requests of at most about this many bytes (uncompressed), in order,
@@ -336,6 +343,11 @@ export interface RecordSinkOptions {
 export interface WrittenRange {
   readonly firstOffset: bigint;
   readonly recordCount: number;
+  /**
+   * Bytes of the record batch that carried these records, as sent (compressed, with its header): what the
+   * destination stores and the link carries. Absent where the client behind the port cannot tell.
+   */
+  readonly batchBytes?: number;
 }
 
 export interface RecordSink {
@@ -344,13 +356,17 @@ export interface RecordSink {
    * and timestamp. Resolves once the destination acknowledged all of them (acks=all, idempotent producer),
    * so retries inside the client never duplicate or reorder, with the offsets they got (the flow maps origin
    * offsets to destination offsets with them, for consumer-group translation). Concurrent writes to the same
-   * partition are queued; different partitions proceed in parallel. Never creates a topic.
+   * partition are queued; different partitions proceed in parallel. Never creates a topic. `compression`
+   * overrides the sink's (RecordSinkOptions.compression) for this write: one sink serves every replication
+   * that writes to its cluster, each with its own setting. `origin`: each record's own `compression`, records
+   * of different codecs in separate batches.
    * @throws TopicNotFound, RecordTooLarge, AuthorizationFailed, Retriable, …
    */
   write(
     topic: string,
     partition: number,
     records: readonly RecordToWrite[],
+    compression?: CompressionSetting,
   ): Promise<readonly WrittenRange[]>;
   /**
    * Told that `topic` was deleted (georep deleted it): the sink must not let it break writes to other topics.
@@ -393,12 +409,14 @@ export interface TransactionalSink {
    * `nextOriginOffset` as its progress. Resolves once the transaction committed, with the offsets the
    * records got (as RecordSink.write reports them); on a rejection nothing of it is visible to read_committed
    * consumers. Writes to one partition must not overlap.
+   * `compression` as in RecordSink.write.
    * @throws TopicNotFound, RecordTooLarge, Retriable (for instance: fenced by a newer claim), …
    */
   write(
     partition: number,
     records: readonly RecordToWrite[],
     nextOriginOffset: bigint,
+    compression?: CompressionSetting,
   ): Promise<readonly WrittenRange[]>;
   /** Closes the producers of partitions this process no longer holds. */
   release(partitions: readonly number[]): Promise<void>;

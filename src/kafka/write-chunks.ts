@@ -1,7 +1,7 @@
 // How a sink splits the records of one write into produce requests: in order, each request at most about
-// `maxRequestBytes` of uncompressed record bytes. Shared by the sink and the transactional sink, so both
-// split alike.
-import type { RecordToWrite } from './port.js';
+// `maxRequestBytes` of uncompressed record bytes, and of one codec. Shared by the sink and the transactional
+// sink, so both split alike.
+import type { CompressionCodec, CompressionSetting, RecordToWrite } from './port.js';
 
 /** Uncompressed bytes per produce request; well below Kafka's default max.message.bytes (1 MiB). */
 export const DEFAULT_MAX_REQUEST_BYTES = 512 * 1024;
@@ -17,9 +17,9 @@ function estimatedSize(record: RecordToWrite): number {
 }
 
 /** Splits records, in order, into runs of at most `maxBytes`; a record larger than that goes alone. */
-export function chunksOfAtMost(records: readonly RecordToWrite[], maxBytes: number): RecordToWrite[][] {
-  const chunks: RecordToWrite[][] = [];
-  let current: RecordToWrite[] = [];
+export function chunksOfAtMost<R extends RecordToWrite>(records: readonly R[], maxBytes: number): R[][] {
+  const chunks: R[][] = [];
+  let current: R[] = [];
   let currentBytes = 0;
   for (const record of records) {
     const size = estimatedSize(record);
@@ -32,5 +32,38 @@ export function chunksOfAtMost(records: readonly RecordToWrite[], maxBytes: numb
     currentBytes += size;
   }
   if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+/** Records of one produce request and the codec of their batch. */
+export interface WriteChunk {
+  readonly records: RecordToWrite[];
+  readonly codec: CompressionCodec;
+}
+
+/**
+ * Splits the records of a write into requests: with a codec, every chunk has it; with `origin`, consecutive
+ * records of the same origin codec share chunks and a change of codec starts a new one, so that each record
+ * leaves with the codec its origin batch had.
+ */
+export function writeChunks(
+  records: readonly RecordToWrite[],
+  maxBytes: number,
+  compression: CompressionSetting,
+): WriteChunk[] {
+  if (compression !== 'origin') {
+    return chunksOfAtMost(records, maxBytes).map((chunk) => ({ records: chunk, codec: compression }));
+  }
+  const chunks: WriteChunk[] = [];
+  let start = 0;
+  while (start < records.length) {
+    const codec = records[start]!.compression ?? 'none';
+    let end = start + 1;
+    while (end < records.length && (records[end]!.compression ?? 'none') === codec) end++;
+    for (const chunk of chunksOfAtMost(records.slice(start, end), maxBytes)) {
+      chunks.push({ records: chunk, codec });
+    }
+    start = end;
+  }
   return chunks;
 }

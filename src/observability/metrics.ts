@@ -32,6 +32,27 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly destinationBytesWritten = new Counter({
+    name: 'georep_destination_bytes_written_total',
+    help: 'Bytes of record batches written to the destination as sent (after compression, with batch headers) and acknowledged by it.',
+    labelNames: FLOW_LABELS,
+    registers: [this.registry],
+  });
+
+  readonly replicationMaxBytesPerSecond = new Gauge({
+    name: 'georep_replication_max_bytes_per_second',
+    help: "A replication's maxBytesPerSecond: the cap on the bytes its flows in this process write per second.",
+    labelNames: ['replication'],
+    registers: [this.registry],
+  });
+
+  readonly replicationThrottledSeconds = new Counter({
+    name: 'georep_replication_throttled_seconds_total',
+    help: "Time a replication's flows waited for its maxBytesPerSecond, summed over its flows.",
+    labelNames: ['replication'],
+    registers: [this.registry],
+  });
+
   readonly replicationLatency = new Histogram({
     name: 'georep_replication_latency_seconds',
     help: "Time from a record's origin timestamp to the destination's acknowledgement of its copy.",

@@ -139,6 +139,7 @@ function flowSpec(
       originCredentials: credentialChanges.get(replication.origin) ?? 0,
       destinationCredentials: credentialChanges.get(destination) ?? 0,
       delivery: replication.delivery,
+      compression: replication.compression,
       loopPrevention: replication.loopPrevention,
       replicationFactor: replication.replicationFactor ?? 'auto',
       topicConfigExclude: [...replication.topicConfigExclude].sort().join(','),

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import type {
   ClusterConfig,
+  CompressionSetting,
   DeliveryGuarantee,
   LoopPrevention,
   OriginTopicDeletedAction,
@@ -26,6 +27,8 @@ export interface FlowRestartSettings {
   /** The same for the destination cluster. */
   readonly destinationCredentials: number;
   readonly delivery: DeliveryGuarantee;
+  /** Codec of the batches written; `origin`: each record's origin batch codec. */
+  readonly compression: CompressionSetting;
   readonly loopPrevention: LoopPrevention;
   /** 'auto' means min(3, the destination's broker count). */
   readonly replicationFactor: number | 'auto';

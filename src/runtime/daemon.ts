@@ -43,6 +43,7 @@ import { planFlows, planHasChanges } from '../plan/plan.js';
 import { describeConfigDrift, planTopicConfigSync } from '../plan/topic-configs.js';
 import { describeUnlisted, type UnlistedTopic, unlistedTopics } from '../plan/unlisted-topics.js';
 import { DEFAULT_FLOW_BACKOFF } from './backoff.js';
+import { type BandwidthCapStatus, BandwidthCaps } from './bandwidth-caps.js';
 import { CredentialChanges } from './credential-changes.js';
 import type { FlowState } from './flow-state.js';
 import { GroupSync, type GroupSyncStatus } from './group-sync.js';
@@ -94,6 +95,8 @@ export interface DaemonStatus {
   readonly groupSyncs: readonly GroupSyncStatus[];
   readonly rejected: readonly RejectedFlow[];
   readonly originsNotListed: readonly { readonly cluster: string; readonly error: string }[];
+  /** Replications with maxBytesPerSecond. */
+  readonly bandwidthCaps: readonly BandwidthCapStatus[];
 }
 
 interface ClusterClients {
@@ -149,6 +152,7 @@ export class Daemon {
   readonly #groupsWithStoredProgress = new Set<string>();
   /** Outlives the flows: see MirrorFlowDependencies.mirroredTotals. */
   readonly #mirroredTotals = new Map<string, MirroredTotal>();
+  readonly #bandwidthCaps: BandwidthCaps;
   #firstReconcileDone = false;
   #reconcileStartedMs: number | null = null;
   #discoveryTimer: NodeJS.Timeout | null = null;
@@ -162,6 +166,7 @@ export class Daemon {
     this.#options = options;
     this.#logger = options.logger;
     this.#nowMs = options.nowMs ?? Date.now;
+    this.#bandwidthCaps = new BandwidthCaps(options.metrics, this.#nowMs);
     this.#supervisor = new Supervisor((spec) => this.#createFlow(spec));
     this.#http = new HttpListener(
       {
@@ -253,6 +258,7 @@ export class Daemon {
         .sort((a, b) => (a.key < b.key ? -1 : 1)),
       rejected: this.#rejected,
       originsNotListed: this.#originsNotListed,
+      bandwidthCaps: this.#bandwidthCaps.statuses(),
     };
   }
 
@@ -368,6 +374,7 @@ export class Daemon {
     for (const message of messages) this.#logger.warn(message);
     const atMs = this.#nowMs();
     this.#config = result.config;
+    this.#bandwidthCaps.apply(result.config.replications);
     this.#credentialChangeCounts = this.#credentialChanges.observe(result.config);
     this.#lastReload = { ok: true, atMs, messages };
     this.#options.metrics.lastReloadSuccessful.set(1);
@@ -696,6 +703,7 @@ export class Daemon {
       sessionTimeoutMs: CONSUMER_SESSION_TIMEOUT_MS,
       groupsWithStoredProgress: this.#groupsWithStoredProgress,
       mirroredTotals: this.#mirroredTotals,
+      bandwidthCaps: this.#bandwidthCaps,
       nowMs: this.#nowMs,
       ...(recreatedAtMs === undefined ? {} : { originRecreatedAtMs: recreatedAtMs }),
     });

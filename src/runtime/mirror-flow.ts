@@ -20,7 +20,6 @@ import type {
   TopicConfigEntry,
   TopicDescription,
   TransactionalSink,
-  WrittenRange,
 } from '../kafka/port.js';
 import type { Logger } from '../observability/logger.js';
 import type { FlowLabels, Metrics } from '../observability/metrics.js';
@@ -29,6 +28,7 @@ import { describeFailure, FlowFailure } from '../plan/flow-failure.js';
 import { type FlowSpec, progressGroupId, transactionalIdPrefix } from '../plan/flow-spec.js';
 import { describeConfigDrift, destinationTopicConfigs, topicConfigUpdate } from '../plan/topic-configs.js';
 import { type BackoffPolicy, retryDelayMs } from './backoff.js';
+import { type BandwidthCaps, recordBytes, writeWithinCap } from './bandwidth-caps.js';
 import { FlowProgress, type PartitionProgress } from './flow-progress.js';
 import { FlowStateMachine, type FlowStateSnapshot } from './flow-state.js';
 import { withLoopPrevention } from './loop-prevention.js';
@@ -74,6 +74,8 @@ export interface MirrorFlowDependencies {
    * by a reload counts on from where its previous run stopped, as georep_records_mirrored_total does.
    */
   readonly mirroredTotals: Map<string, MirroredTotal>;
+  /** The replications' maxBytesPerSecond, shared by every flow of the daemon. */
+  readonly bandwidthCaps: Pick<BandwidthCaps, 'of'>;
   readonly nowMs: () => number;
   /**
    * Set when this flow's origin topic was seen deleted and has appeared again under the same name: a
@@ -86,7 +88,10 @@ export interface MirrorFlowDependencies {
 /** What a flow mirrored since the daemon started, over all its runs. */
 export interface MirroredTotal {
   records: number;
+  /** Bytes of keys, values and headers. */
   bytes: number;
+  /** Bytes of the record batches as written to the destination (compressed). */
+  batchBytes: number;
 }
 
 /** The last change of the destination topic's configs made to follow the origin's (discovery rounds). */
@@ -108,6 +113,8 @@ export interface FlowStatus extends FlowStateSnapshot {
   readonly destinationTopic: string;
   readonly recordsMirrored: number;
   readonly bytesMirrored: number;
+  /** Bytes of record batches written to the destination, as sent (after compression). */
+  readonly bytesWritten: number;
   /** Records mirrored per second over the last RATE_WINDOW_MS; 0 when no batch was copied in that time. */
   readonly recordsPerSecond: number;
   /** When the destination last acknowledged a batch of this flow, or null. */
@@ -168,7 +175,7 @@ export class MirrorFlow implements ManagedFlow {
     this.#logger = childLogger(deps.logger, spec);
     this.#originRecreatedAtMs = deps.originRecreatedAtMs;
     this.#progress = this.#newProgress();
-    const mirrored = deps.mirroredTotals.get(spec.key) ?? { records: 0, bytes: 0 };
+    const mirrored = deps.mirroredTotals.get(spec.key) ?? { records: 0, bytes: 0, batchBytes: 0 };
     deps.mirroredTotals.set(spec.key, mirrored);
     this.#mirrored = mirrored;
     this.#machine = new FlowStateMachine(deps.nowMs, (from, to, error) => {
@@ -201,6 +208,7 @@ export class MirrorFlow implements ManagedFlow {
       destinationTopic: this.#spec.destinationTopic,
       recordsMirrored: this.#mirrored.records,
       bytesMirrored: this.#mirrored.bytes,
+      bytesWritten: this.#mirrored.batchBytes,
       recordsPerSecond: summary.recordsPerSecond,
       lastBatchAtMs: summary.lastBatchAtMs,
       lag: summary.lag,
@@ -475,14 +483,25 @@ export class MirrorFlow implements ManagedFlow {
     if (batch.partition >= this.#destinationPartitions)
       await this.#ensureDestinationPartitions(batch.partition + 1);
     const records = withLoopPrevention(batch.records, this.#spec);
-    let written: readonly WrittenRange[] = [];
-    if (transactions !== null) {
-      // Also when loop prevention dropped every record: the progress must move past them.
-      written = await transactions.write(batch.partition, records, batch.nextOffset);
-      this.#deps.metrics.transactionsCommitted.inc(this.#labels);
-    } else if (records.length > 0) {
-      written = await this.#deps.sink.write(this.#spec.destinationTopic, batch.partition, records);
-    }
+    const { compression } = this.#spec.restartSettings;
+    // Looked up per batch: the cap can change, or the replication be renamed, while the flow runs.
+    const cap = this.#deps.bandwidthCaps.of(this.#spec.replication);
+    const written = await writeWithinCap(
+      cap,
+      records,
+      batch.nextOffset,
+      signal,
+      async (slice, nextOffset) => {
+        // Also when loop prevention dropped every record: the progress must move past them.
+        if (transactions !== null) {
+          const inTransaction = await transactions.write(batch.partition, slice, nextOffset, compression);
+          this.#deps.metrics.transactionsCommitted.inc(this.#labels);
+          return inTransaction;
+        }
+        if (slice.length === 0) return [];
+        return this.#deps.sink.write(this.#spec.destinationTopic, batch.partition, slice, compression);
+      },
+    );
     // Recorded also when the flow is stopping: the records are on the destination whether or not committed.
     this.#deps.offsetMaps.recordWrite(
       this.#spec.destinationTopic,
@@ -493,16 +512,17 @@ export class MirrorFlow implements ManagedFlow {
     );
     if (signal.aborted) return;
     const acknowledgedAtMs = this.#deps.nowMs();
-    let bytes = 0;
     for (const record of records) {
-      bytes += (record.key?.length ?? 0) + (record.value?.length ?? 0);
-      for (const header of record.headers) bytes += header.key.length + (header.value?.length ?? 0);
       this.#latency.observe(Math.max(0, acknowledgedAtMs - record.timestampMs) / 1000);
     }
+    const bytes = recordBytes(records);
     this.#mirrored.records += records.length;
     this.#mirrored.bytes += bytes;
     this.#deps.metrics.recordsMirrored.inc(this.#labels, records.length);
     this.#deps.metrics.bytesMirrored.inc(this.#labels, bytes);
+    const batchBytes = written.reduce((sum, range) => sum + (range.batchBytes ?? 0), 0);
+    this.#mirrored.batchBytes += batchBytes;
+    this.#deps.metrics.destinationBytesWritten.inc(this.#labels, batchBytes);
     this.#progress.batchCopied(batch.partition, batch.nextOffset, batch.highWatermark, records.length);
     if (this.#failedAttempts > 0) this.#failedAttempts = 0;
     this.#publishLag();

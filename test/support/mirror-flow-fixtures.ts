@@ -25,6 +25,7 @@ export const ordersFlowSpec: FlowSpec = {
     originCredentials: 0,
     destinationCredentials: 0,
     delivery: 'at-least-once',
+    compression: 'origin',
     loopPrevention: 'none',
     replicationFactor: 'auto',
     topicConfigExclude: '',
@@ -50,6 +51,7 @@ export function quickFlowDependencies(
     sessionTimeoutMs: 10_000,
     groupsWithStoredProgress: new Set(),
     mirroredTotals: new Map(),
+    bandwidthCaps: { of: () => null },
     nowMs: Date.now,
   };
 }

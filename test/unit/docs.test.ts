@@ -271,10 +271,21 @@ function isGeorepConfig(data: unknown): data is Record<string, unknown> {
   return keys.length > 0 && keys.every((key) => ['clusters', 'replications', 'daemon'].includes(key));
 }
 
-/** A part of a configuration (say, `daemon:` alone) made whole with one replication between two clusters. */
+/**
+ * A part of a configuration made whole: `daemon:` alone gets one replication between two clusters;
+ * `replications:` alone gets the clusters they name.
+ */
 function completed(part: Record<string, unknown>): string {
+  const replications = Array.isArray(part.replications)
+    ? (part.replications as Record<string, unknown>[])
+    : [];
+  const named = replications.flatMap((replication) => [
+    replication.origin,
+    ...(Array.isArray(replication.destinations) ? replication.destinations : []),
+  ]);
+  const names = [...new Set(['a', 'b', ...named.filter((name): name is string => typeof name === 'string')])];
   return stringifyYaml({
-    clusters: { a: { bootstrap: ['a:9092'] }, b: { bootstrap: ['b:9092'] } },
+    clusters: Object.fromEntries(names.map((name) => [name, { bootstrap: [`${name}:9092`] }])),
     replications: [{ origin: 'a', destinations: ['b'], topics: { include: ['*'] } }],
     ...part,
   });

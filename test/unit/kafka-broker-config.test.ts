@@ -19,6 +19,16 @@ describe('server.properties of a harness cluster', () => {
     assert.equal(properties.get('log.dirs'), '/tmp/run/a/data');
   });
 
+  test('a WAN listener is advertised at the proxy in front of it; the PLAINTEXT listener stays direct', () => {
+    const properties = brokerProperties({ ...input, wan: { port: 40003, proxyPort: 40004 } });
+    assert.equal(
+      properties.get('listeners'),
+      'PLAINTEXT://127.0.0.1:40001,CONTROLLER://127.0.0.1:40002,WAN://127.0.0.1:40003',
+    );
+    assert.equal(properties.get('advertised.listeners'), 'PLAINTEXT://127.0.0.1:40001,WAN://127.0.0.1:40004');
+    assert.match(properties.get('listener.security.protocol.map') ?? '', /,WAN:PLAINTEXT$/);
+  });
+
   test('gives every internal topic one replica, so a single broker can host it', () => {
     const properties = brokerProperties(input);
     for (const key of ['offsets.topic.replication.factor', 'transaction.state.log.replication.factor']) {

@@ -24,6 +24,7 @@ const flow = (loopPrevention: 'none' | 'header') => ({
     originCredentials: 0,
     destinationCredentials: 0,
     delivery: 'at-least-once' as const,
+    compression: 'origin' as const,
     loopPrevention,
     replicationFactor: 'auto' as const,
     topicConfigExclude: '',

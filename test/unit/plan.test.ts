@@ -21,6 +21,7 @@ function flow(originTopic: string, overrides: Partial<FlowSpec> = {}): FlowSpec 
       originCredentials: 0,
       destinationCredentials: 0,
       delivery: 'at-least-once',
+      compression: 'origin',
       loopPrevention: 'none',
       replicationFactor: 'auto',
       topicConfigExclude: '',
@@ -83,6 +84,12 @@ describe('planFlows', () => {
       desired: [withRestartSettings(flow('orders'), { delivery: 'exactly-once' }), flow('payments')],
       running: [flow('orders'), flow('payments')],
       expected: { ...empty, restart: ['orders: delivery'], unchanged: ['payments'] },
+    },
+    {
+      name: 'a changed compression restarts that flow only',
+      desired: [withRestartSettings(flow('orders'), { compression: 'zstd' }), flow('payments')],
+      running: [flow('orders'), flow('payments')],
+      expected: { ...empty, restart: ['orders: compression'], unchanged: ['payments'] },
     },
     {
       name: 'new credentials for the destination restart the flows that write there',

@@ -16,6 +16,7 @@ function flow(key: string, overrides: Partial<FlowStatus>): FlowStatus {
     destinationTopic: 't',
     recordsMirrored: 0,
     bytesMirrored: 0,
+    bytesWritten: 0,
     recordsPerSecond: 0,
     lastBatchAtMs: null,
     lag: 0,

@@ -23,6 +23,7 @@ function spec(topic: string, overrides: Partial<FlowSpec> = {}): FlowSpec {
       originCredentials: 0,
       destinationCredentials: 0,
       delivery: 'at-least-once',
+      compression: 'origin',
       loopPrevention: 'none',
       replicationFactor: 'auto',
       topicConfigExclude: '',

@@ -2,8 +2,9 @@
 // encoder (../record-v2.ts). Why not the library's createRecordsBatch: it takes headers as a Map (a repeated
 // key only as distinct Buffer objects, a null value only through a cast), and builds every record in a
 // growing buffer of its own before copying it into the batch; this one sizes the batch first and writes each
-// record once. Compression uses the library's codecs (zstd is Node's zlib, Node >= 22.15), gzip on zlib's
-// thread pool so that a gzip sink keeps the event loop free.
+// record once. Compression: gzip and zstd are Node's zlib (zstd from Node 22.15), run on zlib's thread pool so
+// that a compressing sink keeps the event loop free (and, with more than one core, compresses in parallel);
+// snappy and lz4 are the library's WebAssembly codecs.
 //
 // RecordBatch => BaseOffset int64, Length int32, PartitionLeaderEpoch int32, Magic int8, CRC uint32,
 //   Attributes int16, LastOffsetDelta int32, BaseTimestamp int64, MaxTimestamp int64, ProducerId int64,
@@ -36,9 +37,11 @@ const NO_PARTITION_LEADER_EPOCH = -1;
 
 const CODEC_IDS: Record<CompressionCodec, number> = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
 const gzip = promisify(zlib.gzip);
+// Level 3, zstd's default, as Kafka's Java producer uses.
+const zstd = promisify(zlib.zstdCompress);
 const COMPRESSORS: Record<Exclude<CompressionCodec, 'none'>, (plain: Buffer) => Promise<Buffer>> = {
   gzip: (plain) => gzip(plain),
-  zstd: async (plain) => compressionsAlgorithms.zstd.compressSync(plain) as Buffer,
+  zstd: (plain) => zstd(plain),
   snappy: async (plain) => compressionsAlgorithms.snappy.compressSync(plain) as Buffer,
   lz4: async (plain) => compressionsAlgorithms.lz4.compressSync(plain) as Buffer,
 };

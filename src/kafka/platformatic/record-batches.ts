@@ -13,9 +13,11 @@
 //   next offset moves past trailing markers and aborted records, so a commit never reads them again.
 import type { fetchV17, KafkaRecord, RecordsBatch } from '@platformatic/kafka';
 import { batchesOfAbortedTransactions, isAbortMarkerKey } from '../aborted-batches.js';
-import type { ConsumedRecord, RecordHeader, TimestampType } from '../port.js';
+import type { CompressionCodec, ConsumedRecord, RecordHeader, TimestampType } from '../port.js';
 
 const COMPRESSION_BITS = 0x07;
+/** Kafka's codec ids (attributes bits 0-2); an id Kafka does not define reads as none, as nothing decoded it. */
+const CODECS: readonly CompressionCodec[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 const LOG_APPEND_TIME_BIT = 0x08;
 const TRANSACTIONAL_BIT = 0x10;
 const CONTROL_BIT = 0x20;
@@ -54,18 +56,23 @@ export function readPartition(
     bytes += batch.length + BATCH_LOG_OVERHEAD_BYTES;
     if (entry.lastOffset >= nextOffset) nextOffset = entry.lastOffset + 1n;
     if (entry.control || aborted.has(entry)) continue;
-    const compressed = (batch.attributes & COMPRESSION_BITS) !== 0;
+    const compression = CODECS[batch.attributes & COMPRESSION_BITS] ?? 'none';
     for (const record of batch.records) {
-      const consumed = toConsumedRecord(partition, batch, record);
+      const consumed = toConsumedRecord(partition, batch, record, compression);
       if (consumed.offset < fetchOffset) continue;
       records.push(consumed);
-      if (compressed) bytes += decodedBytes(record);
+      if (compression !== 'none') bytes += decodedBytes(record);
     }
   }
   return { records, nextOffset, bytes };
 }
 
-function toConsumedRecord(partition: number, batch: RecordsBatch, record: KafkaRecord): ConsumedRecord {
+function toConsumedRecord(
+  partition: number,
+  batch: RecordsBatch,
+  record: KafkaRecord,
+  compression: CompressionCodec,
+): ConsumedRecord {
   const logAppendTime = (batch.attributes & LOG_APPEND_TIME_BIT) !== 0;
   const timestampType: TimestampType = logAppendTime ? 'log-append-time' : 'create-time';
   const timestamp = logAppendTime ? batch.maxTimestamp : batch.firstTimestamp + record.timestampDelta;
@@ -77,6 +84,7 @@ function toConsumedRecord(partition: number, batch: RecordsBatch, record: KafkaR
     key: record.key,
     value: record.value,
     headers: record.headers.map(toHeader),
+    compression,
   };
 }
 

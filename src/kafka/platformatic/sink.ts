@@ -13,12 +13,13 @@ import { AuthorizationFailed, PartitionNotFound, RecordTooLarge, TopicNotFound }
 import { laneOf, PartitionQueues } from '../partition-queues.js';
 import type {
   CompressionCodec,
+  CompressionSetting,
   RecordSink,
   RecordSinkOptions,
   RecordToWrite,
   WrittenRange,
 } from '../port.js';
-import { chunksOfAtMost, DEFAULT_MAX_REQUEST_BYTES } from '../write-chunks.js';
+import { DEFAULT_MAX_REQUEST_BYTES, writeChunks } from '../write-chunks.js';
 import { kafkaErrorIds } from './map-error.js';
 import { ProduceClient, TRANSACTION_TIMEOUT_MS } from './produce-client.js';
 import { encodeRecordBatch, nextSequence } from './record-batch.js';
@@ -35,6 +36,12 @@ const PRODUCER_STATE_LOST_IDS = new Set(['UNKNOWN_PRODUCER_ID', 'OUT_OF_ORDER_SE
 /** The partition's own sequence starts at 0 for every new producer id. */
 const FIRST_SEQUENCE = 0;
 
+/** Where a batch landed and how many bytes it took on the wire. */
+interface SentBatch {
+  readonly firstOffset: bigint;
+  readonly batchBytes: number;
+}
+
 /** The producer id batches are written under, with the next sequence of each partition. */
 interface ProducerIdentity {
   readonly producerId: bigint;
@@ -43,7 +50,7 @@ interface ProducerIdentity {
 }
 
 export class PlatformaticSink implements RecordSink {
-  readonly #compression: CompressionCodec;
+  readonly #compression: CompressionSetting;
   readonly #maxRequestBytes: number;
   readonly #lanes: ProduceClient[];
   readonly #queues = new PartitionQueues();
@@ -64,9 +71,10 @@ export class PlatformaticSink implements RecordSink {
     topic: string,
     partition: number,
     records: readonly RecordToWrite[],
+    compression: CompressionSetting = this.#compression,
   ): Promise<readonly WrittenRange[]> {
     if (this.#closed) return Promise.reject(new Error('the sink is closed'));
-    return this.#queues.run(topic, partition, () => this.#send(topic, partition, records));
+    return this.#queues.run(topic, partition, () => this.#send(topic, partition, records, compression));
   }
 
   /**
@@ -94,13 +102,12 @@ export class PlatformaticSink implements RecordSink {
     topic: string,
     partition: number,
     records: readonly RecordToWrite[],
+    compression: CompressionSetting,
   ): Promise<readonly WrittenRange[]> {
     const written: WrittenRange[] = [];
-    for (const chunk of chunksOfAtMost(records, this.#maxRequestBytes)) {
-      written.push({
-        firstOffset: await this.#sendChunkThatFits(topic, partition, chunk),
-        recordCount: chunk.length,
-      });
+    for (const chunk of writeChunks(records, this.#maxRequestBytes, compression)) {
+      const sent = await this.#sendChunkThatFits(topic, partition, chunk.records, chunk.codec);
+      written.push({ ...sent, recordCount: chunk.records.length });
     }
     return written;
   }
@@ -115,11 +122,12 @@ export class PlatformaticSink implements RecordSink {
     topic: string,
     partition: number,
     chunk: readonly RecordToWrite[],
-  ): Promise<bigint> {
+    codec: CompressionCodec,
+  ): Promise<SentBatch> {
     try {
-      return await this.#sendChunkOnce(topic, partition, chunk, this.#compression);
+      return await this.#sendChunkOnce(topic, partition, chunk, codec);
     } catch (error) {
-      if (!(error instanceof RecordTooLarge) || this.#compression !== 'none') throw error;
+      if (!(error instanceof RecordTooLarge) || codec !== 'none') throw error;
       return await this.#sendChunkOnce(topic, partition, chunk, 'gzip');
     }
   }
@@ -134,7 +142,7 @@ export class PlatformaticSink implements RecordSink {
     partition: number,
     chunk: readonly RecordToWrite[],
     compression: CompressionCodec,
-  ): Promise<bigint> {
+  ): Promise<SentBatch> {
     try {
       return await this.#sendChunk(topic, partition, chunk, compression);
     } catch (error) {
@@ -148,7 +156,7 @@ export class PlatformaticSink implements RecordSink {
     partition: number,
     chunk: readonly RecordToWrite[],
     compression: CompressionCodec,
-  ): Promise<bigint> {
+  ): Promise<SentBatch> {
     const lane = this.#lanes[laneOf(topic, partition, CLIENT_LANES)]!;
     const identityPromise = this.#producerIdentity(lane);
     let identity: ProducerIdentity;
@@ -173,7 +181,7 @@ export class PlatformaticSink implements RecordSink {
     try {
       const firstOffset = await lane.produce({ topic, partition, transactionalId: null }, batch);
       identity.sequences.set(sequenceKey, nextSequence(baseSequence, chunk.length));
-      return firstOffset;
+      return { firstOffset, batchBytes: batch.length };
     } catch (error) {
       // A request refused as a whole (too large, a missing topic or partition, no ACL) left the sequence where
       // it was; any other failure may have stored the batch or not, so the partition's sequence is unknown.

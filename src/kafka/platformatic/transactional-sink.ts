@@ -27,8 +27,14 @@ import {
 } from '@platformatic/kafka';
 import type { ClusterConfig } from '../../config/types.js';
 import { type KafkaError, Retriable } from '../errors.js';
-import type { RecordToWrite, TransactionalSink, TransactionalSinkOptions, WrittenRange } from '../port.js';
-import { chunksOfAtMost, DEFAULT_MAX_REQUEST_BYTES } from '../write-chunks.js';
+import type {
+  CompressionSetting,
+  RecordToWrite,
+  TransactionalSink,
+  TransactionalSinkOptions,
+  WrittenRange,
+} from '../port.js';
+import { DEFAULT_MAX_REQUEST_BYTES, type WriteChunk, writeChunks } from '../write-chunks.js';
 import { kafkaErrorIds } from './map-error.js';
 import {
   answeredOrUnreachable,
@@ -124,6 +130,7 @@ export class PlatformaticTransactionalSink implements TransactionalSink {
     partition: number,
     records: readonly RecordToWrite[],
     nextOriginOffset: bigint,
+    compression: CompressionSetting = this.#options.compression ?? 'none',
   ): Promise<readonly WrittenRange[]> {
     const { topic } = this.#options;
     const producer = this.#producers.get(partition);
@@ -147,13 +154,14 @@ export class PlatformaticTransactionalSink implements TransactionalSink {
             },
           ]),
         );
-        for (const chunk of chunksOfAtMost(
+        for (const chunk of writeChunks(
           records,
           this.#options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
+          compression,
         )) {
           written.push({
-            firstOffset: await this.#produce(producer, partition, chunk),
-            recordCount: chunk.length,
+            ...(await this.#produce(producer, partition, chunk)),
+            recordCount: chunk.records.length,
           });
         }
       }
@@ -195,24 +203,24 @@ export class PlatformaticTransactionalSink implements TransactionalSink {
   async #produce(
     producer: ClaimedProducer,
     partition: number,
-    chunk: readonly RecordToWrite[],
-  ): Promise<bigint> {
+    chunk: WriteChunk,
+  ): Promise<{ firstOffset: bigint; batchBytes: number }> {
     const batch = await encodeRecordBatch(
-      chunk,
+      chunk.records,
       {
         producerId: producer.producerId,
         producerEpoch: producer.producerEpoch,
         baseSequence: producer.nextSequence,
         transactional: true,
       },
-      this.#options.compression ?? 'none',
+      chunk.codec,
     );
     const firstOffset = await this.#client.produce(
       { topic: this.#options.topic, partition, transactionalId: producer.transactionalId },
       batch,
     );
-    producer.nextSequence = nextSequence(producer.nextSequence, chunk.length);
-    return firstOffset;
+    producer.nextSequence = nextSequence(producer.nextSequence, chunk.records.length);
+    return { firstOffset, batchBytes: batch.length };
   }
 
   /** TxnOffsetCommit: the progress group's offset for (topic, partition), visible when the transaction commits. */

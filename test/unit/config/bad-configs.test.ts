@@ -55,7 +55,8 @@ const BAD_CONFIGS: readonly { file: string; expected: readonly string[] }[] = [
       '8:12: replications[0].start: "earlyest" is not one of earliest, latest; did you mean "earliest"?',
       '9:15: replications[0].delivery: "exactly_once" is not one of at-least-once, exactly-once; did you mean "exactly-once"?',
       '10:27: replications[0].onOriginTopicDeleted: "remove" is not one of keep, delete',
-      '12:13: daemon.logLevel: "verbose" is not one of fatal, error, warn, info, debug, trace',
+      '11:18: replications[0].compression: "zstandard" is not one of origin, none, gzip, snappy, lz4, zstd',
+      '13:13: daemon.logLevel: "verbose" is not one of fatal, error, warn, info, debug, trace',
     ],
   },
   {

@@ -9,6 +9,7 @@ import { describe, test } from 'node:test';
 import ts from 'typescript';
 import schema from '../../../schemas/geo-replication.schema.json' with { type: 'json' };
 import {
+  COMPRESSION_SETTINGS,
   DELIVERY_GUARANTEES,
   LOG_LEVELS,
   LOOP_PREVENTIONS,
@@ -26,6 +27,7 @@ const ENUMS: Readonly<Record<string, readonly string[]>> = {
   '/$defs/replication/properties/start': START_POSITIONS,
   '/$defs/replication/properties/delivery': DELIVERY_GUARANTEES,
   '/$defs/replication/properties/onOriginTopicDeleted': ORIGIN_TOPIC_DELETED_ACTIONS,
+  '/$defs/replication/properties/compression': COMPRESSION_SETTINGS,
   '/$defs/daemon/properties/logLevel': LOG_LEVELS,
 };
 

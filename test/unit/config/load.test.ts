@@ -50,6 +50,8 @@ replications:
         loopPrevention: 'none',
         start: 'earliest',
         delivery: 'at-least-once',
+        compression: 'origin',
+        maxBytesPerSecond: null,
         groups: { include: [], exclude: [] },
         paused: false,
         replicationFactor: null,

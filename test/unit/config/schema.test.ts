@@ -8,6 +8,7 @@ import {
   TLS_DEFAULTS,
 } from '../../../src/config/defaults.js';
 import { loadSchema } from '../../../src/config/schema-check.js';
+import { COMPRESSION_SETTINGS } from '../../../src/config/types.js';
 
 type Schema = Record<string, unknown>;
 
@@ -64,6 +65,9 @@ describe('the schema', () => {
     assert.equal(replication.loopPrevention?.default, REPLICATION_DEFAULTS.loopPrevention);
     assert.equal(replication.start?.default, REPLICATION_DEFAULTS.start);
     assert.equal(replication.delivery?.default, REPLICATION_DEFAULTS.delivery);
+    assert.equal(replication.compression?.default, REPLICATION_DEFAULTS.compression);
+    assert.deepEqual(replication.compression?.enum, COMPRESSION_SETTINGS);
+    assert.equal(replication.maxBytesPerSecond?.default, REPLICATION_DEFAULTS.maxBytesPerSecond);
     assert.equal(replication.paused?.default, REPLICATION_DEFAULTS.paused);
     assert.equal(replication.replicationFactor?.default, REPLICATION_DEFAULTS.replicationFactor);
     assert.equal(replication.onOriginTopicDeleted?.default, REPLICATION_DEFAULTS.onOriginTopicDeleted);

@@ -159,4 +159,23 @@ describe('a partition of a fetch response read into records', () => {
     assert.equal(plain.bytes, 62);
     assert.equal(compressed.bytes, 1062);
   });
+
+  test('each record carries the codec of the batch it came in, so that its copy can leave with it', () => {
+    const { records } = readPartition(
+      0,
+      0n,
+      [
+        batch(0, [record(0)], { attributes: 0x04 | TRANSACTIONAL }),
+        batch(1, [record(0)], { attributes: 0x03 | LOG_APPEND_TIME }),
+        batch(2, [record(0)], { attributes: 0x02 }),
+        batch(3, [record(0)], { attributes: GZIP }),
+        batch(4, [record(0)]),
+      ],
+      null,
+    );
+    assert.deepEqual(
+      records.map((entry) => entry.compression),
+      ['zstd', 'lz4', 'snappy', 'gzip', 'none'],
+    );
+  });
 });

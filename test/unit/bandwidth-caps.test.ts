@@ -1,0 +1,155 @@
+// maxBytesPerSecond: a token bucket shared by a replication's flows, filled at the cap and emptied by what each
+// batch took on the wire. On a simulated clock: the rate over a minute, the debt a large batch leaves, caps
+// following the config without a restart.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Metrics } from '../../src/observability/metrics.js';
+import { BandwidthCaps, ByteRateLimiter, writeWithinCap } from '../../src/runtime/bandwidth-caps.js';
+import { compiled } from './config/helpers.js';
+
+function simulatedClock() {
+  const clock = { nowMs: 0 };
+  return { clock, nowMs: () => clock.nowMs };
+}
+
+describe('ByteRateLimiter', () => {
+  test('flows sharing a cap write at the cap over a minute, within 5%', () => {
+    const { clock, nowMs } = simulatedClock();
+    const bytesPerSecond = 1_000_000;
+    const limiter = new ByteRateLimiter(bytesPerSecond, nowMs);
+    // Three flows with batches of different sizes, each write taking 5 ms on the wire.
+    const flows = [64 * 1024, 200 * 1024, 512 * 1024].map((batchBytes) => ({ batchBytes, busyUntilMs: 0 }));
+    let written = 0;
+    for (; clock.nowMs < 60_000; clock.nowMs++) {
+      for (const flow of flows) {
+        if (flow.busyUntilMs > clock.nowMs || limiter.waitMs() > 0) continue;
+        limiter.spend(flow.batchBytes);
+        written += flow.batchBytes;
+        flow.busyUntilMs = clock.nowMs + 5;
+      }
+    }
+    const rate = written / 60;
+    assert.ok(Math.abs(rate - bytesPerSecond) <= bytesPerSecond * 0.05, `${rate} bytes/s`);
+    assert.equal(limiter.bytesWritten, written);
+  });
+
+  test('a batch larger than the cap leaves a debt that holds the next write back until it is paid', () => {
+    const { clock, nowMs } = simulatedClock();
+    const limiter = new ByteRateLimiter(100_000, nowMs);
+    assert.equal(limiter.waitMs(), 0, 'a full bucket lets the first write go');
+    limiter.spend(300_000); // 100,000 saved up, 200,000 owed
+    assert.equal(limiter.waitMs(), 2000);
+    clock.nowMs = 1500;
+    assert.equal(limiter.waitMs(), 500);
+    clock.nowMs = 2000;
+    assert.equal(limiter.waitMs(), 0);
+  });
+
+  test('an idle replication saves up one second at the cap, no more', () => {
+    const { clock, nowMs } = simulatedClock();
+    const limiter = new ByteRateLimiter(100_000, nowMs);
+    clock.nowMs = 3_600_000;
+    limiter.spend(100_000);
+    assert.equal(limiter.waitMs(), 0);
+    limiter.spend(1);
+    assert.ok(limiter.waitMs() > 0);
+  });
+
+  test('reserve waits out the debt, counts the time as throttled, and takes what it reserves', async () => {
+    const limiter = new ByteRateLimiter(1_000_000, Date.now);
+    limiter.spend(1_050_000);
+    const startedAt = Date.now();
+    await limiter.reserve(10_000, new AbortController().signal);
+    assert.ok(Date.now() - startedAt >= 45);
+    assert.ok(limiter.throttledMs >= 45);
+    assert.equal(limiter.bytesWritten, 1_060_000);
+    limiter.settle(10_000, 4_000);
+    assert.equal(limiter.bytesWritten, 1_054_000, 'a compressed write gives back what it did not send');
+  });
+});
+
+describe('writeWithinCap', () => {
+  const records = Array.from({ length: 10 }, (_, index) => ({
+    partition: 0,
+    offset: BigInt(100 + index * 2),
+    timestampMs: 0,
+    timestampType: 'create-time' as const,
+    key: null,
+    value: Buffer.alloc(200 * 1024),
+    headers: [],
+  }));
+  const signal = new AbortController().signal;
+
+  test('under a cap, writes slices of about one request, each with the origin offset that follows it', async () => {
+    const limiter = new ByteRateLimiter(1e12, Date.now);
+    const writes: string[] = [];
+    const written = await writeWithinCap(limiter, records, 200n, signal, async (slice, nextOffset) => {
+      writes.push(`${slice[0]?.offset}..${slice.at(-1)?.offset} then ${nextOffset}`);
+      return [{ firstOffset: 0n, recordCount: slice.length, batchBytes: 1000 }];
+    });
+    assert.deepEqual(writes, [
+      '100..102 then 103',
+      '104..106 then 107',
+      '108..110 then 111',
+      '112..114 then 115',
+      '116..118 then 200',
+    ]);
+    assert.equal(written.length, 5);
+    assert.equal(limiter.bytesWritten, 5000, 'the cap counts what went on the wire');
+  });
+
+  test('without a cap, or without records, one write', async () => {
+    const writes: number[] = [];
+    const write = async (slice: readonly unknown[]) => {
+      writes.push(slice.length);
+      return [];
+    };
+    await writeWithinCap(null, records, 200n, signal, write);
+    await writeWithinCap(new ByteRateLimiter(1, Date.now), [], 200n, signal, write);
+    assert.deepEqual(writes, [10, 0]);
+  });
+});
+
+describe('BandwidthCaps', () => {
+  const clusters = `
+clusters:
+  london: { bootstrap: ["lon:9092"] }
+  dublin: { bootstrap: ["dub:9092"] }
+`;
+  const config = (cap: string) =>
+    compiled(`${clusters}
+replications:
+  - name: capped
+    origin: london
+    destinations: [dublin]
+    topics: { include: [orders] }
+${cap}
+  - name: free
+    origin: london
+    destinations: [dublin]
+    topics: { include: [payments] }
+`);
+
+  test('follow the config: a cap is set, changed in place with what its flows owe, and removed', async () => {
+    const metrics = new Metrics();
+    const caps = new BandwidthCaps(metrics, Date.now);
+    caps.apply(config('    maxBytesPerSecond: 2048').replications);
+    const limiter = caps.of('capped');
+    assert.equal(limiter?.bytesPerSecond, 2048);
+    assert.equal(caps.of('free'), null);
+    limiter?.spend(10_000);
+    caps.apply(config('    maxBytesPerSecond: 4096').replications);
+    assert.equal(caps.of('capped'), limiter, 'the same bucket, so a flow waiting on it sees the change');
+    assert.equal(limiter?.bytesPerSecond, 4096);
+    assert.deepEqual(caps.statuses(), [
+      { replication: 'capped', maxBytesPerSecond: 4096, bytesWritten: 10_000, throttledSeconds: 0 },
+    ]);
+    assert.match(
+      (await metrics.exposition()).body,
+      /georep_replication_max_bytes_per_second\{replication="capped"\} 4096/,
+    );
+    caps.apply(config('').replications);
+    assert.equal(caps.of('capped'), null);
+    assert.doesNotMatch((await metrics.exposition()).body, /georep_replication_max_bytes_per_second\{/);
+  });
+});
