@@ -13,12 +13,13 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Admin } from '@platformatic/kafka';
-import { renderServerProperties, type SaslPlainListener } from './broker-config.js';
+import { renderServerProperties, type SaslPlainListener, type SslListener } from './broker-config.js';
 import { readDetachedState } from './detached-state.js';
 import { findFreePorts } from './free-ports.js';
 import { hasExited, type JvmHeap, killJava, spawnJava, stopJava } from './java-process.js';
 import { ensureKafkaJars } from './kafka-jars.js';
 import { runKafkaTool } from './kafka-tools.js';
+import { createTestPki, type TestPki } from './tls-certs.js';
 import { type KafkaVersion, kafkaVersionFromEnv, kafkaVersionProfile, repoRootDir } from './versions.js';
 
 export const DEFAULT_BROKER_HEAP: JvmHeap = { initialMb: 256, maxMb: 512 };
@@ -48,6 +49,11 @@ export interface StartClustersOptions {
    * PLAINTEXT listener (the harness, the tests' tools) is a super user. Grant ACLs with the tools' Admin.
    */
   standardAuthorizer?: boolean;
+  /**
+   * Also open an SSL listener on each cluster, with certificates made for this run (the run's `pki`: one CA
+   * signs every broker's certificate and a client certificate); each cluster's `sslBootstrap` is its address.
+   */
+  tls?: { readonly clientAuth: 'required' | 'none' };
   /** How long each cluster may take from launch to answering an admin request. */
   readyTimeoutMs?: number;
   signal?: AbortSignal;
@@ -71,6 +77,8 @@ export interface LocalKafkaCluster {
   readonly controllerPort: number;
   /** host:port of the SASL_PLAINTEXT listener, when `saslPlainUsers` asked for one. */
   readonly saslBootstrap: string | null;
+  /** host:port of the SSL listener, when `tls` asked for one. */
+  readonly sslBootstrap: string | null;
   readonly clusterId: string;
   /** Folder with server.properties, data/ and logs/. */
   readonly clusterDir: string;
@@ -94,6 +102,8 @@ export interface LocalKafkaRun {
   readonly runDir: string;
   readonly version: KafkaVersion;
   readonly clusters: readonly LocalKafkaCluster[];
+  /** The run's CA, broker and client certificates, when `tls` asked for SSL listeners. */
+  readonly pki: TestPki | null;
   stopAll(options?: StopOptions): Promise<void>;
 }
 
@@ -170,6 +180,7 @@ interface ClusterSettings {
   port: number;
   controllerPort: number;
   saslPlain: SaslPlainListener | undefined;
+  ssl: SslListener | undefined;
   standardAuthorizer: boolean;
   clusterDir: string;
   marker: string;
@@ -202,6 +213,9 @@ class Cluster implements LocalKafkaCluster {
   }
   get saslBootstrap(): string | null {
     return this.settings.saslPlain === undefined ? null : `127.0.0.1:${this.settings.saslPlain.port}`;
+  }
+  get sslBootstrap(): string | null {
+    return this.settings.ssl === undefined ? null : `127.0.0.1:${this.settings.ssl.port}`;
   }
   get clusterDir(): string {
     return this.settings.clusterDir;
@@ -245,6 +259,7 @@ class Cluster implements LocalKafkaCluster {
         profile,
         overrides: this.settings.brokerProperties,
         ...(this.settings.saslPlain === undefined ? {} : { saslPlain: this.settings.saslPlain }),
+        ...(this.settings.ssl === undefined ? {} : { ssl: this.settings.ssl }),
         standardAuthorizer: this.settings.standardAuthorizer,
       }),
     );
@@ -339,28 +354,39 @@ export async function startClusters(options: StartClustersOptions): Promise<Loca
   const runId = newRunId(version);
   const runDir = path.join(kafkaRunsDir, runId);
   await pruneOldRuns(runId);
-  const portsPerCluster = options.saslPlainUsers === undefined ? 2 : 3;
+  const pki = options.tls === undefined ? null : await createTestPki(path.join(runDir, 'tls'));
+  const portsPerCluster = 2 + (options.saslPlainUsers === undefined ? 0 : 1) + (pki === null ? 0 : 1);
   const ports = await findFreePorts(options.count * portsPerCluster);
-  const clusters = names.map(
-    (name, index) =>
-      new Cluster({
-        name,
-        version,
-        port: ports[index * portsPerCluster]!,
-        controllerPort: ports[index * portsPerCluster + 1]!,
-        saslPlain:
-          options.saslPlainUsers === undefined
-            ? undefined
-            : { port: ports[index * portsPerCluster + 2]!, users: options.saslPlainUsers },
-        standardAuthorizer: options.standardAuthorizer ?? false,
-        clusterDir: path.join(runDir, name),
-        marker: `${runId}-${name}`,
-        heap: options.heap ?? DEFAULT_BROKER_HEAP,
-        brokerProperties: options.brokerProperties ?? {},
-        readyTimeoutMs: options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
-        outliveThisProcess: options.outliveThisProcess ?? false,
-      }),
-  );
+  const clusters = names.map((name, index) => {
+    const clusterPorts = ports.slice(index * portsPerCluster, (index + 1) * portsPerCluster);
+    const nextPort = () => clusterPorts.shift()!;
+    return new Cluster({
+      name,
+      version,
+      port: nextPort(),
+      controllerPort: nextPort(),
+      saslPlain:
+        options.saslPlainUsers === undefined
+          ? undefined
+          : { port: nextPort(), users: options.saslPlainUsers },
+      ssl:
+        pki === null
+          ? undefined
+          : {
+              port: nextPort(),
+              keyStoreFile: pki.brokerKeyStoreFile,
+              trustStoreFile: pki.ca.certFile,
+              clientAuth: options.tls!.clientAuth,
+            },
+      standardAuthorizer: options.standardAuthorizer ?? false,
+      clusterDir: path.join(runDir, name),
+      marker: `${runId}-${name}`,
+      heap: options.heap ?? DEFAULT_BROKER_HEAP,
+      brokerProperties: options.brokerProperties ?? {},
+      readyTimeoutMs: options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
+      outliveThisProcess: options.outliveThisProcess ?? false,
+    });
+  });
   const stopAll = async (stopOptions?: StopOptions) => {
     await Promise.all(clusters.map((cluster) => cluster.stop(stopOptions)));
   };
@@ -377,5 +403,5 @@ export async function startClusters(options: StartClustersOptions): Promise<Loca
     throw failures[0];
   }
   options.onProgress?.(`Kafka ${version} run ${runId}: logs and data in ${runDir}`);
-  return { runId, runDir, version, clusters, stopAll };
+  return { runId, runDir, version, clusters, pki, stopAll };
 }

@@ -17,6 +17,7 @@ import {
   KafkaError,
   RecordTooLarge,
   Retriable,
+  TlsFailed,
   TopicNotFound,
   UnexpectedKafkaError,
 } from '../errors.js';
@@ -186,6 +187,31 @@ function describeAuthorization(id: string, tree: ErrorLike[], context: ErrorCont
   );
 }
 
+/** How the library names the broker it failed to reach: `Connection to 127.0.0.1:9093 failed.` */
+const LIBRARY_BROKER_ADDRESS = /^Connection to (\S+?) (?:failed|timed out)/;
+/** Node's advice for a CA missing from its default store; georep passes tls.ca itself, so it misleads. */
+const NODE_SYSTEM_CA_ADVICE =
+  /; if the root CA is installed locally, try running Node\.js with --use-system-ca$/;
+
+/**
+ * A failed TLS handshake, or the broker's TLS alert after it (a refused client certificate), with Node's code
+ * and words (which name the certificate's altnames when the name does not match) and the broker's address.
+ */
+function tlsFailed(
+  failure: ErrorLike,
+  tree: ErrorLike[],
+  cluster: string,
+  context: ErrorContext,
+  options: { cause: unknown },
+): TlsFailed {
+  const code = String(failure.code);
+  const broker =
+    tree.map((link) => LIBRARY_BROKER_ADDRESS.exec(String(link.message))?.[1]).find((found) => found) ?? null;
+  const words = String(failure.message).replace(NODE_SYSTEM_CA_ADVICE, '');
+  const message = `${context.operation}: TLS with broker ${broker ?? '(unknown address)'} failed: ${code}: ${words}`;
+  return new TlsFailed(cluster, message, { broker, code }, options);
+}
+
 export function toPortError(error: unknown, cluster: string, context: ErrorContext): KafkaError {
   if (error instanceof KafkaError) return error;
   const tree = errorTree(error);
@@ -203,10 +229,8 @@ export function toPortError(error: unknown, cluster: string, context: ErrorConte
   if (has(AUTHENTICATION_ERROR_IDS) || codes.has(AUTHENTICATION_CODE)) {
     return new AuthenticationFailed(cluster, detail, options);
   }
-  const tlsCode = [...codes].find((code) => TLS_FAILURE_CODE.test(code as string));
-  if (tlsCode !== undefined) {
-    return new AuthenticationFailed(cluster, `${detail} (TLS: ${String(tlsCode)})`, options);
-  }
+  const tlsFailure = tree.find((link) => typeof link.code === 'string' && TLS_FAILURE_CODE.test(link.code));
+  if (tlsFailure !== undefined) return tlsFailed(tlsFailure, tree, cluster, context, options);
   if (reportsTopicMissing(error) && context.topic !== undefined) {
     return new TopicNotFound(cluster, context.topic, options);
   }
