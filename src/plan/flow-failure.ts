@@ -102,6 +102,12 @@ export function tlsAdvice(error: TlsFailed): string | null {
       'signed by a CA the broker trusts (its ssl.truststore), then reload georep'
     );
   }
+  if (error.code === 'ECONNRESET') {
+    return (
+      'The broker closed the connection during the TLS handshake: check that this address is a TLS (SSL or ' +
+      'SASL_SSL) listener of the broker, and that its TLS versions and ciphers meet Node.js'
+    );
+  }
   if (
     /UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|SELF_SIGNED|CERT_SIGNATURE_FAILURE|CERT_UNTRUSTED/.test(error.code)
   ) {

@@ -102,6 +102,7 @@ test('a TLS failure is retried with the backoff and says what to fix, by the kin
     ['SELF_SIGNED_CERT_IN_CHAIN', /not signed by a CA in tls\.ca of frankfurt/],
     ['ERR_TLS_CERT_ALTNAME_INVALID', /does not name the address georep connects to: .*tls\.servername/],
     ['CERT_HAS_EXPIRED', /outside its validity period/],
+    ['ECONNRESET', /closed the connection during the TLS handshake: check that this address is a TLS/],
     [
       'ERR_SSL_SSL/TLS_ALERT_CERTIFICATE_UNKNOWN',
       /refused georep's client certificate: set tls\.cert and tls\.key of frankfurt/,

@@ -193,6 +193,22 @@ const LIBRARY_BROKER_ADDRESS = /^Connection to (\S+?) (?:failed|timed out)/;
 const NODE_SYSTEM_CA_ADVICE =
   /; if the root CA is installed locally, try running Node\.js with --use-system-ca$/;
 
+/** How the library reports a broker that closed the connection during the TLS handshake (not a TLS listener). */
+const LIBRARY_TLS_HANDSHAKE_CLOSED = /^TLS handshake failed\./;
+
+/**
+ * Node's error for a certificate problem or a broker's TLS alert, or the reset of a connection during the
+ * handshake (which the library marks), in an error tree.
+ */
+export function findTlsFailure(tree: readonly ErrorLike[]): ErrorLike | undefined {
+  const certificate = tree.find((link) => typeof link.code === 'string' && TLS_FAILURE_CODE.test(link.code));
+  if (certificate !== undefined) return certificate;
+  const handshake = tree.find(
+    (link) => link.code === 'PLT_KFK_USER' && LIBRARY_TLS_HANDSHAKE_CLOSED.test(String(link.message)),
+  );
+  return handshake === undefined ? undefined : ((handshake.cause as ErrorLike | undefined) ?? handshake);
+}
+
 /**
  * A failed TLS handshake, or the broker's TLS alert after it (a refused client certificate), with Node's code
  * and words (which name the certificate's altnames when the name does not match) and the broker's address.
@@ -229,7 +245,7 @@ export function toPortError(error: unknown, cluster: string, context: ErrorConte
   if (has(AUTHENTICATION_ERROR_IDS) || codes.has(AUTHENTICATION_CODE)) {
     return new AuthenticationFailed(cluster, detail, options);
   }
-  const tlsFailure = tree.find((link) => typeof link.code === 'string' && TLS_FAILURE_CODE.test(link.code));
+  const tlsFailure = findTlsFailure(tree);
   if (tlsFailure !== undefined) return tlsFailed(tlsFailure, tree, cluster, context, options);
   if (reportsTopicMissing(error) && context.topic !== undefined) {
     return new TopicNotFound(cluster, context.topic, options);

@@ -3,8 +3,7 @@
 // of the connection, and the request that was waiting fails only with "Connection closed". TlsAlerts keeps
 // the last such alert of one library client, so that the request's failure can be reported as what it was.
 import { type Broker, type Connection, NetworkError } from '@platformatic/kafka';
-import { TLS_FAILURE_CODE } from '../error-ids.js';
-import { errorTree } from './map-error.js';
+import { errorTree, findTlsFailure } from './map-error.js';
 
 /** An alert older than this no longer explains a closed connection. */
 const ALERT_WINDOW_MS = 10_000;
@@ -25,7 +24,7 @@ export class TlsAlerts {
   watch(emitter: ConnectionEmitter, event: 'client:broker:connect' | 'connect'): void {
     emitter.on(event, ({ broker, connection }) => {
       connection.once('error', (error: unknown) => {
-        const alert = errorTree(error).find(isTlsFailure) as Error | undefined;
+        const alert = findTlsFailure(errorTree(error)) as Error | undefined;
         if (alert === undefined) return;
         const address = `${broker.host}:${broker.port}`;
         this.#last = {
@@ -44,11 +43,7 @@ export class TlsAlerts {
     if (this.#last === null || Date.now() - this.#last.atMs > ALERT_WINDOW_MS) return error;
     const tree = errorTree(error);
     const closedWithoutReason =
-      tree.some((link) => link.message === CLOSED_WITHOUT_REASON) && !tree.some(isTlsFailure);
+      tree.some((link) => link.message === CLOSED_WITHOUT_REASON) && findTlsFailure(tree) === undefined;
     return closedWithoutReason ? this.#last.error : error;
   }
-}
-
-function isTlsFailure(link: { code?: unknown }): boolean {
-  return typeof link.code === 'string' && TLS_FAILURE_CODE.test(link.code);
 }

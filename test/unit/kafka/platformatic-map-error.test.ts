@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { describe, test } from 'node:test';
-import { MultipleErrors, NetworkError, ResponseError } from '@platformatic/kafka';
+import { MultipleErrors, NetworkError, ResponseError, UserError } from '@platformatic/kafka';
 import { AuthorizationFailed, Retriable, TlsFailed } from '../../../src/kafka/errors.js';
 import { type ErrorContext, toPortError } from '../../../src/kafka/platformatic/map-error.js';
 import { TlsAlerts } from '../../../src/kafka/platformatic/tls-alerts.js';
@@ -150,6 +150,21 @@ describe('TLS failures are TlsFailed, naming the broker and the certificate prob
       message:
         'list topics: TLS with broker (unknown address) failed: ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE: ' +
         'ssl3_read_bytes:ssl/tls alert bad certificate: SSL alert number 42 (cluster dst)',
+    },
+    {
+      situation: 'the address is not a TLS listener: the broker closed the connection at the handshake',
+      error: handshakeFailed(
+        new UserError('TLS handshake failed. Please verify the broker supports TLS.', {
+          cause: nodeTlsError(
+            'ECONNRESET',
+            'Client network socket disconnected before secure TLS connection was established',
+          ),
+        }),
+      ),
+      code: 'ECONNRESET',
+      message:
+        'list topics: TLS with broker 127.0.0.1:9093 failed: ECONNRESET: Client network socket disconnected ' +
+        'before secure TLS connection was established (cluster dst)',
     },
   ];
   for (const { situation, error, code, message } of cases) {
