@@ -338,9 +338,10 @@ class Cluster implements LocalKafkaCluster {
 }
 
 /**
- * Formats and starts `count` independent single-node KRaft clusters in parallel, each on two free loopback
- * ports, and resolves once every one answers admin requests and coordinates consumer groups. If any fails to start, all are stopped and
- * the error names the failing cluster with the end of its log.
+ * Formats and starts `count` independent single-node KRaft clusters in parallel, each on free loopback ports
+ * (PLAINTEXT and CONTROLLER, plus one per SASL or SSL listener asked for), and resolves once every one
+ * answers admin requests and coordinates consumer groups. If any fails to start, all are stopped and the
+ * error names the failing cluster with the end of its log.
  */
 export async function startClusters(options: StartClustersOptions): Promise<LocalKafkaRun> {
   const version = options.version ?? kafkaVersionFromEnv();
