@@ -169,6 +169,13 @@ describe(`Kafka ${version}: TLS failures name the certificate problem and heal a
   test('the CA file fixed in place and SIGHUP: the flow copies at once, byte for byte', async () => {
     copyFileSync(pki.ca.certFile, caFile);
     await reload();
+    // Restarted by the reload, because the CA file's content is part of the destination's connection
+    // settings, not by a retry (which would use the clients made with the wrong CA).
+    const restart = await georep.waitForLogLine(
+      (line) => line.msg.startsWith('applying plan') && JSON.stringify(line.restart).includes(flowKey),
+      { what: 'the plan restarting the flow', timeoutMs: STEP_TIMEOUT_MS },
+    );
+    assert.match(JSON.stringify(restart.restart), /"setting":"destinationConnection"/);
     await georep.waitForStatus(
       (current) => flowOf(current)?.state === 'running' && flowOf(current)?.lag === 0,
       { what: 'the flow running and caught up after the CA fix', timeoutMs: STEP_TIMEOUT_MS },
