@@ -88,6 +88,8 @@ interface ErrorLike {
   canRetry?: unknown;
   cause?: unknown;
   errors?: unknown;
+  /** OpenSSL's words for its error, which Node sets beside a message of OpenSSL's raw error line. */
+  reason?: unknown;
 }
 
 /** The error and everything it wraps (causes and aggregated errors), outermost first. */
@@ -193,6 +195,10 @@ const LIBRARY_BROKER_ADDRESS = /^Connection to (\S+?) (?:failed|timed out)/;
 const NODE_SYSTEM_CA_ADVICE =
   /; if the root CA is installed locally, try running Node\.js with --use-system-ca$/;
 
+/** OpenSSL's raw error line (`40FD…:error:0A000412:SSL routines:ssl3_read_bytes:ssl/tls alert bad certificate:…`). */
+const OPENSSL_ERROR_LINE = /^[0-9A-F]+:error:[0-9A-F]+:[^:]*:[^:]*:([^:]+):/;
+const OPENSSL_ALERT_NUMBER = /SSL alert number (\d+)/;
+
 /** How the library reports a broker that closed the connection during the TLS handshake (not a TLS listener). */
 const LIBRARY_TLS_HANDSHAKE_CLOSED = /^TLS handshake failed\./;
 
@@ -223,9 +229,19 @@ function tlsFailed(
   const code = String(failure.code);
   const broker =
     tree.map((link) => LIBRARY_BROKER_ADDRESS.exec(String(link.message))?.[1]).find((found) => found) ?? null;
-  const words = String(failure.message).replace(NODE_SYSTEM_CA_ADVICE, '');
+  const words = tlsWords(failure);
   const message = `${context.operation}: TLS with broker ${broker ?? '(unknown address)'} failed: ${code}: ${words}`;
   return new TlsFailed(cluster, message, { broker, code }, options);
+}
+
+/** Node's words for a TLS failure; for OpenSSL's raw error line, its reason and the alert's number. */
+function tlsWords(failure: ErrorLike): string {
+  const message = String(failure.message).trim().replace(NODE_SYSTEM_CA_ADVICE, '');
+  const openssl = OPENSSL_ERROR_LINE.exec(message);
+  if (openssl === null) return message;
+  const reason = typeof failure.reason === 'string' ? failure.reason : openssl[1]!;
+  const alert = OPENSSL_ALERT_NUMBER.exec(message)?.[1];
+  return alert === undefined ? reason : `${reason} (TLS alert ${alert})`;
 }
 
 export function toPortError(error: unknown, cluster: string, context: ErrorContext): KafkaError {

@@ -143,13 +143,14 @@ describe('TLS failures are TlsFailed, naming the broker and the certificate prob
       error: new NetworkError('Connection error', {
         cause: nodeTlsError(
           'ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE',
-          'ssl3_read_bytes:ssl/tls alert bad certificate: SSL alert number 42',
+          '40FD8105BE7F0000:error:0A000412:SSL routines:ssl3_read_bytes:ssl/tls alert bad certificate:' +
+            '../deps/openssl/openssl/ssl/record/rec_layer_s3.c:918:SSL alert number 42\n',
         ),
       }),
       code: 'ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE',
       message:
         'list topics: TLS with broker (unknown address) failed: ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE: ' +
-        'ssl3_read_bytes:ssl/tls alert bad certificate: SSL alert number 42 (cluster dst)',
+        'ssl/tls alert bad certificate (TLS alert 42) (cluster dst)',
     },
     {
       situation: 'the address is not a TLS listener: the broker closed the connection at the handshake',
