@@ -18,6 +18,8 @@ export interface BrokerConfigInput {
    * super user, so only the SASL listener's users are checked.
    */
   standardAuthorizer?: boolean;
+  /** A further client listener that wants TLS, with the broker's PEM key store and the CA of client certificates. */
+  ssl?: SslListener;
   /** A further PLAINTEXT listener that clients reach through a WAN proxy (wan-proxy.ts). */
   wan?: WanListener;
 }
@@ -36,6 +38,16 @@ export interface SaslPlainListener {
   port: number;
   /** User name → password. */
   users: Readonly<Record<string, string>>;
+}
+
+export interface SslListener {
+  port: number;
+  /** The broker's unencrypted PKCS#8 key followed by its certificate chain, PEM. */
+  keyStoreFile: string;
+  /** PEM certificates of the CAs whose client certificates the broker trusts. */
+  trustStoreFile: string;
+  /** Whether a client must present a certificate signed by a trusted CA. */
+  clientAuth: 'required' | 'none';
 }
 
 /** The properties, in the order they are written. Every listener binds to loopback only. */
@@ -72,6 +84,7 @@ export function brokerProperties(input: BrokerConfigInput): Map<string, string> 
     ...Object.entries(input.profile.extraBrokerProperties),
   ]);
   if (input.saslPlain !== undefined) addSaslPlainListener(properties, input.saslPlain);
+  if (input.ssl !== undefined) addSslListener(properties, input.ssl);
   if (input.wan !== undefined) addWanListener(properties, input.wan);
   if (input.standardAuthorizer === true) {
     properties.set('authorizer.class.name', 'org.apache.kafka.metadata.authorizer.StandardAuthorizer');
@@ -82,18 +95,36 @@ export function brokerProperties(input: BrokerConfigInput): Map<string, string> 
   return properties;
 }
 
+/** Adds a listener to the client listeners (listeners, advertised.listeners, security protocol map). */
+function addListener(properties: Map<string, string>, protocol: string, port: number): void {
+  const address = `${protocol}://127.0.0.1:${port}`;
+  properties.set('listeners', `${properties.get('listeners')},${address}`);
+  properties.set('advertised.listeners', `${properties.get('advertised.listeners')},${address}`);
+  properties.set(
+    'listener.security.protocol.map',
+    `${properties.get('listener.security.protocol.map')},${protocol}:${protocol}`,
+  );
+}
+
+/**
+ * Adds an SSL listener beside the PLAINTEXT one (which keeps serving the harness's readiness probe, the
+ * tests' tools and inter-broker traffic). PEM stores need no keytool step and no store password.
+ */
+function addSslListener(properties: Map<string, string>, listener: SslListener): void {
+  addListener(properties, 'SSL', listener.port);
+  properties.set('listener.name.ssl.ssl.keystore.type', 'PEM');
+  properties.set('listener.name.ssl.ssl.keystore.location', listener.keyStoreFile);
+  properties.set('listener.name.ssl.ssl.truststore.type', 'PEM');
+  properties.set('listener.name.ssl.ssl.truststore.location', listener.trustStoreFile);
+  properties.set('listener.name.ssl.ssl.client.auth', listener.clientAuth);
+}
+
 /**
  * Adds a SASL_PLAINTEXT listener with the PLAIN mechanism beside the PLAINTEXT one, which the harness keeps
  * for its own readiness probe and for the broker's inter-broker traffic.
  */
 function addSaslPlainListener(properties: Map<string, string>, listener: SaslPlainListener): void {
-  const address = `SASL_PLAINTEXT://127.0.0.1:${listener.port}`;
-  properties.set('listeners', `${properties.get('listeners')},${address}`);
-  properties.set('advertised.listeners', `${properties.get('advertised.listeners')},${address}`);
-  properties.set(
-    'listener.security.protocol.map',
-    `${properties.get('listener.security.protocol.map')},SASL_PLAINTEXT:SASL_PLAINTEXT`,
-  );
+  addListener(properties, 'SASL_PLAINTEXT', listener.port);
   properties.set('sasl.enabled.mechanisms', 'PLAIN');
   const users = Object.entries(listener.users).map(
     ([user, password]) => `user_${user}=${JSON.stringify(password)}`,

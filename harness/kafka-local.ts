@@ -13,12 +13,13 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Admin } from '@platformatic/kafka';
-import { renderServerProperties, type SaslPlainListener } from './broker-config.js';
+import { renderServerProperties, type SaslPlainListener, type SslListener } from './broker-config.js';
 import { readDetachedState } from './detached-state.js';
 import { findFreePorts } from './free-ports.js';
 import { hasExited, type JvmHeap, killJava, spawnJava, stopJava } from './java-process.js';
 import { ensureKafkaJars } from './kafka-jars.js';
 import { runKafkaTool } from './kafka-tools.js';
+import { createTestPki, type TestPki } from './tls-certs.js';
 import { type KafkaVersion, kafkaVersionFromEnv, kafkaVersionProfile, repoRootDir } from './versions.js';
 import { WanProxy, type WanShape } from './wan-proxy.js';
 
@@ -55,6 +56,11 @@ export interface StartClustersOptions {
    * that bootstrap there stay behind the proxy. `bootstrap` stays direct. Cannot outlive this process.
    */
   wan?: WanShape;
+  /**
+   * Also open an SSL listener on each cluster, with certificates made for this run (the run's `pki`: one CA
+   * signs every broker's certificate and a client certificate); each cluster's `sslBootstrap` is its address.
+   */
+  tls?: { readonly clientAuth: 'required' | 'none' };
   /** How long each cluster may take from launch to answering an admin request. */
   readyTimeoutMs?: number;
   signal?: AbortSignal;
@@ -82,6 +88,8 @@ export interface LocalKafkaCluster {
   readonly wanBootstrap: string | null;
   /** The proxy itself, to read what it carried or change its delay and bandwidth; null without `wan`. */
   readonly wanProxy: WanProxy | null;
+  /** host:port of the SSL listener, when `tls` asked for one. */
+  readonly sslBootstrap: string | null;
   readonly clusterId: string;
   /** Folder with server.properties, data/ and logs/. */
   readonly clusterDir: string;
@@ -105,6 +113,8 @@ export interface LocalKafkaRun {
   readonly runDir: string;
   readonly version: KafkaVersion;
   readonly clusters: readonly LocalKafkaCluster[];
+  /** The run's CA, broker and client certificates, when `tls` asked for SSL listeners. */
+  readonly pki: TestPki | null;
   stopAll(options?: StopOptions): Promise<void>;
 }
 
@@ -181,6 +191,7 @@ interface ClusterSettings {
   port: number;
   controllerPort: number;
   saslPlain: SaslPlainListener | undefined;
+  ssl: SslListener | undefined;
   standardAuthorizer: boolean;
   /** The broker's WAN listener port and the proxy in front of it. */
   wan: { port: number; proxy: WanProxy } | undefined;
@@ -221,6 +232,9 @@ class Cluster implements LocalKafkaCluster {
   }
   get wanProxy(): WanProxy | null {
     return this.settings.wan?.proxy ?? null;
+  }
+  get sslBootstrap(): string | null {
+    return this.settings.ssl === undefined ? null : `127.0.0.1:${this.settings.ssl.port}`;
   }
   get clusterDir(): string {
     return this.settings.clusterDir;
@@ -264,6 +278,7 @@ class Cluster implements LocalKafkaCluster {
         profile,
         overrides: this.settings.brokerProperties,
         ...(this.settings.saslPlain === undefined ? {} : { saslPlain: this.settings.saslPlain }),
+        ...(this.settings.ssl === undefined ? {} : { ssl: this.settings.ssl }),
         standardAuthorizer: this.settings.standardAuthorizer,
         ...(this.settings.wan === undefined
           ? {}
@@ -345,9 +360,10 @@ class Cluster implements LocalKafkaCluster {
 }
 
 /**
- * Formats and starts `count` independent single-node KRaft clusters in parallel, each on two free loopback
- * ports, and resolves once every one answers admin requests and coordinates consumer groups. If any fails to start, all are stopped and
- * the error names the failing cluster with the end of its log.
+ * Formats and starts `count` independent single-node KRaft clusters in parallel, each on free loopback ports
+ * (PLAINTEXT and CONTROLLER, plus one per SASL or SSL listener asked for), and resolves once every one
+ * answers admin requests and coordinates consumer groups. If any fails to start, all are stopped and the
+ * error names the failing cluster with the end of its log.
  */
 export async function startClusters(options: StartClustersOptions): Promise<LocalKafkaRun> {
   const version = options.version ?? kafkaVersionFromEnv();
@@ -364,10 +380,18 @@ export async function startClusters(options: StartClustersOptions): Promise<Loca
   if (options.wan !== undefined && options.outliveThisProcess === true) {
     throw new Error('a WAN proxy runs in this process, so clusters behind one cannot outlive it');
   }
+  const pki = options.tls === undefined ? null : await createTestPki(path.join(runDir, 'tls'));
   const portsPerCluster =
-    2 + (options.saslPlainUsers === undefined ? 0 : 1) + (options.wan === undefined ? 0 : 1);
+    2 +
+    (options.saslPlainUsers === undefined ? 0 : 1) +
+    (pki === null ? 0 : 1) +
+    (options.wan === undefined ? 0 : 1);
   const ports = await findFreePorts(options.count * portsPerCluster);
-  const wanPort = (index: number) => ports[(index + 1) * portsPerCluster - 1]!;
+  const clusterPorts = names.map((_, index) =>
+    ports.slice(index * portsPerCluster, (index + 1) * portsPerCluster),
+  );
+  // Each cluster's WAN listener takes its last port, which the proxy in front of it forwards to.
+  const wanPort = (index: number) => clusterPorts[index]![portsPerCluster - 1]!;
   const proxies =
     options.wan === undefined
       ? undefined
@@ -376,27 +400,37 @@ export async function startClusters(options: StartClustersOptions): Promise<Loca
             WanProxy.start({ target: { host: '127.0.0.1', port: wanPort(index) }, shape: options.wan! }),
           ),
         );
-  const clusters = names.map(
-    (name, index) =>
-      new Cluster({
-        name,
-        version,
-        port: ports[index * portsPerCluster]!,
-        controllerPort: ports[index * portsPerCluster + 1]!,
-        saslPlain:
-          options.saslPlainUsers === undefined
-            ? undefined
-            : { port: ports[index * portsPerCluster + 2]!, users: options.saslPlainUsers },
-        standardAuthorizer: options.standardAuthorizer ?? false,
-        wan: proxies === undefined ? undefined : { port: wanPort(index), proxy: proxies[index]! },
-        clusterDir: path.join(runDir, name),
-        marker: `${runId}-${name}`,
-        heap: options.heap ?? DEFAULT_BROKER_HEAP,
-        brokerProperties: options.brokerProperties ?? {},
-        readyTimeoutMs: options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
-        outliveThisProcess: options.outliveThisProcess ?? false,
-      }),
-  );
+  const clusters = names.map((name, index) => {
+    const available = [...clusterPorts[index]!];
+    const nextPort = () => available.shift()!;
+    return new Cluster({
+      name,
+      version,
+      port: nextPort(),
+      controllerPort: nextPort(),
+      saslPlain:
+        options.saslPlainUsers === undefined
+          ? undefined
+          : { port: nextPort(), users: options.saslPlainUsers },
+      ssl:
+        pki === null
+          ? undefined
+          : {
+              port: nextPort(),
+              keyStoreFile: pki.brokerKeyStoreFile,
+              trustStoreFile: pki.ca.certFile,
+              clientAuth: options.tls!.clientAuth,
+            },
+      standardAuthorizer: options.standardAuthorizer ?? false,
+      wan: proxies === undefined ? undefined : { port: wanPort(index), proxy: proxies[index]! },
+      clusterDir: path.join(runDir, name),
+      marker: `${runId}-${name}`,
+      heap: options.heap ?? DEFAULT_BROKER_HEAP,
+      brokerProperties: options.brokerProperties ?? {},
+      readyTimeoutMs: options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
+      outliveThisProcess: options.outliveThisProcess ?? false,
+    });
+  });
   const stopAll = async (stopOptions?: StopOptions) => {
     await Promise.all(clusters.map((cluster) => cluster.stop(stopOptions)));
     await Promise.all((proxies ?? []).map((proxy) => proxy.close()));
@@ -414,5 +448,5 @@ export async function startClusters(options: StartClustersOptions): Promise<Loca
     throw failures[0];
   }
   options.onProgress?.(`Kafka ${version} run ${runId}: logs and data in ${runDir}`);
-  return { runId, runDir, version, clusters, stopAll };
+  return { runId, runDir, version, clusters, pki, stopAll };
 }

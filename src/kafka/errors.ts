@@ -25,11 +25,36 @@ export class Retriable extends KafkaError {
 }
 
 /**
- * Thrown when the cluster rejected georep's credentials (SASL) or the TLS handshake failed. Trying again
- * does not help until the config changes.
+ * Thrown when the cluster rejected georep's credentials (SASL). Trying again does not help until the config
+ * changes.
  */
 export class AuthenticationFailed extends KafkaError {
   readonly retriable = false;
+}
+
+/**
+ * Thrown when TLS with a broker failed: its certificate is not signed by a CA georep trusts, does not name
+ * the address georep connected to, has expired, or the broker refused georep's client certificate. The
+ * client does not retry it; whoever runs the port decides, since a fix may come from either side (georep's
+ * CA file, or the broker's certificate).
+ */
+export class TlsFailed extends KafkaError {
+  readonly retriable = false;
+  /** host:port of the broker, when the client named it. */
+  readonly broker: string | null;
+  /** Node's (or OpenSSL's) code of the failure, e.g. `UNABLE_TO_VERIFY_LEAF_SIGNATURE`. */
+  readonly code: string;
+
+  constructor(
+    cluster: string,
+    message: string,
+    details: { broker: string | null; code: string },
+    options?: { cause?: unknown },
+  ) {
+    super(cluster, message, options);
+    this.broker = details.broker;
+    this.code = details.code;
+  }
 }
 
 /**

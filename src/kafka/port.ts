@@ -304,7 +304,7 @@ export interface RecordSource {
    * waits for the handler (a slow destination slows reading; memory stays bounded by the fetch sizes).
    * Resolves after stop(); rejects with the error that stopped it otherwise: the handler's own error,
    * OffsetOutOfRange (the origin no longer has the records the group is due to read next), TopicNotFound,
-   * AuthorizationFailed, AuthenticationFailed, or Retriable (the client gave up on a transient problem).
+   * AuthorizationFailed, AuthenticationFailed, TlsFailed, or Retriable (the client gave up on a transient problem).
    * Can be called once.
    */
   run(handler: BatchHandler, listener?: SourceListener): Promise<void>;

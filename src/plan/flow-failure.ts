@@ -7,6 +7,7 @@ import {
   KafkaError,
   OffsetOutOfRange,
   RecordTooLarge,
+  TlsFailed,
   TopicNotFound,
 } from '../kafka/errors.js';
 import type { FlowSpec } from './flow-spec.js';
@@ -55,6 +56,16 @@ export function describeFailure(error: unknown, spec: FlowSpec): FlowError {
     return { reason: 'authorization-failed', retriable: false, message };
   if (error instanceof AuthenticationFailed)
     return { reason: 'authentication-failed', retriable: false, message };
+  if (error instanceof TlsFailed) {
+    // Retried with the normal backoff: the fix may be on the broker (a renewed certificate), which georep
+    // cannot see; a fix of georep's own CA or certificate files restarts the flow at the next reload.
+    const advice = tlsAdvice(error);
+    return {
+      reason: 'tls-failed',
+      retriable: true,
+      message: advice === null ? message : `${message}. ${advice}`,
+    };
+  }
   if (error instanceof RecordTooLarge) {
     return {
       reason: 'record-too-large',
@@ -71,4 +82,39 @@ export function describeFailure(error: unknown, spec: FlowSpec): FlowError {
     };
   }
   return { reason: 'internal-error', retriable: true, message };
+}
+
+/** What an operator can do about a TLS failure, by the kind of certificate problem Node reported. */
+export function tlsAdvice(error: TlsFailed): string | null {
+  const cluster = error.cluster;
+  if (/ALTNAME|HOSTNAME/.test(error.code)) {
+    return (
+      `The broker's certificate does not name the address georep connects to: list brokers of ${cluster} by a ` +
+      'name the certificate holds, or set tls.servername to one'
+    );
+  }
+  if (/EXPIRED|NOT_YET_VALID/.test(error.code)) {
+    return `The certificate is outside its validity period: renew it (or correct this host's clock)`;
+  }
+  if (/ALERT/.test(error.code)) {
+    return (
+      `The broker refused georep's client certificate: set tls.cert and tls.key of ${cluster} to a certificate ` +
+      'signed by a CA the broker trusts (its ssl.truststore), then reload georep'
+    );
+  }
+  if (error.code === 'ECONNRESET') {
+    return (
+      'The broker closed the connection during the TLS handshake: check that this address is a TLS (SSL or ' +
+      'SASL_SSL) listener of the broker, and that its TLS versions and ciphers meet Node.js'
+    );
+  }
+  if (
+    /UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|SELF_SIGNED|CERT_SIGNATURE_FAILURE|CERT_UNTRUSTED/.test(error.code)
+  ) {
+    return (
+      `The broker's certificate is not signed by a CA in tls.ca of ${cluster}: put the CA that signed it ` +
+      '(and any intermediate) in that file, then reload georep (SIGHUP, systemctl reload)'
+    );
+  }
+  return null;
 }

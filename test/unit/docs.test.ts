@@ -272,8 +272,8 @@ function isGeorepConfig(data: unknown): data is Record<string, unknown> {
 }
 
 /**
- * A part of a configuration made whole: `daemon:` alone gets one replication between two clusters;
- * `replications:` alone gets the clusters they name.
+ * A part of a configuration made whole: without `replications:` it gets one between two clusters of its
+ * own; the clusters its replications name are added to those it defines.
  */
 function completed(part: Record<string, unknown>): string {
   const replications = Array.isArray(part.replications)
@@ -284,10 +284,14 @@ function completed(part: Record<string, unknown>): string {
     ...(Array.isArray(replication.destinations) ? replication.destinations : []),
   ]);
   const names = [...new Set(['a', 'b', ...named.filter((name): name is string => typeof name === 'string')])];
+  const given = (part.clusters ?? {}) as Record<string, unknown>;
   return stringifyYaml({
-    clusters: Object.fromEntries(names.map((name) => [name, { bootstrap: [`${name}:9092`] }])),
-    replications: [{ origin: 'a', destinations: ['b'], topics: { include: ['*'] } }],
     ...part,
+    clusters: {
+      ...Object.fromEntries(names.map((name) => [name, { bootstrap: [`${name}:9092`] }])),
+      ...given,
+    },
+    replications: part.replications ?? [{ origin: 'a', destinations: ['b'], topics: { include: ['*'] } }],
   });
 }
 

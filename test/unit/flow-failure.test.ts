@@ -6,6 +6,7 @@ import {
   OffsetOutOfRange,
   RecordTooLarge,
   Retriable,
+  TlsFailed,
   TopicNotFound,
   UnexpectedKafkaError,
 } from '../../src/kafka/errors.js';
@@ -19,6 +20,12 @@ const spec = {
   destinationTopic: 'london.orders',
   restartSettings: { consumerGroupId: 'georep.london.frankfurt.orders.london.orders' },
 } as FlowSpec;
+
+const tlsFailed = (code: string) =>
+  new TlsFailed('frankfurt', `TLS with broker 10.0.0.7:9093 failed: ${code}: …`, {
+    broker: '10.0.0.7:9093',
+    code,
+  });
 
 const truncated = (requestedOffset: bigint, earliest: bigint, latest: bigint) =>
   new OffsetOutOfRange('london', { topic: 'orders', partition: 2, requestedOffset, earliest, latest });
@@ -41,6 +48,12 @@ test('every failure of an attempt gets a reason and whether retrying helps', () 
     ],
     ['an ACL is missing', new AuthorizationFailed('london', 'read orders'), 'authorization-failed', false],
     ['the password is wrong', new AuthenticationFailed('frankfurt', 'sasl'), 'authentication-failed', false],
+    [
+      'the broker certificate is not signed by the configured CA',
+      tlsFailed('UNABLE_TO_VERIFY_LEAF_SIGNATURE'),
+      'tls-failed',
+      true,
+    ],
     ['a record is too large', new RecordTooLarge('frankfurt', 'produce'), 'record-too-large', false],
     ['the origin does not answer', new Retriable('london', 'fetch'), 'origin-unavailable', true],
     [
@@ -81,4 +94,29 @@ test('a truncated origin says how many records were lost and how to accept the g
 test('offsets behind the stored progress are read as a re-created topic, not as retention', () => {
   const { message } = describeFailure(truncated(500n, 0n, 90n), spec);
   assert.match(message, /The origin topic orders was probably deleted and re-created/);
+});
+
+test('a TLS failure is retried with the backoff and says what to fix, by the kind of certificate problem', () => {
+  const cases: [string, RegExp][] = [
+    ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', /not signed by a CA in tls\.ca of frankfurt: .*then reload georep/],
+    ['SELF_SIGNED_CERT_IN_CHAIN', /not signed by a CA in tls\.ca of frankfurt/],
+    ['ERR_TLS_CERT_ALTNAME_INVALID', /does not name the address georep connects to: .*tls\.servername/],
+    ['CERT_HAS_EXPIRED', /outside its validity period/],
+    ['ECONNRESET', /closed the connection during the TLS handshake: check that this address is a TLS/],
+    [
+      'ERR_SSL_SSL/TLS_ALERT_CERTIFICATE_UNKNOWN',
+      /refused georep's client certificate: set tls\.cert and tls\.key of frankfurt/,
+    ],
+  ];
+  for (const [code, advice] of cases) {
+    const described = describeFailure(tlsFailed(code), spec);
+    assert.equal(described.reason, 'tls-failed', code);
+    assert.equal(described.retriable, true, code);
+    assert.match(
+      described.message,
+      new RegExp(`^TLS with broker 10\\.0\\.0\\.7:9093 failed: ${code.replaceAll('/', '\\/')}`),
+      code,
+    );
+    assert.match(described.message, advice, code);
+  }
 });

@@ -71,6 +71,29 @@ describe('server.properties of a harness cluster', () => {
     );
   });
 
+  test('adds an SSL listener with PEM stores and the asked client authentication', () => {
+    const properties = brokerProperties({
+      ...input,
+      ssl: {
+        port: 40004,
+        keyStoreFile: '/t/broker.pem',
+        trustStoreFile: '/t/ca.pem',
+        clientAuth: 'required',
+      },
+    });
+    assert.equal(
+      properties.get('listeners'),
+      'PLAINTEXT://127.0.0.1:40001,CONTROLLER://127.0.0.1:40002,SSL://127.0.0.1:40004',
+    );
+    assert.equal(properties.get('advertised.listeners'), 'PLAINTEXT://127.0.0.1:40001,SSL://127.0.0.1:40004');
+    assert.match(properties.get('listener.security.protocol.map') ?? '', /,SSL:SSL$/);
+    assert.equal(properties.get('inter.broker.listener.name'), 'PLAINTEXT');
+    assert.equal(properties.get('listener.name.ssl.ssl.keystore.type'), 'PEM');
+    assert.equal(properties.get('listener.name.ssl.ssl.keystore.location'), '/t/broker.pem');
+    assert.equal(properties.get('listener.name.ssl.ssl.truststore.location'), '/t/ca.pem');
+    assert.equal(properties.get('listener.name.ssl.ssl.client.auth'), 'required');
+  });
+
   test('turns on the StandardAuthorizer, deny by default, with the PLAINTEXT principal as super user', () => {
     const properties = brokerProperties({ ...input, standardAuthorizer: true });
     assert.equal(

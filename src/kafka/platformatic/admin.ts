@@ -28,6 +28,7 @@ import { waitForLeaders } from '../topic-leaders.js';
 import { baseOptions } from './client-options.js';
 import { type ErrorContext, kafkaErrorIds, responseOf, toPortError } from './map-error.js';
 import { type MetadataRead, readMetadata, topicIdOf } from './metadata.js';
+import { TlsAlerts } from './tls-alerts.js';
 
 type ConfigsResult = Pick<describeConfigsV4.DescribeConfigsResponseResult, 'resourceName' | 'configs'> & {
   readonly errorCode?: number;
@@ -60,6 +61,7 @@ const GROUP_HAS_MEMBERS_IDS = ['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBAL
 export class PlatformaticAdmin implements KafkaAdmin {
   readonly #admin: Admin;
   readonly #clusterName: string;
+  readonly #tlsAlerts = new TlsAlerts();
   /** Bound on a topic creation, waiting for leaders included. */
   readonly #topicChangeTimeoutMs: number;
   /** The partition increase running now; the next one waits for it (see createPartitions). */
@@ -67,6 +69,7 @@ export class PlatformaticAdmin implements KafkaAdmin {
 
   constructor(config: ClusterConfig) {
     this.#admin = new Admin(baseOptions(config, 'admin'));
+    this.#tlsAlerts.watch(this.#admin, 'client:broker:connect');
     this.#clusterName = config.name;
     this.#topicChangeTimeoutMs = config.requestTimeoutMs;
   }
@@ -387,7 +390,7 @@ export class PlatformaticAdmin implements KafkaAdmin {
   }
 
   #portError(error: unknown, context: ErrorContext): KafkaError {
-    return toPortError(error, this.#clusterName, context);
+    return toPortError(this.#tlsAlerts.explain(error), this.#clusterName, context);
   }
 }
 

@@ -17,6 +17,7 @@ import {
   KafkaError,
   RecordTooLarge,
   Retriable,
+  TlsFailed,
   TopicNotFound,
   UnexpectedKafkaError,
 } from '../errors.js';
@@ -87,6 +88,8 @@ interface ErrorLike {
   canRetry?: unknown;
   cause?: unknown;
   errors?: unknown;
+  /** OpenSSL's words for its error, which Node sets beside a message of OpenSSL's raw error line. */
+  reason?: unknown;
 }
 
 /** The error and everything it wraps (causes and aggregated errors), outermost first. */
@@ -186,6 +189,61 @@ function describeAuthorization(id: string, tree: ErrorLike[], context: ErrorCont
   );
 }
 
+/** How the library names the broker it failed to reach: `Connection to 127.0.0.1:9093 failed.` */
+const LIBRARY_BROKER_ADDRESS = /^Connection to (\S+?) (?:failed|timed out)/;
+/** Node's advice for a CA missing from its default store; georep passes tls.ca itself, so it misleads. */
+const NODE_SYSTEM_CA_ADVICE =
+  /; if the root CA is installed locally, try running Node\.js with --use-system-ca$/;
+
+/** OpenSSL's raw error line (`40FD…:error:0A000412:SSL routines:ssl3_read_bytes:ssl/tls alert bad certificate:…`). */
+const OPENSSL_ERROR_LINE = /^[0-9A-F]+:error:[0-9A-F]+:[^:]*:[^:]*:([^:]+):/;
+const OPENSSL_ALERT_NUMBER = /SSL alert number (\d+)/;
+
+/** How the library reports a broker that closed the connection during the TLS handshake (not a TLS listener). */
+const LIBRARY_TLS_HANDSHAKE_CLOSED = /^TLS handshake failed\./;
+
+/**
+ * Node's error for a certificate problem or a broker's TLS alert, or the reset of a connection during the
+ * handshake (which the library marks), in an error tree.
+ */
+export function findTlsFailure(tree: readonly ErrorLike[]): ErrorLike | undefined {
+  const certificate = tree.find((link) => typeof link.code === 'string' && TLS_FAILURE_CODE.test(link.code));
+  if (certificate !== undefined) return certificate;
+  const handshake = tree.find(
+    (link) => link.code === 'PLT_KFK_USER' && LIBRARY_TLS_HANDSHAKE_CLOSED.test(String(link.message)),
+  );
+  return handshake === undefined ? undefined : ((handshake.cause as ErrorLike | undefined) ?? handshake);
+}
+
+/**
+ * A failed TLS handshake, or the broker's TLS alert after it (a refused client certificate), with Node's code
+ * and words (which name the certificate's altnames when the name does not match) and the broker's address.
+ */
+function tlsFailed(
+  failure: ErrorLike,
+  tree: ErrorLike[],
+  cluster: string,
+  context: ErrorContext,
+  options: { cause: unknown },
+): TlsFailed {
+  const code = String(failure.code);
+  const broker =
+    tree.map((link) => LIBRARY_BROKER_ADDRESS.exec(String(link.message))?.[1]).find((found) => found) ?? null;
+  const words = tlsWords(failure);
+  const message = `${context.operation}: TLS with broker ${broker ?? '(unknown address)'} failed: ${code}: ${words}`;
+  return new TlsFailed(cluster, message, { broker, code }, options);
+}
+
+/** Node's words for a TLS failure; for OpenSSL's raw error line, its reason and the alert's number. */
+function tlsWords(failure: ErrorLike): string {
+  const message = String(failure.message).trim().replace(NODE_SYSTEM_CA_ADVICE, '');
+  const openssl = OPENSSL_ERROR_LINE.exec(message);
+  if (openssl === null) return message;
+  const reason = typeof failure.reason === 'string' ? failure.reason : openssl[1]!;
+  const alert = OPENSSL_ALERT_NUMBER.exec(message)?.[1];
+  return alert === undefined ? reason : `${reason} (TLS alert ${alert})`;
+}
+
 export function toPortError(error: unknown, cluster: string, context: ErrorContext): KafkaError {
   if (error instanceof KafkaError) return error;
   const tree = errorTree(error);
@@ -203,10 +261,8 @@ export function toPortError(error: unknown, cluster: string, context: ErrorConte
   if (has(AUTHENTICATION_ERROR_IDS) || codes.has(AUTHENTICATION_CODE)) {
     return new AuthenticationFailed(cluster, detail, options);
   }
-  const tlsCode = [...codes].find((code) => TLS_FAILURE_CODE.test(code as string));
-  if (tlsCode !== undefined) {
-    return new AuthenticationFailed(cluster, `${detail} (TLS: ${String(tlsCode)})`, options);
-  }
+  const tlsFailure = findTlsFailure(tree);
+  if (tlsFailure !== undefined) return tlsFailed(tlsFailure, tree, cluster, context, options);
   if (reportsTopicMissing(error) && context.topic !== undefined) {
     return new TopicNotFound(cluster, context.topic, options);
   }

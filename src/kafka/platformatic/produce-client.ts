@@ -25,6 +25,7 @@ import type { ClusterConfig } from '../../config/types.js';
 import { type KafkaError, PartitionNotFound, Retriable } from '../errors.js';
 import { baseOptions } from './client-options.js';
 import { type ErrorContext, errorTree, kafkaErrorIds, toPortError } from './map-error.js';
+import { TlsAlerts } from './tls-alerts.js';
 
 /**
  * How long a transaction may stay open before the broker aborts it. It bounds how long a transaction left
@@ -113,11 +114,13 @@ export class ProduceClient {
   readonly client: Base;
   readonly #clusterName: string;
   readonly #timeoutMs: number;
+  readonly #tlsAlerts = new TlsAlerts();
   /** Coordinators found, by key type and key. */
   readonly #coordinators = new Map<string, Promise<Broker>>();
 
   constructor(cluster: ClusterConfig, role: string) {
     this.client = new Base(baseOptions(cluster, role));
+    this.#tlsAlerts.watch(this.client, 'client:broker:connect');
     this.#clusterName = cluster.name;
     this.#timeoutMs = cluster.requestTimeoutMs;
   }
@@ -211,7 +214,7 @@ export class ProduceClient {
     topic: string,
     names: Pick<ErrorContext, 'groupId' | 'transactionalId'> = {},
   ): KafkaError {
-    return toPortError(error, this.#clusterName, { operation, topic, ...names });
+    return toPortError(this.#tlsAlerts.explain(error), this.#clusterName, { operation, topic, ...names });
   }
 
   async close(): Promise<void> {

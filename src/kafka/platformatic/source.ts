@@ -29,6 +29,7 @@ import { FetchLoop, type FetchLoopLimits } from './fetch-loop.js';
 import { toPortError } from './map-error.js';
 import { PartitionFetcher } from './partition-fetcher.js';
 import { partitionRange, ResumePositionFailed, startPositions } from './start-positions.js';
+import { TlsAlerts } from './tls-alerts.js';
 
 /** Batches of this many partitions may be in the handler at once. */
 export const DEFAULT_PARTITIONS_IN_PARALLEL = 6;
@@ -61,6 +62,8 @@ export class PlatformaticSource implements RecordSource {
   readonly #limits: FetchLoopLimits;
   readonly #partitionsInParallel: number;
   readonly #abort = new AbortController();
+  /** The broker TLS alerts of this source's consumer and fetch connections. */
+  readonly #tlsAlerts = new TlsAlerts();
   #consumer: Consumer | undefined;
   #pool: ConnectionPool | undefined;
   #commits: CommitQueue | undefined;
@@ -143,6 +146,8 @@ export class PlatformaticSource implements RecordSource {
     });
     this.#consumer = consumer;
     this.#pool = new ConnectionPool(`${options.clientId}-fetch`, options);
+    this.#tlsAlerts.watch(consumer, 'client:broker:connect');
+    this.#tlsAlerts.watch(this.#pool, 'connect');
     const fetcher = new PartitionFetcher(consumer, this.#pool, topic, FETCH_MAX_WAIT_MS);
     this.#commits = new CommitQueue(
       consumer,
@@ -308,7 +313,7 @@ export class PlatformaticSource implements RecordSource {
   }
 
   #portError(error: unknown): KafkaError {
-    return toPortError(error, this.#config.name, {
+    return toPortError(this.#tlsAlerts.explain(error), this.#config.name, {
       operation: `read topic ${this.#options.topic} as group ${this.#options.groupId}`,
       topic: this.#options.topic,
       groupId: this.#options.groupId,
