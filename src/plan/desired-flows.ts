@@ -11,6 +11,7 @@ import {
   flowKey,
   type RejectedFlow,
 } from './flow-spec.js';
+import { runToEnd, type Steps } from './steps.js';
 
 export interface TopicListing {
   readonly name: string;
@@ -22,6 +23,9 @@ export interface DesiredFlows {
   readonly rejected: readonly RejectedFlow[];
 }
 
+/** Topics matched against one replication's patterns between two steps of desiredFlowSteps. */
+const TOPICS_PER_STEP = 512;
+
 /**
  * `credentialChanges` counts, per cluster, how often its secrets changed in the daemon (see
  * FlowRestartSettings.originCredentials); a cluster not in it counts 0.
@@ -31,6 +35,19 @@ export function desiredFlows(
   listings: ReadonlyMap<string, readonly TopicListing[]>,
   credentialChanges: ReadonlyMap<string, number> = new Map(),
 ): DesiredFlows {
+  return runToEnd(desiredFlowSteps(config, listings, credentialChanges));
+}
+
+/**
+ * desiredFlows in steps (plan/steps.ts): one per replication, and one per TOPICS_PER_STEP topics it is
+ * matched against. 10,000 replications over an origin of a few thousand topics are tens of millions of
+ * pattern matches: seconds that the daemon runs in slices.
+ */
+export function* desiredFlowSteps(
+  config: Config,
+  listings: ReadonlyMap<string, readonly TopicListing[]>,
+  credentialChanges: ReadonlyMap<string, number> = new Map(),
+): Steps<DesiredFlows> {
   const flows: FlowSpec[] = [];
   const rejected: RejectedFlow[] = [];
   // Which flow already writes a destination topic, so that a second writer is rejected (config order wins).
@@ -38,8 +55,14 @@ export function desiredFlows(
   const clusterNames = [...config.clusters.keys()];
 
   for (const replication of config.replications) {
+    yield;
     const topics = listings.get(replication.origin) ?? [];
+    let topicsSinceStep = 0;
     for (const topic of topics) {
+      if (++topicsSinceStep === TOPICS_PER_STEP) {
+        topicsSinceStep = 0;
+        yield;
+      }
       if (isNeverMirrored(topic.name, config.daemon) || !selectsName(replication.topics, topic.name))
         continue;
       for (const destination of replication.destinations) {

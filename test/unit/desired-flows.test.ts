@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { desiredFlows, prefixOriginChain, type TopicListing } from '../../src/plan/desired-flows.js';
+import {
+  desiredFlowSteps,
+  desiredFlows,
+  prefixOriginChain,
+  type TopicListing,
+} from '../../src/plan/desired-flows.js';
 import { planFlows } from '../../src/plan/plan.js';
 import { compiled } from './config/helpers.js';
 
@@ -244,5 +249,27 @@ describe('prefixOriginChain', () => {
       'london',
     ]);
     assert.deepEqual(prefixOriginChain('orders.london', '.', ['london']), []);
+  });
+});
+
+describe('desiredFlowSteps', () => {
+  test('yields between replications and within a long listing, and ends with what desiredFlows gives', () => {
+    const config = compiled(
+      `${clusters}replications:
+  - { origin: london, destinations: [frankfurt], topics: { include: ["t-1*"] } }
+  - { origin: london, destinations: [dublin], topics: { include: ["t-2*"] } }
+`,
+    );
+    const listings = new Map([
+      ['london', topics(...Array.from({ length: 2000 }, (_, index) => `t-${index}`))],
+    ]);
+    const steps = desiredFlowSteps(config, listings);
+    let yields = 0;
+    let next = steps.next();
+    for (; !next.done; next = steps.next()) yields++;
+    // Each replication is a step, and each 512 of its 2,000 topics another.
+    assert.equal(yields, 2 + 2 * 3);
+    assert.deepEqual(next.value, desiredFlows(config, listings));
+    assert.equal(next.value.flows.length, 1111 + 111);
   });
 });
