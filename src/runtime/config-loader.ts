@@ -3,12 +3,16 @@
 // parsed, validated and compiled. The worker runs loadConfigFile, the function `georep validate` and
 // `georep plan` run, so a file gets the same result and the same `file:line:col` errors in the daemon as
 // on the command line. What the main thread still does: answer the worker's questions about environment
-// variables, and take the result (a structured copy; secrets become Secrets again, the config is frozen).
-// A fresh worker per load: the memory a large parse used goes with it.
+// variables, and take the result in (JSON pieces, parsed in time slices; secrets become Secrets again and
+// the config is frozen).
+//
+// One worker serves every load of the process: it is started at the first load (starting one and loading
+// the loader's modules takes far longer than loading a small file) and kept, without keeping the process
+// alive while no load runs. A worker that failed is replaced at the next load.
 import { Worker } from 'node:worker_threads';
 import type { FileLoadResult, LoadFileOptions } from '../config/load.js';
 import { fromTransfer } from '../config/transfer.js';
-import type { ConfigLoaderMessage, ConfigLoadRequest, EnvReply } from './config-loader-worker.js';
+import type { ConfigLoaderMessage, ConfigLoaderRequest } from './config-loader-worker.js';
 import { runInSlices } from './time-slices.js';
 
 /** The worker's module beside this one: `.ts` when run from the sources (tsx), `.js` once compiled. */
@@ -25,41 +29,64 @@ export class ConfigLoaderFailed extends Error {
   }
 }
 
+interface PendingLoad {
+  readonly env: (name: string) => string | undefined;
+  readonly resolve: (result: Promise<FileLoadResult>) => void;
+  readonly reject: (error: ConfigLoaderFailed) => void;
+}
+
+let worker: Worker | null = null;
+let nextId = 0;
+const pending = new Map<number, PendingLoad>();
+
+function startWorker(): Worker {
+  const started = new Worker(WORKER_URL);
+  started.on('message', (message: ConfigLoaderMessage) => {
+    const load = pending.get(message.id);
+    if (load === undefined) return;
+    if (message.kind === 'env-request') {
+      const values: Record<string, string> = {};
+      for (const name of message.names) {
+        const value = load.env(name);
+        if (value !== undefined) values[name] = value;
+      }
+      started.postMessage({ kind: 'env', id: message.id, values } satisfies ConfigLoaderRequest);
+      return;
+    }
+    settle(message.id, () => load.resolve(runInSlices(fromTransfer(message.result))));
+  });
+  const fail = (cause: unknown) => {
+    if (worker === started) worker = null;
+    for (const [id, load] of pending) settle(id, () => load.reject(new ConfigLoaderFailed(cause)));
+  };
+  started.on('error', fail);
+  started.on('exit', (code) => fail(`it exited with code ${code}`));
+  return started;
+}
+
+function settle(id: number, outcome: () => void): void {
+  if (!pending.delete(id)) return;
+  outcome();
+  if (pending.size === 0) worker?.unref();
+}
+
 /**
- * loadConfigFile(file, options), run in a worker thread. `options.env` is called on this thread, once per
- * variable the file references.
+ * loadConfigFile(file, options), run in the worker thread. `options.env` is called on this thread, once
+ * per variable the file references.
  * @throws ConfigLoaderFailed when the worker failed.
  */
 export function loadConfigFileInWorker(file: string, options: LoadFileOptions = {}): Promise<FileLoadResult> {
   const env = options.env ?? ((name: string) => process.env[name]);
-  const request: ConfigLoadRequest = {
-    file,
-    ...(options.baseDir === undefined ? {} : { baseDir: options.baseDir }),
-  };
+  worker ??= startWorker();
+  worker.ref();
+  const id = nextId++;
   return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER_URL, { workerData: request });
-    let settled = false;
-    const settle = (outcome: () => void) => {
-      if (settled) return;
-      settled = true;
-      outcome();
-      void worker.terminate();
-    };
-    worker.on('message', (message: ConfigLoaderMessage) => {
-      if (message.kind === 'env-request') {
-        const values: Record<string, string> = {};
-        for (const name of message.names) {
-          const value = env(name);
-          if (value !== undefined) values[name] = value;
-        }
-        worker.postMessage({ values } satisfies EnvReply);
-        return;
-      }
-      settle(() => resolve(runInSlices(fromTransfer(message.result))));
-    });
-    worker.on('error', (error) => settle(() => reject(new ConfigLoaderFailed(error))));
-    worker.on('exit', (code) =>
-      settle(() => reject(new ConfigLoaderFailed(`it exited with code ${code} before answering`))),
-    );
+    pending.set(id, { env, resolve, reject });
+    worker?.postMessage({
+      kind: 'load',
+      id,
+      file,
+      ...(options.baseDir === undefined ? {} : { baseDir: options.baseDir }),
+    } satisfies ConfigLoaderRequest);
   });
 }

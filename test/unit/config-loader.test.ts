@@ -114,6 +114,21 @@ test('a file that cannot be read says why, as the direct load does', async () =>
   assert.deepEqual(inWorker, direct);
 });
 
+test('loads that overlap each get the variables of their own environment', async () => {
+  const file = write(
+    'overlap.yaml',
+    `${clusters('"${env:LONDON_PASSWORD}"')}replications:\n  - { origin: london, destinations: [paris], topics: { include: [orders] } }\n`,
+  );
+  const passwords = ['first', 'second', 'third'];
+  const loaded = await Promise.all(
+    passwords.map((password) => loadConfigFileInWorker(file, { env: () => password })),
+  );
+  assert.deepEqual(
+    loaded.map((result) => config(result).clusters.get('london')?.sasl?.password.reveal()),
+    passwords,
+  );
+});
+
 test('the variables a text references are found once each, comments included', () => {
   assert.deepEqual(
     envNamesReferencedIn('a: "${env:A}"\n# b: ${env:B_2}\nc: ${env:A}\nd: ${env:not valid}\ne: ${file:/x}\n'),
