@@ -30,6 +30,8 @@ export class ConfigLoaderFailed extends Error {
 }
 
 interface PendingLoad {
+  /** The worker that runs it: only that worker's failure fails it. */
+  readonly worker: Worker;
   readonly env: (name: string) => string | undefined;
   readonly resolve: (result: Promise<FileLoadResult>) => void;
   readonly reject: (error: ConfigLoaderFailed) => void;
@@ -57,7 +59,9 @@ function startWorker(): Worker {
   });
   const fail = (cause: unknown) => {
     if (worker === started) worker = null;
-    for (const [id, load] of pending) settle(id, () => load.reject(new ConfigLoaderFailed(cause)));
+    for (const [id, load] of pending) {
+      if (load.worker === started) settle(id, () => load.reject(new ConfigLoaderFailed(cause)));
+    }
   };
   started.on('error', fail);
   started.on('exit', (code) => fail(`it exited with code ${code}`));
@@ -77,12 +81,13 @@ function settle(id: number, outcome: () => void): void {
  */
 export function loadConfigFileInWorker(file: string, options: LoadFileOptions = {}): Promise<FileLoadResult> {
   const env = options.env ?? ((name: string) => process.env[name]);
-  worker ??= startWorker();
-  worker.ref();
+  const running = worker ?? startWorker();
+  worker = running;
+  running.ref();
   const id = nextId++;
   return new Promise((resolve, reject) => {
-    pending.set(id, { env, resolve, reject });
-    worker?.postMessage({
+    pending.set(id, { worker: running, env, resolve, reject });
+    running.postMessage({
       kind: 'load',
       id,
       file,
