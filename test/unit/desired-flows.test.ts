@@ -272,4 +272,15 @@ describe('desiredFlowSteps', () => {
     assert.deepEqual(next.value, desiredFlows(config, listings));
     assert.equal(next.value.flows.length, 1111 + 111);
   });
+
+  test('literal includes are looked up, not matched: the same flows, in listing order, as a pattern gives', () => {
+    const listing = { london: topics('a', 'b', 'c', 'd') };
+    const replication = (include: string) => `
+replications:
+  - { origin: london, destinations: [frankfurt], topics: { include: ${include}, exclude: [d] } }
+`;
+    const literal = flowsOf(replication('[d, c, missing, a]'), listing);
+    assert.deepEqual(literal.keys, ['london/a -> frankfurt/london.a', 'london/c -> frankfurt/london.c']);
+    assert.deepEqual(literal, flowsOf(replication('["/d|c|missing|a/"]'), listing));
+  });
 });
