@@ -239,7 +239,7 @@ function frozenMap<K, V>(map: Map<K, V>): ReadonlyMap<K, V> {
 }
 
 /** Freezes the compiled config all the way down, Maps included, so no module can change it under another. */
-function deepFreeze<T>(value: T): T {
+export function deepFreeze<T>(value: T): T {
   if (value instanceof Map) {
     for (const entry of value.values()) deepFreeze(entry);
     return frozenMap(value) as T;

@@ -42,6 +42,16 @@ export function parseSecretValue(value: string): ParsedValue {
   return { kind: 'inline' };
 }
 
+/**
+ * The environment variables that `${env:…}` references written in `text` name, each once: what a loader
+ * needs at hand before it runs where the environment cannot be asked (a worker thread). A superset (a
+ * reference in a comment counts); a reference spelled with YAML escapes is missed, so such a loader must
+ * still notice a variable it was not given.
+ */
+export function envNamesReferencedIn(text: string): string[] {
+  return [...new Set(Array.from(text.matchAll(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g), (match) => match[1]!))];
+}
+
 export function resolvePath(path: string, environment: LoadEnvironment): string {
   return isAbsolute(path) ? path : resolve(environment.baseDir, path);
 }

@@ -11,6 +11,7 @@ import {
   flowKey,
   type RejectedFlow,
 } from './flow-spec.js';
+import { runToEnd, type Steps } from './steps.js';
 
 export interface TopicListing {
   readonly name: string;
@@ -22,6 +23,9 @@ export interface DesiredFlows {
   readonly rejected: readonly RejectedFlow[];
 }
 
+/** Topics matched against one replication's patterns between two steps of desiredFlowSteps. */
+const TOPICS_PER_STEP = 512;
+
 /**
  * `credentialChanges` counts, per cluster, how often its secrets changed in the daemon (see
  * FlowRestartSettings.originCredentials); a cluster not in it counts 0.
@@ -31,15 +35,48 @@ export function desiredFlows(
   listings: ReadonlyMap<string, readonly TopicListing[]>,
   credentialChanges: ReadonlyMap<string, number> = new Map(),
 ): DesiredFlows {
+  return runToEnd(desiredFlowSteps(config, listings, credentialChanges));
+}
+
+/**
+ * desiredFlows in steps (plan/steps.ts): one per replication, and one per TOPICS_PER_STEP topics it is
+ * matched against. 10,000 replications over an origin of a few thousand topics are tens of millions of
+ * pattern matches: seconds that the daemon runs in slices.
+ */
+export function* desiredFlowSteps(
+  config: Config,
+  listings: ReadonlyMap<string, readonly TopicListing[]>,
+  credentialChanges: ReadonlyMap<string, number> = new Map(),
+): Steps<DesiredFlows> {
   const flows: FlowSpec[] = [];
   const rejected: RejectedFlow[] = [];
   // Which flow already writes a destination topic, so that a second writer is rejected (config order wins).
   const writerOf = new Map<string, FlowSpec>();
   const clusterNames = [...config.clusters.keys()];
 
+  // Where each listed topic stands in its origin's listing, for replications that name topics literally.
+  const positionsByOrigin = new Map<string, Map<string, number>>();
+  const positionsIn = (origin: string, topics: readonly TopicListing[]) => {
+    let positions = positionsByOrigin.get(origin);
+    if (positions === undefined) {
+      positions = new Map(topics.map((topic, index) => [topic.name, index]));
+      positionsByOrigin.set(origin, positions);
+    }
+    return positions;
+  };
+
   for (const replication of config.replications) {
-    const topics = listings.get(replication.origin) ?? [];
+    yield;
+    const listed = listings.get(replication.origin) ?? [];
+    const topics = replication.topics.include.every((pattern) => pattern.kind === 'literal')
+      ? literallyIncluded(replication, listed, positionsIn(replication.origin, listed))
+      : listed;
+    let topicsSinceStep = 0;
     for (const topic of topics) {
+      if (++topicsSinceStep === TOPICS_PER_STEP) {
+        topicsSinceStep = 0;
+        yield;
+      }
       if (isNeverMirrored(topic.name, config.daemon) || !selectsName(replication.topics, topic.name))
         continue;
       for (const destination of replication.destinations) {
@@ -86,6 +123,24 @@ export function desiredFlows(
     }
   }
   return { flows, rejected };
+}
+
+/**
+ * The listed topics that a replication whose includes are all literal names can select, in listing order:
+ * a lookup per name instead of a match per listed topic (10,000 such replications against an origin of
+ * thousands of topics would otherwise be tens of millions of comparisons). Excludes are applied later.
+ */
+function literallyIncluded(
+  replication: ReplicationConfig,
+  listed: readonly TopicListing[],
+  positions: ReadonlyMap<string, number>,
+): TopicListing[] {
+  const found = new Set<number>();
+  for (const pattern of replication.topics.include) {
+    const position = positions.get(pattern.source);
+    if (position !== undefined) found.add(position);
+  }
+  return [...found].sort((a, b) => a - b).map((position) => listed[position]!);
 }
 
 /**

@@ -5,6 +5,7 @@
 import { isNeverMirrored, selectsName } from '../config/patterns.js';
 import type { Config, SourcePosition } from '../config/types.js';
 import type { TopicListing } from './desired-flows.js';
+import { runToEnd, type Steps } from './steps.js';
 
 export interface UnlistedTopic {
   readonly replication: string;
@@ -19,6 +20,14 @@ export function unlistedTopics(
   config: Config,
   listings: ReadonlyMap<string, readonly TopicListing[]>,
 ): UnlistedTopic[] {
+  return runToEnd(unlistedTopicSteps(config, listings));
+}
+
+/** unlistedTopics in steps (plan/steps.ts), one per replication. */
+export function* unlistedTopicSteps(
+  config: Config,
+  listings: ReadonlyMap<string, readonly TopicListing[]>,
+): Steps<UnlistedTopic[]> {
   const unlisted: UnlistedTopic[] = [];
   // One set per origin, not per replication: thousands of replications share a few origins.
   const listedByOrigin = new Map<string, Set<string>>();
@@ -26,6 +35,7 @@ export function unlistedTopics(
     listedByOrigin.set(origin, new Set(listing.map((topic) => topic.name)));
   }
   for (const replication of config.replications) {
+    yield;
     const listed = listedByOrigin.get(replication.origin);
     if (listed === undefined) continue;
     for (const pattern of replication.topics.include) {

@@ -2,13 +2,15 @@
 // discovery timer) goes through one serial reconcile loop; startup is simply the first reconcile.
 //
 // One reconcile, in order:
-//   1. if the trigger may have changed the file: load it; an invalid file is rejected whole, the last good
-//      config stays in force, and the failure goes to the log, /status and a metric;
+//   1. if the trigger may have changed the file: load it (in a worker thread, config-loader.ts); an invalid
+//      file is rejected whole, the last good config stays in force, and the failure goes to the log, /status
+//      and a metric;
 //   2. make sure a client exists for each cluster in use (a cluster whose connection settings changed gets
 //      a new one; the old one is closed only after step 5, once the flows that used it stopped);
 //   3. list the topics of every origin (an origin that cannot be listed keeps its last listing, so a network
 //      blip never stops flows);
-//   4. desired flows → plan against the running flows (pure);
+//   4. desired flows → plan against the running flows (pure; the long parts run in time slices,
+//      time-slices.ts, so that /healthz and the flows are served meanwhile);
 //   5. the supervisor applies the plan: stop first, then start, then in-place updates;
 //   6. flows stopped because their origin topic was deleted: the destination copy is kept or deleted, as the
 //      replication says (onOriginTopicDeleted);
@@ -21,7 +23,7 @@ import { createHash } from 'node:crypto';
 import { readTextFile } from '../config/environment.js';
 import { formatIssue } from '../config/issues.js';
 import { CONFIG_LIMITS } from '../config/limits.js';
-import { loadConfigFile } from '../config/load.js';
+import type { FileLoadResult } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { TopicNotFound } from '../kafka/errors.js';
 import type {
@@ -36,14 +38,16 @@ import { HttpListener } from '../observability/http-listener.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { SystemdNotifier } from '../observability/systemd-notify.js';
-import { desiredFlows, type TopicListing } from '../plan/desired-flows.js';
+import { desiredFlowSteps, type TopicListing } from '../plan/desired-flows.js';
 import { clusterConnectionDigest, type FlowSpec, type RejectedFlow } from '../plan/flow-spec.js';
 import { desiredGroupSyncs, planGroupSyncs } from '../plan/group-syncs.js';
 import { planFlows, planHasChanges } from '../plan/plan.js';
+import type { Steps } from '../plan/steps.js';
 import { describeConfigDrift, planTopicConfigSync } from '../plan/topic-configs.js';
-import { describeUnlisted, type UnlistedTopic, unlistedTopics } from '../plan/unlisted-topics.js';
+import { describeUnlisted, type UnlistedTopic, unlistedTopicSteps } from '../plan/unlisted-topics.js';
 import { DEFAULT_FLOW_BACKOFF } from './backoff.js';
 import { type BandwidthCapStatus, BandwidthCaps } from './bandwidth-caps.js';
+import { loadConfigFileInWorker } from './config-loader.js';
 import { CredentialChanges } from './credential-changes.js';
 import type { FlowState } from './flow-state.js';
 import { GroupSync, type GroupSyncStatus } from './group-sync.js';
@@ -51,6 +55,7 @@ import { type FlowStatus, type MirroredTotal, MirrorFlow } from './mirror-flow.j
 import { OffsetSyncStore } from './offset-sync-store.js';
 import { ReconcileLoop, type ReconcileTrigger } from './reconcile-loop.js';
 import { Supervisor } from './supervisor.js';
+import { runInSlices } from './time-slices.js';
 
 export interface DaemonOptions {
   readonly configPath: string;
@@ -291,9 +296,9 @@ export class Daemon {
       if (config === null) return;
       this.#ensureClients(config);
       const listings = await this.#listOrigins(config);
-      const desired = desiredFlows(config, listings, this.#credentialChangeCounts);
+      const desired = await runInSlices(desiredFlowSteps(config, listings, this.#credentialChangeCounts));
       this.#reportRejected(desired.rejected);
-      this.#reportUnlisted(unlistedTopics(config, listings));
+      await runInSlices(this.#reportUnlisted(await runInSlices(unlistedTopicSteps(config, listings))));
       const plan = planFlows(desired.flows, this.#supervisor.runningSpecs());
       const originDeleted = plan.stop.filter((spec) => this.#originTopicGone(spec, listings));
       this.#noteRecreatedOriginTopics(plan.start);
@@ -352,10 +357,18 @@ export class Daemon {
       );
       return false;
     }
-    const result = loadConfigFile(path, {
-      ...(this.#options.baseDir === undefined ? {} : { baseDir: this.#options.baseDir }),
-      env: this.#options.env,
-    });
+    let result: FileLoadResult;
+    try {
+      result = await loadConfigFileInWorker(path, {
+        ...(this.#options.baseDir === undefined ? {} : { baseDir: this.#options.baseDir }),
+        env: this.#options.env,
+      });
+    } catch (error) {
+      this.#rejectReload([
+        `${path}: cannot load the file: ${error instanceof Error ? error.message : error}`,
+      ]);
+      return false;
+    }
     this.#configDigest = digest;
     if (!result.ok) {
       this.#rejectReload(
@@ -668,10 +681,14 @@ export class Daemon {
     this.#rejected = rejected;
   }
 
-  /** Warns once about each topic named in an include that its origin does not list, until it is listed. */
-  #reportUnlisted(unlisted: readonly UnlistedTopic[]): void {
+  /**
+   * Warns once about each topic named in an include that its origin does not list, until it is listed. In
+   * steps: a file of 10,000 replications may name 10,000 topics that do not exist.
+   */
+  *#reportUnlisted(unlisted: readonly UnlistedTopic[]): Steps<void> {
     const reported = new Set(this.#unlisted.map(describeUnlisted));
     for (const topic of unlisted) {
+      yield;
       const message = describeUnlisted(topic);
       if (!reported.has(message)) this.#logger.warn({ replication: topic.replication }, message);
     }

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { desiredFlows, prefixOriginChain, type TopicListing } from '../../src/plan/desired-flows.js';
+import {
+  desiredFlowSteps,
+  desiredFlows,
+  prefixOriginChain,
+  type TopicListing,
+} from '../../src/plan/desired-flows.js';
 import { planFlows } from '../../src/plan/plan.js';
 import { compiled } from './config/helpers.js';
 
@@ -244,5 +249,38 @@ describe('prefixOriginChain', () => {
       'london',
     ]);
     assert.deepEqual(prefixOriginChain('orders.london', '.', ['london']), []);
+  });
+});
+
+describe('desiredFlowSteps', () => {
+  test('yields between replications and within a long listing, and ends with what desiredFlows gives', () => {
+    const config = compiled(
+      `${clusters}replications:
+  - { origin: london, destinations: [frankfurt], topics: { include: ["t-1*"] } }
+  - { origin: london, destinations: [dublin], topics: { include: ["t-2*"] } }
+`,
+    );
+    const listings = new Map([
+      ['london', topics(...Array.from({ length: 2000 }, (_, index) => `t-${index}`))],
+    ]);
+    const steps = desiredFlowSteps(config, listings);
+    let yields = 0;
+    let next = steps.next();
+    for (; !next.done; next = steps.next()) yields++;
+    // Each replication is a step, and each 512 of its 2,000 topics another.
+    assert.equal(yields, 2 + 2 * 3);
+    assert.deepEqual(next.value, desiredFlows(config, listings));
+    assert.equal(next.value.flows.length, 1111 + 111);
+  });
+
+  test('literal includes are looked up, not matched: the same flows, in listing order, as a pattern gives', () => {
+    const listing = { london: topics('a', 'b', 'c', 'd') };
+    const replication = (include: string) => `
+replications:
+  - { origin: london, destinations: [frankfurt], topics: { include: ${include}, exclude: [d] } }
+`;
+    const literal = flowsOf(replication('[d, c, missing, a]'), listing);
+    assert.deepEqual(literal.keys, ['london/a -> frankfurt/london.a', 'london/c -> frankfurt/london.c']);
+    assert.deepEqual(literal, flowsOf(replication('["/d|c|missing|a/"]'), listing));
   });
 });
