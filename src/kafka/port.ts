@@ -293,7 +293,13 @@ export type SourceEvent =
   | {
       readonly type: 'committed';
       readonly offsets: readonly { readonly partition: number; readonly offset: bigint }[];
-    };
+    }
+  /**
+   * A fetch (or the metadata lookup before one) failed on the network or got no answer in time; `detail` says
+   * which broker and what happened. The source keeps trying: `reachable` follows when a fetch is answered again.
+   */
+  | { readonly type: 'unreachable'; readonly detail: string }
+  | { readonly type: 'reachable' };
 
 export type SourceListener = (event: SourceEvent) => void;
 
@@ -346,6 +352,12 @@ export interface WrittenRange {
   readonly recordCount: number;
 }
 
+/**
+ * Told while a write is still being tried that a request of it failed on the network (refused, reset, closed)
+ * or got no answer in time; `detail` names the broker and what happened.
+ */
+export type UnreachableListener = (detail: string) => void;
+
 export interface RecordSink {
   /**
    * Appends `records` to `topic`'s partition `partition`, in order, each with exactly its key, value, headers
@@ -359,6 +371,7 @@ export interface RecordSink {
     topic: string,
     partition: number,
     records: readonly RecordToWrite[],
+    onUnreachable?: UnreachableListener,
   ): Promise<readonly WrittenRange[]>;
   /**
    * Told that `topic` was deleted (georep deleted it): the sink must not let it break writes to other topics.

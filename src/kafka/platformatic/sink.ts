@@ -16,10 +16,11 @@ import type {
   RecordSink,
   RecordSinkOptions,
   RecordToWrite,
+  UnreachableListener,
   WrittenRange,
 } from '../port.js';
 import { chunksOfAtMost, DEFAULT_MAX_REQUEST_BYTES } from '../write-chunks.js';
-import { kafkaErrorIds } from './map-error.js';
+import { failedOnNetwork, innermostMessage, kafkaErrorIds } from './map-error.js';
 import { ProduceClient, TRANSACTION_TIMEOUT_MS } from './produce-client.js';
 import { encodeRecordBatch, nextSequence } from './record-batch.js';
 
@@ -34,6 +35,12 @@ const CLIENT_LANES = 3;
 const PRODUCER_STATE_LOST_IDS = new Set(['UNKNOWN_PRODUCER_ID', 'OUT_OF_ORDER_SEQUENCE_NUMBER']);
 /** The partition's own sequence starts at 0 for every new producer id. */
 const FIRST_SEQUENCE = 0;
+
+interface WriteTarget {
+  readonly topic: string;
+  readonly partition: number;
+  readonly onUnreachable: UnreachableListener | undefined;
+}
 
 /** The producer id batches are written under, with the next sequence of each partition. */
 interface ProducerIdentity {
@@ -64,9 +71,10 @@ export class PlatformaticSink implements RecordSink {
     topic: string,
     partition: number,
     records: readonly RecordToWrite[],
+    onUnreachable?: UnreachableListener,
   ): Promise<readonly WrittenRange[]> {
     if (this.#closed) return Promise.reject(new Error('the sink is closed'));
-    return this.#queues.run(topic, partition, () => this.#send(topic, partition, records));
+    return this.#queues.run(topic, partition, () => this.#send({ topic, partition, onUnreachable }, records));
   }
 
   /**
@@ -90,15 +98,11 @@ export class PlatformaticSink implements RecordSink {
     await Promise.all(this.#lanes.map((lane) => lane.close()));
   }
 
-  async #send(
-    topic: string,
-    partition: number,
-    records: readonly RecordToWrite[],
-  ): Promise<readonly WrittenRange[]> {
+  async #send(target: WriteTarget, records: readonly RecordToWrite[]): Promise<readonly WrittenRange[]> {
     const written: WrittenRange[] = [];
     for (const chunk of chunksOfAtMost(records, this.#maxRequestBytes)) {
       written.push({
-        firstOffset: await this.#sendChunkThatFits(topic, partition, chunk),
+        firstOffset: await this.#sendChunkThatFits(target, chunk),
         recordCount: chunk.length,
       });
     }
@@ -111,16 +115,12 @@ export class PlatformaticSink implements RecordSink {
    * can be too large for the same limit uncompressed. The broker refused the whole batch, so sending it again
    * cannot duplicate anything.
    */
-  async #sendChunkThatFits(
-    topic: string,
-    partition: number,
-    chunk: readonly RecordToWrite[],
-  ): Promise<bigint> {
+  async #sendChunkThatFits(target: WriteTarget, chunk: readonly RecordToWrite[]): Promise<bigint> {
     try {
-      return await this.#sendChunkOnce(topic, partition, chunk, this.#compression);
+      return await this.#sendChunkOnce(target, chunk, this.#compression);
     } catch (error) {
       if (!(error instanceof RecordTooLarge) || this.#compression !== 'none') throw error;
-      return await this.#sendChunkOnce(topic, partition, chunk, 'gzip');
+      return await this.#sendChunkOnce(target, chunk, 'gzip');
     }
   }
 
@@ -130,22 +130,20 @@ export class PlatformaticSink implements RecordSink {
    * partition): the broker refused this batch, so sending it again cannot duplicate it.
    */
   async #sendChunkOnce(
-    topic: string,
-    partition: number,
+    target: WriteTarget,
     chunk: readonly RecordToWrite[],
     compression: CompressionCodec,
   ): Promise<bigint> {
     try {
-      return await this.#sendChunk(topic, partition, chunk, compression);
+      return await this.#sendChunk(target, chunk, compression);
     } catch (error) {
       if (![...kafkaErrorIds(error)].some((id) => PRODUCER_STATE_LOST_IDS.has(id))) throw error;
-      return await this.#sendChunk(topic, partition, chunk, compression);
+      return await this.#sendChunk(target, chunk, compression);
     }
   }
 
   async #sendChunk(
-    topic: string,
-    partition: number,
+    { topic, partition, onUnreachable }: WriteTarget,
     chunk: readonly RecordToWrite[],
     compression: CompressionCodec,
   ): Promise<bigint> {
@@ -156,6 +154,7 @@ export class PlatformaticSink implements RecordSink {
       identity = await identityPromise;
     } catch (error) {
       if (this.#identity === identityPromise) this.#identity = undefined;
+      if (failedOnNetwork(error)) onUnreachable?.(`InitProducerId failed: ${innermostMessage(error)}`);
       throw lane.toPortError(error, `start an idempotent producer for topic ${topic}`, topic);
     }
     const sequenceKey = `${topic}\u0000${partition}`;
@@ -171,7 +170,11 @@ export class PlatformaticSink implements RecordSink {
       compression,
     );
     try {
-      const firstOffset = await lane.produce({ topic, partition, transactionalId: null }, batch);
+      const firstOffset = await lane.produce(
+        { topic, partition, transactionalId: null },
+        batch,
+        onUnreachable,
+      );
       identity.sequences.set(sequenceKey, nextSequence(baseSequence, chunk.length));
       return firstOffset;
     } catch (error) {
