@@ -143,6 +143,11 @@ const LAG_STALE_AFTER_REFRESHES = 2.5;
  * within about this long after the cluster returns. A refused connection costs the cluster next to nothing.
  */
 const UNAVAILABLE_RETRY_MAX_MS = 1_000;
+/**
+ * How soon a write the sink gave up on is tried again while the destination does not answer: the sink's own
+ * retries wait at most 0.5 s after a network failure too, so copying resumes within about that once it answers.
+ */
+const DESTINATION_RETRY_DELAY_MS = 500;
 
 export class MirrorFlow implements ManagedFlow {
   #spec: FlowSpec;
@@ -532,7 +537,7 @@ export class MirrorFlow implements ManagedFlow {
 
   /**
    * Writes to the destination partition; while the destination does not answer, the flow is stalled and tries
-   * again every UNAVAILABLE_RETRY_MAX_MS, keeping its place and its consumer (a restart would read the batch
+   * again every DESTINATION_RETRY_DELAY_MS, keeping its place and its consumer (a restart would read the batch
    * again and rejoin the group for nothing). A retry may write records the failed attempt stored: at-least-once.
    */
   async #writeUntilAcknowledged(
@@ -557,7 +562,7 @@ export class MirrorFlow implements ManagedFlow {
           error instanceof KafkaError && error.retriable && error.cluster === this.#spec.destination;
         if (!destinationDown || signal.aborted) throw error;
         unreachable(error.message);
-        await sleep(UNAVAILABLE_RETRY_MAX_MS, undefined, { signal });
+        await sleep(DESTINATION_RETRY_DELAY_MS, undefined, { signal });
       }
     }
   }

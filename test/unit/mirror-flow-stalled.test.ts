@@ -199,7 +199,7 @@ test('a write the sink gave up on while the destination is down is tried again i
     flow.status().error?.message ?? '',
     /^destination b does not answer: write to topic a\.orders/,
   );
-  await waitFor(() => writes.length === 2); // the same batch again, within UNAVAILABLE_RETRY_MAX_MS
+  await waitFor(() => writes.length === 2); // the same batch again, after DESTINATION_RETRY_DELAY_MS
   writes[1]!.done();
   await written;
   assert.equal(flow.status().state, 'running');

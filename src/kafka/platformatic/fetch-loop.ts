@@ -21,8 +21,12 @@ export interface FetchLoopLimits {
   /** Failed fetches in a row (leader moving, a partition not yet known) before onFailure; network failures don't count. */
   readonly fetchAttempts: number;
   readonly retryDelayMs: number;
-  /** A fetch without an answer this long is reported to onUnreachable: the broker's max wait plus slack. */
+  /**
+   * A fetch without an answer this long, plus the time its maxBytes take at minTransferBytesPerSecond, is
+   * reported to onUnreachable: the broker's max wait plus slack, and a large answer's time on a slow link.
+   */
   readonly silentAfterMs: number;
+  readonly minTransferBytesPerSecond: number;
 }
 
 export interface FetchLoopEvents {
@@ -199,11 +203,12 @@ export class FetchLoop {
       maxBytes: this.#limits.maxBytesPerPartition,
     }));
     const from = describeBroker(layout, broker);
+    const silentAfterMs =
+      this.#limits.silentAfterMs + Math.round((maxBytes * 1000) / this.#limits.minTransferBytesPerSecond);
     const silence = setTimeout(() => {
       if (!this.#events.canFetch()) return;
-      const seconds = (this.#limits.silentAfterMs / 1000).toFixed(1);
-      this.#events.onUnreachable(`no fetch response from ${from} for ${seconds} s`);
-    }, this.#limits.silentAfterMs);
+      this.#events.onUnreachable(`no fetch response from ${from} for ${(silentAfterMs / 1000).toFixed(1)} s`);
+    }, silentAfterMs);
     silence.unref(); // a watchdog, not a reason for the process to stay
     this.#fetcher
       .fetch(layout, broker, request, maxBytes)

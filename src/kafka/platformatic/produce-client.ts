@@ -58,6 +58,11 @@ export const PRODUCE_SILENCE_MS = 2_000;
 const RETRY_BACKOFF_MS = 100;
 const MAX_RETRY_BACKOFF_MS = 2_000;
 /**
+ * After a network failure (the broker refused or dropped the connection) the wait stays this short: a broker
+ * that is down costs nothing to ask, and one that is back is written to within this long (docs/outages.md).
+ */
+const MAX_NETWORK_RETRY_BACKOFF_MS = 500;
+/**
  * Answers after which the same request can succeed once the client looked again where the partition's leader
  * is (or waited for replicas): the batch was not stored, or was stored and a retry is told its offset.
  */
@@ -90,7 +95,7 @@ export function isRetriable(error: unknown): boolean {
 
 /**
  * Runs `operation` until it succeeds, fails in a way `retriable` rejects, or failed `attempts` times, waiting
- * longer after each failure (up to MAX_RETRY_BACKOFF_MS).
+ * longer after each failure (up to MAX_RETRY_BACKOFF_MS, or MAX_NETWORK_RETRY_BACKOFF_MS after a network failure).
  */
 export async function withRetries<Result>(
   retriable: (error: unknown) => boolean,
@@ -102,7 +107,8 @@ export async function withRetries<Result>(
       return await operation(attempt);
     } catch (error) {
       if (!retriable(error) || attempt >= attempts) throw error;
-      await sleep(Math.min(RETRY_BACKOFF_MS * 2 ** (attempt - 1), MAX_RETRY_BACKOFF_MS));
+      const maxDelayMs = failedOnNetwork(error) ? MAX_NETWORK_RETRY_BACKOFF_MS : MAX_RETRY_BACKOFF_MS;
+      await sleep(Math.min(RETRY_BACKOFF_MS * 2 ** (attempt - 1), maxDelayMs));
     }
   }
 }

@@ -56,11 +56,13 @@ const FETCH_ATTEMPTS = 6;
 /** Also how often an origin that does not answer is tried again: fetching resumes this soon after it returns. */
 const FETCH_RETRY_DELAY_MS = 500;
 /**
- * A fetch without an answer for FETCH_MAX_WAIT_MS plus this long reports the origin unreachable. A busy but
- * healthy broker answers a fetch within its max wait plus a few milliseconds; 1.5 s of slack covers GC pauses
- * and a loaded machine without waiting long on a broker that is gone (docs/outages.md).
+ * A fetch without an answer for FETCH_MAX_WAIT_MS plus this long, plus the time its maxBytes take at
+ * FETCH_MIN_TRANSFER_BYTES_PER_SECOND, reports the origin unreachable. A busy but healthy broker answers a fetch
+ * within its max wait plus a few milliseconds; 1.5 s of slack covers GC pauses and a loaded machine, and a full
+ * answer (10 MiB by default) gets 2 s more for a slow link between regions (docs/outages.md).
  */
 const FETCH_SILENCE_SLACK_MS = 1_500;
+const FETCH_MIN_TRANSFER_BYTES_PER_SECOND = 5 * 1024 * 1024;
 
 export class PlatformaticSource implements RecordSource {
   readonly #config: ClusterConfig;
@@ -103,6 +105,7 @@ export class PlatformaticSource implements RecordSource {
       fetchAttempts: FETCH_ATTEMPTS,
       retryDelayMs: FETCH_RETRY_DELAY_MS,
       silentAfterMs: FETCH_MAX_WAIT_MS + FETCH_SILENCE_SLACK_MS,
+      minTransferBytesPerSecond: FETCH_MIN_TRANSFER_BYTES_PER_SECOND,
     };
     this.#partitionsInParallel = options.partitionsInParallel ?? DEFAULT_PARTITIONS_IN_PARALLEL;
   }

@@ -99,6 +99,7 @@ function loopOver(
       fetchAttempts: 3,
       retryDelayMs: 1,
       silentAfterMs: limits.silentAfterMs ?? 60_000,
+      minTransferBytesPerSecond: 10_000, // 100 bytes: 10 ms
     },
     {
       canFetch: () => true,
@@ -226,7 +227,7 @@ describe('the platformatic source fetch loop', () => {
     );
     loop.pump();
     await waitFor(() => unreachable.length > 0);
-    assert.deepEqual(unreachable, ['no fetch response from broker 1 (127.0.0.1:9001) for 0.0 s']);
+    assert.deepEqual(unreachable, ['no fetch response from broker 1 (127.0.0.1:9001) for 0.0 s']); // 20 + 10 ms
     assert.equal(answered, 0);
     await sent[0]!.answer([read(0, 0n, 1, 10)]);
     assert.equal(answered, 1);
