@@ -310,7 +310,8 @@ export interface RecordSource {
    * Resolves after stop(); rejects with the error that stopped it otherwise: the handler's own error,
    * OffsetOutOfRange (the origin no longer has the records the group is due to read next), TopicNotFound,
    * AuthorizationFailed, AuthenticationFailed, or Retriable (the client gave up on a transient problem).
-   * Can be called once.
+   * A source may instead keep trying through a cluster that does not answer, reporting it with `unreachable`
+   * events (the @platformatic/kafka source does). Can be called once.
    */
   run(handler: BatchHandler, listener?: SourceListener): Promise<void>;
   /** Stops fetching; batches already in the handler finish. */
