@@ -30,8 +30,9 @@ environment:
   ${CREDENTIAL_VARIABLES.user}, ${CREDENTIAL_VARIABLES.password}   basic auth, when the web config has basic_auth_users
 
 exit status:
-  0  the daemon answered and every flow is healthy (not in error)
-  1  no daemon answers, a flow is in error, or the last reload was rejected
+  0  the daemon answered and every flow is healthy (not in error, not stalled)
+  1  no daemon answers, a flow is in error or stalled (its origin or destination does not answer),
+     or the last reload was rejected
   2  usage error
 `;
 
@@ -84,7 +85,9 @@ export const statusCommand: Command = {
         );
       }
     }
-    const healthy = status.flows.every((flow) => flow.state !== 'error') && status.lastReload?.ok !== false;
+    const healthy =
+      status.flows.every((flow) => flow.state !== 'error' && flow.state !== 'stalled') &&
+      status.lastReload?.ok !== false;
     return healthy ? EXIT.ok : EXIT.failed;
   },
 };

@@ -294,7 +294,13 @@ export type SourceEvent =
   | {
       readonly type: 'committed';
       readonly offsets: readonly { readonly partition: number; readonly offset: bigint }[];
-    };
+    }
+  /**
+   * A fetch (or the metadata lookup before one) failed on the network or got no answer in time; `detail` says
+   * which broker and what happened. The source keeps trying: `reachable` follows when a fetch is answered again.
+   */
+  | { readonly type: 'unreachable'; readonly detail: string }
+  | { readonly type: 'reachable' };
 
 export type SourceListener = (event: SourceEvent) => void;
 
@@ -304,8 +310,9 @@ export interface RecordSource {
    * waits for the handler (a slow destination slows reading; memory stays bounded by the fetch sizes).
    * Resolves after stop(); rejects with the error that stopped it otherwise: the handler's own error,
    * OffsetOutOfRange (the origin no longer has the records the group is due to read next), TopicNotFound,
-   * AuthorizationFailed, AuthenticationFailed, TlsFailed, or Retriable (the client gave up on a transient problem).
-   * Can be called once.
+   * AuthorizationFailed, AuthenticationFailed, TlsFailed, or Retriable (the client gave up on a transient
+   * problem). A source may instead keep trying through a cluster that does not answer, reporting it with
+   * `unreachable` events (the @platformatic/kafka source does). Can be called once.
    */
   run(handler: BatchHandler, listener?: SourceListener): Promise<void>;
   /** Stops fetching; batches already in the handler finish. */
@@ -350,6 +357,12 @@ export interface WrittenRange {
   readonly batchBytes?: number;
 }
 
+/**
+ * Told while a write is still being tried that a request of it failed on the network (refused, reset, closed)
+ * or got no answer in time; `detail` names the broker and what happened.
+ */
+export type UnreachableListener = (detail: string) => void;
+
 export interface RecordSink {
   /**
    * Appends `records` to `topic`'s partition `partition`, in order, each with exactly its key, value, headers
@@ -367,6 +380,7 @@ export interface RecordSink {
     partition: number,
     records: readonly RecordToWrite[],
     compression?: CompressionSetting,
+    onUnreachable?: UnreachableListener,
   ): Promise<readonly WrittenRange[]>;
   /**
    * Told that `topic` was deleted (georep deleted it): the sink must not let it break writes to other topics.

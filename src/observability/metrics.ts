@@ -70,7 +70,7 @@ export class Metrics {
 
   readonly flowsByState = new Gauge({
     name: 'georep_flows',
-    help: 'Flows in each state (starting, running, paused, updating, stopping, error).',
+    help: 'Flows in each state (starting, running, stalled, paused, updating, stopping, error).',
     labelNames: ['state'],
     registers: [this.registry],
   });
@@ -92,6 +92,13 @@ export class Metrics {
   readonly flowErrors = new Counter({
     name: 'georep_flow_errors_total',
     help: 'Flows entering the error state, by reason.',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+
+  readonly flowStalls = new Counter({
+    name: 'georep_flow_stalls_total',
+    help: 'Running flows becoming stalled because a cluster stopped answering, by reason (origin-unavailable, destination-unavailable).',
     labelNames: ['reason'],
     registers: [this.registry],
   });
@@ -161,6 +168,8 @@ export class Metrics {
   constructor() {
     // Both reasons exist from the start at 0, so that a rate() or increase() sees the first restart too.
     for (const reason of ['config-change', 'retry']) this.flowRestarts.inc({ reason }, 0);
+    for (const reason of ['origin-unavailable', 'destination-unavailable'])
+      this.flowStalls.inc({ reason }, 0);
     this.buildInfo.set({ version: packageVersion() }, 1);
     // process_* and nodejs_*: memory, CPU, open files, event loop lag, garbage collection.
     collectDefaultMetrics({ register: this.registry });

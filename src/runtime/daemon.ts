@@ -280,6 +280,12 @@ export class Daemon {
     if (this.#reconcileStartedMs !== null && this.#nowMs() - this.#reconcileStartedMs > RECONCILE_STUCK_MS) {
       return `a reconcile has been running for ${Math.round((this.#nowMs() - this.#reconcileStartedMs) / 1000)} s`;
     }
+    // A flow whose cluster does not answer copies nothing: whoever relies on this process should know.
+    const stalled = this.#flowStatuses().filter((flow) => flow.state === 'stalled');
+    if (stalled.length > 0) {
+      const first = stalled[0]!;
+      return `${stalled.length} flow(s) stalled, e.g. ${first.key}: ${first.error?.reason}: ${first.error?.message}`;
+    }
     return null;
   }
 
@@ -434,10 +440,9 @@ export class Daemon {
 
   async #metricsExposition(): Promise<{ contentType: string; body: string }> {
     const counts = new Map<FlowState, number>(
-      (['starting', 'running', 'paused', 'updating', 'stopping', 'error'] as const).map((state) => [
-        state,
-        0,
-      ]),
+      (['starting', 'running', 'stalled', 'paused', 'updating', 'stopping', 'error'] as const).map(
+        (state) => [state, 0],
+      ),
     );
     for (const flow of this.#flowStatuses()) counts.set(flow.state, (counts.get(flow.state) ?? 0) + 1);
     for (const [state, count] of counts) this.#options.metrics.flowsByState.set({ state }, count);

@@ -3,21 +3,34 @@
 // nobody can explain.
 //
 //   starting ──▶ running ◀──▶ paused          any state but stopped ──▶ stopping ──▶ stopped
-//      │           │  ▲         │
-//      ▼           ▼  │         ▼
-//    error ◀─────── updating ◀──┘              error ──▶ running / paused (a retry that worked)
+//      │         ▲ │  ▲ ▲       │
+//      ▼         │ ▼  │ │       ▼
+//    error ◀──── │ updating ◀─┘              error ──▶ running / paused (a retry that worked)
+//                ▼
+//             stalled ──▶ running / paused / updating / error
 //
 // A flow retries in the error state: it shows `error` with the latest reason until a retry runs, so that
 // /status, `georep status` and georep_flows{state="error"} do not flicker to `starting` at every attempt.
+// `stalled` is a running flow whose origin or destination does not answer (a request failed on the network or
+// got no answer in time): it keeps trying without restarting, and is `running` again once the cluster answers.
 import type { FlowError } from '../plan/flow-failure.js';
 
 export type { FlowError };
 
-export type FlowState = 'starting' | 'running' | 'paused' | 'updating' | 'stopping' | 'stopped' | 'error';
+export type FlowState =
+  | 'starting'
+  | 'running'
+  | 'stalled'
+  | 'paused'
+  | 'updating'
+  | 'stopping'
+  | 'stopped'
+  | 'error';
 
 const ALLOWED: Record<FlowState, readonly FlowState[]> = {
   starting: ['running', 'paused', 'error', 'stopping'],
-  running: ['paused', 'updating', 'error', 'stopping'],
+  running: ['paused', 'updating', 'error', 'stopping', 'stalled'],
+  stalled: ['running', 'paused', 'updating', 'error', 'stopping'],
   paused: ['running', 'updating', 'error', 'stopping'],
   updating: ['running', 'paused', 'error', 'stopping'],
   error: ['running', 'paused', 'stopping'],
@@ -39,7 +52,10 @@ export class IllegalFlowTransition extends Error {
 export interface FlowStateSnapshot {
   readonly state: FlowState;
   readonly sinceMs: number;
-  /** The error of the last failed attempt while the flow is in the error state, or null. */
+  /**
+   * In the error state, the error of the last failed attempt; in the stalled state, which cluster does not
+   * answer and how (reason `origin-unavailable` or `destination-unavailable`); otherwise null.
+   */
   readonly error: FlowError | null;
 }
 
@@ -67,7 +83,7 @@ export class FlowStateMachine {
     return { state: this.#state, sinceMs: this.#sinceMs, error: this.#error };
   }
 
-  moveTo(next: Exclude<FlowState, 'error'>): void {
+  moveTo(next: Exclude<FlowState, 'error' | 'stalled'>): void {
     this.#transition(next, null);
   }
 
@@ -76,12 +92,21 @@ export class FlowStateMachine {
    * the latest one, and reports an `error -> error` change. `sinceMs` stays when the flow first failed.
    */
   fail(error: FlowError): void {
-    if (this.#state === 'error') {
+    this.#enterWithError('error', error);
+  }
+
+  /** Enters the stalled state (from running); in it already, replaces what it says, like fail(). */
+  stall(error: FlowError): void {
+    this.#enterWithError('stalled', error);
+  }
+
+  #enterWithError(state: 'error' | 'stalled', error: FlowError): void {
+    if (this.#state === state) {
       this.#error = error;
-      this.#onChange('error', 'error', error);
+      this.#onChange(state, state, error);
       return;
     }
-    this.#transition('error', error);
+    this.#transition(state, error);
   }
 
   #transition(next: FlowState, error: FlowError | null): void {

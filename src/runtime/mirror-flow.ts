@@ -7,19 +7,27 @@
 //
 // Failures are this flow's own: it moves to `error` with a reason and tries again after a backoff. Errors
 // that retrying cannot heal (authorization, a truncated origin, a destination topic that vanished) are
-// re-checked only every few minutes, so that an operator's fix is picked up without the flow spinning.
+// re-checked only every few minutes, so that an operator's fix is picked up without the flow spinning; a
+// cluster that does not answer is tried again at least every UNAVAILABLE_RETRY_MAX_MS.
+//
+// A running flow whose origin or destination stops answering is `stalled` (docs/outages.md): the source and
+// the sink report a request that failed on the network or got no answer in time, as it happens, and the flow
+// is `running` again once its cluster answers (a fetch answered; every partition's write acknowledged).
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TopicNotFound } from '../kafka/errors.js';
+import type { CompressionSetting } from '../config/types.js';
+import { KafkaError, TopicNotFound } from '../kafka/errors.js';
 import type {
   ConsumedBatch,
   KafkaAdmin,
   KafkaCluster,
   RecordSink,
   RecordSource,
+  RecordToWrite,
   SourceEvent,
   TopicConfigEntry,
   TopicDescription,
   TransactionalSink,
+  WrittenRange,
 } from '../kafka/port.js';
 import type { Logger } from '../observability/logger.js';
 import type { FlowLabels, Metrics } from '../observability/metrics.js';
@@ -34,6 +42,7 @@ import { FlowStateMachine, type FlowStateSnapshot } from './flow-state.js';
 import { withLoopPrevention } from './loop-prevention.js';
 import type { OffsetMapRecorder } from './offset-sync-store.js';
 import type { ManagedFlow } from './supervisor.js';
+import { UnreachableClusters } from './unreachable-clusters.js';
 
 export interface MirrorFlowDependencies {
   /** The origin cluster, to create this flow's own consumer. */
@@ -138,6 +147,16 @@ export interface FlowStatus extends FlowStateSnapshot {
 const RATE_WINDOW_MS = 10_000;
 /** End offsets older than this many lag refreshes make the lag unknown instead of a stale figure. */
 const LAG_STALE_AFTER_REFRESHES = 2.5;
+/**
+ * The longest wait between attempts of a flow whose cluster does not answer (`*-unavailable`): copying resumes
+ * within about this long after the cluster returns. A refused connection costs the cluster next to nothing.
+ */
+const UNAVAILABLE_RETRY_MAX_MS = 1_000;
+/**
+ * How soon a write the sink gave up on is tried again while the destination does not answer: the sink's own
+ * retries wait at most 0.5 s after a network failure too, so copying resumes within about that once it answers.
+ */
+const DESTINATION_RETRY_DELAY_MS = 500;
 
 export class MirrorFlow implements ManagedFlow {
   #spec: FlowSpec;
@@ -166,6 +185,8 @@ export class MirrorFlow implements ManagedFlow {
   #topicConfigSync: TopicConfigSyncStatus | null = null;
   /** From the dependencies; cleared once this flow made a new destination topic for the re-created origin. */
   #originRecreatedAtMs: number | undefined;
+  /** What the source and the sink said of clusters that do not answer: makes the flow `stalled`. */
+  readonly #unreachable = new UnreachableClusters();
 
   constructor(spec: FlowSpec, deps: MirrorFlowDependencies) {
     this.#spec = spec;
@@ -179,7 +200,14 @@ export class MirrorFlow implements ManagedFlow {
     deps.mirroredTotals.set(spec.key, mirrored);
     this.#mirrored = mirrored;
     this.#machine = new FlowStateMachine(deps.nowMs, (from, to, error) => {
-      if (to === 'error' && error !== null) {
+      if (to === 'stalled' && error !== null) {
+        if (from === 'stalled') {
+          this.#logger.debug({ reason: error.reason }, `flow still stalled: ${error.message}`);
+          return;
+        }
+        deps.metrics.flowStalls.inc({ reason: error.reason });
+        this.#logger.warn({ reason: error.reason }, `flow stalled: ${error.message}`);
+      } else if (to === 'error' && error !== null) {
         if (from !== 'error') deps.metrics.flowErrors.inc({ reason: error.reason });
         this.#logger.error(
           { reason: error.reason, retriable: error.retriable, failedAttempts: this.#failedAttempts },
@@ -309,9 +337,11 @@ export class MirrorFlow implements ManagedFlow {
         const flowError = describeFailure(error, this.#spec);
         this.#failedAttempts++;
         this.#machine.fail(flowError);
-        const delayMs = flowError.retriable
-          ? retryDelayMs(this.#deps.backoff, this.#failedAttempts)
-          : this.#deps.nonRetriableRecheckMs;
+        const delayMs = !flowError.retriable
+          ? this.#deps.nonRetriableRecheckMs
+          : flowError.reason.endsWith('-unavailable')
+            ? Math.min(UNAVAILABLE_RETRY_MAX_MS, retryDelayMs(this.#deps.backoff, this.#failedAttempts))
+            : retryDelayMs(this.#deps.backoff, this.#failedAttempts);
         this.#logger.info({ delayMs }, 'flow will try again');
         try {
           await sleep(delayMs, undefined, { signal });
@@ -356,6 +386,7 @@ export class MirrorFlow implements ManagedFlow {
     });
     this.#source = source;
     this.#progress.assigned([]);
+    this.#unreachable.clear();
     try {
       const running = source.run(
         (batch, signal) => this.#mirrorBatch(batch, signal, transactions),
@@ -499,7 +530,7 @@ export class MirrorFlow implements ManagedFlow {
           return inTransaction;
         }
         if (slice.length === 0) return [];
-        return this.#deps.sink.write(this.#spec.destinationTopic, batch.partition, slice, compression);
+        return this.#writeUntilAcknowledged(batch.partition, slice, compression, signal);
       },
     );
     // Recorded also when the flow is stopping: the records are on the destination whether or not committed.
@@ -528,6 +559,40 @@ export class MirrorFlow implements ManagedFlow {
     this.#publishLag();
   }
 
+  /**
+   * Writes to the destination partition; while the destination does not answer, the flow is stalled and tries
+   * again every DESTINATION_RETRY_DELAY_MS, keeping its place and its consumer (a restart would read the batch
+   * again and rejoin the group for nothing). A retry may write records the failed attempt stored: at-least-once.
+   */
+  async #writeUntilAcknowledged(
+    partition: number,
+    records: readonly RecordToWrite[],
+    compression: CompressionSetting,
+    signal: AbortSignal,
+  ): Promise<readonly WrittenRange[]> {
+    const unreachable = (detail: string) =>
+      this.#reachabilityChanged(() => this.#unreachable.destinationFailed(partition, detail));
+    for (;;) {
+      try {
+        const written = await this.#deps.sink.write(
+          this.#spec.destinationTopic,
+          partition,
+          records,
+          compression,
+          unreachable,
+        );
+        if (this.#unreachable.destinationAnswered(partition)) this.#reachabilityChanged();
+        return written;
+      } catch (error) {
+        const destinationDown =
+          error instanceof KafkaError && error.retriable && error.cluster === this.#spec.destination;
+        if (!destinationDown || signal.aborted) throw error;
+        unreachable(error.message);
+        await sleep(DESTINATION_RETRY_DELAY_MS, undefined, { signal });
+      }
+    }
+  }
+
   #onSourceEvent(event: SourceEvent, transactions: TransactionalSink | null): void {
     switch (event.type) {
       case 'assigned': {
@@ -540,6 +605,7 @@ export class MirrorFlow implements ManagedFlow {
         const state = this.#machine.state;
         if (state === 'starting' || state === 'updating' || state === 'error') {
           this.#machine.moveTo(this.#spec.paused ? 'paused' : 'running');
+          this.#reachabilityChanged();
         }
         void this.#refreshLag();
         return;
@@ -551,6 +617,12 @@ export class MirrorFlow implements ManagedFlow {
         this.#deps.groupsWithStoredProgress.add(this.#spec.restartSettings.consumerGroupId);
         for (const { partition, offset } of event.offsets) this.#progress.committed(partition, offset);
         return;
+      case 'unreachable':
+        this.#reachabilityChanged(() => this.#unreachable.originFailed(event.detail));
+        return;
+      case 'reachable':
+        this.#reachabilityChanged(() => this.#unreachable.originAnswered());
+        return;
     }
   }
 
@@ -561,11 +633,33 @@ export class MirrorFlow implements ManagedFlow {
     if (this.#spec.paused) {
       source.pause();
       // Starting, updating or retrying (error): the flow becomes `paused` once its partitions are assigned.
-      if (state === 'running') this.#machine.moveTo('paused');
+      if (state === 'running' || state === 'stalled') this.#machine.moveTo('paused');
     } else if (state === 'paused') {
       source.resume();
       this.#machine.moveTo('running');
+      this.#reachabilityChanged();
     }
+  }
+
+  /**
+   * Applies `change` to what is known of clusters that do not answer, then moves a running flow to `stalled`
+   * (saying which cluster and how; the origin first) or a stalled one back to `running` when both answer.
+   */
+  #reachabilityChanged(change: () => void = () => {}): void {
+    change();
+    const state = this.#machine.state;
+    if (state !== 'running' && state !== 'stalled') return;
+    const blocking = this.#unreachable.blocking();
+    if (blocking === null) {
+      if (state === 'stalled') this.#machine.moveTo('running');
+      return;
+    }
+    const { side, detail } = blocking;
+    this.#machine.stall({
+      reason: `${side}-unavailable`,
+      retriable: true,
+      message: `${side} ${side === 'origin' ? this.#spec.origin : this.#spec.destination} does not answer: ${detail}`,
+    });
   }
 
   #startLagTimer(): void {

@@ -1,6 +1,7 @@
 // A flow spec and flow dependencies for unit tests of MirrorFlow: `orders` of cluster `a` mirrored into
 // `a.orders` of cluster `b`, with retries and rechecks after 10 ms and a logger that prints nothing.
 
+import type { KafkaAdmin, TopicDescription } from '../../src/kafka/port.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import type { FlowSpec } from '../../src/plan/flow-spec.js';
@@ -53,5 +54,38 @@ export function quickFlowDependencies(
     mirroredTotals: new Map(),
     bandwidthCaps: { of: () => null },
     nowMs: Date.now,
+  };
+}
+
+/** An admin that sees one topic (of one partition unless told) on either side, with no progress stored. */
+export function oneTopicAdmin(topic: string, partitionCount = 1): KafkaAdmin {
+  const description: TopicDescription = {
+    name: topic,
+    topicId: 'AAAAAAAAAAAAAAAAAAAAAQ',
+    partitions: Array.from({ length: partitionCount }, (_, partition) => ({
+      partition,
+      leader: 1,
+      replicas: [1],
+      inSyncReplicas: [1],
+    })),
+    configs: [],
+  };
+  const unused = () => Promise.reject(new Error('not used by this test'));
+  return {
+    listTopics: unused,
+    describeTopic: async () => description,
+    describeTopicConfigs: unused,
+    deleteTopic: unused,
+    createTopic: unused,
+    createPartitions: unused,
+    alterTopicConfigs: unused,
+    brokerCount: async () => 1,
+    partitionOffsets: async () => [{ partition: 0, earliest: 0n, latest: 0n }],
+    listConsumerGroups: unused,
+    describeConsumerGroups: unused,
+    committedOffsets: async () => [],
+    setCommittedOffsets: unused,
+    deleteConsumerGroup: unused,
+    close: async () => undefined,
   };
 }

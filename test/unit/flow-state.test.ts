@@ -47,6 +47,34 @@ describe('FlowStateMachine', () => {
     ]);
   });
 
+  test('a running flow stalls while a cluster does not answer, says the latest detail, and runs again', () => {
+    const { flow, advance, changes } = machine();
+    flow.moveTo('running');
+    advance(100);
+    const silent = { reason: 'origin-unavailable', message: 'no fetch response for 2.0 s', retriable: true };
+    const refused = { reason: 'origin-unavailable', message: 'connect ECONNREFUSED', retriable: true };
+    flow.stall(silent);
+    advance(300);
+    flow.stall(refused);
+    assert.deepEqual(flow.snapshot(), { state: 'stalled', sinceMs: 1100, error: refused });
+    flow.moveTo('running');
+    assert.deepEqual(flow.snapshot(), { state: 'running', sinceMs: 1400, error: null });
+    assert.deepEqual(changes, [
+      'starting->running',
+      'running->stalled (origin-unavailable)',
+      'stalled->stalled (origin-unavailable)',
+      'stalled->running',
+    ]);
+    assert.throws(
+      () =>
+        new FlowStateMachine(
+          () => 0,
+          () => {},
+        ).stall(silent),
+      IllegalFlowTransition,
+    );
+  });
+
   test('an illegal transition throws and leaves the state as it was', () => {
     const { flow } = machine();
     flow.moveTo('stopping');

@@ -2,15 +2,13 @@
 // group. A SIGTERM or a reload can land right there; the stop must end with the flow stopped, never throw.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type {
-  KafkaAdmin,
-  KafkaCluster,
-  RecordSink,
-  RecordSource,
-  TopicDescription,
-} from '../../src/kafka/port.js';
+import type { KafkaCluster, RecordSink, RecordSource } from '../../src/kafka/port.js';
 import { MirrorFlow } from '../../src/runtime/mirror-flow.js';
-import { ordersFlowSpec, quickFlowDependencies } from '../support/mirror-flow-fixtures.js';
+import {
+  oneTopicAdmin as admin,
+  ordersFlowSpec,
+  quickFlowDependencies,
+} from '../support/mirror-flow-fixtures.js';
 
 const spec = ordersFlowSpec;
 
@@ -22,34 +20,6 @@ function deferred<T = void>() {
     reject = rej;
   });
   return { promise, resolve, reject };
-}
-
-/** An admin that sees one topic of one partition on either side, with no progress stored. */
-function admin(topic: string): KafkaAdmin {
-  const description: TopicDescription = {
-    name: topic,
-    topicId: 'AAAAAAAAAAAAAAAAAAAAAQ',
-    partitions: [{ partition: 0, leader: 1, replicas: [1], inSyncReplicas: [1] }],
-    configs: [],
-  };
-  const unused = () => Promise.reject(new Error('not used by this test'));
-  return {
-    listTopics: unused,
-    describeTopic: async () => description,
-    describeTopicConfigs: unused,
-    deleteTopic: unused,
-    createTopic: unused,
-    createPartitions: unused,
-    alterTopicConfigs: unused,
-    brokerCount: async () => 1,
-    partitionOffsets: async () => [{ partition: 0, earliest: 0n, latest: 0n }],
-    listConsumerGroups: unused,
-    describeConsumerGroups: unused,
-    committedOffsets: async () => [],
-    setCommittedOffsets: unused,
-    deleteConsumerGroup: unused,
-    close: async () => undefined,
-  };
 }
 
 test('a flow stopped while its failed consumer is still leaving the group ends stopped', async () => {

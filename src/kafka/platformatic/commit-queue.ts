@@ -1,10 +1,26 @@
 // Commits a source's offsets to its group, one request at a time: offsets added while a commit is in flight are
 // gathered (the latest per partition) into the next one, so a fast handler costs one OffsetCommit per round
-// trip, not one per batch.
+// trip, not one per batch. A commit that fails on the network is tried again (with the offsets added since)
+// for as long as the source runs: an origin down for a while must not cost the source its group membership.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer } from '@platformatic/kafka';
-import { errorTree } from './map-error.js';
+import { errorTree, failedOnNetwork, innermostMessage } from './map-error.js';
 
 export type CommittedOffsets = readonly { readonly partition: number; readonly offset: bigint }[];
+
+export interface CommitQueueEvents {
+  /** Hears of every successful commit. */
+  onCommitted(offsets: CommittedOffsets): void;
+  /**
+   * Hears of a failed commit, except a failure because the group is rebalancing or this member left it (those
+   * offsets are dropped, and their records are read again) and a network failure while `retrying()`.
+   */
+  onError(error: unknown): void;
+  /** A commit failed on the network; it is tried again after retryDelayMs while `retrying()`. */
+  onUnreachable(detail: string): void;
+  readonly retryDelayMs: number;
+  retrying(): boolean;
+}
 
 /** The commit offsets' leader epoch when it is not known (the broker then does not check it). */
 const NO_LEADER_EPOCH = -1;
@@ -12,25 +28,14 @@ const NO_LEADER_EPOCH = -1;
 export class CommitQueue {
   readonly #consumer: Consumer;
   readonly #topic: string;
-  readonly #onCommitted: (offsets: CommittedOffsets) => void;
-  readonly #onError: (error: unknown) => void;
+  readonly #events: CommitQueueEvents;
   readonly #pending = new Map<number, bigint>();
   #running: Promise<void> | null = null;
 
-  /**
-   * `onCommitted` hears of every successful commit; `onError` of a failed one, except a failure because the group
-   * is rebalancing or this member left it: those offsets are dropped, and their records are read again.
-   */
-  constructor(
-    consumer: Consumer,
-    topic: string,
-    onCommitted: (offsets: CommittedOffsets) => void,
-    onError: (error: unknown) => void,
-  ) {
+  constructor(consumer: Consumer, topic: string, events: CommitQueueEvents) {
     this.#consumer = consumer;
     this.#topic = topic;
-    this.#onCommitted = onCommitted;
-    this.#onError = onError;
+    this.#events = events;
   }
 
   add(partition: number, offset: bigint): void {
@@ -56,9 +61,18 @@ export class CommitQueue {
             leaderEpoch: NO_LEADER_EPOCH,
           })),
         });
-        this.#onCommitted(offsets);
+        this.#events.onCommitted(offsets);
       } catch (error) {
-        if (!lostGeneration(error)) this.#onError(error);
+        if (failedOnNetwork(error) && this.#events.retrying()) {
+          this.#events.onUnreachable(`offset commit failed: ${innermostMessage(error)}`);
+          // Offsets added meanwhile are newer: they win.
+          for (const { partition, offset } of offsets) {
+            if (!this.#pending.has(partition)) this.#pending.set(partition, offset);
+          }
+          await sleep(this.#events.retryDelayMs);
+        } else if (!lostGeneration(error)) {
+          this.#events.onError(error);
+        }
       }
     }
     this.#running = null;

@@ -3,7 +3,14 @@
 // in flight per broker, covering every partition it leads that has room; and the bytes held (ready batches,
 // batches in the handler, requests in flight) stay under `maxBufferedBytes`. The source takes ready batches out
 // with take() and gives their bytes back with release() once the handler is done with them.
+//
+// A cluster that stops answering is reported at once from the requests themselves (onUnreachable): a fetch or
+// metadata request that fails on the network (refused, reset, closed), or a fetch without an answer for
+// `silentAfterMs`. Such failures are retried every `retryDelayMs` for as long as they last, with fresh
+// metadata, so that fetching resumes within that delay once the cluster answers again; they never stop the
+// source, which keeps its group membership (a new member would wait for the old one's session to expire).
 import type { ConsumedBatch } from '../port.js';
+import { failedOnNetwork, innermostMessage } from './map-error.js';
 import type { FetchedPartition, PartitionFetcher, TopicLayout } from './partition-fetcher.js';
 
 export interface FetchLoopLimits {
@@ -11,9 +18,15 @@ export interface FetchLoopLimits {
   readonly maxBytesPerPartition: number;
   /** Everything fetched and not yet released, plus what the requests in flight may bring. */
   readonly maxBufferedBytes: number;
-  /** Failed fetches in a row (leader moving, network) before onFailure. */
+  /** Failed fetches in a row (leader moving, a partition not yet known) before onFailure; network failures don't count. */
   readonly fetchAttempts: number;
   readonly retryDelayMs: number;
+  /**
+   * A fetch without an answer this long, plus the time its maxBytes take at minTransferBytesPerSecond, is
+   * reported to onUnreachable: the broker's max wait plus slack, and a large answer's time on a slow link.
+   */
+  readonly silentAfterMs: number;
+  readonly minTransferBytesPerSecond: number;
 }
 
 export interface FetchLoopEvents {
@@ -27,6 +40,10 @@ export interface FetchLoopEvents {
   /** A failure that does not heal, or transient ones `fetchAttempts` times in a row. */
   onFailure(error: unknown): void;
   isTransient(error: unknown): boolean;
+  /** A request failed on the network or a fetch got no answer in time; `detail` names the broker. Retried. */
+  onUnreachable(detail: string): void;
+  /** A fetch was answered (whatever it held). */
+  onAnswered(): void;
 }
 
 export interface ReadyBatch {
@@ -185,14 +202,23 @@ export class FetchLoop {
       offset,
       maxBytes: this.#limits.maxBytesPerPartition,
     }));
+    const from = describeBroker(layout, broker);
+    const silentAfterMs =
+      this.#limits.silentAfterMs + Math.round((maxBytes * 1000) / this.#limits.minTransferBytesPerSecond);
+    const silence = setTimeout(() => {
+      if (!this.#events.canFetch()) return;
+      this.#events.onUnreachable(`no fetch response from ${from} for ${(silentAfterMs / 1000).toFixed(1)} s`);
+    }, silentAfterMs);
+    silence.unref(); // a watchdog, not a reason for the process to stay
     this.#fetcher
       .fetch(layout, broker, request, maxBytes)
       .then(
-        (fetched) => this.#onFetched(sent, fetched),
-        (error: unknown) => this.#onFetchFailed(error),
+        (fetched) => this.#onFetched(sent, fetched, from),
+        (error: unknown) => this.#onFetchFailed(error, `fetch from ${from}`),
       )
       .catch((error: unknown) => this.#events.onFailure(error))
       .finally(() => {
+        clearTimeout(silence);
         for (const state of states) state.fetching = false;
         this.#brokersFetching.delete(broker);
         this.#reservedBytes -= maxBytes;
@@ -200,8 +226,9 @@ export class FetchLoop {
       });
   }
 
-  #onFetched(sent: readonly SentPartition[], fetched: readonly FetchedPartition[]): void {
+  #onFetched(sent: readonly SentPartition[], fetched: readonly FetchedPartition[], from: string): void {
     if (!this.#events.canFetch()) return;
+    this.#events.onAnswered();
     let retry: Error | undefined;
     let ready = false;
     for (const outcome of fetched) {
@@ -220,7 +247,7 @@ export class FetchLoop {
       }
     }
     if (retry === undefined) this.#failures = 0;
-    else this.#onFetchFailed(retry);
+    else this.#onFetchFailed(retry, `fetch from ${from}`);
     if (ready) this.#events.onReady();
   }
 
@@ -250,20 +277,33 @@ export class FetchLoop {
     return true;
   }
 
-  /** Transient failures are retried after a pause with fresh metadata; others, or too many, are reported. */
-  #onFetchFailed(error: unknown): void {
+  /**
+   * Network failures are reported and retried after retryDelayMs for as long as they last; other transient
+   * failures after a pause growing with each one; others, or too many in a row, end the source. Every retry
+   * starts with fresh metadata. `what` names the request (`fetch from broker 1 (host:port)`).
+   */
+  #onFetchFailed(error: unknown, what: string): void {
     if (!this.#events.canFetch()) return; // stopping closes the connections under requests in flight
+    if (failedOnNetwork(error)) {
+      this.#events.onUnreachable(`${what} failed: ${innermostMessage(error)}`);
+      this.#retryLater(this.#limits.retryDelayMs);
+      return;
+    }
     this.#failures += 1;
     if (!this.#events.isTransient(error) || this.#failures >= this.#limits.fetchAttempts) {
       this.#events.onFailure(error);
       return;
     }
+    this.#retryLater(this.#limits.retryDelayMs * this.#failures);
+  }
+
+  #retryLater(delayMs: number): void {
     this.#layout = undefined;
     if (this.#retryTimer !== undefined) return;
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;
       this.pump();
-    }, this.#limits.retryDelayMs * this.#failures);
+    }, delayMs);
   }
 
   #loadLayout(): void {
@@ -274,12 +314,18 @@ export class FetchLoop {
       .then((layout) => {
         this.#layout = layout;
       })
-      .catch((error: unknown) => this.#onFetchFailed(error))
+      .catch((error: unknown) => this.#onFetchFailed(error, 'metadata request'))
       .finally(() => {
         this.#loadingLayout = false;
         if (this.#layout !== undefined) this.pump();
       });
   }
+}
+
+/** `broker 1 (127.0.0.1:9092)`, as an operator finds it in the cluster's config. */
+function describeBroker(layout: TopicLayout, broker: number): string {
+  const address = layout.metadata.brokers.get(broker);
+  return address === undefined ? `broker ${broker}` : `broker ${broker} (${address.host}:${address.port})`;
 }
 
 function newState(partition: number): PartitionState {

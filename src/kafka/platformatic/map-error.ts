@@ -107,6 +107,16 @@ export function errorTree(error: unknown): ErrorLike[] {
   return found;
 }
 
+/** The request failed on the network (refused, reset, closed) or got no answer in time. */
+export function failedOnNetwork(error: unknown): boolean {
+  return errorTree(error).some((link) => TRANSIENT_CODES.has(link.code as string));
+}
+
+/** The deepest message of the error's tree (`connect ECONNREFUSED 127.0.0.1:9092`), for an operator. */
+export function innermostMessage(error: unknown): string {
+  return String(errorTree(error).at(-1)?.message ?? 'unknown error');
+}
+
 /** The decoded response a library ResponseError in the error's tree carries (what the broker did answer). */
 export function responseOf(error: unknown): Record<string, unknown> | undefined {
   const withResponse = errorTree(error).find(

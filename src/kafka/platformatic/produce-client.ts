@@ -23,8 +23,16 @@ import {
 } from '@platformatic/kafka';
 import type { ClusterConfig } from '../../config/types.js';
 import { type KafkaError, PartitionNotFound, Retriable } from '../errors.js';
+import type { UnreachableListener } from '../port.js';
 import { baseOptions } from './client-options.js';
-import { type ErrorContext, errorTree, kafkaErrorIds, toPortError } from './map-error.js';
+import {
+  type ErrorContext,
+  errorTree,
+  failedOnNetwork,
+  innermostMessage,
+  kafkaErrorIds,
+  toPortError,
+} from './map-error.js';
 import { TlsAlerts } from './tls-alerts.js';
 
 /**
@@ -42,8 +50,19 @@ const ACKS_ALL = -1;
  * tries reached it.
  */
 const RETRY_ATTEMPTS = 6;
+/**
+ * A produce request without an answer this long is reported as the destination not answering (the write goes
+ * on waiting for it). With acks=all a healthy broker answers once the replicas have the batch, well within it
+ * on a busy machine; see docs/outages.md.
+ */
+export const PRODUCE_SILENCE_MS = 2_000;
 const RETRY_BACKOFF_MS = 100;
 const MAX_RETRY_BACKOFF_MS = 2_000;
+/**
+ * After a network failure (the broker refused or dropped the connection) the wait stays this short: a broker
+ * that is down costs nothing to ask, and one that is back is written to within this long (docs/outages.md).
+ */
+const MAX_NETWORK_RETRY_BACKOFF_MS = 500;
 /**
  * Answers after which the same request can succeed once the client looked again where the partition's leader
  * is (or waited for replicas): the batch was not stored, or was stored and a retry is told its offset.
@@ -60,13 +79,11 @@ const TRANSIENT_PRODUCE_IDS = new Set([
   'UNKNOWN_LEADER_EPOCH',
   'NETWORK_EXCEPTION',
 ]);
-/** The library's codes for a connection that failed or a request that got no answer in time. */
-const NETWORK_CODES = new Set(['PLT_KFK_NETWORK', 'PLT_KFK_TIMEOUT']);
 
 /** Kafka answered with one of `ids`, or the request failed on the network (it may be retried as it is). */
 export function answeredOrUnreachable(error: unknown, ids: ReadonlySet<string>): boolean {
   if ([...kafkaErrorIds(error)].some((id) => ids.has(id))) return true;
-  return errorTree(error).some((link) => NETWORK_CODES.has(link.code as string));
+  return failedOnNetwork(error);
 }
 
 const isTransient = (error: unknown) => answeredOrUnreachable(error, TRANSIENT_PRODUCE_IDS);
@@ -79,7 +96,7 @@ export function isRetriable(error: unknown): boolean {
 
 /**
  * Runs `operation` until it succeeds, fails in a way `retriable` rejects, or failed `attempts` times, waiting
- * longer after each failure (up to MAX_RETRY_BACKOFF_MS).
+ * longer after each failure (up to MAX_RETRY_BACKOFF_MS, or MAX_NETWORK_RETRY_BACKOFF_MS after a network failure).
  */
 export async function withRetries<Result>(
   retriable: (error: unknown) => boolean,
@@ -91,7 +108,8 @@ export async function withRetries<Result>(
       return await operation(attempt);
     } catch (error) {
       if (!retriable(error) || attempt >= attempts) throw error;
-      await sleep(Math.min(RETRY_BACKOFF_MS * 2 ** (attempt - 1), MAX_RETRY_BACKOFF_MS));
+      const maxDelayMs = failedOnNetwork(error) ? MAX_NETWORK_RETRY_BACKOFF_MS : MAX_RETRY_BACKOFF_MS;
+      await sleep(Math.min(RETRY_BACKOFF_MS * 2 ** (attempt - 1), maxDelayMs));
     }
   }
 }
@@ -130,12 +148,21 @@ export class ProduceClient {
    * failures with the same batch, looking up the leader again before each retry.
    * @throws TopicNotFound, PartitionNotFound, RecordTooLarge, AuthorizationFailed, Retriable, …
    */
-  async produce(target: ProduceTarget, batch: Buffer): Promise<bigint> {
+  async produce(target: ProduceTarget, batch: Buffer, onUnreachable?: UnreachableListener): Promise<bigint> {
     try {
       return await withRetries(isTransient, async (attempt) => {
-        // A retry looks up the leader again.
-        const connection = await this.leaderConnection(target.topic, target.partition, attempt > 1);
-        return await this.#send(connection, target, batch);
+        let what = 'metadata request';
+        try {
+          // A retry looks up the leader again.
+          const leader = await this.#leaderConnection(target.topic, target.partition, attempt > 1);
+          what = `produce to broker ${leader.broker} (${leader.connection.host}:${leader.connection.port})`;
+          return await whileSilentFor(PRODUCE_SILENCE_MS, this.#send(leader.connection, target, batch), () =>
+            onUnreachable?.(`no response to ${what} for ${(PRODUCE_SILENCE_MS / 1000).toFixed(1)} s`),
+          );
+        } catch (error) {
+          if (failedOnNetwork(error)) onUnreachable?.(`${what} failed: ${innermostMessage(error)}`);
+          throw error;
+        }
       });
     } catch (error) {
       throw this.toPortError(error, `write to topic ${target.topic}`, target.topic);
@@ -146,7 +173,11 @@ export class ProduceClient {
    * A connection to the leader of `partition`. A partition beyond the cached partition count is looked up once
    * more (it may have been added since), then it is PartitionNotFound.
    */
-  async leaderConnection(topic: string, partition: number, refresh: boolean): Promise<Connection> {
+  async #leaderConnection(
+    topic: string,
+    partition: number,
+    refresh: boolean,
+  ): Promise<{ connection: Connection; broker: number }> {
     let metadata = await this.#metadata(topic, refresh);
     let partitions = metadata.topics.get(topic)!.partitions;
     if (partition >= partitions.length && !refresh) {
@@ -156,14 +187,15 @@ export class ProduceClient {
     if (!Number.isInteger(partition) || partition < 0 || partition >= partitions.length) {
       throw new PartitionNotFound(this.#clusterName, topic, partition);
     }
-    const broker = metadata.brokers.get(partitions[partition]!.leader);
+    const leader = partitions[partition]!.leader;
+    const broker = metadata.brokers.get(leader);
     if (broker === undefined) {
       // Kafka's own code for it, so that the produce loop retries after looking again.
       throw Object.assign(new Error(`partition ${partition} of ${topic} has no leader`), {
         apiId: 'LEADER_NOT_AVAILABLE',
       });
     }
-    return await this.client.connections.get(broker);
+    return { connection: await this.client.connections.get(broker), broker: leader };
   }
 
   /** Runs `operation` on a connection to any broker, retrying what the library would retry. */
@@ -250,6 +282,20 @@ export class ProduceClient {
         },
       );
     });
+  }
+}
+
+/** `pending`, after calling `onSilence` once if it has not settled within `silentAfterMs`. */
+async function whileSilentFor<Result>(
+  silentAfterMs: number,
+  pending: Promise<Result>,
+  onSilence: () => void,
+): Promise<Result> {
+  const timer = setTimeout(onSilence, silentAfterMs);
+  try {
+    return await pending;
+  } finally {
+    clearTimeout(timer);
   }
 }
 

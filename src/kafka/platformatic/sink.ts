@@ -17,10 +17,11 @@ import type {
   RecordSink,
   RecordSinkOptions,
   RecordToWrite,
+  UnreachableListener,
   WrittenRange,
 } from '../port.js';
 import { DEFAULT_MAX_REQUEST_BYTES, writeChunks } from '../write-chunks.js';
-import { kafkaErrorIds } from './map-error.js';
+import { failedOnNetwork, innermostMessage, kafkaErrorIds } from './map-error.js';
 import { ProduceClient, TRANSACTION_TIMEOUT_MS } from './produce-client.js';
 import { encodeRecordBatch, nextSequence } from './record-batch.js';
 
@@ -40,6 +41,12 @@ const FIRST_SEQUENCE = 0;
 interface SentBatch {
   readonly firstOffset: bigint;
   readonly batchBytes: number;
+}
+
+interface WriteTarget {
+  readonly topic: string;
+  readonly partition: number;
+  readonly onUnreachable: UnreachableListener | undefined;
 }
 
 /** The producer id batches are written under, with the next sequence of each partition. */
@@ -72,9 +79,12 @@ export class PlatformaticSink implements RecordSink {
     partition: number,
     records: readonly RecordToWrite[],
     compression: CompressionSetting = this.#compression,
+    onUnreachable?: UnreachableListener,
   ): Promise<readonly WrittenRange[]> {
     if (this.#closed) return Promise.reject(new Error('the sink is closed'));
-    return this.#queues.run(topic, partition, () => this.#send(topic, partition, records, compression));
+    return this.#queues.run(topic, partition, () =>
+      this.#send({ topic, partition, onUnreachable }, records, compression),
+    );
   }
 
   /**
@@ -99,14 +109,13 @@ export class PlatformaticSink implements RecordSink {
   }
 
   async #send(
-    topic: string,
-    partition: number,
+    target: WriteTarget,
     records: readonly RecordToWrite[],
     compression: CompressionSetting,
   ): Promise<readonly WrittenRange[]> {
     const written: WrittenRange[] = [];
     for (const chunk of writeChunks(records, this.#maxRequestBytes, compression)) {
-      const sent = await this.#sendChunkThatFits(topic, partition, chunk.records, chunk.codec);
+      const sent = await this.#sendChunkThatFits(target, chunk.records, chunk.codec);
       written.push({ ...sent, recordCount: chunk.records.length });
     }
     return written;
@@ -119,16 +128,15 @@ export class PlatformaticSink implements RecordSink {
    * cannot duplicate anything.
    */
   async #sendChunkThatFits(
-    topic: string,
-    partition: number,
+    target: WriteTarget,
     chunk: readonly RecordToWrite[],
     codec: CompressionCodec,
   ): Promise<SentBatch> {
     try {
-      return await this.#sendChunkOnce(topic, partition, chunk, codec);
+      return await this.#sendChunkOnce(target, chunk, codec);
     } catch (error) {
       if (!(error instanceof RecordTooLarge) || codec !== 'none') throw error;
-      return await this.#sendChunkOnce(topic, partition, chunk, 'gzip');
+      return await this.#sendChunkOnce(target, chunk, 'gzip');
     }
   }
 
@@ -138,22 +146,20 @@ export class PlatformaticSink implements RecordSink {
    * partition): the broker refused this batch, so sending it again cannot duplicate it.
    */
   async #sendChunkOnce(
-    topic: string,
-    partition: number,
+    target: WriteTarget,
     chunk: readonly RecordToWrite[],
     compression: CompressionCodec,
   ): Promise<SentBatch> {
     try {
-      return await this.#sendChunk(topic, partition, chunk, compression);
+      return await this.#sendChunk(target, chunk, compression);
     } catch (error) {
       if (![...kafkaErrorIds(error)].some((id) => PRODUCER_STATE_LOST_IDS.has(id))) throw error;
-      return await this.#sendChunk(topic, partition, chunk, compression);
+      return await this.#sendChunk(target, chunk, compression);
     }
   }
 
   async #sendChunk(
-    topic: string,
-    partition: number,
+    { topic, partition, onUnreachable }: WriteTarget,
     chunk: readonly RecordToWrite[],
     compression: CompressionCodec,
   ): Promise<SentBatch> {
@@ -164,6 +170,7 @@ export class PlatformaticSink implements RecordSink {
       identity = await identityPromise;
     } catch (error) {
       if (this.#identity === identityPromise) this.#identity = undefined;
+      if (failedOnNetwork(error)) onUnreachable?.(`InitProducerId failed: ${innermostMessage(error)}`);
       throw lane.toPortError(error, `start an idempotent producer for topic ${topic}`, topic);
     }
     const sequenceKey = `${topic}\u0000${partition}`;
@@ -179,7 +186,11 @@ export class PlatformaticSink implements RecordSink {
       compression,
     );
     try {
-      const firstOffset = await lane.produce({ topic, partition, transactionalId: null }, batch);
+      const firstOffset = await lane.produce(
+        { topic, partition, transactionalId: null },
+        batch,
+        onUnreachable,
+      );
       identity.sequences.set(sequenceKey, nextSequence(baseSequence, chunk.length));
       return { firstOffset, batchBytes: batch.length };
     } catch (error) {

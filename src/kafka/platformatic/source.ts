@@ -52,9 +52,18 @@ const REBALANCE_TIMEOUT_MS = 60_000;
  * coordinator moving or the group rebalancing is routine there, and must not stop the source.
  */
 const GROUP_RETRIES = 5;
-/** Failed fetches in a row (leader moving, network) after which run() rejects with the last error. */
+/** Failed fetches in a row (leader moving, …) after which run() rejects with the last error. */
 const FETCH_ATTEMPTS = 6;
+/** Also how often an origin that does not answer is tried again: fetching resumes this soon after it returns. */
 const FETCH_RETRY_DELAY_MS = 500;
+/**
+ * A fetch without an answer for FETCH_MAX_WAIT_MS plus this long, plus the time its maxBytes take at
+ * FETCH_MIN_TRANSFER_BYTES_PER_SECOND, reports the origin unreachable. A busy but healthy broker answers a fetch
+ * within its max wait plus a few milliseconds; 1.5 s of slack covers GC pauses and a loaded machine, and a full
+ * answer (10 MiB by default) gets 2 s more for a slow link between regions (docs/outages.md).
+ */
+const FETCH_SILENCE_SLACK_MS = 1_500;
+const FETCH_MIN_TRANSFER_BYTES_PER_SECOND = 5 * 1024 * 1024;
 
 export class PlatformaticSource implements RecordSource {
   readonly #config: ClusterConfig;
@@ -75,6 +84,8 @@ export class PlatformaticSource implements RecordSource {
   #failed = false;
   #paused = false;
   #rebalancing = false;
+  /** An `unreachable` event was sent and no fetch was answered since. */
+  #unreachable = false;
   #loop: FetchLoop | undefined;
   /** Raised by every assignment: start positions looked up for an earlier one are not applied. */
   #generation = 0;
@@ -96,6 +107,8 @@ export class PlatformaticSource implements RecordSource {
       maxBufferedBytes: BUFFERED_FETCHES * maxBytesPerFetch,
       fetchAttempts: FETCH_ATTEMPTS,
       retryDelayMs: FETCH_RETRY_DELAY_MS,
+      silentAfterMs: FETCH_MAX_WAIT_MS + FETCH_SILENCE_SLACK_MS,
+      minTransferBytesPerSecond: FETCH_MIN_TRANSFER_BYTES_PER_SECOND,
     };
     this.#partitionsInParallel = options.partitionsInParallel ?? DEFAULT_PARTITIONS_IN_PARALLEL;
   }
@@ -149,12 +162,13 @@ export class PlatformaticSource implements RecordSource {
     this.#tlsAlerts.watch(consumer, 'client:broker:connect');
     this.#tlsAlerts.watch(this.#pool, 'connect');
     const fetcher = new PartitionFetcher(consumer, this.#pool, topic, FETCH_MAX_WAIT_MS);
-    this.#commits = new CommitQueue(
-      consumer,
-      topic,
-      (offsets) => this.#emit({ type: 'committed', offsets }),
-      (error) => this.#fail(error),
-    );
+    this.#commits = new CommitQueue(consumer, topic, {
+      onCommitted: (offsets) => this.#emit({ type: 'committed', offsets }),
+      onError: (error) => this.#fail(error),
+      onUnreachable: (detail) => this.#onUnreachable(detail),
+      retryDelayMs: FETCH_RETRY_DELAY_MS,
+      retrying: () => this.#running(),
+    });
     // A rejoin that failed for good (the library's heartbeat gives up and reports it here): no partitions
     // are held any more, so the source stops and the runtime starts it again.
     consumer.on('error', (error: unknown) => this.#fail(error));
@@ -180,6 +194,12 @@ export class PlatformaticSource implements RecordSource {
       isTransient: (error) => {
         const portError = this.#portError(error);
         return portError.retriable || portError instanceof TopicNotFound;
+      },
+      onUnreachable: (detail) => this.#onUnreachable(detail),
+      onAnswered: () => {
+        if (!this.#unreachable) return;
+        this.#unreachable = false;
+        this.#emit({ type: 'reachable' });
       },
     });
     if (this.#stopping !== undefined) return;
@@ -214,6 +234,11 @@ export class PlatformaticSource implements RecordSource {
     if (generation !== this.#generation || !this.#running()) return;
     for (const [partition, position] of positions) this.#loop?.start(partition, position);
     this.#loop?.pump();
+  }
+
+  #onUnreachable(detail: string): void {
+    this.#unreachable = true;
+    this.#emit({ type: 'unreachable', detail });
   }
 
   /** Hands ready batches to the handler while fewer than partitionsInParallel are in it. */

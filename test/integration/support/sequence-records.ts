@@ -37,6 +37,7 @@ export interface SequenceProducer {
 }
 
 const BURST_RECORDS_PER_SEND = 1_000;
+const RETRY_AFTER_FAILURE_MS = 200;
 
 /**
  * Writes records `seq-0000000`, `seq-0000001`, … at about `recordsPerSecond`, record n to partition
@@ -52,8 +53,16 @@ export async function startSequenceProducer(options: {
   readonly valueBytes?: number;
   /** Gives each record two headers, `seq` (the sequence) and `kind`, so copies can be compared on them too. */
   readonly withHeaders?: boolean;
+  /**
+   * Keep writing through an outage of the cluster: a send that fails is not repeated (its records may or may
+   * not be stored; repeating could store them twice), its sequences are skipped, and a new producer tries the
+   * next records every RETRY_AFTER_FAILURE_MS. Otherwise the first failure stops the producer.
+   */
+  readonly survivesOutages?: boolean;
 }): Promise<SequenceProducer> {
-  const producer = recordWriter(options.brokers, { clientId: 'test-sequence-producer', idempotent: true });
+  const newProducer = () =>
+    recordWriter(options.brokers, { clientId: 'test-sequence-producer', idempotent: true });
+  let producer = newProducer();
   const perTick = Math.max(1, Math.round((options.recordsPerSecond * TICK_MS) / 1000));
   let next = options.firstSequence ?? 0;
   let acknowledged = 0;
@@ -85,9 +94,16 @@ export async function startSequenceProducer(options: {
         };
       });
       inFlight = count;
-      await producer.send(options.topic, messages);
+      try {
+        await producer.send(options.topic, messages);
+        acknowledged += count;
+      } catch (error) {
+        if (options.survivesOutages !== true) throw error;
+        await producer.close().catch(() => undefined);
+        await sleep(RETRY_AFTER_FAILURE_MS);
+        producer = newProducer();
+      }
       next += count;
-      acknowledged += count;
       inFlight = 0;
       ticks++;
       // Steady rate: sleep until the next tick's slot; during a burst, send again at once.

@@ -1,6 +1,7 @@
 // The fetch loop of the @platformatic/kafka source against a scripted fetcher: it never holds or asks for more
 // bytes than its budget, one request per broker, pausing throws away what was fetched ahead (and the answer to
-// a request in flight), and fetches of markers only move the group's offset without a batch.
+// a request in flight), fetches of markers only move the group's offset without a batch, and a broker that fails
+// on the network or stays silent is reported at once and tried again for as long as it lasts.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { FetchLoop, type FetchLoopEvents } from '../../../src/kafka/platformatic/fetch-loop.js';
@@ -17,23 +18,33 @@ interface SentRequest {
   readonly partitions: readonly PartitionFetch[];
   readonly maxBytes: number;
   answer(fetched: FetchedPartition[]): Promise<void>;
+  fail(error: Error): Promise<void>;
 }
 
 /** A fetcher whose requests wait until the test answers them; partitions 0–1 on broker 1, 2–3 on broker 2. */
 function scriptedFetcher() {
-  const layout = { leaders: [1, 1, 2, 2], metadata: {} } as unknown as TopicLayout;
+  const brokers = new Map([
+    [1, { host: '127.0.0.1', port: 9001 }],
+    [2, { host: '127.0.0.1', port: 9002 }],
+  ]);
+  const layout = { leaders: [1, 1, 2, 2], metadata: { brokers } } as unknown as TopicLayout;
   const sent: SentRequest[] = [];
   const fetcher = {
     layout: async () => layout,
     fetch: (_layout: TopicLayout, broker: number, partitions: readonly PartitionFetch[], maxBytes: number) =>
-      new Promise<FetchedPartition[]>((resolve) => {
+      new Promise<FetchedPartition[]>((resolve, reject) => {
+        const settled = () => new Promise((done) => setImmediate(done)); // the loop takes the answer in
         sent.push({
           broker,
           partitions,
           maxBytes,
           answer: async (fetched) => {
             resolve(fetched);
-            await new Promise((done) => setImmediate(done)); // the loop takes the answer in
+            await settled();
+          },
+          fail: async (error) => {
+            reject(error);
+            await settled();
           },
         });
       }),
@@ -70,7 +81,11 @@ function read(
   };
 }
 
-function loopOver(partitions: readonly number[], events: Partial<FetchLoopEvents> = {}) {
+function loopOver(
+  partitions: readonly number[],
+  events: Partial<FetchLoopEvents> = {},
+  limits: { silentAfterMs?: number } = {},
+) {
   const { fetcher, layout, sent } = scriptedFetcher();
   const skipped: [number, bigint][] = [];
   const loop = new FetchLoop(
@@ -83,6 +98,8 @@ function loopOver(partitions: readonly number[], events: Partial<FetchLoopEvents
       maxBufferedBytes: 200,
       fetchAttempts: 3,
       retryDelayMs: 1,
+      silentAfterMs: limits.silentAfterMs ?? 60_000,
+      minTransferBytesPerSecond: 10_000, // 100 bytes: 10 ms
     },
     {
       canFetch: () => true,
@@ -91,6 +108,8 @@ function loopOver(partitions: readonly number[], events: Partial<FetchLoopEvents
       onOutOfRange: () => assert.fail('no offset is out of range here'),
       onFailure: (error) => assert.fail(String(error)),
       isTransient: () => true,
+      onUnreachable: () => {},
+      onAnswered: () => {},
       ...events,
     },
   );
@@ -180,4 +199,50 @@ describe('the platformatic source fetch loop', () => {
     loop.pump();
     assert.equal(sent[1]?.partitions[0]?.offset, 4n);
   });
+
+  test('a fetch that fails on the network is reported with its broker and tried again, however often', async () => {
+    const unreachable: string[] = [];
+    const { loop, sent } = loopOver([0], { onUnreachable: (detail) => unreachable.push(detail) });
+    loop.pump();
+    // More failures in a row than fetchAttempts (3): a cluster that is down does not end the source.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      await sent.at(-1)!.fail(networkError('connect ECONNREFUSED 127.0.0.1:9001'));
+      await waitFor(() => sent.length === attempt + 2);
+    }
+    assert.equal(unreachable.length, 5);
+    assert.equal(
+      unreachable[0],
+      'fetch from broker 1 (127.0.0.1:9001) failed: connect ECONNREFUSED 127.0.0.1:9001',
+    );
+    loop.stop();
+  });
+
+  test('a fetch without an answer for silentAfterMs is reported, and the next answer says the broker answers', async () => {
+    const unreachable: string[] = [];
+    let answered = 0;
+    const { loop, sent } = loopOver(
+      [0],
+      { onUnreachable: (detail) => unreachable.push(detail), onAnswered: () => answered++ },
+      { silentAfterMs: 20 },
+    );
+    loop.pump();
+    await waitFor(() => unreachable.length > 0);
+    assert.deepEqual(unreachable, ['no fetch response from broker 1 (127.0.0.1:9001) for 0.0 s']); // 20 + 10 ms
+    assert.equal(answered, 0);
+    await sent[0]!.answer([read(0, 0n, 1, 10)]);
+    assert.equal(answered, 1);
+    assert.equal(unreachable.length, 1, 'an answered fetch is not reported later');
+    loop.stop();
+  });
 });
+
+function networkError(message: string): Error {
+  return Object.assign(new Error(message), { code: 'PLT_KFK_NETWORK' });
+}
+
+async function waitFor(condition: () => boolean): Promise<void> {
+  for (let tries = 0; !condition(); tries++) {
+    if (tries > 500) assert.fail('waited in vain');
+    await new Promise((done) => setTimeout(done, 2));
+  }
+}

@@ -1,0 +1,253 @@
+// A cluster that stops answering shows within seconds, and copying resumes soon after it returns, with nothing
+// lost: the origin broker, then the destination broker, is killed -9 while a producer writes a few thousand
+// records per second to the origin; /status is polled every 0.2 s as an operator's script would.
+//
+// While the broker is down the flow is `stalled` with `<side>-unavailable` and what failed (never `running`),
+// `georep status` exits 1, /readyz answers 503 and georep_flows{state="stalled"} is 1. After the broker is
+// restarted on the same port and data, the flow copies again, and once the producer stopped the destination
+// holds every record the origin holds, byte for byte and in order (at-least-once may repeat some: counted).
+// The measured detection and resume times are printed as diagnostics (docs/outages.md quotes them).
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { LocalKafkaCluster } from '../../harness/kafka-local.js';
+import { kafkaTestTarget } from '../../harness/test-clusters.js';
+import { compareTopicCopy, describeCopyProblems } from './support/copy-check.js';
+import {
+  caughtUp,
+  GeorepProcess,
+  type GeorepStatus,
+  runGeorepCommand,
+  stopAllGeorepProcesses,
+  waitUntilCopying,
+  writeMirrorConfig,
+} from './support/georep-process.js';
+import { uniqueTopicName } from './support/kafka-records.js';
+import { sampleValue } from './support/metrics-text.js';
+import {
+  createTopics,
+  endOffsets,
+  readAllValues,
+  recordDigest,
+  type SequenceProducer,
+  startSequenceProducer,
+} from './support/sequence-records.js';
+
+const PARTITIONS = 3;
+const RECORDS_PER_SECOND = 3_000;
+const POLL_INTERVAL_MS = 200;
+/**
+ * Bounds asserted here, loose for a busy 2-core CI machine; typically it takes well under a second to detect
+ * and about a second to resume (the test prints what it measured).
+ */
+const DETECTION_BOUND_MS = 5_000;
+/** From the restarted broker answering to the flow copying again. */
+const RESUME_BOUND_MS = 15_000;
+/** How long the broker stays down once the flow showed the outage. */
+const OUTAGE_MS = 3_000;
+const CATCH_UP_TIMEOUT_MS = 120_000;
+
+const target = kafkaTestTarget({ clusters: 2 });
+const topic = uniqueTopicName('outage');
+const destinationTopic = `origin.${topic}`;
+const flowKey = `origin/${topic} -> destination/${destinationTopic}`;
+const workDir = mkdtempSync(path.join(tmpdir(), 'georep-outage-'));
+let originBrokers: string[] = [];
+let destinationBrokers: string[] = [];
+let georep: GeorepProcess;
+let failed = false;
+
+before(async (context) => {
+  await target.start(context.signal);
+  const [origin, destination] = target.clusters();
+  originBrokers = origin!.brokers;
+  destinationBrokers = destination!.brokers;
+  await createTopics(originBrokers, [{ topic, partitions: PARTITIONS }]);
+  const configFile = writeMirrorConfig({ dir: workDir, originBrokers, destinationBrokers, topics: [topic] });
+  georep = await GeorepProcess.start({ configFile, name: 'georep-outage', logDir: workDir });
+});
+
+after(async () => {
+  await stopAllGeorepProcesses();
+  await target.stop();
+  if (failed || process.env.GEOREP_TEST_KEEP_LOGS) process.stderr.write(`georep logs kept in ${workDir}\n`);
+  else rmSync(workDir, { recursive: true, force: true });
+});
+
+interface Sample {
+  readonly atMs: number;
+  readonly state: string;
+  readonly reason: string | null;
+  readonly message: string | null;
+  readonly recordsMirrored: number;
+}
+
+/** Polls /status every POLL_INTERVAL_MS and keeps what it said of the flow. */
+function pollFlow(daemon: GeorepProcess): { samples: Sample[]; stop(): Promise<void> } {
+  const samples: Sample[] = [];
+  let polling = true;
+  const loop = (async () => {
+    while (polling) {
+      const status = await daemon.status().catch(() => null);
+      const flow = status?.flows.find((candidate) => candidate.key === flowKey);
+      samples.push({
+        atMs: Date.now(),
+        state: flow?.state ?? 'unanswered',
+        reason: flow?.error?.reason ?? null,
+        message: flow?.error?.message ?? null,
+        recordsMirrored: flow?.recordsMirrored ?? -1,
+      });
+      await sleep(POLL_INTERVAL_MS);
+    }
+  })();
+  return {
+    samples,
+    async stop() {
+      polling = false;
+      await loop;
+    },
+  };
+}
+
+async function waitForSample(
+  samples: readonly Sample[],
+  accept: (sample: Sample) => boolean,
+  what: string,
+  timeoutMs: number,
+): Promise<Sample> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = samples.find(accept);
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) {
+      throw new Error(`no ${what} in ${timeoutMs} ms; last samples: ${JSON.stringify(samples.slice(-5))}`);
+    }
+    await sleep(50);
+  }
+}
+
+async function fetchText(daemon: GeorepProcess, urlPath: string): Promise<{ status: number; text: string }> {
+  const response = await fetch(`http://${daemon.httpAddress}${urlPath}`);
+  return { status: response.status, text: await response.text() };
+}
+
+/** Every origin record is on the destination, in order, byte for byte (key, value, headers). */
+async function assertCompleteCopy(signal: AbortSignal): Promise<string> {
+  const originEnds = await endOffsets(originBrokers, topic);
+  await georep.waitForStatus((status: GeorepStatus) => caughtUp([status], flowKey, originEnds), {
+    what: 'the flow caught up with the origin',
+    timeoutMs: CATCH_UP_TIMEOUT_MS,
+    signal,
+  });
+  const origin = await readAllValues({ brokers: originBrokers, topic, signal, describe: recordDigest });
+  const copy = await readAllValues({
+    brokers: destinationBrokers,
+    topic: destinationTopic,
+    signal,
+    describe: recordDigest,
+  });
+  const report = compareTopicCopy(origin, copy);
+  assert.equal(report.missing + report.unexpected, 0, describeCopyProblems(report));
+  assert.deepEqual(report.partitionsOutOfOrder, [], describeCopyProblems(report));
+  return `${report.originRecords} origin records, all copied; ${report.duplicates} copied twice (at-least-once)`;
+}
+
+for (const side of ['origin', 'destination'] as const) {
+  describe(`${target.label}: the ${side} broker killed -9 mid-stream`, { skip: target.skipReason }, () => {
+    test(`the flow is stalled within ${DETECTION_BOUND_MS / 1000} s, resumes after the restart, and loses nothing`, {
+      timeout: 300_000,
+    }, async (context) => {
+      const broker: LocalKafkaCluster | undefined = target.clusters()[side === 'origin' ? 0 : 1]?.local;
+      if (broker === undefined) {
+        context.skip('needs clusters the harness started (kill -9 and restart)');
+        return;
+      }
+      let producer: SequenceProducer | null = null;
+      let poller: ReturnType<typeof pollFlow> | null = null;
+      try {
+        producer = await startSequenceProducer({
+          brokers: originBrokers,
+          topic,
+          partitions: PARTITIONS,
+          recordsPerSecond: RECORDS_PER_SECOND,
+          firstSequence: side === 'origin' ? 0 : 5_000_000,
+          withHeaders: true,
+          survivesOutages: true,
+        });
+        await waitUntilCopying(georep, flowKey, PARTITIONS, context.signal);
+        await sleep(2_000); // streaming steadily
+        poller = pollFlow(georep);
+        await waitForSample(poller.samples, (s) => s.state === 'running', 'running flow', 10_000);
+
+        const killedAtMs = Date.now();
+        await broker.kill();
+        const detected = await waitForSample(
+          poller.samples,
+          (s) => s.atMs > killedAtMs && s.state !== 'running',
+          'flow leaving running',
+          DETECTION_BOUND_MS * 4,
+        );
+        const detectionMs = detected.atMs - killedAtMs;
+        context.diagnostic(
+          `${side} killed: flow ${detected.state} after ${detectionMs} ms: ${detected.message}`,
+        );
+        assert.equal(detected.state, 'stalled', JSON.stringify(detected));
+        assert.equal(detected.reason, `${side}-unavailable`);
+        assert.match(detected.message ?? '', new RegExp(`^${side} ${side} does not answer: \\S`));
+        assert.ok(detectionMs <= DETECTION_BOUND_MS, `detected after ${detectionMs} ms`);
+
+        const status = await runGeorepCommand(['status', '--daemon', georep.httpAddress]);
+        assert.equal(status.code, 1, `georep status exits 1 while the flow is stalled:\n${status.stdout}`);
+        assert.match(status.stdout, new RegExp(`\\sstalled\\s.*${side}-unavailable: `));
+        const ready = await fetchText(georep, '/readyz');
+        assert.equal(ready.status, 503, ready.text);
+        assert.match(ready.text, /stalled/);
+        const metrics = (await fetchText(georep, '/metrics')).text;
+        assert.equal(sampleValue(metrics, 'georep_flows', 'state="stalled"'), 1);
+        assert.ok(
+          (sampleValue(metrics, 'georep_flow_stalls_total', `reason="${side}-unavailable"`) ?? 0) >= 1,
+        );
+
+        await sleep(Math.max(0, detected.atMs + OUTAGE_MS - Date.now()));
+        const restartingAtMs = Date.now();
+        await broker.restart({ signal: context.signal });
+        const answeringAtMs = Date.now();
+        const whileDown = poller.samples.filter((s) => s.atMs >= detected.atMs && s.atMs <= restartingAtMs);
+        assert.deepEqual(
+          [...new Set(whileDown.map((s) => `${s.state} ${s.reason}`))],
+          [`stalled ${side}-unavailable`],
+          'the flow stays stalled while the broker is down',
+        );
+        const copiedBefore = poller.samples.at(-1)?.recordsMirrored ?? 0;
+        const resumed = await waitForSample(
+          poller.samples,
+          (s) => s.atMs > answeringAtMs && s.state === 'running' && s.recordsMirrored > copiedBefore,
+          'flow copying again',
+          RESUME_BOUND_MS * 4,
+        );
+        const resumeMs = resumed.atMs - answeringAtMs;
+        context.diagnostic(
+          `${side} restarted (took ${answeringAtMs - restartingAtMs} ms to answer): copying again ${resumeMs} ms after it answered`,
+        );
+        assert.ok(resumeMs <= RESUME_BOUND_MS, `resumed after ${resumeMs} ms`);
+
+        await poller.stop();
+        poller = null;
+        await producer.stop();
+        producer = null;
+        context.diagnostic(await assertCompleteCopy(context.signal));
+        assert.equal((await runGeorepCommand(['status', '--daemon', georep.httpAddress])).code, 0);
+      } catch (error) {
+        failed = true;
+        throw error;
+      } finally {
+        await poller?.stop();
+        await producer?.stop().catch(() => undefined);
+        if (!broker.running) await broker.restart({ signal: context.signal });
+      }
+    });
+  });
+}

@@ -1,0 +1,63 @@
+// The source's commit queue while the origin does not answer: a commit that fails on the network is reported
+// and tried again (newer offsets added meanwhile win), for as long as the source runs; it never ends the source.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Consumer } from '@platformatic/kafka';
+import { CommitQueue } from '../../../src/kafka/platformatic/commit-queue.js';
+
+function networkError(message: string): Error {
+  return Object.assign(new Error(message), { code: 'PLT_KFK_NETWORK' });
+}
+
+test('a commit that fails on the network is tried again, with the newest offset of each partition', async () => {
+  const attempts: { partition: number; offset: bigint }[][] = [];
+  let failuresLeft = 2;
+  const consumer = {
+    commit: async (request: { offsets: { partition: number; offset: bigint }[] }) => {
+      attempts.push(request.offsets.map(({ partition, offset }) => ({ partition, offset })));
+      if (failuresLeft-- > 0) throw networkError('connect ECONNREFUSED 127.0.0.1:9001');
+    },
+  } as unknown as Consumer;
+  const committed: string[] = [];
+  const unreachable: string[] = [];
+  const queue = new CommitQueue(consumer, 'orders', {
+    onCommitted: (offsets) => committed.push(offsets.map((o) => `${o.partition}@${o.offset}`).join(',')),
+    onError: (error) => assert.fail(String(error)),
+    onUnreachable: (detail) => unreachable.push(detail),
+    retryDelayMs: 5,
+    retrying: () => true,
+  });
+  queue.add(0, 10n);
+  queue.add(1, 20n);
+  await new Promise((resolve) => setImmediate(resolve));
+  queue.add(1, 25n); // while the first commit fails: newer than what is retried
+  await queue.flush();
+  assert.deepEqual(unreachable, [
+    'offset commit failed: connect ECONNREFUSED 127.0.0.1:9001',
+    'offset commit failed: connect ECONNREFUSED 127.0.0.1:9001',
+  ]);
+  assert.deepEqual(attempts.at(-1), [
+    { partition: 1, offset: 25n },
+    { partition: 0, offset: 10n },
+  ]);
+  assert.deepEqual(committed, ['1@25,0@10']);
+});
+
+test('once the source stops, a commit failing on the network is reported as an error instead', async () => {
+  const consumer = {
+    commit: async () => {
+      throw networkError('Connection closed');
+    },
+  } as unknown as Consumer;
+  const errors: unknown[] = [];
+  const queue = new CommitQueue(consumer, 'orders', {
+    onCommitted: () => assert.fail('nothing is committed'),
+    onError: (error) => errors.push(error),
+    onUnreachable: () => assert.fail('not retried'),
+    retryDelayMs: 5,
+    retrying: () => false,
+  });
+  queue.add(0, 1n);
+  await queue.flush();
+  assert.equal(errors.length, 1);
+});
