@@ -7,6 +7,7 @@ import {
   RecordTooLarge,
   Retriable,
   TopicNotFound,
+  TopicRecreated,
   UnexpectedKafkaError,
 } from '../../src/kafka/errors.js';
 import { describeFailure, FlowFailure } from '../../src/plan/flow-failure.js';
@@ -37,6 +38,18 @@ test('every failure of an attempt gets a reason and whether retrying helps', () 
       'the destination topic is gone',
       new TopicNotFound('frankfurt', 'london.orders'),
       'destination-topic-missing',
+      false,
+    ],
+    [
+      'the origin topic was re-created under the running flow',
+      new TopicRecreated('london', { topic: 'orders', expectedTopicId: 'OLD', topicId: 'NEW' }),
+      'origin-topic-recreated',
+      false,
+    ],
+    [
+      'the destination topic was re-created under the running flow',
+      new TopicRecreated('frankfurt', { topic: 'london.orders', expectedTopicId: 'OLD', topicId: 'NEW' }),
+      'destination-topic-recreated',
       false,
     ],
     ['an ACL is missing', new AuthorizationFailed('london', 'read orders'), 'authorization-failed', false],
@@ -81,4 +94,15 @@ test('a truncated origin says how many records were lost and how to accept the g
 test('offsets behind the stored progress are read as a re-created topic, not as retention', () => {
   const { message } = describeFailure(truncated(500n, 0n, 90n), spec);
   assert.match(message, /The origin topic orders was probably deleted and re-created/);
+});
+
+test('a topic re-created under a running flow is named with both ids and what to do', () => {
+  const error = describeFailure(
+    new TopicRecreated('frankfurt', { topic: 'london.orders', expectedTopicId: 'OLD', topicId: 'NEW' }),
+    spec,
+  );
+  assert.match(
+    error.message,
+    /^topic london\.orders was deleted and re-created: its topic id is now NEW, not OLD \(cluster frankfurt\)\. The records copied before went with the deleted topic.* delete consumer group georep\.london\.frankfurt\.orders\.london\.orders on london/,
+  );
 });

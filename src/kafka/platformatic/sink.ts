@@ -9,18 +9,26 @@
 // Writes already in flight under the old id finish normally (each request names its producer id).
 import { initProducerIdV4 } from '@platformatic/kafka';
 import type { ClusterConfig } from '../../config/types.js';
-import { AuthorizationFailed, PartitionNotFound, RecordTooLarge, TopicNotFound } from '../errors.js';
+import {
+  AuthorizationFailed,
+  PartitionNotFound,
+  RecordTooLarge,
+  TopicNotFound,
+  TopicRecreated,
+} from '../errors.js';
 import { laneOf, PartitionQueues } from '../partition-queues.js';
 import type {
   CompressionCodec,
   RecordSink,
   RecordSinkOptions,
   RecordToWrite,
+  TopicId,
+  WriteOptions,
   WrittenRange,
 } from '../port.js';
 import { chunksOfAtMost, DEFAULT_MAX_REQUEST_BYTES } from '../write-chunks.js';
 import { kafkaErrorIds } from './map-error.js';
-import { ProduceClient, TRANSACTION_TIMEOUT_MS } from './produce-client.js';
+import { ProduceClient, TopicIdChecks, TRANSACTION_TIMEOUT_MS } from './produce-client.js';
 import { encodeRecordBatch, nextSequence } from './record-batch.js';
 
 /**
@@ -35,6 +43,13 @@ const PRODUCER_STATE_LOST_IDS = new Set(['UNKNOWN_PRODUCER_ID', 'OUT_OF_ORDER_SE
 /** The partition's own sequence starts at 0 for every new producer id. */
 const FIRST_SEQUENCE = 0;
 
+/** Where a write goes: the topic's id is the one the flow checked (null: not checked). */
+interface WriteTarget {
+  readonly topic: string;
+  readonly partition: number;
+  readonly topicId: TopicId;
+}
+
 /** The producer id batches are written under, with the next sequence of each partition. */
 interface ProducerIdentity {
   readonly producerId: bigint;
@@ -47,6 +62,7 @@ export class PlatformaticSink implements RecordSink {
   readonly #maxRequestBytes: number;
   readonly #lanes: ProduceClient[];
   readonly #queues = new PartitionQueues();
+  readonly #idChecks = new TopicIdChecks();
   /** Undefined until the first write, and again after a failed write gave it up. */
   #identity: Promise<ProducerIdentity> | undefined;
   #closed = false;
@@ -64,9 +80,11 @@ export class PlatformaticSink implements RecordSink {
     topic: string,
     partition: number,
     records: readonly RecordToWrite[],
+    options: WriteOptions = {},
   ): Promise<readonly WrittenRange[]> {
     if (this.#closed) return Promise.reject(new Error('the sink is closed'));
-    return this.#queues.run(topic, partition, () => this.#send(topic, partition, records));
+    const target = { topic, partition, topicId: options.topicId ?? null };
+    return this.#queues.run(topic, partition, () => this.#send(target, records));
   }
 
   /**
@@ -90,15 +108,11 @@ export class PlatformaticSink implements RecordSink {
     await Promise.all(this.#lanes.map((lane) => lane.close()));
   }
 
-  async #send(
-    topic: string,
-    partition: number,
-    records: readonly RecordToWrite[],
-  ): Promise<readonly WrittenRange[]> {
+  async #send(target: WriteTarget, records: readonly RecordToWrite[]): Promise<readonly WrittenRange[]> {
     const written: WrittenRange[] = [];
     for (const chunk of chunksOfAtMost(records, this.#maxRequestBytes)) {
       written.push({
-        firstOffset: await this.#sendChunkThatFits(topic, partition, chunk),
+        firstOffset: await this.#sendChunkThatFits(target, chunk),
         recordCount: chunk.length,
       });
     }
@@ -111,45 +125,43 @@ export class PlatformaticSink implements RecordSink {
    * can be too large for the same limit uncompressed. The broker refused the whole batch, so sending it again
    * cannot duplicate anything.
    */
-  async #sendChunkThatFits(
-    topic: string,
-    partition: number,
-    chunk: readonly RecordToWrite[],
-  ): Promise<bigint> {
+  async #sendChunkThatFits(target: WriteTarget, chunk: readonly RecordToWrite[]): Promise<bigint> {
     try {
-      return await this.#sendChunkOnce(topic, partition, chunk, this.#compression);
+      return await this.#sendChunkOnce(target, chunk, this.#compression);
     } catch (error) {
       if (!(error instanceof RecordTooLarge) || this.#compression !== 'none') throw error;
-      return await this.#sendChunkOnce(topic, partition, chunk, 'gzip');
+      return await this.#sendChunkOnce(target, chunk, 'gzip');
     }
   }
 
   /**
    * Sends one request, and once more under a new producer id if the broker refused it for a sequence or
    * producer id it does not know (its producer state expired, e.g. after a day without writes to the
-   * partition): the broker refused this batch, so sending it again cannot duplicate it.
+   * partition): the broker refused this batch, so sending it again cannot duplicate it. The topic is looked
+   * up afresh before the batch goes again, in case it was deleted and created again meanwhile.
    */
   async #sendChunkOnce(
-    topic: string,
-    partition: number,
+    target: WriteTarget,
     chunk: readonly RecordToWrite[],
     compression: CompressionCodec,
   ): Promise<bigint> {
     try {
-      return await this.#sendChunk(topic, partition, chunk, compression);
+      return await this.#sendChunk(target, chunk, compression);
     } catch (error) {
       if (![...kafkaErrorIds(error)].some((id) => PRODUCER_STATE_LOST_IDS.has(id))) throw error;
-      return await this.#sendChunk(topic, partition, chunk, compression);
+      for (const lane of this.#lanes) lane.forgetTopic(target.topic);
+      return await this.#sendChunk(target, chunk, compression);
     }
   }
 
   async #sendChunk(
-    topic: string,
-    partition: number,
+    target: WriteTarget,
     chunk: readonly RecordToWrite[],
     compression: CompressionCodec,
   ): Promise<bigint> {
+    const { topic, partition } = target;
     const lane = this.#lanes[laneOf(topic, partition, CLIENT_LANES)]!;
+    if (target.topicId !== null && this.#idChecks.due(topic)) lane.forgetTopic(topic);
     const identityPromise = this.#producerIdentity(lane);
     let identity: ProducerIdentity;
     try {
@@ -171,7 +183,7 @@ export class PlatformaticSink implements RecordSink {
       compression,
     );
     try {
-      const firstOffset = await lane.produce({ topic, partition, transactionalId: null }, batch);
+      const firstOffset = await lane.produce({ ...target, transactionalId: null }, batch);
       identity.sequences.set(sequenceKey, nextSequence(baseSequence, chunk.length));
       return firstOffset;
     } catch (error) {
@@ -192,7 +204,7 @@ export class PlatformaticSink implements RecordSink {
 }
 
 function refusedWhole(error: unknown): boolean {
-  return [RecordTooLarge, TopicNotFound, PartitionNotFound, AuthorizationFailed].some(
+  return [RecordTooLarge, TopicNotFound, TopicRecreated, PartitionNotFound, AuthorizationFailed].some(
     (refusal) => error instanceof refusal,
   );
 }

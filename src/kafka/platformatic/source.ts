@@ -143,7 +143,12 @@ export class PlatformaticSource implements RecordSource {
     });
     this.#consumer = consumer;
     this.#pool = new ConnectionPool(`${options.clientId}-fetch`, options);
-    const fetcher = new PartitionFetcher(consumer, this.#pool, topic, FETCH_MAX_WAIT_MS);
+    const fetcher = new PartitionFetcher(
+      consumer,
+      this.#pool,
+      { cluster: this.#config.name, topic, topicId: this.#options.topicId ?? null },
+      FETCH_MAX_WAIT_MS,
+    );
     this.#commits = new CommitQueue(
       consumer,
       topic,
