@@ -77,6 +77,36 @@ export class TopicNotFound extends KafkaError {
 }
 
 /**
+ * Thrown when a topic has another id than the one it had when georep checked it: it was deleted and created
+ * again under the same name, and is a new topic. Its offsets are not the old topic's, and nothing read from or
+ * written to it continues what was copied before; an operator decides (docs/recreated-topics.md).
+ */
+export class TopicRecreated extends KafkaError {
+  readonly retriable = false;
+  readonly topic: string;
+  /** The id the topic had when georep checked it. */
+  readonly expectedTopicId: string;
+  /** The id it has now. */
+  readonly topicId: string;
+
+  constructor(
+    cluster: string,
+    details: { topic: string; expectedTopicId: string; topicId: string },
+    options?: { cause?: unknown },
+  ) {
+    super(
+      cluster,
+      `topic ${details.topic} was deleted and re-created: its topic id is now ${details.topicId}, not ` +
+        `${details.expectedTopicId}`,
+      options,
+    );
+    this.topic = details.topic;
+    this.expectedTopicId = details.expectedTopicId;
+    this.topicId = details.topicId;
+  }
+}
+
+/**
  * Thrown when records are written to a partition the topic does not have (its partition count is lower, even
  * after refreshing the client's view of the topic).
  */

@@ -165,6 +165,19 @@ export interface CommittedOffset {
   readonly partition: number;
   /** null when the group has no committed offset for the partition. */
   readonly offset: bigint | null;
+  /**
+   * The string committed with the offset (OffsetCommit's metadata), null when none was; absent where the client
+   * behind the port cannot read it (kafkajs). georep keeps a flow's topic lineage in it (src/plan/topic-lineage.ts).
+   */
+  readonly metadata?: string | null;
+}
+
+/** An offset to commit, with the string Kafka keeps beside it (OffsetCommit's metadata). */
+export interface OffsetToCommit {
+  readonly partition: number;
+  readonly offset: bigint;
+  /** Kept with the offset and returned by committedOffsets; the brokers cap its length (offset.metadata.max.bytes, 4096). */
+  readonly metadata?: string;
 }
 
 export interface KafkaAdmin {
@@ -213,14 +226,11 @@ export interface KafkaAdmin {
   committedOffsets(groupId: string, topics: readonly string[]): Promise<CommittedOffset[]>;
   /**
    * Sets the group's committed offsets for one topic. Kafka only allows this while the group has no
-   * members, so a running consumer can never have its position moved under it.
+   * members, so a running consumer can never have its position moved under it. An offset's `metadata` is
+   * stored only by clients that can (not kafkajs).
    * @throws GroupNotEmpty while the group has members.
    */
-  setCommittedOffsets(
-    groupId: string,
-    topic: string,
-    offsets: readonly { readonly partition: number; readonly offset: bigint }[],
-  ): Promise<void>;
+  setCommittedOffsets(groupId: string, topic: string, offsets: readonly OffsetToCommit[]): Promise<void>;
   /**
    * Deletes a consumer group and its committed offsets (georep's short-lived reader groups). Kafka only
    * allows this while the group has no members; a group that does not exist is not an error.
@@ -260,6 +270,12 @@ export interface RecordSourceOptions {
    * committed offset, else `startPosition`). A rejection stops the source like a failing handler.
    */
   readonly resumePositionOf?: (partition: number) => Promise<bigint | null>;
+  /**
+   * The id the topic had when the flow checked it. When the topic under this name has another id (it was
+   * deleted and re-created since), run() rejects with TopicRecreated instead of reading the new topic from
+   * offsets that belonged to the old one. Ignored by clients that cannot see topic ids (kafkajs).
+   */
+  readonly topicId?: TopicId;
 }
 
 /** Consecutive records of one partition, in offset order. */
@@ -363,24 +379,37 @@ export interface WrittenRange {
  */
 export type UnreachableListener = (detail: string) => void;
 
+/** How one write is made; every field may be left out. */
+export interface WriteOptions {
+  /**
+   * Overrides the sink's (RecordSinkOptions.compression) for this write: one sink serves every replication
+   * that writes to its cluster, each with its own setting. `origin`: each record's own `compression`, records
+   * of different codecs in separate batches.
+   */
+  readonly compression?: CompressionSetting;
+  /**
+   * The id the topic had when the flow checked it: a topic of that name with another id (it was deleted and
+   * re-created since) is refused with TopicRecreated rather than written to.
+   */
+  readonly topicId?: TopicId;
+  /** Told while the write is still being tried that the destination does not answer. */
+  readonly onUnreachable?: UnreachableListener;
+}
+
 export interface RecordSink {
   /**
    * Appends `records` to `topic`'s partition `partition`, in order, each with exactly its key, value, headers
    * and timestamp. Resolves once the destination acknowledged all of them (acks=all, idempotent producer),
    * so retries inside the client never duplicate or reorder, with the offsets they got (the flow maps origin
    * offsets to destination offsets with them, for consumer-group translation). Concurrent writes to the same
-   * partition are queued; different partitions proceed in parallel. Never creates a topic. `compression`
-   * overrides the sink's (RecordSinkOptions.compression) for this write: one sink serves every replication
-   * that writes to its cluster, each with its own setting. `origin`: each record's own `compression`, records
-   * of different codecs in separate batches.
-   * @throws TopicNotFound, RecordTooLarge, AuthorizationFailed, Retriable, …
+   * partition are queued; different partitions proceed in parallel. Never creates a topic.
+   * @throws TopicNotFound, TopicRecreated, RecordTooLarge, AuthorizationFailed, Retriable, …
    */
   write(
     topic: string,
     partition: number,
     records: readonly RecordToWrite[],
-    compression?: CompressionSetting,
-    onUnreachable?: UnreachableListener,
+    options?: WriteOptions,
   ): Promise<readonly WrittenRange[]>;
   /**
    * Told that `topic` was deleted (georep deleted it): the sink must not let it break writes to other topics.
@@ -397,6 +426,8 @@ export interface RecordSink {
 export interface TransactionalSinkOptions extends RecordSinkOptions {
   /** The one topic this sink writes (one exactly-once flow's destination topic). */
   readonly topic: string;
+  /** The id `topic` had when the flow checked it: as RecordSink.write's `options.topicId`. */
+  readonly topicId?: TopicId;
   /**
    * Partition p is written by its own transactional producer, `<transactionalIdPrefix>.<p>`: whoever takes
    * the partition over (another process after a rebalance, or this flow restarted) fences exactly the

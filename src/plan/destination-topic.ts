@@ -1,7 +1,10 @@
 // What a flow does with its destination topic before it writes anything: create it, adopt one that exists, or
 // refuse — a pure decision over what the flow found on both clusters. A flow never writes into a topic someone
 // else owns, never re-creates a topic it already wrote to (that leaves a silent gap), and never copies a topic
-// on top of the copy of another one.
+// on top of the copy of another one. Topics are told apart by Kafka's topic ids, against the lineage the flow
+// stored when it last started (src/plan/topic-lineage.ts); docs/recreated-topics.md has the cases as a table.
+import type { TopicId } from '../kafka/port.js';
+import { lineageGroupId, type TopicLineage } from './topic-lineage.js';
 
 /** What the flow found out before deciding. */
 export interface DestinationTopicFacts {
@@ -12,24 +15,37 @@ export interface DestinationTopicFacts {
   /** The flow's consumer group on the origin, named in messages. */
   readonly groupId: string;
   readonly originPartitions: number;
+  /** The origin topic's id now; null where the client cannot tell. */
+  readonly originTopicId: TopicId;
   /** The destination topic as it is now, or null when it does not exist. */
   readonly existing: {
     readonly partitions: number;
     /** How its configs differ from what the origin's would give (`retention.ms=… (was …)`), or null. */
     readonly configDrift: string | null;
+    readonly topicId: TopicId;
   } | null;
+  /**
+   * The lineage this flow stored on each cluster when it last started, null where there is none: Kafka erased
+   * it with its topic, the flow never started (or before georep stored lineages), or the client cannot read it.
+   */
+  readonly lineage: {
+    readonly onOrigin: TopicLineage | null;
+    readonly onDestination: TopicLineage | null;
+  };
   /** The flow's consumer group on the origin holds progress: this flow copied records before. */
   readonly hasProgress: boolean;
-  /** This process saw that group hold progress before (Kafka erases a group's offsets with its topic). */
+  /**
+   * This process saw that group hold progress before: with the same topic ids (checked first), a group that had
+   * progress and has none any more was deleted.
+   */
   readonly progressSeenBefore: boolean;
-  /** Set when the origin topic was seen deleted and then back under the same name. */
-  readonly originRecreatedAtMs: number | undefined;
 }
 
 /** Why the flow must not write; none of these heals by retrying, an operator decides. */
 export interface DestinationTopicRefusal {
   readonly reason:
     | 'origin-topic-recreated'
+    | 'destination-topic-recreated'
     | 'destination-topic-missing'
     | 'progress-lost'
     | 'destination-topic-conflict';
@@ -43,15 +59,30 @@ export type DestinationTopicDecision =
   | { readonly kind: 'adopt'; readonly addPartitions: boolean; readonly followConfigs: boolean };
 
 export function decideDestinationTopic(facts: DestinationTopicFacts): DestinationTopicDecision {
-  const { existing } = facts;
+  const { existing, lineage } = facts;
   const destinationName = `destination topic ${facts.destinationTopic} on ${facts.destination}`;
-  if (existing !== null && facts.originRecreatedAtMs !== undefined) {
+  const copiedFrom = lineage.onDestination?.originTopicId;
+  if (existing !== null && copiedFrom !== undefined && idChanged(copiedFrom, facts.originTopicId)) {
     return refuse(
       'origin-topic-recreated',
-      `origin topic ${facts.originTopic} on ${facts.origin} was deleted and re-created ` +
-        `(seen again at ${new Date(facts.originRecreatedAtMs).toISOString()}); ${destinationName} still holds ` +
-        'the copy of the deleted topic (onOriginTopicDeleted: keep). Appending the new topic to it would mix two ' +
-        `histories. Delete or rename ${facts.destinationTopic} to copy the new topic from its start into a new one.`,
+      `origin topic ${facts.originTopic} on ${facts.origin} was deleted and re-created (topic id ` +
+        `${facts.originTopicId}; ${destinationName} holds the copy of ${copiedFrom}). Appending the new topic to ` +
+        `that copy would mix two histories. Delete or rename ${facts.destinationTopic} to copy the new topic ` +
+        `from its start into a new one (or delete consumer group ${lineageGroupId(facts.groupId)} on ${facts.destination} ` +
+        'to append it after all).',
+    );
+  }
+  const copiedInto = facts.hasProgress
+    ? lineage.onOrigin?.destinationTopicId
+    : lineage.onDestination?.destinationTopicId;
+  if (existing !== null && copiedInto !== undefined && idChanged(copiedInto, existing.topicId)) {
+    return refuse(
+      'destination-topic-recreated',
+      `${destinationName} was deleted and re-created by someone else (topic id ${existing.topicId}; this flow ` +
+        `copied into ${copiedInto}): the records copied before went with the deleted topic, and writing on would ` +
+        `leave the copy with a gap. To copy ${facts.originTopic} again from its start into it, delete consumer ` +
+        `group ${facts.groupId} on ${facts.origin}; or delete ${facts.destinationTopic} and that group, and ` +
+        'georep creates it anew.',
     );
   }
   if (existing === null) {
@@ -93,6 +124,11 @@ export function decideDestinationTopic(facts: DestinationTopicFacts): Destinatio
     addPartitions: existing.partitions < facts.originPartitions,
     followConfigs: existing.configDrift !== null,
   };
+}
+
+/** Two ids differ; an id a client could not tell (null) differs from none. */
+function idChanged(stored: string, current: TopicId): boolean {
+  return current !== null && current !== stored;
 }
 
 function refuse(reason: DestinationTopicRefusal['reason'], message: string): DestinationTopicDecision {

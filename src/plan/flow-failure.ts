@@ -9,8 +9,10 @@ import {
   RecordTooLarge,
   TlsFailed,
   TopicNotFound,
+  TopicRecreated,
 } from '../kafka/errors.js';
 import type { FlowSpec } from './flow-spec.js';
+import { lineageGroupId } from './topic-lineage.js';
 
 export interface FlowError {
   /** A short, stable label for metrics (e.g. 'origin-truncated', 'destination-unavailable'). */
@@ -48,6 +50,7 @@ export function describeFailure(error: unknown, spec: FlowSpec): FlowError {
           `${spec.origin} to the earliest offset.`,
     };
   }
+  if (error instanceof TopicRecreated) return describeRecreated(error, spec);
   if (error instanceof TopicNotFound) {
     const side = error.cluster === spec.origin ? 'origin' : 'destination';
     return { reason: `${side}-topic-missing`, retriable: side === 'origin', message };
@@ -117,4 +120,29 @@ export function tlsAdvice(error: TlsFailed): string | null {
     );
   }
   return null;
+}
+
+/** A topic met with another id than the flow checked: nothing of the new topic was read or written. */
+function describeRecreated(error: TopicRecreated, spec: FlowSpec): FlowError {
+  const groupId = spec.restartSettings.consumerGroupId;
+  if (error.cluster === spec.origin) {
+    return {
+      reason: 'origin-topic-recreated',
+      retriable: false,
+      message:
+        `${error.message}. Nothing of the new topic was copied: its offsets are not the old topic's. ` +
+        `${spec.destinationTopic} on ${spec.destination} holds the copy of the deleted topic; delete or rename it ` +
+        `to copy the new topic from its start into a new one (or delete consumer group ${lineageGroupId(groupId)} ` +
+        `on ${spec.destination} to append it after all).`,
+    };
+  }
+  return {
+    reason: 'destination-topic-recreated',
+    retriable: false,
+    message:
+      `${error.message}. The records copied before went with the deleted topic, and georep stopped writing to the ` +
+      'new one (what a running flow wrote in the seconds before it checked the id again is in it). ' +
+      `To copy ${spec.originTopic} again from its start into it, delete consumer group ${groupId} on ` +
+      `${spec.origin}; or delete ${spec.destinationTopic} and that group, and georep creates it anew.`,
+  };
 }

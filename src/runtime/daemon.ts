@@ -148,11 +148,6 @@ export class Daemon {
   #rejected: readonly RejectedFlow[] = [];
   /** Origin topics (`origin/topic`) whose flows stopped because the topic was deleted, with when it was seen. */
   #deletedOriginTopics = new Map<string, number>();
-  /**
-   * Origin topics seen deleted and then again, with when they reappeared. Their flows must not append to a
-   * destination copy of the deleted topic; the entry goes once a flow for the topic copies (into a new copy).
-   */
-  #recreatedOriginTopics = new Map<string, number>();
   /** Outlives the flows: see MirrorFlowDependencies.groupsWithStoredProgress. */
   readonly #groupsWithStoredProgress = new Set<string>();
   /** Outlives the flows: see MirrorFlowDependencies.mirroredTotals. */
@@ -527,8 +522,8 @@ export class Daemon {
   }
 
   /**
-   * A flow about to start for an origin topic that was seen deleted: the topic was re-created. It is
-   * reported, and its flows get the time so that none appends the new topic to the deleted one's copy.
+   * A flow about to start for an origin topic that was seen deleted: the topic was re-created. It is reported
+   * here; the flow itself tells it by the topic's id and never appends it to the deleted one's copy.
    */
   #noteRecreatedOriginTopics(starting: readonly FlowSpec[]): void {
     for (const spec of starting) {
@@ -536,7 +531,6 @@ export class Daemon {
       const deletedAtMs = this.#deletedOriginTopics.get(topicKey);
       if (deletedAtMs === undefined) continue;
       this.#deletedOriginTopics.delete(topicKey);
-      this.#recreatedOriginTopics.set(topicKey, this.#nowMs());
       this.#options.metrics.originTopicsRecreated.inc({ origin: spec.origin, topic: spec.originTopic });
       this.#logger.warn(
         { origin: spec.origin, topic: spec.originTopic, deletedAt: new Date(deletedAtMs).toISOString() },
@@ -605,11 +599,6 @@ export class Daemon {
     const flows = this.#supervisor
       .flows()
       .filter((flow): flow is MirrorFlow => flow instanceof MirrorFlow && flow.copying);
-    for (const flow of flows) {
-      if (this.#recreatedOriginTopics.delete(`${flow.spec.origin}/${flow.spec.originTopic}`)) {
-        this.#logger.info({ flow: flow.spec.key }, 'the re-created origin topic is copied into a new copy');
-      }
-    }
     if (flows.length === 0) return;
     const topicsByCluster = new Map<string, Set<string>>();
     const add = (cluster: string, topic: string) =>
@@ -708,7 +697,6 @@ export class Daemon {
     }
     destination.sink ??= destination.cluster.createSink();
     const config = this.#config;
-    const recreatedAtMs = this.#recreatedOriginTopics.get(`${spec.origin}/${spec.originTopic}`);
     return new MirrorFlow(spec, {
       origin: origin.cluster,
       destination: destination.cluster,
@@ -727,7 +715,6 @@ export class Daemon {
       mirroredTotals: this.#mirroredTotals,
       bandwidthCaps: this.#bandwidthCaps,
       nowMs: this.#nowMs,
-      ...(recreatedAtMs === undefined ? {} : { originRecreatedAtMs: recreatedAtMs }),
     });
   }
 

@@ -26,6 +26,7 @@ import type {
   SourceEvent,
   TopicConfigEntry,
   TopicDescription,
+  TopicId,
   TransactionalSink,
   WrittenRange,
 } from '../kafka/port.js';
@@ -35,6 +36,7 @@ import { decideDestinationTopic } from '../plan/destination-topic.js';
 import { describeFailure, FlowFailure } from '../plan/flow-failure.js';
 import { type FlowSpec, progressGroupId, transactionalIdPrefix } from '../plan/flow-spec.js';
 import { describeConfigDrift, destinationTopicConfigs, topicConfigUpdate } from '../plan/topic-configs.js';
+import { lineageOf, sameLineage, type TopicLineage } from '../plan/topic-lineage.js';
 import { type BackoffPolicy, retryDelayMs } from './backoff.js';
 import { type BandwidthCaps, recordBytes, writeWithinCap } from './bandwidth-caps.js';
 import { FlowProgress, type PartitionProgress } from './flow-progress.js';
@@ -42,6 +44,7 @@ import { FlowStateMachine, type FlowStateSnapshot } from './flow-state.js';
 import { withLoopPrevention } from './loop-prevention.js';
 import type { OffsetMapRecorder } from './offset-sync-store.js';
 import type { ManagedFlow } from './supervisor.js';
+import { readLineage, writeLineage } from './topic-lineage-store.js';
 import { UnreachableClusters } from './unreachable-clusters.js';
 
 export interface MirrorFlowDependencies {
@@ -72,10 +75,8 @@ export interface MirrorFlowDependencies {
   readonly sessionTimeoutMs: number;
   /**
    * Consumer groups in which a flow of this process saw stored progress, shared by every flow of the daemon.
-   * Kafka erases a group's offsets when the group's topic is deleted, so a group that had progress and has
-   * none any more means the origin topic was deleted (and perhaps re-created) or the group was deleted; a flow
-   * stopped because its topic vanished, and started again when it reappears, still knows it here. Kept in
-   * memory only: a georep started afterwards cannot know from it.
+   * A re-created topic is told by its topic id (the lineage), so a group that had progress and has none any
+   * more, with the same topics, was deleted. Kept in memory only: a georep started afterwards cannot know.
    */
   readonly groupsWithStoredProgress: Set<string>;
   /**
@@ -86,12 +87,6 @@ export interface MirrorFlowDependencies {
   /** The replications' maxBytesPerSecond, shared by every flow of the daemon. */
   readonly bandwidthCaps: Pick<BandwidthCaps, 'of'>;
   readonly nowMs: () => number;
-  /**
-   * Set when this flow's origin topic was seen deleted and has appeared again under the same name: a
-   * destination topic that still exists holds the copy of the deleted topic, and the flow must not append
-   * the new topic's records to it.
-   */
-  readonly originRecreatedAtMs?: number;
 }
 
 /** What a flow mirrored since the daemon started, over all its runs. */
@@ -145,6 +140,11 @@ export interface FlowStatus extends FlowStateSnapshot {
 
 /** The copy rate is measured over this window; a flow that copied nothing in it shows 0 records/s. */
 const RATE_WINDOW_MS = 10_000;
+/**
+ * How often a running flow stores its lineage again: Kafka expires the offsets of a group nobody joins
+ * (offsets.retention.minutes, 7 days by default) after their last commit.
+ */
+const LINEAGE_REFRESH_MS = 24 * 60 * 60_000;
 /** End offsets older than this many lag refreshes make the lag unknown instead of a stale figure. */
 const LAG_STALE_AFTER_REFRESHES = 2.5;
 /**
@@ -183,10 +183,18 @@ export class MirrorFlow implements ManagedFlow {
   /** Set by update() when the consumer must rejoin its group (the origin topic grew). */
   #rejoinRequested = false;
   #topicConfigSync: TopicConfigSyncStatus | null = null;
-  /** From the dependencies; cleared once this flow made a new destination topic for the re-created origin. */
-  #originRecreatedAtMs: number | undefined;
   /** What the source and the sink said of clusters that do not answer: makes the flow `stalled`. */
   readonly #unreachable = new UnreachableClusters();
+  /**
+   * The topics this flow copies between, by id, as checked before its source started: the source and the sink
+   * refuse a topic of the same name with another id. null where a client cannot tell ids.
+   */
+  #lineage: { originTopicId: TopicId; destinationTopicId: TopicId } = {
+    originTopicId: null,
+    destinationTopicId: null,
+  };
+  /** When the lineage was last stored: rewritten daily, as Kafka expires offsets of a group nobody joins. */
+  #lineageStoredAtMs: number | null = null;
 
   constructor(spec: FlowSpec, deps: MirrorFlowDependencies) {
     this.#spec = spec;
@@ -194,7 +202,6 @@ export class MirrorFlow implements ManagedFlow {
     this.#labels = labelsOf(spec);
     this.#latency = deps.metrics.replicationLatency.labels(this.#labels);
     this.#logger = childLogger(deps.logger, spec);
-    this.#originRecreatedAtMs = deps.originRecreatedAtMs;
     this.#progress = this.#newProgress();
     const mirrored = deps.mirroredTotals.get(spec.key) ?? { records: 0, bytes: 0, batchBytes: 0 };
     deps.mirroredTotals.set(spec.key, mirrored);
@@ -372,6 +379,7 @@ export class MirrorFlow implements ManagedFlow {
     const transactions = exactlyOnce
       ? (destination.createTransactionalSink?.({
           topic: this.#spec.destinationTopic,
+          topicId: this.#lineage.destinationTopicId,
           transactionalIdPrefix: transactionalIdPrefix(groupId),
           progressGroupId: progressGroupId(groupId),
         }) ?? null)
@@ -381,6 +389,7 @@ export class MirrorFlow implements ManagedFlow {
       groupId,
       startPosition: this.#spec.start,
       sessionTimeoutMs: this.#deps.sessionTimeoutMs,
+      topicId: this.#lineage.originTopicId,
       // The origin group still commits (lag, status), but the progress committed with the records wins.
       ...(transactions === null ? {} : { resumePositionOf: (partition) => transactions.claim(partition) }),
     });
@@ -404,7 +413,9 @@ export class MirrorFlow implements ManagedFlow {
   /**
    * Makes sure the destination topic exists with the origin's partition count and configs before anything
    * is written. A destination topic georep did not make (no progress stored for this flow) is used only if
-   * it matches; one that disappeared after georep wrote to it is reported, never silently re-created.
+   * it matches; one that disappeared after georep wrote to it is reported, never silently re-created; a topic
+   * re-created on either side since this flow last started (told by the lineage it stored then) is reported.
+   * Once decided, the topic ids are pinned for the source and the sink, and stored as the flow's lineage.
    */
   async #prepareDestinationTopic(): Promise<void> {
     const { originTopic, destinationTopic } = this.#spec;
@@ -418,34 +429,44 @@ export class MirrorFlow implements ManagedFlow {
     );
     const progressSeenBefore = this.#deps.groupsWithStoredProgress.has(groupId);
     if (hasProgress) this.#deps.groupsWithStoredProgress.add(groupId);
+    const onOrigin = await readLineage(originAdmin, groupId, originTopic);
 
     for (;;) {
       const destination = await describeIfExists(destinationAdmin, destinationTopic);
+      const onDestination =
+        destination === null ? null : await readLineage(destinationAdmin, groupId, destinationTopic);
       const configUpdate =
         destination === null ? null : topicConfigUpdate(origin.configs, destination.configs, excludes);
       const decision = decideDestinationTopic({
         ...this.#spec,
         groupId,
         originPartitions,
+        originTopicId: origin.topicId,
         existing:
           destination === null
             ? null
             : {
                 partitions: destination.partitions.length,
                 configDrift: configUpdate === null ? null : describeConfigDrift(configUpdate.drift),
+                topicId: destination.topicId,
               },
+        lineage: { onOrigin, onDestination },
         hasProgress,
         progressSeenBefore,
-        originRecreatedAtMs: this.#originRecreatedAtMs,
       });
       switch (decision.kind) {
         case 'refuse':
+          // The progress belongs to a copy that is gone: once an operator deletes it, the flow may start over.
+          if (decision.refusal.reason === 'destination-topic-recreated')
+            this.#deps.groupsWithStoredProgress.delete(groupId);
           throw new FlowFailure({ ...decision.refusal, retriable: false });
         case 'create': {
           const created = await this.#createDestinationTopic(origin.configs, excludes, originPartitions);
           // Another georep process sharing this flow created it a moment ago: check it like any existing topic.
-          if (created) return;
-          continue;
+          if (!created) continue;
+          const made = await destinationAdmin.describeTopic(destinationTopic);
+          await this.#pinLineage(origin.topicId, made.topicId, { onOrigin, onDestination: null });
+          return;
         }
         case 'adopt':
           this.#destinationPartitions = destination!.partitions.length;
@@ -457,8 +478,51 @@ export class MirrorFlow implements ManagedFlow {
               'destination topic configs now follow the origin',
             );
           }
+          await this.#pinLineage(origin.topicId, destination!.topicId, { onOrigin, onDestination });
           return;
       }
+    }
+  }
+
+  /** Pins the topic ids for this run and stores them on both clusters where they are not stored yet. */
+  async #pinLineage(
+    originTopicId: TopicId,
+    destinationTopicId: TopicId,
+    stored: { onOrigin: TopicLineage | null; onDestination: TopicLineage | null },
+  ): Promise<void> {
+    this.#lineage = { originTopicId, destinationTopicId };
+    const lineage = lineageOf(originTopicId, destinationTopicId);
+    if (lineage === null) return;
+    await this.#storeLineage(lineage, {
+      origin: !sameLineage(stored.onOrigin, lineage),
+      destination: !sameLineage(stored.onDestination, lineage),
+    });
+  }
+
+  async #storeLineage(
+    lineage: TopicLineage,
+    where: { origin: boolean; destination: boolean },
+  ): Promise<void> {
+    const groupId = this.#spec.restartSettings.consumerGroupId;
+    await Promise.all([
+      where.origin ? writeLineage(this.#deps.originAdmin, groupId, this.#spec.originTopic, lineage) : null,
+      where.destination
+        ? writeLineage(this.#deps.destinationAdmin, groupId, this.#spec.destinationTopic, lineage)
+        : null,
+    ]);
+    this.#lineageStoredAtMs = this.#deps.nowMs();
+  }
+
+  /** Rewrites the lineage once a day (see #lineageStoredAtMs); a failure is tried again at the next refresh. */
+  async #refreshLineage(): Promise<void> {
+    const lineage = lineageOf(this.#lineage.originTopicId, this.#lineage.destinationTopicId);
+    const storedAtMs = this.#lineageStoredAtMs;
+    if (lineage === null || storedAtMs === null || this.#deps.nowMs() - storedAtMs < LINEAGE_REFRESH_MS)
+      return;
+    try {
+      await this.#storeLineage(lineage, { origin: true, destination: true });
+    } catch (error) {
+      this.#logger.warn({ err: error }, "could not store the flow's topic lineage again");
     }
   }
 
@@ -477,7 +541,6 @@ export class MirrorFlow implements ManagedFlow {
       configs: new Map(Object.entries(wantedConfigs)),
     });
     this.#destinationPartitions = partitionCount;
-    this.#originRecreatedAtMs = undefined;
     if (outcome === 'already-exists') return false;
     this.#logger.info(
       { partitions: partitionCount, replicationFactor, configs: wantedConfigs },
@@ -574,13 +637,11 @@ export class MirrorFlow implements ManagedFlow {
       this.#reachabilityChanged(() => this.#unreachable.destinationFailed(partition, detail));
     for (;;) {
       try {
-        const written = await this.#deps.sink.write(
-          this.#spec.destinationTopic,
-          partition,
-          records,
+        const written = await this.#deps.sink.write(this.#spec.destinationTopic, partition, records, {
           compression,
-          unreachable,
-        );
+          topicId: this.#lineage.destinationTopicId,
+          onUnreachable: unreachable,
+        });
         if (this.#unreachable.destinationAnswered(partition)) this.#reachabilityChanged();
         return written;
       } catch (error) {
@@ -680,6 +741,7 @@ export class MirrorFlow implements ManagedFlow {
   async #refreshLag(): Promise<void> {
     const held = this.#progress.heldPartitions();
     if (held.length === 0) return;
+    void this.#refreshLineage();
     try {
       const askedAtMs = this.#deps.nowMs();
       const offsets = await this.#deps.originAdmin.partitionOffsets(this.#spec.originTopic);

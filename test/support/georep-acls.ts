@@ -48,7 +48,7 @@ export const GEOREP_ACLS: readonly GeorepAcl[] = [
     resourceType: 'Group',
     resource: '<groupIdPrefix>.',
     operations: ['Read'],
-    why: "each flow's consumer group: join it, store and read progress",
+    why: "each flow's consumer group: join it, store and read progress; its lineage group `<flow group>.lineage`",
   },
   {
     side: 'destination',
@@ -62,19 +62,23 @@ export const GEOREP_ACLS: readonly GeorepAcl[] = [
   },
   {
     side: 'destination',
-    deliveries: EXACTLY_ONCE,
+    deliveries: BOTH,
     resourceType: 'Topic',
     resource: 'destination topics',
     operations: ['Read'],
-    why: 'progress is committed in the transaction as offsets of the destination topic',
+    why:
+      "the flow's topic lineage (docs/recreated-topics.md) and exactly-once progress are committed as offsets " +
+      'of the destination topic',
   },
   {
     side: 'destination',
-    deliveries: EXACTLY_ONCE,
+    deliveries: BOTH,
     resourceType: 'Group',
     resource: '<groupIdPrefix>.',
     operations: ['Read'],
-    why: 'the progress group `<flow group>.eos`: commit it in the transaction, read it at start',
+    why:
+      'the lineage group `<flow group>.lineage`: store and read it at start; exactly-once: the progress group ' +
+      '`<flow group>.eos`, committed in the transaction, read at start',
   },
   {
     side: 'destination',

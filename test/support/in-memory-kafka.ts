@@ -30,6 +30,7 @@ import type {
   KafkaAdmin,
   KafkaCluster,
   NewTopic,
+  OffsetToCommit,
   PartitionOffsets,
   RecordSink,
   RecordSource,
@@ -73,6 +74,8 @@ interface TopicState {
 
 interface GroupState {
   committed: Map<string, Map<number, bigint>>;
+  /** The metadata string committed with an offset, by `topic:partition` (georep's lineage groups use it). */
+  metadata: Map<string, string>;
   /** In join order; the assignment follows it. */
   members: InMemorySource[];
   /**
@@ -161,7 +164,7 @@ export class InMemoryKafka implements KafkaCluster {
   group(groupId: string): GroupState {
     let group = this.#groups.get(groupId);
     if (group === undefined) {
-      group = { committed: new Map(), members: [], inFlight: new Set() };
+      group = { committed: new Map(), metadata: new Map(), members: [], inFlight: new Set() };
       this.#groups.set(groupId, group);
     }
     return group;
@@ -337,12 +340,13 @@ class InMemoryAdmin implements KafkaAdmin {
 
   async committedOffsets(groupId: string, topics: readonly string[]): Promise<CommittedOffset[]> {
     this.#kafka.checkAvailable(`fetch committed offsets of group ${groupId}`);
-    const committed = this.#kafka.groups.get(groupId)?.committed;
+    const group = this.#kafka.groups.get(groupId);
     return topics.flatMap((topic) =>
       this.#kafka.topic(topic).partitions.map((_, partition) => ({
         topic,
         partition,
-        offset: committed?.get(topic)?.get(partition) ?? null,
+        offset: group?.committed.get(topic)?.get(partition) ?? null,
+        metadata: group?.metadata.get(`${topic}:${partition}`) ?? null,
       })),
     );
   }
@@ -358,14 +362,18 @@ class InMemoryAdmin implements KafkaAdmin {
   async setCommittedOffsets(
     groupId: string,
     topic: string,
-    offsets: readonly { readonly partition: number; readonly offset: bigint }[],
+    offsets: readonly OffsetToCommit[],
   ): Promise<void> {
     this.#kafka.checkAvailable(`set committed offsets of group ${groupId}`);
     this.#kafka.topic(topic);
     const group = this.#kafka.group(groupId);
     if (group.members.length > 0) throw new GroupNotEmpty(this.#kafka.name, groupId);
     const byPartition = group.committed.get(topic) ?? new Map<number, bigint>();
-    for (const { partition, offset } of offsets) byPartition.set(partition, offset);
+    for (const { partition, offset, metadata } of offsets) {
+      byPartition.set(partition, offset);
+      if (metadata === undefined) group.metadata.delete(`${topic}:${partition}`);
+      else group.metadata.set(`${topic}:${partition}`, metadata);
+    }
     group.committed.set(topic, byPartition);
   }
 

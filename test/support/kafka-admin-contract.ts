@@ -263,12 +263,18 @@ export function adminContract(subject: () => AdminContractSubject): void {
     const topic = await created('admin-group-offsets', 2);
     const groupId = uniqueName('admin-group');
     await subject().write(topic, 0, 10);
-    assert.deepEqual(await admin().committedOffsets(groupId, [topic]), [
+    const committed = async () =>
+      (await admin().committedOffsets(groupId, [topic])).map(({ topic, partition, offset }) => ({
+        topic,
+        partition,
+        offset,
+      }));
+    assert.deepEqual(await committed(), [
       { topic, partition: 0, offset: null },
       { topic, partition: 1, offset: null },
     ]);
     await admin().setCommittedOffsets(groupId, topic, [{ partition: 0, offset: 3n }]);
-    assert.deepEqual(await admin().committedOffsets(groupId, [topic]), [
+    assert.deepEqual(await committed(), [
       { topic, partition: 0, offset: 3n },
       { topic, partition: 1, offset: null },
     ]);
@@ -299,6 +305,18 @@ export function adminContract(subject: () => AdminContractSubject): void {
     assert.deepEqual(await admin().describeConsumerGroups([groupId]), [
       { groupId, state: 'dead', memberCount: 0 },
     ]);
+  });
+
+  test('keeps the metadata string committed with an offset (georep keeps topic lineages in it)', async () => {
+    const topic = await created('admin-offset-metadata', 2);
+    const groupId = uniqueName('admin-metadata-group');
+    const metadata = '{"format":"georep-lineage-1","origin":"a","destination":"b"}';
+    await admin().setCommittedOffsets(groupId, topic, [{ partition: 0, offset: 0n, metadata }]);
+    assert.deepEqual(await admin().committedOffsets(groupId, [topic]), [
+      { topic, partition: 0, offset: 0n, metadata },
+      { topic, partition: 1, offset: null, metadata: null },
+    ]);
+    await admin().deleteConsumerGroup(groupId);
   });
 
   test('deleting a consumer group that does not exist is not an error', async () => {

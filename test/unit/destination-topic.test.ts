@@ -9,13 +9,18 @@ const facts = (overrides: Partial<DestinationTopicFacts>): DestinationTopicFacts
   destinationTopic: 'london.orders',
   groupId: 'georep.london.frankfurt.orders.london.orders',
   originPartitions: 3,
+  originTopicId: 'ORIGIN-NEW',
   existing: null,
+  lineage: { onOrigin: null, onDestination: null },
   hasProgress: false,
   progressSeenBefore: false,
-  originRecreatedAtMs: undefined,
   ...overrides,
 });
-const matching = { partitions: 3, configDrift: null };
+const matching = { partitions: 3, configDrift: null, topicId: 'COPY' };
+/** What the flow stored when it last started: it copied ORIGIN-OLD or ORIGIN-NEW into COPY. */
+const copiedOld = { originTopicId: 'ORIGIN-OLD', destinationTopicId: 'COPY' };
+const copiedNew = { originTopicId: 'ORIGIN-NEW', destinationTopicId: 'COPY' };
+const recreatedCopy = { partitions: 3, configDrift: null, topicId: 'COPY-NEW' };
 
 test('what a flow does with its destination topic, by what it found', () => {
   const cases: [string, Partial<DestinationTopicFacts>, string][] = [
@@ -29,12 +34,12 @@ test('what a flow does with its destination topic, by what it found', () => {
     ],
     [
       'a new flow and a topic with other partitions: someone else owns it',
-      { existing: { partitions: 6, configDrift: null } },
+      { existing: { ...matching, partitions: 6 } },
       'destination-topic-conflict',
     ],
     [
       'a new flow and a topic with other configs: someone else owns it',
-      { existing: { partitions: 3, configDrift: 'retention.ms=1 (was 2)' } },
+      { existing: { ...matching, configDrift: 'retention.ms=1 (was 2)' } },
       'destination-topic-conflict',
     ],
     [
@@ -44,14 +49,53 @@ test('what a flow does with its destination topic, by what it found', () => {
     ],
     ['progress seen before and no copy: start a new copy', { progressSeenBefore: true }, 'create'],
     [
-      'the origin topic came back and the old copy is kept: refuse to mix two histories',
-      { existing: matching, hasProgress: true, originRecreatedAtMs: 1_700_000_000_000 },
+      'the origin topic was re-created (its progress went with it) and the old copy is kept: refuse to mix two histories',
+      { existing: matching, lineage: { onOrigin: null, onDestination: copiedOld } },
       'origin-topic-recreated',
     ],
     [
-      'the origin topic came back and its copy was deleted: copy it anew',
-      { originRecreatedAtMs: 1_700_000_000_000 },
+      'the origin topic was re-created, and this process saw the progress before: the ids say which case it is',
+      { existing: matching, progressSeenBefore: true, lineage: { onOrigin: null, onDestination: copiedOld } },
+      'origin-topic-recreated',
+    ],
+    [
+      'the origin topic was re-created and its copy was deleted (lineage gone with it): copy it anew',
+      {},
       'create',
+    ],
+    [
+      'the same topics as when the flow last started: go on',
+      { existing: matching, hasProgress: true, lineage: { onOrigin: copiedNew, onDestination: copiedNew } },
+      'adopt',
+    ],
+    [
+      'the destination topic was re-created by someone else while the flow has progress: refuse',
+      {
+        existing: recreatedCopy,
+        hasProgress: true,
+        lineage: { onOrigin: copiedNew, onDestination: null },
+      },
+      'destination-topic-recreated',
+    ],
+    [
+      'the destination topic was re-created and the progress deleted on purpose: copy from the start into it',
+      { existing: recreatedCopy, lineage: { onOrigin: copiedNew, onDestination: null } },
+      'adopt',
+    ],
+    [
+      'a client that cannot tell topic ids pins nothing: as before ids',
+      {
+        originTopicId: null,
+        existing: { ...recreatedCopy, topicId: null },
+        hasProgress: true,
+        lineage: { onOrigin: copiedNew, onDestination: copiedOld },
+      },
+      'adopt',
+    ],
+    [
+      'flows started before georep stored lineages: as before ids',
+      { existing: matching, hasProgress: true },
+      'adopt',
     ],
   ];
   for (const [situation, overrides, expected] of cases) {
@@ -64,14 +108,40 @@ test('what a flow does with its destination topic, by what it found', () => {
 test('a topic the flow wrote to is grown to the origin partitions and follows its configs', () => {
   assert.deepEqual(
     decideDestinationTopic(
-      facts({ hasProgress: true, existing: { partitions: 2, configDrift: 'retention.ms=1 (was 2)' } }),
+      facts({
+        hasProgress: true,
+        existing: { ...matching, partitions: 2, configDrift: 'retention.ms=1 (was 2)' },
+      }),
     ),
     { kind: 'adopt', addPartitions: true, followConfigs: true },
   );
 });
 
+test('a re-created topic is named with both ids and what to do', () => {
+  const origin = decideDestinationTopic(
+    facts({ existing: matching, lineage: { onOrigin: null, onDestination: copiedOld } }),
+  );
+  assert.match(
+    origin.kind === 'refuse' ? origin.refusal.message : '',
+    /^origin topic orders on london was deleted and re-created \(topic id ORIGIN-NEW; destination topic london\.orders on frankfurt holds the copy of ORIGIN-OLD\)\. .* Delete or rename london\.orders .*georep\.london\.frankfurt\.orders\.london\.orders\.lineage on frankfurt/,
+  );
+  const destination = decideDestinationTopic(
+    facts({
+      existing: recreatedCopy,
+      hasProgress: true,
+      lineage: { onOrigin: copiedNew, onDestination: null },
+    }),
+  );
+  assert.match(
+    destination.kind === 'refuse' ? destination.refusal.message : '',
+    /^destination topic london\.orders on frankfurt was deleted and re-created by someone else \(topic id COPY-NEW; this flow copied into COPY\).*delete consumer group georep\.london\.frankfurt\.orders\.london\.orders on london/,
+  );
+});
+
 test('refusals name both topics and say what to do', () => {
-  const decision = decideDestinationTopic(facts({ existing: { partitions: 6, configDrift: null } }));
+  const decision = decideDestinationTopic(
+    facts({ existing: { partitions: 6, configDrift: null, topicId: 'COPY' } }),
+  );
   assert.equal(decision.kind, 'refuse');
   assert.match(
     decision.kind === 'refuse' ? decision.refusal.message : '',

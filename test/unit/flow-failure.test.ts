@@ -8,6 +8,7 @@ import {
   Retriable,
   TlsFailed,
   TopicNotFound,
+  TopicRecreated,
   UnexpectedKafkaError,
 } from '../../src/kafka/errors.js';
 import { describeFailure, FlowFailure } from '../../src/plan/flow-failure.js';
@@ -44,6 +45,18 @@ test('every failure of an attempt gets a reason and whether retrying helps', () 
       'the destination topic is gone',
       new TopicNotFound('frankfurt', 'london.orders'),
       'destination-topic-missing',
+      false,
+    ],
+    [
+      'the origin topic was re-created under the running flow',
+      new TopicRecreated('london', { topic: 'orders', expectedTopicId: 'OLD', topicId: 'NEW' }),
+      'origin-topic-recreated',
+      false,
+    ],
+    [
+      'the destination topic was re-created under the running flow',
+      new TopicRecreated('frankfurt', { topic: 'london.orders', expectedTopicId: 'OLD', topicId: 'NEW' }),
+      'destination-topic-recreated',
       false,
     ],
     ['an ACL is missing', new AuthorizationFailed('london', 'read orders'), 'authorization-failed', false],
@@ -119,4 +132,15 @@ test('a TLS failure is retried with the backoff and says what to fix, by the kin
     );
     assert.match(described.message, advice, code);
   }
+});
+
+test('a topic re-created under a running flow is named with both ids and what to do', () => {
+  const error = describeFailure(
+    new TopicRecreated('frankfurt', { topic: 'london.orders', expectedTopicId: 'OLD', topicId: 'NEW' }),
+    spec,
+  );
+  assert.match(
+    error.message,
+    /^topic london\.orders was deleted and re-created: its topic id is now NEW, not OLD \(cluster frankfurt\)\. The records copied before went with the deleted topic.* delete consumer group georep\.london\.frankfurt\.orders\.london\.orders on london/,
+  );
 });

@@ -1,6 +1,7 @@
 // A flow whose stored progress vanished while it ran: Kafka drops a consumer group's offsets when the group's
 // topic is deleted, so an origin topic deleted and re-created (or a deleted group) looks like this. The flow
-// must not start over from `earliest` into the copy it already made; it stops with `progress-lost`.
+// must not start over from `earliest` into the copy it already made; it stops with `progress-lost` (or, when the
+// topic was re-created, `origin-topic-recreated`: its new id differs from the lineage the flow stored).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -111,6 +112,35 @@ test('a new flow of the same group, started after the old one stopped, also find
   try {
     await waitFor(() => second.status().error?.reason === 'progress-lost', 'progress-lost');
     assert.equal(destination.partitionLog('a.orders', 0).records.length, 5, 'nothing copied a second time');
+  } finally {
+    await second.stop();
+  }
+});
+
+test('a flow of a new process, after its origin topic was re-created, tells it by the topic id and copies nothing', async () => {
+  const { origin, destination } = await clusters(5);
+  const first = startFlow(origin, destination);
+  try {
+    await waitFor(() => first.status().recordsMirrored === 5, 'copy of the 5 records');
+  } finally {
+    await first.stop();
+  }
+  // While no georep runs: the topic is deleted (Kafka erases the group's offsets with it) and created again.
+  const admin = origin.createAdmin();
+  await admin.deleteTopic('orders');
+  origin.groups.get(groupId)?.committed.clear();
+  await admin.createTopic({ name: 'orders', partitionCount: 1, replicationFactor: 1, configs: new Map() });
+  await origin.createSink().write('orders', 0, records(8));
+
+  const second = startFlow(origin, destination); // a new process remembers no progress
+  try {
+    await waitFor(() => second.status().error !== null, 'flow in error');
+    assert.equal(second.status().error?.reason, 'origin-topic-recreated');
+    assert.equal(
+      destination.partitionLog('a.orders', 0).records.length,
+      5,
+      'nothing of the new topic copied',
+    );
   } finally {
     await second.stop();
   }

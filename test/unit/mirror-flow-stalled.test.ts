@@ -50,10 +50,10 @@ function startFlow(): Harness {
   };
   const writes: Harness['writes'] = [];
   const sink: RecordSink = {
-    write: (_topic, _partition, records, _compression, onUnreachable) =>
+    write: (_topic, _partition, records, options) =>
       new Promise((resolve, reject) =>
         writes.push({
-          onUnreachable,
+          onUnreachable: options?.onUnreachable,
           done: () => resolve([{ firstOffset: 0n, recordCount: records.length }]),
           fail: reject,
         }),

@@ -16,6 +16,7 @@ import type {
   ConsumerGroupSummary,
   KafkaAdmin,
   NewTopic,
+  OffsetToCommit,
   PartitionDescription,
   PartitionOffsets,
   TopicConfigChanges,
@@ -28,6 +29,7 @@ import { waitForLeaders } from '../topic-leaders.js';
 import { baseOptions } from './client-options.js';
 import { type ErrorContext, kafkaErrorIds, responseOf, toPortError } from './map-error.js';
 import { type MetadataRead, readMetadata, topicIdOf } from './metadata.js';
+import { commitOffsetsWithMetadata } from './offset-commit.js';
 import { TlsAlerts } from './tls-alerts.js';
 
 type ConfigsResult = Pick<describeConfigsV4.DescribeConfigsResponseResult, 'resourceName' | 'configs'> & {
@@ -280,14 +282,20 @@ export class PlatformaticAdmin implements KafkaAdmin {
     );
     const offsets = new Map(
       (listed?.topics ?? []).flatMap((topic) =>
-        topic.partitions.map((entry) => [`${topic.name}:${entry.partitionIndex}`, entry.committedOffset]),
+        topic.partitions.map((entry) => [`${topic.name}:${entry.partitionIndex}`, entry]),
       ),
     );
     return described.flatMap(({ name, partitions }) =>
       partitions.map(({ partition }) => {
-        const offset = offsets.get(`${name}:${partition}`) ?? -1n;
+        const entry = offsets.get(`${name}:${partition}`);
+        const offset = entry?.committedOffset ?? -1n;
         // Kafka reports "no committed offset" as -1
-        return { topic: name, partition, offset: offset < 0n ? null : offset };
+        return {
+          topic: name,
+          partition,
+          offset: offset < 0n ? null : offset,
+          metadata: offset < 0n ? null : (entry?.metadata ?? null),
+        };
       }),
     );
   }
@@ -295,16 +303,23 @@ export class PlatformaticAdmin implements KafkaAdmin {
   async setCommittedOffsets(
     groupId: string,
     topic: string,
-    offsets: readonly { readonly partition: number; readonly offset: bigint }[],
+    offsets: readonly OffsetToCommit[],
   ): Promise<void> {
     const context = { operation: `set committed offsets of group ${groupId}`, topic, groupId };
     try {
-      await this.#admin.alterConsumerGroupOffsets({
-        groupId,
-        topics: [
-          { name: topic, partitionOffsets: offsets.map(({ partition, offset }) => ({ partition, offset })) },
-        ],
-      });
+      if (offsets.some(({ metadata }) => metadata !== undefined)) {
+        await commitOffsetsWithMetadata(this.#admin, groupId, topic, offsets);
+      } else {
+        await this.#admin.alterConsumerGroupOffsets({
+          groupId,
+          topics: [
+            {
+              name: topic,
+              partitionOffsets: offsets.map(({ partition, offset }) => ({ partition, offset })),
+            },
+          ],
+        });
+      }
     } catch (error) {
       // The broker takes offsets from outside the group only while it is empty; otherwise it answers as to a
       // member it does not know.

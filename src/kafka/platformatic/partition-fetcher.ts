@@ -19,6 +19,9 @@ import {
   protocolErrors,
   protocolErrorsCodesById,
 } from '@platformatic/kafka';
+import { TopicRecreated } from '../errors.js';
+import type { TopicId } from '../port.js';
+import { topicIdFromUuid } from './metadata.js';
 import { type PartitionRead, readPartition } from './record-batches.js';
 
 type FetchRequestTopic = fetchV17.FetchRequestTopic;
@@ -82,16 +85,30 @@ export class PartitionFetcher {
   readonly #pool: ConnectionPool;
   readonly #topic: string;
   readonly #maxWaitMs: number;
+  readonly #clusterName: string;
+  /** The topic's id as the flow checked it, else as first seen here; null where the broker gives none. */
+  #topicId: TopicId | undefined;
   #api: Promise<FetchApi> | undefined;
 
-  constructor(consumer: Consumer, pool: ConnectionPool, topic: string, maxWaitMs: number) {
+  constructor(
+    consumer: Consumer,
+    pool: ConnectionPool,
+    target: { readonly cluster: string; readonly topic: string; readonly topicId?: TopicId },
+    maxWaitMs: number,
+  ) {
     this.#consumer = consumer;
     this.#pool = pool;
-    this.#topic = topic;
+    this.#clusterName = target.cluster;
+    this.#topic = target.topic;
+    this.#topicId = target.topicId ?? undefined;
     this.#maxWaitMs = maxWaitMs;
   }
 
-  /** Where each partition's leader is; `refresh` asks the cluster again instead of trusting the cache. */
+  /**
+   * Where each partition's leader is; `refresh` asks the cluster again instead of trusting the cache.
+   * @throws TopicRecreated when the topic of that name now has another id: it is a new topic, whose offsets
+   *   are not the old one's (fetches address topics by id, so the old id's fetches fail and come here).
+   */
   async layout(refresh: boolean): Promise<TopicLayout> {
     if (refresh) this.#consumer.clearMetadata();
     const metadata = await this.#consumer.metadata({
@@ -100,6 +117,17 @@ export class PartitionFetcher {
       retries: METADATA_RETRIES,
     });
     const topic = metadata.topics.get(this.#topic);
+    const topicId = topicIdFromUuid(topic?.id);
+    if (topic !== undefined && topicId !== null) {
+      this.#topicId ??= topicId;
+      if (this.#topicId !== null && topicId !== this.#topicId) {
+        throw new TopicRecreated(this.#clusterName, {
+          topic: this.#topic,
+          expectedTopicId: this.#topicId,
+          topicId,
+        });
+      }
+    }
     return { leaders: topic?.partitions.map((partition) => partition.leader) ?? [], metadata };
   }
 
@@ -202,6 +230,8 @@ function outcomeOf(
   }
   const id = protocolErrorsCodesById[answer.errorCode];
   if (id === 'OFFSET_OUT_OF_RANGE') return { kind: 'out-of-range', partition, fetchOffset };
+  // UNKNOWN_TOPIC_ID and INCONSISTENT_TOPIC_ID (retriable below): the topic the request named by id was deleted;
+  // the metadata asked for before the next fetch tells whether it is gone or re-created (layout()).
   const error = new ProtocolError(answer.errorCode);
   // UNKNOWN_TOPIC_OR_PARTITION is also what a topic just created answers; a deleted topic shows up in the
   // metadata asked for before the next fetch.

@@ -22,8 +22,8 @@ import {
   Writer,
 } from '@platformatic/kafka';
 import type { ClusterConfig } from '../../config/types.js';
-import { type KafkaError, PartitionNotFound, Retriable } from '../errors.js';
-import type { UnreachableListener } from '../port.js';
+import { type KafkaError, PartitionNotFound, Retriable, TopicRecreated } from '../errors.js';
+import type { TopicId, UnreachableListener } from '../port.js';
 import { baseOptions } from './client-options.js';
 import {
   type ErrorContext,
@@ -33,6 +33,7 @@ import {
   kafkaErrorIds,
   toPortError,
 } from './map-error.js';
+import { topicIdFromUuid } from './metadata.js';
 import { TlsAlerts } from './tls-alerts.js';
 
 /**
@@ -125,6 +126,29 @@ export interface ProduceTarget {
   readonly partition: number;
   /** A transactional producer's id; null for an idempotent one. */
   readonly transactionalId: string | null;
+  /** The topic's id as the flow checked it: a topic of that name with another id is refused (TopicRecreated). */
+  readonly topicId?: TopicId;
+}
+
+/**
+ * How often a topic written with an expected id is looked up again to check that id. A produce request names
+ * its topic (up to v12), and a broker takes records for a topic deleted and created again under the same name
+ * without complaint (a new partition accepts any sequence of an unknown producer): only metadata tells. So the
+ * writes of at most this long after a re-creation can land in the new topic; later ones are refused.
+ */
+export const TOPIC_ID_CHECK_MS = 2000;
+
+/** Says, once every TOPIC_ID_CHECK_MS per topic, that a write should look its topic up afresh (and check its id). */
+export class TopicIdChecks {
+  readonly #checkedAtMs = new Map<string, number>();
+
+  due(topic: string): boolean {
+    const nowMs = Date.now();
+    const checkedAtMs = this.#checkedAtMs.get(topic);
+    if (checkedAtMs !== undefined && nowMs - checkedAtMs < TOPIC_ID_CHECK_MS) return false;
+    this.#checkedAtMs.set(topic, nowMs);
+    return true;
+  }
 }
 
 /** One client: its own metadata cache and one connection per broker. */
@@ -154,7 +178,12 @@ export class ProduceClient {
         let what = 'metadata request';
         try {
           // A retry looks up the leader again.
-          const leader = await this.#leaderConnection(target.topic, target.partition, attempt > 1);
+          const leader = await this.#leaderConnection(
+            target.topic,
+            target.partition,
+            attempt > 1,
+            target.topicId,
+          );
           what = `produce to broker ${leader.broker} (${leader.connection.host}:${leader.connection.port})`;
           return await whileSilentFor(PRODUCE_SILENCE_MS, this.#send(leader.connection, target, batch), () =>
             onUnreachable?.(`no response to ${what} for ${(PRODUCE_SILENCE_MS / 1000).toFixed(1)} s`),
@@ -177,12 +206,22 @@ export class ProduceClient {
     topic: string,
     partition: number,
     refresh: boolean,
+    expectedTopicId: TopicId = null,
   ): Promise<{ connection: Connection; broker: number }> {
     let metadata = await this.#metadata(topic, refresh);
     let partitions = metadata.topics.get(topic)!.partitions;
-    if (partition >= partitions.length && !refresh) {
+    const otherId = () => {
+      const topicId = topicIdFromUuid(metadata.topics.get(topic)!.id);
+      return expectedTopicId !== null && topicId !== null && topicId !== expectedTopicId ? topicId : null;
+    };
+    // A cached view older than the flow's check may name an older topic of the same name: asked again first.
+    if ((partition >= partitions.length || otherId() !== null) && !refresh) {
       metadata = await this.#metadata(topic, true);
       partitions = metadata.topics.get(topic)!.partitions;
+    }
+    const topicId = otherId();
+    if (expectedTopicId !== null && topicId !== null) {
+      throw new TopicRecreated(this.#clusterName, { topic, expectedTopicId, topicId });
     }
     if (!Number.isInteger(partition) || partition < 0 || partition >= partitions.length) {
       throw new PartitionNotFound(this.#clusterName, topic, partition);

@@ -9,7 +9,13 @@
 // Writes already in flight under the old id finish normally (each request names its producer id).
 import { initProducerIdV4 } from '@platformatic/kafka';
 import type { ClusterConfig } from '../../config/types.js';
-import { AuthorizationFailed, PartitionNotFound, RecordTooLarge, TopicNotFound } from '../errors.js';
+import {
+  AuthorizationFailed,
+  PartitionNotFound,
+  RecordTooLarge,
+  TopicNotFound,
+  TopicRecreated,
+} from '../errors.js';
 import { laneOf, PartitionQueues } from '../partition-queues.js';
 import type {
   CompressionCodec,
@@ -17,12 +23,14 @@ import type {
   RecordSink,
   RecordSinkOptions,
   RecordToWrite,
+  TopicId,
   UnreachableListener,
+  WriteOptions,
   WrittenRange,
 } from '../port.js';
 import { DEFAULT_MAX_REQUEST_BYTES, writeChunks } from '../write-chunks.js';
 import { failedOnNetwork, innermostMessage, kafkaErrorIds } from './map-error.js';
-import { ProduceClient, TRANSACTION_TIMEOUT_MS } from './produce-client.js';
+import { ProduceClient, TopicIdChecks, TRANSACTION_TIMEOUT_MS } from './produce-client.js';
 import { encodeRecordBatch, nextSequence } from './record-batch.js';
 
 /**
@@ -43,9 +51,11 @@ interface SentBatch {
   readonly batchBytes: number;
 }
 
+/** Where a write goes: the topic's id is the one the flow checked (null: not checked). */
 interface WriteTarget {
   readonly topic: string;
   readonly partition: number;
+  readonly topicId: TopicId;
   readonly onUnreachable: UnreachableListener | undefined;
 }
 
@@ -61,6 +71,7 @@ export class PlatformaticSink implements RecordSink {
   readonly #maxRequestBytes: number;
   readonly #lanes: ProduceClient[];
   readonly #queues = new PartitionQueues();
+  readonly #idChecks = new TopicIdChecks();
   /** Undefined until the first write, and again after a failed write gave it up. */
   #identity: Promise<ProducerIdentity> | undefined;
   #closed = false;
@@ -78,13 +89,17 @@ export class PlatformaticSink implements RecordSink {
     topic: string,
     partition: number,
     records: readonly RecordToWrite[],
-    compression: CompressionSetting = this.#compression,
-    onUnreachable?: UnreachableListener,
+    options: WriteOptions = {},
   ): Promise<readonly WrittenRange[]> {
     if (this.#closed) return Promise.reject(new Error('the sink is closed'));
-    return this.#queues.run(topic, partition, () =>
-      this.#send({ topic, partition, onUnreachable }, records, compression),
-    );
+    const target = {
+      topic,
+      partition,
+      topicId: options.topicId ?? null,
+      onUnreachable: options.onUnreachable,
+    };
+    const compression = options.compression ?? this.#compression;
+    return this.#queues.run(topic, partition, () => this.#send(target, records, compression));
   }
 
   /**
@@ -143,7 +158,8 @@ export class PlatformaticSink implements RecordSink {
   /**
    * Sends one request, and once more under a new producer id if the broker refused it for a sequence or
    * producer id it does not know (its producer state expired, e.g. after a day without writes to the
-   * partition): the broker refused this batch, so sending it again cannot duplicate it.
+   * partition): the broker refused this batch, so sending it again cannot duplicate it. The topic is looked
+   * up afresh before the batch goes again, in case it was deleted and created again meanwhile.
    */
   async #sendChunkOnce(
     target: WriteTarget,
@@ -154,16 +170,19 @@ export class PlatformaticSink implements RecordSink {
       return await this.#sendChunk(target, chunk, compression);
     } catch (error) {
       if (![...kafkaErrorIds(error)].some((id) => PRODUCER_STATE_LOST_IDS.has(id))) throw error;
+      for (const lane of this.#lanes) lane.forgetTopic(target.topic);
       return await this.#sendChunk(target, chunk, compression);
     }
   }
 
   async #sendChunk(
-    { topic, partition, onUnreachable }: WriteTarget,
+    target: WriteTarget,
     chunk: readonly RecordToWrite[],
     compression: CompressionCodec,
   ): Promise<SentBatch> {
+    const { topic, partition, onUnreachable } = target;
     const lane = this.#lanes[laneOf(topic, partition, CLIENT_LANES)]!;
+    if (target.topicId !== null && this.#idChecks.due(topic)) lane.forgetTopic(topic);
     const identityPromise = this.#producerIdentity(lane);
     let identity: ProducerIdentity;
     try {
@@ -187,7 +206,7 @@ export class PlatformaticSink implements RecordSink {
     );
     try {
       const firstOffset = await lane.produce(
-        { topic, partition, transactionalId: null },
+        { topic, partition, topicId: target.topicId, transactionalId: null },
         batch,
         onUnreachable,
       );
@@ -211,7 +230,7 @@ export class PlatformaticSink implements RecordSink {
 }
 
 function refusedWhole(error: unknown): boolean {
-  return [RecordTooLarge, TopicNotFound, PartitionNotFound, AuthorizationFailed].some(
+  return [RecordTooLarge, TopicNotFound, TopicRecreated, PartitionNotFound, AuthorizationFailed].some(
     (refusal) => error instanceof refusal,
   );
 }

@@ -161,7 +161,12 @@ export class PlatformaticSource implements RecordSource {
     this.#pool = new ConnectionPool(`${options.clientId}-fetch`, options);
     this.#tlsAlerts.watch(consumer, 'client:broker:connect');
     this.#tlsAlerts.watch(this.#pool, 'connect');
-    const fetcher = new PartitionFetcher(consumer, this.#pool, topic, FETCH_MAX_WAIT_MS);
+    const fetcher = new PartitionFetcher(
+      consumer,
+      this.#pool,
+      { cluster: this.#config.name, topic, topicId: this.#options.topicId ?? null },
+      FETCH_MAX_WAIT_MS,
+    );
     this.#commits = new CommitQueue(consumer, topic, {
       onCommitted: (offsets) => this.#emit({ type: 'committed', offsets }),
       onError: (error) => this.#fail(error),

@@ -39,6 +39,7 @@ import { kafkaErrorIds } from './map-error.js';
 import {
   answeredOrUnreachable,
   ProduceClient,
+  TopicIdChecks,
   TRANSACTION_TIMEOUT_MS,
   withRetries,
 } from './produce-client.js';
@@ -88,6 +89,7 @@ interface ClaimedProducer {
 export class PlatformaticTransactionalSink implements TransactionalSink {
   readonly #clusterName: string;
   readonly #options: TransactionalSinkOptions;
+  readonly #idChecks = new TopicIdChecks();
   readonly #client: ProduceClient;
   readonly #producers = new Map<number, ClaimedProducer>();
   #closed = false;
@@ -215,8 +217,10 @@ export class PlatformaticTransactionalSink implements TransactionalSink {
       },
       chunk.codec,
     );
+    const { topic, topicId = null } = this.#options;
+    if (topicId !== null && this.#idChecks.due(topic)) this.#client.forgetTopic(topic);
     const firstOffset = await this.#client.produce(
-      { topic: this.#options.topic, partition, transactionalId: producer.transactionalId },
+      { topic, partition, transactionalId: producer.transactionalId, topicId },
       batch,
     );
     producer.nextSequence = nextSequence(producer.nextSequence, chunk.records.length);
