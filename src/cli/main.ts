@@ -7,6 +7,7 @@ import { planCommand } from './plan.js';
 import { runCommand } from './run.js';
 import { statusCommand } from './status.js';
 import { validateCommand } from './validate.js';
+import { verifyCommand } from './verify.js';
 
 const COMMANDS: readonly Command[] = [
   runCommand,
@@ -14,6 +15,7 @@ const COMMANDS: readonly Command[] = [
   planCommand,
   statusCommand,
   offsetsCommand,
+  verifyCommand,
 ];
 
 function usage(): string {
@@ -32,7 +34,7 @@ exit status:
   0  ok
   1  the configuration is invalid or a check failed
   2  usage error (unknown command or option, missing argument)
-  3  georep plan: the plan has changes
+  3  georep plan: the plan has changes; georep verify: the copied ranges match but some are behind
 `;
 }
 

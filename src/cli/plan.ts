@@ -108,7 +108,8 @@ function credentialChangesOf(running: readonly FlowSpec[]): Map<string, number> 
   return counts;
 }
 
-async function listOrigins(
+/** The topics of every origin of `config`, listed read-only; an origin that cannot be listed is a failure. */
+export async function listOrigins(
   config: Config,
   env: CommandIo['env'],
 ): Promise<{ listings: Map<string, TopicListing[]>; failures: string[] }> {
