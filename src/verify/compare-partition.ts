@@ -4,6 +4,7 @@
 // sample window per side.
 import { createHash } from 'node:crypto';
 import type { ConsumedRecord, PartitionReader } from '../kafka/port.js';
+import type { RecordSelection } from './flow-records.js';
 import { InOrderComparison, type PartitionVerdict } from './in-order-comparison.js';
 import { recordBytes, updateDigest } from './record-digest.js';
 
@@ -17,6 +18,8 @@ export interface PartitionSide {
   readonly reader: PartitionReader;
   readonly topic: string;
   readonly range: OffsetRange;
+  /** The records of this side that take part (./flow-records.ts); default all. */
+  readonly select?: RecordSelection;
 }
 
 export interface CompareLimits {
@@ -169,9 +172,9 @@ class SideCursor {
     return this.#position >= this.#side.range.end;
   }
 
-  /** The records of the next read below the range's end; possibly none (markers, aborted records). */
-  async next(): Promise<ConsumedRecord[]> {
-    const { reader, topic, range } = this.#side;
+  /** The selected records of the next read below the range's end; possibly none (markers, aborted records). */
+  async next(): Promise<readonly ConsumedRecord[]> {
+    const { reader, topic, range, select } = this.#side;
     const read = await reader.read(topic, this.#partition, this.#position, this.#maxBytes);
     const records = read.records.filter(
       (record) => record.offset >= this.#position && record.offset < range.end,
@@ -189,13 +192,13 @@ class SideCursor {
     this.#stalled = 0;
     this.#position =
       read.nextOffset > this.#position ? read.nextOffset : (records.at(-1)?.offset ?? this.#position) + 1n;
-    return records;
+    return select === undefined ? records : select(records);
   }
 
   /** Up to `count` records from the position (fewer at the range's end). */
   async take(count: number): Promise<ConsumedRecord[]> {
-    const taken: ConsumedRecord[] = [];
-    while (taken.length < count && !this.exhausted) taken.push(...(await this.next()));
+    let taken: ConsumedRecord[] = [];
+    while (taken.length < count && !this.exhausted) taken = taken.concat(await this.next());
     return taken.slice(0, count);
   }
 }

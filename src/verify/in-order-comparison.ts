@@ -40,12 +40,13 @@ export class InOrderComparison {
   #mismatch: RecordMismatch | null = null;
   readonly #digest = createHash('sha256');
 
+  // concat, not push(...records): one fetch of small records can be more than a call takes arguments.
   addOrigin(records: readonly ConsumedRecord[]): void {
-    this.#origin.push(...records);
+    this.#origin = this.#origin.concat(records);
   }
 
   addDestination(records: readonly ConsumedRecord[]): void {
-    this.#destination.push(...records);
+    this.#destination = this.#destination.concat(records);
   }
 
   get originBuffered(): number {

@@ -14,6 +14,7 @@ import {
   type OffsetRange,
   type PartitionComparison,
 } from './compare-partition.js';
+import { flowRecordRules } from './flow-records.js';
 
 export interface ClusterReaders {
   readonly admin: KafkaAdmin;
@@ -57,6 +58,7 @@ export async function verifyFlow(
     problem,
   });
   const partitions = Array.from({ length: flow.partitions }, (_, partition) => partition);
+  const rules = flowRecordRules(flow);
   let destinationOffsets: PartitionOffsets[];
   let originOffsets: PartitionOffsets[];
   try {
@@ -87,8 +89,18 @@ export async function verifyFlow(
     try {
       const comparison = await comparePartition(
         partition,
-        { reader: origin.reader, topic: flow.originTopic, range: originRange },
-        { reader: destination.reader, topic: flow.destinationTopic, range: destinationRange },
+        {
+          reader: origin.reader,
+          topic: flow.originTopic,
+          range: originRange,
+          select: rules.expectedFromOrigin,
+        },
+        {
+          reader: destination.reader,
+          topic: flow.destinationTopic,
+          range: destinationRange,
+          select: rules.copiedOnDestination,
+        },
         limits,
       );
       return { ...base, partition, originRange, destinationRange, comparison, problem: null };

@@ -85,12 +85,14 @@ function verdictFieldsToJson(report: PartitionReport) {
   if (verdict.kind === 'behind') {
     return { lag: verdict.lag.toString(), nextOriginOffset: verdict.nextOriginOffset.toString() };
   }
+  const hint = alignmentHint(report);
   return {
     firstDifference: {
       originOffset: verdict.mismatch.originOffset?.toString() ?? null,
       destinationOffset: verdict.mismatch.destinationOffset?.toString() ?? null,
       fields: verdict.mismatch.fields,
     },
+    ...(hint === null ? {} : { hint }),
   };
 }
 
@@ -108,7 +110,32 @@ function detailOf(report: PartitionReport): string {
   if (originOffset === null) {
     return `destination offset ${destinationOffset}: an extra record, the origin has no more records`;
   }
-  return `origin offset ${originOffset} <-> destination offset ${destinationOffset}: ${fields.join(', ')} differ`;
+  const pair = `origin offset ${originOffset} <-> destination offset ${destinationOffset}: ${fields.join(', ')} differ`;
+  const hint = alignmentHint(report);
+  return hint === null ? pair : `${pair}; ${hint}`;
+}
+
+/**
+ * When the very first pair differs and a log does not start at 0, the likely cause is that retention (or
+ * DeleteRecords) removed the oldest records on one side only, or the flow started at latest: the logs then do
+ * not line up at their starts (docs/verify.md, Known limits).
+ */
+function alignmentHint(report: PartitionReport): string | null {
+  const verdict = report.comparison?.verdict;
+  const { originRange, destinationRange } = report;
+  if (
+    verdict?.kind !== 'differs' ||
+    verdict.records > 0 ||
+    originRange === null ||
+    destinationRange === null
+  ) {
+    return null;
+  }
+  if (originRange.start === 0n && destinationRange.start === 0n) return null;
+  return (
+    `the logs start at origin offset ${originRange.start} and destination offset ${destinationRange.start}: ` +
+    'if retention removed the oldest records on one side only, they do not line up'
+  );
 }
 
 function summaryOf(reports: readonly PartitionReport[]): string {

@@ -1,8 +1,9 @@
 // `georep verify` against real clusters: after georep copied a topic (several partitions, records with headers
 // and null values, an aborted transaction on the origin that is not copied, so offsets differ) it reports every
-// partition as matching and exits 0; with records produced after georep stopped it reports the partition behind
-// with the lag (exit 3); a record written into the destination behind georep's back is found with its origin and
-// destination offsets (exit 1). It joins no consumer group on either cluster.
+// partition as matching and exits 0; while records are produced and copied it finds nothing that differs; with
+// records produced after georep stopped it reports the partition behind with the lag (exit 3); a record written
+// into the destination behind georep's back is found with its origin and destination offsets (exit 1). It joins
+// no consumer group on either cluster.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { withAdmin } from '../../harness/kafka-client.js';
@@ -144,6 +145,38 @@ describe(`${run.target.label}: georep verify`, { skip: run.target.skipReason }, 
     );
   });
 
+  test('while records are produced and copied, verify finds nothing that differs (only match or behind)', async () => {
+    const writer = recordWriter(run.origin, { clientId: 'verify-test-busy' });
+    let producing = true;
+    let sent = 0;
+    const producer = (async () => {
+      while (producing) {
+        await writer.send(topic, recordsOf(2, RECORDS_PER_PARTITION + sent, 10));
+        sent += 10;
+      }
+    })();
+    try {
+      for (let round = 0; round < 2; round++) {
+        const result = await verify('--json', '--topic', topic);
+        assert.ok(result.code === 0 || result.code === 3, `${result.stdout}\n${result.stderr}`);
+        const results = JSON.parse(result.stdout).partitions.map((p: { result: string }) => p.result);
+        assert.ok(
+          results.every((r: string) => r === 'match' || r === 'behind'),
+          results.join(', '),
+        );
+      }
+    } finally {
+      producing = false;
+      await producer.finally(() => writer.close());
+    }
+    assert.ok(sent > 0, 'records were produced while verify ran');
+    const ends = await endOffsets(run.origin, topic);
+    await georep.waitForStatus((status) => caughtUp([status], flowKey, ends), {
+      what: 'the records produced meanwhile copied',
+      timeoutMs: STEP_TIMEOUT_MS,
+    });
+  });
+
   describe('with georep stopped', () => {
     const MORE = 5;
     let originEndBefore: bigint;
@@ -167,6 +200,7 @@ describe(`${run.target.label}: georep verify`, { skip: run.target.skipReason }, 
         ),
       );
       assert.match(result.stdout, /3 partition\(s\): 2 match, 1 behind, 0 differ/);
+      assert.match(result.stdout, / 2 +MATCH /, 'the records produced while georep ran were all copied');
     });
 
     test("a record written into the destination behind georep's back is found with its offset pair (exit 1)", async () => {

@@ -147,6 +147,22 @@ describe('InOrderComparison verdicts', () => {
   });
 });
 
+test('one fetch of 200,000 small records is taken in whole (more than a function call takes arguments)', () => {
+  const many = Array.from({ length: 200_000 }, (_, index) =>
+    record(index, { key: null, value: null, headers: [], timestampMs: 0 }),
+  );
+  const comparison = new InOrderComparison();
+  comparison.addOrigin(many);
+  comparison.addDestination(many);
+  assert.equal(comparison.compareBuffered(), null);
+  const verdict = comparison.verdict({
+    originExhausted: true,
+    destinationExhausted: true,
+    originEnd: 200_000n,
+  });
+  assert.equal(verdict.records, 200_000);
+});
+
 describe('sampleWindowStarts', () => {
   const cases: [bigint, number, number, bigint[]][] = [
     [10_000n, 3, 1000, [0n, 4500n, 9000n]],

@@ -72,4 +72,27 @@ describe('verify output', () => {
     assert.equal(json.partitions[1].lag, '2');
     assert.deepEqual(json.partitions[0].destinationRange, { start: '0', end: '8' });
   });
+
+  test('a first pair that differs where a log does not start at 0 says the logs may not line up', () => {
+    const firstPair: PartitionVerdict = {
+      kind: 'differs',
+      records: 0,
+      mismatch: {
+        originOffset: 500n,
+        destinationOffset: 0n,
+        fields: ['key', 'value', 'headers', 'timestamp'],
+      },
+    };
+    const shifted = { ...report(0, firstPair), originRange: { start: 500n, end: 900n } };
+    assert.match(
+      renderVerifyText([shifted]),
+      /the logs start at origin offset 500 and destination offset 0: if retention/,
+    );
+    assert.match(JSON.stringify(verifyToJson([shifted])), /"hint":"the logs start at origin offset 500/);
+    assert.doesNotMatch(
+      renderVerifyText([report(1, differs)]),
+      /the logs start/,
+      'not after pairs that matched',
+    );
+  });
 });
