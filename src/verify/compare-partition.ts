@@ -33,10 +33,15 @@ export interface PartitionComparison {
   readonly verdict: PartitionVerdict;
   /** True when only sample windows were compared (every one matched). */
   readonly sampled: boolean;
-  /** Bytes of the keys, values and headers read on each side. */
+  /** Bytes of the keys, values and headers read on each side (whole fetches, also past a sample window). */
   readonly bytesRead: { readonly origin: number; readonly destination: number };
 }
 
+/**
+ * One read of a sample window: small, so that a window of a few records does not fetch megabytes around it
+ * (a read still returns at least one whole batch).
+ */
+const SAMPLE_READ_MAX_BYTES = 64 * 1024;
 /** Reads that return nothing and do not move on, in a row, before a side is given up on. */
 const STALLED_READS = 3;
 
@@ -47,29 +52,29 @@ export async function comparePartition(
   limits: CompareLimits,
 ): Promise<PartitionComparison> {
   const bytesRead = { origin: 0, destination: 0 };
-  const cursor = (side: PartitionSide, from: bigint, which: 'origin' | 'destination') =>
-    new SideCursor(side, partition, from, limits.maxBytesPerRead, (bytes) => {
+  const cursor = (maxBytes: number) => (side: PartitionSide, from: bigint, which: 'origin' | 'destination') =>
+    new SideCursor(side, partition, from, maxBytes, (bytes) => {
       bytesRead[which] += bytes;
     });
-  const full = async () =>
-    compareInFull(
-      cursor(origin, origin.range.start, 'origin'),
-      cursor(destination, destination.range.start, 'destination'),
-      origin.range.end,
-    );
   if (limits.sampleWindows !== null) {
     const sampled = await compareSampled(
       origin,
       destination,
       limits.sampleWindows,
       limits.sampleWindowRecords,
-      cursor,
+      cursor(Math.min(limits.maxBytesPerRead, SAMPLE_READ_MAX_BYTES)),
     );
     // A sampled window that differs (or logs that cannot be paired by offset) is compared in full, so that a
     // reported difference is always the exact first one.
     if (sampled !== null) return { verdict: sampled, sampled: true, bytesRead };
   }
-  return { verdict: await full(), sampled: false, bytesRead };
+  const fullCursor = cursor(limits.maxBytesPerRead);
+  const verdict = await compareInFull(
+    fullCursor(origin, origin.range.start, 'origin'),
+    fullCursor(destination, destination.range.start, 'destination'),
+    origin.range.end,
+  );
+  return { verdict, sampled: false, bytesRead };
 }
 
 async function compareInFull(

@@ -22,6 +22,10 @@ const run = new TwoClusterRun('verify');
 const topic = uniqueTopicName('verify');
 const destinationTopic = `origin.${topic}`;
 const flowKey = `origin/${topic} -> destination/${destinationTopic}`;
+/** One partition large enough for --sample 2 to read only part of it (two windows of 1000 records). */
+const bigTopic = uniqueTopicName('verify-big');
+const BIG_RECORDS = 6000;
+const bigFlowKey = `origin/${bigTopic} -> destination/origin.${bigTopic}`;
 
 /** Records with repeated headers, a null header value, tombstones and empty values, by partition. */
 function recordsOf(partition: number, from: number, count: number): RecordToWrite[] {
@@ -46,19 +50,22 @@ async function groupIds(brokers: readonly string[]): Promise<string[]> {
   return [...groups.keys()].sort();
 }
 
+/** `georep verify` of the small topic's flow, unless the arguments say otherwise. */
 async function verify(...args: string[]) {
-  return runGeorepCommand(['verify', '-c', configFile, ...args]);
+  const filter = args.includes('--topic') ? [] : ['--topic', topic];
+  return runGeorepCommand(['verify', '-c', configFile, ...filter, ...args]);
 }
 
 let configFile: string;
 
 before(async (context) => {
   await run.start(context.signal);
-  run.deleteAtEnd('origin', [topic]);
-  run.deleteAtEnd('destination', [destinationTopic]);
+  run.deleteAtEnd('origin', [topic, bigTopic]);
+  run.deleteAtEnd('destination', [destinationTopic, `origin.${bigTopic}`]);
   // Timestamps from 2023: time-based retention would delete the records (georep copies the config over).
   await createTopics(run.origin, [
     { topic, partitions: PARTITIONS, configs: Object.fromEntries([KEEP_FOREVER]) },
+    { topic: bigTopic, partitions: 1 },
   ]);
   const plain = recordWriter(run.origin, { clientId: 'verify-test' });
   const transactional = recordWriter(run.origin, {
@@ -74,6 +81,17 @@ before(async (context) => {
     for (let partition = 0; partition < PARTITIONS; partition++) {
       await plain.send(topic, recordsOf(partition, RECORDS_PER_PARTITION / 2, RECORDS_PER_PARTITION / 2));
     }
+    // In sends of 100, so that the log holds many batches and a window's reads need not fetch them all.
+    for (let from = 0; from < BIG_RECORDS; from += 100) {
+      await plain.send(
+        bigTopic,
+        Array.from({ length: 100 }, (_, index) => ({
+          partition: 0,
+          key: `k${from + index}`,
+          value: `big record ${from + index} ${'x'.repeat(200)}`,
+        })),
+      );
+    }
   } finally {
     await plain.close();
     await transactional.close();
@@ -82,7 +100,7 @@ before(async (context) => {
     dir: run.workDir,
     originBrokers: run.origin,
     destinationBrokers: run.destination,
-    topics: [topic],
+    topics: [topic, bigTopic],
     daemon: { discoveryIntervalMs: 1000 },
   });
 });
@@ -95,10 +113,32 @@ describe(`${run.target.label}: georep verify`, { skip: run.target.skipReason }, 
   before(async () => {
     georep = await GeorepProcess.start({ configFile, name: 'georep-verify', logDir: run.workDir });
     const ends = await endOffsets(run.origin, topic);
-    await georep.waitForStatus((status) => caughtUp([status], flowKey, ends), {
-      what: 'the topic copied',
-      timeoutMs: STEP_TIMEOUT_MS,
-    });
+    const bigEnds = await endOffsets(run.origin, bigTopic);
+    await georep.waitForStatus(
+      (status) => caughtUp([status], flowKey, ends) && caughtUp([status], bigFlowKey, bigEnds),
+      { what: 'the topics copied', timeoutMs: STEP_TIMEOUT_MS },
+    );
+  });
+
+  test('without a filter, every flow of the file is verified', async () => {
+    const result = await runGeorepCommand(['verify', '-c', configFile]);
+    assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
+    assert.match(result.stdout, /4 partition\(s\): 4 match, 0 behind, 0 differ, 0 unreadable/);
+  });
+
+  test('--sample 2 compares two windows of the large partition and reads less than a full check', async () => {
+    const sampled = await verify('--topic', bigTopic, '--sample', '2', '--json');
+    const full = await verify('--topic', bigTopic, '--json');
+    assert.equal(sampled.code, 0, sampled.stderr);
+    assert.equal(full.code, 0, full.stderr);
+    const [window] = JSON.parse(sampled.stdout).partitions;
+    const [whole] = JSON.parse(full.stdout).partitions;
+    assert.deepEqual([window.result, window.sampled, window.records], ['match', true, 2000]);
+    assert.deepEqual([whole.result, whole.sampled, whole.records], ['match', false, BIG_RECORDS]);
+    assert.ok(
+      window.bytesRead.origin < whole.bytesRead.origin,
+      `sampled ${window.bytesRead.origin} bytes, full ${whole.bytesRead.origin}`,
+    );
   });
 
   test('after georep copied the topic, every partition matches (exit 0), while georep runs', async () => {
