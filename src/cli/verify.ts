@@ -14,6 +14,11 @@ import { type Command, type CommandIo, EXIT, type ExitCode, UsageError } from '.
 import { loadConfigOrReport } from './load-config.js';
 import { listOrigins } from './plan.js';
 
+const LIMITS: Omit<CompareLimits, 'sampleWindows'> = {
+  maxBytesPerRead: 4 * 1024 * 1024,
+  sampleWindowRecords: 1000,
+};
+
 const help = `usage: georep verify --config FILE [--replication NAME] [--topic TOPIC] [--sample N] [--json]
 
 Compares each flow of FILE (the flows \`georep plan\` shows) partition by partition: the records of the
@@ -28,7 +33,7 @@ options:
   --base-dir DIR           resolve relative paths in FILE against DIR (default: FILE's directory)
   -r, --replication NAME   only the flows of this replication
   -t, --topic TOPIC        only the flows of this topic (origin or destination name)
-  --sample N               compare N evenly spread windows of 1000 records per partition instead of every
+  --sample N               compare N evenly spread windows of ${LIMITS.sampleWindowRecords} records per partition instead of every
                            record; a window that differs makes that partition compared in full
   --json                   print the result as JSON
   -h, --help               show this help
@@ -39,11 +44,6 @@ exit status:
   2  usage error
   3  every copied range matches, but some partition is behind
 `;
-
-const LIMITS: Omit<CompareLimits, 'sampleWindows'> = {
-  maxBytesPerRead: 4 * 1024 * 1024,
-  sampleWindowRecords: 1000,
-};
 
 export const verifyCommand: Command = {
   name: 'verify',
