@@ -20,7 +20,7 @@ exit status:
   0  ok
   1  the configuration is invalid or a check failed
   2  usage error (unknown command or option, missing argument)
-  3  georep plan: the plan has changes
+  3  georep plan: the plan has changes; georep verify: the copied ranges match but some are behind
 `;
 }
 

@@ -6,6 +6,7 @@ import { planCommand } from './plan.js';
 import { runCommand } from './run.js';
 import { statusCommand } from './status.js';
 import { validateCommand } from './validate.js';
+import { verifyCommand } from './verify.js';
 
 export const COMMANDS: readonly Command[] = [
   runCommand,
@@ -13,4 +14,5 @@ export const COMMANDS: readonly Command[] = [
   planCommand,
   statusCommand,
   offsetsCommand,
+  verifyCommand,
 ];

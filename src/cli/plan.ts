@@ -114,7 +114,8 @@ function credentialChangesOf(running: readonly FlowSpec[]): Map<string, number> 
   return counts;
 }
 
-async function listOrigins(
+/** The topics of every origin of `config`, listed read-only; an origin that cannot be listed is a failure. */
+export async function listOrigins(
   config: Config,
 ): Promise<{ listings: Map<string, TopicListing[]>; failures: string[] }> {
   const origins = [...new Set(config.replications.map((replication) => replication.origin))];

@@ -167,7 +167,7 @@ export interface CommittedOffset {
   readonly offset: bigint | null;
   /**
    * The string committed with the offset (OffsetCommit's metadata), null when none was; absent where the client
-   * behind the port cannot read it (kafkajs). georep keeps a flow's topic lineage in it (src/plan/topic-lineage.ts).
+   * behind the port cannot read it. georep keeps a flow's topic lineage in it (src/plan/topic-lineage.ts).
    */
   readonly metadata?: string | null;
 }
@@ -227,7 +227,7 @@ export interface KafkaAdmin {
   /**
    * Sets the group's committed offsets for one topic. Kafka only allows this while the group has no
    * members, so a running consumer can never have its position moved under it. An offset's `metadata` is
-   * stored only by clients that can (not kafkajs).
+   * stored only by clients that can.
    * @throws GroupNotEmpty while the group has members.
    */
   setCommittedOffsets(groupId: string, topic: string, offsets: readonly OffsetToCommit[]): Promise<void>;
@@ -273,7 +273,7 @@ export interface RecordSourceOptions {
   /**
    * The id the topic had when the flow checked it. When the topic under this name has another id (it was
    * deleted and re-created since), run() rejects with TopicRecreated instead of reading the new topic from
-   * offsets that belonged to the old one. Ignored by clients that cannot see topic ids (kafkajs).
+   * offsets that belonged to the old one. Ignored by clients that cannot see topic ids.
    */
   readonly topicId?: TopicId;
 }
@@ -470,6 +470,31 @@ export interface TransactionalSink {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Partition reader: reading given offsets without a consumer group (georep verify)
+
+/** What one read of a partition returned. */
+export interface PartitionReadResult {
+  /** Records at or after the offset asked for, in offset order; possibly none (only markers or aborted records). */
+  readonly records: readonly ConsumedRecord[];
+  /** Where the next read starts: past the last batch returned, transaction markers and aborted records included. */
+  readonly nextOffset: bigint;
+}
+
+/**
+ * Reads explicit partitions at explicit offsets, read_committed, and nothing else: no consumer group is joined
+ * and no offset is committed, so a reader changes nothing on the cluster it reads.
+ */
+export interface PartitionReader {
+  /**
+   * One fetch of `topic`'s partition `partition` from `offset`, at most about `maxBytes` (a larger first batch
+   * still comes whole). Aborted records are left out and control records are not records.
+   * @throws OffsetOutOfRange (the partition no longer, or not yet, holds `offset`), TopicNotFound, …
+   */
+  read(topic: string, partition: number, offset: bigint, maxBytes: number): Promise<PartitionReadResult>;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // One cluster
 
 export interface KafkaCluster {
@@ -479,6 +504,8 @@ export interface KafkaCluster {
   createSink(options?: RecordSinkOptions): RecordSink;
   /** Absent when the client behind the port has no transactions: exactly-once flows then cannot run. */
   createTransactionalSink?(options: TransactionalSinkOptions): TransactionalSink;
+  /** Absent when the client behind the port cannot fetch without a group: `georep verify` then cannot run. */
+  createPartitionReader?(): PartitionReader;
 }
 
 export type KafkaLogLevel = 'error' | 'warn' | 'info' | 'debug';

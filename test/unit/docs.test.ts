@@ -212,7 +212,7 @@ describe('the README and docs/', () => {
     const refused = async (command: string) =>
       assert.notEqual(await checkCommand(command.split(' '), 'here', deferred), null, command);
     await refused('npx georep validate --base-directory /etc/georep x.yaml');
-    await refused('npx georep verify x.yaml');
+    await refused('npx georep diff x.yaml');
     await refused('npm run bench:throughputs');
     await refused('npm run kafka -- up --cluster 3');
     await refused('npm run georep -- plan --conf x.yaml');

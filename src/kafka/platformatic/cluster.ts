@@ -4,6 +4,7 @@ import type {
   KafkaAdmin,
   KafkaCluster,
   KafkaClusterFactory,
+  PartitionReader,
   RecordSink,
   RecordSinkOptions,
   RecordSource,
@@ -12,6 +13,7 @@ import type {
   TransactionalSinkOptions,
 } from '../port.js';
 import { PlatformaticAdmin } from './admin.js';
+import { PlatformaticPartitionReader } from './partition-reader.js';
 import { PlatformaticSink } from './sink.js';
 import { PlatformaticSource } from './source.js';
 import { PlatformaticTransactionalSink } from './transactional-sink.js';
@@ -39,6 +41,10 @@ export class PlatformaticCluster implements KafkaCluster {
 
   createTransactionalSink(options: TransactionalSinkOptions): TransactionalSink {
     return new PlatformaticTransactionalSink(this.#config, options);
+  }
+
+  createPartitionReader(): PartitionReader {
+    return new PlatformaticPartitionReader(this.#config);
   }
 }
 
