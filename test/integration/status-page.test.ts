@@ -322,4 +322,14 @@ describe('the status page in Chromium at 10,000 flows', { skip: chromiumMissing 
     );
     assert.match(visibleText(replications), /rows page 1 of 17/);
   });
+
+  test('a filter in the link shows only the flows that match', { timeout: STEP_TIMEOUT_MS }, async () => {
+    const dom = await renderedPage(`http://${server.address}/?filter=state:error%20topic-7`);
+    assert.match(dom, /<span id="shown"[^>]*>5 of 10,000 flows match<\/span>/);
+    const rows = flowRows(section(dom, 'replications'), '');
+    assert.deepEqual(
+      rows.map((row) => row.cells['flow (origin → destination)']).sort(),
+      [753, 7003, 7253, 7503, 7753].map((n) => `london/topic-${n} → frankfurt/london.topic-${n}`).sort(),
+    );
+  });
 });
