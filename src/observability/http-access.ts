@@ -3,7 +3,7 @@
 // the status and the short reason given here, and never reads a body.
 import { isIP } from 'node:net';
 
-export const KNOWN_PATHS = ['/healthz', '/readyz', '/status', '/metrics'] as const;
+export const KNOWN_PATHS = ['/healthz', '/readyz', '/status', '/metrics', '/', '/ui'] as const;
 export type KnownPath = (typeof KNOWN_PATHS)[number];
 
 export interface RequestHead {
@@ -109,7 +109,11 @@ export function checkRequest(head: RequestHead, allowedNames: ReadonlySet<string
   if (hasBody) return { ok: false, status: 413, reason: 'a request body is not accepted\n' };
   const path = (head.url ?? '/').split('?')[0] ?? '/';
   if (!(KNOWN_PATHS as readonly string[]).includes(path)) {
-    return { ok: false, status: 404, reason: 'not found: try /healthz, /readyz, /status or /metrics\n' };
+    return {
+      ok: false,
+      status: 404,
+      reason: 'not found: try /healthz, /readyz, /status, /metrics or / (the status page)\n',
+    };
   }
   return { ok: true, path: path as KnownPath };
 }

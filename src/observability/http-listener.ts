@@ -58,10 +58,12 @@ export class HttpListener {
     this.#server = started;
     this.#settings = settings;
     const basicAuth = (settings.webConfig?.basicAuthUsers.size ?? 0) > 0;
+    const url = `${started.tls ? 'https' : 'http'}://${started.address}`;
     this.#logger.info(
       {
         address: started.address,
-        url: `${started.tls ? 'https' : 'http'}://${started.address}`,
+        url,
+        statusPage: `${url}/`,
         tls: started.tls,
         basicAuth,
       },

@@ -1,9 +1,10 @@
 // The daemon's HTTP surface, on loopback unless configured otherwise: /healthz (the process answers),
-// /readyz (the first reconcile finished and no reload is stuck), /status (JSON) and /metrics (Prometheus).
+// /readyz (the first reconcile finished and no reload is stuck), /status (JSON), /metrics (Prometheus), and
+// the status page at / and /ui (status-page.ts), which reads /status from the browser.
 // Everything it serves comes from providers, so the server holds no state of its own but a short cache.
 //
 // It shares the event loop with the flows, so whatever reaches it is bounded: connections, header size and
-// time, request time, idle keep-alive, requests per connection; only GET and HEAD of the four paths, with
+// time, request time, idle keep-alive, requests per connection; only GET and HEAD of the known paths, with
 // no body, under an accepted Host (http-access.ts); /status and /metrics are computed at most once per
 // `responseCacheMs` however many ask. Optional TLS and basic auth come from the web-config file.
 import {
@@ -17,6 +18,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { HttpWebConfig } from '../config/types.js';
 import { allowedHostNames, checkRequest, type KnownPath } from './http-access.js';
 import { BasicAuthenticator } from './http-auth.js';
+import { statusPage } from './status-page.js';
 
 export interface HttpProviders {
   /** Null when ready, else the reason (shown to whoever probes /readyz). */
@@ -120,6 +122,13 @@ function cachedFor<T>(ttlMs: number, compute: () => Promise<T>): { (): Promise<T
 
 const TEXT = 'text/plain; charset=utf-8';
 
+interface Answer {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
 export async function startHttpServer(
   settings: HttpServerSettings,
   providers: HttpProviders,
@@ -132,8 +141,13 @@ export async function startHttpServer(
   }));
   const metricsBody = cachedFor(HTTP_LIMITS.responseCacheMs, () => providers.metrics());
 
-  const serve = async (path: KnownPath): Promise<{ status: number; contentType: string; body: string }> => {
+  const serve = async (path: KnownPath): Promise<Answer> => {
     switch (path) {
+      case '/':
+      case '/ui': {
+        const { body, headers } = statusPage();
+        return { status: 200, contentType: headers['content-type'] ?? TEXT, body, headers };
+      }
       case '/healthz':
         return { status: 200, contentType: TEXT, body: 'ok\n' };
       case '/readyz': {
@@ -185,7 +199,7 @@ export async function startHttpServer(
     }
     try {
       const answer = await serve(verdict.path);
-      reply(answer.status, answer.contentType, answer.body);
+      reply(answer.status, answer.contentType, answer.body, answer.headers);
     } catch (error) {
       reply(500, TEXT, `${verdict.path} failed: ${error instanceof Error ? error.message : String(error)}\n`);
     }

@@ -146,7 +146,8 @@ function helpExitsZero(file: string, args: readonly string[]): Promise<string | 
   });
 }
 
-const REPOSITORY_PATH = /^(?:bench|bin|docs|examples|harness|schemas|scripts|src|systemd|test)\/[\w./-]*$/;
+const REPOSITORY_PATH =
+  /^(?:bench|bin|docs|examples|harness|schemas|scripts|src|systemd|test|web)\/[\w./-]*$/;
 
 /** What is wrong with each command, as `page:line: command: problem`. */
 async function problemsOf(

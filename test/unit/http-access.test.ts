@@ -82,8 +82,8 @@ describe('checkRequest', () => {
   });
   const names = allowedHostNames('127.0.0.1', []);
 
-  test('serves GET and HEAD of the four paths, a query string ignored', () => {
-    for (const path of ['/healthz', '/readyz', '/status', '/metrics']) {
+  test('serves GET and HEAD of the four paths and the status page, a query string ignored', () => {
+    for (const path of ['/healthz', '/readyz', '/status', '/metrics', '/', '/ui']) {
       assert.deepEqual(checkRequest(head({ url: `${path}?x=1` }), names), { ok: true, path });
       assert.deepEqual(checkRequest(head({ method: 'HEAD', url: path }), names), { ok: true, path });
     }
@@ -99,6 +99,7 @@ describe('checkRequest', () => {
       [{ transferEncoding: 'chunked' }, 413, /body is not accepted/],
       [{ url: '/admin' }, 404, /try \/healthz/],
       [{ url: '/status/../metrics' }, 404, /try \/healthz/],
+      [{ url: '/ui/' }, 404, /or \/ \(the status page\)/],
     ];
     for (const [overrides, status, reason] of cases) {
       const verdict = checkRequest(head(overrides), names);

@@ -14,11 +14,17 @@ const providers = {
   metrics: async () => ({ contentType: 'text/plain', body: '' }),
 };
 
-function listenerWithLog(): { listener: HttpListener; lines: { level: string; msg: string }[] } {
-  const lines: { level: string; msg: string }[] = [];
+interface LogLine {
+  level: string;
+  msg: string;
+  statusPage?: string;
+}
+
+function listenerWithLog(): { listener: HttpListener; lines: LogLine[] } {
+  const lines: LogLine[] = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {
-      lines.push(JSON.parse(String(chunk)) as { level: string; msg: string });
+      lines.push(JSON.parse(String(chunk)) as LogLine);
       done();
     },
   });
@@ -47,14 +53,17 @@ describe('HttpListener across reloads', () => {
     assert.equal(listener.address, first, 'not rebound for a new list of hosts');
 
     assert.equal(await listener.apply(tls), null);
-    await assert.rejects(fetch(`http://${listener.address}/healthz`), 'now HTTPS');
+    const second = listener.address;
+    await assert.rejects(fetch(`http://${second}/healthz`), 'now HTTPS');
 
     const problem = await listener.apply({ ...tls, listen: '203.0.113.1:1' });
     assert.match(problem ?? '', /^daemon\.httpListen: cannot listen on 203\.0\.113\.1:1: /);
     assert.ok(listener.address !== null);
-    assert.equal(
-      lines.filter((line) => line.msg === 'serving /healthz, /readyz, /status and /metrics').length,
-      2,
+    const serving = lines.filter((line) => line.msg === 'serving /healthz, /readyz, /status and /metrics');
+    assert.deepEqual(
+      serving.map((line) => line.statusPage),
+      [`http://${first}/`, `https://${second}/`],
+      'where to open the status page',
     );
     assert.ok(
       lines.every((line) => line.level === 'info'),

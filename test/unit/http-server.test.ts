@@ -111,6 +111,29 @@ describe('HTTP server', () => {
     assert.equal((await get('/nope')).status, 404);
   });
 
+  test('serves the status page at / and /ui: HTML whose policy allows only its own inline script and style, and /status', async (t) => {
+    const server = await startHttpServer(plain, providers());
+    t.after(() => server.close());
+    for (const endpoint of ['/', '/ui', '/?filter=x']) {
+      const response = await fetch(`http://${server.address}${endpoint}`);
+      assert.equal(response.status, 200, endpoint);
+      assert.equal(response.headers.get('content-type'), 'text/html; charset=utf-8');
+      const policy = response.headers.get('content-security-policy') ?? '';
+      assert.match(policy, /default-src 'none'/);
+      assert.match(policy, /script-src 'sha256-[A-Za-z0-9+/]+=*';/);
+      assert.match(policy, /connect-src 'self'/);
+      assert.doesNotMatch(policy, /unsafe|https?:/);
+      assert.equal(response.headers.get('cache-control'), 'no-store');
+      assert.match(await response.text(), /fetch\('status'/);
+    }
+    const foreign = await rawExchange(
+      server.address,
+      'GET / HTTP/1.1\r\nHost: rebind.attacker.example\r\n\r\n',
+    );
+    assert.match(foreign, /^HTTP\/1\.1 421 /);
+    assert.equal((await fetch(`http://${server.address}/ui/`)).status, 404);
+  });
+
   test('refuses a foreign Host, other methods, bodies and oversized headers, and closes the connection', async (t) => {
     const server = await startHttpServer(plain, providers());
     t.after(() => server.close());
@@ -207,14 +230,14 @@ describe('HTTP server', () => {
     const server = await startHttpServer(settings, providers());
     t.after(() => server.close());
     assert.equal(server.tls, true);
-    const get = (authorization?: string) =>
+    const get = (authorization?: string, endpoint = '/status') =>
       new Promise<{ status: number; body: string; challenge: string | undefined }>((resolve, reject) => {
         const { port } = parseListenAddress(server.address);
         const req = httpsRequest(
           {
             host: '127.0.0.1',
             port,
-            path: '/status',
+            path: endpoint,
             ca: cert,
             headers: authorization ? { authorization } : {},
           },
@@ -247,6 +270,8 @@ describe('HTTP server', () => {
     assert.equal(none.challenge, 'Basic realm="georep"');
     assert.equal((await get(basic('prom', 'wrong'))).status, 401);
     assert.equal((await get(basic('someone', 's3cret'))).status, 401);
+    assert.equal((await get(undefined, '/')).status, 401, 'the status page needs credentials too');
+    assert.match((await get(basic('prom', 's3cret'), '/')).body, /<title>georep status<\/title>/);
     await assert.rejects(fetch(`http://${server.address}/status`));
   });
 });
