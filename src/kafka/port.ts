@@ -411,11 +411,6 @@ export interface RecordSink {
     records: readonly RecordToWrite[],
     options?: WriteOptions,
   ): Promise<readonly WrittenRange[]>;
-  /**
-   * Told that `topic` was deleted (georep deleted it): the sink must not let it break writes to other topics.
-   * Writes in progress finish.
-   */
-  forgetTopic(topic: string): void;
   /** Waits for writes in progress, then closes the connections. */
   close(): Promise<void>;
 }

@@ -573,7 +573,6 @@ export class Daemon {
     }
     try {
       await destination.admin.deleteTopic(spec.destinationTopic);
-      destination.sink?.forgetTopic(spec.destinationTopic);
       this.#options.metrics.originTopicsDeleted.inc({ ...labels, destination_copy: 'deleted' });
       this.#logger.warn(
         { flow: spec.key, onOriginTopicDeleted: 'delete' },

@@ -415,10 +415,6 @@ class InMemorySink implements RecordSink {
     return records.length === 0 ? [] : [{ firstOffset, recordCount: records.length }];
   }
 
-  forgetTopic(_topic: string): void {
-    // The in-memory cluster keeps no metadata that a deleted topic could spoil.
-  }
-
   async close(): Promise<void> {}
 }
 

@@ -58,7 +58,6 @@ function startFlow(): Harness {
           fail: reject,
         }),
       ),
-    forgetTopic: () => undefined,
     close: async () => undefined,
   };
   const cluster: KafkaCluster = {

@@ -47,7 +47,6 @@ test('a flow stopped while its failed consumer is still leaving the group ends s
   };
   const sink: RecordSink = {
     write: async () => [],
-    forgetTopic: () => undefined,
     close: async () => undefined,
   };
   const flow = new MirrorFlow(

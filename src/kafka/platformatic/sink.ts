@@ -72,6 +72,8 @@ export class PlatformaticSink implements RecordSink {
   readonly #lanes: ProduceClient[];
   readonly #queues = new PartitionQueues();
   readonly #idChecks = new TopicIdChecks();
+  /** The id of each topic as the last write named it. */
+  readonly #topicIds = new Map<string, TopicId>();
   /** Undefined until the first write, and again after a failed write gave it up. */
   #identity: Promise<ProducerIdentity> | undefined;
   #closed = false;
@@ -99,14 +101,20 @@ export class PlatformaticSink implements RecordSink {
       onUnreachable: options.onUnreachable,
     };
     const compression = options.compression ?? this.#compression;
+    if (target.topicId !== null) {
+      const knownId = this.#topicIds.get(topic);
+      if (knownId !== undefined && knownId !== target.topicId) this.#forgetTopic(topic);
+      this.#topicIds.set(topic, target.topicId);
+    }
     return this.#queues.run(topic, partition, () => this.#send(target, records, compression));
   }
 
   /**
-   * The topic was deleted: its cached metadata and sequences go, so that a topic of the same name created later
+   * A write names another id for `topic` than the writes before it: the topic was deleted and created again
+   * (by georep, say, after its origin topic went). What the sink knew of the old one goes, so that the new one
    * is looked up afresh and starts at sequence 0. Writes in progress finish.
    */
-  forgetTopic(topic: string): void {
+  #forgetTopic(topic: string): void {
     for (const lane of this.#lanes) lane.forgetTopic(topic);
     void this.#identity
       ?.then((identity) => {
