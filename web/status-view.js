@@ -7,7 +7,7 @@
  * @typedef {{ reason: string, message: string, retriable: boolean }} FlowError
  * @typedef {{
  *   key: string, replication: string, state: string, sinceMs: number, error: FlowError | null,
- *   lag: number | null, lagMeasuredAtMs: number | null, recordsPerSecond: number,
+ *   lag: number | null, lagMeasuredAtMs: number | null, timeLagMs?: number | null, recordsPerSecond: number,
  *   lastBatchAtMs: number | null, recordsMirrored: number,
  * }} FlowStatus
  * @typedef {{ flows: FlowStatus[], problems: number, counts: StateCount[], lag: number | null,

@@ -98,11 +98,21 @@ export function renderStatusTable(flows: readonly FlowStatus[], nowMs = Date.now
     flow.key,
     flow.state,
     lagCell(flow, nowMs),
+    flow.timeLagMs === null ? '-' : formatSeconds(flow.timeLagMs),
     String(flow.recordsPerSecond),
     String(flow.recordsMirrored),
     flow.error === null ? '' : `${flow.error.reason}: ${flow.error.message}`,
   ]);
-  return renderTable(['FLOW', 'STATE', 'LAG', 'RECORDS/S', 'MIRRORED', 'LAST ERROR'], rows);
+  return renderTable(['FLOW', 'STATE', 'LAG', 'BEHIND', 'RECORDS/S', 'MIRRORED', 'LAST ERROR'], rows);
+}
+
+/** How far behind in time, to the second: `0s`, `42s`, `3m05s`, `2h07m`. */
+function formatSeconds(durationMs: number): string {
+  const seconds = Math.round(durationMs / 1000);
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m${String(seconds % 60).padStart(2, '0')}s`;
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
 }
 
 /**

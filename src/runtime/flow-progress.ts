@@ -25,6 +25,12 @@ export interface ProgressSummary {
   readonly recordsPerSecond: number;
   /** When the destination last acknowledged a batch of this flow, or null. */
   readonly lastBatchAtMs: number | null;
+  /**
+   * How far behind the copy is in time: over the partitions with lag, the longest time since the newest record
+   * copied there was written on the origin (its timestamp). 0 without lag; null when the lag is unknown, or a
+   * partition with lag has not copied a record in this process yet.
+   */
+  readonly timeLagMs: number | null;
 }
 
 export interface FlowProgressOptions {
@@ -38,6 +44,8 @@ interface PartitionState {
   position: bigint | null;
   endOffset: bigint | null;
   endOffsetAtMs: number | null;
+  /** The newest origin timestamp among the records copied from this partition, or null. */
+  copiedTimestampMs: number | null;
 }
 
 export class FlowProgress {
@@ -59,7 +67,12 @@ export class FlowProgress {
     this.#partitions = new Map(
       partitions.map((partition) => [
         partition,
-        previous.get(partition) ?? { position: null, endOffset: null, endOffsetAtMs: null },
+        previous.get(partition) ?? {
+          position: null,
+          endOffset: null,
+          endOffsetAtMs: null,
+          copiedTimestampMs: null,
+        },
       ]),
     );
   }
@@ -68,11 +81,22 @@ export class FlowProgress {
     return [...this.#partitions.keys()];
   }
 
-  /** A batch reached the destination: its partition now resumes at `nextOffset`. */
-  batchCopied(partition: number, nextOffset: bigint, highWatermark: bigint, records: number): void {
+  /**
+   * A batch reached the destination: its partition now resumes at `nextOffset`; `newestTimestampMs` is the
+   * newest origin timestamp among its records.
+   */
+  batchCopied(
+    partition: number,
+    nextOffset: bigint,
+    highWatermark: bigint,
+    records: number,
+    newestTimestampMs: number | null = null,
+  ): void {
     const atMs = this.#nowMs();
     const state = this.#stateOf(partition);
     state.position = nextOffset;
+    if (newestTimestampMs !== null && (state.copiedTimestampMs ?? -Infinity) < newestTimestampMs)
+      state.copiedTimestampMs = newestTimestampMs;
     if (state.endOffset === null || highWatermark >= state.endOffset) {
       state.endOffset = highWatermark;
       state.endOffsetAtMs = atMs;
@@ -141,13 +165,14 @@ export class FlowProgress {
       lagMeasuredAtMs: oldest,
       recordsPerSecond: this.#recordsPerSecond(nowMs),
       lastBatchAtMs: this.#lastBatchAtMs,
+      timeLagMs: lag === null ? null : timeLagMs(states, lags, nowMs),
     };
   }
 
   #stateOf(partition: number): PartitionState {
     let state = this.#partitions.get(partition);
     if (state === undefined) {
-      state = { position: null, endOffset: null, endOffsetAtMs: null };
+      state = { position: null, endOffset: null, endOffsetAtMs: null, copiedTimestampMs: null };
       this.#partitions.set(partition, state);
     }
     return state;
@@ -181,4 +206,19 @@ function partitionLag(state: PartitionState): number | null {
   if (state.position === null || state.endOffset === null) return null;
   const lag = state.endOffset - state.position;
   return lag > 0n ? Number(lag) : 0;
+}
+
+/** The longest time behind over the partitions with lag; null when one of them copied nothing yet. */
+function timeLagMs(
+  states: readonly PartitionState[],
+  lags: readonly (number | null)[],
+  nowMs: number,
+): number | null {
+  let longestMs = 0;
+  for (const [index, state] of states.entries()) {
+    if ((lags[index] ?? 0) === 0) continue;
+    if (state.copiedTimestampMs === null) return null;
+    longestMs = Math.max(longestMs, nowMs - state.copiedTimestampMs);
+  }
+  return longestMs;
 }

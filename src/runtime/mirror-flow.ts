@@ -130,6 +130,8 @@ export interface FlowStatus extends FlowStateSnapshot {
   readonly lag: number | null;
   /** When the oldest end offset behind `lag` was read from the origin; with `lag: null`, the last figure's age. */
   readonly lagMeasuredAtMs: number | null;
+  /** How far behind the copy is in time (ProgressSummary.timeLagMs); null when unknown. */
+  readonly timeLagMs: number | null;
   /** Failed attempts since the flow last ran cleanly. */
   readonly failedAttempts: number;
   readonly partitions: readonly PartitionProgress[];
@@ -248,6 +250,7 @@ export class MirrorFlow implements ManagedFlow {
       lastBatchAtMs: summary.lastBatchAtMs,
       lag: summary.lag,
       lagMeasuredAtMs: summary.lagMeasuredAtMs,
+      timeLagMs: summary.timeLagMs,
       failedAttempts: this.#failedAttempts,
       partitions: this.#progress.partitions(),
       topicConfigSync: this.#topicConfigSync,
@@ -617,7 +620,18 @@ export class MirrorFlow implements ManagedFlow {
     const batchBytes = written.reduce((sum, range) => sum + (range.batchBytes ?? 0), 0);
     this.#mirrored.batchBytes += batchBytes;
     this.#deps.metrics.destinationBytesWritten.inc(this.#labels, batchBytes);
-    this.#progress.batchCopied(batch.partition, batch.nextOffset, batch.highWatermark, records.length);
+    let newestTimestampMs: number | null = null;
+    for (const record of batch.records) {
+      if (newestTimestampMs === null || record.timestampMs > newestTimestampMs)
+        newestTimestampMs = record.timestampMs;
+    }
+    this.#progress.batchCopied(
+      batch.partition,
+      batch.nextOffset,
+      batch.highWatermark,
+      records.length,
+      newestTimestampMs,
+    );
     if (this.#failedAttempts > 0) this.#failedAttempts = 0;
     this.#publishLag();
   }

@@ -24,6 +24,28 @@ describe('a flow’s progress', () => {
     );
   });
 
+  test('the time lag is the longest time since the newest record copied, over the partitions with lag', () => {
+    const { clock, progress } = progressAt(100_000);
+    progress.assigned([0, 1, 2]);
+    progress.batchCopied(0, 100n, 150n, 100, 90_000); // 50 behind, newest copied record written at 90 s
+    progress.batchCopied(1, 40n, 45n, 40, 95_000); // 5 behind, at 95 s
+    progress.batchCopied(2, 10n, 10n, 10, 20_000); // caught up: its old timestamp does not count
+    assert.equal(progress.summary().timeLagMs, 10_000);
+    clock.nowMs = 101_000;
+    progress.batchCopied(0, 150n, 150n, 50, 99_500);
+    assert.equal(progress.summary().timeLagMs, 6_000, 'partition 1 is now the one furthest behind');
+    progress.batchCopied(1, 45n, 45n, 5, 96_000);
+    assert.equal(progress.summary().timeLagMs, 0, 'no lag, no time lag');
+  });
+
+  test('the time lag is unknown while a partition with lag has copied nothing in this process', () => {
+    const { progress } = progressAt(0);
+    progress.assigned([0]);
+    progress.endOffsetsLearned([{ partition: 0, latest: 7n }], 0);
+    progress.positionLearned(0, 5n);
+    assert.deepEqual([progress.summary().lag, progress.summary().timeLagMs], [2, null]);
+  });
+
   test('is unknown while any held partition has no position or end offset yet', () => {
     const { progress } = progressAt(0);
     progress.assigned([0, 1]);

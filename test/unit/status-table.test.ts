@@ -21,6 +21,7 @@ function flow(key: string, overrides: Partial<FlowStatus>): FlowStatus {
     lastBatchAtMs: null,
     lag: 0,
     lagMeasuredAtMs: null,
+    timeLagMs: null,
     failedAttempts: 0,
     partitions: [],
     topicConfigSync: null,
@@ -34,6 +35,7 @@ describe('renderStatusTable', () => {
     const table = renderStatusTable([
       flow('london/orders -> frankfurt/london.orders', {
         lag: 12,
+        timeLagMs: 185_000,
         recordsPerSecond: 950,
         recordsMirrored: 120000,
       }),
@@ -46,9 +48,9 @@ describe('renderStatusTable', () => {
     assert.equal(
       table,
       [
-        'FLOW                                      STATE    LAG  RECORDS/S  MIRRORED  LAST ERROR',
-        'london/orders -> frankfurt/london.orders  running  12   950        120000',
-        'london/audit -> frankfurt/london.audit    error    -    0          0         destination-unavailable: connect ECONNREFUSED',
+        'FLOW                                      STATE    LAG  BEHIND  RECORDS/S  MIRRORED  LAST ERROR',
+        'london/orders -> frankfurt/london.orders  running  12   3m05s   950        120000',
+        'london/audit -> frankfurt/london.audit    error    -    -       0          0         destination-unavailable: connect ECONNREFUSED',
         '',
       ].join('\n'),
     );
