@@ -22,6 +22,7 @@
 const KNOWN_STATES = {
   error: { rank: 0, tone: 'bad' },
   starting: { rank: 2, tone: 'busy' },
+  stalled: { rank: 1, tone: 'bad' },
   updating: { rank: 2, tone: 'busy' },
   stopping: { rank: 2, tone: 'busy' },
   stopped: { rank: 3, tone: 'busy' },

@@ -63,7 +63,8 @@ describe('status page view model', () => {
       ['c', 'd', 'e'],
     );
     assert.equal(stateTone('error'), 'bad');
-    assert.equal(stateTone('stalled'), 'warn', 'an unknown state is shown as a warning, not hidden');
+    assert.equal(stateTone('stalled'), 'bad', 'a cluster that does not answer: not copying');
+    assert.equal(stateTone('quarantined'), 'warn', 'an unknown state is shown as a warning, not hidden');
     assert.equal(stateTone('running'), 'ok');
   });
 
