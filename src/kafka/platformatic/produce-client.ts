@@ -157,6 +157,8 @@ export class ProduceClient {
   readonly #clusterName: string;
   readonly #timeoutMs: number;
   readonly #tlsAlerts = new TlsAlerts();
+  /** Per broker (host:port), until when it throttles this client (the throttle time of its last answer). */
+  readonly #throttledUntilMs = new Map<string, number>();
   /** Coordinators found, by key type and key. */
   readonly #coordinators = new Map<string, Promise<Broker>>();
 
@@ -185,8 +187,9 @@ export class ProduceClient {
             target.topicId,
           );
           what = `produce to broker ${leader.broker} (${leader.connection.host}:${leader.connection.port})`;
-          return await whileSilentFor(PRODUCE_SILENCE_MS, this.#send(leader.connection, target, batch), () =>
-            onUnreachable?.(`no response to ${what} for ${(PRODUCE_SILENCE_MS / 1000).toFixed(1)} s`),
+          const silentAfterMs = PRODUCE_SILENCE_MS + this.#throttleLeftMs(leader.connection);
+          return await whileSilentFor(silentAfterMs, this.#send(leader.connection, target, batch), () =>
+            onUnreachable?.(`no response to ${what} for ${(silentAfterMs / 1000).toFixed(1)} s`),
           );
         } catch (error) {
           if (failedOnNetwork(error)) onUnreachable?.(`${what} failed: ${innermostMessage(error)}`);
@@ -297,6 +300,16 @@ export class ProduceClient {
     return this.client.metadata({ topics: [topic], forceUpdate });
   }
 
+  /**
+   * How much longer the broker behind `connection` holds our requests back: a broker enforcing a quota answers
+   * at once with a throttle time and then reads nothing more from the connection until it has passed (KIP-219),
+   * so the next answer is that much later without anything being wrong.
+   */
+  #throttleLeftMs(connection: Connection): number {
+    const untilMs = this.#throttledUntilMs.get(`${connection.host}:${connection.port}`) ?? 0;
+    return Math.max(0, untilMs - Date.now());
+  }
+
   #send(connection: Connection, target: ProduceTarget, batch: Buffer): Promise<bigint> {
     const payload = produceRequestV9(target, batch, this.#timeoutMs);
     return new Promise<bigint>((resolve, reject) => {
@@ -309,6 +322,12 @@ export class ProduceClient {
         true,
         (error, response) => {
           if (error) return reject(error);
+          if ((response?.throttleTimeMs ?? 0) > 0) {
+            this.#throttledUntilMs.set(
+              `${connection.host}:${connection.port}`,
+              Date.now() + response!.throttleTimeMs,
+            );
+          }
           const ours = response?.responses
             .find((entry) => entry.name === target.topic)
             ?.partitionResponses.find((entry) => entry.index === target.partition);

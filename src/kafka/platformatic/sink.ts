@@ -190,7 +190,10 @@ export class PlatformaticSink implements RecordSink {
   ): Promise<SentBatch> {
     const { topic, partition, onUnreachable } = target;
     const lane = this.#lanes[laneOf(topic, partition, CLIENT_LANES)]!;
-    if (target.topicId !== null && this.#idChecks.due(topic)) lane.forgetTopic(topic);
+    // Every lane drops the topic when its id is due for a check: each lane is a client of its own, and the
+    // check is due once per topic, so a lane left out would write on into a re-created topic.
+    if (target.topicId !== null && this.#idChecks.due(topic))
+      for (const each of this.#lanes) each.forgetTopic(topic);
     const identityPromise = this.#producerIdentity(lane);
     let identity: ProducerIdentity;
     try {
