@@ -187,9 +187,13 @@ export class ProduceClient {
             target.topicId,
           );
           what = `produce to broker ${leader.broker} (${leader.connection.host}:${leader.connection.port})`;
-          const silentAfterMs = PRODUCE_SILENCE_MS + this.#throttleLeftMs(leader.connection);
-          return await whileSilentFor(silentAfterMs, this.#send(leader.connection, target, batch), () =>
-            onUnreachable?.(`no response to ${what} for ${(silentAfterMs / 1000).toFixed(1)} s`),
+          const sentAtMs = Date.now();
+          return await whileSilentFor(
+            PRODUCE_SILENCE_MS,
+            this.#send(leader.connection, target, batch),
+            () => this.#throttleLeftMs(leader.connection),
+            () =>
+              onUnreachable?.(`no response to ${what} for ${((Date.now() - sentAtMs) / 1000).toFixed(1)} s`),
           );
         } catch (error) {
           if (failedOnNetwork(error)) onUnreachable?.(`${what} failed: ${innermostMessage(error)}`);
@@ -343,13 +347,26 @@ export class ProduceClient {
   }
 }
 
-/** `pending`, after calling `onSilence` once if it has not settled within `silentAfterMs`. */
+/**
+ * `pending`, after calling `onSilence` once if it has not settled within `silentAfterMs` beyond the time the
+ * broker said it holds requests back (`heldBackMs`, asked again when the time is up: a request sent before the
+ * answer that announced the throttle waits it out too).
+ */
 async function whileSilentFor<Result>(
   silentAfterMs: number,
   pending: Promise<Result>,
+  heldBackMs: () => number,
   onSilence: () => void,
 ): Promise<Result> {
-  const timer = setTimeout(onSilence, silentAfterMs);
+  let timer: NodeJS.Timeout | undefined;
+  const wait = (ms: number) => {
+    timer = setTimeout(() => {
+      const held = heldBackMs();
+      if (held > 0) wait(held + silentAfterMs);
+      else onSilence();
+    }, ms);
+  };
+  wait(silentAfterMs + heldBackMs());
   try {
     return await pending;
   } finally {
