@@ -26,12 +26,10 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { SystemdNotifier } from '../observability/systemd-notify.js';
 import { desiredFlowSteps } from '../plan/desired-flows.js';
-import type { FlowSpec, RejectedFlow } from '../plan/flow-spec.js';
+import type { RejectedFlow } from '../plan/flow-spec.js';
 import { flowsOfDeletedOriginTopics } from '../plan/origin-topic-changes.js';
 import { planFlows, planHasChanges } from '../plan/plan.js';
-import type { Steps } from '../plan/steps.js';
-import { describeUnlisted, type UnlistedTopic, unlistedTopicSteps } from '../plan/unlisted-topics.js';
-import { DEFAULT_FLOW_BACKOFF } from './backoff.js';
+import { unlistedTopicSteps } from '../plan/unlisted-topics.js';
 import { type BandwidthCapStatus, BandwidthCaps } from './bandwidth-caps.js';
 import { ClusterClientPool } from './cluster-clients.js';
 import { ConfigSource, type ReloadOutcome } from './config-source.js';
@@ -40,13 +38,15 @@ import { DeletedOriginTopics } from './deleted-origin-topics.js';
 import type { FlowState } from './flow-state.js';
 import type { GroupSyncStatus } from './group-sync.js';
 import { GroupSyncReconciler } from './group-sync-reconciler.js';
-import { type FlowStatus, type MirroredTotal, MirrorFlow } from './mirror-flow.js';
+import type { FlowStatus, MirrorFlow } from './mirror-flow.js';
+import { MirrorFlowFactory } from './mirror-flow-factory.js';
 import { OffsetSyncStores } from './offset-sync-store.js';
 import { OriginCatalog, type OriginNotListed } from './origin-catalog.js';
 import { ReconcileLoop, type ReconcileTrigger } from './reconcile-loop.js';
 import { Supervisor } from './supervisor.js';
 import { runInSlices } from './time-slices.js';
 import { syncTopicConfigs } from './topic-config-sync.js';
+import { UnmirroredTopicWarnings } from './unmirrored-topic-warnings.js';
 
 export type { ReloadOutcome } from './config-source.js';
 
@@ -90,15 +90,6 @@ export interface DaemonStatus {
   readonly bandwidthCaps: readonly BandwidthCapStatus[];
 }
 
-/**
- * Session timeout of the flows' consumer group members. A georep process that dies without leaving the group
- * (kill -9, power loss, a network partition) keeps its partitions until this runs out; a process that restarts
- * after a crash waits as long before it gets them back, because georep uses no static membership
- * (group.instance.id). @platformatic/kafka's default is 60 s; 10 s (Kafka's own default before 3.0) moves
- * partitions six times sooner and still leaves three heartbeat intervals (3 s) of slack, which the source's
- * own heartbeat timer keeps up also while a slow destination holds a batch. A member wrongly removed costs a rebalance and some repeated records, never lost ones.
- */
-const CONSUMER_SESSION_TIMEOUT_MS = 10_000;
 /** How long a reconcile may run before /readyz reports it as stuck. */
 const RECONCILE_STUCK_MS = 120_000;
 const COALESCE_MS = 50;
@@ -116,13 +107,7 @@ export class Daemon {
   readonly #originCatalog: OriginCatalog;
   #originsNotListed: readonly OriginNotListed[] = [];
   readonly #deletedOriginTopics: DeletedOriginTopics;
-  /** Topics named in includes that their origin did not list at the last discovery. */
-  #unlisted: readonly UnlistedTopic[] = [];
-  #rejected: readonly RejectedFlow[] = [];
-  /** Outlives the flows: see MirrorFlowDependencies.groupsWithStoredProgress. */
-  readonly #groupsWithStoredProgress = new Set<string>();
-  /** Outlives the flows: see MirrorFlowDependencies.mirroredTotals. */
-  readonly #mirroredTotals = new Map<string, MirroredTotal>();
+  readonly #unmirrored: UnmirroredTopicWarnings;
   readonly #bandwidthCaps: BandwidthCaps;
   #firstReconcileDone = false;
   #reconcileStartedMs: number | null = null;
@@ -153,11 +138,21 @@ export class Daemon {
         this.#credentialChangeCounts = this.#credentialChanges.observe(config);
       },
     });
+    this.#unmirrored = new UnmirroredTopicWarnings(logger);
     this.#clients = new ClusterClientPool({ clusterFactory: options.clusterFactory, logger });
     const admin = (cluster: string) => this.#clients.get(cluster)?.admin;
     this.#originCatalog = new OriginCatalog({ admin, logger });
     this.#deletedOriginTopics = new DeletedOriginTopics({ admin, metrics, logger, nowMs });
-    this.#supervisor = new Supervisor((spec) => this.#createFlow(spec));
+    const flowFactory = new MirrorFlowFactory({
+      clients: (cluster) => this.#clients.get(cluster),
+      offsetStores: this.#offsetStores,
+      bandwidthCaps: this.#bandwidthCaps,
+      config: () => this.#configSource.config,
+      logger,
+      metrics,
+      nowMs,
+    });
+    this.#supervisor = new Supervisor((spec) => flowFactory.create(spec));
     this.#groupSyncs = new GroupSyncReconciler({
       clients: (cluster) => this.#clients.get(cluster),
       offsetStores: this.#offsetStores,
@@ -252,7 +247,7 @@ export class Daemon {
       lastReload: this.#configSource.lastReload,
       flows: this.#flowStatuses(),
       groupSyncs: this.#groupSyncs.statuses(),
-      rejected: this.#rejected,
+      rejected: this.#unmirrored.rejected,
       originsNotListed: this.#originsNotListed,
       bandwidthCaps: this.#bandwidthCaps.statuses(),
     };
@@ -294,8 +289,9 @@ export class Daemon {
       const { listings, notListed } = await this.#originCatalog.list(config);
       this.#originsNotListed = notListed;
       const desired = await runInSlices(desiredFlowSteps(config, listings, this.#credentialChangeCounts));
-      this.#reportRejected(desired.rejected);
-      await runInSlices(this.#reportUnlisted(await runInSlices(unlistedTopicSteps(config, listings))));
+      this.#unmirrored.reportRejected(desired.rejected);
+      const unlisted = await runInSlices(unlistedTopicSteps(config, listings));
+      await runInSlices(this.#unmirrored.reportUnlisted(unlisted));
       const plan = planFlows(desired.flows, this.#supervisor.runningSpecs());
       const originDeleted = flowsOfDeletedOriginTopics(
         plan.stop,
@@ -372,59 +368,6 @@ export class Daemon {
     for (const flow of this.#flowStatuses()) counts.set(flow.state, (counts.get(flow.state) ?? 0) + 1);
     for (const [state, count] of counts) this.#options.metrics.flowsByState.set({ state }, count);
     return this.#options.metrics.exposition();
-  }
-
-  #reportRejected(rejected: readonly RejectedFlow[]): void {
-    const describe = (r: RejectedFlow) =>
-      `${r.origin}/${r.originTopic} -> ${r.destination}/${r.destinationTopic}: ${r.reason}`;
-    const before = new Set(this.#rejected.map(describe));
-    for (const flow of rejected) {
-      if (!before.has(describe(flow)))
-        this.#logger.warn({ replication: flow.replication }, `not mirrored: ${describe(flow)}`);
-    }
-    this.#rejected = rejected;
-  }
-
-  /**
-   * Warns once about each topic named in an include that its origin does not list, until it is listed. In
-   * steps: a file of 10,000 replications may name 10,000 topics that do not exist.
-   */
-  *#reportUnlisted(unlisted: readonly UnlistedTopic[]): Steps<void> {
-    const reported = new Set(this.#unlisted.map(describeUnlisted));
-    for (const topic of unlisted) {
-      yield;
-      const message = describeUnlisted(topic);
-      if (!reported.has(message)) this.#logger.warn({ replication: topic.replication }, message);
-    }
-    this.#unlisted = unlisted;
-  }
-
-  #createFlow(spec: FlowSpec): MirrorFlow {
-    const origin = this.#clients.get(spec.origin);
-    const destination = this.#clients.get(spec.destination);
-    if (origin === undefined || destination === undefined) {
-      throw new Error(`no client for cluster ${origin === undefined ? spec.origin : spec.destination}`);
-    }
-    const config = this.#configSource.config;
-    return new MirrorFlow(spec, {
-      origin: origin.cluster,
-      destination: destination.cluster,
-      originAdmin: origin.admin,
-      destinationAdmin: destination.admin,
-      sink: destination.sink,
-      offsetMaps: this.#offsetStores.of(spec.destination),
-      logger: this.#logger,
-      metrics: this.#options.metrics,
-      backoff: DEFAULT_FLOW_BACKOFF,
-      nonRetriableRecheckMs: 5 * 60_000,
-      lagRefreshMs: config?.daemon.discoveryIntervalMs ?? 5000,
-      stopGraceMs: Math.max(1000, (config?.daemon.shutdownTimeoutMs ?? 30_000) / 2),
-      sessionTimeoutMs: CONSUMER_SESSION_TIMEOUT_MS,
-      groupsWithStoredProgress: this.#groupsWithStoredProgress,
-      mirroredTotals: this.#mirroredTotals,
-      bandwidthCaps: this.#bandwidthCaps,
-      nowMs: this.#nowMs,
-    });
   }
 
   #summary(): string {
