@@ -320,7 +320,7 @@ export class Daemon {
           `could not ${result.action} flow: ${result.error}`,
         );
       }
-      await Promise.all(originDeleted.map((spec) => this.#deletedOriginTopics.onFlowStopped(spec)));
+      await Promise.all(originDeleted.map((spec) => this.#deletedOriginTopics.onOriginTopicMissing(spec)));
       if (triggers.has('discovery')) {
         await syncTopicConfigs(this.#supervisor.flows(), {
           admin: (cluster) => this.#clients.get(cluster)?.admin,

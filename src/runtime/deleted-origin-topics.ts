@@ -31,7 +31,7 @@ export class DeletedOriginTopics {
    * The origin is asked once more before anything is deleted, so that a listing that missed the topic never
    * costs a copy.
    */
-  async onFlowStopped(spec: FlowSpec): Promise<void> {
+  async onOriginTopicMissing(spec: FlowSpec): Promise<void> {
     const { logger, metrics } = this.#deps;
     const originAdmin = this.#deps.admin(spec.origin);
     const destinationAdmin = this.#deps.admin(spec.destination);
