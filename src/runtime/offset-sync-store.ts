@@ -179,3 +179,18 @@ function parseRecord(
     return null;
   }
 }
+
+/** One store per destination cluster, kept across reloads: flows keep recording into them. */
+export class OffsetSyncStores {
+  readonly #stores = new Map<string, OffsetSyncStore>();
+
+  /** The store of `destination`, created on first use. */
+  of(destination: string): OffsetSyncStore {
+    let store = this.#stores.get(destination);
+    if (store === undefined) {
+      store = new OffsetSyncStore();
+      this.#stores.set(destination, store);
+    }
+    return store;
+  }
+}

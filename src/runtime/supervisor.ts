@@ -18,7 +18,7 @@ export interface ManagedFlow {
 }
 
 /** Creates and begins a flow; must return at once, reporting later failures through the flow's state. */
-export type StartFlow = (spec: FlowSpec) => ManagedFlow;
+export type StartFlow<Flow extends ManagedFlow = ManagedFlow> = (spec: FlowSpec) => Flow;
 
 export type FlowAction = 'start' | 'stop' | 'restart' | 'update';
 
@@ -29,11 +29,12 @@ export interface FlowActionResult {
   readonly error: string | null;
 }
 
-export class Supervisor {
-  readonly #startFlow: StartFlow;
-  readonly #flows = new Map<string, ManagedFlow>();
+/** Generic over the kind of flow, so that whoever starts flows gets them back as that kind. */
+export class Supervisor<Flow extends ManagedFlow = ManagedFlow> {
+  readonly #startFlow: StartFlow<Flow>;
+  readonly #flows = new Map<string, Flow>();
 
-  constructor(startFlow: StartFlow) {
+  constructor(startFlow: StartFlow<Flow>) {
     this.#startFlow = startFlow;
   }
 
@@ -42,7 +43,7 @@ export class Supervisor {
     return [...this.#flows.values()].map((flow) => flow.spec);
   }
 
-  flows(): ManagedFlow[] {
+  flows(): Flow[] {
     return [...this.#flows.values()];
   }
 
