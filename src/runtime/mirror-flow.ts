@@ -8,7 +8,7 @@
 // Failures are this flow's own: it moves to `error` with a reason and tries again after a backoff. Errors
 // that retrying cannot heal (authorization, a truncated origin, a destination topic that vanished) are
 // re-checked only every few minutes, so that an operator's fix is picked up without the flow spinning; a
-// cluster that does not answer is tried again at least every UNAVAILABLE_RETRY_MAX_MS.
+// cluster that does not answer is tried again at least every UNAVAILABLE_RETRY_MAX_MS (backoff.ts).
 //
 // A running flow whose origin or destination stops answering is `stalled` (docs/outages.md): the source and
 // the sink report a request that failed on the network or got no answer in time, as it happens, and the flow
@@ -30,7 +30,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { describeFailure, type FlowError, FlowFailure } from '../plan/flow-failure.js';
 import { type FlowSpec, progressGroupId, transactionalIdPrefix } from '../plan/flow-spec.js';
-import { type BackoffPolicy, retryDelayMs } from './backoff.js';
+import { type BackoffPolicy, flowRetryDelayMs } from './backoff.js';
 import type { BandwidthCaps } from './bandwidth-caps.js';
 import { BatchCopier } from './batch-copier.js';
 import { FlowIdentity } from './flow-identity.js';
@@ -97,12 +97,6 @@ export interface MirrorFlowDependencies {
 const RATE_WINDOW_MS = 10_000;
 /** End offsets older than this many lag refreshes make the lag unknown instead of a stale figure. */
 const LAG_STALE_AFTER_REFRESHES = 2.5;
-/**
- * The longest wait between attempts of a flow whose cluster does not answer (`*-unavailable`): copying resumes
- * within about this long after the cluster returns. A refused connection costs the cluster next to nothing.
- */
-const UNAVAILABLE_RETRY_MAX_MS = 1_000;
-
 export class MirrorFlow implements ManagedFlow {
   readonly #deps: MirrorFlowDependencies;
   readonly #identity: FlowIdentity;
@@ -261,11 +255,8 @@ export class MirrorFlow implements ManagedFlow {
         const flowError = describeFailure(error, this.#identity.spec);
         this.#failedAttempts++;
         this.#machine.fail(flowError);
-        const delayMs = !flowError.retriable
-          ? this.#deps.nonRetriableRecheckMs
-          : flowError.reason.endsWith('-unavailable')
-            ? Math.min(UNAVAILABLE_RETRY_MAX_MS, retryDelayMs(this.#deps.backoff, this.#failedAttempts))
-            : retryDelayMs(this.#deps.backoff, this.#failedAttempts);
+        const { backoff, nonRetriableRecheckMs } = this.#deps;
+        const delayMs = flowRetryDelayMs(flowError, this.#failedAttempts, backoff, nonRetriableRecheckMs);
         this.#identity.logger.info({ delayMs }, 'flow will try again');
         try {
           await sleep(delayMs, undefined, { signal });
