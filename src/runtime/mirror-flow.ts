@@ -97,6 +97,7 @@ export interface MirrorFlowDependencies {
 const RATE_WINDOW_MS = 10_000;
 /** End offsets older than this many lag refreshes make the lag unknown instead of a stale figure. */
 const LAG_STALE_AFTER_REFRESHES = 2.5;
+
 export class MirrorFlow implements ManagedFlow {
   readonly #deps: MirrorFlowDependencies;
   readonly #identity: FlowIdentity;
