@@ -1,7 +1,7 @@
 // `georep status`: the flows of the running daemon as a table (like `kubectl get`), or JSON.
 import { parseArgs } from 'node:util';
+import type { FlowStatus } from '../runtime/flow-status.js';
 import type { GroupSyncStatus } from '../runtime/group-sync.js';
-import type { FlowStatus } from '../runtime/mirror-flow.js';
 import { type Command, type CommandIo, EXIT, type ExitCode } from './command.js';
 import {
   CREDENTIAL_VARIABLES,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { renderStatusTable } from '../../src/cli/status.js';
-import type { FlowStatus } from '../../src/runtime/mirror-flow.js';
+import type { FlowStatus } from '../../src/runtime/flow-status.js';
 
 function flow(key: string, overrides: Partial<FlowStatus>): FlowStatus {
   return {

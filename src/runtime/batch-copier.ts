@@ -1,0 +1,153 @@
+// The write path of one batch: the records the origin gave a flow go to the same partition on the destination,
+// within the replication's bandwidth cap, in a transaction with the partition's progress (exactly-once) or as
+// plain writes retried while the destination does not answer (at-least-once). Once written, where each record
+// landed is recorded for offset translation, and the flow's counters, metrics and progress move on.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CompressionSetting } from '../config/types.js';
+import { KafkaError } from '../kafka/errors.js';
+import type {
+  ConsumedBatch,
+  RecordSink,
+  RecordToWrite,
+  TransactionalSink,
+  WrittenRange,
+} from '../kafka/port.js';
+import type { Metrics } from '../observability/metrics.js';
+import { type BandwidthCaps, recordBytes, writeWithinCap } from './bandwidth-caps.js';
+import type { FlowIdentity } from './flow-identity.js';
+import type { FlowProgress } from './flow-progress.js';
+import type { FlowReachability } from './flow-reachability.js';
+import type { MirroredTotal } from './flow-status.js';
+import type { FlowTopics } from './flow-topics.js';
+import { withLoopPrevention } from './loop-prevention.js';
+import type { OffsetMapRecorder } from './offset-sync-store.js';
+
+/**
+ * How soon a write the sink gave up on is tried again while the destination does not answer: the sink's own
+ * retries wait at most 0.5 s after a network failure too, so copying resumes within about that once it answers.
+ */
+const DESTINATION_RETRY_DELAY_MS = 500;
+
+export interface BatchCopierDependencies {
+  readonly identity: FlowIdentity;
+  readonly topics: Pick<FlowTopics, 'destinationPartitions' | 'ensureDestinationPartitions' | 'ids'>;
+  readonly sink: RecordSink;
+  readonly offsetMaps: OffsetMapRecorder;
+  readonly metrics: Pick<
+    Metrics,
+    'transactionsCommitted' | 'recordsMirrored' | 'bytesMirrored' | 'destinationBytesWritten'
+  >;
+  readonly bandwidthCaps: Pick<BandwidthCaps, 'of'>;
+  readonly nowMs: () => number;
+  readonly mirrored: MirroredTotal;
+  readonly progress: FlowProgress;
+  readonly reachability: FlowReachability;
+  /** Called once a batch is on the destination and counted. */
+  readonly onCopied: () => void;
+}
+
+export class BatchCopier {
+  readonly #deps: BatchCopierDependencies;
+
+  constructor(deps: BatchCopierDependencies) {
+    this.#deps = deps;
+  }
+
+  async copy(
+    batch: ConsumedBatch,
+    signal: AbortSignal,
+    transactions: TransactionalSink | null,
+  ): Promise<void> {
+    const { identity, topics, metrics, mirrored } = this.#deps;
+    // A partition added on the origin can be assigned before the discovery timer saw it.
+    if (batch.partition >= topics.destinationPartitions)
+      await topics.ensureDestinationPartitions(batch.partition + 1);
+    const records = withLoopPrevention(batch.records, identity.spec);
+    const { compression } = identity.spec.restartSettings;
+    // Looked up per batch: the cap can change, or the replication be renamed, while the flow runs.
+    const cap = this.#deps.bandwidthCaps.of(identity.spec.replication);
+    const written = await writeWithinCap(
+      cap,
+      records,
+      batch.nextOffset,
+      signal,
+      async (slice, nextOffset) => {
+        // Also when loop prevention dropped every record: the progress must move past them.
+        if (transactions !== null) {
+          const inTransaction = await transactions.write(batch.partition, slice, nextOffset, compression);
+          metrics.transactionsCommitted.inc(identity.labels);
+          return inTransaction;
+        }
+        if (slice.length === 0) return [];
+        return this.#writeUntilAcknowledged(batch.partition, slice, compression, signal);
+      },
+    );
+    // Recorded also when the flow is stopping: the records are on the destination whether or not committed.
+    this.#deps.offsetMaps.recordWrite(
+      identity.spec.destinationTopic,
+      batch.partition,
+      records.map((record) => record.offset),
+      written,
+      batch.nextOffset,
+    );
+    if (signal.aborted) return;
+    const acknowledgedAtMs = this.#deps.nowMs();
+    const latency = identity.latency;
+    for (const record of records) {
+      latency.observe(Math.max(0, acknowledgedAtMs - record.timestampMs) / 1000);
+    }
+    const bytes = recordBytes(records);
+    mirrored.records += records.length;
+    mirrored.bytes += bytes;
+    metrics.recordsMirrored.inc(identity.labels, records.length);
+    metrics.bytesMirrored.inc(identity.labels, bytes);
+    const batchBytes = written.reduce((sum, range) => sum + (range.batchBytes ?? 0), 0);
+    mirrored.batchBytes += batchBytes;
+    metrics.destinationBytesWritten.inc(identity.labels, batchBytes);
+    let newestTimestampMs: number | null = null;
+    for (const record of batch.records) {
+      if (newestTimestampMs === null || record.timestampMs > newestTimestampMs)
+        newestTimestampMs = record.timestampMs;
+    }
+    this.#deps.progress.batchCopied(
+      batch.partition,
+      batch.nextOffset,
+      batch.highWatermark,
+      records.length,
+      newestTimestampMs,
+    );
+    this.#deps.onCopied();
+  }
+
+  /**
+   * Writes to the destination partition; while the destination does not answer, the flow is stalled and tries
+   * again every DESTINATION_RETRY_DELAY_MS, keeping its place and its consumer (a restart would read the batch
+   * again and rejoin the group for nothing). A retry may write records the failed attempt stored: at-least-once.
+   */
+  async #writeUntilAcknowledged(
+    partition: number,
+    records: readonly RecordToWrite[],
+    compression: CompressionSetting,
+    signal: AbortSignal,
+  ): Promise<readonly WrittenRange[]> {
+    const { identity, reachability } = this.#deps;
+    const unreachable = (detail: string) => reachability.destinationFailed(partition, detail);
+    for (;;) {
+      try {
+        const written = await this.#deps.sink.write(identity.spec.destinationTopic, partition, records, {
+          compression,
+          topicId: this.#deps.topics.ids.destinationTopicId,
+          onUnreachable: unreachable,
+        });
+        reachability.destinationAnswered(partition);
+        return written;
+      } catch (error) {
+        const destinationDown =
+          error instanceof KafkaError && error.retriable && error.cluster === identity.spec.destination;
+        if (!destinationDown || signal.aborted) throw error;
+        unreachable(error.message);
+        await sleep(DESTINATION_RETRY_DELAY_MS, undefined, { signal });
+      }
+    }
+  }
+}

@@ -1,0 +1,74 @@
+// A flow's spec and what is derived from its names: the metric labels, the child logger and the latency
+// series. One object shared by the flow's parts, so that a renamed replication shows under its new name in
+// every log line and metric at once.
+import type { Logger } from '../observability/logger.js';
+import type { FlowLabels, Metrics } from '../observability/metrics.js';
+import type { FlowSpec } from '../plan/flow-spec.js';
+
+export class FlowIdentity {
+  #spec: FlowSpec;
+  #labels: FlowLabels;
+  #logger: Logger;
+  /**
+   * This flow's latency series, looked up once: observe() with a label object hashes the labels on every
+   * call, and it is called for every record.
+   */
+  #latency: { observe(seconds: number): void };
+  readonly #rootLogger: Logger;
+  readonly #metrics: Pick<Metrics, 'replicationLatency'>;
+
+  constructor(spec: FlowSpec, rootLogger: Logger, metrics: Pick<Metrics, 'replicationLatency'>) {
+    this.#spec = spec;
+    this.#rootLogger = rootLogger;
+    this.#metrics = metrics;
+    this.#labels = labelsOf(spec);
+    this.#latency = metrics.replicationLatency.labels(this.#labels);
+    this.#logger = childLogger(rootLogger, spec);
+  }
+
+  get spec(): FlowSpec {
+    return this.#spec;
+  }
+
+  get labels(): FlowLabels {
+    return this.#labels;
+  }
+
+  get logger(): Logger {
+    return this.#logger;
+  }
+
+  get latency(): { observe(seconds: number): void } {
+    return this.#latency;
+  }
+
+  /** Takes the flow's new spec; labels, logger and latency series follow a renamed replication. */
+  update(next: FlowSpec): void {
+    const previous = this.#spec;
+    this.#spec = next;
+    if (next.replication === previous.replication) return;
+    this.#labels = labelsOf(next);
+    this.#latency = this.#metrics.replicationLatency.labels(this.#labels);
+    this.#logger = childLogger(this.#rootLogger, next);
+  }
+}
+
+function labelsOf(spec: FlowSpec): FlowLabels {
+  return {
+    replication: spec.replication,
+    origin: spec.origin,
+    destination: spec.destination,
+    topic: spec.originTopic,
+  };
+}
+
+function childLogger(logger: Logger, spec: FlowSpec): Logger {
+  return logger.child({
+    flow: spec.key,
+    replication: spec.replication,
+    origin: spec.origin,
+    destination: spec.destination,
+    topic: spec.originTopic,
+    destinationTopic: spec.destinationTopic,
+  });
+}

@@ -1,0 +1,228 @@
+// The two topics a flow copies between. Before a run copies anything, the destination topic is made ready:
+// created like the origin's, or an existing one adopted (partitions added, configs made to follow), or refused
+// by the pure decision in src/plan/destination-topic.ts. The topic ids then seen are pinned for the run (the
+// source and the sink refuse a topic of the same name with another id) and stored as the flow's lineage, so
+// that a later run tells a re-created topic.
+import { TopicNotFound } from '../kafka/errors.js';
+import type { KafkaAdmin, TopicConfigEntry, TopicDescription, TopicId } from '../kafka/port.js';
+import { decideDestinationTopic } from '../plan/destination-topic.js';
+import { FlowFailure } from '../plan/flow-failure.js';
+import { describeConfigDrift, destinationTopicConfigs, topicConfigUpdate } from '../plan/topic-configs.js';
+import { lineageOf, sameLineage, type TopicLineage } from '../plan/topic-lineage.js';
+import type { FlowIdentity } from './flow-identity.js';
+import { readLineage, writeLineage } from './topic-lineage-store.js';
+
+/**
+ * How often a running flow stores its lineage again: Kafka expires the offsets of a group nobody joins
+ * (offsets.retention.minutes, 7 days by default) after their last commit.
+ */
+const LINEAGE_REFRESH_MS = 24 * 60 * 60_000;
+
+export interface FlowTopicsDependencies {
+  readonly identity: FlowIdentity;
+  readonly originAdmin: KafkaAdmin;
+  readonly destinationAdmin: KafkaAdmin;
+  /** See MirrorFlowDependencies.groupsWithStoredProgress. */
+  readonly groupsWithStoredProgress: Set<string>;
+  readonly nowMs: () => number;
+}
+
+/** The topic ids a run copies between; null where a client cannot tell ids. */
+export interface PinnedTopicIds {
+  readonly originTopicId: TopicId;
+  readonly destinationTopicId: TopicId;
+}
+
+export class FlowTopics {
+  readonly #deps: FlowTopicsDependencies;
+  /** Partition count of the destination topic as last seen or made. */
+  #destinationPartitions = 0;
+  /** The topics this flow copies between, by id, as checked before its source started. */
+  #ids: PinnedTopicIds = { originTopicId: null, destinationTopicId: null };
+  /** When the lineage was last stored: rewritten daily, as Kafka expires offsets of a group nobody joins. */
+  #lineageStoredAtMs: number | null = null;
+
+  constructor(deps: FlowTopicsDependencies) {
+    this.#deps = deps;
+  }
+
+  get ids(): PinnedTopicIds {
+    return this.#ids;
+  }
+
+  get destinationPartitions(): number {
+    return this.#destinationPartitions;
+  }
+
+  /**
+   * Makes sure the destination topic exists with the origin's partition count and configs before anything
+   * is written. A destination topic georep did not make (no progress stored for this flow) is used only if
+   * it matches; one that disappeared after georep wrote to it is reported, never silently re-created; a topic
+   * re-created on either side since this flow last started (told by the lineage it stored then) is reported.
+   * Once decided, the topic ids are pinned for the source and the sink, and stored as the flow's lineage.
+   */
+  async prepare(): Promise<void> {
+    const spec = this.#deps.identity.spec;
+    const { originTopic, destinationTopic } = spec;
+    const { originAdmin, destinationAdmin } = this.#deps;
+    const origin = await originAdmin.describeTopic(originTopic);
+    const originPartitions = origin.partitions.length;
+    const excludes = spec.restartSettings.topicConfigExclude.split(',').filter(Boolean);
+    const groupId = spec.restartSettings.consumerGroupId;
+    const hasProgress = (await originAdmin.committedOffsets(groupId, [originTopic])).some(
+      (committed) => committed.offset !== null,
+    );
+    const progressSeenBefore = this.#deps.groupsWithStoredProgress.has(groupId);
+    if (hasProgress) this.#deps.groupsWithStoredProgress.add(groupId);
+    const onOrigin = await readLineage(originAdmin, groupId, originTopic);
+
+    for (;;) {
+      const destination = await describeIfExists(destinationAdmin, destinationTopic);
+      const onDestination =
+        destination === null ? null : await readLineage(destinationAdmin, groupId, destinationTopic);
+      const configUpdate =
+        destination === null ? null : topicConfigUpdate(origin.configs, destination.configs, excludes);
+      const decision = decideDestinationTopic({
+        ...this.#deps.identity.spec,
+        groupId,
+        originPartitions,
+        originTopicId: origin.topicId,
+        existing:
+          destination === null
+            ? null
+            : {
+                partitions: destination.partitions.length,
+                configDrift: configUpdate === null ? null : describeConfigDrift(configUpdate.drift),
+                topicId: destination.topicId,
+              },
+        lineage: { onOrigin, onDestination },
+        hasProgress,
+        progressSeenBefore,
+      });
+      switch (decision.kind) {
+        case 'refuse':
+          // The progress belongs to a copy that is gone: once an operator deletes it, the flow may start over.
+          if (decision.refusal.reason === 'destination-topic-recreated')
+            this.#deps.groupsWithStoredProgress.delete(groupId);
+          throw new FlowFailure({ ...decision.refusal, retriable: false });
+        case 'create': {
+          const created = await this.#createDestinationTopic(origin.configs, excludes, originPartitions);
+          // Another georep process sharing this flow created it a moment ago: check it like any existing topic.
+          if (!created) continue;
+          const made = await destinationAdmin.describeTopic(destinationTopic);
+          await this.#pinLineage(origin.topicId, made.topicId, { onOrigin, onDestination: null });
+          return;
+        }
+        case 'adopt':
+          this.#destinationPartitions = destination!.partitions.length;
+          if (decision.addPartitions) await this.ensureDestinationPartitions(originPartitions);
+          if (configUpdate !== null) {
+            await destinationAdmin.alterTopicConfigs(destinationTopic, configUpdate.changes);
+            this.#deps.identity.logger.info(
+              { drift: describeConfigDrift(configUpdate.drift) },
+              'destination topic configs now follow the origin',
+            );
+          }
+          await this.#pinLineage(origin.topicId, destination!.topicId, { onOrigin, onDestination });
+          return;
+      }
+    }
+  }
+
+  /** Gives the destination topic at least `count` partitions (the origin grew). */
+  async ensureDestinationPartitions(count: number): Promise<void> {
+    if (this.#destinationPartitions >= count) return;
+    const { destinationAdmin, identity } = this.#deps;
+    const { destinationTopic } = identity.spec;
+    const described = await destinationAdmin.describeTopic(destinationTopic);
+    if (described.partitions.length < count) {
+      await destinationAdmin.createPartitions(destinationTopic, count);
+      identity.logger.info(
+        { from: described.partitions.length, to: count },
+        'added partitions to the destination topic',
+      );
+    }
+    this.#destinationPartitions = Math.max(count, described.partitions.length);
+  }
+
+  /** Rewrites the lineage once a day (see #lineageStoredAtMs); a failure is tried again at the next refresh. */
+  async refreshLineage(): Promise<void> {
+    const lineage = lineageOf(this.#ids.originTopicId, this.#ids.destinationTopicId);
+    const storedAtMs = this.#lineageStoredAtMs;
+    if (lineage === null || storedAtMs === null || this.#deps.nowMs() - storedAtMs < LINEAGE_REFRESH_MS)
+      return;
+    try {
+      await this.#storeLineage(lineage, { origin: true, destination: true });
+    } catch (error) {
+      this.#deps.identity.logger.warn({ err: error }, "could not store the flow's topic lineage again");
+    }
+  }
+
+  /** Pins the topic ids for this run and stores them on both clusters where they are not stored yet. */
+  async #pinLineage(
+    originTopicId: TopicId,
+    destinationTopicId: TopicId,
+    stored: { onOrigin: TopicLineage | null; onDestination: TopicLineage | null },
+  ): Promise<void> {
+    this.#ids = { originTopicId, destinationTopicId };
+    const lineage = lineageOf(originTopicId, destinationTopicId);
+    if (lineage === null) return;
+    await this.#storeLineage(lineage, {
+      origin: !sameLineage(stored.onOrigin, lineage),
+      destination: !sameLineage(stored.onDestination, lineage),
+    });
+  }
+
+  async #storeLineage(
+    lineage: TopicLineage,
+    where: { origin: boolean; destination: boolean },
+  ): Promise<void> {
+    const spec = this.#deps.identity.spec;
+    const groupId = spec.restartSettings.consumerGroupId;
+    await Promise.all([
+      where.origin ? writeLineage(this.#deps.originAdmin, groupId, spec.originTopic, lineage) : null,
+      where.destination
+        ? writeLineage(this.#deps.destinationAdmin, groupId, spec.destinationTopic, lineage)
+        : null,
+    ]);
+    this.#lineageStoredAtMs = this.#deps.nowMs();
+  }
+
+  /** Creates the destination topic like the origin's; false when another process created it first. */
+  async #createDestinationTopic(
+    originConfigs: readonly TopicConfigEntry[],
+    excludes: readonly string[],
+    partitionCount: number,
+  ): Promise<boolean> {
+    const wantedConfigs = destinationTopicConfigs(originConfigs, excludes);
+    const replicationFactor = await this.#replicationFactor();
+    const outcome = await this.#deps.destinationAdmin.createTopic({
+      name: this.#deps.identity.spec.destinationTopic,
+      partitionCount,
+      replicationFactor,
+      configs: new Map(Object.entries(wantedConfigs)),
+    });
+    this.#destinationPartitions = partitionCount;
+    if (outcome === 'already-exists') return false;
+    this.#deps.identity.logger.info(
+      { partitions: partitionCount, replicationFactor, configs: wantedConfigs },
+      'created destination topic',
+    );
+    return true;
+  }
+
+  async #replicationFactor(): Promise<number> {
+    const configured = this.#deps.identity.spec.restartSettings.replicationFactor;
+    if (configured !== 'auto') return configured;
+    return Math.min(3, await this.#deps.destinationAdmin.brokerCount());
+  }
+}
+
+async function describeIfExists(admin: KafkaAdmin, topic: string): Promise<TopicDescription | null> {
+  try {
+    return await admin.describeTopic(topic);
+  } catch (error) {
+    if (error instanceof TopicNotFound) return null;
+    throw error;
+  }
+}

@@ -1,0 +1,76 @@
+// Keeps a flow's offset lag true while nothing is copied (a destination down, a paused flow): the origin still
+// grows, so the lag is refreshed on a timer from the origin's end offsets, not only from the batches that pass
+// by. Off the hot path: a batch only publishes the figure FlowProgress already holds.
+import type { KafkaAdmin } from '../kafka/port.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { FlowIdentity } from './flow-identity.js';
+import type { FlowProgress } from './flow-progress.js';
+
+export interface LagRefresherDependencies {
+  readonly identity: FlowIdentity;
+  readonly originAdmin: KafkaAdmin;
+  readonly metrics: Pick<Metrics, 'offsetLag'>;
+  readonly progress: FlowProgress;
+  /** How often the lag is refreshed. */
+  readonly lagRefreshMs: number;
+  readonly nowMs: () => number;
+  /** Rides on the lag timer: the flow's lineage is stored again once a day (FlowTopics.refreshLineage). */
+  readonly refreshLineage: () => Promise<void>;
+}
+
+export class LagRefresher {
+  readonly #deps: LagRefresherDependencies;
+  #timer: NodeJS.Timeout | null = null;
+
+  constructor(deps: LagRefresherDependencies) {
+    this.#deps = deps;
+  }
+
+  start(): void {
+    this.stop();
+    this.#timer = setInterval(() => void this.refresh(), this.#deps.lagRefreshMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+
+  /** Reads the origin's end offsets (and, for partitions without a known position, the stored progress). */
+  async refresh(): Promise<void> {
+    const { identity, originAdmin, progress } = this.#deps;
+    const held = progress.heldPartitions();
+    if (held.length === 0) return;
+    void this.#deps.refreshLineage();
+    try {
+      const askedAtMs = this.#deps.nowMs();
+      const offsets = await originAdmin.partitionOffsets(identity.spec.originTopic);
+      progress.endOffsetsLearned(offsets, askedAtMs);
+      const unknown = progress.partitionsWithoutPosition();
+      const committed =
+        unknown.length === 0
+          ? []
+          : await originAdmin.committedOffsets(identity.spec.restartSettings.consumerGroupId, [
+              identity.spec.originTopic,
+            ]);
+      for (const partition of unknown) {
+        const ends = offsets.find((o) => o.partition === partition);
+        const stored = committed.find((c) => c.partition === partition)?.offset ?? null;
+        // Without stored progress, a new flow starts at the beginning or end of what the origin holds.
+        const position =
+          stored ?? (identity.spec.start === 'earliest' ? (ends?.earliest ?? null) : (ends?.latest ?? null));
+        if (position !== null) progress.positionLearned(partition, position);
+      }
+      this.publish();
+    } catch (error) {
+      identity.logger.debug({ err: error }, 'could not refresh the offset lag');
+    }
+  }
+
+  /** Sets the lag metric from what FlowProgress knows now. */
+  publish(): void {
+    const { lag } = this.#deps.progress.summary();
+    if (lag !== null) this.#deps.metrics.offsetLag.set(this.#deps.identity.labels, lag);
+  }
+}
