@@ -67,7 +67,7 @@ export class FlowTopics {
     const { originAdmin, destinationAdmin } = this.#deps;
     const origin = await originAdmin.describeTopic(originTopic);
     const originPartitions = origin.partitions.length;
-    const excludes = spec.restartSettings.topicConfigExclude.split(',').filter(Boolean);
+    const excludes = spec.restartSettings.topicConfigExclude;
     const groupId = spec.restartSettings.consumerGroupId;
     const hasProgress = (await originAdmin.committedOffsets(groupId, [originTopic])).some(
       (committed) => committed.offset !== null,
