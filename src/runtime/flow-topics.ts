@@ -101,9 +101,7 @@ export class FlowTopics {
       });
       switch (decision.kind) {
         case 'refuse':
-          // The progress belongs to a copy that is gone: once an operator deletes it, the flow may start over.
-          if (decision.refusal.reason === 'destination-topic-recreated')
-            this.#deps.groupsWithStoredProgress.delete(groupId);
+          if (decision.forgetProgressSeen) this.#deps.groupsWithStoredProgress.delete(groupId);
           throw new FlowFailure({ ...decision.refusal, retriable: false });
         case 'create': {
           const created = await this.#createDestinationTopic(origin.configs, excludes, originPartitions);
@@ -116,7 +114,7 @@ export class FlowTopics {
         case 'adopt':
           this.#destinationPartitions = destination!.partitions.length;
           if (decision.addPartitions) await this.ensureDestinationPartitions(originPartitions);
-          if (configUpdate !== null) {
+          if (decision.followConfigs && configUpdate !== null) {
             await destinationAdmin.alterTopicConfigs(destinationTopic, configUpdate.changes);
             this.#deps.identity.logger.info(
               { drift: describeConfigDrift(configUpdate.drift) },
