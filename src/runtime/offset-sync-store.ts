@@ -25,8 +25,8 @@ export interface OffsetSyncRecord {
 
 export class OffsetSyncStore implements OffsetMapRecorder {
   readonly #maps = new Map<string, PartitionOffsetMap>();
-  /** Partitions recorded since they were last persisted. */
-  readonly #changed = new Set<string>();
+  /** Partitions recorded since they were last persisted, by mapKey, with the topic and partition it names. */
+  readonly #changed = new Map<string, { readonly destinationTopic: string; readonly partition: number }>();
   #loaded = false;
 
   recordWrite(
@@ -52,7 +52,7 @@ export class OffsetSyncStore implements OffsetMapRecorder {
       }
       map.recordWrite(originOffsets, destinationOffsets, nextOriginOffset);
     }
-    this.#changed.add(key);
+    if (!this.#changed.has(key)) this.#changed.set(key, { destinationTopic, partition });
   }
 
   translate(destinationTopic: string, partition: number, originOffset: bigint): bigint | null {
@@ -92,11 +92,10 @@ export class OffsetSyncStore implements OffsetMapRecorder {
    */
   changedRecords(destinationTopics: ReadonlySet<string>): OffsetSyncRecord[] {
     const records: OffsetSyncRecord[] = [];
-    for (const key of this.#changed) {
-      const [destinationTopic = '', partitionText = ''] = key.split('\u0000');
+    for (const [key, { destinationTopic, partition }] of this.#changed) {
       const data = this.#maps.get(key)?.data();
       if (!destinationTopics.has(destinationTopic) || data === undefined) continue;
-      records.push(toRecord(destinationTopic, Number(partitionText), data));
+      records.push(toRecord(destinationTopic, partition, data));
     }
     return records;
   }
