@@ -31,15 +31,6 @@ export class FlowFailure extends Error {
   }
 }
 
-/**
- * A failed write that waiting heals, so the flow stalls and writes the same records again instead of ending its
- * attempt (which would rejoin the group and read the batch again): the destination did not answer, a retriable
- * error of the destination cluster. Anything else ends the attempt and is described by describeFailure.
- */
-export function destinationDidNotAnswer(error: unknown, spec: Pick<FlowSpec, 'destination'>): boolean {
-  return error instanceof KafkaError && error.retriable && error.cluster === spec.destination;
-}
-
 /** Turns whatever ended an attempt into a reason an operator can act on, with whether retrying helps. */
 export function describeFailure(error: unknown, spec: FlowSpec): FlowError {
   if (error instanceof FlowFailure) return error.flowError;

@@ -4,7 +4,7 @@
 // landed is recorded for offset translation, and the flow's counters, metrics and progress move on.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CompressionSetting } from '../config/types.js';
-import type { KafkaError } from '../kafka/errors.js';
+import { KafkaError } from '../kafka/errors.js';
 import type {
   ConsumedBatch,
   RecordSink,
@@ -13,7 +13,6 @@ import type {
   WrittenRange,
 } from '../kafka/port.js';
 import type { Metrics } from '../observability/metrics.js';
-import { destinationDidNotAnswer } from '../plan/flow-failure.js';
 import { type BandwidthCaps, recordBytes, writeWithinCap } from './bandwidth-caps.js';
 import type { FlowIdentity } from './flow-identity.js';
 import type { FlowProgress } from './flow-progress.js';
@@ -143,8 +142,10 @@ export class BatchCopier {
         reachability.destinationAnswered(partition);
         return written;
       } catch (error) {
-        if (!destinationDidNotAnswer(error, identity.spec) || signal.aborted) throw error;
-        unreachable((error as KafkaError).message);
+        const destinationDown =
+          error instanceof KafkaError && error.retriable && error.cluster === identity.spec.destination;
+        if (!destinationDown || signal.aborted) throw error;
+        unreachable(error.message);
         await sleep(DESTINATION_RETRY_DELAY_MS, undefined, { signal });
       }
     }

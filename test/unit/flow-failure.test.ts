@@ -11,7 +11,7 @@ import {
   TopicRecreated,
   UnexpectedKafkaError,
 } from '../../src/kafka/errors.js';
-import { describeFailure, destinationDidNotAnswer, FlowFailure } from '../../src/plan/flow-failure.js';
+import { describeFailure, FlowFailure } from '../../src/plan/flow-failure.js';
 import type { FlowSpec } from '../../src/plan/flow-spec.js';
 
 const spec = {
@@ -92,21 +92,6 @@ test('every failure of an attempt gets a reason and whether retrying helps', () 
   for (const [situation, error, reason, retriable] of cases) {
     const described = describeFailure(error, spec);
     assert.deepEqual([described.reason, described.retriable], [reason, retriable], situation);
-  }
-});
-
-test('a failed write is waited out only while the destination does not answer', () => {
-  const cases: [string, unknown, boolean][] = [
-    ['the destination does not answer', new Retriable('frankfurt', 'produce'), true],
-    ['the origin does not answer', new Retriable('london', 'fetch'), false],
-    ['the destination topic is gone', new TopicNotFound('frankfurt', 'london.orders'), false],
-    ['an ACL is missing on the destination', new AuthorizationFailed('frankfurt', 'write'), false],
-    ['the destination refuses TLS', tlsFailed('CERT_HAS_EXPIRED'), false],
-    ['a record is too large', new RecordTooLarge('frankfurt', 'produce'), false],
-    ['a bug of georep', new TypeError('x is undefined'), false],
-  ];
-  for (const [situation, error, waitedOut] of cases) {
-    assert.equal(destinationDidNotAnswer(error, spec), waitedOut, situation);
   }
 });
 
