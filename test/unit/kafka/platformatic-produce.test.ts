@@ -14,7 +14,8 @@ import {
   TimeoutError,
   UserError,
 } from '@platformatic/kafka';
-import { answeredOrUnreachable, produceRequestV9 } from '../../../src/kafka/platformatic/produce-client.js';
+import { answeredOrUnreachable } from '../../../src/kafka/platformatic/produce-client.js';
+import { produceRequestV9 } from '../../../src/kafka/platformatic/produce-request.js';
 import { encodeRecordBatch, nextSequence } from '../../../src/kafka/platformatic/record-batch.js';
 import type { CompressionCodec, RecordToWrite } from '../../../src/kafka/port.js';
 
