@@ -60,6 +60,8 @@ through a WAN of each round trip; latency under a steady load; georep under a ba
 
 options:
   --records N            JSON events in the origin topic (default 300000)
+  --rounds N             copy with each mirror over each link N times in turn (default 1); the table shows
+                         each one's median round, the JSON every round
   --rtt-ms LIST          round trips to the origin, comma-separated (default 50,150)
   --latency-rate N       records/s of the steady producer (default 5000)
   --latency-seconds N    how long it writes (default 20)
@@ -85,6 +87,7 @@ const PARTS: readonly Part[] = ['throughput', 'mm2', 'mm2-defaults', 'latency', 
 
 interface WanOptions {
   readonly records: number;
+  readonly rounds: number;
   readonly roundTripsMs: readonly number[];
   readonly latencyRate: number;
   readonly latencySeconds: number;
@@ -99,6 +102,7 @@ function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv) {
     options: {
       ...COMMON_OPTIONS,
       records: { type: 'string', default: '300000' },
+      rounds: { type: 'string', default: '1' },
       'rtt-ms': { type: 'string', default: '50,150' },
       'latency-rate': { type: 'string', default: '5000' },
       'latency-seconds': { type: 'string', default: '20' },
@@ -118,6 +122,7 @@ function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv) {
   }
   const options: WanOptions = {
     records: positiveInteger(values.records, '--records'),
+    rounds: positiveInteger(values.rounds, '--rounds'),
     roundTripsMs: values['rtt-ms'].split(',').map((item) => positiveInteger(item.trim(), '--rtt-ms')),
     latencyRate: positiveInteger(values['latency-rate'], '--latency-rate'),
     latencySeconds: positiveInteger(values['latency-seconds'], '--latency-seconds'),
@@ -172,6 +177,7 @@ function useLink(origin: LocalKafkaCluster, roundTripMs: number | null): string 
 
 interface ThroughputRow extends MirrorResult {
   readonly link: string;
+  readonly round: number;
 }
 
 /** Starts the mirror, and always stops it, whatever `use` does. */
@@ -209,24 +215,39 @@ function mirrorKinds(settings: Settings, kinds: readonly MirrorKind[]): MirrorKi
   );
 }
 
+/** Every round of every mirror over every link, in turn: a change in the machine's load hits them alike. */
 async function measureThroughput(settings: Settings, base: Omit<MirrorRunInput, 'originAddress'>) {
   const kinds = mirrorKinds(settings, ['georep', 'defaults', 'tuned']);
   const rows: ThroughputRow[] = [];
-  for (const roundTripMs of [null, ...settings.roundTripsMs]) {
-    const input = { ...base, originAddress: useLink(base.origin, roundTripMs) };
-    for (const kind of kinds) {
-      const result = await withMirror(
-        startMirror(settings, input, kind, `${roundTripMs ?? 0}`),
-        async (mirror) => {
-          say(`${mirror.tool} copies ${base.topic}, ${linkLabel(roundTripMs)}…`);
-          return measureCopy(input, mirror, say);
-        },
-      );
-      say(
-        `  ${Math.round(result.recordsPerSecond)} records/s, ${(result.destinationBytes / MIB).toFixed(1)} MiB`,
-      );
-      rows.push({ ...result, link: linkLabel(roundTripMs) });
+  for (let roundNumber = 1; roundNumber <= settings.rounds; roundNumber++) {
+    for (const roundTripMs of [null, ...settings.roundTripsMs]) {
+      rows.push(...(await measureLink(settings, base, kinds, roundTripMs, roundNumber)));
     }
+  }
+  return rows;
+}
+
+async function measureLink(
+  settings: Settings,
+  base: Omit<MirrorRunInput, 'originAddress'>,
+  kinds: readonly MirrorKind[],
+  roundTripMs: number | null,
+  roundNumber: number,
+): Promise<ThroughputRow[]> {
+  const rows: ThroughputRow[] = [];
+  const input = { ...base, originAddress: useLink(base.origin, roundTripMs) };
+  for (const kind of kinds) {
+    const result = await withMirror(
+      startMirror(settings, input, kind, `${roundTripMs ?? 0}r${roundNumber}`),
+      async (mirror) => {
+        say(`${mirror.tool} copies ${base.topic}, ${linkLabel(roundTripMs)}…`);
+        return measureCopy(input, mirror, say);
+      },
+    );
+    say(
+      `  ${Math.round(result.recordsPerSecond)} records/s, ${(result.destinationBytes / MIB).toFixed(1)} MiB`,
+    );
+    rows.push({ ...result, link: linkLabel(roundTripMs), round: roundNumber });
   }
   return rows;
 }
@@ -353,6 +374,28 @@ function count(value: number): string {
   return Math.round(value).toLocaleString('en-US');
 }
 
+/** Per link and tool, the round with the median rate; of an even number, the slower of the two middle ones. */
+function medianRounds(rows: readonly ThroughputRow[]): ThroughputRow[] {
+  const groups = new Map<string, ThroughputRow[]>();
+  for (const row of rows) {
+    const key = `${row.link}\t${row.tool}`;
+    groups.set(key, [...(groups.get(key) ?? []), row]);
+  }
+  return [...groups.values()].map((group) => {
+    const sorted = [...group].sort((a, b) => a.recordsPerSecond - b.recordsPerSecond);
+    return sorted[Math.floor((sorted.length - 1) / 2)]!;
+  });
+}
+
+function roundRates(rows: readonly ThroughputRow[]): string[] {
+  return medianRounds(rows).map((median) => {
+    const rates = rows
+      .filter((row) => row.link === median.link && row.tool === median.tool)
+      .map((row) => count(row.recordsPerSecond));
+    return `- ${median.link}, ${median.tool}: ${rates.join(', ')} records/s`;
+  });
+}
+
 function throughputTable(rows: readonly ThroughputRow[], originBytes: number): string {
   const tuned = (link: string) => rows.find((row) => row.link === link && row.tool.includes('tuned'));
   return formatTable(
@@ -464,7 +507,11 @@ async function main(signal: AbortSignal): Promise<number> {
     say(
       `WAN benchmark: ${count(settings.records)} JSON events (${averageEventBytes.toFixed(0)} bytes on average), zstd, ${PARTITIONS} partitions, Kafka ${settings.version}; ${(originBytes / MIB).toFixed(1)} MiB on the origin`,
     );
-    if (throughput.length > 0) say(`\n${throughputTable(throughput, originBytes)}`);
+    if (throughput.length > 0) {
+      say(`\n${throughputTable(medianRounds(throughput), originBytes)}`);
+      if (settings.rounds > 1)
+        say(`Rounds (the table shows each one's median):\n${roundRates(throughput).join('\n')}`);
+    }
     if (latency.length > 0)
       say(
         `\nEnd-to-end latency at ${settings.latencyRate} records/s (create time → read on the destination):\n${latencyTable(latency)}`,
@@ -485,7 +532,8 @@ async function main(signal: AbortSignal): Promise<number> {
       averageEventBytes,
       producer,
       originBytes,
-      throughput,
+      throughput: medianRounds(throughput),
+      throughputRounds: throughput,
       latency,
       cap,
       workDir,
