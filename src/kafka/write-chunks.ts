@@ -1,7 +1,8 @@
 // How a sink splits the records of one write into produce requests: in order, each request at most about
-// `maxRequestBytes` of uncompressed record bytes, and of one codec. Shared by the sink and the transactional
-// sink, so both split alike.
-import type { CompressionCodec, CompressionSetting, RecordToWrite } from './port.js';
+// `maxRequestBytes` of uncompressed record bytes, and of one codec. An origin batch written whole, unchanged
+// and with its own codec goes as a request of its own, to be forwarded as it came (OriginBatch). Shared by the
+// sink and the transactional sink, so both split alike.
+import type { CompressionCodec, CompressionSetting, OriginBatch, RecordToWrite } from './port.js';
 
 /** Uncompressed bytes per produce request; well below Kafka's default max.message.bytes (1 MiB). */
 export const DEFAULT_MAX_REQUEST_BYTES = 512 * 1024;
@@ -39,14 +40,60 @@ export function chunksOfAtMost<R extends RecordToWrite>(records: readonly R[], m
 export interface WriteChunk {
   readonly records: RecordToWrite[];
   readonly codec: CompressionCodec;
+  /** The origin batch these records are, all of it: sent as it came instead of encoded again. */
+  readonly forward?: OriginBatch;
 }
 
 /**
- * Splits the records of a write into requests: with a codec, every chunk has it; with `origin`, consecutive
- * records of the same origin codec share chunks and a change of codec starts a new one, so that each record
- * leaves with the codec its origin batch had.
+ * Splits the records of a write into requests. Each origin batch among them that can be forwarded (written
+ * whole, in order, as the very records read from it, and `compression` is `origin` or its codec) is a chunk
+ * of its own; the records between are split by encodedChunks.
  */
 export function writeChunks(
+  records: readonly RecordToWrite[],
+  maxBytes: number,
+  compression: CompressionSetting,
+): WriteChunk[] {
+  const chunks: WriteChunk[] = [];
+  let encodedFrom = 0;
+  let at = 0;
+  while (at < records.length) {
+    const batch = forwardableAt(records, at, compression);
+    if (batch === undefined) {
+      at++;
+      continue;
+    }
+    chunks.push(...encodedChunks(records.slice(encodedFrom, at), maxBytes, compression));
+    const end = at + batch.records.length;
+    chunks.push({ records: records.slice(at, end), codec: batch.codec, forward: batch });
+    at = end;
+    encodedFrom = end;
+  }
+  chunks.push(...encodedChunks(records.slice(encodedFrom), maxBytes, compression));
+  return chunks;
+}
+
+/** The origin batch that starts at `records[at]` if the records from there are all of it, unchanged. */
+function forwardableAt(
+  records: readonly RecordToWrite[],
+  at: number,
+  compression: CompressionSetting,
+): OriginBatch | undefined {
+  const batch = records[at]!.originBatch;
+  if (batch === undefined || (compression !== 'origin' && compression !== batch.codec)) return undefined;
+  if (at + batch.records.length > records.length) return undefined;
+  for (let index = 0; index < batch.records.length; index++) {
+    if (records[at + index] !== batch.records[index]) return undefined;
+  }
+  return batch;
+}
+
+/**
+ * Splits records into requests to encode: with a codec, every chunk has it; with `origin`, consecutive records
+ * of the same origin codec share chunks and a change of codec starts a new one, so that each record leaves
+ * with the codec its origin batch had.
+ */
+export function encodedChunks(
   records: readonly RecordToWrite[],
   maxBytes: number,
   compression: CompressionSetting,

@@ -75,3 +75,33 @@ describe('the sink splits a write into requests', () => {
     );
   });
 });
+
+describe('origin batches forwarded as they came', () => {
+  /** Records read from one origin batch of `codec`, each pointing to it, as record-batches.ts makes them. */
+  function originBatch(names: string[], codec: CompressionCodec): RecordToWrite[] {
+    const batch = { received: Buffer.from(names.join()), codec, records: [] as RecordToWrite[] };
+    for (const name of names) batch.records.push({ ...record(name, codec), originBatch: batch });
+    return batch.records;
+  }
+  /** Each chunk as `codec:key,key`, with `>` before a chunk that is forwarded. */
+  const shape = (chunks: ReturnType<typeof writeChunks>) =>
+    chunks.map((chunk, index) => `${chunk.forward === undefined ? '' : '>'}${shapeOf(chunks)[index]}`);
+
+  test('a whole batch is a request of its own, forwarded; records around it are encoded', () => {
+    const records = [record('a', 'zstd'), ...originBatch(['b', 'c'], 'zstd'), record('d', 'zstd')];
+    assert.deepEqual(shape(writeChunks(records, 1_000_000, 'origin')), ['zstd:a', '>zstd:b,c', 'zstd:d']);
+    assert.deepEqual(shape(writeChunks(records, 1_000_000, 'zstd')), ['zstd:a', '>zstd:b,c', 'zstd:d']);
+  });
+
+  test('a batch forwarded is not split by the size limit: it goes as the origin took it', () => {
+    assert.deepEqual(shape(writeChunks(originBatch(['a', 'b', 'c'], 'lz4'), 130, 'origin')), ['>lz4:a,b,c']);
+  });
+
+  test('another codec than the batch has, part of a batch, or a record changed on the way: encoded', () => {
+    const batch = originBatch(['a', 'b'], 'zstd');
+    assert.deepEqual(shape(writeChunks(batch, 1_000_000, 'gzip')), ['gzip:a,b']);
+    assert.deepEqual(shape(writeChunks(batch.slice(1), 1_000_000, 'origin')), ['zstd:b']);
+    const withHeader = { ...batch[1]!, headers: [{ key: Buffer.from('georep-origin'), value: null }] };
+    assert.deepEqual(shape(writeChunks([batch[0]!, withHeader], 1_000_000, 'origin')), ['zstd:a,b']);
+  });
+});
