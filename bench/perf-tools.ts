@@ -27,10 +27,10 @@ interface PerfToolRun {
 
 /**
  * Writes `records` records of `recordBytes` each as fast as the producer can (Kafka's default settings, and
- * `compression` as its compression.type).
+ * `compression` as its compression.type, `batchBytes` as its batch.size where given).
  */
 export async function runProducerPerformance(
-  run: PerfToolRun & { recordBytes: number; compression?: string },
+  run: PerfToolRun & { recordBytes: number; compression?: string; batchBytes?: number | null },
 ): Promise<PerfToolResult> {
   const { stdout } = await runKafkaTool({
     version: run.version,
@@ -47,6 +47,7 @@ export async function runProducerPerformance(
       '--producer-props',
       `bootstrap.servers=${run.bootstrap}`,
       `compression.type=${run.compression ?? 'none'}`,
+      ...(run.batchBytes == null ? [] : [`batch.size=${run.batchBytes}`]),
     ],
     heap: PERF_TOOL_HEAP,
     timeoutMs: run.timeoutMs,

@@ -6,6 +6,13 @@ import type { CompressionCodec, CompressionSetting, OriginBatch, RecordToWrite }
 
 /** Uncompressed bytes per produce request; well below Kafka's default max.message.bytes (1 MiB). */
 export const DEFAULT_MAX_REQUEST_BYTES = 512 * 1024;
+/**
+ * An origin batch is forwarded only when it holds at least this share of a request (by uncompressed bytes).
+ * A produce request carries one batch per partition and a partition's requests go one after another, so
+ * forwarding the small batches of a producer with Kafka's defaults (16 KiB batch.size) would send about 30
+ * requests where encoding sends one: the round trips cost more throughput than compressing again costs CPU.
+ */
+const MIN_FORWARDED_SHARE_OF_REQUEST = 1 / 4;
 /** Bytes a record adds to a batch besides its key, value and header contents (lengths, deltas, attributes). */
 const RECORD_OVERHEAD_BYTES = 24;
 
@@ -46,8 +53,8 @@ export interface WriteChunk {
 
 /**
  * Splits the records of a write into requests. Each origin batch among them that can be forwarded (written
- * whole, in order, as the very records read from it, and `compression` is `origin` or its codec) is a chunk
- * of its own; the records between are split by encodedChunks.
+ * whole, in order, as the very records read from it, `compression` is `origin` or its codec, and it holds a
+ * quarter of a request or more) is a chunk of its own; the records between are split by encodedChunks.
  */
 export function writeChunks(
   records: readonly RecordToWrite[],
@@ -58,7 +65,7 @@ export function writeChunks(
   let encodedFrom = 0;
   let at = 0;
   while (at < records.length) {
-    const batch = forwardableAt(records, at, compression);
+    const batch = forwardableAt(records, at, maxBytes, compression);
     if (batch === undefined) {
       at++;
       continue;
@@ -73,19 +80,25 @@ export function writeChunks(
   return chunks;
 }
 
-/** The origin batch that starts at `records[at]` if the records from there are all of it, unchanged. */
+/**
+ * The origin batch that starts at `records[at]` if the records from there are all of it, unchanged, and it is
+ * large enough to go as a request of its own.
+ */
 function forwardableAt(
   records: readonly RecordToWrite[],
   at: number,
+  maxBytes: number,
   compression: CompressionSetting,
 ): OriginBatch | undefined {
   const batch = records[at]!.originBatch;
   if (batch === undefined || (compression !== 'origin' && compression !== batch.codec)) return undefined;
   if (at + batch.records.length > records.length) return undefined;
+  let bytes = 0;
   for (let index = 0; index < batch.records.length; index++) {
     if (records[at + index] !== batch.records[index]) return undefined;
+    bytes += estimatedSize(batch.records[index]!);
   }
-  return batch;
+  return bytes >= maxBytes * MIN_FORWARDED_SHARE_OF_REQUEST ? batch : undefined;
 }
 
 /**

@@ -89,19 +89,27 @@ describe('origin batches forwarded as they came', () => {
 
   test('a whole batch is a request of its own, forwarded; records around it are encoded', () => {
     const records = [record('a', 'zstd'), ...originBatch(['b', 'c'], 'zstd'), record('d', 'zstd')];
-    assert.deepEqual(shape(writeChunks(records, 1_000_000, 'origin')), ['zstd:a', '>zstd:b,c', 'zstd:d']);
-    assert.deepEqual(shape(writeChunks(records, 1_000_000, 'zstd')), ['zstd:a', '>zstd:b,c', 'zstd:d']);
+    assert.deepEqual(shape(writeChunks(records, 1000, 'origin')), ['zstd:a', '>zstd:b,c', 'zstd:d']);
+    assert.deepEqual(shape(writeChunks(records, 1000, 'zstd')), ['zstd:a', '>zstd:b,c', 'zstd:d']);
   });
 
   test('a batch forwarded is not split by the size limit: it goes as the origin took it', () => {
     assert.deepEqual(shape(writeChunks(originBatch(['a', 'b', 'c'], 'lz4'), 130, 'origin')), ['>lz4:a,b,c']);
   });
 
+  test('batches smaller than a quarter of a request are encoded together: fewer requests, one after another', () => {
+    const small = [...originBatch(['a'], 'zstd'), ...originBatch(['b'], 'zstd')];
+    // Each record is about 125 bytes: a quarter of 500 forwards each, a quarter of 504 does not.
+    assert.deepEqual(shape(writeChunks(small, 500, 'origin')), ['>zstd:a', '>zstd:b']);
+    assert.deepEqual(shape(writeChunks(small, 504, 'origin')), ['zstd:a,b']);
+  });
+
   test('another codec than the batch has, part of a batch, or a record changed on the way: encoded', () => {
     const batch = originBatch(['a', 'b'], 'zstd');
-    assert.deepEqual(shape(writeChunks(batch, 1_000_000, 'gzip')), ['gzip:a,b']);
-    assert.deepEqual(shape(writeChunks(batch.slice(1), 1_000_000, 'origin')), ['zstd:b']);
+    assert.deepEqual(shape(writeChunks(batch, 400, 'origin')), ['>zstd:a,b']);
+    assert.deepEqual(shape(writeChunks(batch, 400, 'gzip')), ['gzip:a,b']);
+    assert.deepEqual(shape(writeChunks(batch.slice(1), 400, 'origin')), ['zstd:b']);
     const withHeader = { ...batch[1]!, headers: [{ key: Buffer.from('georep-origin'), value: null }] };
-    assert.deepEqual(shape(writeChunks([batch[0]!, withHeader], 1_000_000, 'origin')), ['zstd:a,b']);
+    assert.deepEqual(shape(writeChunks([batch[0]!, withHeader], 400, 'origin')), ['zstd:a,b']);
   });
 });
