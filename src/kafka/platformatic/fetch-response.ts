@@ -116,7 +116,9 @@ export function readBatches(reader: Reader): ReceivedBatch[] {
     const start = reader.position;
     const batch = readRecordsBatch(reader);
     const end = start + BATCH_LOG_OVERHEAD_BYTES + batch.length;
-    batches.push(Object.assign(batch, { received: reader.buffer.slice(start, end) }));
+    // A copy: a view would keep the whole response in memory for as long as any one of its batches is held,
+    // while the fetch loop counts each partition's batches apart (and releases them apart).
+    batches.push(Object.assign(batch, { received: Buffer.from(reader.buffer.slice(start, end)) }));
   }
   return batches;
 }
