@@ -205,7 +205,15 @@ describe('compression of what georep writes', { skip: run.target.skipReason }, (
         batchBytes: TUNED_BATCH_BYTES,
       });
       await writeTransactions(brokers);
-      // The copy of mid-batch starts inside a batch: the consumer group of its flow is moved there.
+      // The copy of mid-batch starts inside a batch: the consumer group of its flow is moved there, as an
+      // operator moves it, and its destination topic exists (a flow with progress expects its copy).
+      await createTopics(run.destination, [
+        {
+          topic: copyOf(topics.midBatch, 'origin'),
+          partitions: 1,
+          configs: Object.fromEntries([KEEP_FOREVER]),
+        },
+      ]);
       const originLocal = run.target.clusters()[0]?.local;
       if (originLocal !== undefined) {
         const batches = await batchesInLog({
