@@ -24,23 +24,47 @@ function estimatedSize(record: RecordToWrite): number {
   return size;
 }
 
-/** Splits records, in order, into runs of at most `maxBytes`; a record larger than that goes alone. */
-export function chunksOfAtMost<R extends RecordToWrite>(records: readonly R[], maxBytes: number): R[][] {
+/**
+ * Splits records, in order, into runs of at most `maxBytes`; a record larger than that goes alone. With
+ * `keepOriginBatches`, an origin batch whose records are all there, as read, is never cut (one larger than
+ * `maxBytes` goes alone), so that a sink can still forward it: for callers that write the runs one by one.
+ */
+export function chunksOfAtMost<R extends RecordToWrite>(
+  records: readonly R[],
+  maxBytes: number,
+  keepOriginBatches = false,
+): R[][] {
   const chunks: R[][] = [];
   let current: R[] = [];
   let currentBytes = 0;
-  for (const record of records) {
-    const size = estimatedSize(record);
+  let at = 0;
+  while (at < records.length) {
+    // What may not be cut: one record, or a whole origin batch.
+    const batch = keepOriginBatches ? wholeOriginBatchAt(records, at) : undefined;
+    const end = at + (batch?.records.length ?? 1);
+    let size = 0;
+    for (let index = at; index < end; index++) size += estimatedSize(records[index]!);
     if (current.length > 0 && currentBytes + size > maxBytes) {
       chunks.push(current);
       current = [];
       currentBytes = 0;
     }
-    current.push(record);
+    for (let index = at; index < end; index++) current.push(records[index]!);
     currentBytes += size;
+    at = end;
   }
   if (current.length > 0) chunks.push(current);
   return chunks;
+}
+
+/** The origin batch that starts at `records[at]` if the records from there are all of it, as read from it. */
+function wholeOriginBatchAt(records: readonly RecordToWrite[], at: number): OriginBatch | undefined {
+  const batch = records[at]!.originBatch;
+  if (batch === undefined || at + batch.records.length > records.length) return undefined;
+  for (let index = 0; index < batch.records.length; index++) {
+    if (records[at + index] !== batch.records[index]) return undefined;
+  }
+  return batch;
 }
 
 /** Records of one produce request and the codec of their batch. */
@@ -81,8 +105,8 @@ export function writeChunks(
 }
 
 /**
- * The origin batch that starts at `records[at]` if the records from there are all of it, unchanged, and it is
- * large enough to go as a request of its own.
+ * The origin batch that starts at `records[at]` if the records from there are all of it, unchanged, of the
+ * codec the write asks for, and large enough to go as a request of its own.
  */
 function forwardableAt(
   records: readonly RecordToWrite[],
@@ -90,14 +114,9 @@ function forwardableAt(
   maxBytes: number,
   compression: CompressionSetting,
 ): OriginBatch | undefined {
-  const batch = records[at]!.originBatch;
+  const batch = wholeOriginBatchAt(records, at);
   if (batch === undefined || (compression !== 'origin' && compression !== batch.codec)) return undefined;
-  if (at + batch.records.length > records.length) return undefined;
-  let bytes = 0;
-  for (let index = 0; index < batch.records.length; index++) {
-    if (records[at + index] !== batch.records[index]) return undefined;
-    bytes += estimatedSize(batch.records[index]!);
-  }
+  const bytes = batch.records.reduce((sum, record) => sum + estimatedSize(record), 0);
   return bytes >= maxBytes * MIN_FORWARDED_SHARE_OF_REQUEST ? batch : undefined;
 }
 

@@ -113,3 +113,17 @@ describe('origin batches forwarded as they came', () => {
     assert.deepEqual(shape(writeChunks([batch[0]!, withHeader], 400, 'origin')), ['zstd:a,b']);
   });
 });
+
+describe('slices for a bandwidth cap keep origin batches whole', () => {
+  test('a slice boundary never runs through an origin batch that is all there; one larger than a slice goes alone', () => {
+    const batch = { received: Buffer.alloc(0), codec: 'zstd' as const, records: [] as RecordToWrite[] };
+    for (const name of ['b', 'c']) batch.records.push({ ...record(name, 'zstd'), originBatch: batch });
+    const records = [record('a'), ...batch.records, record('d')];
+    const keys = (slices: RecordToWrite[][]) =>
+      slices.map((slice) => slice.map((r) => r.key?.toString()).join(''));
+    assert.deepEqual(keys(chunksOfAtMost(records, 260)), ['ab', 'cd']);
+    assert.deepEqual(keys(chunksOfAtMost(records, 260, true)), ['a', 'bc', 'd']);
+    assert.deepEqual(keys(chunksOfAtMost(records, 200, true)), ['a', 'bc', 'd']);
+    assert.deepEqual(keys(chunksOfAtMost(records.slice(2), 200, true)), ['c', 'd']);
+  });
+});
