@@ -26,15 +26,16 @@ interface PerfToolRun {
 }
 
 /**
- * Writes `records` records as fast as the producer can (Kafka's default settings, and `compression` as its
- * compression.type), or at `recordsPerSecond`. Each value is `recordBytes` of random letters, or a line of
- * `payloadFile` picked at random (one payload per line).
+ * Writes `records` records as fast as the producer can (Kafka's default settings, `compression` as its
+ * compression.type and `batchBytes` as its batch.size where given), or at `recordsPerSecond`. Each value is
+ * `recordBytes` of random letters, or a line of `payloadFile` picked at random (one payload per line).
  */
 export async function runProducerPerformance(
   run: PerfToolRun & {
     recordBytes: number;
     payloadFile?: string;
     compression?: string;
+    batchBytes?: number | null;
     recordsPerSecond?: number;
   },
 ): Promise<PerfToolResult> {
@@ -54,6 +55,7 @@ export async function runProducerPerformance(
       '--producer-props',
       `bootstrap.servers=${run.bootstrap}`,
       `compression.type=${run.compression ?? 'none'}`,
+      ...(run.batchBytes == null ? [] : [`batch.size=${run.batchBytes}`]),
     ],
     heap: PERF_TOOL_HEAP,
     timeoutMs: run.timeoutMs,

@@ -81,6 +81,8 @@ options:
   --mm2-tuned            also copy with MirrorMaker 2 tuned as an operator would (tasks.max=2, zstd,
                          batch.size 262144, linger.ms 10), in every round (its own row)
   --origin-compression C the codec the origin topic is written with: none (default), gzip, snappy, lz4, zstd
+  --origin-batch-bytes N batch.size of the producer filling the origin (default Kafka's, 16384); a tuned
+                         producer's larger batches are what georep can forward without compressing again
   --compression S        georep's compression setting (default origin)
   --compare-compression S  also copy with georep writing compression S, in every round (its own row)
   --wan-rtt-ms N         the mirrors reach the origin through a WAN of this round trip (default: direct)
@@ -108,6 +110,7 @@ interface ThroughputOptions {
   readonly waitForLoad: number | null;
   readonly maxWaitMs: number;
   readonly originCompression: CompressionCodec;
+  readonly originBatchBytes: number | null;
   readonly compression: CompressionSetting;
   readonly compareCompression: CompressionSetting | null;
   readonly wanRoundTripMs: number | null;
@@ -144,6 +147,7 @@ function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Throughp
       'wait-for-load': { type: 'string' },
       'max-wait-minutes': { type: 'string', default: '15' },
       'origin-compression': { type: 'string', default: 'none' },
+      'origin-batch-bytes': { type: 'string' },
       compression: { type: 'string', default: 'origin' },
       'compare-compression': { type: 'string' },
       'wan-rtt-ms': { type: 'string' },
@@ -177,6 +181,10 @@ function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Throughp
     waitForLoad: values['wait-for-load'] === undefined ? null : Number(values['wait-for-load']),
     maxWaitMs: Number(values['max-wait-minutes']) * 60_000,
     originCompression: originCodec(values['origin-compression']),
+    originBatchBytes:
+      values['origin-batch-bytes'] === undefined
+        ? null
+        : positiveInteger(values['origin-batch-bytes'], '--origin-batch-bytes'),
     compression: compressionSetting(values.compression, '--compression'),
     compareCompression:
       values['compare-compression'] === undefined
@@ -368,6 +376,7 @@ async function main(signal: AbortSignal): Promise<number> {
       records: options.records,
       recordBytes: options.recordBytes,
       compression: options.originCompression,
+      batchBytes: options.originBatchBytes,
     });
     say(`  ${producer.summary}`);
     const originBytes = await topicBytesOnDisk(origin, topic);

@@ -35,7 +35,11 @@ export interface BatchCopierDependencies {
   readonly offsetMaps: OffsetMapRecorder;
   readonly metrics: Pick<
     Metrics,
-    'transactionsCommitted' | 'recordsMirrored' | 'bytesMirrored' | 'destinationBytesWritten'
+    | 'transactionsCommitted'
+    | 'recordsMirrored'
+    | 'bytesMirrored'
+    | 'destinationBytesWritten'
+    | 'destinationBatchesWritten'
   >;
   readonly bandwidthCaps: Pick<BandwidthCaps, 'of'>;
   readonly nowMs: () => number;
@@ -104,6 +108,14 @@ export class BatchCopier {
     const batchBytes = written.reduce((sum, range) => sum + (range.batchBytes ?? 0), 0);
     mirrored.batchBytes += batchBytes;
     metrics.destinationBytesWritten.inc(identity.labels, batchBytes);
+    const forwarded = written.filter((range) => range.forwarded === true).length;
+    if (forwarded > 0)
+      metrics.destinationBatchesWritten.inc({ ...identity.labels, path: 'forwarded' }, forwarded);
+    if (written.length > forwarded)
+      metrics.destinationBatchesWritten.inc(
+        { ...identity.labels, path: 'encoded' },
+        written.length - forwarded,
+      );
     let newestTimestampMs: number | null = null;
     for (const record of batch.records) {
       if (newestTimestampMs === null || record.timestampMs > newestTimestampMs)

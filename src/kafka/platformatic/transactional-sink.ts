@@ -26,7 +26,7 @@ import {
   txnOffsetCommitV3,
 } from '@platformatic/kafka';
 import type { ClusterConfig } from '../../config/types.js';
-import { type KafkaError, Retriable } from '../errors.js';
+import { type KafkaError, RecordTooLarge, Retriable } from '../errors.js';
 import type {
   CompressionSetting,
   RecordToWrite,
@@ -34,7 +34,7 @@ import type {
   TransactionalSinkOptions,
   WrittenRange,
 } from '../port.js';
-import { DEFAULT_MAX_REQUEST_BYTES, type WriteChunk, writeChunks } from '../write-chunks.js';
+import { DEFAULT_MAX_REQUEST_BYTES, encodedChunks, type WriteChunk, writeChunks } from '../write-chunks.js';
 import { kafkaErrorIds } from './map-error.js';
 import {
   answeredOrUnreachable,
@@ -43,7 +43,7 @@ import {
   TRANSACTION_TIMEOUT_MS,
   withRetries,
 } from './produce-client.js';
-import { encodeRecordBatch, nextSequence } from './record-batch.js';
+import { batchOf, nextSequence } from './record-batch.js';
 
 /**
  * Tries of a claim while the previous holder's transaction is still being aborted (CONCURRENT_TRANSACTIONS),
@@ -156,15 +156,9 @@ export class PlatformaticTransactionalSink implements TransactionalSink {
             },
           ]),
         );
-        for (const chunk of writeChunks(
-          records,
-          this.#options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
-          compression,
-        )) {
-          written.push({
-            ...(await this.#produce(producer, partition, chunk)),
-            recordCount: chunk.records.length,
-          });
+        const maxRequestBytes = this.#options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+        for (const chunk of writeChunks(records, maxRequestBytes, compression)) {
+          written.push(...(await this.#produceForwardedOrEncoded(producer, partition, chunk, compression)));
         }
       }
       await this.#onTransactionCoordinator(producer, (connection) =>
@@ -202,21 +196,36 @@ export class PlatformaticTransactionalSink implements TransactionalSink {
     await this.#client.close();
   }
 
-  async #produce(
+  /**
+   * Writes a chunk; an origin batch the destination refused as too large (the broker refused it whole, so the
+   * sequence is where it was) goes again encoded, in requests of at most maxRequestBytes.
+   */
+  async #produceForwardedOrEncoded(
     producer: ClaimedProducer,
     partition: number,
     chunk: WriteChunk,
-  ): Promise<{ firstOffset: bigint; batchBytes: number }> {
-    const batch = await encodeRecordBatch(
-      chunk.records,
-      {
-        producerId: producer.producerId,
-        producerEpoch: producer.producerEpoch,
-        baseSequence: producer.nextSequence,
-        transactional: true,
-      },
-      chunk.codec,
-    );
+    compression: CompressionSetting,
+  ): Promise<WrittenRange[]> {
+    try {
+      return [await this.#produce(producer, partition, chunk)];
+    } catch (error) {
+      if (!(error instanceof RecordTooLarge) || chunk.forward === undefined) throw error;
+    }
+    const written: WrittenRange[] = [];
+    const maxRequestBytes = this.#options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+    for (const encoded of encodedChunks(chunk.records, maxRequestBytes, compression)) {
+      written.push(await this.#produce(producer, partition, encoded));
+    }
+    return written;
+  }
+
+  async #produce(producer: ClaimedProducer, partition: number, chunk: WriteChunk): Promise<WrittenRange> {
+    const batch = await batchOf(chunk, {
+      producerId: producer.producerId,
+      producerEpoch: producer.producerEpoch,
+      baseSequence: producer.nextSequence,
+      transactional: true,
+    });
     const { topic, topicId = null } = this.#options;
     if (topicId !== null && this.#idChecks.due(topic)) this.#client.forgetTopic(topic);
     const firstOffset = await this.#client.produce(
@@ -224,7 +233,12 @@ export class PlatformaticTransactionalSink implements TransactionalSink {
       batch,
     );
     producer.nextSequence = nextSequence(producer.nextSequence, chunk.records.length);
-    return { firstOffset, batchBytes: batch.length };
+    return {
+      firstOffset,
+      batchBytes: batch.length,
+      recordCount: chunk.records.length,
+      forwarded: chunk.forward !== undefined,
+    };
   }
 
   /** TxnOffsetCommit: the progress group's offset for (topic, partition), visible when the transaction commits. */

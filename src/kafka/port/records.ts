@@ -34,6 +34,26 @@ export interface ConsumedRecord {
    * Absent where the client behind the port cannot tell; a write with compression `origin` takes it as `none`.
    */
   readonly compression?: CompressionCodec;
+  /** The origin batch the record was read from, where a sink may forward that batch as it came (OriginBatch). */
+  readonly originBatch?: OriginBatch;
+}
+
+/**
+ * A record batch as read from the origin, offered to a sink so that it can send the batch on without encoding
+ * (and compressing) its records again: only the fields the destination owns change (offsets, producer id,
+ * epoch and sequence, partition leader epoch, checksum). Offered only for batches whose every record is handed
+ * on, with offsets one after the other, CreateTime timestamps and no attribute but codec and transaction.
+ */
+export interface OriginBatch {
+  /** The batch's bytes as received: BaseOffset to the end of its records (compressed as they were). */
+  readonly received: Buffer;
+  readonly codec: CompressionCodec;
+  /**
+   * The records read from it, in order. A write forwards the batch only where it writes these very objects, all
+   * of them and in this order: a record changed on the way (a header added) is a new object, and the batch
+   * is then encoded again.
+   */
+  readonly records: readonly RecordToWrite[];
 }
 
 /** What a sink writes. A ConsumedRecord is one: the partition is given per write and the offset is the destination's. */
@@ -45,4 +65,6 @@ export interface RecordToWrite {
   readonly timestampMs: number;
   /** The codec a write with compression `origin` uses for this record (absent: `none`). */
   readonly compression?: CompressionCodec;
+  /** The origin batch the record came in, which a sink may forward unchanged (see OriginBatch). */
+  readonly originBatch?: OriginBatch;
 }

@@ -28,6 +28,8 @@ export interface WrittenRange {
    * destination stores and the link carries. Absent where the client behind the port cannot tell.
    */
   readonly batchBytes?: number;
+  /** The records went as their origin batch, forwarded without encoding them again (OriginBatch). */
+  readonly forwarded?: boolean;
 }
 
 /**

@@ -129,7 +129,10 @@ export async function readWithJavaConsumer(options: {
     });
 }
 
-/** Writes records, each to its partition and with its timestamp, with Kafka's Java producer (idempotent, acks=all). */
+/**
+ * Writes records, each to its partition and with its timestamp, with Kafka's Java producer (idempotent,
+ * acks=all, linger.ms=50; batch.size `batchBytes`, else Kafka's default of 16 KiB).
+ */
 export async function writeWithJavaProducer(options: {
   version: KafkaVersion;
   brokers: readonly string[];
@@ -137,6 +140,7 @@ export async function writeWithJavaProducer(options: {
   compression: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
   records: readonly JavaRecordToWrite[];
   signal: AbortSignal;
+  batchBytes?: number;
 }): Promise<void> {
   const lines = options.records.map(
     (record) =>
@@ -144,7 +148,13 @@ export async function writeWithJavaProducer(options: {
   );
   await runRecordTool(
     options.version,
-    ['produce', options.brokers.join(','), options.topic, options.compression],
+    [
+      'produce',
+      options.brokers.join(','),
+      options.topic,
+      options.compression,
+      ...(options.batchBytes === undefined ? [] : [String(options.batchBytes)]),
+    ],
     lines.join(''),
     options.signal,
   );
