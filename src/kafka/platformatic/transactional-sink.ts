@@ -26,18 +26,20 @@ import {
   txnOffsetCommitV3,
 } from '@platformatic/kafka';
 import type { ClusterConfig } from '../../config/types.js';
-import { type KafkaError, Retriable } from '../errors.js';
+import { ClaimLost, type KafkaError } from '../errors.js';
 import type {
-  CompressionSetting,
   RecordToWrite,
   TransactionalSink,
   TransactionalSinkOptions,
+  TransactionalWriteOptions,
+  UnreachableListener,
   WrittenRange,
 } from '../port.js';
 import { DEFAULT_MAX_REQUEST_BYTES, type WriteChunk, writeChunks } from '../write-chunks.js';
-import { kafkaErrorIds } from './map-error.js';
+import { failedOnNetwork, innermostMessage, kafkaErrorIds } from './map-error.js';
 import {
   answeredOrUnreachable,
+  type CoordinatorKeyType,
   ProduceClient,
   TopicIdChecks,
   TRANSACTION_TIMEOUT_MS,
@@ -65,7 +67,7 @@ const TRANSIENT_TRANSACTION_IDS = new Set([
 ]);
 /**
  * Answers that this producer cannot go on: another one claimed the transactional id since (fenced), or the
- * broker lost its state. Claiming the partition again helps, so the write is Retriable.
+ * broker lost its state. Claiming the partition again helps (ClaimLost, a Retriable).
  */
 const CLAIM_AGAIN_IDS = new Set([
   'PRODUCER_FENCED',
@@ -78,12 +80,26 @@ const CLAIM_AGAIN_IDS = new Set([
 ]);
 const isTransient = (error: unknown) => answeredOrUnreachable(error, TRANSIENT_TRANSACTION_IDS);
 
-/** A claimed partition's producer: its id and epoch since the claim, and the partition's next sequence. */
+/**
+ * A claimed partition's producer: its id and epoch since the claim, the partition's next sequence, and the
+ * progress its last transaction committed (at first, the progress the claim read).
+ */
 interface ClaimedProducer {
   readonly transactionalId: string;
   readonly producerId: bigint;
   readonly producerEpoch: number;
   nextSequence: number;
+  progress: bigint | null;
+}
+
+/**
+ * A write that failed: the progress before it and the progress it was to store, and, once it had asked to
+ * commit, the offsets its records got (the transaction may have committed although no answer said so).
+ */
+interface FailedWrite {
+  readonly progressBefore: bigint | null;
+  readonly nextOriginOffset: bigint;
+  readonly writtenIfCommitted: readonly WrittenRange[] | null;
 }
 
 export class PlatformaticTransactionalSink implements TransactionalSink {
@@ -92,6 +108,8 @@ export class PlatformaticTransactionalSink implements TransactionalSink {
   readonly #idChecks = new TopicIdChecks();
   readonly #client: ProduceClient;
   readonly #producers = new Map<number, ClaimedProducer>();
+  /** Per partition, its last write if that failed: the next write claims the partition again and settles it. */
+  readonly #failedWrites = new Map<number, FailedWrite>();
   #closed = false;
 
   constructor(config: ClusterConfig, options: TransactionalSinkOptions) {
@@ -102,90 +120,88 @@ export class PlatformaticTransactionalSink implements TransactionalSink {
 
   async claim(partition: number): Promise<bigint | null> {
     if (this.#closed) throw new Error('the transactional sink is closed');
-    this.#producers.delete(partition);
-    const transactionalId = `${this.#options.transactionalIdPrefix}.${partition}`;
-    const operation = `claim partition ${partition} of ${this.#options.topic} for transactions`;
-    try {
-      // InitProducerId bumps the id's epoch (fencing every earlier holder) and aborts its open transaction;
-      // while that abort is being written the coordinator answers CONCURRENT_TRANSACTIONS, and we wait.
-      const { producerId, producerEpoch } = await withRetries(
-        isTransient,
-        async (attempt) =>
-          await initProducerIdV4.api.async(
-            await this.#client.coordinatorConnection('transaction', transactionalId, attempt > 1),
-            transactionalId,
-            TRANSACTION_TIMEOUT_MS,
-            -1n,
-            -1,
-          ),
-        CLAIM_ATTEMPTS,
-      );
-      const progress = await this.#storedProgress(partition);
-      this.#producers.set(partition, { transactionalId, producerId, producerEpoch, nextSequence: 0 });
-      return progress;
-    } catch (error) {
-      throw this.#toPortError(error, operation, transactionalId);
-    }
+    this.#failedWrites.delete(partition);
+    return (await this.#claim(partition)).progress;
   }
 
   async write(
     partition: number,
     records: readonly RecordToWrite[],
     nextOriginOffset: bigint,
-    compression: CompressionSetting = this.#options.compression ?? 'none',
+    options: TransactionalWriteOptions = {},
   ): Promise<readonly WrittenRange[]> {
     const { topic } = this.#options;
+    const { onUnreachable } = options;
+    const failed = this.#failedWrites.get(partition);
+    if (failed !== undefined) {
+      const committed = await this.#settle(partition, failed, onUnreachable);
+      // The same write tried again after its commit went unanswered: it is on the destination already.
+      if (committed !== null && failed.nextOriginOffset === nextOriginOffset) return committed;
+    }
     const producer = this.#producers.get(partition);
     if (producer === undefined) {
-      throw new Retriable(
+      throw new ClaimLost(
         this.#clusterName,
         `partition ${partition} of ${topic} is not claimed for transactions`,
       );
     }
+    const progressBefore = producer.progress;
+    let writtenIfCommitted: readonly WrittenRange[] | null = null;
     try {
       const written: WrittenRange[] = [];
       if (records.length > 0) {
-        await this.#onTransactionCoordinator(producer, (connection) =>
-          addPartitionsToTxnV3.api.async(connection, [
-            {
-              transactionalId: producer.transactionalId,
-              producerId: producer.producerId,
-              producerEpoch: producer.producerEpoch,
-              verifyOnly: false,
-              topics: [{ name: topic, partitions: [partition] }],
-            },
-          ]),
+        await this.#onTransactionCoordinator(
+          producer,
+          'AddPartitionsToTxn',
+          (connection) =>
+            addPartitionsToTxnV3.api.async(connection, [
+              {
+                transactionalId: producer.transactionalId,
+                producerId: producer.producerId,
+                producerEpoch: producer.producerEpoch,
+                verifyOnly: false,
+                topics: [{ name: topic, partitions: [partition] }],
+              },
+            ]),
+          onUnreachable,
         );
-        for (const chunk of writeChunks(
-          records,
-          this.#options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
-          compression,
-        )) {
+        const compression = options.compression ?? this.#options.compression ?? 'none';
+        const maxRequestBytes = this.#options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+        for (const chunk of writeChunks(records, maxRequestBytes, compression)) {
           written.push({
-            ...(await this.#produce(producer, partition, chunk)),
+            ...(await this.#produce(producer, partition, chunk, onUnreachable)),
             recordCount: chunk.records.length,
           });
         }
       }
-      await this.#onTransactionCoordinator(producer, (connection) =>
-        addOffsetsToTxnV3.api.async(
-          connection,
-          producer.transactionalId,
-          producer.producerId,
-          producer.producerEpoch,
-          this.#options.progressGroupId,
-        ),
+      await this.#onTransactionCoordinator(
+        producer,
+        'AddOffsetsToTxn',
+        (connection) =>
+          addOffsetsToTxnV3.api.async(
+            connection,
+            producer.transactionalId,
+            producer.producerId,
+            producer.producerEpoch,
+            this.#options.progressGroupId,
+          ),
+        onUnreachable,
       );
-      await this.#commitProgress(producer, partition, nextOriginOffset);
-      await this.#endTransaction(producer, true);
+      await this.#commitProgress(producer, partition, nextOriginOffset, onUnreachable);
+      writtenIfCommitted = written;
+      await this.#endTransaction(producer, true, onUnreachable);
+      producer.progress = nextOriginOffset;
       return written;
     } catch (error) {
-      // The producer's sequence or epoch may no longer match the broker's, or it was fenced: the partition
-      // must be claimed again. What the transaction holds is aborted now rather than at its timeout, so that
-      // read_committed readers of the partition are not held up. The abort fails when there is nothing to
-      // abort, or when the producer was fenced (the claim that fenced it aborted it already).
+      // The producer's sequence or epoch may no longer match the broker's, or it was fenced, or the destination
+      // did not answer: the partition must be claimed again, which the next write does (and that claim settles
+      // this transaction). What the transaction holds is aborted now rather than then, so that read_committed
+      // readers of the partition are not held up, unless the destination does not answer (the abort would
+      // wait for it too). The abort fails when there is nothing to abort, or when the producer was fenced (the
+      // claim that fenced it aborted it already).
       this.#producers.delete(partition);
-      await this.#endTransaction(producer, false).catch(() => undefined);
+      this.#failedWrites.set(partition, { progressBefore, nextOriginOffset, writtenIfCommitted });
+      if (!failedOnNetwork(error)) await this.#endTransaction(producer, false).catch(() => undefined);
       throw this.#toPortError(error, `transactional write to ${topic}`, producer.transactionalId);
     }
   }
@@ -193,19 +209,74 @@ export class PlatformaticTransactionalSink implements TransactionalSink {
   async release(partitions: readonly number[]): Promise<void> {
     // Nothing to close: producers share the sink's connections. A transaction left open is aborted by the
     // next claim of its partition, or by the broker at its timeout.
-    for (const partition of partitions) this.#producers.delete(partition);
+    for (const partition of partitions) {
+      this.#producers.delete(partition);
+      this.#failedWrites.delete(partition);
+    }
   }
 
   async close(): Promise<void> {
     this.#closed = true;
     this.#producers.clear();
+    this.#failedWrites.clear();
     await this.#client.close();
+  }
+
+  /**
+   * Claims the partition again after a failed write. InitProducerId waits until the failed write's transaction
+   * is complete (aborting it unless its commit is under way), so the progress read then is final: still the
+   * one before the write (it aborted), or the one it stored (it committed: the offsets its records got).
+   * @throws ClaimLost when the progress is neither: another process wrote the partition since.
+   */
+  async #settle(
+    partition: number,
+    failed: FailedWrite,
+    onUnreachable: UnreachableListener | undefined,
+  ): Promise<readonly WrittenRange[] | null> {
+    const { progress } = await this.#claim(partition, onUnreachable);
+    this.#failedWrites.delete(partition);
+    if (progress === failed.progressBefore) return null;
+    if (failed.writtenIfCommitted !== null && progress === failed.nextOriginOffset)
+      return failed.writtenIfCommitted;
+    this.#producers.delete(partition);
+    throw new ClaimLost(
+      this.#clusterName,
+      `the progress of partition ${partition} of ${this.#options.topic} is ${progress ?? 'none'}, neither ` +
+        `${failed.progressBefore ?? 'none'} (before the write that failed) nor ${failed.nextOriginOffset} ` +
+        '(after it): another process wrote the partition since; it must be claimed again',
+    );
+  }
+
+  async #claim(partition: number, onUnreachable?: UnreachableListener): Promise<ClaimedProducer> {
+    this.#producers.delete(partition);
+    const transactionalId = `${this.#options.transactionalIdPrefix}.${partition}`;
+    const operation = `claim partition ${partition} of ${this.#options.topic} for transactions`;
+    try {
+      // InitProducerId bumps the id's epoch (fencing every earlier holder) and aborts its open transaction;
+      // while that abort is being written the coordinator answers CONCURRENT_TRANSACTIONS, and we wait.
+      const { producerId, producerEpoch } = await this.#onCoordinator(
+        'transaction',
+        transactionalId,
+        'InitProducerId',
+        (connection) =>
+          initProducerIdV4.api.async(connection, transactionalId, TRANSACTION_TIMEOUT_MS, -1n, -1),
+        onUnreachable,
+        CLAIM_ATTEMPTS,
+      );
+      const progress = await this.#storedProgress(partition, onUnreachable);
+      const producer = { transactionalId, producerId, producerEpoch, nextSequence: 0, progress };
+      this.#producers.set(partition, producer);
+      return producer;
+    } catch (error) {
+      throw this.#toPortError(error, operation, transactionalId);
+    }
   }
 
   async #produce(
     producer: ClaimedProducer,
     partition: number,
     chunk: WriteChunk,
+    onUnreachable: UnreachableListener | undefined,
   ): Promise<{ firstOffset: bigint; batchBytes: number }> {
     const batch = await encodeRecordBatch(
       chunk.records,
@@ -222,6 +293,7 @@ export class PlatformaticTransactionalSink implements TransactionalSink {
     const firstOffset = await this.#client.produce(
       { topic, partition, transactionalId: producer.transactionalId, topicId },
       batch,
+      onUnreachable,
     );
     producer.nextSequence = nextSequence(producer.nextSequence, chunk.records.length);
     return { firstOffset, batchBytes: batch.length };
@@ -232,62 +304,84 @@ export class PlatformaticTransactionalSink implements TransactionalSink {
     producer: ClaimedProducer,
     partition: number,
     nextOriginOffset: bigint,
+    onUnreachable: UnreachableListener | undefined,
   ): Promise<void> {
     const { topic, progressGroupId } = this.#options;
-    await withRetries(isTransient, async (attempt) =>
-      txnOffsetCommitV3.api.async(
-        await this.#client.coordinatorConnection('group', progressGroupId, attempt > 1),
-        producer.transactionalId,
-        progressGroupId,
-        producer.producerId,
-        producer.producerEpoch,
-        NO_GENERATION,
-        NO_MEMBER,
-        null,
-        [
-          {
-            name: topic,
-            partitions: [
-              {
-                partitionIndex: partition,
-                committedOffset: nextOriginOffset,
-                committedLeaderEpoch: NO_LEADER_EPOCH,
-                committedMetadata: null,
-              },
-            ],
-          },
-        ],
-      ),
+    await this.#onCoordinator(
+      'group',
+      progressGroupId,
+      'TxnOffsetCommit',
+      (connection) =>
+        txnOffsetCommitV3.api.async(
+          connection,
+          producer.transactionalId,
+          progressGroupId,
+          producer.producerId,
+          producer.producerEpoch,
+          NO_GENERATION,
+          NO_MEMBER,
+          null,
+          [
+            {
+              name: topic,
+              partitions: [
+                {
+                  partitionIndex: partition,
+                  committedOffset: nextOriginOffset,
+                  committedLeaderEpoch: NO_LEADER_EPOCH,
+                  committedMetadata: null,
+                },
+              ],
+            },
+          ],
+        ),
+      onUnreachable,
     );
   }
 
-  async #endTransaction(producer: ClaimedProducer, commit: boolean): Promise<void> {
-    await this.#onTransactionCoordinator(producer, (connection) =>
-      endTxnV3.api.async(
-        connection,
-        producer.transactionalId,
-        producer.producerId,
-        producer.producerEpoch,
-        commit,
-      ),
+  async #endTransaction(
+    producer: ClaimedProducer,
+    commit: boolean,
+    onUnreachable?: UnreachableListener,
+  ): Promise<void> {
+    await this.#onTransactionCoordinator(
+      producer,
+      'EndTxn',
+      (connection) =>
+        endTxnV3.api.async(
+          connection,
+          producer.transactionalId,
+          producer.producerId,
+          producer.producerEpoch,
+          commit,
+        ),
+      onUnreachable,
     );
   }
 
   /** The committed progress of the partition, waiting out transactional offsets not yet committed or aborted. */
-  async #storedProgress(partition: number): Promise<bigint | null> {
+  async #storedProgress(
+    partition: number,
+    onUnreachable: UnreachableListener | undefined,
+  ): Promise<bigint | null> {
     const { topic, progressGroupId } = this.#options;
-    const response = await withRetries(isTransient, async (attempt) =>
-      offsetFetchV8.api.async(
-        await this.#client.coordinatorConnection('group', progressGroupId, attempt > 1),
-        [
-          {
-            groupId: progressGroupId,
-            memberEpoch: -1,
-            topics: [{ name: topic, partitionIndexes: [partition] }],
-          },
-        ],
-        true,
-      ),
+    const response = await this.#onCoordinator(
+      'group',
+      progressGroupId,
+      'OffsetFetch',
+      (connection) =>
+        offsetFetchV8.api.async(
+          connection,
+          [
+            {
+              groupId: progressGroupId,
+              memberEpoch: -1,
+              topics: [{ name: topic, partitionIndexes: [partition] }],
+            },
+          ],
+          true,
+        ),
+      onUnreachable,
     );
     const offset = response.groups[0]?.topics
       .find((entry) => entry.name === topic)
@@ -295,19 +389,49 @@ export class PlatformaticTransactionalSink implements TransactionalSink {
     return offset === undefined || offset < 0n ? null : offset;
   }
 
-  async #onTransactionCoordinator<Result>(
+  #onTransactionCoordinator<Result>(
     producer: ClaimedProducer,
+    requestName: string,
     request: (connection: Connection) => Promise<Result>,
+    onUnreachable: UnreachableListener | undefined,
   ): Promise<Result> {
-    return await withRetries(isTransient, async (attempt) =>
-      request(await this.#client.coordinatorConnection('transaction', producer.transactionalId, attempt > 1)),
+    return this.#onCoordinator('transaction', producer.transactionalId, requestName, request, onUnreachable);
+  }
+
+  /**
+   * `request` to the coordinator of `key`, tried again (at the coordinator found anew) while it answers that it
+   * can succeed a moment later or fails on the network; a network failure is told to `onUnreachable` at once.
+   */
+  async #onCoordinator<Result>(
+    keyType: CoordinatorKeyType,
+    key: string,
+    requestName: string,
+    request: (connection: Connection) => Promise<Result>,
+    onUnreachable: UnreachableListener | undefined,
+    attempts?: number,
+  ): Promise<Result> {
+    return await withRetries(
+      isTransient,
+      async (attempt) => {
+        let to = `the ${keyType} coordinator`;
+        try {
+          const connection = await this.#client.coordinatorConnection(keyType, key, attempt > 1);
+          to = `the ${keyType} coordinator (${connection.host}:${connection.port})`;
+          return await request(connection);
+        } catch (error) {
+          if (failedOnNetwork(error))
+            onUnreachable?.(`${requestName} to ${to} failed: ${innermostMessage(error)}`);
+          throw error;
+        }
+      },
+      attempts,
     );
   }
 
   #toPortError(error: unknown, operation: string, transactionalId: string): KafkaError {
     const ids = [...kafkaErrorIds(error)].filter((id) => CLAIM_AGAIN_IDS.has(id));
     if (ids.length > 0) {
-      return new Retriable(
+      return new ClaimLost(
         this.#clusterName,
         `${operation}: ${ids.join(', ')}; the partition must be claimed again`,
         {
