@@ -12,19 +12,9 @@
 // consumer). Kafka accepts a transactional offset commit without a member (generation -1, empty member id),
 // as Java's `sendOffsetsToTransaction(offsets, groupId)` sends it. See docs/platformatic-corrections.md.
 //
-// A transaction: AddPartitionsToTxn (v3: versions 4 and up are for brokers) + Produce (transactional batches)
-// + AddOffsetsToTxn + TxnOffsetCommit of (topic, partition) → next origin offset to the progress group +
-// EndTxn. The progress names the destination topic because a group coordinator accepts transactional offsets
-// only for topics its own cluster hosts.
-import {
-  addOffsetsToTxnV3,
-  addPartitionsToTxnV3,
-  type Connection,
-  endTxnV3,
-  initProducerIdV4,
-  offsetFetchV8,
-  txnOffsetCommitV3,
-} from '@platformatic/kafka';
+// The requests of a transaction are in transaction-requests.ts. A write that failed is settled by the next
+// write of its partition, which claims the partition again first (see TransactionalSink.write in port.ts):
+// so a flow can try a write again while the destination does not answer, and nothing is lost or doubled.
 import type { ClusterConfig } from '../../config/types.js';
 import { ClaimLost, type KafkaError } from '../errors.js';
 import type {
@@ -36,35 +26,11 @@ import type {
   WrittenRange,
 } from '../port.js';
 import { DEFAULT_MAX_REQUEST_BYTES, type WriteChunk, writeChunks } from '../write-chunks.js';
-import { failedOnNetwork, innermostMessage, kafkaErrorIds } from './map-error.js';
-import {
-  answeredOrUnreachable,
-  type CoordinatorKeyType,
-  ProduceClient,
-  TopicIdChecks,
-  TRANSACTION_TIMEOUT_MS,
-  withRetries,
-} from './produce-client.js';
+import { failedOnNetwork, kafkaErrorIds } from './map-error.js';
+import { ProduceClient, TopicIdChecks } from './produce-client.js';
 import { encodeRecordBatch, nextSequence } from './record-batch.js';
+import { type ProgressKey, type TransactionalProducer, TransactionRequests } from './transaction-requests.js';
 
-/**
- * Tries of a claim while the previous holder's transaction is still being aborted (CONCURRENT_TRANSACTIONS),
- * about 35 s with the waits between them.
- */
-const CLAIM_ATTEMPTS = 20;
-/** No consumer joins the progress group: offsets are committed outside any generation, without a member. */
-const NO_GENERATION = -1;
-const NO_MEMBER = '';
-const NO_LEADER_EPOCH = -1;
-/** Answers that the same transactional request can succeed a moment later, or at the coordinator found anew. */
-const TRANSIENT_TRANSACTION_IDS = new Set([
-  'CONCURRENT_TRANSACTIONS',
-  'COORDINATOR_LOAD_IN_PROGRESS',
-  'COORDINATOR_NOT_AVAILABLE',
-  'NOT_COORDINATOR',
-  'UNSTABLE_OFFSET_COMMIT',
-  'REQUEST_TIMED_OUT',
-]);
 /**
  * Answers that this producer cannot go on: another one claimed the transactional id since (fenced), or the
  * broker lost its state. Claiming the partition again helps (ClaimLost, a Retriable).
@@ -78,16 +44,12 @@ const CLAIM_AGAIN_IDS = new Set([
   'UNKNOWN_PRODUCER_ID',
   'OUT_OF_ORDER_SEQUENCE_NUMBER',
 ]);
-const isTransient = (error: unknown) => answeredOrUnreachable(error, TRANSIENT_TRANSACTION_IDS);
 
 /**
  * A claimed partition's producer: its id and epoch since the claim, the partition's next sequence, and the
  * progress its last transaction committed (at first, the progress the claim read).
  */
-interface ClaimedProducer {
-  readonly transactionalId: string;
-  readonly producerId: bigint;
-  readonly producerEpoch: number;
+interface ClaimedProducer extends TransactionalProducer {
   nextSequence: number;
   progress: bigint | null;
 }
@@ -107,6 +69,7 @@ export class PlatformaticTransactionalSink implements TransactionalSink {
   readonly #options: TransactionalSinkOptions;
   readonly #idChecks = new TopicIdChecks();
   readonly #client: ProduceClient;
+  readonly #requests: TransactionRequests;
   readonly #producers = new Map<number, ClaimedProducer>();
   /** Per partition, its last write if that failed: the next write claims the partition again and settles it. */
   readonly #failedWrites = new Map<number, FailedWrite>();
@@ -116,6 +79,7 @@ export class PlatformaticTransactionalSink implements TransactionalSink {
     this.#clusterName = config.name;
     this.#options = options;
     this.#client = new ProduceClient(config, 'transactions');
+    this.#requests = new TransactionRequests(this.#client);
   }
 
   async claim(partition: number): Promise<bigint | null> {
@@ -150,21 +114,7 @@ export class PlatformaticTransactionalSink implements TransactionalSink {
     try {
       const written: WrittenRange[] = [];
       if (records.length > 0) {
-        await this.#onTransactionCoordinator(
-          producer,
-          'AddPartitionsToTxn',
-          (connection) =>
-            addPartitionsToTxnV3.api.async(connection, [
-              {
-                transactionalId: producer.transactionalId,
-                producerId: producer.producerId,
-                producerEpoch: producer.producerEpoch,
-                verifyOnly: false,
-                topics: [{ name: topic, partitions: [partition] }],
-              },
-            ]),
-          onUnreachable,
-        );
+        await this.#requests.addPartition(producer, topic, partition, onUnreachable);
         const compression = options.compression ?? this.#options.compression ?? 'none';
         const maxRequestBytes = this.#options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
         for (const chunk of writeChunks(records, maxRequestBytes, compression)) {
@@ -174,22 +124,14 @@ export class PlatformaticTransactionalSink implements TransactionalSink {
           });
         }
       }
-      await this.#onTransactionCoordinator(
+      await this.#requests.commitProgress(
         producer,
-        'AddOffsetsToTxn',
-        (connection) =>
-          addOffsetsToTxnV3.api.async(
-            connection,
-            producer.transactionalId,
-            producer.producerId,
-            producer.producerEpoch,
-            this.#options.progressGroupId,
-          ),
+        this.#progressKey(partition),
+        nextOriginOffset,
         onUnreachable,
       );
-      await this.#commitProgress(producer, partition, nextOriginOffset, onUnreachable);
       writtenIfCommitted = written;
-      await this.#endTransaction(producer, true, onUnreachable);
+      await this.#requests.endTransaction(producer, true, onUnreachable);
       producer.progress = nextOriginOffset;
       return written;
     } catch (error) {
@@ -201,7 +143,8 @@ export class PlatformaticTransactionalSink implements TransactionalSink {
       // claim that fenced it aborted it already).
       this.#producers.delete(partition);
       this.#failedWrites.set(partition, { progressBefore, nextOriginOffset, writtenIfCommitted });
-      if (!failedOnNetwork(error)) await this.#endTransaction(producer, false).catch(() => undefined);
+      if (!failedOnNetwork(error))
+        await this.#requests.endTransaction(producer, false).catch(() => undefined);
       throw this.#toPortError(error, `transactional write to ${topic}`, producer.transactionalId);
     }
   }
@@ -252,19 +195,9 @@ export class PlatformaticTransactionalSink implements TransactionalSink {
     const transactionalId = `${this.#options.transactionalIdPrefix}.${partition}`;
     const operation = `claim partition ${partition} of ${this.#options.topic} for transactions`;
     try {
-      // InitProducerId bumps the id's epoch (fencing every earlier holder) and aborts its open transaction;
-      // while that abort is being written the coordinator answers CONCURRENT_TRANSACTIONS, and we wait.
-      const { producerId, producerEpoch } = await this.#onCoordinator(
-        'transaction',
-        transactionalId,
-        'InitProducerId',
-        (connection) =>
-          initProducerIdV4.api.async(connection, transactionalId, TRANSACTION_TIMEOUT_MS, -1n, -1),
-        onUnreachable,
-        CLAIM_ATTEMPTS,
-      );
-      const progress = await this.#storedProgress(partition, onUnreachable);
-      const producer = { transactionalId, producerId, producerEpoch, nextSequence: 0, progress };
+      const claimed = await this.#requests.initProducer(transactionalId, onUnreachable);
+      const progress = await this.#requests.storedProgress(this.#progressKey(partition), onUnreachable);
+      const producer = { ...claimed, nextSequence: 0, progress };
       this.#producers.set(partition, producer);
       return producer;
     } catch (error) {
@@ -299,133 +232,8 @@ export class PlatformaticTransactionalSink implements TransactionalSink {
     return { firstOffset, batchBytes: batch.length };
   }
 
-  /** TxnOffsetCommit: the progress group's offset for (topic, partition), visible when the transaction commits. */
-  async #commitProgress(
-    producer: ClaimedProducer,
-    partition: number,
-    nextOriginOffset: bigint,
-    onUnreachable: UnreachableListener | undefined,
-  ): Promise<void> {
-    const { topic, progressGroupId } = this.#options;
-    await this.#onCoordinator(
-      'group',
-      progressGroupId,
-      'TxnOffsetCommit',
-      (connection) =>
-        txnOffsetCommitV3.api.async(
-          connection,
-          producer.transactionalId,
-          progressGroupId,
-          producer.producerId,
-          producer.producerEpoch,
-          NO_GENERATION,
-          NO_MEMBER,
-          null,
-          [
-            {
-              name: topic,
-              partitions: [
-                {
-                  partitionIndex: partition,
-                  committedOffset: nextOriginOffset,
-                  committedLeaderEpoch: NO_LEADER_EPOCH,
-                  committedMetadata: null,
-                },
-              ],
-            },
-          ],
-        ),
-      onUnreachable,
-    );
-  }
-
-  async #endTransaction(
-    producer: ClaimedProducer,
-    commit: boolean,
-    onUnreachable?: UnreachableListener,
-  ): Promise<void> {
-    await this.#onTransactionCoordinator(
-      producer,
-      'EndTxn',
-      (connection) =>
-        endTxnV3.api.async(
-          connection,
-          producer.transactionalId,
-          producer.producerId,
-          producer.producerEpoch,
-          commit,
-        ),
-      onUnreachable,
-    );
-  }
-
-  /** The committed progress of the partition, waiting out transactional offsets not yet committed or aborted. */
-  async #storedProgress(
-    partition: number,
-    onUnreachable: UnreachableListener | undefined,
-  ): Promise<bigint | null> {
-    const { topic, progressGroupId } = this.#options;
-    const response = await this.#onCoordinator(
-      'group',
-      progressGroupId,
-      'OffsetFetch',
-      (connection) =>
-        offsetFetchV8.api.async(
-          connection,
-          [
-            {
-              groupId: progressGroupId,
-              memberEpoch: -1,
-              topics: [{ name: topic, partitionIndexes: [partition] }],
-            },
-          ],
-          true,
-        ),
-      onUnreachable,
-    );
-    const offset = response.groups[0]?.topics
-      .find((entry) => entry.name === topic)
-      ?.partitions.find((entry) => entry.partitionIndex === partition)?.committedOffset;
-    return offset === undefined || offset < 0n ? null : offset;
-  }
-
-  #onTransactionCoordinator<Result>(
-    producer: ClaimedProducer,
-    requestName: string,
-    request: (connection: Connection) => Promise<Result>,
-    onUnreachable: UnreachableListener | undefined,
-  ): Promise<Result> {
-    return this.#onCoordinator('transaction', producer.transactionalId, requestName, request, onUnreachable);
-  }
-
-  /**
-   * `request` to the coordinator of `key`, tried again (at the coordinator found anew) while it answers that it
-   * can succeed a moment later or fails on the network; a network failure is told to `onUnreachable` at once.
-   */
-  async #onCoordinator<Result>(
-    keyType: CoordinatorKeyType,
-    key: string,
-    requestName: string,
-    request: (connection: Connection) => Promise<Result>,
-    onUnreachable: UnreachableListener | undefined,
-    attempts?: number,
-  ): Promise<Result> {
-    return await withRetries(
-      isTransient,
-      async (attempt) => {
-        let to = `the ${keyType} coordinator`;
-        try {
-          const connection = await this.#client.coordinatorConnection(keyType, key, attempt > 1);
-          to = `the ${keyType} coordinator (${connection.host}:${connection.port})`;
-          return await request(connection);
-        } catch (error) {
-          if (failedOnNetwork(error))
-            onUnreachable?.(`${requestName} to ${to} failed: ${innermostMessage(error)}`);
-          throw error;
-        }
-      },
-      attempts,
-    );
+  #progressKey(partition: number): ProgressKey {
+    return { progressGroupId: this.#options.progressGroupId, topic: this.#options.topic, partition };
   }
 
   #toPortError(error: unknown, operation: string, transactionalId: string): KafkaError {
