@@ -65,7 +65,7 @@ function startFlow({ exactlyOnce = false } = {}): Harness {
   };
   const transactions: TransactionalSink = {
     claim: async () => null,
-    write: (partition, records, nextOriginOffset, options) =>
+    write: (partition, records, _nextOriginOffset, options) =>
       sink.write('a.orders', partition, records, options),
     release: async () => undefined,
     close: async () => undefined,
