@@ -459,8 +459,8 @@ export interface TransactionalSink {
    * resolves with the offsets the records got then and writes nothing; when it aborted, this write goes ahead.
    * So a write the destination did not answer can be tried again until it is acknowledged, without loss or
    * duplicate. When the progress is neither (another process wrote the partition since) it rejects with
-   * Retriable: whoever reads on must claim the partition again and start from its progress.
-   * @throws TopicNotFound, RecordTooLarge, Retriable (for instance: fenced by a newer claim), …
+   * ClaimLost: whoever reads on must claim the partition again and start from its progress.
+   * @throws TopicNotFound, RecordTooLarge, ClaimLost (fenced by a newer claim, …), Retriable, …
    */
   write(
     partition: number,
