@@ -1,7 +1,8 @@
 // The write path of one batch: the records the origin gave a flow go to the same partition on the destination,
 // within the replication's bandwidth cap, in a transaction with the partition's progress (exactly-once) or as
-// plain writes retried while the destination does not answer (at-least-once). Once written, where each record
-// landed is recorded for offset translation, and the flow's counters, metrics and progress move on.
+// plain writes (at-least-once), either tried again in place while the destination does not answer. Once
+// written, where each record landed is recorded for offset translation, and the flow's counters, metrics and
+// progress move on.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CompressionSetting } from '../config/types.js';
 import { ClaimLost, KafkaError } from '../kafka/errors.js';
