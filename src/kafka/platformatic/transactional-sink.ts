@@ -94,6 +94,24 @@ export class PlatformaticTransactionalSink implements TransactionalSink {
     nextOriginOffset: bigint,
     options: TransactionalWriteOptions = {},
   ): Promise<readonly WrittenRange[]> {
+    if (this.#closed) throw new Error('the transactional sink is closed');
+    // Requests that close() cut short say nothing of the destination: neither reported nor Retriable.
+    const report = options.onUnreachable;
+    const onUnreachable = report && ((detail: string) => (this.#closed ? undefined : report(detail)));
+    try {
+      return await this.#write(partition, records, nextOriginOffset, { ...options, onUnreachable });
+    } catch (error) {
+      if (this.#closed) throw new Error('the transactional sink is closed', { cause: error });
+      throw error;
+    }
+  }
+
+  async #write(
+    partition: number,
+    records: readonly RecordToWrite[],
+    nextOriginOffset: bigint,
+    options: TransactionalWriteOptions,
+  ): Promise<readonly WrittenRange[]> {
     const { topic } = this.#options;
     const { onUnreachable } = options;
     const failed = this.#failedWrites.get(partition);
