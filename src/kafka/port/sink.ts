@@ -94,6 +94,9 @@ export interface TransactionalSinkOptions extends RecordSinkOptions {
   readonly progressGroupId: string;
 }
 
+/** How one transactional write is made: `compression` and `onUnreachable` as in WriteOptions. */
+export type TransactionalWriteOptions = Pick<WriteOptions, 'compression' | 'onUnreachable'>;
+
 export interface TransactionalSink {
   /**
    * Takes partition `partition` over: fences every earlier producer with its transactional id and waits
@@ -106,15 +109,22 @@ export interface TransactionalSink {
    * In one transaction: appends `records` to the partition (exactly as RecordSink.write does) and stores
    * `nextOriginOffset` as its progress. Resolves once the transaction committed, with the offsets the
    * records got (as RecordSink.write reports them); on a rejection nothing of it is visible to read_committed
-   * consumers. Writes to one partition must not overlap.
-   * `compression` as in RecordSink.write.
-   * @throws TopicNotFound, RecordTooLarge, Retriable (for instance: fenced by a newer claim), …
+   * consumers, unless the destination stopped answering after it was asked to commit. Writes to one partition
+   * must not overlap.
+   *
+   * The write after a failed one claims the partition again first, which settles the failed transaction: when
+   * it committed after all and this write stores the same progress (it is the same write, tried again), it
+   * resolves with the offsets the records got then and writes nothing; when it aborted, this write goes ahead.
+   * So a write the destination did not answer can be tried again until it is acknowledged, without loss or
+   * duplicate. When the progress is neither (another process wrote the partition since) it rejects with
+   * ClaimLost: whoever reads on must claim the partition again and start from its progress.
+   * @throws TopicNotFound, RecordTooLarge, ClaimLost (fenced by a newer claim, …), Retriable, …
    */
   write(
     partition: number,
     records: readonly RecordToWrite[],
     nextOriginOffset: bigint,
-    compression?: CompressionSetting,
+    options?: TransactionalWriteOptions,
   ): Promise<readonly WrittenRange[]>;
   /** Closes the producers of partitions this process no longer holds. */
   release(partitions: readonly number[]): Promise<void>;
