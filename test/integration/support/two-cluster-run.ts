@@ -29,6 +29,9 @@ import {
 } from './georep-process.js';
 import { deleteTopicsQuietly, endOffsets, type PartitionValues, readAllValues } from './sequence-records.js';
 
+/** How long a daemon may take to copy what the origin holds, by default. */
+export const CATCH_UP_TIMEOUT_MS = 120_000;
+
 export type TwoClusterRunOptions = Omit<TestClustersOptions, 'clusters'>;
 
 export class TwoClusterRun {
@@ -127,20 +130,23 @@ export class TwoClusterRun {
     return GeorepProcess.start({ ...options, logDir: this.workDir });
   }
 
-  /** Waits until `daemon`'s flow `flowKey` copied `topic` up to the origin's end offsets as they are now. */
+  /**
+   * Waits until `daemon`'s flow `flowKey` copied `topic` up to the origin's end offsets as they are now
+   * (CATCH_UP_TIMEOUT_MS unless `timeoutMs` says otherwise).
+   */
   async waitUntilCaughtUp(
     daemon: GeorepProcess,
     options: {
       readonly topic: string;
       readonly flowKey: string;
-      readonly timeoutMs: number;
       readonly signal: AbortSignal;
+      readonly timeoutMs?: number;
     },
   ): Promise<void> {
     const originEnds = await endOffsets(this.#origin, options.topic);
     await daemon.waitForStatus((status) => caughtUp([status], options.flowKey, originEnds), {
       what: `${options.flowKey} caught up with the origin (${[...originEnds.values()].join(', ')})`,
-      timeoutMs: options.timeoutMs,
+      timeoutMs: options.timeoutMs ?? CATCH_UP_TIMEOUT_MS,
       signal: options.signal,
     });
   }
