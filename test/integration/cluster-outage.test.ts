@@ -8,33 +8,20 @@
 // holds every record the origin holds, byte for byte and in order (at-least-once may repeat some: counted).
 // The measured detection and resume times are printed as diagnostics (docs/outages.md quotes them).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LocalKafkaCluster } from '../../harness/kafka-local.js';
-import { kafkaTestTarget } from '../../harness/test-clusters.js';
-import { compareTopicCopy, describeCopyProblems } from './support/copy-check.js';
-import {
-  caughtUp,
-  GeorepProcess,
-  type GeorepStatus,
-  runGeorepCommand,
-  stopAllGeorepProcesses,
-  waitUntilCopying,
-  writeMirrorConfig,
-} from './support/georep-process.js';
+import { describeCopyProblems } from './support/copy-check.js';
+import { type GeorepProcess, runGeorepCommand, waitUntilCopying } from './support/georep-process.js';
 import { uniqueTopicName } from './support/kafka-records.js';
 import { sampleValue } from './support/metrics-text.js';
 import {
   createTopics,
-  endOffsets,
-  readAllValues,
   recordDigest,
   type SequenceProducer,
   startSequenceProducer,
 } from './support/sequence-records.js';
+import { TwoClusterRun } from './support/two-cluster-run.js';
 
 const PARTITIONS = 3;
 const RECORDS_PER_SECOND = 3_000;
@@ -48,34 +35,22 @@ const DETECTION_BOUND_MS = 5_000;
 const RESUME_BOUND_MS = 15_000;
 /** How long the broker stays down once the flow showed the outage. */
 const OUTAGE_MS = 3_000;
-const CATCH_UP_TIMEOUT_MS = 120_000;
 
-const target = kafkaTestTarget({ clusters: 2 });
+const run = new TwoClusterRun('outage');
 const topic = uniqueTopicName('outage');
 const destinationTopic = `origin.${topic}`;
 const flowKey = `origin/${topic} -> destination/${destinationTopic}`;
-const workDir = mkdtempSync(path.join(tmpdir(), 'georep-outage-'));
-let originBrokers: string[] = [];
-let destinationBrokers: string[] = [];
 let georep: GeorepProcess;
-let failed = false;
 
 before(async (context) => {
-  await target.start(context.signal);
-  const [origin, destination] = target.clusters();
-  originBrokers = origin!.brokers;
-  destinationBrokers = destination!.brokers;
-  await createTopics(originBrokers, [{ topic, partitions: PARTITIONS }]);
-  const configFile = writeMirrorConfig({ dir: workDir, originBrokers, destinationBrokers, topics: [topic] });
-  georep = await GeorepProcess.start({ configFile, name: 'georep-outage', logDir: workDir });
+  await run.start(context.signal);
+  await createTopics(run.origin, [{ topic, partitions: PARTITIONS }]);
+  run.deleteAtEnd('origin', [topic]);
+  run.deleteAtEnd('destination', [destinationTopic]);
+  const configFile = run.writeMirrorConfig({ topics: [topic] });
+  georep = await run.startGeorep({ configFile, name: 'georep-outage' });
 });
-
-after(async () => {
-  await stopAllGeorepProcesses();
-  await target.stop();
-  if (failed || process.env.GEOREP_TEST_KEEP_LOGS) process.stderr.write(`georep logs kept in ${workDir}\n`);
-  else rmSync(workDir, { recursive: true, force: true });
-});
+after(() => run.finish());
 
 interface Sample {
   readonly atMs: number;
@@ -136,31 +111,19 @@ async function fetchText(daemon: GeorepProcess, urlPath: string): Promise<{ stat
 
 /** Every origin record is on the destination, in order, byte for byte (key, value, headers). */
 async function assertCompleteCopy(signal: AbortSignal): Promise<string> {
-  const originEnds = await endOffsets(originBrokers, topic);
-  await georep.waitForStatus((status: GeorepStatus) => caughtUp([status], flowKey, originEnds), {
-    what: 'the flow caught up with the origin',
-    timeoutMs: CATCH_UP_TIMEOUT_MS,
-    signal,
-  });
-  const origin = await readAllValues({ brokers: originBrokers, topic, signal, describe: recordDigest });
-  const copy = await readAllValues({
-    brokers: destinationBrokers,
-    topic: destinationTopic,
-    signal,
-    describe: recordDigest,
-  });
-  const report = compareTopicCopy(origin, copy);
+  await run.waitUntilCaughtUp(georep, { topic, flowKey, signal });
+  const { report } = await run.readCopy({ topic, destinationTopic, signal, describe: recordDigest });
   assert.equal(report.missing + report.unexpected, 0, describeCopyProblems(report));
   assert.deepEqual(report.partitionsOutOfOrder, [], describeCopyProblems(report));
   return `${report.originRecords} origin records, all copied; ${report.duplicates} copied twice (at-least-once)`;
 }
 
 for (const side of ['origin', 'destination'] as const) {
-  describe(`${target.label}: the ${side} broker killed -9 mid-stream`, { skip: target.skipReason }, () => {
+  describe(`${run.label}: the ${side} broker killed -9 mid-stream`, { skip: run.skipReason }, () => {
     test(`the flow is stalled within ${DETECTION_BOUND_MS / 1000} s, resumes after the restart, and loses nothing`, {
       timeout: 300_000,
     }, async (context) => {
-      const broker: LocalKafkaCluster | undefined = target.clusters()[side === 'origin' ? 0 : 1]?.local;
+      const broker: LocalKafkaCluster | undefined = run.target.clusters()[side === 'origin' ? 0 : 1]?.local;
       if (broker === undefined) {
         context.skip('needs clusters the harness started (kill -9 and restart)');
         return;
@@ -169,7 +132,7 @@ for (const side of ['origin', 'destination'] as const) {
       let poller: ReturnType<typeof pollFlow> | null = null;
       try {
         producer = await startSequenceProducer({
-          brokers: originBrokers,
+          brokers: run.origin,
           topic,
           partitions: PARTITIONS,
           recordsPerSecond: RECORDS_PER_SECOND,
@@ -240,9 +203,6 @@ for (const side of ['origin', 'destination'] as const) {
         producer = null;
         context.diagnostic(await assertCompleteCopy(context.signal));
         assert.equal((await runGeorepCommand(['status', '--daemon', georep.httpAddress])).code, 0);
-      } catch (error) {
-        failed = true;
-        throw error;
       } finally {
         await poller?.stop();
         await producer?.stop().catch(() => undefined);
