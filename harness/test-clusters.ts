@@ -3,8 +3,8 @@
 //
 //   const targets = kafkaTestTargets({ clusters: 2 });   // one per Kafka version, or one for external clusters
 //   for (const target of targets) describe(target.label, { skip: target.skipReason }, () => { … });
-//   before(() => Promise.all(targets.map((target) => target.start(signal))));
-//   after(() => Promise.all(targets.map((target) => target.stop())));
+//   before((context) => startTargets(targets, context.signal));
+//   after(() => stopTargets(targets));
 import { type ExternalCluster, externalClustersFromEnv } from './external.js';
 import {
   type LocalKafkaCluster,
@@ -133,6 +133,16 @@ export function kafkaTestTargets(options: TestClustersOptions): KafkaTestTarget[
   const external = externalClustersFromEnv();
   if (external.length > 0) return [new ExternalTarget(external, options)];
   return testKafkaVersionsFromEnv().map((version) => new LocalTarget(version, options));
+}
+
+/** Starts every target that is not skipped, together (local clusters of every version at once). */
+export async function startTargets(targets: readonly KafkaTestTarget[], signal?: AbortSignal): Promise<void> {
+  await Promise.all(targets.filter((target) => !target.skipReason).map((target) => target.start(signal)));
+}
+
+/** Stops every target (a start still under way is stopped once done). */
+export async function stopTargets(targets: readonly KafkaTestTarget[]): Promise<void> {
+  await Promise.all(targets.map((target) => target.stop()));
 }
 
 /** One target, for suites that need not cover every version: GEOREP_KAFKA_VERSION's, or the external clusters. */
