@@ -10,6 +10,7 @@ import { findFreePorts } from '../harness/free-ports.js';
 import type { LocalKafkaCluster } from '../harness/kafka-local.js';
 import { oneWayMirrorProperties } from '../harness/mirror-maker.js';
 import type { KafkaVersion } from '../harness/versions.js';
+import { renderFlows } from '../src/cli/status.js';
 import type { DaemonStatus } from '../src/runtime/daemon.js';
 import { benchConfigLines, type GeorepBuild, startGeorep } from './georep-process.js';
 import { launchMirrorMaker, tunedMirrorMakerOverrides } from './mirror-runs.js';
@@ -74,6 +75,8 @@ export interface MirrorStepResult {
   readonly statusBytes: number | null;
   readonly metricsResponseMs: number | null;
   readonly metricsBytes: number | null;
+  /** georep: lines that `georep status` prints (without --all) at the end: readable at 10,000 flows? */
+  readonly statusCommandLines: number | null;
   readonly stopMs: number;
   readonly load: LoadSample;
   readonly logFile: string;
@@ -189,6 +192,7 @@ export function failedStep(input: MirrorStepInput, error: unknown): MirrorStepRe
     statusBytes: null,
     metricsResponseMs: null,
     metricsBytes: null,
+    statusCommandLines: null,
     stopMs: 0,
     load: sampleLoad(),
     logFile: path.join(input.workDir, input.size.label, input.mirror),
@@ -298,6 +302,10 @@ export async function measureMirror(input: MirrorStepInput): Promise<MirrorStepR
       statusBytes: statusTiming?.bytes ?? null,
       metricsResponseMs: metricsTiming?.ms ?? null,
       metricsBytes: metricsTiming?.bytes ?? null,
+      statusCommandLines:
+        statusUrl === null || status === null
+          ? null
+          : renderFlows(status.flows, { all: false }).trimEnd().split('\n').length,
       stopMs: round(stopMs),
       load: sampleLoad(),
       logFile: mirror.logFile,
