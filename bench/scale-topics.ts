@@ -1,6 +1,7 @@
 // The topics of bench:scale: what a size is (`1000x1`: 1,000 topics of one partition), creating them on the
 // origin in few CreateTopics requests, and counting the records of thousands of topics in a few ListOffsets
 // requests (one per topic, as topic-records.ts does for one topic, would take minutes at 10,000).
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin } from '@platformatic/kafka';
 import { ListOffsetTimestamps } from '@platformatic/kafka';
 import type { JvmHeap } from '../harness/java-process.js';
@@ -68,6 +69,8 @@ const TOPICS_PER_PRODUCE_ROUND = 100;
 /** Topics per ListOffsets request. */
 const TOPICS_PER_OFFSETS_REQUEST = 1_000;
 const RECORD_VALUE_BYTES = 100;
+const SEND_ATTEMPTS = 5;
+const SEND_RETRY_DELAY_MS = 1_000;
 
 /**
  * Creates the size's topics on the origin and writes `recordsPerPartition` records into each partition;
@@ -93,12 +96,36 @@ export async function prepareOriginTopics(
       Array.from({ length: recordsPerPartition }, (_, index) => ({ key: `k${index}`, value, partition })),
     ).flat();
     for (const group of chunks(topics, TOPICS_PER_PRODUCE_ROUND))
-      await Promise.all(group.map((topic) => producer.send(topic, records)));
+      await Promise.all(group.map((topic) => sendWithRetries(() => producer.send(topic, records), topic)));
     return (await countRecords(admin, topics, size.partitionsPerTopic)).records;
   } finally {
     await producer.close();
     await admin.close();
   }
+}
+
+/**
+ * A send that fails right after its topic was made (its leader not known to every part of the broker yet) or on
+ * a busy machine is sent again; a record written twice does not matter, the origin's end offsets are what a
+ * mirror must copy.
+ */
+async function sendWithRetries(send: () => Promise<void>, topic: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (error) {
+      if (attempt >= SEND_ATTEMPTS)
+        throw new Error(`writing to ${topic} failed ${attempt} times: ${describeError(error)}`);
+      await sleep(SEND_RETRY_DELAY_MS);
+    }
+  }
+}
+
+/** The message of an error and of those it aggregates (the library's produce errors hold the reasons). */
+function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const inner = error instanceof AggregateError ? error.errors.map(describeError) : [];
+  return [error.message, ...inner].join('; ');
 }
 
 export interface RecordCount {
