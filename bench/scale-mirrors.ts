@@ -14,7 +14,12 @@ import { renderFlows } from '../src/cli/status.js';
 import type { DaemonStatus } from '../src/runtime/daemon.js';
 import { benchConfigLines, type GeorepBuild, startGeorep } from './georep-process.js';
 import { launchMirrorMaker, tunedMirrorMakerOverrides } from './mirror-runs.js';
-import { readProcessCpuMs, readProcessMemory, readTcpSocketCount } from './process-stats.js';
+import {
+  type ProcessMemory,
+  readProcessCpuMs,
+  readProcessMemory,
+  readTcpSocketCount,
+} from './process-stats.js';
 import { formatMib, type LoadSample, round, sampleLoad } from './report.js';
 import { consumerGroupIds, countRecords, type ScaleSize, topicNames, topicPrefix } from './scale-topics.js';
 import { benchAdmin } from './topic-records.js';
@@ -233,10 +238,16 @@ export async function measureMirror(input: MirrorStepInput): Promise<MirrorStepR
     let count = { records: 0, topicsPresent: 0 };
     let status: DaemonStatus | null = null;
     let lastReportMs = startedMs;
+    // What the process last showed, for a row of a mirror that exits before the end (a crash at 10,000 topics).
+    let lastMemory: ProcessMemory | null = null;
+    let lastTcpSockets: number | null = null;
+    let exitReason: string | null = null;
     while (performance.now() - startedMs < input.stepTimeoutMs) {
       signal.throwIfAborted();
-      const failure = mirror.failure();
-      if (failure !== null) throw new Error(failure);
+      exitReason = mirror.failure();
+      if (exitReason !== null) break;
+      lastMemory = readProcessMemory(mirror.pid) ?? lastMemory;
+      lastTcpSockets = readTcpSocketCount(mirror.pid) ?? lastTcpSockets;
       // /status is only asked until every flow runs: at 10,000 flows its answer is large.
       if (statusUrl !== null && allRunningMs === null) {
         status = (await getJson<DaemonStatus>(statusUrl)) ?? status;
@@ -260,16 +271,17 @@ export async function measureMirror(input: MirrorStepInput): Promise<MirrorStepR
           `  after ${Math.round((now - startedMs) / 1000)} s: ${count.topicsPresent} topics and ` +
             `${count.records} of ${input.expectedRecords} records on ${input.destination.name}` +
             `${statusUrl === null ? '' : `, flows: ${states.join(', ') || 'none yet'}`}` +
-            `, RSS ${formatMib(readProcessMemory(mirror.pid)?.rssBytes ?? null)}`,
+            `, RSS ${formatMib(lastMemory?.rssBytes ?? null)}, ${lastTcpSockets ?? '?'} TCP sockets`,
         );
       }
       await sleep(Math.max(1_000, size.topics / 5), undefined, { signal });
     }
     const complete = allCopiedMs !== null;
     if (complete) await sleep(SETTLE_MS, undefined, { signal });
+    else if (exitReason !== null) say(`  ${exitReason}; measuring how far it got`);
     else say(`  out of time after ${Math.round(input.stepTimeoutMs / 60_000)} min; measuring how far it got`);
-    const memory = readProcessMemory(mirror.pid);
-    const tcpSockets = readTcpSocketCount(mirror.pid);
+    const memory = readProcessMemory(mirror.pid) ?? lastMemory;
+    const tcpSockets = readTcpSocketCount(mirror.pid) ?? lastTcpSockets;
     const groupsAfter = await consumerGroupIds(input.origin).catch(() => null);
     const idleCpu = complete ? await idleCpuPercent(mirror.pid, input.idleWindowMs, signal) : null;
     const statusTiming = statusUrl === null ? null : await timeGet(statusUrl);
@@ -309,7 +321,7 @@ export async function measureMirror(input: MirrorStepInput): Promise<MirrorStepR
       stopMs: round(stopMs),
       load: sampleLoad(),
       logFile: mirror.logFile,
-      error: null,
+      error: exitReason,
     };
   } catch (error) {
     await mirror.stop();

@@ -199,17 +199,19 @@ function milliseconds(ms: number | null): string {
   return ms === null ? '—' : `${ms} ms`;
 }
 
-/** `yes`, or how far the mirror got. */
+/** `yes`, or how far the mirror got and why it stopped early. */
 function describeStep(step: MirrorStepResult): string {
-  if (step.error !== null) return `failed: ${step.error}`;
-  if (step.complete)
+  if (step.complete) {
     return step.copiedRecords === step.expectedRecords
       ? 'yes'
       : `yes, ${step.copiedRecords} records of ${step.expectedRecords}`;
+  }
   const states = Object.entries(step.flowStates ?? {}).map(([state, count]) => `${count} ${state}`);
   return (
     `no: ${step.copiedRecords} of ${step.expectedRecords} records, ${step.destinationTopics} topics` +
-    (states.length > 0 ? `, flows ${states.join(', ')}` : '')
+    (states.length > 0 ? `, flows ${states.join(', ')}` : '') +
+    // The log file is in the JSON.
+    (step.error === null ? '' : `; ${step.error.replace(/; see \S+$/, '')}`)
   );
 }
 
