@@ -19,7 +19,7 @@ import { createTopics } from '../harness/kafka-client.js';
 import { type LocalKafkaCluster, startClusters } from '../harness/kafka-local.js';
 import { openReader } from '../harness/kafka-reader.js';
 import { type RecordWriter, recordWriter } from '../harness/kafka-writer.js';
-import { buildGeorep, startGeorep } from './georep-process.js';
+import { benchConfigLines, buildGeorep, startGeorep } from './georep-process.js';
 import {
   benchWorkDir,
   COMMON_OPTIONS,
@@ -108,15 +108,13 @@ function georepConfig(
 ): string {
   const list = (topics: readonly string[]) => `[${topics.map((topic) => `"${topic}"`).join(', ')}]`;
   return [
-    '# Written by bench/reload.ts: the unrelated steady flow, and one replication that grows each trial.',
-    'clusters:',
-    `  ${origin.name}: { bootstrap: ["${origin.bootstrap}"] }`,
-    `  ${destination.name}: { bootstrap: ["${destination.bootstrap}"] }`,
-    'replications:',
-    '  - name: steady',
-    `    origin: ${origin.name}`,
-    `    destinations: [${destination.name}]`,
-    `    topics: { include: ["${steadyTopic}"] }`,
+    ...benchConfigLines({
+      writtenBy: 'bench/reload.ts: the unrelated steady flow, and one replication that grows each trial',
+      origin,
+      destination,
+      replication: 'steady',
+      include: [steadyTopic],
+    }),
     ...(trialTopics.length === 0
       ? []
       : [

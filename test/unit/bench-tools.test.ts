@@ -5,6 +5,7 @@ import { jsonEvents } from '../../bench/json-events.js';
 import { tunedMirrorMakerOverrides } from '../../bench/mirror-runs.js';
 import { parseConsumerPerformance, parseProducerPerformance } from '../../bench/perf-tools.js';
 import { formatTable } from '../../bench/report.js';
+import { brokerHeapFor, parseSizes } from '../../bench/scale-topics.js';
 import { latencyFigures, mirrorLatencies, percentile } from '../../bench/wan-latency.js';
 import { oneWayMirrorProperties, renderMirrorMakerProperties } from '../../harness/mirror-maker.js';
 
@@ -147,5 +148,36 @@ describe('the WAN benchmark', () => {
       'b.producer.batch.size': '262144',
       'b.producer.linger.ms': '10',
     });
+  });
+});
+
+describe('bench:scale sizes', () => {
+  test('--sizes reads TOPICSxPARTITIONS, one partition when the x is left out', () => {
+    assert.deepEqual(
+      parseSizes('1000x1, 10000,500x12', '--sizes').map((size) => [
+        size.label,
+        size.topics,
+        size.partitionsPerTopic,
+      ]),
+      [
+        ['1000x1', 1000, 1],
+        ['10000x1', 10000, 1],
+        ['500x12', 500, 12],
+      ],
+    );
+  });
+
+  for (const bad of ['1000x', 'x12', '10x2x3', '0x1', 'many'])
+    test(`--sizes ${bad} is an error naming the option`, () => {
+      assert.throws(() => parseSizes(bad, '--sizes'), /^Error: --sizes: /);
+    });
+
+  test('brokers get more heap as partitions grow: 1.75 GiB at 10,000', () => {
+    assert.deepEqual(
+      ['100x1', '1000x1', '500x12', '10000x1'].map(
+        (label) => brokerHeapFor(parseSizes(label, '--sizes')[0]!).maxMb,
+      ),
+      [768, 768, 1280, 1792],
+    );
   });
 });
