@@ -115,10 +115,13 @@ export interface ReloadStepContext {
 
 /**
  * Makes one reload: what it needs on the origin first (an added topic and its records), the save, the wait
- * until it took effect, and after a failing cycle's pause the records deleted on the origin. Resolves with the
- * milliseconds from the save until the effect was seen.
+ * until it took effect, and after a failing cycle's pause the records deleted on the origin. Resolves with when
+ * the file was saved and when the effect was seen (performance.now() clock).
  */
-export async function runReloadStep(step: ReloadStep, context: ReloadStepContext): Promise<number> {
+export async function runReloadStep(
+  step: ReloadStep,
+  context: ReloadStepContext,
+): Promise<{ readonly savedAtMs: number; readonly effectAtMs: number }> {
   const { trialTopic: topic } = step;
   if (step.kind === 'add') {
     await createTopics(context.originAdmin, [{ topic, partitions: TRIAL_PARTITIONS }]);
@@ -147,9 +150,9 @@ export async function runReloadStep(step: ReloadStep, context: ReloadStepContext
       await context.waitForFlowLine(topic, 'stopped', (line) => line.to === 'stopped');
       break;
   }
-  const effectMs = performance.now() - savedAtMs;
+  const effectAtMs = performance.now();
   if (step.kind === 'pause' && step.failing) await truncateUncopied(context, topic);
-  return effectMs;
+  return { savedAtMs, effectAtMs };
 }
 
 /** Names the reload for tables and messages. */

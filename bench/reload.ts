@@ -43,8 +43,10 @@ import {
   writeResult,
 } from './report.js';
 import {
+  type Gap,
   type GapSummary,
   gapsBetween,
+  gapsLongerThan,
   percentile,
   startSteadyWrites,
   watchArrivals,
@@ -76,8 +78,15 @@ const POLL_MS = 10;
 /** How often georep's log is read for a flow's state change: the precision of the other reload times. */
 const LOG_POLL_MS = 20;
 const TRIAL_TIMEOUT_MS = 60_000;
-/** Between reloads, so that each is its own (the watcher and the loop coalesce close saves). */
-const PAUSE_BETWEEN_TRIALS_MS = 1_000;
+/**
+ * Between reloads, so that each is its own (the watcher and the loop coalesce close saves), and so that the
+ * steady copy's gaps between reloads can be told from those during one.
+ */
+const PAUSE_BETWEEN_TRIALS_MS = 2_000;
+/** A gap of the steady copy counts as a reload's while it overlaps the time from the save until this long after the effect. */
+const AFTER_EFFECT_MS = 250;
+/** Gaps longer than this are listed one by one in the result, with the reload they overlap if any. */
+const LISTED_GAP_MS = 100;
 /** Bigger than this, a createTopics or produce request is split. */
 const TOPICS_PER_REQUEST = 200;
 
@@ -126,6 +135,16 @@ async function saveByRename(file: string, text: string): Promise<void> {
   const temporary = `${file}.${process.pid}.tmp`;
   await writeFile(temporary, text);
   await rename(temporary, file);
+}
+
+/**
+ * The longest time georep's event loop was blocked since the last look (prom-client's default metrics reset
+ * their event-loop histogram at every scrape), in ms: a reload that blocks it pauses every flow.
+ */
+async function eventLoopMaxMs(httpListen: string): Promise<number | null> {
+  const metrics = await (await fetch(`http://${httpListen}/metrics`)).text();
+  const seconds = /^nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(metrics)?.[1];
+  return seconds === undefined ? null : round(Number(seconds) * 1000, 1);
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -224,6 +243,7 @@ async function main(stopSignal: AbortSignal): Promise<number> {
   const configFile = path.join(workDir, 'geo-replication.yaml');
   const logFile = path.join(workDir, 'georep.log');
   const [httpPort] = await findFreePorts(1);
+  const httpListen = `127.0.0.1:${httpPort}`;
   let georep: ReturnType<typeof startGeorep> | null = null;
   let steadyWrites: ReturnType<typeof startSteadyWrites> | null = null;
   let arrivals: Awaited<ReturnType<typeof watchArrivals>> | null = null;
@@ -234,7 +254,7 @@ async function main(stopSignal: AbortSignal): Promise<number> {
     const startedMs = performance.now();
     georep = startGeorep({
       configFile,
-      httpListen: `127.0.0.1:${httpPort}`,
+      httpListen,
       logFile,
       build: options.georepBuild,
       watchConfig: true,
@@ -250,45 +270,63 @@ async function main(stopSignal: AbortSignal): Promise<number> {
     while (arrivals.arrivalsMs.length === 0) await sleep(50, undefined, { signal: stopSignal });
 
     say(`Watching the steady flow without reloads for ${options.baselineMs / 1000} s…`);
+    await eventLoopMaxMs(httpListen);
     const baselineFromMs = performance.now();
     await sleep(options.baselineMs, undefined, { signal: stopSignal });
     const baselineToMs = performance.now();
+    const eventLoopMaxWithoutReloadsMs = await eventLoopMaxMs(httpListen);
 
     await log.read();
     const linesBeforeReloads = log.flowLines.length;
     const reloads: { kind: string; cycle: number; ms: number }[] = [];
+    const reloadWindows: { fromMs: number; toMs: number }[] = [];
     const loadDuring: LoadSample[] = [];
     for (const step of reloadSteps(options.trials)) {
       const flowOf = (topic: string) => (line: FlowLogLine) =>
         line.flow.startsWith(`${origin.name}/${topic} `);
       await log.read();
       const fromIndex = log.flowLines.length;
-      const ms = round(
-        await runReloadStep(step, {
-          originAdmin,
-          producer,
-          save: (trial) => saveByRename(configFile, config(trial)),
-          waitForCopied: async (topic, records) => {
-            await waitForRecords(destinationAdmin, `${origin.name}.${topic}`, records, stopSignal);
-          },
-          waitForFlowLine: async (topic, what, accept) => {
-            await log.waitForLine(
-              `${topic} ${what}`,
-              (line) => flowOf(topic)(line) && accept(line),
-              { fromIndex, timeoutMs: TRIAL_TIMEOUT_MS, pollMs: LOG_POLL_MS },
-              stopSignal,
-            );
-          },
-        }),
-      );
+      const { savedAtMs, effectAtMs } = await runReloadStep(step, {
+        originAdmin,
+        producer,
+        save: (trial) => saveByRename(configFile, config(trial)),
+        waitForCopied: async (topic, records) => {
+          await waitForRecords(destinationAdmin, `${origin.name}.${topic}`, records, stopSignal);
+        },
+        waitForFlowLine: async (topic, what, accept) => {
+          await log.waitForLine(
+            `${topic} ${what}`,
+            (line) => flowOf(topic)(line) && accept(line),
+            { fromIndex, timeoutMs: TRIAL_TIMEOUT_MS, pollMs: LOG_POLL_MS },
+            stopSignal,
+          );
+        },
+      });
+      const ms = round(effectAtMs - savedAtMs);
+      reloadWindows.push({ fromMs: savedAtMs, toMs: effectAtMs + AFTER_EFFECT_MS });
       reloads.push({ kind: describeReload(step), cycle: step.cycle, ms });
       loadDuring.push(sampleLoad());
       say(`reload ${step.index + 1} (${describeReload(step)}, ${step.trialTopic}): ${ms} ms`);
       await sleep(PAUSE_BETWEEN_TRIALS_MS, undefined, { signal: stopSignal });
     }
     const reloadsToMs = performance.now();
+    const eventLoopMaxDuringReloadsMs = await eventLoopMaxMs(httpListen);
     const baseline = gapsBetween(arrivals.arrivalsMs, baselineFromMs, baselineToMs);
     const duringReloads = gapsBetween(arrivals.arrivalsMs, baselineToMs, reloadsToMs);
+    // Over the reloads' whole span, a gap is a reload's if it overlaps one's window, else the machine's.
+    const reloadOf = (gap: Gap) =>
+      reloadWindows.findIndex((window) => gap.fromMs <= window.toMs && gap.fromMs + gap.ms >= window.fromMs);
+    const longGaps = gapsLongerThan(arrivals.arrivalsMs, baselineToMs, reloadsToMs, LISTED_GAP_MS).map(
+      (gap) => ({
+        atS: round((gap.fromMs - baselineToMs) / 1000, 1),
+        ms: round(gap.ms, 1),
+        reload: reloadOf(gap) === -1 ? null : reloadOf(gap) + 1,
+      }),
+    );
+    const largest = (gaps: readonly { ms: number }[]) =>
+      gaps.reduce<number | null>((max, gap) => (max === null || gap.ms > max ? gap.ms : max), null);
+    const largestInReloadsMs = largest(longGaps.filter((gap) => gap.reload !== null));
+    const largestBetweenReloadsMs = largest(longGaps.filter((gap) => gap.reload === null));
     await log.read();
     // Any state change of a flow other than the trials' (stopped, started again, stalled, failed) is a disturbance.
     const disturbed = log.flowLines
@@ -317,6 +355,13 @@ async function main(stopSignal: AbortSignal): Promise<number> {
         baseline.maxGapMs === null || duringReloads.maxGapMs === null
           ? null
           : round(duringReloads.maxGapMs - baseline.maxGapMs, 1),
+      georepEventLoopBlockedMaxMs: {
+        withoutReloads: eventLoopMaxWithoutReloadsMs,
+        duringReloads: eventLoopMaxDuringReloadsMs,
+      },
+      largestGapOverlappingAReloadMs: largestInReloadsMs,
+      largestGapBetweenReloadsMs: largestBetweenReloadsMs,
+      gapsOver100Ms: longGaps,
       otherFlowsDisturbed: disturbed.length,
       disturbances: disturbed.slice(0, 20),
     };
@@ -350,6 +395,14 @@ async function main(stopSignal: AbortSignal): Promise<number> {
           String(gaps.maxGapMs),
         ]),
       ),
+    );
+    say(
+      `Largest gap over ${LISTED_GAP_MS} ms overlapping a reload (save → ${AFTER_EFFECT_MS / 1000} s after its effect): ` +
+        `${largestInReloadsMs ?? 'none'} ms; between reloads: ${largestBetweenReloadsMs ?? 'none'} ms`,
+    );
+    say(
+      `georep's event loop blocked at most ${eventLoopMaxWithoutReloadsMs} ms without reloads, ` +
+        `${eventLoopMaxDuringReloadsMs} ms during them (nodejs_eventloop_lag_max_seconds)`,
     );
     say('');
     say(

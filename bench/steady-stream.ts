@@ -82,3 +82,23 @@ export function percentile(values: readonly number[], q: number, digits = 0): nu
   const sorted = [...values].sort((a, b) => a - b);
   return round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0, digits);
 }
+
+export interface Gap {
+  /** When the record before the gap arrived (performance.now() clock). */
+  readonly fromMs: number;
+  readonly ms: number;
+}
+
+/** The gaps between arrivals in the window that are longer than `minMs`, in time order. */
+export function gapsLongerThan(
+  arrivalsMs: readonly number[],
+  fromMs: number,
+  toMs: number,
+  minMs: number,
+): Gap[] {
+  const inWindow = arrivalsMs.filter((at) => at >= fromMs && at <= toMs);
+  return inWindow
+    .slice(1)
+    .map((at, index) => ({ fromMs: inWindow[index] ?? at, ms: at - (inWindow[index] ?? at) }))
+    .filter((gap) => gap.ms > minMs);
+}
