@@ -75,7 +75,7 @@ function read(
     kind: 'read',
     partition,
     fetchOffset,
-    read: { records, nextOffset, bytes },
+    read: { records, nextOffset, bytes, receivedBytes: bytes },
     highWatermark: 100n,
     lastStableOffset: 100n,
   };
@@ -93,9 +93,13 @@ function loopOver(
     'topic',
     layout,
     {
-      maxBytesPerFetch: 100,
-      maxBytesPerPartition: 50,
-      maxBufferedBytes: 200,
+      budget: {
+        maxBytesPerFetch: 100,
+        maxBytesPerPartition: 50,
+        baseBytes: 200,
+        bytesPerRoundTripSecond: 0,
+        maxBytes: 200,
+      },
       fetchAttempts: 3,
       retryDelayMs: 1,
       silentAfterMs: limits.silentAfterMs ?? 60_000,
