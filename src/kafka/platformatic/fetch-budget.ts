@@ -5,7 +5,7 @@
 //   what its requests in flight may bring. On a near link it is `baseBytes` (two fetches: one read ahead of the
 //   one being written). Across a round trip `T` the next answer comes T after its request left, so reading keeps
 //   up with writing only if about T's worth of writing is in flight: the budget grows by `bytesPerRoundTripSecond`
-//   × T, up to `maxBytes`.
+//   × (T - `nearRoundTripMs`), up to `maxBytes`.
 // - A fetch's maxBytes counts the batches as the broker sends them, compressed. A zstd topic of JSON decodes to
 //   about six times its size, so a request asks for the room left divided by what each byte received became in
 //   the last answers: a compressed flow then holds its budget instead of several.
@@ -20,8 +20,13 @@ export interface FetchBudgetLimits {
   readonly maxBytesPerPartition: number;
   /** Held and in flight on a near link. */
   readonly baseBytes: number;
-  /** What the budget grows by per second of round trip to the origin. */
+  /** What the budget grows by per second of round trip to the origin beyond nearRoundTripMs. */
   readonly bytesPerRoundTripSecond: number;
+  /**
+   * Round trips up to this long keep the base budget: a near link, whose measure is mostly the process's own
+   * delays (parsing the answer counts in it).
+   */
+  readonly nearRoundTripMs: number;
   /** Held and in flight, at most, however long the round trip. */
   readonly maxBytes: number;
 }
@@ -51,13 +56,10 @@ export class FetchBudget {
 
   /** Held and in flight, at most, at the round trip measured so far. */
   get bufferedBytes(): number {
-    const { baseBytes, bytesPerRoundTripSecond, maxBytes } = this.#limits;
+    const { baseBytes, bytesPerRoundTripSecond, nearRoundTripMs, maxBytes } = this.#limits;
     if (this.#roundTripsMs.length === 0) return baseBytes;
-    const roundTripMs = Math.min(...this.#roundTripsMs);
-    return Math.min(
-      maxBytes,
-      Math.max(baseBytes, baseBytes + (bytesPerRoundTripSecond * roundTripMs) / 1000),
-    );
+    const beyondNearMs = Math.max(0, Math.min(...this.#roundTripsMs) - nearRoundTripMs);
+    return Math.min(maxBytes, baseBytes + (bytesPerRoundTripSecond * beyondNearMs) / 1000);
   }
 
   /**

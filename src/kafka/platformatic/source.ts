@@ -44,11 +44,18 @@ export const DEFAULT_MAX_BYTES_PER_PARTITION = 4 * 1024 * 1024;
  */
 const BUFFERED_FETCHES = 2;
 /**
- * Across a round trip to the origin, the budget grows by this much per second of it (fetch-budget.ts): about
- * what a flow writes per second of zstd JSON counted decoded, so that one round trip's worth of writing is in
- * flight while the handler writes what came before. 150 ms adds 60 MiB; 50 ms, 20 MiB.
+ * Across a round trip to the origin longer than NEAR_ROUND_TRIP_MS, the budget grows by this much per second
+ * of it beyond (fetch-budget.ts): about what a flow writes per second of zstd JSON counted decoded, so that one
+ * round trip's worth of writing is in flight while the handler writes what came before. 150 ms adds 60 MiB
+ * (the maximum); 50 ms, 10 MiB.
  */
-const BUFFERED_BYTES_PER_ROUND_TRIP_SECOND = 400 * 1024 * 1024;
+const BUFFERED_BYTES_PER_ROUND_TRIP_SECOND = 500 * 1024 * 1024;
+/**
+ * Round trips up to this long keep the base budget: what the source measures on loopback includes its own
+ * delays (24–37 ms in bounded-memory.test.ts on a loaded machine), and a budget grown by them held more memory
+ * than that test allows (RSS 170 MiB above idle, for 160).
+ */
+const NEAR_ROUND_TRIP_MS = 30;
 /** The budget, at most, however long the round trip: in fetches. */
 const MAX_BUFFERED_FETCHES = 8;
 /** How long the broker holds a fetch without new records; bounds how long an idle source takes to stop. */
@@ -116,6 +123,7 @@ export class PlatformaticSource implements RecordSource {
         ),
         baseBytes: BUFFERED_FETCHES * maxBytesPerFetch,
         bytesPerRoundTripSecond: BUFFERED_BYTES_PER_ROUND_TRIP_SECOND,
+        nearRoundTripMs: NEAR_ROUND_TRIP_MS,
         maxBytes: MAX_BUFFERED_FETCHES * maxBytesPerFetch,
       },
       fetchAttempts: FETCH_ATTEMPTS,

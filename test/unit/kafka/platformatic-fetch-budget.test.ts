@@ -10,6 +10,7 @@ const limits = {
   maxBytesPerPartition: 20,
   baseBytes: 200,
   bytesPerRoundTripSecond: 1000,
+  nearRoundTripMs: 20,
   maxBytes: 500,
 };
 
@@ -24,14 +25,15 @@ describe('the platformatic source fetch budget', () => {
   test('grows with the shortest round trip of fetches answered at once, up to its maximum', () => {
     const cases: { answers: ReturnType<typeof answer>[]; bufferedBytes: number; why: string }[] = [
       { answers: [], bufferedBytes: 200, why: 'no round trip known yet: the base' },
-      { answers: [answer(2)], bufferedBytes: 202, why: 'a near link: about the base' },
-      { answers: [answer(150)], bufferedBytes: 350, why: '150 ms: the base and 150 ms of 1000 bytes/s' },
-      { answers: [answer(180), answer(150), answer(400)], bufferedBytes: 350, why: 'the shortest' },
-      { answers: [answer(150), answer(3, false)], bufferedBytes: 350, why: 'a held fetch is no sample' },
+      { answers: [answer(2)], bufferedBytes: 200, why: 'a near link: the base' },
+      { answers: [answer(20)], bufferedBytes: 200, why: 'up to nearRoundTripMs: the base' },
+      { answers: [answer(170)], bufferedBytes: 350, why: '170 ms: the base and 150 ms of 1000 bytes/s' },
+      { answers: [answer(180), answer(170), answer(400)], bufferedBytes: 350, why: 'the shortest' },
+      { answers: [answer(170), answer(3, false)], bufferedBytes: 350, why: 'a held fetch is no sample' },
       { answers: [answer(500, false)], bufferedBytes: 200, why: 'only held fetches: the base' },
-      { answers: [answer(900)], bufferedBytes: 500, why: 'at most the maximum' },
+      { answers: [answer(920)], bufferedBytes: 500, why: 'at most the maximum' },
       {
-        answers: [answer(1), ...Array.from({ length: 8 }, () => answer(150))],
+        answers: [answer(1), ...Array.from({ length: 8 }, () => answer(170))],
         bufferedBytes: 350,
         why: 'the last eight samples only',
       },
@@ -58,7 +60,7 @@ describe('the platformatic source fetch budget', () => {
     assert.deepEqual(
       budget.next(0),
       { maxBytes: 16, maxBytesPerPartition: 16, reservedBytes: 96 },
-      'a sixth of half the budget of 202, reserved as what it will hold',
+      'a sixth of half the budget of 200, reserved as what it will hold',
     );
     budget.answered(answer(2, true, 0, 0));
     assert.equal(budget.next(0)?.maxBytes, 16, 'an empty answer tells nothing about the codec');

@@ -99,6 +99,7 @@ function loopOver(
         maxBytesPerPartition: 50,
         baseBytes: 200,
         bytesPerRoundTripSecond: limits.bytesPerRoundTripSecond ?? 0,
+        nearRoundTripMs: 0,
         maxBytes: 400,
       },
       fetchAttempts: 3,
