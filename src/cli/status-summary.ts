@@ -63,8 +63,11 @@ export interface ReplicationSummary {
 
 export function summariseReplications(flows: readonly FlowStatus[]): ReplicationSummary[] {
   const byReplication = new Map<string, FlowStatus[]>();
-  for (const flow of flows)
-    byReplication.set(flow.replication, [...(byReplication.get(flow.replication) ?? []), flow]);
+  for (const flow of flows) {
+    const members = byReplication.get(flow.replication);
+    if (members === undefined) byReplication.set(flow.replication, [flow]);
+    else members.push(flow);
+  }
   return [...byReplication].map(([replication, members]) => ({
     replication,
     flows: members.length,
