@@ -1,4 +1,4 @@
-// The fetching half of a source: which assigned partitions are fetched next, from which broker, and what becomes
+// The fetching half of a source: which assigned partitions (of one topic or many) are fetched next, from which broker, and what becomes
 // of the answers. A partition holds at most one fetched batch waiting for the handler ("ready"); one request is
 // in flight per broker, covering every partition it leads that has room; and the bytes held (ready batches,
 // batches in the handler, requests in flight) stay under `maxBufferedBytes`. The source takes ready batches out
@@ -11,7 +11,12 @@
 // source, which keeps its group membership (a new member would wait for the old one's session to expire).
 import type { ConsumedBatch } from '../port.js';
 import { failedOnNetwork, innermostMessage } from './map-error.js';
-import type { FetchedPartition, PartitionFetcher, TopicLayout } from './partition-fetcher.js';
+import {
+  type FetchedPartition,
+  type FetchLayout,
+  leaderOf,
+  type PartitionFetcher,
+} from './partition-fetcher.js';
 
 export interface FetchLoopLimits {
   readonly maxBytesPerFetch: number;
@@ -35,8 +40,8 @@ export interface FetchLoopEvents {
   /** A batch became ready. */
   onReady(): void;
   /** A fetch found only markers or aborted records up to `offset`: nothing to hand on, but the group may move past. */
-  onSkipped(partition: number, offset: bigint): void;
-  onOutOfRange(partition: number, requestedOffset: bigint): void;
+  onSkipped(topic: string, partition: number, offset: bigint): void;
+  onOutOfRange(topic: string, partition: number, requestedOffset: bigint): void;
   /** A failure that does not heal, or transient ones `fetchAttempts` times in a row. */
   onFailure(error: unknown): void;
   isTransient(error: unknown): boolean;
@@ -52,6 +57,7 @@ export interface ReadyBatch {
 }
 
 interface PartitionState {
+  readonly topic: string;
   readonly partition: number;
   /** The next offset to fetch; null until the start position is known. */
   position: bigint | null;
@@ -73,11 +79,11 @@ interface SentPartition {
 
 export class FetchLoop {
   readonly #fetcher: PartitionFetcher;
-  readonly #topic: string;
   readonly #limits: FetchLoopLimits;
   readonly #events: FetchLoopEvents;
-  #partitions = new Map<number, PartitionState>();
-  #layout: TopicLayout | undefined;
+  /** By topic, by partition number. */
+  readonly #partitions = new Map<string, Map<number, PartitionState>>();
+  #layout: FetchLayout | undefined;
   #loadingLayout = false;
   #failures = 0;
   #retryTimer: NodeJS.Timeout | undefined;
@@ -88,50 +94,64 @@ export class FetchLoop {
 
   constructor(
     fetcher: PartitionFetcher,
-    topic: string,
-    layout: TopicLayout,
+    layout: FetchLayout | undefined,
     limits: FetchLoopLimits,
     events: FetchLoopEvents,
   ) {
     this.#fetcher = fetcher;
-    this.#topic = topic;
     this.#layout = layout;
     this.#limits = limits;
     this.#events = events;
   }
 
-  /** The partitions now assigned; nothing is fetched for one until start() gives its position. */
-  assign(partitions: readonly number[]): void {
-    this.rewind();
-    this.#partitions = new Map(partitions.map((partition) => [partition, newState(partition)]));
+  /**
+   * The partitions of `topic` now assigned (none: the topic is let go); the topic's other partitions are
+   * dropped with what was fetched ahead for them. Nothing is fetched for one until start() gives its position.
+   * Other topics are not touched.
+   */
+  assign(topic: string, partitions: readonly number[]): void {
+    const before = this.#partitions.get(topic);
+    if (before !== undefined) for (const state of before.values()) this.#throwAway(state);
+    if (partitions.length === 0) this.#partitions.delete(topic);
+    else
+      this.#partitions.set(
+        topic,
+        new Map(partitions.map((partition) => [partition, newState(topic, partition)])),
+      );
   }
 
-  start(partition: number, position: bigint): void {
-    const state = this.#partitions.get(partition);
+  start(topic: string, partition: number, position: bigint): void {
+    const state = this.#partitions.get(topic)?.get(partition);
     if (state === undefined) return;
     state.position = position;
     state.resumeOffset = position;
   }
 
-  has(partition: number): boolean {
-    return this.#partitions.has(partition);
+  has(topic: string, partition: number): boolean {
+    return this.#partitions.get(topic)?.has(partition) === true;
   }
 
   /** Throws away every batch fetched ahead: fetching starts again past the last batch taken. */
   rewind(): void {
-    for (const state of this.#partitions.values()) {
-      state.epoch += 1;
-      if (state.ready !== null) this.#heldBytes -= state.ready.bytes;
-      state.ready = null;
-      state.position = state.resumeOffset;
-    }
+    for (const state of this.#states()) this.#throwAway(state);
   }
 
-  /** Ready batches, in partition order from a rotating start, except those of partitions `busy` names. */
-  *readyBatches(busy: (partition: number) => boolean): Generator<ReadyBatch> {
-    for (const state of this.#partitions.values()) {
+  #throwAway(state: PartitionState): void {
+    state.epoch += 1;
+    if (state.ready !== null) this.#heldBytes -= state.ready.bytes;
+    state.ready = null;
+    state.position = state.resumeOffset;
+  }
+
+  *#states(): Generator<PartitionState> {
+    for (const partitions of this.#partitions.values()) yield* partitions.values();
+  }
+
+  /** Ready batches, in topic and partition order, except those `busy` names. */
+  *readyBatches(busy: (topic: string, partition: number) => boolean): Generator<ReadyBatch> {
+    for (const state of this.#states()) {
       const ready = state.ready;
-      if (ready === null || busy(state.partition)) continue;
+      if (ready === null || busy(state.topic, state.partition)) continue;
       state.ready = null;
       state.resumeOffset = ready.batch.nextOffset;
       yield ready;
@@ -157,9 +177,9 @@ export class FetchLoop {
       return;
     }
     const wanted = new Map<number, PartitionState[]>();
-    for (const state of this.#partitions.values()) {
+    for (const state of this.#states()) {
       if (state.position === null || state.fetching || state.ready !== null) continue;
-      const leader = layout.leaders[state.partition] ?? -1;
+      const leader = leaderOf(layout, state.topic, state.partition);
       if (leader < 0) {
         this.#layout = undefined; // a partition added since, or a leader being elected
         this.#loadLayout();
@@ -192,12 +212,18 @@ export class FetchLoop {
     return [...rotated.filter((state) => state.starved), ...rotated.filter((state) => !state.starved)];
   }
 
-  #fetchFrom(layout: TopicLayout, broker: number, states: PartitionState[], maxBytes: number): void {
-    const sent = states.map((state) => ({ state, epoch: state.epoch, offset: state.position! }));
+  #fetchFrom(layout: FetchLayout, broker: number, states: PartitionState[], maxBytes: number): void {
+    const sent = new Map(
+      states.map((state) => [
+        partitionKey(state.topic, state.partition),
+        { state, epoch: state.epoch, offset: state.position! },
+      ]),
+    );
     for (const state of states) state.fetching = true;
     this.#brokersFetching.add(broker);
     this.#reservedBytes += maxBytes;
-    const request = sent.map(({ state, offset }) => ({
+    const request = [...sent.values()].map(({ state, offset }) => ({
+      topic: state.topic,
       partition: state.partition,
       offset,
       maxBytes: this.#limits.maxBytesPerPartition,
@@ -226,21 +252,30 @@ export class FetchLoop {
       });
   }
 
-  #onFetched(sent: readonly SentPartition[], fetched: readonly FetchedPartition[], from: string): void {
+  #onFetched(
+    sent: ReadonlyMap<string, SentPartition>,
+    fetched: readonly FetchedPartition[],
+    from: string,
+  ): void {
     if (!this.#events.canFetch()) return;
     this.#events.onAnswered();
     let retry: Error | undefined;
     let ready = false;
     for (const outcome of fetched) {
-      const request = sent.find(({ state }) => state.partition === outcome.partition);
+      const request = sent.get(partitionKey(outcome.topic, outcome.partition));
       // Answers for partitions given up, or whose fetched data was thrown away since the request left, are ignored.
-      if (request === undefined || this.#partitions.get(outcome.partition) !== request.state) continue;
+      if (
+        request === undefined ||
+        this.#partitions.get(outcome.topic)?.get(outcome.partition) !== request.state
+      ) {
+        continue;
+      }
       const { state } = request;
       if (state.epoch !== request.epoch || state.position !== request.offset) continue;
       if (outcome.kind === 'retry') {
         retry = outcome.error;
       } else if (outcome.kind === 'out-of-range') {
-        this.#events.onOutOfRange(outcome.partition, outcome.fetchOffset);
+        this.#events.onOutOfRange(outcome.topic, outcome.partition, outcome.fetchOffset);
         return;
       } else {
         ready = this.#accept(state, outcome) || ready;
@@ -260,12 +295,12 @@ export class FetchLoop {
     state.position = read.nextOffset;
     if (read.records.length === 0) {
       state.resumeOffset = read.nextOffset;
-      this.#events.onSkipped(state.partition, read.nextOffset);
+      this.#events.onSkipped(state.topic, state.partition, read.nextOffset);
       return false;
     }
     state.ready = {
       batch: {
-        topic: this.#topic,
+        topic: state.topic,
         partition: state.partition,
         records: read.records,
         nextOffset: read.nextOffset,
@@ -310,7 +345,7 @@ export class FetchLoop {
     if (this.#loadingLayout || this.#retryTimer !== undefined) return;
     this.#loadingLayout = true;
     this.#fetcher
-      .layout(true)
+      .layout([...this.#partitions.keys()], true)
       .then((layout) => {
         this.#layout = layout;
       })
@@ -323,13 +358,19 @@ export class FetchLoop {
 }
 
 /** `broker 1 (127.0.0.1:9092)`, as an operator finds it in the cluster's config. */
-function describeBroker(layout: TopicLayout, broker: number): string {
+function describeBroker(layout: FetchLayout, broker: number): string {
   const address = layout.metadata.brokers.get(broker);
   return address === undefined ? `broker ${broker}` : `broker ${broker} (${address.host}:${address.port})`;
 }
 
-function newState(partition: number): PartitionState {
+/** One string per topic-partition, for maps. */
+function partitionKey(topic: string, partition: number): string {
+  return `${partition}:${topic}`;
+}
+
+function newState(topic: string, partition: number): PartitionState {
   return {
+    topic,
     partition,
     position: null,
     resumeOffset: null,

@@ -161,12 +161,8 @@ export class PlatformaticSource implements RecordSource {
     this.#pool = new ConnectionPool(`${options.clientId}-fetch`, options);
     this.#tlsAlerts.watch(consumer, 'client:broker:connect');
     this.#tlsAlerts.watch(this.#pool, 'connect');
-    const fetcher = new PartitionFetcher(
-      consumer,
-      this.#pool,
-      { cluster: this.#config.name, topic, topicId: this.#options.topicId ?? null },
-      FETCH_MAX_WAIT_MS,
-    );
+    const fetcher = new PartitionFetcher(consumer, this.#pool, this.#config.name, FETCH_MAX_WAIT_MS);
+    fetcher.expectTopicId(topic, this.#options.topicId);
     this.#commits = new CommitQueue(consumer, topic, {
       onCommitted: (offsets) => this.#emit({ type: 'committed', offsets }),
       onError: (error) => this.#fail(error),
@@ -183,15 +179,15 @@ export class PlatformaticSource implements RecordSource {
     });
     consumer.on('consumer:group:join', (payload: ConsumerGroupJoinPayload) => this.#onJoin(payload));
     // Asked first so that a missing topic is TopicNotFound, not a group that cannot compute an assignment.
-    const layout = await fetcher.layout(false);
-    this.#loop = new FetchLoop(fetcher, topic, layout, this.#limits, {
+    const layout = await fetcher.layout([topic], false);
+    this.#loop = new FetchLoop(fetcher, layout, this.#limits, {
       canFetch: () => this.#running() && !this.#paused && !this.#rebalancing,
       onReady: () => this.#dispatch(),
-      onSkipped: (partition, offset) => {
+      onSkipped: (_topic, partition, offset) => {
         if (this.#inHandler.has(partition)) this.#skippedTo.set(partition, offset);
         else this.#commits?.add(partition, offset);
       },
-      onOutOfRange: (partition, offset) => this.#failOutOfRange(partition, offset),
+      onOutOfRange: (_topic, partition, offset) => this.#failOutOfRange(partition, offset),
       onFailure: (error) => this.#fail(error),
       // A topic missing while it is read may be one deleted and created again at once: retried like the rest,
       // so that the new topic is met (its offsets then tell the flow it was re-created); TopicNotFound after
@@ -224,7 +220,7 @@ export class PlatformaticSource implements RecordSource {
       .flatMap((assignment) => assignment.partitions)
       .sort((a, b) => a - b);
     this.#rebalancing = false;
-    this.#loop?.assign(partitions);
+    this.#loop?.assign(this.#options.topic, partitions);
     const generation = ++this.#generation;
     this.#emit({ type: 'assigned', partitions });
     this.#startPartitions(generation, partitions).catch((error: unknown) => this.#fail(error));
@@ -237,7 +233,8 @@ export class PlatformaticSource implements RecordSource {
     if (generation !== this.#generation || !this.#running()) return;
     const positions = await startPositions(this.#consumer!, partitions, this.#options);
     if (generation !== this.#generation || !this.#running()) return;
-    for (const [partition, position] of positions) this.#loop?.start(partition, position);
+    for (const [partition, position] of positions)
+      this.#loop?.start(this.#options.topic, partition, position);
     this.#loop?.pump();
   }
 
@@ -250,7 +247,7 @@ export class PlatformaticSource implements RecordSource {
   #dispatch(): void {
     const loop = this.#loop;
     if (loop === undefined || !this.#running() || this.#paused || this.#rebalancing) return;
-    for (const { batch, bytes } of loop.readyBatches((partition) => this.#inHandler.has(partition))) {
+    for (const { batch, bytes } of loop.readyBatches((_topic, partition) => this.#inHandler.has(partition))) {
       this.#inHandler.set(batch.partition, this.#deliver(batch, bytes));
       if (this.#inHandler.size >= this.#partitionsInParallel) return;
     }
@@ -265,7 +262,8 @@ export class PlatformaticSource implements RecordSource {
       const skippedTo = this.#skippedTo.get(partition);
       this.#skippedTo.delete(partition);
       // Only for a partition still held: another member may have moved its offset on since it was assigned there.
-      if (this.#loop?.has(partition) === true) this.#commits?.add(partition, skippedTo ?? batch.nextOffset);
+      if (this.#loop?.has(batch.topic, partition) === true)
+        this.#commits?.add(partition, skippedTo ?? batch.nextOffset);
     } catch (error) {
       if (!this.#abort.signal.aborted) this.#fail(error, { fromHandler: true });
     } finally {

@@ -7,9 +7,9 @@ import { describe, test } from 'node:test';
 import { FetchLoop, type FetchLoopEvents } from '../../../src/kafka/platformatic/fetch-loop.js';
 import type {
   FetchedPartition,
+  FetchLayout,
   PartitionFetch,
   PartitionFetcher,
-  TopicLayout,
 } from '../../../src/kafka/platformatic/partition-fetcher.js';
 import type { ConsumedRecord } from '../../../src/kafka/port.js';
 
@@ -21,17 +21,26 @@ interface SentRequest {
   fail(error: Error): Promise<void>;
 }
 
-/** A fetcher whose requests wait until the test answers them; partitions 0–1 on broker 1, 2–3 on broker 2. */
+/**
+ * A fetcher whose requests wait until the test answers them; partitions 0–1 on broker 1, 2–3 on broker 2, for
+ * `topic` and `other` alike.
+ */
 function scriptedFetcher() {
   const brokers = new Map([
     [1, { host: '127.0.0.1', port: 9001 }],
     [2, { host: '127.0.0.1', port: 9002 }],
   ]);
-  const layout = { leaders: [1, 1, 2, 2], metadata: { brokers } } as unknown as TopicLayout;
+  const layout = {
+    leaders: new Map([
+      ['topic', [1, 1, 2, 2]],
+      ['other', [1, 1, 2, 2]],
+    ]),
+    metadata: { brokers },
+  } as unknown as FetchLayout;
   const sent: SentRequest[] = [];
   const fetcher = {
     layout: async () => layout,
-    fetch: (_layout: TopicLayout, broker: number, partitions: readonly PartitionFetch[], maxBytes: number) =>
+    fetch: (_layout: FetchLayout, broker: number, partitions: readonly PartitionFetch[], maxBytes: number) =>
       new Promise<FetchedPartition[]>((resolve, reject) => {
         const settled = () => new Promise((done) => setImmediate(done)); // the loop takes the answer in
         sent.push({
@@ -58,6 +67,7 @@ function read(
   count: number,
   bytes: number,
   nextOffset = fetchOffset + BigInt(count),
+  topic = 'topic',
 ): FetchedPartition {
   const records = Array.from(
     { length: count },
@@ -73,6 +83,7 @@ function read(
   );
   return {
     kind: 'read',
+    topic,
     partition,
     fetchOffset,
     read: { records, nextOffset, bytes },
@@ -90,7 +101,6 @@ function loopOver(
   const skipped: [number, bigint][] = [];
   const loop = new FetchLoop(
     fetcher,
-    'topic',
     layout,
     {
       maxBytesPerFetch: 100,
@@ -104,7 +114,7 @@ function loopOver(
     {
       canFetch: () => true,
       onReady: () => {},
-      onSkipped: (partition, offset) => skipped.push([partition, offset]),
+      onSkipped: (_topic, partition, offset) => skipped.push([partition, offset]),
       onOutOfRange: () => assert.fail('no offset is out of range here'),
       onFailure: (error) => assert.fail(String(error)),
       isTransient: () => true,
@@ -113,8 +123,8 @@ function loopOver(
       ...events,
     },
   );
-  loop.assign(partitions);
-  for (const partition of partitions) loop.start(partition, 0n);
+  loop.assign('topic', partitions);
+  for (const partition of partitions) loop.start('topic', partition, 0n);
   return { loop, sent, skipped };
 }
 
@@ -170,7 +180,7 @@ describe('the platformatic source fetch loop', () => {
     assert.equal(sent.length, 1, 'no fetch while a batch of the partition waits for the handler');
     assert.equal(takeAll(loop)[0]?.batch.nextOffset, 3n);
     loop.pump();
-    assert.deepEqual(sent[1]?.partitions, [{ partition: 0, offset: 3n, maxBytes: 50 }]);
+    assert.deepEqual(sent[1]?.partitions, [{ topic: 'topic', partition: 0, offset: 3n, maxBytes: 50 }]);
   });
 
   test('a rewind throws away what was fetched ahead and the answer in flight; fetching starts past the last batch taken', async () => {
@@ -183,11 +193,11 @@ describe('the platformatic source fetch loop', () => {
     loop.rewind();
     assert.deepEqual(takeAll(loop), [], 'nothing fetched ahead is handed on after a rewind');
     loop.pump();
-    assert.deepEqual(sent[2]?.partitions, [{ partition: 0, offset: 3n, maxBytes: 50 }]);
+    assert.deepEqual(sent[2]?.partitions, [{ topic: 'topic', partition: 0, offset: 3n, maxBytes: 50 }]);
     loop.rewind();
     await sent[2]!.answer([read(0, 3n, 2, 10)]);
     assert.deepEqual(takeAll(loop), [], 'the answer to a request sent before the rewind is ignored');
-    assert.deepEqual(sent[3]?.partitions, [{ partition: 0, offset: 3n, maxBytes: 50 }]);
+    assert.deepEqual(sent[3]?.partitions, [{ topic: 'topic', partition: 0, offset: 3n, maxBytes: 50 }]);
   });
 
   test('a fetch of markers or aborted records only is no batch, but moves the offset past them', async () => {
@@ -233,6 +243,45 @@ describe('the platformatic source fetch loop', () => {
     assert.equal(answered, 1);
     assert.equal(unreachable.length, 1, 'an answered fetch is not reported later');
     loop.stop();
+  });
+});
+
+describe('the fetch loop over several topics', () => {
+  test('one request per broker covers the partitions of every topic it leads; batches carry their topic', async () => {
+    const { loop, sent } = loopOver([0, 2]);
+    loop.assign('other', [1]);
+    loop.start('other', 1, 5n);
+    loop.pump();
+    assert.deepEqual(
+      sent.map((request) => [
+        request.broker,
+        request.partitions.map((entry) => `${entry.topic}[${entry.partition}]@${entry.offset}`).sort(),
+      ]),
+      [
+        [1, ['other[1]@5', 'topic[0]@0']],
+        [2, ['topic[2]@0']],
+      ],
+    );
+    await sent[0]!.answer([read(0, 0n, 2, 10), read(1, 5n, 1, 10, 6n, 'other')]);
+    assert.deepEqual(
+      takeAll(loop).map(({ batch }) => `${batch.topic}[${batch.partition}]..${batch.nextOffset}`),
+      ['topic[0]..2', 'other[1]..6'],
+    );
+  });
+
+  test("assigning one topic's partitions throws away only that topic's batches fetched ahead", async () => {
+    const { loop, sent } = loopOver([0]);
+    loop.assign('other', [0]);
+    loop.start('other', 0, 0n);
+    loop.pump();
+    await sent[0]!.answer([read(0, 0n, 2, 10), read(0, 0n, 3, 10, 3n, 'other')]);
+    loop.assign('other', []);
+    assert.deepEqual(
+      takeAll(loop).map(({ batch }) => batch.topic),
+      ['topic'],
+    );
+    assert.equal(loop.has('other', 0), false);
+    assert.equal(loop.has('topic', 0), true);
   });
 });
 
