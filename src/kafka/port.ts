@@ -342,6 +342,23 @@ export interface RecordSource {
   stop(options?: { readonly inFlightGraceMs?: number }): Promise<void>;
 }
 
+/**
+ * A flow's reading as part of its lane (docs/design-shared-transport.md): every flow of one origin into one
+ * destination under one naming shares one consumer group, membership and fetcher per process. The source it
+ * gives is a RecordSource like any other, except that run() and stop() attach and detach the topic without
+ * rebalancing the group, and `assigned` names the topic's partitions in this process's slots.
+ */
+export interface LaneSourceOptions {
+  readonly topic: string;
+  /** The lane's consumer group (src/plan/lanes.ts); every flow of the lane names the same. */
+  readonly laneGroupId: string;
+  readonly startPosition: StartPosition;
+  /** As RecordSourceOptions; the first flow of the lane in a process sets the lane's membership's. */
+  readonly sessionTimeoutMs?: number;
+  readonly resumePositionOf?: (partition: number) => Promise<bigint | null>;
+  readonly topicId?: TopicId;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Sink: writing records to exact partitions
 //
@@ -496,6 +513,8 @@ export interface KafkaCluster {
   readonly name: string;
   createAdmin(): KafkaAdmin;
   createSource(options: RecordSourceOptions): RecordSource;
+  /** Absent when the client behind the port cannot share a lane's reading between flows (LaneSourceOptions). */
+  createLaneSource?(options: LaneSourceOptions): RecordSource;
   createSink(options?: RecordSinkOptions): RecordSink;
   /** Absent when the client behind the port has no transactions: exactly-once flows then cannot run. */
   createTransactionalSink?(options: TransactionalSinkOptions): TransactionalSink;

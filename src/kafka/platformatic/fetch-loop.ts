@@ -9,6 +9,7 @@
 // `silentAfterMs`. Such failures are retried every `retryDelayMs` for as long as they last, with fresh
 // metadata, so that fetching resumes within that delay once the cluster answers again; they never stop the
 // source, which keeps its group membership (a new member would wait for the old one's session to expire).
+import { type KafkaError, TopicNotFound } from '../errors.js';
 import type { ConsumedBatch } from '../port.js';
 import { failedOnNetwork, innermostMessage } from './map-error.js';
 import {
@@ -355,6 +356,15 @@ export class FetchLoop {
         if (this.#layout !== undefined) this.pump();
       });
   }
+}
+
+/**
+ * Whether a reader retries `error` (mapped to a port error): what may heal by itself, and a missing topic, which
+ * may be one deleted and created again at once: retried like the rest, so that the new topic is met (its offsets
+ * then tell the flow it was re-created); TopicNotFound after `fetchAttempts` tries.
+ */
+export function isTransientReadError(error: KafkaError): boolean {
+  return error.retriable || error instanceof TopicNotFound;
 }
 
 /** `broker 1 (127.0.0.1:9092)`, as an operator finds it in the cluster's config. */

@@ -14,7 +14,7 @@
 //   startPosition. OFFSET_OUT_OF_RANGE stops the source with OffsetOutOfRange; no offset is ever reset.
 import { ConnectionPool, Consumer, type ConsumerGroupJoinPayload } from '@platformatic/kafka';
 import type { ClusterConfig } from '../../config/types.js';
-import { type KafkaError, OffsetOutOfRange, TopicNotFound } from '../errors.js';
+import { type KafkaError, OffsetOutOfRange } from '../errors.js';
 import type {
   BatchHandler,
   ConsumedBatch,
@@ -25,7 +25,7 @@ import type {
 } from '../port.js';
 import { baseOptions } from './client-options.js';
 import { CommitQueue } from './commit-queue.js';
-import { FetchLoop, type FetchLoopLimits } from './fetch-loop.js';
+import { FetchLoop, type FetchLoopLimits, isTransientReadError } from './fetch-loop.js';
 import { toPortError } from './map-error.js';
 import { PartitionFetcher } from './partition-fetcher.js';
 import { partitionRange, ResumePositionFailed, startPositions } from './start-positions.js';
@@ -43,7 +43,7 @@ export const DEFAULT_MAX_BYTES_PER_PARTITION = 4 * 1024 * 1024;
  */
 const BUFFERED_FETCHES = 2;
 /** How long the broker holds a fetch without new records; bounds how long an idle source takes to stop. */
-const FETCH_MAX_WAIT_MS = 500;
+export const FETCH_MAX_WAIT_MS = 500;
 const HEARTBEAT_INTERVAL_MS = 3000;
 /** How long the group waits for its members to rejoin in a rebalance. */
 const REBALANCE_TIMEOUT_MS = 60_000;
@@ -55,7 +55,7 @@ const GROUP_RETRIES = 5;
 /** Failed fetches in a row (leader moving, …) after which run() rejects with the last error. */
 const FETCH_ATTEMPTS = 6;
 /** Also how often an origin that does not answer is tried again: fetching resumes this soon after it returns. */
-const FETCH_RETRY_DELAY_MS = 500;
+export const FETCH_RETRY_DELAY_MS = 500;
 /**
  * A fetch without an answer for FETCH_MAX_WAIT_MS plus this long, plus the time its maxBytes take at
  * FETCH_MIN_TRANSFER_BYTES_PER_SECOND, reports the origin unreachable. A busy but healthy broker answers a fetch
@@ -64,6 +64,25 @@ const FETCH_RETRY_DELAY_MS = 500;
  */
 const FETCH_SILENCE_SLACK_MS = 1_500;
 const FETCH_MIN_TRANSFER_BYTES_PER_SECOND = 5 * 1024 * 1024;
+
+/** The fetch loop's bounds for a reader asking for at most these many bytes (the defaults where not given). */
+export function fetchLoopLimits(
+  options: Pick<RecordSourceOptions, 'maxBytesPerFetch' | 'maxBytesPerPartition'>,
+): FetchLoopLimits {
+  const maxBytesPerFetch = options.maxBytesPerFetch ?? DEFAULT_MAX_BYTES_PER_FETCH;
+  return {
+    maxBytesPerFetch,
+    maxBytesPerPartition: Math.min(
+      options.maxBytesPerPartition ?? DEFAULT_MAX_BYTES_PER_PARTITION,
+      maxBytesPerFetch,
+    ),
+    maxBufferedBytes: BUFFERED_FETCHES * maxBytesPerFetch,
+    fetchAttempts: FETCH_ATTEMPTS,
+    retryDelayMs: FETCH_RETRY_DELAY_MS,
+    silentAfterMs: FETCH_MAX_WAIT_MS + FETCH_SILENCE_SLACK_MS,
+    minTransferBytesPerSecond: FETCH_MIN_TRANSFER_BYTES_PER_SECOND,
+  };
+}
 
 export class PlatformaticSource implements RecordSource {
   readonly #config: ClusterConfig;
@@ -97,19 +116,7 @@ export class PlatformaticSource implements RecordSource {
   constructor(config: ClusterConfig, options: RecordSourceOptions) {
     this.#config = config;
     this.#options = options;
-    const maxBytesPerFetch = options.maxBytesPerFetch ?? DEFAULT_MAX_BYTES_PER_FETCH;
-    this.#limits = {
-      maxBytesPerFetch,
-      maxBytesPerPartition: Math.min(
-        options.maxBytesPerPartition ?? DEFAULT_MAX_BYTES_PER_PARTITION,
-        maxBytesPerFetch,
-      ),
-      maxBufferedBytes: BUFFERED_FETCHES * maxBytesPerFetch,
-      fetchAttempts: FETCH_ATTEMPTS,
-      retryDelayMs: FETCH_RETRY_DELAY_MS,
-      silentAfterMs: FETCH_MAX_WAIT_MS + FETCH_SILENCE_SLACK_MS,
-      minTransferBytesPerSecond: FETCH_MIN_TRANSFER_BYTES_PER_SECOND,
-    };
+    this.#limits = fetchLoopLimits(options);
     this.#partitionsInParallel = options.partitionsInParallel ?? DEFAULT_PARTITIONS_IN_PARALLEL;
   }
 
@@ -163,8 +170,12 @@ export class PlatformaticSource implements RecordSource {
     this.#tlsAlerts.watch(this.#pool, 'connect');
     const fetcher = new PartitionFetcher(consumer, this.#pool, this.#config.name, FETCH_MAX_WAIT_MS);
     fetcher.expectTopicId(topic, this.#options.topicId);
-    this.#commits = new CommitQueue(consumer, topic, {
-      onCommitted: (offsets) => this.#emit({ type: 'committed', offsets }),
+    this.#commits = new CommitQueue(consumer, {
+      onCommitted: (offsets) =>
+        this.#emit({
+          type: 'committed',
+          offsets: offsets.map(({ partition, offset }) => ({ partition, offset })),
+        }),
       onError: (error) => this.#fail(error),
       onUnreachable: (detail) => this.#onUnreachable(detail),
       retryDelayMs: FETCH_RETRY_DELAY_MS,
@@ -185,17 +196,11 @@ export class PlatformaticSource implements RecordSource {
       onReady: () => this.#dispatch(),
       onSkipped: (_topic, partition, offset) => {
         if (this.#inHandler.has(partition)) this.#skippedTo.set(partition, offset);
-        else this.#commits?.add(partition, offset);
+        else this.#commits?.add(topic, partition, offset);
       },
       onOutOfRange: (_topic, partition, offset) => this.#failOutOfRange(partition, offset),
       onFailure: (error) => this.#fail(error),
-      // A topic missing while it is read may be one deleted and created again at once: retried like the rest,
-      // so that the new topic is met (its offsets then tell the flow it was re-created); TopicNotFound after
-      // FETCH_ATTEMPTS tries.
-      isTransient: (error) => {
-        const portError = this.#portError(error);
-        return portError.retriable || portError instanceof TopicNotFound;
-      },
+      isTransient: (error) => isTransientReadError(this.#portError(error)),
       onUnreachable: (detail) => this.#onUnreachable(detail),
       onAnswered: () => {
         if (!this.#unreachable) return;
@@ -263,7 +268,7 @@ export class PlatformaticSource implements RecordSource {
       this.#skippedTo.delete(partition);
       // Only for a partition still held: another member may have moved its offset on since it was assigned there.
       if (this.#loop?.has(batch.topic, partition) === true)
-        this.#commits?.add(partition, skippedTo ?? batch.nextOffset);
+        this.#commits?.add(batch.topic, partition, skippedTo ?? batch.nextOffset);
     } catch (error) {
       if (!this.#abort.signal.aborted) this.#fail(error, { fromHandler: true });
     } finally {

@@ -1,0 +1,349 @@
+// A lane's shared reader on the origin (docs/design-shared-transport.md): one group membership (lane-membership.ts),
+// one fetch loop and one connection per broker for every flow of the lane in this process. Flows attach their
+// origin topic and get that topic's batches, as from a source of their own; attaching or detaching one flow
+// starts or stops only its partitions, and nobody's group membership changes.
+//
+// - Which partitions: those of the attached topics whose slot this member holds (src/plan/lane-partitions.ts).
+//   When the slots change, only the topics whose partitions changed are restarted, each once its batches in
+//   the handler finished and were committed, from the group's committed offsets.
+// - Positions: resumePositionOf (exactly-once), else the lane group's committed offset, else startPosition.
+// - Progress: a batch's nextOffset is committed after its flow's handler resolved, for a partition still read
+//   here; the commits of every flow of the lane go in one OffsetCommit at a time (commit-queue.ts).
+// - Failures: a handler's error, an offset out of range or a re-created topic ends that flow's run() only; a
+//   failure of the membership or the loop itself ends every attached flow's.
+import { ConnectionPool } from '@platformatic/kafka';
+import type { ClusterConfig } from '../../config/types.js';
+import { lanePartitionChanges, partitionsToRead } from '../../plan/lane-partitions.js';
+import { slotOf } from '../../plan/lanes.js';
+import { type KafkaError, OffsetOutOfRange, TopicRecreated } from '../errors.js';
+import type { BatchHandler, ConsumedBatch, LaneSourceOptions, SourceEvent, SourceListener } from '../port.js';
+import { baseOptions } from './client-options.js';
+import { CommitQueue } from './commit-queue.js';
+import { FetchLoop, isTransientReadError } from './fetch-loop.js';
+import { LaneMembership } from './lane-membership.js';
+import { toPortError } from './map-error.js';
+import { PartitionFetcher } from './partition-fetcher.js';
+import { FETCH_MAX_WAIT_MS, FETCH_RETRY_DELAY_MS, fetchLoopLimits } from './source.js';
+import { partitionRange, ResumePositionFailed, startPositions } from './start-positions.js';
+import { TlsAlerts } from './tls-alerts.js';
+
+/** Batches of this many partitions, of all the lane's flows together, may be in handlers at once. */
+const PARTITIONS_IN_PARALLEL = 32;
+
+/** One flow attached to the lane: its topic, its handler and how its run() ends. */
+export interface LaneAttachment {
+  readonly options: LaneSourceOptions;
+  readonly handler: BatchHandler;
+  readonly listener: SourceListener;
+  /** Aborted when the flow gives up on its batches in hand. */
+  readonly signal: AbortSignal;
+  /** Gives up on the flow's batches in hand (aborts `signal`): they are not committed. */
+  abort(): void;
+  /** Ends the flow's run() with `error`; the reader has let the topic go. */
+  fail(error: unknown): void;
+}
+
+interface Attached {
+  readonly attachment: LaneAttachment;
+  partitionCount: number;
+  /** Partitions read here now (in this member's slots), ascending. */
+  held: readonly number[];
+  paused: boolean;
+  /** Raised at every restart of the topic's partitions: positions looked up for an earlier one are dropped. */
+  restarts: number;
+}
+
+export class LaneReader {
+  readonly #config: ClusterConfig;
+  readonly #groupId: string;
+  readonly #membership: LaneMembership;
+  readonly #pool: ConnectionPool;
+  readonly #fetcher: PartitionFetcher;
+  readonly #loop: FetchLoop;
+  readonly #commits: CommitQueue;
+  readonly #tlsAlerts = new TlsAlerts();
+  readonly #attached = new Map<string, Attached>();
+  /** Batches in a handler, by `<partition>:<topic>`; each entry settles when its handler did. */
+  readonly #inHandler = new Map<string, Promise<void>>();
+  /** Offsets past markers and aborted records that followed a batch still in the handler: committed after it. */
+  readonly #skippedTo = new Map<string, bigint>();
+  #slots = new Set<number>();
+  #joined: Promise<void> | undefined;
+  #closed = false;
+  #unreachable = false;
+
+  constructor(
+    config: ClusterConfig,
+    options: { readonly groupId: string; readonly sessionTimeoutMs?: number },
+  ) {
+    this.#config = config;
+    this.#groupId = options.groupId;
+    this.#membership = new LaneMembership(config, options, {
+      onAssigned: (slots) => this.#onSlots(new Set(slots)),
+      onRebalancing: () => this.#emitAll({ type: 'rebalancing' }),
+      onError: (error) => this.#failAll(error),
+    });
+    const consumer = this.#membership.consumer;
+    const clientOptions = baseOptions(config, 'source');
+    this.#pool = new ConnectionPool(`${clientOptions.clientId}-fetch`, clientOptions);
+    this.#tlsAlerts.watch(consumer, 'client:broker:connect');
+    this.#tlsAlerts.watch(this.#pool, 'connect');
+    this.#fetcher = new PartitionFetcher(consumer, this.#pool, config.name, FETCH_MAX_WAIT_MS);
+    this.#commits = new CommitQueue(consumer, {
+      onCommitted: (offsets) => {
+        for (const [topic, attached] of this.#attached) {
+          const own = offsets.filter((entry) => entry.topic === topic);
+          if (own.length === 0) continue;
+          const committed = own.map(({ partition, offset }) => ({ partition, offset }));
+          emit(attached.attachment, { type: 'committed', offsets: committed });
+        }
+      },
+      onError: (error) => this.#failAll(error),
+      onUnreachable: (detail) => this.#onUnreachable(detail),
+      retryDelayMs: FETCH_RETRY_DELAY_MS,
+      retrying: () => !this.#closed,
+    });
+    this.#loop = new FetchLoop(this.#fetcher, undefined, fetchLoopLimits({}), {
+      canFetch: () => !this.#closed,
+      onReady: () => this.#dispatch(),
+      onSkipped: (topic, partition, offset) => {
+        const key = partitionKey(topic, partition);
+        if (this.#inHandler.has(key)) this.#skippedTo.set(key, offset);
+        else this.#commits.add(topic, partition, offset);
+      },
+      onOutOfRange: (topic, partition, offset) => this.#failOutOfRange(topic, partition, offset),
+      onFailure: (error) => {
+        if (error instanceof TopicRecreated) this.#failTopic(error.topic, error);
+        else this.#failAll(error);
+      },
+      isTransient: (error) => isTransientReadError(this.#portError(error)),
+      onUnreachable: (detail) => this.#onUnreachable(detail),
+      onAnswered: () => {
+        if (!this.#unreachable) return;
+        this.#unreachable = false;
+        this.#emitAll({ type: 'reachable' });
+      },
+    });
+  }
+
+  /** How many flows are attached: a reader without any leaves the group. */
+  get attachedCount(): number {
+    return this.#attached.size;
+  }
+
+  /**
+   * Starts reading the attachment's topic: the partitions of it in this member's slots, told to its listener
+   * as `assigned`. Rejects (and attaches nothing) when the topic cannot be read: TopicNotFound, …
+   */
+  async attach(attachment: LaneAttachment): Promise<void> {
+    const { topic, topicId } = attachment.options;
+    if (this.#attached.has(topic))
+      throw new Error(`topic ${topic} is already attached to lane ${this.#groupId}`);
+    this.#fetcher.expectTopicId(topic, topicId);
+    let partitionCount: number;
+    try {
+      this.#joined ??= this.#membership.join();
+      await this.#joined;
+      const layout = await this.#fetcher.layout([topic], false);
+      partitionCount = layout.leaders.get(topic)?.length ?? 0;
+    } catch (error) {
+      throw this.#portError(error, topic);
+    }
+    const attached: Attached = { attachment, partitionCount, held: [], paused: false, restarts: 0 };
+    this.#attached.set(topic, attached);
+    this.#restart(topic, attached);
+  }
+
+  /** Stops fetching the topic; its batches in hand finish and are committed (or are aborted after `graceMs`). */
+  async detach(topic: string, graceMs: number): Promise<void> {
+    const attached = this.#attached.get(topic);
+    if (attached === undefined) return;
+    this.#attached.delete(topic);
+    this.#loop.assign(topic, []);
+    await this.#settled(topic, graceMs, () => attached.attachment.abort());
+    await this.#commits.flush();
+  }
+
+  pause(topic: string): void {
+    const attached = this.#attached.get(topic);
+    if (attached === undefined || attached.paused) return;
+    attached.paused = true;
+    attached.restarts += 1;
+    // What was fetched ahead is dropped, and read again from the committed offsets on resume.
+    this.#loop.assign(topic, []);
+  }
+
+  resume(topic: string): void {
+    const attached = this.#attached.get(topic);
+    if (attached === undefined || !attached.paused) return;
+    attached.paused = false;
+    this.#restart(topic, attached);
+  }
+
+  /** Leaves the group, so that this member's slots move to the others at once, and closes the connections. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#loop.stop();
+    await this.#commits.flush();
+    await this.#membership.leave();
+    await this.#pool.close().catch(() => undefined);
+  }
+
+  #onSlots(slots: Set<number>): void {
+    this.#slots = slots;
+    for (const [topic, attached] of this.#attached) {
+      const now = partitionsToRead([{ topic, partitions: attached.partitionCount }], slots).get(topic) ?? [];
+      const changes = lanePartitionChanges(new Map([[topic, attached.held]]), new Map([[topic, now]]));
+      if (changes.start.size === 0 && changes.stop.size === 0) continue;
+      this.#restart(topic, attached);
+    }
+  }
+
+  /**
+   * (Re)starts the topic's partitions in this member's slots: once the batches in its handler finished and
+   * were committed, each from its position (resumePositionOf, the lane group's offset, or startPosition).
+   */
+  #restart(topic: string, attached: Attached): void {
+    const restart = ++attached.restarts;
+    const held =
+      partitionsToRead([{ topic, partitions: attached.partitionCount }], this.#slots).get(topic) ?? [];
+    attached.held = held;
+    this.#loop.assign(topic, []);
+    emit(attached.attachment, { type: 'assigned', partitions: held });
+    const current = () => this.#attached.get(topic) === attached && attached.restarts === restart;
+    void (async () => {
+      await this.#settled(topic);
+      await this.#commits.flush();
+      if (!current() || attached.paused || held.length === 0) return;
+      const positions = await startPositions(this.#membership.consumer, held, attached.attachment.options);
+      if (!current()) return;
+      this.#loop.assign(topic, held);
+      for (const [partition, position] of positions) this.#loop.start(topic, partition, position);
+      this.#loop.pump();
+    })().catch((error: unknown) =>
+      this.#failTopic(
+        topic,
+        error instanceof ResumePositionFailed ? error.cause : this.#portError(error, topic),
+      ),
+    );
+  }
+
+  /** Hands ready batches to their flows while fewer than PARTITIONS_IN_PARALLEL are in handlers. */
+  #dispatch(): void {
+    if (this.#closed) return;
+    const busy = (topic: string, partition: number) => this.#inHandler.has(partitionKey(topic, partition));
+    for (const { batch, bytes } of this.#loop.readyBatches(busy)) {
+      const attached = this.#attached.get(batch.topic);
+      if (attached === undefined) {
+        this.#loop.release(bytes);
+        continue;
+      }
+      this.#inHandler.set(partitionKey(batch.topic, batch.partition), this.#deliver(attached, batch, bytes));
+      if (this.#inHandler.size >= PARTITIONS_IN_PARALLEL) return;
+    }
+  }
+
+  async #deliver(attached: Attached, batch: ConsumedBatch, bytes: number): Promise<void> {
+    const { topic, partition } = batch;
+    const key = partitionKey(topic, partition);
+    const { attachment } = attached;
+    try {
+      await attachment.handler(batch, attachment.signal);
+      const skippedTo = this.#skippedTo.get(key);
+      this.#skippedTo.delete(key);
+      // Committed even when the flow stopped meanwhile: the destination acknowledged every record. Only for a
+      // partition still in this member's slots: another member may have moved its offset on since.
+      if (attached.held.includes(partition) && this.#slotsHold(topic, partition)) {
+        this.#commits.add(topic, partition, skippedTo ?? batch.nextOffset);
+      }
+    } catch (error) {
+      if (!attachment.signal.aborted) this.#failTopic(topic, error);
+    } finally {
+      this.#loop.release(bytes);
+      this.#inHandler.delete(key);
+      this.#dispatch();
+      this.#loop.pump();
+    }
+  }
+
+  #slotsHold(topic: string, partition: number): boolean {
+    return this.#slots.has(slotOf(topic, partition));
+  }
+
+  /** Waits for the topic's batches in handlers; after `graceMs`, `giveUp` is called (and waited on no longer). */
+  async #settled(topic: string, graceMs = Number.POSITIVE_INFINITY, giveUp?: () => void): Promise<void> {
+    const own = () => [...this.#inHandler].filter(([key]) => topicOf(key) === topic);
+    const timer = Number.isFinite(graceMs) ? setTimeout(() => giveUp?.(), graceMs) : undefined;
+    try {
+      for (let pending = own(); pending.length > 0; pending = own()) {
+        await Promise.allSettled(pending.map(([, settled]) => settled));
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #failOutOfRange(topic: string, partition: number, requestedOffset: bigint): void {
+    void partitionRange(this.#membership.consumer, topic, partition).then((range) =>
+      this.#failTopic(
+        topic,
+        new OffsetOutOfRange(this.#config.name, {
+          topic,
+          partition,
+          requestedOffset,
+          earliest: range?.earliest ?? null,
+          latest: range?.latest ?? null,
+        }),
+      ),
+    );
+  }
+
+  /** Ends one flow's run() with `error` and lets its topic go; the other flows go on. */
+  #failTopic(topic: string, error: unknown): void {
+    const attached = this.#attached.get(topic);
+    if (attached === undefined) return;
+    this.#attached.delete(topic);
+    this.#loop.assign(topic, []);
+    attached.attachment.fail(error);
+  }
+
+  #failAll(error: unknown): void {
+    const portError = this.#portError(error);
+    for (const topic of [...this.#attached.keys()]) this.#failTopic(topic, portError);
+  }
+
+  #onUnreachable(detail: string): void {
+    this.#unreachable = true;
+    this.#emitAll({ type: 'unreachable', detail });
+  }
+
+  #emitAll(event: SourceEvent): void {
+    for (const attached of this.#attached.values()) emit(attached.attachment, event);
+  }
+
+  #portError(error: unknown, topic?: string): KafkaError {
+    return toPortError(this.#tlsAlerts.explain(error), this.#config.name, {
+      operation: `read ${topic === undefined ? 'the lane' : `topic ${topic}`} as group ${this.#groupId}`,
+      ...(topic === undefined ? {} : { topic }),
+      groupId: this.#groupId,
+    });
+  }
+}
+
+function emit(attachment: LaneAttachment, event: SourceEvent): void {
+  try {
+    attachment.listener(event);
+  } catch {
+    // a listener's bug must not break the lane
+  }
+}
+
+/** One string per topic-partition, for maps: `<partition>:<topic>` (a topic name has no colon). */
+function partitionKey(topic: string, partition: number): string {
+  return `${partition}:${topic}`;
+}
+
+function topicOf(key: string): string {
+  return key.slice(key.indexOf(':') + 1);
+}

@@ -1,0 +1,176 @@
+// Flows reading through their lane on real brokers of every supported Kafka version: one consumer group and one
+// membership for all the flows of a lane in a process; a flow attaching or detaching does not rebalance the
+// group or disturb the others; two processes split a topic's partitions through the lane's slots.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { kafkaTestTargets, type TestCluster } from '../../harness/test-clusters.js';
+import type {
+  KafkaAdmin,
+  KafkaCluster,
+  RecordSource,
+  RecordToWrite,
+  SourceEvent,
+} from '../../src/kafka/port.js';
+import { eventually, uniqueName } from '../support/kafka-port-contract.js';
+import { portOn } from './support/port-clusters.js';
+
+const targets = kafkaTestTargets({ clusters: 1 });
+
+before(async (context) => {
+  await Promise.all(
+    targets.filter((target) => !target.skipReason).map((target) => target.start(context.signal)),
+  );
+});
+after(async () => {
+  await Promise.all(targets.map((target) => target.stop()));
+});
+
+/** A flow's view of its lane source: the records it got, by partition, and the source's events. */
+interface Reading {
+  readonly source: RecordSource;
+  readonly received: Map<number, string[]>;
+  readonly events: SourceEvent[];
+  readonly done: Promise<void>;
+}
+
+function records(count: number, label: string): RecordToWrite[] {
+  return Array.from({ length: count }, (_, index) => ({
+    key: null,
+    value: Buffer.from(`${label}-${index}`),
+    headers: [],
+    timestampMs: 1_700_000_000_000 + index,
+  }));
+}
+
+function read(port: KafkaCluster, topic: string, laneGroupId: string): Reading {
+  const source = port.createLaneSource!({ topic, laneGroupId, startPosition: 'earliest' });
+  const received = new Map<number, string[]>();
+  const events: SourceEvent[] = [];
+  const done = source.run(
+    async (batch) => {
+      const values = received.get(batch.partition) ?? [];
+      values.push(...batch.records.map((record) => record.value!.toString()));
+      received.set(batch.partition, values);
+    },
+    (event) => events.push(event),
+  );
+  return { source, received, events, done };
+}
+
+const count = (reading: Reading) =>
+  [...reading.received.values()].reduce((sum, values) => sum + values.length, 0);
+
+for (const target of targets) {
+  describe(target.label, { skip: target.skipReason }, () => {
+    let cluster: TestCluster;
+    let admin: KafkaAdmin;
+    const topics: string[] = [];
+
+    before(() => {
+      cluster = target.clusters()[0]!;
+      admin = portOn(cluster).createAdmin();
+    });
+    after(async () => {
+      for (const topic of topics) await admin.deleteTopic(topic).catch(() => undefined);
+      await admin.close();
+    });
+
+    async function topicWith(partitionCount: number, perPartition: number): Promise<string> {
+      const name = uniqueName('lane');
+      await admin.createTopic({ name, partitionCount, replicationFactor: 1, configs: new Map() });
+      topics.push(name);
+      await write(name, partitionCount, perPartition, 'first');
+      return name;
+    }
+
+    async function write(topic: string, partitionCount: number, perPartition: number, label: string) {
+      const sink = portOn(cluster).createSink();
+      for (let partition = 0; partition < partitionCount; partition++) {
+        await sink.write(topic, partition, records(perPartition, `${label}-p${partition}`));
+      }
+      await sink.close();
+    }
+
+    test('the flows of a lane share one group member; one detaching leaves the others undisturbed', async (context) => {
+      const port = portOn(cluster);
+      const laneGroupId = uniqueName('georep.lane');
+      const [a, b, c] = [await topicWith(2, 10), await topicWith(2, 10), await topicWith(1, 10)];
+      const readings = [
+        read(port, a!, laneGroupId),
+        read(port, b!, laneGroupId),
+        read(port, c!, laneGroupId),
+      ];
+      await eventually(
+        'every record of the three topics',
+        () => (readings.map(count).join() === '20,20,10' ? true : undefined),
+        context.signal,
+      );
+      const [group] = await admin.describeConsumerGroups([laneGroupId]);
+      assert.equal(group?.memberCount, 1, 'one member for the three flows');
+      await eventually(
+        'the committed offsets of every flow',
+        async () => {
+          const committed = await admin.committedOffsets(laneGroupId, [a!, b!, c!]);
+          return committed.every((entry) => entry.offset === 10n) ? true : undefined;
+        },
+        context.signal,
+      );
+
+      await readings[0]!.source.stop();
+      await readings[0]!.done;
+      await write(b!, 2, 5, 'second');
+      await eventually(
+        'the records written after a flow detached',
+        () => (count(readings[1]!) === 30 ? true : undefined),
+        context.signal,
+      );
+      for (const reading of readings.slice(1)) {
+        assert.deepEqual(
+          reading.events
+            .filter((event) => event.type === 'assigned' || event.type === 'rebalancing')
+            .map((event) => event.type),
+          ['assigned'],
+          'assigned once, never rebalanced',
+        );
+      }
+      assert.deepEqual(readings[1]!.received.get(0)?.slice(-1), ['second-p0-4']);
+      await Promise.all(readings.slice(1).map((reading) => reading.source.stop()));
+      const [left] = await admin.describeConsumerGroups([laneGroupId]);
+      assert.equal(left?.memberCount, 0, 'the last flow detaching leaves the group');
+    });
+
+    test('two processes split a topic through the lane slots, each record read once', async (context) => {
+      const laneGroupId = uniqueName('georep.lane');
+      const topic = await topicWith(6, 5);
+      const first = read(portOn(cluster), topic, laneGroupId);
+      await eventually(
+        'the first process to read everything',
+        () => (count(first) === 30 ? true : undefined),
+        context.signal,
+      );
+      const second = read(portOn(cluster), topic, laneGroupId);
+      const held = (reading: Reading) => {
+        const assigned = reading.events.filter((event) => event.type === 'assigned');
+        return assigned.at(-1)?.type === 'assigned' ? assigned.at(-1)!.partitions : undefined;
+      };
+      await eventually(
+        'both processes to hold a share',
+        () => {
+          const shares = [held(first), held(second)];
+          if (shares.some((share) => share === undefined || share.length === 0)) return undefined;
+          return shares[0]!.length + shares[1]!.length === 6 ? true : undefined;
+        },
+        context.signal,
+      );
+      await write(topic, 6, 5, 'second');
+      await eventually(
+        'the records written after the split',
+        () => (count(first) + count(second) === 60 ? true : undefined),
+        context.signal,
+      );
+      const all = [...first.received.values(), ...second.received.values()].flat();
+      assert.equal(new Set(all).size, all.length, 'no record read twice');
+      await Promise.all([first.source.stop(), second.source.stop()]);
+    });
+  });
+}
