@@ -26,11 +26,18 @@ interface PerfToolRun {
 }
 
 /**
- * Writes `records` records of `recordBytes` each as fast as the producer can (Kafka's default settings, and
- * `compression` as its compression.type).
+ * Writes `records` records as fast as the producer can (Kafka's default settings, `compression` as its
+ * compression.type and `batchBytes` as its batch.size where given), or at `recordsPerSecond`. Each value is
+ * `recordBytes` of random letters, or a line of `payloadFile` picked at random (one payload per line).
  */
 export async function runProducerPerformance(
-  run: PerfToolRun & { recordBytes: number; compression?: string },
+  run: PerfToolRun & {
+    recordBytes: number;
+    payloadFile?: string;
+    compression?: string;
+    batchBytes?: number | null;
+    recordsPerSecond?: number;
+  },
 ): Promise<PerfToolResult> {
   const { stdout } = await runKafkaTool({
     version: run.version,
@@ -40,13 +47,15 @@ export async function runProducerPerformance(
       run.topic,
       '--num-records',
       String(run.records),
-      '--record-size',
-      String(run.recordBytes),
+      ...(run.payloadFile === undefined
+        ? ['--record-size', String(run.recordBytes)]
+        : ['--payload-file', run.payloadFile]),
       '--throughput',
-      '-1',
+      String(run.recordsPerSecond ?? -1),
       '--producer-props',
       `bootstrap.servers=${run.bootstrap}`,
       `compression.type=${run.compression ?? 'none'}`,
+      ...(run.batchBytes == null ? [] : [`batch.size=${run.batchBytes}`]),
     ],
     heap: PERF_TOOL_HEAP,
     timeoutMs: run.timeoutMs,

@@ -120,6 +120,29 @@ export function commonSettings(
   };
 }
 
+/**
+ * A benchmark's options from its command line, or the exit code when there is nothing to measure: 0 after
+ * printing the usage for --help, 2 after printing the error and the usage.
+ */
+export function optionsOrExitCode<T>(parse: () => T | 'help', usage: string): T | number {
+  try {
+    const parsed = parse();
+    if (parsed !== 'help') return parsed;
+    process.stdout.write(`${usage}\n`);
+    return 0;
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${usage}`);
+    return 2;
+  }
+}
+
+/** A new folder under .cache/bench for a run's working files: `<name>-<start time>`. */
+export async function benchRunDir(name: string, startedAt: string): Promise<string> {
+  const dir = path.join(benchWorkDir, `${name}-${startedAt.replace(/[-:]/g, '').replace(/\..*$/, '')}`);
+  await mkdir(dir, { recursive: true });
+  return dir;
+}
+
 /** A command-line number: digits with optional `_` separators, above 0. */
 export function positiveInteger(text: string, name: string): number {
   const value = Number(text.replaceAll('_', ''));

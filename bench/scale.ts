@@ -24,13 +24,14 @@ import type { DaemonStatus } from '../src/runtime/daemon.js';
 import { buildGeorep, type GeorepBuild, type GeorepProcess, startGeorep } from './georep-process.js';
 import { readOpenSocketCount, readProcessCpuMs, readProcessMemory } from './process-stats.js';
 import {
-  benchWorkDir,
+  benchRunDir,
   describeLoad,
   formatMib,
   formatTable,
   type LoadSample,
   MIB,
   machineInfo,
+  optionsOrExitCode,
   removeClusterData,
   round,
   runBenchmark,
@@ -459,21 +460,10 @@ function seconds(ms: number | null): string {
 }
 
 async function main(signal: AbortSignal): Promise<number> {
-  let parsed: ScaleOptions | 'help';
-  try {
-    parsed = parseOptions(process.argv.slice(2), process.env);
-  } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
-    return 2;
-  }
-  if (parsed === 'help') {
-    say(USAGE);
-    return 0;
-  }
-  const options = parsed;
+  const options = optionsOrExitCode(() => parseOptions(process.argv.slice(2), process.env), USAGE);
+  if (typeof options === 'number') return options;
   const startedAt = new Date().toISOString();
-  const workDir = path.join(benchWorkDir, `scale-${startedAt.replace(/[-:]/g, '').replace(/\..*$/, '')}`);
-  await mkdir(workDir, { recursive: true });
+  const workDir = await benchRunDir('scale', startedAt);
   const loadAtStart =
     options.waitForLoad === null
       ? sampleLoad()

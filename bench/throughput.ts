@@ -22,17 +22,10 @@
 // It prints a table and writes bench/results/throughput-<time>.json. Ratios between rows of one run are
 // what to compare: absolute rates depend on the machine and on what else runs on it.
 import '../src/cli/require-supported-node.js';
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { findFreePorts } from '../harness/free-ports.js';
-import { type LocalKafkaCluster, startClusters } from '../harness/kafka-local.js';
+import { startClusters } from '../harness/kafka-local.js';
 import { runKafkaTool } from '../harness/kafka-tools.js';
-import {
-  DEFAULT_MIRROR_MAKER_HEAP,
-  oneWayMirrorProperties,
-  startMirrorMaker,
-} from '../harness/mirror-maker.js';
 import { type KafkaVersion, kafkaVersionFromEnv, parseKafkaVersion } from '../harness/versions.js';
 import { wanShape } from '../harness/wan-proxy.js';
 import {
@@ -41,18 +34,27 @@ import {
   type CompressionSetting,
   type DeliveryGuarantee,
 } from '../src/config/types.js';
-import { consumerGroupId, progressGroupId } from '../src/plan/flow-spec.js';
-import { buildGeorep, type GeorepBuild, startGeorep } from './georep-process.js';
-import { type PerfToolResult, runConsumerPerformance, runProducerPerformance } from './perf-tools.js';
-import { readProcessCpuMs, readProcessMemory } from './process-stats.js';
+import { buildGeorep, type GeorepBuild } from './georep-process.js';
 import {
-  benchWorkDir,
+  copyTimeoutMs,
+  MIRROR_MAKER_HEAP_MAX_MB,
+  type MirrorResult,
+  type MirrorRunInput,
+  measureCopy,
+  startGeorepMirror,
+  startMirrorMakerMirror,
+  topicBytesOnDisk,
+  tunedMirrorMakerOverrides,
+} from './mirror-runs.js';
+import { type PerfToolResult, runConsumerPerformance, runProducerPerformance } from './perf-tools.js';
+import {
+  benchRunDir,
   describeLoad,
   formatMib,
   formatTable,
-  type LoadSample,
   MIB,
   machineInfo,
+  optionsOrExitCode,
   removeClusterData,
   round,
   runBenchmark,
@@ -60,7 +62,7 @@ import {
   waitForQuietMachine,
   writeResult,
 } from './report.js';
-import { benchAdmin, type FillTiming, recordsInTopic, waitForRecords } from './topic-records.js';
+import { benchAdmin, recordsInTopic } from './topic-records.js';
 
 const USAGE = `usage: npm run bench:throughput -- [options]
 
@@ -76,7 +78,11 @@ options:
   --rounds N             copy with georep, then MirrorMaker 2, N times in turn (default 1); the table
                          shows each tool's median round, the JSON every round
   --skip LIST            leave out consumer-perf, georep and/or mm2 (comma-separated)
+  --mm2-tuned            also copy with MirrorMaker 2 tuned as an operator would (tasks.max=2, zstd,
+                         batch.size 262144, linger.ms 10), in every round (its own row)
   --origin-compression C the codec the origin topic is written with: none (default), gzip, snappy, lz4, zstd
+  --origin-batch-bytes N batch.size of the producer filling the origin (default Kafka's, 16384); a tuned
+                         producer's larger batches are what georep can forward without compressing again
   --compression S        georep's compression setting (default origin)
   --compare-compression S  also copy with georep writing compression S, in every round (its own row)
   --wan-rtt-ms N         the mirrors reach the origin through a WAN of this round trip (default: direct)
@@ -87,9 +93,6 @@ options:
   --max-wait-minutes M   …for at most M minutes (default 15), then measure anyway
   -h, --help             show this help
 `;
-
-const MIRROR_MAKER_STOP_GRACE_MS = 20_000;
-const PROGRESS_INTERVAL_MS = 5_000;
 
 type Skippable = 'consumer-perf' | 'georep' | 'mm2';
 
@@ -102,10 +105,12 @@ interface ThroughputOptions {
   readonly georepBuild: GeorepBuild;
   readonly skip: ReadonlySet<Skippable>;
   readonly exactlyOnce: boolean;
+  readonly mirrorMakerTuned: boolean;
   readonly georepCpuProfile: boolean;
   readonly waitForLoad: number | null;
   readonly maxWaitMs: number;
   readonly originCompression: CompressionCodec;
+  readonly originBatchBytes: number | null;
   readonly compression: CompressionSetting;
   readonly compareCompression: CompressionSetting | null;
   readonly wanRoundTripMs: number | null;
@@ -137,10 +142,12 @@ function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Throughp
       'georep-build': { type: 'string', default: 'dist' },
       skip: { type: 'string', default: '' },
       'exactly-once': { type: 'boolean', default: false },
+      'mm2-tuned': { type: 'boolean', default: false },
       'georep-cpu-prof': { type: 'boolean', default: false },
       'wait-for-load': { type: 'string' },
       'max-wait-minutes': { type: 'string', default: '15' },
       'origin-compression': { type: 'string', default: 'none' },
+      'origin-batch-bytes': { type: 'string' },
       compression: { type: 'string', default: 'origin' },
       'compare-compression': { type: 'string' },
       'wan-rtt-ms': { type: 'string' },
@@ -169,10 +176,15 @@ function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Throughp
     georepBuild: build,
     skip,
     exactlyOnce: values['exactly-once'],
+    mirrorMakerTuned: values['mm2-tuned'],
     georepCpuProfile: values['georep-cpu-prof'],
     waitForLoad: values['wait-for-load'] === undefined ? null : Number(values['wait-for-load']),
     maxWaitMs: Number(values['max-wait-minutes']) * 60_000,
     originCompression: originCodec(values['origin-compression']),
+    originBatchBytes:
+      values['origin-batch-bytes'] === undefined
+        ? null
+        : positiveInteger(values['origin-batch-bytes'], '--origin-batch-bytes'),
     compression: compressionSetting(values.compression, '--compression'),
     compareCompression:
       values['compare-compression'] === undefined
@@ -200,232 +212,60 @@ function say(line: string): void {
 
 // ---- the mirrors ----
 
-interface MirrorResult {
-  readonly tool: string;
-  readonly destinationTopic: string;
-  readonly records: number;
-  /** From starting the process until the destination held every record (start-up included). */
-  readonly startToAllRecordsMs: number;
-  /** From the first record seen on the destination until all were there: the copy itself. */
-  readonly firstToAllRecordsMs: number;
-  /** Over the copy (firstToAllRecordsMs). */
-  readonly recordsPerSecond: number;
-  readonly mibPerSecond: number;
-  /** VmHWM of the process when the copy was complete. */
-  readonly peakRssBytes: number | null;
-  /** What the copy takes in the destination's log segments. */
-  readonly destinationBytes: number;
-  /** CPU time (user + system, all threads) the process used until the copy was complete. */
-  readonly cpuMs: number | null;
-  readonly load: LoadSample;
-  readonly logFile: string;
-}
-
-/** How long one copy (a perf tool, a mirror) may take before the benchmark gives up. */
-function copyTimeoutMs(options: ThroughputOptions): number {
-  // Generous: 2,000 records/s would already be far below any of them on any machine.
-  return Math.max(300_000, (options.records / 2_000) * 1000);
-}
-
-function progressPrinter(tool: string, expectedRecords: number): (records: number) => void {
-  const startedMs = performance.now();
-  let lastPrintMs = startedMs;
-  return (records) => {
-    const now = performance.now();
-    if (now - lastPrintMs < PROGRESS_INTERVAL_MS) return;
-    lastPrintMs = now;
-    say(
-      `  ${tool}: ${records} of ${expectedRecords} records after ${Math.round((now - startedMs) / 1000)} s`,
-    );
-  };
-}
-
-/** Bytes of the topic's log segments on a local broker's disk. */
-async function topicBytesOnDisk(cluster: LocalKafkaCluster, topic: string): Promise<number> {
-  let total = 0;
-  for (const entry of await readdir(cluster.dataDir)) {
-    if (entry.slice(0, entry.lastIndexOf('-')) !== topic) continue;
-    for (const file of await readdir(path.join(cluster.dataDir, entry))) {
-      if (file.endsWith('.log')) total += (await stat(path.join(cluster.dataDir, entry, file))).size;
-    }
-  }
-  return total;
-}
-
-async function mirrorResult(
-  tool: string,
-  destinationTopic: string,
-  input: MirrorRunInput,
-  startedAtMs: number,
-  timing: FillTiming,
-  pid: number,
-  logFile: string,
-): Promise<MirrorResult> {
-  const { options } = input;
-  const copyMs = timing.allRecordsAtMs - timing.firstRecordAtMs;
-  // A copy faster than one look at the destination has no measurable copy phase: fall back to start→all.
-  const recordsPerSecond =
-    copyMs > 0
-      ? ((options.records - timing.recordsAtFirstLook) * 1000) / copyMs
-      : (options.records * 1000) / (timing.allRecordsAtMs - startedAtMs);
-  return {
-    tool,
-    destinationTopic,
-    records: options.records,
-    startToAllRecordsMs: round(timing.allRecordsAtMs - startedAtMs),
-    firstToAllRecordsMs: round(copyMs),
-    recordsPerSecond: round(recordsPerSecond),
-    mibPerSecond: round((recordsPerSecond * options.recordBytes) / MIB, 2),
-    peakRssBytes: readProcessMemory(pid)?.peakRssBytes ?? null,
-    destinationBytes: await topicBytesOnDisk(input.destination, destinationTopic),
-    cpuMs: readProcessCpuMs(pid),
-    load: sampleLoad(),
-    logFile,
-  };
-}
-
-/** Where the mirrors reach the origin: through the WAN proxy when there is one. */
-function originAddress(origin: LocalKafkaCluster): string {
-  return origin.wanBootstrap ?? origin.bootstrap;
-}
-
-interface MirrorRunInput {
+interface MirrorRunRound {
   /** 1, 2, …: each round copies into destination topics of its own. */
   readonly round: number;
   readonly options: ThroughputOptions;
-  readonly origin: LocalKafkaCluster;
-  readonly destination: LocalKafkaCluster;
-  readonly topic: string;
-  readonly workDir: string;
-  readonly signal: AbortSignal;
+  readonly input: MirrorRunInput;
 }
 
 async function measureGeorep(
-  input: MirrorRunInput,
+  { round: roundNumber, options, input }: MirrorRunRound,
   delivery: DeliveryGuarantee = 'at-least-once',
-  compression: CompressionSetting = input.options.compression,
+  compression: CompressionSetting = options.compression,
 ): Promise<MirrorResult & { georepCounted: number | null }> {
-  const { options, origin, destination, topic, signal } = input;
   const exactlyOnce = delivery === 'exactly-once';
   const showCompression = options.compareCompression !== null || compression !== 'origin';
-  const tool = `georep${exactlyOnce ? ' exactly-once' : ''}${showCompression ? ` (compression: ${compression})` : ''}`;
-  const runName = `${exactlyOnce ? 'georep-eos' : 'georep'}-${compression}`;
-  const workDir = path.join(input.workDir, `${runName}-round-${input.round}`);
-  await mkdir(workDir, { recursive: true });
-  const configFile = path.join(workDir, 'geo-replication.yaml');
   // A new destination topic is also a new consumer group: each round copies from the start.
-  const namePrefix = `georep.${exactlyOnce ? 'eos.' : ''}${compression}.r${input.round}`;
-  const destinationTopic = `${namePrefix}.${topic}`;
-  const flowGroupId = consumerGroupId('georep', origin.name, topic, destination.name, destinationTopic);
-  await writeFile(
-    configFile,
-    [
-      '# Written by bench/throughput.ts: one replication of the benchmark topic.',
-      'clusters:',
-      `  ${origin.name}: { bootstrap: ["${originAddress(origin)}"] }`,
-      `  ${destination.name}: { bootstrap: ["${destination.bootstrap}"] }`,
-      'replications:',
-      '  - name: bench',
-      `    origin: ${origin.name}`,
-      `    destinations: [${destination.name}]`,
-      `    topics: { include: ["${topic}"] }`,
-      `    naming: "${namePrefix}.{topic}" # MirrorMaker 2 writes a.<topic> to the same cluster`,
-      '    start: earliest',
-      `    delivery: ${delivery}`,
-      `    compression: ${compression}`,
-      '',
-    ].join('\n'),
-  );
-  const [httpPort] = await findFreePorts(1);
-  const admin = benchAdmin(destination.bootstrap);
-  const logFile = path.join(workDir, 'georep.log');
-  const startedAtMs = performance.now();
-  const georep = startGeorep({
-    configFile,
-    httpListen: `127.0.0.1:${httpPort}`,
-    logFile,
+  const namePrefix = `georep.${exactlyOnce ? 'eos.' : ''}${compression}.r${roundNumber}`;
+  const mirror = await startGeorepMirror(input, {
+    tool: `georep${exactlyOnce ? ' exactly-once' : ''}${showCompression ? ` (compression: ${compression})` : ''}`,
+    namePrefix,
+    delivery,
+    compression,
     build: options.georepBuild,
-    nodeOptions: options.georepCpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${workDir}`] : [],
+    nodeOptions: options.georepCpuProfile
+      ? ['--cpu-prof', `--cpu-prof-dir=${path.join(input.workDir, namePrefix)}`]
+      : [],
   });
   try {
-    const timing = await waitForRecords({
-      admin,
-      topic: destinationTopic,
-      expectedRecords: options.records,
-      timeoutMs: copyTimeoutMs(options),
-      failure: () => (georep.exited ? `georep ended (${georep.exitDescription}); see ${logFile}` : null),
-      signal,
-      onProgress: progressPrinter(tool, options.records),
-      ...(exactlyOnce ? { progressGroupId: progressGroupId(flowGroupId) } : {}),
-    });
-    const result = await mirrorResult(
-      tool,
-      destinationTopic,
-      input,
-      startedAtMs,
-      timing,
-      georep.pid,
-      logFile,
-    );
-    const status = await georep.status().catch(() => null);
-    const georepCounted = status?.flows.reduce((sum, flow) => sum + flow.recordsMirrored, 0) ?? null;
-    return { ...result, georepCounted };
+    const result = await measureCopy(input, mirror, say);
+    return { ...result, georepCounted: await mirror.countedRecords() };
   } finally {
-    const stopped = await georep.stop();
-    say(`  ${tool} stopped in ${round(stopped.stopMs)} ms (exit code ${stopped.exitCode})`);
-    await admin.close();
+    const stopStartedMs = performance.now();
+    await mirror.stop();
+    say(`  ${mirror.tool} stopped in ${round(performance.now() - stopStartedMs)} ms`);
   }
 }
 
 async function measureMirrorMaker(
-  input: MirrorRunInput,
+  { round: roundNumber, input }: MirrorRunRound,
+  tuned = false,
 ): Promise<MirrorResult & { heapMaxMb: number; properties: Record<string, string> }> {
-  const { options, origin, destination, topic, signal } = input;
-  const workDir = path.join(input.workDir, `mirror-maker-round-${input.round}`);
-  // MirrorMaker's default replication policy names the copy <source alias>.<topic>, and keeps its progress
-  // per source alias: a new alias each round (a, a2, a3, …) copies from the start into a new topic.
-  const sourceAlias = input.round === 1 ? origin.name : `${origin.name}${input.round}`;
-  const destinationTopic = `${sourceAlias}.${topic}`;
-  const properties = oneWayMirrorProperties({
-    source: { alias: sourceAlias, bootstrap: originAddress(origin) },
-    target: { alias: destination.name, bootstrap: destination.bootstrap },
-    // A Java regular expression: exactly this topic.
-    topics: topic.replaceAll('.', '\\.'),
-  });
-  const admin = benchAdmin(destination.bootstrap);
-  const startedAtMs = performance.now();
-  const mirrorMaker = await startMirrorMaker({
-    version: options.version,
-    properties,
-    targetClusters: [destination.name],
-    workDir,
-    signal,
+  // A new source alias each round (a, a2, a3, …; at, at2, … tuned) copies from the start into a new topic.
+  const alias = `${input.origin.name}${tuned ? 't' : ''}${roundNumber === 1 ? '' : roundNumber}`;
+  const mirror = await startMirrorMakerMirror(input, {
+    tool: tuned ? 'MirrorMaker 2 tuned' : 'MirrorMaker 2',
+    sourceAlias: alias,
+    ...(tuned ? { overrides: tunedMirrorMakerOverrides(input.destination.name) } : {}),
   });
   try {
-    const timing = await waitForRecords({
-      admin,
-      topic: destinationTopic,
-      expectedRecords: options.records,
-      timeoutMs: copyTimeoutMs(options),
-      failure: () => (mirrorMaker.running ? null : `MirrorMaker 2 exited; see ${mirrorMaker.logFile}`),
-      signal,
-      onProgress: progressPrinter('MirrorMaker 2', options.records),
-    });
-    const result = await mirrorResult(
-      'MirrorMaker 2',
-      destinationTopic,
-      input,
-      startedAtMs,
-      timing,
-      mirrorMaker.pid,
-      mirrorMaker.logFile,
-    );
-    return { ...result, heapMaxMb: DEFAULT_MIRROR_MAKER_HEAP.maxMb, properties };
+    const result = await measureCopy(input, mirror, say);
+    return { ...result, heapMaxMb: MIRROR_MAKER_HEAP_MAX_MB, properties: mirror.properties };
   } finally {
     const stopStartedMs = performance.now();
-    await mirrorMaker.stop({ graceMs: MIRROR_MAKER_STOP_GRACE_MS });
-    say(`  MirrorMaker 2 stopped in ${round(performance.now() - stopStartedMs)} ms`);
-    await admin.close();
+    await mirror.stop();
+    say(`  ${mirror.tool} stopped in ${round(performance.now() - stopStartedMs)} ms`);
   }
 }
 
@@ -478,24 +318,10 @@ function renderTable(rows: readonly Row[], mirrorMakerRate?: number, consumerRat
 }
 
 async function main(signal: AbortSignal): Promise<number> {
-  let parsed: ThroughputOptions | 'help';
-  try {
-    parsed = parseOptions(process.argv.slice(2), process.env);
-  } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
-    return 2;
-  }
-  if (parsed === 'help') {
-    say(USAGE);
-    return 0;
-  }
-  const options = parsed;
+  const options = optionsOrExitCode(() => parseOptions(process.argv.slice(2), process.env), USAGE);
+  if (typeof options === 'number') return options;
   const startedAt = new Date().toISOString();
-  const workDir = path.join(
-    benchWorkDir,
-    `throughput-${startedAt.replace(/[-:]/g, '').replace(/\..*$/, '')}`,
-  );
-  await mkdir(workDir, { recursive: true });
+  const workDir = await benchRunDir('throughput', startedAt);
 
   const loadAtStart =
     options.waitForLoad === null
@@ -541,7 +367,7 @@ async function main(signal: AbortSignal): Promise<number> {
       signal,
     });
 
-    const perfToolRun = { version: options.version, timeoutMs: copyTimeoutMs(options), signal };
+    const perfToolRun = { version: options.version, timeoutMs: copyTimeoutMs(options.records), signal };
     say(`ProducerPerformance fills ${topic} on ${origin.name} (${origin.bootstrap})…`);
     const producer = await runProducerPerformance({
       ...perfToolRun,
@@ -550,6 +376,7 @@ async function main(signal: AbortSignal): Promise<number> {
       records: options.records,
       recordBytes: options.recordBytes,
       compression: options.originCompression,
+      batchBytes: options.originBatchBytes,
     });
     say(`  ${producer.summary}`);
     const originBytes = await topicBytesOnDisk(origin, topic);
@@ -578,8 +405,20 @@ async function main(signal: AbortSignal): Promise<number> {
     const exactlyOnceRounds: GeorepRound[] = [];
     const otherCompressionRounds: GeorepRound[] = [];
     const mirrorMakerRounds: MirrorMakerRound[] = [];
+    const tunedMirrorMakerRounds: MirrorMakerRound[] = [];
+    const mirrorInput: MirrorRunInput = {
+      origin,
+      destination,
+      originAddress: origin.wanBootstrap ?? origin.bootstrap,
+      topic,
+      records: options.records,
+      recordBytes: options.recordBytes,
+      version: options.version,
+      workDir,
+      signal,
+    };
     for (let round = 1; round <= options.rounds; round++) {
-      const input: MirrorRunInput = { round, options, origin, destination, topic, workDir, signal };
+      const input = { round, options, input: mirrorInput };
       const ofRounds = options.rounds > 1 ? ` (round ${round} of ${options.rounds})` : '';
       if (!options.skip.has('georep')) {
         say(`georep copies ${topic} to ${destination.name}${ofRounds}…`);
@@ -599,6 +438,12 @@ async function main(signal: AbortSignal): Promise<number> {
         mirrorMakerRounds.push(result);
         say(`  ${describeCopy(result)}`);
       }
+      if (options.mirrorMakerTuned) {
+        say(`MirrorMaker 2 tuned copies ${topic} to ${destination.name}${ofRounds}…`);
+        const result = await measureMirrorMaker(input, true);
+        tunedMirrorMakerRounds.push(result);
+        say(`  ${describeCopy(result)}`);
+      }
       if (options.exactlyOnce) {
         say(`georep exactly-once copies ${topic} to ${destination.name}${ofRounds}…`);
         const result = await measureGeorep(input, 'exactly-once');
@@ -610,6 +455,7 @@ async function main(signal: AbortSignal): Promise<number> {
     const georepExactlyOnce = medianRound(exactlyOnceRounds);
     const georepOtherCompression = medianRound(otherCompressionRounds);
     const mirrorMaker = medianRound(mirrorMakerRounds);
+    const tunedMirrorMaker = medianRound(tunedMirrorMakerRounds);
     const loadAtEnd = sampleLoad();
 
     const rows: Row[] = [
@@ -634,7 +480,7 @@ async function main(signal: AbortSignal): Promise<number> {
         destinationBytes: null,
       });
     }
-    for (const mirror of [georep, georepOtherCompression, georepExactlyOnce, mirrorMaker]) {
+    for (const mirror of [georep, georepOtherCompression, georepExactlyOnce, mirrorMaker, tunedMirrorMaker]) {
       if (mirror === null) continue;
       rows.push({
         label: mirror.tool,
@@ -670,14 +516,16 @@ async function main(signal: AbortSignal): Promise<number> {
     );
     say("- MiB = 2^20 bytes of record values (Kafka's tools call it MB). CPU s and peak RSS (VmHWM) are the");
     say(
-      `  mirror process's own; MirrorMaker 2 runs with -Xmx${DEFAULT_MIRROR_MAKER_HEAP.maxMb}m and one task (tasks.max=1, its default).`,
+      `  mirror process's own; MirrorMaker 2 runs with -Xmx${MIRROR_MAKER_HEAP_MAX_MB}m and one task (tasks.max=1, its default);`,
     );
+    say('  tuned: tasks.max=2 and its producer with compression.type=zstd, batch.size=262144, linger.ms=10.');
     if (options.rounds > 1) {
       for (const rounds of [
         georepRounds,
         otherCompressionRounds,
         exactlyOnceRounds,
         mirrorMakerRounds,
+        tunedMirrorMakerRounds,
       ].filter((entry) => entry.length > 0)) {
         const rates = rounds.map((entry) => formatCount(entry.recordsPerSecond)).join(', ');
         say(`- ${rounds[0]?.tool} rounds, records/s: ${rates} (the table shows the median round).`);
@@ -698,12 +546,14 @@ async function main(signal: AbortSignal): Promise<number> {
       georepExactlyOnce,
       georepOtherCompression,
       mirrorMaker,
+      tunedMirrorMaker,
       originBytes,
       rounds: {
         georep: georepRounds,
         georepOtherCompression: otherCompressionRounds,
         georepExactlyOnce: exactlyOnceRounds,
         mirrorMaker: mirrorMakerRounds,
+        tunedMirrorMaker: tunedMirrorMakerRounds,
       },
       ratios: {
         georepVsMirrorMaker:

@@ -25,6 +25,14 @@ export class Retriable extends KafkaError {
 }
 
 /**
+ * Thrown by a transactional write whose producer no longer holds the partition: fenced by a newer claim
+ * (another process took the partition over), its epoch or sequence unknown to the broker, the progress moved
+ * on by another process, or the partition not claimed. Trying the same write again cannot help; claiming the
+ * partition again can (and starting over from the progress that claim reads).
+ */
+export class ClaimLost extends Retriable {}
+
+/**
  * Thrown when the cluster rejected georep's credentials (SASL). Trying again does not help until the config
  * changes.
  */

@@ -1,10 +1,18 @@
 // How a sink splits the records of one write into produce requests: in order, each request at most about
-// `maxRequestBytes` of uncompressed record bytes, and of one codec. Shared by the sink and the transactional
-// sink, so both split alike.
-import type { CompressionCodec, CompressionSetting, RecordToWrite } from './port.js';
+// `maxRequestBytes` of uncompressed record bytes, and of one codec. An origin batch written whole, unchanged
+// and with its own codec goes as a request of its own, to be forwarded as it came (OriginBatch). Shared by the
+// sink and the transactional sink, so both split alike.
+import type { CompressionCodec, CompressionSetting, OriginBatch, RecordToWrite } from './port.js';
 
 /** Uncompressed bytes per produce request; well below Kafka's default max.message.bytes (1 MiB). */
 export const DEFAULT_MAX_REQUEST_BYTES = 512 * 1024;
+/**
+ * An origin batch is forwarded only when it holds at least this share of a request (by uncompressed bytes).
+ * A produce request carries one batch per partition and a partition's requests go one after another, so
+ * forwarding the small batches of a producer with Kafka's defaults (16 KiB batch.size) would send about 30
+ * requests where encoding sends one: the round trips cost more throughput than compressing again costs CPU.
+ */
+const MIN_FORWARDED_SHARE_OF_REQUEST = 1 / 4;
 /** Bytes a record adds to a batch besides its key, value and header contents (lengths, deltas, attributes). */
 const RECORD_OVERHEAD_BYTES = 24;
 
@@ -16,37 +24,108 @@ function estimatedSize(record: RecordToWrite): number {
   return size;
 }
 
-/** Splits records, in order, into runs of at most `maxBytes`; a record larger than that goes alone. */
-export function chunksOfAtMost<R extends RecordToWrite>(records: readonly R[], maxBytes: number): R[][] {
+/**
+ * Splits records, in order, into runs of at most `maxBytes`; a record larger than that goes alone. With
+ * `keepOriginBatches`, an origin batch whose records are all there, as read, is never cut (one larger than
+ * `maxBytes` goes alone), so that a sink can still forward it: for callers that write the runs one by one.
+ */
+export function chunksOfAtMost<R extends RecordToWrite>(
+  records: readonly R[],
+  maxBytes: number,
+  keepOriginBatches = false,
+): R[][] {
   const chunks: R[][] = [];
   let current: R[] = [];
   let currentBytes = 0;
-  for (const record of records) {
-    const size = estimatedSize(record);
+  let at = 0;
+  while (at < records.length) {
+    // What may not be cut: one record, or a whole origin batch.
+    const batch = keepOriginBatches ? wholeOriginBatchAt(records, at) : undefined;
+    const end = at + (batch?.records.length ?? 1);
+    let size = 0;
+    for (let index = at; index < end; index++) size += estimatedSize(records[index]!);
     if (current.length > 0 && currentBytes + size > maxBytes) {
       chunks.push(current);
       current = [];
       currentBytes = 0;
     }
-    current.push(record);
+    for (let index = at; index < end; index++) current.push(records[index]!);
     currentBytes += size;
+    at = end;
   }
   if (current.length > 0) chunks.push(current);
   return chunks;
+}
+
+/** The origin batch that starts at `records[at]` if the records from there are all of it, as read from it. */
+function wholeOriginBatchAt(records: readonly RecordToWrite[], at: number): OriginBatch | undefined {
+  const batch = records[at]!.originBatch;
+  if (batch === undefined || at + batch.records.length > records.length) return undefined;
+  for (let index = 0; index < batch.records.length; index++) {
+    if (records[at + index] !== batch.records[index]) return undefined;
+  }
+  return batch;
 }
 
 /** Records of one produce request and the codec of their batch. */
 export interface WriteChunk {
   readonly records: RecordToWrite[];
   readonly codec: CompressionCodec;
+  /** The origin batch these records are, all of it: sent as it came instead of encoded again. */
+  readonly forward?: OriginBatch;
 }
 
 /**
- * Splits the records of a write into requests: with a codec, every chunk has it; with `origin`, consecutive
- * records of the same origin codec share chunks and a change of codec starts a new one, so that each record
- * leaves with the codec its origin batch had.
+ * Splits the records of a write into requests. Each origin batch among them that can be forwarded (written
+ * whole, in order, as the very records read from it, `compression` is `origin` or its codec, and it holds a
+ * quarter of a request or more) is a chunk of its own; the records between are split by encodedChunks.
  */
 export function writeChunks(
+  records: readonly RecordToWrite[],
+  maxBytes: number,
+  compression: CompressionSetting,
+): WriteChunk[] {
+  const chunks: WriteChunk[] = [];
+  let encodedFrom = 0;
+  let at = 0;
+  while (at < records.length) {
+    const batch = forwardableAt(records, at, maxBytes, compression);
+    if (batch === undefined) {
+      at++;
+      continue;
+    }
+    chunks.push(...encodedChunks(records.slice(encodedFrom, at), maxBytes, compression));
+    const end = at + batch.records.length;
+    chunks.push({ records: records.slice(at, end), codec: batch.codec, forward: batch });
+    at = end;
+    encodedFrom = end;
+  }
+  chunks.push(...encodedChunks(records.slice(encodedFrom), maxBytes, compression));
+  return chunks;
+}
+
+/**
+ * The origin batch that starts at `records[at]` if the records from there are all of it, unchanged, of the
+ * codec the write asks for, and large enough to go as a request of its own.
+ */
+function forwardableAt(
+  records: readonly RecordToWrite[],
+  at: number,
+  maxBytes: number,
+  compression: CompressionSetting,
+): OriginBatch | undefined {
+  const batch = wholeOriginBatchAt(records, at);
+  if (batch === undefined || (compression !== 'origin' && compression !== batch.codec)) return undefined;
+  const bytes = batch.records.reduce((sum, record) => sum + estimatedSize(record), 0);
+  return bytes >= maxBytes * MIN_FORWARDED_SHARE_OF_REQUEST ? batch : undefined;
+}
+
+/**
+ * Splits records into requests to encode: with a codec, every chunk has it; with `origin`, consecutive records
+ * of the same origin codec share chunks and a change of codec starts a new one, so that each record leaves
+ * with the codec its origin batch had.
+ */
+export function encodedChunks(
   records: readonly RecordToWrite[],
   maxBytes: number,
   compression: CompressionSetting,

@@ -39,6 +39,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly destinationBatchesWritten = new Counter({
+    name: 'georep_destination_batches_written_total',
+    help: 'Record batches written to the destination and acknowledged, by path: forwarded (an origin batch sent on as it came, its records neither decoded for writing nor compressed again) or encoded.',
+    labelNames: [...FLOW_LABELS, 'path'],
+    registers: [this.registry],
+  });
+
   readonly replicationMaxBytesPerSecond = new Gauge({
     name: 'georep_replication_max_bytes_per_second',
     help: "A replication's maxBytesPerSecond: the cap on the bytes its flows in this process write per second.",

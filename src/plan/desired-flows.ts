@@ -197,7 +197,7 @@ function flowSpec(
       compression: replication.compression,
       loopPrevention: replication.loopPrevention,
       replicationFactor: replication.replicationFactor ?? 'auto',
-      topicConfigExclude: [...replication.topicConfigExclude].sort().join(','),
+      topicConfigExclude: [...replication.topicConfigExclude].sort(),
       consumerGroupId: consumerGroupId(
         config.daemon.groupIdPrefix,
         replication.origin,

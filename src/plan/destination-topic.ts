@@ -54,7 +54,15 @@ export interface DestinationTopicRefusal {
 
 export type DestinationTopicDecision =
   | { readonly kind: 'create' }
-  | { readonly kind: 'refuse'; readonly refusal: DestinationTopicRefusal }
+  /**
+   * Write nothing. `forgetProgressSeen`: the progress this process saw belongs to a copy that is gone, so once an
+   * operator deletes the group as the refusal says, the flow starts over instead of reporting progress lost.
+   */
+  | {
+      readonly kind: 'refuse';
+      readonly refusal: DestinationTopicRefusal;
+      readonly forgetProgressSeen: boolean;
+    }
   /** Write into the existing topic, after adding partitions up to `partitions` and following the origin's configs. */
   | { readonly kind: 'adopt'; readonly addPartitions: boolean; readonly followConfigs: boolean };
 
@@ -83,6 +91,7 @@ export function decideDestinationTopic(facts: DestinationTopicFacts): Destinatio
         `leave the copy with a gap. To copy ${facts.originTopic} again from its start into it, delete consumer ` +
         `group ${facts.groupId} on ${facts.origin}; or delete ${facts.destinationTopic} and that group, and ` +
         'georep creates it anew.',
+      { forgetProgressSeen: true },
     );
   }
   if (existing === null) {
@@ -131,6 +140,10 @@ function idChanged(stored: string, current: TopicId): boolean {
   return current !== null && current !== stored;
 }
 
-function refuse(reason: DestinationTopicRefusal['reason'], message: string): DestinationTopicDecision {
-  return { kind: 'refuse', refusal: { reason, message } };
+function refuse(
+  reason: DestinationTopicRefusal['reason'],
+  message: string,
+  { forgetProgressSeen = false } = {},
+): DestinationTopicDecision {
+  return { kind: 'refuse', refusal: { reason, message }, forgetProgressSeen };
 }

@@ -12,7 +12,7 @@ import type {
 
 /**
  * Settings that, when any of them changes, require the flow to be stopped and started again.
- * Flat strings and numbers so that a plan can show exactly which one changed.
+ * Plain values (strings, numbers, a sorted list) so that a plan can show exactly which one changed.
  */
 export interface FlowRestartSettings {
   /** Digest of the origin cluster's connection settings (bootstrap, TLS, SASL, timeouts). */
@@ -32,8 +32,8 @@ export interface FlowRestartSettings {
   readonly loopPrevention: LoopPrevention;
   /** 'auto' means min(3, the destination's broker count). */
   readonly replicationFactor: number | 'auto';
-  /** Sorted and comma-joined, so that reordering the list in the file changes nothing. */
-  readonly topicConfigExclude: string;
+  /** Topic configs never copied; sorted, so that reordering the list in the file changes nothing. */
+  readonly topicConfigExclude: readonly string[];
   /** The consumer group that stores this flow's progress; changing it means starting over. */
   readonly consumerGroupId: string;
 }

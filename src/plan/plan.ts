@@ -92,11 +92,17 @@ export function planFlows(desired: readonly FlowSpec[], running: readonly FlowSp
 function diffRestartSettings(from: FlowRestartSettings, to: FlowRestartSettings): SettingChange[] {
   const changes: SettingChange[] = [];
   for (const setting of Object.keys(to) as (keyof FlowRestartSettings)[]) {
-    const before = String(from[setting]);
-    const after = String(to[setting]);
+    const before = settingText(from[setting]);
+    const after = settingText(to[setting]);
     if (before !== after) changes.push({ setting, from: before, to: after });
   }
   return changes;
+}
+
+/** A setting as `georep plan` shows it; a list item by item (`retention.ms, segment.bytes`), none as `(none)`. */
+function settingText(value: FlowRestartSettings[keyof FlowRestartSettings]): string {
+  if (!Array.isArray(value)) return String(value);
+  return value.length === 0 ? '(none)' : value.join(', ');
 }
 
 function diffInPlaceSettings(from: FlowSpec, to: FlowSpec): SettingChange[] {

@@ -163,7 +163,8 @@ export async function writeWithinCap<R extends ConsumedRecord>(
   write: (slice: readonly R[], nextOffset: bigint) => Promise<readonly WrittenRange[]>,
 ): Promise<WrittenRange[]> {
   if (cap === null || records.length === 0) return [...(await write(records, nextOffset))];
-  const slices = chunksOfAtMost(records, DEFAULT_MAX_REQUEST_BYTES);
+  // Whole origin batches: a slice boundary through one would make the sink encode it instead of forwarding it.
+  const slices = chunksOfAtMost(records, DEFAULT_MAX_REQUEST_BYTES, true);
   const written: WrittenRange[] = [];
   for (const [index, slice] of slices.entries()) {
     const reservedBytes = recordBytes(slice);

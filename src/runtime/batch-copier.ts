@@ -1,15 +1,17 @@
 // The write path of one batch: the records the origin gave a flow go to the same partition on the destination,
 // within the replication's bandwidth cap, in a transaction with the partition's progress (exactly-once) or as
-// plain writes retried while the destination does not answer (at-least-once). Once written, where each record
-// landed is recorded for offset translation, and the flow's counters, metrics and progress move on.
+// plain writes (at-least-once), either tried again in place while the destination does not answer. Once
+// written, where each record landed is recorded for offset translation, and the flow's counters, metrics and
+// progress move on.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CompressionSetting } from '../config/types.js';
-import { KafkaError } from '../kafka/errors.js';
+import { ClaimLost, KafkaError } from '../kafka/errors.js';
 import type {
   ConsumedBatch,
   RecordSink,
   RecordToWrite,
   TransactionalSink,
+  UnreachableListener,
   WrittenRange,
 } from '../kafka/port.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -35,7 +37,11 @@ export interface BatchCopierDependencies {
   readonly offsetMaps: OffsetMapRecorder;
   readonly metrics: Pick<
     Metrics,
-    'transactionsCommitted' | 'recordsMirrored' | 'bytesMirrored' | 'destinationBytesWritten'
+    | 'transactionsCommitted'
+    | 'recordsMirrored'
+    | 'bytesMirrored'
+    | 'destinationBytesWritten'
+    | 'destinationBatchesWritten'
   >;
   readonly bandwidthCaps: Pick<BandwidthCaps, 'of'>;
   readonly nowMs: () => number;
@@ -74,7 +80,14 @@ export class BatchCopier {
       async (slice, nextOffset) => {
         // Also when loop prevention dropped every record: the progress must move past them.
         if (transactions !== null) {
-          const inTransaction = await transactions.write(batch.partition, slice, nextOffset, compression);
+          const inTransaction = await this.#commitUntilAcknowledged(
+            transactions,
+            batch.partition,
+            slice,
+            nextOffset,
+            compression,
+            signal,
+          );
           metrics.transactionsCommitted.inc(identity.labels);
           return inTransaction;
         }
@@ -104,6 +117,14 @@ export class BatchCopier {
     const batchBytes = written.reduce((sum, range) => sum + (range.batchBytes ?? 0), 0);
     mirrored.batchBytes += batchBytes;
     metrics.destinationBytesWritten.inc(identity.labels, batchBytes);
+    const forwarded = written.filter((range) => range.forwarded === true).length;
+    if (forwarded > 0)
+      metrics.destinationBatchesWritten.inc({ ...identity.labels, path: 'forwarded' }, forwarded);
+    if (written.length > forwarded)
+      metrics.destinationBatchesWritten.inc(
+        { ...identity.labels, path: 'encoded' },
+        written.length - forwarded,
+      );
     let newestTimestampMs: number | null = null;
     for (const record of batch.records) {
       if (newestTimestampMs === null || record.timestampMs > newestTimestampMs)
@@ -124,26 +145,69 @@ export class BatchCopier {
    * again every DESTINATION_RETRY_DELAY_MS, keeping its place and its consumer (a restart would read the batch
    * again and rejoin the group for nothing). A retry may write records the failed attempt stored: at-least-once.
    */
-  async #writeUntilAcknowledged(
+  #writeUntilAcknowledged(
     partition: number,
     records: readonly RecordToWrite[],
     compression: CompressionSetting,
     signal: AbortSignal,
   ): Promise<readonly WrittenRange[]> {
+    const { identity, sink, topics } = this.#deps;
+    return this.#whileDestinationDown(partition, signal, (onUnreachable) =>
+      sink.write(identity.spec.destinationTopic, partition, records, {
+        compression,
+        topicId: topics.ids.destinationTopicId,
+        onUnreachable,
+      }),
+    );
+  }
+
+  /**
+   * The transaction of one slice, tried again like #writeUntilAcknowledged while the destination does not
+   * answer: before a retry the sink claims the partition again and learns whether the failed try committed
+   * after all, so nothing is lost or written twice. A lost claim (fenced by another process's claim, progress
+   * moved on) is not waited out: it fails the flow, whose next attempt claims its partitions anew.
+   */
+  #commitUntilAcknowledged(
+    transactions: TransactionalSink,
+    partition: number,
+    records: readonly RecordToWrite[],
+    nextOriginOffset: bigint,
+    compression: CompressionSetting,
+    signal: AbortSignal,
+  ): Promise<readonly WrittenRange[]> {
+    return this.#whileDestinationDown(
+      partition,
+      signal,
+      (onUnreachable) =>
+        transactions.write(partition, records, nextOriginOffset, { compression, onUnreachable }),
+      (error) => error instanceof ClaimLost,
+    );
+  }
+
+  /**
+   * Runs `write` until it resolves. While it reports requests unanswered, and after it failed with a retriable
+   * error of the destination (unless `refusal` says retrying cannot help), the flow is stalled; a failed write
+   * is tried again after DESTINATION_RETRY_DELAY_MS. Once it is acknowledged the partition no longer stalls it.
+   */
+  async #whileDestinationDown(
+    partition: number,
+    signal: AbortSignal,
+    write: (onUnreachable: UnreachableListener) => Promise<readonly WrittenRange[]>,
+    refusal: (error: KafkaError) => boolean = () => false,
+  ): Promise<readonly WrittenRange[]> {
     const { identity, reachability } = this.#deps;
     const unreachable = (detail: string) => reachability.destinationFailed(partition, detail);
     for (;;) {
       try {
-        const written = await this.#deps.sink.write(identity.spec.destinationTopic, partition, records, {
-          compression,
-          topicId: this.#deps.topics.ids.destinationTopicId,
-          onUnreachable: unreachable,
-        });
+        const written = await write(unreachable);
         reachability.destinationAnswered(partition);
         return written;
       } catch (error) {
         const destinationDown =
-          error instanceof KafkaError && error.retriable && error.cluster === identity.spec.destination;
+          error instanceof KafkaError &&
+          error.retriable &&
+          error.cluster === identity.spec.destination &&
+          !refusal(error);
         if (!destinationDown || signal.aborted) throw error;
         unreachable(error.message);
         await sleep(DESTINATION_RETRY_DELAY_MS, undefined, { signal });

@@ -266,10 +266,11 @@ export class Daemon {
       return `a reconcile has been running for ${Math.round((this.#nowMs() - this.#reconcileStartedMs) / 1000)} s`;
     }
     // A flow whose cluster does not answer copies nothing: whoever relies on this process should know.
-    const stalled = this.#flowStatuses().filter((flow) => flow.state === 'stalled');
+    const stalled = this.#supervisor.flows().filter((flow) => flow.state === 'stalled');
     if (stalled.length > 0) {
-      const first = stalled[0]!;
-      return `${stalled.length} flow(s) stalled, e.g. ${first.key}: ${first.error?.reason}: ${first.error?.message}`;
+      const first = stalled.reduce((earliest, flow) => (flow.spec.key < earliest.spec.key ? flow : earliest));
+      const { key, error } = first.status();
+      return `${stalled.length} flow(s) stalled, e.g. ${key}: ${error?.reason}: ${error?.message}`;
     }
     return null;
   }
@@ -365,15 +366,15 @@ export class Daemon {
         (state) => [state, 0],
       ),
     );
-    for (const flow of this.#flowStatuses()) counts.set(flow.state, (counts.get(flow.state) ?? 0) + 1);
+    for (const { state } of this.#supervisor.flows()) counts.set(state, (counts.get(state) ?? 0) + 1);
     for (const [state, count] of counts) this.#options.metrics.flowsByState.set({ state }, count);
     return this.#options.metrics.exposition();
   }
 
   #summary(): string {
-    const flows = this.#flowStatuses();
+    const flows = this.#supervisor.flows();
     const byState = new Map<string, number>();
-    for (const flow of flows) byState.set(flow.state, (byState.get(flow.state) ?? 0) + 1);
+    for (const { state } of flows) byState.set(state, (byState.get(state) ?? 0) + 1);
     const parts = [...byState].map(([state, count]) => `${count} ${state}`);
     const reload =
       this.#configSource.lastReload?.ok === false ? '; last reload FAILED, previous config in force' : '';

@@ -147,6 +147,23 @@ export class FlowProgress {
       }));
   }
 
+  /**
+   * Sum of the held partitions' lag; null when any of them is unknown or too old (or none is held). What the
+   * lag gauge shows after every batch, so it builds nothing: a loop over the held partitions.
+   */
+  lag(): number | null {
+    if (this.#partitions.size === 0) return null;
+    const nowMs = this.#nowMs();
+    let sum = 0;
+    for (const state of this.#partitions.values()) {
+      const lag = this.#fresh(state, nowMs) ? partitionLag(state) : null;
+      if (lag === null) return null;
+      sum += lag;
+    }
+    return sum;
+  }
+
+  /** Everything /status shows of the progress; built only when someone asks. */
   summary(): ProgressSummary {
     const nowMs = this.#nowMs();
     this.#dropOldBatches(nowMs);
@@ -155,17 +172,13 @@ export class FlowProgress {
     const oldest = measuredAt.some((at) => at === null)
       ? null
       : measuredAt.reduce<number | null>((min, at) => (min === null || (at ?? 0) < min ? at : min), null);
-    const lags = states.map((state) => (this.#fresh(state, nowMs) ? partitionLag(state) : null));
-    const lag =
-      states.length > 0 && lags.every((value) => value !== null)
-        ? lags.reduce<number>((sum, value) => sum + (value ?? 0), 0)
-        : null;
+    const lag = this.lag();
     return {
       lag,
       lagMeasuredAtMs: oldest,
       recordsPerSecond: this.#recordsPerSecond(nowMs),
       lastBatchAtMs: this.#lastBatchAtMs,
-      timeLagMs: lag === null ? null : timeLagMs(states, lags, nowMs),
+      timeLagMs: lag === null ? null : timeLagMs(states, nowMs),
     };
   }
 
@@ -208,15 +221,14 @@ function partitionLag(state: PartitionState): number | null {
   return lag > 0n ? Number(lag) : 0;
 }
 
-/** The longest time behind over the partitions with lag; null when one of them copied nothing yet. */
-function timeLagMs(
-  states: readonly PartitionState[],
-  lags: readonly (number | null)[],
-  nowMs: number,
-): number | null {
+/**
+ * The longest time behind over the partitions with lag; null when one of them copied nothing yet. Only asked
+ * when every partition's lag is known and fresh.
+ */
+function timeLagMs(states: readonly PartitionState[], nowMs: number): number | null {
   let longestMs = 0;
-  for (const [index, state] of states.entries()) {
-    if ((lags[index] ?? 0) === 0) continue;
+  for (const state of states) {
+    if ((partitionLag(state) ?? 0) === 0) continue;
     if (state.copiedTimestampMs === null) return null;
     longestMs = Math.max(longestMs, nowMs - state.copiedTimestampMs);
   }

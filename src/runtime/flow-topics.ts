@@ -67,7 +67,7 @@ export class FlowTopics {
     const { originAdmin, destinationAdmin } = this.#deps;
     const origin = await originAdmin.describeTopic(originTopic);
     const originPartitions = origin.partitions.length;
-    const excludes = spec.restartSettings.topicConfigExclude.split(',').filter(Boolean);
+    const excludes = spec.restartSettings.topicConfigExclude;
     const groupId = spec.restartSettings.consumerGroupId;
     const hasProgress = (await originAdmin.committedOffsets(groupId, [originTopic])).some(
       (committed) => committed.offset !== null,
@@ -101,9 +101,7 @@ export class FlowTopics {
       });
       switch (decision.kind) {
         case 'refuse':
-          // The progress belongs to a copy that is gone: once an operator deletes it, the flow may start over.
-          if (decision.refusal.reason === 'destination-topic-recreated')
-            this.#deps.groupsWithStoredProgress.delete(groupId);
+          if (decision.forgetProgressSeen) this.#deps.groupsWithStoredProgress.delete(groupId);
           throw new FlowFailure({ ...decision.refusal, retriable: false });
         case 'create': {
           const created = await this.#createDestinationTopic(origin.configs, excludes, originPartitions);
@@ -116,7 +114,7 @@ export class FlowTopics {
         case 'adopt':
           this.#destinationPartitions = destination!.partitions.length;
           if (decision.addPartitions) await this.ensureDestinationPartitions(originPartitions);
-          if (configUpdate !== null) {
+          if (decision.followConfigs && configUpdate !== null) {
             await destinationAdmin.alterTopicConfigs(destinationTopic, configUpdate.changes);
             this.#deps.identity.logger.info(
               { drift: describeConfigDrift(configUpdate.drift) },

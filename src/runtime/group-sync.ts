@@ -197,12 +197,12 @@ export class GroupSync {
       this.#logger.info({ partitions: persisted.size }, 'loaded the persisted offset maps');
     }
     const topics = this.#deps.mirroredTopics();
-    const changedMaps = store.changedRecords(new Set(topics.map((topic) => topic.destinationTopic)));
+    const changedMaps = store.changedMaps(new Set(topics.map((topic) => topic.destinationTopic)));
     if (changedMaps.length > 0) {
       await destinationSink.write(
         offsetSyncsTopic(prefix),
         0,
-        changedMaps.map((record) => ({ ...record, headers: [], timestampMs: this.#deps.nowMs() })),
+        changedMaps.map(({ record }) => ({ ...record, headers: [], timestampMs: this.#deps.nowMs() })),
       );
       store.persisted(changedMaps);
     }

@@ -70,7 +70,7 @@ export class LagRefresher {
 
   /** Sets the lag metric from what FlowProgress knows now. */
   publish(): void {
-    const { lag } = this.#deps.progress.summary();
+    const lag = this.#deps.progress.lag();
     if (lag !== null) this.#deps.metrics.offsetLag.set(this.#deps.identity.labels, lag);
   }
 }

@@ -170,6 +170,11 @@ export class MirrorFlow implements ManagedFlow {
     });
   }
 
+  /** The lifecycle state alone, for whoever counts flows by state: status() builds the whole /status entry. */
+  get state(): FlowState {
+    return this.#machine.state;
+  }
+
   /** True once the destination topic is prepared and the consumer runs: its configs may then be synced. */
   get copying(): boolean {
     const state = this.#machine.state;

@@ -23,10 +23,19 @@ export interface OffsetSyncRecord {
   readonly value: Buffer;
 }
 
+/** A partition's offset map that changed since it was last persisted, and the record that persists it. */
+export interface ChangedOffsetMap {
+  readonly destinationTopic: string;
+  readonly partition: number;
+  /** The map as `record` holds it. */
+  readonly data: PartitionOffsetMapData;
+  readonly record: OffsetSyncRecord;
+}
+
 export class OffsetSyncStore implements OffsetMapRecorder {
   readonly #maps = new Map<string, PartitionOffsetMap>();
-  /** Partitions recorded since they were last persisted. */
-  readonly #changed = new Set<string>();
+  /** Partitions recorded since they were last persisted, by mapKey, with the topic and partition it names. */
+  readonly #changed = new Map<string, { readonly destinationTopic: string; readonly partition: number }>();
   #loaded = false;
 
   recordWrite(
@@ -52,7 +61,7 @@ export class OffsetSyncStore implements OffsetMapRecorder {
       }
       map.recordWrite(originOffsets, destinationOffsets, nextOriginOffset);
     }
-    this.#changed.add(key);
+    if (!this.#changed.has(key)) this.#changed.set(key, { destinationTopic, partition });
   }
 
   translate(destinationTopic: string, partition: number, originOffset: bigint): bigint | null {
@@ -87,28 +96,31 @@ export class OffsetSyncStore implements OffsetMapRecorder {
   }
 
   /**
-   * The records that persist the partitions of `destinationTopics` changed since they were last persisted;
-   * they count as persisted once `persisted()` is called with them (after the destination acknowledged them).
+   * The maps of the partitions of `destinationTopics` changed since they were last persisted, each with its
+   * record; they count as persisted once `persisted()` is called with them (after the destination acknowledged
+   * the records).
    */
-  changedRecords(destinationTopics: ReadonlySet<string>): OffsetSyncRecord[] {
-    const records: OffsetSyncRecord[] = [];
-    for (const key of this.#changed) {
-      const [destinationTopic = '', partitionText = ''] = key.split('\u0000');
+  changedMaps(destinationTopics: ReadonlySet<string>): ChangedOffsetMap[] {
+    const changed: ChangedOffsetMap[] = [];
+    for (const [key, { destinationTopic, partition }] of this.#changed) {
       const data = this.#maps.get(key)?.data();
       if (!destinationTopics.has(destinationTopic) || data === undefined) continue;
-      records.push(toRecord(destinationTopic, Number(partitionText), data));
+      changed.push({
+        destinationTopic,
+        partition,
+        data,
+        record: toRecord(destinationTopic, partition, data),
+      });
     }
-    return records;
+    return changed;
   }
 
-  /** Marks the partitions of `records` persisted, unless they changed again since. */
-  persisted(records: readonly OffsetSyncRecord[]): void {
-    for (const record of records) {
-      const parsed = parseRecord(record);
-      if (parsed === null) continue;
-      const key = mapKey(parsed.destinationTopic, parsed.partition);
+  /** Marks the partitions of `changed` persisted, unless they changed again since. */
+  persisted(changed: readonly ChangedOffsetMap[]): void {
+    for (const { destinationTopic, partition, data } of changed) {
+      const key = mapKey(destinationTopic, partition);
       const now = this.#maps.get(key)?.data();
-      if (now !== undefined && sameData(now, parsed.data)) this.#changed.delete(key);
+      if (now !== undefined && sameData(now, data)) this.#changed.delete(key);
     }
   }
 }

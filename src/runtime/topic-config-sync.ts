@@ -50,7 +50,7 @@ export async function syncTopicConfigs(
       originTopic: flow.spec.originTopic,
       destination: flow.spec.destination,
       destinationTopic: flow.spec.destinationTopic,
-      topicConfigExclude: flow.spec.restartSettings.topicConfigExclude.split(',').filter(Boolean),
+      topicConfigExclude: flow.spec.restartSettings.topicConfigExclude,
       mirrorFlow: flow,
     })),
     described,

@@ -6,6 +6,8 @@
 // `georep status` exits 1, /readyz answers 503 and georep_flows{state="stalled"} is 1. After the broker is
 // restarted on the same port and data, the flow copies again, and once the producer stopped the destination
 // holds every record the origin holds, byte for byte and in order (at-least-once may repeat some: counted).
+// Each case runs for a flow of each delivery, in a daemon of its own: an exactly-once flow's copy, read with
+// read_committed by Kafka's Java consumer, holds each origin record exactly once (none missing, none twice).
 // The measured detection and resume times are printed as diagnostics (docs/outages.md quotes them).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,7 +17,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LocalKafkaCluster } from '../../harness/kafka-local.js';
 import { kafkaTestTarget } from '../../harness/test-clusters.js';
-import { compareTopicCopy, describeCopyProblems } from './support/copy-check.js';
+import { compareTopicCopy, describeCopyProblems, type TopicCopyReport } from './support/copy-check.js';
 import {
   caughtUp,
   GeorepProcess,
@@ -25,6 +27,7 @@ import {
   waitUntilCopying,
   writeMirrorConfig,
 } from './support/georep-process.js';
+import { contentByPartition, readWithJavaConsumer } from './support/java-records.js';
 import { uniqueTopicName } from './support/kafka-records.js';
 import { sampleValue } from './support/metrics-text.js';
 import {
@@ -51,13 +54,28 @@ const OUTAGE_MS = 3_000;
 const CATCH_UP_TIMEOUT_MS = 120_000;
 
 const target = kafkaTestTarget({ clusters: 2 });
-const topic = uniqueTopicName('outage');
-const destinationTopic = `origin.${topic}`;
-const flowKey = `origin/${topic} -> destination/${destinationTopic}`;
 const workDir = mkdtempSync(path.join(tmpdir(), 'georep-outage-'));
+const DELIVERIES = ['at-least-once', 'exactly-once'] as const;
+type Delivery = (typeof DELIVERIES)[number];
+
+/** One flow of the delivery, copied by a daemon of its own (its status and metrics count that flow alone). */
+interface OutageFlow {
+  readonly topic: string;
+  readonly destinationTopic: string;
+  readonly flowKey: string;
+  georep: GeorepProcess | null;
+}
+
+const flows = new Map<Delivery, OutageFlow>(
+  DELIVERIES.map((delivery) => {
+    const topic = uniqueTopicName(`outage-${delivery}`);
+    const destinationTopic = `origin.${topic}`;
+    const flowKey = `origin/${topic} -> destination/${destinationTopic}`;
+    return [delivery, { topic, destinationTopic, flowKey, georep: null }];
+  }),
+);
 let originBrokers: string[] = [];
 let destinationBrokers: string[] = [];
-let georep: GeorepProcess;
 let failed = false;
 
 before(async (context) => {
@@ -65,9 +83,25 @@ before(async (context) => {
   const [origin, destination] = target.clusters();
   originBrokers = origin!.brokers;
   destinationBrokers = destination!.brokers;
-  await createTopics(originBrokers, [{ topic, partitions: PARTITIONS }]);
-  const configFile = writeMirrorConfig({ dir: workDir, originBrokers, destinationBrokers, topics: [topic] });
-  georep = await GeorepProcess.start({ configFile, name: 'georep-outage', logDir: workDir });
+  await createTopics(
+    originBrokers,
+    [...flows.values()].map(({ topic }) => ({ topic, partitions: PARTITIONS })),
+  );
+  for (const [delivery, flow] of flows) {
+    const configFile = writeMirrorConfig({
+      dir: workDir,
+      originBrokers,
+      destinationBrokers,
+      topics: [flow.topic],
+      replication: { delivery },
+      fileName: `${delivery}.yaml`,
+    });
+    flow.georep = await GeorepProcess.start({
+      configFile,
+      name: `georep-outage-${delivery}`,
+      logDir: workDir,
+    });
+  }
 });
 
 after(async () => {
@@ -86,7 +120,7 @@ interface Sample {
 }
 
 /** Polls /status every POLL_INTERVAL_MS and keeps what it said of the flow. */
-function pollFlow(daemon: GeorepProcess): { samples: Sample[]; stop(): Promise<void> } {
+function pollFlow(daemon: GeorepProcess, flowKey: string): { samples: Sample[]; stop(): Promise<void> } {
   const samples: Sample[] = [];
   let polling = true;
   const loop = (async () => {
@@ -134,29 +168,61 @@ async function fetchText(daemon: GeorepProcess, urlPath: string): Promise<{ stat
   return { status: response.status, text: await response.text() };
 }
 
-/** Every origin record is on the destination, in order, byte for byte (key, value, headers). */
-async function assertCompleteCopy(signal: AbortSignal): Promise<string> {
-  const originEnds = await endOffsets(originBrokers, topic);
-  await georep.waitForStatus((status: GeorepStatus) => caughtUp([status], flowKey, originEnds), {
+/**
+ * Every origin record is on the destination, in order, byte for byte (key, value, headers); with exactly-once,
+ * read_committed sees each of them once.
+ */
+async function assertCompleteCopy(
+  delivery: Delivery,
+  flow: OutageFlow,
+  daemon: GeorepProcess,
+  signal: AbortSignal,
+): Promise<string> {
+  const originEnds = await endOffsets(originBrokers, flow.topic);
+  await daemon.waitForStatus((status: GeorepStatus) => caughtUp([status], flow.flowKey, originEnds), {
     what: 'the flow caught up with the origin',
     timeoutMs: CATCH_UP_TIMEOUT_MS,
     signal,
   });
-  const origin = await readAllValues({ brokers: originBrokers, topic, signal, describe: recordDigest });
-  const copy = await readAllValues({
-    brokers: destinationBrokers,
-    topic: destinationTopic,
-    signal,
-    describe: recordDigest,
-  });
-  const report = compareTopicCopy(origin, copy);
+  const report =
+    delivery === 'exactly-once'
+      ? await compareReadCommitted(flow, signal)
+      : compareTopicCopy(
+          await readAllValues({ brokers: originBrokers, topic: flow.topic, signal, describe: recordDigest }),
+          await readAllValues({
+            brokers: destinationBrokers,
+            topic: flow.destinationTopic,
+            signal,
+            describe: recordDigest,
+          }),
+        );
   assert.equal(report.missing + report.unexpected, 0, describeCopyProblems(report));
   assert.deepEqual(report.partitionsOutOfOrder, [], describeCopyProblems(report));
-  return `${report.originRecords} origin records, all copied; ${report.duplicates} copied twice (at-least-once)`;
+  if (delivery === 'exactly-once') {
+    assert.equal(report.duplicates, 0, `read_committed sees records twice:\n${describeCopyProblems(report)}`);
+  }
+  return `${report.originRecords} origin records, all copied; ${report.duplicates} copied twice (${delivery})`;
 }
 
-for (const side of ['origin', 'destination'] as const) {
-  describe(`${target.label}: the ${side} broker killed -9 mid-stream`, { skip: target.skipReason }, () => {
+/** Both sides read with Kafka's Java consumer, read_committed: what a consumer of the exactly-once copy sees. */
+async function compareReadCommitted(flow: OutageFlow, signal: AbortSignal): Promise<TopicCopyReport> {
+  const read = async (brokers: string[], topic: string) =>
+    contentByPartition(
+      await readWithJavaConsumer({ version: target.toolsVersion, brokers, topic, signal }),
+      PARTITIONS,
+    );
+  return compareTopicCopy(
+    await read(originBrokers, flow.topic),
+    await read(destinationBrokers, flow.destinationTopic),
+  );
+}
+
+for (const [delivery, side] of DELIVERIES.flatMap((each) =>
+  (['origin', 'destination'] as const).map((killed) => [each, killed] as const),
+)) {
+  describe(`${target.label}: ${delivery}, the ${side} broker killed -9 mid-stream`, {
+    skip: target.skipReason,
+  }, () => {
     test(`the flow is stalled within ${DETECTION_BOUND_MS / 1000} s, resumes after the restart, and loses nothing`, {
       timeout: 300_000,
     }, async (context) => {
@@ -165,12 +231,15 @@ for (const side of ['origin', 'destination'] as const) {
         context.skip('needs clusters the harness started (kill -9 and restart)');
         return;
       }
+      const flow = flows.get(delivery)!;
+      const { flowKey } = flow;
+      const georep = flow.georep!;
       let producer: SequenceProducer | null = null;
       let poller: ReturnType<typeof pollFlow> | null = null;
       try {
         producer = await startSequenceProducer({
           brokers: originBrokers,
-          topic,
+          topic: flow.topic,
           partitions: PARTITIONS,
           recordsPerSecond: RECORDS_PER_SECOND,
           firstSequence: side === 'origin' ? 0 : 5_000_000,
@@ -179,7 +248,7 @@ for (const side of ['origin', 'destination'] as const) {
         });
         await waitUntilCopying(georep, flowKey, PARTITIONS, context.signal);
         await sleep(2_000); // streaming steadily
-        poller = pollFlow(georep);
+        poller = pollFlow(georep, flowKey);
         await waitForSample(poller.samples, (s) => s.state === 'running', 'running flow', 10_000);
 
         const killedAtMs = Date.now();
@@ -192,7 +261,7 @@ for (const side of ['origin', 'destination'] as const) {
         );
         const detectionMs = detected.atMs - killedAtMs;
         context.diagnostic(
-          `${side} killed: flow ${detected.state} after ${detectionMs} ms: ${detected.message}`,
+          `${delivery}, ${side} killed: flow ${detected.state} after ${detectionMs} ms: ${detected.message}`,
         );
         assert.equal(detected.state, 'stalled', JSON.stringify(detected));
         assert.equal(detected.reason, `${side}-unavailable`);
@@ -230,7 +299,7 @@ for (const side of ['origin', 'destination'] as const) {
         );
         const resumeMs = resumed.atMs - answeringAtMs;
         context.diagnostic(
-          `${side} restarted (took ${answeringAtMs - restartingAtMs} ms to answer): copying again ${resumeMs} ms after it answered`,
+          `${delivery}, ${side} restarted (took ${answeringAtMs - restartingAtMs} ms to answer): copying again ${resumeMs} ms after it answered`,
         );
         assert.ok(resumeMs <= RESUME_BOUND_MS, `resumed after ${resumeMs} ms`);
 
@@ -238,7 +307,7 @@ for (const side of ['origin', 'destination'] as const) {
         poller = null;
         await producer.stop();
         producer = null;
-        context.diagnostic(await assertCompleteCopy(context.signal));
+        context.diagnostic(await assertCompleteCopy(delivery, flow, georep, context.signal));
         assert.equal((await runGeorepCommand(['status', '--daemon', georep.httpAddress])).code, 0);
       } catch (error) {
         failed = true;

@@ -6,14 +6,24 @@
 // `mixed` (its first records zstd, the rest lz4) and `json` (JSON events, zstd). One daemon runs a replication
 // per codec that copies `plain` into `plain.<codec>`, and with the default `origin` copies `mixed` and `json`
 // as they came; one more copies `json` uncompressed, to show what `origin` saves.
+//
+// With `origin`, an origin batch whose records all go to the destination unchanged (and that holds a quarter
+// of a produce request or more) is forwarded as it came, its compressed records untouched
+// (georep_destination_batches_written_total{path="forwarded"}); others are encoded again. `json` and
+// `mid-batch` are written in batches of up to 256 KiB (batch.size), as a tuned producer writes; `mid-batch`
+// (zstd) is copied from an offset inside a batch, whose records before it are not copied, and `transactions`
+// (zstd, written by a transactional producer) holds an aborted transaction between committed ones.
 import assert from 'node:assert/strict';
 import { statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { Producer } from '@platformatic/kafka';
+import { runKafkaTool } from '../../harness/kafka-tools.js';
 import type { CompressionSetting } from '../../src/config/types.js';
 import { GeorepProcess } from './support/georep-process.js';
 import { type JavaRecord, readWithJavaConsumer, writeWithJavaProducer } from './support/java-records.js';
-import { batchesInLog } from './support/kafka-records.js';
+import { type BatchSummary, batchesInLog } from './support/kafka-records.js';
+import { sampleValue } from './support/metrics-text.js';
 import { createTopics, endOffsets } from './support/sequence-records.js';
 import { KEEP_FOREVER, TRICKY_RECORDS } from './support/tricky-records.js';
 import { TwoClusterRun } from './support/two-cluster-run.js';
@@ -25,9 +35,21 @@ const CATCH_UP_TIMEOUT_MS = 180_000;
 
 const run = new TwoClusterRun('compression');
 const prefix = `compression-${Date.now().toString(36)}`;
-const topics = { plain: `${prefix}.plain`, mixed: `${prefix}.mixed`, json: `${prefix}.json` };
+const topics = {
+  plain: `${prefix}.plain`,
+  mixed: `${prefix}.mixed`,
+  json: `${prefix}.json`,
+  midBatch: `${prefix}.mid-batch`,
+  transactions: `${prefix}.transactions`,
+};
 let daemon: GeorepProcess;
 let origin: Map<string, JavaRecord[]>;
+/** batch.size of the producer of `json` and `mid-batch`: a tuned producer's, as in the issue's benchmark. */
+const TUNED_BATCH_BYTES = 256 * 1024;
+/** Where the copy of `mid-batch` starts: the second record of a batch of the origin's. */
+let midBatchStart = 1n;
+/** Records per transaction of `transactions`: committed, aborted, committed. */
+const TRANSACTION_RECORDS = 40;
 
 /** Uncompressed origin records: the tricky ones first, then keyed text with headers. */
 function plainRecords() {
@@ -92,6 +114,48 @@ const content = (records: readonly JavaRecord[]) =>
     headers,
   }));
 
+/** Writes `transactions`, zstd: a committed transaction, an aborted one, a committed one (one batch each). */
+async function writeTransactions(brokers: readonly string[]): Promise<void> {
+  const producer = new Producer({
+    clientId: `${prefix}-transactions`,
+    bootstrapBrokers: [...brokers],
+    transactionalId: `${prefix}-transactions`,
+    idempotent: true,
+    compression: 'zstd',
+  });
+  try {
+    const events = jsonEvents(3 * TRANSACTION_RECORDS, 0);
+    for (const [index, end] of ['commit', 'abort', 'commit'].entries()) {
+      const transaction = await producer.beginTransaction();
+      const messages = events
+        .slice(index * TRANSACTION_RECORDS, (index + 1) * TRANSACTION_RECORDS)
+        .map((event) => ({
+          topic: topics.transactions,
+          partition: 0,
+          key: event.key,
+          // About 5 KB each: a transaction's batch holds more than a quarter of a produce request.
+          value: Buffer.from(`${end}:${event.value.toString()}`.padEnd(5000, '.')),
+          timestamp: BigInt(event.timestampMs),
+        }));
+      await transaction.send({ messages });
+      if (end === 'commit') await transaction.commit();
+      else await transaction.abort();
+    }
+  } finally {
+    await producer.close();
+  }
+}
+
+/** The base offset of each batch of a log without gaps (no transaction markers): its counts summed. */
+function baseOffsets(batches: readonly BatchSummary[]): bigint[] {
+  let next = 0n;
+  return batches.map((batch) => {
+    const base = next;
+    next += BigInt(batch.recordCount);
+    return base;
+  });
+}
+
 function segmentBytes(dataDir: string, topic: string): number {
   return statSync(path.join(dataDir, `${topic}-0`, '00000000000000000000.log')).size;
 }
@@ -128,8 +192,52 @@ describe('compression of what georep writes', { skip: run.target.skipReason }, (
           compression: 'zstd',
           records: jsonEvents(JSON_EVENTS, 0),
           signal,
+          batchBytes: TUNED_BATCH_BYTES,
         }),
       ]);
+      await writeWithJavaProducer({
+        version,
+        brokers,
+        topic: topics.midBatch,
+        compression: 'zstd',
+        records: jsonEvents(3 * JSON_EVENTS, 0),
+        signal,
+        batchBytes: TUNED_BATCH_BYTES,
+      });
+      await writeTransactions(brokers);
+      // The copy of mid-batch starts inside a batch: the consumer group of its flow is moved there, as an
+      // operator moves it, and its destination topic exists (a flow with progress expects its copy).
+      await createTopics(run.destination, [
+        {
+          topic: copyOf(topics.midBatch, 'origin'),
+          partitions: 1,
+          configs: Object.fromEntries([KEEP_FOREVER]),
+        },
+      ]);
+      const originLocal = run.target.clusters()[0]?.local;
+      if (originLocal !== undefined) {
+        const batches = await batchesInLog({
+          version,
+          dataDir: originLocal.dataDir,
+          topic: topics.midBatch,
+          signal,
+        });
+        const bases = baseOffsets(batches);
+        const inside = batches.findIndex((batch) => batch.recordCount > 1);
+        assert.ok(inside >= 0, `a batch of more than one record in ${topics.midBatch}`);
+        midBatchStart = bases[inside]! + 1n;
+      }
+      await runKafkaTool({
+        version,
+        tool: 'consumer-groups',
+        args: [
+          ...['--bootstrap-server', brokers.join(',')],
+          ...['--group', `georep.origin.destination.${topics.midBatch}.${copyOf(topics.midBatch, 'origin')}`],
+          ...['--topic', `${topics.midBatch}:0`, '--reset-offsets', '--to-offset', String(midBatchStart)],
+          '--execute',
+        ],
+        signal,
+      });
       // One after the other, so that the topic holds zstd batches, then lz4 ones.
       const half = mixed.length / 2;
       await writeWithJavaProducer({
@@ -161,7 +269,14 @@ describe('compression of what georep writes', { skip: run.target.skipReason }, (
             replication(codec, [topics.plain]),
           ),
           ...replication('none', [topics.plain, topics.json]),
-          ...replication('origin', [topics.mixed, topics.json]),
+          ...replication('origin', [topics.mixed, topics.json, topics.midBatch, topics.transactions]),
+          // Exactly-once: the forwarded batches go in the destination's transactions.
+          '  - name: eos',
+          '    origin: origin',
+          '    destinations: [destination]',
+          `    topics: { include: [${JSON.stringify(topics.json)}] }`,
+          '    naming: "{topic}.eos"',
+          '    delivery: exactly-once',
           'daemon:',
           '  discoveryIntervalMs: 1000',
           '',
@@ -174,7 +289,7 @@ describe('compression of what georep writes', { skip: run.target.skipReason }, (
       }
       await daemon.waitForStatus(
         (status) =>
-          status.flows.length === NAMED_CODECS.length + 3 &&
+          status.flows.length === NAMED_CODECS.length + 6 &&
           status.flows.every(
             (flow) => flow.state === 'running' && flow.partitions[0]?.position === ends.get(flow.originTopic),
           ),
@@ -246,5 +361,66 @@ describe('compression of what georep writes', { skip: run.target.skipReason }, (
       Math.abs(writtenBytes - asOrigin) <= asOrigin * 0.01,
       `metric says ${writtenBytes} bytes written, the destination log holds ${asOrigin}`,
     );
+  });
+
+  /** Batches a replication wrote for an origin topic by `path` (forwarded or encoded); 0 where it wrote none. */
+  async function batchesWritten(replicationName: string, originTopic: string, path: 'forwarded' | 'encoded') {
+    const metrics = await (await fetch(`http://${daemon.httpAddress}/metrics`)).text();
+    const labels = `replication="${replicationName}",origin="origin",destination="destination",topic="${originTopic}",path="${path}"`;
+    return sampleValue(metrics, 'georep_destination_batches_written_total', labels) ?? 0;
+  }
+
+  /** The record counts of a topic's batches in its log on one side; null for clusters not run here. */
+  async function batchSizes(side: 0 | 1, topic: string, signal: AbortSignal): Promise<number[] | null> {
+    const local = run.target.clusters()[side]?.local;
+    if (local === undefined) return null;
+    const batches = await batchesInLog({
+      version: run.target.toolsVersion,
+      dataDir: local.dataDir,
+      topic,
+      signal,
+    });
+    return batches.map((batch) => batch.recordCount);
+  }
+
+  test('compression: origin forwards the origin batches as they came; another codec encodes them', async (context) => {
+    assert.ok((await batchesWritten('origin', topics.json, 'forwarded')) > 0);
+    // …in the transactions of an exactly-once replication too.
+    const eosCopy = `${topics.json}.eos`;
+    const version = run.target.toolsVersion;
+    const signal = context.signal;
+    const copied = await readWithJavaConsumer({ version, brokers: run.destination, topic: eosCopy, signal });
+    assert.deepEqual(content(copied), content(origin.get(topics.json)!), `records of ${eosCopy}`);
+    assert.ok((await batchesWritten('eos', topics.json, 'forwarded')) > 0);
+    assert.equal(await batchesWritten('none', topics.json, 'forwarded'), 0);
+    assert.ok((await batchesWritten('none', topics.json, 'encoded')) > 0);
+    assert.equal(await batchesWritten('gzip', topics.plain, 'forwarded'), 0);
+    assert.ok((await batchesWritten('gzip', topics.plain, 'encoded')) > 0);
+  });
+
+  test('a copy that starts inside a batch encodes the rest of that batch and forwards the batches after it', async (context) => {
+    const { signal } = context;
+    const version = run.target.toolsVersion;
+    const topic = copyOf(topics.midBatch, 'origin');
+    const copied = await readWithJavaConsumer({ version, brokers: run.destination, topic, signal });
+    const expected = origin.get(topics.midBatch)!.filter((record) => record.offset >= midBatchStart);
+    assert.deepEqual(content(copied), content(expected), `records of ${topic} from offset ${midBatchStart}`);
+    assert.ok(
+      (await batchesWritten('origin', topics.midBatch, 'encoded')) >= 1,
+      'the batch cut at the start',
+    );
+    assert.ok((await batchesWritten('origin', topics.midBatch, 'forwarded')) > 0);
+  });
+
+  test('the committed batches of a transactional topic are forwarded; the aborted one is not copied', async (context) => {
+    const { signal } = context;
+    await assertCopy(topics.transactions, 'origin', ['zstd'], signal);
+    const copied = origin.get(topics.transactions)!;
+    assert.equal(copied.length, 2 * TRANSACTION_RECORDS);
+    assert.ok(copied.every((record) => record.value?.toString().startsWith('commit:')));
+    assert.equal(await batchesWritten('origin', topics.transactions, 'forwarded'), 2);
+    assert.equal(await batchesWritten('origin', topics.transactions, 'encoded'), 0);
+    const copiedBatches = await batchSizes(1, copyOf(topics.transactions, 'origin'), signal);
+    if (copiedBatches !== null) assert.deepEqual(copiedBatches, [TRANSACTION_RECORDS, TRANSACTION_RECORDS]);
   });
 });

@@ -34,14 +34,18 @@ import {
   waitUntilCopying,
   writeMirrorConfig,
 } from './support/georep-process.js';
-import { type JavaRecord, readWithJavaConsumer, writeWithJavaProducer } from './support/java-records.js';
+import {
+  contentByPartition,
+  type JavaRecord,
+  readWithJavaConsumer,
+  writeWithJavaProducer,
+} from './support/java-records.js';
 import { uniqueTopicName } from './support/kafka-records.js';
 import { portOn } from './support/port-clusters.js';
 import {
   createTopic,
   deleteTopicsQuietly,
   endOffsets,
-  type PartitionValues,
   type SequenceProducer,
   startSequenceProducer,
 } from './support/sequence-records.js';
@@ -100,19 +104,8 @@ after(async () => {
   else rmSync(workDir, { recursive: true, force: true });
 });
 
-/** A record as a user compares copies: everything but the offset. */
-function content(record: JavaRecord): string {
-  const bytes = (value: Buffer | null) => (value === null ? '~' : value.toString('base64'));
-  const headers = record.headers.map((header) => `${header.key}=${bytes(header.value)}`).join(',');
-  return `${bytes(record.key)}|${bytes(record.value)}|${headers}|${record.timestampType}@${record.timestampMs}`;
-}
-
-function byPartition(records: readonly JavaRecord[], partitions = PARTITIONS): PartitionValues {
-  const values: PartitionValues = new Map();
-  for (let partition = 0; partition < partitions; partition++) values.set(partition, []);
-  for (const record of records) values.get(record.partition)?.push(content(record));
-  return values;
-}
+const byPartition = (records: readonly JavaRecord[], partitions = PARTITIONS) =>
+  contentByPartition(records, partitions);
 
 /** The steady producer of these tests: records with headers, so that copies are compared on them too. */
 function startProducer(name: string): Promise<SequenceProducer> {

@@ -598,7 +598,7 @@ describe(`Kafka ${version}: hot reload and continuous sync`, { skip: localOnly }
         check: flowState(
           x2,
           'running',
-          (flow) => flow.spec.restartSettings.topicConfigExclude === 'retention.ms',
+          (flow) => flow.spec.restartSettings.topicConfigExclude.join() === 'retention.ms',
         ),
       },
       {

@@ -29,7 +29,7 @@ export const ordersFlowSpec: FlowSpec = {
     compression: 'origin',
     loopPrevention: 'none',
     replicationFactor: 'auto',
-    topicConfigExclude: '',
+    topicConfigExclude: [],
     consumerGroupId: 'georep.a.b.orders.a.orders',
   },
 };

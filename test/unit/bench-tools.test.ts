@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { zstdCompressSync } from 'node:zlib';
+import { jsonEvents } from '../../bench/json-events.js';
+import { tunedMirrorMakerOverrides } from '../../bench/mirror-runs.js';
 import { parseConsumerPerformance, parseProducerPerformance } from '../../bench/perf-tools.js';
 import { formatTable } from '../../bench/report.js';
+import { latencyFigures, mirrorLatencies, percentile } from '../../bench/wan-latency.js';
 import { oneWayMirrorProperties, renderMirrorMakerProperties } from '../../harness/mirror-maker.js';
 
 // Printed by Kafka 4.1.2's tools in a benchmark run on this project's harness.
@@ -90,5 +94,58 @@ describe('benchmark tables', () => {
         'MirrorMaker 2     10,279',
       ].join('\n'),
     );
+  });
+});
+
+describe('the WAN benchmark', () => {
+  test('JSON events are valid JSON of about 710 bytes, the same for the same seed, and compress like real events', () => {
+    const events = jsonEvents(2000);
+    const averageBytes = events.reduce((sum, line) => sum + line.length, 0) / events.length;
+    assert.ok(Math.abs(averageBytes - 710) < 10, `average ${averageBytes}`);
+    for (const line of events) assert.equal(typeof JSON.parse(line).eventId, 'string');
+    assert.deepEqual(jsonEvents(3), events.slice(0, 3));
+    assert.equal(new Set(events).size, events.length, 'no two alike');
+    const batch = events.slice(0, 100).join('');
+    const ratio = batch.length / zstdCompressSync(batch).length;
+    assert.ok(ratio > 3 && ratio < 20, `zstd ratio of a 70 KB batch: ${ratio}`);
+  });
+
+  test('latency percentiles are nearest-rank over the sorted values', () => {
+    const values = Array.from({ length: 100 }, (_, index) => 100 - index); // 100 … 1, unsorted
+    assert.deepEqual(latencyFigures(values), { records: 100, p50Ms: 50, p99Ms: 99, maxMs: 100 });
+    assert.equal(percentile([7], 0.99), 7);
+  });
+
+  test('mirror latency pairs the n-th record of a partition on both sides, and leaves out a pair whose timestamps differ', () => {
+    const origin = new Map([
+      [
+        0,
+        [
+          { timestampMs: 1, atMs: 10 },
+          { timestampMs: 2, atMs: 20 },
+        ],
+      ],
+      [1, [{ timestampMs: 3, atMs: 30 }]],
+    ]);
+    const destination = new Map([
+      [
+        0,
+        [
+          { timestampMs: 1, atMs: 110 },
+          { timestampMs: 2, atMs: 150 },
+        ],
+      ],
+      [1, [{ timestampMs: 4, atMs: 300 }]],
+    ]);
+    assert.deepEqual(mirrorLatencies(origin, destination), { latenciesMs: [100, 130], unmatched: 1 });
+  });
+
+  test('MirrorMaker 2 tuned as an operator would: two tasks, and zstd, 256 KiB batches, 10 ms linger for the target', () => {
+    assert.deepEqual(tunedMirrorMakerOverrides('b'), {
+      'tasks.max': '2',
+      'b.producer.compression.type': 'zstd',
+      'b.producer.batch.size': '262144',
+      'b.producer.linger.ms': '10',
+    });
   });
 });

@@ -1,7 +1,8 @@
 // The daemon's continuous sync on the in-memory Kafka: on a discovery round, destination topic configs follow
 // the origin's (a failed change stays that flow's problem), and a deleted origin topic's copy is kept or
 // deleted as the replication says, with a re-created topic reported instead of appended to the old copy. A
-// flow restarted by a reload goes on counting its records where it stopped, as the metric does.
+// flow restarted by a reload goes on counting its records where it stopped, as the metric does. A destination
+// that does not answer makes the daemon not ready, naming a stalled flow.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -320,6 +321,33 @@ describe('a flow restarted by a reload', () => {
       assert.equal(await mirroredMetric(), 5);
       assert.ok((status.flows[0]?.bytesMirrored ?? 0) >= 5 * 'order 0'.length);
     } finally {
+      await setup.stop();
+    }
+  });
+});
+
+describe('a daemon whose destination does not answer', () => {
+  test('is not ready, names the first stalled flow by key, and counts its flows as stalled', async () => {
+    const setup = await startDaemon('stalled', { orders: {}, audit: {} }, replication('orders, audit'));
+    try {
+      setup.destination.setUnavailable('connection refused');
+      for (const topic of ['orders', 'audit']) {
+        await setup.origin
+          .createSink()
+          .write(topic, 0, [{ key: null, value: Buffer.from('x'), headers: [], timestampMs: Date.now() }]);
+      }
+      await waitForStatus(setup.daemon, (status) => status.flows.every((flow) => flow.state === 'stalled'));
+      const readyz = await fetch(`http://${setup.daemon.httpAddress}/readyz`);
+      assert.equal(readyz.status, 503);
+      assert.match(
+        await readyz.text(),
+        /2 flow\(s\) stalled, e\.g\. origin\/audit -> destination\/origin\.audit: destination-unavailable: /,
+      );
+      await fetch(`http://${setup.daemon.httpAddress}/metrics`);
+      assert.equal(await metricSample(setup.metrics, /^georep_flows\{state="stalled"\}/), 2);
+      assert.equal(await metricSample(setup.metrics, /^georep_flows\{state="running"\}/), 0);
+    } finally {
+      setup.destination.setUnavailable(null);
       await setup.stop();
     }
   });

@@ -185,6 +185,23 @@ replications:
     );
   });
 
+  test('reordering the topic config excludes changes nothing; the flow carries them as a sorted list', () => {
+    const excluding = (list: string) => `
+replications:
+  - { name: audit, origin: dublin, destinations: [frankfurt], topics: { include: [audit] }, topicConfig: { exclude: ${list} } }
+`;
+    const before = desiredFlows(
+      compiled(clusters + excluding('[segment.bytes, retention.ms]')),
+      listings,
+    ).flows;
+    const after = desiredFlows(
+      compiled(clusters + excluding('[retention.ms, segment.bytes]')),
+      listings,
+    ).flows;
+    assert.deepEqual(after[0]?.restartSettings.topicConfigExclude, ['retention.ms', 'segment.bytes']);
+    assert.equal(planFlows(after, before).unchanged.length, 1);
+  });
+
   test("changing one replication's delivery restarts only its flows", () => {
     assert.deepEqual(
       planAfter(

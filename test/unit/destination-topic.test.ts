@@ -105,6 +105,29 @@ test('what a flow does with its destination topic, by what it found', () => {
   }
 });
 
+test('only a copy re-created by someone else lets the flow forget the progress it saw', () => {
+  const cases: [string, Partial<DestinationTopicFacts>, boolean][] = [
+    [
+      'destination topic re-created: its progress belongs to the deleted copy',
+      { existing: recreatedCopy, hasProgress: true, lineage: { onOrigin: copiedNew, onDestination: null } },
+      true,
+    ],
+    ['destination topic missing', { hasProgress: true }, false],
+    ['progress lost', { existing: matching, progressSeenBefore: true }, false],
+    [
+      'origin topic re-created',
+      { existing: matching, lineage: { onOrigin: null, onDestination: copiedOld } },
+      false,
+    ],
+    ['a topic someone else owns', { existing: { ...matching, partitions: 6 } }, false],
+  ];
+  for (const [situation, overrides, forget] of cases) {
+    const decision = decideDestinationTopic(facts(overrides));
+    assert.equal(decision.kind === 'refuse' && decision.forgetProgressSeen, forget, situation);
+    assert.equal(decision.kind, 'refuse', situation);
+  }
+});
+
 test('a topic the flow wrote to is grown to the origin partitions and follows its configs', () => {
   assert.deepEqual(
     decideDestinationTopic(

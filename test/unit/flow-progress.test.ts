@@ -24,6 +24,44 @@ describe('a flow’s progress', () => {
     );
   });
 
+  test('the lag the gauge shows after each batch is the summary’s, unknown while any partition is', () => {
+    const cases: [string, (progress: FlowProgress, clock: { nowMs: number }) => void, number | null][] = [
+      ['no partition held', () => {}, null],
+      [
+        'every partition known',
+        (progress) => {
+          progress.assigned([0, 1]);
+          progress.batchCopied(0, 100n, 150n, 100);
+          progress.batchCopied(1, 40n, 42n, 40);
+        },
+        52,
+      ],
+      [
+        'one partition without a position',
+        (progress) => {
+          progress.assigned([0, 1]);
+          progress.batchCopied(0, 100n, 150n, 100);
+        },
+        null,
+      ],
+      [
+        'end offsets too old',
+        (progress, clock) => {
+          progress.assigned([0]);
+          progress.batchCopied(0, 100n, 150n, 100);
+          clock.nowMs += 12_501;
+        },
+        null,
+      ],
+    ];
+    for (const [name, arrange, expected] of cases) {
+      const { clock, progress } = progressAt(0);
+      arrange(progress, clock);
+      assert.equal(progress.lag(), expected, name);
+      assert.equal(progress.summary().lag, expected, name);
+    }
+  });
+
   test('the time lag is the longest time since the newest record copied, over the partitions with lag', () => {
     const { clock, progress } = progressAt(100_000);
     progress.assigned([0, 1, 2]);

@@ -27,7 +27,7 @@ const flow = (loopPrevention: 'none' | 'header') => ({
     compression: 'origin' as const,
     loopPrevention,
     replicationFactor: 'auto' as const,
-    topicConfigExclude: '',
+    topicConfigExclude: [],
     consumerGroupId: 'g',
   },
 });

@@ -1,8 +1,9 @@
 // A running flow whose origin or destination stops answering shows `stalled` with the cluster and what failed,
 // counts it in georep_flow_stalls_total, and is `running` again once that cluster answers; it is not restarted.
+// So does an exactly-once flow, whose transactional writes are tried again in place the same way.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Retriable } from '../../src/kafka/errors.js';
+import { ClaimLost, Retriable } from '../../src/kafka/errors.js';
 import type {
   BatchHandler,
   ConsumedBatch,
@@ -10,6 +11,7 @@ import type {
   RecordSink,
   RecordSource,
   SourceListener,
+  TransactionalSink,
   UnreachableListener,
 } from '../../src/kafka/port.js';
 import { MirrorFlow } from '../../src/runtime/mirror-flow.js';
@@ -29,7 +31,8 @@ interface Harness {
   readonly sourcesMade: () => number;
 }
 
-function startFlow(): Harness {
+/** `exactlyOnce`: the flow writes through a transactional sink, whose writes the test settles the same way. */
+function startFlow({ exactlyOnce = false } = {}): Harness {
   let started!: (value: { handler: BatchHandler; listener: SourceListener }) => void;
   const source = new Promise<{ handler: BatchHandler; listener: SourceListener }>((resolve) => {
     started = resolve;
@@ -60,6 +63,13 @@ function startFlow(): Harness {
       ),
     close: async () => undefined,
   };
+  const transactions: TransactionalSink = {
+    claim: async () => null,
+    write: (partition, records, _nextOriginOffset, options) =>
+      sink.write('a.orders', partition, records, options),
+    release: async () => undefined,
+    close: async () => undefined,
+  };
   const cluster: KafkaCluster = {
     name: 'a',
     createAdmin: () => oneTopicAdmin('orders', 2),
@@ -68,6 +78,7 @@ function startFlow(): Harness {
       return recordSource;
     },
     createSink: () => sink,
+    createTransactionalSink: () => transactions,
   };
   const deps = quickFlowDependencies({
     origin: cluster,
@@ -76,7 +87,12 @@ function startFlow(): Harness {
     destinationAdmin: oneTopicAdmin('a.orders', 2),
     sink,
   });
-  const flow = new MirrorFlow({ ...ordersFlowSpec, partitions: 2 }, deps);
+  const { restartSettings } = ordersFlowSpec;
+  const delivery = exactlyOnce ? 'exactly-once' : 'at-least-once';
+  const flow = new MirrorFlow(
+    { ...ordersFlowSpec, partitions: 2, restartSettings: { ...restartSettings, delivery } },
+    deps,
+  );
   return {
     flow,
     source,
@@ -204,5 +220,41 @@ test('a write the sink gave up on while the destination is down is tried again i
   assert.equal(flow.status().state, 'running');
   assert.equal(sourcesMade(), 1);
   assert.equal(flow.status().failedAttempts, 0);
+  await flow.stop();
+});
+
+test('an exactly-once write the destination did not answer is tried again in place, the flow stalled meanwhile', async () => {
+  const { flow, source, writes, sourcesMade } = startFlow({ exactlyOnce: true });
+  const { handler, listener } = await source;
+  listener({ type: 'assigned', partitions: [0] });
+  const written = handler(batch(0), new AbortController().signal);
+  await tick();
+  writes[0]!.onUnreachable?.(
+    'EndTxn to the transaction coordinator (127.0.0.1:9002) failed: Connection closed',
+  );
+  assert.equal(flow.status().state, 'stalled');
+  assert.match(
+    flow.status().error?.message ?? '',
+    /^destination b does not answer: EndTxn to the transaction/,
+  );
+  writes[0]!.fail(new Retriable('b', 'transactional write to a.orders: Connection closed'));
+  await waitFor(() => writes.length === 2); // the same transaction again, which the sink settles first
+  writes[1]!.done();
+  await written;
+  assert.equal(flow.status().state, 'running');
+  assert.equal(sourcesMade(), 1);
+  await flow.stop();
+});
+
+test('an exactly-once write whose claim was lost is not tried again in place: the flow claims anew', async () => {
+  const { flow, source, writes } = startFlow({ exactlyOnce: true });
+  const { handler, listener } = await source;
+  listener({ type: 'assigned', partitions: [0] });
+  const written = handler(batch(0), new AbortController().signal);
+  await tick();
+  writes[0]!.fail(new ClaimLost('b', 'transactional write to a.orders: PRODUCER_FENCED'));
+  await assert.rejects(written, ClaimLost);
+  assert.equal(writes.length, 1, 'not written again by this source');
+  assert.equal(flow.status().state, 'running', 'not stalled: the destination answered');
   await flow.stop();
 });

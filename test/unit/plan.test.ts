@@ -24,7 +24,7 @@ function flow(originTopic: string, overrides: Partial<FlowSpec> = {}): FlowSpec 
       compression: 'origin',
       loopPrevention: 'none',
       replicationFactor: 'auto',
-      topicConfigExclude: '',
+      topicConfigExclude: [],
       consumerGroupId: `georep.london.frankfurt.${originTopic}.london.${originTopic}`,
     },
   };
@@ -155,6 +155,29 @@ describe('planFlows', () => {
     assert.deepEqual(plan.restart[0]?.changes, [
       { setting: 'delivery', from: 'at-least-once', to: 'exactly-once' },
     ]);
+  });
+
+  test('config excludes are compared as lists and shown item by item', () => {
+    const excluding = (...names: string[]) =>
+      withRestartSettings(flow('orders'), { topicConfigExclude: names });
+    const cases: [string, FlowSpec, FlowSpec, { from: string; to: string } | null][] = [
+      ['the same list', excluding('retention.ms'), excluding('retention.ms'), null],
+      [
+        'an exclude added',
+        excluding('retention.ms'),
+        excluding('retention.ms', 'segment.bytes'),
+        { from: 'retention.ms', to: 'retention.ms, segment.bytes' },
+      ],
+      ['the first exclude', excluding(), excluding('retention.ms'), { from: '(none)', to: 'retention.ms' }],
+    ];
+    for (const [name, running, desired, expected] of cases) {
+      const change = planFlows([desired], [running]).restart[0]?.changes;
+      assert.deepEqual(
+        change,
+        expected === null ? undefined : [{ setting: 'topicConfigExclude', ...expected }],
+        name,
+      );
+    }
   });
 
   test('an unchanged flow keeps the running spec', () => {

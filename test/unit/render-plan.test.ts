@@ -26,7 +26,7 @@ function flow(topic: string, overrides: Partial<FlowSpec> = {}): FlowSpec {
       compression: 'origin',
       loopPrevention: 'none',
       replicationFactor: 'auto',
-      topicConfigExclude: '',
+      topicConfigExclude: [],
       consumerGroupId: `georep.${topic}`,
     },
     ...overrides,

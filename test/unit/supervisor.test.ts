@@ -26,7 +26,7 @@ function spec(topic: string, overrides: Partial<FlowSpec> = {}): FlowSpec {
       compression: 'origin',
       loopPrevention: 'none',
       replicationFactor: 'auto',
-      topicConfigExclude: '',
+      topicConfigExclude: [],
       consumerGroupId: `g.${topic}`,
     },
     ...overrides,

@@ -7,13 +7,16 @@
 // batches by a rule of its own before georep could apply Kafka's. No fetch sessions (KIP-227) are opened: every
 // request names its partitions and offsets in full, which keeps the requests stateless on both sides.
 import {
-  type API,
   type Callback,
   type ClusterMetadata,
   type ConnectionPool,
   type Consumer,
   FetchIsolationLevels,
-  type fetchV17,
+  fetchV13,
+  fetchV14,
+  fetchV15,
+  fetchV16,
+  fetchV17,
   kGetApi,
   ProtocolError,
   protocolErrors,
@@ -21,11 +24,16 @@ import {
 } from '@platformatic/kafka';
 import { TopicRecreated } from '../errors.js';
 import type { TopicId } from '../port.js';
+import {
+  type FetchApi,
+  type FetchRequestWriter,
+  type FetchResponse,
+  fetchApiKeepingBatches,
+} from './fetch-response.js';
 import { topicIdFromUuid } from './metadata.js';
 import { type PartitionRead, readPartition } from './record-batches.js';
 
 type FetchRequestTopic = fetchV17.FetchRequestTopic;
-type FetchResponse = fetchV17.FetchResponse;
 
 /** Fetch v12 and older name topics; later versions identify them by topic id. */
 const LAST_FETCH_VERSION_WITH_TOPIC_NAMES = 12;
@@ -39,20 +47,14 @@ const NO_SESSION_EPOCH = -1;
  */
 const METADATA_RETRIES = 1;
 
-type FetchApi = API<
-  [
-    maxWaitMs: number,
-    minBytes: number,
-    maxBytes: number,
-    isolationLevel: number,
-    sessionId: number,
-    sessionEpoch: number,
-    topics: FetchRequestTopic[],
-    forgottenTopicsData: [],
-    rackId: string,
-  ],
-  FetchResponse
->;
+/** Fetch versions whose responses are read with fetch-response.ts, keeping each batch's bytes as received. */
+const REQUEST_WRITERS_KEEPING_BATCHES = new Map<number, FetchRequestWriter>([
+  [13, fetchV13.createRequest],
+  [14, fetchV14.createRequest],
+  [15, fetchV15.createRequest],
+  [16, fetchV16.createRequest],
+  [17, fetchV17.createRequest],
+]);
 
 export interface PartitionFetch {
   readonly topic: string;
@@ -243,8 +245,9 @@ export class PartitionFetcher {
   #fetchApi(): Promise<FetchApi> {
     this.#api ??= new Promise<FetchApi>((resolve, reject) => {
       const callback: Callback<FetchApi> = (error, api) => {
-        if (api !== undefined) resolve(api);
-        else reject(error ?? new Error('no Fetch API'));
+        if (api === undefined) return reject(error ?? new Error('no Fetch API'));
+        const createRequest = REQUEST_WRITERS_KEEPING_BATCHES.get(api.version);
+        resolve(createRequest === undefined ? api : fetchApiKeepingBatches(api.version, createRequest));
       };
       this.#consumer[kGetApi]('Fetch', callback);
     });

@@ -3,12 +3,7 @@
 // has cached (a write to partition 3 of a topic it knows with 2 partitions silently lands in partition 1),
 // takes headers as a Map, and holds one request in flight per connection when idempotent. Here the batch
 // is georep's own (record-batch.ts) and the partition is checked against fresh metadata before anything is
-// sent to it.
-//
-// Produce Request (Version: 9, the first flexible one; Kafka >= 2.8) =>
-//   transactional_id COMPACT_NULLABLE_STRING, acks INT16, timeout_ms INT32,
-//   topic_data COMPACT_ARRAY[name COMPACT_STRING, partition_data COMPACT_ARRAY[index INT32,
-//   records COMPACT_RECORDS, TAG_BUFFER], TAG_BUFFER], TAG_BUFFER
+// sent to it. The request itself is encoded in produce-request.ts.
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   Base,
@@ -19,7 +14,6 @@ import {
   findCoordinatorV4,
   kGetBootstrapConnection,
   produceV9,
-  Writer,
 } from '@platformatic/kafka';
 import type { ClusterConfig } from '../../config/types.js';
 import { type KafkaError, PartitionNotFound, Retriable, TopicRecreated } from '../errors.js';
@@ -34,6 +28,7 @@ import {
   toPortError,
 } from './map-error.js';
 import { topicIdFromUuid } from './metadata.js';
+import { PRODUCE_API_KEY, PRODUCE_VERSION, produceRequestV9 } from './produce-request.js';
 import { TlsAlerts } from './tls-alerts.js';
 
 /**
@@ -42,9 +37,6 @@ import { TlsAlerts } from './tls-alerts.js';
  * (a removed flow); a claim aborts it at once. One batch must be written within it.
  */
 export const TRANSACTION_TIMEOUT_MS = 60_000;
-const PRODUCE_API_KEY = 0;
-const PRODUCE_VERSION = 9;
-const ACKS_ALL = -1;
 /**
  * Tries of one request before it fails (with the waits between them, about 5 s). A produce request sends the
  * same batch every time (same producer id and sequence), so the broker stores it at most once however many
@@ -372,38 +364,4 @@ async function whileSilentFor<Result>(
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** The payload of a Produce v9 request carrying one batch for one partition. */
-export function produceRequestV9(target: ProduceTarget, batch: Buffer, timeoutMs: number): Writer {
-  const topicBytes = Buffer.from(target.topic, 'utf8');
-  const transactionalIdBytes =
-    target.transactionalId === null ? null : Buffer.from(target.transactionalId, 'utf8');
-  const head = Buffer.allocUnsafe(
-    5 + (transactionalIdBytes?.length ?? 0) + 2 + 4 + 1 + 5 + topicBytes.length + 1 + 4 + 5,
-  );
-  let at = writeUnsignedVarint(head, 0, transactionalIdBytes === null ? 0 : transactionalIdBytes.length + 1);
-  if (transactionalIdBytes !== null) at += transactionalIdBytes.copy(head, at);
-  at = head.writeInt16BE(ACKS_ALL, at);
-  at = head.writeInt32BE(timeoutMs, at);
-  at = writeUnsignedVarint(head, at, 2); // one topic
-  at = writeUnsignedVarint(head, at, topicBytes.length + 1);
-  at += topicBytes.copy(head, at);
-  at = writeUnsignedVarint(head, at, 2); // one partition
-  at = head.writeInt32BE(target.partition, at);
-  at = writeUnsignedVarint(head, at, batch.length + 1);
-  // After the batch: the tagged fields (none) of the partition, the topic and the request.
-  const tail = Buffer.from([0, 0, 0]);
-  return Writer.create().append(head.subarray(0, at)).append(batch).append(tail);
-}
-
-function writeUnsignedVarint(out: Buffer, position: number, value: number): number {
-  let rest = value;
-  let at = position;
-  while (rest >= 0x80) {
-    out[at++] = (rest & 0x7f) | 0x80;
-    rest = Math.floor(rest / 128);
-  }
-  out[at++] = rest;
-  return at;
 }

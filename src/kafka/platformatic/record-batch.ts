@@ -15,6 +15,7 @@ import zlib from 'node:zlib';
 import { compressionsAlgorithms, crc32c } from '@platformatic/kafka';
 import type { CompressionCodec, RecordToWrite } from '../port.js';
 import { type RecordV2, type RecordV2Size, sizeOfRecordV2, writeRecordV2 } from '../record-v2.js';
+import type { WriteChunk } from '../write-chunks.js';
 
 /** Who writes the batch: an idempotent or transactional producer's id, epoch and the batch's first sequence. */
 export interface BatchProducer {
@@ -112,6 +113,49 @@ export async function encodeRecordBatch(
   if (at !== batchBytes) throw new Error(`record batch encoder wrote ${at} bytes into ${batchBytes}`);
   out.writeUInt32BE(crc32c(out.subarray(CRC_FROM)), CRC_AT);
   return out;
+}
+
+/** Where the fields a forwarded batch gets anew sit (see the layout above). */
+const PARTITION_LEADER_EPOCH_AT = 12;
+const MAGIC_AT = 16;
+const ATTRIBUTES_AT = 21;
+const PRODUCER_ID_AT = 43;
+const PRODUCER_EPOCH_AT = 51;
+const BASE_SEQUENCE_AT = 53;
+const CODEC_BITS = 0x07;
+
+/**
+ * A batch read from the origin (`received`, as the broker sent it), made the destination's without touching its
+ * records: they keep their bytes, compressed or not, with their timestamps and offset deltas, and so does the
+ * batch's LastOffsetDelta, BaseTimestamp and MaxTimestamp. What the destination owns is written anew, as
+ * encodeRecordBatch writes it: BaseOffset 0 (the broker assigns offsets), no partition leader epoch, the
+ * writing producer's id, epoch and sequence, the transactional bit as that producer writes, and the CRC.
+ * Attributes other than the codec are the caller's to rule out (OriginBatch is offered only without them).
+ */
+export function forwardRecordBatch(received: Buffer, producer: BatchProducer): Buffer {
+  if (received.length < BATCH_HEADER_BYTES || received.readInt8(MAGIC_AT) !== MAGIC) {
+    throw new Error('only a record batch of format v2 can be forwarded');
+  }
+  if (received.readInt32BE(8) !== received.length - 12) {
+    throw new Error(`a record batch of ${received.length} bytes says it has ${received.readInt32BE(8) + 12}`);
+  }
+  const out = Buffer.from(received);
+  out.writeBigInt64BE(0n, 0);
+  out.writeInt32BE(NO_PARTITION_LEADER_EPOCH, PARTITION_LEADER_EPOCH_AT);
+  const codecBits = received.readInt16BE(ATTRIBUTES_AT) & CODEC_BITS;
+  out.writeInt16BE(codecBits | (producer.transactional ? TRANSACTIONAL_ATTRIBUTE : 0), ATTRIBUTES_AT);
+  out.writeBigInt64BE(producer.producerId, PRODUCER_ID_AT);
+  out.writeInt16BE(producer.producerEpoch, PRODUCER_EPOCH_AT);
+  out.writeInt32BE(producer.baseSequence, BASE_SEQUENCE_AT);
+  out.writeUInt32BE(crc32c(out.subarray(CRC_FROM)), CRC_AT);
+  return out;
+}
+
+/** The batch a chunk goes as: its origin batch forwarded as it came, else its records encoded. */
+export function batchOf(chunk: WriteChunk, producer: BatchProducer): Promise<Buffer> {
+  if (chunk.forward !== undefined)
+    return Promise.resolve(forwardRecordBatch(chunk.forward.received, producer));
+  return encodeRecordBatch(chunk.records, producer, chunk.codec);
 }
 
 /** The sequence that follows `count` records from `sequence`: Kafka's sequences wrap from 2^31-1 to 0. */

@@ -11,9 +11,11 @@
 //   broker appended it. The library always adds the delta and has no timestamp type;
 // - nothing of a batch before the fetch offset is handed on (a compressed batch is returned whole), and the
 //   next offset moves past trailing markers and aborted records, so a commit never reads them again.
-import type { fetchV17, KafkaRecord, RecordsBatch } from '@platformatic/kafka';
+// A batch handed on whole, as received, is offered to the sink to forward as it came (OriginBatch).
+import type { fetchV17, KafkaRecord } from '@platformatic/kafka';
 import { batchesOfAbortedTransactions, isAbortMarkerKey } from '../aborted-batches.js';
-import type { CompressionCodec, ConsumedRecord, RecordHeader, TimestampType } from '../port.js';
+import type { CompressionCodec, ConsumedRecord, OriginBatch, RecordHeader, TimestampType } from '../port.js';
+import type { ReceivedBatch } from './fetch-response.js';
 
 const COMPRESSION_BITS = 0x07;
 /** Kafka's codec ids (attributes bits 0-2); an id Kafka does not define reads as none, as nothing decoded it. */
@@ -21,6 +23,8 @@ const CODECS: readonly CompressionCodec[] = ['none', 'gzip', 'snappy', 'lz4', 'z
 const LOG_APPEND_TIME_BIT = 0x08;
 const TRANSACTIONAL_BIT = 0x10;
 const CONTROL_BIT = 0x20;
+/** A batch with any other attribute (LogAppendTime, control, a delete horizon) is never forwarded as it came. */
+const FORWARDABLE_ATTRIBUTES = COMPRESSION_BITS | TRANSACTIONAL_BIT;
 /** What a batch costs beyond its `length` field: the base offset (int64) and the length itself (int32). */
 const BATCH_LOG_OVERHEAD_BYTES = 12;
 
@@ -36,7 +40,7 @@ export interface PartitionRead {
 export function readPartition(
   partition: number,
   fetchOffset: bigint,
-  batches: readonly RecordsBatch[],
+  batches: readonly ReceivedBatch[],
   abortedTransactions: readonly fetchV17.FetchResponsePartitionAbortedTransaction[] | null,
 ): PartitionRead {
   const described = batches.map((batch) => ({
@@ -57,21 +61,46 @@ export function readPartition(
     if (entry.lastOffset >= nextOffset) nextOffset = entry.lastOffset + 1n;
     if (entry.control || aborted.has(entry)) continue;
     const compression = CODECS[batch.attributes & COMPRESSION_BITS] ?? 'none';
+    const originBatch = forwardable(batch, fetchOffset, compression);
     for (const record of batch.records) {
-      const consumed = toConsumedRecord(partition, batch, record, compression);
+      const consumed = toConsumedRecord(partition, batch, record, compression, originBatch);
       if (consumed.offset < fetchOffset) continue;
       records.push(consumed);
+      originBatch?.records.push(consumed);
       if (compression !== 'none') bytes += decodedBytes(record);
     }
   }
   return { records, nextOffset, bytes };
 }
 
+/**
+ * The batch as an OriginBatch (its records still to be added) when a sink may forward it as it came: its bytes
+ * were kept, every record of it is handed on (none before the fetch offset), their offsets follow each other
+ * (a compacted batch can have gaps, which the destination's offsets and sequences would not keep), and it has
+ * CreateTime timestamps (a LogAppendTime record is written with the origin's append time as CreateTime).
+ */
+function forwardable(
+  batch: ReceivedBatch,
+  fetchOffset: bigint,
+  codec: CompressionCodec,
+): (OriginBatch & { records: ConsumedRecord[] }) | undefined {
+  if (batch.received === undefined || batch.firstOffset < fetchOffset) return undefined;
+  if (
+    (batch.attributes & ~FORWARDABLE_ATTRIBUTES) !== 0 ||
+    CODECS[batch.attributes & COMPRESSION_BITS] === undefined
+  )
+    return undefined;
+  if (batch.records.length !== batch.lastOffsetDelta + 1) return undefined;
+  if (!batch.records.every((record, index) => record.offsetDelta === index)) return undefined;
+  return { received: batch.received, codec, records: [] };
+}
+
 function toConsumedRecord(
   partition: number,
-  batch: RecordsBatch,
+  batch: ReceivedBatch,
   record: KafkaRecord,
   compression: CompressionCodec,
+  originBatch: OriginBatch | undefined,
 ): ConsumedRecord {
   const logAppendTime = (batch.attributes & LOG_APPEND_TIME_BIT) !== 0;
   const timestampType: TimestampType = logAppendTime ? 'log-append-time' : 'create-time';
@@ -85,6 +114,7 @@ function toConsumedRecord(
     value: record.value,
     headers: record.headers.map(toHeader),
     compression,
+    ...(originBatch === undefined ? {} : { originBatch }),
   };
 }
 

@@ -18,7 +18,6 @@ import {
 } from '../errors.js';
 import { laneOf, PartitionQueues } from '../partition-queues.js';
 import type {
-  CompressionCodec,
   CompressionSetting,
   RecordSink,
   RecordSinkOptions,
@@ -28,10 +27,10 @@ import type {
   WriteOptions,
   WrittenRange,
 } from '../port.js';
-import { DEFAULT_MAX_REQUEST_BYTES, writeChunks } from '../write-chunks.js';
+import { DEFAULT_MAX_REQUEST_BYTES, encodedChunks, type WriteChunk, writeChunks } from '../write-chunks.js';
 import { failedOnNetwork, innermostMessage, kafkaErrorIds } from './map-error.js';
 import { ProduceClient, TopicIdChecks, TRANSACTION_TIMEOUT_MS } from './produce-client.js';
-import { encodeRecordBatch, nextSequence } from './record-batch.js';
+import { type BatchProducer, batchOf, nextSequence } from './record-batch.js';
 
 /**
  * Clients per sink, each with its own connection per broker; a partition always writes through the same one.
@@ -45,10 +44,11 @@ const PRODUCER_STATE_LOST_IDS = new Set(['UNKNOWN_PRODUCER_ID', 'OUT_OF_ORDER_SE
 /** The partition's own sequence starts at 0 for every new producer id. */
 const FIRST_SEQUENCE = 0;
 
-/** Where a batch landed and how many bytes it took on the wire. */
+/** Where a batch landed, how many bytes it took on the wire, and whether it was an origin batch forwarded. */
 interface SentBatch {
   readonly firstOffset: bigint;
   readonly batchBytes: number;
+  readonly forwarded: boolean;
 }
 
 /** Where a write goes: the topic's id is the one the flow checked (null: not checked). */
@@ -138,8 +138,28 @@ export class PlatformaticSink implements RecordSink {
   ): Promise<readonly WrittenRange[]> {
     const written: WrittenRange[] = [];
     for (const chunk of writeChunks(records, this.#maxRequestBytes, compression)) {
-      const sent = await this.#sendChunkThatFits(target, chunk.records, chunk.codec);
-      written.push({ ...sent, recordCount: chunk.records.length });
+      written.push(...(await this.#sendForwardedOrEncoded(target, chunk, compression)));
+    }
+    return written;
+  }
+
+  /**
+   * Sends a chunk; an origin batch the destination refused as too large (its max.message.bytes below the
+   * origin's) goes again encoded, in requests of at most maxRequestBytes.
+   */
+  async #sendForwardedOrEncoded(
+    target: WriteTarget,
+    chunk: WriteChunk,
+    compression: CompressionSetting,
+  ): Promise<WrittenRange[]> {
+    try {
+      return [await this.#sendChunkThatFits(target, chunk)];
+    } catch (error) {
+      if (!(error instanceof RecordTooLarge) || chunk.forward === undefined) throw error;
+    }
+    const written: WrittenRange[] = [];
+    for (const encoded of encodedChunks(chunk.records, this.#maxRequestBytes, compression)) {
+      written.push(await this.#sendChunkThatFits(target, encoded));
     }
     return written;
   }
@@ -150,16 +170,14 @@ export class PlatformaticSink implements RecordSink {
    * can be too large for the same limit uncompressed. The broker refused the whole batch, so sending it again
    * cannot duplicate anything.
    */
-  async #sendChunkThatFits(
-    target: WriteTarget,
-    chunk: readonly RecordToWrite[],
-    codec: CompressionCodec,
-  ): Promise<SentBatch> {
+  async #sendChunkThatFits(target: WriteTarget, chunk: WriteChunk): Promise<WrittenRange> {
     try {
-      return await this.#sendChunkOnce(target, chunk, codec);
+      return { ...(await this.#sendChunkOnce(target, chunk)), recordCount: chunk.records.length };
     } catch (error) {
-      if (!(error instanceof RecordTooLarge) || codec !== 'none') throw error;
-      return await this.#sendChunkOnce(target, chunk, 'gzip');
+      if (!(error instanceof RecordTooLarge) || chunk.codec !== 'none' || chunk.forward !== undefined)
+        throw error;
+      const gzipped = { records: chunk.records, codec: 'gzip' as const };
+      return { ...(await this.#sendChunkOnce(target, gzipped)), recordCount: chunk.records.length };
     }
   }
 
@@ -169,25 +187,17 @@ export class PlatformaticSink implements RecordSink {
    * partition): the broker refused this batch, so sending it again cannot duplicate it. The topic is looked
    * up afresh before the batch goes again, in case it was deleted and created again meanwhile.
    */
-  async #sendChunkOnce(
-    target: WriteTarget,
-    chunk: readonly RecordToWrite[],
-    compression: CompressionCodec,
-  ): Promise<SentBatch> {
+  async #sendChunkOnce(target: WriteTarget, chunk: WriteChunk): Promise<SentBatch> {
     try {
-      return await this.#sendChunk(target, chunk, compression);
+      return await this.#sendChunk(target, chunk);
     } catch (error) {
       if (![...kafkaErrorIds(error)].some((id) => PRODUCER_STATE_LOST_IDS.has(id))) throw error;
       for (const lane of this.#lanes) lane.forgetTopic(target.topic);
-      return await this.#sendChunk(target, chunk, compression);
+      return await this.#sendChunk(target, chunk);
     }
   }
 
-  async #sendChunk(
-    target: WriteTarget,
-    chunk: readonly RecordToWrite[],
-    compression: CompressionCodec,
-  ): Promise<SentBatch> {
+  async #sendChunk(target: WriteTarget, chunk: WriteChunk): Promise<SentBatch> {
     const { topic, partition, onUnreachable } = target;
     const lane = this.#lanes[laneOf(topic, partition, CLIENT_LANES)]!;
     // Every lane drops the topic when its id is due for a check: each lane is a client of its own, and the
@@ -205,24 +215,21 @@ export class PlatformaticSink implements RecordSink {
     }
     const sequenceKey = `${topic}\u0000${partition}`;
     const baseSequence = identity.sequences.get(sequenceKey) ?? FIRST_SEQUENCE;
-    const batch = await encodeRecordBatch(
-      chunk,
-      {
-        producerId: identity.producerId,
-        producerEpoch: identity.producerEpoch,
-        baseSequence,
-        transactional: false,
-      },
-      compression,
-    );
+    const producer: BatchProducer = {
+      producerId: identity.producerId,
+      producerEpoch: identity.producerEpoch,
+      baseSequence,
+      transactional: false,
+    };
+    const batch = await batchOf(chunk, producer);
     try {
       const firstOffset = await lane.produce(
         { topic, partition, topicId: target.topicId, transactionalId: null },
         batch,
         onUnreachable,
       );
-      identity.sequences.set(sequenceKey, nextSequence(baseSequence, chunk.length));
-      return { firstOffset, batchBytes: batch.length };
+      identity.sequences.set(sequenceKey, nextSequence(baseSequence, chunk.records.length));
+      return { firstOffset, batchBytes: batch.length, forwarded: chunk.forward !== undefined };
     } catch (error) {
       // A request refused as a whole (too large, a missing topic or partition, no ACL) left the sequence where
       // it was; any other failure may have stored the batch or not, so the partition's sequence is unknown.

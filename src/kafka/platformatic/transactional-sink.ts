@@ -12,60 +12,29 @@
 // consumer). Kafka accepts a transactional offset commit without a member (generation -1, empty member id),
 // as Java's `sendOffsetsToTransaction(offsets, groupId)` sends it. See docs/platformatic-corrections.md.
 //
-// A transaction: AddPartitionsToTxn (v3: versions 4 and up are for brokers) + Produce (transactional batches)
-// + AddOffsetsToTxn + TxnOffsetCommit of (topic, partition) → next origin offset to the progress group +
-// EndTxn. The progress names the destination topic because a group coordinator accepts transactional offsets
-// only for topics its own cluster hosts.
-import {
-  addOffsetsToTxnV3,
-  addPartitionsToTxnV3,
-  type Connection,
-  endTxnV3,
-  initProducerIdV4,
-  offsetFetchV8,
-  txnOffsetCommitV3,
-} from '@platformatic/kafka';
+// The requests of a transaction are in transaction-requests.ts. A write that failed is settled by the next
+// write of its partition, which claims the partition again first (see TransactionalSink.write in port.ts):
+// so a flow can try a write again while the destination does not answer, and nothing is lost or doubled.
 import type { ClusterConfig } from '../../config/types.js';
-import { type KafkaError, Retriable } from '../errors.js';
+import { ClaimLost, type KafkaError, RecordTooLarge } from '../errors.js';
 import type {
   CompressionSetting,
   RecordToWrite,
   TransactionalSink,
   TransactionalSinkOptions,
+  TransactionalWriteOptions,
+  UnreachableListener,
   WrittenRange,
 } from '../port.js';
-import { DEFAULT_MAX_REQUEST_BYTES, type WriteChunk, writeChunks } from '../write-chunks.js';
-import { kafkaErrorIds } from './map-error.js';
-import {
-  answeredOrUnreachable,
-  ProduceClient,
-  TopicIdChecks,
-  TRANSACTION_TIMEOUT_MS,
-  withRetries,
-} from './produce-client.js';
-import { encodeRecordBatch, nextSequence } from './record-batch.js';
+import { DEFAULT_MAX_REQUEST_BYTES, encodedChunks, type WriteChunk, writeChunks } from '../write-chunks.js';
+import { failedOnNetwork, kafkaErrorIds } from './map-error.js';
+import { ProduceClient, TopicIdChecks } from './produce-client.js';
+import { batchOf, nextSequence } from './record-batch.js';
+import { type ProgressKey, type TransactionalProducer, TransactionRequests } from './transaction-requests.js';
 
 /**
- * Tries of a claim while the previous holder's transaction is still being aborted (CONCURRENT_TRANSACTIONS),
- * about 35 s with the waits between them.
- */
-const CLAIM_ATTEMPTS = 20;
-/** No consumer joins the progress group: offsets are committed outside any generation, without a member. */
-const NO_GENERATION = -1;
-const NO_MEMBER = '';
-const NO_LEADER_EPOCH = -1;
-/** Answers that the same transactional request can succeed a moment later, or at the coordinator found anew. */
-const TRANSIENT_TRANSACTION_IDS = new Set([
-  'CONCURRENT_TRANSACTIONS',
-  'COORDINATOR_LOAD_IN_PROGRESS',
-  'COORDINATOR_NOT_AVAILABLE',
-  'NOT_COORDINATOR',
-  'UNSTABLE_OFFSET_COMMIT',
-  'REQUEST_TIMED_OUT',
-]);
-/**
  * Answers that this producer cannot go on: another one claimed the transactional id since (fenced), or the
- * broker lost its state. Claiming the partition again helps, so the write is Retriable.
+ * broker lost its state. Claiming the partition again helps (ClaimLost, a Retriable).
  */
 const CLAIM_AGAIN_IDS = new Set([
   'PRODUCER_FENCED',
@@ -76,14 +45,24 @@ const CLAIM_AGAIN_IDS = new Set([
   'UNKNOWN_PRODUCER_ID',
   'OUT_OF_ORDER_SEQUENCE_NUMBER',
 ]);
-const isTransient = (error: unknown) => answeredOrUnreachable(error, TRANSIENT_TRANSACTION_IDS);
 
-/** A claimed partition's producer: its id and epoch since the claim, and the partition's next sequence. */
-interface ClaimedProducer {
-  readonly transactionalId: string;
-  readonly producerId: bigint;
-  readonly producerEpoch: number;
+/**
+ * A claimed partition's producer: its id and epoch since the claim, the partition's next sequence, and the
+ * progress its last transaction committed (at first, the progress the claim read).
+ */
+interface ClaimedProducer extends TransactionalProducer {
   nextSequence: number;
+  progress: bigint | null;
+}
+
+/**
+ * A write that failed: the progress before it and the progress it was to store, and, once it had asked to
+ * commit, the offsets its records got (the transaction may have committed although no answer said so).
+ */
+interface FailedWrite {
+  readonly progressBefore: bigint | null;
+  readonly nextOriginOffset: bigint;
+  readonly writtenIfCommitted: readonly WrittenRange[] | null;
 }
 
 export class PlatformaticTransactionalSink implements TransactionalSink {
@@ -91,101 +70,105 @@ export class PlatformaticTransactionalSink implements TransactionalSink {
   readonly #options: TransactionalSinkOptions;
   readonly #idChecks = new TopicIdChecks();
   readonly #client: ProduceClient;
+  readonly #requests: TransactionRequests;
   readonly #producers = new Map<number, ClaimedProducer>();
+  /** Per partition, its last write if that failed: the next write claims the partition again and settles it. */
+  readonly #failedWrites = new Map<number, FailedWrite>();
   #closed = false;
 
   constructor(config: ClusterConfig, options: TransactionalSinkOptions) {
     this.#clusterName = config.name;
     this.#options = options;
     this.#client = new ProduceClient(config, 'transactions');
+    this.#requests = new TransactionRequests(this.#client);
   }
 
   async claim(partition: number): Promise<bigint | null> {
     if (this.#closed) throw new Error('the transactional sink is closed');
-    this.#producers.delete(partition);
-    const transactionalId = `${this.#options.transactionalIdPrefix}.${partition}`;
-    const operation = `claim partition ${partition} of ${this.#options.topic} for transactions`;
-    try {
-      // InitProducerId bumps the id's epoch (fencing every earlier holder) and aborts its open transaction;
-      // while that abort is being written the coordinator answers CONCURRENT_TRANSACTIONS, and we wait.
-      const { producerId, producerEpoch } = await withRetries(
-        isTransient,
-        async (attempt) =>
-          await initProducerIdV4.api.async(
-            await this.#client.coordinatorConnection('transaction', transactionalId, attempt > 1),
-            transactionalId,
-            TRANSACTION_TIMEOUT_MS,
-            -1n,
-            -1,
-          ),
-        CLAIM_ATTEMPTS,
-      );
-      const progress = await this.#storedProgress(partition);
-      this.#producers.set(partition, { transactionalId, producerId, producerEpoch, nextSequence: 0 });
-      return progress;
-    } catch (error) {
-      throw this.#toPortError(error, operation, transactionalId);
-    }
+    this.#failedWrites.delete(partition);
+    return (await this.#claim(partition)).progress;
   }
 
   async write(
     partition: number,
     records: readonly RecordToWrite[],
     nextOriginOffset: bigint,
-    compression: CompressionSetting = this.#options.compression ?? 'none',
+    options: TransactionalWriteOptions = {},
+  ): Promise<readonly WrittenRange[]> {
+    if (this.#closed) throw new Error('the transactional sink is closed');
+    // Requests that close() cut short say nothing of the destination: neither reported nor Retriable.
+    const report = options.onUnreachable;
+    const onUnreachable = report && ((detail: string) => (this.#closed ? undefined : report(detail)));
+    try {
+      return await this.#write(partition, records, nextOriginOffset, { ...options, onUnreachable });
+    } catch (error) {
+      if (this.#closed) throw new Error('the transactional sink is closed', { cause: error });
+      throw error;
+    }
+  }
+
+  async #write(
+    partition: number,
+    records: readonly RecordToWrite[],
+    nextOriginOffset: bigint,
+    options: TransactionalWriteOptions,
   ): Promise<readonly WrittenRange[]> {
     const { topic } = this.#options;
+    const { onUnreachable } = options;
+    const failed = this.#failedWrites.get(partition);
+    if (failed !== undefined) {
+      const committed = await this.#settle(partition, failed, onUnreachable);
+      // The same write tried again after its commit went unanswered: it is on the destination already.
+      if (committed !== null && failed.nextOriginOffset === nextOriginOffset) return committed;
+    }
     const producer = this.#producers.get(partition);
     if (producer === undefined) {
-      throw new Retriable(
+      throw new ClaimLost(
         this.#clusterName,
         `partition ${partition} of ${topic} is not claimed for transactions`,
       );
     }
+    const progressBefore = producer.progress;
+    let writtenIfCommitted: readonly WrittenRange[] | null = null;
     try {
       const written: WrittenRange[] = [];
       if (records.length > 0) {
-        await this.#onTransactionCoordinator(producer, (connection) =>
-          addPartitionsToTxnV3.api.async(connection, [
-            {
-              transactionalId: producer.transactionalId,
-              producerId: producer.producerId,
-              producerEpoch: producer.producerEpoch,
-              verifyOnly: false,
-              topics: [{ name: topic, partitions: [partition] }],
-            },
-          ]),
-        );
-        for (const chunk of writeChunks(
-          records,
-          this.#options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
-          compression,
-        )) {
-          written.push({
-            ...(await this.#produce(producer, partition, chunk)),
-            recordCount: chunk.records.length,
-          });
+        await this.#requests.addPartition(producer, topic, partition, onUnreachable);
+        const compression = options.compression ?? this.#options.compression ?? 'none';
+        const maxRequestBytes = this.#options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+        for (const chunk of writeChunks(records, maxRequestBytes, compression)) {
+          written.push(
+            ...(await this.#produceForwardedOrEncoded(
+              producer,
+              partition,
+              chunk,
+              compression,
+              onUnreachable,
+            )),
+          );
         }
       }
-      await this.#onTransactionCoordinator(producer, (connection) =>
-        addOffsetsToTxnV3.api.async(
-          connection,
-          producer.transactionalId,
-          producer.producerId,
-          producer.producerEpoch,
-          this.#options.progressGroupId,
-        ),
+      await this.#requests.commitProgress(
+        producer,
+        this.#progressKey(partition),
+        nextOriginOffset,
+        onUnreachable,
       );
-      await this.#commitProgress(producer, partition, nextOriginOffset);
-      await this.#endTransaction(producer, true);
+      writtenIfCommitted = written;
+      await this.#requests.endTransaction(producer, true, onUnreachable);
+      producer.progress = nextOriginOffset;
       return written;
     } catch (error) {
-      // The producer's sequence or epoch may no longer match the broker's, or it was fenced: the partition
-      // must be claimed again. What the transaction holds is aborted now rather than at its timeout, so that
-      // read_committed readers of the partition are not held up. The abort fails when there is nothing to
-      // abort, or when the producer was fenced (the claim that fenced it aborted it already).
+      // The producer's sequence or epoch may no longer match the broker's, or it was fenced, or the destination
+      // did not answer: the partition must be claimed again, which the next write does (and that claim settles
+      // this transaction). What the transaction holds is aborted now rather than then, so that read_committed
+      // readers of the partition are not held up, unless the destination does not answer (the abort would
+      // wait for it too). The abort fails when there is nothing to abort, or when the producer was fenced (the
+      // claim that fenced it aborted it already).
       this.#producers.delete(partition);
-      await this.#endTransaction(producer, false).catch(() => undefined);
+      this.#failedWrites.set(partition, { progressBefore, nextOriginOffset, writtenIfCommitted });
+      if (!failedOnNetwork(error))
+        await this.#requests.endTransaction(producer, false).catch(() => undefined);
       throw this.#toPortError(error, `transactional write to ${topic}`, producer.transactionalId);
     }
   }
@@ -193,121 +176,119 @@ export class PlatformaticTransactionalSink implements TransactionalSink {
   async release(partitions: readonly number[]): Promise<void> {
     // Nothing to close: producers share the sink's connections. A transaction left open is aborted by the
     // next claim of its partition, or by the broker at its timeout.
-    for (const partition of partitions) this.#producers.delete(partition);
+    for (const partition of partitions) {
+      this.#producers.delete(partition);
+      this.#failedWrites.delete(partition);
+    }
   }
 
   async close(): Promise<void> {
     this.#closed = true;
     this.#producers.clear();
+    this.#failedWrites.clear();
     await this.#client.close();
+  }
+
+  /**
+   * Claims the partition again after a failed write. InitProducerId waits until the failed write's transaction
+   * is complete (aborting it unless its commit is under way), so the progress read then is final: still the
+   * one before the write (it aborted), or the one it stored (it committed: the offsets its records got).
+   * @throws ClaimLost when the progress is neither: another process wrote the partition since.
+   */
+  async #settle(
+    partition: number,
+    failed: FailedWrite,
+    onUnreachable: UnreachableListener | undefined,
+  ): Promise<readonly WrittenRange[] | null> {
+    const { progress } = await this.#claim(partition, onUnreachable);
+    this.#failedWrites.delete(partition);
+    if (progress === failed.progressBefore) return null;
+    if (failed.writtenIfCommitted !== null && progress === failed.nextOriginOffset)
+      return failed.writtenIfCommitted;
+    this.#producers.delete(partition);
+    throw new ClaimLost(
+      this.#clusterName,
+      `the progress of partition ${partition} of ${this.#options.topic} is ${progress ?? 'none'}, neither ` +
+        `${failed.progressBefore ?? 'none'} (before the write that failed) nor ${failed.nextOriginOffset} ` +
+        '(after it): another process wrote the partition since; it must be claimed again',
+    );
+  }
+
+  async #claim(partition: number, onUnreachable?: UnreachableListener): Promise<ClaimedProducer> {
+    this.#producers.delete(partition);
+    const transactionalId = `${this.#options.transactionalIdPrefix}.${partition}`;
+    const operation = `claim partition ${partition} of ${this.#options.topic} for transactions`;
+    try {
+      const claimed = await this.#requests.initProducer(transactionalId, onUnreachable);
+      const progress = await this.#requests.storedProgress(this.#progressKey(partition), onUnreachable);
+      const producer = { ...claimed, nextSequence: 0, progress };
+      this.#producers.set(partition, producer);
+      return producer;
+    } catch (error) {
+      throw this.#toPortError(error, operation, transactionalId);
+    }
+  }
+
+  /**
+   * Writes a chunk; an origin batch the destination refused as too large (the broker refused it whole, so the
+   * sequence is where it was) goes again encoded, in requests of at most maxRequestBytes.
+   */
+  async #produceForwardedOrEncoded(
+    producer: ClaimedProducer,
+    partition: number,
+    chunk: WriteChunk,
+    compression: CompressionSetting,
+    onUnreachable: UnreachableListener | undefined,
+  ): Promise<WrittenRange[]> {
+    try {
+      return [await this.#produce(producer, partition, chunk, onUnreachable)];
+    } catch (error) {
+      if (!(error instanceof RecordTooLarge) || chunk.forward === undefined) throw error;
+    }
+    const written: WrittenRange[] = [];
+    const maxRequestBytes = this.#options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+    for (const encoded of encodedChunks(chunk.records, maxRequestBytes, compression)) {
+      written.push(await this.#produce(producer, partition, encoded, onUnreachable));
+    }
+    return written;
   }
 
   async #produce(
     producer: ClaimedProducer,
     partition: number,
     chunk: WriteChunk,
-  ): Promise<{ firstOffset: bigint; batchBytes: number }> {
-    const batch = await encodeRecordBatch(
-      chunk.records,
-      {
-        producerId: producer.producerId,
-        producerEpoch: producer.producerEpoch,
-        baseSequence: producer.nextSequence,
-        transactional: true,
-      },
-      chunk.codec,
-    );
+    onUnreachable: UnreachableListener | undefined,
+  ): Promise<WrittenRange> {
+    const batch = await batchOf(chunk, {
+      producerId: producer.producerId,
+      producerEpoch: producer.producerEpoch,
+      baseSequence: producer.nextSequence,
+      transactional: true,
+    });
     const { topic, topicId = null } = this.#options;
     if (topicId !== null && this.#idChecks.due(topic)) this.#client.forgetTopic(topic);
     const firstOffset = await this.#client.produce(
       { topic, partition, transactionalId: producer.transactionalId, topicId },
       batch,
+      onUnreachable,
     );
     producer.nextSequence = nextSequence(producer.nextSequence, chunk.records.length);
-    return { firstOffset, batchBytes: batch.length };
+    return {
+      firstOffset,
+      batchBytes: batch.length,
+      recordCount: chunk.records.length,
+      forwarded: chunk.forward !== undefined,
+    };
   }
 
-  /** TxnOffsetCommit: the progress group's offset for (topic, partition), visible when the transaction commits. */
-  async #commitProgress(
-    producer: ClaimedProducer,
-    partition: number,
-    nextOriginOffset: bigint,
-  ): Promise<void> {
-    const { topic, progressGroupId } = this.#options;
-    await withRetries(isTransient, async (attempt) =>
-      txnOffsetCommitV3.api.async(
-        await this.#client.coordinatorConnection('group', progressGroupId, attempt > 1),
-        producer.transactionalId,
-        progressGroupId,
-        producer.producerId,
-        producer.producerEpoch,
-        NO_GENERATION,
-        NO_MEMBER,
-        null,
-        [
-          {
-            name: topic,
-            partitions: [
-              {
-                partitionIndex: partition,
-                committedOffset: nextOriginOffset,
-                committedLeaderEpoch: NO_LEADER_EPOCH,
-                committedMetadata: null,
-              },
-            ],
-          },
-        ],
-      ),
-    );
-  }
-
-  async #endTransaction(producer: ClaimedProducer, commit: boolean): Promise<void> {
-    await this.#onTransactionCoordinator(producer, (connection) =>
-      endTxnV3.api.async(
-        connection,
-        producer.transactionalId,
-        producer.producerId,
-        producer.producerEpoch,
-        commit,
-      ),
-    );
-  }
-
-  /** The committed progress of the partition, waiting out transactional offsets not yet committed or aborted. */
-  async #storedProgress(partition: number): Promise<bigint | null> {
-    const { topic, progressGroupId } = this.#options;
-    const response = await withRetries(isTransient, async (attempt) =>
-      offsetFetchV8.api.async(
-        await this.#client.coordinatorConnection('group', progressGroupId, attempt > 1),
-        [
-          {
-            groupId: progressGroupId,
-            memberEpoch: -1,
-            topics: [{ name: topic, partitionIndexes: [partition] }],
-          },
-        ],
-        true,
-      ),
-    );
-    const offset = response.groups[0]?.topics
-      .find((entry) => entry.name === topic)
-      ?.partitions.find((entry) => entry.partitionIndex === partition)?.committedOffset;
-    return offset === undefined || offset < 0n ? null : offset;
-  }
-
-  async #onTransactionCoordinator<Result>(
-    producer: ClaimedProducer,
-    request: (connection: Connection) => Promise<Result>,
-  ): Promise<Result> {
-    return await withRetries(isTransient, async (attempt) =>
-      request(await this.#client.coordinatorConnection('transaction', producer.transactionalId, attempt > 1)),
-    );
+  #progressKey(partition: number): ProgressKey {
+    return { progressGroupId: this.#options.progressGroupId, topic: this.#options.topic, partition };
   }
 
   #toPortError(error: unknown, operation: string, transactionalId: string): KafkaError {
     const ids = [...kafkaErrorIds(error)].filter((id) => CLAIM_AGAIN_IDS.has(id));
     if (ids.length > 0) {
-      return new Retriable(
+      return new ClaimLost(
         this.#clusterName,
         `${operation}: ${ids.join(', ')}; the partition must be claimed again`,
         {

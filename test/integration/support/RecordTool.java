@@ -46,9 +46,9 @@ public class RecordTool {
     if (args.length >= 3 && args[0].equals("dump")) {
       dump(args[1], args[2], args.length >= 4 ? args[3] : "read_committed");
     } else if (args.length >= 4 && args[0].equals("produce")) {
-      produce(args[1], args[2], args[3]);
+      produce(args[1], args[2], args[3], args.length >= 5 ? args[4] : null);
     } else {
-      System.err.println("usage: RecordTool dump <bootstrap> <topic> [read_committed|read_uncommitted] | produce <bootstrap> <topic> <compression>");
+      System.err.println("usage: RecordTool dump <bootstrap> <topic> [read_committed|read_uncommitted] | produce <bootstrap> <topic> <compression> [batch.size]");
       System.exit(2);
     }
   }
@@ -106,8 +106,11 @@ public class RecordTool {
         .append(String.join(",", headers)).append('\n');
   }
 
-  /** Sends each line's record to its partition with an idempotent producer, and waits for every ack. */
-  static void produce(String bootstrap, String topic, String compression) throws Exception {
+  /**
+   * Sends each line's record to its partition with an idempotent producer, and waits for every ack. batchSize:
+   * the producer's batch.size (null: Kafka's default).
+   */
+  static void produce(String bootstrap, String topic, String compression, String batchSize) throws Exception {
     Properties properties = new Properties();
     properties.put("bootstrap.servers", bootstrap);
     properties.put("key.serializer", ByteArraySerializer.class.getName());
@@ -116,6 +119,7 @@ public class RecordTool {
     properties.put("enable.idempotence", "true");
     properties.put("compression.type", compression);
     properties.put("linger.ms", "50");
+    if (batchSize != null) properties.put("batch.size", batchSize);
     List<Future<RecordMetadata>> acks = new ArrayList<>();
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(properties);
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {

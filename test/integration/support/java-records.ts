@@ -129,7 +129,28 @@ export async function readWithJavaConsumer(options: {
     });
 }
 
-/** Writes records, each to its partition and with its timestamp, with Kafka's Java producer (idempotent, acks=all). */
+/** A record as a user compares copies: everything but the offset. */
+function content(record: JavaRecord): string {
+  const bytes = (value: Buffer | null) => (value === null ? '~' : value.toString('base64'));
+  const headers = record.headers.map((header) => `${header.key}=${bytes(header.value)}`).join(',');
+  return `${bytes(record.key)}|${bytes(record.value)}|${headers}|${record.timestampType}@${record.timestampMs}`;
+}
+
+/** The content of each record (all but the offset), per partition 0 … partitions-1, in the order read. */
+export function contentByPartition(
+  records: readonly JavaRecord[],
+  partitions: number,
+): Map<number, string[]> {
+  const values = new Map<number, string[]>();
+  for (let partition = 0; partition < partitions; partition++) values.set(partition, []);
+  for (const record of records) values.get(record.partition)?.push(content(record));
+  return values;
+}
+
+/**
+ * Writes records, each to its partition and with its timestamp, with Kafka's Java producer (idempotent,
+ * acks=all, linger.ms=50; batch.size `batchBytes`, else Kafka's default of 16 KiB).
+ */
 export async function writeWithJavaProducer(options: {
   version: KafkaVersion;
   brokers: readonly string[];
@@ -137,6 +158,7 @@ export async function writeWithJavaProducer(options: {
   compression: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
   records: readonly JavaRecordToWrite[];
   signal: AbortSignal;
+  batchBytes?: number;
 }): Promise<void> {
   const lines = options.records.map(
     (record) =>
@@ -144,7 +166,13 @@ export async function writeWithJavaProducer(options: {
   );
   await runRecordTool(
     options.version,
-    ['produce', options.brokers.join(','), options.topic, options.compression],
+    [
+      'produce',
+      options.brokers.join(','),
+      options.topic,
+      options.compression,
+      ...(options.batchBytes === undefined ? [] : [String(options.batchBytes)]),
+    ],
     lines.join(''),
     options.signal,
   );

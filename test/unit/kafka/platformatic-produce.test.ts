@@ -14,9 +14,11 @@ import {
   TimeoutError,
   UserError,
 } from '@platformatic/kafka';
-import { answeredOrUnreachable, produceRequestV9 } from '../../../src/kafka/platformatic/produce-client.js';
+import { answeredOrUnreachable } from '../../../src/kafka/platformatic/produce-client.js';
+import { produceRequestV9 } from '../../../src/kafka/platformatic/produce-request.js';
 import { encodeRecordBatch, nextSequence } from '../../../src/kafka/platformatic/record-batch.js';
 import type { CompressionCodec, RecordToWrite } from '../../../src/kafka/port.js';
+import { referenceCrc32c as crc32c } from '../../support/crc32c.js';
 
 const RECORDS: readonly RecordToWrite[] = [
   { key: null, value: Buffer.from('no key'), headers: [], timestampMs: 1_700_000_000_000 },
@@ -36,16 +38,6 @@ const RECORDS: readonly RecordToWrite[] = [
   },
   { key: Buffer.from([0xff, 0xfe]), value: Buffer.alloc(70_000, 7), headers: [], timestampMs: 999 },
 ];
-
-/** CRC-32C (Castagnoli, reflected 0x82F63B78) one bit at a time: slow and plainly right, the reference here. */
-function crc32c(bytes: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (const byte of bytes) {
-    crc ^= byte;
-    for (let bit = 0; bit < 8; bit++) crc = crc & 1 ? (crc >>> 1) ^ 0x82f63b78 : crc >>> 1;
-  }
-  return (crc ^ 0xffffffff) >>> 0;
-}
 
 const PRODUCER = { producerId: 4321n, producerEpoch: 7, baseSequence: 2_147_483_000, transactional: false };
 

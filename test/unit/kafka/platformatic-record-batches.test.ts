@@ -178,4 +178,62 @@ describe('a partition of a fetch response read into records', () => {
       ['zstd', 'lz4', 'snappy', 'gzip', 'none'],
     );
   });
+
+  describe('which batches a sink may forward as they came', () => {
+    const RECEIVED = Buffer.from('the batch as received');
+    const received = (firstOffset: number, records: KafkaRecord[], fields: Partial<RecordsBatch> = {}) => ({
+      ...batch(firstOffset, records, fields),
+      received: RECEIVED,
+    });
+    /** Per record: whether it comes with an origin batch to forward. */
+    const forwardable = (read: ReturnType<typeof readPartition>) =>
+      read.records.map((entry) => entry.originBatch !== undefined);
+
+    test('a batch handed on whole offers itself, with its bytes, its codec and the very records read from it', () => {
+      const read = readPartition(
+        0,
+        10n,
+        [received(10, [record(0), record(1)], { attributes: 0x04 | TRANSACTIONAL })],
+        null,
+      );
+      const originBatch = read.records[0]!.originBatch!;
+      assert.equal(originBatch.received, RECEIVED);
+      assert.equal(originBatch.codec, 'zstd');
+      assert.deepEqual(originBatch.records, read.records);
+      assert.ok(originBatch.records.every((entry, index) => entry === read.records[index]));
+      assert.equal(read.records[1]!.originBatch, originBatch);
+    });
+
+    test('a batch that starts before the fetch offset, has LogAppendTime, offset gaps or no bytes kept is not offered', () => {
+      const read = readPartition(
+        0,
+        11n,
+        [
+          received(10, [record(0), record(1)]),
+          received(12, [record(0)], { attributes: LOG_APPEND_TIME }),
+          received(13, [record(0), record(2)], { lastOffsetDelta: 2 }),
+          batch(16, [record(0)]),
+          received(17, [record(0)], { attributes: GZIP }),
+        ],
+        null,
+      );
+      assert.deepEqual(forwardable(read), [false, false, false, false, false, true]);
+    });
+
+    test('the data batches of a committed transaction are offered; aborted ones are dropped', () => {
+      const inTransaction = { attributes: TRANSACTIONAL, producerId: 42n };
+      const read = readPartition(
+        0,
+        0n,
+        [
+          received(0, [record(0)], inTransaction),
+          marker(1, 42n, 'commit'),
+          received(2, [record(0)], inTransaction),
+          marker(3, 42n, 'abort'),
+        ],
+        [{ producerId: 42n, firstOffset: 2n }],
+      );
+      assert.deepEqual(forwardable(read), [true]);
+    });
+  });
 });

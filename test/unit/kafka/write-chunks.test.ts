@@ -75,3 +75,55 @@ describe('the sink splits a write into requests', () => {
     );
   });
 });
+
+describe('origin batches forwarded as they came', () => {
+  /** Records read from one origin batch of `codec`, each pointing to it, as record-batches.ts makes them. */
+  function originBatch(names: string[], codec: CompressionCodec): RecordToWrite[] {
+    const batch = { received: Buffer.from(names.join()), codec, records: [] as RecordToWrite[] };
+    for (const name of names) batch.records.push({ ...record(name, codec), originBatch: batch });
+    return batch.records;
+  }
+  /** Each chunk as `codec:key,key`, with `>` before a chunk that is forwarded. */
+  const shape = (chunks: ReturnType<typeof writeChunks>) =>
+    chunks.map((chunk, index) => `${chunk.forward === undefined ? '' : '>'}${shapeOf(chunks)[index]}`);
+
+  test('a whole batch is a request of its own, forwarded; records around it are encoded', () => {
+    const records = [record('a', 'zstd'), ...originBatch(['b', 'c'], 'zstd'), record('d', 'zstd')];
+    assert.deepEqual(shape(writeChunks(records, 1000, 'origin')), ['zstd:a', '>zstd:b,c', 'zstd:d']);
+    assert.deepEqual(shape(writeChunks(records, 1000, 'zstd')), ['zstd:a', '>zstd:b,c', 'zstd:d']);
+  });
+
+  test('a batch forwarded is not split by the size limit: it goes as the origin took it', () => {
+    assert.deepEqual(shape(writeChunks(originBatch(['a', 'b', 'c'], 'lz4'), 130, 'origin')), ['>lz4:a,b,c']);
+  });
+
+  test('batches smaller than a quarter of a request are encoded together: fewer requests, one after another', () => {
+    const small = [...originBatch(['a'], 'zstd'), ...originBatch(['b'], 'zstd')];
+    // Each record is about 125 bytes: a quarter of 500 forwards each, a quarter of 504 does not.
+    assert.deepEqual(shape(writeChunks(small, 500, 'origin')), ['>zstd:a', '>zstd:b']);
+    assert.deepEqual(shape(writeChunks(small, 504, 'origin')), ['zstd:a,b']);
+  });
+
+  test('another codec than the batch has, part of a batch, or a record changed on the way: encoded', () => {
+    const batch = originBatch(['a', 'b'], 'zstd');
+    assert.deepEqual(shape(writeChunks(batch, 400, 'origin')), ['>zstd:a,b']);
+    assert.deepEqual(shape(writeChunks(batch, 400, 'gzip')), ['gzip:a,b']);
+    assert.deepEqual(shape(writeChunks(batch.slice(1), 400, 'origin')), ['zstd:b']);
+    const withHeader = { ...batch[1]!, headers: [{ key: Buffer.from('georep-origin'), value: null }] };
+    assert.deepEqual(shape(writeChunks([batch[0]!, withHeader], 400, 'origin')), ['zstd:a,b']);
+  });
+});
+
+describe('slices for a bandwidth cap keep origin batches whole', () => {
+  test('a slice boundary never runs through an origin batch that is all there; one larger than a slice goes alone', () => {
+    const batch = { received: Buffer.alloc(0), codec: 'zstd' as const, records: [] as RecordToWrite[] };
+    for (const name of ['b', 'c']) batch.records.push({ ...record(name, 'zstd'), originBatch: batch });
+    const records = [record('a'), ...batch.records, record('d')];
+    const keys = (slices: RecordToWrite[][]) =>
+      slices.map((slice) => slice.map((r) => r.key?.toString()).join(''));
+    assert.deepEqual(keys(chunksOfAtMost(records, 260)), ['ab', 'cd']);
+    assert.deepEqual(keys(chunksOfAtMost(records, 260, true)), ['a', 'bc', 'd']);
+    assert.deepEqual(keys(chunksOfAtMost(records, 200, true)), ['a', 'bc', 'd']);
+    assert.deepEqual(keys(chunksOfAtMost(records.slice(2), 200, true)), ['c', 'd']);
+  });
+});

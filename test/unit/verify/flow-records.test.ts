@@ -33,7 +33,7 @@ function flow(loopPrevention: LoopPrevention) {
       delivery: 'at-least-once' as const,
       loopPrevention,
       replicationFactor: 'auto' as const,
-      topicConfigExclude: '',
+      topicConfigExclude: [],
       compression: 'origin' as const,
       consumerGroupId: 'georep.orders',
     },

@@ -1,0 +1,549 @@
+// `npm run bench:wan`: georep across a WAN against MirrorMaker 2 with its defaults and tuned as an operator would
+// (issue 14), on two local clusters with the harness's WAN proxy (harness/wan-proxy.ts) between the mirrors and
+// the origin. In one run, on the same brokers and data:
+//   1. an origin topic of JSON events (about 710 bytes, bench/json-events.ts) written by Kafka's producer with
+//      zstd (ProducerPerformance --payload-file);
+//   2. throughput: georep, MirrorMaker 2 (defaults) and MirrorMaker 2 tuned (tasks.max=2, zstd, 256 KiB batches,
+//      linger 10 ms) copy it on loopback and through each round trip of --rtt-ms; rate, CPU, bytes on the
+//      destination beside the origin's;
+//   3. latency: for each round trip, a steady producer (--latency-rate records/s for --latency-seconds) and
+//      the time from a record's create time on the origin to its arrival on the destination, p50/p99, for
+//      georep and tuned MirrorMaker 2 (a reader on the origin, direct, shows the floor of the measurement);
+//   4. a bandwidth cap: georep with maxBytesPerSecond copies a topic of 4 KiB records (uncompressed, so that
+//      the bytes exist to be capped) on loopback; the rate the destination's log grows over --cap-seconds.
+// It prints tables and writes bench/results/wan-<time>.json. Compare ratios within one run: on a shared machine
+// absolute rates follow the load, which the output notes.
+import '../src/cli/require-supported-node.js';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { type LocalKafkaCluster, startClusters } from '../harness/kafka-local.js';
+import { runKafkaTool } from '../harness/kafka-tools.js';
+import { wanShape } from '../harness/wan-proxy.js';
+import { buildGeorep } from './georep-process.js';
+import { writeJsonEventsFile } from './json-events.js';
+import {
+  type MirrorResult,
+  type MirrorRunInput,
+  measureCopy,
+  type RunningMirror,
+  startGeorepMirror,
+  startMirrorMakerMirror,
+  topicBytesOnDisk,
+  tunedMirrorMakerOverrides,
+} from './mirror-runs.js';
+import { runProducerPerformance } from './perf-tools.js';
+import {
+  benchRunDir,
+  COMMON_OPTIONS,
+  commonSettings,
+  describeLoad,
+  formatTable,
+  type LoadSample,
+  MIB,
+  machineInfo,
+  optionsOrExitCode,
+  positiveInteger,
+  removeClusterData,
+  round,
+  runBenchmark,
+  sampleLoad,
+  waitForQuietMachine,
+  writeResult,
+} from './report.js';
+import { type LatencyFigures, type LatencyResult, measureLatency } from './wan-latency.js';
+
+const USAGE = `usage: npm run bench:wan -- [options]
+
+georep, MirrorMaker 2 (defaults) and MirrorMaker 2 tuned copy a zstd topic of JSON events on loopback and
+through a WAN of each round trip; latency under a steady load; georep under a bandwidth cap.
+
+options:
+  --records N            JSON events in the origin topic (default 300000)
+  --rounds N             copy with each mirror over each link N times in turn (default 1); the table shows
+                         each one's median round, the JSON every round
+  --rtt-ms LIST          round trips to the origin, comma-separated (default 50,150)
+  --latency-rate N       records/s of the steady producer (default 5000)
+  --latency-seconds N    how long it writes (default 20)
+  --cap-mb-per-second N  the bandwidth cap, in MB (10^6 bytes) per second (default 20)
+  --cap-seconds N        how long the capped copy is measured (default 60)
+  --skip LIST            leave out throughput, mm2 (both MirrorMakers), mm2-defaults, latency and/or cap
+                         (comma-separated)
+  --version V            Kafka version (default GEOREP_KAFKA_VERSION, else 4.1.2)
+  --georep-build B       dist (default: compile, then run bin/georep.js) or source (tsx)
+  --wait-for-load L      first wait until the 1-minute load average is at most L…
+  --max-wait-minutes M   …for at most M minutes (default 15), then measure anyway
+  -h, --help             show this help
+`;
+
+const PARTITIONS = 6;
+const JSON_EVENT_BYTES = 710;
+const CAP_RECORD_BYTES = 4096;
+/** Records before the capped copy's measured minute, so that the copy is still under way when it ends. */
+const CAP_SPARE_SECONDS = 15;
+
+type Part = 'throughput' | 'mm2' | 'mm2-defaults' | 'latency' | 'cap';
+const PARTS: readonly Part[] = ['throughput', 'mm2', 'mm2-defaults', 'latency', 'cap'];
+
+interface WanOptions {
+  readonly records: number;
+  readonly rounds: number;
+  readonly roundTripsMs: readonly number[];
+  readonly latencyRate: number;
+  readonly latencySeconds: number;
+  readonly capBytesPerSecond: number;
+  readonly capSeconds: number;
+  readonly skip: ReadonlySet<Part>;
+}
+
+function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv) {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      ...COMMON_OPTIONS,
+      records: { type: 'string', default: '300000' },
+      rounds: { type: 'string', default: '1' },
+      'rtt-ms': { type: 'string', default: '50,150' },
+      'latency-rate': { type: 'string', default: '5000' },
+      'latency-seconds': { type: 'string', default: '20' },
+      'cap-mb-per-second': { type: 'string', default: '20' },
+      'cap-seconds': { type: 'string', default: '60' },
+      skip: { type: 'string', default: '' },
+    },
+    strict: true,
+  });
+  if (values.help) return 'help' as const;
+  const skip = new Set<Part>();
+  for (const name of values.skip.split(',').map((item) => item.trim())) {
+    if (name === '') continue;
+    const part = PARTS.find((each) => each === name);
+    if (part === undefined) throw new Error(`--skip: "${name}" is not one of ${PARTS.join(', ')}`);
+    skip.add(part);
+  }
+  const options: WanOptions = {
+    records: positiveInteger(values.records, '--records'),
+    rounds: positiveInteger(values.rounds, '--rounds'),
+    roundTripsMs: values['rtt-ms'].split(',').map((item) => positiveInteger(item.trim(), '--rtt-ms')),
+    latencyRate: positiveInteger(values['latency-rate'], '--latency-rate'),
+    latencySeconds: positiveInteger(values['latency-seconds'], '--latency-seconds'),
+    capBytesPerSecond: positiveInteger(values['cap-mb-per-second'], '--cap-mb-per-second') * 1_000_000,
+    capSeconds: positiveInteger(values['cap-seconds'], '--cap-seconds'),
+    skip,
+  };
+  return { ...options, ...commonSettings(values, env) };
+}
+
+type Settings = Exclude<ReturnType<typeof parseOptions>, 'help'>;
+
+function say(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+async function createTopic(
+  settings: Settings,
+  cluster: LocalKafkaCluster,
+  topic: string,
+  signal: AbortSignal,
+) {
+  await runKafkaTool({
+    version: settings.version,
+    tool: 'topics',
+    args: [
+      '--bootstrap-server',
+      cluster.bootstrap,
+      '--create',
+      '--topic',
+      topic,
+      '--partitions',
+      String(PARTITIONS),
+      '--replication-factor',
+      '1',
+    ],
+    signal,
+  });
+}
+
+/** Loopback (null) or a round trip: the label in names and tables. */
+function linkLabel(roundTripMs: number | null): string {
+  return roundTripMs === null ? 'loopback' : `${roundTripMs} ms RTT`;
+}
+
+/** Points the origin's WAN proxy at this round trip; a mirror on loopback reaches the origin directly. */
+function useLink(origin: LocalKafkaCluster, roundTripMs: number | null): string {
+  if (roundTripMs === null) return origin.bootstrap;
+  origin.wanProxy!.setShape(wanShape(roundTripMs));
+  return origin.wanBootstrap!;
+}
+
+interface ThroughputRow extends MirrorResult {
+  readonly link: string;
+  readonly round: number;
+}
+
+/** Starts the mirror, and always stops it, whatever `use` does. */
+async function withMirror<T>(
+  start: Promise<RunningMirror>,
+  use: (mirror: RunningMirror) => Promise<T>,
+): Promise<T> {
+  const mirror = await start;
+  try {
+    return await use(mirror);
+  } finally {
+    await mirror.stop();
+  }
+}
+
+type MirrorKind = 'georep' | 'defaults' | 'tuned';
+
+function startMirror(settings: Settings, input: MirrorRunInput, kind: MirrorKind, key: string) {
+  if (kind === 'georep')
+    return startGeorepMirror(input, { namePrefix: `georep.${key}`, build: settings.georepBuild });
+  if (kind === 'defaults')
+    return startMirrorMakerMirror(input, { tool: 'MirrorMaker 2 (defaults)', sourceAlias: `d${key}` });
+  return startMirrorMakerMirror(input, {
+    tool: 'MirrorMaker 2 (tuned)',
+    sourceAlias: `t${key}`,
+    overrides: tunedMirrorMakerOverrides(input.destination.name),
+  });
+}
+
+function mirrorKinds(settings: Settings, kinds: readonly MirrorKind[]): MirrorKind[] {
+  return kinds.filter(
+    (kind) =>
+      kind === 'georep' ||
+      !(settings.skip.has('mm2') || (kind === 'defaults' && settings.skip.has('mm2-defaults'))),
+  );
+}
+
+/** Every round of every mirror over every link, in turn: a change in the machine's load hits them alike. */
+async function measureThroughput(settings: Settings, base: Omit<MirrorRunInput, 'originAddress'>) {
+  const kinds = mirrorKinds(settings, ['georep', 'defaults', 'tuned']);
+  const rows: ThroughputRow[] = [];
+  for (let roundNumber = 1; roundNumber <= settings.rounds; roundNumber++) {
+    for (const roundTripMs of [null, ...settings.roundTripsMs]) {
+      rows.push(...(await measureLink(settings, base, kinds, roundTripMs, roundNumber)));
+    }
+  }
+  return rows;
+}
+
+async function measureLink(
+  settings: Settings,
+  base: Omit<MirrorRunInput, 'originAddress'>,
+  kinds: readonly MirrorKind[],
+  roundTripMs: number | null,
+  roundNumber: number,
+): Promise<ThroughputRow[]> {
+  const rows: ThroughputRow[] = [];
+  const input = { ...base, originAddress: useLink(base.origin, roundTripMs) };
+  for (const kind of kinds) {
+    const result = await withMirror(
+      startMirror(settings, input, kind, `${roundTripMs ?? 0}r${roundNumber}`),
+      async (mirror) => {
+        say(`${mirror.tool} copies ${base.topic}, ${linkLabel(roundTripMs)}…`);
+        return measureCopy(input, mirror, say);
+      },
+    );
+    say(
+      `  ${Math.round(result.recordsPerSecond)} records/s, ${(result.destinationBytes / MIB).toFixed(1)} MiB`,
+    );
+    rows.push({ ...result, link: linkLabel(roundTripMs), round: roundNumber });
+  }
+  return rows;
+}
+
+/** Latency of georep and tuned MirrorMaker 2 (the one an operator would run) at each round trip. */
+async function measureLatencies(
+  settings: Settings,
+  base: Omit<MirrorRunInput, 'originAddress'>,
+  payloadFile: string,
+) {
+  const load = {
+    recordsPerSecond: settings.latencyRate,
+    seconds: settings.latencySeconds,
+    payloadFile,
+    warmUpRecords: 1000,
+  };
+  const results: (LatencyResult & { link: string; roundTripMs: number })[] = [];
+  for (const roundTripMs of settings.roundTripsMs) {
+    for (const kind of mirrorKinds(settings, ['georep', 'tuned'])) {
+      const topic = `latency-${roundTripMs}-${kind}`;
+      await createTopic(settings, base.origin, topic, base.signal);
+      const input = { ...base, topic, originAddress: useLink(base.origin, roundTripMs) };
+      const result = await withMirror(
+        startMirror(settings, input, kind, `l${roundTripMs}`),
+        async (mirror) => {
+          say(`Latency of ${mirror.tool}, ${linkLabel(roundTripMs)}…`);
+          return measureLatency(input, mirror, load, say);
+        },
+      );
+      say(
+        `  mirror latency p50 ${result.mirror.p50Ms} ms, p99 ${result.mirror.p99Ms} ms (${result.unmatched} unmatched; create→destination p99 ${result.destination.p99Ms} ms)`,
+      );
+      results.push({ ...result, link: linkLabel(roundTripMs), roundTripMs });
+    }
+  }
+  return results;
+}
+
+interface CapResult {
+  readonly capBytesPerSecond: number;
+  readonly seconds: number;
+  /** Destination log bytes per second from the first byte over `seconds`. */
+  readonly bytesPerSecond: number;
+  /** The same, leaving out the first 5 s (the bucket's one second of burst, start-up). */
+  readonly steadyBytesPerSecond: number;
+  readonly deviation: number;
+  readonly steadyDeviation: number;
+  readonly samples: readonly { readonly atMs: number; readonly bytes: number }[];
+}
+
+async function measureCap(
+  settings: Settings,
+  base: Omit<MirrorRunInput, 'originAddress'>,
+): Promise<CapResult> {
+  const topic = 'cap-4k';
+  const { origin, destination, signal } = base;
+  await createTopic(settings, origin, topic, signal);
+  const records = Math.ceil(
+    (settings.capBytesPerSecond * (settings.capSeconds + CAP_SPARE_SECONDS)) / CAP_RECORD_BYTES,
+  );
+  say(
+    `ProducerPerformance fills ${topic} with ${records} records of ${CAP_RECORD_BYTES} bytes (uncompressed)…`,
+  );
+  await runProducerPerformance({
+    version: settings.version,
+    bootstrap: origin.bootstrap,
+    topic,
+    records,
+    recordBytes: CAP_RECORD_BYTES,
+    timeoutMs: 600_000,
+    signal,
+  });
+  const input = { ...base, topic, records, recordBytes: CAP_RECORD_BYTES, originAddress: origin.bootstrap };
+  const start = startGeorepMirror(input, {
+    tool: 'georep (capped)',
+    namePrefix: 'georep.cap',
+    compression: 'none',
+    maxBytesPerSecond: settings.capBytesPerSecond,
+    build: settings.georepBuild,
+  });
+  return withMirror(start, async (mirror) => {
+    say(
+      `georep copies ${topic} with maxBytesPerSecond ${settings.capBytesPerSecond} for ${settings.capSeconds} s…`,
+    );
+    const samples: { atMs: number; bytes: number }[] = [];
+    let firstAtMs: number | null = null;
+    for (;;) {
+      signal.throwIfAborted();
+      const failure = mirror.failure();
+      if (failure !== null) throw new Error(failure);
+      const bytes = await topicBytesOnDisk(destination, mirror.destinationTopic).catch(() => 0);
+      const atMs = performance.now();
+      if (bytes > 0) {
+        firstAtMs ??= atMs;
+        samples.push({ atMs: round(atMs - firstAtMs), bytes });
+        if (atMs - firstAtMs >= settings.capSeconds * 1000) break;
+      }
+      await sleep(250, undefined, { signal });
+    }
+    const first = samples[0]!;
+    const last = samples.at(-1)!;
+    const steadyFrom = samples.find((sample) => sample.atMs >= 5000) ?? first;
+    const rate = (from: { atMs: number; bytes: number }) =>
+      ((last.bytes - from.bytes) * 1000) / (last.atMs - from.atMs);
+    const bytesPerSecond = round(rate(first));
+    const steadyBytesPerSecond = round(rate(steadyFrom));
+    return {
+      capBytesPerSecond: settings.capBytesPerSecond,
+      seconds: round(last.atMs / 1000, 1),
+      bytesPerSecond,
+      steadyBytesPerSecond,
+      deviation: round(bytesPerSecond / settings.capBytesPerSecond - 1, 4),
+      steadyDeviation: round(steadyBytesPerSecond / settings.capBytesPerSecond - 1, 4),
+      samples: samples.filter((_, index) => index % 4 === 0),
+    };
+  });
+}
+
+function ratio(value: number, reference: number | undefined): string {
+  return reference === undefined || reference === 0 ? '—' : `${(value / reference).toFixed(2)}×`;
+}
+
+function count(value: number): string {
+  return Math.round(value).toLocaleString('en-US');
+}
+
+/** Per link and tool, the round with the median rate; of an even number, the slower of the two middle ones. */
+function medianRounds(rows: readonly ThroughputRow[]): ThroughputRow[] {
+  const groups = new Map<string, ThroughputRow[]>();
+  for (const row of rows) {
+    const key = `${row.link}\t${row.tool}`;
+    groups.set(key, [...(groups.get(key) ?? []), row]);
+  }
+  return [...groups.values()].map((group) => {
+    const sorted = [...group].sort((a, b) => a.recordsPerSecond - b.recordsPerSecond);
+    return sorted[Math.floor((sorted.length - 1) / 2)]!;
+  });
+}
+
+function roundRates(rows: readonly ThroughputRow[]): string[] {
+  return medianRounds(rows).map((median) => {
+    const rates = rows
+      .filter((row) => row.link === median.link && row.tool === median.tool)
+      .map((row) => count(row.recordsPerSecond));
+    return `- ${median.link}, ${median.tool}: ${rates.join(', ')} records/s`;
+  });
+}
+
+function throughputTable(rows: readonly ThroughputRow[], originBytes: number): string {
+  const tuned = (link: string) => rows.find((row) => row.link === link && row.tool.includes('tuned'));
+  return formatTable(
+    ['link', 'tool', 'records/s', 'vs MM2 tuned', 'CPU s', 'peak RSS MiB', 'dest MiB', 'dest/origin'],
+    rows.map((row) => [
+      row.link,
+      row.tool,
+      count(row.recordsPerSecond),
+      ratio(row.recordsPerSecond, tuned(row.link)?.recordsPerSecond),
+      row.cpuMs === null ? '—' : (row.cpuMs / 1000).toFixed(1),
+      row.peakRssBytes === null ? '—' : String(Math.round(row.peakRssBytes / MIB)),
+      (row.destinationBytes / MIB).toFixed(1),
+      (row.destinationBytes / originBytes).toFixed(3),
+    ]),
+  );
+}
+
+function latencyTable(results: readonly (LatencyResult & { link: string; roundTripMs: number })[]): string {
+  const figures = (value: LatencyFigures) => `${value.p50Ms.toFixed(0)} / ${value.p99Ms.toFixed(0)}`;
+  return formatTable(
+    [
+      'link',
+      'tool',
+      'records/s',
+      'mirror p50/p99 ms',
+      'target p99 <',
+      'max ms',
+      'create→dest p50/p99',
+      'create→origin p50/p99',
+    ],
+    results.map((result) => [
+      result.link,
+      result.tool,
+      count(result.recordsPerSecond),
+      figures(result.mirror),
+      String(result.roundTripMs + 100),
+      result.mirror.maxMs.toFixed(0),
+      figures(result.destination),
+      figures(result.origin),
+    ]),
+  );
+}
+
+async function main(signal: AbortSignal): Promise<number> {
+  const settings = optionsOrExitCode(() => parseOptions(process.argv.slice(2), process.env), USAGE);
+  if (typeof settings === 'number') return settings;
+  const startedAt = new Date().toISOString();
+  const workDir = await benchRunDir('wan', startedAt);
+  const loads: Record<string, LoadSample> = {
+    atStart:
+      settings.waitForLoad === null
+        ? sampleLoad()
+        : await waitForQuietMachine(settings.waitForLoad, settings.maxWaitMs, say, signal),
+  };
+  say(
+    `WAN benchmark: ${settings.records} JSON events, round trips ${settings.roundTripsMs.join(', ')} ms, Kafka ${settings.version}`,
+  );
+  say(`Machine: ${describeLoad(loads.atStart!)}; working files in ${workDir}`);
+  if (settings.georepBuild === 'dist') await buildGeorep(signal);
+  const payloadFile = path.join(workDir, 'events.json');
+  const averageEventBytes = await writeJsonEventsFile(payloadFile);
+
+  const run = await startClusters({
+    count: 2,
+    version: settings.version,
+    signal,
+    onProgress: say,
+    wan: wanShape(settings.roundTripsMs[0] ?? 50),
+  });
+  try {
+    const [origin, destination] = run.clusters;
+    if (origin === undefined || destination === undefined)
+      throw new Error('the harness started fewer clusters');
+    const topic = 'wan-json';
+    await createTopic(settings, origin, topic, signal);
+    say(`ProducerPerformance fills ${topic} with ${settings.records} JSON events (zstd)…`);
+    const producer = await runProducerPerformance({
+      version: settings.version,
+      bootstrap: origin.bootstrap,
+      topic,
+      records: settings.records,
+      recordBytes: JSON_EVENT_BYTES,
+      payloadFile,
+      compression: 'zstd',
+      timeoutMs: 600_000,
+      signal,
+    });
+    const originBytes = await topicBytesOnDisk(origin, topic);
+    say(`  ${producer.summary}\n  ${(originBytes / MIB).toFixed(1)} MiB on the origin's disk`);
+    const base = {
+      origin,
+      destination,
+      topic,
+      records: settings.records,
+      recordBytes: JSON_EVENT_BYTES,
+      version: settings.version,
+      workDir,
+      signal,
+    };
+
+    const throughput = settings.skip.has('throughput') ? [] : await measureThroughput(settings, base);
+    loads.afterThroughput = sampleLoad();
+    const latency = settings.skip.has('latency') ? [] : await measureLatencies(settings, base, payloadFile);
+    loads.afterLatency = sampleLoad();
+    const cap = settings.skip.has('cap') ? null : await measureCap(settings, base);
+    loads.atEnd = sampleLoad();
+
+    say('');
+    say(
+      `WAN benchmark: ${count(settings.records)} JSON events (${averageEventBytes.toFixed(0)} bytes on average), zstd, ${PARTITIONS} partitions, Kafka ${settings.version}; ${(originBytes / MIB).toFixed(1)} MiB on the origin`,
+    );
+    if (throughput.length > 0) {
+      say(`\n${throughputTable(medianRounds(throughput), originBytes)}`);
+      if (settings.rounds > 1)
+        say(`Rounds (the table shows each one's median):\n${roundRates(throughput).join('\n')}`);
+    }
+    if (latency.length > 0)
+      say(
+        `\nEnd-to-end latency at ${settings.latencyRate} records/s (create time → read on the destination):\n${latencyTable(latency)}`,
+      );
+    if (cap !== null) {
+      say(
+        `\nCap ${cap.capBytesPerSecond / 1e6} MB/s: ${(cap.bytesPerSecond / 1e6).toFixed(2)} MB/s over ${cap.seconds} s (${(cap.deviation * 100).toFixed(1)}%); from 5 s on ${(cap.steadyBytesPerSecond / 1e6).toFixed(2)} MB/s (${(cap.steadyDeviation * 100).toFixed(1)}%)`,
+      );
+    }
+    for (const [name, sample] of Object.entries(loads)) say(`- load ${name}: ${describeLoad(sample)}`);
+    const resultFile = await writeResult('wan', {
+      benchmark: 'wan',
+      startedAt,
+      machine: machineInfo(),
+      kafkaVersion: settings.version,
+      options: { ...settings, skip: [...settings.skip] },
+      load: loads,
+      averageEventBytes,
+      producer,
+      originBytes,
+      throughput: medianRounds(throughput),
+      throughputRounds: throughput,
+      latency,
+      cap,
+      workDir,
+    });
+    say(`\nResults: ${path.relative(process.cwd(), resultFile)}`);
+    return 0;
+  } finally {
+    await run.stopAll();
+    await removeClusterData(run);
+  }
+}
+
+runBenchmark(main);

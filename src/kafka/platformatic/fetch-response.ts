@@ -1,0 +1,124 @@
+// A Fetch response parser (versions 13 to 17, the ones that name topics by id) that keeps each record batch's
+// bytes as they came from the broker beside the library's decoding of it, so that a sink can forward a batch
+// whose records it would write unchanged without compressing them again (forwardRecordBatch in record-batch.ts).
+//
+// The library's own parsers decode the batches and drop the bytes: the compressed payload is gone by the time
+// the response is handed on. This one reads the response as the library's fetch-v17 parser does (the layout is
+// the same from v13 to v17: v16 only adds a tagged field, node_endpoints, that georep does not use), and
+// decodes each batch with the library's readRecordsBatch, noting where in the response the batch lay.
+//
+// Unlike the library's parsers it never throws for an error code in the answer: the fetcher reads the top-level
+// and the partitions' error codes itself.
+import {
+  type API,
+  createAPI,
+  type fetchV17,
+  Reader,
+  type RecordsBatch,
+  readKnownTaggedFields,
+  readRecordsBatch,
+} from '@platformatic/kafka';
+
+/**
+ * A batch as the library decodes it, with its bytes as received: BaseOffset to the end of its records (absent
+ * where the library's own parser read the response).
+ */
+export interface ReceivedBatch extends RecordsBatch {
+  readonly received?: Buffer;
+}
+
+type FetchResponsePartition = Omit<fetchV17.FetchResponsePartition, 'records'> & {
+  records: ReceivedBatch[] | null;
+};
+
+export interface FetchResponse extends Omit<fetchV17.FetchResponse, 'responses'> {
+  responses: { topicId: string; partitions: FetchResponsePartition[] }[];
+}
+
+export type FetchApi = API<
+  [
+    maxWaitMs: number,
+    minBytes: number,
+    maxBytes: number,
+    isolationLevel: number,
+    sessionId: number,
+    sessionEpoch: number,
+    topics: fetchV17.FetchRequestTopic[],
+    forgottenTopicsData: [],
+    rackId: string,
+  ],
+  FetchResponse
+>;
+
+const FETCH_API_KEY = 1;
+/** BaseOffset (int64) and Length (int32): what precedes the part of a batch its Length counts. */
+const BATCH_LOG_OVERHEAD_BYTES = 12;
+
+/**
+ * The library's Fetch API of `version` (13-17) with this parser instead of its own. Other versions keep the
+ * library's parser, and their batches are always encoded again.
+ */
+export type FetchRequestWriter = typeof fetchV17.createRequest;
+
+export function fetchApiKeepingBatches(version: number, createRequest: FetchRequestWriter): FetchApi {
+  return createAPI(FETCH_API_KEY, version, createRequest as never, parseFetchResponse) as FetchApi;
+}
+
+export function parseFetchResponse(
+  _correlationId: number,
+  _apiKey: number,
+  _apiVersion: number,
+  reader: Reader,
+): FetchResponse {
+  const throttleTimeMs = reader.readInt32();
+  const errorCode = reader.readInt16();
+  const sessionId = reader.readInt32();
+  const responses = reader.readArray((topic) => ({
+    topicId: topic.readUUID(),
+    partitions: topic.readArray((r) => readPartition(r), true, false),
+  }));
+  readKnownTaggedFields(reader, {});
+  return { throttleTimeMs, errorCode, sessionId, responses };
+}
+
+function readPartition(r: Reader): FetchResponsePartition {
+  const partition: FetchResponsePartition = {
+    partitionIndex: r.readInt32(),
+    errorCode: r.readInt16(),
+    highWatermark: r.readInt64(),
+    lastStableOffset: r.readInt64(),
+    logStartOffset: r.readInt64(),
+    abortedTransactions: r.readNullableArray((entry) => ({
+      producerId: entry.readInt64(),
+      firstOffset: entry.readInt64(),
+    })),
+    preferredReadReplica: r.readInt32(),
+    records: null,
+  };
+  // COMPACT_RECORDS: the size plus one; 0 is null.
+  const sizePlusOne = r.readUnsignedVarInt();
+  if (sizePlusOne > 1) {
+    const size = sizePlusOne - 1;
+    partition.records = readBatches(Reader.from(r.buffer.slice(r.position, r.position + size)));
+    r.skip(size);
+  }
+  readKnownTaggedFields(r, {});
+  return partition;
+}
+
+/** Every whole batch; a batch cut off by the fetch's size limit at the end is left out, as Kafka's clients do. */
+export function readBatches(reader: Reader): ReceivedBatch[] {
+  const batches: ReceivedBatch[] = [];
+  while (
+    reader.remaining >= BATCH_LOG_OVERHEAD_BYTES &&
+    reader.remaining - BATCH_LOG_OVERHEAD_BYTES >= reader.peekInt32(reader.position + 8)
+  ) {
+    const start = reader.position;
+    const batch = readRecordsBatch(reader);
+    const end = start + BATCH_LOG_OVERHEAD_BYTES + batch.length;
+    // A copy: a view would keep the whole response in memory for as long as any one of its batches is held,
+    // while the fetch loop counts each partition's batches apart (and releases them apart).
+    batches.push(Object.assign(batch, { received: Buffer.from(reader.buffer.slice(start, end)) }));
+  }
+  return batches;
+}

@@ -1,0 +1,122 @@
+// An origin batch forwarded as it came (forwardRecordBatch): its records keep their bytes, compressed or not, and
+// only what the destination owns is written anew. The reference for "a batch Kafka accepts" is the sink's own
+// encoder (its batches are what every integration test writes): an origin batch as a broker returns it
+// (another producer, an offset and leader epoch of the origin's log), forwarded, is byte for byte the batch
+// the encoder makes of the same records for the sink's producer.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Reader, readRecordsBatch } from '@platformatic/kafka';
+import { readBatches } from '../../../src/kafka/platformatic/fetch-response.js';
+import {
+  type BatchProducer,
+  encodeRecordBatch,
+  forwardRecordBatch,
+} from '../../../src/kafka/platformatic/record-batch.js';
+import type { CompressionCodec, RecordToWrite } from '../../../src/kafka/port.js';
+import { referenceCrc32c } from '../../support/crc32c.js';
+
+const RECORDS: readonly RecordToWrite[] = [
+  {
+    key: Buffer.from('k'),
+    value: Buffer.from('v'.repeat(300)),
+    headers: [
+      { key: Buffer.from('h'), value: null },
+      { key: Buffer.from('h'), value: Buffer.from([0xff]) },
+    ],
+    timestampMs: 1_700_000_000_000,
+  },
+  { key: null, value: null, headers: [], timestampMs: 1_699_999_999_000 },
+  { key: Buffer.alloc(0), value: Buffer.alloc(2000, 3), headers: [], timestampMs: 1_700_000_000_009 },
+];
+
+const ORIGIN_PRODUCER: BatchProducer = {
+  producerId: 99n,
+  producerEpoch: 3,
+  baseSequence: 500,
+  transactional: true,
+};
+const SINK_PRODUCER: BatchProducer = {
+  producerId: 4321n,
+  producerEpoch: 7,
+  baseSequence: 2_147_483_000,
+  transactional: false,
+};
+
+/** What a broker returns of a stored batch: its offset and leader epoch in the origin's log, the CRC over them. */
+async function asFetchedFromOrigin(codec: CompressionCodec): Promise<Buffer> {
+  const batch = await encodeRecordBatch(RECORDS, ORIGIN_PRODUCER, codec);
+  batch.writeBigInt64BE(1_234_567n, 0);
+  batch.writeInt32BE(42, 12);
+  batch.writeUInt32BE(referenceCrc32c(batch.subarray(21)), 17);
+  return batch;
+}
+
+describe('an origin batch forwarded as it came', () => {
+  for (const codec of ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const satisfies CompressionCodec[]) {
+    test(`a ${codec} batch is the encoder's batch of the same records, producer fields and CRC the sink's`, async () => {
+      const received = await asFetchedFromOrigin(codec);
+      const forwarded = forwardRecordBatch(received, SINK_PRODUCER);
+      assert.deepEqual(forwarded, await encodeRecordBatch(RECORDS, SINK_PRODUCER, codec));
+      const read = readRecordsBatch(Reader.from(forwarded));
+      assert.deepEqual(
+        [
+          read.firstOffset,
+          read.partitionLeaderEpoch,
+          read.producerId,
+          read.producerEpoch,
+          read.firstSequence,
+        ],
+        [0n, -1, 4321n, 7, 2_147_483_000],
+      );
+      assert.equal(read.attributes, { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 }[codec]);
+      assert.equal(read.crc, referenceCrc32c(forwarded.subarray(21)));
+      assert.deepEqual(
+        forwarded.subarray(61),
+        received.subarray(61),
+        'the records bytes are the ones received',
+      );
+    });
+  }
+
+  test('a transactional sink marks the batch transactional; the origin batch is left as it was', async () => {
+    const received = await asFetchedFromOrigin('zstd');
+    const before = Buffer.from(received);
+    const forwarded = forwardRecordBatch(received, { ...SINK_PRODUCER, transactional: true });
+    assert.deepEqual(
+      forwarded,
+      await encodeRecordBatch(RECORDS, { ...SINK_PRODUCER, transactional: true }, 'zstd'),
+    );
+    assert.deepEqual(received, before);
+  });
+
+  test('only a whole batch of format v2 is forwarded', async () => {
+    const received = await asFetchedFromOrigin('none');
+    assert.throws(
+      () => forwardRecordBatch(received.subarray(0, received.length - 1), SINK_PRODUCER),
+      /says it has/,
+    );
+    const magic1 = Buffer.from(received);
+    magic1.writeInt8(1, 16);
+    assert.throws(() => forwardRecordBatch(magic1, SINK_PRODUCER), /format v2/);
+  });
+});
+
+describe("a fetch response's records read with their bytes as received", () => {
+  test('each whole batch keeps its own bytes beside the decoding; a batch cut off at the end is left out', async () => {
+    const first = await asFetchedFromOrigin('zstd');
+    const second = await asFetchedFromOrigin('none');
+    const cutOff = (await asFetchedFromOrigin('lz4')).subarray(0, 40);
+    const batches = readBatches(Reader.from(Buffer.concat([first, second, cutOff])));
+    assert.deepEqual(
+      batches.map((batch) => batch.received),
+      [first, second],
+    );
+    assert.deepEqual(
+      batches.map((batch) => batch.records.map((record) => record.value?.length ?? null)),
+      [
+        [300, null, 2000],
+        [300, null, 2000],
+      ],
+    );
+  });
+});
