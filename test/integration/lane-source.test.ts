@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { kafkaTestTargets, type TestCluster } from '../../harness/test-clusters.js';
+import { TopicNotFound } from '../../src/kafka/errors.js';
 import type {
   KafkaAdmin,
   KafkaCluster,
@@ -95,11 +96,7 @@ for (const target of targets) {
       const port = portOn(cluster);
       const laneGroupId = uniqueName('georep.lane');
       const [a, b, c] = [await topicWith(2, 10), await topicWith(2, 10), await topicWith(1, 10)];
-      const readings = [
-        read(port, a!, laneGroupId),
-        read(port, b!, laneGroupId),
-        read(port, c!, laneGroupId),
-      ];
+      const readings = [a, b, c].map((topic) => read(port, topic!, laneGroupId));
       await eventually(
         'every record of the three topics',
         () => (readings.map(count).join() === '20,20,10' ? true : undefined),
@@ -137,6 +134,54 @@ for (const target of targets) {
       await Promise.all(readings.slice(1).map((reading) => reading.source.stop()));
       const [left] = await admin.describeConsumerGroups([laneGroupId]);
       assert.equal(left?.memberCount, 0, 'the last flow detaching leaves the group');
+    });
+
+    test('a deleted topic fails its own flow only; the other flows of the lane copy on', async (context) => {
+      const port = portOn(cluster);
+      const laneGroupId = uniqueName('georep.lane');
+      const [a, b, deleted] = [await topicWith(2, 10), await topicWith(1, 10), await topicWith(2, 10)];
+      const readings = [a, b, deleted].map((topic) => read(port, topic!, laneGroupId));
+      const ended = readings.map((reading) =>
+        reading.done.then(
+          () => 'stopped',
+          (error: unknown) => error,
+        ),
+      );
+      await eventually(
+        'every record of the three topics',
+        () => (readings.map(count).join() === '20,10,20' ? true : undefined),
+        context.signal,
+      );
+
+      await admin.deleteTopic(deleted!);
+      await write(a!, 2, 5, 'second');
+      await write(b!, 1, 5, 'second');
+      const error = await ended[2];
+      assert.ok(
+        error instanceof TopicNotFound,
+        `the deleted topic's flow fails with TopicNotFound: ${error}`,
+      );
+      assert.match(error.message, new RegExp(`topic ${deleted} does not exist`));
+      await eventually(
+        'the records written to the other topics around the deletion',
+        () => (readings.slice(0, 2).map(count).join() === '30,15' ? true : undefined),
+        context.signal,
+      );
+      const expected = (partition: number) => [
+        ...Array.from({ length: 10 }, (_, index) => `first-p${partition}-${index}`),
+        ...Array.from({ length: 5 }, (_, index) => `second-p${partition}-${index}`),
+      ];
+      assert.deepEqual(readings[0]!.received.get(0), expected(0), 'every record once, in order');
+      assert.deepEqual(readings[0]!.received.get(1), expected(1));
+      assert.deepEqual(readings[1]!.received.get(0), expected(0));
+      const settled = await Promise.race([Promise.all(ended.slice(0, 2)), Promise.resolve('running')]);
+      assert.equal(settled, 'running', 'the other flows run on');
+      await Promise.all(readings.slice(0, 2).map((reading) => reading.source.stop()));
+      assert.deepEqual(
+        await Promise.all(ended.slice(0, 2)),
+        ['stopped', 'stopped'],
+        'and stop without an error',
+      );
     });
 
     test('two processes split a topic through the lane slots, each record read once', async (context) => {

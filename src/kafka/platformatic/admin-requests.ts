@@ -8,7 +8,7 @@ import { type KafkaError, TopicNotFound, UnexpectedKafkaError } from '../errors.
 import type { PartitionDescription, TopicId } from '../port.js';
 import { baseOptions } from './client-options.js';
 import { type ErrorContext, kafkaErrorIds, responseOf, toPortError } from './map-error.js';
-import { type MetadataRead, readMetadata, topicIdOf } from './metadata.js';
+import { type MetadataRead, readMetadata, topicIdOf, UNKNOWN_TOPIC_OR_PARTITION } from './metadata.js';
 import { TlsAlerts } from './tls-alerts.js';
 
 export interface TopicMetadata {
@@ -19,7 +19,6 @@ export interface TopicMetadata {
 
 /** Pause before the second try of a request to partition leaders; each further try waits longer. */
 const LEADER_RETRY_DELAY_MS = 100;
-const UNKNOWN_TOPIC_OR_PARTITION = 3;
 /** Errors of a request sent to a broker that is not, or not yet, the partition's leader. */
 const LEADER_CHANGE_IDS = [
   'NOT_LEADER_OR_FOLLOWER',

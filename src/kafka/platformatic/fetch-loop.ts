@@ -11,7 +11,7 @@
 // source, which keeps its group membership (a new member would wait for the old one's session to expire).
 import { type KafkaError, TopicNotFound } from '../errors.js';
 import type { ConsumedBatch } from '../port.js';
-import { failedOnNetwork, innermostMessage } from './map-error.js';
+import { failedOnNetwork, innermostMessage, reportsTopicMissing } from './map-error.js';
 import {
   type FetchedPartition,
   type FetchLayout,
@@ -45,6 +45,12 @@ export interface FetchLoopEvents {
   onOutOfRange(topic: string, partition: number, requestedOffset: bigint): void;
   /** A failure that does not heal, or transient ones `fetchAttempts` times in a row. */
   onFailure(error: unknown): void;
+  /**
+   * When given: the metadata request before a fetch found that the cluster has no topic `topic` any more. The
+   * listener lets the topic go (assign(topic, [])); the others' metadata is asked for again at once. Without it,
+   * a missing topic fails the metadata request like any transient error (a reader of one topic).
+   */
+  onTopicMissing?(topic: string): void;
   isTransient(error: unknown): boolean;
   /** A request failed on the network or a fetch got no answer in time; `detail` names the broker. Retried. */
   onUnreachable(detail: string): void;
@@ -174,7 +180,7 @@ export class FetchLoop {
     if (!this.#events.canFetch()) return;
     const layout = this.#layout;
     if (layout === undefined) {
-      this.#loadLayout();
+      if (this.#partitions.size > 0) this.#loadLayout();
       return;
     }
     const wanted = new Map<number, PartitionState[]>();
@@ -350,11 +356,28 @@ export class FetchLoop {
       .then((layout) => {
         this.#layout = layout;
       })
-      .catch((error: unknown) => this.#onFetchFailed(error, 'metadata request'))
+      .catch(async (error: unknown) => {
+        if (!(await this.#droppedMissingTopics(error))) this.#onFetchFailed(error, 'metadata request');
+      })
       .finally(() => {
         this.#loadingLayout = false;
         if (this.#layout !== undefined) this.pump();
       });
+  }
+
+  /**
+   * When the metadata request failed because a topic is unknown, asks which ones are (the library's error names
+   * one, and may name the wrong one when it lists many), lets each go through onTopicMissing, and loads the
+   * others' layout again. False when that is not the case, or nothing was found missing (the error goes on).
+   */
+  async #droppedMissingTopics(error: unknown): Promise<boolean> {
+    const onTopicMissing = this.#events.onTopicMissing;
+    if (onTopicMissing === undefined || !reportsTopicMissing(error) || !this.#events.canFetch()) return false;
+    const missing = await this.#fetcher.unknownTopics([...this.#partitions.keys()]).catch(() => []);
+    if (missing.length === 0) return false;
+    for (const topic of missing) onTopicMissing(topic);
+    setImmediate(() => this.pump());
+    return true;
   }
 }
 

@@ -9,19 +9,19 @@
 // - Positions: resumePositionOf (exactly-once), else the lane group's committed offset, else startPosition.
 // - Progress: a batch's nextOffset is committed after its flow's handler resolved, for a partition still read
 //   here; the commits of every flow of the lane go in one OffsetCommit at a time (commit-queue.ts).
-// - Failures: a handler's error, an offset out of range or a re-created topic ends that flow's run() only; a
-//   failure of the membership or the loop itself ends every attached flow's.
+// - Failures: a handler's error, an offset out of range, a re-created or a deleted topic ends that flow's run()
+//   only; a failure of the membership or the loop itself ends every attached flow's.
 import { ConnectionPool } from '@platformatic/kafka';
 import type { ClusterConfig } from '../../config/types.js';
 import { lanePartitionChanges, partitionsToRead } from '../../plan/lane-partitions.js';
 import { slotOf } from '../../plan/lanes.js';
-import { type KafkaError, OffsetOutOfRange, TopicRecreated } from '../errors.js';
+import { type KafkaError, OffsetOutOfRange, TopicNotFound, TopicRecreated } from '../errors.js';
 import type { BatchHandler, ConsumedBatch, LaneSourceOptions, SourceEvent, SourceListener } from '../port.js';
 import { baseOptions } from './client-options.js';
 import { CommitQueue } from './commit-queue.js';
 import { FetchLoop, isTransientReadError } from './fetch-loop.js';
 import { LaneMembership } from './lane-membership.js';
-import { toPortError } from './map-error.js';
+import { reportsTopicMissing, toPortError } from './map-error.js';
 import { PartitionFetcher } from './partition-fetcher.js';
 import { FETCH_MAX_WAIT_MS, FETCH_RETRY_DELAY_MS, fetchLoopLimits } from './source.js';
 import { partitionRange, ResumePositionFailed, startPositions } from './start-positions.js';
@@ -98,7 +98,7 @@ export class LaneReader {
           emit(attached.attachment, { type: 'committed', offsets: committed });
         }
       },
-      onError: (error) => this.#failAll(error),
+      onError: (error) => void this.#onCommitFailed(error),
       onUnreachable: (detail) => this.#onUnreachable(detail),
       retryDelayMs: FETCH_RETRY_DELAY_MS,
       retrying: () => !this.#closed,
@@ -116,6 +116,7 @@ export class LaneReader {
         if (error instanceof TopicRecreated) this.#failTopic(error.topic, error);
         else this.#failAll(error);
       },
+      onTopicMissing: (topic) => this.#failTopic(topic, new TopicNotFound(this.#config.name, topic)),
       isTransient: (error) => isTransientReadError(this.#portError(error)),
       onUnreachable: (detail) => this.#onUnreachable(detail),
       onAnswered: () => {
@@ -306,6 +307,18 @@ export class LaneReader {
     this.#attached.delete(topic);
     this.#loop.assign(topic, []);
     attached.attachment.fail(error);
+  }
+
+  /**
+   * A commit that named a topic deleted since (its last batch was written before the deletion) fails that
+   * topic's flow only: the broker took the other topics' offsets. Any other failure fails every flow.
+   */
+  async #onCommitFailed(error: unknown): Promise<void> {
+    const missing = reportsTopicMissing(error)
+      ? await this.#fetcher.unknownTopics([...this.#attached.keys()]).catch(() => [])
+      : [];
+    if (missing.length === 0) this.#failAll(error);
+    for (const topic of missing) this.#failTopic(topic, new TopicNotFound(this.#config.name, topic));
   }
 
   #failAll(error: unknown): void {

@@ -30,7 +30,7 @@ import {
   type FetchResponse,
   fetchApiKeepingBatches,
 } from './fetch-response.js';
-import { topicIdFromUuid } from './metadata.js';
+import { topicIdFromUuid, unknownTopics } from './metadata.js';
 import { type PartitionRead, readPartition } from './record-batches.js';
 
 type FetchRequestTopic = fetchV17.FetchRequestTopic;
@@ -139,6 +139,11 @@ export class PartitionFetcher {
       );
     }
     return { leaders, metadata };
+  }
+
+  /** Which of `topics` the cluster does not know (deleted, or not created yet), each by its own answer. */
+  unknownTopics(topics: readonly string[]): Promise<string[]> {
+    return unknownTopics(this.#consumer, topics);
   }
 
   #checkTopicId(topic: string, topicId: TopicId): void {
