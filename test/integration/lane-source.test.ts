@@ -8,7 +8,7 @@ import { TopicNotFound } from '../../src/kafka/errors.js';
 import type {
   KafkaAdmin,
   KafkaCluster,
-  RecordSource,
+  LaneRecordSource,
   RecordToWrite,
   SourceEvent,
 } from '../../src/kafka/port.js';
@@ -28,7 +28,7 @@ after(async () => {
 
 /** A flow's view of its lane source: the records it got, by partition, and the source's events. */
 interface Reading {
-  readonly source: RecordSource;
+  readonly source: LaneRecordSource;
   readonly received: Map<number, string[]>;
   readonly events: SourceEvent[];
   readonly done: Promise<void>;
@@ -182,6 +182,40 @@ for (const target of targets) {
         ['stopped', 'stopped'],
         'and stop without an error',
       );
+    });
+
+    test('a topic that grows while attached: records of its new partitions arrive once the flow says so', async (context) => {
+      const port = portOn(cluster);
+      const laneGroupId = uniqueName('georep.lane');
+      const [grown, other] = [await topicWith(1, 10), await topicWith(1, 10)];
+      const readings = [grown, other].map((topic) => read(port, topic!, laneGroupId));
+      await eventually(
+        'every record of both topics',
+        () => (readings.map(count).join() === '10,10' ? true : undefined),
+        context.signal,
+      );
+
+      await admin.createPartitions(grown!, 3);
+      await write(grown!, 3, 5, 'second');
+      await readings[0]!.source.partitionsAdded();
+      await eventually(
+        'the records of the new partitions',
+        () => (count(readings[0]!) === 25 ? true : undefined),
+        context.signal,
+      );
+      assert.deepEqual(readings[0]!.received.get(0), [
+        ...Array.from({ length: 10 }, (_, index) => `first-p0-${index}`),
+        ...Array.from({ length: 5 }, (_, index) => `second-p0-${index}`),
+      ]);
+      for (const partition of [1, 2]) {
+        const expected = Array.from({ length: 5 }, (_, index) => `second-p${partition}-${index}`);
+        assert.deepEqual(readings[0]!.received.get(partition), expected);
+      }
+      const assigned = (reading: Reading) =>
+        reading.events.flatMap((event) => (event.type === 'assigned' ? [event.partitions] : []));
+      assert.deepEqual(assigned(readings[0]!), [[0], [0, 1, 2]]);
+      assert.deepEqual(assigned(readings[1]!), [[0]], 'the other flow is not restarted');
+      await Promise.all(readings.map((reading) => reading.source.stop()));
     });
 
     test('two processes split a topic through the lane slots, each record read once', async (context) => {

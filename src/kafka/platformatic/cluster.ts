@@ -4,6 +4,7 @@ import type {
   KafkaAdmin,
   KafkaCluster,
   KafkaClusterFactory,
+  LaneRecordSource,
   LaneSourceOptions,
   PartitionReader,
   RecordSink,
@@ -39,7 +40,7 @@ export class PlatformaticCluster implements KafkaCluster {
     return new PlatformaticSource(this.#config, options);
   }
 
-  createLaneSource(options: LaneSourceOptions): RecordSource {
+  createLaneSource(options: LaneSourceOptions): LaneRecordSource {
     return this.#lanes.source(options);
   }
 

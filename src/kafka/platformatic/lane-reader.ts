@@ -141,15 +141,13 @@ export class LaneReader {
     if (this.#attached.has(topic))
       throw new Error(`topic ${topic} is already attached to lane ${this.#groupId}`);
     this.#fetcher.expectTopicId(topic, topicId);
-    let partitionCount: number;
     try {
       this.#joined ??= this.#membership.join();
       await this.#joined;
-      const layout = await this.#fetcher.layout([topic], false);
-      partitionCount = layout.leaders.get(topic)?.length ?? 0;
     } catch (error) {
       throw this.#portError(error, topic);
     }
+    const partitionCount = await this.#partitionCountOf(topic, false);
     const attached: Attached = { attachment, partitionCount, held: [], paused: false, restarts: 0 };
     this.#attached.set(topic, attached);
     this.#restart(topic, attached);
@@ -163,6 +161,20 @@ export class LaneReader {
     this.#loop.assign(topic, []);
     await this.#settled(topic, graceMs, () => attached.attachment.abort());
     await this.#commits.flush();
+  }
+
+  /**
+   * Reads the topic's partition count again; when it grew, the topic's partitions are restarted with the new
+   * ones in this member's slots (only when some are). Rejects with a port error (TopicNotFound, …).
+   */
+  async partitionsAdded(topic: string): Promise<void> {
+    if (!this.#attached.has(topic)) return;
+    const partitionCount = await this.#partitionCountOf(topic, true);
+    const attached = this.#attached.get(topic);
+    if (attached === undefined || partitionCount <= attached.partitionCount) return;
+    attached.partitionCount = partitionCount;
+    const now = this.#partitionsHeld(topic, attached);
+    if (now.join() !== attached.held.join()) this.#restart(topic, attached);
   }
 
   pause(topic: string): void {
@@ -191,10 +203,25 @@ export class LaneReader {
     await this.#pool.close().catch(() => undefined);
   }
 
+  /** The topic's partition count in the cluster's metadata (`refresh`: asked again, not from the cache). */
+  async #partitionCountOf(topic: string, refresh: boolean): Promise<number> {
+    try {
+      const layout = await this.#fetcher.layout([topic], refresh);
+      return layout.leaders.get(topic)?.length ?? 0;
+    } catch (error) {
+      throw this.#portError(error, topic);
+    }
+  }
+
+  /** The topic's partitions in this member's slots, ascending. */
+  #partitionsHeld(topic: string, attached: Attached): readonly number[] {
+    return partitionsToRead([{ topic, partitions: attached.partitionCount }], this.#slots).get(topic) ?? [];
+  }
+
   #onSlots(slots: Set<number>): void {
     this.#slots = slots;
     for (const [topic, attached] of this.#attached) {
-      const now = partitionsToRead([{ topic, partitions: attached.partitionCount }], slots).get(topic) ?? [];
+      const now = this.#partitionsHeld(topic, attached);
       const changes = lanePartitionChanges(new Map([[topic, attached.held]]), new Map([[topic, now]]));
       if (changes.start.size === 0 && changes.stop.size === 0) continue;
       this.#restart(topic, attached);
@@ -207,8 +234,7 @@ export class LaneReader {
    */
   #restart(topic: string, attached: Attached): void {
     const restart = ++attached.restarts;
-    const held =
-      partitionsToRead([{ topic, partitions: attached.partitionCount }], this.#slots).get(topic) ?? [];
+    const held = this.#partitionsHeld(topic, attached);
     attached.held = held;
     this.#loop.assign(topic, []);
     emit(attached.attachment, { type: 'assigned', partitions: held });

@@ -2,7 +2,7 @@
 // kept here, one reader per lane group, made when its first flow attaches and closed (leaving the group) when
 // its last one detaches.
 import type { ClusterConfig } from '../../config/types.js';
-import type { BatchHandler, LaneSourceOptions, RecordSource, SourceListener } from '../port.js';
+import type { BatchHandler, LaneRecordSource, LaneSourceOptions, SourceListener } from '../port.js';
 import { LaneReader } from './lane-reader.js';
 
 /** The lane readers of one cluster, by lane group id. */
@@ -14,7 +14,7 @@ export class LaneReaders {
     this.#config = config;
   }
 
-  source(options: LaneSourceOptions): RecordSource {
+  source(options: LaneSourceOptions): LaneRecordSource {
     return new LaneSource(this, options);
   }
 
@@ -43,11 +43,13 @@ export class LaneReaders {
   }
 }
 
-class LaneSource implements RecordSource {
+class LaneSource implements LaneRecordSource {
   readonly #lanes: LaneReaders;
   readonly #options: LaneSourceOptions;
   readonly #abort = new AbortController();
   #reader: LaneReader | undefined;
+  /** Settles once the topic is attached (or could not be). */
+  #attached: Promise<void> = Promise.resolve();
   #settle: { resolve(): void; reject(error: unknown): void } | undefined;
   #stopping: Promise<void> | undefined;
   #paused = false;
@@ -64,7 +66,7 @@ class LaneSource implements RecordSource {
     const done = new Promise<void>((resolve, reject) => {
       this.#settle = { resolve, reject };
     });
-    reader
+    this.#attached = reader
       .attach({
         options: this.#options,
         handler,
@@ -79,6 +81,11 @@ class LaneSource implements RecordSource {
       })
       .catch((error: unknown) => this.#end(error));
     return done;
+  }
+
+  async partitionsAdded(): Promise<void> {
+    await this.#attached;
+    await this.#reader?.partitionsAdded(this.#options.topic);
   }
 
   pause(): void {

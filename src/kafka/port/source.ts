@@ -117,3 +117,14 @@ export interface LaneSourceOptions {
   readonly resumePositionOf?: (partition: number) => Promise<bigint | null>;
   readonly topicId?: TopicId;
 }
+
+/** A flow's source attached to its lane (KafkaCluster.createLaneSource). */
+export interface LaneRecordSource extends RecordSource {
+  /**
+   * The origin topic grew: reads its partition count again and starts reading the new partitions in this
+   * process's slots (an `assigned` event names the topic's new set), from the lane's committed offsets, else
+   * startPosition. Until then an attachment reads the partitions the topic had when it attached, so that the
+   * flow gives the destination the new partitions first. The lane's other flows are not touched.
+   */
+  partitionsAdded(): Promise<void>;
+}
