@@ -43,8 +43,13 @@ function records(count: number, label: string): RecordToWrite[] {
   }));
 }
 
-function read(port: KafkaCluster, topic: string, laneGroupId: string): Reading {
-  const source = port.createLaneSource!({ topic, laneGroupId, startPosition: 'earliest' });
+function read(
+  port: KafkaCluster,
+  topic: string,
+  laneGroupId: string,
+  options: { readonly previousGroupId?: string } = {},
+): Reading {
+  const source = port.createLaneSource!({ topic, laneGroupId, startPosition: 'earliest', ...options });
   const received = new Map<number, string[]>();
   const events: SourceEvent[] = [];
   const done = source.run(
@@ -216,6 +221,50 @@ for (const target of targets) {
       assert.deepEqual(assigned(readings[0]!), [[0], [0, 1, 2]]);
       assert.deepEqual(assigned(readings[1]!), [[0]], 'the other flow is not restarted');
       await Promise.all(readings.map((reading) => reading.source.stop()));
+    });
+
+    test('upgrading from one group per flow: a partition without a lane offset resumes from the old group', async (context) => {
+      const laneGroupId = uniqueName('georep.lane');
+      const previousGroupId = uniqueName('georep.a.b.flow');
+      const topic = await topicWith(3, 10);
+      // p0: only the old group has an offset; p1: both have one, the lane's wins; p2: neither, start earliest.
+      const previousOffsets = [
+        { partition: 0, offset: 6n },
+        { partition: 1, offset: 3n },
+      ];
+      await admin.setCommittedOffsets(previousGroupId, topic, previousOffsets);
+      await admin.setCommittedOffsets(laneGroupId, topic, [{ partition: 1, offset: 8n }]);
+
+      const reading = read(portOn(cluster), topic, laneGroupId, { previousGroupId });
+      await eventually(
+        'the records past each start',
+        () => (count(reading) === 16 ? true : undefined),
+        context.signal,
+      );
+      const from = (partition: number, start: number) =>
+        Array.from({ length: 10 - start }, (_, index) => `first-p${partition}-${start + index}`);
+      assert.deepEqual(reading.received.get(0), from(0, 6), 'p0 resumes from the old group');
+      assert.deepEqual(reading.received.get(1), from(1, 8), "p1 resumes from the lane's own offset");
+      assert.deepEqual(reading.received.get(2), from(2, 0), 'p2 starts at earliest');
+      await eventually(
+        'the lane to commit every partition',
+        async () => {
+          const committed = await admin.committedOffsets(laneGroupId, [topic]);
+          return committed.every((entry) => entry.offset === 10n) ? true : undefined;
+        },
+        context.signal,
+      );
+      await reading.source.stop();
+      const old = await admin.committedOffsets(previousGroupId, [topic]);
+      assert.deepEqual(
+        old.map(({ partition, offset }) => [partition, offset]),
+        [
+          [0, 6n],
+          [1, 3n],
+          [2, null],
+        ],
+        'the old group is left as it was',
+      );
     });
 
     test('two processes split a topic through the lane slots, each record read once', async (context) => {

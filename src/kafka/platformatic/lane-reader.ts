@@ -6,7 +6,8 @@
 // - Which partitions: those of the attached topics whose slot this member holds (src/plan/lane-partitions.ts).
 //   When the slots change, only the topics whose partitions changed are restarted, each once its batches in
 //   the handler finished and were committed, from the group's committed offsets.
-// - Positions: resumePositionOf (exactly-once), else the lane group's committed offset, else startPosition.
+// - Positions: resumePositionOf (exactly-once), else the lane group's committed offset, else the flow's old
+//   group's (previousGroupId: an upgrade from one group per flow, read once per attachment), else startPosition.
 // - Progress: a batch's nextOffset is committed after its flow's handler resolved, for a partition still read
 //   here; the commits of every flow of the lane go in one OffsetCommit at a time (commit-queue.ts).
 // - Failures: a handler's error, an offset out of range, a re-created or a deleted topic ends that flow's run()
@@ -17,6 +18,7 @@ import { lanePartitionChanges, partitionsToRead } from '../../plan/lane-partitio
 import { slotOf } from '../../plan/lanes.js';
 import { type KafkaError, OffsetOutOfRange, TopicNotFound, TopicRecreated } from '../errors.js';
 import type { BatchHandler, ConsumedBatch, LaneSourceOptions, SourceEvent, SourceListener } from '../port.js';
+import { PlatformaticAdmin } from './admin.js';
 import { baseOptions } from './client-options.js';
 import { CommitQueue } from './commit-queue.js';
 import { FetchLoop, isTransientReadError } from './fetch-loop.js';
@@ -51,6 +53,8 @@ interface Attached {
   paused: boolean;
   /** Raised at every restart of the topic's partitions: positions looked up for an earlier one are dropped. */
   restarts: number;
+  /** The committed offsets of the flow's old group (options.previousGroupId), once asked for. */
+  previousOffsets?: Promise<ReadonlyMap<number, bigint>>;
 }
 
 export class LaneReader {
@@ -67,6 +71,8 @@ export class LaneReader {
   readonly #inHandler = new Map<string, Promise<void>>();
   /** Offsets past markers and aborted records that followed a batch still in the handler: committed after it. */
   readonly #skippedTo = new Map<string, bigint>();
+  /** Reads the old groups of flows upgraded from one group per flow; made when first needed. */
+  #admin: PlatformaticAdmin | undefined;
   #slots = new Set<number>();
   #joined: Promise<void> | undefined;
   #closed = false;
@@ -201,6 +207,7 @@ export class LaneReader {
     await this.#commits.flush();
     await this.#membership.leave();
     await this.#pool.close().catch(() => undefined);
+    await this.#admin?.close().catch(() => undefined);
   }
 
   /** The topic's partition count in the cluster's metadata (`refresh`: asked again, not from the cache). */
@@ -243,7 +250,10 @@ export class LaneReader {
       await this.#settled(topic);
       await this.#commits.flush();
       if (!current() || attached.paused || held.length === 0) return;
-      const positions = await startPositions(this.#membership.consumer, held, attached.attachment.options);
+      const positions = await startPositions(this.#membership.consumer, held, {
+        ...attached.attachment.options,
+        previousOffsets: () => this.#previousOffsets(attached),
+      });
       if (!current()) return;
       this.#loop.assign(topic, held);
       for (const [partition, position] of positions) this.#loop.start(topic, partition, position);
@@ -254,6 +264,25 @@ export class LaneReader {
         error instanceof ResumePositionFailed ? error.cause : this.#portError(error, topic),
       ),
     );
+  }
+
+  /**
+   * The committed offsets of the flow's old group, read once per attachment (the old group has no members: its
+   * offsets do not move); none without previousGroupId. A failed read is tried again at the next restart.
+   */
+  #previousOffsets(attached: Attached): Promise<ReadonlyMap<number, bigint>> {
+    const { topic, previousGroupId } = attached.attachment.options;
+    if (previousGroupId === undefined) return Promise.resolve(new Map());
+    this.#admin ??= new PlatformaticAdmin(this.#config);
+    attached.previousOffsets ??= this.#admin.committedOffsets(previousGroupId, [topic]).then(
+      (offsets) =>
+        new Map(offsets.flatMap(({ partition, offset }) => (offset === null ? [] : [[partition, offset]]))),
+      (error: unknown) => {
+        attached.previousOffsets = undefined;
+        throw error;
+      },
+    );
+    return attached.previousOffsets;
   }
 
   /** Hands ready batches to their flows while fewer than PARTITIONS_IN_PARALLEL are in handlers. */

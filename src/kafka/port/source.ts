@@ -116,6 +116,12 @@ export interface LaneSourceOptions {
   readonly sessionTimeoutMs?: number;
   readonly resumePositionOf?: (partition: number) => Promise<bigint | null>;
   readonly topicId?: TopicId;
+  /**
+   * Upgrading from one group per flow: the flow's old group. A partition the lane's group has no offset for
+   * starts at the old group's committed offset, when it has one, before falling back to startPosition. The old
+   * group is read once per run() and left as it was.
+   */
+  readonly previousGroupId?: string;
 }
 
 /** A flow's source attached to its lane (KafkaCluster.createLaneSource). */
