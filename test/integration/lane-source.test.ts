@@ -181,6 +181,16 @@ for (const target of targets) {
       assert.deepEqual(readings[1]!.received.get(0), expected(0));
       const settled = await Promise.race([Promise.all(ended.slice(0, 2)), Promise.resolve('running')]);
       assert.equal(settled, 'running', 'the other flows run on');
+      for (const reading of readings.slice(0, 2)) {
+        const starts = reading.events.filter(
+          (event) => event.type === 'assigned' || event.type === 'rebalancing',
+        );
+        assert.deepEqual(
+          starts.map((event) => event.type),
+          ['assigned'],
+          'never restarted',
+        );
+      }
       await Promise.all(readings.slice(0, 2).map((reading) => reading.source.stop()));
       assert.deepEqual(
         await Promise.all(ended.slice(0, 2)),
