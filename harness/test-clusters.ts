@@ -3,10 +3,16 @@
 //
 //   const targets = kafkaTestTargets({ clusters: 2 });   // one per Kafka version, or one for external clusters
 //   for (const target of targets) describe(target.label, { skip: target.skipReason }, () => { … });
-//   before(() => Promise.all(targets.map((target) => target.start(signal))));
-//   after(() => Promise.all(targets.map((target) => target.stop())));
+//   before((context) => startTargets(targets, context.signal));
+//   after(() => stopTargets(targets));
 import { type ExternalCluster, externalClustersFromEnv } from './external.js';
-import { type LocalKafkaCluster, type LocalKafkaRun, startClusters } from './kafka-local.js';
+import {
+  type LocalKafkaCluster,
+  type LocalKafkaRun,
+  type StartClustersOptions,
+  startClusters,
+} from './kafka-local.js';
+import type { TestPki } from './tls-certs.js';
 import { type KafkaVersion, kafkaVersionFromEnv, testKafkaVersionsFromEnv } from './versions.js';
 
 export interface TestCluster {
@@ -14,6 +20,20 @@ export interface TestCluster {
   brokers: string[];
   /** Present for clusters the harness started: their data dir, log, kill() and restart(). */
   local?: LocalKafkaCluster;
+}
+
+/** What a suite asks of its clusters. */
+export interface TestClustersOptions {
+  readonly clusters: number;
+  /** Names of local clusters, for their folders and the harness's messages; default 'a', 'b', … */
+  readonly names?: readonly string[];
+  /**
+   * Why the suite needs clusters the harness starts (a SASL listener, a broker to stop): when external
+   * clusters are given, the target is skipped with this reason.
+   */
+  readonly localOnly?: string;
+  /** Listeners and authorizer of local clusters (see StartClustersOptions); needs `localOnly`. */
+  readonly local?: Pick<StartClustersOptions, 'saslPlainUsers' | 'standardAuthorizer' | 'tls'>;
 }
 
 export interface KafkaTestTarget {
@@ -27,6 +47,8 @@ export interface KafkaTestTarget {
   start(signal?: AbortSignal): Promise<void>;
   /** The clusters, once started. */
   clusters(): readonly TestCluster[];
+  /** The CA and certificates of local clusters started with `local.tls`; null otherwise. */
+  pki(): TestPki | null;
   /** Stops local clusters; external ones are left as they are. */
   stop(): Promise<void>;
 }
@@ -38,7 +60,7 @@ class LocalTarget implements KafkaTestTarget {
 
   constructor(
     readonly toolsVersion: KafkaVersion,
-    private readonly count: number,
+    private readonly options: TestClustersOptions,
   ) {}
 
   get label(): string {
@@ -47,7 +69,9 @@ class LocalTarget implements KafkaTestTarget {
 
   async start(signal?: AbortSignal): Promise<void> {
     this.starting ??= startClusters({
-      count: this.count,
+      ...this.options.local,
+      count: this.options.clusters,
+      names: this.options.names,
       version: this.toolsVersion,
       signal,
       onProgress: (message) => process.stderr.write(`${message}\n`),
@@ -58,6 +82,10 @@ class LocalTarget implements KafkaTestTarget {
   clusters(): readonly TestCluster[] {
     if (!this.run) throw new Error(`${this.label}: clusters used before start()`);
     return this.run.clusters.map((local) => ({ name: local.name, brokers: [local.bootstrap], local }));
+  }
+
+  pki(): TestPki | null {
+    return this.run?.pki ?? null;
   }
 
   async stop(): Promise<void> {
@@ -74,19 +102,24 @@ class ExternalTarget implements KafkaTestTarget {
 
   constructor(
     private readonly given: readonly ExternalCluster[],
-    count: number,
+    options: TestClustersOptions,
   ) {
     this.label = `external Kafka (${given.map((cluster) => cluster.source).join(', ')})`;
     this.skipReason =
-      given.length < count
-        ? `needs ${count} clusters, ${given.length} given by GEOREP_TEST_BOOTSTRAP_*`
-        : undefined;
+      options.localOnly ??
+      (given.length < options.clusters
+        ? `needs ${options.clusters} clusters, ${given.length} given by GEOREP_TEST_BOOTSTRAP_*`
+        : undefined);
   }
 
   async start(): Promise<void> {}
 
   clusters(): readonly TestCluster[] {
     return this.given.map((cluster) => ({ name: cluster.name, brokers: cluster.brokers }));
+  }
+
+  pki(): null {
+    return null;
   }
 
   async stop(): Promise<void> {}
@@ -96,15 +129,25 @@ class ExternalTarget implements KafkaTestTarget {
  * The targets a suite that needs `clusters` clusters runs against: the external clusters if any are given,
  * else one local target per Kafka version in GEOREP_TEST_KAFKA_VERSIONS (default: every supported one).
  */
-export function kafkaTestTargets(options: { clusters: number }): KafkaTestTarget[] {
+export function kafkaTestTargets(options: TestClustersOptions): KafkaTestTarget[] {
   const external = externalClustersFromEnv();
-  if (external.length > 0) return [new ExternalTarget(external, options.clusters)];
-  return testKafkaVersionsFromEnv().map((version) => new LocalTarget(version, options.clusters));
+  if (external.length > 0) return [new ExternalTarget(external, options)];
+  return testKafkaVersionsFromEnv().map((version) => new LocalTarget(version, options));
+}
+
+/** Starts every target that is not skipped, together (local clusters of every version at once). */
+export async function startTargets(targets: readonly KafkaTestTarget[], signal?: AbortSignal): Promise<void> {
+  await Promise.all(targets.filter((target) => !target.skipReason).map((target) => target.start(signal)));
+}
+
+/** Stops every target (a start still under way is stopped once done). */
+export async function stopTargets(targets: readonly KafkaTestTarget[]): Promise<void> {
+  await Promise.all(targets.map((target) => target.stop()));
 }
 
 /** One target, for suites that need not cover every version: GEOREP_KAFKA_VERSION's, or the external clusters. */
-export function kafkaTestTarget(options: { clusters: number }): KafkaTestTarget {
+export function kafkaTestTarget(options: TestClustersOptions): KafkaTestTarget {
   const external = externalClustersFromEnv();
-  if (external.length > 0) return new ExternalTarget(external, options.clusters);
-  return new LocalTarget(kafkaVersionFromEnv(), options.clusters);
+  if (external.length > 0) return new ExternalTarget(external, options);
+  return new LocalTarget(kafkaVersionFromEnv(), options);
 }

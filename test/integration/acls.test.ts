@@ -9,9 +9,6 @@
 // connects to the SASL_PLAINTEXT listeners as User:georep.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -22,27 +19,26 @@ import {
   ResourcePatternTypes,
   ResourceTypes,
 } from '@platformatic/kafka';
-import { externalClustersFromEnv } from '../../harness/external.js';
 import { createTopics, withAdmin } from '../../harness/kafka-client.js';
-import { type LocalKafkaCluster, type LocalKafkaRun, startClusters } from '../../harness/kafka-local.js';
+import type { LocalKafkaCluster } from '../../harness/kafka-local.js';
 import { type ReadRecord, readTopicToEnd } from '../../harness/kafka-reader.js';
 import { type RecordToWrite, recordWriter } from '../../harness/kafka-writer.js';
-import { kafkaVersionFromEnv } from '../../harness/versions.js';
 import { type AclDelivery, type AclSide, aclsFor, type GeorepAcl } from '../support/georep-acls.js';
-import { GeorepProcess, type GeorepStatus, stopAllGeorepProcesses } from './support/georep-process.js';
+import type { GeorepProcess, GeorepStatus } from './support/georep-process.js';
 import { uniqueTopicName } from './support/kafka-records.js';
-
-const version = kafkaVersionFromEnv();
-const localOnly =
-  externalClustersFromEnv().length > 0
-    ? 'needs clusters the harness starts (an authorizer, a SASL listener)'
-    : undefined;
+import { TwoClusterRun } from './support/two-cluster-run.js';
 
 const PARTITIONS = 2;
 const STEP_TIMEOUT_MS = 120_000;
 const GROUP_ID_PREFIX = 'georep';
 const PRINCIPAL = 'User:georep';
 const password = `pw-${randomBytes(12).toString('base64url')}`;
+
+const run = new TwoClusterRun('acls', {
+  names: ['origin', 'destination'],
+  localOnly: 'needs clusters the harness starts (an authorizer, a SASL listener)',
+  local: { saslPlainUsers: { georep: password }, standardAuthorizer: true },
+});
 
 /** One flow per delivery; prefix naming puts `origin.<topic>` on the destination. */
 const flows = (['at-least-once', 'exactly-once'] as const).map((delivery) => {
@@ -59,39 +55,23 @@ const flows = (['at-least-once', 'exactly-once'] as const).map((delivery) => {
 /** On the origin and named by the at-least-once replication, but without any ACL: georep cannot see it. */
 const hiddenTopic = uniqueTopicName('acl-hidden');
 
-let run: LocalKafkaRun;
 let origin: LocalKafkaCluster;
 let destination: LocalKafkaCluster;
-const workDir = mkdtempSync(path.join(tmpdir(), 'georep-acls-'));
 let configFile: string;
 
 before(async (context) => {
-  if (localOnly) return;
-  run = await startClusters({
-    count: 2,
-    names: ['origin', 'destination'],
-    version,
-    saslPlainUsers: { georep: password },
-    standardAuthorizer: true,
-    signal: context.signal,
-    onProgress: (message) => process.stderr.write(`${message}\n`),
-  });
-  [origin, destination] = run.clusters as [LocalKafkaCluster, LocalKafkaCluster];
+  if (run.skipReason !== undefined) return;
+  await run.start(context.signal);
+  [origin, destination] = run.local;
   await withAdmin(origin.bootstrap, (admin) =>
     createTopics(
       admin,
       [...flows.map((flow) => flow.topic), hiddenTopic].map((topic) => ({ topic, partitions: PARTITIONS })),
     ),
   );
-  configFile = path.join(workDir, 'geo-replication.yaml');
-  writeFileSync(configFile, mirrorConfig());
+  configFile = run.writeFile('geo-replication.yaml', mirrorConfig());
 });
-
-after(async () => {
-  await stopAllGeorepProcesses();
-  await run?.stopAll();
-  rmSync(workDir, { recursive: true, force: true });
-});
+after(() => run.finish());
 
 function mirrorConfig(): string {
   const cluster = (name: string, bootstrap: string | null) => [
@@ -237,12 +217,7 @@ async function writeRound(round: string): Promise<void> {
 }
 
 function startGeorep(name: string): Promise<GeorepProcess> {
-  return GeorepProcess.start({
-    configFile,
-    name,
-    env: { GEOREP_TEST_PASSWORD: password },
-    logDir: workDir,
-  });
+  return run.startGeorep({ configFile, name, env: { GEOREP_TEST_PASSWORD: password } });
 }
 
 /** Waits until every flow runs and the destination holds, byte for byte, what the origin holds. */
@@ -279,7 +254,7 @@ function flowError(status: GeorepStatus, key: string) {
   return status.flows.find((flow) => flow.key === key)?.error ?? null;
 }
 
-describe(`Kafka ${version}: georep with exactly the documented ACLs`, { skip: localOnly }, () => {
+describe(`${run.label}: georep with exactly the documented ACLs`, { skip: run.skipReason }, () => {
   let georep: GeorepProcess;
 
   test('copies at-least-once and exactly-once flows with the table granted and nothing more', async () => {

@@ -6,14 +6,10 @@
 // an invalid file is refused with a short error that names file:line:col. The tests run in order against
 // one daemon.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { externalClustersFromEnv } from '../../harness/external.js';
-import { type LocalKafkaCluster, type LocalKafkaRun, startClusters } from '../../harness/kafka-local.js';
-import { kafkaVersionFromEnv } from '../../harness/versions.js';
-import { GeorepProcess, type GeorepStatus, stopAllGeorepProcesses } from './support/georep-process.js';
+import type { LocalKafkaCluster } from '../../harness/kafka-local.js';
+import type { GeorepProcess, GeorepStatus } from './support/georep-process.js';
 import { uniqueTopicName } from './support/kafka-records.js';
 import { sampleValue } from './support/metrics-text.js';
 import {
@@ -22,9 +18,12 @@ import {
   startSequenceProducer,
   topicRecordCount,
 } from './support/sequence-records.js';
+import { TwoClusterRun } from './support/two-cluster-run.js';
 
-const version = kafkaVersionFromEnv();
-const localOnly = externalClustersFromEnv().length > 0 ? 'needs two clusters the harness starts' : undefined;
+const run = new TwoClusterRun('bad-reload', {
+  names: ['origin', 'destination'],
+  localOnly: 'needs two clusters the harness starts',
+});
 
 /**
  * Peak resident memory allowed to the daemon, whatever it is sent. It idles at ~150 MiB under tsx; on
@@ -53,13 +52,11 @@ const HEALTHZ_POLL_MS = 20;
 /** Replications besides the canary in the large files: 10,000 in all, the most one list may hold. */
 const BULK_REPLICATIONS = 9_999;
 
-let run: LocalKafkaRun;
 let origin: LocalKafkaCluster;
 let destination: LocalKafkaCluster;
 let canaryProducer: SequenceProducer | null = null;
 let georep: GeorepProcess;
-const workDir = mkdtempSync(path.join(tmpdir(), 'georep-bad-reload-'));
-const configFile = path.join(workDir, 'geo-replication.yaml');
+const configFile = run.file('geo-replication.yaml');
 const canaryTopic = uniqueTopicName('canary');
 
 function renderConfig(options: { password?: string; extraReplications?: readonly string[] } = {}): string {
@@ -82,9 +79,7 @@ function renderConfig(options: { password?: string; extraReplications?: readonly
 
 /** As Ansible does: write beside the file, rename over it. */
 function save(text: string): void {
-  const temporary = path.join(workDir, `.geo-replication.yaml.${process.hrtime.bigint()}.tmp`);
-  writeFileSync(temporary, text);
-  renameSync(temporary, configFile);
+  run.saveByRename(configFile, text);
 }
 
 function canaryCopied(): Promise<number> {
@@ -152,6 +147,25 @@ interface ResponsivenessDuring {
   readonly canaryRecordsDuring: number;
 }
 
+/** Waits until the daemon finished `count` more reconciles (each lists the origin's topics and matches them). */
+async function waitForReconciles(count: number): Promise<void> {
+  const reconciles = async () => {
+    const response = await fetch(`http://${georep.httpAddress}/metrics`, {
+      signal: AbortSignal.timeout(WAIT_MS),
+    });
+    return sampleValue(await response.text(), 'georep_reconcile_duration_seconds_count') ?? 0;
+  };
+  const target = (await reconciles()) + count;
+  const startedMs = Date.now();
+  while ((await reconciles()) < target) {
+    assert.ok(
+      Date.now() - startedMs < WAIT_MS,
+      `no ${count} reconciles in ${WAIT_MS} ms:\n${georep.tail(20)}`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 async function maxEventLoopDelayMs(): Promise<number> {
   const response = await fetch(`http://${georep.httpAddress}/metrics`, {
     signal: AbortSignal.timeout(WAIT_MS),
@@ -209,15 +223,9 @@ function report(what: string, during: ResponsivenessDuring): void {
 }
 
 before(async (context) => {
-  if (localOnly) return;
-  run = await startClusters({
-    count: 2,
-    names: ['origin', 'destination'],
-    version,
-    signal: context.signal,
-    onProgress: (message) => process.stderr.write(`${message}\n`),
-  });
-  [origin, destination] = run.clusters as [LocalKafkaCluster, LocalKafkaCluster];
+  if (run.skipReason !== undefined) return;
+  await run.start(context.signal);
+  [origin, destination] = run.local;
   await createTopic([origin.bootstrap], canaryTopic, 2);
   canaryProducer = await startSequenceProducer({
     brokers: [origin.bootstrap],
@@ -226,21 +234,17 @@ before(async (context) => {
     recordsPerSecond: 50,
   });
   save(renderConfig());
-  georep = await GeorepProcess.start({ configFile, name: 'georep-bad-reload', logDir: workDir });
+  georep = await run.startGeorep({ configFile, name: 'georep-bad-reload' });
   await georep.waitForStatus((status) => status.flows.some((flow) => flow.state === 'running'), {
     what: 'the canary flow running',
     timeoutMs: WAIT_MS,
   });
 });
 
-after(async () => {
-  await stopAllGeorepProcesses();
-  await canaryProducer?.stop().catch(() => undefined);
-  await run?.stopAll();
-  rmSync(workDir, { recursive: true, force: true });
-});
+run.stopAtEnd(() => canaryProducer?.stop());
+after(() => run.finish());
 
-describe(`Kafka ${version}: a running daemon survives bad reloads`, { skip: localOnly }, () => {
+describe(`${run.label}: a running daemon survives bad reloads`, { skip: run.skipReason }, () => {
   test('a 50 MB file is refused unread, at 1:1, and the canary keeps copying', {
     timeout: STEP_TIMEOUT_MS,
   }, async () => {
@@ -287,8 +291,9 @@ describe(`Kafka ${version}: a running daemon survives bad reloads`, { skip: loca
       }),
     );
     assert.equal(outcome.ok, true, outcome.messages.join('\n'));
-    // Discovery lists the origin's topics, the long one included, every second: give it a few rounds.
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    // Discovery lists the origin's topics, the long one included, every second and matches them in the
+    // reconcile that follows: wait until a few of those finished since the reload.
+    await waitForReconciles(3);
     await assertStillCopying('after /(a+)+b/ met a long topic name');
   });
 

@@ -10,34 +10,21 @@
 // read_committed by Kafka's Java consumer, holds each origin record exactly once (none missing, none twice).
 // The measured detection and resume times are printed as diagnostics (docs/outages.md quotes them).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LocalKafkaCluster } from '../../harness/kafka-local.js';
-import { kafkaTestTarget } from '../../harness/test-clusters.js';
 import { compareTopicCopy, describeCopyProblems, type TopicCopyReport } from './support/copy-check.js';
-import {
-  caughtUp,
-  GeorepProcess,
-  type GeorepStatus,
-  runGeorepCommand,
-  stopAllGeorepProcesses,
-  waitUntilCopying,
-  writeMirrorConfig,
-} from './support/georep-process.js';
+import { type GeorepProcess, runGeorepCommand, waitUntilCopying } from './support/georep-process.js';
 import { contentByPartition, readWithJavaConsumer } from './support/java-records.js';
 import { uniqueTopicName } from './support/kafka-records.js';
 import { sampleValue } from './support/metrics-text.js';
 import {
   createTopics,
-  endOffsets,
-  readAllValues,
   recordDigest,
   type SequenceProducer,
   startSequenceProducer,
 } from './support/sequence-records.js';
+import { TwoClusterRun } from './support/two-cluster-run.js';
 
 const PARTITIONS = 3;
 const RECORDS_PER_SECOND = 3_000;
@@ -51,10 +38,8 @@ const DETECTION_BOUND_MS = 5_000;
 const RESUME_BOUND_MS = 15_000;
 /** How long the broker stays down once the flow showed the outage. */
 const OUTAGE_MS = 3_000;
-const CATCH_UP_TIMEOUT_MS = 120_000;
 
-const target = kafkaTestTarget({ clusters: 2 });
-const workDir = mkdtempSync(path.join(tmpdir(), 'georep-outage-'));
+const run = new TwoClusterRun('outage');
 const DELIVERIES = ['at-least-once', 'exactly-once'] as const;
 type Delivery = (typeof DELIVERIES)[number];
 
@@ -74,42 +59,29 @@ const flows = new Map<Delivery, OutageFlow>(
     return [delivery, { topic, destinationTopic, flowKey, georep: null }];
   }),
 );
-let originBrokers: string[] = [];
-let destinationBrokers: string[] = [];
-let failed = false;
 
 before(async (context) => {
-  await target.start(context.signal);
-  const [origin, destination] = target.clusters();
-  originBrokers = origin!.brokers;
-  destinationBrokers = destination!.brokers;
+  await run.start(context.signal);
+  const topics = [...flows.values()].map(({ topic }) => topic);
   await createTopics(
-    originBrokers,
-    [...flows.values()].map(({ topic }) => ({ topic, partitions: PARTITIONS })),
+    run.origin,
+    topics.map((topic) => ({ topic, partitions: PARTITIONS })),
+  );
+  run.deleteAtEnd('origin', topics);
+  run.deleteAtEnd(
+    'destination',
+    [...flows.values()].map(({ destinationTopic }) => destinationTopic),
   );
   for (const [delivery, flow] of flows) {
-    const configFile = writeMirrorConfig({
-      dir: workDir,
-      originBrokers,
-      destinationBrokers,
+    const configFile = run.writeMirrorConfig({
       topics: [flow.topic],
       replication: { delivery },
       fileName: `${delivery}.yaml`,
     });
-    flow.georep = await GeorepProcess.start({
-      configFile,
-      name: `georep-outage-${delivery}`,
-      logDir: workDir,
-    });
+    flow.georep = await run.startGeorep({ configFile, name: `georep-outage-${delivery}` });
   }
 });
-
-after(async () => {
-  await stopAllGeorepProcesses();
-  await target.stop();
-  if (failed || process.env.GEOREP_TEST_KEEP_LOGS) process.stderr.write(`georep logs kept in ${workDir}\n`);
-  else rmSync(workDir, { recursive: true, force: true });
-});
+after(() => run.finish());
 
 interface Sample {
   readonly atMs: number;
@@ -178,24 +150,12 @@ async function assertCompleteCopy(
   daemon: GeorepProcess,
   signal: AbortSignal,
 ): Promise<string> {
-  const originEnds = await endOffsets(originBrokers, flow.topic);
-  await daemon.waitForStatus((status: GeorepStatus) => caughtUp([status], flow.flowKey, originEnds), {
-    what: 'the flow caught up with the origin',
-    timeoutMs: CATCH_UP_TIMEOUT_MS,
-    signal,
-  });
+  const { topic, destinationTopic, flowKey } = flow;
+  await run.waitUntilCaughtUp(daemon, { topic, flowKey, signal });
   const report =
     delivery === 'exactly-once'
       ? await compareReadCommitted(flow, signal)
-      : compareTopicCopy(
-          await readAllValues({ brokers: originBrokers, topic: flow.topic, signal, describe: recordDigest }),
-          await readAllValues({
-            brokers: destinationBrokers,
-            topic: flow.destinationTopic,
-            signal,
-            describe: recordDigest,
-          }),
-        );
+      : (await run.readCopy({ topic, destinationTopic, signal, describe: recordDigest })).report;
   assert.equal(report.missing + report.unexpected, 0, describeCopyProblems(report));
   assert.deepEqual(report.partitionsOutOfOrder, [], describeCopyProblems(report));
   if (delivery === 'exactly-once') {
@@ -208,25 +168,25 @@ async function assertCompleteCopy(
 async function compareReadCommitted(flow: OutageFlow, signal: AbortSignal): Promise<TopicCopyReport> {
   const read = async (brokers: string[], topic: string) =>
     contentByPartition(
-      await readWithJavaConsumer({ version: target.toolsVersion, brokers, topic, signal }),
+      await readWithJavaConsumer({ version: run.target.toolsVersion, brokers, topic, signal }),
       PARTITIONS,
     );
   return compareTopicCopy(
-    await read(originBrokers, flow.topic),
-    await read(destinationBrokers, flow.destinationTopic),
+    await read(run.origin, flow.topic),
+    await read(run.destination, flow.destinationTopic),
   );
 }
 
 for (const [delivery, side] of DELIVERIES.flatMap((each) =>
   (['origin', 'destination'] as const).map((killed) => [each, killed] as const),
 )) {
-  describe(`${target.label}: ${delivery}, the ${side} broker killed -9 mid-stream`, {
-    skip: target.skipReason,
+  describe(`${run.label}: ${delivery}, the ${side} broker killed -9 mid-stream`, {
+    skip: run.skipReason,
   }, () => {
     test(`the flow is stalled within ${DETECTION_BOUND_MS / 1000} s, resumes after the restart, and loses nothing`, {
       timeout: 300_000,
     }, async (context) => {
-      const broker: LocalKafkaCluster | undefined = target.clusters()[side === 'origin' ? 0 : 1]?.local;
+      const broker: LocalKafkaCluster | undefined = run.target.clusters()[side === 'origin' ? 0 : 1]?.local;
       if (broker === undefined) {
         context.skip('needs clusters the harness started (kill -9 and restart)');
         return;
@@ -238,7 +198,7 @@ for (const [delivery, side] of DELIVERIES.flatMap((each) =>
       let poller: ReturnType<typeof pollFlow> | null = null;
       try {
         producer = await startSequenceProducer({
-          brokers: originBrokers,
+          brokers: run.origin,
           topic: flow.topic,
           partitions: PARTITIONS,
           recordsPerSecond: RECORDS_PER_SECOND,
@@ -309,9 +269,6 @@ for (const [delivery, side] of DELIVERIES.flatMap((each) =>
         producer = null;
         context.diagnostic(await assertCompleteCopy(delivery, flow, georep, context.signal));
         assert.equal((await runGeorepCommand(['status', '--daemon', georep.httpAddress])).code, 0);
-      } catch (error) {
-        failed = true;
-        throw error;
       } finally {
         await poller?.stop();
         await producer?.stop().catch(() => undefined);

@@ -14,26 +14,14 @@
 // records never arrive.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { recordWriter } from '../../harness/kafka-writer.js';
-import { kafkaTestTarget } from '../../harness/test-clusters.js';
 import { RecordTooLarge, Retriable } from '../../src/kafka/errors.js';
 import type { TransactionalSink } from '../../src/kafka/port.js';
 import { seededRandom, testSeed } from '../support/seeded-random.js';
 import { compareTopicCopy, describeCopyProblems, type TopicCopyReport } from './support/copy-check.js';
-import {
-  caughtUp,
-  GeorepProcess,
-  killRepeatedly,
-  stopAllGeorepProcesses,
-  waitForShares,
-  waitUntilCopying,
-  writeMirrorConfig,
-} from './support/georep-process.js';
+import { caughtUp, killRepeatedly, waitForShares, waitUntilCopying } from './support/georep-process.js';
 import {
   contentByPartition,
   type JavaRecord,
@@ -44,12 +32,12 @@ import { uniqueTopicName } from './support/kafka-records.js';
 import { portOn } from './support/port-clusters.js';
 import {
   createTopic,
-  deleteTopicsQuietly,
   endOffsets,
   type SequenceProducer,
   startSequenceProducer,
 } from './support/sequence-records.js';
 import { header, KEEP_FOREVER, TRICKY_RECORDS } from './support/tricky-records.js';
+import { CATCH_UP_TIMEOUT_MS, TwoClusterRun } from './support/two-cluster-run.js';
 
 const PARTITIONS = 6;
 const KILLS = 10;
@@ -61,48 +49,29 @@ const RECORDS_PER_SECOND = 2_000;
 /** After the restarted daemon copied its first records: a kill lands in the backlog it catches up on. */
 const KILL_DELAY_RANGE_MS = [100, 2_000] as const;
 const SHUTDOWN_TIMEOUT_MS = 30_000;
-const CATCH_UP_TIMEOUT_MS = 120_000;
 
-const target = kafkaTestTarget({ clusters: 2 });
+const run = new TwoClusterRun('exactly-once');
 const seed = testSeed();
 const random = seededRandom(seed);
 const topic = uniqueTopicName('exactly-once');
 const destinationTopic = `origin.${topic}`;
 const flowKey = `origin/${topic} -> destination/${destinationTopic}`;
-const workDir = mkdtempSync(path.join(tmpdir(), 'georep-exactly-once-'));
-let originBrokers: string[] = [];
-let destinationBrokers: string[] = [];
 let configFile: string;
 let producer: SequenceProducer | null = null;
-let failed = false;
 
 before(async (context) => {
-  await target.start(context.signal);
-  const [origin, destination] = target.clusters();
-  originBrokers = origin!.brokers;
-  destinationBrokers = destination!.brokers;
-  await createTopic(originBrokers, topic, PARTITIONS);
-  configFile = writeMirrorConfig({
-    dir: workDir,
-    originBrokers,
-    destinationBrokers,
+  await run.start(context.signal);
+  await createTopic(run.origin, topic, PARTITIONS);
+  run.deleteAtEnd('origin', [topic]);
+  run.deleteAtEnd('destination', [destinationTopic]);
+  configFile = run.writeMirrorConfig({
     topics: [topic],
     replication: { delivery: 'exactly-once' },
     daemon: { shutdownTimeoutMs: SHUTDOWN_TIMEOUT_MS },
   });
 });
-
-after(async () => {
-  await stopAllGeorepProcesses();
-  await producer?.stop().catch(() => undefined);
-  if (originBrokers.length > 0 && target.clusters()[0]?.local === undefined) {
-    await deleteTopicsQuietly(originBrokers, [topic]);
-    await deleteTopicsQuietly(destinationBrokers, [destinationTopic]);
-  }
-  await target.stop();
-  if (failed || process.env.GEOREP_TEST_KEEP_LOGS) process.stderr.write(`georep logs kept in ${workDir}\n`);
-  else rmSync(workDir, { recursive: true, force: true });
-});
+run.stopAtEnd(() => producer?.stop());
+after(() => run.finish());
 
 const byPartition = (records: readonly JavaRecord[], partitions = PARTITIONS) =>
   contentByPartition(records, partitions);
@@ -110,7 +79,7 @@ const byPartition = (records: readonly JavaRecord[], partitions = PARTITIONS) =>
 /** The steady producer of these tests: records with headers, so that copies are compared on them too. */
 function startProducer(name: string): Promise<SequenceProducer> {
   return startSequenceProducer({
-    brokers: originBrokers,
+    brokers: run.origin,
     topic: name,
     partitions: PARTITIONS,
     recordsPerSecond: RECORDS_PER_SECOND,
@@ -135,13 +104,13 @@ function assertCopiedExactlyOnce(report: TopicCopyReport, produced: number): voi
   assert.deepEqual(report.partitionsOutOfOrder, [], describeCopyProblems(report));
 }
 
-describe(`${target.label}: delivery exactly-once`, { skip: target.skipReason }, () => {
+describe(`${run.label}: delivery exactly-once`, { skip: run.skipReason }, () => {
   test('a transactional sink: a claim reads the progress committed with the records and fences the previous writer', {
     timeout: 120_000,
   }, async (context) => {
     const portTopic = uniqueTopicName('exactly-once-port');
-    const destination = target.clusters()[1]!;
-    await createTopic(destinationBrokers, portTopic, 1);
+    const destination = run.target.clusters()[1]!;
+    await createTopic(run.destination, portTopic, 1);
     const options = {
       topic: portTopic,
       transactionalIdPrefix: `${portTopic}.eos`,
@@ -173,8 +142,8 @@ describe(`${target.label}: delivery exactly-once`, { skip: target.skipReason }, 
       assert.equal(await second.claim(0), 9n);
 
       const copy = await readWithJavaConsumer({
-        version: target.toolsVersion,
-        brokers: destinationBrokers,
+        version: run.target.toolsVersion,
+        brokers: run.destination,
         topic: portTopic,
         signal: context.signal,
       });
@@ -234,11 +203,11 @@ describe(`${target.label}: delivery exactly-once`, { skip: target.skipReason }, 
     const codecs = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
     const maxMessageBytes = 100_000;
     const portTopic = uniqueTopicName('exactly-once-exact');
-    await createTopic(destinationBrokers, portTopic, codecs.length, [
+    await createTopic(run.destination, portTopic, codecs.length, [
       KEEP_FOREVER,
       ['max.message.bytes', String(maxMessageBytes)],
     ]);
-    const port = portOn(target.clusters()[1]!);
+    const port = portOn(run.target.clusters()[1]!);
     const tooLarge = {
       key: null,
       value: randomBytes(maxMessageBytes + 50_000),
@@ -274,8 +243,8 @@ describe(`${target.label}: delivery exactly-once`, { skip: target.skipReason }, 
         assert.equal(await sink.claim(partition), 9n);
       }
       const copy = await readWithJavaConsumer({
-        version: target.toolsVersion,
-        brokers: destinationBrokers,
+        version: run.target.toolsVersion,
+        brokers: run.destination,
         topic: portTopic,
         signal: context.signal,
       });
@@ -302,53 +271,43 @@ describe(`${target.label}: delivery exactly-once`, { skip: target.skipReason }, 
     timeout: 420_000,
   }, async (context) => {
     context.diagnostic(`seed ${seed} (GEOREP_TEST_SEED=${seed} repeats the kill timing)`);
-    try {
-      producer = await startProducer(topic);
-      const running = producer;
-      const { daemon, progressAtKills: killedAt } = await killRepeatedly({
-        kills: KILLS,
-        start: (name) => GeorepProcess.start({ configFile, name, logDir: workDir }),
-        waitUntilCopying: (killed) => waitUntilCopying(killed, flowKey, PARTITIONS, context.signal),
-        delayRangeMs: KILL_DELAY_RANGE_MS,
-        random,
-        progress: () => running.acknowledged,
-      });
-      context.diagnostic(`killed with SIGKILL after ${killedAt.join(', ')} records were produced`);
-      await producer.reached(MIN_RECORDS, context.signal);
-      const produced = await producer.stop();
-      producer = null;
-      const originEnds = await endOffsets(originBrokers, topic);
-      await daemon.waitForStatus((status) => caughtUp([status], flowKey, originEnds), {
-        what: `the flow caught up with the origin (${[...originEnds.values()].join(', ')})`,
-        timeoutMs: CATCH_UP_TIMEOUT_MS,
-        signal: context.signal,
-      });
-      const stop = await daemon.stopGracefully({ timeoutMs: SHUTDOWN_TIMEOUT_MS + 15_000 });
-      assert.deepEqual(stop.exit, { code: 0, signal: null }, `exit after SIGTERM:\n${daemon.tail()}`);
+    producer = await startProducer(topic);
+    const running = producer;
+    const { daemon, progressAtKills: killedAt } = await killRepeatedly({
+      kills: KILLS,
+      start: (name) => run.startGeorep({ configFile, name }),
+      waitUntilCopying: (killed) => waitUntilCopying(killed, flowKey, PARTITIONS, context.signal),
+      delayRangeMs: KILL_DELAY_RANGE_MS,
+      random,
+      progress: () => running.acknowledged,
+    });
+    context.diagnostic(`killed with SIGKILL after ${killedAt.join(', ')} records were produced`);
+    await producer.reached(MIN_RECORDS, context.signal);
+    const produced = await producer.stop();
+    producer = null;
+    await run.waitUntilCaughtUp(daemon, { topic, flowKey, signal: context.signal });
+    const stop = await daemon.stopGracefully({ timeoutMs: SHUTDOWN_TIMEOUT_MS + 15_000 });
+    assert.deepEqual(stop.exit, { code: 0, signal: null }, `exit after SIGTERM:\n${daemon.tail()}`);
 
-      const read = (brokers: string[], name: string, isolation: 'read_committed' | 'read_uncommitted') =>
-        readWithJavaConsumer({
-          version: target.toolsVersion,
-          brokers,
-          topic: name,
-          signal: context.signal,
-          isolation,
-        });
-      const origin = await read(originBrokers, topic, 'read_committed');
-      const committed = await read(destinationBrokers, destinationTopic, 'read_committed');
-      const everything = await read(destinationBrokers, destinationTopic, 'read_uncommitted');
-      const report = compareTopicCopy(byPartition(origin), byPartition(committed));
-      const uncommitted = compareTopicCopy(byPartition(origin), byPartition(everything));
-      context.diagnostic(
-        `${origin.length} records on the origin; the destination holds ${everything.length} records, of which ` +
-          `${committed.length} committed: read_uncommitted would see ${uncommitted.duplicates} duplicates, ` +
-          `read_committed ${report.duplicates}`,
-      );
-      assertCopiedExactlyOnce(report, produced);
-    } catch (error) {
-      failed = true;
-      throw error;
-    }
+    const read = (brokers: string[], name: string, isolation: 'read_committed' | 'read_uncommitted') =>
+      readWithJavaConsumer({
+        version: run.target.toolsVersion,
+        brokers,
+        topic: name,
+        signal: context.signal,
+        isolation,
+      });
+    const origin = await read(run.origin, topic, 'read_committed');
+    const committed = await read(run.destination, destinationTopic, 'read_committed');
+    const everything = await read(run.destination, destinationTopic, 'read_uncommitted');
+    const report = compareTopicCopy(byPartition(origin), byPartition(committed));
+    const uncommitted = compareTopicCopy(byPartition(origin), byPartition(everything));
+    context.diagnostic(
+      `${origin.length} records on the origin; the destination holds ${everything.length} records, of which ` +
+        `${committed.length} committed: read_uncommitted would see ${uncommitted.duplicates} duplicates, ` +
+        `read_committed ${report.duplicates}`,
+    );
+    assertCopiedExactlyOnce(report, produced);
   });
 
   test('an origin written in transactions, some aborted, arrives field for field and without the aborted records', {
@@ -357,93 +316,83 @@ describe(`${target.label}: delivery exactly-once`, { skip: target.skipReason }, 
     const awkwardTopic = uniqueTopicName('exactly-once-transactional-origin');
     const awkwardFlowKey = `origin/${awkwardTopic} -> destination/origin.${awkwardTopic}`;
     const partitions = 2;
-    const version = target.toolsVersion;
+    const version = run.target.toolsVersion;
+    await createTopic(run.origin, awkwardTopic, partitions, [KEEP_FOREVER]);
+    // Kafka's Java producer writes the tricky records around transactions of the tools' producer
+    // (harness/kafka-writer.ts) that commits and aborts in turn, so committed records, aborted ones and markers interleave in each partition.
+    const tricky = TRICKY_RECORDS.flatMap((record) =>
+      Array.from({ length: partitions }, (_, partition) => ({ ...record, partition })),
+    );
+    await writeWithJavaProducer({
+      version,
+      brokers: run.origin,
+      topic: awkwardTopic,
+      compression: 'lz4',
+      records: tricky,
+      signal: context.signal,
+    });
+    const transactional = recordWriter(run.origin, {
+      clientId: 'test-transactions',
+      transactionalId: uniqueTopicName('test-transactions'),
+    });
     try {
-      await createTopic(originBrokers, awkwardTopic, partitions, [KEEP_FOREVER]);
-      // Kafka's Java producer writes the tricky records around transactions of the tools' producer
-      // (harness/kafka-writer.ts) that commits and aborts in turn, so committed records, aborted ones and markers interleave in each partition.
-      const tricky = TRICKY_RECORDS.flatMap((record) =>
-        Array.from({ length: partitions }, (_, partition) => ({ ...record, partition })),
-      );
-      await writeWithJavaProducer({
-        version,
-        brokers: originBrokers,
-        topic: awkwardTopic,
-        compression: 'lz4',
-        records: tricky,
-        signal: context.signal,
-      });
-      const transactional = recordWriter(originBrokers, {
-        clientId: 'test-transactions',
-        transactionalId: uniqueTopicName('test-transactions'),
-      });
-      try {
-        for (let index = 0; index < 6; index++) {
-          const aborted = index % 2 === 1;
-          await transactional.sendInTransaction(
-            awkwardTopic,
-            Array.from({ length: partitions * 3 }, (_, n) => ({
-              partition: n % partitions,
-              key: `transaction ${index}`,
-              value: `${aborted ? 'aborted' : 'committed'} ${index}.${n}`,
-              headers: [['in', 'a transaction']] as const,
-            })),
-            aborted ? 'abort' : 'commit',
-          );
-        }
-      } finally {
-        await transactional.close();
+      for (let index = 0; index < 6; index++) {
+        const aborted = index % 2 === 1;
+        await transactional.sendInTransaction(
+          awkwardTopic,
+          Array.from({ length: partitions * 3 }, (_, n) => ({
+            partition: n % partitions,
+            key: `transaction ${index}`,
+            value: `${aborted ? 'aborted' : 'committed'} ${index}.${n}`,
+            headers: [['in', 'a transaction']] as const,
+          })),
+          aborted ? 'abort' : 'commit',
+        );
       }
-      await writeWithJavaProducer({
-        version,
-        brokers: originBrokers,
-        topic: awkwardTopic,
-        compression: 'none',
-        records: tricky,
-        signal: context.signal,
-      });
-
-      const daemon = await GeorepProcess.start({
-        configFile: writeMirrorConfig({
-          dir: workDir,
-          fileName: 'transactional-origin.yaml',
-          originBrokers,
-          destinationBrokers,
-          topics: [awkwardTopic],
-          replication: { delivery: 'exactly-once' },
-        }),
-        name: 'georep-transactional-origin',
-        logDir: workDir,
-      });
-      const originEnds = await endOffsets(originBrokers, awkwardTopic);
-      await daemon.waitForStatus((status) => caughtUp([status], awkwardFlowKey, originEnds), {
-        what: 'the flow caught up with the origin',
-        timeoutMs: CATCH_UP_TIMEOUT_MS,
-        signal: context.signal,
-      });
-      const stop = await daemon.stopGracefully({ timeoutMs: SHUTDOWN_TIMEOUT_MS + 15_000 });
-      assert.deepEqual(stop.exit, { code: 0, signal: null }, `exit after SIGTERM:\n${daemon.tail()}`);
-
-      const read = (brokers: string[], name: string, isolation: 'read_committed' | 'read_uncommitted') =>
-        readWithJavaConsumer({ version, brokers, topic: name, signal: context.signal, isolation });
-      const isAborted = (record: JavaRecord) => record.value?.toString().startsWith('aborted') === true;
-      const originAll = await read(originBrokers, awkwardTopic, 'read_uncommitted');
-      assert.ok(originAll.some(isAborted), 'precondition: the origin log holds aborted records');
-      const origin = await read(originBrokers, awkwardTopic, 'read_committed');
-      const copy = await read(destinationBrokers, `origin.${awkwardTopic}`, 'read_committed');
-      assert.deepEqual(copy.filter(isAborted), [], 'aborted origin records on the destination');
-      assert.deepEqual(
-        byPartition(copy, partitions),
-        byPartition(origin, partitions),
-        'the copy, read committed, holds the committed origin records with the same fields, in order',
-      );
-      context.diagnostic(
-        `${origin.length} committed records of ${originAll.length} in the origin log copied field for field`,
-      );
-    } catch (error) {
-      failed = true;
-      throw error;
+    } finally {
+      await transactional.close();
     }
+    await writeWithJavaProducer({
+      version,
+      brokers: run.origin,
+      topic: awkwardTopic,
+      compression: 'none',
+      records: tricky,
+      signal: context.signal,
+    });
+
+    const daemon = await run.startGeorep({
+      configFile: run.writeMirrorConfig({
+        fileName: 'transactional-origin.yaml',
+        topics: [awkwardTopic],
+        replication: { delivery: 'exactly-once' },
+      }),
+      name: 'georep-transactional-origin',
+    });
+    await run.waitUntilCaughtUp(daemon, {
+      topic: awkwardTopic,
+      flowKey: awkwardFlowKey,
+      signal: context.signal,
+    });
+    const stop = await daemon.stopGracefully({ timeoutMs: SHUTDOWN_TIMEOUT_MS + 15_000 });
+    assert.deepEqual(stop.exit, { code: 0, signal: null }, `exit after SIGTERM:\n${daemon.tail()}`);
+
+    const read = (brokers: string[], name: string, isolation: 'read_committed' | 'read_uncommitted') =>
+      readWithJavaConsumer({ version, brokers, topic: name, signal: context.signal, isolation });
+    const isAborted = (record: JavaRecord) => record.value?.toString().startsWith('aborted') === true;
+    const originAll = await read(run.origin, awkwardTopic, 'read_uncommitted');
+    assert.ok(originAll.some(isAborted), 'precondition: the origin log holds aborted records');
+    const origin = await read(run.origin, awkwardTopic, 'read_committed');
+    const copy = await read(run.destination, `origin.${awkwardTopic}`, 'read_committed');
+    assert.deepEqual(copy.filter(isAborted), [], 'aborted origin records on the destination');
+    assert.deepEqual(
+      byPartition(copy, partitions),
+      byPartition(origin, partitions),
+      'the copy, read committed, holds the committed origin records with the same fields, in order',
+    );
+    context.diagnostic(
+      `${origin.length} committed records of ${originAll.length} in the origin log copied field for field`,
+    );
   });
 
   test('a flow shared by two processes, each killed -9 in turn, is still copied exactly once', {
@@ -451,54 +400,50 @@ describe(`${target.label}: delivery exactly-once`, { skip: target.skipReason }, 
   }, async (context) => {
     const sharedTopic = uniqueTopicName('exactly-once-shared');
     const sharedFlowKey = `origin/${sharedTopic} -> destination/origin.${sharedTopic}`;
-    try {
-      await createTopic(originBrokers, sharedTopic, PARTITIONS);
-      const sharedConfig = writeMirrorConfig({
-        dir: workDir,
-        fileName: 'shared.yaml',
-        originBrokers,
-        destinationBrokers,
-        topics: [sharedTopic],
-        replication: { delivery: 'exactly-once' },
-      });
-      const start = (name: string) =>
-        GeorepProcess.start({ configFile: sharedConfig, name, logDir: workDir });
-      producer = await startProducer(sharedTopic);
-      const daemons = await Promise.all([start('shared-a'), start('shared-b')]);
-      // Partitions move both ways: to the survivor when one is killed (after its session expired), and back
-      // when the killed one is restarted, each time claimed, fenced and resumed from the destination's progress.
-      for (let kill = 0; kill < SHARED_KILLS; kill++) {
-        await waitForShares(daemons, sharedFlowKey, PARTITIONS, context.signal);
-        const [low, high] = KILL_DELAY_RANGE_MS;
-        await sleep(low + Math.floor(random() * (high - low)));
-        const victim = kill % 2;
-        await daemons[victim]!.crash();
-        daemons[victim] = await start(`shared-${victim === 0 ? 'a' : 'b'}-${kill + 1}`);
-      }
+    await createTopic(run.origin, sharedTopic, PARTITIONS);
+    const sharedConfig = run.writeMirrorConfig({
+      fileName: 'shared.yaml',
+      topics: [sharedTopic],
+      replication: { delivery: 'exactly-once' },
+    });
+    const start = (name: string) => run.startGeorep({ configFile: sharedConfig, name });
+    producer = await startProducer(sharedTopic);
+    const daemons = await Promise.all([start('shared-a'), start('shared-b')]);
+    // Partitions move both ways: to the survivor when one is killed (after its session expired), and back
+    // when the killed one is restarted, each time claimed, fenced and resumed from the destination's progress.
+    for (let kill = 0; kill < SHARED_KILLS; kill++) {
       await waitForShares(daemons, sharedFlowKey, PARTITIONS, context.signal);
-      const produced = await producer.stop();
-      producer = null;
-      const originEnds = await endOffsets(originBrokers, sharedTopic);
-      // One hands its partitions over with a graceful stop; the other copies the rest alone.
-      const leaving = await daemons[1]!.stopGracefully({ timeoutMs: SHUTDOWN_TIMEOUT_MS + 15_000 });
-      assert.deepEqual(leaving.exit, { code: 0, signal: null }, `exit after SIGTERM:\n${daemons[1]!.tail()}`);
-      await daemons[0]!.waitForStatus((status) => caughtUp([status], sharedFlowKey, originEnds), {
-        what: 'the remaining daemon caught up with the origin',
-        timeoutMs: CATCH_UP_TIMEOUT_MS,
+      const [low, high] = KILL_DELAY_RANGE_MS;
+      await sleep(low + Math.floor(random() * (high - low)));
+      const victim = kill % 2;
+      await daemons[victim]!.crash();
+      daemons[victim] = await start(`shared-${victim === 0 ? 'a' : 'b'}-${kill + 1}`);
+    }
+    await waitForShares(daemons, sharedFlowKey, PARTITIONS, context.signal);
+    const produced = await producer.stop();
+    producer = null;
+    const originEnds = await endOffsets(run.origin, sharedTopic);
+    // One hands its partitions over with a graceful stop; the other copies the rest alone.
+    const leaving = await daemons[1]!.stopGracefully({ timeoutMs: SHUTDOWN_TIMEOUT_MS + 15_000 });
+    assert.deepEqual(leaving.exit, { code: 0, signal: null }, `exit after SIGTERM:\n${daemons[1]!.tail()}`);
+    await daemons[0]!.waitForStatus((status) => caughtUp([status], sharedFlowKey, originEnds), {
+      what: 'the remaining daemon caught up with the origin',
+      timeoutMs: CATCH_UP_TIMEOUT_MS,
+      signal: context.signal,
+    });
+    const read = (brokers: string[], name: string) =>
+      readWithJavaConsumer({
+        version: run.target.toolsVersion,
+        brokers,
+        topic: name,
         signal: context.signal,
       });
-      const read = (brokers: string[], name: string) =>
-        readWithJavaConsumer({ version: target.toolsVersion, brokers, topic: name, signal: context.signal });
-      const origin = await read(originBrokers, sharedTopic);
-      const copy = await read(destinationBrokers, `origin.${sharedTopic}`);
-      const report = compareTopicCopy(byPartition(origin), byPartition(copy));
-      context.diagnostic(
-        `${SHARED_KILLS} kills of two sharing daemons: ${origin.length} records on the origin, ${copy.length} seen by read_committed on the destination`,
-      );
-      assertCopiedExactlyOnce(report, produced);
-    } catch (error) {
-      failed = true;
-      throw error;
-    }
+    const origin = await read(run.origin, sharedTopic);
+    const copy = await read(run.destination, `origin.${sharedTopic}`);
+    const report = compareTopicCopy(byPartition(origin), byPartition(copy));
+    context.diagnostic(
+      `${SHARED_KILLS} kills of two sharing daemons: ${origin.length} records on the origin, ${copy.length} seen by read_committed on the destination`,
+    );
+    assertCopiedExactlyOnce(report, produced);
   });
 });

@@ -6,56 +6,37 @@
 // One group resumes through the daemon's own commit, the other through `georep offsets --apply` with the
 // origin down; a daemon restart in between must keep the translation right.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { externalClustersFromEnv } from '../../harness/external.js';
 import { withAdmin } from '../../harness/kafka-client.js';
-import { type LocalKafkaCluster, type LocalKafkaRun, startClusters } from '../../harness/kafka-local.js';
+import type { LocalKafkaCluster } from '../../harness/kafka-local.js';
 import { openReader } from '../../harness/kafka-reader.js';
 import { recordWriter } from '../../harness/kafka-writer.js';
-import { kafkaVersionFromEnv } from '../../harness/versions.js';
-import {
-  GeorepProcess,
-  type GeorepStatus,
-  runGeorepCommand,
-  stopAllGeorepProcesses,
-} from './support/georep-process.js';
+import { type GeorepStatus, runGeorepCommand } from './support/georep-process.js';
 import { uniqueTopicName } from './support/kafka-records.js';
 import { createTopic } from './support/sequence-records.js';
+import { TwoClusterRun } from './support/two-cluster-run.js';
 
-const localOnly =
-  externalClustersFromEnv().length > 0 ? 'needs an origin cluster the harness can stop' : undefined;
+const run = new TwoClusterRun('groups', {
+  names: ['london', 'frankfurt'],
+  localOnly: 'needs an origin cluster the harness can stop',
+});
 const STEP_TIMEOUT_MS = 180_000;
 const PARTITIONS = 2;
 
-let run: LocalKafkaRun;
 let london: LocalKafkaCluster;
 let frankfurt: LocalKafkaCluster;
 const topic = uniqueTopicName('payments');
 const resumedByDaemon = uniqueTopicName('billing');
 const resumedByApply = uniqueTopicName('ledger');
-const workDir = mkdtempSync(path.join(tmpdir(), 'georep-groups-'));
 
 before(async (context) => {
-  if (localOnly) return;
-  run = await startClusters({
-    count: 2,
-    names: ['london', 'frankfurt'],
-    version: kafkaVersionFromEnv(),
-    signal: context.signal,
-    onProgress: (message) => process.stderr.write(`${message}\n`),
-  });
-  [london, frankfurt] = run.clusters as [LocalKafkaCluster, LocalKafkaCluster];
+  if (run.skipReason !== undefined) return;
+  await run.start(context.signal);
+  [london, frankfurt] = run.local;
   await createTopic([london.bootstrap], topic, PARTITIONS);
 });
-
-after(async () => {
-  await stopAllGeorepProcesses();
-  await run?.stopAll();
-  rmSync(workDir, { recursive: true, force: true });
-});
+after(() => run.finish());
 
 /**
  * Writes one phase of records to every partition: plain ones, a committed transaction (its marker is a gap
@@ -174,13 +155,12 @@ function duplicatesIn(values: readonly string[]): string[] {
 }
 
 test('consumer groups resume on the destination after the origin is lost, each record exactly once', {
-  skip: localOnly,
+  skip: run.skipReason,
   timeout: 15 * 60_000,
 }, async (t) => {
   const origin = london.bootstrap;
-  const configFile = path.join(workDir, 'geo-replication.yaml');
-  writeFileSync(
-    configFile,
+  const configFile = run.writeFile(
+    'geo-replication.yaml',
     [
       'clusters:',
       `  london: { bootstrap: [${london.bootstrap}] }`,
@@ -206,7 +186,7 @@ test('consumer groups resume on the destination after the origin is lost, each r
     containsAll(phase1),
     t.signal,
   );
-  let georep = await GeorepProcess.start({ configFile, name: 'georep-groups' });
+  let georep = await run.startGeorep({ configFile, name: 'georep-groups' });
   const firstStart = Date.now();
   await georep.waitForStatus((status) => translatedAndCaughtUp(status, resumedByDaemon, firstStart), {
     what: 'the first group translated',
@@ -219,7 +199,7 @@ test('consumer groups resume on the destination after the origin is lost, each r
   const stopped = await georep.stopGracefully({ timeoutMs: 60_000 });
   assert.equal(stopped.exit.code, 0);
   const phase2 = await producePhase(origin, 'two');
-  georep = await GeorepProcess.start({ configFile, name: 'georep-groups-restarted' });
+  georep = await run.startGeorep({ configFile, name: 'georep-groups-restarted' });
   // Before the restart's copy: the other group now processes the first 10 records of each partition.
   const processedByApplyGroup = await consumeAs(
     london.bootstrap,
@@ -250,8 +230,7 @@ test('consumer groups resume on the destination after the origin is lost, each r
     '  - origin: london',
     '  - name: payments\n    origin: london',
   );
-  const renamedFile = path.join(workDir, 'renamed.yaml');
-  writeFileSync(renamedFile, renamed);
+  const renamedFile = run.writeFile('renamed.yaml', renamed);
   const plan = await runGeorepCommand(['plan', '-c', renamedFile, '--daemon', georep.httpAddress]);
   assert.equal(plan.code, 3, plan.stderr);
   assert.ok(

@@ -4,22 +4,13 @@
 // partitions, topic config changes, a deleted topic), and twenty reloads while an unrelated flow streams
 // without ever being stopped or rebalanced. The tests of the file run in order against one daemon.
 import assert from 'node:assert/strict';
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { type Admin, ConfigResourceTypes, ConfigSources } from '@platformatic/kafka';
-import { externalClustersFromEnv } from '../../harness/external.js';
 import { createTopics, describeGroup, toolAdmin } from '../../harness/kafka-client.js';
-import { type LocalKafkaCluster, type LocalKafkaRun, startClusters } from '../../harness/kafka-local.js';
+import type { LocalKafkaCluster } from '../../harness/kafka-local.js';
 import { recordWriter } from '../../harness/kafka-writer.js';
-import { kafkaVersionFromEnv } from '../../harness/versions.js';
-import {
-  type GeorepLogLine,
-  GeorepProcess,
-  type GeorepStatus,
-  stopAllGeorepProcesses,
-} from './support/georep-process.js';
+import type { GeorepLogLine, GeorepProcess, GeorepStatus } from './support/georep-process.js';
 import { uniqueTopicName } from './support/kafka-records.js';
 import {
   endOffsets,
@@ -27,9 +18,12 @@ import {
   type SequenceProducer,
   startSequenceProducer,
 } from './support/sequence-records.js';
+import { TwoClusterRun } from './support/two-cluster-run.js';
 
-const version = kafkaVersionFromEnv();
-const localOnly = externalClustersFromEnv().length > 0 ? 'needs two clusters the harness starts' : undefined;
+const run = new TwoClusterRun('reload', {
+  names: ['origin', 'destination'],
+  localOnly: 'needs two clusters the harness starts',
+});
 
 const DISCOVERY_INTERVAL_MS = 1000;
 /** Generous: "within the discovery interval" on a machine whose load can reach 10. */
@@ -38,15 +32,13 @@ const STEP_TIMEOUT_MS = 300_000;
 const STEADY_PARTITIONS = 3;
 const STEADY_RECORDS_PER_SECOND = 50;
 
-let run: LocalKafkaRun;
 let origin: LocalKafkaCluster;
 let destination: LocalKafkaCluster;
 let originAdmin: Admin;
 let destinationAdmin: Admin;
 let steadyProducer: SequenceProducer | null = null;
 let georep: GeorepProcess;
-const workDir = mkdtempSync(path.join(tmpdir(), 'georep-reload-'));
-const configFile = path.join(workDir, 'geo-replication.yaml');
+const configFile = run.file('geo-replication.yaml');
 const run36 = Date.now().toString(36);
 /** The unrelated flow that streams during every test of this file. */
 const steadyTopic = uniqueTopicName('steady');
@@ -98,11 +90,8 @@ function renderConfig(replications: readonly Replication[], comment = ''): strin
   ].join('\n');
 }
 
-/** As Ansible's template module and most editors save: write a temporary file beside it, rename it over. */
 function saveByRename(text: string): void {
-  const temporary = path.join(workDir, `.geo-replication.yaml.${process.hrtime.bigint()}.tmp`);
-  writeFileSync(temporary, text);
-  renameSync(temporary, configFile);
+  run.saveByRename(configFile, text);
 }
 
 function saveInPlace(text: string): void {
@@ -214,15 +203,9 @@ async function groupMembers(groupId: string): Promise<{ state: string; members: 
 }
 
 before(async (context) => {
-  if (localOnly) return;
-  run = await startClusters({
-    count: 2,
-    names: ['origin', 'destination'],
-    version,
-    signal: context.signal,
-    onProgress: (message) => process.stderr.write(`${message}\n`),
-  });
-  [origin, destination] = run.clusters as [LocalKafkaCluster, LocalKafkaCluster];
+  if (run.skipReason !== undefined) return;
+  await run.start(context.signal);
+  [origin, destination] = run.local;
   originAdmin = toolAdmin(origin.bootstrap, 'test-reload-origin-admin');
   destinationAdmin = toolAdmin(destination.bootstrap, 'test-reload-destination-admin');
   await createTopic(steadyTopic, STEADY_PARTITIONS);
@@ -233,23 +216,19 @@ before(async (context) => {
     recordsPerSecond: STEADY_RECORDS_PER_SECOND,
   });
   saveByRename(renderConfig([steady]));
-  georep = await GeorepProcess.start({ configFile, name: 'georep-reload', logDir: workDir });
+  georep = await run.startGeorep({ configFile, name: 'georep-reload' });
   await georep.waitForStatus((status) => flowOf(status, steadyTopic)?.state === 'running', {
     what: 'the steady flow running',
     timeoutMs: CHANGE_TIMEOUT_MS,
   });
 });
 
-after(async () => {
-  await stopAllGeorepProcesses();
-  await steadyProducer?.stop().catch(() => undefined);
-  await originAdmin?.close().catch(() => undefined);
-  await destinationAdmin?.close().catch(() => undefined);
-  await run?.stopAll();
-  rmSync(workDir, { recursive: true, force: true });
-});
+run.stopAtEnd(() => steadyProducer?.stop());
+run.stopAtEnd(() => originAdmin?.close());
+run.stopAtEnd(() => destinationAdmin?.close());
+after(() => run.finish());
 
-describe(`Kafka ${version}: hot reload and continuous sync`, { skip: localOnly }, () => {
+describe(`${run.label}: hot reload and continuous sync`, { skip: run.skipReason }, () => {
   let steadyGroupId: string;
   let steadyMembersBefore: string[];
   let steadyAssignmentsBefore: number;
@@ -312,13 +291,14 @@ describe(`Kafka ${version}: hot reload and continuous sync`, { skip: localOnly }
     const hupTopic = `hup-${run36}`;
     await createTopic(hupTopic, 1);
     await produce(hupTopic, 5);
-    const hupFile = path.join(workDir, 'sighup.yaml');
-    writeFileSync(hupFile, renderConfig([{ name: 'hup', topics: [`nothing-yet-${run36}`] }]));
-    const unwatched = await GeorepProcess.start({
+    const hupFile = run.writeFile(
+      'sighup.yaml',
+      renderConfig([{ name: 'hup', topics: [`nothing-yet-${run36}`] }]),
+    );
+    const unwatched = await run.startGeorep({
       configFile: hupFile,
       name: 'georep-sighup',
       extraArgs: ['--no-watch'],
-      logDir: workDir,
     });
     try {
       writeFileSync(hupFile, renderConfig([{ name: 'hup', topics: [hupTopic] }]));

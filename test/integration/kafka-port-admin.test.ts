@@ -3,15 +3,16 @@
 // (harness/kafka-writer.ts, harness/kafka-reader.ts), not from the adapter under test. Besides the contract:
 // what only a real broker shows (internal topics, config values it refuses).
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { withAdmin } from '../../harness/kafka-client.js';
 import { openReader, type TopicReader } from '../../harness/kafka-reader.js';
 import { recordWriter } from '../../harness/kafka-writer.js';
-import { kafkaTestTargets, type TestCluster } from '../../harness/test-clusters.js';
+import type { TestCluster } from '../../harness/test-clusters.js';
 import { InvalidRequest } from '../../src/kafka/errors.js';
 import type { NewTopic } from '../../src/kafka/port.js';
 import { type AdminContractSubject, adminContract } from '../support/kafka-admin-contract.js';
 import { uniqueName } from '../support/kafka-port-contract.js';
+import { describeOnEveryVersion } from './support/every-version.js';
 import { portOn } from './support/port-clusters.js';
 
 /** An InvalidRequest that names `config`: the adapter keeps the broker's own message. */
@@ -62,76 +63,63 @@ function brokerSide(brokers: readonly string[], openReaders: Set<TopicReader>) {
   };
 }
 
-const targets = kafkaTestTargets({ clusters: 1 });
+describeOnEveryVersion({}, (target) => {
+  let cluster: TestCluster;
+  let subject: AdminContractSubject;
+  const openReaders = new Set<TopicReader>();
 
-before(async (context) => {
-  await Promise.all(
-    targets.filter((target) => !target.skipReason).map((target) => target.start(context.signal)),
-  );
-});
-after(async () => {
-  await Promise.all(targets.map((target) => target.stop()));
-});
-
-for (const target of targets) {
-  describe(target.label, { skip: target.skipReason }, () => {
-    let cluster: TestCluster;
-    let subject: AdminContractSubject;
-    const openReaders = new Set<TopicReader>();
-
-    before(() => {
-      cluster = target.clusters()[0]!;
-      subject = {
-        admin: portOn(cluster).createAdmin(),
-        createdTopics: [],
-        ...brokerSide(cluster.brokers, openReaders),
-      };
-    });
-    after(async () => {
-      await Promise.all([...openReaders].map((reader) => reader.close()));
-      if (subject.createdTopics.length > 0) {
-        await withAdmin(cluster.brokers, async (admin) => {
-          const existing = new Set(await admin.listTopics());
-          await admin.deleteTopics({ topics: subject.createdTopics.filter((topic) => existing.has(topic)) });
-        });
-      }
-      await subject?.admin.close();
-    });
-
-    adminContract(() => subject);
-
-    test("lists Kafka's internal topics too", async () => {
-      // a group's offsets live in __consumer_offsets, which Kafka creates on their first use
-      const topic = uniqueName('admin-internal');
-      await subject.admin.createTopic(newTopic(topic));
-      subject.createdTopics.push(topic);
-      await subject.admin.setCommittedOffsets(uniqueName('admin-internal-group'), topic, [
-        { partition: 0, offset: 0n },
-      ]);
-      const listed = await subject.admin.listTopics();
-      const offsetsTopic = listed.find((entry) => entry.name === '__consumer_offsets');
-      assert.ok(offsetsTopic !== undefined && offsetsTopic.partitionCount > 0);
-    });
-
-    test('refuses a bad config value or replication factor as InvalidRequest', async () => {
-      const topic = uniqueName('admin-invalid');
-      await assert.rejects(
-        subject.admin.createTopic(newTopic(topic, { configs: new Map([['retention.ms', 'forever']]) })),
-        invalidNaming('retention.ms'),
-      );
-      await assert.rejects(
-        subject.admin.createTopic(newTopic(topic, { replicationFactor: 9 })),
-        InvalidRequest,
-      );
-      await subject.admin.createTopic(newTopic(topic));
-      subject.createdTopics.push(topic);
-      await assert.rejects(
-        subject.admin.alterTopicConfigs(topic, {
-          set: new Map([['retention.ms', 'forever']]),
-          remove: [],
-        }),
-        invalidNaming('retention.ms'),
-      );
-    });
+  before(() => {
+    cluster = target.clusters()[0]!;
+    subject = {
+      admin: portOn(cluster).createAdmin(),
+      createdTopics: [],
+      ...brokerSide(cluster.brokers, openReaders),
+    };
   });
-}
+  after(async () => {
+    await Promise.all([...openReaders].map((reader) => reader.close()));
+    if (subject.createdTopics.length > 0) {
+      await withAdmin(cluster.brokers, async (admin) => {
+        const existing = new Set(await admin.listTopics());
+        await admin.deleteTopics({ topics: subject.createdTopics.filter((topic) => existing.has(topic)) });
+      });
+    }
+    await subject?.admin.close();
+  });
+
+  adminContract(() => subject);
+
+  test("lists Kafka's internal topics too", async () => {
+    // a group's offsets live in __consumer_offsets, which Kafka creates on their first use
+    const topic = uniqueName('admin-internal');
+    await subject.admin.createTopic(newTopic(topic));
+    subject.createdTopics.push(topic);
+    await subject.admin.setCommittedOffsets(uniqueName('admin-internal-group'), topic, [
+      { partition: 0, offset: 0n },
+    ]);
+    const listed = await subject.admin.listTopics();
+    const offsetsTopic = listed.find((entry) => entry.name === '__consumer_offsets');
+    assert.ok(offsetsTopic !== undefined && offsetsTopic.partitionCount > 0);
+  });
+
+  test('refuses a bad config value or replication factor as InvalidRequest', async () => {
+    const topic = uniqueName('admin-invalid');
+    await assert.rejects(
+      subject.admin.createTopic(newTopic(topic, { configs: new Map([['retention.ms', 'forever']]) })),
+      invalidNaming('retention.ms'),
+    );
+    await assert.rejects(
+      subject.admin.createTopic(newTopic(topic, { replicationFactor: 9 })),
+      InvalidRequest,
+    );
+    await subject.admin.createTopic(newTopic(topic));
+    subject.createdTopics.push(topic);
+    await assert.rejects(
+      subject.admin.alterTopicConfigs(topic, {
+        set: new Map([['retention.ms', 'forever']]),
+        remove: [],
+      }),
+      invalidNaming('retention.ms'),
+    );
+  });
+});

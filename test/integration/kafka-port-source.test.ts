@@ -7,11 +7,12 @@ import { after, before, describe, test } from 'node:test';
 import { externalClustersFromEnv } from '../../harness/external.js';
 import { withAdmin } from '../../harness/kafka-client.js';
 import { type LocalKafkaRun, startClusters } from '../../harness/kafka-local.js';
-import { kafkaTestTargets, type TestCluster } from '../../harness/test-clusters.js';
+import type { TestCluster } from '../../harness/test-clusters.js';
 import { kafkaVersionFromEnv } from '../../harness/versions.js';
 import { TopicNotFound } from '../../src/kafka/errors.js';
 import type { KafkaAdmin, KafkaCluster } from '../../src/kafka/port.js';
 import { type PortContractSubject, sourceContract, uniqueName } from '../support/kafka-port-contract.js';
+import { describeOnEveryVersion } from './support/every-version.js';
 import { portOn } from './support/port-clusters.js';
 
 /** Long enough for the source to have fetched (and delivered) anything it was going to. */
@@ -23,50 +24,37 @@ const QUIET_PERIOD_MS = 2000;
  */
 const SHORT_SESSION_TIMEOUT_MS = 6000;
 
-const targets = kafkaTestTargets({ clusters: 1 });
+describeOnEveryVersion({}, (target) => {
+  let cluster: TestCluster;
+  let subject: PortContractSubject;
 
-before(async (context) => {
-  await Promise.all(
-    targets.filter((target) => !target.skipReason).map((target) => target.start(context.signal)),
-  );
-});
-after(async () => {
-  await Promise.all(targets.map((target) => target.stop()));
-});
-
-for (const target of targets) {
-  describe(target.label, { skip: target.skipReason }, () => {
-    let cluster: TestCluster;
-    let subject: PortContractSubject;
-
-    before(() => {
-      cluster = target.clusters()[0]!;
-      const port = portOn(cluster);
-      subject = {
-        port,
-        admin: port.createAdmin(),
-        truncate: async (topic, beforeOffset) => {
-          await withAdmin(cluster.brokers, (admin) =>
-            admin.deleteRecords({
-              topics: [{ name: topic, partitions: [{ partition: 0, offset: BigInt(beforeOffset) }] }],
-            }),
-          );
-        },
-        quietPeriodMs: QUIET_PERIOD_MS,
-        createdTopics: [],
-        shortSessionTimeoutMs: SHORT_SESSION_TIMEOUT_MS,
-      };
-    });
-    after(async () => {
-      if (subject.createdTopics.length > 0) {
-        await withAdmin(cluster.brokers, (admin) => admin.deleteTopics({ topics: subject.createdTopics }));
-      }
-      await subject?.admin.close();
-    });
-
-    sourceContract(() => subject);
+  before(() => {
+    cluster = target.clusters()[0]!;
+    const port = portOn(cluster);
+    subject = {
+      port,
+      admin: port.createAdmin(),
+      truncate: async (topic, beforeOffset) => {
+        await withAdmin(cluster.brokers, (admin) =>
+          admin.deleteRecords({
+            topics: [{ name: topic, partitions: [{ partition: 0, offset: BigInt(beforeOffset) }] }],
+          }),
+        );
+      },
+      quietPeriodMs: QUIET_PERIOD_MS,
+      createdTopics: [],
+      shortSessionTimeoutMs: SHORT_SESSION_TIMEOUT_MS,
+    };
   });
-}
+  after(async () => {
+    if (subject.createdTopics.length > 0) {
+      await withAdmin(cluster.brokers, (admin) => admin.deleteTopics({ topics: subject.createdTopics }));
+    }
+    await subject?.admin.close();
+  });
+
+  sourceContract(() => subject);
+});
 
 // Kafka clients commonly ask brokers to create missing topics (metadata requests that allow auto-creation,
 // Java's producer by default). This only shows anything on a broker that would do it, so it runs on a local

@@ -6,25 +6,23 @@
 // sending SIGHUP makes the flow copy at once, byte for byte. A servername the certificate does not list, and
 // a missing client certificate, each get `tls-failed` with their own detail.
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { chmodSync, copyFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { externalClustersFromEnv } from '../../harness/external.js';
 import { createTopics, withAdmin } from '../../harness/kafka-client.js';
-import type { LocalKafkaCluster, LocalKafkaRun } from '../../harness/kafka-local.js';
+import type { LocalKafkaCluster } from '../../harness/kafka-local.js';
 import { type ReadRecord, readTopicToEnd } from '../../harness/kafka-reader.js';
 import { type RecordToWrite, recordWriter } from '../../harness/kafka-writer.js';
 import { createCertificateAuthority, type TestPki } from '../../harness/tls-certs.js';
-import { kafkaVersionFromEnv } from '../../harness/versions.js';
-import { GeorepProcess, type GeorepStatus, stopAllGeorepProcesses } from './support/georep-process.js';
+import type { GeorepProcess, GeorepStatus } from './support/georep-process.js';
 import { uniqueTopicName } from './support/kafka-records.js';
-import { startOriginAndDestination } from './support/origin-and-destination.js';
 import { recordDigest } from './support/sequence-records.js';
+import { TwoClusterRun } from './support/two-cluster-run.js';
 
-const version = kafkaVersionFromEnv();
-const localOnly =
-  externalClustersFromEnv().length > 0 ? 'needs clusters the harness starts (an SSL listener)' : undefined;
+const run = new TwoClusterRun('tls', {
+  names: ['origin', 'destination'],
+  localOnly: 'needs clusters the harness starts (an SSL listener)',
+  local: { tls: { clientAuth: 'required' } },
+});
 
 const PARTITIONS = 2;
 /** "Within a few seconds" on an idle machine; generous because 2 cores are shared with other brokers. */
@@ -32,33 +30,24 @@ const STEP_TIMEOUT_MS = 60_000;
 const topic = uniqueTopicName('tls');
 const flowKey = `origin/${topic} -> destination/origin.${topic}`;
 
-let run: LocalKafkaRun;
 let origin: LocalKafkaCluster;
 let destination: LocalKafkaCluster;
 let pki: TestPki;
-const workDir = mkdtempSync(path.join(tmpdir(), 'georep-tls-'));
-const configFile = path.join(workDir, 'geo-replication.yaml');
+const configFile = run.file('geo-replication.yaml');
 /** The file tls.ca names; the tests change its content, never its name. */
-const caFile = path.join(workDir, 'destination-ca.pem');
+const caFile = run.file('destination-ca.pem');
 let georep: GeorepProcess;
 
 before(async (context) => {
-  if (localOnly) return;
-  ({ run, origin, destination } = await startOriginAndDestination({
-    version,
-    tls: { clientAuth: 'required' },
-    signal: context.signal,
-  }));
-  pki = run.pki!;
+  if (run.skipReason !== undefined) return;
+  await run.start(context.signal);
+  [origin, destination] = run.local;
+  pki = run.pki;
   await withAdmin(origin.bootstrap, (admin) => createTopics(admin, [{ topic, partitions: PARTITIONS }]));
   chmodSync(pki.clientKeyFile, 0o600);
 });
 
-after(async () => {
-  await stopAllGeorepProcesses();
-  await run?.stopAll();
-  rmSync(workDir, { recursive: true, force: true });
-});
+after(() => run.finish());
 
 /** The destination over TLS: `tls` is the cluster's tls mapping, as YAML flow style. */
 function writeConfig(tls: string): void {
@@ -134,11 +123,11 @@ async function reload(): Promise<void> {
   });
 }
 
-describe(`Kafka ${version}: TLS failures name the certificate problem and heal at the next reload`, {
-  skip: localOnly,
+describe(`${run.label}: TLS failures name the certificate problem and heal at the next reload`, {
+  skip: run.skipReason,
 }, () => {
   test('a CA file holding another CA: the flow fails with tls-failed naming the certificate and the broker', async () => {
-    const wrongCa = await createCertificateAuthority(path.join(workDir, 'wrong'), 'wrong');
+    const wrongCa = await createCertificateAuthority(run.file('wrong'), 'wrong');
     copyFileSync(wrongCa.certFile, caFile);
     writeConfig(`{ ca: ${caFile}, ${clientCertificate()} }`);
     const writer = recordWriter(origin.bootstrap);
@@ -149,7 +138,7 @@ describe(`Kafka ${version}: TLS failures name the certificate problem and heal a
     }
     // The certificate detail is what @platformatic/kafka's adapter reports (kafkajs's is being removed).
     const env = { GEOREP_KAFKA_CLIENT: 'platformatic' };
-    georep = await GeorepProcess.start({ configFile, name: 'georep-tls', env, logDir: workDir });
+    georep = await run.startGeorep({ configFile, name: 'georep-tls', env });
     const message = await tlsFailure(/UNABLE_TO_VERIFY_LEAF_SIGNATURE/);
     assert.match(message, /UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate/);
     assert.ok(message.includes(`TLS with broker ${destination.sslBootstrap} failed`), message);
