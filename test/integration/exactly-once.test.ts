@@ -164,7 +164,7 @@ describe(`${run.label}: delivery exactly-once`, { skip: run.skipReason }, () => 
     timeout: 120_000,
   }, async () => {
     const portTopic = uniqueTopicName('exactly-once-upgrade');
-    await createTopic(destinationBrokers, portTopic, 2);
+    await createTopic(run.destination, portTopic, 2);
     const perFlow = {
       topic: portTopic,
       transactionalIdPrefix: `${portTopic}.eos`,
@@ -175,7 +175,7 @@ describe(`${run.label}: delivery exactly-once`, { skip: run.skipReason }, () => 
       progressGroupId: `${portTopic}.lane.eos`,
       previousProgressGroupId: perFlow.progressGroupId,
     };
-    const port = portOn(target.clusters()[1]!);
+    const port = portOn(run.target.clusters()[1]!);
     const record = (value: string) => [
       { key: null, value: Buffer.from(value), headers: [], timestampMs: 1_000 },
     ];
