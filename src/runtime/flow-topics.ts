@@ -8,9 +8,9 @@ import type { KafkaAdmin, TopicConfigEntry, TopicDescription, TopicId } from '..
 import { decideDestinationTopic } from '../plan/destination-topic.js';
 import { FlowFailure } from '../plan/flow-failure.js';
 import { describeConfigDrift, destinationTopicConfigs, topicConfigUpdate } from '../plan/topic-configs.js';
-import { lineageOf, sameLineage, type TopicLineage } from '../plan/topic-lineage.js';
+import { lineageOf, lineageToStore, type StoredLineage, type TopicLineage } from '../plan/topic-lineage.js';
 import type { FlowIdentity } from './flow-identity.js';
-import { readLineage, writeLineage } from './topic-lineage-store.js';
+import { type LineageGroups, readLineage, writeLineage } from './topic-lineage-store.js';
 
 /**
  * How often a running flow stores its lineage again: Kafka expires the offsets of a group nobody joins
@@ -24,6 +24,11 @@ export interface FlowTopicsDependencies {
   readonly destinationAdmin: KafkaAdmin;
   /** See MirrorFlowDependencies.groupsWithStoredProgress. */
   readonly groupsWithStoredProgress: Set<string>;
+  /**
+   * The group on both clusters that holds the lineage (the lane's `<lane group>.lineage`), and the one read where
+   * it holds none (the flow's `<flow group>.lineage` from before lanes): see src/runtime/topic-lineage-store.ts.
+   */
+  readonly lineageGroups: LineageGroups;
   readonly nowMs: () => number;
 }
 
@@ -74,12 +79,15 @@ export class FlowTopics {
     );
     const progressSeenBefore = this.#deps.groupsWithStoredProgress.has(groupId);
     if (hasProgress) this.#deps.groupsWithStoredProgress.add(groupId);
-    const onOrigin = await readLineage(originAdmin, groupId, originTopic);
+    const { lineageGroups } = this.#deps;
+    const onOrigin = await readLineage(originAdmin, lineageGroups, originTopic);
 
     for (;;) {
       const destination = await describeIfExists(destinationAdmin, destinationTopic);
       const onDestination =
-        destination === null ? null : await readLineage(destinationAdmin, groupId, destinationTopic);
+        destination === null
+          ? NO_LINEAGE
+          : await readLineage(destinationAdmin, lineageGroups, destinationTopic);
       const configUpdate =
         destination === null ? null : topicConfigUpdate(origin.configs, destination.configs, excludes);
       const decision = decideDestinationTopic({
@@ -95,7 +103,7 @@ export class FlowTopics {
                 configDrift: configUpdate === null ? null : describeConfigDrift(configUpdate.drift),
                 topicId: destination.topicId,
               },
-        lineage: { onOrigin, onDestination },
+        lineage: { onOrigin: onOrigin.lineage, onDestination: onDestination.lineage },
         hasProgress,
         progressSeenBefore,
       });
@@ -108,7 +116,7 @@ export class FlowTopics {
           // Another georep process sharing this flow created it a moment ago: check it like any existing topic.
           if (!created) continue;
           const made = await destinationAdmin.describeTopic(destinationTopic);
-          await this.#pinLineage(origin.topicId, made.topicId, { onOrigin, onDestination: null });
+          await this.#pinLineage(origin.topicId, made.topicId, { onOrigin, onDestination: NO_LINEAGE });
           return;
         }
         case 'adopt':
@@ -156,18 +164,21 @@ export class FlowTopics {
     }
   }
 
-  /** Pins the topic ids for this run and stores them on both clusters where they are not stored yet. */
+  /**
+   * Pins the topic ids for this run and stores them on both clusters where the lineage group does not hold them
+   * yet: also where they were read from the flow's previous lineage group.
+   */
   async #pinLineage(
     originTopicId: TopicId,
     destinationTopicId: TopicId,
-    stored: { onOrigin: TopicLineage | null; onDestination: TopicLineage | null },
+    stored: { onOrigin: StoredLineage; onDestination: StoredLineage },
   ): Promise<void> {
     this.#ids = { originTopicId, destinationTopicId };
     const lineage = lineageOf(originTopicId, destinationTopicId);
     if (lineage === null) return;
     await this.#storeLineage(lineage, {
-      origin: !sameLineage(stored.onOrigin, lineage),
-      destination: !sameLineage(stored.onDestination, lineage),
+      origin: lineageToStore(stored.onOrigin, lineage),
+      destination: lineageToStore(stored.onDestination, lineage),
     });
   }
 
@@ -176,7 +187,7 @@ export class FlowTopics {
     where: { origin: boolean; destination: boolean },
   ): Promise<void> {
     const spec = this.#deps.identity.spec;
-    const groupId = spec.restartSettings.consumerGroupId;
+    const { groupId } = this.#deps.lineageGroups;
     await Promise.all([
       where.origin ? writeLineage(this.#deps.originAdmin, groupId, spec.originTopic, lineage) : null,
       where.destination
@@ -215,6 +226,9 @@ export class FlowTopics {
     return Math.min(3, await this.#deps.destinationAdmin.brokerCount());
   }
 }
+
+/** No lineage read: the topic does not exist. */
+const NO_LINEAGE: StoredLineage = { lineage: null, fromPreviousGroup: false };
 
 async function describeIfExists(admin: KafkaAdmin, topic: string): Promise<TopicDescription | null> {
   try {

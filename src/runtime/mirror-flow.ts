@@ -30,6 +30,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { describeFailure, type FlowError, FlowFailure } from '../plan/flow-failure.js';
 import { type FlowSpec, progressGroupId, transactionalIdPrefix } from '../plan/flow-spec.js';
+import { lineageGroupId } from '../plan/topic-lineage.js';
 import { type BackoffPolicy, flowRetryDelayMs } from './backoff.js';
 import type { BandwidthCaps } from './bandwidth-caps.js';
 import { BatchCopier } from './batch-copier.js';
@@ -132,7 +133,13 @@ export class MirrorFlow implements ManagedFlow {
     this.#machine = new FlowStateMachine(deps.nowMs, (from, to, error) =>
       this.#logTransition(from, to, error),
     );
-    this.#topics = new FlowTopics({ ...deps, identity });
+    // Until flows are wired to lanes, a flow keeps its lineage in a group of its own: both groups are that one.
+    const ownLineageGroupId = lineageGroupId(spec.restartSettings.consumerGroupId);
+    this.#topics = new FlowTopics({
+      ...deps,
+      identity,
+      lineageGroups: { groupId: ownLineageGroupId, previousGroupId: ownLineageGroupId },
+    });
     this.#reachability = new FlowReachability(this.#machine, identity);
     this.#lag = new LagRefresher({
       ...deps,
