@@ -4,7 +4,7 @@
 // on top of the copy of another one. Topics are told apart by Kafka's topic ids, against the lineage the flow
 // stored when it last started (src/plan/topic-lineage.ts); docs/recreated-topics.md has the cases as a table.
 import type { TopicId } from '../kafka/port.js';
-import { lineageGroupId, type TopicLineage } from './topic-lineage.js';
+import type { TopicLineage } from './topic-lineage.js';
 
 /** What the flow found out before deciding. */
 export interface DestinationTopicFacts {
@@ -14,6 +14,11 @@ export interface DestinationTopicFacts {
   readonly destinationTopic: string;
   /** The flow's consumer group on the origin, named in messages. */
   readonly groupId: string;
+  /**
+   * The groups the lineage is read from on each cluster, named in messages: the lane's `<lane group>.lineage`
+   * and, where it is another, the flow's `<flow group>.lineage` from before lanes, read where the lane's has none.
+   */
+  readonly lineageGroupIds: readonly string[];
   readonly originPartitions: number;
   /** The origin topic's id now; null where the client cannot tell. */
   readonly originTopicId: TopicId;
@@ -76,8 +81,9 @@ export function decideDestinationTopic(facts: DestinationTopicFacts): Destinatio
       `origin topic ${facts.originTopic} on ${facts.origin} was deleted and re-created (topic id ` +
         `${facts.originTopicId}; ${destinationName} holds the copy of ${copiedFrom}). Appending the new topic to ` +
         `that copy would mix two histories. Delete or rename ${facts.destinationTopic} to copy the new topic ` +
-        `from its start into a new one (or delete consumer group ${lineageGroupId(facts.groupId)} on ${facts.destination} ` +
-        'to append it after all).',
+        `from its start into a new one (or, to append it after all, delete the offsets of ${facts.destinationTopic} ` +
+        `in consumer group ${facts.lineageGroupIds.join(' and ')} on ${facts.destination}: kafka-consumer-groups ` +
+        '--delete-offsets).',
     );
   }
   const copiedInto = facts.hasProgress

@@ -93,6 +93,7 @@ export class FlowTopics {
       const decision = decideDestinationTopic({
         ...this.#deps.identity.spec,
         groupId,
+        lineageGroupIds: [...new Set([lineageGroups.groupId, lineageGroups.previousGroupId])],
         originPartitions,
         originTopicId: origin.topicId,
         existing:

@@ -175,6 +175,12 @@ describeOnEveryVersion({}, (target) => {
       assert.ok(error instanceof FlowFailure);
       assert.equal(error.flowError.reason, 'origin-topic-recreated');
       assert.match(error.message, new RegExp(`topic id ${newId};.* holds the copy of ${copiedFrom}`));
+      assert.ok(
+        error.message.includes(
+          `${recreated.destinationTopic} in consumer group ${laneGroup} and ${ownLineageGroupId(recreated)}`,
+        ),
+        'names the lineage groups to delete the offsets from',
+      );
       return true;
     });
     await prepare(other, laneGroups(laneGroup, other));
