@@ -9,7 +9,8 @@
 // - Positions: resumePositionOf (exactly-once), else the lane group's committed offset, else the flow's old
 //   group's (previousGroupId: an upgrade from one group per flow, read once per attachment), else startPosition.
 // - Progress: a batch's nextOffset is committed after its flow's handler resolved, for a partition still read
-//   here; the commits of every flow of the lane go in one OffsetCommit at a time (commit-queue.ts).
+//   here (lane-handlers.ts); the commits of every flow of the lane go in one OffsetCommit at a time
+//   (commit-queue.ts).
 // - Failures: a handler's error, an offset out of range, a re-created or a deleted topic ends that flow's run()
 //   only; a failure of the membership or the loop itself ends every attached flow's.
 import { ConnectionPool } from '@platformatic/kafka';
@@ -17,20 +18,18 @@ import type { ClusterConfig } from '../../config/types.js';
 import { lanePartitionChanges, partitionsToRead } from '../../plan/lane-partitions.js';
 import { slotOf } from '../../plan/lanes.js';
 import { type KafkaError, OffsetOutOfRange, TopicNotFound, TopicRecreated } from '../errors.js';
-import type { BatchHandler, ConsumedBatch, LaneSourceOptions, SourceEvent, SourceListener } from '../port.js';
+import type { BatchHandler, LaneSourceOptions, SourceEvent, SourceListener } from '../port.js';
 import { PlatformaticAdmin } from './admin.js';
 import { baseOptions } from './client-options.js';
 import { CommitQueue } from './commit-queue.js';
 import { FetchLoop, isTransientReadError } from './fetch-loop.js';
+import { type HandlingFlow, LaneHandlers } from './lane-handlers.js';
 import { LaneMembership } from './lane-membership.js';
 import { reportsTopicMissing, toPortError } from './map-error.js';
 import { PartitionFetcher } from './partition-fetcher.js';
 import { FETCH_MAX_WAIT_MS, FETCH_RETRY_DELAY_MS, fetchLoopLimits } from './source.js';
 import { partitionRange, ResumePositionFailed, startPositions } from './start-positions.js';
 import { TlsAlerts } from './tls-alerts.js';
-
-/** Batches of this many partitions, of all the lane's flows together, may be in handlers at once. */
-const PARTITIONS_IN_PARALLEL = 32;
 
 /** One flow attached to the lane: its topic, its handler and how its run() ends. */
 export interface LaneAttachment {
@@ -67,10 +66,7 @@ export class LaneReader {
   readonly #commits: CommitQueue;
   readonly #tlsAlerts = new TlsAlerts();
   readonly #attached = new Map<string, Attached>();
-  /** Batches in a handler, by `<partition>:<topic>`; each entry settles when its handler did. */
-  readonly #inHandler = new Map<string, Promise<void>>();
-  /** Offsets past markers and aborted records that followed a batch still in the handler: committed after it. */
-  readonly #skippedTo = new Map<string, bigint>();
+  readonly #handlers: LaneHandlers;
   /** Reads the old groups of flows upgraded from one group per flow; made when first needed. */
   #admin: PlatformaticAdmin | undefined;
   #slots = new Set<number>();
@@ -111,12 +107,8 @@ export class LaneReader {
     });
     this.#loop = new FetchLoop(this.#fetcher, undefined, fetchLoopLimits({}), {
       canFetch: () => !this.#closed,
-      onReady: () => this.#dispatch(),
-      onSkipped: (topic, partition, offset) => {
-        const key = partitionKey(topic, partition);
-        if (this.#inHandler.has(key)) this.#skippedTo.set(key, offset);
-        else this.#commits.add(topic, partition, offset);
-      },
+      onReady: () => this.#handlers.dispatch(),
+      onSkipped: (topic, partition, offset) => this.#handlers.skipped(topic, partition, offset),
       onOutOfRange: (topic, partition, offset) => this.#failOutOfRange(topic, partition, offset),
       onFailure: (error) => {
         if (error instanceof TopicRecreated) this.#failTopic(error.topic, error);
@@ -130,6 +122,13 @@ export class LaneReader {
         this.#unreachable = false;
         this.#emitAll({ type: 'reachable' });
       },
+    });
+    this.#handlers = new LaneHandlers({
+      loop: this.#loop,
+      commits: this.#commits,
+      flowOf: (topic) => this.#handlingFlow(topic),
+      fail: (topic, error) => this.#failTopic(topic, error),
+      closed: () => this.#closed,
     });
   }
 
@@ -165,7 +164,7 @@ export class LaneReader {
     if (attached === undefined) return;
     this.#attached.delete(topic);
     this.#loop.assign(topic, []);
-    await this.#settled(topic, graceMs, () => attached.attachment.abort());
+    await this.#handlers.settled(topic, graceMs, () => attached.attachment.abort());
     await this.#commits.flush();
   }
 
@@ -247,7 +246,7 @@ export class LaneReader {
     emit(attached.attachment, { type: 'assigned', partitions: held });
     const current = () => this.#attached.get(topic) === attached && attached.restarts === restart;
     void (async () => {
-      await this.#settled(topic);
+      await this.#handlers.settled(topic);
       await this.#commits.flush();
       if (!current() || attached.paused || held.length === 0) return;
       const positions = await startPositions(this.#membership.consumer, held, {
@@ -285,59 +284,16 @@ export class LaneReader {
     return attached.previousOffsets;
   }
 
-  /** Hands ready batches to their flows while fewer than PARTITIONS_IN_PARALLEL are in handlers. */
-  #dispatch(): void {
-    if (this.#closed) return;
-    const busy = (topic: string, partition: number) => this.#inHandler.has(partitionKey(topic, partition));
-    for (const { batch, bytes } of this.#loop.readyBatches(busy)) {
-      const attached = this.#attached.get(batch.topic);
-      if (attached === undefined) {
-        this.#loop.release(bytes);
-        continue;
-      }
-      this.#inHandler.set(partitionKey(batch.topic, batch.partition), this.#deliver(attached, batch, bytes));
-      if (this.#inHandler.size >= PARTITIONS_IN_PARALLEL) return;
-    }
-  }
-
-  async #deliver(attached: Attached, batch: ConsumedBatch, bytes: number): Promise<void> {
-    const { topic, partition } = batch;
-    const key = partitionKey(topic, partition);
-    const { attachment } = attached;
-    try {
-      await attachment.handler(batch, attachment.signal);
-      const skippedTo = this.#skippedTo.get(key);
-      this.#skippedTo.delete(key);
-      // Committed even when the flow stopped meanwhile: the destination acknowledged every record. Only for a
-      // partition still in this member's slots: another member may have moved its offset on since.
-      if (attached.held.includes(partition) && this.#slotsHold(topic, partition)) {
-        this.#commits.add(topic, partition, skippedTo ?? batch.nextOffset);
-      }
-    } catch (error) {
-      if (!attachment.signal.aborted) this.#failTopic(topic, error);
-    } finally {
-      this.#loop.release(bytes);
-      this.#inHandler.delete(key);
-      this.#dispatch();
-      this.#loop.pump();
-    }
-  }
-
-  #slotsHold(topic: string, partition: number): boolean {
-    return this.#slots.has(slotOf(topic, partition));
-  }
-
-  /** Waits for the topic's batches in handlers; after `graceMs`, `giveUp` is called (and waited on no longer). */
-  async #settled(topic: string, graceMs = Number.POSITIVE_INFINITY, giveUp?: () => void): Promise<void> {
-    const own = () => [...this.#inHandler].filter(([key]) => topicOf(key) === topic);
-    const timer = Number.isFinite(graceMs) ? setTimeout(() => giveUp?.(), graceMs) : undefined;
-    try {
-      for (let pending = own(); pending.length > 0; pending = own()) {
-        await Promise.allSettled(pending.map(([, settled]) => settled));
-      }
-    } finally {
-      clearTimeout(timer);
-    }
+  /** The topic's flow as the batches' handing out sees it: `holds` is asked once a handler resolved. */
+  #handlingFlow(topic: string): HandlingFlow | undefined {
+    const attached = this.#attached.get(topic);
+    if (attached === undefined) return undefined;
+    const { handler, signal } = attached.attachment;
+    return {
+      handler,
+      signal,
+      holds: (partition) => attached.held.includes(partition) && this.#slots.has(slotOf(topic, partition)),
+    };
   }
 
   #failOutOfRange(topic: string, partition: number, requestedOffset: bigint): void {
@@ -405,13 +361,4 @@ function emit(attachment: LaneAttachment, event: SourceEvent): void {
   } catch {
     // a listener's bug must not break the lane
   }
-}
-
-/** One string per topic-partition, for maps: `<partition>:<topic>` (a topic name has no colon). */
-function partitionKey(topic: string, partition: number): string {
-  return `${partition}:${topic}`;
-}
-
-function topicOf(key: string): string {
-  return key.slice(key.indexOf(':') + 1);
 }
