@@ -7,6 +7,7 @@ import { TopicNotFound } from '../kafka/errors.js';
 import type { KafkaAdmin, TopicConfigEntry, TopicDescription, TopicId } from '../kafka/port.js';
 import { decideDestinationTopic } from '../plan/destination-topic.js';
 import { FlowFailure } from '../plan/flow-failure.js';
+import type { FlowSpec } from '../plan/flow-spec.js';
 import { describeConfigDrift, destinationTopicConfigs, topicConfigUpdate } from '../plan/topic-configs.js';
 import { lineageOf, sameLineage, type TopicLineage } from '../plan/topic-lineage.js';
 import type { FlowIdentity } from './flow-identity.js';
@@ -17,6 +18,14 @@ import { readLineage, writeLineage } from './topic-lineage-store.js';
  * (offsets.retention.minutes, 7 days by default) after their last commit.
  */
 const LINEAGE_REFRESH_MS = 24 * 60 * 60_000;
+
+/**
+ * What MirrorFlowDependencies.groupsWithStoredProgress holds for a flow: its lane group and origin topic (within
+ * a lane, an origin topic has one flow, and the lane's other flows' progress says nothing of this one's).
+ */
+export function storedProgressKey(spec: FlowSpec): string {
+  return `${spec.restartSettings.laneGroupId} ${spec.originTopic}`;
+}
 
 export interface FlowTopicsDependencies {
   readonly identity: FlowIdentity;
@@ -69,11 +78,14 @@ export class FlowTopics {
     const originPartitions = origin.partitions.length;
     const excludes = spec.restartSettings.topicConfigExclude;
     const groupId = spec.restartSettings.consumerGroupId;
-    const hasProgress = (await originAdmin.committedOffsets(groupId, [originTopic])).some(
-      (committed) => committed.offset !== null,
-    );
-    const progressSeenBefore = this.#deps.groupsWithStoredProgress.has(groupId);
-    if (hasProgress) this.#deps.groupsWithStoredProgress.add(groupId);
+    const { laneGroupId } = spec.restartSettings;
+    // The lane's offsets for this topic, else (a flow upgraded from a group of its own) its old group's.
+    const hasProgress =
+      (await hasCommittedOffsets(originAdmin, laneGroupId, originTopic)) ||
+      (await hasCommittedOffsets(originAdmin, groupId, originTopic));
+    const progressKey = storedProgressKey(spec);
+    const progressSeenBefore = this.#deps.groupsWithStoredProgress.has(progressKey);
+    if (hasProgress) this.#deps.groupsWithStoredProgress.add(progressKey);
     const onOrigin = await readLineage(originAdmin, groupId, originTopic);
 
     for (;;) {
@@ -85,6 +97,7 @@ export class FlowTopics {
       const decision = decideDestinationTopic({
         ...this.#deps.identity.spec,
         groupId,
+        laneGroupId,
         originPartitions,
         originTopicId: origin.topicId,
         existing:
@@ -101,7 +114,7 @@ export class FlowTopics {
       });
       switch (decision.kind) {
         case 'refuse':
-          if (decision.forgetProgressSeen) this.#deps.groupsWithStoredProgress.delete(groupId);
+          if (decision.forgetProgressSeen) this.#deps.groupsWithStoredProgress.delete(progressKey);
           throw new FlowFailure({ ...decision.refusal, retriable: false });
         case 'create': {
           const created = await this.#createDestinationTopic(origin.configs, excludes, originPartitions);
@@ -214,6 +227,10 @@ export class FlowTopics {
     if (configured !== 'auto') return configured;
     return Math.min(3, await this.#deps.destinationAdmin.brokerCount());
   }
+}
+
+async function hasCommittedOffsets(admin: KafkaAdmin, groupId: string, topic: string): Promise<boolean> {
+  return (await admin.committedOffsets(groupId, [topic])).some((committed) => committed.offset !== null);
 }
 
 async function describeIfExists(admin: KafkaAdmin, topic: string): Promise<TopicDescription | null> {

@@ -31,6 +31,7 @@ export const ordersFlowSpec: FlowSpec = {
     replicationFactor: 'auto',
     topicConfigExclude: [],
     consumerGroupId: 'georep.a.b.orders.a.orders',
+    laneGroupId: 'georep.a.b.prefix',
   },
 };
 

@@ -11,7 +11,8 @@ import { InMemoryKafka } from '../support/in-memory-kafka.js';
 import { ordersFlowSpec, quickFlowDependencies } from '../support/mirror-flow-fixtures.js';
 
 const spec = ordersFlowSpec;
-const groupId = spec.restartSettings.consumerGroupId;
+// The lane's group holds the flow's progress.
+const groupId = spec.restartSettings.laneGroupId;
 
 const records = (count: number): RecordToWrite[] =>
   Array.from({ length: count }, (_, index) => ({

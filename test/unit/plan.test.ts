@@ -26,6 +26,7 @@ function flow(originTopic: string, overrides: Partial<FlowSpec> = {}): FlowSpec 
       replicationFactor: 'auto',
       topicConfigExclude: [],
       consumerGroupId: `georep.london.frankfurt.${originTopic}.london.${originTopic}`,
+      laneGroupId: 'georep.london.frankfurt.prefix',
     },
   };
   return { ...base, ...overrides };
