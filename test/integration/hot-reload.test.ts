@@ -236,7 +236,7 @@ describe(`${run.label}: hot reload and continuous sync`, { skip: run.skipReason 
 
   before(async () => {
     const status = await georep.status();
-    steadyGroupId = flowOf(status, steadyTopic)?.spec.restartSettings.consumerGroupId ?? '';
+    steadyGroupId = flowOf(status, steadyTopic)?.spec.restartSettings.laneGroupId ?? '';
     const group = await waitFor(
       'the steady group stable',
       () => groupMembers(steadyGroupId),

@@ -76,6 +76,8 @@ export class LaneReader {
   #slots = new Set<number>();
   #joined: Promise<void> | undefined;
   #closed = false;
+  /** Settles once the reader left its group and closed its connections; the same for every close(). */
+  #closing: Promise<void> | undefined;
   #unreachable = false;
 
   constructor(
@@ -200,8 +202,12 @@ export class LaneReader {
   }
 
   /** Leaves the group, so that this member's slots move to the others at once, and closes the connections. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     this.#closed = true;
     this.#loop.stop();
     await this.#commits.flush();
