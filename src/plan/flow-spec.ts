@@ -129,7 +129,8 @@ export interface RejectedFlow {
 
 /**
  * Where an operator finds a flow's progress on the origin, for advice to move or delete it: its topic's offsets
- * in the lane's group, and those of the flow's group from before lanes, which count while the lane has none.
+ * in the lane's group, and those of the flow's group from before lanes, which count while the lane has none. The
+ * lane's group has members while any flow of the lane runs, and Kafka changes offsets only in a group without.
  */
 export function progressOnOrigin(
   flow: Pick<FlowSpec, 'origin' | 'originTopic'> & {
@@ -139,7 +140,8 @@ export function progressOnOrigin(
   const { laneGroupId, consumerGroupId } = flow.restartSettings;
   return (
     `the offsets of ${flow.originTopic} in consumer group ${laneGroupId} on ${flow.origin} (and in ` +
-    `${consumerGroupId}, the flow's group before lanes, if it still exists)`
+    `${consumerGroupId}, the flow's group before lanes, if it still exists; Kafka changes them only while no ` +
+    'georep process runs that lane)'
   );
 }
 

@@ -103,7 +103,7 @@ test('a truncated origin says how many records were lost and how to accept the g
   assert.match(message, /deleted 40 records before they were mirrored/);
   assert.match(
     message,
-    /move the offsets of orders in consumer group georep\.london\.frankfurt\.prefix on london \(and in georep\.london\.frankfurt\.orders\.london\.orders, the flow's group before lanes, if it still exists\) to the earliest offset/,
+    /move the offsets of orders in consumer group georep\.london\.frankfurt\.prefix on london \(and in georep\.london\.frankfurt\.orders\.london\.orders, the flow's group before lanes, if it still exists; Kafka changes them only while no georep process runs that lane\) to the earliest offset/,
   );
 });
 

@@ -372,14 +372,18 @@ export class LaneReader {
 
   /**
    * A commit that named a topic deleted since (its last batch was written before the deletion) fails that
-   * topic's flow only: the broker took the other topics' offsets. Any other failure fails every flow.
+   * topic's flow only: the broker took the other topics' offsets. When no attached topic is missing, the deleted
+   * one was detached already (its flow stopped, or failed, before its last offsets were committed): nothing
+   * fails. Any other failure fails every flow.
    */
   async #onCommitFailed(error: unknown): Promise<void> {
-    const missing = reportsTopicMissing(error)
-      ? await this.#fetcher.unknownTopics([...this.#attached.keys()]).catch(() => [])
-      : [];
-    if (missing.length === 0) this.#failAll(error);
-    for (const topic of missing) this.#failTopic(topic, new TopicNotFound(this.#config.name, topic));
+    if (!reportsTopicMissing(error)) {
+      this.#failAll(error);
+      return;
+    }
+    const missing = await this.#fetcher.unknownTopics([...this.#attached.keys()]).catch(() => null);
+    if (missing === null) this.#failAll(error);
+    for (const topic of missing ?? []) this.#failTopic(topic, new TopicNotFound(this.#config.name, topic));
   }
 
   #failAll(error: unknown): void {
