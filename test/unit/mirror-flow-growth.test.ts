@@ -18,7 +18,12 @@ test('a grown origin topic is read whole by the running flow, which is not resta
   const origin = new InMemoryKafka('a');
   const destination = new InMemoryKafka('b');
   const originAdmin = origin.createAdmin();
-  await originAdmin.createTopic({ name: 'orders', partitionCount: 1, replicationFactor: 1, configs: new Map() });
+  await originAdmin.createTopic({
+    name: 'orders',
+    partitionCount: 1,
+    replicationFactor: 1,
+    configs: new Map(),
+  });
   const record = { key: null, value: Buffer.from('v'), headers: [], timestampMs: 0 };
   await origin.createSink().write('orders', 0, [record]);
   const deps = quickFlowDependencies({
