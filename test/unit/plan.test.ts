@@ -99,6 +99,15 @@ describe('planFlows', () => {
       expected: { ...empty, restart: ['orders: destinationConnection'] },
     },
     {
+      name: 'a flow that moves to another lane restarts, and the plan names its lane group',
+      desired: [flow('orders'), flow('payments')],
+      running: [
+        withRestartSettings(flow('orders'), { laneGroupId: 'georep.london.frankfurt.t-0123456789ab' }),
+        flow('payments'),
+      ],
+      expected: { ...empty, restart: ['orders: laneGroupId'], unchanged: ['payments'] },
+    },
+    {
       name: 'pausing is applied in place, not by a restart',
       desired: [flow('orders', { paused: true })],
       running: [flow('orders')],
