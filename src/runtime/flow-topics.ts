@@ -20,7 +20,7 @@ import { readLineage, writeLineage } from './topic-lineage-store.js';
 const LINEAGE_REFRESH_MS = 24 * 60 * 60_000;
 
 /**
- * What MirrorFlowDependencies.groupsWithStoredProgress holds for a flow: its lane group and origin topic (within
+ * What MirrorFlowDependencies.flowsWithStoredProgress holds for a flow: its lane group and origin topic (within
  * a lane, an origin topic has one flow, and the lane's other flows' progress says nothing of this one's).
  */
 export function storedProgressKey(spec: FlowSpec): string {
@@ -31,8 +31,8 @@ export interface FlowTopicsDependencies {
   readonly identity: FlowIdentity;
   readonly originAdmin: KafkaAdmin;
   readonly destinationAdmin: KafkaAdmin;
-  /** See MirrorFlowDependencies.groupsWithStoredProgress. */
-  readonly groupsWithStoredProgress: Set<string>;
+  /** See MirrorFlowDependencies.flowsWithStoredProgress. */
+  readonly flowsWithStoredProgress: Set<string>;
   readonly nowMs: () => number;
 }
 
@@ -84,8 +84,8 @@ export class FlowTopics {
       (await hasCommittedOffsets(originAdmin, laneGroupId, originTopic)) ||
       (await hasCommittedOffsets(originAdmin, groupId, originTopic));
     const progressKey = storedProgressKey(spec);
-    const progressSeenBefore = this.#deps.groupsWithStoredProgress.has(progressKey);
-    if (hasProgress) this.#deps.groupsWithStoredProgress.add(progressKey);
+    const progressSeenBefore = this.#deps.flowsWithStoredProgress.has(progressKey);
+    if (hasProgress) this.#deps.flowsWithStoredProgress.add(progressKey);
     const onOrigin = await readLineage(originAdmin, groupId, originTopic);
 
     for (;;) {
@@ -114,7 +114,7 @@ export class FlowTopics {
       });
       switch (decision.kind) {
         case 'refuse':
-          if (decision.forgetProgressSeen) this.#deps.groupsWithStoredProgress.delete(progressKey);
+          if (decision.forgetProgressSeen) this.#deps.flowsWithStoredProgress.delete(progressKey);
           throw new FlowFailure({ ...decision.refusal, retriable: false });
         case 'create': {
           const created = await this.#createDestinationTopic(origin.configs, excludes, originPartitions);

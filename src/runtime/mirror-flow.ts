@@ -84,7 +84,7 @@ export interface MirrorFlowDependencies {
    * that was there and is gone, with the same topics, was deleted. Kept in memory only: a georep started
    * afterwards cannot know.
    */
-  readonly groupsWithStoredProgress: Set<string>;
+  readonly flowsWithStoredProgress: Set<string>;
   /**
    * Records and bytes mirrored per flow key since the daemon started, shared by every flow: a flow restarted
    * by a reload counts on from where its previous run stopped, as georep_records_mirrored_total does.
@@ -341,7 +341,7 @@ export class MirrorFlow implements ManagedFlow {
         this.#identity.logger.info('lane group rebalancing');
         return;
       case 'committed':
-        this.#deps.groupsWithStoredProgress.add(storedProgressKey(this.#identity.spec));
+        this.#deps.flowsWithStoredProgress.add(storedProgressKey(this.#identity.spec));
         for (const { partition, offset } of event.offsets) this.#progress.committed(partition, offset);
         return;
       case 'unreachable':
