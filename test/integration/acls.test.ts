@@ -303,7 +303,7 @@ describe(`${run.label}: georep with exactly the documented ACLs`, { skip: run.sk
     }
   });
 
-  test('without Group Read on the origin, each flow fails with authorization-failed naming its lane's group', async () => {
+  test("without Group Read on the origin, each flow fails with authorization-failed naming its lane's group", async () => {
     await withAdmin(origin.bootstrap, (admin) =>
       admin.deleteAcls({
         filters: [
