@@ -7,6 +7,7 @@ import { TopicNotFound } from '../kafka/errors.js';
 import type { KafkaAdmin, TopicConfigEntry, TopicDescription, TopicId } from '../kafka/port.js';
 import { decideDestinationTopic } from '../plan/destination-topic.js';
 import { FlowFailure } from '../plan/flow-failure.js';
+import type { FlowSpec } from '../plan/flow-spec.js';
 import { describeConfigDrift, destinationTopicConfigs, topicConfigUpdate } from '../plan/topic-configs.js';
 import { lineageOf, lineageToStore, type StoredLineage, type TopicLineage } from '../plan/topic-lineage.js';
 import type { FlowIdentity } from './flow-identity.js';
@@ -18,12 +19,20 @@ import { type LineageGroups, readLineage, writeLineage } from './topic-lineage-s
  */
 const LINEAGE_REFRESH_MS = 24 * 60 * 60_000;
 
+/**
+ * What MirrorFlowDependencies.flowsWithStoredProgress holds for a flow: its lane group and origin topic (within
+ * a lane, an origin topic has one flow, and the lane's other flows' progress says nothing of this one's).
+ */
+export function storedProgressKey(spec: FlowSpec): string {
+  return `${spec.restartSettings.laneGroupId} ${spec.originTopic}`;
+}
+
 export interface FlowTopicsDependencies {
   readonly identity: FlowIdentity;
   readonly originAdmin: KafkaAdmin;
   readonly destinationAdmin: KafkaAdmin;
-  /** See MirrorFlowDependencies.groupsWithStoredProgress. */
-  readonly groupsWithStoredProgress: Set<string>;
+  /** See MirrorFlowDependencies.flowsWithStoredProgress. */
+  readonly flowsWithStoredProgress: Set<string>;
   /**
    * The group on both clusters that holds the lineage (the lane's `<lane group>.lineage`), and the one read where
    * it holds none (the flow's `<flow group>.lineage` from before lanes): see src/runtime/topic-lineage-store.ts.
@@ -74,11 +83,14 @@ export class FlowTopics {
     const originPartitions = origin.partitions.length;
     const excludes = spec.restartSettings.topicConfigExclude;
     const groupId = spec.restartSettings.consumerGroupId;
-    const hasProgress = (await originAdmin.committedOffsets(groupId, [originTopic])).some(
-      (committed) => committed.offset !== null,
-    );
-    const progressSeenBefore = this.#deps.groupsWithStoredProgress.has(groupId);
-    if (hasProgress) this.#deps.groupsWithStoredProgress.add(groupId);
+    const { laneGroupId } = spec.restartSettings;
+    // The lane's offsets for this topic, else (a flow upgraded from a group of its own) its old group's.
+    const hasProgress =
+      (await hasCommittedOffsets(originAdmin, laneGroupId, originTopic)) ||
+      (await hasCommittedOffsets(originAdmin, groupId, originTopic));
+    const progressKey = storedProgressKey(spec);
+    const progressSeenBefore = this.#deps.flowsWithStoredProgress.has(progressKey);
+    if (hasProgress) this.#deps.flowsWithStoredProgress.add(progressKey);
     const { lineageGroups } = this.#deps;
     const onOrigin = await readLineage(originAdmin, lineageGroups, originTopic);
 
@@ -94,6 +106,7 @@ export class FlowTopics {
         ...this.#deps.identity.spec,
         groupId,
         lineageGroupIds: [...new Set([lineageGroups.groupId, lineageGroups.previousGroupId])],
+        laneGroupId,
         originPartitions,
         originTopicId: origin.topicId,
         existing:
@@ -110,7 +123,7 @@ export class FlowTopics {
       });
       switch (decision.kind) {
         case 'refuse':
-          if (decision.forgetProgressSeen) this.#deps.groupsWithStoredProgress.delete(groupId);
+          if (decision.forgetProgressSeen) this.#deps.flowsWithStoredProgress.delete(progressKey);
           throw new FlowFailure({ ...decision.refusal, retriable: false });
         case 'create': {
           const created = await this.#createDestinationTopic(origin.configs, excludes, originPartitions);
@@ -230,6 +243,10 @@ export class FlowTopics {
 
 /** No lineage read: the topic does not exist. */
 const NO_LINEAGE: StoredLineage = { lineage: null, fromPreviousGroup: false };
+
+async function hasCommittedOffsets(admin: KafkaAdmin, groupId: string, topic: string): Promise<boolean> {
+  return (await admin.committedOffsets(groupId, [topic])).some((committed) => committed.offset !== null);
+}
 
 async function describeIfExists(admin: KafkaAdmin, topic: string): Promise<TopicDescription | null> {
   try {

@@ -62,7 +62,7 @@ describeOnEveryVersion({}, (target) => {
       identity: new FlowIdentity(spec, quiet, new Metrics()),
       originAdmin: admin,
       destinationAdmin: admin,
-      groupsWithStoredProgress: new Set(),
+      flowsWithStoredProgress: new Set(),
       lineageGroups,
       nowMs: Date.now,
     });

@@ -9,6 +9,7 @@ const facts = (overrides: Partial<DestinationTopicFacts>): DestinationTopicFacts
   destinationTopic: 'london.orders',
   groupId: 'georep.london.frankfurt.orders.london.orders',
   lineageGroupIds: ['georep.london.frankfurt.orders.london.orders.lineage'],
+  laneGroupId: 'georep.london.frankfurt.prefix',
   originPartitions: 3,
   originTopicId: 'ORIGIN-NEW',
   existing: null,
@@ -173,7 +174,7 @@ test('a re-created topic is named with both ids and what to do', () => {
   );
   assert.match(
     destination.kind === 'refuse' ? destination.refusal.message : '',
-    /^destination topic london\.orders on frankfurt was deleted and re-created by someone else \(topic id COPY-NEW; this flow copied into COPY\).*delete consumer group georep\.london\.frankfurt\.orders\.london\.orders on london/,
+    /^destination topic london\.orders on frankfurt was deleted and re-created by someone else \(topic id COPY-NEW; this flow copied into COPY\).*delete the offsets of orders in consumer group georep\.london\.frankfurt\.prefix on london/,
   );
 });
 

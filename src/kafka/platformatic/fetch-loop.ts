@@ -368,13 +368,21 @@ export class FetchLoop {
   /**
    * When the metadata request failed because a topic is unknown, asks which ones are (the library's error names
    * one, and may name the wrong one when it lists many), lets each go through onTopicMissing, and loads the
-   * others' layout again. False when that is not the case, or nothing was found missing (the error goes on).
+   * others' layout again. False when that is not the case, or asking failed (the error goes on).
    */
   async #droppedMissingTopics(error: unknown): Promise<boolean> {
     const onTopicMissing = this.#events.onTopicMissing;
     if (onTopicMissing === undefined || !reportsTopicMissing(error) || !this.#events.canFetch()) return false;
-    const missing = await this.#fetcher.unknownTopics([...this.#partitions.keys()]).catch(() => []);
-    if (missing.length === 0) return false;
+    const missing = await this.#fetcher.unknownTopics([...this.#partitions.keys()]).catch(() => null);
+    if (missing === null) return false;
+    if (missing.length === 0) {
+      // No topic read now is missing: the request named one given up since it left (its flow stopped), or the
+      // brokers did not agree yet. Tried again like a transient failure, which it is for the topics read now.
+      this.#failures += 1;
+      if (this.#failures >= this.#limits.fetchAttempts) return false;
+      this.#retryLater(this.#limits.retryDelayMs * this.#failures);
+      return true;
+    }
     for (const topic of missing) onTopicMissing(topic);
     setImmediate(() => this.pump());
     return true;

@@ -72,6 +72,8 @@ export class LaneReader {
   #slots = new Set<number>();
   #joined: Promise<void> | undefined;
   #closed = false;
+  /** Settles once the reader left its group and closed its connections; the same for every close(). */
+  #closing: Promise<void> | undefined;
   #unreachable = false;
 
   constructor(
@@ -199,8 +201,12 @@ export class LaneReader {
   }
 
   /** Leaves the group, so that this member's slots move to the others at once, and closes the connections. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     this.#closed = true;
     this.#loop.stop();
     await this.#commits.flush();
@@ -322,14 +328,18 @@ export class LaneReader {
 
   /**
    * A commit that named a topic deleted since (its last batch was written before the deletion) fails that
-   * topic's flow only: the broker took the other topics' offsets. Any other failure fails every flow.
+   * topic's flow only: the broker took the other topics' offsets. When no attached topic is missing, the deleted
+   * one was detached already (its flow stopped, or failed, before its last offsets were committed): nothing
+   * fails. Any other failure fails every flow.
    */
   async #onCommitFailed(error: unknown): Promise<void> {
-    const missing = reportsTopicMissing(error)
-      ? await this.#fetcher.unknownTopics([...this.#attached.keys()]).catch(() => [])
-      : [];
-    if (missing.length === 0) this.#failAll(error);
-    for (const topic of missing) this.#failTopic(topic, new TopicNotFound(this.#config.name, topic));
+    if (!reportsTopicMissing(error)) {
+      this.#failAll(error);
+      return;
+    }
+    const missing = await this.#fetcher.unknownTopics([...this.#attached.keys()]).catch(() => null);
+    if (missing === null) this.#failAll(error);
+    for (const topic of missing ?? []) this.#failTopic(topic, new TopicNotFound(this.#config.name, topic));
   }
 
   #failAll(error: unknown): void {

@@ -35,10 +35,13 @@ export class LaneReaders {
     return reader;
   }
 
-  /** Closes the reader once no flow is attached to it any more. */
+  /**
+   * Closes the reader once no flow is attached to it any more. Every caller waits for the same close: a flow that
+   * failed released its reader already, and its stop() must still return only once the group was left.
+   */
   async release(groupId: string, reader: LaneReader): Promise<void> {
-    if (reader.attachedCount > 0 || this.#readers.get(groupId) !== reader) return;
-    this.#readers.delete(groupId);
+    if (reader.attachedCount > 0) return;
+    if (this.#readers.get(groupId) === reader) this.#readers.delete(groupId);
     await reader.close();
   }
 }

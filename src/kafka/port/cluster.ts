@@ -10,8 +10,8 @@ export interface KafkaCluster {
   readonly name: string;
   createAdmin(): KafkaAdmin;
   createSource(options: RecordSourceOptions): RecordSource;
-  /** Absent when the client behind the port cannot share a lane's reading between flows (LaneSourceOptions). */
-  createLaneSource?(options: LaneSourceOptions): LaneRecordSource;
+  /** A flow's reading, shared with the other flows of its lane (LaneSourceOptions). */
+  createLaneSource(options: LaneSourceOptions): LaneRecordSource;
   createSink(options?: RecordSinkOptions): RecordSink;
   /** Absent when the client behind the port has no transactions: exactly-once flows then cannot run. */
   createTransactionalSink?(options: TransactionalSinkOptions): TransactionalSink;
