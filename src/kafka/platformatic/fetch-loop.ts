@@ -1,7 +1,8 @@
 // The fetching half of a source: which assigned partitions (of one topic or many) are fetched next, from which broker, and what becomes
 // of the answers. A partition holds at most one fetched batch waiting for the handler ("ready"); one request is
 // in flight per broker, covering every partition it leads that has room; and the bytes held (ready batches,
-// batches in the handler, requests in flight) stay under `maxBufferedBytes`. The source takes ready batches out
+// batches in the handler, requests in flight) stay under the budget of fetch-budget.ts, which grows with the
+// round trip to the origin so that reading overlaps writing across a WAN. The source takes ready batches out
 // with take() and gives their bytes back with release() once the handler is done with them.
 //
 // A cluster that stops answering is reported at once from the requests themselves (onUnreachable): a fetch or
@@ -11,6 +12,7 @@
 // source, which keeps its group membership (a new member would wait for the old one's session to expire).
 import { type KafkaError, TopicNotFound } from '../errors.js';
 import type { ConsumedBatch } from '../port.js';
+import { FetchBudget, type FetchBudgetLimits, type FetchSize } from './fetch-budget.js';
 import { failedOnNetwork, innermostMessage, reportsTopicMissing } from './map-error.js';
 import {
   type FetchedPartition,
@@ -20,10 +22,8 @@ import {
 } from './partition-fetcher.js';
 
 export interface FetchLoopLimits {
-  readonly maxBytesPerFetch: number;
-  readonly maxBytesPerPartition: number;
   /** Everything fetched and not yet released, plus what the requests in flight may bring. */
-  readonly maxBufferedBytes: number;
+  readonly budget: FetchBudgetLimits;
   /** Failed fetches in a row (leader moving, a partition not yet known) before onFailure; network failures don't count. */
   readonly fetchAttempts: number;
   readonly retryDelayMs: number;
@@ -76,6 +76,8 @@ interface PartitionState {
   ready: ReadyBatch | null;
   /** The last fetch got nothing below the last stable offset (a batch too large to come whole): asked first. */
   starved: boolean;
+  /** The last stable offset of the last answer: below it, the broker answers a fetch at once. */
+  lastStableOffset: bigint | null;
 }
 
 interface SentPartition {
@@ -88,6 +90,7 @@ export class FetchLoop {
   readonly #fetcher: PartitionFetcher;
   readonly #limits: FetchLoopLimits;
   readonly #events: FetchLoopEvents;
+  readonly #budget: FetchBudget;
   /** By topic, by partition number. */
   readonly #partitions = new Map<string, Map<number, PartitionState>>();
   #layout: FetchLayout | undefined;
@@ -109,6 +112,7 @@ export class FetchLoop {
     this.#layout = layout;
     this.#limits = limits;
     this.#events = events;
+    this.#budget = new FetchBudget(limits.budget);
   }
 
   /**
@@ -198,14 +202,9 @@ export class FetchLoop {
       else led.push(state);
     }
     for (const [broker, states] of wanted) {
-      const room = this.#limits.maxBufferedBytes - this.#heldBytes - this.#reservedBytes;
-      if (room < this.#limits.maxBytesPerPartition) return;
-      this.#fetchFrom(
-        layout,
-        broker,
-        this.#requestOrder(states),
-        Math.min(room, this.#limits.maxBytesPerFetch),
-      );
+      const size = this.#budget.next(this.#heldBytes + this.#reservedBytes);
+      if (size === null) return;
+      this.#fetchFrom(layout, broker, this.#requestOrder(states), size);
     }
   }
 
@@ -219,7 +218,8 @@ export class FetchLoop {
     return [...rotated.filter((state) => state.starved), ...rotated.filter((state) => !state.starved)];
   }
 
-  #fetchFrom(layout: FetchLayout, broker: number, states: PartitionState[], maxBytes: number): void {
+  #fetchFrom(layout: FetchLayout, broker: number, states: PartitionState[], size: FetchSize): void {
+    const { maxBytes } = size;
     const sent = new Map(
       states.map((state) => [
         partitionKey(state.topic, state.partition),
@@ -228,13 +228,17 @@ export class FetchLoop {
     );
     for (const state of states) state.fetching = true;
     this.#brokersFetching.add(broker);
-    this.#reservedBytes += maxBytes;
+    this.#reservedBytes += size.reservedBytes;
     const request = [...sent.values()].map(({ state, offset }) => ({
       topic: state.topic,
       partition: state.partition,
       offset,
-      maxBytes: this.#limits.maxBytesPerPartition,
+      maxBytes: size.maxBytesPerPartition,
     }));
+    const immediate = [...sent.values()].some(
+      ({ state, offset }) => state.lastStableOffset !== null && offset < state.lastStableOffset,
+    );
+    const sentAtMs = performance.now();
     const from = describeBroker(layout, broker);
     const silentAfterMs =
       this.#limits.silentAfterMs + Math.round((maxBytes * 1000) / this.#limits.minTransferBytesPerSecond);
@@ -246,7 +250,10 @@ export class FetchLoop {
     this.#fetcher
       .fetch(layout, broker, request, maxBytes)
       .then(
-        (fetched) => this.#onFetched(sent, fetched, from),
+        (fetched) => {
+          this.#budget.answered({ elapsedMs: performance.now() - sentAtMs, immediate, ...sizeOf(fetched) });
+          this.#onFetched(sent, fetched, from);
+        },
         (error: unknown) => this.#onFetchFailed(error, `fetch from ${from}`),
       )
       .catch((error: unknown) => this.#events.onFailure(error))
@@ -254,7 +261,7 @@ export class FetchLoop {
         clearTimeout(silence);
         for (const state of states) state.fetching = false;
         this.#brokersFetching.delete(broker);
-        this.#reservedBytes -= maxBytes;
+        this.#reservedBytes -= size.reservedBytes;
         this.pump();
       });
   }
@@ -296,6 +303,7 @@ export class FetchLoop {
   /** Takes a partition's answer in; true when it made a batch ready. */
   #accept(state: PartitionState, outcome: Extract<FetchedPartition, { kind: 'read' }>): boolean {
     const { read, fetchOffset } = outcome;
+    state.lastStableOffset = outcome.lastStableOffset;
     const gotNothing = read.nextOffset === fetchOffset;
     state.starved = gotNothing && fetchOffset < outcome.lastStableOffset;
     if (gotNothing) return false;
@@ -409,6 +417,18 @@ function partitionKey(topic: string, partition: number): string {
   return `${partition}:${topic}`;
 }
 
+/** What an answer's batches took as received, and take held (decoded). */
+function sizeOf(fetched: readonly FetchedPartition[]): { receivedBytes: number; heldBytes: number } {
+  let receivedBytes = 0;
+  let heldBytes = 0;
+  for (const outcome of fetched) {
+    if (outcome.kind !== 'read') continue;
+    receivedBytes += outcome.read.receivedBytes;
+    heldBytes += outcome.read.bytes;
+  }
+  return { receivedBytes, heldBytes };
+}
+
 function newState(topic: string, partition: number): PartitionState {
   return {
     topic,
@@ -419,5 +439,6 @@ function newState(topic: string, partition: number): PartitionState {
     fetching: false,
     ready: null,
     starved: false,
+    lastStableOffset: null,
   };
 }

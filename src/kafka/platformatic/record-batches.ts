@@ -35,6 +35,8 @@ export interface PartitionRead {
   readonly nextOffset: bigint;
   /** Bytes these records hold in memory: the batches as received, plus what compressed ones decoded to. */
   readonly bytes: number;
+  /** The batches as received, compressed: what the fetch's maxBytes counted. */
+  readonly receivedBytes: number;
 }
 
 export function readPartition(
@@ -54,10 +56,11 @@ export function readPartition(
   const aborted = new Set(batchesOfAbortedTransactions(described, abortedTransactions ?? []));
   const records: ConsumedRecord[] = [];
   let nextOffset = fetchOffset;
-  let bytes = 0;
+  let receivedBytes = 0;
+  let decodedBytes = 0;
   for (const entry of described) {
     const { batch } = entry;
-    bytes += batch.length + BATCH_LOG_OVERHEAD_BYTES;
+    receivedBytes += batch.length + BATCH_LOG_OVERHEAD_BYTES;
     if (entry.lastOffset >= nextOffset) nextOffset = entry.lastOffset + 1n;
     if (entry.control || aborted.has(entry)) continue;
     const compression = CODECS[batch.attributes & COMPRESSION_BITS] ?? 'none';
@@ -67,10 +70,10 @@ export function readPartition(
       if (consumed.offset < fetchOffset) continue;
       records.push(consumed);
       originBatch?.records.push(consumed);
-      if (compression !== 'none') bytes += decodedBytes(record);
+      if (compression !== 'none') decodedBytes += decodedBytesOf(record);
     }
   }
-  return { records, nextOffset, bytes };
+  return { records, nextOffset, bytes: receivedBytes + decodedBytes, receivedBytes };
 }
 
 /**
@@ -125,7 +128,7 @@ function toHeader([key, value]: [Buffer | null, Buffer | null]): RecordHeader {
   return { key: key ?? EMPTY_KEY, value };
 }
 
-function decodedBytes(record: KafkaRecord): number {
+function decodedBytesOf(record: KafkaRecord): number {
   let total = (record.key?.length ?? 0) + (record.value?.length ?? 0);
   for (const [key, value] of record.headers) total += (key?.length ?? 0) + (value?.length ?? 0);
   return total;

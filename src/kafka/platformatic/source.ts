@@ -6,7 +6,8 @@
 // - Fetching (fetch-loop.ts): one request at a time per broker, covering every assigned partition it leads that
 //   has room (partition-fetcher.ts), read_committed, decoded and filtered by georep (record-batches.ts). A
 //   partition holds at most one batch in the handler and one fetched ahead of it, and all of them together at
-//   most BUFFERED_FETCHES fetches of maxBytesPerFetch: reading waits for the handler, memory stays bounded in bytes.
+//   most BUFFERED_FETCHES fetches of maxBytesPerFetch on a near link, more across a long round trip, up to
+//   MAX_BUFFERED_FETCHES (fetch-budget.ts): reading waits for the handler, memory stays bounded in bytes.
 // - At-least-once: a batch's nextOffset is committed only after the handler resolved, and only for a partition
 //   this member still holds. Markers and aborted records that no handler sees are committed as well.
 // - Positions: after every assignment, once the batches in the handler finished and their offsets were
@@ -38,10 +39,25 @@ export const DEFAULT_MAX_BYTES_PER_FETCH = 10 * 1024 * 1024;
 /** One partition's share of a fetch (a larger batch still comes alone): large, as reading waits for writing. */
 export const DEFAULT_MAX_BYTES_PER_PARTITION = 4 * 1024 * 1024;
 /**
- * Fetched bytes a source holds at most, in the handler, fetched ahead and asked for, in fetches: two, so the next
- * batches are fetched while the handler writes the current ones.
+ * Fetched bytes a source holds at most on a near link, in the handler, fetched ahead and asked for, in fetches:
+ * two, so the next batches are fetched while the handler writes the current ones.
  */
 const BUFFERED_FETCHES = 2;
+/**
+ * Across a round trip to the origin longer than NEAR_ROUND_TRIP_MS, the budget grows by this much per second
+ * of it beyond (fetch-budget.ts): about what a flow writes per second of zstd JSON counted decoded, so that one
+ * round trip's worth of writing is in flight while the handler writes what came before. 150 ms adds 60 MiB
+ * (the maximum); 50 ms, 10 MiB.
+ */
+const BUFFERED_BYTES_PER_ROUND_TRIP_SECOND = 500 * 1024 * 1024;
+/**
+ * Round trips up to this long keep the base budget: what the source measures on loopback includes its own
+ * delays (24–37 ms in bounded-memory.test.ts on a loaded machine), and a budget grown by them held more memory
+ * than that test allows (RSS 170 MiB above idle, for 160).
+ */
+const NEAR_ROUND_TRIP_MS = 30;
+/** The budget, at most, however long the round trip: in fetches. */
+const MAX_BUFFERED_FETCHES = 8;
 /** How long the broker holds a fetch without new records; bounds how long an idle source takes to stop. */
 export const FETCH_MAX_WAIT_MS = 500;
 const HEARTBEAT_INTERVAL_MS = 3000;
@@ -71,12 +87,17 @@ export function fetchLoopLimits(
 ): FetchLoopLimits {
   const maxBytesPerFetch = options.maxBytesPerFetch ?? DEFAULT_MAX_BYTES_PER_FETCH;
   return {
-    maxBytesPerFetch,
-    maxBytesPerPartition: Math.min(
-      options.maxBytesPerPartition ?? DEFAULT_MAX_BYTES_PER_PARTITION,
+    budget: {
       maxBytesPerFetch,
-    ),
-    maxBufferedBytes: BUFFERED_FETCHES * maxBytesPerFetch,
+      maxBytesPerPartition: Math.min(
+        options.maxBytesPerPartition ?? DEFAULT_MAX_BYTES_PER_PARTITION,
+        maxBytesPerFetch,
+      ),
+      baseBytes: BUFFERED_FETCHES * maxBytesPerFetch,
+      bytesPerRoundTripSecond: BUFFERED_BYTES_PER_ROUND_TRIP_SECOND,
+      nearRoundTripMs: NEAR_ROUND_TRIP_MS,
+      maxBytes: MAX_BUFFERED_FETCHES * maxBytesPerFetch,
+    },
     fetchAttempts: FETCH_ATTEMPTS,
     retryDelayMs: FETCH_RETRY_DELAY_MS,
     silentAfterMs: FETCH_MAX_WAIT_MS + FETCH_SILENCE_SLACK_MS,

@@ -4,6 +4,7 @@
 // on the network or stays silent is reported at once and tried again for as long as it lasts.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { FetchLoop, type FetchLoopEvents } from '../../../src/kafka/platformatic/fetch-loop.js';
 import type {
   FetchedPartition,
@@ -86,7 +87,7 @@ function read(
     topic,
     partition,
     fetchOffset,
-    read: { records, nextOffset, bytes },
+    read: { records, nextOffset, bytes, receivedBytes: bytes },
     highWatermark: 100n,
     lastStableOffset: 100n,
   };
@@ -95,7 +96,7 @@ function read(
 function loopOver(
   partitions: readonly number[],
   events: Partial<FetchLoopEvents> = {},
-  limits: { silentAfterMs?: number } = {},
+  limits: { silentAfterMs?: number; bytesPerRoundTripSecond?: number } = {},
 ) {
   const { fetcher, layout, sent } = scriptedFetcher();
   const skipped: [number, bigint][] = [];
@@ -103,9 +104,14 @@ function loopOver(
     fetcher,
     layout,
     {
-      maxBytesPerFetch: 100,
-      maxBytesPerPartition: 50,
-      maxBufferedBytes: 200,
+      budget: {
+        maxBytesPerFetch: 100,
+        maxBytesPerPartition: 50,
+        baseBytes: 200,
+        bytesPerRoundTripSecond: limits.bytesPerRoundTripSecond ?? 0,
+        nearRoundTripMs: 0,
+        maxBytes: 400,
+      },
       fetchAttempts: 3,
       retryDelayMs: 1,
       silentAfterMs: limits.silentAfterMs ?? 60_000,
@@ -169,6 +175,29 @@ describe('the platformatic source fetch loop', () => {
       sent.slice(2).map((request) => [request.broker, request.maxBytes]),
       [[1, 100]],
       'the room released (200 - 100 held) goes to the first broker; the second waits for more',
+    );
+  });
+
+  test('across a long round trip more is fetched ahead: the budget grows by the round trip of fetches answered at once', async () => {
+    // 10,000 bytes per second of round trip: 30 ms and more make the budget its maximum, 400.
+    const { loop, sent } = loopOver([0, 1], {}, { bytesPerRoundTripSecond: 10_000 });
+    loop.pump();
+    await sent[0]!.answer([read(0, 0n, 5, 50), read(1, 0n, 5, 50)]);
+    takeAll(loop);
+    loop.pump();
+    assert.deepEqual(
+      sent[1]?.partitions.map((entry) => entry.offset),
+      [5n, 5n],
+      'records were left below the last stable offset: the broker answers at once',
+    );
+    await sleep(40);
+    await sent[1]!.answer([read(0, 5n, 5, 50), read(1, 5n, 5, 50)]);
+    takeAll(loop);
+    loop.pump();
+    assert.equal(
+      sent[2]?.maxBytes,
+      100,
+      'with 200 bytes in the handler, a budget of 200 would leave no room; a round trip of 40 ms leaves 200',
     );
   });
 

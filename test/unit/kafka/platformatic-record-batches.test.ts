@@ -149,7 +149,12 @@ describe('a partition of a fetch response read into records', () => {
   });
 
   test('a fetch that brought nothing stays at the fetch offset', () => {
-    assert.deepEqual(readPartition(0, 5n, [], null), { records: [], nextOffset: 5n, bytes: 0 });
+    assert.deepEqual(readPartition(0, 5n, [], null), {
+      records: [],
+      nextOffset: 5n,
+      bytes: 0,
+      receivedBytes: 0,
+    });
   });
 
   test('a compressed batch counts the bytes it decoded to as well as the bytes it came in', () => {
@@ -158,6 +163,7 @@ describe('a partition of a fetch response read into records', () => {
     const compressed = readPartition(0, 0n, [batch(0, records, { length: 50, attributes: GZIP })], null);
     assert.equal(plain.bytes, 62);
     assert.equal(compressed.bytes, 1062);
+    assert.equal(compressed.receivedBytes, 62, 'what the fetch counted: the batch as it came');
   });
 
   test('each record carries the codec of the batch it came in, so that its copy can leave with it', () => {
