@@ -136,3 +136,37 @@ export function startGeorep(options: StartGeorepOptions): GeorepProcess {
     },
   };
 }
+
+/** A cluster as a benchmark's georep file names it. */
+export interface BenchCluster {
+  readonly name: string;
+  readonly bootstrap: string;
+}
+
+/**
+ * The lines of a benchmark's georep file up to its first replication's topics: a comment saying who wrote it,
+ * both clusters, and the replication `name` of `include` (exact topic names or globs) from origin to destination.
+ * Further replication keys (naming, delivery, …) follow, indented by four spaces.
+ */
+export function benchConfigLines(input: {
+  readonly writtenBy: string;
+  readonly origin: BenchCluster;
+  /** Where georep reaches the origin, when not at its bootstrap (a WAN proxy). */
+  readonly originAddress?: string;
+  readonly destination: BenchCluster;
+  readonly replication: string;
+  readonly include: readonly string[];
+}): string[] {
+  const { origin, destination } = input;
+  return [
+    `# Written by ${input.writtenBy}.`,
+    'clusters:',
+    `  ${origin.name}: { bootstrap: ["${input.originAddress ?? origin.bootstrap}"] }`,
+    `  ${destination.name}: { bootstrap: ["${destination.bootstrap}"] }`,
+    'replications:',
+    `  - name: ${input.replication}`,
+    `    origin: ${origin.name}`,
+    `    destinations: [${destination.name}]`,
+    `    topics: { include: [${input.include.map((topic) => `"${topic}"`).join(', ')}] }`,
+  ];
+}

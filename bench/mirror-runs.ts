@@ -15,7 +15,7 @@ import type { KafkaVersion } from '../harness/versions.js';
 import type { CompressionSetting, DeliveryGuarantee } from '../src/config/types.js';
 import { progressGroupId } from '../src/plan/flow-spec.js';
 import { laneGroupId, laneOf } from '../src/plan/lanes.js';
-import { type GeorepBuild, startGeorep } from './georep-process.js';
+import { benchConfigLines, type GeorepBuild, startGeorep } from './georep-process.js';
 import { readProcessCpuMs, readProcessMemory } from './process-stats.js';
 import { type LoadSample, MIB, round, sampleLoad } from './report.js';
 import { benchAdmin, type FillTiming, waitForRecords } from './topic-records.js';
@@ -120,15 +120,14 @@ export async function startGeorepMirror(
   await writeFile(
     configFile,
     [
-      '# Written by a benchmark (bench/mirror-runs.ts): one replication of the benchmark topic.',
-      'clusters:',
-      `  ${origin.name}: { bootstrap: ["${input.originAddress}"] }`,
-      `  ${destination.name}: { bootstrap: ["${destination.bootstrap}"] }`,
-      'replications:',
-      '  - name: bench',
-      `    origin: ${origin.name}`,
-      `    destinations: [${destination.name}]`,
-      `    topics: { include: ["${topic}"] }`,
+      ...benchConfigLines({
+        writtenBy: 'a benchmark (bench/mirror-runs.ts): one replication of the benchmark topic',
+        origin,
+        originAddress: input.originAddress,
+        destination,
+        replication: 'bench',
+        include: [topic],
+      }),
       `    naming: "${settings.namePrefix}.{topic}" # MirrorMaker 2 writes <alias>.<topic> to the same cluster`,
       '    start: earliest',
       `    delivery: ${delivery}`,
@@ -193,25 +192,51 @@ export async function startMirrorMakerMirror(
     ...(settings.overrides === undefined ? {} : { overrides: settings.overrides }),
   });
   const startedAtMs = performance.now();
+  const mirrorMaker = await launchMirrorMaker({
+    ...input,
+    properties,
+    targetCluster: destination.name,
+    workDir,
+  });
+  return {
+    ...mirrorMaker,
+    tool: settings.tool ?? 'MirrorMaker 2',
+    destinationTopic: `${settings.sourceAlias}.${topic}`,
+    startedAtMs,
+    properties,
+    countedRecords: async () => null,
+  };
+}
+
+/** A MirrorMaker 2 process: what a benchmark watches and stops. */
+export interface LaunchedMirrorMaker {
+  readonly pid: number;
+  readonly logFile: string;
+  /** Why waiting for records is pointless (the process ended), or null. */
+  failure(): string | null;
+  stop(): Promise<void>;
+}
+
+/** Starts MirrorMaker 2 in dedicated mode with these properties, writing into `targetCluster`. */
+export async function launchMirrorMaker(input: {
+  readonly properties: Readonly<Record<string, string>>;
+  readonly targetCluster: string;
+  readonly version: KafkaVersion;
+  readonly workDir: string;
+  readonly signal: AbortSignal;
+}): Promise<LaunchedMirrorMaker> {
   const mirrorMaker = await startMirrorMaker({
     version: input.version,
-    properties,
-    targetClusters: [destination.name],
-    workDir,
+    properties: input.properties,
+    targetClusters: [input.targetCluster],
+    workDir: input.workDir,
     signal: input.signal,
   });
   return {
-    tool: settings.tool ?? 'MirrorMaker 2',
-    destinationTopic: `${settings.sourceAlias}.${topic}`,
     pid: mirrorMaker.pid,
     logFile: mirrorMaker.logFile,
-    startedAtMs,
-    properties,
     failure: () => (mirrorMaker.running ? null : `MirrorMaker 2 exited; see ${mirrorMaker.logFile}`),
-    countedRecords: async () => null,
-    async stop() {
-      await mirrorMaker.stop({ graceMs: MIRROR_MAKER_STOP_GRACE_MS });
-    },
+    stop: () => mirrorMaker.stop({ graceMs: MIRROR_MAKER_STOP_GRACE_MS }),
   };
 }
 

@@ -52,18 +52,37 @@ export function readProcessCpuMs(pid: number): number | null {
   return ((userTicks + systemTicks) * 1000) / ticksPerSecond();
 }
 
-/** TCP and Unix sockets the process holds open (its Kafka connections, mostly), or null once it has exited. */
-export function readOpenSocketCount(pid: number): number | null {
+/**
+ * TCP sockets the process holds open (connections and listeners, IPv4 and IPv6), or null once it has exited:
+ * its descriptors' socket inodes that the kernel's TCP tables of its network namespace list. Unix sockets (a
+ * JVM holds a few) do not count.
+ */
+export function readTcpSocketCount(pid: number): number | null {
   let descriptors: string[];
   try {
     descriptors = readdirSync(`/proc/${pid}/fd`);
   } catch {
     return null;
   }
+  const tcpInodes = new Set<string>();
+  for (const table of ['tcp', 'tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${pid}/net/${table}`, 'utf8');
+    } catch {
+      continue; // no IPv6
+    }
+    // Columns: sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode …
+    for (const line of text.split('\n').slice(1)) {
+      const inode = line.trim().split(/\s+/)[9];
+      if (inode !== undefined) tcpInodes.add(inode);
+    }
+  }
   let sockets = 0;
   for (const descriptor of descriptors) {
     try {
-      if (readlinkSync(`/proc/${pid}/fd/${descriptor}`).startsWith('socket:')) sockets++;
+      const target = readlinkSync(`/proc/${pid}/fd/${descriptor}`);
+      if (target.startsWith('socket:[') && tcpInodes.has(target.slice(8, -1))) sockets++;
     } catch {
       // closed while counting
     }

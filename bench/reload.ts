@@ -1,12 +1,16 @@
-// `npm run bench:reload`: how fast a reload takes effect, and whether it disturbs a flow it does not touch.
+// `npm run bench:reload`: how fast a reload takes effect, and whether it disturbs the flows it does not touch.
 //
-// On two local clusters: one `steady` topic with a record written every few milliseconds, mirrored by a
-// `georep run` that watches its file. Measured from outside:
-//   - per trial (default 20): a new origin topic holding one record; the file is saved as Ansible saves it
-//     (a temporary file renamed over it) with that topic added to the includes; the time from the rename to
-//     the first record of the topic on the destination (the destination's end offsets, polled);
+// On two local clusters: one `steady` topic written at a steady rate (2,000 records/s by default), mirrored by a
+// `georep run` that watches its file, beside N `background` one-partition topics the same process mirrors
+// (--background-topics; each holds one record). Measured from outside:
+//   - per reload (default 20), a mix of kinds (reload-steps.ts): a topic added (the time from the rename to its
+//     records on the destination, whose end offsets are polled), the replication paused, resumed (every other
+//     time onto records deleted on the origin before they were copied: the flow fails, origin-truncated), the
+//     topic removed (the time from the rename to the flow's state change in georep's log);
 //   - the gaps between consecutive steady records arriving on the destination (a consumer in this process),
-//     first for a while without reloads, then while the trials run: the largest and the 99th percentile.
+//     first for a while without reloads, then while the reloads run: the largest and the 99th percentile;
+//   - whether any flow but the reloaded one changed state (stopped, restarted, stalled, failed) meanwhile, by
+//     georep's log.
 // It prints a table and writes bench/results/reload-<time>.json.
 import '../src/cli/require-supported-node.js';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
@@ -17,9 +21,10 @@ import type { Admin } from '@platformatic/kafka';
 import { findFreePorts } from '../harness/free-ports.js';
 import { createTopics } from '../harness/kafka-client.js';
 import { type LocalKafkaCluster, startClusters } from '../harness/kafka-local.js';
-import { openReader } from '../harness/kafka-reader.js';
 import { type RecordWriter, recordWriter } from '../harness/kafka-writer.js';
+import { type FlowLogLine, GeorepLog } from './georep-log.js';
 import { buildGeorep, startGeorep } from './georep-process.js';
+import { describeReload, reloadConfig, reloadSteps, runReloadStep } from './reload-steps.js';
 import {
   benchWorkDir,
   COMMON_OPTIONS,
@@ -37,36 +42,59 @@ import {
   waitForQuietMachine,
   writeResult,
 } from './report.js';
+import {
+  type Gap,
+  type GapSummary,
+  gapsBetween,
+  gapsLongerThan,
+  percentile,
+  startSteadyWrites,
+  watchArrivals,
+} from './steady-stream.js';
 import { benchAdmin, recordsInTopic } from './topic-records.js';
 
 const USAGE = `usage: npm run bench:reload -- [options]
 
-Measures, over N trials, the time from saving georep's file (a temporary file renamed over it) to the first
-record of a newly included topic on the destination, and the largest gap between the records of an
+Measures, over N reloads of mixed kinds (a topic added, its replication paused, resumed — every other time onto
+records deleted on the origin, so that its flow fails —, the topic removed), the time from saving georep's file
+(a temporary file renamed over it) until each took effect, and the largest gap between the records of an
 unrelated flow during the reloads, next to its gaps without reloads.
 
 options:
-  --trials N               reloads to time (default 20)
-  --baseline-seconds S     how long the unrelated flow is watched without reloads first (default 20)
-  --steady-interval-ms N   one record of the unrelated flow every N ms (default 10)
+  --trials N                 reloads (default 20)
+  --background-topics N      one-partition topics the same georep mirrors besides (default 0)
+  --baseline-seconds S       how long the unrelated flow is watched without reloads first (default 20)
+  --steady-rate R            records per second written to the unrelated flow's topic (default 2000)
   --discovery-interval-ms N  georep's daemon.discoveryIntervalMs (default: georep's default, 5000)
-  --version V              Kafka version (default GEOREP_KAFKA_VERSION, else 4.1.2)
-  --georep-build B         dist (default: compile, then run bin/georep.js) or source (tsx)
-  --wait-for-load L        first wait until the 1-minute load average is at most L…
-  --max-wait-minutes M     …for at most M minutes (default 15), then measure anyway
-  -h, --help               show this help
+  --version V                Kafka version (default GEOREP_KAFKA_VERSION, else 4.1.2)
+  --georep-build B           dist (default: compile, then run bin/georep.js) or source (tsx)
+  --wait-for-load L          first wait until the 1-minute load average is at most L…
+  --max-wait-minutes M       …for at most M minutes (default 15), then measure anyway
+  -h, --help                 show this help
 `;
 
-/** How often the destination is looked at for a trial's record: the precision of the reload times. */
+/** How often the destination is looked at for a trial's records: the precision of the add times. */
 const POLL_MS = 10;
+/** How often georep's log is read for a flow's state change: the precision of the other reload times. */
+const LOG_POLL_MS = 20;
 const TRIAL_TIMEOUT_MS = 60_000;
-/** Between trials, so that each reload is its own (the watcher and the loop coalesce close saves). */
-const PAUSE_BETWEEN_TRIALS_MS = 1_000;
+/**
+ * Between reloads, so that each is its own (the watcher and the loop coalesce close saves), and so that the
+ * steady copy's gaps between reloads can be told from those during one.
+ */
+const PAUSE_BETWEEN_TRIALS_MS = 2_000;
+/** A gap of the steady copy counts as a reload's while it overlaps the time from the save until this long after the effect. */
+const AFTER_EFFECT_MS = 250;
+/** Gaps longer than this are listed one by one in the result, with the reload they overlap if any. */
+const LISTED_GAP_MS = 100;
+/** Bigger than this, a createTopics or produce request is split. */
+const TOPICS_PER_REQUEST = 200;
 
 interface ReloadOptions extends CommonSettings {
   readonly trials: number;
+  readonly backgroundTopics: number;
   readonly baselineMs: number;
-  readonly steadyIntervalMs: number;
+  readonly steadyRecordsPerSecond: number;
   readonly discoveryIntervalMs: number | null;
 }
 
@@ -75,18 +103,21 @@ function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): ReloadOp
     args: [...argv],
     options: {
       trials: { type: 'string', default: '20' },
+      'background-topics': { type: 'string', default: '0' },
       'baseline-seconds': { type: 'string', default: '20' },
-      'steady-interval-ms': { type: 'string', default: '10' },
+      'steady-rate': { type: 'string', default: '2000' },
       'discovery-interval-ms': { type: 'string' },
       ...COMMON_OPTIONS,
     },
     strict: true,
   });
   if (values.help) return 'help';
+  const background = values['background-topics'];
   return {
     trials: positiveInteger(values.trials, '--trials'),
+    backgroundTopics: background === '0' ? 0 : positiveInteger(background, '--background-topics'),
     baselineMs: positiveInteger(values['baseline-seconds'], '--baseline-seconds') * 1000,
-    steadyIntervalMs: positiveInteger(values['steady-interval-ms'], '--steady-interval-ms'),
+    steadyRecordsPerSecond: positiveInteger(values['steady-rate'], '--steady-rate'),
     discoveryIntervalMs:
       values['discovery-interval-ms'] === undefined
         ? null
@@ -99,37 +130,6 @@ function say(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-function georepConfig(
-  origin: LocalKafkaCluster,
-  destination: LocalKafkaCluster,
-  steadyTopic: string,
-  trialTopics: readonly string[],
-  discoveryIntervalMs: number | null,
-): string {
-  const list = (topics: readonly string[]) => `[${topics.map((topic) => `"${topic}"`).join(', ')}]`;
-  return [
-    '# Written by bench/reload.ts: the unrelated steady flow, and one replication that grows each trial.',
-    'clusters:',
-    `  ${origin.name}: { bootstrap: ["${origin.bootstrap}"] }`,
-    `  ${destination.name}: { bootstrap: ["${destination.bootstrap}"] }`,
-    'replications:',
-    '  - name: steady',
-    `    origin: ${origin.name}`,
-    `    destinations: [${destination.name}]`,
-    `    topics: { include: ["${steadyTopic}"] }`,
-    ...(trialTopics.length === 0
-      ? []
-      : [
-          '  - name: trials',
-          `    origin: ${origin.name}`,
-          `    destinations: [${destination.name}]`,
-          `    topics: { include: ${list(trialTopics)} }`,
-        ]),
-    ...(discoveryIntervalMs === null ? [] : ['daemon:', `  discoveryIntervalMs: ${discoveryIntervalMs}`]),
-    '',
-  ].join('\n');
-}
-
 /** As Ansible's template module saves: a temporary file in the same folder, renamed over the file. */
 async function saveByRename(file: string, text: string): Promise<void> {
   const temporary = `${file}.${process.pid}.tmp`;
@@ -137,79 +137,63 @@ async function saveByRename(file: string, text: string): Promise<void> {
   await rename(temporary, file);
 }
 
-/** Writes one small record every `intervalMs` until stopped; one send at a time. */
-function startSteadyWrites(producer: RecordWriter, topic: string, intervalMs: number) {
-  let stopping = false;
-  let written = 0;
-  const loop = (async () => {
-    const startedMs = performance.now();
-    while (!stopping) {
-      await producer.send(topic, [{ value: String(written) }]);
-      written++;
-      await sleep(Math.max(0, startedMs + written * intervalMs - performance.now()));
-    }
-  })();
-  return {
-    get written() {
-      return written;
-    },
-    async stop() {
-      stopping = true;
-      await loop;
-    },
-  };
-}
-
 /**
- * Arrival times (performance.now()) of the steady records on the destination, as a consumer in this process
- * sees them: what an application reading the copy would see.
+ * The longest time georep's event loop was blocked since the last look (prom-client's default metrics reset
+ * their event-loop histogram at every scrape), in ms: a reload that blocks it pauses every flow.
  */
-async function watchArrivals(bootstrap: string, topic: string) {
-  const arrivalsMs: number[] = [];
-  const reader = await openReader({
-    brokers: bootstrap,
-    topics: [topic],
-    clientId: 'georep-bench-reload',
-    from: 'latest',
-    maxWaitTimeMs: 20,
-    onRecord: () => arrivalsMs.push(performance.now()),
-  });
-  return { arrivalsMs, stop: () => reader.close() };
+async function eventLoopMaxMs(httpListen: string): Promise<number | null> {
+  const metrics = await (await fetch(`http://${httpListen}/metrics`)).text();
+  const seconds = /^nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(metrics)?.[1];
+  return seconds === undefined ? null : round(Number(seconds) * 1000, 1);
 }
 
-interface GapSummary {
-  readonly records: number;
-  readonly maxGapMs: number | null;
-  readonly p99GapMs: number | null;
-  readonly medianGapMs: number | null;
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  return Array.from({ length: Math.ceil(items.length / size) }, (_, index) =>
+    items.slice(index * size, (index + 1) * size),
+  );
 }
 
-function gapsBetween(arrivalsMs: readonly number[], fromMs: number, toMs: number): GapSummary {
-  const inWindow = arrivalsMs.filter((at) => at >= fromMs && at <= toMs);
-  const gaps = inWindow.slice(1).map((at, index) => at - (inWindow[index] ?? at));
-  const sorted = [...gaps].sort((a, b) => a - b);
-  const at = (q: number) =>
-    sorted.length === 0
-      ? null
-      : round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0, 1);
-  return { records: inWindow.length, maxGapMs: at(1), p99GapMs: at(0.99), medianGapMs: at(0.5) };
+/** The background topics on the origin, one partition and one record each. */
+async function createBackgroundTopics(admin: Admin, producer: RecordWriter, topics: readonly string[]) {
+  for (const group of chunks(topics, TOPICS_PER_REQUEST)) {
+    await createTopics(
+      admin,
+      group.map((topic) => ({ topic, partitions: 1 })),
+    );
+    await Promise.all(group.map((topic) => producer.send(topic, [{ value: topic }])));
+  }
 }
 
-function percentile(values: readonly number[], q: number): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  return round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0);
-}
-
-async function waitForFirstRecord(admin: Admin, topic: string, signal: AbortSignal): Promise<number> {
+async function waitForRecords(
+  admin: Admin,
+  topic: string,
+  records: number,
+  signal: AbortSignal,
+): Promise<number> {
   const deadline = performance.now() + TRIAL_TIMEOUT_MS;
   for (;;) {
     signal.throwIfAborted();
-    if (((await recordsInTopic(admin, topic)) ?? 0) > 0) return performance.now();
+    if (((await recordsInTopic(admin, topic)) ?? 0) >= records) return performance.now();
     if (performance.now() > deadline)
-      throw new Error(`${topic}: no record on the destination after ${TRIAL_TIMEOUT_MS} ms`);
+      throw new Error(
+        `${topic}: fewer than ${records} records on the destination after ${TRIAL_TIMEOUT_MS} ms`,
+      );
     await sleep(POLL_MS);
   }
+}
+
+/** Resolves once georep's log shows `flows` distinct flows running. */
+async function waitForFlowsRunning(log: GeorepLog, flows: number, signal: AbortSignal): Promise<void> {
+  const running = new Set<string>();
+  await log.waitForLine(
+    `${flows} flows running`,
+    (line) => {
+      if (line.to === 'running') running.add(line.flow);
+      return running.size >= flows;
+    },
+    { fromIndex: 0, timeoutMs: 60_000 + 100 * flows, pollMs: 500 },
+    signal,
+  );
 }
 
 async function main(stopSignal: AbortSignal): Promise<number> {
@@ -226,7 +210,10 @@ async function main(stopSignal: AbortSignal): Promise<number> {
   if (options.georepBuild === 'dist') await buildGeorep(stopSignal);
   const workDir = path.join(benchWorkDir, `reload-${Date.now()}`);
   await mkdir(workDir, { recursive: true });
-  say(`bench:reload: ${options.trials} trials, Kafka ${options.version}; working files in ${workDir}`);
+  say(
+    `bench:reload: ${options.trials} reloads, ${options.backgroundTopics} background topics, ` +
+      `steady flow at ${options.steadyRecordsPerSecond} records/s, Kafka ${options.version}; working files in ${workDir}`,
+  );
   say(describeLoad(loadBefore));
 
   const run = await startClusters({
@@ -240,107 +227,187 @@ async function main(stopSignal: AbortSignal): Promise<number> {
   const destinationAdmin = benchAdmin(destination.bootstrap);
   const producer = recordWriter(origin.bootstrap, { clientId: 'georep-bench-reload', idempotent: true });
   const steadyTopic = 'steady';
+  const backgroundTopics = Array.from(
+    { length: options.backgroundTopics },
+    (_, index) => `background-${String(index + 1).padStart(5, '0')}`,
+  );
+  const config = (trial: { topic: string; paused: boolean } | null) =>
+    reloadConfig({
+      origin: { name: origin.name, brokers: [origin.bootstrap] },
+      destination: { name: destination.name, brokers: [destination.bootstrap] },
+      steadyTopic,
+      backgroundInclude: backgroundTopics.length === 0 ? null : 'background-*',
+      trial,
+      discoveryIntervalMs: options.discoveryIntervalMs,
+    });
   const configFile = path.join(workDir, 'geo-replication.yaml');
+  const logFile = path.join(workDir, 'georep.log');
   const [httpPort] = await findFreePorts(1);
+  const httpListen = `127.0.0.1:${httpPort}`;
   let georep: ReturnType<typeof startGeorep> | null = null;
   let steadyWrites: ReturnType<typeof startSteadyWrites> | null = null;
   let arrivals: Awaited<ReturnType<typeof watchArrivals>> | null = null;
   try {
     await createTopics(originAdmin, [{ topic: steadyTopic, partitions: 1 }]);
-    await writeFile(
-      configFile,
-      georepConfig(origin, destination, steadyTopic, [], options.discoveryIntervalMs),
-    );
+    await createBackgroundTopics(originAdmin, producer, backgroundTopics);
+    await writeFile(configFile, config(null));
+    const startedMs = performance.now();
     georep = startGeorep({
       configFile,
-      httpListen: `127.0.0.1:${httpPort}`,
-      logFile: path.join(workDir, 'georep.log'),
+      httpListen,
+      logFile,
       build: options.georepBuild,
       watchConfig: true,
     });
-    steadyWrites = startSteadyWrites(producer, steadyTopic, options.steadyIntervalMs);
+    const log = new GeorepLog(logFile);
+    await waitForFlowsRunning(log, backgroundTopics.length + 1, stopSignal);
+    const allRunningMs = round(performance.now() - startedMs);
+    say(`${backgroundTopics.length + 1} flows running ${round(allRunningMs / 1000, 1)} s after start`);
+    steadyWrites = startSteadyWrites(producer, steadyTopic, options.steadyRecordsPerSecond);
     const replica = `${origin.name}.${steadyTopic}`;
-    await waitForFirstRecord(destinationAdmin, replica, stopSignal);
+    await waitForRecords(destinationAdmin, replica, 1, stopSignal);
     arrivals = await watchArrivals(destination.bootstrap, replica);
     while (arrivals.arrivalsMs.length === 0) await sleep(50, undefined, { signal: stopSignal });
 
     say(`Watching the steady flow without reloads for ${options.baselineMs / 1000} s…`);
+    await eventLoopMaxMs(httpListen);
     const baselineFromMs = performance.now();
     await sleep(options.baselineMs, undefined, { signal: stopSignal });
     const baselineToMs = performance.now();
+    const eventLoopMaxWithoutReloadsMs = await eventLoopMaxMs(httpListen);
 
-    const trialTopics: string[] = [];
-    const reloadMs: number[] = [];
+    await log.read();
+    const linesBeforeReloads = log.flowLines.length;
+    const reloads: { kind: string; cycle: number; ms: number }[] = [];
+    const reloadWindows: { fromMs: number; toMs: number }[] = [];
     const loadDuring: LoadSample[] = [];
-    for (let trial = 1; trial <= options.trials; trial++) {
-      const topic = `trial-${String(trial).padStart(3, '0')}`;
-      await createTopics(originAdmin, [{ topic, partitions: 1 }]);
-      await producer.send(topic, [{ value: topic }]);
-      trialTopics.push(topic);
-      const savedAtMs = performance.now();
-      await saveByRename(
-        configFile,
-        georepConfig(origin, destination, steadyTopic, trialTopics, options.discoveryIntervalMs),
-      );
-      const arrivedAtMs = await waitForFirstRecord(destinationAdmin, `${origin.name}.${topic}`, stopSignal);
-      reloadMs.push(round(arrivedAtMs - savedAtMs));
+    for (const step of reloadSteps(options.trials)) {
+      const flowOf = (topic: string) => (line: FlowLogLine) =>
+        line.flow.startsWith(`${origin.name}/${topic} `);
+      await log.read();
+      const fromIndex = log.flowLines.length;
+      const { savedAtMs, effectAtMs } = await runReloadStep(step, {
+        originAdmin,
+        producer,
+        save: (trial) => saveByRename(configFile, config(trial)),
+        waitForCopied: async (topic, records) => {
+          await waitForRecords(destinationAdmin, `${origin.name}.${topic}`, records, stopSignal);
+        },
+        waitForFlowLine: async (topic, what, accept) => {
+          await log.waitForLine(
+            `${topic} ${what}`,
+            (line) => flowOf(topic)(line) && accept(line),
+            { fromIndex, timeoutMs: TRIAL_TIMEOUT_MS, pollMs: LOG_POLL_MS },
+            stopSignal,
+          );
+        },
+      });
+      const ms = round(effectAtMs - savedAtMs);
+      reloadWindows.push({ fromMs: savedAtMs, toMs: effectAtMs + AFTER_EFFECT_MS });
+      reloads.push({ kind: describeReload(step), cycle: step.cycle, ms });
       loadDuring.push(sampleLoad());
-      say(`trial ${trial}: ${round(arrivedAtMs - savedAtMs)} ms`);
+      say(`reload ${step.index + 1} (${describeReload(step)}, ${step.trialTopic}): ${ms} ms`);
       await sleep(PAUSE_BETWEEN_TRIALS_MS, undefined, { signal: stopSignal });
     }
     const reloadsToMs = performance.now();
-    const reloadsFromMs = baselineToMs;
+    const eventLoopMaxDuringReloadsMs = await eventLoopMaxMs(httpListen);
     const baseline = gapsBetween(arrivals.arrivalsMs, baselineFromMs, baselineToMs);
-    const duringReloads = gapsBetween(arrivals.arrivalsMs, reloadsFromMs, reloadsToMs);
-    const steadyFlow = (await georep.status()).flows.find((flow) => flow.originTopic === steadyTopic);
+    const duringReloads = gapsBetween(arrivals.arrivalsMs, baselineToMs, reloadsToMs);
+    // Over the reloads' whole span, a gap is a reload's if it overlaps one's window, else the machine's.
+    const reloadOf = (gap: Gap) =>
+      reloadWindows.findIndex((window) => gap.fromMs <= window.toMs && gap.fromMs + gap.ms >= window.fromMs);
+    const longGaps = gapsLongerThan(arrivals.arrivalsMs, baselineToMs, reloadsToMs, LISTED_GAP_MS).map(
+      (gap) => ({
+        atS: round((gap.fromMs - baselineToMs) / 1000, 1),
+        ms: round(gap.ms, 1),
+        reload: reloadOf(gap) === -1 ? null : reloadOf(gap) + 1,
+      }),
+    );
+    const largest = (gaps: readonly { ms: number }[]) =>
+      gaps.reduce<number | null>((max, gap) => (max === null || gap.ms > max ? gap.ms : max), null);
+    const largestInReloadsMs = largest(longGaps.filter((gap) => gap.reload !== null));
+    const largestBetweenReloadsMs = largest(longGaps.filter((gap) => gap.reload === null));
+    await log.read();
+    // Any state change of a flow other than the trials' (stopped, started again, stalled, failed) is a disturbance.
+    const disturbed = log.flowLines
+      .slice(linesBeforeReloads)
+      .filter((line) => !line.flow.startsWith(`${origin.name}/trial-`));
     const loadAfter = sampleLoad();
 
+    const kinds = [...new Set(reloads.map((reload) => reload.kind))];
+    const byKind = kinds.map((kind) => {
+      const times = reloads.filter((reload) => reload.kind === kind).map((reload) => reload.ms);
+      return {
+        kind,
+        reloads: times.length,
+        medianMs: percentile(times, 0.5),
+        worstMs: percentile(times, 1),
+      };
+    });
     const summary = {
       trials: options.trials,
-      saveToFirstRecordMs: {
-        median: percentile(reloadMs, 0.5),
-        p90: percentile(reloadMs, 0.9),
-        worst: percentile(reloadMs, 1),
-        best: percentile(reloadMs, 0),
-      },
+      backgroundTopics: backgroundTopics.length,
+      steadyRecordsPerSecond: options.steadyRecordsPerSecond,
+      allFlowsRunningAfterStartMs: allRunningMs,
+      saveToEffectMs: byKind,
       steadyGapsMs: { withoutReloads: baseline, duringReloads },
-      steadyFlowState: steadyFlow?.state ?? null,
+      largestGapIncreaseMs:
+        baseline.maxGapMs === null || duringReloads.maxGapMs === null
+          ? null
+          : round(duringReloads.maxGapMs - baseline.maxGapMs, 1),
+      georepEventLoopBlockedMaxMs: {
+        withoutReloads: eventLoopMaxWithoutReloadsMs,
+        duringReloads: eventLoopMaxDuringReloadsMs,
+      },
+      largestGapOverlappingAReloadMs: largestInReloadsMs,
+      largestGapBetweenReloadsMs: largestBetweenReloadsMs,
+      gapsOver100Ms: longGaps,
+      otherFlowsDisturbed: disturbed.length,
+      disturbances: disturbed.slice(0, 20),
     };
     say('');
     say(
       formatTable(
-        ['save → first record of a new topic', 'best ms', 'median ms', 'p90 ms', 'worst ms'],
-        [
-          [
-            `${options.trials} trials (atomic rename)`,
-            String(summary.saveToFirstRecordMs.best),
-            String(summary.saveToFirstRecordMs.median),
-            String(summary.saveToFirstRecordMs.p90),
-            String(summary.saveToFirstRecordMs.worst),
-          ],
-        ],
+        ['save → effect, by kind of reload', 'reloads', 'median ms', 'worst ms'],
+        byKind.map((row) => [row.kind, String(row.reloads), String(row.medianMs), String(row.worstMs)]),
       ),
     );
     say('');
     say(
       formatTable(
-        ['steady flow, gaps between arrivals', 'records', 'median ms', 'p99 ms', 'largest ms'],
         [
-          ['without reloads', baseline],
-          ['during the reloads', duringReloads],
-        ].map(([label, gaps]) => {
-          const g = gaps as GapSummary;
-          return [
-            label as string,
-            String(g.records),
-            String(g.medianGapMs),
-            String(g.p99GapMs),
-            String(g.maxGapMs),
-          ];
-        }),
+          `steady flow (${options.steadyRecordsPerSecond} records/s), gaps between arrivals`,
+          'records',
+          'median ms',
+          'p99 ms',
+          'largest ms',
+        ],
+        (
+          [
+            ['without reloads', baseline],
+            [`during the ${options.trials} reloads`, duringReloads],
+          ] as const
+        ).map(([label, gaps]: readonly [string, GapSummary]) => [
+          label,
+          String(gaps.records),
+          String(gaps.medianGapMs),
+          String(gaps.p99GapMs),
+          String(gaps.maxGapMs),
+        ]),
       ),
     );
+    say(
+      `Largest gap over ${LISTED_GAP_MS} ms overlapping a reload (save → ${AFTER_EFFECT_MS / 1000} s after its effect): ` +
+        `${largestInReloadsMs ?? 'none'} ms; between reloads: ${largestBetweenReloadsMs ?? 'none'} ms`,
+    );
+    say(
+      `georep's event loop blocked at most ${eventLoopMaxWithoutReloadsMs} ms without reloads, ` +
+        `${eventLoopMaxDuringReloadsMs} ms during them (nodejs_eventloop_lag_max_seconds)`,
+    );
     say('');
+    say(
+      `Other flows (steady and ${backgroundTopics.length} background) that changed state during the reloads: ${disturbed.length}`,
+    );
     say(`Before: ${describeLoad(loadBefore)}; after: ${describeLoad(loadAfter)}`);
     const file = await writeResult('reload', {
       machine: machineInfo(),
@@ -351,7 +418,7 @@ async function main(stopSignal: AbortSignal): Promise<number> {
       loadDuring,
       loadAfter,
       summary,
-      reloadMs,
+      reloads,
     });
     say(`Written to ${file}`);
     return 0;

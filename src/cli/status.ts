@@ -10,19 +10,23 @@ import {
   fetchDaemonStatus,
   readCaFile,
 } from './daemon-client.js';
+import { flowsView, LISTED_FLOWS_MAX } from './status-summary.js';
 
-const help = `usage: georep status [--daemon [https://]HOST:PORT] [--daemon-ca FILE] [--json]
+const help = `usage: georep status [--daemon [https://]HOST:PORT] [--daemon-ca FILE] [--all] [--json]
 
-Shows every flow of the running daemon: state, offset lag (records not yet mirrored), records per
-second, records mirrored since the daemon started (across the flow's restarts, as
-georep_records_mirrored_total counts them), and the last error; then, for replications with \`groups\`, every consumer group whose positions
-follow: partitions translated, whether the destination group was committed, the last sync and its error.
-Reads /status from the daemon's HTTP address.
+Shows the flows of the running daemon: how many are in each state, then each flow's state, offset lag
+(records not yet mirrored), records per second, records mirrored since the daemon started (across the
+flow's restarts, as georep_records_mirrored_total counts them), and the last error, flows not running
+first. Beyond ${LISTED_FLOWS_MAX} flows it summarises them per replication and lists only the flows not
+running (at most ${LISTED_FLOWS_MAX}); --all lists every flow. Then, for replications with \`groups\`,
+every consumer group whose positions follow: partitions translated, whether the destination group was
+committed, the last sync and its error. Reads /status from the daemon's HTTP address.
 
 options:
   --daemon ADDRESS     the daemon's HTTP address, HOST:PORT or https://HOST:PORT when daemon.httpWebConfig
                        turns TLS on (default ${DEFAULT_DAEMON_ADDRESS}, daemon.httpListen's default)
   --daemon-ca FILE     PEM CA certificate(s) to trust besides the system's (a private or self-signed one)
+  --all                list every flow, however many there are
   --json               print the daemon's /status document as it is
   -h, --help           show this help
 
@@ -46,6 +50,7 @@ export const statusCommand: Command = {
       options: {
         daemon: { type: 'string' },
         'daemon-ca': { type: 'string' },
+        all: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -71,7 +76,7 @@ export const statusCommand: Command = {
     if (values.json) {
       io.stdout(`${JSON.stringify(status, null, 2)}\n`);
     } else {
-      io.stdout(renderStatusTable(status.flows));
+      io.stdout(renderFlows(status.flows, { all: values.all }));
       if ((status.groupSyncs ?? []).length > 0) io.stdout(`\n${renderGroupSyncTable(status.groupSyncs)}`);
       if (status.lastReload !== null && !status.lastReload.ok) {
         io.stdout(
@@ -91,6 +96,33 @@ export const statusCommand: Command = {
     return healthy ? EXIT.ok : EXIT.failed;
   },
 };
+
+/** The flows as `georep status` prints them: how many in each state, then a table (see flowsView). */
+export function renderFlows(
+  flows: readonly FlowStatus[],
+  options: { readonly all: boolean; readonly nowMs?: number },
+): string {
+  if (flows.length === 0) return 'No flows.\n';
+  const nowMs = options.nowMs ?? Date.now();
+  const view = flowsView(flows, options);
+  if (!view.summarised) return `${view.headline}\n\n${renderStatusTable(view.listed, nowMs)}`;
+  const replications = renderTable(
+    ['REPLICATION', 'FLOWS', 'LAG', 'RECORDS/S', 'STATES'],
+    view.replications.map((summary) => [
+      summary.replication,
+      String(summary.flows),
+      summary.unknownLags === 0 ? String(summary.lag) : `${summary.lag} (+${summary.unknownLags} unknown)`,
+      String(summary.recordsPerSecond),
+      summary.states,
+    ]),
+  );
+  const notRunning =
+    view.listed.length === 0
+      ? ''
+      : `\nNot running:\n${renderStatusTable(view.listed, nowMs)}` +
+        (view.notRunningLeftOut === 0 ? '' : `… and ${view.notRunningLeftOut} more not running\n`);
+  return `${view.headline}\n\n${replications}${notRunning}\n\`georep status --all\` lists every flow.\n`;
+}
 
 export function renderStatusTable(flows: readonly FlowStatus[], nowMs = Date.now()): string {
   if (flows.length === 0) return 'No flows.\n';

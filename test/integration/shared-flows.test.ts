@@ -1,16 +1,19 @@
-// Two georep processes with one config share each flow's partitions through the flow's Kafka consumer
-// group, without any coordination of their own: each holds a disjoint part, together all of them, and both
-// copy. When one is killed -9 while records flow, the other takes over its partitions once the group's
-// session timeout expired, and no record is lost.
+// Two and three georep processes with one config share each flow's partitions through Kafka's group
+// membership, without any coordination of their own: each holds a disjoint part, together all of them, and
+// each copies. When one is killed -9 while records flow, the others take over its partitions once the group's
+// session timeout expired, and no record is lost, also over ten kills; a graceful stop hands its share over
+// and nothing is copied twice (issue 13, "several processes").
 //
 // Records carry a unique sequence (`seq-0001234`); the test writes and reads them with Kafka clients of its
 // own (harness/kafka-client.ts), so the checks do not depend on georep's code.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { seededRandom, testSeed } from '../support/seeded-random.js';
 import { describeCopyProblems } from './support/copy-check.js';
 import {
   assignedPartitions,
+  caughtUp,
   type GeorepProcess,
   type GeorepStatus,
   waitForShares,
@@ -37,6 +40,12 @@ const SPIKE_RECORDS = 30_000;
 const TAKEOVER_DEADLINE_MS = 30_000;
 /** A daemon that leaves the group on SIGTERM hands its partitions over in one rebalance, not a session timeout. */
 const SESSION_TIMEOUT_MS = 10_000;
+/** Kills of one of three processes, in turn, each restarted at once. */
+const KILLS = 10;
+/** A kill comes this long after the process to be killed copied records again (seeded: GEOREP_TEST_SEED). */
+const KILL_DELAY_RANGE_MS = [200, 2_000] as const;
+const seed = testSeed();
+const random = seededRandom(seed);
 
 const run = new TwoClusterRun('shared-flows');
 const topic = uniqueTopicName('shared-flows');
@@ -45,6 +54,7 @@ const flowKey = `origin/${topic} -> destination/${destinationTopic}`;
 let configFile: string;
 let producer: SequenceProducer | null = null;
 let daemons: GeorepProcess[] = [];
+/** Records written so far: the next producer's first sequence (a producer's stop() counts only its own). */
 let recordsProduced = 0;
 
 before(async (context) => {
@@ -84,17 +94,35 @@ function readAndCompare(signal: AbortSignal) {
   return run.readCopy({ topic, destinationTopic, signal });
 }
 
+function startProducer(): Promise<SequenceProducer> {
+  return startSequenceProducer({
+    brokers: run.origin,
+    topic,
+    partitions: PARTITIONS,
+    recordsPerSecond: RECORDS_PER_SECOND,
+    valueBytes: VALUE_BYTES,
+    firstSequence: recordsProduced,
+  });
+}
+
+/** Stops the producer, then waits until the daemons together copied everything it wrote. */
+async function stopProducerAndCatchUp(group: readonly GeorepProcess[], signal: AbortSignal): Promise<void> {
+  recordsProduced += (await producer?.stop()) ?? 0;
+  producer = null;
+  const originEnds = await endOffsets(run.origin, topic);
+  const deadline = Date.now() + 180_000;
+  while (!caughtUp(await Promise.all(group.map((daemon) => daemon.status())), flowKey, originEnds)) {
+    signal.throwIfAborted();
+    if (Date.now() > deadline) throw new Error(`${group.map((d) => d.name)} did not catch up together`);
+    await sleep(500);
+  }
+}
+
 describe(`${run.label}: two georep processes with one config`, { skip: run.skipReason }, () => {
   test('split the partitions of a flow between them, and both copy', {
     timeout: 180_000,
   }, async (context) => {
-    producer = await startSequenceProducer({
-      brokers: run.origin,
-      topic,
-      partitions: PARTITIONS,
-      recordsPerSecond: RECORDS_PER_SECOND,
-      valueBytes: VALUE_BYTES,
-    });
+    producer = await startProducer();
     daemons = await Promise.all(
       ['georep-a', 'georep-b'].map((name) => run.startGeorep({ configFile, name })),
     );
@@ -160,7 +188,7 @@ describe(`${run.label}: two georep processes with one config`, { skip: run.skipR
 
     // Records keep flowing for a while after the takeover, then the survivor catches up alone.
     await sleep(3_000);
-    recordsProduced = await producer.stop();
+    recordsProduced += await producer.stop();
     producer = null;
     await run.waitUntilCaughtUp(survivor, { topic, flowKey, signal: context.signal });
 
@@ -179,14 +207,7 @@ describe(`${run.label}: two georep processes with one config`, { skip: run.skipR
   }, async (context) => {
     const leaving = daemons[1];
     assert.ok(leaving !== undefined && !leaving.hasExited, 'the survivor of the test before still runs');
-    producer = await startSequenceProducer({
-      brokers: run.origin,
-      topic,
-      partitions: PARTITIONS,
-      recordsPerSecond: RECORDS_PER_SECOND,
-      valueBytes: VALUE_BYTES,
-      firstSequence: recordsProduced,
-    });
+    producer = await startProducer();
     const staying = await run.startGeorep({ configFile, name: 'georep-c' });
     daemons.push(staying);
     await waitForSplit(staying, leaving, context.signal);
@@ -213,7 +234,7 @@ describe(`${run.label}: two georep processes with one config`, { skip: run.skipR
 
     await spike;
     await sleep(2_000);
-    recordsProduced = await producer.stop();
+    recordsProduced += await producer.stop();
     producer = null;
     await run.waitUntilCaughtUp(staying, { topic, flowKey, signal: context.signal });
 
@@ -232,5 +253,112 @@ describe(`${run.label}: two georep processes with one config`, { skip: run.skipR
 
     const last = await staying.stopGracefully({ timeoutMs: 45_000 });
     assert.deepEqual(last.exit, { code: 0, signal: null }, `exit after SIGTERM:\n${staying.tail()}`);
+  });
+});
+
+describe(`${run.label}: three georep processes with one config`, { skip: run.skipReason }, () => {
+  let trio: GeorepProcess[] = [];
+  /** Shares of the two processes that stay, before and after the third one's graceful stop. */
+  let stayingShares: { before: number[][]; after: number[][] } | null = null;
+
+  test('split the partitions three ways; each copies its share', { timeout: 180_000 }, async (context) => {
+    producer = await startProducer();
+    trio = await Promise.all(
+      ['georep-1', 'georep-2', 'georep-3'].map((name) => run.startGeorep({ configFile, name })),
+    );
+    const shares = await waitForShares(trio, flowKey, PARTITIONS, context.signal);
+    context.diagnostic(trio.map((daemon, index) => `${daemon.name} holds ${shares[index]}`).join(', '));
+    assert.deepEqual(shares.flat().sort(), ALL_PARTITIONS, 'each partition is held by exactly one');
+    const copiedBefore = await Promise.all(
+      trio.map(async (d) => flowOf(await d.status())?.recordsMirrored ?? 0),
+    );
+    await Promise.all(
+      trio.map((daemon, index) =>
+        daemon.waitForStatus(
+          (status) => (flowOf(status)?.recordsMirrored ?? 0) > (copiedBefore[index] ?? 0) + 500,
+          {
+            what: 'five hundred more records copied',
+            timeoutMs: 60_000,
+            signal: context.signal,
+          },
+        ),
+      ),
+    );
+  });
+
+  test(`${KILLS} kills -9 of one of the three, in turn, while records stream lose no record`, {
+    timeout: 900_000,
+  }, async (context) => {
+    assert.ok(producer !== null, 'records are still flowing');
+    context.diagnostic(`kill moments from GEOREP_TEST_SEED=${seed}`);
+    for (let kill = 0; kill < KILLS; kill++) {
+      const index = kill % trio.length;
+      const victim = trio[index] as GeorepProcess;
+      // Killed while it holds a share and copies it: writes in flight, offsets not yet committed.
+      const copied = flowOf(await victim.status())?.recordsMirrored ?? 0;
+      await victim.waitForStatus(
+        (status) =>
+          assignedPartitions(status, flowKey).length > 0 && (flowOf(status)?.recordsMirrored ?? 0) > copied,
+        { what: `${victim.name} copying its share`, timeoutMs: 120_000, signal: context.signal },
+      );
+      const [low, high] = KILL_DELAY_RANGE_MS;
+      await sleep(low + Math.floor(random() * (high - low)));
+      await victim.crash();
+      trio[index] = await run.startGeorep({ configFile, name: `georep-${index + 1}-after-kill-${kill + 1}` });
+    }
+    await stopProducerAndCatchUp(trio, context.signal);
+    const { report } = await readAndCompare(context.signal);
+    context.diagnostic(
+      `${report.originRecords} records on the origin, ${report.destinationRecords} on the destination: ` +
+        `${report.duplicates} duplicates from ${report.replays} replays after ${KILLS} kills`,
+    );
+    assert.equal(report.missing, 0, `records missing on the destination:\n${describeCopyProblems(report)}`);
+    assert.equal(report.unexpected, 0, `records in the wrong partition:\n${describeCopyProblems(report)}`);
+    assert.deepEqual(report.partitionsOutOfOrder, [], describeCopyProblems(report));
+  });
+
+  test('a SIGTERM to one of three moves its share to the other two, and no record is copied twice', {
+    timeout: 300_000,
+  }, async (context) => {
+    const firstSequence = recordsProduced;
+    producer = await startProducer();
+    const before = await waitForShares(trio, flowKey, PARTITIONS, context.signal);
+    const [leaving, ...staying] = [trio[2], trio[0], trio[1]] as [GeorepProcess, ...GeorepProcess[]];
+    const { spike } = await spikeWhileCopying(producer, leaving, context.signal);
+    const stop = await leaving.stopGracefully({ timeoutMs: 45_000 });
+    assert.deepEqual(stop.exit, { code: 0, signal: null }, `exit after SIGTERM:\n${leaving.tail()}`);
+    const after = await waitForShares(staying, flowKey, PARTITIONS, context.signal);
+    stayingShares = { before: before.slice(0, 2), after };
+    context.diagnostic(
+      `${leaving.name} held ${before[2]}; ${staying.map((d, i) => `${d.name} ${before[i]} -> ${after[i]}`).join(', ')}`,
+    );
+    await spike;
+    await sleep(2_000);
+    await stopProducerAndCatchUp(staying, context.signal);
+
+    const { destination, report } = await readAndCompare(context.signal);
+    assert.equal(report.missing, 0, `records missing on the destination:\n${describeCopyProblems(report)}`);
+    assert.deepEqual(report.partitionsOutOfOrder, [], describeCopyProblems(report));
+    // The records written during this test are on the destination once each.
+    const sequenceOf = (value: string) => Number(value.slice(4, 11));
+    const fresh = [...destination.values()].flat().filter((value) => sequenceOf(value) >= firstSequence);
+    assert.equal(fresh.length - new Set(fresh).size, 0, 'records copied twice around a graceful stop');
+    for (const daemon of staying) {
+      const last = await daemon.stopGracefully({ timeoutMs: 45_000 });
+      assert.deepEqual(last.exit, { code: 0, signal: null }, `exit after SIGTERM:\n${daemon.tail()}`);
+    }
+  });
+
+  test('the two that stay keep the partitions they held', {
+    // One consumer group per flow assigns round-robin: a member leaving reshuffles the others' partitions too.
+    // The shared transport's sticky slots (docs/design-shared-transport.md) move only the leaver's share.
+    todo: 'holds once flows read through lanes (issue 13); main assigns round-robin',
+  }, () => {
+    assert.ok(stayingShares !== null, 'the graceful stop of one of three ran');
+    const { before, after } = stayingShares;
+    before.forEach((held, index) => {
+      const lost = held.filter((partition) => !(after[index] ?? []).includes(partition));
+      assert.deepEqual(lost, [], `a staying process gave up partitions ${lost}`);
+    });
   });
 });

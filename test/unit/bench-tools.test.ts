@@ -4,7 +4,10 @@ import { zstdCompressSync } from 'node:zlib';
 import { jsonEvents } from '../../bench/json-events.js';
 import { tunedMirrorMakerOverrides } from '../../bench/mirror-runs.js';
 import { parseConsumerPerformance, parseProducerPerformance } from '../../bench/perf-tools.js';
+import { reloadConfig, reloadSteps } from '../../bench/reload-steps.js';
 import { formatTable } from '../../bench/report.js';
+import { brokerHeapFor, parseSizes } from '../../bench/scale-topics.js';
+import { gapsBetween, gapsLongerThan } from '../../bench/steady-stream.js';
 import { latencyFigures, mirrorLatencies, percentile } from '../../bench/wan-latency.js';
 import { oneWayMirrorProperties, renderMirrorMakerProperties } from '../../harness/mirror-maker.js';
 
@@ -147,5 +150,92 @@ describe('the WAN benchmark', () => {
       'b.producer.batch.size': '262144',
       'b.producer.linger.ms': '10',
     });
+  });
+});
+
+describe('bench:scale sizes', () => {
+  test('--sizes reads TOPICSxPARTITIONS, one partition when the x is left out', () => {
+    assert.deepEqual(
+      parseSizes('1000x1, 10000,500x12', '--sizes').map((size) => [
+        size.label,
+        size.topics,
+        size.partitionsPerTopic,
+      ]),
+      [
+        ['1000x1', 1000, 1],
+        ['10000x1', 10000, 1],
+        ['500x12', 500, 12],
+      ],
+    );
+  });
+
+  for (const bad of ['1000x', 'x12', '10x2x3', '0x1', 'many'])
+    test(`--sizes ${bad} is an error naming the option`, () => {
+      assert.throws(() => parseSizes(bad, '--sizes'), /^Error: --sizes: /);
+    });
+
+  test('brokers get more heap as partitions grow: 1.75 GiB at 10,000', () => {
+    assert.deepEqual(
+      ['100x1', '1000x1', '500x12', '10000x1'].map(
+        (label) => brokerHeapFor(parseSizes(label, '--sizes')[0]!).maxMb,
+      ),
+      [768, 768, 1280, 1792],
+    );
+  });
+});
+
+describe("bench:reload's mix of reloads and its gaps", () => {
+  test('cycles of add, pause, resume, remove; odd cycles fail on resume; each cycle has its own topic', () => {
+    const steps = reloadSteps(8, 'trial-');
+    assert.deepEqual(
+      steps.map((step) => [step.kind, step.trialTopic, step.failing, step.trials?.paused ?? null]),
+      [
+        ['add', 'trial-001', true, false],
+        ['pause', 'trial-001', true, true],
+        ['resume', 'trial-001', true, false],
+        ['remove', 'trial-001', true, null],
+        ['add', 'trial-002', false, false],
+        ['pause', 'trial-002', false, true],
+        ['resume', 'trial-002', false, false],
+        ['remove', 'trial-002', false, null],
+      ],
+    );
+  });
+
+  test('the file keeps the steady and background replications whatever the trial does', () => {
+    const clusters = {
+      origin: { name: 'origin', brokers: ['localhost:9092'] },
+      destination: { name: 'destination', brokers: ['localhost:9093'] },
+    };
+    const input = {
+      ...clusters,
+      steadyTopic: 'steady',
+      backgroundInclude: 'background-*',
+      discoveryIntervalMs: null,
+    };
+    const without = reloadConfig({ ...input, trial: null });
+    const paused = reloadConfig({ ...input, trial: { topic: 'trial-001', paused: true } });
+    assert.match(without, /name: steady\n.*\n.*\n {4}topics: \{ include: \["steady"\] \}/);
+    assert.match(without, /topics: \{ include: \["background-\*"\] \}/);
+    assert.doesNotMatch(without, /name: trials/);
+    assert.ok(
+      paused.startsWith(without),
+      'the trial replication is added after the others, which stay as they are',
+    );
+    assert.match(paused, /name: trials\n(.*\n){3} {4}paused: true\n/);
+  });
+
+  test('gaps are measured between arrivals inside the window; the long ones are listed with when they began', () => {
+    const arrivals = [0, 10, 20, 400, 410, 1_000, 1_005];
+    assert.deepEqual(gapsBetween(arrivals, 10, 1_000), {
+      records: 5,
+      maxGapMs: 590,
+      p99GapMs: 590,
+      medianGapMs: 380,
+    });
+    assert.deepEqual(gapsLongerThan(arrivals, 0, 2_000, 100), [
+      { fromMs: 20, ms: 380 },
+      { fromMs: 410, ms: 590 },
+    ]);
   });
 });
