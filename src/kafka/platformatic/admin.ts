@@ -23,9 +23,16 @@ import type {
   TopicDescription,
   TopicSummary,
 } from '../port.js';
+import { RequestCoalescer } from '../request-coalescer.js';
 import { waitForLeaders } from '../topic-leaders.js';
-import { AdminRequests, responseIfOnlyTopicsMissing, type TopicMetadata } from './admin-requests.js';
-import { type ErrorContext, kafkaErrorIds } from './map-error.js';
+import {
+  AdminRequests,
+  COALESCE_WINDOW_MS,
+  COALESCED_REQUESTS_IN_FLIGHT,
+  responseIfOnlyTopicsMissing,
+  type TopicMetadata,
+} from './admin-requests.js';
+import { type ErrorContext, kafkaErrorIds, responseOf } from './map-error.js';
 import { topicIdOf } from './metadata.js';
 import { commitOffsetsWithMetadata } from './offset-commit.js';
 
@@ -38,6 +45,9 @@ const EARLIEST_TIMESTAMP = -2n;
 const LATEST_TIMESTAMP = -1n;
 /** What OffsetCommit answers an admin (no member id, no generation) when the group has members. */
 const GROUP_HAS_MEMBERS_IDS = ['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS'];
+/** Most topics in one coalesced CreateTopics or DescribeConfigs request. */
+const TOPICS_PER_REQUEST = 100;
+const TOPIC_ALREADY_EXISTS = 36;
 
 export class PlatformaticAdmin implements KafkaAdmin {
   readonly #requests: AdminRequests;
@@ -45,10 +55,33 @@ export class PlatformaticAdmin implements KafkaAdmin {
   readonly #topicChangeTimeoutMs: number;
   /** The partition increase running now; the next one waits for it (see createPartitions). */
   #partitionIncrease: Promise<unknown> = Promise.resolve();
+  /** Topics of DescribeConfigs asked at about the same time (each flow's start asks for its topics), asked together. */
+  readonly #configs: RequestCoalescer<readonly string[], readonly ConfigsResult[]>;
+  /** Topics created at about the same time (each flow creates its own), created by one CreateTopics. */
+  readonly #creations: RequestCoalescer<NewTopic, 'created' | 'already-exists'>;
 
   constructor(config: ClusterConfig) {
     this.#requests = new AdminRequests(config);
     this.#topicChangeTimeoutMs = config.requestTimeoutMs;
+    // Kafka answered for each topic: send each again alone so that each caller gets its own outcome
+    const sendAloneAfter = (error: unknown) => responseOf(error) !== undefined;
+    this.#configs = new RequestCoalescer({
+      maxBatchSize: TOPICS_PER_REQUEST,
+      windowMs: COALESCE_WINDOW_MS,
+      maxInFlight: COALESCED_REQUESTS_IN_FLIGHT,
+      send: async (lists) => {
+        const results = await this.#describeConfigsOnce([...new Set(lists.flat())]);
+        return lists.map(() => results);
+      },
+      sendAloneAfter,
+    });
+    this.#creations = new RequestCoalescer({
+      maxBatchSize: TOPICS_PER_REQUEST,
+      windowMs: COALESCE_WINDOW_MS,
+      maxInFlight: COALESCED_REQUESTS_IN_FLIGHT,
+      send: (topics) => this.#createTopicsOnce(topics),
+      sendAloneAfter,
+    });
   }
 
   async listTopics(): Promise<TopicSummary[]> {
@@ -82,24 +115,24 @@ export class PlatformaticAdmin implements KafkaAdmin {
     });
   }
 
-  /** One DescribeConfigs request; topics the broker does not know are left out, any other error fails it. */
+  /**
+   * The topics' configs, asked with other callers' in one DescribeConfigs request; topics the broker does not
+   * know are left out, any other error fails it.
+   */
   async #describeConfigs(
     topics: readonly string[],
     context: ErrorContext,
   ): Promise<Map<string, TopicConfigEntry[]>> {
-    const resources = topics.map((name) => ({ resourceType: ConfigResourceTypes.TOPIC, resourceName: name }));
     let results: readonly ConfigsResult[];
     try {
-      results = await this.#requests.admin.describeConfigs({ resources, includeSynonyms: false });
+      results = await this.#configs.request(topics);
     } catch (error) {
-      // The library fails the whole request when one topic is missing; the broker still described the others.
-      const partial = responseIfOnlyTopicsMissing(error, 'results');
-      if (partial === undefined) throw this.#requests.portError(error, context);
-      results = partial as ConfigsResult[];
+      throw this.#requests.portError(error, context);
     }
+    const asked = new Set(topics);
     return new Map(
       results
-        .filter((result) => (result.errorCode ?? 0) === 0)
+        .filter((result) => (result.errorCode ?? 0) === 0 && asked.has(result.resourceName))
         .map((result) => [
           result.resourceName,
           result.configs.map((entry) => ({
@@ -113,17 +146,26 @@ export class PlatformaticAdmin implements KafkaAdmin {
     );
   }
 
+  /** One DescribeConfigs request; the library's error unless the only one is topics the broker does not know. */
+  async #describeConfigsOnce(topics: readonly string[]): Promise<readonly ConfigsResult[]> {
+    const resources = topics.map((name) => ({ resourceType: ConfigResourceTypes.TOPIC, resourceName: name }));
+    try {
+      return await this.#requests.send((admin) =>
+        admin.describeConfigs({ resources, includeSynonyms: false }),
+      );
+    } catch (error) {
+      // The library fails the whole request when one topic is missing; the broker still described the others.
+      const partial = responseIfOnlyTopicsMissing(error, 'results');
+      if (partial === undefined) throw error;
+      return partial as ConfigsResult[];
+    }
+  }
+
   async createTopic(topic: NewTopic): Promise<'created' | 'already-exists'> {
     const context = { operation: `create topic ${topic.name}`, topic: topic.name };
     try {
-      await this.#requests.admin.createTopics({
-        topics: [topic.name],
-        partitions: topic.partitionCount,
-        replicas: topic.replicationFactor,
-        configs: [...topic.configs].map(([name, value]) => ({ name, value })),
-      });
+      if ((await this.#creations.request(topic)) === 'already-exists') return 'already-exists';
     } catch (error) {
-      if (kafkaErrorIds(error).has('TOPIC_ALREADY_EXISTS')) return 'already-exists';
       throw this.#requests.portError(error, context);
     }
     await waitForLeaders({
@@ -134,6 +176,48 @@ export class PlatformaticAdmin implements KafkaAdmin {
       partitions: async () => (await this.#requests.topicsMetadata([topic.name], context))[0]!.partitions,
     });
     return 'created';
+  }
+
+  /**
+   * One CreateTopics request per set of configs among `topics` (the library gives all topics of a request the
+   * same configs). Fails with the library's error unless every topic was created or already existed.
+   */
+  async #createTopicsOnce(topics: readonly NewTopic[]): Promise<('created' | 'already-exists')[]> {
+    const byConfigs = new Map<string, NewTopic[]>();
+    for (const topic of topics) {
+      const key = JSON.stringify([...topic.configs].sort());
+      const sameConfigs = byConfigs.get(key);
+      if (sameConfigs === undefined) byConfigs.set(key, [topic]);
+      else sameConfigs.push(topic);
+    }
+    const existing = new Set<string>();
+    await Promise.all(
+      [...byConfigs.values()].map(async (sameConfigs) => {
+        try {
+          await this.#requests.send((admin) =>
+            admin.createTopics({
+              topics: sameConfigs.map(({ name, partitionCount, replicationFactor }) => ({
+                topic: name,
+                partitions: partitionCount,
+                replicas: replicationFactor,
+              })),
+              configs: [...sameConfigs[0]!.configs].map(([name, value]) => ({ name, value })),
+            }),
+          );
+        } catch (error) {
+          const answered = responseOf(error)?.topics;
+          const codes = Array.isArray(answered) ? (answered as { name: string; errorCode: number }[]) : [];
+          if (
+            codes.length === 0 ||
+            codes.some(({ errorCode }) => errorCode !== 0 && errorCode !== TOPIC_ALREADY_EXISTS)
+          ) {
+            throw error;
+          }
+          for (const { name, errorCode } of codes) if (errorCode === TOPIC_ALREADY_EXISTS) existing.add(name);
+        }
+      }),
+    );
+    return topics.map(({ name }) => (existing.has(name) ? 'already-exists' : 'created'));
   }
 
   /**
@@ -283,17 +367,19 @@ export class PlatformaticAdmin implements KafkaAdmin {
     const context = { operation: `set committed offsets of group ${groupId}`, topic, groupId };
     try {
       if (offsets.some(({ metadata }) => metadata !== undefined)) {
-        await commitOffsetsWithMetadata(this.#requests.admin, groupId, topic, offsets);
+        await this.#requests.send((admin) => commitOffsetsWithMetadata(admin, groupId, topic, offsets));
       } else {
-        await this.#requests.admin.alterConsumerGroupOffsets({
-          groupId,
-          topics: [
-            {
-              name: topic,
-              partitionOffsets: offsets.map(({ partition, offset }) => ({ partition, offset })),
-            },
-          ],
-        });
+        await this.#requests.send((admin) =>
+          admin.alterConsumerGroupOffsets({
+            groupId,
+            topics: [
+              {
+                name: topic,
+                partitionOffsets: offsets.map(({ partition, offset }) => ({ partition, offset })),
+              },
+            ],
+          }),
+        );
       }
     } catch (error) {
       // The broker takes offsets from outside the group only while it is empty; otherwise it answers as to a
@@ -308,7 +394,7 @@ export class PlatformaticAdmin implements KafkaAdmin {
 
   async deleteConsumerGroup(groupId: string): Promise<void> {
     try {
-      await this.#requests.admin.deleteGroups({ groups: [groupId] });
+      await this.#requests.send((admin) => admin.deleteGroups({ groups: [groupId] }));
     } catch (error) {
       if (kafkaErrorIds(error).has('GROUP_ID_NOT_FOUND')) return;
       throw this.#requests.portError(error, { operation: `delete consumer group ${groupId}`, groupId });
