@@ -1,11 +1,12 @@
 // KafkaAdmin over @platformatic/kafka's Admin client: what each operation asks and how the answer becomes the
 // port's values. How a request is sent (errors mapped to the port's, leader moves retried, metadata read with
-// Kafka's error codes) is admin-requests.ts. Nothing here creates a topic implicitly.
+// Kafka's error codes) is admin-requests.ts; the requests sent together with other flows' are admin-batches.ts.
+// Nothing here creates a topic implicitly.
 import {
   ConfigResourceTypes,
-  type describeConfigsV4,
   FetchIsolationLevels,
   IncrementalAlterConfigOperationTypes,
+  type ListConsumerGroupOffsetsGroup,
 } from '@platformatic/kafka';
 import type { ClusterConfig } from '../../config/types.js';
 import { configSourceOf, consumerGroupStateOf } from '../admin-codes.js';
@@ -23,31 +24,18 @@ import type {
   TopicDescription,
   TopicSummary,
 } from '../port.js';
-import { RequestCoalescer } from '../request-coalescer.js';
 import { waitForLeaders } from '../topic-leaders.js';
-import {
-  AdminRequests,
-  COALESCE_WINDOW_MS,
-  COALESCED_REQUESTS_IN_FLIGHT,
-  responseIfOnlyTopicsMissing,
-  type TopicMetadata,
-} from './admin-requests.js';
-import { type ErrorContext, kafkaErrorIds, responseOf } from './map-error.js';
+import { AdminBatches, type ConfigsResult } from './admin-batches.js';
+import { AdminRequests, type TopicMetadata } from './admin-requests.js';
+import { type ErrorContext, kafkaErrorIds } from './map-error.js';
 import { topicIdOf } from './metadata.js';
 import { commitOffsetsWithMetadata } from './offset-commit.js';
-
-type ConfigsResult = Pick<describeConfigsV4.DescribeConfigsResponseResult, 'resourceName' | 'configs'> & {
-  readonly errorCode?: number;
-};
 
 /** ListOffsets' timestamps that ask for the log start and for the end of the log. */
 const EARLIEST_TIMESTAMP = -2n;
 const LATEST_TIMESTAMP = -1n;
 /** What OffsetCommit answers an admin (no member id, no generation) when the group has members. */
 const GROUP_HAS_MEMBERS_IDS = ['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS'];
-/** Most topics in one coalesced CreateTopics or DescribeConfigs request. */
-const TOPICS_PER_REQUEST = 100;
-const TOPIC_ALREADY_EXISTS = 36;
 
 export class PlatformaticAdmin implements KafkaAdmin {
   readonly #requests: AdminRequests;
@@ -55,33 +43,13 @@ export class PlatformaticAdmin implements KafkaAdmin {
   readonly #topicChangeTimeoutMs: number;
   /** The partition increase running now; the next one waits for it (see createPartitions). */
   #partitionIncrease: Promise<unknown> = Promise.resolve();
-  /** Topics of DescribeConfigs asked at about the same time (each flow's start asks for its topics), asked together. */
-  readonly #configs: RequestCoalescer<readonly string[], readonly ConfigsResult[]>;
-  /** Topics created at about the same time (each flow creates its own), created by one CreateTopics. */
-  readonly #creations: RequestCoalescer<NewTopic, 'created' | 'already-exists'>;
+  /** Requests each flow's start sends for its own topic, sent together with other flows'. */
+  readonly #batches: AdminBatches;
 
   constructor(config: ClusterConfig) {
     this.#requests = new AdminRequests(config);
+    this.#batches = new AdminBatches(this.#requests);
     this.#topicChangeTimeoutMs = config.requestTimeoutMs;
-    // Kafka answered for each topic: send each again alone so that each caller gets its own outcome
-    const sendAloneAfter = (error: unknown) => responseOf(error) !== undefined;
-    this.#configs = new RequestCoalescer({
-      maxBatchSize: TOPICS_PER_REQUEST,
-      windowMs: COALESCE_WINDOW_MS,
-      maxInFlight: COALESCED_REQUESTS_IN_FLIGHT,
-      send: async (lists) => {
-        const results = await this.#describeConfigsOnce([...new Set(lists.flat())]);
-        return lists.map(() => results);
-      },
-      sendAloneAfter,
-    });
-    this.#creations = new RequestCoalescer({
-      maxBatchSize: TOPICS_PER_REQUEST,
-      windowMs: COALESCE_WINDOW_MS,
-      maxInFlight: COALESCED_REQUESTS_IN_FLIGHT,
-      send: (topics) => this.#createTopicsOnce(topics),
-      sendAloneAfter,
-    });
   }
 
   async listTopics(): Promise<TopicSummary[]> {
@@ -125,7 +93,7 @@ export class PlatformaticAdmin implements KafkaAdmin {
   ): Promise<Map<string, TopicConfigEntry[]>> {
     let results: readonly ConfigsResult[];
     try {
-      results = await this.#configs.request(topics);
+      results = await this.#batches.configs.request(topics);
     } catch (error) {
       throw this.#requests.portError(error, context);
     }
@@ -146,25 +114,10 @@ export class PlatformaticAdmin implements KafkaAdmin {
     );
   }
 
-  /** One DescribeConfigs request; the library's error unless the only one is topics the broker does not know. */
-  async #describeConfigsOnce(topics: readonly string[]): Promise<readonly ConfigsResult[]> {
-    const resources = topics.map((name) => ({ resourceType: ConfigResourceTypes.TOPIC, resourceName: name }));
-    try {
-      return await this.#requests.send((admin) =>
-        admin.describeConfigs({ resources, includeSynonyms: false }),
-      );
-    } catch (error) {
-      // The library fails the whole request when one topic is missing; the broker still described the others.
-      const partial = responseIfOnlyTopicsMissing(error, 'results');
-      if (partial === undefined) throw error;
-      return partial as ConfigsResult[];
-    }
-  }
-
   async createTopic(topic: NewTopic): Promise<'created' | 'already-exists'> {
     const context = { operation: `create topic ${topic.name}`, topic: topic.name };
     try {
-      if ((await this.#creations.request(topic)) === 'already-exists') return 'already-exists';
+      if ((await this.#batches.creations.request(topic)) === 'already-exists') return 'already-exists';
     } catch (error) {
       throw this.#requests.portError(error, context);
     }
@@ -176,48 +129,6 @@ export class PlatformaticAdmin implements KafkaAdmin {
       partitions: async () => (await this.#requests.topicsMetadata([topic.name], context))[0]!.partitions,
     });
     return 'created';
-  }
-
-  /**
-   * One CreateTopics request per set of configs among `topics` (the library gives all topics of a request the
-   * same configs). Fails with the library's error unless every topic was created or already existed.
-   */
-  async #createTopicsOnce(topics: readonly NewTopic[]): Promise<('created' | 'already-exists')[]> {
-    const byConfigs = new Map<string, NewTopic[]>();
-    for (const topic of topics) {
-      const key = JSON.stringify([...topic.configs].sort());
-      const sameConfigs = byConfigs.get(key);
-      if (sameConfigs === undefined) byConfigs.set(key, [topic]);
-      else sameConfigs.push(topic);
-    }
-    const existing = new Set<string>();
-    await Promise.all(
-      [...byConfigs.values()].map(async (sameConfigs) => {
-        try {
-          await this.#requests.send((admin) =>
-            admin.createTopics({
-              topics: sameConfigs.map(({ name, partitionCount, replicationFactor }) => ({
-                topic: name,
-                partitions: partitionCount,
-                replicas: replicationFactor,
-              })),
-              configs: [...sameConfigs[0]!.configs].map(([name, value]) => ({ name, value })),
-            }),
-          );
-        } catch (error) {
-          const answered = responseOf(error)?.topics;
-          const codes = Array.isArray(answered) ? (answered as { name: string; errorCode: number }[]) : [];
-          if (
-            codes.length === 0 ||
-            codes.some(({ errorCode }) => errorCode !== 0 && errorCode !== TOPIC_ALREADY_EXISTS)
-          ) {
-            throw error;
-          }
-          for (const { name, errorCode } of codes) if (errorCode === TOPIC_ALREADY_EXISTS) existing.add(name);
-        }
-      }),
-    );
-    return topics.map(({ name }) => (existing.has(name) ? 'already-exists' : 'created'));
   }
 
   /**
@@ -326,19 +237,18 @@ export class PlatformaticAdmin implements KafkaAdmin {
     // also reports a missing topic.
     const context = { operation: `fetch committed offsets of group ${groupId}`, groupId };
     const described = await this.#requests.topicsMetadata(topics, context);
-    const [listed] = await this.#requests.call(context, (admin) =>
-      admin.listConsumerGroupOffsets({
-        groups: [
-          {
-            groupId,
-            topics: described.map(({ name, partitions }) => ({
-              name,
-              partitionIndexes: partitions.map(({ partition }) => partition),
-            })),
-          },
-        ],
-      }),
-    );
+    let listed: ListConsumerGroupOffsetsGroup | undefined;
+    try {
+      listed = await this.#batches.groupOffsets.request({
+        groupId,
+        topics: described.map(({ name, partitions }) => ({
+          name,
+          partitionIndexes: partitions.map(({ partition }) => partition),
+        })),
+      });
+    } catch (error) {
+      throw this.#requests.portError(error, context);
+    }
     const offsets = new Map(
       (listed?.topics ?? []).flatMap((topic) =>
         topic.partitions.map((entry) => [`${topic.name}:${entry.partitionIndex}`, entry]),
