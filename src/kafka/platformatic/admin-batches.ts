@@ -29,6 +29,9 @@ export type ConfigsResult = Pick<
   readonly errorCode?: number;
 };
 
+/** What Kafka did with one topic of a CreateTopics: `failed` holds the library's error for it alone. */
+export type CreationOutcome = 'created' | 'already-exists' | { readonly failed: unknown };
+
 /** Most topics (or groups) in one coalesced request. */
 const TOPICS_PER_REQUEST = 100;
 const TOPIC_ALREADY_EXISTS = 36;
@@ -38,7 +41,8 @@ export class AdminBatches {
   readonly #requests: AdminRequests;
   /** DescribeConfigs of topic lists: every caller gets the whole answer, and reads its own topics from it. */
   readonly configs: RequestCoalescer<readonly string[], readonly ConfigsResult[]>;
-  readonly creations: RequestCoalescer<NewTopic, 'created' | 'already-exists'>;
+  /** Each topic's outcome, a refusal included: a failed batch fails only when Kafka did not answer at all. */
+  readonly creations: RequestCoalescer<NewTopic, CreationOutcome>;
   readonly groupOffsets: RequestCoalescer<GroupOffsetsQuery, ListConsumerGroupOffsetsGroup | undefined>;
 
   constructor(requests: AdminRequests) {
@@ -58,7 +62,11 @@ export class AdminBatches {
         return lists.map(() => results);
       },
     });
-    this.creations = new RequestCoalescer({ ...batching, send: (topics) => this.#createTopicsOnce(topics) });
+    this.creations = new RequestCoalescer({
+      ...batching,
+      sendAloneAfter: undefined, // a topic is created by the batch even when another one is refused
+      send: (topics) => this.#createTopicsOnce(topics),
+    });
     this.groupOffsets = new RequestCoalescer({
       ...batching,
       send: (queries) => this.#groupOffsetsOnce(queries),
@@ -82,9 +90,9 @@ export class AdminBatches {
 
   /**
    * One CreateTopics request per set of configs among `topics` (the library gives all topics of a request the
-   * same configs). Fails with the library's error unless every topic was created or already existed.
+   * same configs); rejects only when the request failed as a whole (no answer for each topic).
    */
-  async #createTopicsOnce(topics: readonly NewTopic[]): Promise<('created' | 'already-exists')[]> {
+  async #createTopicsOnce(topics: readonly NewTopic[]): Promise<CreationOutcome[]> {
     const byConfigs = new Map<string, NewTopic[]>();
     for (const topic of topics) {
       const key = JSON.stringify([...topic.configs].sort());
@@ -92,34 +100,47 @@ export class AdminBatches {
       if (sameConfigs === undefined) byConfigs.set(key, [topic]);
       else sameConfigs.push(topic);
     }
-    const existing = new Set<string>();
-    await Promise.all(
-      [...byConfigs.values()].map(async (sameConfigs) => {
-        try {
-          await this.#requests.send((admin) =>
-            admin.createTopics({
-              topics: sameConfigs.map(({ name, partitionCount, replicationFactor }) => ({
-                topic: name,
-                partitions: partitionCount,
-                replicas: replicationFactor,
-              })),
-              configs: [...sameConfigs[0]!.configs].map(([name, value]) => ({ name, value })),
-            }),
-          );
-        } catch (error) {
-          const answered = responseOf(error)?.topics;
-          const codes = Array.isArray(answered) ? (answered as { name: string; errorCode: number }[]) : [];
-          if (
-            codes.length === 0 ||
-            codes.some(({ errorCode }) => errorCode !== 0 && errorCode !== TOPIC_ALREADY_EXISTS)
-          ) {
-            throw error;
-          }
-          for (const { name, errorCode } of codes) if (errorCode === TOPIC_ALREADY_EXISTS) existing.add(name);
-        }
-      }),
+    const outcomes = new Map(
+      (await Promise.all([...byConfigs.values()].map((same) => this.#createSameConfigs(same)))).flatMap(
+        (created) => [...created],
+      ),
     );
-    return topics.map(({ name }) => (existing.has(name) ? 'already-exists' : 'created'));
+    return topics.map(({ name }) => outcomes.get(name)!);
+  }
+
+  /**
+   * Kafka creates or refuses each topic of a CreateTopics on its own: the ones it refused are sent again alone
+   * (they do not exist, so they are refused again), for each caller to get its own error rather than the batch's.
+   */
+  async #createSameConfigs(topics: readonly NewTopic[]): Promise<Map<string, CreationOutcome>> {
+    try {
+      await this.#requests.send((admin) =>
+        admin.createTopics({
+          topics: topics.map(({ name, partitionCount, replicationFactor }) => ({
+            topic: name,
+            partitions: partitionCount,
+            replicas: replicationFactor,
+          })),
+          configs: [...topics[0]!.configs].map(([name, value]) => ({ name, value })),
+        }),
+      );
+      return new Map(topics.map(({ name }) => [name, 'created']));
+    } catch (error) {
+      const answered = responseOf(error)?.topics;
+      if (!Array.isArray(answered)) throw error;
+      const codes = new Map(
+        (answered as { name: string; errorCode: number }[]).map((t) => [t.name, t.errorCode]),
+      );
+      const outcomes = new Map<string, CreationOutcome>();
+      for (const topic of topics) {
+        const code = codes.get(topic.name) ?? 0;
+        if (code === 0) outcomes.set(topic.name, 'created');
+        else if (code === TOPIC_ALREADY_EXISTS) outcomes.set(topic.name, 'already-exists');
+        else if (topics.length === 1) outcomes.set(topic.name, { failed: error });
+        else outcomes.set(topic.name, (await this.#createSameConfigs([topic])).get(topic.name)!);
+      }
+      return outcomes;
+    }
   }
 
   /**

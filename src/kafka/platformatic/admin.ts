@@ -25,7 +25,7 @@ import type {
   TopicSummary,
 } from '../port.js';
 import { waitForLeaders } from '../topic-leaders.js';
-import { AdminBatches, type ConfigsResult } from './admin-batches.js';
+import { AdminBatches, type ConfigsResult, type CreationOutcome } from './admin-batches.js';
 import { AdminRequests, type TopicMetadata } from './admin-requests.js';
 import { type ErrorContext, kafkaErrorIds } from './map-error.js';
 import { topicIdOf } from './metadata.js';
@@ -116,11 +116,17 @@ export class PlatformaticAdmin implements KafkaAdmin {
 
   async createTopic(topic: NewTopic): Promise<'created' | 'already-exists'> {
     const context = { operation: `create topic ${topic.name}`, topic: topic.name };
+    let outcome: CreationOutcome;
     try {
-      if ((await this.#batches.creations.request(topic)) === 'already-exists') return 'already-exists';
+      outcome = await this.#batches.creations.request(topic);
     } catch (error) {
       throw this.#requests.portError(error, context);
     }
+    if (typeof outcome === 'object') {
+      if (kafkaErrorIds(outcome.failed).has('TOPIC_ALREADY_EXISTS')) return 'already-exists';
+      throw this.#requests.portError(outcome.failed, context);
+    }
+    if (outcome === 'already-exists') return 'already-exists';
     await waitForLeaders({
       clusterName: this.#requests.clusterName,
       topic: topic.name,
