@@ -122,10 +122,7 @@ export class PlatformaticAdmin implements KafkaAdmin {
     } catch (error) {
       throw this.#requests.portError(error, context);
     }
-    if (typeof outcome === 'object') {
-      if (kafkaErrorIds(outcome.failed).has('TOPIC_ALREADY_EXISTS')) return 'already-exists';
-      throw this.#requests.portError(outcome.failed, context);
-    }
+    if (typeof outcome === 'object') throw this.#requests.portError(outcome.failed, context);
     if (outcome === 'already-exists') return 'already-exists';
     await waitForLeaders({
       clusterName: this.#requests.clusterName,
