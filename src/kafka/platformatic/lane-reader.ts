@@ -71,6 +71,8 @@ export class LaneReader {
   #admin: PlatformaticAdmin | undefined;
   #slots = new Set<number>();
   #joined: Promise<void> | undefined;
+  /** attach() calls still joining the group or reading the topic's partition count: they hold the reader too. */
+  #attaching = 0;
   #closed = false;
   /** Settles once the reader left its group and closed its connections; the same for every close(). */
   #closing: Promise<void> | undefined;
@@ -134,9 +136,12 @@ export class LaneReader {
     });
   }
 
-  /** How many flows are attached: a reader without any leaves the group. */
+  /**
+   * How many flows are attached or attaching: a reader without any leaves the group. A flow still attaching
+   * counts, or another flow of the lane stopping meanwhile would close the reader under it.
+   */
   get attachedCount(): number {
-    return this.#attached.size;
+    return this.#attached.size + this.#attaching;
   }
 
   /**
@@ -148,16 +153,26 @@ export class LaneReader {
     if (this.#attached.has(topic))
       throw new Error(`topic ${topic} is already attached to lane ${this.#groupId}`);
     this.#fetcher.expectTopicId(topic, topicId);
+    this.#attaching += 1;
+    try {
+      const partitionCount = await this.#joinedPartitionCountOf(topic);
+      const attached: Attached = { attachment, partitionCount, held: [], paused: false, restarts: 0 };
+      this.#attached.set(topic, attached);
+      this.#restart(topic, attached);
+    } finally {
+      this.#attaching -= 1;
+    }
+  }
+
+  /** Joins the group (once for every attach) and reads the topic's partition count. */
+  async #joinedPartitionCountOf(topic: string): Promise<number> {
     try {
       this.#joined ??= this.#membership.join();
       await this.#joined;
     } catch (error) {
       throw this.#portError(error, topic);
     }
-    const partitionCount = await this.#partitionCountOf(topic, false);
-    const attached: Attached = { attachment, partitionCount, held: [], paused: false, restarts: 0 };
-    this.#attached.set(topic, attached);
-    this.#restart(topic, attached);
+    return this.#partitionCountOf(topic, false);
   }
 
   /** Stops fetching the topic; its batches in hand finish and are committed (or are aborted after `graceMs`). */
