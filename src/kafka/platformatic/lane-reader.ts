@@ -13,6 +13,7 @@
 //   (commit-queue.ts).
 // - Failures: a handler's error, an offset out of range, a re-created or a deleted topic ends that flow's run()
 //   only; a failure of the membership or the loop itself ends every attached flow's.
+import { debuglog } from 'node:util';
 import { ConnectionPool } from '@platformatic/kafka';
 import type { ClusterConfig } from '../../config/types.js';
 import { lanePartitionChanges, partitionsToRead } from '../../plan/lane-partitions.js';
@@ -30,6 +31,12 @@ import { PartitionFetcher } from './partition-fetcher.js';
 import { FETCH_MAX_WAIT_MS, FETCH_RETRY_DELAY_MS, fetchLoopLimits } from './source.js';
 import { partitionRange, ResumePositionFailed, startPositions } from './start-positions.js';
 import { TlsAlerts } from './tls-alerts.js';
+
+/**
+ * Each step of attaching a flow and (re)starting its partitions, for a partition that stays at its start
+ * (NODE_DEBUG=georep-lane): the last step logged for its topic is the one it waits on.
+ */
+const trace = debuglog('georep-lane');
 
 /** One flow attached to the lane: its topic, its handler and how its run() ends. */
 export interface LaneAttachment {
@@ -154,8 +161,10 @@ export class LaneReader {
       throw new Error(`topic ${topic} is already attached to lane ${this.#groupId}`);
     this.#fetcher.expectTopicId(topic, topicId);
     this.#attaching += 1;
+    trace('%s %s attaching', this.#groupId, topic);
     try {
       const partitionCount = await this.#joinedPartitionCountOf(topic);
+      trace('%s %s joined; %d partitions, slots %d', this.#groupId, topic, partitionCount, this.#slots.size);
       const attached: Attached = { attachment, partitionCount, held: [], paused: false, restarts: 0 };
       this.#attached.set(topic, attached);
       this.#restart(topic, attached);
@@ -266,17 +275,31 @@ export class LaneReader {
     this.#loop.assign(topic, []);
     emit(attached.attachment, { type: 'assigned', partitions: held });
     const current = () => this.#attached.get(topic) === attached && attached.restarts === restart;
+    const step = (what: string) =>
+      trace('%s %s restart %d of [%s]: %s', this.#groupId, topic, restart, held.join(), what);
     void (async () => {
+      step('waiting for its batches in handlers');
       await this.#handlers.settled(topic);
+      step('waiting for the commits to flush');
       await this.#commits.flush();
-      if (!current() || attached.paused || held.length === 0) return;
+      if (!current() || attached.paused || held.length === 0) {
+        step(`not started (current ${current()}, paused ${attached.paused}, closed ${this.#closed})`);
+        return;
+      }
+      step('looking up the start positions');
       const positions = await startPositions(this.#membership.consumer, held, {
         ...attached.attachment.options,
         previousOffsets: () => this.#previousOffsets(attached),
       });
-      if (!current()) return;
+      if (!current()) {
+        step('positions dropped: restarted or detached since');
+        return;
+      }
       this.#loop.assign(topic, held);
       for (const [partition, position] of positions) this.#loop.start(topic, partition, position);
+      step(
+        `started at ${[...positions].map(([partition, offset]) => `${partition}:${offset}`).join()} (closed ${this.#closed})`,
+      );
       this.#loop.pump();
     })().catch((error: unknown) =>
       this.#failTopic(
