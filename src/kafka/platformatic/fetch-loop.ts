@@ -384,23 +384,27 @@ export class FetchLoop {
   #loadLayout(): void {
     if (this.#loadingLayout || this.#retryTimer !== undefined) return;
     this.#loadingLayout = true;
-    this.#fetcher
-      .layout([...this.#partitions.keys()], true)
-      .then((layout) => {
+    void this.#fetcher.layout([...this.#partitions.keys()], true).then(
+      (layout) => {
         if (trace.enabled)
           trace(
             'layout of %s',
             [...layout.leaders].map(([topic, leaders]) => `${topic}:[${leaders.join()}]`).join(' '),
           );
-        this.#layout = layout;
-      })
-      .catch(async (error: unknown) => {
-        if (!(await this.#droppedMissingTopics(error))) this.#onFetchFailed(error, 'metadata request');
-      })
-      .finally(() => {
+        // Taken in, and fetched with, in one step: a partition assigned since finds no leader in this layout
+        // and loads the next one at once. Were this one still loading then, nothing would load the next.
         this.#loadingLayout = false;
-        if (this.#layout !== undefined) this.pump();
-      });
+        this.#layout = layout;
+        this.pump();
+      },
+      async (error: unknown) => {
+        try {
+          if (!(await this.#droppedMissingTopics(error))) this.#onFetchFailed(error, 'metadata request');
+        } finally {
+          this.#loadingLayout = false; // every way out above fetches again later, or fails the loop
+        }
+      },
+    );
   }
 
   /**
