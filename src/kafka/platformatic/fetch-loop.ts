@@ -10,6 +10,7 @@
 // `silentAfterMs`. Such failures are retried every `retryDelayMs` for as long as they last, with fresh
 // metadata, so that fetching resumes within that delay once the cluster answers again; they never stop the
 // source, which keeps its group membership (a new member would wait for the old one's session to expire).
+import { debuglog } from 'node:util';
 import { type KafkaError, TopicNotFound } from '../errors.js';
 import type { ConsumedBatch } from '../port.js';
 import { FetchBudget, type FetchBudgetLimits, type FetchSize } from './fetch-budget.js';
@@ -20,6 +21,9 @@ import {
   leaderOf,
   type PartitionFetcher,
 } from './partition-fetcher.js';
+
+/** Why a partition is not fetched (NODE_DEBUG=georep-fetch): layouts loaded, requests sent and answered. */
+const trace = debuglog('georep-fetch');
 
 export interface FetchLoopLimits {
   /** Everything fetched and not yet released, plus what the requests in flight may bring. */
@@ -192,6 +196,7 @@ export class FetchLoop {
       if (state.position === null || state.fetching || state.ready !== null) continue;
       const leader = leaderOf(layout, state.topic, state.partition);
       if (leader < 0) {
+        trace('no leader known for %s/%d: loading the layout again', state.topic, state.partition);
         this.#layout = undefined; // a partition added since, or a leader being elected
         this.#loadLayout();
         return;
@@ -203,7 +208,10 @@ export class FetchLoop {
     }
     for (const [broker, states] of wanted) {
       const size = this.#budget.next(this.#heldBytes + this.#reservedBytes);
-      if (size === null) return;
+      if (size === null) {
+        trace('no room: %d bytes held, %d reserved', this.#heldBytes, this.#reservedBytes);
+        return;
+      }
       this.#fetchFrom(layout, broker, this.#requestOrder(states), size);
     }
   }
@@ -240,6 +248,12 @@ export class FetchLoop {
     );
     const sentAtMs = performance.now();
     const from = describeBroker(layout, broker);
+    if (trace.enabled)
+      trace(
+        'fetch from %s: %s',
+        from,
+        request.map((entry) => `${entry.topic}/${entry.partition}@${entry.offset}`).join(' '),
+      );
     const silentAfterMs =
       this.#limits.silentAfterMs + Math.round((maxBytes * 1000) / this.#limits.minTransferBytesPerSecond);
     const silence = setTimeout(() => {
@@ -272,6 +286,17 @@ export class FetchLoop {
     from: string,
   ): void {
     if (!this.#events.canFetch()) return;
+    if (trace.enabled)
+      trace(
+        'answer from %s: %s',
+        from,
+        fetched
+          .map(
+            (outcome) =>
+              `${outcome.topic}/${outcome.partition} ${outcome.kind === 'read' ? `${outcome.read.records.length} records to ${outcome.read.nextOffset}` : outcome.kind}`,
+          )
+          .join(', '),
+      );
     this.#events.onAnswered();
     let retry: Error | undefined;
     let ready = false;
@@ -359,18 +384,27 @@ export class FetchLoop {
   #loadLayout(): void {
     if (this.#loadingLayout || this.#retryTimer !== undefined) return;
     this.#loadingLayout = true;
-    this.#fetcher
-      .layout([...this.#partitions.keys()], true)
-      .then((layout) => {
-        this.#layout = layout;
-      })
-      .catch(async (error: unknown) => {
-        if (!(await this.#droppedMissingTopics(error))) this.#onFetchFailed(error, 'metadata request');
-      })
-      .finally(() => {
+    void this.#fetcher.layout([...this.#partitions.keys()], true).then(
+      (layout) => {
+        if (trace.enabled)
+          trace(
+            'layout of %s',
+            [...layout.leaders].map(([topic, leaders]) => `${topic}:[${leaders.join()}]`).join(' '),
+          );
+        // Taken in, and fetched with, in one step: a partition assigned since finds no leader in this layout
+        // and loads the next one at once. Were this one still loading then, nothing would load the next.
         this.#loadingLayout = false;
-        if (this.#layout !== undefined) this.pump();
-      });
+        this.#layout = layout;
+        this.pump();
+      },
+      async (error: unknown) => {
+        try {
+          if (!(await this.#droppedMissingTopics(error))) this.#onFetchFailed(error, 'metadata request');
+        } finally {
+          this.#loadingLayout = false; // every way out above fetches again later, or fails the loop
+        }
+      },
+    );
   }
 
   /**

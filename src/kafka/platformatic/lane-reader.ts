@@ -13,6 +13,7 @@
 //   (commit-queue.ts).
 // - Failures: a handler's error, an offset out of range, a re-created or a deleted topic ends that flow's run()
 //   only; a failure of the membership or the loop itself ends every attached flow's.
+import { debuglog } from 'node:util';
 import { ConnectionPool } from '@platformatic/kafka';
 import type { ClusterConfig } from '../../config/types.js';
 import { lanePartitionChanges, partitionsToRead } from '../../plan/lane-partitions.js';
@@ -30,6 +31,12 @@ import { PartitionFetcher } from './partition-fetcher.js';
 import { FETCH_MAX_WAIT_MS, FETCH_RETRY_DELAY_MS, fetchLoopLimits } from './source.js';
 import { partitionRange, ResumePositionFailed, startPositions } from './start-positions.js';
 import { TlsAlerts } from './tls-alerts.js';
+
+/**
+ * Each step of attaching a flow and (re)starting its partitions, for a partition that stays at its start
+ * (NODE_DEBUG=georep-lane): the last step logged for its topic is the one it waits on.
+ */
+const trace = debuglog('georep-lane');
 
 /** One flow attached to the lane: its topic, its handler and how its run() ends. */
 export interface LaneAttachment {
@@ -71,6 +78,8 @@ export class LaneReader {
   #admin: PlatformaticAdmin | undefined;
   #slots = new Set<number>();
   #joined: Promise<void> | undefined;
+  /** attach() calls still joining the group or reading the topic's partition count: they hold the reader too. */
+  #attaching = 0;
   #closed = false;
   /** Settles once the reader left its group and closed its connections; the same for every close(). */
   #closing: Promise<void> | undefined;
@@ -134,9 +143,12 @@ export class LaneReader {
     });
   }
 
-  /** How many flows are attached: a reader without any leaves the group. */
+  /**
+   * How many flows are attached or attaching: a reader without any leaves the group. A flow still attaching
+   * counts, or another flow of the lane stopping meanwhile would close the reader under it.
+   */
   get attachedCount(): number {
-    return this.#attached.size;
+    return this.#attached.size + this.#attaching;
   }
 
   /**
@@ -148,16 +160,28 @@ export class LaneReader {
     if (this.#attached.has(topic))
       throw new Error(`topic ${topic} is already attached to lane ${this.#groupId}`);
     this.#fetcher.expectTopicId(topic, topicId);
+    this.#attaching += 1;
+    trace('%s %s attaching', this.#groupId, topic);
+    try {
+      const partitionCount = await this.#joinedPartitionCountOf(topic);
+      trace('%s %s joined; %d partitions, slots %d', this.#groupId, topic, partitionCount, this.#slots.size);
+      const attached: Attached = { attachment, partitionCount, held: [], paused: false, restarts: 0 };
+      this.#attached.set(topic, attached);
+      this.#restart(topic, attached);
+    } finally {
+      this.#attaching -= 1;
+    }
+  }
+
+  /** Joins the group (once for every attach) and reads the topic's partition count. */
+  async #joinedPartitionCountOf(topic: string): Promise<number> {
     try {
       this.#joined ??= this.#membership.join();
       await this.#joined;
     } catch (error) {
       throw this.#portError(error, topic);
     }
-    const partitionCount = await this.#partitionCountOf(topic, false);
-    const attached: Attached = { attachment, partitionCount, held: [], paused: false, restarts: 0 };
-    this.#attached.set(topic, attached);
-    this.#restart(topic, attached);
+    return this.#partitionCountOf(topic, false);
   }
 
   /** Stops fetching the topic; its batches in hand finish and are committed (or are aborted after `graceMs`). */
@@ -251,17 +275,31 @@ export class LaneReader {
     this.#loop.assign(topic, []);
     emit(attached.attachment, { type: 'assigned', partitions: held });
     const current = () => this.#attached.get(topic) === attached && attached.restarts === restart;
+    const step = (what: string) =>
+      trace('%s %s restart %d of [%s]: %s', this.#groupId, topic, restart, held.join(), what);
     void (async () => {
+      step('waiting for its batches in handlers');
       await this.#handlers.settled(topic);
+      step('waiting for the commits to flush');
       await this.#commits.flush();
-      if (!current() || attached.paused || held.length === 0) return;
+      if (!current() || attached.paused || held.length === 0) {
+        step(`not started (current ${current()}, paused ${attached.paused}, closed ${this.#closed})`);
+        return;
+      }
+      step('looking up the start positions');
       const positions = await startPositions(this.#membership.consumer, held, {
         ...attached.attachment.options,
         previousOffsets: () => this.#previousOffsets(attached),
       });
-      if (!current()) return;
+      if (!current()) {
+        step('positions dropped: restarted or detached since');
+        return;
+      }
       this.#loop.assign(topic, held);
       for (const [partition, position] of positions) this.#loop.start(topic, partition, position);
+      step(
+        `started at ${[...positions].map(([partition, offset]) => `${partition}:${offset}`).join()} (closed ${this.#closed})`,
+      );
       this.#loop.pump();
     })().catch((error: unknown) =>
       this.#failTopic(

@@ -82,7 +82,11 @@ class LaneSource implements LaneRecordSource {
         if (this.#paused) reader.pause(this.#options.topic);
         if (this.#stopping !== undefined) void this.#detach(0);
       })
-      .catch((error: unknown) => this.#end(error));
+      .catch((error: unknown) => {
+        this.#end(error);
+        // A flow stopped while it attached ended run() already: the reader it held is let go here.
+        void this.#lanes.release(this.#options.laneGroupId, reader);
+      });
     return done;
   }
 

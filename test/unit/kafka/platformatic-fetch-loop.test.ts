@@ -324,3 +324,78 @@ async function waitFor(condition: () => boolean): Promise<void> {
     await new Promise((done) => setTimeout(done, 2));
   }
 }
+
+describe('the fetch loop loading its layout', () => {
+  test('a topic started as a layout without it arrives gets its layout loaded and is fetched', async () => {
+    // A layout names only the topics asked for, one partition each, on broker 1.
+    const brokers = new Map([[1, { host: '127.0.0.1', port: 9001 }]]);
+    const layoutsAsked: { topics: readonly string[]; loaded: Promise<FetchLayout> }[] = [];
+    const sent: PartitionFetch[][] = [];
+    const fetcher = {
+      layout: (topics: readonly string[]) => {
+        const loaded = Promise.resolve({
+          leaders: new Map(topics.map((topic) => [topic, [1]])),
+          metadata: { brokers },
+        } as unknown as FetchLayout);
+        layoutsAsked.push({ topics, loaded });
+        return loaded;
+      },
+      // Each fetch is answered with nothing, a moment later: the loop asks again.
+      fetch: (_layout: FetchLayout, _broker: number, partitions: readonly PartitionFetch[]) => {
+        sent.push([...partitions]);
+        return new Promise<FetchedPartition[]>((answer) => setImmediate(() => answer([])));
+      },
+    } as unknown as PartitionFetcher;
+    let done = false;
+    const loop = new FetchLoop(
+      fetcher,
+      undefined,
+      {
+        budget: {
+          maxBytesPerFetch: 100,
+          maxBytesPerPartition: 50,
+          baseBytes: 200,
+          bytesPerRoundTripSecond: 0,
+          nearRoundTripMs: 0,
+          maxBytes: 400,
+        },
+        fetchAttempts: 3,
+        retryDelayMs: 1,
+        silentAfterMs: 60_000,
+        minTransferBytesPerSecond: 10_000,
+      },
+      {
+        canFetch: () => !done,
+        onReady: () => {},
+        onSkipped: () => {},
+        onOutOfRange: () => assert.fail('no offset is out of range here'),
+        onFailure: (error) => assert.fail(String(error)),
+        isTransient: () => true,
+        onUnreachable: () => {},
+        onAnswered: () => {},
+      },
+    );
+    loop.assign('topic', [0]);
+    loop.start('topic', 0, 0n);
+    loop.pump();
+    assert.deepEqual(
+      layoutsAsked.map(({ topics }) => topics),
+      [['topic']],
+    );
+    // The second topic starts just after the loop took in the layout of the first, before it was done loading
+    // (as two flows of a lane attached at once do): the loop finds no leader for it and must load again.
+    void layoutsAsked[0]!.loaded.then(() => {
+      loop.assign('other', [0]);
+      loop.start('other', 0, 0n);
+      loop.pump();
+    });
+    const fetchesOther = (partitions: readonly PartitionFetch[]) =>
+      partitions.some(({ topic }) => topic === 'other');
+    await waitFor(() => sent.some(fetchesOther));
+    done = true;
+    assert.deepEqual(
+      layoutsAsked.map(({ topics }) => topics),
+      [['topic'], ['topic', 'other']],
+    );
+  });
+});
