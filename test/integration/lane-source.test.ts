@@ -211,6 +211,12 @@ for (const target of targets) {
       );
 
       await admin.createPartitions(grown!, 3);
+      // A producer asked too early may not know the new partitions yet (brokers learn of them asynchronously).
+      await eventually(
+        'the new partitions in the metadata',
+        async () => ((await admin.describeTopic(grown!)).partitions.length === 3 ? true : undefined),
+        context.signal,
+      );
       await write(grown!, 3, 5, 'second');
       await readings[0]!.source.partitionsAdded();
       await eventually(
