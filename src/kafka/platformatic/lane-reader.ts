@@ -79,7 +79,8 @@ export class LaneReader {
   #slots = new Set<number>();
   #joined: Promise<void> | undefined;
   /** attach() calls still joining the group or reading the topic's partition count: they hold the reader too. */
-  #attaching = 0;
+  /** Topics whose flows are attaching (waiting to join, reading their partition count), not yet attached. */
+  readonly #attaching = new Set<string>();
   #closed = false;
   /** Settles once the reader left its group and closed its connections; the same for every close(). */
   #closing: Promise<void> | undefined;
@@ -148,7 +149,7 @@ export class LaneReader {
    * counts, or another flow of the lane stopping meanwhile would close the reader under it.
    */
   get attachedCount(): number {
-    return this.#attached.size + this.#attaching;
+    return this.#attached.size + this.#attaching.size;
   }
 
   /**
@@ -160,17 +161,28 @@ export class LaneReader {
     if (this.#attached.has(topic))
       throw new Error(`topic ${topic} is already attached to lane ${this.#groupId}`);
     this.#fetcher.expectTopicId(topic, topicId);
-    this.#attaching += 1;
+    this.#attaching.add(topic);
     trace('%s %s attaching', this.#groupId, topic);
     try {
       const partitionCount = await this.#joinedPartitionCountOf(topic);
       trace('%s %s joined; %d partitions, slots %d', this.#groupId, topic, partitionCount, this.#slots.size);
+      // Its flow stopped while it waited (cancelAttach): nothing is attached.
+      if (!this.#attaching.has(topic)) throw new Error(`the flow of ${topic} stopped while attaching`);
       const attached: Attached = { attachment, partitionCount, held: [], paused: false, restarts: 0 };
       this.#attached.set(topic, attached);
       this.#restart(topic, attached);
     } finally {
-      this.#attaching -= 1;
+      this.#attaching.delete(topic);
     }
+  }
+
+  /**
+   * The flow of `topic` stopped while it attaches: it no longer holds the reader, so that a reader whose flows
+   * all stopped while waiting to join (a killed member's session not yet expired) leaves the group at once
+   * instead of after the join, which may come after the process has exited.
+   */
+  cancelAttach(topic: string): void {
+    this.#attaching.delete(topic);
   }
 
   /** Joins the group (once for every attach) and reads the topic's partition count. */

@@ -113,6 +113,7 @@ class LaneSource implements LaneRecordSource {
   async #detach(graceMs: number): Promise<void> {
     const reader = this.#reader;
     try {
+      reader?.cancelAttach(this.#options.topic);
       if (reader !== undefined) await reader.detach(this.#options.topic, graceMs);
     } finally {
       this.#end(null);
