@@ -13,7 +13,8 @@ import {
 } from '../harness/mirror-maker.js';
 import type { KafkaVersion } from '../harness/versions.js';
 import type { CompressionSetting, DeliveryGuarantee } from '../src/config/types.js';
-import { consumerGroupId, progressGroupId } from '../src/plan/flow-spec.js';
+import { progressGroupId } from '../src/plan/flow-spec.js';
+import { laneGroupId, laneOf } from '../src/plan/lanes.js';
 import { benchConfigLines, type GeorepBuild, startGeorep } from './georep-process.js';
 import { readProcessCpuMs, readProcessMemory } from './process-stats.js';
 import { type LoadSample, MIB, round, sampleLoad } from './report.js';
@@ -111,7 +112,11 @@ export async function startGeorepMirror(
   await mkdir(workDir, { recursive: true });
   const configFile = path.join(workDir, 'geo-replication.yaml');
   const destinationTopic = `${settings.namePrefix}.${topic}`;
-  const flowGroupId = consumerGroupId('georep', origin.name, topic, destination.name, destinationTopic);
+  // The flow's lane, whose group on the destination holds an exactly-once flow's progress.
+  const lane = laneOf(
+    { kind: 'template', template: `${settings.namePrefix}.{topic}` },
+    { origin: origin.name, destination: destination.name },
+  );
   await writeFile(
     configFile,
     [
@@ -150,7 +155,7 @@ export async function startGeorepMirror(
     logFile,
     startedAtMs,
     failure: () => (georep.exited ? `georep ended (${georep.exitDescription}); see ${logFile}` : null),
-    ...(delivery === 'exactly-once' ? { progressGroupId: progressGroupId(flowGroupId) } : {}),
+    ...(delivery === 'exactly-once' ? { progressGroupId: progressGroupId(laneGroupId('georep', lane)) } : {}),
     async countedRecords() {
       const status = await georep.status().catch(() => null);
       return status?.flows.reduce((sum, flow) => sum + flow.recordsMirrored, 0) ?? null;

@@ -11,6 +11,7 @@ import {
   flowKey,
   type RejectedFlow,
 } from './flow-spec.js';
+import { laneGroupId, laneOf } from './lanes.js';
 import { runToEnd, type Steps } from './steps.js';
 
 export interface TopicListing {
@@ -204,6 +205,10 @@ function flowSpec(
         topic.name,
         destination,
         destinationTopic,
+      ),
+      laneGroupId: laneGroupId(
+        config.daemon.groupIdPrefix,
+        laneOf(replication.naming, { origin: replication.origin, destination }),
       ),
     },
   };

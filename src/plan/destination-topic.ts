@@ -4,7 +4,8 @@
 // on top of the copy of another one. Topics are told apart by Kafka's topic ids, against the lineage the flow
 // stored when it last started (src/plan/topic-lineage.ts); docs/recreated-topics.md has the cases as a table.
 import type { TopicId } from '../kafka/port.js';
-import { lineageGroupId, type TopicLineage } from './topic-lineage.js';
+import { progressOnOrigin } from './flow-spec.js';
+import type { TopicLineage } from './topic-lineage.js';
 
 /** What the flow found out before deciding. */
 export interface DestinationTopicFacts {
@@ -12,8 +13,15 @@ export interface DestinationTopicFacts {
   readonly originTopic: string;
   readonly destination: string;
   readonly destinationTopic: string;
-  /** The flow's consumer group on the origin, named in messages. */
+  /** The flow's own consumer group from before lanes (FlowRestartSettings.consumerGroupId), named in messages. */
   readonly groupId: string;
+  /**
+   * The groups the lineage is read from on each cluster, named in messages: the lane's `<lane group>.lineage`
+   * and, where it is another, the flow's `<flow group>.lineage` from before lanes, read where the lane's has none.
+   */
+  readonly lineageGroupIds: readonly string[];
+  /** The consumer group of the flow's lane, which holds its progress, named in messages. */
+  readonly laneGroupId: string;
   readonly originPartitions: number;
   /** The origin topic's id now; null where the client cannot tell. */
   readonly originTopicId: TopicId;
@@ -32,11 +40,11 @@ export interface DestinationTopicFacts {
     readonly onOrigin: TopicLineage | null;
     readonly onDestination: TopicLineage | null;
   };
-  /** The flow's consumer group on the origin holds progress: this flow copied records before. */
+  /** The lane's group (else the flow's old one) holds progress for the origin topic: this flow copied records before. */
   readonly hasProgress: boolean;
   /**
-   * This process saw that group hold progress before: with the same topic ids (checked first), a group that had
-   * progress and has none any more was deleted.
+   * This process saw that progress before: with the same topic ids (checked first), progress that was there and
+   * is gone was deleted.
    */
   readonly progressSeenBefore: boolean;
 }
@@ -68,6 +76,10 @@ export type DestinationTopicDecision =
 
 export function decideDestinationTopic(facts: DestinationTopicFacts): DestinationTopicDecision {
   const { existing, lineage } = facts;
+  const progress = progressOnOrigin({
+    ...facts,
+    restartSettings: { laneGroupId: facts.laneGroupId, consumerGroupId: facts.groupId },
+  });
   const destinationName = `destination topic ${facts.destinationTopic} on ${facts.destination}`;
   const copiedFrom = lineage.onDestination?.originTopicId;
   if (existing !== null && copiedFrom !== undefined && idChanged(copiedFrom, facts.originTopicId)) {
@@ -76,8 +88,9 @@ export function decideDestinationTopic(facts: DestinationTopicFacts): Destinatio
       `origin topic ${facts.originTopic} on ${facts.origin} was deleted and re-created (topic id ` +
         `${facts.originTopicId}; ${destinationName} holds the copy of ${copiedFrom}). Appending the new topic to ` +
         `that copy would mix two histories. Delete or rename ${facts.destinationTopic} to copy the new topic ` +
-        `from its start into a new one (or delete consumer group ${lineageGroupId(facts.groupId)} on ${facts.destination} ` +
-        'to append it after all).',
+        `from its start into a new one (or, to append it after all, delete the offsets of ${facts.destinationTopic} ` +
+        `in consumer group ${facts.lineageGroupIds.join(' and ')} on ${facts.destination}: kafka-consumer-groups ` +
+        '--delete-offsets).',
     );
   }
   const copiedInto = facts.hasProgress
@@ -88,9 +101,8 @@ export function decideDestinationTopic(facts: DestinationTopicFacts): Destinatio
       'destination-topic-recreated',
       `${destinationName} was deleted and re-created by someone else (topic id ${existing.topicId}; this flow ` +
         `copied into ${copiedInto}): the records copied before went with the deleted topic, and writing on would ` +
-        `leave the copy with a gap. To copy ${facts.originTopic} again from its start into it, delete consumer ` +
-        `group ${facts.groupId} on ${facts.origin}; or delete ${facts.destinationTopic} and that group, and ` +
-        'georep creates it anew.',
+        `leave the copy with a gap. To copy ${facts.originTopic} again from its start into it, delete ${progress}; ` +
+        `or delete ${facts.destinationTopic} and those offsets, and georep creates it anew.`,
       { forgetProgressSeen: true },
     );
   }
@@ -98,16 +110,16 @@ export function decideDestinationTopic(facts: DestinationTopicFacts): Destinatio
     if (!facts.hasProgress) return { kind: 'create' };
     return refuse(
       'destination-topic-missing',
-      `${destinationName} no longer exists, but this flow already copied records into it (consumer group ` +
-        `${facts.groupId} has progress). Re-creating it would leave the copy with a silent gap. To copy the topic ` +
-        'again from the start, delete that consumer group on the origin; georep then re-creates the topic.',
+      `${destinationName} no longer exists, but this flow already copied records into it: its progress is ` +
+        `${progress}. Re-creating it would leave the copy with a silent gap. To copy the topic again from the ` +
+        'start, delete those offsets; georep then re-creates the topic.',
     );
   }
   if (!facts.hasProgress && facts.progressSeenBefore) {
     // Resuming from `start` would copy on top of the copy this group's progress stood for.
     return refuse(
       'progress-lost',
-      `consumer group ${facts.groupId} on ${facts.origin} no longer holds the progress of this flow, which ` +
+      `consumer group ${facts.laneGroupId} on ${facts.origin} no longer holds the progress of this flow, which ` +
         `already copied records into ${facts.destinationTopic} on ${facts.destination}. Kafka drops a group's ` +
         `offsets when its topic is deleted: ${facts.originTopic} was probably deleted (and re-created), or the ` +
         'group was deleted. Starting again would copy records on top of the existing copy. To continue the copy, ' +

@@ -11,7 +11,7 @@ import {
   TopicNotFound,
   TopicRecreated,
 } from '../kafka/errors.js';
-import type { FlowSpec } from './flow-spec.js';
+import { type FlowSpec, progressOnOrigin } from './flow-spec.js';
 import { lineageGroupId } from './topic-lineage.js';
 
 export interface FlowError {
@@ -42,12 +42,11 @@ export function describeFailure(error: unknown, spec: FlowSpec): FlowError {
       retriable: false,
       message: recreated
         ? `${message}. The origin topic ${spec.originTopic} was probably deleted and re-created: its offsets are ` +
-          'behind the progress this flow stored. Nothing was skipped; decide where to resume and move the ' +
-          `consumer group ${spec.restartSettings.consumerGroupId} on ${spec.origin} there.`
+          'behind the progress this flow stored. Nothing was skipped; decide where to resume and move ' +
+          `${progressOnOrigin(spec)} there.`
         : `${message}. Retention on ${spec.origin} deleted ${error.earliest === null ? 'some' : String((error.earliest ?? 0n) - error.requestedOffset)} ` +
           'records before they were mirrored: the copy has a gap that georep cannot fill. Nothing was skipped ' +
-          `silently; to accept the gap, move the consumer group ${spec.restartSettings.consumerGroupId} on ` +
-          `${spec.origin} to the earliest offset.`,
+          `silently; to accept the gap, move ${progressOnOrigin(spec)} to the earliest offset.`,
     };
   }
   if (error instanceof TopicRecreated) return describeRecreated(error, spec);
@@ -124,7 +123,7 @@ export function tlsAdvice(error: TlsFailed): string | null {
 
 /** A topic met with another id than the flow checked: nothing of the new topic was read or written. */
 function describeRecreated(error: TopicRecreated, spec: FlowSpec): FlowError {
-  const groupId = spec.restartSettings.consumerGroupId;
+  const { laneGroupId, consumerGroupId } = spec.restartSettings;
   if (error.cluster === spec.origin) {
     return {
       reason: 'origin-topic-recreated',
@@ -132,8 +131,9 @@ function describeRecreated(error: TopicRecreated, spec: FlowSpec): FlowError {
       message:
         `${error.message}. Nothing of the new topic was copied: its offsets are not the old topic's. ` +
         `${spec.destinationTopic} on ${spec.destination} holds the copy of the deleted topic; delete or rename it ` +
-        `to copy the new topic from its start into a new one (or delete consumer group ${lineageGroupId(groupId)} ` +
-        `on ${spec.destination} to append it after all).`,
+        `to copy the new topic from its start into a new one (or, to append it after all, delete the offsets of ` +
+        `${spec.destinationTopic} in consumer group ${lineageGroupId(laneGroupId)} on ${spec.destination}, and in ` +
+        `${lineageGroupId(consumerGroupId)} if it still exists: kafka-consumer-groups --delete-offsets).`,
     };
   }
   return {
@@ -142,7 +142,7 @@ function describeRecreated(error: TopicRecreated, spec: FlowSpec): FlowError {
     message:
       `${error.message}. The records copied before went with the deleted topic, and georep stopped writing to the ` +
       'new one (what a running flow wrote in the seconds before it checked the id again is in it). ' +
-      `To copy ${spec.originTopic} again from its start into it, delete consumer group ${groupId} on ` +
-      `${spec.origin}; or delete ${spec.destinationTopic} and that group, and georep creates it anew.`,
+      `To copy ${spec.originTopic} again from its start into it, delete ${progressOnOrigin(spec)}; or delete ` +
+      `${spec.destinationTopic} and those offsets, and georep creates it anew.`,
   };
 }

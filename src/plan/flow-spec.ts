@@ -34,8 +34,16 @@ export interface FlowRestartSettings {
   readonly replicationFactor: number | 'auto';
   /** Topic configs never copied; sorted, so that reordering the list in the file changes nothing. */
   readonly topicConfigExclude: readonly string[];
-  /** The consumer group that stores this flow's progress; changing it means starting over. */
+  /**
+   * The flow's own consumer group from before lanes: where an upgraded flow's progress is read once when its
+   * lane has none, and the name its lineage and exactly-once transactional ids are derived from.
+   */
   readonly consumerGroupId: string;
+  /**
+   * The consumer group of the flow's lane (src/plan/lanes.ts), shared by every flow of one origin into one
+   * destination under one naming: it stores this flow's progress; another lane is other progress.
+   */
+  readonly laneGroupId: string;
 }
 
 export interface FlowSpec {
@@ -120,11 +128,30 @@ export interface RejectedFlow {
 }
 
 /**
- * Exactly-once flows store their progress on the destination, as the committed offsets of this consumer group
- * (no consumer ever joins it). Derived from the flow's consumer group id, so it names both ends too.
+ * Where an operator finds a flow's progress on the origin, for advice to move or delete it: its topic's offsets
+ * in the lane's group, and those of the flow's group from before lanes, which count while the lane has none. The
+ * lane's group has members while any flow of the lane runs, and Kafka changes offsets only in a group without.
  */
-export function progressGroupId(flowConsumerGroupId: string): string {
-  return `${flowConsumerGroupId}.eos`;
+export function progressOnOrigin(
+  flow: Pick<FlowSpec, 'origin' | 'originTopic'> & {
+    readonly restartSettings: Pick<FlowRestartSettings, 'laneGroupId' | 'consumerGroupId'>;
+  },
+): string {
+  const { laneGroupId, consumerGroupId } = flow.restartSettings;
+  return (
+    `the offsets of ${flow.originTopic} in consumer group ${laneGroupId} on ${flow.origin} (and in ` +
+    `${consumerGroupId}, the flow's group before lanes, if it still exists; Kafka changes them only while no ` +
+    'georep process runs that lane)'
+  );
+}
+
+/**
+ * Exactly-once flows store their progress on the destination, as the committed offsets of this consumer group
+ * (no consumer ever joins it): `<lane group>.eos`, keyed by destination topic and partition (unique within a
+ * lane); before lanes, each flow had its own, `<flow group>.eos`, still read when the lane's has none.
+ */
+export function progressGroupId(groupId: string): string {
+  return `${groupId}.eos`;
 }
 
 /** Exactly-once flows write partition p with transactional id `<this>.<p>`. */

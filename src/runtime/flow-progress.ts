@@ -93,13 +93,17 @@ export class FlowProgress {
     newestTimestampMs: number | null = null,
   ): void {
     const atMs = this.#nowMs();
-    const state = this.#stateOf(partition);
-    state.position = nextOffset;
-    if (newestTimestampMs !== null && (state.copiedTimestampMs ?? -Infinity) < newestTimestampMs)
-      state.copiedTimestampMs = newestTimestampMs;
-    if (state.endOffset === null || highWatermark >= state.endOffset) {
-      state.endOffset = highWatermark;
-      state.endOffsetAtMs = atMs;
+    // A batch that finishes after its partition moved to another process (its slot moved while the batch was
+    // in the handler) counts as copied, but the partition is not this process's to show any more.
+    const state = this.#partitions.get(partition);
+    if (state !== undefined) {
+      state.position = nextOffset;
+      if (newestTimestampMs !== null && (state.copiedTimestampMs ?? -Infinity) < newestTimestampMs)
+        state.copiedTimestampMs = newestTimestampMs;
+      if (state.endOffset === null || highWatermark >= state.endOffset) {
+        state.endOffset = highWatermark;
+        state.endOffsetAtMs = atMs;
+      }
     }
     this.#batches.push({ atMs, records });
     this.#lastBatchAtMs = atMs;
@@ -180,15 +184,6 @@ export class FlowProgress {
       lastBatchAtMs: this.#lastBatchAtMs,
       timeLagMs: lag === null ? null : timeLagMs(states, nowMs),
     };
-  }
-
-  #stateOf(partition: number): PartitionState {
-    let state = this.#partitions.get(partition);
-    if (state === undefined) {
-      state = { position: null, endOffset: null, endOffsetAtMs: null, copiedTimestampMs: null };
-      this.#partitions.set(partition, state);
-    }
-    return state;
   }
 
   #fresh(state: PartitionState, nowMs: number): boolean {

@@ -7,10 +7,11 @@ import { TopicNotFound } from '../kafka/errors.js';
 import type { KafkaAdmin, TopicConfigEntry, TopicDescription, TopicId } from '../kafka/port.js';
 import { decideDestinationTopic } from '../plan/destination-topic.js';
 import { FlowFailure } from '../plan/flow-failure.js';
+import type { FlowSpec } from '../plan/flow-spec.js';
 import { describeConfigDrift, destinationTopicConfigs, topicConfigUpdate } from '../plan/topic-configs.js';
-import { lineageOf, sameLineage, type TopicLineage } from '../plan/topic-lineage.js';
+import { lineageOf, lineageToStore, type StoredLineage, type TopicLineage } from '../plan/topic-lineage.js';
 import type { FlowIdentity } from './flow-identity.js';
-import { readLineage, writeLineage } from './topic-lineage-store.js';
+import { type LineageGroups, readLineage, writeLineage } from './topic-lineage-store.js';
 
 /**
  * How often a running flow stores its lineage again: Kafka expires the offsets of a group nobody joins
@@ -18,12 +19,25 @@ import { readLineage, writeLineage } from './topic-lineage-store.js';
  */
 const LINEAGE_REFRESH_MS = 24 * 60 * 60_000;
 
+/**
+ * What MirrorFlowDependencies.flowsWithStoredProgress holds for a flow: its lane group and origin topic (within
+ * a lane, an origin topic has one flow, and the lane's other flows' progress says nothing of this one's).
+ */
+export function storedProgressKey(spec: FlowSpec): string {
+  return `${spec.restartSettings.laneGroupId} ${spec.originTopic}`;
+}
+
 export interface FlowTopicsDependencies {
   readonly identity: FlowIdentity;
   readonly originAdmin: KafkaAdmin;
   readonly destinationAdmin: KafkaAdmin;
-  /** See MirrorFlowDependencies.groupsWithStoredProgress. */
-  readonly groupsWithStoredProgress: Set<string>;
+  /** See MirrorFlowDependencies.flowsWithStoredProgress. */
+  readonly flowsWithStoredProgress: Set<string>;
+  /**
+   * The group on both clusters that holds the lineage (the lane's `<lane group>.lineage`), and the one read where
+   * it holds none (the flow's `<flow group>.lineage` from before lanes): see src/runtime/topic-lineage-store.ts.
+   */
+  readonly lineageGroups: LineageGroups;
   readonly nowMs: () => number;
 }
 
@@ -69,22 +83,30 @@ export class FlowTopics {
     const originPartitions = origin.partitions.length;
     const excludes = spec.restartSettings.topicConfigExclude;
     const groupId = spec.restartSettings.consumerGroupId;
-    const hasProgress = (await originAdmin.committedOffsets(groupId, [originTopic])).some(
-      (committed) => committed.offset !== null,
-    );
-    const progressSeenBefore = this.#deps.groupsWithStoredProgress.has(groupId);
-    if (hasProgress) this.#deps.groupsWithStoredProgress.add(groupId);
-    const onOrigin = await readLineage(originAdmin, groupId, originTopic);
+    const { laneGroupId } = spec.restartSettings;
+    // The lane's offsets for this topic, else (a flow upgraded from a group of its own) its old group's.
+    const hasProgress =
+      (await hasCommittedOffsets(originAdmin, laneGroupId, originTopic)) ||
+      (await hasCommittedOffsets(originAdmin, groupId, originTopic));
+    const progressKey = storedProgressKey(spec);
+    const progressSeenBefore = this.#deps.flowsWithStoredProgress.has(progressKey);
+    if (hasProgress) this.#deps.flowsWithStoredProgress.add(progressKey);
+    const { lineageGroups } = this.#deps;
+    const onOrigin = await readLineage(originAdmin, lineageGroups, originTopic);
 
     for (;;) {
       const destination = await describeIfExists(destinationAdmin, destinationTopic);
       const onDestination =
-        destination === null ? null : await readLineage(destinationAdmin, groupId, destinationTopic);
+        destination === null
+          ? NO_LINEAGE
+          : await readLineage(destinationAdmin, lineageGroups, destinationTopic);
       const configUpdate =
         destination === null ? null : topicConfigUpdate(origin.configs, destination.configs, excludes);
       const decision = decideDestinationTopic({
         ...this.#deps.identity.spec,
         groupId,
+        lineageGroupIds: [...new Set([lineageGroups.groupId, lineageGroups.previousGroupId])],
+        laneGroupId,
         originPartitions,
         originTopicId: origin.topicId,
         existing:
@@ -95,20 +117,20 @@ export class FlowTopics {
                 configDrift: configUpdate === null ? null : describeConfigDrift(configUpdate.drift),
                 topicId: destination.topicId,
               },
-        lineage: { onOrigin, onDestination },
+        lineage: { onOrigin: onOrigin.lineage, onDestination: onDestination.lineage },
         hasProgress,
         progressSeenBefore,
       });
       switch (decision.kind) {
         case 'refuse':
-          if (decision.forgetProgressSeen) this.#deps.groupsWithStoredProgress.delete(groupId);
+          if (decision.forgetProgressSeen) this.#deps.flowsWithStoredProgress.delete(progressKey);
           throw new FlowFailure({ ...decision.refusal, retriable: false });
         case 'create': {
           const created = await this.#createDestinationTopic(origin.configs, excludes, originPartitions);
           // Another georep process sharing this flow created it a moment ago: check it like any existing topic.
           if (!created) continue;
           const made = await destinationAdmin.describeTopic(destinationTopic);
-          await this.#pinLineage(origin.topicId, made.topicId, { onOrigin, onDestination: null });
+          await this.#pinLineage(origin.topicId, made.topicId, { onOrigin, onDestination: NO_LINEAGE });
           return;
         }
         case 'adopt':
@@ -156,18 +178,21 @@ export class FlowTopics {
     }
   }
 
-  /** Pins the topic ids for this run and stores them on both clusters where they are not stored yet. */
+  /**
+   * Pins the topic ids for this run and stores them on both clusters where the lineage group does not hold them
+   * yet: also where they were read from the flow's previous lineage group.
+   */
   async #pinLineage(
     originTopicId: TopicId,
     destinationTopicId: TopicId,
-    stored: { onOrigin: TopicLineage | null; onDestination: TopicLineage | null },
+    stored: { onOrigin: StoredLineage; onDestination: StoredLineage },
   ): Promise<void> {
     this.#ids = { originTopicId, destinationTopicId };
     const lineage = lineageOf(originTopicId, destinationTopicId);
     if (lineage === null) return;
     await this.#storeLineage(lineage, {
-      origin: !sameLineage(stored.onOrigin, lineage),
-      destination: !sameLineage(stored.onDestination, lineage),
+      origin: lineageToStore(stored.onOrigin, lineage),
+      destination: lineageToStore(stored.onDestination, lineage),
     });
   }
 
@@ -176,7 +201,7 @@ export class FlowTopics {
     where: { origin: boolean; destination: boolean },
   ): Promise<void> {
     const spec = this.#deps.identity.spec;
-    const groupId = spec.restartSettings.consumerGroupId;
+    const { groupId } = this.#deps.lineageGroups;
     await Promise.all([
       where.origin ? writeLineage(this.#deps.originAdmin, groupId, spec.originTopic, lineage) : null,
       where.destination
@@ -214,6 +239,13 @@ export class FlowTopics {
     if (configured !== 'auto') return configured;
     return Math.min(3, await this.#deps.destinationAdmin.brokerCount());
   }
+}
+
+/** No lineage read: the topic does not exist. */
+const NO_LINEAGE: StoredLineage = { lineage: null, fromPreviousGroup: false };
+
+async function hasCommittedOffsets(admin: KafkaAdmin, groupId: string, topic: string): Promise<boolean> {
+  return (await admin.committedOffsets(groupId, [topic])).some((committed) => committed.offset !== null);
 }
 
 async function describeIfExists(admin: KafkaAdmin, topic: string): Promise<TopicDescription | null> {

@@ -1,7 +1,7 @@
 // Keeps a flow's offset lag true while nothing is copied (a destination down, a paused flow): the origin still
 // grows, so the lag is refreshed on a timer from the origin's end offsets, not only from the batches that pass
 // by. Off the hot path: a batch only publishes the figure FlowProgress already holds.
-import type { KafkaAdmin } from '../kafka/port.js';
+import type { CommittedOffset, KafkaAdmin } from '../kafka/port.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { FlowIdentity } from './flow-identity.js';
 import type { FlowProgress } from './flow-progress.js';
@@ -48,15 +48,19 @@ export class LagRefresher {
       const offsets = await originAdmin.partitionOffsets(identity.spec.originTopic);
       progress.endOffsetsLearned(offsets, askedAtMs);
       const unknown = progress.partitionsWithoutPosition();
-      const committed =
-        unknown.length === 0
-          ? []
-          : await originAdmin.committedOffsets(identity.spec.restartSettings.consumerGroupId, [
-              identity.spec.originTopic,
-            ]);
+      const { laneGroupId, consumerGroupId } = identity.spec.restartSettings;
+      const committedIn = async (groupId: string) =>
+        unknown.length === 0 ? [] : await originAdmin.committedOffsets(groupId, [identity.spec.originTopic]);
+      const offsetIn = (committed: readonly CommittedOffset[], partition: number) =>
+        committed.find((c) => c.partition === partition)?.offset ?? null;
+      const inLane = await committedIn(laneGroupId);
+      // A partition the lane has no offset for resumes from the flow's group from before lanes, if it has one.
+      const inOldGroup = unknown.every((partition) => offsetIn(inLane, partition) !== null)
+        ? []
+        : await committedIn(consumerGroupId);
       for (const partition of unknown) {
         const ends = offsets.find((o) => o.partition === partition);
-        const stored = committed.find((c) => c.partition === partition)?.offset ?? null;
+        const stored = offsetIn(inLane, partition) ?? offsetIn(inOldGroup, partition);
         // Without stored progress, a new flow starts at the beginning or end of what the origin holds.
         const position =
           stored ?? (identity.spec.start === 'earliest' ? (ends?.earliest ?? null) : (ends?.latest ?? null));

@@ -35,8 +35,8 @@ export interface MirrorFlowFactoryDependencies {
 
 export class MirrorFlowFactory {
   readonly #deps: MirrorFlowFactoryDependencies;
-  /** Outlives the flows: see MirrorFlowDependencies.groupsWithStoredProgress. */
-  readonly #groupsWithStoredProgress = new Set<string>();
+  /** Outlives the flows: see MirrorFlowDependencies.flowsWithStoredProgress. */
+  readonly #flowsWithStoredProgress = new Set<string>();
   /** Outlives the flows: see MirrorFlowDependencies.mirroredTotals. */
   readonly #mirroredTotals = new Map<string, MirroredTotal>();
 
@@ -66,7 +66,7 @@ export class MirrorFlowFactory {
       lagRefreshMs: config?.daemon.discoveryIntervalMs ?? 5000,
       stopGraceMs: Math.max(1000, (config?.daemon.shutdownTimeoutMs ?? 30_000) / 2),
       sessionTimeoutMs: CONSUMER_SESSION_TIMEOUT_MS,
-      groupsWithStoredProgress: this.#groupsWithStoredProgress,
+      flowsWithStoredProgress: this.#flowsWithStoredProgress,
       mirroredTotals: this.#mirroredTotals,
       bandwidthCaps: this.#deps.bandwidthCaps,
       nowMs: this.#deps.nowMs,

@@ -1,7 +1,8 @@
 // A mirror flow: one origin topic copied into one destination topic, record for record, partition for
-// partition. It prepares the destination topic, then reads the origin as a member of the flow's consumer
-// group and writes each batch to the same partition on the destination; the group commits a batch's offsets
-// only after the destination acknowledged it (at-least-once: a crash repeats, never loses).
+// partition. It prepares the destination topic, then reads the origin through its lane (the flows of one origin
+// into one destination under one naming share a consumer group and a fetcher: src/plan/lanes.ts) and writes
+// each batch to the same partition on the destination; the lane's group commits a batch's offsets only after
+// the destination acknowledged it (at-least-once: a crash repeats, never loses).
 // With `delivery: exactly-once`, each batch and the partition's progress are committed together in a
 // destination transaction, the progress lives on the destination, and each partition resumes from there.
 //
@@ -21,8 +22,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type {
   KafkaAdmin,
   KafkaCluster,
+  LaneRecordSource,
   RecordSink,
-  RecordSource,
   SourceEvent,
   TransactionalSink,
 } from '../kafka/port.js';
@@ -30,6 +31,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { describeFailure, type FlowError, FlowFailure } from '../plan/flow-failure.js';
 import { type FlowSpec, progressGroupId, transactionalIdPrefix } from '../plan/flow-spec.js';
+import { lineageGroupId } from '../plan/topic-lineage.js';
 import { type BackoffPolicy, flowRetryDelayMs } from './backoff.js';
 import type { BandwidthCaps } from './bandwidth-caps.js';
 import { BatchCopier } from './batch-copier.js';
@@ -43,7 +45,7 @@ import {
   type MirroredTotal,
   type TopicConfigSyncStatus,
 } from './flow-status.js';
-import { FlowTopics } from './flow-topics.js';
+import { FlowTopics, storedProgressKey } from './flow-topics.js';
 import { LagRefresher } from './lag-refresher.js';
 import type { OffsetMapRecorder } from './offset-sync-store.js';
 import type { ManagedFlow } from './supervisor.js';
@@ -52,8 +54,8 @@ import type { ManagedFlow } from './supervisor.js';
 export type { FlowStatus, MirroredTotal };
 
 export interface MirrorFlowDependencies {
-  /** The origin cluster, to create this flow's own consumer. */
-  readonly origin: KafkaCluster;
+  /** The origin cluster, to attach this flow to its lane's reader. */
+  readonly origin: Pick<KafkaCluster, 'createLaneSource'>;
   /** The destination cluster, for an exactly-once flow's own transactional producers. */
   readonly destination: KafkaCluster;
   /** Admin clients are shared by every flow of a cluster. */
@@ -78,11 +80,12 @@ export interface MirrorFlowDependencies {
    */
   readonly sessionTimeoutMs: number;
   /**
-   * Consumer groups in which a flow of this process saw stored progress, shared by every flow of the daemon.
-   * A re-created topic is told by its topic id (the lineage), so a group that had progress and has none any
-   * more, with the same topics, was deleted. Kept in memory only: a georep started afterwards cannot know.
+   * The flows (by storedProgressKey: lane group and origin topic) whose progress this process saw stored,
+   * shared by every flow of the daemon. A re-created topic is told by its topic id (the lineage), so progress
+   * that was there and is gone, with the same topics, was deleted. Kept in memory only: a georep started
+   * afterwards cannot know.
    */
-  readonly groupsWithStoredProgress: Set<string>;
+  readonly flowsWithStoredProgress: Set<string>;
   /**
    * Records and bytes mirrored per flow key since the daemon started, shared by every flow: a flow restarted
    * by a reload counts on from where its previous run stopped, as georep_records_mirrored_total does.
@@ -103,7 +106,7 @@ export class MirrorFlow implements ManagedFlow {
   readonly #identity: FlowIdentity;
   readonly #machine: FlowStateMachine;
   readonly #stopController = new AbortController();
-  #source: RecordSource | null = null;
+  #source: LaneRecordSource | null = null;
   #running: Promise<void>;
   #failedAttempts = 0;
   /** Shared with the earlier and later runs of this flow (see MirrorFlowDependencies.mirroredTotals). */
@@ -114,8 +117,6 @@ export class MirrorFlow implements ManagedFlow {
   readonly #reachability: FlowReachability;
   readonly #lag: LagRefresher;
   readonly #batches: BatchCopier;
-  /** Set by update() when the consumer must rejoin its group (the origin topic grew). */
-  #rejoinRequested = false;
   #topicConfigSync: TopicConfigSyncStatus | null = null;
 
   constructor(spec: FlowSpec, deps: MirrorFlowDependencies) {
@@ -132,7 +133,15 @@ export class MirrorFlow implements ManagedFlow {
     this.#machine = new FlowStateMachine(deps.nowMs, (from, to, error) =>
       this.#logTransition(from, to, error),
     );
-    this.#topics = new FlowTopics({ ...deps, identity });
+    // The lineage lives in the lane's group; a flow upgraded from a group of its own still finds it there.
+    this.#topics = new FlowTopics({
+      ...deps,
+      identity,
+      lineageGroups: {
+        groupId: lineageGroupId(spec.restartSettings.laneGroupId),
+        previousGroupId: lineageGroupId(spec.restartSettings.consumerGroupId),
+      },
+    });
     this.#reachability = new FlowReachability(this.#machine, identity);
     this.#lag = new LagRefresher({
       ...deps,
@@ -211,19 +220,17 @@ export class MirrorFlow implements ManagedFlow {
     if (next.replication !== previous.replication) this.#deps.metrics.offsetLag.remove(this.#identity.labels);
     this.#identity.update(next);
     if (next.paused !== previous.paused) this.#applyPaused();
-    if (next.partitions > previous.partitions && this.#source !== null) {
-      // The destination gets the partitions first, so that no record of a new partition finds it missing.
-      // A group member gets new partitions only when the group next rebalances, which nothing else starts
-      // now; so the flow's consumer rejoins its group: only this flow rebalances, and it resumes from its
-      // committed offsets.
+    const source = this.#source;
+    if (next.partitions > previous.partitions && source !== null) {
+      // The destination gets the partitions first, so that no record of a new partition finds it missing; the
+      // lane then reads the new partitions in this process's slots, from the lane's committed offsets. No other
+      // flow and no other process of the lane is disturbed (each calls this on its own discovery).
       await this.#topics.ensureDestinationPartitions(next.partitions);
       this.#identity.logger.info(
         { from: previous.partitions, to: next.partitions },
-        'origin topic grew: consumer rejoins',
+        'origin topic grew: reading its new partitions',
       );
-      this.#machine.moveTo('updating');
-      this.#rejoinRequested = true;
-      await this.#source.stop({ inFlightGraceMs: this.#deps.stopGraceMs });
+      await source.partitionsAdded();
     }
   }
 
@@ -244,17 +251,12 @@ export class MirrorFlow implements ManagedFlow {
       try {
         await this.#runOnce();
         if (signal.aborted) return;
-        if (this.#rejoinRequested) {
-          this.#rejoinRequested = false;
-          continue;
-        }
         // A source only ends on its own by failing, so an early clean end is a fault to retry.
         throw new Error('the consumer ended without being stopped');
       } catch (error) {
         if (signal.aborted) return;
         // The lag timer keeps running: the origin still grows while nothing is copied, and the lag must show it.
-        // Whatever failed, the consumer must leave the group before a new one joins, or its partitions stay
-        // with a member that no longer reads them until the session times out.
+        // Whatever failed, the flow detaches from its lane before it attaches again.
         await this.#source?.stop({ inFlightGraceMs: 0 }).catch(() => undefined);
         this.#source = null;
         if (signal.aborted) return; // stop() came while the consumer left: the flow is stopping, not failing
@@ -289,18 +291,21 @@ export class MirrorFlow implements ManagedFlow {
     }
     await this.#topics.prepare();
     if (this.#stopController.signal.aborted) return;
-    const groupId = this.#identity.spec.restartSettings.consumerGroupId;
+    const { consumerGroupId, laneGroupId } = this.#identity.spec.restartSettings;
     const transactions = exactlyOnce
       ? (destination.createTransactionalSink?.({
           topic: this.#identity.spec.destinationTopic,
           topicId: this.#topics.ids.destinationTopicId,
-          transactionalIdPrefix: transactionalIdPrefix(groupId),
-          progressGroupId: progressGroupId(groupId),
+          transactionalIdPrefix: transactionalIdPrefix(consumerGroupId),
+          progressGroupId: progressGroupId(laneGroupId),
+          // Upgrading from a group per flow: a partition without progress in the lane's resumes from the flow's.
+          previousProgressGroupId: progressGroupId(consumerGroupId),
         }) ?? null)
       : null;
-    const source = this.#deps.origin.createSource({
+    const source = this.#deps.origin.createLaneSource({
       topic: this.#identity.spec.originTopic,
-      groupId,
+      laneGroupId,
+      previousGroupId: consumerGroupId,
       startPosition: this.#identity.spec.start,
       sessionTimeoutMs: this.#deps.sessionTimeoutMs,
       topicId: this.#topics.ids.originTopicId,
@@ -342,10 +347,10 @@ export class MirrorFlow implements ManagedFlow {
         return;
       }
       case 'rebalancing':
-        this.#identity.logger.info('consumer group rebalancing');
+        this.#identity.logger.info('lane group rebalancing');
         return;
       case 'committed':
-        this.#deps.groupsWithStoredProgress.add(this.#identity.spec.restartSettings.consumerGroupId);
+        this.#deps.flowsWithStoredProgress.add(storedProgressKey(this.#identity.spec));
         for (const { partition, offset } of event.offsets) this.#progress.committed(partition, offset);
         return;
       case 'unreachable':

@@ -2,7 +2,7 @@
 // exactly the ACLs of test/support/georep-acls.ts (what docs/acls.md documents) and nothing more, and an
 // at-least-once and an exactly-once flow copy byte for byte, also after a restart (which re-reads the
 // destination topic's configs). A topic named in the file but hidden by the ACLs gets a warning. Then the
-// origin's Group Read is taken away, and each flow says `authorization-failed`, naming its group and the
+// origin's Group Read is taken away, and each flow says `authorization-failed`, naming its lane's group and the
 // missing ACL.
 //
 // The harness, the test's writer and reader connect to the PLAINTEXT listeners as super users; georep
@@ -48,7 +48,8 @@ const flows = (['at-least-once', 'exactly-once'] as const).map((delivery) => {
     topic,
     destinationTopic: `origin.${topic}`,
     key: `origin/${topic} -> destination/origin.${topic}`,
-    groupId: `${GROUP_ID_PREFIX}.origin.destination.${topic}.origin.${topic}`,
+    /** Its lane's group: both flows' (one origin, one destination, prefix naming). */
+    groupId: `${GROUP_ID_PREFIX}.origin.destination.prefix`,
   };
 });
 
@@ -302,7 +303,7 @@ describe(`${run.label}: georep with exactly the documented ACLs`, { skip: run.sk
     }
   });
 
-  test('without Group Read on the origin, each flow fails with authorization-failed naming its group', async () => {
+  test("without Group Read on the origin, each flow fails with authorization-failed naming its lane's group", async () => {
     await withAdmin(origin.bootstrap, (admin) =>
       admin.deleteAcls({
         filters: [

@@ -77,6 +77,8 @@ before(async (context) => {
       topics: [flow.topic],
       replication: { delivery },
       fileName: `${delivery}.yaml`,
+      // Two files on one pair of clusters, running at once: each needs its own lanes (docs/configuration.md).
+      daemon: { groupIdPrefix: `georep-${delivery}` },
     });
     flow.georep = await run.startGeorep({ configFile, name: `georep-outage-${delivery}` });
   }

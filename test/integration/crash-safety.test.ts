@@ -54,8 +54,8 @@ const random = seededRandom(seed);
 const topic = uniqueTopicName('crash-safety');
 const flowKey = `origin/${topic} -> destination/origin.${topic}`;
 const destinationTopic = `origin.${topic}`;
-/** The flow's consumer group, as `kafka-consumer-groups --list` shows it. */
-const groupId = `georep.origin.destination.${topic}.${destinationTopic}`;
+/** The consumer group of the flow's lane (origin -> destination, prefix naming), as `kafka-consumer-groups --list` shows it. */
+const groupId = 'georep.origin.destination.prefix';
 let configFile: string;
 let producer: SequenceProducer | null = null;
 let georep: GeorepProcess | null = null;
@@ -270,18 +270,24 @@ describe(`${run.label}: georep under kill -9 and SIGTERM`, { skip: run.skipReaso
     );
   });
 
-  test('a flow that fails leaves its consumer group, so nothing holds its partitions', {
+  test('a flow that fails leaves its lane, so nothing holds its partitions', {
     timeout: 180_000,
   }, async (context) => {
     // A topic of its own: its destination copy is deleted under the running flow.
     const failingTopic = uniqueTopicName('crash-safety-fails');
     const failingDestinationTopic = `origin.${failingTopic}`;
-    const failingGroupId = `georep.origin.destination.${failingTopic}.${failingDestinationTopic}`;
+    // Another file than the daemon of the tests before, which still runs: another groupIdPrefix, as an operator
+    // gives each file, so that the two do not share (and split) one lane.
+    const failingGroupId = 'georep-fails.origin.destination.prefix';
     let failingProducer: SequenceProducer | null = null;
     run.deleteAtEnd('origin', [failingTopic]);
     try {
       await createTopics(run.origin, [{ topic: failingTopic, partitions: 2 }]);
-      const failingConfig = run.writeMirrorConfig({ fileName: 'fails.yaml', topics: [failingTopic] });
+      const failingConfig = run.writeMirrorConfig({
+        fileName: 'fails.yaml',
+        topics: [failingTopic],
+        daemon: { groupIdPrefix: 'georep-fails' },
+      });
       const daemon = await run.startGeorep({ configFile: failingConfig, name: 'georep-fails' });
       failingProducer = await startSequenceProducer({
         brokers: run.origin,
@@ -311,8 +317,8 @@ describe(`${run.label}: georep under kill -9 and SIGTERM`, { skip: run.skipReaso
         !reasons.includes('origin-topic-missing'),
         `a failure blamed the origin: ${reasons.join(', ')}`,
       );
-      // The flow reports its error only after its consumer left: the group is empty at once, and an operator
-      // can move its offsets (Kafka allows that only without members).
+      // The flow reports its error only after it left its lane, the lane's only flow here: the group is empty at
+      // once, and an operator can move its offsets (Kafka allows that only without members).
       assert.deepEqual(await groupMembers(run.origin, failingGroupId), [], `members of ${failingGroupId}`);
 
       const stop = await daemon.stopGracefully({ timeoutMs: SHUTDOWN_TIMEOUT_MS + 15_000 });

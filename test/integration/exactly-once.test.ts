@@ -160,6 +160,43 @@ describe(`${run.label}: delivery exactly-once`, { skip: run.skipReason }, () => 
     }
   });
 
+  test("upgrading to a lane's progress group: a claim reads the flow's old progress until the lane's group has some", {
+    timeout: 120_000,
+  }, async () => {
+    const portTopic = uniqueTopicName('exactly-once-upgrade');
+    await createTopic(run.destination, portTopic, 2);
+    const perFlow = {
+      topic: portTopic,
+      transactionalIdPrefix: `${portTopic}.eos`,
+      progressGroupId: `${portTopic}.flow.eos`,
+    };
+    const perLane = {
+      ...perFlow,
+      progressGroupId: `${portTopic}.lane.eos`,
+      previousProgressGroupId: perFlow.progressGroupId,
+    };
+    const port = portOn(run.target.clusters()[1]!);
+    const record = (value: string) => [
+      { key: null, value: Buffer.from(value), headers: [], timestampMs: 1_000 },
+    ];
+    const before = port.createTransactionalSink!(perFlow);
+    const after = port.createTransactionalSink!(perLane);
+    try {
+      assert.equal(await before.claim(0), null);
+      await before.write(0, record('per flow'), 5n);
+      assert.equal(await after.claim(0), 5n, "the flow's old progress, while the lane's group has none");
+      assert.equal(await after.claim(1), null, 'a partition without progress in either group');
+      await after.write(0, record('per lane'), 7n);
+      await after.write(1, record('per lane'), 2n);
+      assert.equal(await after.claim(0), 7n, "the lane's progress once it has some");
+      assert.equal(await after.claim(1), 2n);
+      assert.equal(await before.claim(0), 5n, 'the old group is left as it was');
+    } finally {
+      await before.close();
+      await after.close();
+    }
+  });
+
   test('a transactional sink writes every record exactly with every codec; a failed write leaves no record and no progress', {
     timeout: 180_000,
   }, async (context) => {

@@ -160,7 +160,7 @@ for (const target of targets) {
       const clusters = corpusTopicNames.length === 0 ? [] : target.clusters();
       if (clusters.length > 0 && clusters.every((cluster) => cluster.local === undefined)) {
         const topics = corpusTopicNames;
-        const groups = flows.map((flow) => flow.spec.restartSettings.consumerGroupId);
+        const groups = [...new Set(flows.map((flow) => flow.spec.restartSettings.laneGroupId))];
         const signal = AbortSignal.timeout(120_000);
         const [originCluster, destinationCluster] = clusters;
         await deleteTopicsAndGroups({

@@ -236,7 +236,7 @@ describe(`${run.label}: hot reload and continuous sync`, { skip: run.skipReason 
 
   before(async () => {
     const status = await georep.status();
-    steadyGroupId = flowOf(status, steadyTopic)?.spec.restartSettings.consumerGroupId ?? '';
+    steadyGroupId = flowOf(status, steadyTopic)?.spec.restartSettings.laneGroupId ?? '';
     const group = await waitFor(
       'the steady group stable',
       () => groupMembers(steadyGroupId),
@@ -291,17 +291,18 @@ describe(`${run.label}: hot reload and continuous sync`, { skip: run.skipReason 
     const hupTopic = `hup-${run36}`;
     await createTopic(hupTopic, 1);
     await produce(hupTopic, 5);
-    const hupFile = run.writeFile(
-      'sighup.yaml',
-      renderConfig([{ name: 'hup', topics: [`nothing-yet-${run36}`] }]),
-    );
+    // A second file on the same clusters while the main daemon runs: its own groupIdPrefix gives it lanes of its
+    // own (sharing one, the two daemons would split its partitions; docs/configuration.md).
+    const hupConfig = (topic: string) =>
+      `${renderConfig([{ name: 'hup', topics: [topic] }])}  groupIdPrefix: georep-sighup\n`;
+    const hupFile = run.writeFile('sighup.yaml', hupConfig(`nothing-yet-${run36}`));
     const unwatched = await run.startGeorep({
       configFile: hupFile,
       name: 'georep-sighup',
       extraArgs: ['--no-watch'],
     });
     try {
-      writeFileSync(hupFile, renderConfig([{ name: 'hup', topics: [hupTopic] }]));
+      writeFileSync(hupFile, hupConfig(hupTopic));
       unwatched.signal('SIGHUP');
       await unwatched.waitForStatus((status) => flowOf(status, hupTopic)?.state === 'running', {
         what: 'the flow added by SIGHUP running',

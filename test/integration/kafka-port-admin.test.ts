@@ -122,4 +122,40 @@ describeOnEveryVersion({}, (target) => {
       invalidNaming('retention.ms'),
     );
   });
+
+  test('topics created at the same moment (sent together) each get their own outcome', async () => {
+    const existing = uniqueName('admin-batch-existing');
+    await subject.admin.createTopic(newTopic(existing));
+    const fresh = Array.from({ length: 150 }, () => uniqueName('admin-batch'));
+    const badConfig = uniqueName('admin-batch-bad-config');
+    const tooManyReplicas = uniqueName('admin-batch-replicas');
+    subject.createdTopics.push(existing, ...fresh);
+    const outcomes = await Promise.allSettled([
+      ...fresh.map((topic) => subject.admin.createTopic(newTopic(topic))),
+      subject.admin.createTopic(newTopic(existing)),
+      subject.admin.createTopic(newTopic(badConfig, { configs: new Map([['retention.ms', 'forever']]) })),
+      subject.admin.createTopic(newTopic(tooManyReplicas, { replicationFactor: 9 })),
+    ]);
+    const [existingOutcome, badConfigOutcome, replicasOutcome] = outcomes.slice(fresh.length);
+    assert.deepEqual(
+      outcomes
+        .slice(0, fresh.length)
+        .map((outcome) => (outcome.status === 'fulfilled' ? outcome.value : outcome.reason)),
+      fresh.map(() => 'created'),
+    );
+    assert.deepEqual(existingOutcome, { status: 'fulfilled', value: 'already-exists' });
+    assert.ok(
+      badConfigOutcome?.status === 'rejected' && invalidNaming('retention.ms')(badConfigOutcome.reason),
+    );
+    assert.ok(
+      replicasOutcome?.status === 'rejected' && replicasOutcome.reason instanceof InvalidRequest,
+      String(replicasOutcome?.status === 'rejected' ? replicasOutcome.reason : 'created'),
+    );
+    const listed = new Set((await subject.admin.listTopics()).map(({ name }) => name));
+    assert.deepEqual(
+      fresh.filter((topic) => !listed.has(topic)),
+      [],
+    );
+    assert.ok(!listed.has(badConfig) && !listed.has(tooManyReplicas));
+  });
 });

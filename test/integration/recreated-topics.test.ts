@@ -52,7 +52,8 @@ async function copiedTopic(name: string, discoveryIntervalMs: number, signal: Ab
     originBrokers: run.origin,
     destinationBrokers: run.destination,
     topics: [topic],
-    daemon: { discoveryIntervalMs },
+    // Each case's daemon runs on beside the next ones, from another file: each needs its own lanes.
+    daemon: { discoveryIntervalMs, groupIdPrefix: `georep-${name}` },
     fileName: `${name}.yaml`,
   });
   const georep = await GeorepProcess.start({ configFile, name: `georep-${name}`, logDir: run.workDir });

@@ -349,11 +349,8 @@ describe(`${run.label}: three georep processes with one config`, { skip: run.ski
     }
   });
 
-  test('the two that stay keep the partitions they held', {
-    // One consumer group per flow assigns round-robin: a member leaving reshuffles the others' partitions too.
-    // The shared transport's sticky slots (docs/design-shared-transport.md) move only the leaver's share.
-    todo: 'holds once flows read through lanes (issue 13); main assigns round-robin',
-  }, () => {
+  // A lane's slots are sticky (docs/design-shared-transport.md): a member leaving moves only its own share.
+  test('the two that stay keep the partitions they held', () => {
     assert.ok(stayingShares !== null, 'the graceful stop of one of three ran');
     const { before, after } = stayingShares;
     before.forEach((held, index) => {

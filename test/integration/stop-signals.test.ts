@@ -64,7 +64,7 @@ describe(`${run.target.label}: stop signals`, { skip: run.target.skipReason }, (
     });
     const georep = await GeorepProcess.start({ configFile, name: 'georep-ctrl-c', logDir: run.workDir });
     await waitUntilCopying(georep, flowKey, PARTITIONS, context.signal);
-    const groupId = (await georep.status()).flows[0]?.spec.restartSettings.consumerGroupId ?? '';
+    const groupId = (await georep.status()).flows[0]?.spec.restartSettings.laneGroupId ?? '';
 
     georep.signal('SIGINT');
     georep.signal('SIGTERM');

@@ -48,7 +48,9 @@ export const GEOREP_ACLS: readonly GeorepAcl[] = [
     resourceType: 'Group',
     resource: '<groupIdPrefix>.',
     operations: ['Read'],
-    why: "each flow's consumer group: join it, store and read progress; its lineage group `<flow group>.lineage`",
+    why:
+      "each lane's consumer group: join it, store and read progress; a flow's group from before lanes: read its " +
+      'progress; its lineage group `<flow group>.lineage`',
   },
   {
     side: 'destination',
@@ -78,7 +80,7 @@ export const GEOREP_ACLS: readonly GeorepAcl[] = [
     operations: ['Read'],
     why:
       'the lineage group `<flow group>.lineage`: store and read it at start; exactly-once: the progress group ' +
-      '`<flow group>.eos`, committed in the transaction, read at start',
+      '`<lane group>.eos`, committed in the transaction, read at start (and `<flow group>.eos` from before lanes)',
   },
   {
     side: 'destination',

@@ -4,8 +4,11 @@
 // (test/support/kafka-port-contract.ts). It lives under test/: nothing in src/ may import it.
 // - records are appended to the partition given, with exactly the key, value, headers and timestamp given
 //   (LogAppendTime topics take the append time);
-// - a source is a member of a consumer group: partitions are spread over the members (round robin) and move
-//   when a member joins or leaves; a batch is committed only after the handler resolved; a group offset below the log start (or beyond the end) stops the source with OffsetOutOfRange;
+// - a source is a member of a consumer group: a topic's partitions are spread over the members that read it
+//   (round robin) and move when such a member joins or leaves;
+// - a lane source (createLaneSource) is such a member of its lane's group, one per flow: a flow joining or leaving
+//   moves only its own topic's partitions; a partition without an offset in the lane's group starts at its offset
+//   in previousGroupId, if any; a grown topic is read whole only after partitionsAdded(); a batch is committed only after the handler resolved; a group offset below the log start (or beyond the end) stops the source with OffsetOutOfRange;
 // - nothing creates a topic implicitly; setting a group's offsets needs the group to be empty.
 // What it does not model: config value validation, replication, compression, transactions, size limits;
 // a source hands over one batch at a time (partitionsInParallel and fetch sizes are ignored).
@@ -29,6 +32,8 @@ import type {
   ConsumerGroupSummary,
   KafkaAdmin,
   KafkaCluster,
+  LaneRecordSource,
+  LaneSourceOptions,
   NewTopic,
   OffsetToCommit,
   PartitionOffsets,
@@ -106,6 +111,11 @@ export class InMemoryKafka implements KafkaCluster {
 
   createSource(options: RecordSourceOptions): RecordSource {
     return new InMemorySource(this, options);
+  }
+
+  createLaneSource(options: LaneSourceOptions): LaneRecordSource {
+    const { laneGroupId, previousGroupId, ...rest } = options;
+    return new InMemorySource(this, { ...rest, groupId: laneGroupId }, { previousGroupId });
   }
 
   createSink(): RecordSink {
@@ -196,15 +206,15 @@ export class InMemoryKafka implements KafkaCluster {
     });
   }
 
-  /** Spreads the topic's partitions over the group's members, round robin in join order, and tells them. */
+  /** Spreads the topic's partitions over the group's members that read it, round robin in join order, and tells them. */
   rebalance(groupId: string, topic: string): void {
-    const group = this.group(groupId);
+    const members = this.group(groupId).members.filter((member) => member.topic === topic);
     const partitionCount = this.#topics.get(topic)?.partitions.length ?? 0;
-    const assignments = group.members.map((): number[] => []);
+    const assignments = members.map((): number[] => []);
     for (let partition = 0; partition < partitionCount; partition++) {
-      assignments[partition % Math.max(1, group.members.length)]?.push(partition);
+      assignments[partition % Math.max(1, members.length)]?.push(partition);
     }
-    group.members.forEach((member, index) => {
+    members.forEach((member, index) => {
       member.assign(assignments[index] ?? []);
     });
     this.changed();
@@ -294,8 +304,11 @@ class InMemoryAdmin implements KafkaAdmin {
     }
     while (topic.partitions.length < totalPartitionCount)
       topic.partitions.push({ logStart: 0n, records: [] });
+    // A group member subscribed to the topic is told at once; a lane's flow reads the new partitions after
+    // partitionsAdded().
     for (const [groupId, group] of this.#kafka.groups) {
-      if (group.members.some((member) => member.topic === name)) this.#kafka.rebalance(groupId, name);
+      if (group.members.some((member) => member.topic === name && !member.isLane))
+        this.#kafka.rebalance(groupId, name);
     }
   }
 
@@ -418,9 +431,11 @@ class InMemorySink implements RecordSink {
   async close(): Promise<void> {}
 }
 
-class InMemorySource implements RecordSource {
+class InMemorySource implements LaneRecordSource {
   readonly #kafka: InMemoryKafka;
   readonly #options: RecordSourceOptions;
+  /** Set for a lane's source (createLaneSource): read where the lane's group has no offset. */
+  readonly #lane: { readonly previousGroupId: string | undefined } | undefined;
   readonly #abort = new AbortController();
   #listener: SourceListener = () => {};
   #assigned: number[] = [];
@@ -432,13 +447,26 @@ class InMemorySource implements RecordSource {
   #joined = false;
   #loop: Promise<void> | undefined;
 
-  constructor(kafka: InMemoryKafka, options: RecordSourceOptions) {
+  constructor(
+    kafka: InMemoryKafka,
+    options: RecordSourceOptions,
+    lane?: { readonly previousGroupId: string | undefined },
+  ) {
     this.#kafka = kafka;
     this.#options = options;
+    this.#lane = lane;
   }
 
   get topic(): string {
     return this.#options.topic;
+  }
+
+  get isLane(): boolean {
+    return this.#lane !== undefined;
+  }
+
+  async partitionsAdded(): Promise<void> {
+    if (this.#joined && !this.#stopping) this.#kafka.rebalance(this.#options.groupId, this.topic);
   }
 
   run(handler: BatchHandler, listener: SourceListener = () => {}): Promise<void> {
@@ -522,8 +550,14 @@ class InMemorySource implements RecordSource {
       const log = this.#kafka.partitionLog(topic, partition);
       let position = this.#positions.get(partition);
       if (position === undefined) {
+        const previousGroupId = this.#lane?.previousGroupId;
+        const previous =
+          previousGroupId === undefined
+            ? undefined
+            : this.#kafka.groups.get(previousGroupId)?.committed.get(topic)?.get(partition);
         position =
           group.committed.get(topic)?.get(partition) ??
+          previous ??
           (this.#options.startPosition === 'earliest' ? log.logStart : endOffset(log));
         this.#positions.set(partition, position);
       }

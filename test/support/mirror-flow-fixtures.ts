@@ -31,6 +31,7 @@ export const ordersFlowSpec: FlowSpec = {
     replicationFactor: 'auto',
     topicConfigExclude: [],
     consumerGroupId: 'georep.a.b.orders.a.orders',
+    laneGroupId: 'georep.a.b.prefix',
   },
 };
 
@@ -50,7 +51,7 @@ export function quickFlowDependencies(
     lagRefreshMs: 60_000,
     stopGraceMs: 1000,
     sessionTimeoutMs: 10_000,
-    groupsWithStoredProgress: new Set(),
+    flowsWithStoredProgress: new Set(),
     mirroredTotals: new Map(),
     bandwidthCaps: { of: () => null },
     nowMs: Date.now,

@@ -76,6 +76,7 @@ async function startDaemon(
       });
     },
     createSource: (options) => destination.createSource(options),
+    createLaneSource: (options) => destination.createLaneSource(options),
     createSink: () => destination.createSink(),
   };
   const configFile = path.join(workDir, `${name}.yaml`);

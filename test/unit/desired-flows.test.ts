@@ -68,6 +68,35 @@ replications:
     ]);
   });
 
+  test("each flow names its lane's group: one per origin, destination and naming, whatever the topic", () => {
+    const { flows } = flowsOf(
+      `
+replications:
+  - name: plain
+    origin: london
+    destinations: [frankfurt, dublin]
+    topics: { include: [orders, payments] }
+    naming: identity
+  - name: prefixed
+    origin: london
+    destinations: [frankfurt]
+    topics: { include: [orders] }
+    naming: prefix
+`,
+      { london: topics('orders', 'payments') },
+    );
+    assert.deepEqual(
+      flows.map((flow) => `${flow.key}: ${flow.restartSettings.laneGroupId}`),
+      [
+        'london/orders -> frankfurt/orders: georep.london.frankfurt.identity',
+        'london/orders -> dublin/orders: georep.london.dublin.identity',
+        'london/payments -> frankfurt/payments: georep.london.frankfurt.identity',
+        'london/payments -> dublin/payments: georep.london.dublin.identity',
+        'london/orders -> frankfurt/london.orders: georep.london.frankfurt.prefix',
+      ],
+    );
+  });
+
   test('with prefix names, a topic that came from the destination is not sent back', () => {
     const { keys } = flowsOf(
       `

@@ -8,6 +8,8 @@ const facts = (overrides: Partial<DestinationTopicFacts>): DestinationTopicFacts
   destination: 'frankfurt',
   destinationTopic: 'london.orders',
   groupId: 'georep.london.frankfurt.orders.london.orders',
+  lineageGroupIds: ['georep.london.frankfurt.orders.london.orders.lineage'],
+  laneGroupId: 'georep.london.frankfurt.prefix',
   originPartitions: 3,
   originTopicId: 'ORIGIN-NEW',
   existing: null,
@@ -146,7 +148,22 @@ test('a re-created topic is named with both ids and what to do', () => {
   );
   assert.match(
     origin.kind === 'refuse' ? origin.refusal.message : '',
-    /^origin topic orders on london was deleted and re-created \(topic id ORIGIN-NEW; destination topic london\.orders on frankfurt holds the copy of ORIGIN-OLD\)\. .* Delete or rename london\.orders .*georep\.london\.frankfurt\.orders\.london\.orders\.lineage on frankfurt/,
+    /^origin topic orders on london was deleted and re-created \(topic id ORIGIN-NEW; destination topic london\.orders on frankfurt holds the copy of ORIGIN-OLD\)\. .* Delete or rename london\.orders .*delete the offsets of london\.orders in consumer group georep\.london\.frankfurt\.orders\.london\.orders\.lineage on frankfurt: kafka-consumer-groups --delete-offsets/,
+  );
+  const inLane = decideDestinationTopic(
+    facts({
+      existing: matching,
+      lineage: { onOrigin: null, onDestination: copiedOld },
+      lineageGroupIds: [
+        'georep.london.frankfurt.prefix.lineage',
+        'georep.london.frankfurt.orders.london.orders.lineage',
+      ],
+    }),
+  );
+  assert.match(
+    inLane.kind === 'refuse' ? inLane.refusal.message : '',
+    /delete the offsets of london\.orders in consumer group georep\.london\.frankfurt\.prefix\.lineage and georep\.london\.frankfurt\.orders\.london\.orders\.lineage on frankfurt/,
+    "a lane's group holds other flows' lineages: only this topic's go, also from the flow's old group",
   );
   const destination = decideDestinationTopic(
     facts({
@@ -157,7 +174,7 @@ test('a re-created topic is named with both ids and what to do', () => {
   );
   assert.match(
     destination.kind === 'refuse' ? destination.refusal.message : '',
-    /^destination topic london\.orders on frankfurt was deleted and re-created by someone else \(topic id COPY-NEW; this flow copied into COPY\).*delete consumer group georep\.london\.frankfurt\.orders\.london\.orders on london/,
+    /^destination topic london\.orders on frankfurt was deleted and re-created by someone else \(topic id COPY-NEW; this flow copied into COPY\).*delete the offsets of orders in consumer group georep\.london\.frankfurt\.prefix on london/,
   );
 });
 

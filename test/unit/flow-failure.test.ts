@@ -19,7 +19,10 @@ const spec = {
   destination: 'frankfurt',
   originTopic: 'orders',
   destinationTopic: 'london.orders',
-  restartSettings: { consumerGroupId: 'georep.london.frankfurt.orders.london.orders' },
+  restartSettings: {
+    consumerGroupId: 'georep.london.frankfurt.orders.london.orders',
+    laneGroupId: 'georep.london.frankfurt.prefix',
+  },
 } as FlowSpec;
 
 const tlsFailed = (code: string) =>
@@ -100,7 +103,7 @@ test('a truncated origin says how many records were lost and how to accept the g
   assert.match(message, /deleted 40 records before they were mirrored/);
   assert.match(
     message,
-    /move the consumer group georep\.london\.frankfurt\.orders\.london\.orders on london/,
+    /move the offsets of orders in consumer group georep\.london\.frankfurt\.prefix on london \(and in georep\.london\.frankfurt\.orders\.london\.orders, the flow's group before lanes, if it still exists; Kafka changes them only while no georep process runs that lane\) to the earliest offset/,
   );
 });
 
@@ -141,6 +144,17 @@ test('a topic re-created under a running flow is named with both ids and what to
   );
   assert.match(
     error.message,
-    /^topic london\.orders was deleted and re-created: its topic id is now NEW, not OLD \(cluster frankfurt\)\. The records copied before went with the deleted topic.* delete consumer group georep\.london\.frankfurt\.orders\.london\.orders on london/,
+    /^topic london\.orders was deleted and re-created: its topic id is now NEW, not OLD \(cluster frankfurt\)\. The records copied before went with the deleted topic.* delete the offsets of orders in consumer group georep\.london\.frankfurt\.prefix on london/,
+  );
+});
+
+test("an origin topic re-created under a running flow names the topic's lineage in the lane's group and the old one", () => {
+  const error = describeFailure(
+    new TopicRecreated('london', { topic: 'orders', expectedTopicId: 'OLD', topicId: 'NEW' }),
+    spec,
+  );
+  assert.match(
+    error.message,
+    /delete the offsets of london\.orders in consumer group georep\.london\.frankfurt\.prefix\.lineage on frankfurt, and in georep\.london\.frankfurt\.orders\.london\.orders\.lineage if it still exists/,
   );
 });

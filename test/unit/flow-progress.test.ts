@@ -24,6 +24,19 @@ describe('a flow’s progress', () => {
     );
   });
 
+  test('a batch that finishes after its partition moved away counts as copied but does not bring the partition back', () => {
+    const { progress } = progressAt(0);
+    progress.assigned([0, 1]);
+    progress.batchCopied(0, 100n, 150n, 100);
+    progress.assigned([1]);
+    progress.batchCopied(0, 120n, 150n, 20);
+    assert.deepEqual(progress.heldPartitions(), [1]);
+    assert.deepEqual(
+      progress.partitions().map((p) => p.partition),
+      [1],
+    );
+  });
+
   test('the lag the gauge shows after each batch is the summary’s, unknown while any partition is', () => {
     const cases: [string, (progress: FlowProgress, clock: { nowMs: number }) => void, number | null][] = [
       ['no partition held', () => {}, null],

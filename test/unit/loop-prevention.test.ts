@@ -29,6 +29,7 @@ const flow = (loopPrevention: 'none' | 'header') => ({
     replicationFactor: 'auto' as const,
     topicConfigExclude: [],
     consumerGroupId: 'g',
+    laneGroupId: 'g.lane',
   },
 });
 

@@ -11,7 +11,8 @@ import { InMemoryKafka } from '../support/in-memory-kafka.js';
 import { ordersFlowSpec, quickFlowDependencies } from '../support/mirror-flow-fixtures.js';
 
 const spec = ordersFlowSpec;
-const groupId = spec.restartSettings.consumerGroupId;
+// The lane's group holds the flow's progress.
+const groupId = spec.restartSettings.laneGroupId;
 
 const records = (count: number): RecordToWrite[] =>
   Array.from({ length: count }, (_, index) => ({
@@ -24,7 +25,7 @@ const records = (count: number): RecordToWrite[] =>
 function startFlow(
   origin: InMemoryKafka,
   destination: InMemoryKafka,
-  groupsWithStoredProgress = new Set<string>(),
+  flowsWithStoredProgress = new Set<string>(),
 ): MirrorFlow {
   return new MirrorFlow(spec, {
     ...quickFlowDependencies({
@@ -34,7 +35,7 @@ function startFlow(
       destinationAdmin: destination.createAdmin(),
       sink: destination.createSink(),
     }),
-    groupsWithStoredProgress,
+    flowsWithStoredProgress,
   });
 }
 
@@ -100,15 +101,15 @@ test('a new flow of the same group, started after the old one stopped, also find
   const { origin, destination } = await clusters(5);
   // What the daemon keeps across flows: the flow stopped when its topic left the listing, a new one starts
   // when it is back.
-  const groupsWithStoredProgress = new Set<string>();
-  const first = startFlow(origin, destination, groupsWithStoredProgress);
+  const flowsWithStoredProgress = new Set<string>();
+  const first = startFlow(origin, destination, flowsWithStoredProgress);
   try {
     await waitFor(() => first.status().recordsMirrored === 5, 'copy of the 5 records');
   } finally {
     await first.stop();
   }
   origin.groups.get(groupId)?.committed.clear();
-  const second = startFlow(origin, destination, groupsWithStoredProgress);
+  const second = startFlow(origin, destination, flowsWithStoredProgress);
   try {
     await waitFor(() => second.status().error?.reason === 'progress-lost', 'progress-lost');
     assert.equal(destination.partitionLog('a.orders', 0).records.length, 5, 'nothing copied a second time');

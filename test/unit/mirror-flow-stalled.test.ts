@@ -8,8 +8,8 @@ import type {
   BatchHandler,
   ConsumedBatch,
   KafkaCluster,
+  LaneRecordSource,
   RecordSink,
-  RecordSource,
   SourceListener,
   TransactionalSink,
   UnreachableListener,
@@ -42,7 +42,7 @@ function startFlow({ exactlyOnce = false } = {}): Harness {
   const running = new Promise<void>((resolve) => {
     stopped = resolve;
   });
-  const recordSource: RecordSource = {
+  const recordSource: LaneRecordSource = {
     run: (handler, listener = () => {}) => {
       started({ handler, listener });
       return running; // until stopped
@@ -50,6 +50,7 @@ function startFlow({ exactlyOnce = false } = {}): Harness {
     pause: () => undefined,
     resume: () => undefined,
     stop: async () => stopped(),
+    partitionsAdded: async () => undefined,
   };
   const writes: Harness['writes'] = [];
   const sink: RecordSink = {
@@ -74,6 +75,9 @@ function startFlow({ exactlyOnce = false } = {}): Harness {
     name: 'a',
     createAdmin: () => oneTopicAdmin('orders', 2),
     createSource: () => {
+      throw new Error('a flow reads through its lane');
+    },
+    createLaneSource: () => {
       sourcesMade++;
       return recordSource;
     },

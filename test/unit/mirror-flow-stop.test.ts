@@ -2,7 +2,7 @@
 // group. A SIGTERM or a reload can land right there; the stop must end with the flow stopped, never throw.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { KafkaCluster, RecordSink, RecordSource } from '../../src/kafka/port.js';
+import type { KafkaCluster, LaneRecordSource, RecordSink } from '../../src/kafka/port.js';
 import { MirrorFlow } from '../../src/runtime/mirror-flow.js';
 import {
   oneTopicAdmin as admin,
@@ -27,7 +27,7 @@ test('a flow stopped while its failed consumer is still leaving the group ends s
   const leaving = deferred();
   let stopCalls = 0;
   const runCalled = deferred();
-  const source: RecordSource = {
+  const source: LaneRecordSource = {
     run: () => {
       runCalled.resolve();
       return running.promise;
@@ -38,11 +38,15 @@ test('a flow stopped while its failed consumer is still leaving the group ends s
       stopCalls++;
       return leaving.promise;
     },
+    partitionsAdded: async () => undefined,
   };
   const origin: KafkaCluster = {
     name: 'a',
     createAdmin: () => admin('orders'),
-    createSource: () => source,
+    createSource: () => {
+      throw new Error('a flow reads through its lane');
+    },
+    createLaneSource: () => source,
     createSink: () => sink,
   };
   const sink: RecordSink = {

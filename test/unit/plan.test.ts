@@ -26,6 +26,7 @@ function flow(originTopic: string, overrides: Partial<FlowSpec> = {}): FlowSpec 
       replicationFactor: 'auto',
       topicConfigExclude: [],
       consumerGroupId: `georep.london.frankfurt.${originTopic}.london.${originTopic}`,
+      laneGroupId: 'georep.london.frankfurt.prefix',
     },
   };
   return { ...base, ...overrides };
@@ -96,6 +97,15 @@ describe('planFlows', () => {
       desired: [withRestartSettings(flow('orders'), { destinationConnection: 'cccc' })],
       running: [flow('orders')],
       expected: { ...empty, restart: ['orders: destinationConnection'] },
+    },
+    {
+      name: 'a flow that moves to another lane restarts, and the plan names its lane group',
+      desired: [flow('orders'), flow('payments')],
+      running: [
+        withRestartSettings(flow('orders'), { laneGroupId: 'georep.london.frankfurt.t-0123456789ab' }),
+        flow('payments'),
+      ],
+      expected: { ...empty, restart: ['orders: laneGroupId'], unchanged: ['payments'] },
     },
     {
       name: 'pausing is applied in place, not by a restart',

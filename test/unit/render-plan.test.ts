@@ -28,6 +28,7 @@ function flow(topic: string, overrides: Partial<FlowSpec> = {}): FlowSpec {
       replicationFactor: 'auto',
       topicConfigExclude: [],
       consumerGroupId: `georep.${topic}`,
+      laneGroupId: 'georep.lane',
     },
     ...overrides,
   };

@@ -28,6 +28,7 @@ function spec(topic: string, overrides: Partial<FlowSpec> = {}): FlowSpec {
       replicationFactor: 'auto',
       topicConfigExclude: [],
       consumerGroupId: `g.${topic}`,
+      laneGroupId: 'g.lane',
     },
     ...overrides,
   };

@@ -4,11 +4,13 @@
 // KafkaAdmin operation asks; this file says how it is asked.
 import { Admin } from '@platformatic/kafka';
 import type { ClusterConfig } from '../../config/types.js';
+import { ConcurrencyLimit } from '../concurrency-limit.js';
 import { type KafkaError, TopicNotFound, UnexpectedKafkaError } from '../errors.js';
 import type { PartitionDescription, TopicId } from '../port.js';
+import { RequestCoalescer } from '../request-coalescer.js';
 import { baseOptions } from './client-options.js';
 import { type ErrorContext, kafkaErrorIds, responseOf, toPortError } from './map-error.js';
-import { type MetadataRead, readMetadata, topicIdOf } from './metadata.js';
+import { type MetadataRead, readMetadata, topicIdOf, UNKNOWN_TOPIC_OR_PARTITION } from './metadata.js';
 import { TlsAlerts } from './tls-alerts.js';
 
 export interface TopicMetadata {
@@ -19,7 +21,6 @@ export interface TopicMetadata {
 
 /** Pause before the second try of a request to partition leaders; each further try waits longer. */
 const LEADER_RETRY_DELAY_MS = 100;
-const UNKNOWN_TOPIC_OR_PARTITION = 3;
 /** Errors of a request sent to a broker that is not, or not yet, the partition's leader. */
 const LEADER_CHANGE_IDS = [
   'NOT_LEADER_OR_FOLLOWER',
@@ -29,12 +30,34 @@ const LEADER_CHANGE_IDS = [
 ];
 /** Tries of a request to partition leaders while they move: about 1.5 s in all. */
 const LEADER_CHANGE_ATTEMPTS = 6;
+/**
+ * Most requests one admin has sent and not yet had answered. The library queues the rest on the connection,
+ * and fails that whole queue recursively when the connection closes: thousands overflow the stack.
+ */
+const REQUESTS_IN_FLIGHT = 32;
+/** Metadata requests for single topics (each flow's start asks several) go out together, this many topics at most. */
+export const METADATA_TOPICS_PER_REQUEST = 500;
+/** How long a metadata or config request waits for others to join it: a flow's start barely notices. */
+export const COALESCE_WINDOW_MS = 5;
+/** Most coalesced requests of one kind in flight at a time. */
+export const COALESCED_REQUESTS_IN_FLIGHT = 4;
 
 /** One cluster's Admin client, asked with the port's errors. */
 export class AdminRequests {
   readonly admin: Admin;
   readonly clusterName: string;
   readonly #tlsAlerts = new TlsAlerts();
+  readonly #inFlight = new ConcurrencyLimit(REQUESTS_IN_FLIGHT);
+  /** Metadata of topic lists asked at about the same time, read in one request (see metadata()). */
+  readonly #topicsMetadata = new RequestCoalescer<readonly string[], MetadataRead>({
+    maxBatchSize: METADATA_TOPICS_PER_REQUEST,
+    windowMs: COALESCE_WINDOW_MS,
+    maxInFlight: COALESCED_REQUESTS_IN_FLIGHT,
+    send: async (lists) => {
+      const read = await this.send((admin) => readMetadata(admin, [...new Set(lists.flat())]));
+      return lists.map(() => read);
+    },
+  });
 
   constructor(config: ClusterConfig) {
     this.admin = new Admin(baseOptions(config, 'admin'));
@@ -66,13 +89,22 @@ export class AdminRequests {
     });
   }
 
-  /** A Metadata request (metadata.ts), refused once the admin is closed. */
+  /**
+   * A Metadata request (metadata.ts), refused once the admin is closed. Requests for topic lists (not for every
+   * topic) asked at about the same time share one request for all their topics: each caller reads its own from
+   * the answer, with the errors Kafka gave them.
+   */
   async metadata(topics: string[] | null, context: ErrorContext): Promise<MetadataRead> {
     // the raw request goes around the client's own check, and would open connections again
     if (this.admin.closed) {
       throw new UnexpectedKafkaError(this.clusterName, `${context.operation}: the admin is closed`, false);
     }
-    return await this.call(context, (admin) => readMetadata(admin, topics));
+    if (topics === null) return await this.call(context, (admin) => readMetadata(admin, null));
+    try {
+      return await this.#topicsMetadata.request(topics);
+    } catch (error) {
+      throw this.portError(error, context);
+    }
   }
 
   /**
@@ -84,7 +116,7 @@ export class AdminRequests {
   async callLeaders<T>(context: ErrorContext, action: (admin: Admin) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await action(this.admin);
+        return await this.send(action);
       } catch (error) {
         const ids = kafkaErrorIds(error);
         if (attempt >= LEADER_CHANGE_ATTEMPTS || !LEADER_CHANGE_IDS.some((id) => ids.has(id))) {
@@ -98,10 +130,15 @@ export class AdminRequests {
   /** Runs `action` on the Admin; whatever it fails with becomes the port's error. */
   async call<T>(context: ErrorContext, action: (admin: Admin) => Promise<T>): Promise<T> {
     try {
-      return await action(this.admin);
+      return await this.send(action);
     } catch (error) {
       throw this.portError(error, context);
     }
+  }
+
+  /** Runs `action` on the Admin once fewer than REQUESTS_IN_FLIGHT others run; its errors are the library's. */
+  async send<T>(action: (admin: Admin) => Promise<T>): Promise<T> {
+    return await this.#inFlight.run(() => action(this.admin));
   }
 
   /** The port's error for a library's, with a TLS alert the connection saw explained (tls-alerts.ts). */

@@ -1,11 +1,12 @@
 // KafkaAdmin over @platformatic/kafka's Admin client: what each operation asks and how the answer becomes the
 // port's values. How a request is sent (errors mapped to the port's, leader moves retried, metadata read with
-// Kafka's error codes) is admin-requests.ts. Nothing here creates a topic implicitly.
+// Kafka's error codes) is admin-requests.ts; the requests sent together with other flows' are admin-batches.ts.
+// Nothing here creates a topic implicitly.
 import {
   ConfigResourceTypes,
-  type describeConfigsV4,
   FetchIsolationLevels,
   IncrementalAlterConfigOperationTypes,
+  type ListConsumerGroupOffsetsGroup,
 } from '@platformatic/kafka';
 import type { ClusterConfig } from '../../config/types.js';
 import { configSourceOf, consumerGroupStateOf } from '../admin-codes.js';
@@ -24,14 +25,11 @@ import type {
   TopicSummary,
 } from '../port.js';
 import { waitForLeaders } from '../topic-leaders.js';
-import { AdminRequests, responseIfOnlyTopicsMissing, type TopicMetadata } from './admin-requests.js';
+import { AdminBatches, type ConfigsResult, type CreationOutcome } from './admin-batches.js';
+import { AdminRequests, type TopicMetadata } from './admin-requests.js';
 import { type ErrorContext, kafkaErrorIds } from './map-error.js';
 import { topicIdOf } from './metadata.js';
 import { commitOffsetsWithMetadata } from './offset-commit.js';
-
-type ConfigsResult = Pick<describeConfigsV4.DescribeConfigsResponseResult, 'resourceName' | 'configs'> & {
-  readonly errorCode?: number;
-};
 
 /** ListOffsets' timestamps that ask for the log start and for the end of the log. */
 const EARLIEST_TIMESTAMP = -2n;
@@ -45,9 +43,12 @@ export class PlatformaticAdmin implements KafkaAdmin {
   readonly #topicChangeTimeoutMs: number;
   /** The partition increase running now; the next one waits for it (see createPartitions). */
   #partitionIncrease: Promise<unknown> = Promise.resolve();
+  /** Requests each flow's start sends for its own topic, sent together with other flows'. */
+  readonly #batches: AdminBatches;
 
   constructor(config: ClusterConfig) {
     this.#requests = new AdminRequests(config);
+    this.#batches = new AdminBatches(this.#requests);
     this.#topicChangeTimeoutMs = config.requestTimeoutMs;
   }
 
@@ -82,24 +83,24 @@ export class PlatformaticAdmin implements KafkaAdmin {
     });
   }
 
-  /** One DescribeConfigs request; topics the broker does not know are left out, any other error fails it. */
+  /**
+   * The topics' configs, asked with other callers' in one DescribeConfigs request; topics the broker does not
+   * know are left out, any other error fails it.
+   */
   async #describeConfigs(
     topics: readonly string[],
     context: ErrorContext,
   ): Promise<Map<string, TopicConfigEntry[]>> {
-    const resources = topics.map((name) => ({ resourceType: ConfigResourceTypes.TOPIC, resourceName: name }));
     let results: readonly ConfigsResult[];
     try {
-      results = await this.#requests.admin.describeConfigs({ resources, includeSynonyms: false });
+      results = await this.#batches.configs.request(topics);
     } catch (error) {
-      // The library fails the whole request when one topic is missing; the broker still described the others.
-      const partial = responseIfOnlyTopicsMissing(error, 'results');
-      if (partial === undefined) throw this.#requests.portError(error, context);
-      results = partial as ConfigsResult[];
+      throw this.#requests.portError(error, context);
     }
+    const asked = new Set(topics);
     return new Map(
       results
-        .filter((result) => (result.errorCode ?? 0) === 0)
+        .filter((result) => (result.errorCode ?? 0) === 0 && asked.has(result.resourceName))
         .map((result) => [
           result.resourceName,
           result.configs.map((entry) => ({
@@ -115,17 +116,14 @@ export class PlatformaticAdmin implements KafkaAdmin {
 
   async createTopic(topic: NewTopic): Promise<'created' | 'already-exists'> {
     const context = { operation: `create topic ${topic.name}`, topic: topic.name };
+    let outcome: CreationOutcome;
     try {
-      await this.#requests.admin.createTopics({
-        topics: [topic.name],
-        partitions: topic.partitionCount,
-        replicas: topic.replicationFactor,
-        configs: [...topic.configs].map(([name, value]) => ({ name, value })),
-      });
+      outcome = await this.#batches.creations.request(topic);
     } catch (error) {
-      if (kafkaErrorIds(error).has('TOPIC_ALREADY_EXISTS')) return 'already-exists';
       throw this.#requests.portError(error, context);
     }
+    if (typeof outcome === 'object') throw this.#requests.portError(outcome.failed, context);
+    if (outcome === 'already-exists') return 'already-exists';
     await waitForLeaders({
       clusterName: this.#requests.clusterName,
       topic: topic.name,
@@ -242,19 +240,18 @@ export class PlatformaticAdmin implements KafkaAdmin {
     // also reports a missing topic.
     const context = { operation: `fetch committed offsets of group ${groupId}`, groupId };
     const described = await this.#requests.topicsMetadata(topics, context);
-    const [listed] = await this.#requests.call(context, (admin) =>
-      admin.listConsumerGroupOffsets({
-        groups: [
-          {
-            groupId,
-            topics: described.map(({ name, partitions }) => ({
-              name,
-              partitionIndexes: partitions.map(({ partition }) => partition),
-            })),
-          },
-        ],
-      }),
-    );
+    let listed: ListConsumerGroupOffsetsGroup | undefined;
+    try {
+      listed = await this.#batches.groupOffsets.request({
+        groupId,
+        topics: described.map(({ name, partitions }) => ({
+          name,
+          partitionIndexes: partitions.map(({ partition }) => partition),
+        })),
+      });
+    } catch (error) {
+      throw this.#requests.portError(error, context);
+    }
     const offsets = new Map(
       (listed?.topics ?? []).flatMap((topic) =>
         topic.partitions.map((entry) => [`${topic.name}:${entry.partitionIndex}`, entry]),
@@ -283,17 +280,19 @@ export class PlatformaticAdmin implements KafkaAdmin {
     const context = { operation: `set committed offsets of group ${groupId}`, topic, groupId };
     try {
       if (offsets.some(({ metadata }) => metadata !== undefined)) {
-        await commitOffsetsWithMetadata(this.#requests.admin, groupId, topic, offsets);
+        await this.#requests.send((admin) => commitOffsetsWithMetadata(admin, groupId, topic, offsets));
       } else {
-        await this.#requests.admin.alterConsumerGroupOffsets({
-          groupId,
-          topics: [
-            {
-              name: topic,
-              partitionOffsets: offsets.map(({ partition, offset }) => ({ partition, offset })),
-            },
-          ],
-        });
+        await this.#requests.send((admin) =>
+          admin.alterConsumerGroupOffsets({
+            groupId,
+            topics: [
+              {
+                name: topic,
+                partitionOffsets: offsets.map(({ partition, offset }) => ({ partition, offset })),
+              },
+            ],
+          }),
+        );
       }
     } catch (error) {
       // The broker takes offsets from outside the group only while it is empty; otherwise it answers as to a
@@ -308,7 +307,7 @@ export class PlatformaticAdmin implements KafkaAdmin {
 
   async deleteConsumerGroup(groupId: string): Promise<void> {
     try {
-      await this.#requests.admin.deleteGroups({ groups: [groupId] });
+      await this.#requests.send((admin) => admin.deleteGroups({ groups: [groupId] }));
     } catch (error) {
       if (kafkaErrorIds(error).has('GROUP_ID_NOT_FOUND')) return;
       throw this.#requests.portError(error, { operation: `delete consumer group ${groupId}`, groupId });

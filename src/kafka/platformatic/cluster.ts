@@ -4,6 +4,8 @@ import type {
   KafkaAdmin,
   KafkaCluster,
   KafkaClusterFactory,
+  LaneRecordSource,
+  LaneSourceOptions,
   PartitionReader,
   RecordSink,
   RecordSinkOptions,
@@ -13,6 +15,7 @@ import type {
   TransactionalSinkOptions,
 } from '../port.js';
 import { PlatformaticAdmin } from './admin.js';
+import { LaneReaders } from './lane-source.js';
 import { PlatformaticPartitionReader } from './partition-reader.js';
 import { PlatformaticSink } from './sink.js';
 import { PlatformaticSource } from './source.js';
@@ -21,10 +24,12 @@ import { PlatformaticTransactionalSink } from './transactional-sink.js';
 export class PlatformaticCluster implements KafkaCluster {
   readonly name: string;
   readonly #config: ClusterConfig;
+  readonly #lanes: LaneReaders;
 
   constructor(config: ClusterConfig) {
     this.name = config.name;
     this.#config = config;
+    this.#lanes = new LaneReaders(config);
   }
 
   createAdmin(): KafkaAdmin {
@@ -33,6 +38,10 @@ export class PlatformaticCluster implements KafkaCluster {
 
   createSource(options: RecordSourceOptions): RecordSource {
     return new PlatformaticSource(this.#config, options);
+  }
+
+  createLaneSource(options: LaneSourceOptions): LaneRecordSource {
+    return this.#lanes.source(options);
   }
 
   createSink(options: RecordSinkOptions = {}): RecordSink {

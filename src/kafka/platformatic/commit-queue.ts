@@ -1,4 +1,4 @@
-// Commits a source's offsets to its group, one request at a time: offsets added while a commit is in flight are
+// Commits a source's offsets (of one topic or many) to its group, one request at a time: offsets added while a commit is in flight are
 // gathered (the latest per partition) into the next one, so a fast handler costs one OffsetCommit per round
 // trip, not one per batch. A commit that fails on the network is tried again (with the offsets added since)
 // for as long as the source runs: an origin down for a while must not cost the source its group membership.
@@ -6,7 +6,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer } from '@platformatic/kafka';
 import { errorTree, failedOnNetwork, innermostMessage } from './map-error.js';
 
-export type CommittedOffsets = readonly { readonly partition: number; readonly offset: bigint }[];
+export type CommittedOffsets = readonly {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: bigint;
+}[];
 
 export interface CommitQueueEvents {
   /** Hears of every successful commit. */
@@ -27,19 +31,18 @@ const NO_LEADER_EPOCH = -1;
 
 export class CommitQueue {
   readonly #consumer: Consumer;
-  readonly #topic: string;
   readonly #events: CommitQueueEvents;
-  readonly #pending = new Map<number, bigint>();
+  /** The latest offset to commit by topic-partition (the key `<partition>:<topic>`). */
+  readonly #pending = new Map<string, { topic: string; partition: number; offset: bigint }>();
   #running: Promise<void> | null = null;
 
-  constructor(consumer: Consumer, topic: string, events: CommitQueueEvents) {
+  constructor(consumer: Consumer, events: CommitQueueEvents) {
     this.#consumer = consumer;
-    this.#topic = topic;
     this.#events = events;
   }
 
-  add(partition: number, offset: bigint): void {
-    this.#pending.set(partition, offset);
+  add(topic: string, partition: number, offset: bigint): void {
+    this.#pending.set(`${partition}:${topic}`, { topic, partition, offset });
     this.#running ??= this.#drain();
   }
 
@@ -50,12 +53,12 @@ export class CommitQueue {
 
   async #drain(): Promise<void> {
     while (this.#pending.size > 0) {
-      const offsets = [...this.#pending].map(([partition, offset]) => ({ partition, offset }));
+      const offsets = [...this.#pending.values()];
       this.#pending.clear();
       try {
         await this.#consumer.commit({
-          offsets: offsets.map(({ partition, offset }) => ({
-            topic: this.#topic,
+          offsets: offsets.map(({ topic, partition, offset }) => ({
+            topic,
             partition,
             offset,
             leaderEpoch: NO_LEADER_EPOCH,
@@ -66,8 +69,9 @@ export class CommitQueue {
         if (failedOnNetwork(error) && this.#events.retrying()) {
           this.#events.onUnreachable(`offset commit failed: ${innermostMessage(error)}`);
           // Offsets added meanwhile are newer: they win.
-          for (const { partition, offset } of offsets) {
-            if (!this.#pending.has(partition)) this.#pending.set(partition, offset);
+          for (const entry of offsets) {
+            const key = `${entry.partition}:${entry.topic}`;
+            if (!this.#pending.has(key)) this.#pending.set(key, entry);
           }
           await sleep(this.#events.retryDelayMs);
         } else if (!lostGeneration(error)) {

@@ -1,4 +1,4 @@
-// The fetching half of a source: which assigned partitions are fetched next, from which broker, and what becomes
+// The fetching half of a source: which assigned partitions (of one topic or many) are fetched next, from which broker, and what becomes
 // of the answers. A partition holds at most one fetched batch waiting for the handler ("ready"); one request is
 // in flight per broker, covering every partition it leads that has room; and the bytes held (ready batches,
 // batches in the handler, requests in flight) stay under the budget of fetch-budget.ts, which grows with the
@@ -10,10 +10,20 @@
 // `silentAfterMs`. Such failures are retried every `retryDelayMs` for as long as they last, with fresh
 // metadata, so that fetching resumes within that delay once the cluster answers again; they never stop the
 // source, which keeps its group membership (a new member would wait for the old one's session to expire).
+import { debuglog } from 'node:util';
+import { type KafkaError, TopicNotFound } from '../errors.js';
 import type { ConsumedBatch } from '../port.js';
 import { FetchBudget, type FetchBudgetLimits, type FetchSize } from './fetch-budget.js';
-import { failedOnNetwork, innermostMessage } from './map-error.js';
-import type { FetchedPartition, PartitionFetcher, TopicLayout } from './partition-fetcher.js';
+import { failedOnNetwork, innermostMessage, reportsTopicMissing } from './map-error.js';
+import {
+  type FetchedPartition,
+  type FetchLayout,
+  leaderOf,
+  type PartitionFetcher,
+} from './partition-fetcher.js';
+
+/** Why a partition is not fetched (NODE_DEBUG=georep-fetch): layouts loaded, requests sent and answered. */
+const trace = debuglog('georep-fetch');
 
 export interface FetchLoopLimits {
   /** Everything fetched and not yet released, plus what the requests in flight may bring. */
@@ -35,10 +45,16 @@ export interface FetchLoopEvents {
   /** A batch became ready. */
   onReady(): void;
   /** A fetch found only markers or aborted records up to `offset`: nothing to hand on, but the group may move past. */
-  onSkipped(partition: number, offset: bigint): void;
-  onOutOfRange(partition: number, requestedOffset: bigint): void;
+  onSkipped(topic: string, partition: number, offset: bigint): void;
+  onOutOfRange(topic: string, partition: number, requestedOffset: bigint): void;
   /** A failure that does not heal, or transient ones `fetchAttempts` times in a row. */
   onFailure(error: unknown): void;
+  /**
+   * When given: the metadata request before a fetch found that the cluster has no topic `topic` any more. The
+   * listener lets the topic go (assign(topic, [])); the others' metadata is asked for again at once. Without it,
+   * a missing topic fails the metadata request like any transient error (a reader of one topic).
+   */
+  onTopicMissing?(topic: string): void;
   isTransient(error: unknown): boolean;
   /** A request failed on the network or a fetch got no answer in time; `detail` names the broker. Retried. */
   onUnreachable(detail: string): void;
@@ -52,6 +68,7 @@ export interface ReadyBatch {
 }
 
 interface PartitionState {
+  readonly topic: string;
   readonly partition: number;
   /** The next offset to fetch; null until the start position is known. */
   position: bigint | null;
@@ -75,12 +92,12 @@ interface SentPartition {
 
 export class FetchLoop {
   readonly #fetcher: PartitionFetcher;
-  readonly #topic: string;
   readonly #limits: FetchLoopLimits;
   readonly #events: FetchLoopEvents;
   readonly #budget: FetchBudget;
-  #partitions = new Map<number, PartitionState>();
-  #layout: TopicLayout | undefined;
+  /** By topic, by partition number. */
+  readonly #partitions = new Map<string, Map<number, PartitionState>>();
+  #layout: FetchLayout | undefined;
   #loadingLayout = false;
   #failures = 0;
   #retryTimer: NodeJS.Timeout | undefined;
@@ -91,51 +108,65 @@ export class FetchLoop {
 
   constructor(
     fetcher: PartitionFetcher,
-    topic: string,
-    layout: TopicLayout,
+    layout: FetchLayout | undefined,
     limits: FetchLoopLimits,
     events: FetchLoopEvents,
   ) {
     this.#fetcher = fetcher;
-    this.#topic = topic;
     this.#layout = layout;
     this.#limits = limits;
     this.#events = events;
     this.#budget = new FetchBudget(limits.budget);
   }
 
-  /** The partitions now assigned; nothing is fetched for one until start() gives its position. */
-  assign(partitions: readonly number[]): void {
-    this.rewind();
-    this.#partitions = new Map(partitions.map((partition) => [partition, newState(partition)]));
+  /**
+   * The partitions of `topic` now assigned (none: the topic is let go); the topic's other partitions are
+   * dropped with what was fetched ahead for them. Nothing is fetched for one until start() gives its position.
+   * Other topics are not touched.
+   */
+  assign(topic: string, partitions: readonly number[]): void {
+    const before = this.#partitions.get(topic);
+    if (before !== undefined) for (const state of before.values()) this.#throwAway(state);
+    if (partitions.length === 0) this.#partitions.delete(topic);
+    else
+      this.#partitions.set(
+        topic,
+        new Map(partitions.map((partition) => [partition, newState(topic, partition)])),
+      );
   }
 
-  start(partition: number, position: bigint): void {
-    const state = this.#partitions.get(partition);
+  start(topic: string, partition: number, position: bigint): void {
+    const state = this.#partitions.get(topic)?.get(partition);
     if (state === undefined) return;
     state.position = position;
     state.resumeOffset = position;
   }
 
-  has(partition: number): boolean {
-    return this.#partitions.has(partition);
+  has(topic: string, partition: number): boolean {
+    return this.#partitions.get(topic)?.has(partition) === true;
   }
 
   /** Throws away every batch fetched ahead: fetching starts again past the last batch taken. */
   rewind(): void {
-    for (const state of this.#partitions.values()) {
-      state.epoch += 1;
-      if (state.ready !== null) this.#heldBytes -= state.ready.bytes;
-      state.ready = null;
-      state.position = state.resumeOffset;
-    }
+    for (const state of this.#states()) this.#throwAway(state);
   }
 
-  /** Ready batches, in partition order from a rotating start, except those of partitions `busy` names. */
-  *readyBatches(busy: (partition: number) => boolean): Generator<ReadyBatch> {
-    for (const state of this.#partitions.values()) {
+  #throwAway(state: PartitionState): void {
+    state.epoch += 1;
+    if (state.ready !== null) this.#heldBytes -= state.ready.bytes;
+    state.ready = null;
+    state.position = state.resumeOffset;
+  }
+
+  *#states(): Generator<PartitionState> {
+    for (const partitions of this.#partitions.values()) yield* partitions.values();
+  }
+
+  /** Ready batches, in topic and partition order, except those `busy` names. */
+  *readyBatches(busy: (topic: string, partition: number) => boolean): Generator<ReadyBatch> {
+    for (const state of this.#states()) {
       const ready = state.ready;
-      if (ready === null || busy(state.partition)) continue;
+      if (ready === null || busy(state.topic, state.partition)) continue;
       state.ready = null;
       state.resumeOffset = ready.batch.nextOffset;
       yield ready;
@@ -157,14 +188,15 @@ export class FetchLoop {
     if (!this.#events.canFetch()) return;
     const layout = this.#layout;
     if (layout === undefined) {
-      this.#loadLayout();
+      if (this.#partitions.size > 0) this.#loadLayout();
       return;
     }
     const wanted = new Map<number, PartitionState[]>();
-    for (const state of this.#partitions.values()) {
+    for (const state of this.#states()) {
       if (state.position === null || state.fetching || state.ready !== null) continue;
-      const leader = layout.leaders[state.partition] ?? -1;
+      const leader = leaderOf(layout, state.topic, state.partition);
       if (leader < 0) {
+        trace('no leader known for %s/%d: loading the layout again', state.topic, state.partition);
         this.#layout = undefined; // a partition added since, or a leader being elected
         this.#loadLayout();
         return;
@@ -176,7 +208,10 @@ export class FetchLoop {
     }
     for (const [broker, states] of wanted) {
       const size = this.#budget.next(this.#heldBytes + this.#reservedBytes);
-      if (size === null) return;
+      if (size === null) {
+        trace('no room: %d bytes held, %d reserved', this.#heldBytes, this.#reservedBytes);
+        return;
+      }
       this.#fetchFrom(layout, broker, this.#requestOrder(states), size);
     }
   }
@@ -191,22 +226,34 @@ export class FetchLoop {
     return [...rotated.filter((state) => state.starved), ...rotated.filter((state) => !state.starved)];
   }
 
-  #fetchFrom(layout: TopicLayout, broker: number, states: PartitionState[], size: FetchSize): void {
+  #fetchFrom(layout: FetchLayout, broker: number, states: PartitionState[], size: FetchSize): void {
     const { maxBytes } = size;
-    const sent = states.map((state) => ({ state, epoch: state.epoch, offset: state.position! }));
+    const sent = new Map(
+      states.map((state) => [
+        partitionKey(state.topic, state.partition),
+        { state, epoch: state.epoch, offset: state.position! },
+      ]),
+    );
     for (const state of states) state.fetching = true;
     this.#brokersFetching.add(broker);
     this.#reservedBytes += size.reservedBytes;
-    const request = sent.map(({ state, offset }) => ({
+    const request = [...sent.values()].map(({ state, offset }) => ({
+      topic: state.topic,
       partition: state.partition,
       offset,
       maxBytes: size.maxBytesPerPartition,
     }));
-    const immediate = sent.some(
+    const immediate = [...sent.values()].some(
       ({ state, offset }) => state.lastStableOffset !== null && offset < state.lastStableOffset,
     );
     const sentAtMs = performance.now();
     const from = describeBroker(layout, broker);
+    if (trace.enabled)
+      trace(
+        'fetch from %s: %s',
+        from,
+        request.map((entry) => `${entry.topic}/${entry.partition}@${entry.offset}`).join(' '),
+      );
     const silentAfterMs =
       this.#limits.silentAfterMs + Math.round((maxBytes * 1000) / this.#limits.minTransferBytesPerSecond);
     const silence = setTimeout(() => {
@@ -233,21 +280,41 @@ export class FetchLoop {
       });
   }
 
-  #onFetched(sent: readonly SentPartition[], fetched: readonly FetchedPartition[], from: string): void {
+  #onFetched(
+    sent: ReadonlyMap<string, SentPartition>,
+    fetched: readonly FetchedPartition[],
+    from: string,
+  ): void {
     if (!this.#events.canFetch()) return;
+    if (trace.enabled)
+      trace(
+        'answer from %s: %s',
+        from,
+        fetched
+          .map(
+            (outcome) =>
+              `${outcome.topic}/${outcome.partition} ${outcome.kind === 'read' ? `${outcome.read.records.length} records to ${outcome.read.nextOffset}` : outcome.kind}`,
+          )
+          .join(', '),
+      );
     this.#events.onAnswered();
     let retry: Error | undefined;
     let ready = false;
     for (const outcome of fetched) {
-      const request = sent.find(({ state }) => state.partition === outcome.partition);
+      const request = sent.get(partitionKey(outcome.topic, outcome.partition));
       // Answers for partitions given up, or whose fetched data was thrown away since the request left, are ignored.
-      if (request === undefined || this.#partitions.get(outcome.partition) !== request.state) continue;
+      if (
+        request === undefined ||
+        this.#partitions.get(outcome.topic)?.get(outcome.partition) !== request.state
+      ) {
+        continue;
+      }
       const { state } = request;
       if (state.epoch !== request.epoch || state.position !== request.offset) continue;
       if (outcome.kind === 'retry') {
         retry = outcome.error;
       } else if (outcome.kind === 'out-of-range') {
-        this.#events.onOutOfRange(outcome.partition, outcome.fetchOffset);
+        this.#events.onOutOfRange(outcome.topic, outcome.partition, outcome.fetchOffset);
         return;
       } else {
         ready = this.#accept(state, outcome) || ready;
@@ -268,12 +335,12 @@ export class FetchLoop {
     state.position = read.nextOffset;
     if (read.records.length === 0) {
       state.resumeOffset = read.nextOffset;
-      this.#events.onSkipped(state.partition, read.nextOffset);
+      this.#events.onSkipped(state.topic, state.partition, read.nextOffset);
       return false;
     }
     state.ready = {
       batch: {
-        topic: this.#topic,
+        topic: state.topic,
         partition: state.partition,
         records: read.records,
         nextOffset: read.nextOffset,
@@ -317,23 +384,71 @@ export class FetchLoop {
   #loadLayout(): void {
     if (this.#loadingLayout || this.#retryTimer !== undefined) return;
     this.#loadingLayout = true;
-    this.#fetcher
-      .layout(true)
-      .then((layout) => {
-        this.#layout = layout;
-      })
-      .catch((error: unknown) => this.#onFetchFailed(error, 'metadata request'))
-      .finally(() => {
+    void this.#fetcher.layout([...this.#partitions.keys()], true).then(
+      (layout) => {
+        if (trace.enabled)
+          trace(
+            'layout of %s',
+            [...layout.leaders].map(([topic, leaders]) => `${topic}:[${leaders.join()}]`).join(' '),
+          );
+        // Taken in, and fetched with, in one step: a partition assigned since finds no leader in this layout
+        // and loads the next one at once. Were this one still loading then, nothing would load the next.
         this.#loadingLayout = false;
-        if (this.#layout !== undefined) this.pump();
-      });
+        this.#layout = layout;
+        this.pump();
+      },
+      async (error: unknown) => {
+        try {
+          if (!(await this.#droppedMissingTopics(error))) this.#onFetchFailed(error, 'metadata request');
+        } finally {
+          this.#loadingLayout = false; // every way out above fetches again later, or fails the loop
+        }
+      },
+    );
+  }
+
+  /**
+   * When the metadata request failed because a topic is unknown, asks which ones are (the library's error names
+   * one, and may name the wrong one when it lists many), lets each go through onTopicMissing, and loads the
+   * others' layout again. False when that is not the case, or asking failed (the error goes on).
+   */
+  async #droppedMissingTopics(error: unknown): Promise<boolean> {
+    const onTopicMissing = this.#events.onTopicMissing;
+    if (onTopicMissing === undefined || !reportsTopicMissing(error) || !this.#events.canFetch()) return false;
+    const missing = await this.#fetcher.unknownTopics([...this.#partitions.keys()]).catch(() => null);
+    if (missing === null) return false;
+    if (missing.length === 0) {
+      // No topic read now is missing: the request named one given up since it left (its flow stopped), or the
+      // brokers did not agree yet. Tried again like a transient failure, which it is for the topics read now.
+      this.#failures += 1;
+      if (this.#failures >= this.#limits.fetchAttempts) return false;
+      this.#retryLater(this.#limits.retryDelayMs * this.#failures);
+      return true;
+    }
+    for (const topic of missing) onTopicMissing(topic);
+    setImmediate(() => this.pump());
+    return true;
   }
 }
 
+/**
+ * Whether a reader retries `error` (mapped to a port error): what may heal by itself, and a missing topic, which
+ * may be one deleted and created again at once: retried like the rest, so that the new topic is met (its offsets
+ * then tell the flow it was re-created); TopicNotFound after `fetchAttempts` tries.
+ */
+export function isTransientReadError(error: KafkaError): boolean {
+  return error.retriable || error instanceof TopicNotFound;
+}
+
 /** `broker 1 (127.0.0.1:9092)`, as an operator finds it in the cluster's config. */
-function describeBroker(layout: TopicLayout, broker: number): string {
+function describeBroker(layout: FetchLayout, broker: number): string {
   const address = layout.metadata.brokers.get(broker);
   return address === undefined ? `broker ${broker}` : `broker ${broker} (${address.host}:${address.port})`;
+}
+
+/** One string per topic-partition, for maps. */
+function partitionKey(topic: string, partition: number): string {
+  return `${partition}:${topic}`;
 }
 
 /** What an answer's batches took as received, and take held (decoded). */
@@ -348,8 +463,9 @@ function sizeOf(fetched: readonly FetchedPartition[]): { receivedBytes: number; 
   return { receivedBytes, heldBytes };
 }
 
-function newState(partition: number): PartitionState {
+function newState(topic: string, partition: number): PartitionState {
   return {
+    topic,
     partition,
     position: null,
     resumeOffset: null,

@@ -20,6 +20,8 @@ import { responseOf } from './map-error.js';
 export type MetadataResponse = metadataV12.MetadataResponse;
 export type MetadataTopic = metadataV12.MetadataResponseTopic;
 type MetadataApi = API<[topics: string[] | null, allowAutoTopicCreation?: boolean], MetadataResponse>;
+/** Any of the library's clients (admin, consumer, producer): each can send a Metadata request of its own. */
+type MetadataClient = Pick<Admin, typeof kGetApi | typeof kGetBootstrapConnection>;
 
 export interface MetadataRead {
   readonly response: MetadataResponse;
@@ -29,6 +31,8 @@ export interface MetadataRead {
   readonly error?: unknown;
 }
 
+/** A topic's error code in a Metadata response when the cluster has no topic of that name. */
+export const UNKNOWN_TOPIC_OR_PARTITION = 3;
 /** The first Metadata version that carries topic ids (KIP-516). */
 const FIRST_METADATA_VERSION_WITH_TOPIC_IDS = 10;
 const HEX_UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
@@ -38,7 +42,7 @@ const HEX_UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{
  * Errors about single topics or partitions (a partition without a leader yet, an unknown topic) come back
  * with the response for the caller to judge; a request that failed as a whole rejects with the library's error.
  */
-export async function readMetadata(admin: Admin, topics: string[] | null): Promise<MetadataRead> {
+export async function readMetadata(admin: MetadataClient, topics: string[] | null): Promise<MetadataRead> {
   let version = 0;
   try {
     const [connection, api] = await Promise.all([bootstrapConnection(admin), metadataApi(admin)]);
@@ -49,6 +53,18 @@ export async function readMetadata(admin: Admin, topics: string[] | null): Promi
     if (!Array.isArray(partial?.topics)) throw error;
     return { response: partial as unknown as MetadataResponse, version, error };
   }
+}
+
+/**
+ * Which of `topics` the cluster has no topic of that name for, read from each topic's own error code: the
+ * library's metadata() fails a whole request for the first unknown topic and may name the wrong one.
+ */
+export async function unknownTopics(client: MetadataClient, topics: readonly string[]): Promise<string[]> {
+  const { response } = await readMetadata(client, [...topics]);
+  const answered = new Map(response.topics.map((topic) => [topic.name, topic.errorCode]));
+  return topics.filter(
+    (topic) => (answered.get(topic) ?? UNKNOWN_TOPIC_OR_PARTITION) === UNKNOWN_TOPIC_OR_PARTITION,
+  );
 }
 
 /** A topic's id in Kafka's printed form; null when the Metadata version has none. */
@@ -64,13 +80,13 @@ export function topicIdFromUuid(uuid: string | null | undefined): TopicId {
   return bytes.toString('base64url');
 }
 
-function bootstrapConnection(admin: Admin): Promise<Connection> {
+function bootstrapConnection(admin: MetadataClient): Promise<Connection> {
   return new Promise((resolve, reject) => {
     admin[kGetBootstrapConnection]((error, connection) => (error ? reject(error) : resolve(connection!)));
   });
 }
 
-function metadataApi(admin: Admin): Promise<MetadataApi> {
+function metadataApi(admin: MetadataClient): Promise<MetadataApi> {
   return new Promise((resolve, reject) => {
     admin[kGetApi]<[string[] | null, boolean?], MetadataResponse>('Metadata', (error, api) =>
       error ? reject(error) : resolve(api as MetadataApi),

@@ -1,4 +1,4 @@
-// Fetch requests for the partitions of one topic, sent by georep itself with the library's Fetch API (the version
+// Fetch requests for partitions of any number of topics, sent by georep itself with the library's Fetch API (the version
 // both sides support, read_committed) over a connection pool of their own, so that georep sees the raw record
 // batches and the broker's aborted_transactions (record-batches.ts reads them) and a long fetch never queues the
 // group's heartbeats behind it on the coordinator's connection.
@@ -30,7 +30,7 @@ import {
   type FetchResponse,
   fetchApiKeepingBatches,
 } from './fetch-response.js';
-import { topicIdFromUuid } from './metadata.js';
+import { topicIdFromUuid, unknownTopics } from './metadata.js';
 import { type PartitionRead, readPartition } from './record-batches.js';
 
 type FetchRequestTopic = fetchV17.FetchRequestTopic;
@@ -57,6 +57,7 @@ const REQUEST_WRITERS_KEEPING_BATCHES = new Map<number, FetchRequestWriter>([
 ]);
 
 export interface PartitionFetch {
+  readonly topic: string;
   readonly partition: number;
   readonly offset: bigint;
   readonly maxBytes: number;
@@ -65,6 +66,7 @@ export interface PartitionFetch {
 export type FetchedPartition =
   | {
       readonly kind: 'read';
+      readonly topic: string;
       readonly partition: number;
       readonly fetchOffset: bigint;
       readonly read: PartitionRead;
@@ -72,65 +74,85 @@ export type FetchedPartition =
       readonly lastStableOffset: bigint;
     }
   /** The broker no longer has (or does not yet have) the offset asked for. */
-  | { readonly kind: 'out-of-range'; readonly partition: number; readonly fetchOffset: bigint }
+  | {
+      readonly kind: 'out-of-range';
+      readonly topic: string;
+      readonly partition: number;
+      readonly fetchOffset: bigint;
+    }
   /** A transient problem (leader moved, partition not yet known): fetch again after fresh metadata. */
-  | { readonly kind: 'retry'; readonly partition: number; readonly error: Error };
+  | { readonly kind: 'retry'; readonly topic: string; readonly partition: number; readonly error: Error };
 
-export interface TopicLayout {
-  /** Leader broker id of each partition, by partition number; -1 while there is none. */
-  readonly leaders: readonly number[];
+export interface FetchLayout {
+  /** By topic, the leader broker id of each partition, by partition number; -1 while there is none. */
+  readonly leaders: ReadonlyMap<string, readonly number[]>;
   readonly metadata: ClusterMetadata;
+}
+
+/** The partition's leader in `layout`; -1 for none, a partition or topic the layout does not know included. */
+export function leaderOf(layout: FetchLayout, topic: string, partition: number): number {
+  return layout.leaders.get(topic)?.[partition] ?? -1;
 }
 
 export class PartitionFetcher {
   readonly #consumer: Consumer;
   readonly #pool: ConnectionPool;
-  readonly #topic: string;
   readonly #maxWaitMs: number;
   readonly #clusterName: string;
-  /** The topic's id as the flow checked it, else as first seen here; null where the broker gives none. */
-  #topicId: TopicId | undefined;
+  /** By topic, its id as the flow checked it, else as first seen here; null where the broker gives none. */
+  readonly #topicIds = new Map<string, TopicId>();
   #api: Promise<FetchApi> | undefined;
 
-  constructor(
-    consumer: Consumer,
-    pool: ConnectionPool,
-    target: { readonly cluster: string; readonly topic: string; readonly topicId?: TopicId },
-    maxWaitMs: number,
-  ) {
+  constructor(consumer: Consumer, pool: ConnectionPool, clusterName: string, maxWaitMs: number) {
     this.#consumer = consumer;
     this.#pool = pool;
-    this.#clusterName = target.cluster;
-    this.#topic = target.topic;
-    this.#topicId = target.topicId ?? undefined;
+    this.#clusterName = clusterName;
     this.#maxWaitMs = maxWaitMs;
   }
 
+  /** The id `topic` had when its flow checked it: a topic of that name with another id is a re-created one. */
+  expectTopicId(topic: string, topicId: TopicId | undefined): void {
+    if (topicId !== undefined && topicId !== null) this.#topicIds.set(topic, topicId);
+  }
+
   /**
-   * Where each partition's leader is; `refresh` asks the cluster again instead of trusting the cache.
-   * @throws TopicRecreated when the topic of that name now has another id: it is a new topic, whose offsets
+   * Where each partition of `topics` has its leader; `refresh` asks the cluster again instead of trusting the
+   * cache.
+   * @throws TopicRecreated when a topic of that name now has another id: it is a new topic, whose offsets
    *   are not the old one's (fetches address topics by id, so the old id's fetches fail and come here).
    */
-  async layout(refresh: boolean): Promise<TopicLayout> {
+  async layout(topics: readonly string[], refresh: boolean): Promise<FetchLayout> {
     if (refresh) this.#consumer.clearMetadata();
     const metadata = await this.#consumer.metadata({
-      topics: [this.#topic],
+      topics: [...topics],
       forceUpdate: refresh,
       retries: METADATA_RETRIES,
     });
-    const topic = metadata.topics.get(this.#topic);
-    const topicId = topicIdFromUuid(topic?.id);
-    if (topic !== undefined && topicId !== null) {
-      this.#topicId ??= topicId;
-      if (this.#topicId !== null && topicId !== this.#topicId) {
-        throw new TopicRecreated(this.#clusterName, {
-          topic: this.#topic,
-          expectedTopicId: this.#topicId,
-          topicId,
-        });
-      }
+    const leaders = new Map<string, number[]>();
+    for (const name of topics) {
+      const topic = metadata.topics.get(name);
+      if (topic === undefined) continue;
+      this.#checkTopicId(name, topicIdFromUuid(topic.id));
+      leaders.set(
+        name,
+        topic.partitions.map((partition) => partition.leader),
+      );
     }
-    return { leaders: topic?.partitions.map((partition) => partition.leader) ?? [], metadata };
+    return { leaders, metadata };
+  }
+
+  /** Which of `topics` the cluster does not know (deleted, or not created yet), each by its own answer. */
+  unknownTopics(topics: readonly string[]): Promise<string[]> {
+    return unknownTopics(this.#consumer, topics);
+  }
+
+  #checkTopicId(topic: string, topicId: TopicId): void {
+    if (topicId === null) return;
+    const expected = this.#topicIds.get(topic);
+    if (expected === undefined) this.#topicIds.set(topic, topicId);
+    else if (expected !== null && topicId !== expected) {
+      throw new TopicRecreated(this.#clusterName, { topic, expectedTopicId: expected, topicId });
+    }
   }
 
   /**
@@ -139,33 +161,54 @@ export class PartitionFetcher {
    * authorized, …); a partition's out-of-range or transient error is reported in its place.
    */
   async fetch(
-    layout: TopicLayout,
+    layout: FetchLayout,
     broker: number,
     partitions: readonly PartitionFetch[],
     maxBytes: number,
   ): Promise<FetchedPartition[]> {
     const address = layout.metadata.brokers.get(broker);
-    const topicId = layout.metadata.topics.get(this.#topic)?.id;
-    if (address === undefined || topicId === undefined) {
-      return partitions.map(({ partition }) => ({
+    const known = (topic: string) =>
+      address !== undefined && layout.metadata.topics.get(topic)?.id !== undefined;
+    const retries: FetchedPartition[] = partitions
+      .filter(({ topic }) => !known(topic))
+      .map(({ topic, partition }) => ({
         kind: 'retry',
+        topic,
         partition,
-        error: new Error(`no broker ${broker} or topic ${this.#topic} in the cluster's metadata`),
+        error: new Error(`no broker ${broker} or topic ${topic} in the cluster's metadata`),
       }));
-    }
+    const fetchable = partitions.filter(({ topic }) => known(topic));
+    if (fetchable.length === 0) return retries;
+    return [...retries, ...(await this.#fetchKnown(layout, address!, fetchable, maxBytes))];
+  }
+
+  async #fetchKnown(
+    layout: FetchLayout,
+    address: { host: string; port: number },
+    partitions: readonly PartitionFetch[],
+    maxBytes: number,
+  ): Promise<FetchedPartition[]> {
     const api = await this.#fetchApi();
     const connection = await this.#pool.get(address);
     const byName = api.version <= LAST_FETCH_VERSION_WITH_TOPIC_NAMES;
-    const request: FetchRequestTopic = {
-      topicId: byName ? this.#topic : topicId,
-      partitions: partitions.map(({ partition, offset, maxBytes: partitionMaxBytes }) => ({
+    const nameOfKey = new Map<string, string>();
+    const requests = new Map<string, FetchRequestTopic>();
+    for (const { topic, partition, offset, maxBytes: partitionMaxBytes } of partitions) {
+      const key = byName ? topic : layout.metadata.topics.get(topic)!.id;
+      nameOfKey.set(key, topic);
+      let request = requests.get(key);
+      if (request === undefined) {
+        request = { topicId: key, partitions: [] };
+        requests.set(key, request);
+      }
+      request.partitions.push({
         partition,
         currentLeaderEpoch: NO_LEADER_EPOCH,
         fetchOffset: offset,
         lastFetchedEpoch: NO_LEADER_EPOCH,
         partitionMaxBytes,
-      })),
-    };
+      });
+    }
     const response = await new Promise<FetchResponse>((resolve, reject) => {
       api(
         connection,
@@ -175,7 +218,7 @@ export class PartitionFetcher {
         FetchIsolationLevels.READ_COMMITTED,
         NO_SESSION_ID,
         NO_SESSION_EPOCH,
-        [request],
+        [...requests.values()],
         [],
         '',
         (error, result) => {
@@ -188,13 +231,17 @@ export class PartitionFetcher {
       );
     });
     if (response.errorCode !== 0) throw new ProtocolError(response.errorCode);
-    const offsets = new Map(partitions.map(({ partition, offset }) => [partition, offset]));
+    const offsets = new Map(
+      partitions.map(({ topic, partition, offset }) => [partitionKey(topic, partition), offset]),
+    );
     const fetched: FetchedPartition[] = [];
-    for (const topic of response.responses) {
-      for (const answer of topic.partitions) {
-        const fetchOffset = offsets.get(answer.partitionIndex);
+    for (const answered of response.responses) {
+      const topic = nameOfKey.get(answered.topicId);
+      if (topic === undefined) continue;
+      for (const answer of answered.partitions) {
+        const fetchOffset = offsets.get(partitionKey(topic, answer.partitionIndex));
         if (fetchOffset === undefined) continue;
-        fetched.push(outcomeOf(answer, fetchOffset));
+        fetched.push(outcomeOf(topic, answer, fetchOffset));
       }
     }
     return fetched;
@@ -216,7 +263,13 @@ export class PartitionFetcher {
   }
 }
 
+/** One string per topic-partition, for maps. */
+function partitionKey(topic: string, partition: number): string {
+  return `${partition}:${topic}`;
+}
+
 function outcomeOf(
+  topic: string,
   answer: FetchResponse['responses'][number]['partitions'][number],
   fetchOffset: bigint,
 ): FetchedPartition {
@@ -224,6 +277,7 @@ function outcomeOf(
   if (answer.errorCode === 0) {
     return {
       kind: 'read',
+      topic,
       partition,
       fetchOffset,
       read: readPartition(partition, fetchOffset, answer.records ?? [], answer.abortedTransactions),
@@ -232,12 +286,13 @@ function outcomeOf(
     };
   }
   const id = protocolErrorsCodesById[answer.errorCode];
-  if (id === 'OFFSET_OUT_OF_RANGE') return { kind: 'out-of-range', partition, fetchOffset };
+  if (id === 'OFFSET_OUT_OF_RANGE') return { kind: 'out-of-range', topic, partition, fetchOffset };
   // UNKNOWN_TOPIC_ID and INCONSISTENT_TOPIC_ID (retriable below): the topic the request named by id was deleted;
   // the metadata asked for before the next fetch tells whether it is gone or re-created (layout()).
   const error = new ProtocolError(answer.errorCode);
   // UNKNOWN_TOPIC_OR_PARTITION is also what a topic just created answers; a deleted topic shows up in the
   // metadata asked for before the next fetch.
-  if (id !== undefined && protocolErrors[id]?.canRetry === true) return { kind: 'retry', partition, error };
+  if (id !== undefined && protocolErrors[id]?.canRetry === true)
+    return { kind: 'retry', topic, partition, error };
   throw error;
 }

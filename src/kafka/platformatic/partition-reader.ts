@@ -9,7 +9,7 @@ import { OffsetOutOfRange } from '../errors.js';
 import type { PartitionReader, PartitionReadResult } from '../port.js';
 import { baseOptions } from './client-options.js';
 import { toPortError } from './map-error.js';
-import { PartitionFetcher, type TopicLayout } from './partition-fetcher.js';
+import { type FetchLayout, leaderOf, PartitionFetcher } from './partition-fetcher.js';
 
 /** How long the broker may hold a fetch that has nothing yet (a read at the end of a partition). */
 const FETCH_MAX_WAIT_MS = 500;
@@ -21,7 +21,7 @@ export class PlatformaticPartitionReader implements PartitionReader {
   readonly #config: ClusterConfig;
   readonly #consumer: Consumer;
   readonly #pool: ConnectionPool;
-  readonly #fetchers = new Map<string, { fetcher: PartitionFetcher; layout: TopicLayout | null }>();
+  readonly #fetchers = new Map<string, { fetcher: PartitionFetcher; layout: FetchLayout | null }>();
 
   constructor(config: ClusterConfig) {
     this.#config = config;
@@ -51,12 +51,7 @@ export class PlatformaticPartitionReader implements PartitionReader {
     let entry = this.#fetchers.get(topic);
     if (entry === undefined) {
       entry = {
-        fetcher: new PartitionFetcher(
-          this.#consumer,
-          this.#pool,
-          { cluster: this.#config.name, topic },
-          FETCH_MAX_WAIT_MS,
-        ),
+        fetcher: new PartitionFetcher(this.#consumer, this.#pool, this.#config.name, FETCH_MAX_WAIT_MS),
         layout: null,
       };
       this.#fetchers.set(topic, entry);
@@ -65,8 +60,10 @@ export class PlatformaticPartitionReader implements PartitionReader {
     for (let attempt = 0; attempt < FETCH_ATTEMPTS; attempt++) {
       if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, FETCH_RETRY_DELAY_MS * attempt));
       entry.layout =
-        entry.layout === null || attempt > 0 ? await entry.fetcher.layout(attempt > 0) : entry.layout;
-      const leader = entry.layout.leaders[partition] ?? -1;
+        entry.layout === null || attempt > 0
+          ? await entry.fetcher.layout([topic], attempt > 0)
+          : entry.layout;
+      const leader = leaderOf(entry.layout, topic, partition);
       if (leader < 0) {
         lastError = new Error(`${topic}[${partition}] has no leader`);
         continue;
@@ -74,7 +71,7 @@ export class PlatformaticPartitionReader implements PartitionReader {
       const [outcome] = await entry.fetcher.fetch(
         entry.layout,
         leader,
-        [{ partition, offset, maxBytes }],
+        [{ topic, partition, offset, maxBytes }],
         maxBytes,
       );
       if (outcome?.kind === 'read') {

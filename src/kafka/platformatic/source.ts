@@ -15,7 +15,7 @@
 //   startPosition. OFFSET_OUT_OF_RANGE stops the source with OffsetOutOfRange; no offset is ever reset.
 import { ConnectionPool, Consumer, type ConsumerGroupJoinPayload } from '@platformatic/kafka';
 import type { ClusterConfig } from '../../config/types.js';
-import { type KafkaError, OffsetOutOfRange, TopicNotFound } from '../errors.js';
+import { type KafkaError, OffsetOutOfRange } from '../errors.js';
 import type {
   BatchHandler,
   ConsumedBatch,
@@ -26,7 +26,7 @@ import type {
 } from '../port.js';
 import { baseOptions } from './client-options.js';
 import { CommitQueue } from './commit-queue.js';
-import { FetchLoop, type FetchLoopLimits } from './fetch-loop.js';
+import { FetchLoop, type FetchLoopLimits, isTransientReadError } from './fetch-loop.js';
 import { toPortError } from './map-error.js';
 import { PartitionFetcher } from './partition-fetcher.js';
 import { partitionRange, ResumePositionFailed, startPositions } from './start-positions.js';
@@ -59,7 +59,7 @@ const NEAR_ROUND_TRIP_MS = 30;
 /** The budget, at most, however long the round trip: in fetches. */
 const MAX_BUFFERED_FETCHES = 8;
 /** How long the broker holds a fetch without new records; bounds how long an idle source takes to stop. */
-const FETCH_MAX_WAIT_MS = 500;
+export const FETCH_MAX_WAIT_MS = 500;
 const HEARTBEAT_INTERVAL_MS = 3000;
 /** How long the group waits for its members to rejoin in a rebalance. */
 const REBALANCE_TIMEOUT_MS = 60_000;
@@ -71,7 +71,7 @@ const GROUP_RETRIES = 5;
 /** Failed fetches in a row (leader moving, …) after which run() rejects with the last error. */
 const FETCH_ATTEMPTS = 6;
 /** Also how often an origin that does not answer is tried again: fetching resumes this soon after it returns. */
-const FETCH_RETRY_DELAY_MS = 500;
+export const FETCH_RETRY_DELAY_MS = 500;
 /**
  * A fetch without an answer for FETCH_MAX_WAIT_MS plus this long, plus the time its maxBytes take at
  * FETCH_MIN_TRANSFER_BYTES_PER_SECOND, reports the origin unreachable. A busy but healthy broker answers a fetch
@@ -80,6 +80,30 @@ const FETCH_RETRY_DELAY_MS = 500;
  */
 const FETCH_SILENCE_SLACK_MS = 1_500;
 const FETCH_MIN_TRANSFER_BYTES_PER_SECOND = 5 * 1024 * 1024;
+
+/** The fetch loop's bounds for a reader asking for at most these many bytes (the defaults where not given). */
+export function fetchLoopLimits(
+  options: Pick<RecordSourceOptions, 'maxBytesPerFetch' | 'maxBytesPerPartition'>,
+): FetchLoopLimits {
+  const maxBytesPerFetch = options.maxBytesPerFetch ?? DEFAULT_MAX_BYTES_PER_FETCH;
+  return {
+    budget: {
+      maxBytesPerFetch,
+      maxBytesPerPartition: Math.min(
+        options.maxBytesPerPartition ?? DEFAULT_MAX_BYTES_PER_PARTITION,
+        maxBytesPerFetch,
+      ),
+      baseBytes: BUFFERED_FETCHES * maxBytesPerFetch,
+      bytesPerRoundTripSecond: BUFFERED_BYTES_PER_ROUND_TRIP_SECOND,
+      nearRoundTripMs: NEAR_ROUND_TRIP_MS,
+      maxBytes: MAX_BUFFERED_FETCHES * maxBytesPerFetch,
+    },
+    fetchAttempts: FETCH_ATTEMPTS,
+    retryDelayMs: FETCH_RETRY_DELAY_MS,
+    silentAfterMs: FETCH_MAX_WAIT_MS + FETCH_SILENCE_SLACK_MS,
+    minTransferBytesPerSecond: FETCH_MIN_TRANSFER_BYTES_PER_SECOND,
+  };
+}
 
 export class PlatformaticSource implements RecordSource {
   readonly #config: ClusterConfig;
@@ -113,24 +137,7 @@ export class PlatformaticSource implements RecordSource {
   constructor(config: ClusterConfig, options: RecordSourceOptions) {
     this.#config = config;
     this.#options = options;
-    const maxBytesPerFetch = options.maxBytesPerFetch ?? DEFAULT_MAX_BYTES_PER_FETCH;
-    this.#limits = {
-      budget: {
-        maxBytesPerFetch,
-        maxBytesPerPartition: Math.min(
-          options.maxBytesPerPartition ?? DEFAULT_MAX_BYTES_PER_PARTITION,
-          maxBytesPerFetch,
-        ),
-        baseBytes: BUFFERED_FETCHES * maxBytesPerFetch,
-        bytesPerRoundTripSecond: BUFFERED_BYTES_PER_ROUND_TRIP_SECOND,
-        nearRoundTripMs: NEAR_ROUND_TRIP_MS,
-        maxBytes: MAX_BUFFERED_FETCHES * maxBytesPerFetch,
-      },
-      fetchAttempts: FETCH_ATTEMPTS,
-      retryDelayMs: FETCH_RETRY_DELAY_MS,
-      silentAfterMs: FETCH_MAX_WAIT_MS + FETCH_SILENCE_SLACK_MS,
-      minTransferBytesPerSecond: FETCH_MIN_TRANSFER_BYTES_PER_SECOND,
-    };
+    this.#limits = fetchLoopLimits(options);
     this.#partitionsInParallel = options.partitionsInParallel ?? DEFAULT_PARTITIONS_IN_PARALLEL;
   }
 
@@ -182,14 +189,14 @@ export class PlatformaticSource implements RecordSource {
     this.#pool = new ConnectionPool(`${options.clientId}-fetch`, options);
     this.#tlsAlerts.watch(consumer, 'client:broker:connect');
     this.#tlsAlerts.watch(this.#pool, 'connect');
-    const fetcher = new PartitionFetcher(
-      consumer,
-      this.#pool,
-      { cluster: this.#config.name, topic, topicId: this.#options.topicId ?? null },
-      FETCH_MAX_WAIT_MS,
-    );
-    this.#commits = new CommitQueue(consumer, topic, {
-      onCommitted: (offsets) => this.#emit({ type: 'committed', offsets }),
+    const fetcher = new PartitionFetcher(consumer, this.#pool, this.#config.name, FETCH_MAX_WAIT_MS);
+    fetcher.expectTopicId(topic, this.#options.topicId);
+    this.#commits = new CommitQueue(consumer, {
+      onCommitted: (offsets) =>
+        this.#emit({
+          type: 'committed',
+          offsets: offsets.map(({ partition, offset }) => ({ partition, offset })),
+        }),
       onError: (error) => this.#fail(error),
       onUnreachable: (detail) => this.#onUnreachable(detail),
       retryDelayMs: FETCH_RETRY_DELAY_MS,
@@ -204,23 +211,17 @@ export class PlatformaticSource implements RecordSource {
     });
     consumer.on('consumer:group:join', (payload: ConsumerGroupJoinPayload) => this.#onJoin(payload));
     // Asked first so that a missing topic is TopicNotFound, not a group that cannot compute an assignment.
-    const layout = await fetcher.layout(false);
-    this.#loop = new FetchLoop(fetcher, topic, layout, this.#limits, {
+    const layout = await fetcher.layout([topic], false);
+    this.#loop = new FetchLoop(fetcher, layout, this.#limits, {
       canFetch: () => this.#running() && !this.#paused && !this.#rebalancing,
       onReady: () => this.#dispatch(),
-      onSkipped: (partition, offset) => {
+      onSkipped: (_topic, partition, offset) => {
         if (this.#inHandler.has(partition)) this.#skippedTo.set(partition, offset);
-        else this.#commits?.add(partition, offset);
+        else this.#commits?.add(topic, partition, offset);
       },
-      onOutOfRange: (partition, offset) => this.#failOutOfRange(partition, offset),
+      onOutOfRange: (_topic, partition, offset) => this.#failOutOfRange(partition, offset),
       onFailure: (error) => this.#fail(error),
-      // A topic missing while it is read may be one deleted and created again at once: retried like the rest,
-      // so that the new topic is met (its offsets then tell the flow it was re-created); TopicNotFound after
-      // FETCH_ATTEMPTS tries.
-      isTransient: (error) => {
-        const portError = this.#portError(error);
-        return portError.retriable || portError instanceof TopicNotFound;
-      },
+      isTransient: (error) => isTransientReadError(this.#portError(error)),
       onUnreachable: (detail) => this.#onUnreachable(detail),
       onAnswered: () => {
         if (!this.#unreachable) return;
@@ -245,7 +246,7 @@ export class PlatformaticSource implements RecordSource {
       .flatMap((assignment) => assignment.partitions)
       .sort((a, b) => a - b);
     this.#rebalancing = false;
-    this.#loop?.assign(partitions);
+    this.#loop?.assign(this.#options.topic, partitions);
     const generation = ++this.#generation;
     this.#emit({ type: 'assigned', partitions });
     this.#startPartitions(generation, partitions).catch((error: unknown) => this.#fail(error));
@@ -258,7 +259,8 @@ export class PlatformaticSource implements RecordSource {
     if (generation !== this.#generation || !this.#running()) return;
     const positions = await startPositions(this.#consumer!, partitions, this.#options);
     if (generation !== this.#generation || !this.#running()) return;
-    for (const [partition, position] of positions) this.#loop?.start(partition, position);
+    for (const [partition, position] of positions)
+      this.#loop?.start(this.#options.topic, partition, position);
     this.#loop?.pump();
   }
 
@@ -271,7 +273,7 @@ export class PlatformaticSource implements RecordSource {
   #dispatch(): void {
     const loop = this.#loop;
     if (loop === undefined || !this.#running() || this.#paused || this.#rebalancing) return;
-    for (const { batch, bytes } of loop.readyBatches((partition) => this.#inHandler.has(partition))) {
+    for (const { batch, bytes } of loop.readyBatches((_topic, partition) => this.#inHandler.has(partition))) {
       this.#inHandler.set(batch.partition, this.#deliver(batch, bytes));
       if (this.#inHandler.size >= this.#partitionsInParallel) return;
     }
@@ -286,7 +288,8 @@ export class PlatformaticSource implements RecordSource {
       const skippedTo = this.#skippedTo.get(partition);
       this.#skippedTo.delete(partition);
       // Only for a partition still held: another member may have moved its offset on since it was assigned there.
-      if (this.#loop?.has(partition) === true) this.#commits?.add(partition, skippedTo ?? batch.nextOffset);
+      if (this.#loop?.has(batch.topic, partition) === true)
+        this.#commits?.add(batch.topic, partition, skippedTo ?? batch.nextOffset);
     } catch (error) {
       if (!this.#abort.signal.aborted) this.#fail(error, { fromHandler: true });
     } finally {

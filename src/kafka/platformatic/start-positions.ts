@@ -11,11 +11,14 @@ export interface StartPositionsOptions {
   readonly startPosition: StartPosition;
   /** Exactly-once: a stored position that wins over the group's committed offset (see port.ts). */
   readonly resumePositionOf?: (partition: number) => Promise<bigint | null>;
+  /** Offsets, by partition, for partitions the group has none for (another group's: an upgrade, see port.ts). */
+  readonly previousOffsets?: () => Promise<ReadonlyMap<number, bigint>>;
 }
 
 /**
  * The offset each of `partitions` starts at: `resumePositionOf` if it gives one, else the group's committed
- * offset, else the partition's earliest or latest offset (`startPosition`; latest is the last stable offset,
+ * offset, else `previousOffsets`' (asked only when some partition has neither), else the partition's earliest
+ * or latest offset (`startPosition`; latest is the last stable offset,
  * what a read_committed consumer can read). A rejection of `resumePositionOf` is passed on unchanged in
  * `ResumePositionFailed`, so the source can report it as the caller's own error.
  */
@@ -40,12 +43,20 @@ export async function startPositions(
   const committed = (
     await consumer.listCommittedOffsets({ topics: [{ topic, partitions: [...partitions] }] })
   ).get(topic);
-  const withoutPosition: number[] = [];
+  let withoutPosition: number[] = [];
   partitions.forEach((partition, index) => {
     const position = resumed[index] ?? committed?.[partition] ?? NO_COMMITTED_OFFSET;
     if (position === NO_COMMITTED_OFFSET) withoutPosition.push(partition);
     else positions.set(partition, position);
   });
+  if (withoutPosition.length > 0 && options.previousOffsets !== undefined) {
+    const previous = await options.previousOffsets();
+    for (const partition of withoutPosition) {
+      const offset = previous.get(partition);
+      if (offset !== undefined) positions.set(partition, offset);
+    }
+    withoutPosition = withoutPosition.filter((partition) => !positions.has(partition));
+  }
   if (withoutPosition.length > 0) {
     const offsets = await listOffsets(
       consumer,

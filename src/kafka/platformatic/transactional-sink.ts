@@ -220,7 +220,7 @@ export class PlatformaticTransactionalSink implements TransactionalSink {
     const operation = `claim partition ${partition} of ${this.#options.topic} for transactions`;
     try {
       const claimed = await this.#requests.initProducer(transactionalId, onUnreachable);
-      const progress = await this.#requests.storedProgress(this.#progressKey(partition), onUnreachable);
+      const progress = await this.#storedProgress(partition, onUnreachable);
       const producer = { ...claimed, nextSequence: 0, progress };
       this.#producers.set(partition, producer);
       return producer;
@@ -279,6 +279,17 @@ export class PlatformaticTransactionalSink implements TransactionalSink {
       recordCount: chunk.records.length,
       forwarded: chunk.forward !== undefined,
     };
+  }
+
+  /** The partition's progress in the progress group, else in the previous one (an upgrade), else null. */
+  async #storedProgress(partition: number, onUnreachable?: UnreachableListener): Promise<bigint | null> {
+    const { previousProgressGroupId } = this.#options;
+    const progress = await this.#requests.storedProgress(this.#progressKey(partition), onUnreachable);
+    if (progress !== null || previousProgressGroupId === undefined) return progress;
+    return await this.#requests.storedProgress(
+      { ...this.#progressKey(partition), progressGroupId: previousProgressGroupId },
+      onUnreachable,
+    );
   }
 
   #progressKey(partition: number): ProgressKey {

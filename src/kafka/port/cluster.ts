@@ -4,12 +4,14 @@ import type { ClusterConfig } from '../../config/types.js';
 import type { KafkaAdmin } from './admin.js';
 import type { PartitionReader } from './partition-reader.js';
 import type { RecordSink, RecordSinkOptions, TransactionalSink, TransactionalSinkOptions } from './sink.js';
-import type { RecordSource, RecordSourceOptions } from './source.js';
+import type { LaneRecordSource, LaneSourceOptions, RecordSource, RecordSourceOptions } from './source.js';
 
 export interface KafkaCluster {
   readonly name: string;
   createAdmin(): KafkaAdmin;
   createSource(options: RecordSourceOptions): RecordSource;
+  /** A flow's reading, shared with the other flows of its lane (LaneSourceOptions). */
+  createLaneSource(options: LaneSourceOptions): LaneRecordSource;
   createSink(options?: RecordSinkOptions): RecordSink;
   /** Absent when the client behind the port has no transactions: exactly-once flows then cannot run. */
   createTransactionalSink?(options: TransactionalSinkOptions): TransactionalSink;

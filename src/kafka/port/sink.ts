@@ -92,6 +92,12 @@ export interface TransactionalSinkOptions extends RecordSinkOptions {
    * origin offset to copy. No consumer ever joins it; only transactions commit to it.
    */
   readonly progressGroupId: string;
+  /**
+   * Upgrading to one progress group per lane (docs/design-shared-transport.md): the flow's old progress group,
+   * read by claim() for a partition that has no progress in progressGroupId yet. Its transactional ids are this
+   * sink's, so the claim has fenced the old writer and its progress is final. The old group is left as it was.
+   */
+  readonly previousProgressGroupId?: string;
 }
 
 /** How one transactional write is made: `compression` and `onUnreachable` as in WriteOptions. */

@@ -100,3 +100,37 @@ export interface RecordSource {
    */
   stop(options?: { readonly inFlightGraceMs?: number }): Promise<void>;
 }
+
+/**
+ * A flow's reading as part of its lane (docs/design-shared-transport.md): every flow of one origin into one
+ * destination under one naming shares one consumer group, membership and fetcher per process. The source it
+ * gives is a RecordSource like any other, except that run() and stop() attach and detach the topic without
+ * rebalancing the group, and `assigned` names the topic's partitions in this process's slots.
+ */
+export interface LaneSourceOptions {
+  readonly topic: string;
+  /** The lane's consumer group (src/plan/lanes.ts); every flow of the lane names the same. */
+  readonly laneGroupId: string;
+  readonly startPosition: StartPosition;
+  /** As RecordSourceOptions; the first flow of the lane in a process sets the lane's membership's. */
+  readonly sessionTimeoutMs?: number;
+  readonly resumePositionOf?: (partition: number) => Promise<bigint | null>;
+  readonly topicId?: TopicId;
+  /**
+   * Upgrading from one group per flow: the flow's old group. A partition the lane's group has no offset for
+   * starts at the old group's committed offset, when it has one, before falling back to startPosition. The old
+   * group is read once per run() and left as it was.
+   */
+  readonly previousGroupId?: string;
+}
+
+/** A flow's source attached to its lane (KafkaCluster.createLaneSource). */
+export interface LaneRecordSource extends RecordSource {
+  /**
+   * The origin topic grew: reads its partition count again and starts reading the new partitions in this
+   * process's slots (an `assigned` event names the topic's new set), from the lane's committed offsets, else
+   * startPosition. Until then an attachment reads the partitions the topic had when it attached, so that the
+   * flow gives the destination the new partitions first. The lane's other flows are not touched.
+   */
+  partitionsAdded(): Promise<void>;
+}

@@ -204,3 +204,86 @@ describe('the in-memory Kafka', () => {
     await kafka.createSink().write('t', 0, [record]);
   });
 });
+
+describe("the in-memory Kafka's lane sources", () => {
+  const write = (kafka: InMemoryKafka, topic: string, partition: number, count: number) =>
+    kafka.createSink().write(
+      topic,
+      partition,
+      Array.from({ length: count }, (_, index) => ({
+        key: null,
+        value: Buffer.from(`${topic} ${index}`),
+        headers: [],
+        timestampMs: 0,
+      })),
+    );
+
+  /** A lane source of `topic` that records what it read (partition:offset of each record) and its assignments. */
+  function attach(kafka: InMemoryKafka, topic: string, previousGroupId?: string) {
+    const read: string[] = [];
+    const assigned: number[][] = [];
+    const source = kafka.createLaneSource({
+      topic,
+      laneGroupId: 'lane',
+      startPosition: 'earliest',
+      ...(previousGroupId === undefined ? {} : { previousGroupId }),
+    });
+    const running = source.run(
+      async (batch) => {
+        for (const consumed of batch.records) read.push(`${batch.partition}:${consumed.offset}`);
+      },
+      (event) => {
+        if (event.type === 'assigned') assigned.push([...event.partitions]);
+      },
+    );
+    return { source, running, read, assigned };
+  }
+
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 60));
+
+  test('flows of one lane share its group without moving each other; a partition without a lane offset starts at the old group', async () => {
+    const kafka = new InMemoryKafka();
+    const admin = kafka.createAdmin();
+    for (const topic of ['a', 'b'])
+      await admin.createTopic({ name: topic, partitionCount: 2, replicationFactor: 1, configs: new Map() });
+    await write(kafka, 'a', 0, 3);
+    await write(kafka, 'b', 0, 3);
+    await admin.setCommittedOffsets('old-a', 'a', [{ partition: 0, offset: 2n }]);
+    const a = attach(kafka, 'a', 'old-a');
+    const b = attach(kafka, 'b');
+    try {
+      await settle();
+      assert.deepEqual(a.assigned, [[0, 1]], 'b joining the lane did not move a');
+      assert.deepEqual(a.read, ['0:2'], 'a resumed where its old group stood');
+      assert.deepEqual(b.read, ['0:0', '0:1', '0:2']);
+      const committed = await admin.committedOffsets('lane', ['a']);
+      assert.equal(committed.find((offset) => offset.partition === 0)?.offset, 3n);
+    } finally {
+      for (const { source, running } of [a, b]) {
+        await source.stop();
+        await running;
+      }
+    }
+  });
+
+  test('a grown topic is read whole only after partitionsAdded()', async () => {
+    const kafka = new InMemoryKafka();
+    const admin = kafka.createAdmin();
+    await admin.createTopic({ name: 'a', partitionCount: 1, replicationFactor: 1, configs: new Map() });
+    const a = attach(kafka, 'a');
+    try {
+      await settle();
+      await admin.createPartitions('a', 2);
+      await write(kafka, 'a', 1, 1);
+      await settle();
+      assert.deepEqual(a.read, [], 'the new partition is not read before partitionsAdded()');
+      await a.source.partitionsAdded();
+      await settle();
+      assert.deepEqual(a.read, ['1:0']);
+      assert.deepEqual(a.assigned, [[0], [0, 1]]);
+    } finally {
+      await a.source.stop();
+      await a.running;
+    }
+  });
+});

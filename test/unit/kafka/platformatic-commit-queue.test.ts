@@ -20,17 +20,17 @@ test('a commit that fails on the network is tried again, with the newest offset 
   } as unknown as Consumer;
   const committed: string[] = [];
   const unreachable: string[] = [];
-  const queue = new CommitQueue(consumer, 'orders', {
+  const queue = new CommitQueue(consumer, {
     onCommitted: (offsets) => committed.push(offsets.map((o) => `${o.partition}@${o.offset}`).join(',')),
     onError: (error) => assert.fail(String(error)),
     onUnreachable: (detail) => unreachable.push(detail),
     retryDelayMs: 5,
     retrying: () => true,
   });
-  queue.add(0, 10n);
-  queue.add(1, 20n);
+  queue.add('orders', 0, 10n);
+  queue.add('orders', 1, 20n);
   await new Promise((resolve) => setImmediate(resolve));
-  queue.add(1, 25n); // while the first commit fails: newer than what is retried
+  queue.add('orders', 1, 25n); // while the first commit fails: newer than what is retried
   await queue.flush();
   assert.deepEqual(unreachable, [
     'offset commit failed: connect ECONNREFUSED 127.0.0.1:9001',
@@ -50,14 +50,38 @@ test('once the source stops, a commit failing on the network is reported as an e
     },
   } as unknown as Consumer;
   const errors: unknown[] = [];
-  const queue = new CommitQueue(consumer, 'orders', {
+  const queue = new CommitQueue(consumer, {
     onCommitted: () => assert.fail('nothing is committed'),
     onError: (error) => errors.push(error),
     onUnreachable: () => assert.fail('not retried'),
     retryDelayMs: 5,
     retrying: () => false,
   });
-  queue.add(0, 1n);
+  queue.add('orders', 0, 1n);
   await queue.flush();
   assert.equal(errors.length, 1);
+});
+
+test('a commit carries the offsets of every topic added while the one before was in flight (a lane commits for all its flows)', async () => {
+  const requests: string[][] = [];
+  const consumer = {
+    commit: async (request: { offsets: { topic: string; partition: number; offset: bigint }[] }) => {
+      requests.push(
+        request.offsets.map(({ topic, partition, offset }) => `${topic}[${partition}]@${offset}`),
+      );
+    },
+  } as unknown as Consumer;
+  const queue = new CommitQueue(consumer, {
+    onCommitted: () => {},
+    onError: (error) => assert.fail(String(error)),
+    onUnreachable: () => {},
+    retryDelayMs: 5,
+    retrying: () => true,
+  });
+  queue.add('orders', 0, 10n);
+  queue.add('payments', 0, 3n);
+  queue.add('orders', 0, 12n);
+  await queue.flush();
+  // The first add commits at once; what is added while it is in flight goes in the next one, together.
+  assert.deepEqual(requests, [['orders[0]@10'], ['payments[0]@3', 'orders[0]@12']]);
 });

@@ -8,9 +8,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { FetchLoop, type FetchLoopEvents } from '../../../src/kafka/platformatic/fetch-loop.js';
 import type {
   FetchedPartition,
+  FetchLayout,
   PartitionFetch,
   PartitionFetcher,
-  TopicLayout,
 } from '../../../src/kafka/platformatic/partition-fetcher.js';
 import type { ConsumedRecord } from '../../../src/kafka/port.js';
 
@@ -22,17 +22,26 @@ interface SentRequest {
   fail(error: Error): Promise<void>;
 }
 
-/** A fetcher whose requests wait until the test answers them; partitions 0–1 on broker 1, 2–3 on broker 2. */
+/**
+ * A fetcher whose requests wait until the test answers them; partitions 0–1 on broker 1, 2–3 on broker 2, for
+ * `topic` and `other` alike.
+ */
 function scriptedFetcher() {
   const brokers = new Map([
     [1, { host: '127.0.0.1', port: 9001 }],
     [2, { host: '127.0.0.1', port: 9002 }],
   ]);
-  const layout = { leaders: [1, 1, 2, 2], metadata: { brokers } } as unknown as TopicLayout;
+  const layout = {
+    leaders: new Map([
+      ['topic', [1, 1, 2, 2]],
+      ['other', [1, 1, 2, 2]],
+    ]),
+    metadata: { brokers },
+  } as unknown as FetchLayout;
   const sent: SentRequest[] = [];
   const fetcher = {
     layout: async () => layout,
-    fetch: (_layout: TopicLayout, broker: number, partitions: readonly PartitionFetch[], maxBytes: number) =>
+    fetch: (_layout: FetchLayout, broker: number, partitions: readonly PartitionFetch[], maxBytes: number) =>
       new Promise<FetchedPartition[]>((resolve, reject) => {
         const settled = () => new Promise((done) => setImmediate(done)); // the loop takes the answer in
         sent.push({
@@ -59,6 +68,7 @@ function read(
   count: number,
   bytes: number,
   nextOffset = fetchOffset + BigInt(count),
+  topic = 'topic',
 ): FetchedPartition {
   const records = Array.from(
     { length: count },
@@ -74,6 +84,7 @@ function read(
   );
   return {
     kind: 'read',
+    topic,
     partition,
     fetchOffset,
     read: { records, nextOffset, bytes, receivedBytes: bytes },
@@ -91,7 +102,6 @@ function loopOver(
   const skipped: [number, bigint][] = [];
   const loop = new FetchLoop(
     fetcher,
-    'topic',
     layout,
     {
       budget: {
@@ -110,7 +120,7 @@ function loopOver(
     {
       canFetch: () => true,
       onReady: () => {},
-      onSkipped: (partition, offset) => skipped.push([partition, offset]),
+      onSkipped: (_topic, partition, offset) => skipped.push([partition, offset]),
       onOutOfRange: () => assert.fail('no offset is out of range here'),
       onFailure: (error) => assert.fail(String(error)),
       isTransient: () => true,
@@ -119,8 +129,8 @@ function loopOver(
       ...events,
     },
   );
-  loop.assign(partitions);
-  for (const partition of partitions) loop.start(partition, 0n);
+  loop.assign('topic', partitions);
+  for (const partition of partitions) loop.start('topic', partition, 0n);
   return { loop, sent, skipped };
 }
 
@@ -199,7 +209,7 @@ describe('the platformatic source fetch loop', () => {
     assert.equal(sent.length, 1, 'no fetch while a batch of the partition waits for the handler');
     assert.equal(takeAll(loop)[0]?.batch.nextOffset, 3n);
     loop.pump();
-    assert.deepEqual(sent[1]?.partitions, [{ partition: 0, offset: 3n, maxBytes: 50 }]);
+    assert.deepEqual(sent[1]?.partitions, [{ topic: 'topic', partition: 0, offset: 3n, maxBytes: 50 }]);
   });
 
   test('a rewind throws away what was fetched ahead and the answer in flight; fetching starts past the last batch taken', async () => {
@@ -212,11 +222,11 @@ describe('the platformatic source fetch loop', () => {
     loop.rewind();
     assert.deepEqual(takeAll(loop), [], 'nothing fetched ahead is handed on after a rewind');
     loop.pump();
-    assert.deepEqual(sent[2]?.partitions, [{ partition: 0, offset: 3n, maxBytes: 50 }]);
+    assert.deepEqual(sent[2]?.partitions, [{ topic: 'topic', partition: 0, offset: 3n, maxBytes: 50 }]);
     loop.rewind();
     await sent[2]!.answer([read(0, 3n, 2, 10)]);
     assert.deepEqual(takeAll(loop), [], 'the answer to a request sent before the rewind is ignored');
-    assert.deepEqual(sent[3]?.partitions, [{ partition: 0, offset: 3n, maxBytes: 50 }]);
+    assert.deepEqual(sent[3]?.partitions, [{ topic: 'topic', partition: 0, offset: 3n, maxBytes: 50 }]);
   });
 
   test('a fetch of markers or aborted records only is no batch, but moves the offset past them', async () => {
@@ -265,6 +275,45 @@ describe('the platformatic source fetch loop', () => {
   });
 });
 
+describe('the fetch loop over several topics', () => {
+  test('one request per broker covers the partitions of every topic it leads; batches carry their topic', async () => {
+    const { loop, sent } = loopOver([0, 2]);
+    loop.assign('other', [1]);
+    loop.start('other', 1, 5n);
+    loop.pump();
+    assert.deepEqual(
+      sent.map((request) => [
+        request.broker,
+        request.partitions.map((entry) => `${entry.topic}[${entry.partition}]@${entry.offset}`).sort(),
+      ]),
+      [
+        [1, ['other[1]@5', 'topic[0]@0']],
+        [2, ['topic[2]@0']],
+      ],
+    );
+    await sent[0]!.answer([read(0, 0n, 2, 10), read(1, 5n, 1, 10, 6n, 'other')]);
+    assert.deepEqual(
+      takeAll(loop).map(({ batch }) => `${batch.topic}[${batch.partition}]..${batch.nextOffset}`),
+      ['topic[0]..2', 'other[1]..6'],
+    );
+  });
+
+  test("assigning one topic's partitions throws away only that topic's batches fetched ahead", async () => {
+    const { loop, sent } = loopOver([0]);
+    loop.assign('other', [0]);
+    loop.start('other', 0, 0n);
+    loop.pump();
+    await sent[0]!.answer([read(0, 0n, 2, 10), read(0, 0n, 3, 10, 3n, 'other')]);
+    loop.assign('other', []);
+    assert.deepEqual(
+      takeAll(loop).map(({ batch }) => batch.topic),
+      ['topic'],
+    );
+    assert.equal(loop.has('other', 0), false);
+    assert.equal(loop.has('topic', 0), true);
+  });
+});
+
 function networkError(message: string): Error {
   return Object.assign(new Error(message), { code: 'PLT_KFK_NETWORK' });
 }
@@ -275,3 +324,78 @@ async function waitFor(condition: () => boolean): Promise<void> {
     await new Promise((done) => setTimeout(done, 2));
   }
 }
+
+describe('the fetch loop loading its layout', () => {
+  test('a topic started as a layout without it arrives gets its layout loaded and is fetched', async () => {
+    // A layout names only the topics asked for, one partition each, on broker 1.
+    const brokers = new Map([[1, { host: '127.0.0.1', port: 9001 }]]);
+    const layoutsAsked: { topics: readonly string[]; loaded: Promise<FetchLayout> }[] = [];
+    const sent: PartitionFetch[][] = [];
+    const fetcher = {
+      layout: (topics: readonly string[]) => {
+        const loaded = Promise.resolve({
+          leaders: new Map(topics.map((topic) => [topic, [1]])),
+          metadata: { brokers },
+        } as unknown as FetchLayout);
+        layoutsAsked.push({ topics, loaded });
+        return loaded;
+      },
+      // Each fetch is answered with nothing, a moment later: the loop asks again.
+      fetch: (_layout: FetchLayout, _broker: number, partitions: readonly PartitionFetch[]) => {
+        sent.push([...partitions]);
+        return new Promise<FetchedPartition[]>((answer) => setImmediate(() => answer([])));
+      },
+    } as unknown as PartitionFetcher;
+    let done = false;
+    const loop = new FetchLoop(
+      fetcher,
+      undefined,
+      {
+        budget: {
+          maxBytesPerFetch: 100,
+          maxBytesPerPartition: 50,
+          baseBytes: 200,
+          bytesPerRoundTripSecond: 0,
+          nearRoundTripMs: 0,
+          maxBytes: 400,
+        },
+        fetchAttempts: 3,
+        retryDelayMs: 1,
+        silentAfterMs: 60_000,
+        minTransferBytesPerSecond: 10_000,
+      },
+      {
+        canFetch: () => !done,
+        onReady: () => {},
+        onSkipped: () => {},
+        onOutOfRange: () => assert.fail('no offset is out of range here'),
+        onFailure: (error) => assert.fail(String(error)),
+        isTransient: () => true,
+        onUnreachable: () => {},
+        onAnswered: () => {},
+      },
+    );
+    loop.assign('topic', [0]);
+    loop.start('topic', 0, 0n);
+    loop.pump();
+    assert.deepEqual(
+      layoutsAsked.map(({ topics }) => topics),
+      [['topic']],
+    );
+    // The second topic starts just after the loop took in the layout of the first, before it was done loading
+    // (as two flows of a lane attached at once do): the loop finds no leader for it and must load again.
+    void layoutsAsked[0]!.loaded.then(() => {
+      loop.assign('other', [0]);
+      loop.start('other', 0, 0n);
+      loop.pump();
+    });
+    const fetchesOther = (partitions: readonly PartitionFetch[]) =>
+      partitions.some(({ topic }) => topic === 'other');
+    await waitFor(() => sent.some(fetchesOther));
+    done = true;
+    assert.deepEqual(
+      layoutsAsked.map(({ topics }) => topics),
+      [['topic'], ['topic', 'other']],
+    );
+  });
+});

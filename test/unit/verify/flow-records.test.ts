@@ -36,6 +36,7 @@ function flow(loopPrevention: LoopPrevention) {
       topicConfigExclude: [],
       compression: 'origin' as const,
       consumerGroupId: 'georep.orders',
+      laneGroupId: 'georep.lane',
     },
   };
 }

@@ -1,0 +1,424 @@
+// A lane's shared reader on the origin (docs/design-shared-transport.md): one group membership (lane-membership.ts),
+// one fetch loop and one connection per broker for every flow of the lane in this process. Flows attach their
+// origin topic and get that topic's batches, as from a source of their own; attaching or detaching one flow
+// starts or stops only its partitions, and nobody's group membership changes.
+//
+// - Which partitions: those of the attached topics whose slot this member holds (src/plan/lane-partitions.ts).
+//   When the slots change, only the topics whose partitions changed are restarted, each once its batches in
+//   the handler finished and were committed, from the group's committed offsets.
+// - Positions: resumePositionOf (exactly-once), else the lane group's committed offset, else the flow's old
+//   group's (previousGroupId: an upgrade from one group per flow, read once per attachment), else startPosition.
+// - Progress: a batch's nextOffset is committed after its flow's handler resolved, for a partition still read
+//   here (lane-handlers.ts); the commits of every flow of the lane go in one OffsetCommit at a time
+//   (commit-queue.ts).
+// - Failures: a handler's error, an offset out of range, a re-created or a deleted topic ends that flow's run()
+//   only; a failure of the membership or the loop itself ends every attached flow's.
+import { debuglog } from 'node:util';
+import { ConnectionPool } from '@platformatic/kafka';
+import type { ClusterConfig } from '../../config/types.js';
+import { lanePartitionChanges, partitionsToRead } from '../../plan/lane-partitions.js';
+import { slotOf } from '../../plan/lanes.js';
+import { type KafkaError, OffsetOutOfRange, TopicNotFound, TopicRecreated } from '../errors.js';
+import type { BatchHandler, LaneSourceOptions, SourceEvent, SourceListener } from '../port.js';
+import { PlatformaticAdmin } from './admin.js';
+import { baseOptions } from './client-options.js';
+import { CommitQueue } from './commit-queue.js';
+import { FetchLoop, isTransientReadError } from './fetch-loop.js';
+import { type HandlingFlow, LaneHandlers } from './lane-handlers.js';
+import { LaneMembership } from './lane-membership.js';
+import { reportsTopicMissing, toPortError } from './map-error.js';
+import { PartitionFetcher } from './partition-fetcher.js';
+import { FETCH_MAX_WAIT_MS, FETCH_RETRY_DELAY_MS, fetchLoopLimits } from './source.js';
+import { partitionRange, ResumePositionFailed, startPositions } from './start-positions.js';
+import { TlsAlerts } from './tls-alerts.js';
+
+/**
+ * Each step of attaching a flow and (re)starting its partitions, for a partition that stays at its start
+ * (NODE_DEBUG=georep-lane): the last step logged for its topic is the one it waits on.
+ */
+const trace = debuglog('georep-lane');
+
+/** One flow attached to the lane: its topic, its handler and how its run() ends. */
+export interface LaneAttachment {
+  readonly options: LaneSourceOptions;
+  readonly handler: BatchHandler;
+  readonly listener: SourceListener;
+  /** Aborted when the flow gives up on its batches in hand. */
+  readonly signal: AbortSignal;
+  /** Gives up on the flow's batches in hand (aborts `signal`): they are not committed. */
+  abort(): void;
+  /** Ends the flow's run() with `error`; the reader has let the topic go. */
+  fail(error: unknown): void;
+}
+
+interface Attached {
+  readonly attachment: LaneAttachment;
+  partitionCount: number;
+  /** Partitions read here now (in this member's slots), ascending. */
+  held: readonly number[];
+  paused: boolean;
+  /** Raised at every restart of the topic's partitions: positions looked up for an earlier one are dropped. */
+  restarts: number;
+  /** The committed offsets of the flow's old group (options.previousGroupId), once asked for. */
+  previousOffsets?: Promise<ReadonlyMap<number, bigint>>;
+}
+
+export class LaneReader {
+  readonly #config: ClusterConfig;
+  readonly #groupId: string;
+  readonly #membership: LaneMembership;
+  readonly #pool: ConnectionPool;
+  readonly #fetcher: PartitionFetcher;
+  readonly #loop: FetchLoop;
+  readonly #commits: CommitQueue;
+  readonly #tlsAlerts = new TlsAlerts();
+  readonly #attached = new Map<string, Attached>();
+  readonly #handlers: LaneHandlers;
+  /** Reads the old groups of flows upgraded from one group per flow; made when first needed. */
+  #admin: PlatformaticAdmin | undefined;
+  #slots = new Set<number>();
+  #joined: Promise<void> | undefined;
+  /** attach() calls still joining the group or reading the topic's partition count: they hold the reader too. */
+  /** Topics whose flows are attaching (waiting to join, reading their partition count), not yet attached. */
+  readonly #attaching = new Set<string>();
+  #closed = false;
+  /** Settles once the reader left its group and closed its connections; the same for every close(). */
+  #closing: Promise<void> | undefined;
+  #unreachable = false;
+
+  constructor(
+    config: ClusterConfig,
+    options: { readonly groupId: string; readonly sessionTimeoutMs?: number },
+  ) {
+    this.#config = config;
+    this.#groupId = options.groupId;
+    this.#membership = new LaneMembership(config, options, {
+      onAssigned: (slots) => this.#onSlots(new Set(slots)),
+      onRebalancing: () => this.#emitAll({ type: 'rebalancing' }),
+      onError: (error) => this.#failAll(error),
+    });
+    const consumer = this.#membership.consumer;
+    const clientOptions = baseOptions(config, 'source');
+    this.#pool = new ConnectionPool(`${clientOptions.clientId}-fetch`, clientOptions);
+    this.#tlsAlerts.watch(consumer, 'client:broker:connect');
+    this.#tlsAlerts.watch(this.#pool, 'connect');
+    this.#fetcher = new PartitionFetcher(consumer, this.#pool, config.name, FETCH_MAX_WAIT_MS);
+    this.#commits = new CommitQueue(consumer, {
+      onCommitted: (offsets) => {
+        for (const [topic, attached] of this.#attached) {
+          const own = offsets.filter((entry) => entry.topic === topic);
+          if (own.length === 0) continue;
+          const committed = own.map(({ partition, offset }) => ({ partition, offset }));
+          emit(attached.attachment, { type: 'committed', offsets: committed });
+        }
+      },
+      onError: (error) => void this.#onCommitFailed(error),
+      onUnreachable: (detail) => this.#onUnreachable(detail),
+      retryDelayMs: FETCH_RETRY_DELAY_MS,
+      retrying: () => !this.#closed,
+    });
+    this.#loop = new FetchLoop(this.#fetcher, undefined, fetchLoopLimits({}), {
+      canFetch: () => !this.#closed,
+      onReady: () => this.#handlers.dispatch(),
+      onSkipped: (topic, partition, offset) => this.#handlers.skipped(topic, partition, offset),
+      onOutOfRange: (topic, partition, offset) => this.#failOutOfRange(topic, partition, offset),
+      onFailure: (error) => {
+        if (error instanceof TopicRecreated) this.#failTopic(error.topic, error);
+        else this.#failAll(error);
+      },
+      onTopicMissing: (topic) => this.#failTopic(topic, new TopicNotFound(this.#config.name, topic)),
+      isTransient: (error) => isTransientReadError(this.#portError(error)),
+      onUnreachable: (detail) => this.#onUnreachable(detail),
+      onAnswered: () => {
+        if (!this.#unreachable) return;
+        this.#unreachable = false;
+        this.#emitAll({ type: 'reachable' });
+      },
+    });
+    this.#handlers = new LaneHandlers({
+      loop: this.#loop,
+      commits: this.#commits,
+      flowOf: (topic) => this.#handlingFlow(topic),
+      fail: (topic, error) => this.#failTopic(topic, error),
+      closed: () => this.#closed,
+    });
+  }
+
+  /**
+   * How many flows are attached or attaching: a reader without any leaves the group. A flow still attaching
+   * counts, or another flow of the lane stopping meanwhile would close the reader under it.
+   */
+  get attachedCount(): number {
+    return this.#attached.size + this.#attaching.size;
+  }
+
+  /**
+   * Starts reading the attachment's topic: the partitions of it in this member's slots, told to its listener
+   * as `assigned`. Rejects (and attaches nothing) when the topic cannot be read: TopicNotFound, …
+   */
+  async attach(attachment: LaneAttachment): Promise<void> {
+    const { topic, topicId } = attachment.options;
+    if (this.#attached.has(topic))
+      throw new Error(`topic ${topic} is already attached to lane ${this.#groupId}`);
+    this.#fetcher.expectTopicId(topic, topicId);
+    this.#attaching.add(topic);
+    trace('%s %s attaching', this.#groupId, topic);
+    try {
+      const partitionCount = await this.#joinedPartitionCountOf(topic);
+      trace('%s %s joined; %d partitions, slots %d', this.#groupId, topic, partitionCount, this.#slots.size);
+      // Its flow stopped while it waited (cancelAttach): nothing is attached.
+      if (!this.#attaching.has(topic)) throw new Error(`the flow of ${topic} stopped while attaching`);
+      const attached: Attached = { attachment, partitionCount, held: [], paused: false, restarts: 0 };
+      this.#attached.set(topic, attached);
+      this.#restart(topic, attached);
+    } finally {
+      this.#attaching.delete(topic);
+    }
+  }
+
+  /**
+   * The flow of `topic` stopped while it attaches: it no longer holds the reader, so that a reader whose flows
+   * all stopped while waiting to join (a killed member's session not yet expired) leaves the group at once
+   * instead of after the join, which may come after the process has exited.
+   */
+  cancelAttach(topic: string): void {
+    this.#attaching.delete(topic);
+  }
+
+  /** Joins the group (once for every attach) and reads the topic's partition count. */
+  async #joinedPartitionCountOf(topic: string): Promise<number> {
+    try {
+      this.#joined ??= this.#membership.join();
+      await this.#joined;
+    } catch (error) {
+      throw this.#portError(error, topic);
+    }
+    return this.#partitionCountOf(topic, false);
+  }
+
+  /** Stops fetching the topic; its batches in hand finish and are committed (or are aborted after `graceMs`). */
+  async detach(topic: string, graceMs: number): Promise<void> {
+    const attached = this.#attached.get(topic);
+    if (attached === undefined) return;
+    this.#attached.delete(topic);
+    this.#loop.assign(topic, []);
+    await this.#handlers.settled(topic, graceMs, () => attached.attachment.abort());
+    await this.#commits.flush();
+  }
+
+  /**
+   * Reads the topic's partition count again; when it grew, the topic's partitions are restarted with the new
+   * ones in this member's slots (only when some are). Rejects with a port error (TopicNotFound, …).
+   */
+  async partitionsAdded(topic: string): Promise<void> {
+    if (!this.#attached.has(topic)) return;
+    const partitionCount = await this.#partitionCountOf(topic, true);
+    const attached = this.#attached.get(topic);
+    if (attached === undefined || partitionCount <= attached.partitionCount) return;
+    attached.partitionCount = partitionCount;
+    const now = this.#partitionsHeld(topic, attached);
+    if (now.join() !== attached.held.join()) this.#restart(topic, attached);
+  }
+
+  pause(topic: string): void {
+    const attached = this.#attached.get(topic);
+    if (attached === undefined || attached.paused) return;
+    attached.paused = true;
+    attached.restarts += 1;
+    // What was fetched ahead is dropped, and read again from the committed offsets on resume.
+    this.#loop.assign(topic, []);
+  }
+
+  resume(topic: string): void {
+    const attached = this.#attached.get(topic);
+    if (attached === undefined || !attached.paused) return;
+    attached.paused = false;
+    this.#restart(topic, attached);
+  }
+
+  /** Leaves the group, so that this member's slots move to the others at once, and closes the connections. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.#closed = true;
+    this.#loop.stop();
+    await this.#commits.flush();
+    await this.#membership.leave();
+    await this.#pool.close().catch(() => undefined);
+    await this.#admin?.close().catch(() => undefined);
+  }
+
+  /** The topic's partition count in the cluster's metadata (`refresh`: asked again, not from the cache). */
+  async #partitionCountOf(topic: string, refresh: boolean): Promise<number> {
+    try {
+      const layout = await this.#fetcher.layout([topic], refresh);
+      return layout.leaders.get(topic)?.length ?? 0;
+    } catch (error) {
+      throw this.#portError(error, topic);
+    }
+  }
+
+  /** The topic's partitions in this member's slots, ascending. */
+  #partitionsHeld(topic: string, attached: Attached): readonly number[] {
+    return partitionsToRead([{ topic, partitions: attached.partitionCount }], this.#slots).get(topic) ?? [];
+  }
+
+  #onSlots(slots: Set<number>): void {
+    this.#slots = slots;
+    for (const [topic, attached] of this.#attached) {
+      const now = this.#partitionsHeld(topic, attached);
+      const changes = lanePartitionChanges(new Map([[topic, attached.held]]), new Map([[topic, now]]));
+      if (changes.start.size === 0 && changes.stop.size === 0) continue;
+      this.#restart(topic, attached);
+    }
+  }
+
+  /**
+   * (Re)starts the topic's partitions in this member's slots: once the batches in its handler finished and
+   * were committed, each from its position (resumePositionOf, the lane group's offset, or startPosition).
+   */
+  #restart(topic: string, attached: Attached): void {
+    const restart = ++attached.restarts;
+    const held = this.#partitionsHeld(topic, attached);
+    attached.held = held;
+    this.#loop.assign(topic, []);
+    emit(attached.attachment, { type: 'assigned', partitions: held });
+    const current = () => this.#attached.get(topic) === attached && attached.restarts === restart;
+    const step = (what: string) =>
+      trace('%s %s restart %d of [%s]: %s', this.#groupId, topic, restart, held.join(), what);
+    void (async () => {
+      step('waiting for its batches in handlers');
+      await this.#handlers.settled(topic);
+      step('waiting for the commits to flush');
+      await this.#commits.flush();
+      if (!current() || attached.paused || held.length === 0) {
+        step(`not started (current ${current()}, paused ${attached.paused}, closed ${this.#closed})`);
+        return;
+      }
+      step('looking up the start positions');
+      const positions = await startPositions(this.#membership.consumer, held, {
+        ...attached.attachment.options,
+        previousOffsets: () => this.#previousOffsets(attached),
+      });
+      if (!current()) {
+        step('positions dropped: restarted or detached since');
+        return;
+      }
+      this.#loop.assign(topic, held);
+      for (const [partition, position] of positions) this.#loop.start(topic, partition, position);
+      step(
+        `started at ${[...positions].map(([partition, offset]) => `${partition}:${offset}`).join()} (closed ${this.#closed})`,
+      );
+      this.#loop.pump();
+    })().catch((error: unknown) =>
+      this.#failTopic(
+        topic,
+        error instanceof ResumePositionFailed ? error.cause : this.#portError(error, topic),
+      ),
+    );
+  }
+
+  /**
+   * The committed offsets of the flow's old group, read once per attachment (the old group has no members: its
+   * offsets do not move); none without previousGroupId. A failed read is tried again at the next restart.
+   */
+  #previousOffsets(attached: Attached): Promise<ReadonlyMap<number, bigint>> {
+    const { topic, previousGroupId } = attached.attachment.options;
+    if (previousGroupId === undefined) return Promise.resolve(new Map());
+    this.#admin ??= new PlatformaticAdmin(this.#config);
+    attached.previousOffsets ??= this.#admin.committedOffsets(previousGroupId, [topic]).then(
+      (offsets) =>
+        new Map(offsets.flatMap(({ partition, offset }) => (offset === null ? [] : [[partition, offset]]))),
+      (error: unknown) => {
+        attached.previousOffsets = undefined;
+        throw error;
+      },
+    );
+    return attached.previousOffsets;
+  }
+
+  /** The topic's flow as the batches' handing out sees it: `holds` is asked once a handler resolved. */
+  #handlingFlow(topic: string): HandlingFlow | undefined {
+    const attached = this.#attached.get(topic);
+    if (attached === undefined) return undefined;
+    const { handler, signal } = attached.attachment;
+    return {
+      handler,
+      signal,
+      holds: (partition) => attached.held.includes(partition) && this.#slots.has(slotOf(topic, partition)),
+    };
+  }
+
+  #failOutOfRange(topic: string, partition: number, requestedOffset: bigint): void {
+    void partitionRange(this.#membership.consumer, topic, partition).then((range) =>
+      this.#failTopic(
+        topic,
+        new OffsetOutOfRange(this.#config.name, {
+          topic,
+          partition,
+          requestedOffset,
+          earliest: range?.earliest ?? null,
+          latest: range?.latest ?? null,
+        }),
+      ),
+    );
+  }
+
+  /** Ends one flow's run() with `error` and lets its topic go; the other flows go on. */
+  #failTopic(topic: string, error: unknown): void {
+    const attached = this.#attached.get(topic);
+    if (attached === undefined) return;
+    this.#attached.delete(topic);
+    this.#loop.assign(topic, []);
+    attached.attachment.fail(error);
+  }
+
+  /**
+   * A commit that named a topic deleted since (its last batch was written before the deletion) fails that
+   * topic's flow only: the broker took the other topics' offsets. When no attached topic is missing, the deleted
+   * one was detached already (its flow stopped, or failed, before its last offsets were committed): nothing
+   * fails. Any other failure fails every flow.
+   */
+  async #onCommitFailed(error: unknown): Promise<void> {
+    if (!reportsTopicMissing(error)) {
+      this.#failAll(error);
+      return;
+    }
+    const missing = await this.#fetcher.unknownTopics([...this.#attached.keys()]).catch(() => null);
+    if (missing === null) this.#failAll(error);
+    for (const topic of missing ?? []) this.#failTopic(topic, new TopicNotFound(this.#config.name, topic));
+  }
+
+  #failAll(error: unknown): void {
+    const portError = this.#portError(error);
+    for (const topic of [...this.#attached.keys()]) this.#failTopic(topic, portError);
+  }
+
+  #onUnreachable(detail: string): void {
+    this.#unreachable = true;
+    this.#emitAll({ type: 'unreachable', detail });
+  }
+
+  #emitAll(event: SourceEvent): void {
+    for (const attached of this.#attached.values()) emit(attached.attachment, event);
+  }
+
+  #portError(error: unknown, topic?: string): KafkaError {
+    return toPortError(this.#tlsAlerts.explain(error), this.#config.name, {
+      operation: `read ${topic === undefined ? 'the lane' : `topic ${topic}`} as group ${this.#groupId}`,
+      ...(topic === undefined ? {} : { topic }),
+      groupId: this.#groupId,
+    });
+  }
+}
+
+function emit(attachment: LaneAttachment, event: SourceEvent): void {
+  try {
+    attachment.listener(event);
+  } catch {
+    // a listener's bug must not break the lane
+  }
+}
