@@ -26,14 +26,28 @@ export class LagRefresher {
     this.#deps = deps;
   }
 
+  /**
+   * Refreshes on the wall clock's multiples of lagRefreshMs, as every other flow does: thousands of flows ask at
+   * the same moment, and their requests go out as a few coalesced ones (admin-batches.ts), not as thousands
+   * spread over the interval.
+   */
   start(): void {
     this.stop();
-    this.#timer = setInterval(() => void this.refresh(), this.#deps.lagRefreshMs);
+    const { lagRefreshMs, nowMs } = this.#deps;
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = setInterval(() => void this.refresh(), lagRefreshMs);
+        this.#timer.unref();
+        void this.refresh();
+      },
+      lagRefreshMs - (nowMs() % lagRefreshMs),
+    );
     this.#timer.unref();
   }
 
   stop(): void {
-    if (this.#timer !== null) clearInterval(this.#timer);
+    // clearTimeout clears an interval's timer as well
+    if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
   }
 

@@ -259,6 +259,26 @@ export function adminContract(subject: () => AdminContractSubject): void {
     );
   });
 
+  test('reports the offsets of many topics asked at once, each its own', async (t) => {
+    const topics = await Promise.all([1, 2, 3, 4].map(() => created('admin-offsets-many', 1)));
+    await eventually(
+      'the offsets of the new topics',
+      () => Promise.all(topics.map((topic) => admin().partitionOffsets(topic))).catch(unlessRetriable),
+      t.signal,
+    );
+    for (const [index, topic] of topics.entries()) await subject().write(topic, 0, index + 1);
+    const missing = uniqueName('admin-offsets-missing');
+    const [absent, ...offsets] = await Promise.allSettled([
+      admin().partitionOffsets(missing),
+      ...topics.map((topic) => admin().partitionOffsets(topic)),
+    ]);
+    assert.ok(absent?.status === 'rejected' && absent.reason instanceof TopicNotFound);
+    assert.deepEqual(
+      offsets.map((settled) => (settled.status === 'fulfilled' ? settled.value : settled.reason)),
+      topics.map((_, index) => [{ partition: 0, earliest: 0n, latest: BigInt(index + 1) }]),
+    );
+  });
+
   test("sets and reads a group's committed offsets only while the group has no members", async () => {
     const topic = await created('admin-group-offsets', 2);
     const groupId = uniqueName('admin-group');

@@ -1,9 +1,11 @@
-// The admin requests each flow's start sends for its own topic (its configs, its creation, its group's
-// committed offsets), each kind coalesced (request-coalescer.ts) with other flows' into one request of many
-// topics or groups: thousands of flows starting together send tens of requests, not thousands.
+// The admin requests each flow sends for its own topic (at its start: its configs, its creation, its group's
+// committed offsets; every few seconds: its offsets for the lag), each kind coalesced (request-coalescer.ts) with
+// other flows' into one request of many topics or groups: thousands of flows send tens of requests, not
+// thousands.
 import {
   ConfigResourceTypes,
   type describeConfigsV4,
+  FetchIsolationLevels,
   type ListConsumerGroupOffsetsGroup,
 } from '@platformatic/kafka';
 import type { NewTopic } from '../port.js';
@@ -22,6 +24,13 @@ export interface GroupOffsetsQuery {
   readonly topics: readonly { readonly name: string; readonly partitionIndexes: readonly number[] }[];
 }
 
+/** One topic's partitions whose offsets at `timestamp` (ListOffsets: -2 the log start, -1 its end) to list. */
+export interface TopicOffsetsQuery {
+  readonly topic: string;
+  readonly partitions: readonly number[];
+  readonly timestamp: bigint;
+}
+
 export type ConfigsResult = Pick<
   describeConfigsV4.DescribeConfigsResponseResult,
   'resourceName' | 'configs'
@@ -34,6 +43,11 @@ export type CreationOutcome = 'created' | 'already-exists' | { readonly failed: 
 
 /** Most topics (or groups) in one coalesced request. */
 const TOPICS_PER_REQUEST = 100;
+/**
+ * Most topics in one coalesced ListOffsets: every flow asks for its lag every few seconds, so thousands of flows
+ * ask at once (lag-refresher.ts). The library reads metadata again for each ListOffsets it sends.
+ */
+const OFFSETS_TOPICS_PER_REQUEST = 500;
 const TOPIC_ALREADY_EXISTS = 36;
 
 /** Each caller's own answer or error; the library's errors, for the caller to map with its own context. */
@@ -44,6 +58,8 @@ export class AdminBatches {
   /** Each topic's outcome, a refusal included: a failed batch fails only when Kafka did not answer at all. */
   readonly creations: RequestCoalescer<NewTopic, CreationOutcome>;
   readonly groupOffsets: RequestCoalescer<GroupOffsetsQuery, ListConsumerGroupOffsetsGroup | undefined>;
+  /** Each caller's topic's offsets at its timestamp, by partition (read_committed: the end is the last stable offset). */
+  readonly offsets: RequestCoalescer<TopicOffsetsQuery, ReadonlyMap<number, bigint>>;
 
   constructor(requests: AdminRequests) {
     this.#requests = requests;
@@ -70,6 +86,11 @@ export class AdminBatches {
     this.groupOffsets = new RequestCoalescer({
       ...batching,
       send: (queries) => this.#groupOffsetsOnce(queries),
+    });
+    this.offsets = new RequestCoalescer({
+      ...batching,
+      maxBatchSize: OFFSETS_TOPICS_PER_REQUEST,
+      send: (queries) => this.#offsetsOnce(queries),
     });
   }
 
@@ -168,5 +189,41 @@ export class AdminBatches {
       }),
     );
     return queries.map(({ groupId }) => listed.find((group) => group.groupId === groupId));
+  }
+
+  /**
+   * One ListOffsets per timestamp among the queries (Kafka refuses a partition named twice in one request). The
+   * library sends each leader its own partitions.
+   */
+  async #offsetsOnce(queries: readonly TopicOffsetsQuery[]): Promise<ReadonlyMap<number, bigint>[]> {
+    const topicsByTimestamp = new Map<bigint, Map<string, readonly number[]>>();
+    for (const { topic, partitions, timestamp } of queries) {
+      const topics = topicsByTimestamp.get(timestamp) ?? new Map<string, readonly number[]>();
+      topics.set(topic, partitions);
+      topicsByTimestamp.set(timestamp, topics);
+    }
+    const answers = new Map<bigint, Map<string, Map<number, bigint>>>();
+    await Promise.all(
+      [...topicsByTimestamp].map(async ([timestamp, topics]) => {
+        const listed = await this.#requests.send((admin) =>
+          admin.listOffsets({
+            // read_committed: the end is the last stable offset, as a read_committed consumer sees it
+            isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+            topics: [...topics].map(([name, partitions]) => ({
+              name,
+              partitions: partitions.map((partitionIndex) => ({ partitionIndex, timestamp })),
+            })),
+          }),
+        );
+        const byTopic = new Map<string, Map<number, bigint>>();
+        for (const { name, partitions } of listed) {
+          const offsets = byTopic.get(name) ?? new Map<number, bigint>();
+          for (const { partitionIndex, offset } of partitions) offsets.set(partitionIndex, offset);
+          byTopic.set(name, offsets);
+        }
+        answers.set(timestamp, byTopic);
+      }),
+    );
+    return queries.map(({ topic, timestamp }) => answers.get(timestamp)?.get(topic) ?? new Map());
   }
 }

@@ -108,22 +108,22 @@ export class AdminRequests {
   }
 
   /**
-   * call() for a request to partition leaders, tried again while a leader moves. Metadata names a partition's
-   * new leader (a new topic's, a moved one's) a moment before that broker acts as leader; the library looks
-   * the leaders up again on each try. Retrying here rather than in the runtime keeps that moment, which
-   * follows every topic creation, from failing a whole discovery round.
+   * `attempt` (a request to partition leaders, with the library's errors) tried again while a leader moves.
+   * Metadata names a partition's new leader (a new topic's, a moved one's) a moment before that broker acts as
+   * leader; the library looks the leaders up again on each try. Retrying here rather than in the runtime keeps
+   * that moment, which follows every topic creation, from failing a whole discovery round.
    */
-  async callLeaders<T>(context: ErrorContext, action: (admin: Admin) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
+  async retryingLeaderChanges<T>(context: ErrorContext, attempt: () => Promise<T>): Promise<T> {
+    for (let tries = 1; ; tries++) {
       try {
-        return await this.send(action);
+        return await attempt();
       } catch (error) {
         const ids = kafkaErrorIds(error);
-        if (attempt >= LEADER_CHANGE_ATTEMPTS || !LEADER_CHANGE_IDS.some((id) => ids.has(id))) {
+        if (tries >= LEADER_CHANGE_ATTEMPTS || !LEADER_CHANGE_IDS.some((id) => ids.has(id))) {
           throw this.portError(error, context);
         }
       }
-      await new Promise((resolve) => setTimeout(resolve, LEADER_RETRY_DELAY_MS * attempt));
+      await new Promise((resolve) => setTimeout(resolve, LEADER_RETRY_DELAY_MS * tries));
     }
   }
 

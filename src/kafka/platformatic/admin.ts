@@ -4,7 +4,6 @@
 // Nothing here creates a topic implicitly.
 import {
   ConfigResourceTypes,
-  FetchIsolationLevels,
   IncrementalAlterConfigOperationTypes,
   type ListConsumerGroupOffsetsGroup,
 } from '@platformatic/kafka';
@@ -188,26 +187,16 @@ export class PlatformaticAdmin implements KafkaAdmin {
   async partitionOffsets(topic: string): Promise<PartitionOffsets[]> {
     const context = { operation: `fetch offsets of topic ${topic}`, topic };
     const [{ partitions }] = (await this.#requests.topicsMetadata([topic], context)) as [TopicMetadata];
-    const offsetsAt = async (timestamp: bigint) => {
-      const [listed] = await this.#requests.callLeaders(context, (admin) =>
-        admin.listOffsets({
-          // read_committed: the end is the last stable offset, as a read_committed consumer sees it
-          isolationLevel: FetchIsolationLevels.READ_COMMITTED,
-          topics: [
-            {
-              name: topic,
-              partitions: partitions.map(({ partition }) => ({ partitionIndex: partition, timestamp })),
-            },
-          ],
-        }),
+    const numbers = partitions.map(({ partition }) => partition);
+    const offsetsAt = (timestamp: bigint) =>
+      this.#requests.retryingLeaderChanges(context, () =>
+        this.#batches.offsets.request({ topic, partitions: numbers, timestamp }),
       );
-      return new Map((listed?.partitions ?? []).map((entry) => [entry.partitionIndex, entry.offset]));
-    };
     const [earliest, latest] = await Promise.all([
       offsetsAt(EARLIEST_TIMESTAMP),
       offsetsAt(LATEST_TIMESTAMP),
     ]);
-    return partitions.map(({ partition }) => ({
+    return numbers.map((partition) => ({
       partition,
       earliest: earliest.get(partition) ?? 0n,
       latest: latest.get(partition) ?? 0n,
