@@ -129,3 +129,29 @@ export function planTopicConfigSync<Flow extends ConfigSyncedFlow>(
     return update === null ? [] : [{ flow, update }];
   });
 }
+
+/** The flows whose topic configs one discovery round compares, and where the next round goes on from. */
+export interface ConfigSyncShare {
+  readonly keys: readonly string[];
+  /** The last key of this share: the next round starts after it. */
+  readonly lastKey: string | null;
+}
+
+/**
+ * The next `maxFlows` of `keys` (in key order) after `afterKey`, wrapping around: a round describes a bounded
+ * share of the topics, so that at thousands of flows each round stays small and every flow still comes up within
+ * ceil(flows / maxFlows) rounds. A key removed since is passed over; with at most maxFlows keys, all of them.
+ */
+export function nextConfigSyncShare(
+  keys: readonly string[],
+  afterKey: string | null,
+  maxFlows: number,
+): ConfigSyncShare {
+  const sorted = [...keys].sort();
+  if (sorted.length <= maxFlows) return { keys: sorted, lastKey: sorted.at(-1) ?? null };
+  const start = afterKey === null ? 0 : sorted.findIndex((key) => key > afterKey);
+  const from = start === -1 ? 0 : start;
+  const share = [...sorted.slice(from, from + maxFlows)];
+  if (share.length < maxFlows) share.push(...sorted.slice(0, maxFlows - share.length));
+  return { keys: share, lastKey: share.at(-1) ?? null };
+}

@@ -45,7 +45,7 @@ import { OriginCatalog, type OriginNotListed } from './origin-catalog.js';
 import { ReconcileLoop, type ReconcileTrigger } from './reconcile-loop.js';
 import { Supervisor } from './supervisor.js';
 import { runInSlices } from './time-slices.js';
-import { syncTopicConfigs } from './topic-config-sync.js';
+import { TopicConfigSync } from './topic-config-sync.js';
 import { UnmirroredTopicWarnings } from './unmirrored-topic-warnings.js';
 
 export type { ReloadOutcome } from './config-source.js';
@@ -107,6 +107,7 @@ export class Daemon {
   readonly #originCatalog: OriginCatalog;
   #originsNotListed: readonly OriginNotListed[] = [];
   readonly #deletedOriginTopics: DeletedOriginTopics;
+  readonly #topicConfigSync: TopicConfigSync;
   readonly #unmirrored: UnmirroredTopicWarnings;
   readonly #bandwidthCaps: BandwidthCaps;
   #firstReconcileDone = false;
@@ -143,6 +144,7 @@ export class Daemon {
     const admin = (cluster: string) => this.#clients.get(cluster)?.admin;
     this.#originCatalog = new OriginCatalog({ admin, logger });
     this.#deletedOriginTopics = new DeletedOriginTopics({ admin, metrics, logger, nowMs });
+    this.#topicConfigSync = new TopicConfigSync({ admin, logger });
     const flowFactory = new MirrorFlowFactory({
       clients: (cluster) => this.#clients.get(cluster),
       offsetStores: this.#offsetStores,
@@ -323,10 +325,7 @@ export class Daemon {
       }
       await Promise.all(originDeleted.map((spec) => this.#deletedOriginTopics.onOriginTopicMissing(spec)));
       if (triggers.has('discovery')) {
-        await syncTopicConfigs(this.#supervisor.flows(), {
-          admin: (cluster) => this.#clients.get(cluster)?.admin,
-          logger: this.#logger,
-        });
+        await this.#topicConfigSync.round(this.#supervisor.flows());
       }
       await this.#groupSyncs.apply(config, this.#credentialChangeCounts);
       await this.#clients.closeRetiredAndUnused(config);

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import {
   describeConfigDrift,
   destinationTopicConfigs,
+  nextConfigSyncShare,
   planTopicConfigSync,
   topicConfigDrift,
   topicConfigUpdate,
@@ -137,5 +138,37 @@ describe('planTopicConfigSync', () => {
 
   test('skips a flow whose topic was not described this round (deleted since the listing)', () => {
     assert.deepEqual(planTopicConfigSync([flow('audit')], described), []);
+  });
+});
+
+describe('nextConfigSyncShare: the flows one discovery round compares', () => {
+  const keys = ['e', 'a', 'c', 'b', 'd'];
+  const cases: [string, readonly string[], string | null, number, readonly string[]][] = [
+    ['no more flows than the share: all of them, every round', keys, 'c', 5, ['a', 'b', 'c', 'd', 'e']],
+    ['the first round starts at the first key', keys, null, 2, ['a', 'b']],
+    ['the next round goes on after the last key', keys, 'b', 2, ['c', 'd']],
+    ['the share wraps around to the first keys', keys, 'd', 2, ['e', 'a']],
+    ['after the last key: from the start', keys, 'e', 2, ['a', 'b']],
+    ['a last key removed since: the keys after where it was', ['a', 'b', 'd', 'e'], 'c', 2, ['d', 'e']],
+    ['no flows: nothing', [], 'c', 2, []],
+  ];
+  for (const [name, given, afterKey, maxFlows, expected] of cases) {
+    test(name, () => {
+      const share = nextConfigSyncShare(given, afterKey, maxFlows);
+      assert.deepEqual(share.keys, expected);
+      assert.equal(share.lastKey, expected.at(-1) ?? null);
+    });
+  }
+
+  test('every flow comes up within ceil(flows / share) rounds', () => {
+    const many = Array.from({ length: 10 }, (_, index) => `flow-${index}`);
+    const seen = new Set<string>();
+    let lastKey: string | null = 'flow-4';
+    for (let round = 0; round < Math.ceil(many.length / 3); round++) {
+      const share = nextConfigSyncShare(many, lastKey, 3);
+      for (const key of share.keys) seen.add(key);
+      lastKey = share.lastKey;
+    }
+    assert.equal(seen.size, many.length);
   });
 });
