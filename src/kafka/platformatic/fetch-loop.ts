@@ -99,6 +99,9 @@ export class FetchLoop {
   readonly #partitions = new Map<string, Map<number, PartitionState>>();
   #layout: FetchLayout | undefined;
   #loadingLayout = false;
+  /** When the latest layout load of some topics started (performance.now()), and the timer of the next one. */
+  #topicsLayoutLoadedAtMs = Number.NEGATIVE_INFINITY;
+  #topicsLayoutTimer: NodeJS.Timeout | undefined;
   #failures = 0;
   #retryTimer: NodeJS.Timeout | undefined;
   readonly #brokersFetching = new Set<number>();
@@ -181,6 +184,8 @@ export class FetchLoop {
   stop(): void {
     this.rewind();
     clearTimeout(this.#retryTimer);
+    clearTimeout(this.#topicsLayoutTimer);
+    this.#topicsLayoutTimer = undefined;
   }
 
   /** Sends a fetch to every broker that has none in flight and leads partitions with room, if memory allows. */
@@ -192,14 +197,15 @@ export class FetchLoop {
       return;
     }
     const wanted = new Map<number, PartitionState[]>();
+    const leaderless = new Set<string>();
     for (const state of this.#states()) {
       if (state.position === null || state.fetching || state.ready !== null) continue;
       const leader = leaderOf(layout, state.topic, state.partition);
       if (leader < 0) {
-        trace('no leader known for %s/%d: loading the layout again', state.topic, state.partition);
-        this.#layout = undefined; // a partition added since, or a leader being elected
-        this.#loadLayout();
-        return;
+        // a topic attached or grown since, or a leader being elected: its layout is loaded, the others fetch on
+        trace('no leader known for %s/%d: loading its layout', state.topic, state.partition);
+        leaderless.add(state.topic);
+        continue;
       }
       if (this.#brokersFetching.has(leader)) continue;
       const led = wanted.get(leader);
@@ -214,6 +220,25 @@ export class FetchLoop {
       }
       this.#fetchFrom(layout, broker, this.#requestOrder(states), size);
     }
+    if (leaderless.size > 0) this.#loadTopicsLayout([...leaderless]);
+  }
+
+  /**
+   * Loads the layout of topics without a known leader, at most once per retryDelayMs: a partition whose leader is
+   * being elected (or whose only replica is down) is asked about again after a pause, not in a loop.
+   */
+  #loadTopicsLayout(topics: readonly string[]): void {
+    if (this.#loadingLayout || this.#topicsLayoutTimer !== undefined) return;
+    const waitMs = this.#topicsLayoutLoadedAtMs + this.#limits.retryDelayMs - performance.now();
+    if (waitMs > 0) {
+      this.#topicsLayoutTimer = setTimeout(() => {
+        this.#topicsLayoutTimer = undefined;
+        this.pump();
+      }, waitMs);
+      return;
+    }
+    this.#topicsLayoutLoadedAtMs = performance.now();
+    this.#loadLayout(topics);
   }
 
   /**
@@ -381,10 +406,11 @@ export class FetchLoop {
     }, delayMs);
   }
 
-  #loadLayout(): void {
+  /** Loads the layout of `topics` (by default, every topic read) into the fetcher's, then fetches with it. */
+  #loadLayout(topics: readonly string[] = [...this.#partitions.keys()]): void {
     if (this.#loadingLayout || this.#retryTimer !== undefined) return;
     this.#loadingLayout = true;
-    void this.#fetcher.layout([...this.#partitions.keys()], true).then(
+    void this.#fetcher.layout(topics, true).then(
       (layout) => {
         if (trace.enabled)
           trace(
@@ -442,7 +468,7 @@ export function isTransientReadError(error: KafkaError): boolean {
 
 /** `broker 1 (127.0.0.1:9092)`, as an operator finds it in the cluster's config. */
 function describeBroker(layout: FetchLayout, broker: number): string {
-  const address = layout.metadata.brokers.get(broker);
+  const address = layout.brokers.get(broker);
   return address === undefined ? `broker ${broker}` : `broker ${broker} (${address.host}:${address.port})`;
 }
 

@@ -8,7 +8,6 @@
 // request names its partitions and offsets in full, which keeps the requests stateless on both sides.
 import {
   type Callback,
-  type ClusterMetadata,
   type ConnectionPool,
   type Consumer,
   FetchIsolationLevels,
@@ -83,10 +82,16 @@ export type FetchedPartition =
   /** A transient problem (leader moved, partition not yet known): fetch again after fresh metadata. */
   | { readonly kind: 'retry'; readonly topic: string; readonly partition: number; readonly error: Error };
 
+/**
+ * Where the partitions of the topics loaded so far have their leaders, and how to reach the brokers. One object
+ * per fetcher, updated in place by each layout() call (a call loads only the topics it names).
+ */
 export interface FetchLayout {
   /** By topic, the leader broker id of each partition, by partition number; -1 while there is none. */
   readonly leaders: ReadonlyMap<string, readonly number[]>;
-  readonly metadata: ClusterMetadata;
+  /** By topic, its id as the metadata gave it (fetches name topics by id from Fetch v13). */
+  readonly topicIds: ReadonlyMap<string, string>;
+  readonly brokers: ReadonlyMap<number, { readonly host: string; readonly port: number }>;
 }
 
 /** The partition's leader in `layout`; -1 for none, a partition or topic the layout does not know included. */
@@ -101,6 +106,11 @@ export class PartitionFetcher {
   readonly #clusterName: string;
   /** By topic, its id as the flow checked it, else as first seen here; null where the broker gives none. */
   readonly #topicIds = new Map<string, TopicId>();
+  readonly #leaders = new Map<string, readonly number[]>();
+  readonly #fetchIds = new Map<string, string>();
+  #brokers: FetchLayout['brokers'] = new Map();
+  /** What the layouts loaded so far say, each topic as its latest load saw it. */
+  readonly #layout: FetchLayout;
   #api: Promise<FetchApi> | undefined;
 
   constructor(consumer: Consumer, pool: ConnectionPool, clusterName: string, maxWaitMs: number) {
@@ -108,6 +118,14 @@ export class PartitionFetcher {
     this.#pool = pool;
     this.#clusterName = clusterName;
     this.#maxWaitMs = maxWaitMs;
+    const fetcher = this;
+    this.#layout = {
+      leaders: this.#leaders,
+      topicIds: this.#fetchIds,
+      get brokers() {
+        return fetcher.#brokers;
+      },
+    };
   }
 
   /** The id `topic` had when its flow checked it: a topic of that name with another id is a re-created one. */
@@ -116,8 +134,10 @@ export class PartitionFetcher {
   }
 
   /**
-   * Where each partition of `topics` has its leader; `refresh` asks the cluster again instead of trusting the
-   * cache.
+   * Where each partition of `topics` has its leader, taken into this fetcher's layout (the one object every call
+   * returns: topics not named keep what an earlier call loaded). Loading only the topics that need it keeps a
+   * lane of thousands of topics from reading all their metadata each time one is attached. `refresh` asks the
+   * cluster again instead of trusting the cache.
    * @throws TopicRecreated when a topic of that name now has another id: it is a new topic, whose offsets
    *   are not the old one's (fetches address topics by id, so the old id's fetches fail and come here).
    */
@@ -128,17 +148,18 @@ export class PartitionFetcher {
       forceUpdate: refresh,
       retries: METADATA_RETRIES,
     });
-    const leaders = new Map<string, number[]>();
+    this.#brokers = metadata.brokers;
     for (const name of topics) {
       const topic = metadata.topics.get(name);
       if (topic === undefined) continue;
       this.#checkTopicId(name, topicIdFromUuid(topic.id));
-      leaders.set(
+      this.#leaders.set(
         name,
         topic.partitions.map((partition) => partition.leader),
       );
+      this.#fetchIds.set(name, topic.id);
     }
-    return { leaders, metadata };
+    return this.#layout;
   }
 
   /** Which of `topics` the cluster does not know (deleted, or not created yet), each by its own answer. */
@@ -166,9 +187,8 @@ export class PartitionFetcher {
     partitions: readonly PartitionFetch[],
     maxBytes: number,
   ): Promise<FetchedPartition[]> {
-    const address = layout.metadata.brokers.get(broker);
-    const known = (topic: string) =>
-      address !== undefined && layout.metadata.topics.get(topic)?.id !== undefined;
+    const address = layout.brokers.get(broker);
+    const known = (topic: string) => address !== undefined && layout.topicIds.has(topic);
     const retries: FetchedPartition[] = partitions
       .filter(({ topic }) => !known(topic))
       .map(({ topic, partition }) => ({
@@ -194,7 +214,7 @@ export class PartitionFetcher {
     const nameOfKey = new Map<string, string>();
     const requests = new Map<string, FetchRequestTopic>();
     for (const { topic, partition, offset, maxBytes: partitionMaxBytes } of partitions) {
-      const key = byName ? topic : layout.metadata.topics.get(topic)!.id;
+      const key = byName ? topic : layout.topicIds.get(topic)!;
       nameOfKey.set(key, topic);
       let request = requests.get(key);
       if (request === undefined) {

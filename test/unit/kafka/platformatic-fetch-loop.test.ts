@@ -36,7 +36,8 @@ function scriptedFetcher() {
       ['topic', [1, 1, 2, 2]],
       ['other', [1, 1, 2, 2]],
     ]),
-    metadata: { brokers },
+    topicIds: new Map(),
+    brokers,
   } as unknown as FetchLayout;
   const sent: SentRequest[] = [];
   const fetcher = {
@@ -326,17 +327,36 @@ async function waitFor(condition: () => boolean): Promise<void> {
 }
 
 describe('the fetch loop loading its layout', () => {
+  test('a topic without a known leader has its own layout loaded; the other topics fetch meanwhile', () => {
+    let stopped = false;
+    const { loop, sent } = loopOver([0, 1, 2, 3], { canFetch: () => !stopped });
+    loop.assign('unknown', [0]);
+    loop.start('unknown', 0, 0n);
+    loop.pump();
+    assert.deepEqual(
+      sent.map((request) => [request.broker, request.partitions.map(({ topic }) => topic)]),
+      [
+        [1, ['topic', 'topic']],
+        [2, ['topic', 'topic']],
+      ],
+    );
+    // 'unknown' never gets a leader: its layout would be asked for again and again
+    stopped = true;
+    loop.stop();
+  });
+
   test('a topic started as a layout without it arrives gets its layout loaded and is fetched', async () => {
-    // A layout names only the topics asked for, one partition each, on broker 1.
+    // As the fetcher's: one layout, each load adding the topics asked for, one partition each, on broker 1.
     const brokers = new Map([[1, { host: '127.0.0.1', port: 9001 }]]);
+    const layout = { leaders: new Map<string, number[]>(), topicIds: new Map(), brokers };
     const layoutsAsked: { topics: readonly string[]; loaded: Promise<FetchLayout> }[] = [];
     const sent: PartitionFetch[][] = [];
     const fetcher = {
       layout: (topics: readonly string[]) => {
-        const loaded = Promise.resolve({
-          leaders: new Map(topics.map((topic) => [topic, [1]])),
-          metadata: { brokers },
-        } as unknown as FetchLayout);
+        const loaded = Promise.resolve().then(() => {
+          for (const topic of topics) layout.leaders.set(topic, [1]);
+          return layout as FetchLayout;
+        });
         layoutsAsked.push({ topics, loaded });
         return loaded;
       },
@@ -383,7 +403,7 @@ describe('the fetch loop loading its layout', () => {
       [['topic']],
     );
     // The second topic starts just after the loop took in the layout of the first, before it was done loading
-    // (as two flows of a lane attached at once do): the loop finds no leader for it and must load again.
+    // (as two flows of a lane attached at once do): the loop finds no leader for it and loads its layout alone.
     void layoutsAsked[0]!.loaded.then(() => {
       loop.assign('other', [0]);
       loop.start('other', 0, 0n);
@@ -395,7 +415,7 @@ describe('the fetch loop loading its layout', () => {
     done = true;
     assert.deepEqual(
       layoutsAsked.map(({ topics }) => topics),
-      [['topic'], ['topic', 'other']],
+      [['topic'], ['other']],
     );
   });
 });
