@@ -44,7 +44,7 @@ export type FetchApi = API<
     sessionId: number,
     sessionEpoch: number,
     topics: fetchV17.FetchRequestTopic[],
-    forgottenTopicsData: [],
+    forgottenTopicsData: fetchV17.FetchRequestForgottenTopicsData[],
     rackId: string,
   ],
   FetchResponse

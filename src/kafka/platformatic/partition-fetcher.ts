@@ -4,10 +4,12 @@
 // group's heartbeats behind it on the coordinator's connection.
 //
 // The Consumer's own fetch() is not used: it runs the library's read_committed filter first, which drops
-// batches by a rule of its own before georep could apply Kafka's. No fetch sessions (KIP-227) are opened: every
-// request names its partitions and offsets in full, which keeps the requests stateless on both sides.
+// batches by a rule of its own before georep could apply Kafka's. Requests go in incremental fetch sessions
+// (KIP-227, fetch-session.ts): after the first, a request names only what changed, and the answer only what has
+// news, which is what keeps an idle lane of thousands of partitions cheap on both sides and on the wire.
 import {
   type Callback,
+  type Connection,
   type ConnectionPool,
   type Consumer,
   FetchIsolationLevels,
@@ -29,6 +31,14 @@ import {
   type FetchResponse,
   fetchApiKeepingBatches,
 } from './fetch-response.js';
+import {
+  type FetchSession,
+  OPENING_EPOCH,
+  type SessionPartition,
+  type SessionRequest,
+  sessionAfter,
+  sessionRequest,
+} from './fetch-session.js';
 import { topicIdFromUuid, unknownTopics } from './metadata.js';
 import { type PartitionRead, readPartition } from './record-batches.js';
 
@@ -40,6 +50,12 @@ const NO_LEADER_EPOCH = -1;
 /** Without a fetch session: a full fetch request that opens none (FetchRequest's FINAL_EPOCH). */
 const NO_SESSION_ID = 0;
 const NO_SESSION_EPOCH = -1;
+/** What a broker answers for a session it no longer holds, or an epoch out of step: open a new one. */
+const SESSION_ERROR_IDS = new Set([
+  'FETCH_SESSION_ID_NOT_FOUND',
+  'INVALID_FETCH_SESSION_EPOCH',
+  'FETCH_SESSION_TOPIC_ID_ERROR',
+]);
 /**
  * Metadata requests retried inside the library: one, for a broker that has not yet heard of a topic just
  * created. A missing topic must surface quickly as TopicNotFound; other failures are retried by the source.
@@ -106,6 +122,9 @@ export class PartitionFetcher {
   readonly #clusterName: string;
   /** By topic, its id as the flow checked it, else as first seen here; null where the broker gives none. */
   readonly #topicIds = new Map<string, TopicId>();
+  /** By broker id, the fetch session it holds for this fetcher, and the brokers a session request is out to. */
+  readonly #sessions = new Map<number, FetchSession>();
+  readonly #fetchingFrom = new Set<number>();
   readonly #leaders = new Map<string, readonly number[]>();
   readonly #fetchIds = new Map<string, string>();
   #brokers: FetchLayout['brokers'] = new Map();
@@ -199,11 +218,12 @@ export class PartitionFetcher {
       }));
     const fetchable = partitions.filter(({ topic }) => known(topic));
     if (fetchable.length === 0) return retries;
-    return [...retries, ...(await this.#fetchKnown(layout, address!, fetchable, maxBytes))];
+    return [...retries, ...(await this.#fetchKnown(layout, broker, address!, fetchable, maxBytes))];
   }
 
   async #fetchKnown(
     layout: FetchLayout,
+    broker: number,
     address: { host: string; port: number },
     partitions: readonly PartitionFetch[],
     maxBytes: number,
@@ -212,45 +232,30 @@ export class PartitionFetcher {
     const connection = await this.#pool.get(address);
     const byName = api.version <= LAST_FETCH_VERSION_WITH_TOPIC_NAMES;
     const nameOfKey = new Map<string, string>();
-    const requests = new Map<string, FetchRequestTopic>();
-    for (const { topic, partition, offset, maxBytes: partitionMaxBytes } of partitions) {
-      const key = byName ? topic : layout.topicIds.get(topic)!;
-      nameOfKey.set(key, topic);
-      let request = requests.get(key);
-      if (request === undefined) {
-        request = { topicId: key, partitions: [] };
-        requests.set(key, request);
-      }
-      request.partitions.push({
-        partition,
-        currentLeaderEpoch: NO_LEADER_EPOCH,
-        fetchOffset: offset,
-        lastFetchedEpoch: NO_LEADER_EPOCH,
-        partitionMaxBytes,
-      });
-    }
-    const response = await new Promise<FetchResponse>((resolve, reject) => {
-      api(
-        connection,
-        this.#maxWaitMs,
-        1,
-        maxBytes,
-        FetchIsolationLevels.READ_COMMITTED,
-        NO_SESSION_ID,
-        NO_SESSION_EPOCH,
-        [...requests.values()],
-        [],
-        '',
-        (error, result) => {
-          // A partition's error fails the whole parse, but the response still comes with it.
-          const partial = (error as { response?: FetchResponse } | null)?.response;
-          if (result !== undefined) resolve(result);
-          else if (partial !== undefined) resolve(partial);
-          else reject(error ?? new Error('fetch returned no response'));
-        },
-      );
+    const wanted = partitions.map(({ topic, partition, offset, maxBytes: partitionMaxBytes }) => {
+      const topicKey = byName ? topic : layout.topicIds.get(topic)!;
+      nameOfKey.set(topicKey, topic);
+      return { topicKey, partition, offset, maxBytes: partitionMaxBytes };
     });
-    if (response.errorCode !== 0) throw new ProtocolError(response.errorCode);
+    const send = (request: SessionRequest) => this.#send(api, connection, request, maxBytes);
+    // A session needs its requests one at a time (each carries the next epoch), and topic ids
+    let response: FetchResponse;
+    if (byName || this.#fetchingFrom.has(broker)) {
+      response = await send({
+        sessionId: NO_SESSION_ID,
+        epoch: NO_SESSION_EPOCH,
+        partitions: wanted,
+        forget: new Map(),
+      });
+      if (response.errorCode !== 0) throw new ProtocolError(response.errorCode);
+    } else {
+      this.#fetchingFrom.add(broker);
+      try {
+        response = await this.#sessionFetch(broker, wanted, send);
+      } finally {
+        this.#fetchingFrom.delete(broker);
+      }
+    }
     const offsets = new Map(
       partitions.map(({ topic, partition, offset }) => [partitionKey(topic, partition), offset]),
     );
@@ -265,6 +270,85 @@ export class PartitionFetcher {
       }
     }
     return fetched;
+  }
+
+  /**
+   * A fetch within the broker's session for us (fetch-session.ts): it answers only for partitions with records
+   * or news. A session it lost (restarted, evicted it) is opened again at once with a request naming every partition.
+   */
+  async #sessionFetch(
+    broker: number,
+    wanted: readonly SessionPartition[],
+    send: (request: SessionRequest) => Promise<FetchResponse>,
+  ): Promise<FetchResponse> {
+    const request = sessionRequest(this.#sessions.get(broker), wanted);
+    let response: FetchResponse;
+    try {
+      response = await send(request);
+    } catch (error) {
+      this.#sessions.delete(broker); // whether the broker took this epoch is unknown
+      throw error;
+    }
+    if (response.errorCode !== 0) {
+      this.#sessions.delete(broker);
+      const id = protocolErrorsCodesById[response.errorCode];
+      if (request.epoch !== OPENING_EPOCH && id !== undefined && SESSION_ERROR_IDS.has(id)) {
+        return await this.#sessionFetch(broker, wanted, send);
+      }
+      throw new ProtocolError(response.errorCode);
+    }
+    const after = sessionAfter(request, wanted, response.sessionId);
+    if (after === undefined) this.#sessions.delete(broker);
+    else this.#sessions.set(broker, after);
+    return response;
+  }
+
+  /** One Fetch request; a partition's error fails the library's parse, but the response still comes with it. */
+  #send(
+    api: FetchApi,
+    connection: Connection,
+    request: SessionRequest,
+    maxBytes: number,
+  ): Promise<FetchResponse> {
+    const topics = new Map<string, FetchRequestTopic>();
+    for (const { topicKey, partition, offset, maxBytes: partitionMaxBytes } of request.partitions) {
+      let topic = topics.get(topicKey);
+      if (topic === undefined) {
+        topic = { topicId: topicKey, partitions: [] };
+        topics.set(topicKey, topic);
+      }
+      topic.partitions.push({
+        partition,
+        currentLeaderEpoch: NO_LEADER_EPOCH,
+        fetchOffset: offset,
+        lastFetchedEpoch: NO_LEADER_EPOCH,
+        partitionMaxBytes,
+      });
+    }
+    const forgotten = [...request.forget].map(([topicId, partitions]) => ({
+      topicId,
+      partitions: [...partitions],
+    }));
+    return new Promise<FetchResponse>((resolve, reject) => {
+      api(
+        connection,
+        this.#maxWaitMs,
+        1,
+        maxBytes,
+        FetchIsolationLevels.READ_COMMITTED,
+        request.sessionId,
+        request.epoch,
+        [...topics.values()],
+        forgotten,
+        '',
+        (error, result) => {
+          const partial = (error as { response?: FetchResponse } | null)?.response;
+          if (result !== undefined) resolve(result);
+          else if (partial !== undefined) resolve(partial);
+          else reject(error ?? new Error('fetch returned no response'));
+        },
+      );
+    });
   }
 
   #fetchApi(): Promise<FetchApi> {
