@@ -39,8 +39,9 @@ import {
   waitForQuietMachine,
   writeResult,
 } from './report.js';
+import { chunks } from './scale-topics.js';
 import { startSteadyWrites, watchArrivals } from './steady-stream.js';
-import { benchAdmin, recordsInTopic } from './topic-records.js';
+import { benchAdmin, waitForRecords } from './topic-records.js';
 
 /** How often the destination is looked at for a trial's records: the precision of the add times. */
 const POLL_MS = 10;
@@ -76,12 +77,6 @@ async function eventLoopMaxMs(httpListen: string): Promise<number | null> {
   return seconds === undefined ? null : round(Number(seconds) * 1000, 1);
 }
 
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  return Array.from({ length: Math.ceil(items.length / size) }, (_, index) =>
-    items.slice(index * size, (index + 1) * size),
-  );
-}
-
 /** The background topics on the origin, one partition and one record each. */
 async function createBackgroundTopics(admin: Admin, producer: RecordWriter, topics: readonly string[]) {
   for (const group of chunks(topics, TOPICS_PER_REQUEST)) {
@@ -93,22 +88,16 @@ async function createBackgroundTopics(admin: Admin, producer: RecordWriter, topi
   }
 }
 
-async function waitForRecords(
-  admin: Admin,
-  topic: string,
-  records: number,
-  signal: AbortSignal,
-): Promise<number> {
-  const deadline = performance.now() + TRIAL_TIMEOUT_MS;
-  for (;;) {
-    signal.throwIfAborted();
-    if (((await recordsInTopic(admin, topic)) ?? 0) >= records) return performance.now();
-    if (performance.now() > deadline)
-      throw new Error(
-        `${topic}: fewer than ${records} records on the destination after ${TRIAL_TIMEOUT_MS} ms`,
-      );
-    await sleep(POLL_MS);
-  }
+/** Resolves once the destination's `topic` holds `records` records: its end offsets, polled every POLL_MS. */
+async function waitForCopy(admin: Admin, topic: string, records: number, signal: AbortSignal): Promise<void> {
+  await waitForRecords({
+    admin,
+    topic,
+    expectedRecords: records,
+    timeoutMs: TRIAL_TIMEOUT_MS,
+    pollMs: POLL_MS,
+    signal,
+  });
 }
 
 /** Resolves once georep's log shows `flows` distinct flows running. */
@@ -194,7 +183,7 @@ async function main(stopSignal: AbortSignal): Promise<number> {
     say(`${backgroundTopics.length + 1} flows running ${round(allRunningMs / 1000, 1)} s after start`);
     steadyWrites = startSteadyWrites(producer, steadyTopic, options.steadyRecordsPerSecond);
     const replica = `${origin.name}.${steadyTopic}`;
-    await waitForRecords(destinationAdmin, replica, 1, stopSignal);
+    await waitForCopy(destinationAdmin, replica, 1, stopSignal);
     arrivals = await watchArrivals(destination.bootstrap, replica);
     while (arrivals.arrivalsMs.length === 0) await sleep(50, undefined, { signal: stopSignal });
 
@@ -220,7 +209,7 @@ async function main(stopSignal: AbortSignal): Promise<number> {
         producer,
         save: (trial) => saveByRename(configFile, config(trial)),
         waitForCopied: async (topic, records) => {
-          await waitForRecords(destinationAdmin, `${origin.name}.${topic}`, records, stopSignal);
+          await waitForCopy(destinationAdmin, `${origin.name}.${topic}`, records, stopSignal);
         },
         waitForFlowLine: async (topic, what, accept) => {
           await log.waitForLine(
