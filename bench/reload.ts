@@ -32,6 +32,7 @@ import {
   describeLoad,
   type LoadSample,
   machineInfo,
+  optionsOrExitCode,
   removeClusterData,
   round,
   runBenchmark,
@@ -115,12 +116,11 @@ async function waitForFlowsRunning(log: GeorepLog, flows: number, signal: AbortS
 }
 
 async function main(stopSignal: AbortSignal): Promise<number> {
-  const parsed = parseReloadOptions(process.argv.slice(2), process.env);
-  if (parsed === 'help') {
-    say(RELOAD_USAGE);
-    return 0;
-  }
-  const options = parsed;
+  const options = optionsOrExitCode(
+    () => parseReloadOptions(process.argv.slice(2), process.env),
+    RELOAD_USAGE,
+  );
+  if (typeof options === 'number') return options;
   const loadBefore: LoadSample =
     options.waitForLoad === null
       ? sampleLoad()
