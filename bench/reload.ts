@@ -11,12 +11,12 @@
 //     first for a while without reloads, then while the reloads run: the largest and the 99th percentile;
 //   - whether any flow but the reloaded one changed state (stopped, restarted, stalled, failed) meanwhile, by
 //     georep's log.
-// It prints a table and writes bench/results/reload-<time>.json.
+// It prints tables and writes bench/results/reload-<time>.json. Its options are read in reload-options.ts; the
+// figures and tables made of what it measured, in reload-summary.ts.
 import '../src/cli/require-supported-node.js';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import type { Admin } from '@platformatic/kafka';
 import { findFreePorts } from '../harness/free-ports.js';
 import { createTopics } from '../harness/kafka-client.js';
@@ -24,17 +24,15 @@ import { type LocalKafkaCluster, startClusters } from '../harness/kafka-local.js
 import { type RecordWriter, recordWriter } from '../harness/kafka-writer.js';
 import { type FlowLogLine, GeorepLog } from './georep-log.js';
 import { buildGeorep, startGeorep } from './georep-process.js';
+import { parseReloadOptions, RELOAD_USAGE } from './reload-options.js';
 import { describeReload, reloadConfig, reloadSteps, runReloadStep } from './reload-steps.js';
+import { printReloadSummary, type ReloadTime, summarizeReloads } from './reload-summary.js';
 import {
   benchWorkDir,
-  COMMON_OPTIONS,
-  type CommonSettings,
-  commonSettings,
   describeLoad,
-  formatTable,
   type LoadSample,
   machineInfo,
-  positiveInteger,
+  optionsOrExitCode,
   removeClusterData,
   round,
   runBenchmark,
@@ -42,36 +40,9 @@ import {
   waitForQuietMachine,
   writeResult,
 } from './report.js';
-import {
-  type Gap,
-  type GapSummary,
-  gapsBetween,
-  gapsLongerThan,
-  percentile,
-  startSteadyWrites,
-  watchArrivals,
-} from './steady-stream.js';
-import { benchAdmin, recordsInTopic } from './topic-records.js';
-
-const USAGE = `usage: npm run bench:reload -- [options]
-
-Measures, over N reloads of mixed kinds (a topic added, its replication paused, resumed — every other time onto
-records deleted on the origin, so that its flow fails —, the topic removed), the time from saving georep's file
-(a temporary file renamed over it) until each took effect, and the largest gap between the records of an
-unrelated flow during the reloads, next to its gaps without reloads.
-
-options:
-  --trials N                 reloads (default 20)
-  --background-topics N      one-partition topics the same georep mirrors besides (default 0)
-  --baseline-seconds S       how long the unrelated flow is watched without reloads first (default 20)
-  --steady-rate R            records per second written to the unrelated flow's topic (default 2000)
-  --discovery-interval-ms N  georep's daemon.discoveryIntervalMs (default: georep's default, 5000)
-  --version V                Kafka version (default GEOREP_KAFKA_VERSION, else 4.1.2)
-  --georep-build B           dist (default: compile, then run bin/georep.js) or source (tsx)
-  --wait-for-load L          first wait until the 1-minute load average is at most L…
-  --max-wait-minutes M       …for at most M minutes (default 15), then measure anyway
-  -h, --help                 show this help
-`;
+import { chunks } from './scale-topics.js';
+import { startSteadyWrites, watchArrivals } from './steady-stream.js';
+import { benchAdmin, waitForRecords } from './topic-records.js';
 
 /** How often the destination is looked at for a trial's records: the precision of the add times. */
 const POLL_MS = 10;
@@ -83,48 +54,8 @@ const TRIAL_TIMEOUT_MS = 60_000;
  * steady copy's gaps between reloads can be told from those during one.
  */
 const PAUSE_BETWEEN_TRIALS_MS = 2_000;
-/** A gap of the steady copy counts as a reload's while it overlaps the time from the save until this long after the effect. */
-const AFTER_EFFECT_MS = 250;
-/** Gaps longer than this are listed one by one in the result, with the reload they overlap if any. */
-const LISTED_GAP_MS = 100;
 /** Bigger than this, a createTopics or produce request is split. */
 const TOPICS_PER_REQUEST = 200;
-
-interface ReloadOptions extends CommonSettings {
-  readonly trials: number;
-  readonly backgroundTopics: number;
-  readonly baselineMs: number;
-  readonly steadyRecordsPerSecond: number;
-  readonly discoveryIntervalMs: number | null;
-}
-
-function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): ReloadOptions | 'help' {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      trials: { type: 'string', default: '20' },
-      'background-topics': { type: 'string', default: '0' },
-      'baseline-seconds': { type: 'string', default: '20' },
-      'steady-rate': { type: 'string', default: '2000' },
-      'discovery-interval-ms': { type: 'string' },
-      ...COMMON_OPTIONS,
-    },
-    strict: true,
-  });
-  if (values.help) return 'help';
-  const background = values['background-topics'];
-  return {
-    trials: positiveInteger(values.trials, '--trials'),
-    backgroundTopics: background === '0' ? 0 : positiveInteger(background, '--background-topics'),
-    baselineMs: positiveInteger(values['baseline-seconds'], '--baseline-seconds') * 1000,
-    steadyRecordsPerSecond: positiveInteger(values['steady-rate'], '--steady-rate'),
-    discoveryIntervalMs:
-      values['discovery-interval-ms'] === undefined
-        ? null
-        : positiveInteger(values['discovery-interval-ms'], '--discovery-interval-ms'),
-    ...commonSettings(values, env),
-  };
-}
 
 function say(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -147,12 +78,6 @@ async function eventLoopMaxMs(httpListen: string): Promise<number | null> {
   return seconds === undefined ? null : round(Number(seconds) * 1000, 1);
 }
 
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  return Array.from({ length: Math.ceil(items.length / size) }, (_, index) =>
-    items.slice(index * size, (index + 1) * size),
-  );
-}
-
 /** The background topics on the origin, one partition and one record each. */
 async function createBackgroundTopics(admin: Admin, producer: RecordWriter, topics: readonly string[]) {
   for (const group of chunks(topics, TOPICS_PER_REQUEST)) {
@@ -164,22 +89,16 @@ async function createBackgroundTopics(admin: Admin, producer: RecordWriter, topi
   }
 }
 
-async function waitForRecords(
-  admin: Admin,
-  topic: string,
-  records: number,
-  signal: AbortSignal,
-): Promise<number> {
-  const deadline = performance.now() + TRIAL_TIMEOUT_MS;
-  for (;;) {
-    signal.throwIfAborted();
-    if (((await recordsInTopic(admin, topic)) ?? 0) >= records) return performance.now();
-    if (performance.now() > deadline)
-      throw new Error(
-        `${topic}: fewer than ${records} records on the destination after ${TRIAL_TIMEOUT_MS} ms`,
-      );
-    await sleep(POLL_MS);
-  }
+/** Resolves once the destination's `topic` holds `records` records: its end offsets, polled every POLL_MS. */
+async function waitForCopy(admin: Admin, topic: string, records: number, signal: AbortSignal): Promise<void> {
+  await waitForRecords({
+    admin,
+    topic,
+    expectedRecords: records,
+    timeoutMs: TRIAL_TIMEOUT_MS,
+    pollMs: POLL_MS,
+    signal,
+  });
 }
 
 /** Resolves once georep's log shows `flows` distinct flows running. */
@@ -197,12 +116,11 @@ async function waitForFlowsRunning(log: GeorepLog, flows: number, signal: AbortS
 }
 
 async function main(stopSignal: AbortSignal): Promise<number> {
-  const parsed = parseOptions(process.argv.slice(2), process.env);
-  if (parsed === 'help') {
-    say(USAGE);
-    return 0;
-  }
-  const options = parsed;
+  const options = optionsOrExitCode(
+    () => parseReloadOptions(process.argv.slice(2), process.env),
+    RELOAD_USAGE,
+  );
+  if (typeof options === 'number') return options;
   const loadBefore: LoadSample =
     options.waitForLoad === null
       ? sampleLoad()
@@ -265,7 +183,7 @@ async function main(stopSignal: AbortSignal): Promise<number> {
     say(`${backgroundTopics.length + 1} flows running ${round(allRunningMs / 1000, 1)} s after start`);
     steadyWrites = startSteadyWrites(producer, steadyTopic, options.steadyRecordsPerSecond);
     const replica = `${origin.name}.${steadyTopic}`;
-    await waitForRecords(destinationAdmin, replica, 1, stopSignal);
+    await waitForCopy(destinationAdmin, replica, 1, stopSignal);
     arrivals = await watchArrivals(destination.bootstrap, replica);
     while (arrivals.arrivalsMs.length === 0) await sleep(50, undefined, { signal: stopSignal });
 
@@ -278,8 +196,8 @@ async function main(stopSignal: AbortSignal): Promise<number> {
 
     await log.read();
     const linesBeforeReloads = log.flowLines.length;
-    const reloads: { kind: string; cycle: number; ms: number }[] = [];
-    const reloadWindows: { fromMs: number; toMs: number }[] = [];
+    const reloads: ReloadTime[] = [];
+    const effects: { savedAtMs: number; effectAtMs: number }[] = [];
     const loadDuring: LoadSample[] = [];
     for (const step of reloadSteps(options.trials)) {
       const flowOf = (topic: string) => (line: FlowLogLine) =>
@@ -291,7 +209,7 @@ async function main(stopSignal: AbortSignal): Promise<number> {
         producer,
         save: (trial) => saveByRename(configFile, config(trial)),
         waitForCopied: async (topic, records) => {
-          await waitForRecords(destinationAdmin, `${origin.name}.${topic}`, records, stopSignal);
+          await waitForCopy(destinationAdmin, `${origin.name}.${topic}`, records, stopSignal);
         },
         waitForFlowLine: async (topic, what, accept) => {
           await log.waitForLine(
@@ -303,7 +221,7 @@ async function main(stopSignal: AbortSignal): Promise<number> {
         },
       });
       const ms = round(effectAtMs - savedAtMs);
-      reloadWindows.push({ fromMs: savedAtMs, toMs: effectAtMs + AFTER_EFFECT_MS });
+      effects.push({ savedAtMs, effectAtMs });
       reloads.push({ kind: describeReload(step), cycle: step.cycle, ms });
       loadDuring.push(sampleLoad());
       say(`reload ${step.index + 1} (${describeReload(step)}, ${step.trialTopic}): ${ms} ms`);
@@ -311,103 +229,28 @@ async function main(stopSignal: AbortSignal): Promise<number> {
     }
     const reloadsToMs = performance.now();
     const eventLoopMaxDuringReloadsMs = await eventLoopMaxMs(httpListen);
-    const baseline = gapsBetween(arrivals.arrivalsMs, baselineFromMs, baselineToMs);
-    const duringReloads = gapsBetween(arrivals.arrivalsMs, baselineToMs, reloadsToMs);
-    // Over the reloads' whole span, a gap is a reload's if it overlaps one's window, else the machine's.
-    const reloadOf = (gap: Gap) =>
-      reloadWindows.findIndex((window) => gap.fromMs <= window.toMs && gap.fromMs + gap.ms >= window.fromMs);
-    const longGaps = gapsLongerThan(arrivals.arrivalsMs, baselineToMs, reloadsToMs, LISTED_GAP_MS).map(
-      (gap) => ({
-        atS: round((gap.fromMs - baselineToMs) / 1000, 1),
-        ms: round(gap.ms, 1),
-        reload: reloadOf(gap) === -1 ? null : reloadOf(gap) + 1,
-      }),
-    );
-    const largest = (gaps: readonly { ms: number }[]) =>
-      gaps.reduce<number | null>((max, gap) => (max === null || gap.ms > max ? gap.ms : max), null);
-    const largestInReloadsMs = largest(longGaps.filter((gap) => gap.reload !== null));
-    const largestBetweenReloadsMs = largest(longGaps.filter((gap) => gap.reload === null));
     await log.read();
     // Any state change of a flow other than the trials' (stopped, started again, stalled, failed) is a disturbance.
-    const disturbed = log.flowLines
+    const disturbances = log.flowLines
       .slice(linesBeforeReloads)
       .filter((line) => !line.flow.startsWith(`${origin.name}/trial-`));
     const loadAfter = sampleLoad();
-
-    const kinds = [...new Set(reloads.map((reload) => reload.kind))];
-    const byKind = kinds.map((kind) => {
-      const times = reloads.filter((reload) => reload.kind === kind).map((reload) => reload.ms);
-      return {
-        kind,
-        reloads: times.length,
-        medianMs: percentile(times, 0.5),
-        worstMs: percentile(times, 1),
-      };
-    });
-    const summary = {
+    const summary = summarizeReloads({
       trials: options.trials,
       backgroundTopics: backgroundTopics.length,
       steadyRecordsPerSecond: options.steadyRecordsPerSecond,
       allFlowsRunningAfterStartMs: allRunningMs,
-      saveToEffectMs: byKind,
-      steadyGapsMs: { withoutReloads: baseline, duringReloads },
-      largestGapIncreaseMs:
-        baseline.maxGapMs === null || duringReloads.maxGapMs === null
-          ? null
-          : round(duringReloads.maxGapMs - baseline.maxGapMs, 1),
-      georepEventLoopBlockedMaxMs: {
-        withoutReloads: eventLoopMaxWithoutReloadsMs,
-        duringReloads: eventLoopMaxDuringReloadsMs,
-      },
-      largestGapOverlappingAReloadMs: largestInReloadsMs,
-      largestGapBetweenReloadsMs: largestBetweenReloadsMs,
-      gapsOver100Ms: longGaps,
-      otherFlowsDisturbed: disturbed.length,
-      disturbances: disturbed.slice(0, 20),
-    };
-    say('');
-    say(
-      formatTable(
-        ['save → effect, by kind of reload', 'reloads', 'median ms', 'worst ms'],
-        byKind.map((row) => [row.kind, String(row.reloads), String(row.medianMs), String(row.worstMs)]),
-      ),
-    );
-    say('');
-    say(
-      formatTable(
-        [
-          `steady flow (${options.steadyRecordsPerSecond} records/s), gaps between arrivals`,
-          'records',
-          'median ms',
-          'p99 ms',
-          'largest ms',
-        ],
-        (
-          [
-            ['without reloads', baseline],
-            [`during the ${options.trials} reloads`, duringReloads],
-          ] as const
-        ).map(([label, gaps]: readonly [string, GapSummary]) => [
-          label,
-          String(gaps.records),
-          String(gaps.medianGapMs),
-          String(gaps.p99GapMs),
-          String(gaps.maxGapMs),
-        ]),
-      ),
-    );
-    say(
-      `Largest gap over ${LISTED_GAP_MS} ms overlapping a reload (save → ${AFTER_EFFECT_MS / 1000} s after its effect): ` +
-        `${largestInReloadsMs ?? 'none'} ms; between reloads: ${largestBetweenReloadsMs ?? 'none'} ms`,
-    );
-    say(
-      `georep's event loop blocked at most ${eventLoopMaxWithoutReloadsMs} ms without reloads, ` +
-        `${eventLoopMaxDuringReloadsMs} ms during them (nodejs_eventloop_lag_max_seconds)`,
-    );
-    say('');
-    say(
-      `Other flows (steady and ${backgroundTopics.length} background) that changed state during the reloads: ${disturbed.length}`,
-    );
+      reloads,
+      effects,
+      arrivalsMs: arrivals.arrivalsMs,
+      baselineFromMs,
+      baselineToMs,
+      reloadsToMs,
+      eventLoopMaxWithoutReloadsMs,
+      eventLoopMaxDuringReloadsMs,
+      disturbances,
+    });
+    printReloadSummary(summary, say);
     say(`Before: ${describeLoad(loadBefore)}; after: ${describeLoad(loadAfter)}`);
     const file = await writeResult('reload', {
       machine: machineInfo(),

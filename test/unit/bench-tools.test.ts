@@ -5,6 +5,7 @@ import { jsonEvents } from '../../bench/json-events.js';
 import { tunedMirrorMakerOverrides } from '../../bench/mirror-runs.js';
 import { parseConsumerPerformance, parseProducerPerformance } from '../../bench/perf-tools.js';
 import { reloadConfig, reloadSteps } from '../../bench/reload-steps.js';
+import { summarizeReloads } from '../../bench/reload-summary.js';
 import { formatTable } from '../../bench/report.js';
 import { brokerHeapFor, parseSizes } from '../../bench/scale-topics.js';
 import { gapsBetween, gapsLongerThan } from '../../bench/steady-stream.js';
@@ -238,4 +239,52 @@ describe("bench:reload's mix of reloads and its gaps", () => {
       { fromMs: 410, ms: 590 },
     ]);
   });
+
+  test("a long gap during the reloads is a reload's when it overlaps the save to 250 ms after its effect", () => {
+    const summary = summarizeReloads({
+      trials: 3,
+      backgroundTopics: 0,
+      steadyRecordsPerSecond: 100,
+      allFlowsRunningAfterStartMs: 1_000,
+      reloads: [
+        { kind: 'add', cycle: 1, ms: 300 },
+        { kind: 'pause', cycle: 1, ms: 40 },
+        { kind: 'add', cycle: 2, ms: 500 },
+      ],
+      effects: [
+        { savedAtMs: 1_000, effectAtMs: 1_300 },
+        { savedAtMs: 3_000, effectAtMs: 3_040 },
+        { savedAtMs: 5_000, effectAtMs: 5_500 },
+      ],
+      // Every 50 ms but for a 150 ms gap from 1,500 (inside the first reload's window, which ends 250 ms after its
+      // effect) and a 200 ms gap from 2,000 (between reloads).
+      arrivalsMs: [...every50Ms(0, 1_500), ...every50Ms(1_650, 2_000), ...every50Ms(2_200, 6_000)],
+      baselineFromMs: 0,
+      baselineToMs: 1_000,
+      reloadsToMs: 6_000,
+      eventLoopMaxWithoutReloadsMs: 3,
+      eventLoopMaxDuringReloadsMs: 7,
+      disturbances: [],
+    });
+    assert.deepEqual(
+      summary.saveToEffectMs.map((row) => [row.kind, row.reloads, row.medianMs, row.worstMs]),
+      [
+        ['add', 2, 500, 500],
+        ['pause', 1, 40, 40],
+      ],
+    );
+    assert.deepEqual(summary.gapsOver100Ms, [
+      { atS: 0.5, ms: 150, reload: 1 },
+      { atS: 1, ms: 200, reload: null },
+    ]);
+    assert.equal(summary.largestGapOverlappingAReloadMs, 150);
+    assert.equal(summary.largestGapBetweenReloadsMs, 200);
+    assert.equal(summary.largestGapIncreaseMs, 150);
+    assert.equal(summary.otherFlowsDisturbed, 0);
+  });
 });
+
+/** performance.now() times from `fromMs` to `toMs`, both included, 50 ms apart. */
+function every50Ms(fromMs: number, toMs: number): number[] {
+  return Array.from({ length: (toMs - fromMs) / 50 + 1 }, (_, index) => fromMs + index * 50);
+}

@@ -1,9 +1,10 @@
-// The fetching half of a source: which assigned partitions (of one topic or many) are fetched next, from which broker, and what becomes
-// of the answers. A partition holds at most one fetched batch waiting for the handler ("ready"); one request is
-// in flight per broker, covering every partition it leads that has room; and the bytes held (ready batches,
-// batches in the handler, requests in flight) stay under the budget of fetch-budget.ts, which grows with the
-// round trip to the origin so that reading overlaps writing across a WAN. The source takes ready batches out
-// with take() and gives their bytes back with release() once the handler is done with them.
+// The fetching half of a source: which assigned partitions (of one topic or many) are fetched next, from which
+// broker, and what becomes of failures. A partition holds at most one fetched batch waiting for the handler
+// ("ready"); one request is in flight per broker, covering every partition it leads that has room; and the bytes
+// held (ready batches, batches in the handler, requests in flight) stay under the budget of fetch-budget.ts,
+// which grows with the round trip to the origin so that reading overlaps writing across a WAN. The source takes
+// ready batches out with readyBatches() and gives their bytes back with release() once the handler is done with
+// them. Where each partition stands is kept in fetch-positions.ts; answers are taken in by fetch-answer.ts.
 //
 // A cluster that stops answering is reported at once from the requests themselves (onUnreachable): a fetch or
 // metadata request that fails on the network (refused, reset, closed), or a fetch without an answer for
@@ -12,8 +13,9 @@
 // source, which keeps its group membership (a new member would wait for the old one's session to expire).
 import { debuglog } from 'node:util';
 import { type KafkaError, TopicNotFound } from '../errors.js';
-import type { ConsumedBatch } from '../port.js';
+import { describeAnswer, type SentPartitions, sentPartitions, sizeOf, takeAnswer } from './fetch-answer.js';
 import { FetchBudget, type FetchBudgetLimits, type FetchSize } from './fetch-budget.js';
+import { FetchPositions, type PartitionState, type ReadyBatch } from './fetch-positions.js';
 import { failedOnNetwork, innermostMessage, reportsTopicMissing } from './map-error.js';
 import {
   type FetchedPartition,
@@ -62,41 +64,12 @@ export interface FetchLoopEvents {
   onAnswered(): void;
 }
 
-export interface ReadyBatch {
-  readonly batch: ConsumedBatch;
-  readonly bytes: number;
-}
-
-interface PartitionState {
-  readonly topic: string;
-  readonly partition: number;
-  /** The next offset to fetch; null until the start position is known. */
-  position: bigint | null;
-  /** Past the last batch taken (or the start): where fetching starts again after fetched data was thrown away. */
-  resumeOffset: bigint | null;
-  /** Raised whenever fetched data is thrown away, so that the answer to an earlier request is ignored. */
-  epoch: number;
-  fetching: boolean;
-  ready: ReadyBatch | null;
-  /** The last fetch got nothing below the last stable offset (a batch too large to come whole): asked first. */
-  starved: boolean;
-  /** The last stable offset of the last answer: below it, the broker answers a fetch at once. */
-  lastStableOffset: bigint | null;
-}
-
-interface SentPartition {
-  readonly state: PartitionState;
-  readonly epoch: number;
-  readonly offset: bigint;
-}
-
 export class FetchLoop {
   readonly #fetcher: PartitionFetcher;
   readonly #limits: FetchLoopLimits;
   readonly #events: FetchLoopEvents;
   readonly #budget: FetchBudget;
-  /** By topic, by partition number. */
-  readonly #partitions = new Map<string, Map<number, PartitionState>>();
+  readonly #positions = new FetchPositions();
   #layout: FetchLayout | undefined;
   #loadingLayout = false;
   /** When the latest layout load of some topics started (performance.now()), and the timer of the next one. */
@@ -106,7 +79,6 @@ export class FetchLoop {
   #retryTimer: NodeJS.Timeout | undefined;
   readonly #brokersFetching = new Set<number>();
   #reservedBytes = 0;
-  #heldBytes = 0;
   #rotation = 0;
 
   constructor(
@@ -122,63 +94,29 @@ export class FetchLoop {
     this.#budget = new FetchBudget(limits.budget);
   }
 
-  /**
-   * The partitions of `topic` now assigned (none: the topic is let go); the topic's other partitions are
-   * dropped with what was fetched ahead for them. Nothing is fetched for one until start() gives its position.
-   * Other topics are not touched.
-   */
+  // Assignment, start positions and ready batches: see FetchPositions.
   assign(topic: string, partitions: readonly number[]): void {
-    const before = this.#partitions.get(topic);
-    if (before !== undefined) for (const state of before.values()) this.#throwAway(state);
-    if (partitions.length === 0) this.#partitions.delete(topic);
-    else
-      this.#partitions.set(
-        topic,
-        new Map(partitions.map((partition) => [partition, newState(topic, partition)])),
-      );
+    this.#positions.assign(topic, partitions);
   }
 
   start(topic: string, partition: number, position: bigint): void {
-    const state = this.#partitions.get(topic)?.get(partition);
-    if (state === undefined) return;
-    state.position = position;
-    state.resumeOffset = position;
+    this.#positions.start(topic, partition, position);
   }
 
   has(topic: string, partition: number): boolean {
-    return this.#partitions.get(topic)?.has(partition) === true;
+    return this.#positions.has(topic, partition);
   }
 
-  /** Throws away every batch fetched ahead: fetching starts again past the last batch taken. */
   rewind(): void {
-    for (const state of this.#states()) this.#throwAway(state);
+    this.#positions.rewind();
   }
 
-  #throwAway(state: PartitionState): void {
-    state.epoch += 1;
-    if (state.ready !== null) this.#heldBytes -= state.ready.bytes;
-    state.ready = null;
-    state.position = state.resumeOffset;
+  readyBatches(busy: (topic: string, partition: number) => boolean): Generator<ReadyBatch> {
+    return this.#positions.readyBatches(busy);
   }
 
-  *#states(): Generator<PartitionState> {
-    for (const partitions of this.#partitions.values()) yield* partitions.values();
-  }
-
-  /** Ready batches, in topic and partition order, except those `busy` names. */
-  *readyBatches(busy: (topic: string, partition: number) => boolean): Generator<ReadyBatch> {
-    for (const state of this.#states()) {
-      const ready = state.ready;
-      if (ready === null || busy(state.topic, state.partition)) continue;
-      state.ready = null;
-      state.resumeOffset = ready.batch.nextOffset;
-      yield ready;
-    }
-  }
-
-  /** The handler is done with a batch taken from here: its bytes make room for more fetching. */
   release(bytes: number): void {
-    this.#heldBytes -= bytes;
+    this.#positions.release(bytes);
   }
 
   stop(): void {
@@ -193,12 +131,12 @@ export class FetchLoop {
     if (!this.#events.canFetch()) return;
     const layout = this.#layout;
     if (layout === undefined) {
-      if (this.#partitions.size > 0) this.#loadLayout();
+      if (this.#positions.topics().length > 0) this.#loadLayout();
       return;
     }
     const wanted = new Map<number, PartitionState[]>();
     const leaderless = new Set<string>();
-    for (const state of this.#states()) {
+    for (const state of this.#positions.states()) {
       if (state.position === null || state.fetching || state.ready !== null) continue;
       const leader = leaderOf(layout, state.topic, state.partition);
       if (leader < 0) {
@@ -213,9 +151,9 @@ export class FetchLoop {
       else led.push(state);
     }
     for (const [broker, states] of wanted) {
-      const size = this.#budget.next(this.#heldBytes + this.#reservedBytes);
+      const size = this.#budget.next(this.#positions.heldBytes + this.#reservedBytes);
       if (size === null) {
-        trace('no room: %d bytes held, %d reserved', this.#heldBytes, this.#reservedBytes);
+        trace('no room: %d bytes held, %d reserved', this.#positions.heldBytes, this.#reservedBytes);
         return;
       }
       this.#fetchFrom(layout, broker, this.#requestOrder(states), size);
@@ -253,12 +191,7 @@ export class FetchLoop {
 
   #fetchFrom(layout: FetchLayout, broker: number, states: PartitionState[], size: FetchSize): void {
     const { maxBytes } = size;
-    const sent = new Map(
-      states.map((state) => [
-        partitionKey(state.topic, state.partition),
-        { state, epoch: state.epoch, offset: state.position! },
-      ]),
-    );
+    const sent = sentPartitions(states);
     for (const state of states) state.fetching = true;
     this.#brokersFetching.add(broker);
     this.#reservedBytes += size.reservedBytes;
@@ -305,76 +238,18 @@ export class FetchLoop {
       });
   }
 
-  #onFetched(
-    sent: ReadonlyMap<string, SentPartition>,
-    fetched: readonly FetchedPartition[],
-    from: string,
-  ): void {
+  #onFetched(sent: SentPartitions, fetched: readonly FetchedPartition[], from: string): void {
     if (!this.#events.canFetch()) return;
-    if (trace.enabled)
-      trace(
-        'answer from %s: %s',
-        from,
-        fetched
-          .map(
-            (outcome) =>
-              `${outcome.topic}/${outcome.partition} ${outcome.kind === 'read' ? `${outcome.read.records.length} records to ${outcome.read.nextOffset}` : outcome.kind}`,
-          )
-          .join(', '),
-      );
+    if (trace.enabled) trace('answer from %s: %s', from, describeAnswer(fetched));
     this.#events.onAnswered();
-    let retry: Error | undefined;
-    let ready = false;
-    for (const outcome of fetched) {
-      const request = sent.get(partitionKey(outcome.topic, outcome.partition));
-      // Answers for partitions given up, or whose fetched data was thrown away since the request left, are ignored.
-      if (
-        request === undefined ||
-        this.#partitions.get(outcome.topic)?.get(outcome.partition) !== request.state
-      ) {
-        continue;
-      }
-      const { state } = request;
-      if (state.epoch !== request.epoch || state.position !== request.offset) continue;
-      if (outcome.kind === 'retry') {
-        retry = outcome.error;
-      } else if (outcome.kind === 'out-of-range') {
-        this.#events.onOutOfRange(outcome.topic, outcome.partition, outcome.fetchOffset);
-        return;
-      } else {
-        ready = this.#accept(state, outcome) || ready;
-      }
+    const taken = takeAnswer(this.#positions, sent, fetched, this.#events.onSkipped.bind(this.#events));
+    if (taken.kind === 'out-of-range') {
+      this.#events.onOutOfRange(taken.topic, taken.partition, taken.fetchOffset);
+      return;
     }
-    if (retry === undefined) this.#failures = 0;
-    else this.#onFetchFailed(retry, `fetch from ${from}`);
-    if (ready) this.#events.onReady();
-  }
-
-  /** Takes a partition's answer in; true when it made a batch ready. */
-  #accept(state: PartitionState, outcome: Extract<FetchedPartition, { kind: 'read' }>): boolean {
-    const { read, fetchOffset } = outcome;
-    state.lastStableOffset = outcome.lastStableOffset;
-    const gotNothing = read.nextOffset === fetchOffset;
-    state.starved = gotNothing && fetchOffset < outcome.lastStableOffset;
-    if (gotNothing) return false;
-    state.position = read.nextOffset;
-    if (read.records.length === 0) {
-      state.resumeOffset = read.nextOffset;
-      this.#events.onSkipped(state.topic, state.partition, read.nextOffset);
-      return false;
-    }
-    state.ready = {
-      batch: {
-        topic: state.topic,
-        partition: state.partition,
-        records: read.records,
-        nextOffset: read.nextOffset,
-        highWatermark: outcome.highWatermark,
-      },
-      bytes: read.bytes,
-    };
-    this.#heldBytes += read.bytes;
-    return true;
+    if (taken.retry === undefined) this.#failures = 0;
+    else this.#onFetchFailed(taken.retry, `fetch from ${from}`);
+    if (taken.ready) this.#events.onReady();
   }
 
   /**
@@ -407,7 +282,7 @@ export class FetchLoop {
   }
 
   /** Loads the layout of `topics` (by default, every topic read) into the fetcher's, then fetches with it. */
-  #loadLayout(topics: readonly string[] = [...this.#partitions.keys()]): void {
+  #loadLayout(topics: readonly string[] = this.#positions.topics()): void {
     if (this.#loadingLayout || this.#retryTimer !== undefined) return;
     this.#loadingLayout = true;
     void this.#fetcher.layout(topics, true).then(
@@ -441,7 +316,7 @@ export class FetchLoop {
   async #droppedMissingTopics(error: unknown): Promise<boolean> {
     const onTopicMissing = this.#events.onTopicMissing;
     if (onTopicMissing === undefined || !reportsTopicMissing(error) || !this.#events.canFetch()) return false;
-    const missing = await this.#fetcher.unknownTopics([...this.#partitions.keys()]).catch(() => null);
+    const missing = await this.#fetcher.unknownTopics(this.#positions.topics()).catch(() => null);
     if (missing === null) return false;
     if (missing.length === 0) {
       // No topic read now is missing: the request named one given up since it left (its flow stopped), or the
@@ -470,35 +345,4 @@ export function isTransientReadError(error: KafkaError): boolean {
 function describeBroker(layout: FetchLayout, broker: number): string {
   const address = layout.brokers.get(broker);
   return address === undefined ? `broker ${broker}` : `broker ${broker} (${address.host}:${address.port})`;
-}
-
-/** One string per topic-partition, for maps. */
-function partitionKey(topic: string, partition: number): string {
-  return `${partition}:${topic}`;
-}
-
-/** What an answer's batches took as received, and take held (decoded). */
-function sizeOf(fetched: readonly FetchedPartition[]): { receivedBytes: number; heldBytes: number } {
-  let receivedBytes = 0;
-  let heldBytes = 0;
-  for (const outcome of fetched) {
-    if (outcome.kind !== 'read') continue;
-    receivedBytes += outcome.read.receivedBytes;
-    heldBytes += outcome.read.bytes;
-  }
-  return { receivedBytes, heldBytes };
-}
-
-function newState(topic: string, partition: number): PartitionState {
-  return {
-    topic,
-    partition,
-    position: null,
-    resumeOffset: null,
-    epoch: 0,
-    fetching: false,
-    ready: null,
-    starved: false,
-    lastStableOffset: null,
-  };
 }

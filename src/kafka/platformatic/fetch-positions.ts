@@ -1,0 +1,157 @@
+// Where each assigned partition of a fetch loop stands: the next offset to fetch, the batch fetched ahead and
+// waiting for the handler ("ready", at most one a partition), and the bytes those ready batches and the batches
+// in the handler hold. Plain bookkeeping, no requests: fetch-loop.ts decides what to fetch from it and
+// fetch-answer.ts brings the answers in.
+//
+// Fetched data is thrown away (a rewind, a partition given up) by moving the position back to resumeOffset, past
+// the last batch taken, and raising the partition's epoch: the answer to a request that left before is then
+// recognised as stale and ignored.
+import type { ConsumedBatch } from '../port.js';
+import type { FetchedPartition } from './partition-fetcher.js';
+
+export interface ReadyBatch {
+  readonly batch: ConsumedBatch;
+  readonly bytes: number;
+}
+
+export interface PartitionState {
+  readonly topic: string;
+  readonly partition: number;
+  /** The next offset to fetch; null until the start position is known. */
+  position: bigint | null;
+  /** Past the last batch taken (or the start): where fetching starts again after fetched data was thrown away. */
+  resumeOffset: bigint | null;
+  /** Raised whenever fetched data is thrown away, so that the answer to an earlier request is ignored. */
+  epoch: number;
+  /** A request for this partition is in flight (set by the fetch loop). */
+  fetching: boolean;
+  ready: ReadyBatch | null;
+  /** The last fetch got nothing below the last stable offset (a batch too large to come whole): asked first. */
+  starved: boolean;
+  /** The last stable offset of the last answer: below it, the broker answers a fetch at once. */
+  lastStableOffset: bigint | null;
+}
+
+/** What a partition's answer made of it: a batch ready, only markers skipped (the group may move past), or nothing. */
+export type Accepted = 'ready' | 'skipped' | 'nothing';
+
+export class FetchPositions {
+  /** By topic, by partition number. */
+  readonly #partitions = new Map<string, Map<number, PartitionState>>();
+  #heldBytes = 0;
+
+  /** The bytes of the ready batches and of those taken and not yet released. */
+  get heldBytes(): number {
+    return this.#heldBytes;
+  }
+
+  /** The topics with partitions assigned. */
+  topics(): string[] {
+    return [...this.#partitions.keys()];
+  }
+
+  /**
+   * The partitions of `topic` now assigned (none: the topic is let go); the topic's other partitions are
+   * dropped with what was fetched ahead for them. Nothing is fetched for one until start() gives its position.
+   * Other topics are not touched.
+   */
+  assign(topic: string, partitions: readonly number[]): void {
+    const before = this.#partitions.get(topic);
+    if (before !== undefined) for (const state of before.values()) this.#throwAway(state);
+    if (partitions.length === 0) this.#partitions.delete(topic);
+    else
+      this.#partitions.set(
+        topic,
+        new Map(partitions.map((partition) => [partition, newState(topic, partition)])),
+      );
+  }
+
+  start(topic: string, partition: number, position: bigint): void {
+    const state = this.#partitions.get(topic)?.get(partition);
+    if (state === undefined) return;
+    state.position = position;
+    state.resumeOffset = position;
+  }
+
+  has(topic: string, partition: number): boolean {
+    return this.#partitions.get(topic)?.has(partition) === true;
+  }
+
+  /** The partition's state while it stays assigned; a new one after it is assigned again. */
+  state(topic: string, partition: number): PartitionState | undefined {
+    return this.#partitions.get(topic)?.get(partition);
+  }
+
+  /** Every assigned partition, in topic and partition order. */
+  *states(): Generator<PartitionState> {
+    for (const partitions of this.#partitions.values()) yield* partitions.values();
+  }
+
+  /** Throws away every batch fetched ahead: fetching starts again past the last batch taken. */
+  rewind(): void {
+    for (const state of this.states()) this.#throwAway(state);
+  }
+
+  #throwAway(state: PartitionState): void {
+    state.epoch += 1;
+    if (state.ready !== null) this.#heldBytes -= state.ready.bytes;
+    state.ready = null;
+    state.position = state.resumeOffset;
+  }
+
+  /** Ready batches, in topic and partition order, except those `busy` names. */
+  *readyBatches(busy: (topic: string, partition: number) => boolean): Generator<ReadyBatch> {
+    for (const state of this.states()) {
+      const ready = state.ready;
+      if (ready === null || busy(state.topic, state.partition)) continue;
+      state.ready = null;
+      state.resumeOffset = ready.batch.nextOffset;
+      yield ready;
+    }
+  }
+
+  /** The handler is done with a batch taken from here: its bytes make room for more fetching. */
+  release(bytes: number): void {
+    this.#heldBytes -= bytes;
+  }
+
+  /** Takes a partition's answer in, moving its position past what the answer covered. */
+  accept(state: PartitionState, outcome: Extract<FetchedPartition, { kind: 'read' }>): Accepted {
+    const { read, fetchOffset } = outcome;
+    state.lastStableOffset = outcome.lastStableOffset;
+    const gotNothing = read.nextOffset === fetchOffset;
+    state.starved = gotNothing && fetchOffset < outcome.lastStableOffset;
+    if (gotNothing) return 'nothing';
+    state.position = read.nextOffset;
+    if (read.records.length === 0) {
+      state.resumeOffset = read.nextOffset;
+      return 'skipped';
+    }
+    state.ready = {
+      batch: {
+        topic: state.topic,
+        partition: state.partition,
+        records: read.records,
+        nextOffset: read.nextOffset,
+        highWatermark: outcome.highWatermark,
+      },
+      bytes: read.bytes,
+    };
+    this.#heldBytes += read.bytes;
+    return 'ready';
+  }
+}
+
+function newState(topic: string, partition: number): PartitionState {
+  return {
+    topic,
+    partition,
+    position: null,
+    resumeOffset: null,
+    epoch: 0,
+    fetching: false,
+    ready: null,
+    starved: false,
+    lastStableOffset: null,
+  };
+}
