@@ -7,6 +7,9 @@
 // own (harness/kafka-client.ts), so the checks do not depend on georep's code. The kill moments come from a seeded generator: set
 // GEOREP_TEST_SEED to the seed a failing run printed to repeat its timing.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeGroup, withAdmin } from '../../harness/kafka-client.js';
@@ -47,6 +50,8 @@ const SHUTDOWN_TIMEOUT_MS = 30_000;
 /** georep's consumer group session timeout: how long a killed daemon stays a member of the group. */
 const SESSION_TIMEOUT_MS = 10_000;
 const CATCH_UP_TIMEOUT_MS = 120_000;
+/** The request timeout of the hung clusters of the slow stop: how long the stop waits for their answer. */
+const HUNG_REQUEST_TIMEOUT_MS = 8_000;
 
 const run = new TwoClusterRun('crash-safety');
 const seed = testSeed();
@@ -243,29 +248,47 @@ describe(`${run.label}: georep under kill -9 and SIGTERM`, { skip: run.skipReaso
 
   test('a second SIGTERM a while into a slow stop exits at once, with status 1', {
     timeout: 180_000,
-  }, async (context) => {
-    // As above, a daemon whose join waits for a killed member's session takes seconds to stop.
-    const { joining } = await startJoiningAfterKill(
-      'georep-before-second-signal',
-      'georep-second-signal',
-      context.signal,
+  }, async () => {
+    // A slow stop: clusters that accept connections and never answer (hung brokers). A stop lets the reconcile
+    // under way finish, which waits for the origin's topic listing until the request times out.
+    const hung = await hungServer();
+    run.stopAtEnd(() => hung.close());
+    const cluster = `{ bootstrap: ["${hung.address}"], requestTimeoutMs: ${HUNG_REQUEST_TIMEOUT_MS} }`;
+    const configFile = path.join(run.workDir, 'hung.yaml');
+    writeFileSync(
+      configFile,
+      [
+        'clusters:',
+        `  origin: ${cluster}`,
+        `  destination: ${cluster}`,
+        'replications:',
+        '  - { origin: origin, destinations: [destination], topics: { include: [hung] } }',
+        '',
+      ].join('\n'),
     );
-    assert.equal((await joining.status()).flows[0]?.state, 'starting', 'precondition: still joining');
-    joining.signal('SIGTERM');
-    await joining.waitForLogLine((line) => line.msg.startsWith('stopping'), {
+    // Ready once its first listing timed out; the reconcile of a SIGHUP then waits for the next one.
+    const daemon = await run.startGeorep({ configFile, name: 'georep-second-signal' });
+    const linesBefore = daemon.logLines.length;
+    daemon.signal('SIGHUP');
+    await daemon.waitForLogLine(
+      (line) => line.msg === 'configuration loaded' && daemon.logLines.indexOf(line) >= linesBefore,
+      { what: 'the configuration loaded again', timeoutMs: HUNG_REQUEST_TIMEOUT_MS * 3 },
+    );
+    daemon.signal('SIGTERM');
+    await daemon.waitForLogLine((line) => line.msg.startsWith('stopping'), {
       what: 'that it is stopping',
       timeoutMs: 5_000,
     });
     // A signal right after the first is the same request (a terminal's Ctrl-C and a wrapper's SIGTERM).
     await sleep(SAME_STOP_REQUEST_MS + 500);
-    const stop = await joining.stopGracefully({ timeoutMs: 5_000 });
-    assert.deepEqual(stop.exit, { code: 1, signal: null }, `exit after a second SIGTERM:\n${joining.tail()}`);
+    const stop = await daemon.stopGracefully({ timeoutMs: 5_000 });
+    assert.deepEqual(stop.exit, { code: 1, signal: null }, `exit after a second SIGTERM:\n${daemon.tail()}`);
     assert.ok(
-      joining.logLines.some((line) => line.level === 'warn' && line.msg.startsWith('second stop signal')),
+      daemon.logLines.some((line) => line.level === 'warn' && line.msg.startsWith('second stop signal')),
       'the log says why it exited without waiting',
     );
     assert.ok(
-      !joining.logLines.some((line) => line.msg === 'stopped'),
+      !daemon.logLines.some((line) => line.msg === 'stopped'),
       'it did not wait for the flows to stop',
     );
   });
@@ -381,6 +404,24 @@ describe(`${run.label}: georep under kill -9 and SIGTERM`, { skip: run.skipReaso
     assert.deepEqual(last.exit, { code: 0, signal: null }, `exit after SIGTERM:\n${after.tail()}`);
   });
 });
+
+/** A TCP server that accepts connections and never answers: a hung broker. */
+async function hungServer(): Promise<{ readonly address: string; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+  const { port } = server.address() as AddressInfo;
+  return {
+    address: `127.0.0.1:${port}`,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((closed) => server.close(closed));
+    },
+  };
+}
 
 /** Client ids and hosts of the group's members, as `kafka-consumer-groups --describe --members` lists them. */
 async function groupMembers(brokers: readonly string[], group: string): Promise<string[]> {

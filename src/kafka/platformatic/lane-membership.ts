@@ -12,7 +12,11 @@
 //   assignor always names it, even for a member it gives nothing), so it means: every slot.
 // - Offsets are committed with the member's generation, so a process that lost its slots cannot overwrite the
 //   new owner's progress once the group moved on.
+// - Leaving while a join waits at the coordinator (a killed member's session not yet expired) goes over a
+//   connection of its own too (group-leave.ts), so that a stop does not wait for the join.
+import { debuglog } from 'node:util';
 import {
+  type BaseOptions,
   Consumer,
   type ConsumerGroupJoinPayload,
   type GroupPartitionsAssignments,
@@ -21,6 +25,7 @@ import type { ClusterConfig } from '../../config/types.js';
 import { SLOT_COUNT } from '../../plan/lanes.js';
 import { assignSlots } from '../../plan/slot-assignment.js';
 import { baseOptions } from './client-options.js';
+import { leaveOverNewConnection } from './group-leave.js';
 import { decodeSlotClaim, encodeSlotClaim } from './slot-claims.js';
 
 /** The protocol name lane members agree on: a member of another protocol cannot join the group by mistake. */
@@ -31,6 +36,11 @@ const HEARTBEAT_INTERVAL_MS = 3000;
 const REBALANCE_TIMEOUT_MS = 60_000;
 /** The Consumer's own retries of a failed group request: the coordinator moving is routine there. */
 const GROUP_RETRIES = 5;
+/** What the broker logs as the reason of a LeaveGroup sent while the join waits. */
+const LEAVE_REASON = 'georep is stopping while it waits to join';
+
+/** Leaving while a join waits (NODE_DEBUG=georep-lane). */
+const trace = debuglog('georep-lane');
 
 export interface LaneMembershipOptions {
   readonly groupId: string;
@@ -50,14 +60,21 @@ export interface LaneMembershipEvents {
 export class LaneMembership {
   readonly #consumer: Consumer;
   readonly #options: LaneMembershipOptions;
+  readonly #clientOptions: BaseOptions;
   /** What this member holds, and since which generation: what it claims when it joins again. */
   #slots: readonly number[] = [];
   #generation = -1;
+  /**
+   * Whether a JoinGroup may wait at the coordinator: from join() or a rebalance the library answers by joining
+   * again, until the assignment (or a failed join).
+   */
+  #joining = false;
 
   constructor(config: ClusterConfig, options: LaneMembershipOptions, events: LaneMembershipEvents) {
     this.#options = options;
+    this.#clientOptions = baseOptions(config, 'source');
     this.#consumer = new Consumer({
-      ...baseOptions(config, 'source'),
+      ...this.#clientOptions,
       retries: GROUP_RETRIES,
       groupId: options.groupId,
       heartbeatInterval: HEARTBEAT_INTERVAL_MS,
@@ -76,8 +93,12 @@ export class LaneMembership {
         ),
     });
     this.#consumer.on('error', (error: unknown) => events.onError(error));
-    this.#consumer.on('consumer:group:rebalance', () => events.onRebalancing());
+    this.#consumer.on('consumer:group:rebalance', () => {
+      this.#joining = true;
+      events.onRebalancing();
+    });
     this.#consumer.on('consumer:group:join', (payload: ConsumerGroupJoinPayload) => {
+      this.#joining = false;
       const slots = slotsOf(payload);
       this.#slots = slots;
       this.#generation = payload.generationId ?? -1;
@@ -95,20 +116,40 @@ export class LaneMembership {
 
   /** Joins the group; resolves once the first assignment arrived (onAssigned has been called). */
   async join(): Promise<void> {
-    await this.#consumer.joinGroup({
-      heartbeatInterval: HEARTBEAT_INTERVAL_MS,
-      rebalanceTimeout: REBALANCE_TIMEOUT_MS,
-      ...(this.#options.sessionTimeoutMs === undefined
-        ? {}
-        : { sessionTimeout: this.#options.sessionTimeoutMs }),
-    });
+    this.#joining = true;
+    try {
+      await this.#consumer.joinGroup({
+        heartbeatInterval: HEARTBEAT_INTERVAL_MS,
+        rebalanceTimeout: REBALANCE_TIMEOUT_MS,
+        ...(this.#options.sessionTimeoutMs === undefined
+          ? {}
+          : { sessionTimeout: this.#options.sessionTimeoutMs }),
+      });
+    } catch (error) {
+      this.#joining = false;
+      throw error;
+    }
   }
 
-  /** Leaves the group, so that its slots move to the other members at once, and closes the connections. */
+  /**
+   * Leaves the group, so that its slots move to the other members at once, and closes the consumer's connections.
+   * While a join waits and the broker gave this member its id already (the first JoinGroup of a member only asks
+   * for one), a LeaveGroup goes over a connection of its own too, which ends the wait (group-leave.ts).
+   */
   async leave(): Promise<void> {
     const consumer = this.#consumer;
+    const waitingMemberId = this.#joining ? consumer.memberId : null;
     // (leaveGroup's callback form: its typings resolve a call without a callback to the one returning void)
-    await new Promise<void>((done) => consumer.leaveGroup(false, () => done()));
+    const left = new Promise<void>((done) => consumer.leaveGroup(false, () => done()));
+    if (waitingMemberId) {
+      const startedMs = Date.now();
+      await leaveOverNewConnection(consumer, waitingMemberId, this.#clientOptions, LEAVE_REASON).then(
+        () => trace('%s: left while joining, in %d ms', consumer.groupId, Date.now() - startedMs),
+        // The library's own LeaveGroup follows the join: the member leaves, only later.
+        (error: unknown) => trace('%s: could not leave while joining: %s', consumer.groupId, error),
+      );
+    }
+    await left;
     await consumer.close().catch(() => undefined);
   }
 }

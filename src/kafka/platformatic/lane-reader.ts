@@ -6,62 +6,32 @@
 // - Which partitions: those of the attached topics whose slot this member holds (src/plan/lane-partitions.ts).
 //   When the slots change, only the topics whose partitions changed are restarted, each once its batches in
 //   the handler finished and were committed, from the group's committed offsets.
-// - Positions: resumePositionOf (exactly-once), else the lane group's committed offset, else the flow's old
-//   group's (previousGroupId: an upgrade from one group per flow, read once per attachment), else startPosition.
+// - Positions: lane-restarts.ts.
+// - Joining: once for all the flows attaching meanwhile; a failed join (or a membership lost since) is tried again
+//   by the next attach.
 // - Progress: a batch's nextOffset is committed after its flow's handler resolved, for a partition still read
 //   here (lane-handlers.ts); the commits of every flow of the lane go in one OffsetCommit at a time
 //   (commit-queue.ts).
 // - Failures: a handler's error, an offset out of range, a re-created or a deleted topic ends that flow's run()
 //   only; a failure of the membership or the loop itself ends every attached flow's.
-import { debuglog } from 'node:util';
 import { ConnectionPool } from '@platformatic/kafka';
 import type { ClusterConfig } from '../../config/types.js';
 import { lanePartitionChanges, partitionsToRead } from '../../plan/lane-partitions.js';
 import { slotOf } from '../../plan/lanes.js';
 import { type KafkaError, OffsetOutOfRange, TopicNotFound, TopicRecreated } from '../errors.js';
-import type { BatchHandler, LaneSourceOptions, SourceEvent, SourceListener } from '../port.js';
-import { PlatformaticAdmin } from './admin.js';
+import type { SourceEvent } from '../port.js';
+import { SharedAttempt } from '../shared-attempt.js';
 import { baseOptions } from './client-options.js';
 import { CommitQueue } from './commit-queue.js';
 import { FetchLoop, isTransientReadError } from './fetch-loop.js';
 import { type HandlingFlow, LaneHandlers } from './lane-handlers.js';
 import { LaneMembership } from './lane-membership.js';
+import { type AttachedTopic, emit, type LaneAttachment, LaneRestarts, trace } from './lane-restarts.js';
 import { reportsTopicMissing, toPortError } from './map-error.js';
 import { PartitionFetcher } from './partition-fetcher.js';
 import { FETCH_MAX_WAIT_MS, FETCH_RETRY_DELAY_MS, fetchLoopLimits } from './source.js';
-import { partitionRange, ResumePositionFailed, startPositions } from './start-positions.js';
+import { partitionRange } from './start-positions.js';
 import { TlsAlerts } from './tls-alerts.js';
-
-/**
- * Each step of attaching a flow and (re)starting its partitions, for a partition that stays at its start
- * (NODE_DEBUG=georep-lane): the last step logged for its topic is the one it waits on.
- */
-const trace = debuglog('georep-lane');
-
-/** One flow attached to the lane: its topic, its handler and how its run() ends. */
-export interface LaneAttachment {
-  readonly options: LaneSourceOptions;
-  readonly handler: BatchHandler;
-  readonly listener: SourceListener;
-  /** Aborted when the flow gives up on its batches in hand. */
-  readonly signal: AbortSignal;
-  /** Gives up on the flow's batches in hand (aborts `signal`): they are not committed. */
-  abort(): void;
-  /** Ends the flow's run() with `error`; the reader has let the topic go. */
-  fail(error: unknown): void;
-}
-
-interface Attached {
-  readonly attachment: LaneAttachment;
-  partitionCount: number;
-  /** Partitions read here now (in this member's slots), ascending. */
-  held: readonly number[];
-  paused: boolean;
-  /** Raised at every restart of the topic's partitions: positions looked up for an earlier one are dropped. */
-  restarts: number;
-  /** The committed offsets of the flow's old group (options.previousGroupId), once asked for. */
-  previousOffsets?: Promise<ReadonlyMap<number, bigint>>;
-}
 
 export class LaneReader {
   readonly #config: ClusterConfig;
@@ -72,13 +42,11 @@ export class LaneReader {
   readonly #loop: FetchLoop;
   readonly #commits: CommitQueue;
   readonly #tlsAlerts = new TlsAlerts();
-  readonly #attached = new Map<string, Attached>();
+  readonly #attached = new Map<string, AttachedTopic>();
   readonly #handlers: LaneHandlers;
-  /** Reads the old groups of flows upgraded from one group per flow; made when first needed. */
-  #admin: PlatformaticAdmin | undefined;
+  readonly #restarts: LaneRestarts;
   #slots = new Set<number>();
-  #joined: Promise<void> | undefined;
-  /** attach() calls still joining the group or reading the topic's partition count: they hold the reader too. */
+  readonly #join: SharedAttempt<void>;
   /** Topics whose flows are attaching (waiting to join, reading their partition count), not yet attached. */
   readonly #attaching = new Set<string>();
   #closed = false;
@@ -95,8 +63,13 @@ export class LaneReader {
     this.#membership = new LaneMembership(config, options, {
       onAssigned: (slots) => this.#onSlots(new Set(slots)),
       onRebalancing: () => this.#emitAll({ type: 'rebalancing' }),
-      onError: (error) => this.#failAll(error),
+      onError: (error) => {
+        // The library gave up rejoining: the next attach joins again.
+        this.#join.forget();
+        this.#failAll(error);
+      },
     });
+    this.#join = new SharedAttempt(() => this.#membership.join());
     const consumer = this.#membership.consumer;
     const clientOptions = baseOptions(config, 'source');
     this.#pool = new ConnectionPool(`${clientOptions.clientId}-fetch`, clientOptions);
@@ -142,6 +115,18 @@ export class LaneReader {
       fail: (topic, error) => this.#failTopic(topic, error),
       closed: () => this.#closed,
     });
+    this.#restarts = new LaneRestarts({
+      config,
+      groupId: this.#groupId,
+      consumer,
+      loop: this.#loop,
+      handlers: this.#handlers,
+      commits: this.#commits,
+      attachedNow: (topic) => this.#attached.get(topic),
+      fail: (topic, error) => this.#failTopic(topic, error),
+      portError: (error, topic) => this.#portError(error, topic),
+      closed: () => this.#closed,
+    });
   }
 
   /**
@@ -168,7 +153,7 @@ export class LaneReader {
       trace('%s %s joined; %d partitions, slots %d', this.#groupId, topic, partitionCount, this.#slots.size);
       // Its flow stopped while it waited (cancelAttach): nothing is attached.
       if (!this.#attaching.has(topic)) throw new Error(`the flow of ${topic} stopped while attaching`);
-      const attached: Attached = { attachment, partitionCount, held: [], paused: false, restarts: 0 };
+      const attached = this.#restarts.attached(attachment, partitionCount);
       this.#attached.set(topic, attached);
       this.#restart(topic, attached);
     } finally {
@@ -185,11 +170,13 @@ export class LaneReader {
     this.#attaching.delete(topic);
   }
 
-  /** Joins the group (once for every attach) and reads the topic's partition count. */
+  /**
+   * Joins the group (once for all the attaches meanwhile; again after a failed join) and reads the topic's
+   * partition count.
+   */
   async #joinedPartitionCountOf(topic: string): Promise<number> {
     try {
-      this.#joined ??= this.#membership.join();
-      await this.#joined;
+      await this.#join.get();
     } catch (error) {
       throw this.#portError(error, topic);
     }
@@ -248,7 +235,7 @@ export class LaneReader {
     await this.#commits.flush();
     await this.#membership.leave();
     await this.#pool.close().catch(() => undefined);
-    await this.#admin?.close().catch(() => undefined);
+    await this.#restarts.close();
   }
 
   /** The topic's partition count in the cluster's metadata (`refresh`: asked again, not from the cache). */
@@ -262,7 +249,7 @@ export class LaneReader {
   }
 
   /** The topic's partitions in this member's slots, ascending. */
-  #partitionsHeld(topic: string, attached: Attached): readonly number[] {
+  #partitionsHeld(topic: string, attached: AttachedTopic): readonly number[] {
     return partitionsToRead([{ topic, partitions: attached.partitionCount }], this.#slots).get(topic) ?? [];
   }
 
@@ -276,68 +263,9 @@ export class LaneReader {
     }
   }
 
-  /**
-   * (Re)starts the topic's partitions in this member's slots: once the batches in its handler finished and
-   * were committed, each from its position (resumePositionOf, the lane group's offset, or startPosition).
-   */
-  #restart(topic: string, attached: Attached): void {
-    const restart = ++attached.restarts;
-    const held = this.#partitionsHeld(topic, attached);
-    attached.held = held;
-    this.#loop.assign(topic, []);
-    emit(attached.attachment, { type: 'assigned', partitions: held });
-    const current = () => this.#attached.get(topic) === attached && attached.restarts === restart;
-    const step = (what: string) =>
-      trace('%s %s restart %d of [%s]: %s', this.#groupId, topic, restart, held.join(), what);
-    void (async () => {
-      step('waiting for its batches in handlers');
-      await this.#handlers.settled(topic);
-      step('waiting for the commits to flush');
-      await this.#commits.flush();
-      if (!current() || attached.paused || held.length === 0) {
-        step(`not started (current ${current()}, paused ${attached.paused}, closed ${this.#closed})`);
-        return;
-      }
-      step('looking up the start positions');
-      const positions = await startPositions(this.#membership.consumer, held, {
-        ...attached.attachment.options,
-        previousOffsets: () => this.#previousOffsets(attached),
-      });
-      if (!current()) {
-        step('positions dropped: restarted or detached since');
-        return;
-      }
-      this.#loop.assign(topic, held);
-      for (const [partition, position] of positions) this.#loop.start(topic, partition, position);
-      step(
-        `started at ${[...positions].map(([partition, offset]) => `${partition}:${offset}`).join()} (closed ${this.#closed})`,
-      );
-      this.#loop.pump();
-    })().catch((error: unknown) =>
-      this.#failTopic(
-        topic,
-        error instanceof ResumePositionFailed ? error.cause : this.#portError(error, topic),
-      ),
-    );
-  }
-
-  /**
-   * The committed offsets of the flow's old group, read once per attachment (the old group has no members: its
-   * offsets do not move); none without previousGroupId. A failed read is tried again at the next restart.
-   */
-  #previousOffsets(attached: Attached): Promise<ReadonlyMap<number, bigint>> {
-    const { topic, previousGroupId } = attached.attachment.options;
-    if (previousGroupId === undefined) return Promise.resolve(new Map());
-    this.#admin ??= new PlatformaticAdmin(this.#config);
-    attached.previousOffsets ??= this.#admin.committedOffsets(previousGroupId, [topic]).then(
-      (offsets) =>
-        new Map(offsets.flatMap(({ partition, offset }) => (offset === null ? [] : [[partition, offset]]))),
-      (error: unknown) => {
-        attached.previousOffsets = undefined;
-        throw error;
-      },
-    );
-    return attached.previousOffsets;
+  /** (Re)starts the topic's partitions in this member's slots (lane-restarts.ts). */
+  #restart(topic: string, attached: AttachedTopic): void {
+    this.#restarts.restart(topic, attached, this.#partitionsHeld(topic, attached));
   }
 
   /** The topic's flow as the batches' handing out sees it: `holds` is asked once a handler resolved. */
@@ -412,13 +340,5 @@ export class LaneReader {
       ...(topic === undefined ? {} : { topic }),
       groupId: this.#groupId,
     });
-  }
-}
-
-function emit(attachment: LaneAttachment, event: SourceEvent): void {
-  try {
-    attachment.listener(event);
-  } catch {
-    // a listener's bug must not break the lane
   }
 }
