@@ -69,7 +69,7 @@ const TOPICS_PER_PRODUCE_ROUND = 100;
 /** Topics per ListOffsets request. */
 const TOPICS_PER_OFFSETS_REQUEST = 1_000;
 const RECORD_VALUE_BYTES = 100;
-const SEND_ATTEMPTS = 5;
+const SEND_ATTEMPTS = 10;
 const SEND_RETRY_DELAY_MS = 1_000;
 
 /**
@@ -105,9 +105,9 @@ export async function prepareOriginTopics(
 }
 
 /**
- * A send that fails right after its topic was made (its leader not known to every part of the broker yet) or on
- * a busy machine is sent again; a record written twice does not matter, the origin's end offsets are what a
- * mirror must copy.
+ * A send that fails right after its topic was made (its leader not known to every part of the broker yet: 500
+ * topics of 12 partitions took longer than 15 s once) or on a busy machine is sent again, after a longer pause each
+ * time; a record written twice does not matter, the origin's end offsets are what a mirror must copy.
  */
 async function sendWithRetries(send: () => Promise<void>, topic: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
@@ -116,7 +116,7 @@ async function sendWithRetries(send: () => Promise<void>, topic: string): Promis
     } catch (error) {
       if (attempt >= SEND_ATTEMPTS)
         throw new Error(`writing to ${topic} failed ${attempt} times: ${describeError(error)}`);
-      await sleep(SEND_RETRY_DELAY_MS);
+      await sleep(SEND_RETRY_DELAY_MS * attempt);
     }
   }
 }

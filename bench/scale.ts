@@ -298,7 +298,18 @@ async function main(signal: AbortSignal): Promise<number> {
     await buildGeorep(signal);
   }
   const sizes: SizeResult[] = [];
-  for (const size of options.sizes) sizes.push(await measureSize(options, size, workDir, signal));
+  const sizesNotMeasured: { readonly size: string; readonly error: string }[] = [];
+  for (const size of options.sizes) {
+    try {
+      sizes.push(await measureSize(options, size, workDir, signal));
+    } catch (error) {
+      signal.throwIfAborted();
+      // One size failing (its origin could not be prepared) leaves the rows of the sizes measured
+      const message = error instanceof Error ? error.message : String(error);
+      sizesNotMeasured.push({ size: size.label, error: message });
+      say(`${size.label}: not measured: ${message.slice(0, 500)}`);
+    }
+  }
   const load = { atStart: loadAtStart, atEnd: sampleLoad() };
   say(
     `\nScale: one process per mirror, Kafka ${options.version}, ${options.recordsPerPartition} records per partition`,
@@ -314,10 +325,11 @@ async function main(signal: AbortSignal): Promise<number> {
     options,
     load,
     sizes,
+    sizesNotMeasured,
     workDir,
   });
   say(`\nResults: ${path.relative(process.cwd(), resultFile)}`);
-  return 0;
+  return sizesNotMeasured.length === 0 ? 0 : 1;
 }
 
 runBenchmark(main);
