@@ -4,6 +4,7 @@
 // means for the loop (a batch ready, a partition to retry, an offset out of range) is handed back as a value;
 // fetch-loop.ts acts on it.
 import type { FetchPositions, PartitionState } from './fetch-positions.js';
+import { partitionKey } from './fetch-session.js';
 import type { FetchedPartition } from './partition-fetcher.js';
 
 /** A partition as a request asked for it. */
@@ -84,9 +85,4 @@ export function describeAnswer(fetched: readonly FetchedPartition[]): string {
         `${outcome.topic}/${outcome.partition} ${outcome.kind === 'read' ? `${outcome.read.records.length} records to ${outcome.read.nextOffset}` : outcome.kind}`,
     )
     .join(', ');
-}
-
-/** One string per topic-partition, for maps. */
-function partitionKey(topic: string, partition: number): string {
-  return `${partition}:${topic}`;
 }

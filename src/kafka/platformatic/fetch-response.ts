@@ -1,4 +1,4 @@
-// A Fetch response parser (versions 13 to 17, the ones that name topics by id) that keeps each record batch's
+// One Fetch request as georep sends it (sendFetch), and a Fetch response parser (versions 13 to 17, the ones that name topics by id) that keeps each record batch's
 // bytes as they came from the broker beside the library's decoding of it, so that a sink can forward a batch
 // whose records it would write unchanged without compressing them again (forwardRecordBatch in record-batch.ts).
 //
@@ -11,13 +11,16 @@
 // and the partitions' error codes itself.
 import {
   type API,
+  type Connection,
   createAPI,
+  FetchIsolationLevels,
   type fetchV17,
   Reader,
   type RecordsBatch,
   readKnownTaggedFields,
   readRecordsBatch,
 } from '@platformatic/kafka';
+import type { SessionRequest } from './fetch-session.js';
 
 /**
  * A batch as the library decodes it, with its bytes as received: BaseOffset to the end of its records (absent
@@ -121,4 +124,57 @@ export function readBatches(reader: Reader): ReceivedBatch[] {
     batches.push(Object.assign(batch, { received: Buffer.from(reader.buffer.slice(start, end)) }));
   }
   return batches;
+}
+
+const NO_LEADER_EPOCH = -1;
+
+/**
+ * One Fetch request for a session's partitions (fetch-session.ts), read_committed. A partition's error fails the
+ * library's parse, but the response still comes with it: that response is the answer.
+ */
+export function sendFetch(
+  api: FetchApi,
+  connection: Connection,
+  request: SessionRequest,
+  limits: { readonly maxWaitMs: number; readonly maxBytes: number },
+): Promise<FetchResponse> {
+  const topics = new Map<string, fetchV17.FetchRequestTopic>();
+  for (const { topicKey, partition, offset, maxBytes: partitionMaxBytes } of request.partitions) {
+    let topic = topics.get(topicKey);
+    if (topic === undefined) {
+      topic = { topicId: topicKey, partitions: [] };
+      topics.set(topicKey, topic);
+    }
+    topic.partitions.push({
+      partition,
+      currentLeaderEpoch: NO_LEADER_EPOCH,
+      fetchOffset: offset,
+      lastFetchedEpoch: NO_LEADER_EPOCH,
+      partitionMaxBytes,
+    });
+  }
+  const forgotten = [...request.forget].map(([topicId, partitions]) => ({
+    topicId,
+    partitions: [...partitions],
+  }));
+  return new Promise<FetchResponse>((resolve, reject) => {
+    api(
+      connection,
+      limits.maxWaitMs,
+      1,
+      limits.maxBytes,
+      FetchIsolationLevels.READ_COMMITTED,
+      request.sessionId,
+      request.epoch,
+      [...topics.values()],
+      forgotten,
+      '',
+      (error, result) => {
+        const partial = (error as { response?: FetchResponse } | null)?.response;
+        if (result !== undefined) resolve(result);
+        else if (partial !== undefined) resolve(partial);
+        else reject(error ?? new Error('fetch returned no response'));
+      },
+    );
+  });
 }

@@ -34,8 +34,9 @@ export const OPENING_EPOCH = 0;
 const FIRST_EPOCH = 1;
 const LAST_EPOCH = 2 ** 31 - 1;
 
-export function sessionKey(topicKey: string, partition: number): string {
-  return `${partition}:${topicKey}`;
+/** One string per topic-partition, for maps: `<partition>:<topic>` (a topic name or id has no colon). */
+export function partitionKey(topic: string, partition: number): string {
+  return `${partition}:${topic}`;
 }
 
 /** The request that fetches `wanted` from a broker holding `session` (none: one that opens a session). */
@@ -48,7 +49,7 @@ export function sessionRequest(
   const wantedKeys = new Set<string>();
   const partitions: SessionPartition[] = [];
   for (const entry of wanted) {
-    const key = sessionKey(entry.topicKey, entry.partition);
+    const key = partitionKey(entry.topicKey, entry.partition);
     wantedKeys.add(key);
     const held = session.partitions.get(key);
     if (held === undefined || held.offset !== entry.offset || held.maxBytes !== entry.maxBytes)
@@ -74,7 +75,7 @@ export function sessionAfter(
   answeredSessionId: number,
 ): FetchSession | undefined {
   if (answeredSessionId === 0) return undefined;
-  const partitions = new Map(wanted.map((entry) => [sessionKey(entry.topicKey, entry.partition), entry]));
+  const partitions = new Map(wanted.map((entry) => [partitionKey(entry.topicKey, entry.partition), entry]));
   const epoch =
     request.epoch === OPENING_EPOCH || request.epoch >= LAST_EPOCH ? FIRST_EPOCH : request.epoch + 1;
   return { id: answeredSessionId, epoch, partitions };

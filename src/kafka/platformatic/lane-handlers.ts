@@ -4,6 +4,7 @@
 import type { BatchHandler, ConsumedBatch } from '../port.js';
 import type { CommitQueue } from './commit-queue.js';
 import type { FetchLoop } from './fetch-loop.js';
+import { partitionKey } from './fetch-session.js';
 
 /** Batches of this many partitions, of all the lane's flows together, may be in handlers at once. */
 const PARTITIONS_IN_PARALLEL = 32;
@@ -94,11 +95,6 @@ export class LaneHandlers {
       this.#deps.loop.pump();
     }
   }
-}
-
-/** One string per topic-partition, for maps: `<partition>:<topic>` (a topic name has no colon). */
-function partitionKey(topic: string, partition: number): string {
-  return `${partition}:${topic}`;
 }
 
 function topicOf(key: string): string {

@@ -9,10 +9,8 @@
 // news, which is what keeps an idle lane of thousands of partitions cheap on both sides and on the wire.
 import {
   type Callback,
-  type Connection,
   type ConnectionPool,
   type Consumer,
-  FetchIsolationLevels,
   fetchV13,
   fetchV14,
   fetchV15,
@@ -30,10 +28,12 @@ import {
   type FetchRequestWriter,
   type FetchResponse,
   fetchApiKeepingBatches,
+  sendFetch,
 } from './fetch-response.js';
 import {
   type FetchSession,
   OPENING_EPOCH,
+  partitionKey,
   type SessionPartition,
   type SessionRequest,
   sessionAfter,
@@ -42,11 +42,8 @@ import {
 import { topicIdFromUuid, unknownTopics } from './metadata.js';
 import { type PartitionRead, readPartition } from './record-batches.js';
 
-type FetchRequestTopic = fetchV17.FetchRequestTopic;
-
 /** Fetch v12 and older name topics; later versions identify them by topic id. */
 const LAST_FETCH_VERSION_WITH_TOPIC_NAMES = 12;
-const NO_LEADER_EPOCH = -1;
 /** Without a fetch session: a full fetch request that opens none (FetchRequest's FINAL_EPOCH). */
 const NO_SESSION_ID = 0;
 const NO_SESSION_EPOCH = -1;
@@ -127,7 +124,7 @@ export class PartitionFetcher {
   readonly #fetchingFrom = new Set<number>();
   readonly #leaders = new Map<string, readonly number[]>();
   readonly #fetchIds = new Map<string, string>();
-  #brokers: FetchLayout['brokers'] = new Map();
+  readonly #brokers = new Map<number, { readonly host: string; readonly port: number }>();
   /** What the layouts loaded so far say, each topic as its latest load saw it. */
   readonly #layout: FetchLayout;
   #api: Promise<FetchApi> | undefined;
@@ -137,14 +134,7 @@ export class PartitionFetcher {
     this.#pool = pool;
     this.#clusterName = clusterName;
     this.#maxWaitMs = maxWaitMs;
-    const fetcher = this;
-    this.#layout = {
-      leaders: this.#leaders,
-      topicIds: this.#fetchIds,
-      get brokers() {
-        return fetcher.#brokers;
-      },
-    };
+    this.#layout = { leaders: this.#leaders, topicIds: this.#fetchIds, brokers: this.#brokers };
   }
 
   /** The id `topic` had when its flow checked it: a topic of that name with another id is a re-created one. */
@@ -167,7 +157,8 @@ export class PartitionFetcher {
       forceUpdate: refresh,
       retries: METADATA_RETRIES,
     });
-    this.#brokers = metadata.brokers;
+    this.#brokers.clear();
+    for (const [id, address] of metadata.brokers) this.#brokers.set(id, address);
     for (const name of topics) {
       const topic = metadata.topics.get(name);
       if (topic === undefined) continue;
@@ -237,7 +228,8 @@ export class PartitionFetcher {
       nameOfKey.set(topicKey, topic);
       return { topicKey, partition, offset, maxBytes: partitionMaxBytes };
     });
-    const send = (request: SessionRequest) => this.#send(api, connection, request, maxBytes);
+    const send = (request: SessionRequest) =>
+      sendFetch(api, connection, request, { maxWaitMs: this.#maxWaitMs, maxBytes });
     // A session needs its requests one at a time (each carries the next epoch), and topic ids
     let response: FetchResponse;
     if (byName || this.#fetchingFrom.has(broker)) {
@@ -303,54 +295,6 @@ export class PartitionFetcher {
     return response;
   }
 
-  /** One Fetch request; a partition's error fails the library's parse, but the response still comes with it. */
-  #send(
-    api: FetchApi,
-    connection: Connection,
-    request: SessionRequest,
-    maxBytes: number,
-  ): Promise<FetchResponse> {
-    const topics = new Map<string, FetchRequestTopic>();
-    for (const { topicKey, partition, offset, maxBytes: partitionMaxBytes } of request.partitions) {
-      let topic = topics.get(topicKey);
-      if (topic === undefined) {
-        topic = { topicId: topicKey, partitions: [] };
-        topics.set(topicKey, topic);
-      }
-      topic.partitions.push({
-        partition,
-        currentLeaderEpoch: NO_LEADER_EPOCH,
-        fetchOffset: offset,
-        lastFetchedEpoch: NO_LEADER_EPOCH,
-        partitionMaxBytes,
-      });
-    }
-    const forgotten = [...request.forget].map(([topicId, partitions]) => ({
-      topicId,
-      partitions: [...partitions],
-    }));
-    return new Promise<FetchResponse>((resolve, reject) => {
-      api(
-        connection,
-        this.#maxWaitMs,
-        1,
-        maxBytes,
-        FetchIsolationLevels.READ_COMMITTED,
-        request.sessionId,
-        request.epoch,
-        [...topics.values()],
-        forgotten,
-        '',
-        (error, result) => {
-          const partial = (error as { response?: FetchResponse } | null)?.response;
-          if (result !== undefined) resolve(result);
-          else if (partial !== undefined) resolve(partial);
-          else reject(error ?? new Error('fetch returned no response'));
-        },
-      );
-    });
-  }
-
   #fetchApi(): Promise<FetchApi> {
     this.#api ??= new Promise<FetchApi>((resolve, reject) => {
       const callback: Callback<FetchApi> = (error, api) => {
@@ -365,11 +309,6 @@ export class PartitionFetcher {
     });
     return this.#api;
   }
-}
-
-/** One string per topic-partition, for maps. */
-function partitionKey(topic: string, partition: number): string {
-  return `${partition}:${topic}`;
 }
 
 function outcomeOf(

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   type FetchSession,
+  partitionKey,
   type SessionPartition,
   sessionAfter,
-  sessionKey,
   sessionRequest,
 } from '../../../src/kafka/platformatic/fetch-session.js';
 
@@ -19,7 +19,7 @@ function holding(id: number, epoch: number, partitions: readonly SessionPartitio
   return {
     id,
     epoch,
-    partitions: new Map(partitions.map((entry) => [sessionKey(entry.topicKey, entry.partition), entry])),
+    partitions: new Map(partitions.map((entry) => [partitionKey(entry.topicKey, entry.partition), entry])),
   };
 }
 
