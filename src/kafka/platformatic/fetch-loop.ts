@@ -1,10 +1,10 @@
 // The fetching half of a source: which assigned partitions (of one topic or many) are fetched next, from which
-// broker, and what becomes of failures. A partition holds at most one fetched batch waiting for the handler
-// ("ready"); one request is in flight per broker, covering every partition it leads that has room; and the bytes
-// held (ready batches, batches in the handler, requests in flight) stay under the budget of fetch-budget.ts,
-// which grows with the round trip to the origin so that reading overlaps writing across a WAN. The source takes
-// ready batches out with readyBatches() and gives their bytes back with release() once the handler is done with
-// them. Where each partition stands is kept in fetch-positions.ts; answers are taken in by fetch-answer.ts.
+// broker, and what becomes of failures. A partition holds one fetched batch waiting for the handler ("ready"),
+// up to READY_BATCHES_PER_PARTITION once it caught up; one request is in flight per broker, covering every partition it leads that
+// has room; and the bytes held (ready batches, batches in the handler, requests in flight) stay under the budget
+// of fetch-budget.ts, which grows with the round trip to the origin so that reading overlaps writing across a
+// WAN. The source takes ready batches out with readyBatches() and gives their bytes back with release() once the
+// handler is done with them. Where each partition stands is kept in fetch-positions.ts; answers are taken in by fetch-answer.ts.
 //
 // A cluster that stops answering is reported at once from the requests themselves (onUnreachable): a fetch or
 // metadata request that fails on the network (refused, reset, closed), or a fetch without an answer for
@@ -26,6 +26,15 @@ import {
 
 /** Why a partition is not fetched (NODE_DEBUG=georep-fetch): layouts loaded, requests sent and answered. */
 const trace = debuglog('georep-fetch');
+
+/**
+ * A partition that caught up, whose last batch waits for the handler (still writing the one before), is fetched
+ * on, so that it is in the next request to its broker: left out, its next records would wait for that request's
+ * answer — a long poll of up to the broker's max wait when its other partitions are idle, a round trip across a
+ * WAN. A partition behind is not: reading further ahead of a handler that is slower than the origin only holds
+ * memory.
+ */
+const READY_BATCHES_PER_PARTITION = 2;
 
 export interface FetchLoopLimits {
   /** Everything fetched and not yet released, plus what the requests in flight may bring. */
@@ -137,7 +146,7 @@ export class FetchLoop {
     const wanted = new Map<number, PartitionState[]>();
     const leaderless = new Set<string>();
     for (const state of this.#positions.states()) {
-      if (state.position === null || state.fetching || state.ready !== null) continue;
+      if (state.position === null || state.fetching || !hasRoom(state)) continue;
       const leader = leaderOf(layout, state.topic, state.partition);
       if (leader < 0) {
         // a topic attached or grown since, or a leader being elected: its layout is loaded, the others fetch on
@@ -339,6 +348,13 @@ export class FetchLoop {
  */
 export function isTransientReadError(error: KafkaError): boolean {
   return error.retriable || error instanceof TopicNotFound;
+}
+
+/** Whether a partition is fetched now: none of its batches waits for the handler, or it caught up and room is left. */
+function hasRoom(state: PartitionState): boolean {
+  if (state.ready.length === 0) return true;
+  const caughtUp = state.lastStableOffset !== null && state.position! >= state.lastStableOffset;
+  return caughtUp && state.ready.length < READY_BATCHES_PER_PARTITION;
 }
 
 /** `broker 1 (127.0.0.1:9092)`, as an operator finds it in the cluster's config. */

@@ -1,6 +1,6 @@
-// Where each assigned partition of a fetch loop stands: the next offset to fetch, the batch fetched ahead and
-// waiting for the handler ("ready", at most one a partition), and the bytes those ready batches and the batches
-// in the handler hold. Plain bookkeeping, no requests: fetch-loop.ts decides what to fetch from it and
+// Where each assigned partition of a fetch loop stands: the next offset to fetch, the batches fetched ahead and
+// waiting for the handler ("ready", in order), and the bytes those ready batches and the batches in the handler
+// hold. Plain bookkeeping, no requests: fetch-loop.ts decides what to fetch from it and
 // fetch-answer.ts brings the answers in.
 //
 // Fetched data is thrown away (a rewind, a partition given up) by moving the position back to resumeOffset, past
@@ -25,7 +25,8 @@ export interface PartitionState {
   epoch: number;
   /** A request for this partition is in flight (set by the fetch loop). */
   fetching: boolean;
-  ready: ReadyBatch | null;
+  /** Fetched batches waiting for the handler, oldest first. */
+  readonly ready: ReadyBatch[];
   /** The last fetch got nothing below the last stable offset (a batch too large to come whole): asked first. */
   starved: boolean;
   /** The last stable offset of the last answer: below it, the broker answers a fetch at once. */
@@ -94,17 +95,16 @@ export class FetchPositions {
 
   #throwAway(state: PartitionState): void {
     state.epoch += 1;
-    if (state.ready !== null) this.#heldBytes -= state.ready.bytes;
-    state.ready = null;
+    for (const ready of state.ready) this.#heldBytes -= ready.bytes;
+    state.ready.length = 0;
     state.position = state.resumeOffset;
   }
 
-  /** Ready batches, in topic and partition order, except those `busy` names. */
+  /** The oldest ready batch of each partition, in topic and partition order, except of those `busy` names. */
   *readyBatches(busy: (topic: string, partition: number) => boolean): Generator<ReadyBatch> {
     for (const state of this.states()) {
-      const ready = state.ready;
-      if (ready === null || busy(state.topic, state.partition)) continue;
-      state.ready = null;
+      if (state.ready.length === 0 || busy(state.topic, state.partition)) continue;
+      const ready = state.ready.shift()!;
       state.resumeOffset = ready.batch.nextOffset;
       yield ready;
     }
@@ -124,10 +124,19 @@ export class FetchPositions {
     if (gotNothing) return 'nothing';
     state.position = read.nextOffset;
     if (read.records.length === 0) {
-      state.resumeOffset = read.nextOffset;
-      return 'skipped';
+      const last = state.ready.at(-1);
+      if (last === undefined) {
+        state.resumeOffset = read.nextOffset;
+        return 'skipped';
+      }
+      // Markers past a batch still waiting: its offset to commit moves past them once its records are written.
+      state.ready[state.ready.length - 1] = {
+        ...last,
+        batch: { ...last.batch, nextOffset: read.nextOffset },
+      };
+      return 'nothing';
     }
-    state.ready = {
+    state.ready.push({
       batch: {
         topic: state.topic,
         partition: state.partition,
@@ -136,7 +145,7 @@ export class FetchPositions {
         highWatermark: outcome.highWatermark,
       },
       bytes: read.bytes,
-    };
+    });
     this.#heldBytes += read.bytes;
     return 'ready';
   }
@@ -150,7 +159,7 @@ function newState(topic: string, partition: number): PartitionState {
     resumeOffset: null,
     epoch: 0,
     fetching: false,
-    ready: null,
+    ready: [],
     starved: false,
     lastStableOffset: null,
   };

@@ -94,6 +94,13 @@ function read(
   };
 }
 
+/** The answer reached the partition's last stable offset: nothing more to read there for now. */
+function caughtUp(fetched: FetchedPartition): FetchedPartition {
+  if (fetched.kind !== 'read') return fetched;
+  const end = fetched.read.nextOffset;
+  return { ...fetched, highWatermark: end, lastStableOffset: end };
+}
+
 function loopOver(
   partitions: readonly number[],
   events: Partial<FetchLoopEvents> = {},
@@ -202,15 +209,63 @@ describe('the platformatic source fetch loop', () => {
     );
   });
 
-  test('a fetched batch waits for the one before it: the next fetch of a partition starts past it', async () => {
+  test('a partition behind is not fetched while a batch of it waits for the handler; the next fetch starts past it', async () => {
     const { loop, sent } = loopOver([0]);
     loop.pump();
     await sent[0]!.answer([read(0, 0n, 3, 10)]);
     loop.pump();
-    assert.equal(sent.length, 1, 'no fetch while a batch of the partition waits for the handler');
+    assert.equal(
+      sent.length,
+      1,
+      'records wait below the last stable offset: reading ahead only holds memory',
+    );
     assert.equal(takeAll(loop)[0]?.batch.nextOffset, 3n);
     loop.pump();
     assert.deepEqual(sent[1]?.partitions, [{ topic: 'topic', partition: 0, offset: 3n, maxBytes: 50 }]);
+  });
+
+  test('a partition that caught up is fetched on while one batch of it waits for the handler, not while two do; batches come in order', async () => {
+    const { loop, sent } = loopOver([0]);
+    loop.pump();
+    await sent[0]!.answer([caughtUp(read(0, 0n, 3, 10))]);
+    assert.deepEqual(
+      sent[1]?.partitions,
+      [{ topic: 'topic', partition: 0, offset: 3n, maxBytes: 50 }],
+      'in the next request to its broker, without waiting for its batch to be taken',
+    );
+    await sent[1]!.answer([caughtUp(read(0, 3n, 2, 10))]);
+    loop.pump();
+    assert.equal(sent.length, 2, 'no fetch while two batches of the partition wait for the handler');
+    const busy = new Set<number>();
+    const takeOne = () => [...loop.readyBatches((_topic, partition) => busy.has(partition))];
+    const first = takeOne();
+    assert.deepEqual(
+      first.map((ready) => ready.batch.nextOffset),
+      [3n],
+      'one batch of a partition at a time, the oldest',
+    );
+    busy.add(0);
+    assert.deepEqual(takeOne(), [], 'none while the partition is in the handler');
+    loop.pump();
+    assert.equal(sent[2]?.partitions[0]?.offset, 5n, 'one batch waiting again: fetched on');
+    busy.delete(0);
+    assert.deepEqual(
+      takeOne().map((ready) => ready.batch.nextOffset),
+      [5n],
+    );
+  });
+
+  test('markers fetched past a batch still waiting move its offset to commit, so they are never committed before its records', async () => {
+    const { loop, sent, skipped } = loopOver([0]);
+    loop.pump();
+    await sent[0]!.answer([caughtUp(read(0, 0n, 3, 10))]);
+    await sent[1]!.answer([caughtUp(read(0, 3n, 0, 0, 5n))]);
+    assert.deepEqual(skipped, [], 'nothing committed past a batch not yet written');
+    assert.deepEqual(
+      takeAll(loop).map((ready) => [ready.batch.records.length, ready.batch.nextOffset]),
+      [[3, 5n]],
+    );
+    assert.equal(sent[2]?.partitions[0]?.offset, 5n);
   });
 
   test('a rewind throws away what was fetched ahead and the answer in flight; fetching starts past the last batch taken', async () => {
@@ -219,13 +274,11 @@ describe('the platformatic source fetch loop', () => {
     await sent[0]!.answer([read(0, 0n, 3, 10)]);
     assert.equal(takeAll(loop).length, 1, 'handed on up to offset 3');
     loop.pump();
-    await sent[1]!.answer([read(0, 3n, 2, 10)]);
+    await sent[1]!.answer([caughtUp(read(0, 3n, 2, 10))]);
+    assert.equal(sent[2]?.partitions[0]?.offset, 5n, 'in flight past the batch fetched ahead');
     loop.rewind();
     assert.deepEqual(takeAll(loop), [], 'nothing fetched ahead is handed on after a rewind');
-    loop.pump();
-    assert.deepEqual(sent[2]?.partitions, [{ topic: 'topic', partition: 0, offset: 3n, maxBytes: 50 }]);
-    loop.rewind();
-    await sent[2]!.answer([read(0, 3n, 2, 10)]);
+    await sent[2]!.answer([read(0, 5n, 2, 10)]);
     assert.deepEqual(takeAll(loop), [], 'the answer to a request sent before the rewind is ignored');
     assert.deepEqual(sent[3]?.partitions, [{ topic: 'topic', partition: 0, offset: 3n, maxBytes: 50 }]);
   });
