@@ -48,7 +48,8 @@ function filledMetrics(flowCount: number): Metrics {
     metrics.destinationBytesWritten.inc(labels, 4_000 + index);
     metrics.destinationBatchesWritten.inc({ ...labels, path: 'forwarded' }, 3);
     metrics.offsetLag.set(labels, index % 7);
-    for (const seconds of [0.004, 0.02, 0.3, 1.5, 12]) metrics.replicationLatency.observe(labels, seconds);
+    const latency = metrics.replicationLatency.hold(labels);
+    for (const seconds of [0.004, 0.02, 0.3, 1.5, 12]) latency.observe(seconds);
   }
   return metrics;
 }
