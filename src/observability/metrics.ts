@@ -1,8 +1,10 @@
-// Prometheus metrics. Labels stay per flow (replication, origin, destination, topic), never per partition or
-// per record: per-partition detail is in /status. Each metric is defined here once, with its meaning.
+// Prometheus metrics. Labels stay per flow (replication, origin, destination, topic) at most, never per partition
+// or per record: per-partition detail is in /status. The latency histogram, 17 series per label set, is per
+// replication and destination only. Each metric is defined here once, with its meaning.
 // docs/operations.md ("Prometheus") explains each one to operators, with example alerts.
 import { readFileSync } from 'node:fs';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { ReplicationLatency } from './replication-latency.js';
 
 const FLOW_LABELS = ['replication', 'origin', 'destination', 'topic'] as const;
 export type FlowLabels = Record<(typeof FLOW_LABELS)[number], string>;
@@ -60,13 +62,8 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly replicationLatency = new Histogram({
-    name: 'georep_replication_latency_seconds',
-    help: "Time from a record's origin timestamp to the destination's acknowledgement of its copy.",
-    labelNames: FLOW_LABELS,
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
-    registers: [this.registry],
-  });
+  /** Per replication and destination, not per flow: see replication-latency.ts. */
+  readonly replicationLatency = new ReplicationLatency(this.registry);
 
   readonly offsetLag = new Gauge({
     name: 'georep_flow_offset_lag_records',

@@ -1,19 +1,16 @@
 // A flow's spec and what is derived from its names: the metric labels, the child logger and the latency
-// series. One object shared by the flow's parts, so that a renamed replication shows under its new name in
-// every log line and metric at once.
+// series it shares with the other flows of its replication into its destination. One object shared by the
+// flow's parts, so that a renamed replication shows under its new name in every log line and metric at once.
 import type { Logger } from '../observability/logger.js';
 import type { FlowLabels, Metrics } from '../observability/metrics.js';
+import type { LatencySeries } from '../observability/replication-latency.js';
 import type { FlowSpec } from '../plan/flow-spec.js';
 
 export class FlowIdentity {
   #spec: FlowSpec;
   #labels: FlowLabels;
   #logger: Logger;
-  /**
-   * This flow's latency series, looked up once: observe() with a label object hashes the labels on every
-   * call, and it is called for every record.
-   */
-  #latency: { observe(seconds: number): void };
+  #latency: LatencySeries;
   readonly #rootLogger: Logger;
   readonly #metrics: Pick<Metrics, 'replicationLatency'>;
 
@@ -22,7 +19,7 @@ export class FlowIdentity {
     this.#rootLogger = rootLogger;
     this.#metrics = metrics;
     this.#labels = labelsOf(spec);
-    this.#latency = metrics.replicationLatency.labels(this.#labels);
+    this.#latency = metrics.replicationLatency.hold(this.#labels);
     this.#logger = childLogger(rootLogger, spec);
   }
 
@@ -38,7 +35,7 @@ export class FlowIdentity {
     return this.#logger;
   }
 
-  get latency(): { observe(seconds: number): void } {
+  get latency(): Pick<LatencySeries, 'observe'> {
     return this.#latency;
   }
 
@@ -48,8 +45,15 @@ export class FlowIdentity {
     this.#spec = next;
     if (next.replication === previous.replication) return;
     this.#labels = labelsOf(next);
-    this.#latency = this.#metrics.replicationLatency.labels(this.#labels);
+    const previousLatency = this.#latency;
+    this.#latency = this.#metrics.replicationLatency.hold(this.#labels);
+    previousLatency.release();
     this.#logger = childLogger(this.#rootLogger, next);
+  }
+
+  /** The flow stopped: its latency series goes unless another flow of its replication and destination holds it. */
+  release(): void {
+    this.#latency.release();
   }
 }
 

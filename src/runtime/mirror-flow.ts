@@ -242,6 +242,7 @@ export class MirrorFlow implements ManagedFlow {
     await this.#source?.stop({ inFlightGraceMs: this.#deps.stopGraceMs });
     await this.#running;
     this.#deps.metrics.offsetLag.remove(this.#identity.labels);
+    this.#identity.release();
     this.#machine.moveTo('stopped');
   }
 

@@ -209,7 +209,7 @@ describe(`${run.label}: georep run under systemd and Prometheus`, { skip: run.sk
     });
   });
 
-  test('promtool check metrics accepts /metrics, whose flow series are per topic, never per partition', {
+  test('promtool check metrics accepts /metrics: flow series per topic, latency per replication, never per partition', {
     timeout: STEP_TIMEOUT_MS,
     skip: commandMissing('promtool', 'apt-get install prometheus'),
   }, async () => {
@@ -238,9 +238,13 @@ describe(`${run.label}: georep run under systemd and Prometheus`, { skip: run.sk
         `^georep_records_mirrored_total\\{replication="london->frankfurt",origin="london",destination="frankfurt",topic="${topic}"\\} \\d+$`,
       ),
     );
+    assert.match(
+      exposition,
+      /^georep_replication_latency_seconds_count\{replication="london->frankfurt",origin="london",destination="frankfurt"\} [1-9]\d*$/m,
+      'the latency histogram is per replication and destination, without a topic label',
+    );
     for (const name of [
       'georep_bytes_mirrored_total',
-      'georep_replication_latency_seconds_bucket',
       'georep_flow_offset_lag_records',
       'georep_flows',
       'georep_config_last_reload_successful',
