@@ -43,6 +43,11 @@ export interface FetchLoopLimits {
   readonly fetchAttempts: number;
   readonly retryDelayMs: number;
   /**
+   * How long a request that leaves out a partition whose batch waits for the handler may wait at the broker for
+   * records: once the handler took the batch, the partition is asked for again only when that answer came.
+   */
+  readonly heldBackMaxWaitMs: number;
+  /**
    * A fetch without an answer this long, plus the time its maxBytes take at minTransferBytesPerSecond, is
    * reported to onUnreachable: the broker's max wait plus slack, and a large answer's time on a slow link.
    */
@@ -145,8 +150,14 @@ export class FetchLoop {
     }
     const wanted = new Map<number, PartitionState[]>();
     const leaderless = new Set<string>();
+    /** Brokers leading a partition left out because its batch waits for the handler. */
+    const holdingBack = new Set<number>();
     for (const state of this.#positions.states()) {
-      if (state.position === null || state.fetching || !hasRoom(state)) continue;
+      if (state.position === null || state.fetching) continue;
+      if (!hasRoom(state)) {
+        holdingBack.add(leaderOf(layout, state.topic, state.partition));
+        continue;
+      }
       const leader = leaderOf(layout, state.topic, state.partition);
       if (leader < 0) {
         // a topic attached or grown since, or a leader being elected: its layout is loaded, the others fetch on
@@ -165,7 +176,8 @@ export class FetchLoop {
         trace('no room: %d bytes held, %d reserved', this.#positions.heldBytes, this.#reservedBytes);
         return;
       }
-      this.#fetchFrom(layout, broker, this.#requestOrder(states), size);
+      const maxWaitMs = holdingBack.has(broker) ? this.#limits.heldBackMaxWaitMs : undefined;
+      this.#fetchFrom(layout, broker, this.#requestOrder(states), size, maxWaitMs);
     }
     if (leaderless.size > 0) this.#loadTopicsLayout([...leaderless]);
   }
@@ -198,7 +210,13 @@ export class FetchLoop {
     return [...rotated.filter((state) => state.starved), ...rotated.filter((state) => !state.starved)];
   }
 
-  #fetchFrom(layout: FetchLayout, broker: number, states: PartitionState[], size: FetchSize): void {
+  #fetchFrom(
+    layout: FetchLayout,
+    broker: number,
+    states: PartitionState[],
+    size: FetchSize,
+    maxWaitMs: number | undefined,
+  ): void {
     const { maxBytes } = size;
     const sent = sentPartitions(states);
     for (const state of states) state.fetching = true;
@@ -229,7 +247,7 @@ export class FetchLoop {
     }, silentAfterMs);
     silence.unref(); // a watchdog, not a reason for the process to stay
     this.#fetcher
-      .fetch(layout, broker, request, maxBytes)
+      .fetch(layout, broker, request, maxBytes, maxWaitMs)
       .then(
         (fetched) => {
           this.#budget.answered({ elapsedMs: performance.now() - sentAtMs, immediate, ...sizeOf(fetched) });

@@ -187,15 +187,17 @@ export class PartitionFetcher {
   }
 
   /**
-   * One fetch request to broker `broker` for `partitions` (all led by it), at most `maxBytes` in all. Rejects
-   * when the whole request failed (network, timeout) or a partition failed in a way that does not heal (not
-   * authorized, …); a partition's out-of-range or transient error is reported in its place.
+   * One fetch request to broker `broker` for `partitions` (all led by it), at most `maxBytes` in all, held by the
+   * broker until records come for at most `maxWaitMs` (the fetcher's by default). Rejects when the whole request
+   * failed (network, timeout) or a partition failed in a way that does not heal (not authorized, …); a
+   * partition's out-of-range or transient error is reported in its place.
    */
   async fetch(
     layout: FetchLayout,
     broker: number,
     partitions: readonly PartitionFetch[],
     maxBytes: number,
+    maxWaitMs = this.#maxWaitMs,
   ): Promise<FetchedPartition[]> {
     const address = layout.brokers.get(broker);
     const known = (topic: string) => address !== undefined && layout.topicIds.has(topic);
@@ -209,7 +211,8 @@ export class PartitionFetcher {
       }));
     const fetchable = partitions.filter(({ topic }) => known(topic));
     if (fetchable.length === 0) return retries;
-    return [...retries, ...(await this.#fetchKnown(layout, broker, address!, fetchable, maxBytes))];
+    const limits = { maxBytes, maxWaitMs };
+    return [...retries, ...(await this.#fetchKnown(layout, broker, address!, fetchable, limits))];
   }
 
   async #fetchKnown(
@@ -217,7 +220,7 @@ export class PartitionFetcher {
     broker: number,
     address: { host: string; port: number },
     partitions: readonly PartitionFetch[],
-    maxBytes: number,
+    limits: { readonly maxBytes: number; readonly maxWaitMs: number },
   ): Promise<FetchedPartition[]> {
     const api = await this.#fetchApi();
     const connection = await this.#pool.get(address);
@@ -228,8 +231,7 @@ export class PartitionFetcher {
       nameOfKey.set(topicKey, topic);
       return { topicKey, partition, offset, maxBytes: partitionMaxBytes };
     });
-    const send = (request: SessionRequest) =>
-      sendFetch(api, connection, request, { maxWaitMs: this.#maxWaitMs, maxBytes });
+    const send = (request: SessionRequest) => sendFetch(api, connection, request, limits);
     // A session needs its requests one at a time (each carries the next epoch), and topic ids
     let response: FetchResponse;
     if (byName || this.#fetchingFrom.has(broker)) {

@@ -60,6 +60,12 @@ const NEAR_ROUND_TRIP_MS = 30;
 const MAX_BUFFERED_FETCHES = 8;
 /** How long the broker holds a fetch without new records; bounds how long an idle source takes to stop. */
 export const FETCH_MAX_WAIT_MS = 500;
+/**
+ * …and a fetch that leaves out a partition whose batch waits for the handler: that partition's next records wait
+ * for this fetch's answer (500 ms beside idle partitions would be a gap in a busy flow that shares a lane with
+ * them). The handler writes a batch in a few milliseconds on a near destination.
+ */
+const HELD_BACK_FETCH_MAX_WAIT_MS = 25;
 const HEARTBEAT_INTERVAL_MS = 3000;
 /** How long the group waits for its members to rejoin in a rebalance. */
 const REBALANCE_TIMEOUT_MS = 60_000;
@@ -100,6 +106,7 @@ export function fetchLoopLimits(
     },
     fetchAttempts: FETCH_ATTEMPTS,
     retryDelayMs: FETCH_RETRY_DELAY_MS,
+    heldBackMaxWaitMs: HELD_BACK_FETCH_MAX_WAIT_MS,
     silentAfterMs: FETCH_MAX_WAIT_MS + FETCH_SILENCE_SLACK_MS,
     minTransferBytesPerSecond: FETCH_MIN_TRANSFER_BYTES_PER_SECOND,
   };

@@ -18,6 +18,8 @@ interface SentRequest {
   readonly broker: number;
   readonly partitions: readonly PartitionFetch[];
   readonly maxBytes: number;
+  /** undefined: the fetcher's own. */
+  readonly maxWaitMs: number | undefined;
   answer(fetched: FetchedPartition[]): Promise<void>;
   fail(error: Error): Promise<void>;
 }
@@ -42,13 +44,20 @@ function scriptedFetcher() {
   const sent: SentRequest[] = [];
   const fetcher = {
     layout: async () => layout,
-    fetch: (_layout: FetchLayout, broker: number, partitions: readonly PartitionFetch[], maxBytes: number) =>
+    fetch: (
+      _layout: FetchLayout,
+      broker: number,
+      partitions: readonly PartitionFetch[],
+      maxBytes: number,
+      maxWaitMs?: number,
+    ) =>
       new Promise<FetchedPartition[]>((resolve, reject) => {
         const settled = () => new Promise((done) => setImmediate(done)); // the loop takes the answer in
         sent.push({
           broker,
           partitions,
           maxBytes,
+          maxWaitMs,
           answer: async (fetched) => {
             resolve(fetched);
             await settled();
@@ -122,6 +131,7 @@ function loopOver(
       },
       fetchAttempts: 3,
       retryDelayMs: 1,
+      heldBackMaxWaitMs: 25,
       silentAfterMs: limits.silentAfterMs ?? 60_000,
       minTransferBytesPerSecond: 10_000, // 100 bytes: 10 ms
     },
@@ -222,6 +232,23 @@ describe('the platformatic source fetch loop', () => {
     assert.equal(takeAll(loop)[0]?.batch.nextOffset, 3n);
     loop.pump();
     assert.deepEqual(sent[1]?.partitions, [{ topic: 'topic', partition: 0, offset: 3n, maxBytes: 50 }]);
+  });
+
+  test("a request that leaves out a partition whose batch waits for the handler waits at the broker only briefly: that partition's next records wait for its answer", async () => {
+    const { loop, sent } = loopOver([0, 1]);
+    loop.pump();
+    assert.equal(sent[0]?.maxWaitMs, undefined, "nothing left out: the fetcher's own max wait");
+    await sent[0]!.answer([read(0, 0n, 3, 10)]);
+    assert.deepEqual(
+      sent[1]?.partitions.map((entry) => entry.partition),
+      [1],
+      'partition 0 is behind and its batch waits: left out',
+    );
+    assert.equal(sent[1]?.maxWaitMs, 25);
+    takeAll(loop);
+    await sent[1]!.answer([]);
+    assert.deepEqual(sent[2]?.partitions.map((entry) => entry.partition).sort(), [0, 1]);
+    assert.equal(sent[2]?.maxWaitMs, undefined, 'none left out again');
   });
 
   test('a partition that caught up is fetched on while one batch of it waits for the handler, not while two do; batches come in order', async () => {
@@ -434,6 +461,7 @@ describe('the fetch loop loading its layout', () => {
         },
         fetchAttempts: 3,
         retryDelayMs: 1,
+        heldBackMaxWaitMs: 25,
         silentAfterMs: 60_000,
         minTransferBytesPerSecond: 10_000,
       },
