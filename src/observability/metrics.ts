@@ -8,6 +8,10 @@ import { ReplicationLatency } from './replication-latency.js';
 
 const FLOW_LABELS = ['replication', 'origin', 'destination', 'topic'] as const;
 export type FlowLabels = Record<(typeof FLOW_LABELS)[number], string>;
+/** The `path` label of georep_destination_batches_written_total. */
+export const BATCH_PATHS = ['forwarded', 'encoded'] as const;
+/** The `result` label of georep_topic_config_syncs_total. */
+export const CONFIG_SYNC_RESULTS = ['applied', 'failed'] as const;
 
 export class Metrics {
   readonly registry = new Registry();
@@ -186,6 +190,24 @@ export class Metrics {
     ]) {
       this.registry.removeSingleMetric(misnamed);
     }
+  }
+
+  /**
+   * Removes a flow's series (stopped, or its replication renamed): nothing counts into them any more, and at
+   * thousands of topics, series of flows gone would pile up in every scrape.
+   */
+  removeFlow(labels: FlowLabels): void {
+    for (const metric of [
+      this.recordsMirrored,
+      this.bytesMirrored,
+      this.transactionsCommitted,
+      this.destinationBytesWritten,
+      this.offsetLag,
+    ]) {
+      metric.remove(labels);
+    }
+    for (const path of BATCH_PATHS) this.destinationBatchesWritten.remove({ ...labels, path });
+    for (const result of CONFIG_SYNC_RESULTS) this.topicConfigSyncs.remove({ ...labels, result });
   }
 
   async exposition(): Promise<{ contentType: string; body: string }> {

@@ -216,8 +216,8 @@ export class MirrorFlow implements ManagedFlow {
 
   async update(next: FlowSpec): Promise<void> {
     const previous = this.#identity.spec;
-    // The lag gauge of the old labels goes: nothing would update it any more.
-    if (next.replication !== previous.replication) this.#deps.metrics.offsetLag.remove(this.#identity.labels);
+    // The series of the old labels go: nothing would count into them any more.
+    if (next.replication !== previous.replication) this.#deps.metrics.removeFlow(this.#identity.labels);
     this.#identity.update(next);
     if (next.paused !== previous.paused) this.#applyPaused();
     const source = this.#source;
@@ -241,7 +241,7 @@ export class MirrorFlow implements ManagedFlow {
     this.#lag.stop();
     await this.#source?.stop({ inFlightGraceMs: this.#deps.stopGraceMs });
     await this.#running;
-    this.#deps.metrics.offsetLag.remove(this.#identity.labels);
+    this.#deps.metrics.removeFlow(this.#identity.labels);
     this.#identity.release();
     this.#machine.moveTo('stopped');
   }

@@ -19,6 +19,28 @@ describe('Metrics', () => {
     assert.match(body, /^georep_config_last_reload_successful 0$/m);
   });
 
+  test("removing a flow removes every series of it, and no other flow's", async () => {
+    const metrics = new Metrics();
+    const gone = { replication: 'orders', origin: 'london', destination: 'frankfurt', topic: 'gone' };
+    const kept = { ...gone, topic: 'kept' };
+    for (const flow of [gone, kept]) {
+      metrics.recordsMirrored.inc(flow, 3);
+      metrics.bytesMirrored.inc(flow, 30);
+      metrics.transactionsCommitted.inc(flow);
+      metrics.destinationBytesWritten.inc(flow, 40);
+      metrics.destinationBatchesWritten.inc({ ...flow, path: 'forwarded' });
+      metrics.destinationBatchesWritten.inc({ ...flow, path: 'encoded' });
+      metrics.offsetLag.set(flow, 42);
+      metrics.topicConfigSyncs.inc({ ...flow, result: 'applied' });
+      metrics.topicConfigSyncs.inc({ ...flow, result: 'failed' });
+    }
+    metrics.removeFlow(gone);
+    const { body } = await metrics.exposition();
+    assert.doesNotMatch(body, /topic="gone"/);
+    const keptSeries = body.split('\n').filter((line) => line.includes('topic="kept"'));
+    assert.equal(keptSeries.length, 9, keptSeries.join('\n'));
+  });
+
   test('has restart counters at 0 before the first restart, build info, and the process metrics', async () => {
     const { body } = await new Metrics().exposition();
     assert.match(body, /^georep_flow_restarts_total\{reason="config-change"\} 0$/m);
