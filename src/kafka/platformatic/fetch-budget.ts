@@ -8,7 +8,8 @@
 //   × (T - `nearRoundTripMs`), up to `maxBytes`.
 // - A fetch's maxBytes counts the batches as the broker sends them, compressed. A zstd topic of JSON decodes to
 //   about six times its size, so a request asks for the room left divided by what each byte received became in
-//   the last answers: a compressed flow then holds its budget instead of several.
+//   the last answers (before the first, `firstHeldPerReceivedByte`): a compressed flow then holds its budget
+//   instead of several.
 // - The round trip is the shortest of the last ROUND_TRIP_SAMPLES fetches the broker could answer at once (their
 //   partitions had records to read when they left); a fetch the broker held until records came measures waiting,
 //   not the link. Without such a sample (an idle flow, or one just started) the budget is the base.
@@ -29,6 +30,8 @@ export interface FetchBudgetLimits {
   readonly nearRoundTripMs: number;
   /** Held and in flight, at most, however long the round trip. */
   readonly maxBytes: number;
+  /** What each byte received is taken to become (decoded) until an answer that brought bytes told. */
+  readonly firstHeldPerReceivedByte: number;
 }
 
 export interface FetchSize {
@@ -48,10 +51,11 @@ export class FetchBudget {
   readonly #limits: FetchBudgetLimits;
   readonly #roundTripsMs: number[] = [];
   /** Bytes held per byte received, in the last answer that brought any. */
-  #heldPerReceivedByte = 1;
+  #heldPerReceivedByte: number;
 
   constructor(limits: FetchBudgetLimits) {
     this.#limits = limits;
+    this.#heldPerReceivedByte = limits.firstHeldPerReceivedByte;
   }
 
   /** Held and in flight, at most, at the round trip measured so far. */

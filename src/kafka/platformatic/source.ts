@@ -58,6 +58,12 @@ const BUFFERED_BYTES_PER_ROUND_TRIP_SECOND = 500 * 1024 * 1024;
 const NEAR_ROUND_TRIP_MS = 30;
 /** The budget, at most, however long the round trip: in fetches. */
 const MAX_BUFFERED_FETCHES = 8;
+/**
+ * What each byte received is taken to become before the first answer told: zstd or gzip JSON decodes to six or
+ * seven times its size, so the first request of a compressed flow, sized as if uncompressed, would bring several
+ * budgets at once. An uncompressed flow's first request is a quarter of its size, once.
+ */
+const FIRST_HELD_PER_RECEIVED_BYTE = 4;
 /** How long the broker holds a fetch without new records; bounds how long an idle source takes to stop. */
 export const FETCH_MAX_WAIT_MS = 500;
 /**
@@ -102,6 +108,7 @@ export function fetchLoopLimits(
       baseBytes: BUFFERED_FETCHES * maxBytesPerFetch,
       bytesPerRoundTripSecond: BUFFERED_BYTES_PER_ROUND_TRIP_SECOND,
       nearRoundTripMs: NEAR_ROUND_TRIP_MS,
+      firstHeldPerReceivedByte: FIRST_HELD_PER_RECEIVED_BYTE,
       maxBytes: MAX_BUFFERED_FETCHES * maxBytesPerFetch,
     },
     fetchAttempts: FETCH_ATTEMPTS,

@@ -12,6 +12,7 @@ const limits = {
   bytesPerRoundTripSecond: 1000,
   nearRoundTripMs: 20,
   maxBytes: 500,
+  firstHeldPerReceivedByte: 1,
 };
 
 const answer = (elapsedMs: number, immediate = true, receivedBytes = 0, heldBytes = receivedBytes) => ({
@@ -43,6 +44,17 @@ describe('the platformatic source fetch budget', () => {
       for (const each of answers) budget.answered(each);
       assert.equal(budget.bufferedBytes, bufferedBytes, why);
     }
+  });
+
+  test('before any answer told what a byte received becomes, asks as if it became firstHeldPerReceivedByte', () => {
+    const budget = new FetchBudget({ ...limits, firstHeldPerReceivedByte: 4 });
+    assert.deepEqual(
+      budget.next(0),
+      { maxBytes: 25, maxBytesPerPartition: 20, reservedBytes: 100 },
+      'a quarter of half the budget of 200 (a zstd answer of 25 bytes may hold 150)',
+    );
+    budget.answered(answer(2, true, 10, 10));
+    assert.equal(budget.next(0)?.maxBytes, 100, 'told: uncompressed');
   });
 
   test('asks for the room left, at most a fetch and half the budget, and for nothing while less than a partition share is left', () => {
