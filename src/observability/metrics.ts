@@ -193,8 +193,8 @@ export class Metrics {
   }
 
   /**
-   * Removes a flow's series (stopped, or its replication renamed): nothing counts into them any more, and at
-   * thousands of topics, series of flows gone would pile up in every scrape.
+   * Removes a flow's series (stopped for good, or its replication renamed): nothing counts into them any more,
+   * and at thousands of topics, series of flows gone would pile up in every scrape.
    */
   removeFlow(labels: FlowLabels): void {
     for (const metric of [

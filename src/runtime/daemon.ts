@@ -99,6 +99,7 @@ export class Daemon {
   readonly #logger: Logger;
   readonly #nowMs: () => number;
   readonly #supervisor: Supervisor<MirrorFlow>;
+  readonly #flowFactory: MirrorFlowFactory;
   readonly #loop: ReconcileLoop;
   readonly #configSource: ConfigSource;
   readonly #credentialChanges = new CredentialChanges();
@@ -154,6 +155,7 @@ export class Daemon {
       metrics,
       nowMs,
     });
+    this.#flowFactory = flowFactory;
     this.#supervisor = new Supervisor((spec) => flowFactory.create(spec));
     this.#groupSyncs = new GroupSyncReconciler({
       clients: (cluster) => this.#clients.get(cluster),
@@ -317,6 +319,7 @@ export class Daemon {
       }
       for (const _ of plan.restart) this.#options.metrics.flowRestarts.inc({ reason: 'config-change' });
       const results = await this.#supervisor.apply(plan);
+      for (const spec of plan.stop) this.#flowFactory.forget(spec);
       for (const result of results.filter((r) => !r.ok)) {
         this.#logger.error(
           { flow: result.key, action: result.action },

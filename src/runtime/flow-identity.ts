@@ -57,7 +57,8 @@ export class FlowIdentity {
   }
 }
 
-function labelsOf(spec: FlowSpec): FlowLabels {
+/** A flow's metric labels. */
+export function labelsOf(spec: FlowSpec): FlowLabels {
   return {
     replication: spec.replication,
     origin: spec.origin,

@@ -8,6 +8,7 @@ import type { FlowSpec } from '../plan/flow-spec.js';
 import { DEFAULT_FLOW_BACKOFF } from './backoff.js';
 import type { BandwidthCaps } from './bandwidth-caps.js';
 import type { ClusterClients } from './cluster-clients.js';
+import { labelsOf } from './flow-identity.js';
 import { type MirroredTotal, MirrorFlow } from './mirror-flow.js';
 import type { OffsetSyncStores } from './offset-sync-store.js';
 
@@ -42,6 +43,15 @@ export class MirrorFlowFactory {
 
   constructor(deps: MirrorFlowFactoryDependencies) {
     this.#deps = deps;
+  }
+
+  /**
+   * The flow was stopped for good (not restarted): its totals and metric series go, so that topics gone leave
+   * nothing behind in /status or a scrape. A flow restarted by a reload keeps both and counts on.
+   */
+  forget(spec: FlowSpec): void {
+    this.#mirroredTotals.delete(spec.key);
+    this.#deps.metrics.removeFlow(labelsOf(spec));
   }
 
   /** @throws Error when a cluster of the flow has no client (the supervisor reports it on the flow). */

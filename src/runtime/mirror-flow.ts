@@ -241,7 +241,7 @@ export class MirrorFlow implements ManagedFlow {
     this.#lag.stop();
     await this.#source?.stop({ inFlightGraceMs: this.#deps.stopGraceMs });
     await this.#running;
-    this.#deps.metrics.removeFlow(this.#identity.labels);
+    this.#deps.metrics.offsetLag.remove(this.#identity.labels);
     this.#identity.release();
     this.#machine.moveTo('stopped');
   }

@@ -327,6 +327,28 @@ describe('a flow restarted by a reload', () => {
   });
 });
 
+describe('a flow stopped for good by a reload', () => {
+  test('leaves no series in /metrics; the flows kept keep theirs', async () => {
+    const setup = await startDaemon(
+      'removed-series',
+      { orders: {}, payments: {} },
+      replication('orders, payments'),
+    );
+    const records = [{ key: null, value: Buffer.from('order'), headers: [], timestampMs: Date.now() }];
+    try {
+      await setup.origin.createSink().write('orders', 0, records);
+      await setup.origin.createSink().write('payments', 0, records);
+      await waitForStatus(setup.daemon, (status) => status.flows.every((flow) => flow.recordsMirrored === 1));
+      await setup.reload(replication('payments'));
+      const { body } = await setup.metrics.exposition();
+      assert.doesNotMatch(body, /topic="orders"/);
+      assert.match(body, /^georep_records_mirrored_total\{.*topic="payments"\} 1$/m);
+    } finally {
+      await setup.stop();
+    }
+  });
+});
+
 describe('a daemon whose destination does not answer', () => {
   test('is not ready, names the first stalled flow by key, and counts its flows as stalled', async () => {
     const setup = await startDaemon('stalled', { orders: {}, audit: {} }, replication('orders, audit'));
