@@ -4,7 +4,6 @@
 // offset, else the flow's old group's (previousGroupId: an upgrade from one group per flow, read once per
 // attachment), else startPosition.
 import { debuglog } from 'node:util';
-import type { Consumer } from '@platformatic/kafka';
 import type { ClusterConfig } from '../../config/types.js';
 import type { KafkaError } from '../errors.js';
 import type { BatchHandler, LaneSourceOptions, SourceEvent, SourceListener } from '../port.js';
@@ -13,6 +12,7 @@ import { PlatformaticAdmin } from './admin.js';
 import type { CommitQueue } from './commit-queue.js';
 import type { FetchLoop } from './fetch-loop.js';
 import type { LaneHandlers } from './lane-handlers.js';
+import type { PositionReads } from './position-reads.js';
 import { ResumePositionFailed, startPositions } from './start-positions.js';
 
 /**
@@ -50,8 +50,8 @@ export interface AttachedTopic {
 export interface LaneRestartsDependencies {
   readonly config: ClusterConfig;
   readonly groupId: string;
-  /** The lane's membership: start positions are the lane group's committed offsets. */
-  readonly consumer: Consumer;
+  /** Through the lane's membership: start positions are the lane group's committed offsets. */
+  readonly positions: PositionReads;
   readonly loop: Pick<FetchLoop, 'assign' | 'start' | 'pump'>;
   readonly handlers: Pick<LaneHandlers, 'settled'>;
   readonly commits: Pick<CommitQueue, 'flush'>;
@@ -109,7 +109,7 @@ export class LaneRestarts {
         return;
       }
       step('looking up the start positions');
-      const positions = await startPositions(this.#deps.consumer, held, {
+      const positions = await startPositions(this.#deps.positions, held, {
         ...attached.attachment.options,
         previousOffsets: () => attached.previousOffsets.get(),
       });

@@ -29,6 +29,7 @@ import { CommitQueue } from './commit-queue.js';
 import { FetchLoop, type FetchLoopLimits, isTransientReadError } from './fetch-loop.js';
 import { toPortError } from './map-error.js';
 import { PartitionFetcher } from './partition-fetcher.js';
+import { directPositionReads } from './position-reads.js';
 import { partitionRange, ResumePositionFailed, startPositions } from './start-positions.js';
 import { TlsAlerts } from './tls-alerts.js';
 
@@ -271,7 +272,7 @@ export class PlatformaticSource implements RecordSource {
     await this.#handlersSettled();
     await this.#commits?.flush();
     if (generation !== this.#generation || !this.#running()) return;
-    const positions = await startPositions(this.#consumer!, partitions, this.#options);
+    const positions = await startPositions(directPositionReads(this.#consumer!), partitions, this.#options);
     if (generation !== this.#generation || !this.#running()) return;
     for (const [partition, position] of positions)
       this.#loop?.start(this.#options.topic, partition, position);

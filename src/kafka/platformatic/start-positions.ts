@@ -1,7 +1,8 @@
 // Where each assigned partition starts, and a partition's current range: the lookups a source makes through the
-// library's Consumer (OffsetFetch to the group's coordinator, ListOffsets to the leaders).
-import { type Consumer, FetchIsolationLevels, ListOffsetTimestamps } from '@platformatic/kafka';
+// library's Consumer (OffsetFetch to the group's coordinator, ListOffsets to the leaders; position-reads.ts).
+import { type Consumer, ListOffsetTimestamps } from '@platformatic/kafka';
 import type { StartPosition } from '../port.js';
+import { directPositionReads, type PositionReads } from './position-reads.js';
 
 /** OffsetFetch's answer for a partition the group has no offset for. */
 const NO_COMMITTED_OFFSET = -1n;
@@ -23,7 +24,7 @@ export interface StartPositionsOptions {
  * `ResumePositionFailed`, so the source can report it as the caller's own error.
  */
 export async function startPositions(
-  consumer: Consumer,
+  reads: PositionReads,
   partitions: readonly number[],
   options: StartPositionsOptions,
 ): Promise<Map<number, bigint>> {
@@ -40,12 +41,10 @@ export async function startPositions(
       }
     }),
   );
-  const committed = (
-    await consumer.listCommittedOffsets({ topics: [{ topic, partitions: [...partitions] }] })
-  ).get(topic);
+  const committed = await reads.committed(topic, partitions);
   let withoutPosition: number[] = [];
   partitions.forEach((partition, index) => {
-    const position = resumed[index] ?? committed?.[partition] ?? NO_COMMITTED_OFFSET;
+    const position = resumed[index] ?? committed[partition] ?? NO_COMMITTED_OFFSET;
     if (position === NO_COMMITTED_OFFSET) withoutPosition.push(partition);
     else positions.set(partition, position);
   });
@@ -58,8 +57,7 @@ export async function startPositions(
     withoutPosition = withoutPosition.filter((partition) => !positions.has(partition));
   }
   if (withoutPosition.length > 0) {
-    const offsets = await listOffsets(
-      consumer,
+    const offsets = await reads.listed(
       topic,
       withoutPosition,
       options.startPosition === 'earliest' ? ListOffsetTimestamps.EARLIEST : ListOffsetTimestamps.LATEST,
@@ -80,10 +78,11 @@ export async function partitionRange(
   topic: string,
   partition: number,
 ): Promise<{ earliest: bigint; latest: bigint } | null> {
+  const reads = directPositionReads(consumer);
   try {
     const [earliest, latest] = await Promise.all([
-      listOffsets(consumer, topic, [partition], ListOffsetTimestamps.EARLIEST),
-      listOffsets(consumer, topic, [partition], ListOffsetTimestamps.LATEST),
+      reads.listed(topic, [partition], ListOffsetTimestamps.EARLIEST),
+      reads.listed(topic, [partition], ListOffsetTimestamps.LATEST),
     ]);
     const range = { earliest: earliest[partition], latest: latest[partition] };
     return range.earliest === undefined || range.latest === undefined
@@ -92,21 +91,6 @@ export async function partitionRange(
   } catch {
     return null;
   }
-}
-
-async function listOffsets(
-  consumer: Consumer,
-  topic: string,
-  partitions: readonly number[],
-  timestamp: bigint,
-): Promise<readonly (bigint | undefined)[]> {
-  const offsets = await consumer.listOffsets({
-    topics: [topic],
-    partitions: { [topic]: [...partitions] },
-    timestamp,
-    isolationLevel: FetchIsolationLevels.READ_COMMITTED,
-  });
-  return offsets.get(topic) ?? [];
 }
 
 /** `resumePositionOf` rejected; `cause` is its error. */
