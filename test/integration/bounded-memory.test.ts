@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readProcessMemory } from '../../bench/process-stats.js';
-import { DEFAULT_MAX_BYTES_PER_FETCH } from '../../src/kafka/platformatic/source.js';
+import { DEFAULT_MAX_BYTES_PER_FETCH } from '../../src/kafka/platformatic/fetch-limits.js';
 import { describeCopyProblems } from './support/copy-check.js';
 import type { GeorepProcess } from './support/georep-process.js';
 import { uniqueTopicName } from './support/kafka-records.js';

@@ -29,6 +29,7 @@ import {
 } from './admin-requests.js';
 import { baseOptions } from './client-options.js';
 import { CommitQueue } from './commit-queue.js';
+import { FETCH_MAX_WAIT_MS, FETCH_RETRY_DELAY_MS, fetchLoopLimits } from './fetch-limits.js';
 import { FetchLoop, isTransientReadError } from './fetch-loop.js';
 import { type HandlingFlow, LaneHandlers } from './lane-handlers.js';
 import { LaneMembership } from './lane-membership.js';
@@ -36,7 +37,6 @@ import { type AttachedTopic, emit, type LaneAttachment, LaneRestarts, trace } fr
 import { reportsTopicMissing, toPortError } from './map-error.js';
 import { PartitionFetcher } from './partition-fetcher.js';
 import { coalescedPositionReads } from './position-reads.js';
-import { FETCH_MAX_WAIT_MS, FETCH_RETRY_DELAY_MS, fetchLoopLimits } from './source.js';
 import { partitionRange } from './start-positions.js';
 import { TlsAlerts } from './tls-alerts.js';
 
