@@ -134,6 +134,9 @@ export class FetchLoop {
       if (this.#positions.topics().length > 0) this.#loadLayout();
       return;
     }
+    // Called each time a handler finishes: with every broker fetching already, a lane of thousands of partitions
+    // need not be looked through. The answers' pump looks through them when a broker is free again.
+    if (this.#everyBrokerFetching(layout)) return;
     const wanted = new Map<number, PartitionState[]>();
     const leaderless = new Set<string>();
     for (const state of this.#positions.states()) {
@@ -161,6 +164,12 @@ export class FetchLoop {
     if (leaderless.size > 0) this.#loadTopicsLayout([...leaderless]);
   }
 
+  #everyBrokerFetching(layout: FetchLayout): boolean {
+    if (this.#brokersFetching.size < layout.brokers.size) return false;
+    for (const broker of layout.brokers.keys()) if (!this.#brokersFetching.has(broker)) return false;
+    return layout.brokers.size > 0;
+  }
+
   /**
    * Loads the layout of topics without a known leader, at most once per retryDelayMs: a partition whose leader is
    * being elected (or whose only replica is down) is asked about again after a pause, not in a loop.
@@ -185,8 +194,14 @@ export class FetchLoop {
    */
   #requestOrder(states: PartitionState[]): PartitionState[] {
     const start = this.#rotation++ % states.length;
-    const rotated = [...states.slice(start), ...states.slice(0, start)];
-    return [...rotated.filter((state) => state.starved), ...rotated.filter((state) => !state.starved)];
+    const ordered: PartitionState[] = [];
+    for (const starved of [true, false]) {
+      for (let index = 0; index < states.length; index++) {
+        const state = states[(start + index) % states.length]!;
+        if (state.starved === starved) ordered.push(state);
+      }
+    }
+    return ordered;
   }
 
   #fetchFrom(layout: FetchLayout, broker: number, states: PartitionState[], size: FetchSize): void {
@@ -195,13 +210,13 @@ export class FetchLoop {
     for (const state of states) state.fetching = true;
     this.#brokersFetching.add(broker);
     this.#reservedBytes += size.reservedBytes;
-    const request = [...sent.values()].map(({ state, offset }) => ({
+    const request = sent.map(({ state, offset }) => ({
       topic: state.topic,
       partition: state.partition,
       offset,
       maxBytes: size.maxBytesPerPartition,
     }));
-    const immediate = [...sent.values()].some(
+    const immediate = sent.some(
       ({ state, offset }) => state.lastStableOffset !== null && offset < state.lastStableOffset,
     );
     const sentAtMs = performance.now();

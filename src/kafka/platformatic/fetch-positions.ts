@@ -38,6 +38,11 @@ export type Accepted = 'ready' | 'skipped' | 'nothing';
 export class FetchPositions {
   /** By topic, by partition number. */
   readonly #partitions = new Map<string, Map<number, PartitionState>>();
+  /**
+   * The partitions with a ready batch, in the order their batches became ready: handing batches out looks at
+   * these only, not at every partition of a lane of thousands each time a handler finishes.
+   */
+  readonly #ready = new Set<PartitionState>();
   #heldBytes = 0;
 
   /** The bytes of the ready batches and of those taken and not yet released. */
@@ -96,15 +101,17 @@ export class FetchPositions {
     state.epoch += 1;
     if (state.ready !== null) this.#heldBytes -= state.ready.bytes;
     state.ready = null;
+    this.#ready.delete(state);
     state.position = state.resumeOffset;
   }
 
-  /** Ready batches, in topic and partition order, except those `busy` names. */
+  /** Ready batches, oldest first, except those `busy` names. */
   *readyBatches(busy: (topic: string, partition: number) => boolean): Generator<ReadyBatch> {
-    for (const state of this.states()) {
+    for (const state of this.#ready) {
       const ready = state.ready;
       if (ready === null || busy(state.topic, state.partition)) continue;
       state.ready = null;
+      this.#ready.delete(state);
       state.resumeOffset = ready.batch.nextOffset;
       yield ready;
     }
@@ -137,6 +144,7 @@ export class FetchPositions {
       },
       bytes: read.bytes,
     };
+    this.#ready.add(state);
     this.#heldBytes += read.bytes;
     return 'ready';
   }

@@ -124,6 +124,8 @@ export class PartitionFetcher {
   readonly #fetchingFrom = new Set<number>();
   readonly #leaders = new Map<string, readonly number[]>();
   readonly #fetchIds = new Map<string, string>();
+  /** The other way round: by topic id (as fetches name topics from Fetch v13), its name. */
+  readonly #namesByFetchId = new Map<string, string>();
   readonly #brokers = new Map<number, { readonly host: string; readonly port: number }>();
   /** What the layouts loaded so far say, each topic as its latest load saw it. */
   readonly #layout: FetchLayout;
@@ -167,7 +169,11 @@ export class PartitionFetcher {
         name,
         topic.partitions.map((partition) => partition.leader),
       );
+      // A re-created topic's old id names nothing any more: an answer for it is not this topic's.
+      const previousId = this.#fetchIds.get(name);
+      if (previousId !== undefined && previousId !== topic.id) this.#namesByFetchId.delete(previousId);
       this.#fetchIds.set(name, topic.id);
+      this.#namesByFetchId.set(topic.id, name);
     }
     return this.#layout;
   }
@@ -199,6 +205,8 @@ export class PartitionFetcher {
   ): Promise<FetchedPartition[]> {
     const address = layout.brokers.get(broker);
     const known = (topic: string) => address !== undefined && layout.topicIds.has(topic);
+    if (partitions.every(({ topic }) => known(topic)))
+      return await this.#fetchKnown(layout, broker, address!, partitions, maxBytes);
     const retries: FetchedPartition[] = partitions
       .filter(({ topic }) => !known(topic))
       .map(({ topic, partition }) => ({
@@ -222,10 +230,8 @@ export class PartitionFetcher {
     const api = await this.#fetchApi();
     const connection = await this.#pool.get(address);
     const byName = api.version <= LAST_FETCH_VERSION_WITH_TOPIC_NAMES;
-    const nameOfKey = new Map<string, string>();
     const wanted = partitions.map(({ topic, partition, offset, maxBytes: partitionMaxBytes }) => {
       const topicKey = byName ? topic : layout.topicIds.get(topic)!;
-      nameOfKey.set(topicKey, topic);
       return { topicKey, partition, offset, maxBytes: partitionMaxBytes };
     });
     const send = (request: SessionRequest) =>
@@ -248,12 +254,14 @@ export class PartitionFetcher {
         this.#fetchingFrom.delete(broker);
       }
     }
+    const fetched: FetchedPartition[] = [];
+    // An idle lane's answers name no partition: the lookups below are made only for answers that do.
+    if (response.responses.length === 0) return fetched;
     const offsets = new Map(
       partitions.map(({ topic, partition, offset }) => [partitionKey(topic, partition), offset]),
     );
-    const fetched: FetchedPartition[] = [];
     for (const answered of response.responses) {
-      const topic = nameOfKey.get(answered.topicId);
+      const topic = byName ? answered.topicId : this.#namesByFetchId.get(answered.topicId);
       if (topic === undefined) continue;
       for (const answer of answered.partitions) {
         const fetchOffset = offsets.get(partitionKey(topic, answer.partitionIndex));
@@ -273,7 +281,8 @@ export class PartitionFetcher {
     wanted: readonly SessionPartition[],
     send: (request: SessionRequest) => Promise<FetchResponse>,
   ): Promise<FetchResponse> {
-    const request = sessionRequest(this.#sessions.get(broker), wanted);
+    const session = this.#sessions.get(broker);
+    const request = sessionRequest(session, wanted);
     let response: FetchResponse;
     try {
       response = await send(request);
@@ -289,7 +298,7 @@ export class PartitionFetcher {
       }
       throw new ProtocolError(response.errorCode);
     }
-    const after = sessionAfter(request, wanted, response.sessionId);
+    const after = sessionAfter(session, request, wanted, response.sessionId);
     if (after === undefined) this.#sessions.delete(broker);
     else this.#sessions.set(broker, after);
     return response;
