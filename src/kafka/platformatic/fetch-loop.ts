@@ -16,13 +16,9 @@ import { type KafkaError, TopicNotFound } from '../errors.js';
 import { describeAnswer, type SentPartitions, sentPartitions, sizeOf, takeAnswer } from './fetch-answer.js';
 import { FetchBudget, type FetchBudgetLimits, type FetchSize } from './fetch-budget.js';
 import { FetchPositions, type PartitionState, type ReadyBatch } from './fetch-positions.js';
+import { type BuiltRequest, FetchRequests } from './fetch-requests.js';
 import { failedOnNetwork, innermostMessage, reportsTopicMissing } from './map-error.js';
-import {
-  type FetchedPartition,
-  type FetchLayout,
-  leaderOf,
-  type PartitionFetcher,
-} from './partition-fetcher.js';
+import type { FetchedPartition, FetchLayout, PartitionFetcher } from './partition-fetcher.js';
 
 /** Why a partition is not fetched (NODE_DEBUG=georep-fetch): layouts loaded, requests sent and answered. */
 const trace = debuglog('georep-fetch');
@@ -71,6 +67,9 @@ export class FetchLoop {
   readonly #budget: FetchBudget;
   readonly #positions = new FetchPositions();
   #layout: FetchLayout | undefined;
+  /** Raised with each layout taken in (the fetcher updates one layout object in place). */
+  #layoutVersion = 0;
+  readonly #requests = new FetchRequests();
   #loadingLayout = false;
   /** When the latest layout load of some topics started (performance.now()), and the timer of the next one. */
   #topicsLayoutLoadedAtMs = Number.NEGATIVE_INFINITY;
@@ -137,31 +136,27 @@ export class FetchLoop {
     // Called each time a handler finishes: with every broker fetching already, a lane of thousands of partitions
     // need not be looked through. The answers' pump looks through them when a broker is free again.
     if (this.#everyBrokerFetching(layout)) return;
-    const wanted = new Map<number, PartitionState[]>();
-    const leaderless = new Set<string>();
-    for (const state of this.#positions.states()) {
-      if (state.position === null || state.fetching || state.ready !== null) continue;
-      const leader = leaderOf(layout, state.topic, state.partition);
-      if (leader < 0) {
-        // a topic attached or grown since, or a leader being elected: its layout is loaded, the others fetch on
-        trace('no leader known for %s/%d: loading its layout', state.topic, state.partition);
-        leaderless.add(state.topic);
-        continue;
-      }
-      if (this.#brokersFetching.has(leader)) continue;
-      const led = wanted.get(leader);
-      if (led === undefined) wanted.set(leader, [state]);
-      else led.push(state);
-    }
-    for (const [broker, states] of wanted) {
+    const { byLeader, leaderless } = this.#requests.groups(this.#positions, layout, this.#layoutVersion);
+    for (const [broker, states] of byLeader) {
+      if (this.#brokersFetching.has(broker)) continue;
       const size = this.#budget.next(this.#positions.heldBytes + this.#reservedBytes);
       if (size === null) {
         trace('no room: %d bytes held, %d reserved', this.#positions.heldBytes, this.#reservedBytes);
         return;
       }
-      this.#fetchFrom(layout, broker, this.#requestOrder(states), size);
+      const basis = {
+        positionsVersion: this.#positions.version,
+        layoutVersion: this.#layoutVersion,
+        maxBytesPerPartition: size.maxBytesPerPartition,
+      };
+      const built = this.#requests.request(broker, states, basis, (free) => this.#build(free, size));
+      if (built !== null) this.#fetchFrom(layout, broker, built, size);
     }
-    if (leaderless.size > 0) this.#loadTopicsLayout([...leaderless]);
+    if (leaderless.size > 0) {
+      // topics attached or grown since, or a leader being elected: their layout is loaded, the others fetch on
+      trace('no leader known for partitions of %s: loading their layout', [...leaderless].join());
+      this.#loadTopicsLayout([...leaderless]);
+    }
   }
 
   #everyBrokerFetching(layout: FetchLayout): boolean {
@@ -192,7 +187,7 @@ export class FetchLoop {
    * Starved partitions first, then the others from a rotating start: the broker may return a batch larger than
    * the partition's share only for the first partition with records, so each gets to be first in turn.
    */
-  #requestOrder(states: PartitionState[]): PartitionState[] {
+  #requestOrder(states: readonly PartitionState[]): PartitionState[] {
     const start = this.#rotation++ % states.length;
     const ordered: PartitionState[] = [];
     for (const starved of [true, false]) {
@@ -204,12 +199,10 @@ export class FetchLoop {
     return ordered;
   }
 
-  #fetchFrom(layout: FetchLayout, broker: number, states: PartitionState[], size: FetchSize): void {
-    const { maxBytes } = size;
-    const sent = sentPartitions(states);
-    for (const state of states) state.fetching = true;
-    this.#brokersFetching.add(broker);
-    this.#reservedBytes += size.reservedBytes;
+  /** The request for `states` (all led by one broker), in request order. */
+  #build(states: readonly PartitionState[], size: FetchSize): BuiltRequest {
+    const ordered = this.#requestOrder(states);
+    const sent = sentPartitions(ordered);
     const request = sent.map(({ state, offset }) => ({
       topic: state.topic,
       partition: state.partition,
@@ -219,6 +212,15 @@ export class FetchLoop {
     const immediate = sent.some(
       ({ state, offset }) => state.lastStableOffset !== null && offset < state.lastStableOffset,
     );
+    return { states: ordered, sent, request, immediate };
+  }
+
+  #fetchFrom(layout: FetchLayout, broker: number, built: BuiltRequest, size: FetchSize): void {
+    const { maxBytes } = size;
+    const { states, sent, request, immediate } = built;
+    for (const state of states) state.fetching = true;
+    this.#brokersFetching.add(broker);
+    this.#reservedBytes += size.reservedBytes;
     const sentAtMs = performance.now();
     const from = describeBroker(layout, broker);
     if (trace.enabled)
@@ -289,6 +291,7 @@ export class FetchLoop {
 
   #retryLater(delayMs: number): void {
     this.#layout = undefined;
+    this.#layoutVersion += 1;
     if (this.#retryTimer !== undefined) return;
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;
@@ -311,6 +314,7 @@ export class FetchLoop {
         // and loads the next one at once. Were this one still loading then, nothing would load the next.
         this.#loadingLayout = false;
         this.#layout = layout;
+        this.#layoutVersion += 1;
         this.pump();
       },
       async (error: unknown) => {

@@ -44,6 +44,15 @@ export class FetchPositions {
    */
   readonly #ready = new Set<PartitionState>();
   #heldBytes = 0;
+  #version = 0;
+
+  /**
+   * Raised by every change to what may be fetched and from where (a partition assigned, started, thrown away, a
+   * batch taken or an answer taken in): while it stays, the requests built from these positions stay right.
+   */
+  get version(): number {
+    return this.#version;
+  }
 
   /** The bytes of the ready batches and of those taken and not yet released. */
   get heldBytes(): number {
@@ -61,6 +70,7 @@ export class FetchPositions {
    * Other topics are not touched.
    */
   assign(topic: string, partitions: readonly number[]): void {
+    this.#version += 1;
     const before = this.#partitions.get(topic);
     if (before !== undefined) for (const state of before.values()) this.#throwAway(state);
     if (partitions.length === 0) this.#partitions.delete(topic);
@@ -74,6 +84,7 @@ export class FetchPositions {
   start(topic: string, partition: number, position: bigint): void {
     const state = this.#partitions.get(topic)?.get(partition);
     if (state === undefined) return;
+    this.#version += 1;
     state.position = position;
     state.resumeOffset = position;
   }
@@ -98,6 +109,7 @@ export class FetchPositions {
   }
 
   #throwAway(state: PartitionState): void {
+    this.#version += 1;
     state.epoch += 1;
     if (state.ready !== null) this.#heldBytes -= state.ready.bytes;
     state.ready = null;
@@ -112,6 +124,7 @@ export class FetchPositions {
       if (ready === null || busy(state.topic, state.partition)) continue;
       state.ready = null;
       this.#ready.delete(state);
+      this.#version += 1;
       state.resumeOffset = ready.batch.nextOffset;
       yield ready;
     }
@@ -125,9 +138,12 @@ export class FetchPositions {
   /** Takes a partition's answer in, moving its position past what the answer covered. */
   accept(state: PartitionState, outcome: Extract<FetchedPartition, { kind: 'read' }>): Accepted {
     const { read, fetchOffset } = outcome;
-    state.lastStableOffset = outcome.lastStableOffset;
     const gotNothing = read.nextOffset === fetchOffset;
-    state.starved = gotNothing && fetchOffset < outcome.lastStableOffset;
+    const starved = gotNothing && fetchOffset < outcome.lastStableOffset;
+    if (!gotNothing || starved !== state.starved || outcome.lastStableOffset !== state.lastStableOffset)
+      this.#version += 1;
+    state.lastStableOffset = outcome.lastStableOffset;
+    state.starved = starved;
     if (gotNothing) return 'nothing';
     state.position = read.nextOffset;
     if (read.records.length === 0) {

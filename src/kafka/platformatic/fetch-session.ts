@@ -17,6 +17,8 @@ export interface FetchSession {
   readonly id: number;
   readonly epoch: number;
   readonly partitions: ReadonlyMap<string, SessionPartition>;
+  /** The list the session was last asked for: asked for again (the same list), nothing needs comparing. */
+  readonly wanted?: readonly SessionPartition[];
 }
 
 export interface SessionRequest {
@@ -46,6 +48,8 @@ export function sessionRequest(
 ): SessionRequest {
   if (session === undefined)
     return { sessionId: 0, epoch: OPENING_EPOCH, partitions: wanted, forget: new Map() };
+  if (session.wanted === wanted)
+    return { sessionId: session.id, epoch: session.epoch, partitions: [], forget: new Map() };
   const partitions: SessionPartition[] = [];
   let heldAndWanted = 0;
   for (const entry of wanted) {
@@ -96,5 +100,5 @@ export function sessionAfter(
     : new Map(wanted.map((entry) => [partitionKey(entry.topicKey, entry.partition), entry]));
   const epoch =
     request.epoch === OPENING_EPOCH || request.epoch >= LAST_EPOCH ? FIRST_EPOCH : request.epoch + 1;
-  return { id: answeredSessionId, epoch, partitions };
+  return { id: answeredSessionId, epoch, partitions, wanted };
 }

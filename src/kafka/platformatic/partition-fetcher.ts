@@ -127,6 +127,18 @@ export class PartitionFetcher {
   /** The other way round: by topic id (as fetches name topics from Fetch v13), its name. */
   readonly #namesByFetchId = new Map<string, string>();
   readonly #brokers = new Map<number, { readonly host: string; readonly port: number }>();
+  /** By broker, the last request's partitions as a session names them (see #sessionPartitions). */
+  readonly #lastWanted = new Map<
+    number,
+    {
+      readonly partitions: readonly PartitionFetch[];
+      readonly byName: boolean;
+      readonly layout: number;
+      readonly wanted: readonly SessionPartition[];
+    }
+  >();
+  /** Raised by each layout load: topic ids may have changed. */
+  #layoutLoads = 0;
   /** What the layouts loaded so far say, each topic as its latest load saw it. */
   readonly #layout: FetchLayout;
   #api: Promise<FetchApi> | undefined;
@@ -159,6 +171,7 @@ export class PartitionFetcher {
       forceUpdate: refresh,
       retries: METADATA_RETRIES,
     });
+    this.#layoutLoads += 1;
     this.#brokers.clear();
     for (const [id, address] of metadata.brokers) this.#brokers.set(id, address);
     for (const name of topics) {
@@ -230,10 +243,7 @@ export class PartitionFetcher {
     const api = await this.#fetchApi();
     const connection = await this.#pool.get(address);
     const byName = api.version <= LAST_FETCH_VERSION_WITH_TOPIC_NAMES;
-    const wanted = partitions.map(({ topic, partition, offset, maxBytes: partitionMaxBytes }) => {
-      const topicKey = byName ? topic : layout.topicIds.get(topic)!;
-      return { topicKey, partition, offset, maxBytes: partitionMaxBytes };
-    });
+    const wanted = this.#sessionPartitions(layout, broker, partitions, byName);
     const send = (request: SessionRequest) =>
       sendFetch(api, connection, request, { maxWaitMs: this.#maxWaitMs, maxBytes });
     // A session needs its requests one at a time (each carries the next epoch), and topic ids
@@ -270,6 +280,27 @@ export class PartitionFetcher {
       }
     }
     return fetched;
+  }
+
+  /**
+   * `partitions` as the session names them. The same request as last time (the fetch loop sends the same one
+   * while nothing changes: fetch-requests.ts) gets the same list, which the session then compares by identity.
+   */
+  #sessionPartitions(
+    layout: FetchLayout,
+    broker: number,
+    partitions: readonly PartitionFetch[],
+    byName: boolean,
+  ): readonly SessionPartition[] {
+    const last = this.#lastWanted.get(broker);
+    if (last?.partitions === partitions && last.byName === byName && last.layout === this.#layoutLoads)
+      return last.wanted;
+    const wanted = partitions.map(({ topic, partition, offset, maxBytes }) => {
+      const topicKey = byName ? topic : layout.topicIds.get(topic)!;
+      return { topicKey, partition, offset, maxBytes };
+    });
+    this.#lastWanted.set(broker, { partitions, byName, layout: this.#layoutLoads, wanted });
+    return wanted;
   }
 
   /**

@@ -112,6 +112,12 @@ describe('fetch sessions: the session after an answer', () => {
     const after = sessionAfter(session, sessionRequest(session, wanted), wanted, 42);
     assert.equal(after?.partitions, session.partitions);
   });
+  test('asked again for the very list it was last asked for: nothing named, nothing compared', () => {
+    const session = sessionAfter(undefined, sessionRequest(undefined, wanted), wanted, 42)!;
+    const request = sessionRequest(session, wanted);
+    assert.deepEqual([request.partitions, [...request.forget], request.epoch], [[], [], 1]);
+    assert.equal(sessionAfter(session, request, wanted, 42)?.partitions, session.partitions);
+  });
   test('a request that named a partition: the session holds what was wanted', () => {
     const session = holding(42, 5, wanted);
     const moved = [at('a', 0, 12n), at('b', 0, 5n)];
