@@ -11,8 +11,9 @@ export class ConcurrencyLimit {
     this.#limit = limit;
   }
 
-  async run<T>(action: () => Promise<T>): Promise<T> {
-    if (this.#running >= this.#limit) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+  /** Runs `action` in its turn; rejects with the signal's reason, without running it, if aborted while waiting. */
+  async run<T>(action: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (this.#running >= this.#limit) await this.#turn(signal);
     else this.#running++;
     try {
       return await action();
@@ -22,5 +23,25 @@ export class ConcurrencyLimit {
       if (next === undefined) this.#running--;
       else next();
     }
+  }
+
+  #turn(signal: AbortSignal | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      const giveUp = () => {
+        const index = this.#waiting.indexOf(take);
+        if (index >= 0) this.#waiting.splice(index, 1);
+        reject(signal?.reason);
+      };
+      const take = () => {
+        signal?.removeEventListener('abort', giveUp);
+        resolve();
+      };
+      this.#waiting.push(take);
+      signal?.addEventListener('abort', giveUp, { once: true });
+    });
   }
 }

@@ -7,6 +7,7 @@ import type { Config, ReplicationConfig } from '../config/types.js';
 import {
   clusterConnectionDigest,
   consumerGroupId,
+  type FlowRestartSettings,
   type FlowSpec,
   flowKey,
   type RejectedFlow,
@@ -54,6 +55,17 @@ export function* desiredFlowSteps(
   // Which flow already writes a destination topic, so that a second writer is rejected (config order wins).
   const writerOf = new Map<string, FlowSpec>();
   const clusterNames = [...config.clusters.keys()];
+  const sharedSettings = new Map<ReplicationConfig, Map<string, SharedRestartSettings>>();
+  const sharedSettingsOf = (replication: ReplicationConfig, destination: string) => {
+    const byDestination = sharedSettings.get(replication) ?? new Map<string, SharedRestartSettings>();
+    sharedSettings.set(replication, byDestination);
+    let shared = byDestination.get(destination);
+    if (shared === undefined) {
+      shared = sharedRestartSettings(config, replication, destination, credentialChanges);
+      byDestination.set(destination, shared);
+    }
+    return shared;
+  };
 
   // Where each listed topic stands in its origin's listing, for replications that name topics literally.
   const positionsByOrigin = new Map<string, Map<string, number>>();
@@ -117,7 +129,14 @@ export function* desiredFlowSteps(
           });
           continue;
         }
-        const flow = flowSpec(config, replication, topic, destination, destinationTopic, credentialChanges);
+        const flow = flowSpec(
+          config,
+          replication,
+          topic,
+          destination,
+          destinationTopic,
+          sharedSettingsOf(replication, destination),
+        );
         writerOf.set(writerKey, flow);
         flows.push(flow);
       }
@@ -164,20 +183,53 @@ export function prefixOriginChain(
   }
 }
 
-function flowSpec(
+/** The restart settings every flow of one replication into one destination has: the flow's group excepted. */
+type SharedRestartSettings = Omit<FlowRestartSettings, 'consumerGroupId'>;
+
+/**
+ * Computed once per replication and destination, not once per topic: at each discovery round, 10,000 flows would
+ * otherwise hash the clusters' connection settings 20,000 times, and each running flow would hold copies of the
+ * same digests and lists.
+ */
+function sharedRestartSettings(
   config: Config,
   replication: ReplicationConfig,
-  topic: TopicListing,
   destination: string,
-  destinationTopic: string,
   credentialChanges: ReadonlyMap<string, number>,
-): FlowSpec {
+): SharedRestartSettings {
   const originCluster = config.clusters.get(replication.origin);
   const destinationCluster = config.clusters.get(destination);
   if (originCluster === undefined || destinationCluster === undefined) {
     // The loader rejects a config that names an unknown cluster, so this is a bug, not bad input.
     throw new Error(`replication "${replication.name}" names a cluster that is not configured`);
   }
+  return {
+    originConnection: clusterConnectionDigest(originCluster),
+    destinationConnection: clusterConnectionDigest(destinationCluster),
+    originCredentials: credentialChanges.get(replication.origin) ?? 0,
+    destinationCredentials: credentialChanges.get(destination) ?? 0,
+    delivery: replication.delivery,
+    compression: replication.compression,
+    loopPrevention: replication.loopPrevention,
+    replicationFactor: replication.replicationFactor ?? 'auto',
+    topicConfigExclude: [...replication.topicConfigExclude].sort(),
+    laneGroupId: laneGroupId(
+      config.daemon.groupIdPrefix,
+      laneOf(replication.naming, { origin: replication.origin, destination }),
+    ),
+  };
+}
+
+function flowSpec(
+  config: Config,
+  replication: ReplicationConfig,
+  topic: TopicListing,
+  destination: string,
+  destinationTopic: string,
+  shared: SharedRestartSettings,
+): FlowSpec {
+  // In FlowRestartSettings' order, which is the order `georep plan` lists changed settings in.
+  const { laneGroupId, ...beforeGroups } = shared;
   return {
     key: flowKey(replication.origin, topic.name, destination, destinationTopic),
     replication: replication.name,
@@ -190,15 +242,7 @@ function flowSpec(
     start: replication.start,
     onOriginTopicDeleted: replication.onOriginTopicDeleted,
     restartSettings: {
-      originConnection: clusterConnectionDigest(originCluster),
-      destinationConnection: clusterConnectionDigest(destinationCluster),
-      originCredentials: credentialChanges.get(replication.origin) ?? 0,
-      destinationCredentials: credentialChanges.get(destination) ?? 0,
-      delivery: replication.delivery,
-      compression: replication.compression,
-      loopPrevention: replication.loopPrevention,
-      replicationFactor: replication.replicationFactor ?? 'auto',
-      topicConfigExclude: [...replication.topicConfigExclude].sort(),
+      ...beforeGroups,
       consumerGroupId: consumerGroupId(
         config.daemon.groupIdPrefix,
         replication.origin,
@@ -206,10 +250,7 @@ function flowSpec(
         destination,
         destinationTopic,
       ),
-      laneGroupId: laneGroupId(
-        config.daemon.groupIdPrefix,
-        laneOf(replication.naming, { origin: replication.origin, destination }),
-      ),
+      laneGroupId,
     },
   };
 }

@@ -1,7 +1,7 @@
 // A flow's spec and what is derived from its names: the metric labels, the child logger and the latency
 // series it shares with the other flows of its replication into its destination. One object shared by the
 // flow's parts, so that a renamed replication shows under its new name in every log line and metric at once.
-import type { Logger } from '../observability/logger.js';
+import { type Logger, withFlatBindings } from '../observability/logger.js';
 import type { FlowLabels, Metrics } from '../observability/metrics.js';
 import type { LatencySeries } from '../observability/replication-latency.js';
 import type { FlowSpec } from '../plan/flow-spec.js';
@@ -68,12 +68,14 @@ export function labelsOf(spec: FlowSpec): FlowLabels {
 }
 
 function childLogger(logger: Logger, spec: FlowSpec): Logger {
-  return logger.child({
-    flow: spec.key,
-    replication: spec.replication,
-    origin: spec.origin,
-    destination: spec.destination,
-    topic: spec.originTopic,
-    destinationTopic: spec.destinationTopic,
-  });
+  return withFlatBindings(
+    logger.child({
+      flow: spec.key,
+      replication: spec.replication,
+      origin: spec.origin,
+      destination: spec.destination,
+      topic: spec.originTopic,
+      destinationTopic: spec.destinationTopic,
+    }),
+  );
 }

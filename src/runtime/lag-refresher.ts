@@ -21,6 +21,8 @@ export interface LagRefresherDependencies {
 export class LagRefresher {
   readonly #deps: LagRefresherDependencies;
   #timer: NodeJS.Timeout | null = null;
+  /** The figure last set, and for which labels (a renamed replication's flow has new ones). */
+  #published: { readonly labels: object; readonly lag: number } | null = null;
 
   constructor(deps: LagRefresherDependencies) {
     this.#deps = deps;
@@ -49,6 +51,7 @@ export class LagRefresher {
     // clearTimeout clears an interval's timer as well
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
+    this.#published = null; // the flow stopping removes the gauge: set again if it runs on
   }
 
   /** Reads the origin's end offsets (and, for partitions without a known position, the stored progress). */
@@ -86,9 +89,15 @@ export class LagRefresher {
     }
   }
 
-  /** Sets the lag metric from what FlowProgress knows now. */
+  /**
+   * Sets the lag metric from what FlowProgress knows now. Only a figure that changed is set: 10,000 idle flows
+   * refreshing every few seconds would otherwise have the gauge look up their labels for the same value each time.
+   */
   publish(): void {
     const lag = this.#deps.progress.lag();
-    if (lag !== null) this.#deps.metrics.offsetLag.set(this.#deps.identity.labels, lag);
+    const { labels } = this.#deps.identity;
+    if (lag === null || (lag === this.#published?.lag && labels === this.#published.labels)) return;
+    this.#deps.metrics.offsetLag.set(labels, lag);
+    this.#published = { labels, lag };
   }
 }

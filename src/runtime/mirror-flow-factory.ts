@@ -2,6 +2,7 @@
 // its destination, the daemon's settings in force and the state that outlives any one flow (a restarted flow
 // must not forget that its group has stored progress, nor restart its mirrored totals from zero).
 import type { Config } from '../config/types.js';
+import { ConcurrencyLimit } from '../kafka/concurrency-limit.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { FlowSpec } from '../plan/flow-spec.js';
@@ -21,6 +22,11 @@ import type { OffsetSyncStores } from './offset-sync-store.js';
  * own heartbeat timer keeps up also while a slow destination holds a batch. A member wrongly removed costs a rebalance and some repeated records, never lost ones.
  */
 const CONSUMER_SESSION_TIMEOUT_MS = 10_000;
+/**
+ * Flows preparing their destination topic at once (MirrorFlowDependencies.preparing): two of the admins'
+ * coalesced batches (admin-batches.ts, 500 topics each) at every step of the preparation, while the others wait.
+ */
+const FLOWS_PREPARING_AT_ONCE = 1_000;
 
 export interface MirrorFlowFactoryDependencies {
   /** The clients of a cluster, or undefined when there is none. */
@@ -40,6 +46,7 @@ export class MirrorFlowFactory {
   readonly #flowsWithStoredProgress = new Set<string>();
   /** Outlives the flows: see MirrorFlowDependencies.mirroredTotals. */
   readonly #mirroredTotals = new Map<string, MirroredTotal>();
+  readonly #preparing = new ConcurrencyLimit(FLOWS_PREPARING_AT_ONCE);
 
   constructor(deps: MirrorFlowFactoryDependencies) {
     this.#deps = deps;
@@ -79,6 +86,7 @@ export class MirrorFlowFactory {
       flowsWithStoredProgress: this.#flowsWithStoredProgress,
       mirroredTotals: this.#mirroredTotals,
       bandwidthCaps: this.#deps.bandwidthCaps,
+      preparing: this.#preparing,
       nowMs: this.#deps.nowMs,
     });
   }

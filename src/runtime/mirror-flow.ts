@@ -19,6 +19,7 @@
 // beside it: FlowTopics prepares the destination topic and pins the topic ids, BatchCopier writes each batch,
 // FlowReachability tells `stalled`, LagRefresher keeps the lag true, flowStatus() builds /status on request.
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { ConcurrencyLimit } from '../kafka/concurrency-limit.js';
 import type {
   KafkaAdmin,
   KafkaCluster,
@@ -93,6 +94,12 @@ export interface MirrorFlowDependencies {
   readonly mirroredTotals: Map<string, MirroredTotal>;
   /** The replications' maxBytesPerSecond, shared by every flow of the daemon. */
   readonly bandwidthCaps: Pick<BandwidthCaps, 'of'>;
+  /**
+   * Shared by every flow of the daemon: how many prepare their destination topic at once. 10,000 flows starting
+   * together would otherwise all hold their requests, answers and topic configs in memory at the same time,
+   * while the clusters answer a few batches at a time anyway.
+   */
+  readonly preparing: Pick<ConcurrencyLimit, 'run'>;
   readonly nowMs: () => number;
 }
 
@@ -290,8 +297,10 @@ export class MirrorFlow implements ManagedFlow {
           'be kept; this flow copies nothing until the replication says delivery: at-least-once',
       });
     }
-    await this.#topics.prepare();
-    if (this.#stopController.signal.aborted) return;
+    const { signal } = this.#stopController;
+    // A flow stopped while waiting for its turn leaves the queue at once: a shutdown does not wait for it.
+    await this.#deps.preparing.run(() => this.#topics.prepare(), signal);
+    if (signal.aborted) return;
     const { consumerGroupId, laneGroupId } = this.#identity.spec.restartSettings;
     const transactions = exactlyOnce
       ? (destination.createTransactionalSink?.({

@@ -1,6 +1,7 @@
 // A flow spec and flow dependencies for unit tests of MirrorFlow: `orders` of cluster `a` mirrored into
 // `a.orders` of cluster `b`, with retries and rechecks after 10 ms and a logger that prints nothing.
 
+import { ConcurrencyLimit } from '../../src/kafka/concurrency-limit.js';
 import type { KafkaAdmin, TopicDescription } from '../../src/kafka/port.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { Metrics } from '../../src/observability/metrics.js';
@@ -54,6 +55,7 @@ export function quickFlowDependencies(
     flowsWithStoredProgress: new Set(),
     mirroredTotals: new Map(),
     bandwidthCaps: { of: () => null },
+    preparing: new ConcurrencyLimit(1),
     nowMs: Date.now,
   };
 }

@@ -97,6 +97,25 @@ replications:
     );
   });
 
+  test('the flows of one replication into one destination share one copy of their settings (10,000 flows hold one)', () => {
+    const { flows } = flowsOf(
+      `
+replications:
+  - origin: london
+    destinations: [frankfurt, dublin]
+    topics: { include: [orders, payments] }
+    topicConfig: { exclude: [segment.bytes, retention.ms] }
+`,
+      { london: topics('orders', 'payments') },
+    );
+    const [ordersFrankfurt, ordersDublin, paymentsFrankfurt] = flows.map((flow) => flow.restartSettings);
+    assert.ok(ordersFrankfurt?.topicConfigExclude.includes('segment.bytes'));
+    assert.equal(ordersFrankfurt?.topicConfigExclude, paymentsFrankfurt?.topicConfigExclude);
+    assert.equal(ordersFrankfurt?.destinationConnection, paymentsFrankfurt?.destinationConnection);
+    assert.notEqual(ordersFrankfurt?.destinationConnection, ordersDublin?.destinationConnection);
+    assert.deepEqual(Object.keys(ordersFrankfurt ?? {}).slice(-2), ['consumerGroupId', 'laneGroupId']);
+  });
+
   test('with prefix names, a topic that came from the destination is not sent back', () => {
     const { keys } = flowsOf(
       `

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { Secret } from '../../src/config/types.js';
-import { createLogger } from '../../src/observability/logger.js';
+import { createLogger, withFlatBindings } from '../../src/observability/logger.js';
 
 function capturingLogger() {
   const lines: string[] = [];
@@ -39,4 +39,16 @@ describe('logger', () => {
     }
     assert.equal(lines.length, 4);
   });
+});
+
+test('a child logger whose bindings were joined writes the same lines, and so do its own children', () => {
+  const { logger, lines } = capturingLogger();
+  const bindings = { flow: 'london/orders -> frankfurt/london.orders', replication: 'r', topic: 'orders' };
+  logger.child(bindings).info('as pino builds it');
+  const joined = withFlatBindings(logger.child(bindings));
+  joined.info('joined');
+  joined.child({ partition: 3 }).info('grandchild');
+  const [built, flat, grandchild] = lines.map((line) => JSON.parse(line));
+  assert.deepEqual({ ...flat, time: built.time, msg: built.msg }, built);
+  assert.deepEqual([grandchild.flow, grandchild.topic, grandchild.partition], [bindings.flow, 'orders', 3]);
 });

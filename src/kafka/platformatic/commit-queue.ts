@@ -26,6 +26,19 @@ export interface CommitQueueEvents {
   retrying(): boolean;
 }
 
+/** The offsets of a commit by topic, each topic's in the commit's order. */
+export function offsetsByTopic(
+  offsets: CommittedOffsets,
+): Map<string, { readonly partition: number; readonly offset: bigint }[]> {
+  const byTopic = new Map<string, { readonly partition: number; readonly offset: bigint }[]>();
+  for (const { topic, partition, offset } of offsets) {
+    const own = byTopic.get(topic);
+    if (own === undefined) byTopic.set(topic, [{ partition, offset }]);
+    else own.push({ partition, offset });
+  }
+  return byTopic;
+}
+
 /** The commit offsets' leader epoch when it is not known (the broker then does not check it). */
 const NO_LEADER_EPOCH = -1;
 

@@ -14,8 +14,8 @@ export interface SentPartition {
   readonly offset: bigint;
 }
 
-/** By partitionKey. */
-export type SentPartitions = ReadonlyMap<string, SentPartition>;
+/** In the request's order. */
+export type SentPartitions = readonly SentPartition[];
 
 export type TakenAnswer =
   /** The first partition whose offset is out of range; the rest of the answer was not taken in. */
@@ -25,12 +25,7 @@ export type TakenAnswer =
 
 /** Notes each partition's epoch and position as the request leaves, to tell its answer from a stale one. */
 export function sentPartitions(states: readonly PartitionState[]): SentPartitions {
-  return new Map(
-    states.map((state) => [
-      partitionKey(state.topic, state.partition),
-      { state, epoch: state.epoch, offset: state.position! },
-    ]),
-  );
+  return states.map((state) => ({ state, epoch: state.epoch, offset: state.position! }));
 }
 
 /**
@@ -45,8 +40,13 @@ export function takeAnswer(
 ): TakenAnswer {
   let retry: Error | undefined;
   let ready = false;
+  // An idle lane's answers name no partition: the lookup of thousands is built only for answers that do.
+  if (fetched.length === 0) return { kind: 'taken', ready, retry };
+  const sentByKey = new Map(
+    sent.map((entry) => [partitionKey(entry.state.topic, entry.state.partition), entry]),
+  );
   for (const outcome of fetched) {
-    const request = sent.get(partitionKey(outcome.topic, outcome.partition));
+    const request = sentByKey.get(partitionKey(outcome.topic, outcome.partition));
     // Answers for partitions given up, or whose fetched data was thrown away since the request left, are ignored.
     if (request === undefined || positions.state(outcome.topic, outcome.partition) !== request.state)
       continue;

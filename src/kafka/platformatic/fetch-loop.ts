@@ -1,10 +1,11 @@
 // The fetching half of a source: which assigned partitions (of one topic or many) are fetched next, from which
 // broker, and what becomes of failures. A partition holds one fetched batch waiting for the handler ("ready"),
-// up to READY_BATCHES_PER_PARTITION once it caught up; one request is in flight per broker, covering every partition it leads that
-// has room; and the bytes held (ready batches, batches in the handler, requests in flight) stay under the budget
-// of fetch-budget.ts, which grows with the round trip to the origin so that reading overlaps writing across a
-// WAN. The source takes ready batches out with readyBatches() and gives their bytes back with release() once the
-// handler is done with them. Where each partition stands is kept in fetch-positions.ts; answers are taken in by fetch-answer.ts.
+// two once it caught up (fetch-requests.ts); one request is in flight per broker, covering every partition it
+// leads that has room; and the bytes held (ready batches, batches in the handler, requests in flight) stay under
+// the budget of fetch-budget.ts, which grows with the round trip to the origin so that reading overlaps writing
+// across a WAN. The source takes ready batches out with readyBatches() and gives their bytes back with release()
+// once the handler is done with them. Where each partition stands is kept in fetch-positions.ts; answers are
+// taken in by fetch-answer.ts.
 //
 // A cluster that stops answering is reported at once from the requests themselves (onUnreachable): a fetch or
 // metadata request that fails on the network (refused, reset, closed), or a fetch without an answer for
@@ -16,25 +17,12 @@ import { type KafkaError, TopicNotFound } from '../errors.js';
 import { describeAnswer, type SentPartitions, sentPartitions, sizeOf, takeAnswer } from './fetch-answer.js';
 import { FetchBudget, type FetchBudgetLimits, type FetchSize } from './fetch-budget.js';
 import { FetchPositions, type PartitionState, type ReadyBatch } from './fetch-positions.js';
+import { type BuiltRequest, FetchRequests } from './fetch-requests.js';
 import { failedOnNetwork, innermostMessage, reportsTopicMissing } from './map-error.js';
-import {
-  type FetchedPartition,
-  type FetchLayout,
-  leaderOf,
-  type PartitionFetcher,
-} from './partition-fetcher.js';
+import type { FetchedPartition, FetchLayout, PartitionFetcher } from './partition-fetcher.js';
 
 /** Why a partition is not fetched (NODE_DEBUG=georep-fetch): layouts loaded, requests sent and answered. */
 const trace = debuglog('georep-fetch');
-
-/**
- * A partition that caught up, whose last batch waits for the handler (still writing the one before), is fetched
- * on, so that it is in the next request to its broker: left out, its next records would wait for that request's
- * answer — a long poll of up to the broker's max wait when its other partitions are idle, a round trip across a
- * WAN. A partition behind is not: reading further ahead of a handler that is slower than the origin only holds
- * memory.
- */
-const READY_BATCHES_PER_PARTITION = 2;
 
 export interface FetchLoopLimits {
   /** Everything fetched and not yet released, plus what the requests in flight may bring. */
@@ -85,6 +73,9 @@ export class FetchLoop {
   readonly #budget: FetchBudget;
   readonly #positions = new FetchPositions();
   #layout: FetchLayout | undefined;
+  /** Raised with each layout taken in (the fetcher updates one layout object in place). */
+  #layoutVersion = 0;
+  readonly #requests = new FetchRequests();
   #loadingLayout = false;
   /** When the latest layout load of some topics started (performance.now()), and the timer of the next one. */
   #topicsLayoutLoadedAtMs = Number.NEGATIVE_INFINITY;
@@ -148,38 +139,41 @@ export class FetchLoop {
       if (this.#positions.topics().length > 0) this.#loadLayout();
       return;
     }
-    const wanted = new Map<number, PartitionState[]>();
-    const leaderless = new Set<string>();
-    /** Brokers leading a partition left out because its batch waits for the handler. */
-    const holdingBack = new Set<number>();
-    for (const state of this.#positions.states()) {
-      if (state.position === null || state.fetching) continue;
-      if (!hasRoom(state)) {
-        holdingBack.add(leaderOf(layout, state.topic, state.partition));
-        continue;
-      }
-      const leader = leaderOf(layout, state.topic, state.partition);
-      if (leader < 0) {
-        // a topic attached or grown since, or a leader being elected: its layout is loaded, the others fetch on
-        trace('no leader known for %s/%d: loading its layout', state.topic, state.partition);
-        leaderless.add(state.topic);
-        continue;
-      }
-      if (this.#brokersFetching.has(leader)) continue;
-      const led = wanted.get(leader);
-      if (led === undefined) wanted.set(leader, [state]);
-      else led.push(state);
-    }
-    for (const [broker, states] of wanted) {
+    // Called each time a handler finishes: with every broker fetching already, a lane of thousands of partitions
+    // need not be looked through. The answers' pump looks through them when a broker is free again.
+    if (this.#everyBrokerFetching(layout)) return;
+    const { byLeader, leaderless, holdingBack } = this.#requests.groups(
+      this.#positions,
+      layout,
+      this.#layoutVersion,
+    );
+    for (const [broker, states] of byLeader) {
+      if (this.#brokersFetching.has(broker)) continue;
       const size = this.#budget.next(this.#positions.heldBytes + this.#reservedBytes);
       if (size === null) {
         trace('no room: %d bytes held, %d reserved', this.#positions.heldBytes, this.#reservedBytes);
         return;
       }
+      const basis = {
+        positionsVersion: this.#positions.version,
+        layoutVersion: this.#layoutVersion,
+        maxBytesPerPartition: size.maxBytesPerPartition,
+      };
+      const built = this.#requests.request(broker, states, basis, (free) => this.#build(free, size));
       const maxWaitMs = holdingBack.has(broker) ? this.#limits.heldBackMaxWaitMs : undefined;
-      this.#fetchFrom(layout, broker, this.#requestOrder(states), size, maxWaitMs);
+      if (built !== null) this.#fetchFrom(layout, broker, built, size, maxWaitMs);
     }
-    if (leaderless.size > 0) this.#loadTopicsLayout([...leaderless]);
+    if (leaderless.size > 0) {
+      // topics attached or grown since, or a leader being elected: their layout is loaded, the others fetch on
+      trace('no leader known for partitions of %s: loading their layout', [...leaderless].join());
+      this.#loadTopicsLayout([...leaderless]);
+    }
+  }
+
+  #everyBrokerFetching(layout: FetchLayout): boolean {
+    if (this.#brokersFetching.size < layout.brokers.size) return false;
+    for (const broker of layout.brokers.keys()) if (!this.#brokersFetching.has(broker)) return false;
+    return layout.brokers.size > 0;
   }
 
   /**
@@ -204,33 +198,46 @@ export class FetchLoop {
    * Starved partitions first, then the others from a rotating start: the broker may return a batch larger than
    * the partition's share only for the first partition with records, so each gets to be first in turn.
    */
-  #requestOrder(states: PartitionState[]): PartitionState[] {
+  #requestOrder(states: readonly PartitionState[]): PartitionState[] {
     const start = this.#rotation++ % states.length;
-    const rotated = [...states.slice(start), ...states.slice(0, start)];
-    return [...rotated.filter((state) => state.starved), ...rotated.filter((state) => !state.starved)];
+    const ordered: PartitionState[] = [];
+    for (const starved of [true, false]) {
+      for (let index = 0; index < states.length; index++) {
+        const state = states[(start + index) % states.length]!;
+        if (state.starved === starved) ordered.push(state);
+      }
+    }
+    return ordered;
   }
 
-  #fetchFrom(
-    layout: FetchLayout,
-    broker: number,
-    states: PartitionState[],
-    size: FetchSize,
-    maxWaitMs: number | undefined,
-  ): void {
-    const { maxBytes } = size;
-    const sent = sentPartitions(states);
-    for (const state of states) state.fetching = true;
-    this.#brokersFetching.add(broker);
-    this.#reservedBytes += size.reservedBytes;
-    const request = [...sent.values()].map(({ state, offset }) => ({
+  /** The request for `states` (all led by one broker), in request order. */
+  #build(states: readonly PartitionState[], size: FetchSize): BuiltRequest {
+    const ordered = this.#requestOrder(states);
+    const sent = sentPartitions(ordered);
+    const request = sent.map(({ state, offset }) => ({
       topic: state.topic,
       partition: state.partition,
       offset,
       maxBytes: size.maxBytesPerPartition,
     }));
-    const immediate = [...sent.values()].some(
+    const immediate = sent.some(
       ({ state, offset }) => state.lastStableOffset !== null && offset < state.lastStableOffset,
     );
+    return { states: ordered, sent, request, immediate };
+  }
+
+  #fetchFrom(
+    layout: FetchLayout,
+    broker: number,
+    built: BuiltRequest,
+    size: FetchSize,
+    maxWaitMs: number | undefined,
+  ): void {
+    const { maxBytes } = size;
+    const { states, sent, request, immediate } = built;
+    for (const state of states) state.fetching = true;
+    this.#brokersFetching.add(broker);
+    this.#reservedBytes += size.reservedBytes;
     const sentAtMs = performance.now();
     const from = describeBroker(layout, broker);
     if (trace.enabled)
@@ -301,6 +308,7 @@ export class FetchLoop {
 
   #retryLater(delayMs: number): void {
     this.#layout = undefined;
+    this.#layoutVersion += 1;
     if (this.#retryTimer !== undefined) return;
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;
@@ -323,6 +331,7 @@ export class FetchLoop {
         // and loads the next one at once. Were this one still loading then, nothing would load the next.
         this.#loadingLayout = false;
         this.#layout = layout;
+        this.#layoutVersion += 1;
         this.pump();
       },
       async (error: unknown) => {
@@ -366,13 +375,6 @@ export class FetchLoop {
  */
 export function isTransientReadError(error: KafkaError): boolean {
   return error.retriable || error instanceof TopicNotFound;
-}
-
-/** Whether a partition is fetched now: none of its batches waits for the handler, or it caught up and room is left. */
-function hasRoom(state: PartitionState): boolean {
-  if (state.ready.length === 0) return true;
-  const caughtUp = state.lastStableOffset !== null && state.position! >= state.lastStableOffset;
-  return caughtUp && state.ready.length < READY_BATCHES_PER_PARTITION;
 }
 
 /** `broker 1 (127.0.0.1:9092)`, as an operator finds it in the cluster's config. */

@@ -39,7 +39,21 @@ export type Accepted = 'ready' | 'skipped' | 'nothing';
 export class FetchPositions {
   /** By topic, by partition number. */
   readonly #partitions = new Map<string, Map<number, PartitionState>>();
+  /**
+   * The partitions with a ready batch, in the order their batches became ready: handing batches out looks at
+   * these only, not at every partition of a lane of thousands each time a handler finishes.
+   */
+  readonly #ready = new Set<PartitionState>();
   #heldBytes = 0;
+  #version = 0;
+
+  /**
+   * Raised by every change to what may be fetched and from where (a partition assigned, started, thrown away, a
+   * batch taken or an answer taken in): while it stays, the requests built from these positions stay right.
+   */
+  get version(): number {
+    return this.#version;
+  }
 
   /** The bytes of the ready batches and of those taken and not yet released. */
   get heldBytes(): number {
@@ -57,6 +71,7 @@ export class FetchPositions {
    * Other topics are not touched.
    */
   assign(topic: string, partitions: readonly number[]): void {
+    this.#version += 1;
     const before = this.#partitions.get(topic);
     if (before !== undefined) for (const state of before.values()) this.#throwAway(state);
     if (partitions.length === 0) this.#partitions.delete(topic);
@@ -70,6 +85,7 @@ export class FetchPositions {
   start(topic: string, partition: number, position: bigint): void {
     const state = this.#partitions.get(topic)?.get(partition);
     if (state === undefined) return;
+    this.#version += 1;
     state.position = position;
     state.resumeOffset = position;
   }
@@ -94,17 +110,22 @@ export class FetchPositions {
   }
 
   #throwAway(state: PartitionState): void {
+    this.#version += 1;
     state.epoch += 1;
     for (const ready of state.ready) this.#heldBytes -= ready.bytes;
     state.ready.length = 0;
+    this.#ready.delete(state);
     state.position = state.resumeOffset;
   }
 
-  /** The oldest ready batch of each partition, in topic and partition order, except of those `busy` names. */
+  /** The oldest ready batch of each partition not `busy`, partitions in the order their batches became ready. */
   *readyBatches(busy: (topic: string, partition: number) => boolean): Generator<ReadyBatch> {
-    for (const state of this.states()) {
-      if (state.ready.length === 0 || busy(state.topic, state.partition)) continue;
+    for (const state of this.#ready) {
+      if (busy(state.topic, state.partition)) continue;
       const ready = state.ready.shift()!;
+      // A partition with more batches waiting keeps its place: they are older than those of partitions after it.
+      if (state.ready.length === 0) this.#ready.delete(state);
+      this.#version += 1;
       state.resumeOffset = ready.batch.nextOffset;
       yield ready;
     }
@@ -118,9 +139,12 @@ export class FetchPositions {
   /** Takes a partition's answer in, moving its position past what the answer covered. */
   accept(state: PartitionState, outcome: Extract<FetchedPartition, { kind: 'read' }>): Accepted {
     const { read, fetchOffset } = outcome;
-    state.lastStableOffset = outcome.lastStableOffset;
     const gotNothing = read.nextOffset === fetchOffset;
-    state.starved = gotNothing && fetchOffset < outcome.lastStableOffset;
+    const starved = gotNothing && fetchOffset < outcome.lastStableOffset;
+    if (!gotNothing || starved !== state.starved || outcome.lastStableOffset !== state.lastStableOffset)
+      this.#version += 1;
+    state.lastStableOffset = outcome.lastStableOffset;
+    state.starved = starved;
     if (gotNothing) return 'nothing';
     state.position = read.nextOffset;
     if (read.records.length === 0) {
@@ -146,6 +170,7 @@ export class FetchPositions {
       },
       bytes: read.bytes,
     });
+    this.#ready.add(state);
     this.#heldBytes += read.bytes;
     return 'ready';
   }

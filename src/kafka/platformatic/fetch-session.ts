@@ -17,6 +17,8 @@ export interface FetchSession {
   readonly id: number;
   readonly epoch: number;
   readonly partitions: ReadonlyMap<string, SessionPartition>;
+  /** The list the session was last asked for: asked for again (the same list), nothing needs comparing. */
+  readonly wanted?: readonly SessionPartition[];
 }
 
 export interface SessionRequest {
@@ -46,15 +48,26 @@ export function sessionRequest(
 ): SessionRequest {
   if (session === undefined)
     return { sessionId: 0, epoch: OPENING_EPOCH, partitions: wanted, forget: new Map() };
-  const wantedKeys = new Set<string>();
+  if (session.wanted === wanted)
+    return { sessionId: session.id, epoch: session.epoch, partitions: [], forget: new Map() };
   const partitions: SessionPartition[] = [];
+  let heldAndWanted = 0;
   for (const entry of wanted) {
-    const key = partitionKey(entry.topicKey, entry.partition);
-    wantedKeys.add(key);
-    const held = session.partitions.get(key);
+    const held = session.partitions.get(partitionKey(entry.topicKey, entry.partition));
+    if (held !== undefined) heldAndWanted += 1;
     if (held === undefined || held.offset !== entry.offset || held.maxBytes !== entry.maxBytes)
       partitions.push(entry);
   }
+  // Every partition held is wanted again (the usual case, an idle lane's every fetch): nothing to forget, and no
+  // set of thousands of keys to build to find that out.
+  const forget =
+    heldAndWanted === session.partitions.size ? new Map<string, number[]>() : unwanted(session, wanted);
+  return { sessionId: session.id, epoch: session.epoch, partitions, forget };
+}
+
+/** The partitions `session` holds that are not in `wanted`, by topic key. */
+function unwanted(session: FetchSession, wanted: readonly SessionPartition[]): Map<string, number[]> {
+  const wantedKeys = new Set(wanted.map((entry) => partitionKey(entry.topicKey, entry.partition)));
   const forget = new Map<string, number[]>();
   for (const [key, { topicKey, partition }] of session.partitions) {
     if (wantedKeys.has(key)) continue;
@@ -62,21 +75,30 @@ export function sessionRequest(
     if (partitionsOfTopic === undefined) forget.set(topicKey, [partition]);
     else partitionsOfTopic.push(partition);
   }
-  return { sessionId: session.id, epoch: session.epoch, partitions, forget };
+  return forget;
 }
 
 /**
- * The session after the broker answered `request` for `wanted` with `answeredSessionId` (0: it keeps none, as
- * when its session cache is full; the next request asks again).
+ * The session after the broker answered `request` (made from `session`, for `wanted`) with `answeredSessionId`
+ * (0: it keeps none, as when its session cache is full; the next request asks again). A request that named and
+ * forgot nothing leaves the session holding what it held: the same map, not a copy of thousands of entries.
  */
 export function sessionAfter(
+  session: FetchSession | undefined,
   request: SessionRequest,
   wanted: readonly SessionPartition[],
   answeredSessionId: number,
 ): FetchSession | undefined {
   if (answeredSessionId === 0) return undefined;
-  const partitions = new Map(wanted.map((entry) => [partitionKey(entry.topicKey, entry.partition), entry]));
+  const unchanged =
+    session !== undefined &&
+    request.epoch !== OPENING_EPOCH &&
+    request.partitions.length === 0 &&
+    request.forget.size === 0;
+  const partitions = unchanged
+    ? session.partitions
+    : new Map(wanted.map((entry) => [partitionKey(entry.topicKey, entry.partition), entry]));
   const epoch =
     request.epoch === OPENING_EPOCH || request.epoch >= LAST_EPOCH ? FIRST_EPOCH : request.epoch + 1;
-  return { id: answeredSessionId, epoch, partitions };
+  return { id: answeredSessionId, epoch, partitions, wanted };
 }

@@ -28,7 +28,7 @@ import {
   METADATA_TOPICS_PER_REQUEST,
 } from './admin-requests.js';
 import { baseOptions } from './client-options.js';
-import { CommitQueue } from './commit-queue.js';
+import { CommitQueue, offsetsByTopic } from './commit-queue.js';
 import { FETCH_MAX_WAIT_MS, FETCH_RETRY_DELAY_MS, fetchLoopLimits } from './fetch-limits.js';
 import { FetchLoop, isTransientReadError } from './fetch-loop.js';
 import { type HandlingFlow, LaneHandlers } from './lane-handlers.js';
@@ -101,11 +101,10 @@ export class LaneReader {
     this.#fetcher = new PartitionFetcher(consumer, this.#pool, config.name, FETCH_MAX_WAIT_MS);
     this.#commits = new CommitQueue(consumer, {
       onCommitted: (offsets) => {
-        for (const [topic, attached] of this.#attached) {
-          const own = offsets.filter((entry) => entry.topic === topic);
-          if (own.length === 0) continue;
-          const committed = own.map(({ partition, offset }) => ({ partition, offset }));
-          emit(attached.attachment, { type: 'committed', offsets: committed });
+        // By the topics committed, not the topics attached: one commit may carry thousands of flows' offsets.
+        for (const [topic, committed] of offsetsByTopic(offsets)) {
+          const attached = this.#attached.get(topic);
+          if (attached !== undefined) emit(attached.attachment, { type: 'committed', offsets: committed });
         }
       },
       onError: (error) => void this.#onCommitFailed(error),

@@ -124,7 +124,21 @@ export class PartitionFetcher {
   readonly #fetchingFrom = new Set<number>();
   readonly #leaders = new Map<string, readonly number[]>();
   readonly #fetchIds = new Map<string, string>();
+  /** The other way round: by topic id (as fetches name topics from Fetch v13), its name. */
+  readonly #namesByFetchId = new Map<string, string>();
   readonly #brokers = new Map<number, { readonly host: string; readonly port: number }>();
+  /** By broker, the last request's partitions as a session names them (see #sessionPartitions). */
+  readonly #lastWanted = new Map<
+    number,
+    {
+      readonly partitions: readonly PartitionFetch[];
+      readonly byName: boolean;
+      readonly layout: number;
+      readonly wanted: readonly SessionPartition[];
+    }
+  >();
+  /** Raised by each layout load: topic ids may have changed. */
+  #layoutLoads = 0;
   /** What the layouts loaded so far say, each topic as its latest load saw it. */
   readonly #layout: FetchLayout;
   #api: Promise<FetchApi> | undefined;
@@ -157,6 +171,7 @@ export class PartitionFetcher {
       forceUpdate: refresh,
       retries: METADATA_RETRIES,
     });
+    this.#layoutLoads += 1;
     this.#brokers.clear();
     for (const [id, address] of metadata.brokers) this.#brokers.set(id, address);
     for (const name of topics) {
@@ -167,7 +182,11 @@ export class PartitionFetcher {
         name,
         topic.partitions.map((partition) => partition.leader),
       );
+      // A re-created topic's old id names nothing any more: an answer for it is not this topic's.
+      const previousId = this.#fetchIds.get(name);
+      if (previousId !== undefined && previousId !== topic.id) this.#namesByFetchId.delete(previousId);
       this.#fetchIds.set(name, topic.id);
+      this.#namesByFetchId.set(topic.id, name);
     }
     return this.#layout;
   }
@@ -201,6 +220,9 @@ export class PartitionFetcher {
   ): Promise<FetchedPartition[]> {
     const address = layout.brokers.get(broker);
     const known = (topic: string) => address !== undefined && layout.topicIds.has(topic);
+    const limits = { maxBytes, maxWaitMs };
+    if (partitions.every(({ topic }) => known(topic)))
+      return await this.#fetchKnown(layout, broker, address!, partitions, limits);
     const retries: FetchedPartition[] = partitions
       .filter(({ topic }) => !known(topic))
       .map(({ topic, partition }) => ({
@@ -211,7 +233,6 @@ export class PartitionFetcher {
       }));
     const fetchable = partitions.filter(({ topic }) => known(topic));
     if (fetchable.length === 0) return retries;
-    const limits = { maxBytes, maxWaitMs };
     return [...retries, ...(await this.#fetchKnown(layout, broker, address!, fetchable, limits))];
   }
 
@@ -225,12 +246,7 @@ export class PartitionFetcher {
     const api = await this.#fetchApi();
     const connection = await this.#pool.get(address);
     const byName = api.version <= LAST_FETCH_VERSION_WITH_TOPIC_NAMES;
-    const nameOfKey = new Map<string, string>();
-    const wanted = partitions.map(({ topic, partition, offset, maxBytes: partitionMaxBytes }) => {
-      const topicKey = byName ? topic : layout.topicIds.get(topic)!;
-      nameOfKey.set(topicKey, topic);
-      return { topicKey, partition, offset, maxBytes: partitionMaxBytes };
-    });
+    const wanted = this.#sessionPartitions(layout, broker, partitions, byName);
     const send = (request: SessionRequest) => sendFetch(api, connection, request, limits);
     // A session needs its requests one at a time (each carries the next epoch), and topic ids
     let response: FetchResponse;
@@ -250,12 +266,14 @@ export class PartitionFetcher {
         this.#fetchingFrom.delete(broker);
       }
     }
+    const fetched: FetchedPartition[] = [];
+    // An idle lane's answers name no partition: the lookups below are made only for answers that do.
+    if (response.responses.length === 0) return fetched;
     const offsets = new Map(
       partitions.map(({ topic, partition, offset }) => [partitionKey(topic, partition), offset]),
     );
-    const fetched: FetchedPartition[] = [];
     for (const answered of response.responses) {
-      const topic = nameOfKey.get(answered.topicId);
+      const topic = byName ? answered.topicId : this.#namesByFetchId.get(answered.topicId);
       if (topic === undefined) continue;
       for (const answer of answered.partitions) {
         const fetchOffset = offsets.get(partitionKey(topic, answer.partitionIndex));
@@ -267,6 +285,27 @@ export class PartitionFetcher {
   }
 
   /**
+   * `partitions` as the session names them. The same request as last time (the fetch loop sends the same one
+   * while nothing changes: fetch-requests.ts) gets the same list, which the session then compares by identity.
+   */
+  #sessionPartitions(
+    layout: FetchLayout,
+    broker: number,
+    partitions: readonly PartitionFetch[],
+    byName: boolean,
+  ): readonly SessionPartition[] {
+    const last = this.#lastWanted.get(broker);
+    if (last?.partitions === partitions && last.byName === byName && last.layout === this.#layoutLoads)
+      return last.wanted;
+    const wanted = partitions.map(({ topic, partition, offset, maxBytes }) => {
+      const topicKey = byName ? topic : layout.topicIds.get(topic)!;
+      return { topicKey, partition, offset, maxBytes };
+    });
+    this.#lastWanted.set(broker, { partitions, byName, layout: this.#layoutLoads, wanted });
+    return wanted;
+  }
+
+  /**
    * A fetch within the broker's session for us (fetch-session.ts): it answers only for partitions with records
    * or news. A session it lost (restarted, evicted it) is opened again at once with a request naming every partition.
    */
@@ -275,7 +314,8 @@ export class PartitionFetcher {
     wanted: readonly SessionPartition[],
     send: (request: SessionRequest) => Promise<FetchResponse>,
   ): Promise<FetchResponse> {
-    const request = sessionRequest(this.#sessions.get(broker), wanted);
+    const session = this.#sessions.get(broker);
+    const request = sessionRequest(session, wanted);
     let response: FetchResponse;
     try {
       response = await send(request);
@@ -291,7 +331,7 @@ export class PartitionFetcher {
       }
       throw new ProtocolError(response.errorCode);
     }
-    const after = sessionAfter(request, wanted, response.sessionId);
+    const after = sessionAfter(session, request, wanted, response.sessionId);
     if (after === undefined) this.#sessions.delete(broker);
     else this.#sessions.set(broker, after);
     return response;

@@ -71,6 +71,13 @@ describe('fetch sessions: what a request names', () => {
         ['b', [0]],
       ],
     ],
+    [
+      'as many partitions as held, one of them new: the new one named, the one not wanted forgotten',
+      held,
+      [at('a', 0, 10n), at('a', 1, 20n), at('c', 0, 0n)],
+      ['c/0'],
+      [['b', [0]]],
+    ],
   ];
   for (const [name, session, wanted, named, forgotten] of cases) {
     test(name, () => {
@@ -88,20 +95,39 @@ describe('fetch sessions: what a request names', () => {
 describe('fetch sessions: the session after an answer', () => {
   const wanted = [at('a', 0, 10n), at('b', 0, 5n)];
   test('the opening request answered with a session id: epoch 1, holding what was wanted', () => {
-    const session = sessionAfter(sessionRequest(undefined, wanted), wanted, 42);
+    const session = sessionAfter(undefined, sessionRequest(undefined, wanted), wanted, 42);
     assert.deepEqual(
       [session?.id, session?.epoch, [...(session?.partitions.keys() ?? [])]],
       [42, 1, ['0:a', '0:b']],
     );
   });
   test('each later answer moves the epoch on; after the largest int32 it starts at 1 again', () => {
-    assert.equal(sessionAfter(sessionRequest(holding(42, 5, wanted), wanted), wanted, 42)?.epoch, 6);
-    assert.equal(
-      sessionAfter(sessionRequest(holding(42, 2 ** 31 - 1, wanted), wanted), wanted, 42)?.epoch,
-      1,
+    const after = (session: FetchSession) =>
+      sessionAfter(session, sessionRequest(session, wanted), wanted, 42);
+    assert.equal(after(holding(42, 5, wanted))?.epoch, 6);
+    assert.equal(after(holding(42, 2 ** 31 - 1, wanted))?.epoch, 1);
+  });
+  test('a request that named and forgot nothing: the session holds the same partitions, not a copy', () => {
+    const session = holding(42, 5, wanted);
+    const after = sessionAfter(session, sessionRequest(session, wanted), wanted, 42);
+    assert.equal(after?.partitions, session.partitions);
+  });
+  test('asked again for the very list it was last asked for: nothing named, nothing compared', () => {
+    const session = sessionAfter(undefined, sessionRequest(undefined, wanted), wanted, 42)!;
+    const request = sessionRequest(session, wanted);
+    assert.deepEqual([request.partitions, [...request.forget], request.epoch], [[], [], 1]);
+    assert.equal(sessionAfter(session, request, wanted, 42)?.partitions, session.partitions);
+  });
+  test('a request that named a partition: the session holds what was wanted', () => {
+    const session = holding(42, 5, wanted);
+    const moved = [at('a', 0, 12n), at('b', 0, 5n)];
+    const after = sessionAfter(session, sessionRequest(session, moved), moved, 42);
+    assert.deepEqual(
+      [...(after?.partitions.values() ?? [])].map(({ topicKey, offset }) => `${topicKey}@${offset}`),
+      ['a@12', 'b@5'],
     );
   });
   test('an answer without a session id (the broker keeps none): no session, the next request opens one', () => {
-    assert.equal(sessionAfter(sessionRequest(undefined, wanted), wanted, 0), undefined);
+    assert.equal(sessionAfter(undefined, sessionRequest(undefined, wanted), wanted, 0), undefined);
   });
 });

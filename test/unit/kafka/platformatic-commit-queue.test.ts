@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Consumer } from '@platformatic/kafka';
-import { CommitQueue } from '../../../src/kafka/platformatic/commit-queue.js';
+import { CommitQueue, offsetsByTopic } from '../../../src/kafka/platformatic/commit-queue.js';
 
 function networkError(message: string): Error {
   return Object.assign(new Error(message), { code: 'PLT_KFK_NETWORK' });
@@ -84,4 +84,25 @@ test('a commit carries the offsets of every topic added while the one before was
   await queue.flush();
   // The first add commits at once; what is added while it is in flight goes in the next one, together.
   assert.deepEqual(requests, [['orders[0]@10'], ['payments[0]@3', 'orders[0]@12']]);
+});
+
+test('a commit is told to each topic with its own offsets, in the order committed', () => {
+  const byTopic = offsetsByTopic([
+    { topic: 'a', partition: 1, offset: 10n },
+    { topic: 'b', partition: 0, offset: 3n },
+    { topic: 'a', partition: 0, offset: 7n },
+  ]);
+  assert.deepEqual(
+    [...byTopic],
+    [
+      [
+        'a',
+        [
+          { partition: 1, offset: 10n },
+          { partition: 0, offset: 7n },
+        ],
+      ],
+      ['b', [{ partition: 0, offset: 3n }]],
+    ],
+  );
 });
