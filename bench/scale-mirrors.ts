@@ -46,6 +46,8 @@ export interface MirrorStepInput {
   readonly destination: LocalKafkaCluster;
   readonly version: KafkaVersion;
   readonly georepBuild: GeorepBuild;
+  /** Options for node running georep (profiling, V8 settings); none by default. */
+  readonly georepNodeOptions: readonly string[];
   readonly stepTimeoutMs: number;
   readonly idleWindowMs: number;
   readonly workDir: string;
@@ -119,7 +121,13 @@ async function startScaleMirror(input: MirrorStepInput, workDir: string): Promis
     const [httpPort] = await findFreePorts(1);
     const httpAddress = `127.0.0.1:${httpPort}`;
     const logFile = path.join(workDir, 'georep.log');
-    const georep = startGeorep({ configFile, httpListen: httpAddress, logFile, build: input.georepBuild });
+    const georep = startGeorep({
+      configFile,
+      httpListen: httpAddress,
+      logFile,
+      build: input.georepBuild,
+      nodeOptions: input.georepNodeOptions,
+    });
     return {
       pid: georep.pid,
       logFile,

@@ -60,6 +60,9 @@ options:
   --idle-seconds S         idle CPU is measured over S seconds once everything is copied (default 20)
   --version V              Kafka version (default GEOREP_KAFKA_VERSION, else 4.1.2)
   --georep-build B         dist (default: compile, then run bin/georep.js) or source (tsx)
+  --georep-node-option O   an option for node running georep, repeatable: to profile it (--cpu-prof,
+                           --heapsnapshot-signal=SIGUSR2) or try V8 settings (--optimize-for-size); give it as
+                           --georep-node-option=--cpu-prof
   --wait-for-load L        first wait until the 1-minute load average is at most L…
   --max-wait-minutes M     …for at most M minutes (default 15), then measure anyway
   -h, --help               show this help
@@ -71,6 +74,7 @@ interface ScaleOptions extends CommonSettings {
   readonly recordsPerPartition: number;
   readonly stepTimeoutMs: number;
   readonly idleWindowMs: number;
+  readonly georepNodeOptions: readonly string[];
 }
 
 function parseMirrors(text: string): ScaleMirror[] {
@@ -92,6 +96,7 @@ function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): ScaleOpt
       'records-per-partition': { type: 'string', default: '5' },
       'step-timeout-minutes': { type: 'string', default: '10' },
       'idle-seconds': { type: 'string', default: '20' },
+      'georep-node-option': { type: 'string', multiple: true, default: [] },
     },
     strict: true,
   });
@@ -103,6 +108,7 @@ function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): ScaleOpt
     recordsPerPartition: positiveInteger(values['records-per-partition'], '--records-per-partition'),
     stepTimeoutMs: positiveInteger(values['step-timeout-minutes'], '--step-timeout-minutes') * 60_000,
     idleWindowMs: positiveInteger(values['idle-seconds'], '--idle-seconds') * 1000,
+    georepNodeOptions: values['georep-node-option'],
   };
 }
 
@@ -161,6 +167,7 @@ async function measureSize(options: ScaleOptions, size: ScaleSize, workDir: stri
         destination,
         version: options.version,
         georepBuild: options.georepBuild,
+        georepNodeOptions: options.georepNodeOptions,
         stepTimeoutMs: options.stepTimeoutMs,
         idleWindowMs: options.idleWindowMs,
         workDir,
