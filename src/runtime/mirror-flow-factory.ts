@@ -23,8 +23,9 @@ import type { OffsetSyncStores } from './offset-sync-store.js';
  */
 const CONSUMER_SESSION_TIMEOUT_MS = 10_000;
 /**
- * Flows preparing their destination topic at once (MirrorFlowDependencies.preparing): two of the admins'
- * coalesced batches (admin-batches.ts, 500 topics each) at every step of the preparation, while the others wait.
+ * Flows preparing their destination topic at once (MirrorFlowDependencies.preparing). 10,000 flows starting
+ * together would otherwise all hold their requests, answers and topic configs in memory at the same time, while
+ * the clusters answer a few coalesced batches (admin-batches.ts) at a time anyway.
  */
 const FLOWS_PREPARING_AT_ONCE = 1_000;
 

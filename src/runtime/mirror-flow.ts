@@ -16,25 +16,14 @@
 // is `running` again once its cluster answers (a fetch answered; every partition's write acknowledged).
 //
 // This file orchestrates an attempt (prepare the destination topic, run the source, stop); its parts live
-// beside it: FlowTopics prepares the destination topic and pins the topic ids, BatchCopier writes each batch,
+// beside it (what it is given: mirror-flow-dependencies.ts): FlowTopics prepares the destination topic and pins the topic ids, BatchCopier writes each batch,
 // FlowReachability tells `stalled`, LagRefresher keeps the lag true, flowStatus() builds /status on request.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ConcurrencyLimit } from '../kafka/concurrency-limit.js';
-import type {
-  KafkaAdmin,
-  KafkaCluster,
-  LaneRecordSource,
-  RecordSink,
-  SourceEvent,
-  TransactionalSink,
-} from '../kafka/port.js';
-import type { Logger } from '../observability/logger.js';
-import type { Metrics } from '../observability/metrics.js';
+import type { LaneRecordSource, SourceEvent, TransactionalSink } from '../kafka/port.js';
 import { describeFailure, type FlowError, FlowFailure } from '../plan/flow-failure.js';
 import { type FlowSpec, progressGroupId, transactionalIdPrefix } from '../plan/flow-spec.js';
 import { lineageGroupId } from '../plan/topic-lineage.js';
-import { type BackoffPolicy, flowRetryDelayMs } from './backoff.js';
-import type { BandwidthCaps } from './bandwidth-caps.js';
+import { flowRetryDelayMs } from './backoff.js';
 import { BatchCopier } from './batch-copier.js';
 import { FlowIdentity } from './flow-identity.js';
 import { FlowProgress } from './flow-progress.js';
@@ -48,60 +37,11 @@ import {
 } from './flow-status.js';
 import { FlowTopics, storedProgressKey } from './flow-topics.js';
 import { LagRefresher } from './lag-refresher.js';
-import type { OffsetMapRecorder } from './offset-sync-store.js';
+import type { MirrorFlowDependencies } from './mirror-flow-dependencies.js';
 import type { ManagedFlow } from './supervisor.js';
 
-// daemon.ts takes these from here.
-export type { FlowStatus, MirroredTotal };
-
-export interface MirrorFlowDependencies {
-  /** The origin cluster, to attach this flow to its lane's reader. */
-  readonly origin: Pick<KafkaCluster, 'createLaneSource'>;
-  /** The destination cluster, for an exactly-once flow's own transactional producers. */
-  readonly destination: KafkaCluster;
-  /** Admin clients are shared by every flow of a cluster. */
-  readonly originAdmin: KafkaAdmin;
-  readonly destinationAdmin: KafkaAdmin;
-  /** The destination's producer, shared by every flow that writes to that cluster. */
-  readonly sink: RecordSink;
-  /** Told where each record landed on the destination, for consumer-group offset translation. */
-  readonly offsetMaps: OffsetMapRecorder;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
-  readonly backoff: BackoffPolicy;
-  /** How often a flow in a non-retriable error looks again whether someone fixed the cause. */
-  readonly nonRetriableRecheckMs: number;
-  /** How often the offset lag is refreshed from the origin's end offsets. */
-  readonly lagRefreshMs: number;
-  /** How long stop() waits for batches already read to reach the destination before giving up on them. */
-  readonly stopGraceMs: number;
-  /**
-   * How long the consumer group waits for a silent member (a crashed or killed georep process) before it
-   * gives the member's partitions to another one: how long those partitions stand still.
-   */
-  readonly sessionTimeoutMs: number;
-  /**
-   * The flows (by storedProgressKey: lane group and origin topic) whose progress this process saw stored,
-   * shared by every flow of the daemon. A re-created topic is told by its topic id (the lineage), so progress
-   * that was there and is gone, with the same topics, was deleted. Kept in memory only: a georep started
-   * afterwards cannot know.
-   */
-  readonly flowsWithStoredProgress: Set<string>;
-  /**
-   * Records and bytes mirrored per flow key since the daemon started, shared by every flow: a flow restarted
-   * by a reload counts on from where its previous run stopped, as georep_records_mirrored_total does.
-   */
-  readonly mirroredTotals: Map<string, MirroredTotal>;
-  /** The replications' maxBytesPerSecond, shared by every flow of the daemon. */
-  readonly bandwidthCaps: Pick<BandwidthCaps, 'of'>;
-  /**
-   * Shared by every flow of the daemon: how many prepare their destination topic at once. 10,000 flows starting
-   * together would otherwise all hold their requests, answers and topic configs in memory at the same time,
-   * while the clusters answer a few batches at a time anyway.
-   */
-  readonly preparing: Pick<ConcurrencyLimit, 'run'>;
-  readonly nowMs: () => number;
-}
+// daemon.ts and the tests take these from here.
+export type { FlowStatus, MirroredTotal, MirrorFlowDependencies };
 
 /** The copy rate is measured over this window; a flow that copied nothing in it shows 0 records/s. */
 const RATE_WINDOW_MS = 10_000;

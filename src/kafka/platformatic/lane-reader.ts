@@ -22,11 +22,6 @@ import { type KafkaError, OffsetOutOfRange, TopicNotFound, TopicRecreated } from
 import type { SourceEvent } from '../port.js';
 import { RequestCoalescer } from '../request-coalescer.js';
 import { SharedAttempt } from '../shared-attempt.js';
-import {
-  COALESCE_WINDOW_MS,
-  COALESCED_REQUESTS_IN_FLIGHT,
-  METADATA_TOPICS_PER_REQUEST,
-} from './admin-requests.js';
 import { baseOptions } from './client-options.js';
 import { CommitQueue, offsetsByTopic } from './commit-queue.js';
 import { FETCH_MAX_WAIT_MS, FETCH_RETRY_DELAY_MS, fetchLoopLimits } from './fetch-limits.js';
@@ -35,8 +30,8 @@ import { type HandlingFlow, LaneHandlers } from './lane-handlers.js';
 import { LaneMembership } from './lane-membership.js';
 import { type AttachedTopic, emit, type LaneAttachment, LaneRestarts, trace } from './lane-restarts.js';
 import { reportsTopicMissing, toPortError } from './map-error.js';
-import { PartitionFetcher } from './partition-fetcher.js';
-import { coalescedPositionReads } from './position-reads.js';
+import { type FetchLayout, PartitionFetcher } from './partition-fetcher.js';
+import { coalescedPositionReads, LANE_READS_BATCHING } from './position-reads.js';
 import { partitionRange } from './start-positions.js';
 import { TlsAlerts } from './tls-alerts.js';
 
@@ -62,15 +57,11 @@ export class LaneReader {
    * most of the time until every flow ran (10,000 topics: 50 s after their destination topics existed).
    */
   readonly #partitionCounts = new RequestCoalescer<string, number>({
-    maxBatchSize: METADATA_TOPICS_PER_REQUEST,
-    windowMs: COALESCE_WINDOW_MS,
-    maxInFlight: COALESCED_REQUESTS_IN_FLIGHT,
+    ...LANE_READS_BATCHING,
     send: async (topics) => {
       const layout = await this.#fetcher.layout(topics, false);
-      return topics.map((topic) => layout.leaders.get(topic)?.length ?? 0);
+      return topics.map((topic) => partitionCountIn(layout, topic));
     },
-    // A topic the cluster does not know fails the whole request: each is asked again alone, for its own answer.
-    sendAloneAfter: reportsTopicMissing,
   });
   #closed = false;
   /** Settles once the reader left its group and closed its connections; the same for every close(). */
@@ -264,8 +255,7 @@ export class LaneReader {
   async #partitionCountOf(topic: string, refresh: boolean): Promise<number> {
     try {
       if (!refresh) return await this.#partitionCounts.request(topic);
-      const layout = await this.#fetcher.layout([topic], true);
-      return layout.leaders.get(topic)?.length ?? 0;
+      return partitionCountIn(await this.#fetcher.layout([topic], true), topic);
     } catch (error) {
       throw this.#portError(error, topic);
     }
@@ -364,4 +354,9 @@ export class LaneReader {
       groupId: this.#groupId,
     });
   }
+}
+
+/** The topic's partition count in `layout` (0 when the cluster did not list it). */
+function partitionCountIn(layout: FetchLayout, topic: string): number {
+  return layout.leaders.get(topic)?.length ?? 0;
 }

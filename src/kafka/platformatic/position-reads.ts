@@ -37,15 +37,21 @@ export function directPositionReads(consumer: Consumer): PositionReads {
   };
 }
 
-/** Calls made at about the same time go out together, up to METADATA_TOPICS_PER_REQUEST topics a request. */
+/**
+ * How a lane coalesces what it reads per topic as topics attach (these offsets, and their partition counts in
+ * lane-reader.ts): up to METADATA_TOPICS_PER_REQUEST topics a request.
+ */
+export const LANE_READS_BATCHING = {
+  maxBatchSize: METADATA_TOPICS_PER_REQUEST,
+  windowMs: COALESCE_WINDOW_MS,
+  maxInFlight: COALESCED_REQUESTS_IN_FLIGHT,
+  // A topic the cluster does not know fails the whole request: each is asked again alone, for its own answer.
+  sendAloneAfter: reportsTopicMissing,
+} as const;
+
+/** Calls made at about the same time go out together (LANE_READS_BATCHING). */
 export function coalescedPositionReads(consumer: Consumer): PositionReads {
-  const options = {
-    maxBatchSize: METADATA_TOPICS_PER_REQUEST,
-    windowMs: COALESCE_WINDOW_MS,
-    maxInFlight: COALESCED_REQUESTS_IN_FLIGHT,
-    // A topic the cluster does not know fails the whole request: each is asked again alone, for its own answer.
-    sendAloneAfter: reportsTopicMissing,
-  };
+  const options = LANE_READS_BATCHING;
   const committed = new RequestCoalescer<TopicPartitions, PartitionOffsets>({
     ...options,
     send: (asked) => committedOffsets(consumer, asked),
