@@ -8,28 +8,35 @@ import { KafkaError, Retriable, TopicNotFound } from './errors.js';
 /** How often a new topic's metadata is asked for while waiting for its partitions' leaders. */
 const LEADER_POLL_INTERVAL_MS = 100;
 
-export interface LeaderWait {
+export interface LeaderWait<Metadata extends TopicPartitions> {
   readonly clusterName: string;
   readonly topic: string;
   readonly partitionCount: number;
   readonly timeoutMs: number;
-  /** The topic's partitions as metadata lists them now (leader -1: none yet). */
-  readonly partitions: () => Promise<readonly { readonly leader: number }[]>;
+  /** The topic's metadata now: its partitions as listed (leader -1: none yet). */
+  readonly metadata: () => Promise<Metadata>;
+}
+
+interface TopicPartitions {
+  readonly partitions: readonly { readonly leader: number }[];
 }
 
 /**
- * Resolves once metadata lists `partitionCount` partitions, each with a leader. TopicNotFound and retriable
+ * The topic's metadata once it lists `partitionCount` partitions, each with a leader. TopicNotFound and retriable
  * errors mean "not yet"; other errors fail at once.
  * @throws Retriable when the partitions still have no leaders after `timeoutMs`.
  */
-export async function waitForLeaders(wait: LeaderWait): Promise<void> {
+export async function waitForLeaders<Metadata extends TopicPartitions>(
+  wait: LeaderWait<Metadata>,
+): Promise<Metadata> {
   const deadline = Date.now() + wait.timeoutMs;
   let lastError: unknown;
   for (;;) {
     try {
-      const partitions = await wait.partitions();
+      const metadata = await wait.metadata();
+      const { partitions } = metadata;
       if (partitions.length >= wait.partitionCount && partitions.every((partition) => partition.leader >= 0))
-        return;
+        return metadata;
     } catch (error) {
       if (!(error instanceof TopicNotFound) && !(error instanceof KafkaError && error.retriable)) throw error;
       lastError = error;

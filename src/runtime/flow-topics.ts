@@ -4,7 +4,7 @@
 // source and the sink refuse a topic of the same name with another id) and stored as the flow's lineage, so
 // that a later run tells a re-created topic.
 import { TopicNotFound } from '../kafka/errors.js';
-import type { KafkaAdmin, TopicConfigEntry, TopicDescription, TopicId } from '../kafka/port.js';
+import type { CreatedTopic, KafkaAdmin, TopicConfigEntry, TopicDescription, TopicId } from '../kafka/port.js';
 import { decideDestinationTopic } from '../plan/destination-topic.js';
 import { FlowFailure } from '../plan/flow-failure.js';
 import type { FlowSpec } from '../plan/flow-spec.js';
@@ -77,29 +77,31 @@ export class FlowTopics {
    */
   async prepare(): Promise<void> {
     const spec = this.#deps.identity.spec;
-    const { originTopic, destinationTopic } = spec;
-    const { originAdmin, destinationAdmin } = this.#deps;
-    const origin = await originAdmin.describeTopic(originTopic);
-    const originPartitions = origin.partitions.length;
+    const { originTopic } = spec;
+    const { originAdmin, lineageGroups } = this.#deps;
     const excludes = spec.restartSettings.topicConfigExclude;
     const groupId = spec.restartSettings.consumerGroupId;
     const { laneGroupId } = spec.restartSettings;
-    // The lane's offsets for this topic, else (a flow upgraded from a group of its own) its old group's.
-    const hasProgress =
-      (await hasCommittedOffsets(originAdmin, laneGroupId, originTopic)) ||
-      (await hasCommittedOffsets(originAdmin, groupId, originTopic));
+    // All read at once: each is a round trip, shared with other flows' in a coalesced request, and thousands of
+    // flows starting together wait for the longest of their reads rather than for the sum.
+    const [origin, progress, onOrigin, firstLook] = await Promise.all([
+      originAdmin.describeTopic(originTopic),
+      // The lane's offsets for this topic, else (a flow upgraded from a group of its own) its old group's.
+      Promise.all([
+        hasCommittedOffsets(originAdmin, laneGroupId, originTopic),
+        hasCommittedOffsets(originAdmin, groupId, originTopic),
+      ]),
+      readLineage(originAdmin, lineageGroups, originTopic),
+      this.#lookAtDestination(),
+    ]);
+    const originPartitions = origin.partitions.length;
+    const hasProgress = progress.includes(true);
     const progressKey = storedProgressKey(spec);
     const progressSeenBefore = this.#deps.flowsWithStoredProgress.has(progressKey);
     if (hasProgress) this.#deps.flowsWithStoredProgress.add(progressKey);
-    const { lineageGroups } = this.#deps;
-    const onOrigin = await readLineage(originAdmin, lineageGroups, originTopic);
 
-    for (;;) {
-      const destination = await describeIfExists(destinationAdmin, destinationTopic);
-      const onDestination =
-        destination === null
-          ? NO_LINEAGE
-          : await readLineage(destinationAdmin, lineageGroups, destinationTopic);
+    for (let look = firstLook; ; look = await this.#lookAtDestination()) {
+      const { destination, onDestination } = look;
       const configUpdate =
         destination === null ? null : topicConfigUpdate(origin.configs, destination.configs, excludes);
       const decision = decideDestinationTopic({
@@ -128,16 +130,15 @@ export class FlowTopics {
         case 'create': {
           const created = await this.#createDestinationTopic(origin.configs, excludes, originPartitions);
           // Another georep process sharing this flow created it a moment ago: check it like any existing topic.
-          if (!created) continue;
-          const made = await destinationAdmin.describeTopic(destinationTopic);
-          await this.#pinLineage(origin.topicId, made.topicId, { onOrigin, onDestination: NO_LINEAGE });
+          if (created === 'already-exists') continue;
+          await this.#pinLineage(origin.topicId, created.topicId, { onOrigin, onDestination: NO_LINEAGE });
           return;
         }
         case 'adopt':
           this.#destinationPartitions = destination!.partitions.length;
           if (decision.addPartitions) await this.ensureDestinationPartitions(originPartitions);
           if (decision.followConfigs && configUpdate !== null) {
-            await destinationAdmin.alterTopicConfigs(destinationTopic, configUpdate.changes);
+            await this.#deps.destinationAdmin.alterTopicConfigs(spec.destinationTopic, configUpdate.changes);
             this.#deps.identity.logger.info(
               { drift: describeConfigDrift(configUpdate.drift) },
               'destination topic configs now follow the origin',
@@ -147,6 +148,20 @@ export class FlowTopics {
           return;
       }
     }
+  }
+
+  /** The destination topic as it is now, and the lineage stored with it; both null when it does not exist. */
+  async #lookAtDestination(): Promise<{
+    destination: TopicDescription | null;
+    onDestination: StoredLineage;
+  }> {
+    const { destinationAdmin, lineageGroups, identity } = this.#deps;
+    const topic = identity.spec.destinationTopic;
+    const [destination, onDestination] = await Promise.all([
+      describeIfExists(destinationAdmin, topic),
+      readLineage(destinationAdmin, lineageGroups, topic),
+    ]);
+    return { destination, onDestination: destination === null ? NO_LINEAGE : onDestination };
   }
 
   /** Gives the destination topic at least `count` partitions (the origin grew). */
@@ -211,12 +226,12 @@ export class FlowTopics {
     this.#lineageStoredAtMs = this.#deps.nowMs();
   }
 
-  /** Creates the destination topic like the origin's; false when another process created it first. */
+  /** Creates the destination topic like the origin's, unless another process created it first. */
   async #createDestinationTopic(
     originConfigs: readonly TopicConfigEntry[],
     excludes: readonly string[],
     partitionCount: number,
-  ): Promise<boolean> {
+  ): Promise<CreatedTopic | 'already-exists'> {
     const wantedConfigs = destinationTopicConfigs(originConfigs, excludes);
     const replicationFactor = await this.#replicationFactor();
     const outcome = await this.#deps.destinationAdmin.createTopic({
@@ -226,12 +241,12 @@ export class FlowTopics {
       configs: new Map(Object.entries(wantedConfigs)),
     });
     this.#destinationPartitions = partitionCount;
-    if (outcome === 'already-exists') return false;
+    if (outcome === 'already-exists') return outcome;
     this.#deps.identity.logger.info(
       { partitions: partitionCount, replicationFactor, configs: wantedConfigs },
       'created destination topic',
     );
-    return true;
+    return outcome;
   }
 
   async #replicationFactor(): Promise<number> {

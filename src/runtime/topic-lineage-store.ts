@@ -27,11 +27,16 @@ export async function readLineage(
   groups: LineageGroups,
   topic: string,
 ): Promise<StoredLineage> {
-  const lineage = await readLineageOf(admin, groups.groupId, topic);
-  if (lineage !== null || groups.previousGroupId === groups.groupId) {
-    return { lineage, fromPreviousGroup: false };
+  if (groups.previousGroupId === groups.groupId) {
+    return { lineage: await readLineageOf(admin, groups.groupId, topic), fromPreviousGroup: false };
   }
-  const previous = await readLineageOf(admin, groups.previousGroupId, topic);
+  // Both at once: a new flow reads both, and the second read of a flow that has a lineage costs nothing extra
+  // (it goes in the same coalesced request as other flows' reads).
+  const [lineage, previous] = await Promise.all([
+    readLineageOf(admin, groups.groupId, topic),
+    readLineageOf(admin, groups.previousGroupId, topic),
+  ]);
+  if (lineage !== null) return { lineage, fromPreviousGroup: false };
   return { lineage: previous, fromPreviousGroup: previous !== null };
 }
 

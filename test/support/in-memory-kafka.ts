@@ -30,6 +30,7 @@ import type {
   ConsumedRecord,
   ConsumerGroupDescription,
   ConsumerGroupSummary,
+  CreatedTopic,
   KafkaAdmin,
   KafkaCluster,
   LaneRecordSource,
@@ -270,7 +271,7 @@ class InMemoryAdmin implements KafkaAdmin {
     };
   }
 
-  async createTopic(topic: NewTopic): Promise<'created' | 'already-exists'> {
+  async createTopic(topic: NewTopic): Promise<CreatedTopic | 'already-exists'> {
     this.#kafka.checkAvailable(`create topic ${topic.name}`);
     if (this.#kafka.topics.has(topic.name)) return 'already-exists';
     if (topic.partitionCount < 1) {
@@ -285,12 +286,13 @@ class InMemoryAdmin implements KafkaAdmin {
         `create topic ${topic.name}: replication factor ${topic.replicationFactor} with ${this.#kafka.brokerCount} brokers`,
       );
     }
+    const id = randomBytes(16).toString('base64url');
     this.#kafka.topics.set(topic.name, {
-      id: randomBytes(16).toString('base64url'),
+      id,
       partitions: Array.from({ length: topic.partitionCount }, () => ({ logStart: 0n, records: [] })),
       configs: new Map(topic.configs),
     });
-    return 'created';
+    return { topicId: id };
   }
 
   async createPartitions(name: string, totalPartitionCount: number): Promise<void> {

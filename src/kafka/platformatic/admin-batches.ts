@@ -1,5 +1,5 @@
 // The admin requests each flow sends for its own topic (at its start: its configs, its creation, its group's
-// committed offsets; every few seconds: its offsets for the lag), each kind coalesced (request-coalescer.ts) with
+// committed offsets, its lineage; every few seconds: its offsets for the lag), each kind coalesced (request-coalescer.ts) with
 // other flows' into one request of many topics or groups: thousands of flows send tens of requests, not
 // thousands.
 import {
@@ -17,6 +17,7 @@ import {
   responseIfOnlyTopicsMissing,
 } from './admin-requests.js';
 import { responseOf } from './map-error.js';
+import { commitOffsetsWithMetadata, type TopicOffsetsToCommit } from './offset-commit.js';
 
 /** A group's committed offsets to read, for these partitions of these topics. */
 export interface GroupOffsetsQuery {
@@ -60,6 +61,8 @@ export class AdminBatches {
   readonly groupOffsets: RequestCoalescer<GroupOffsetsQuery, ListConsumerGroupOffsetsGroup | undefined>;
   /** Each caller's topic's offsets at its timestamp, by partition (read_committed: the end is the last stable offset). */
   readonly offsets: RequestCoalescer<TopicOffsetsQuery, ReadonlyMap<number, bigint>>;
+  /** Offsets with metadata (the flows' lineage) committed to groups nobody joins: one OffsetCommit per group. */
+  readonly commitsWithMetadata: RequestCoalescer<TopicOffsetsToCommit, undefined>;
 
   constructor(requests: AdminRequests) {
     this.#requests = requests;
@@ -91,6 +94,13 @@ export class AdminBatches {
       ...batching,
       maxBatchSize: OFFSETS_TOPICS_PER_REQUEST,
       send: (queries) => this.#offsetsOnce(queries),
+    });
+    this.commitsWithMetadata = new RequestCoalescer({
+      ...batching,
+      send: async (commits) => {
+        await this.#requests.send((admin) => commitOffsetsWithMetadata(admin, commits));
+        return commits.map(() => undefined);
+      },
     });
   }
 

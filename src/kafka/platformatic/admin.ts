@@ -14,6 +14,7 @@ import type {
   CommittedOffset,
   ConsumerGroupDescription,
   ConsumerGroupSummary,
+  CreatedTopic,
   KafkaAdmin,
   NewTopic,
   OffsetToCommit,
@@ -28,7 +29,6 @@ import { AdminBatches, type ConfigsResult, type CreationOutcome } from './admin-
 import { AdminRequests, type TopicMetadata } from './admin-requests.js';
 import { type ErrorContext, kafkaErrorIds } from './map-error.js';
 import { topicIdOf } from './metadata.js';
-import { commitOffsetsWithMetadata } from './offset-commit.js';
 
 /** ListOffsets' timestamps that ask for the log start and for the end of the log. */
 const EARLIEST_TIMESTAMP = -2n;
@@ -113,7 +113,7 @@ export class PlatformaticAdmin implements KafkaAdmin {
     );
   }
 
-  async createTopic(topic: NewTopic): Promise<'created' | 'already-exists'> {
+  async createTopic(topic: NewTopic): Promise<CreatedTopic | 'already-exists'> {
     const context = { operation: `create topic ${topic.name}`, topic: topic.name };
     let outcome: CreationOutcome;
     try {
@@ -123,14 +123,14 @@ export class PlatformaticAdmin implements KafkaAdmin {
     }
     if (typeof outcome === 'object') throw this.#requests.portError(outcome.failed, context);
     if (outcome === 'already-exists') return 'already-exists';
-    await waitForLeaders({
+    const { topicId } = await waitForLeaders({
       clusterName: this.#requests.clusterName,
       topic: topic.name,
       partitionCount: topic.partitionCount,
       timeoutMs: this.#topicChangeTimeoutMs,
-      partitions: async () => (await this.#requests.topicsMetadata([topic.name], context))[0]!.partitions,
+      metadata: async () => (await this.#requests.topicsMetadata([topic.name], context))[0]!,
     });
-    return 'created';
+    return { topicId };
   }
 
   /**
@@ -269,7 +269,7 @@ export class PlatformaticAdmin implements KafkaAdmin {
     const context = { operation: `set committed offsets of group ${groupId}`, topic, groupId };
     try {
       if (offsets.some(({ metadata }) => metadata !== undefined)) {
-        await this.#requests.send((admin) => commitOffsetsWithMetadata(admin, groupId, topic, offsets));
+        await this.#batches.commitsWithMetadata.request({ groupId, topic, offsets });
       } else {
         await this.#requests.send((admin) =>
           admin.alterConsumerGroupOffsets({

@@ -8,6 +8,11 @@
  */
 export type TopicId = string | null;
 
+/** A topic createTopic made. */
+export interface CreatedTopic {
+  readonly topicId: TopicId;
+}
+
 export interface TopicSummary {
   readonly name: string;
   readonly partitionCount: number;
@@ -130,12 +135,13 @@ export interface KafkaAdmin {
    */
   describeTopicConfigs(topics: readonly string[]): Promise<Map<string, TopicConfigEntry[]>>;
   /**
-   * Creates a topic and waits until its partitions have leaders. Creating a topic that exists is not an
-   * error, because two georep hosts sharing a flow both try: it resolves `already-exists`, and the caller
-   * compares partitions and configs with describeTopic.
+   * Creates a topic and waits until its partitions have leaders; resolves the id Kafka gave it, which the
+   * caller would otherwise describe the topic again for. Creating a topic that exists is not an error, because
+   * two georep hosts sharing a flow both try: it resolves `already-exists`, and the caller compares partitions
+   * and configs with describeTopic.
    * @throws InvalidRequest for a bad config value, a replication factor above the broker count, …
    */
-  createTopic(topic: NewTopic): Promise<'created' | 'already-exists'>;
+  createTopic(topic: NewTopic): Promise<CreatedTopic | 'already-exists'>;
   /**
    * Raises the partition count to `totalPartitionCount`. Kafka cannot remove partitions.
    * @throws InvalidRequest when the topic already has that many partitions or more.

@@ -144,7 +144,8 @@ describe('the in-memory Kafka', () => {
       replicationFactor: 2,
       configs: new Map([['retention.ms', '1']]),
     };
-    assert.equal(await admin.createTopic(topic), 'created');
+    const created = await admin.createTopic(topic);
+    assert.deepEqual(created, { topicId: (await admin.describeTopic('t')).topicId });
     assert.equal(await admin.createTopic(topic), 'already-exists');
     await assert.rejects(admin.createTopic({ ...topic, name: 'u', replicationFactor: 3 }), InvalidRequest);
     await admin.createPartitions('t', 3);
