@@ -13,8 +13,8 @@ export interface LeaderWait<Metadata extends TopicPartitions> {
   readonly topic: string;
   readonly partitionCount: number;
   readonly timeoutMs: number;
-  /** The topic's metadata now: its partitions as listed (leader -1: none yet). */
-  readonly metadata: () => Promise<Metadata>;
+  /** The topic's metadata now: its partitions as listed (leader -1: none yet); null while it is not known. */
+  readonly metadata: () => Promise<Metadata | null>;
 }
 
 interface TopicPartitions {
@@ -22,8 +22,8 @@ interface TopicPartitions {
 }
 
 /**
- * The topic's metadata once it lists `partitionCount` partitions, each with a leader. TopicNotFound and retriable
- * errors mean "not yet"; other errors fail at once.
+ * The topic's metadata once it lists `partitionCount` partitions, each with a leader. An unknown topic,
+ * TopicNotFound and retriable errors mean "not yet"; other errors fail at once.
  * @throws Retriable when the partitions still have no leaders after `timeoutMs`.
  */
 export async function waitForLeaders<Metadata extends TopicPartitions>(
@@ -34,9 +34,10 @@ export async function waitForLeaders<Metadata extends TopicPartitions>(
   for (;;) {
     try {
       const metadata = await wait.metadata();
-      const { partitions } = metadata;
-      if (partitions.length >= wait.partitionCount && partitions.every((partition) => partition.leader >= 0))
-        return metadata;
+      const partitions = metadata?.partitions ?? [];
+      const ready =
+        partitions.length >= wait.partitionCount && partitions.every((partition) => partition.leader >= 0);
+      if (metadata !== null && ready) return metadata;
     } catch (error) {
       if (!(error instanceof TopicNotFound) && !(error instanceof KafkaError && error.retriable)) throw error;
       lastError = error;

@@ -10,7 +10,14 @@ import type { PartitionDescription, TopicId } from '../port.js';
 import { RequestCoalescer } from '../request-coalescer.js';
 import { baseOptions } from './client-options.js';
 import { type ErrorContext, kafkaErrorIds, responseOf, toPortError } from './map-error.js';
-import { type MetadataRead, readMetadata, topicIdOf, UNKNOWN_TOPIC_OR_PARTITION } from './metadata.js';
+import {
+  type MetadataRead,
+  type MetadataTopic,
+  readMetadata,
+  topicError,
+  topicIdOf,
+  UNKNOWN_TOPIC_OR_PARTITION,
+} from './metadata.js';
 import { TlsAlerts } from './tls-alerts.js';
 
 export interface TopicMetadata {
@@ -67,16 +74,30 @@ export class AdminRequests {
 
   /** The topics' partitions (by partition number) and ids, in the order asked. @throws TopicNotFound */
   async topicsMetadata(topics: readonly string[], context: ErrorContext): Promise<TopicMetadata[]> {
-    const { response, version, error } = await this.metadata([...topics], context);
+    const known = await this.topicsMetadataIfKnown(topics, context);
+    return known.map((found, index) => {
+      if (found === null) throw new TopicNotFound(this.clusterName, topics[index]!);
+      return found;
+    });
+  }
+
+  /**
+   * As topicsMetadata, with null for a topic the cluster does not know (yet): what a wait for a new topic asks
+   * again and again, without an error built each time.
+   */
+  async topicsMetadataIfKnown(
+    topics: readonly string[],
+    context: ErrorContext,
+  ): Promise<(TopicMetadata | null)[]> {
+    const read = await this.metadata([...topics], context);
+    const byName = topicsByName(read);
     return topics.map((name) => {
-      const found = response.topics.find((candidate) => candidate.name === name);
-      if (found === undefined || found.errorCode === UNKNOWN_TOPIC_OR_PARTITION) {
-        throw new TopicNotFound(this.clusterName, name, { cause: error });
-      }
-      if (found.errorCode !== 0) throw this.portError(error, { ...context, topic: name });
+      const found = byName.get(name);
+      if (found === undefined || found.errorCode === UNKNOWN_TOPIC_OR_PARTITION) return null;
+      if (found.errorCode !== 0) throw this.portError(topicError(read, found), { ...context, topic: name });
       return {
         name,
-        topicId: topicIdOf(found, version),
+        topicId: topicIdOf(found, read.version),
         partitions: found.partitions
           .map((partition) => ({
             partition: partition.partitionIndex,
@@ -145,6 +166,25 @@ export class AdminRequests {
   portError(error: unknown, context: ErrorContext): KafkaError {
     return toPortError(this.#tlsAlerts.explain(error), this.clusterName, context);
   }
+}
+
+/**
+ * The topics of a Metadata answer by name, built once per answer: a coalesced answer is read by each of the
+ * hundreds of callers it serves.
+ */
+const topicIndexes = new WeakMap<MetadataRead, ReadonlyMap<string, MetadataTopic>>();
+
+function topicsByName(read: MetadataRead): ReadonlyMap<string, MetadataTopic> {
+  let index = topicIndexes.get(read);
+  if (index === undefined) {
+    index = new Map(
+      read.response.topics.flatMap((topic) =>
+        typeof topic.name === 'string' ? [[topic.name, topic] as const] : [],
+      ),
+    );
+    topicIndexes.set(read, index);
+  }
+  return index;
 }
 
 /** The response's `field` array when the only errors in it are unknown topics; undefined otherwise. */

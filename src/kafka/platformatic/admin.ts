@@ -128,7 +128,7 @@ export class PlatformaticAdmin implements KafkaAdmin {
       topic: topic.name,
       partitionCount: topic.partitionCount,
       timeoutMs: this.#topicChangeTimeoutMs,
-      metadata: async () => (await this.#requests.topicsMetadata([topic.name], context))[0]!,
+      metadata: async () => (await this.#requests.topicsMetadataIfKnown([topic.name], context))[0]!,
     });
     return { topicId };
   }
