@@ -137,7 +137,8 @@ export async function startHttpServer(
   let access = accessOf(settings, host);
   const statusBody = cachedFor(HTTP_LIMITS.responseCacheMs, async () => ({
     contentType: 'application/json; charset=utf-8',
-    body: `${JSON.stringify(providers.status(), null, 2)}\n`,
+    // compact: at 10,000 flows, indenting made the body 60% bigger and a third slower to build (`jq` indents it)
+    body: `${JSON.stringify(providers.status())}\n`,
   }));
   const metricsBody = cachedFor(HTTP_LIMITS.responseCacheMs, () => providers.metrics());
 
