@@ -30,8 +30,8 @@ export async function readLineage(
   if (groups.previousGroupId === groups.groupId) {
     return { lineage: await readLineageOf(admin, groups.groupId, topic), fromPreviousGroup: false };
   }
-  // Both at once: a new flow reads both, and the second read of a flow that has a lineage costs nothing extra
-  // (it goes in the same coalesced request as other flows' reads).
+  // Both at once: a new flow reads both, one round trip after the other otherwise; the second read of a flow that
+  // has a lineage costs little, going out in a coalesced request with other flows' reads (admin-batches.ts).
   const [lineage, previous] = await Promise.all([
     readLineageOf(admin, groups.groupId, topic),
     readLineageOf(admin, groups.previousGroupId, topic),
