@@ -14,6 +14,7 @@
 // source, which keeps its group membership (a new member would wait for the old one's session to expire).
 import { debuglog } from 'node:util';
 import { type KafkaError, TopicNotFound } from '../errors.js';
+import type { FetchedEndOffset } from '../port.js';
 import { describeAnswer, type SentPartitions, sentPartitions, sizeOf, takeAnswer } from './fetch-answer.js';
 import { FetchBudget, type FetchBudgetLimits, type FetchSize } from './fetch-budget.js';
 import { FetchPositions, type PartitionState, type ReadyBatch } from './fetch-positions.js';
@@ -122,6 +123,11 @@ export class FetchLoop {
 
   release(bytes: number): void {
     this.#positions.release(bytes);
+  }
+
+  /** What the answers told of the ends of `topic`'s partitions, and how long ago (FetchPositions.fetchedEnds). */
+  fetchedEnds(topic: string): FetchedEndOffset[] {
+    return this.#positions.fetchedEnds(topic, performance.now());
   }
 
   stop(): void {
@@ -276,7 +282,13 @@ export class FetchLoop {
     if (!this.#events.canFetch()) return;
     if (trace.enabled) trace('answer from %s: %s', from, describeAnswer(fetched));
     this.#events.onAnswered();
-    const taken = takeAnswer(this.#positions, sent, fetched, this.#events.onSkipped.bind(this.#events));
+    const taken = takeAnswer(
+      this.#positions,
+      sent,
+      fetched,
+      this.#events.onSkipped.bind(this.#events),
+      performance.now(),
+    );
     if (taken.kind === 'out-of-range') {
       this.#events.onOutOfRange(taken.topic, taken.partition, taken.fetchOffset);
       return;

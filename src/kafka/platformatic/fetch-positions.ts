@@ -6,7 +6,7 @@
 // Fetched data is thrown away (a rewind, a partition given up) by moving the position back to resumeOffset, past
 // the last batch taken, and raising the partition's epoch: the answer to a request that left before is then
 // recognised as stale and ignored.
-import type { ConsumedBatch } from '../port.js';
+import type { ConsumedBatch, FetchedEndOffset } from '../port.js';
 import type { FetchedPartition } from './partition-fetcher.js';
 
 export interface ReadyBatch {
@@ -31,6 +31,14 @@ export interface PartitionState {
   starved: boolean;
   /** The last stable offset of the last answer: below it, the broker answers a fetch at once. */
   lastStableOffset: bigint | null;
+  /**
+   * When lastStableOffset was last known to be the broker's (performance.now()): the last answer to a request
+   * that named the partition. In an incremental fetch session the broker leaves a partition out of its answer
+   * when its high watermark did not move, and the last stable offset moves only with it (a transaction ends
+   * once its marker is replicated), so an earlier answer's figure holds until then. null while not known: never
+   * answered, or the last answer for it was an error or came for data thrown away since.
+   */
+  lastStableOffsetAtMs: number | null;
 }
 
 /** What a partition's answer made of it: a batch ready, only markers skipped (the group may move past), or nothing. */
@@ -102,6 +110,20 @@ export class FetchPositions {
   /** Every assigned partition, in topic and partition order. */
   *states(): Generator<PartitionState> {
     for (const partitions of this.#partitions.values()) yield* partitions.values();
+  }
+
+  /**
+   * The ends known of `topic`'s partitions, with their age at `nowMs` (performance.now()): the partitions whose
+   * last stable offset is known (see PartitionState.lastStableOffsetAtMs).
+   */
+  fetchedEnds(topic: string, nowMs: number): FetchedEndOffset[] {
+    const ends: FetchedEndOffset[] = [];
+    for (const state of this.#partitions.get(topic)?.values() ?? []) {
+      const { lastStableOffset, lastStableOffsetAtMs } = state;
+      if (lastStableOffset === null || lastStableOffsetAtMs === null) continue;
+      ends.push({ partition: state.partition, lastStableOffset, ageMs: nowMs - lastStableOffsetAtMs });
+    }
+    return ends;
   }
 
   /** Throws away every batch fetched ahead: fetching starts again past the last batch taken. */
@@ -187,5 +209,6 @@ function newState(topic: string, partition: number): PartitionState {
     ready: [],
     starved: false,
     lastStableOffset: null,
+    lastStableOffsetAtMs: null,
   };
 }
