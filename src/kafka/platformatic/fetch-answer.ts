@@ -29,25 +29,17 @@ export function sentPartitions(states: readonly PartitionState[]): SentPartition
 }
 
 /**
- * Takes the answer to the request that asked for `sent`, answered at `answeredAtMs`, into `positions`;
- * `onSkipped` hears of each partition whose answer held only markers or aborted records, in the answer's order.
+ * Takes the answer to the request that asked for `sent` into `positions`; `onSkipped` hears of each partition
+ * whose answer held only markers or aborted records, in the answer's order.
  */
 export function takeAnswer(
   positions: FetchPositions,
   sent: SentPartitions,
   fetched: readonly FetchedPartition[],
   onSkipped: (topic: string, partition: number, offset: bigint) => void,
-  answeredAtMs: number,
 ): TakenAnswer {
   let retry: Error | undefined;
   let ready = false;
-  // Every partition asked for has the end the broker last told (those it left out did not move), except those
-  // whose data was thrown away since the request left: their part of the answer, if any, is ignored below.
-  for (const request of sent) {
-    const { state } = request;
-    state.lastStableOffsetAtMs =
-      state.epoch === request.epoch && state.position === request.offset ? answeredAtMs : null;
-  }
   // An idle lane's answers name no partition: the lookup of thousands is built only for answers that do.
   if (fetched.length === 0) return { kind: 'taken', ready, retry };
   const sentByKey = new Map(
@@ -62,7 +54,7 @@ export function takeAnswer(
     if (state.epoch !== request.epoch || state.position !== request.offset) continue;
     if (outcome.kind === 'retry') {
       retry = outcome.error;
-      state.lastStableOffsetAtMs = null;
+      state.askedIn = null;
     } else if (outcome.kind === 'out-of-range') {
       return outcome;
     } else {

@@ -15,9 +15,15 @@
 import { debuglog } from 'node:util';
 import { type KafkaError, TopicNotFound } from '../errors.js';
 import type { FetchedEndOffset } from '../port.js';
-import { describeAnswer, type SentPartitions, sentPartitions, sizeOf, takeAnswer } from './fetch-answer.js';
+import { describeAnswer, sentPartitions, sizeOf, takeAnswer } from './fetch-answer.js';
 import { FetchBudget, type FetchBudgetLimits, type FetchSize } from './fetch-budget.js';
-import { FetchPositions, type PartitionState, type ReadyBatch } from './fetch-positions.js';
+import {
+  askIn,
+  FetchPositions,
+  type PartitionState,
+  type ReadyBatch,
+  type RequestAnswers,
+} from './fetch-positions.js';
 import { type BuiltRequest, FetchRequests } from './fetch-requests.js';
 import { failedOnNetwork, innermostMessage, reportsTopicMissing } from './map-error.js';
 import type { FetchedPartition, FetchLayout, PartitionFetcher } from './partition-fetcher.js';
@@ -229,7 +235,9 @@ export class FetchLoop {
     const immediate = sent.some(
       ({ state, offset }) => state.lastStableOffset !== null && offset < state.lastStableOffset,
     );
-    return { states: ordered, sent, request, immediate };
+    const answers: RequestAnswers = { lastAtMs: null };
+    for (const state of ordered) askIn(state, answers);
+    return { states: ordered, sent, request, immediate, answers };
   }
 
   #fetchFrom(
@@ -240,7 +248,7 @@ export class FetchLoop {
     maxWaitMs: number | undefined,
   ): void {
     const { maxBytes } = size;
-    const { states, sent, request, immediate } = built;
+    const { states, request, immediate } = built;
     for (const state of states) state.fetching = true;
     this.#brokersFetching.add(broker);
     this.#reservedBytes += size.reservedBytes;
@@ -264,7 +272,7 @@ export class FetchLoop {
       .then(
         (fetched) => {
           this.#budget.answered({ elapsedMs: performance.now() - sentAtMs, immediate, ...sizeOf(fetched) });
-          this.#onFetched(sent, fetched, from);
+          this.#onFetched(built, fetched, from);
         },
         (error: unknown) => this.#onFetchFailed(error, `fetch from ${from}`),
       )
@@ -278,17 +286,12 @@ export class FetchLoop {
       });
   }
 
-  #onFetched(sent: SentPartitions, fetched: readonly FetchedPartition[], from: string): void {
+  #onFetched({ sent, answers }: BuiltRequest, fetched: readonly FetchedPartition[], from: string): void {
     if (!this.#events.canFetch()) return;
     if (trace.enabled) trace('answer from %s: %s', from, describeAnswer(fetched));
     this.#events.onAnswered();
-    const taken = takeAnswer(
-      this.#positions,
-      sent,
-      fetched,
-      this.#events.onSkipped.bind(this.#events),
-      performance.now(),
-    );
+    answers.lastAtMs = performance.now();
+    const taken = takeAnswer(this.#positions, sent, fetched, this.#events.onSkipped.bind(this.#events));
     if (taken.kind === 'out-of-range') {
       this.#events.onOutOfRange(taken.topic, taken.partition, taken.fetchOffset);
       return;
