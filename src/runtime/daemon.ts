@@ -11,7 +11,8 @@
 //   3. list the topics of every origin (origin-catalog.ts; an origin that cannot be listed keeps its last
 //      listing, so a network blip never stops flows);
 //   4. desired flows → plan against the running flows (pure; the long parts run in time slices,
-//      time-slices.ts, so that /healthz and the flows are served meanwhile);
+//      time-slices.ts, so that /healthz and the flows are served meanwhile); skipped with 5 and 6 when the
+//      inputs are those of a round whose plan changed nothing (planning-inputs.ts): an idle discovery round;
 //   5. the supervisor applies the plan: stop first, then start, then in-place updates;
 //   6. flows stopped because their origin topic was deleted: the destination copy is kept or deleted, as the
 //      replication says (deleted-origin-topics.ts);
@@ -29,6 +30,7 @@ import { desiredFlowSteps } from '../plan/desired-flows.js';
 import type { RejectedFlow } from '../plan/flow-spec.js';
 import { flowsOfDeletedOriginTopics } from '../plan/origin-topic-changes.js';
 import { planFlows, planHasChanges } from '../plan/plan.js';
+import { type PlanningInputs, samePlanningInputs } from '../plan/planning-inputs.js';
 import { unlistedTopicSteps } from '../plan/unlisted-topics.js';
 import { type BandwidthCapStatus, BandwidthCaps } from './bandwidth-caps.js';
 import { ClusterClientPool } from './cluster-clients.js';
@@ -41,7 +43,7 @@ import { GroupSyncReconciler } from './group-sync-reconciler.js';
 import type { FlowStatus, MirrorFlow } from './mirror-flow.js';
 import { MirrorFlowFactory } from './mirror-flow-factory.js';
 import { OffsetSyncStores } from './offset-sync-store.js';
-import { OriginCatalog, type OriginNotListed } from './origin-catalog.js';
+import { OriginCatalog, type OriginListings, type OriginNotListed } from './origin-catalog.js';
 import { ReconcileLoop, type ReconcileTrigger } from './reconcile-loop.js';
 import { Supervisor } from './supervisor.js';
 import { runInSlices } from './time-slices.js';
@@ -107,6 +109,8 @@ export class Daemon {
   readonly #clients: ClusterClientPool;
   readonly #originCatalog: OriginCatalog;
   #originsNotListed: readonly OriginNotListed[] = [];
+  /** The inputs of the last reconcile, when its plan changed nothing; null otherwise. */
+  #plannedNothingFrom: PlanningInputs | null = null;
   readonly #deletedOriginTopics: DeletedOriginTopics;
   readonly #topicConfigSync: TopicConfigSync;
   readonly #unmirrored: UnmirroredTopicWarnings;
@@ -293,40 +297,17 @@ export class Daemon {
       this.#clients.ensure(config, this.#credentialChangeCounts);
       const { listings, notListed } = await this.#originCatalog.list(config);
       this.#originsNotListed = notListed;
-      const desired = await runInSlices(desiredFlowSteps(config, listings, this.#credentialChangeCounts));
-      this.#unmirrored.reportRejected(desired.rejected);
-      const unlisted = await runInSlices(unlistedTopicSteps(config, listings));
-      await runInSlices(this.#unmirrored.reportUnlisted(unlisted));
-      const plan = planFlows(desired.flows, this.#supervisor.runningSpecs());
-      const originDeleted = flowsOfDeletedOriginTopics(
-        plan.stop,
+      const inputs: PlanningInputs = {
+        config,
+        credentialChangeCounts: this.#credentialChangeCounts,
         listings,
-        new Set(notListed.map((failure) => failure.cluster)),
-      );
-      this.#deletedOriginTopics.reportRecreated(plan.start);
-      if (planHasChanges(plan)) {
-        this.#logger.info(
-          {
-            trigger: [...triggers].join(','),
-            start: plan.start.map((f) => f.key),
-            stop: plan.stop.map((f) => f.key),
-            restart: plan.restart.map((c) => ({ flow: c.to.key, changes: c.changes })),
-            update: plan.update.map((c) => ({ flow: c.to.key, changes: c.changes })),
-            unchanged: plan.unchanged.length,
-          },
-          `applying plan: ${plan.start.length} to start, ${plan.stop.length} to stop, ${plan.restart.length} to restart, ${plan.update.length} to update`,
-        );
+        runningGeneration: this.#supervisor.generation,
+      };
+      // The inputs of a round that found nothing to change find nothing again: not planned (planning-inputs.ts).
+      if (!samePlanningInputs(this.#plannedNothingFrom, inputs)) {
+        const changed = await this.#planAndApply(config, listings, notListed, triggers);
+        this.#plannedNothingFrom = changed ? null : inputs;
       }
-      for (const _ of plan.restart) this.#options.metrics.flowRestarts.inc({ reason: 'config-change' });
-      const results = await this.#supervisor.apply(plan);
-      for (const spec of plan.stop) this.#flowFactory.forget(spec);
-      for (const result of results.filter((r) => !r.ok)) {
-        this.#logger.error(
-          { flow: result.key, action: result.action },
-          `could not ${result.action} flow: ${result.error}`,
-        );
-      }
-      await Promise.all(originDeleted.map((spec) => this.#deletedOriginTopics.onOriginTopicMissing(spec)));
       if (triggers.has('discovery')) {
         await this.#topicConfigSync.round(this.#supervisor.flows());
       }
@@ -340,6 +321,53 @@ export class Daemon {
       this.#http.forgetResponses();
       if (reloading) await this.#options.notifier.ready(this.#summary());
     }
+  }
+
+  /**
+   * Steps 4 to 6: the desired flows, the plan against the running flows, applied; the flows of deleted origin
+   * topics. True when the plan started, stopped, restarted or updated a flow.
+   */
+  async #planAndApply(
+    config: Config,
+    listings: OriginListings['listings'],
+    notListed: readonly OriginNotListed[],
+    triggers: ReadonlySet<ReconcileTrigger>,
+  ): Promise<boolean> {
+    const desired = await runInSlices(desiredFlowSteps(config, listings, this.#credentialChangeCounts));
+    this.#unmirrored.reportRejected(desired.rejected);
+    const unlisted = await runInSlices(unlistedTopicSteps(config, listings));
+    await runInSlices(this.#unmirrored.reportUnlisted(unlisted));
+    const plan = planFlows(desired.flows, this.#supervisor.runningSpecs());
+    const originDeleted = flowsOfDeletedOriginTopics(
+      plan.stop,
+      listings,
+      new Set(notListed.map((failure) => failure.cluster)),
+    );
+    this.#deletedOriginTopics.reportRecreated(plan.start);
+    if (planHasChanges(plan)) {
+      this.#logger.info(
+        {
+          trigger: [...triggers].join(','),
+          start: plan.start.map((f) => f.key),
+          stop: plan.stop.map((f) => f.key),
+          restart: plan.restart.map((c) => ({ flow: c.to.key, changes: c.changes })),
+          update: plan.update.map((c) => ({ flow: c.to.key, changes: c.changes })),
+          unchanged: plan.unchanged.length,
+        },
+        `applying plan: ${plan.start.length} to start, ${plan.stop.length} to stop, ${plan.restart.length} to restart, ${plan.update.length} to update`,
+      );
+    }
+    for (const _ of plan.restart) this.#options.metrics.flowRestarts.inc({ reason: 'config-change' });
+    const results = await this.#supervisor.apply(plan);
+    for (const spec of plan.stop) this.#flowFactory.forget(spec);
+    for (const result of results.filter((r) => !r.ok)) {
+      this.#logger.error(
+        { flow: result.key, action: result.action },
+        `could not ${result.action} flow: ${result.error}`,
+      );
+    }
+    await Promise.all(originDeleted.map((spec) => this.#deletedOriginTopics.onOriginTopicMissing(spec)));
+    return planHasChanges(plan);
   }
 
   /**

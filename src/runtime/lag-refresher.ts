@@ -1,7 +1,12 @@
 // Keeps a flow's offset lag true while nothing is copied (a destination down, a paused flow): the origin still
 // grows, so the lag is refreshed on a timer from the origin's end offsets, not only from the batches that pass
 // by. Off the hot path: a batch only publishes the figure FlowProgress already holds.
-import type { CommittedOffset, KafkaAdmin } from '../kafka/port.js';
+//
+// Where the ends come from: while the flow's lane fetches every partition it holds, its fetch answers tell each
+// partition's end (LaneRecordSource.fetchedEndOffsets), and the origin is not asked; 10,000 idle flows asking
+// for their end offsets every few seconds were most of an idle process's work. Otherwise (paused, a slow or
+// down destination holding the partitions back, a position not known yet) the origin is asked.
+import type { CommittedOffset, FetchedEndOffset, KafkaAdmin } from '../kafka/port.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { FlowIdentity } from './flow-identity.js';
 import type { FlowProgress } from './flow-progress.js';
@@ -14,6 +19,8 @@ export interface LagRefresherDependencies {
   /** How often the lag is refreshed. */
   readonly lagRefreshMs: number;
   readonly nowMs: () => number;
+  /** What the flow's lane knows of its partitions' ends from its fetches (none without a source). */
+  readonly fetchedEndOffsets: () => readonly FetchedEndOffset[];
   /** Rides on the lag timer: the flow's lineage is stored again once a day (FlowTopics.refreshLineage). */
   readonly refreshLineage: () => Promise<void>;
 }
@@ -54,12 +61,19 @@ export class LagRefresher {
     this.#published = null; // the flow stopping removes the gauge: set again if it runs on
   }
 
-  /** Reads the origin's end offsets (and, for partitions without a known position, the stored progress). */
+  /**
+   * Takes the end offsets from the lane's fetches, or else reads the origin's (and, for partitions without a
+   * known position, the stored progress).
+   */
   async refresh(): Promise<void> {
     const { identity, originAdmin, progress } = this.#deps;
     const held = progress.heldPartitions();
     if (held.length === 0) return;
     void this.#deps.refreshLineage();
+    if (this.#learnedFromFetching(held)) {
+      this.publish();
+      return;
+    }
     try {
       const askedAtMs = this.#deps.nowMs();
       const offsets = await originAdmin.partitionOffsets(identity.spec.originTopic);
@@ -87,6 +101,27 @@ export class LagRefresher {
     } catch (error) {
       identity.logger.debug({ err: error }, 'could not refresh the offset lag');
     }
+  }
+
+  /**
+   * Takes the ends of the held partitions from the lane's fetch answers, when it has them all, each no older than
+   * a refresh interval (what the origin would have said at the last refresh), and every position is known. False
+   * when not: the origin is asked.
+   */
+  #learnedFromFetching(held: readonly number[]): boolean {
+    const { progress, lagRefreshMs, nowMs } = this.#deps;
+    if (progress.partitionsWithoutPosition().length > 0) return false;
+    const fetched = this.#deps.fetchedEndOffsets();
+    const fresh: FetchedEndOffset[] = [];
+    for (const partition of held) {
+      const end = fetched.find((known) => known.partition === partition && known.ageMs <= lagRefreshMs);
+      if (end === undefined) return false;
+      fresh.push(end);
+    }
+    const atMs = nowMs();
+    for (const { partition, lastStableOffset, ageMs } of fresh)
+      progress.endOffsetsLearned([{ partition, latest: lastStableOffset }], atMs - ageMs);
+    return true;
   }
 
   /**

@@ -94,6 +94,7 @@ export class MirrorFlow implements ManagedFlow {
       ...deps,
       identity,
       progress: this.#progress,
+      fetchedEndOffsets: () => this.#source?.fetchedEndOffsets() ?? [],
       refreshLineage: () => this.#topics.refreshLineage(),
     });
     this.#batches = new BatchCopier({

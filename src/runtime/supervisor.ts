@@ -6,7 +6,7 @@
 //   3. apply in-place updates (pause, resume, added partitions, a rename).
 // One result per flow; apply() never throws because of one flow.
 import type { FlowSpec } from '../plan/flow-spec.js';
-import type { Plan } from '../plan/plan.js';
+import { type Plan, planHasChanges } from '../plan/plan.js';
 
 /** A flow as the supervisor sees it; the mirror flow implements it over the Kafka port. */
 export interface ManagedFlow {
@@ -33,6 +33,7 @@ export interface FlowActionResult {
 export class Supervisor<Flow extends ManagedFlow = ManagedFlow> {
   readonly #startFlow: StartFlow<Flow>;
   readonly #flows = new Map<string, Flow>();
+  #generation = 0;
 
   constructor(startFlow: StartFlow<Flow>) {
     this.#startFlow = startFlow;
@@ -43,11 +44,20 @@ export class Supervisor<Flow extends ManagedFlow = ManagedFlow> {
     return [...this.#flows.values()].map((flow) => flow.spec);
   }
 
+  /**
+   * Raised by every apply() that starts, stops, restarts or updates a flow, and by stopAll(): while it stays the
+   * same, so do runningSpecs() (a flow's spec changes only through update()).
+   */
+  get generation(): number {
+    return this.#generation;
+  }
+
   flows(): Flow[] {
     return [...this.#flows.values()];
   }
 
   async apply(plan: Plan): Promise<FlowActionResult[]> {
+    if (planHasChanges(plan)) this.#generation += 1;
     const results: FlowActionResult[] = [];
     const stopping = [
       ...plan.stop.map((spec) => ({ spec, action: 'stop' as const })),
@@ -96,6 +106,7 @@ export class Supervisor<Flow extends ManagedFlow = ManagedFlow> {
   /** Stops every flow (shutdown). */
   async stopAll(): Promise<void> {
     const flows = [...this.#flows.values()];
+    this.#generation += 1;
     this.#flows.clear();
     await Promise.all(flows.map((flow) => flow.stop()));
   }

@@ -3,6 +3,7 @@
 // group or disturb the others; two processes split a topic's partitions through the lane's slots.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { kafkaTestTargets, type TestCluster } from '../../harness/test-clusters.js';
 import { TopicNotFound } from '../../src/kafka/errors.js';
 import type {
@@ -139,6 +140,48 @@ for (const target of targets) {
       await Promise.all(readings.slice(1).map((reading) => reading.source.stop()));
       const [left] = await admin.describeConsumerGroups([laneGroupId]);
       assert.equal(left?.memberCount, 0, 'the last flow detaching leaves the group');
+    });
+
+    test("an idle lane knows its partitions' ends from its fetches, as the origin lists them; paused, none", async (context) => {
+      const port = portOn(cluster);
+      const laneGroupId = uniqueName('georep.lane');
+      const topic = await topicWith(2, 5);
+      const reading = read(port, topic, laneGroupId);
+      const ends = () =>
+        reading.source
+          .fetchedEndOffsets()
+          .map(({ partition, lastStableOffset }) => `${partition}:${lastStableOffset}`)
+          .sort()
+          .join();
+      await eventually(
+        'both partitions read',
+        () => (count(reading) === 10 ? true : undefined),
+        context.signal,
+      );
+      await write(topic, 2, 3, 'more');
+      const listed = async () =>
+        (await admin.partitionOffsets(topic)).map(({ partition, latest }) => `${partition}:${latest}`).join();
+      assert.equal(await listed(), '0:8,1:8');
+      // Idle, the fetches go on in the lane's fetch session, whose answers leave out what did not move.
+      await eventually(
+        'the ends the origin lists',
+        () => (ends() === '0:8,1:8' ? true : undefined),
+        context.signal,
+      );
+      await sleep(1_500);
+      assert.equal(ends(), await listed());
+      assert.ok(
+        reading.source.fetchedEndOffsets().every(({ ageMs }) => ageMs < 1_500),
+        'as of a fetch answered since',
+      );
+      reading.source.pause();
+      assert.deepEqual(
+        reading.source.fetchedEndOffsets(),
+        [],
+        'a paused flow fetches nothing: the origin is asked',
+      );
+      await reading.source.stop();
+      await reading.done;
     });
 
     test('a deleted topic fails its own flow only; the other flows of the lane copy on', async (context) => {

@@ -31,6 +31,7 @@ import type {
   ConsumerGroupDescription,
   ConsumerGroupSummary,
   CreatedTopic,
+  FetchedEndOffset,
   KafkaAdmin,
   KafkaCluster,
   LaneRecordSource,
@@ -150,6 +151,10 @@ export class InMemoryKafka implements KafkaCluster {
     if (this.#unavailable !== null) {
       throw new Retriable(this.name, `${operation}: ${this.#unavailable}`);
     }
+  }
+
+  get available(): boolean {
+    return this.#unavailable === null;
   }
 
   get brokerCount(): number {
@@ -477,6 +482,24 @@ class InMemorySource implements LaneRecordSource {
     this.#listener = listener;
     this.#loop = this.#consume(handler);
     return this.#loop;
+  }
+
+  /**
+   * The end of each assigned partition this source has looked at, as it is now (age 0: this cluster answers at
+   * once). None while paused, stopping or unavailable; a partition whose batch is in the handler is left out,
+   * as a lane leaves such a partition out of its fetches.
+   */
+  fetchedEndOffsets(): FetchedEndOffset[] {
+    if (this.#paused || this.#stopping || !this.#kafka.available) return [];
+    const { topic } = this;
+    const inFlight = this.#kafka.groups.get(this.#options.groupId)?.inFlight;
+    return this.#assigned
+      .filter((partition) => this.#positions.has(partition) && !inFlight?.has(`${topic}:${partition}`))
+      .map((partition) => ({
+        partition,
+        lastStableOffset: endOffset(this.#kafka.partitionLog(topic, partition)),
+        ageMs: 0,
+      }));
   }
 
   pause(): void {

@@ -51,6 +51,7 @@ function startFlow({ exactlyOnce = false } = {}): Harness {
     resume: () => undefined,
     stop: async () => stopped(),
     partitionsAdded: async () => undefined,
+    fetchedEndOffsets: () => [],
   };
   const writes: Harness['writes'] = [];
   const sink: RecordSink = {

@@ -40,6 +40,7 @@ test('a flow stopped while its failed consumer is still leaving the group ends s
       return leaving.promise;
     },
     partitionsAdded: async () => undefined,
+    fetchedEndOffsets: () => [],
   };
   const origin: KafkaCluster = {
     name: 'a',

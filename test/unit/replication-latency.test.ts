@@ -91,6 +91,7 @@ describe('replication latency', () => {
         resume: () => undefined,
         stop: async () => undefined,
         partitionsAdded: async () => undefined,
+        fetchedEndOffsets: () => [],
       }),
       createSink: () => sink,
     };

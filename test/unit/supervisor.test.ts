@@ -57,6 +57,21 @@ function eventLog() {
 }
 
 describe('Supervisor.apply', () => {
+  test('its generation moves with every plan that changes a flow and with stopAll, not with an empty plan', async () => {
+    const { supervisor } = eventLog();
+    const before = supervisor.generation;
+    await supervisor.apply(planFlows([spec('x')], []));
+    const started = supervisor.generation;
+    assert.notEqual(started, before);
+    await supervisor.apply(planFlows([spec('x')], supervisor.runningSpecs()));
+    assert.equal(supervisor.generation, started, 'nothing changed: the running specs are the same');
+    await supervisor.apply(planFlows([spec('x', { paused: true })], supervisor.runningSpecs()));
+    const updated = supervisor.generation;
+    assert.notEqual(updated, started);
+    await supervisor.stopAll();
+    assert.notEqual(supervisor.generation, updated);
+  });
+
   test('startup starts every flow and reports one result per flow', async () => {
     const { events, supervisor } = eventLog();
     const results = await supervisor.apply(planFlows([spec('x'), spec('y')], []));

@@ -54,6 +54,7 @@ export function takeAnswer(
     if (state.epoch !== request.epoch || state.position !== request.offset) continue;
     if (outcome.kind === 'retry') {
       retry = outcome.error;
+      state.askedIn = null;
     } else if (outcome.kind === 'out-of-range') {
       return outcome;
     } else {

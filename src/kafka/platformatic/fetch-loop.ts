@@ -14,9 +14,16 @@
 // source, which keeps its group membership (a new member would wait for the old one's session to expire).
 import { debuglog } from 'node:util';
 import { type KafkaError, TopicNotFound } from '../errors.js';
-import { describeAnswer, type SentPartitions, sentPartitions, sizeOf, takeAnswer } from './fetch-answer.js';
+import type { FetchedEndOffset } from '../port.js';
+import { describeAnswer, sentPartitions, sizeOf, takeAnswer } from './fetch-answer.js';
 import { FetchBudget, type FetchBudgetLimits, type FetchSize } from './fetch-budget.js';
-import { FetchPositions, type PartitionState, type ReadyBatch } from './fetch-positions.js';
+import {
+  askIn,
+  FetchPositions,
+  type PartitionState,
+  type ReadyBatch,
+  type RequestAnswers,
+} from './fetch-positions.js';
 import { type BuiltRequest, FetchRequests } from './fetch-requests.js';
 import { failedOnNetwork, innermostMessage, reportsTopicMissing } from './map-error.js';
 import type { FetchedPartition, FetchLayout, PartitionFetcher } from './partition-fetcher.js';
@@ -124,6 +131,11 @@ export class FetchLoop {
     this.#positions.release(bytes);
   }
 
+  /** What the answers told of the ends of `topic`'s partitions, and how long ago (FetchPositions.fetchedEnds). */
+  fetchedEnds(topic: string): FetchedEndOffset[] {
+    return this.#positions.fetchedEnds(topic, performance.now());
+  }
+
   stop(): void {
     this.rewind();
     clearTimeout(this.#retryTimer);
@@ -223,7 +235,9 @@ export class FetchLoop {
     const immediate = sent.some(
       ({ state, offset }) => state.lastStableOffset !== null && offset < state.lastStableOffset,
     );
-    return { states: ordered, sent, request, immediate };
+    const answers: RequestAnswers = { lastAtMs: null };
+    for (const state of ordered) askIn(state, answers);
+    return { states: ordered, sent, request, immediate, answers };
   }
 
   #fetchFrom(
@@ -234,7 +248,7 @@ export class FetchLoop {
     maxWaitMs: number | undefined,
   ): void {
     const { maxBytes } = size;
-    const { states, sent, request, immediate } = built;
+    const { states, request, immediate } = built;
     for (const state of states) state.fetching = true;
     this.#brokersFetching.add(broker);
     this.#reservedBytes += size.reservedBytes;
@@ -258,7 +272,7 @@ export class FetchLoop {
       .then(
         (fetched) => {
           this.#budget.answered({ elapsedMs: performance.now() - sentAtMs, immediate, ...sizeOf(fetched) });
-          this.#onFetched(sent, fetched, from);
+          this.#onFetched(built, fetched, from);
         },
         (error: unknown) => this.#onFetchFailed(error, `fetch from ${from}`),
       )
@@ -272,10 +286,11 @@ export class FetchLoop {
       });
   }
 
-  #onFetched(sent: SentPartitions, fetched: readonly FetchedPartition[], from: string): void {
+  #onFetched({ sent, answers }: BuiltRequest, fetched: readonly FetchedPartition[], from: string): void {
     if (!this.#events.canFetch()) return;
     if (trace.enabled) trace('answer from %s: %s', from, describeAnswer(fetched));
     this.#events.onAnswered();
+    answers.lastAtMs = performance.now();
     const taken = takeAnswer(this.#positions, sent, fetched, this.#events.onSkipped.bind(this.#events));
     if (taken.kind === 'out-of-range') {
       this.#events.onOutOfRange(taken.topic, taken.partition, taken.fetchOffset);

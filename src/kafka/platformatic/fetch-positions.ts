@@ -6,7 +6,7 @@
 // Fetched data is thrown away (a rewind, a partition given up) by moving the position back to resumeOffset, past
 // the last batch taken, and raising the partition's epoch: the answer to a request that left before is then
 // recognised as stale and ignored.
-import type { ConsumedBatch } from '../port.js';
+import type { ConsumedBatch, FetchedEndOffset } from '../port.js';
 import type { FetchedPartition } from './partition-fetcher.js';
 
 export interface ReadyBatch {
@@ -31,6 +31,23 @@ export interface PartitionState {
   starved: boolean;
   /** The last stable offset of the last answer: below it, the broker answers a fetch at once. */
   lastStableOffset: bigint | null;
+  /**
+   * The request the partition is asked for in now (sent again as it is while nothing changes), whose last answer
+   * tells when lastStableOffset was last the broker's: in an incremental fetch session the broker leaves a
+   * partition out of its answer when its high watermark did not move, and the last stable offset moves only
+   * with it (a transaction ends once its marker is replicated), so an earlier answer's figure holds until then.
+   * null when not known: its data was thrown away (the answer in flight is ignored) or it was answered with an
+   * error; the next request built for it sets it again.
+   */
+  askedIn: RequestAnswers | null;
+  /** When the request it was asked in before was last answered: what holds until askedIn's first answer. */
+  answeredBeforeAtMs: number | null;
+}
+
+/** The answers to one fetch request, sent again and again while nothing changes. */
+export interface RequestAnswers {
+  /** When the broker last answered it (performance.now()); null before its first answer. */
+  lastAtMs: number | null;
 }
 
 /** What a partition's answer made of it: a batch ready, only markers skipped (the group may move past), or nothing. */
@@ -104,6 +121,21 @@ export class FetchPositions {
     for (const partitions of this.#partitions.values()) yield* partitions.values();
   }
 
+  /**
+   * The ends known of `topic`'s partitions, with their age at `nowMs` (performance.now()): the partitions whose
+   * last stable offset is known (see PartitionState.askedIn).
+   */
+  fetchedEnds(topic: string, nowMs: number): FetchedEndOffset[] {
+    const ends: FetchedEndOffset[] = [];
+    for (const state of this.#partitions.get(topic)?.values() ?? []) {
+      const { lastStableOffset } = state;
+      const answeredAtMs = lastAnsweredAtMs(state);
+      if (lastStableOffset === null || answeredAtMs === null) continue;
+      ends.push({ partition: state.partition, lastStableOffset, ageMs: nowMs - answeredAtMs });
+    }
+    return ends;
+  }
+
   /** Throws away every batch fetched ahead: fetching starts again past the last batch taken. */
   rewind(): void {
     for (const state of this.states()) this.#throwAway(state);
@@ -112,6 +144,7 @@ export class FetchPositions {
   #throwAway(state: PartitionState): void {
     this.#version += 1;
     state.epoch += 1;
+    state.askedIn = null;
     for (const ready of state.ready) this.#heldBytes -= ready.bytes;
     state.ready.length = 0;
     this.#ready.delete(state);
@@ -176,6 +209,20 @@ export class FetchPositions {
   }
 }
 
+/**
+ * When the partition's lastStableOffset was last known to be the broker's (performance.now()); null when not
+ * known (see PartitionState.askedIn).
+ */
+export function lastAnsweredAtMs(state: PartitionState): number | null {
+  return state.askedIn === null ? null : (state.askedIn.lastAtMs ?? state.answeredBeforeAtMs);
+}
+
+/** The partition is asked in a request built anew: what its last answer told holds until that one's first. */
+export function askIn(state: PartitionState, answers: RequestAnswers): void {
+  state.answeredBeforeAtMs = lastAnsweredAtMs(state);
+  state.askedIn = answers;
+}
+
 function newState(topic: string, partition: number): PartitionState {
   return {
     topic,
@@ -187,5 +234,7 @@ function newState(topic: string, partition: number): PartitionState {
     ready: [],
     starved: false,
     lastStableOffset: null,
+    askedIn: null,
+    answeredBeforeAtMs: null,
   };
 }

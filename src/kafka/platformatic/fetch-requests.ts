@@ -5,7 +5,7 @@
 // (FetchPositions.version) or the layout changed; a broker's request is built again only when, besides, its
 // byte limit per partition changed.
 import type { SentPartitions } from './fetch-answer.js';
-import type { FetchPositions, PartitionState } from './fetch-positions.js';
+import type { FetchPositions, PartitionState, RequestAnswers } from './fetch-positions.js';
 import { type FetchLayout, leaderOf, type PartitionFetch } from './partition-fetcher.js';
 
 /**
@@ -33,6 +33,8 @@ export interface BuiltRequest {
   readonly request: readonly PartitionFetch[];
   /** Some partition is behind its last stable offset: the broker answers at once. */
   readonly immediate: boolean;
+  /** Its answers, which its partitions are asked in (PartitionState.askedIn). */
+  readonly answers: RequestAnswers;
 }
 
 /** What a cached value was computed from. */

@@ -19,7 +19,7 @@ import type { ClusterConfig } from '../../config/types.js';
 import { lanePartitionChanges, partitionsToRead } from '../../plan/lane-partitions.js';
 import { slotOf } from '../../plan/lanes.js';
 import { type KafkaError, OffsetOutOfRange, TopicNotFound, TopicRecreated } from '../errors.js';
-import type { SourceEvent } from '../port.js';
+import type { FetchedEndOffset, SourceEvent } from '../port.js';
 import { RequestCoalescer } from '../request-coalescer.js';
 import { SharedAttempt } from '../shared-attempt.js';
 import { baseOptions } from './client-options.js';
@@ -218,6 +218,16 @@ export class LaneReader {
     attached.partitionCount = partitionCount;
     const now = this.#partitionsHeld(topic, attached);
     if (now.join() !== attached.held.join()) this.#restart(topic, attached);
+  }
+
+  /**
+   * The ends the lane's fetch answers told of `topic`'s partitions (LaneRecordSource.fetchedEndOffsets): none
+   * while the topic is paused or not attached, or while the lane cannot reach the origin.
+   */
+  fetchedEndOffsets(topic: string): FetchedEndOffset[] {
+    const attached = this.#attached.get(topic);
+    if (attached === undefined || attached.paused || this.#unreachable) return [];
+    return this.#loop.fetchedEnds(topic);
   }
 
   pause(topic: string): void {

@@ -2,7 +2,13 @@
 // kept here, one reader per lane group, made when its first flow attaches and closed (leaving the group) when
 // its last one detaches.
 import type { ClusterConfig } from '../../config/types.js';
-import type { BatchHandler, LaneRecordSource, LaneSourceOptions, SourceListener } from '../port.js';
+import type {
+  BatchHandler,
+  FetchedEndOffset,
+  LaneRecordSource,
+  LaneSourceOptions,
+  SourceListener,
+} from '../port.js';
 import { LaneReader } from './lane-reader.js';
 
 /** The lane readers of one cluster, by lane group id. */
@@ -93,6 +99,10 @@ class LaneSource implements LaneRecordSource {
   async partitionsAdded(): Promise<void> {
     await this.#attached;
     await this.#reader?.partitionsAdded(this.#options.topic);
+  }
+
+  fetchedEndOffsets(): readonly FetchedEndOffset[] {
+    return this.#reader?.fetchedEndOffsets(this.#options.topic) ?? [];
   }
 
   pause(): void {

@@ -133,4 +133,20 @@ export interface LaneRecordSource extends RecordSource {
    * flow gives the destination the new partitions first. The lane's other flows are not touched.
    */
   partitionsAdded(): Promise<void>;
+  /**
+   * What the lane's fetching knows now of the ends of the topic's partitions, without asking the origin: each
+   * partition it fetches for this flow, with the last stable offset the origin last told (what partitionOffsets
+   * gives as `latest`: the end under read_committed) and how long ago the origin last answered a fetch of it.
+   * A partition the lane does not fetch now is left out: paused, not yet attached or started, one whose batches
+   * wait for a slow handler, one whose fetches fail. Synchronous and cheap: a flow may ask every few seconds.
+   */
+  fetchedEndOffsets(): readonly FetchedEndOffset[];
+}
+
+/** A partition's end as the lane's last fetch answer for it told (LaneRecordSource.fetchedEndOffsets). */
+export interface FetchedEndOffset {
+  readonly partition: number;
+  readonly lastStableOffset: bigint;
+  /** How long ago the origin last answered a fetch of this partition; the offset was its end then. */
+  readonly ageMs: number;
 }

@@ -35,7 +35,7 @@ function counting() {
   let builds = 0;
   const build = (states: readonly PartitionState[]): BuiltRequest => {
     builds += 1;
-    return { states, sent: [], request: [], immediate: false };
+    return { states, sent: [], request: [], immediate: false, answers: { lastAtMs: null } };
   };
   return { build, builds: () => builds };
 }

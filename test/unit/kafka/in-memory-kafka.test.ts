@@ -267,6 +267,30 @@ describe("the in-memory Kafka's lane sources", () => {
     }
   });
 
+  test('a lane source knows the ends of the partitions it reads, as the origin lists them; paused or down, none', async () => {
+    const kafka = new InMemoryKafka();
+    const admin = kafka.createAdmin();
+    await admin.createTopic({ name: 'a', partitionCount: 2, replicationFactor: 1, configs: new Map() });
+    await write(kafka, 'a', 0, 3);
+    const a = attach(kafka, 'a');
+    const ends = () =>
+      a.source
+        .fetchedEndOffsets()
+        .map(({ partition, lastStableOffset }) => `${partition}:${lastStableOffset}`);
+    try {
+      await settle();
+      assert.deepEqual(ends(), ['0:3', '1:0']);
+      kafka.setUnavailable('down');
+      assert.deepEqual(ends(), []);
+      kafka.setUnavailable(null);
+      a.source.pause();
+      assert.deepEqual(ends(), []);
+    } finally {
+      await a.source.stop();
+      await a.running;
+    }
+  });
+
   test('a grown topic is read whole only after partitionsAdded()', async () => {
     const kafka = new InMemoryKafka();
     const admin = kafka.createAdmin();

@@ -311,6 +311,53 @@ describe('the platformatic source fetch loop', () => {
     assert.deepEqual(sent[3]?.partitions, [{ topic: 'topic', partition: 0, offset: 3n, maxBytes: 50 }]);
   });
 
+  test("the answers tell each partition's end; one that leaves a partition out (nothing moved) keeps its end fresh", async () => {
+    const { loop, sent } = loopOver([0, 1]);
+    loop.pump();
+    assert.deepEqual(loop.fetchedEnds('topic'), [], 'nothing is known before an answer');
+    await sent[0]!.answer([caughtUp(read(0, 0n, 5, 10)), caughtUp(read(1, 0n, 3, 10))]);
+    const ends = () =>
+      loop.fetchedEnds('topic').map(({ partition, lastStableOffset }) => [partition, lastStableOffset]);
+    assert.deepEqual(ends(), [
+      [0, 5n],
+      [1, 3n],
+    ]);
+    takeAll(loop);
+    loop.pump();
+    await sleep(100);
+    // The broker's incremental fetch session leaves out the partitions whose offsets did not move.
+    await sent[1]!.answer([]);
+    assert.deepEqual(ends(), [
+      [0, 5n],
+      [1, 3n],
+    ]);
+    assert.ok(
+      loop.fetchedEnds('topic').every(({ ageMs }) => ageMs < 100),
+      'as of the last answer, not the one that told them',
+    );
+    loop.assign('topic', []);
+    assert.deepEqual(loop.fetchedEnds('topic'), [], 'a partition let go is not known');
+  });
+
+  test('a partition answered with an error, or whose fetched data was thrown away meanwhile, has no end known', async () => {
+    const { loop, sent } = loopOver([0, 1]);
+    loop.pump();
+    await sent[0]!.answer([caughtUp(read(0, 0n, 5, 10)), caughtUp(read(1, 0n, 3, 10))]);
+    takeAll(loop);
+    loop.pump();
+    await sent[1]!.answer([
+      { kind: 'retry', topic: 'topic', partition: 0, error: new Error('NOT_LEADER_OR_FOLLOWER') },
+    ]);
+    assert.deepEqual(
+      loop.fetchedEnds('topic').map(({ partition }) => partition),
+      [1],
+    );
+    await waitFor(() => sent.length === 3);
+    loop.rewind();
+    await sent[2]!.answer([]);
+    assert.deepEqual(loop.fetchedEnds('topic'), [], 'its answer may have told a new end, ignored');
+  });
+
   test('a fetch of markers or aborted records only is no batch, but moves the offset past them', async () => {
     const { loop, sent, skipped } = loopOver([0]);
     loop.pump();
