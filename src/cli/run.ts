@@ -14,7 +14,8 @@ import { createLogger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { systemdNotifier } from '../observability/systemd-notify.js';
 import { watchConfigFile } from '../runtime/config-file-watch.js';
-import { Daemon, StartupFailed } from '../runtime/daemon.js';
+import { StartupFailed } from '../runtime/config-source.js';
+import { Daemon } from '../runtime/daemon.js';
 import { type Command, type CommandIo, EXIT, type ExitCode, UsageError } from './command.js';
 
 const help = `usage: georep run --config FILE [--base-dir DIR] [--http-listen HOST:PORT] [--no-watch]

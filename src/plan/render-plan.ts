@@ -1,9 +1,9 @@
 // `georep plan` output: a readable diff in the manner of `terraform plan` (+ start, - stop, ~ restart or
-// update) of the flows and the consumer-group syncs, and a JSON form for tools. Pure; the command decides
-// where it goes.
+// update) of the flows and the consumer-group syncs, and a JSON form for tools; and the daemon's log line of a
+// plan it applies. Pure; the caller decides where it goes.
 import type { FlowSpec, RejectedFlow } from './flow-spec.js';
 import type { GroupSyncPlan, GroupSyncSpec } from './group-syncs.js';
-import type { Plan, SettingChange } from './plan.js';
+import { type Plan, planHasChanges, type SettingChange } from './plan.js';
 
 export function renderPlanText(
   plan: Plan,
@@ -94,5 +94,24 @@ function sync(spec: GroupSyncSpec) {
     replication: spec.replication,
     origin: spec.origin,
     destination: spec.destination,
+  };
+}
+
+/** The daemon's log entry of a plan it applies (fields and message); null when it changes nothing. */
+export function planLogEntry(
+  plan: Plan,
+  triggers: readonly string[],
+): { readonly fields: object; readonly message: string } | null {
+  if (!planHasChanges(plan)) return null;
+  return {
+    fields: {
+      trigger: triggers.join(','),
+      start: plan.start.map((f) => f.key),
+      stop: plan.stop.map((f) => f.key),
+      restart: plan.restart.map((c) => ({ flow: c.to.key, changes: c.changes })),
+      update: plan.update.map((c) => ({ flow: c.to.key, changes: c.changes })),
+      unchanged: plan.unchanged.length,
+    },
+    message: `applying plan: ${plan.start.length} to start, ${plan.stop.length} to stop, ${plan.restart.length} to restart, ${plan.update.length} to update`,
   };
 }

@@ -36,6 +36,17 @@ export interface ConfigSourceDependencies {
   readonly onAccepted: (config: Config) => void;
 }
 
+/** Thrown by Daemon.start() when the first load of the file fails: there is no last good config to keep running. */
+export class StartupFailed extends Error {
+  constructor(
+    message: string,
+    readonly details: readonly string[],
+  ) {
+    super(message);
+    this.name = 'StartupFailed';
+  }
+}
+
 export class ConfigSource {
   readonly #deps: ConfigSourceDependencies;
   #config: Config | null = null;

@@ -31,10 +31,11 @@ import type { RejectedFlow } from '../plan/flow-spec.js';
 import { flowsOfDeletedOriginTopics } from '../plan/origin-topic-changes.js';
 import { planFlows, planHasChanges } from '../plan/plan.js';
 import { type PlanningInputs, samePlanningInputs } from '../plan/planning-inputs.js';
+import { planLogEntry } from '../plan/render-plan.js';
 import { unlistedTopicSteps } from '../plan/unlisted-topics.js';
 import { type BandwidthCapStatus, BandwidthCaps } from './bandwidth-caps.js';
 import { ClusterClientPool } from './cluster-clients.js';
-import { ConfigSource, type ReloadOutcome } from './config-source.js';
+import { ConfigSource, type ReloadOutcome, StartupFailed } from './config-source.js';
 import { CredentialChanges } from './credential-changes.js';
 import { DeletedOriginTopics } from './deleted-origin-topics.js';
 import type { FlowState } from './flow-state.js';
@@ -64,17 +65,6 @@ export interface DaemonOptions {
   /** Overrides the config's daemon.httpListen (tests bind port 0). */
   readonly httpListenOverride?: string;
   readonly nowMs?: () => number;
-}
-
-/** Thrown by start() when the first load of the file fails: there is no last good config to keep running. */
-export class StartupFailed extends Error {
-  constructor(
-    message: string,
-    readonly details: readonly string[],
-  ) {
-    super(message);
-    this.name = 'StartupFailed';
-  }
 }
 
 export interface DaemonStatus {
@@ -344,19 +334,8 @@ export class Daemon {
       new Set(notListed.map((failure) => failure.cluster)),
     );
     this.#deletedOriginTopics.reportRecreated(plan.start);
-    if (planHasChanges(plan)) {
-      this.#logger.info(
-        {
-          trigger: [...triggers].join(','),
-          start: plan.start.map((f) => f.key),
-          stop: plan.stop.map((f) => f.key),
-          restart: plan.restart.map((c) => ({ flow: c.to.key, changes: c.changes })),
-          update: plan.update.map((c) => ({ flow: c.to.key, changes: c.changes })),
-          unchanged: plan.unchanged.length,
-        },
-        `applying plan: ${plan.start.length} to start, ${plan.stop.length} to stop, ${plan.restart.length} to restart, ${plan.update.length} to update`,
-      );
-    }
+    const logEntry = planLogEntry(plan, [...triggers]);
+    if (logEntry !== null) this.#logger.info(logEntry.fields, logEntry.message);
     for (const _ of plan.restart) this.#options.metrics.flowRestarts.inc({ reason: 'config-change' });
     const results = await this.#supervisor.apply(plan);
     for (const spec of plan.stop) this.#flowFactory.forget(spec);

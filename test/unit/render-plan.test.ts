@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { type FlowSpec, flowKey } from '../../src/plan/flow-spec.js';
 import { type GroupSyncSpec, planGroupSyncs } from '../../src/plan/group-syncs.js';
 import { planFlows } from '../../src/plan/plan.js';
-import { planToJson, renderPlanText } from '../../src/plan/render-plan.js';
+import { planLogEntry, planToJson, renderPlanText } from '../../src/plan/render-plan.js';
 
 function flow(topic: string, overrides: Partial<FlowSpec> = {}): FlowSpec {
   return {
@@ -135,5 +135,27 @@ describe('renderPlanText', () => {
       planToJson(planFlows([], []), [], groupSyncs).groupSyncs.update.map((sync) => sync.replication),
       ['renamed'],
     );
+  });
+});
+
+describe("the daemon's log entry of a plan it applies", () => {
+  test('none for a plan that changes nothing', () => {
+    assert.equal(planLogEntry(planFlows([flow('orders')], [flow('orders')]), ['discovery']), null);
+  });
+
+  test('counts in the message, keys and triggers in the fields', () => {
+    const entry = planLogEntry(planFlows([flow('orders'), flow('new')], [flow('orders'), flow('gone')]), [
+      'sighup',
+      'discovery',
+    ]);
+    assert.equal(entry?.message, 'applying plan: 1 to start, 1 to stop, 0 to restart, 0 to update');
+    assert.deepEqual(entry?.fields, {
+      trigger: 'sighup,discovery',
+      start: [flow('new').key],
+      stop: [flow('gone').key],
+      restart: [],
+      update: [],
+      unchanged: 1,
+    });
   });
 });
