@@ -27,7 +27,7 @@ export interface MirrorFlowDependencies {
   readonly backoff: BackoffPolicy;
   /** How often a flow in a non-retriable error looks again whether someone fixed the cause. */
   readonly nonRetriableRecheckMs: number;
-  /** How often the offset lag is refreshed from the origin's end offsets. */
+  /** How often the offset lag is refreshed: from the lane's fetch answers, else from the origin's end offsets. */
   readonly lagRefreshMs: number;
   /** How long stop() waits for batches already read to reach the destination before giving up on them. */
   readonly stopGraceMs: number;

@@ -16,8 +16,9 @@
 // is `running` again once its cluster answers (a fetch answered; every partition's write acknowledged).
 //
 // This file orchestrates an attempt (prepare the destination topic, run the source, stop); its parts live
-// beside it (what it is given: mirror-flow-dependencies.ts): FlowTopics prepares the destination topic and pins the topic ids, BatchCopier writes each batch,
-// FlowReachability tells `stalled`, LagRefresher keeps the lag true, flowStatus() builds /status on request.
+// beside it (what it is given: mirror-flow-dependencies.ts): FlowTopics prepares the destination topic and pins
+// the topic ids, BatchCopier writes each batch, FlowReachability tells `stalled`, LagRefresher keeps the lag
+// true, flowStatus() builds /status on request.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LaneRecordSource, SourceEvent, TransactionalSink } from '../kafka/port.js';
 import { describeFailure, type FlowError, FlowFailure } from '../plan/flow-failure.js';

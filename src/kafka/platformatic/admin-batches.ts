@@ -1,7 +1,7 @@
 // The admin requests each flow sends for its own topic (at its start: its configs, its creation, its group's
-// committed offsets, its lineage; every few seconds: its offsets for the lag), each kind coalesced (request-coalescer.ts) with
-// other flows' into one request of many topics or groups: thousands of flows send tens of requests, not
-// thousands.
+// committed offsets, its lineage; every few seconds, while its lane does not fetch it: its offsets for the lag),
+// each kind coalesced (request-coalescer.ts) with other flows' into one request of many topics or groups:
+// thousands of flows send tens of requests, not thousands.
 import {
   ConfigResourceTypes,
   type describeConfigsV4,

@@ -51,9 +51,8 @@ export const LANE_READS_BATCHING = {
 
 /** Calls made at about the same time go out together (LANE_READS_BATCHING). */
 export function coalescedPositionReads(consumer: Consumer): PositionReads {
-  const options = LANE_READS_BATCHING;
   const committed = new RequestCoalescer<TopicPartitions, PartitionOffsets>({
-    ...options,
+    ...LANE_READS_BATCHING,
     send: (asked) => committedOffsets(consumer, asked),
   });
   const listedAt = new Map<bigint, RequestCoalescer<TopicPartitions, PartitionOffsets>>();
@@ -63,7 +62,7 @@ export function coalescedPositionReads(consumer: Consumer): PositionReads {
       let listed = listedAt.get(timestamp);
       if (listed === undefined) {
         listed = new RequestCoalescer({
-          ...options,
+          ...LANE_READS_BATCHING,
           send: (asked) => listedOffsets(consumer, asked, timestamp),
         });
         listedAt.set(timestamp, listed);
