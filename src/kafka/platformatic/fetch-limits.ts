@@ -24,7 +24,7 @@ const BUFFERED_BYTES_PER_ROUND_TRIP_SECOND = 500 * 1024 * 1024;
 /**
  * Round trips up to this long keep the base budget: what the source measures on loopback includes its own
  * delays (24–37 ms in bounded-memory.test.ts on a loaded machine), and a budget grown by them held more memory
- * than that test allows (RSS 170 MiB above idle, for 160).
+ * than that test allowed (RSS 170 MiB above idle, for 160 then).
  */
 const NEAR_ROUND_TRIP_MS = 30;
 /** The budget, at most, however long the round trip: in fetches. */

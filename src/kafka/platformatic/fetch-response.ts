@@ -109,19 +109,21 @@ function readPartition(r: Reader): FetchResponsePartition {
   return partition;
 }
 
-/** Every whole batch; a batch cut off by the fetch's size limit at the end is left out, as Kafka's clients do. */
+/**
+ * Every whole batch; a batch cut off by the fetch's size limit at the end is left out, as Kafka's clients do.
+ * Each batch is copied out of the response and decoded from its copy: the records' keys, values and headers are
+ * views into what they were decoded from, and views into the response would keep all of it in memory for as
+ * long as any one of its records is held, while the fetch loop counts each partition's batches apart (and
+ * releases them apart).
+ */
 export function readBatches(reader: Reader): ReceivedBatch[] {
   const batches: ReceivedBatch[] = [];
-  while (
-    reader.remaining >= BATCH_LOG_OVERHEAD_BYTES &&
-    reader.remaining - BATCH_LOG_OVERHEAD_BYTES >= reader.peekInt32(reader.position + 8)
-  ) {
-    const start = reader.position;
-    const batch = readRecordsBatch(reader);
-    const end = start + BATCH_LOG_OVERHEAD_BYTES + batch.length;
-    // A copy: a view would keep the whole response in memory for as long as any one of its batches is held,
-    // while the fetch loop counts each partition's batches apart (and releases them apart).
-    batches.push(Object.assign(batch, { received: Buffer.from(reader.buffer.slice(start, end)) }));
+  while (reader.remaining >= BATCH_LOG_OVERHEAD_BYTES) {
+    const sizeBytes = BATCH_LOG_OVERHEAD_BYTES + reader.peekInt32(reader.position + 8);
+    if (reader.remaining < sizeBytes) break;
+    const received = Buffer.from(reader.buffer.slice(reader.position, reader.position + sizeBytes));
+    reader.skip(sizeBytes);
+    batches.push(Object.assign(readRecordsBatch(Reader.from(received)), { received }));
   }
   return batches;
 }
