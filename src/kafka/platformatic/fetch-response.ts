@@ -5,7 +5,8 @@
 // The library's own parsers decode the batches and drop the bytes: the compressed payload is gone by the time
 // the response is handed on. This one reads the response as the library's fetch-v17 parser does (the layout is
 // the same from v13 to v17: v16 only adds a tagged field, node_endpoints, that georep does not use), and
-// decodes each batch with the library's readRecordsBatch, noting where in the response the batch lay.
+// decodes each batch as the library's readRecordsBatch does (received-batches.ts), noting where in the response
+// the batch lay.
 //
 // Unlike the library's parsers it never throws for an error code in the answer: the fetcher reads the top-level
 // and the partitions' error codes itself.
@@ -18,9 +19,9 @@ import {
   Reader,
   type RecordsBatch,
   readKnownTaggedFields,
-  readRecordsBatch,
 } from '@platformatic/kafka';
 import type { SessionRequest } from './fetch-session.js';
+import { decodeBatch } from './received-batches.js';
 
 /**
  * A batch as the library decodes it, with its bytes as received: BaseOffset to the end of its records (absent
@@ -123,7 +124,7 @@ export function readBatches(reader: Reader): ReceivedBatch[] {
     if (reader.remaining < sizeBytes) break;
     const received = Buffer.from(reader.buffer.slice(reader.position, reader.position + sizeBytes));
     reader.skip(sizeBytes);
-    batches.push(Object.assign(readRecordsBatch(Reader.from(received)), { received }));
+    batches.push(Object.assign(decodeBatch(received), { received }));
   }
   return batches;
 }

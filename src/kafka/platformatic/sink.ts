@@ -27,10 +27,16 @@ import type {
   WriteOptions,
   WrittenRange,
 } from '../port.js';
-import { DEFAULT_MAX_REQUEST_BYTES, encodedChunks, type WriteChunk, writeChunks } from '../write-chunks.js';
+import { DEFAULT_MAX_REQUEST_BYTES, encodedChunks, writeChunks } from '../write-chunks.js';
 import { failedOnNetwork, innermostMessage, kafkaErrorIds } from './map-error.js';
 import { ProduceClient, TopicIdChecks, TRANSACTION_TIMEOUT_MS } from './produce-client.js';
-import { type BatchProducer, batchOf, nextSequence } from './record-batch.js';
+import {
+  type BatchProducer,
+  batchOf,
+  encodeAhead,
+  nextSequence,
+  type PreparedChunk,
+} from './record-batch.js';
 
 /**
  * Clients per sink, each with its own connection per broker; a partition always writes through the same one.
@@ -137,7 +143,13 @@ export class PlatformaticSink implements RecordSink {
     compression: CompressionSetting,
   ): Promise<readonly WrittenRange[]> {
     const written: WrittenRange[] = [];
-    for (const chunk of writeChunks(records, this.#maxRequestBytes, compression)) {
+    const chunks = writeChunks(records, this.#maxRequestBytes, compression);
+    // The next chunk is encoded while this one is written: compressing takes about as long as a round trip to
+    // a near broker, and a partition's requests go one after another.
+    let next = chunks.length > 0 ? encodeAhead(chunks[0]!) : undefined;
+    for (let index = 0; next !== undefined; index++) {
+      const chunk = next;
+      next = index + 1 < chunks.length ? encodeAhead(chunks[index + 1]!) : undefined;
       written.push(...(await this.#sendForwardedOrEncoded(target, chunk, compression)));
     }
     return written;
@@ -149,7 +161,7 @@ export class PlatformaticSink implements RecordSink {
    */
   async #sendForwardedOrEncoded(
     target: WriteTarget,
-    chunk: WriteChunk,
+    chunk: PreparedChunk,
     compression: CompressionSetting,
   ): Promise<WrittenRange[]> {
     try {
@@ -170,7 +182,7 @@ export class PlatformaticSink implements RecordSink {
    * can be too large for the same limit uncompressed. The broker refused the whole batch, so sending it again
    * cannot duplicate anything.
    */
-  async #sendChunkThatFits(target: WriteTarget, chunk: WriteChunk): Promise<WrittenRange> {
+  async #sendChunkThatFits(target: WriteTarget, chunk: PreparedChunk): Promise<WrittenRange> {
     try {
       return { ...(await this.#sendChunkOnce(target, chunk)), recordCount: chunk.records.length };
     } catch (error) {
@@ -187,7 +199,7 @@ export class PlatformaticSink implements RecordSink {
    * partition): the broker refused this batch, so sending it again cannot duplicate it. The topic is looked
    * up afresh before the batch goes again, in case it was deleted and created again meanwhile.
    */
-  async #sendChunkOnce(target: WriteTarget, chunk: WriteChunk): Promise<SentBatch> {
+  async #sendChunkOnce(target: WriteTarget, chunk: PreparedChunk): Promise<SentBatch> {
     try {
       return await this.#sendChunk(target, chunk);
     } catch (error) {
@@ -197,7 +209,7 @@ export class PlatformaticSink implements RecordSink {
     }
   }
 
-  async #sendChunk(target: WriteTarget, chunk: WriteChunk): Promise<SentBatch> {
+  async #sendChunk(target: WriteTarget, chunk: PreparedChunk): Promise<SentBatch> {
     const { topic, partition, onUnreachable } = target;
     const lane = this.#lanes[laneOf(topic, partition, CLIENT_LANES)]!;
     // Every lane drops the topic when its id is due for a check: each lane is a client of its own, and the

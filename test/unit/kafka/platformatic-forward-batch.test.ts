@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Reader, readRecordsBatch } from '@platformatic/kafka';
 import { readBatches } from '../../../src/kafka/platformatic/fetch-response.js';
+import { decodeBatch } from '../../../src/kafka/platformatic/received-batches.js';
 import {
   type BatchProducer,
   encodeRecordBatch,
@@ -118,5 +119,38 @@ describe("a fetch response's records read with their bytes as received", () => {
         [300, null, 2000],
       ],
     );
+  });
+});
+
+describe('a received batch decodes as the library decodes it (decodeBatch)', () => {
+  /** Records that compress far better than the output size guessed from the compressed size: several passes. */
+  const repetitive: RecordToWrite[] = Array.from({ length: 200 }, (_, index) => ({
+    key: Buffer.from(`key-${index}`),
+    value: Buffer.alloc(4000, index % 7),
+    headers: [{ key: Buffer.from('h'), value: Buffer.from([index % 256]) }],
+    timestampMs: 1_700_000_000_000 + index,
+  }));
+  for (const codec of ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const) {
+    for (const [name, records] of [
+      ['three records', RECORDS],
+      ['800 KB that compress 100 times', repetitive],
+    ] as const) {
+      test(`${codec}, ${name}`, async () => {
+        const received = await encodeRecordBatch(records, ORIGIN_PRODUCER, codec);
+        const ours = decodeBatch(received);
+        assert.deepEqual(ours, readRecordsBatch(Reader.from(received)));
+        const values = ours.records.map((record) => record.value);
+        assert.deepEqual(
+          values,
+          records.map((record) => record.value),
+        );
+      });
+    }
+  }
+
+  test('an unknown codec id is an error that names the batch', async () => {
+    const received = await encodeRecordBatch(RECORDS, ORIGIN_PRODUCER, 'none');
+    received.writeInt16BE(6, 21);
+    assert.throws(() => decodeBatch(received), /offset 0 has an unknown codec id 6/);
   });
 });
