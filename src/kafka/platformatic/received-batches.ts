@@ -11,7 +11,8 @@ const RECORDS_AT = 61;
 const CODEC_BITS = 0x07;
 /** What a compressed byte is taken to decode to, at most: zstd or gzip JSON decodes to six or seven times. */
 const DECODED_PER_COMPRESSED_BYTE = 8;
-const MIN_OUTPUT_BYTES = 64 * 1024;
+/** zlib's default: a small batch (a producer that does not wait to fill them) gets no larger buffer than before. */
+const MIN_OUTPUT_BYTES = 16 * 1024;
 const MAX_OUTPUT_BYTES = 8 * 1024 * 1024;
 /**
  * Records decoded into less than this share of zlib's output buffer are copied out of it: their keys and

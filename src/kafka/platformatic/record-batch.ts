@@ -136,7 +136,9 @@ export async function encodeBatchRecords(
 
 /**
  * Writes `producer`'s fields (the transactional bit among the attributes) and the CRC into a batch, in place,
- * and returns it: a batch sent again under another producer id or sequence is stamped again.
+ * and returns it: a batch sent again under another producer id or sequence is stamped again. In place is safe
+ * because the library's connection copies a request (header and payload joined) when it is queued, so a request
+ * that failed or timed out cannot go out later with the new stamp.
  */
 function stampBatch(bytes: Buffer, producer: BatchProducer): Buffer {
   const codecBits = bytes.readInt16BE(ATTRIBUTES_AT) & CODEC_BITS;

@@ -10,6 +10,8 @@ import { readBatches } from '../../../src/kafka/platformatic/fetch-response.js';
 import { decodeBatch } from '../../../src/kafka/platformatic/received-batches.js';
 import {
   type BatchProducer,
+  batchOf,
+  encodeAhead,
   encodeRecordBatch,
   forwardRecordBatch,
 } from '../../../src/kafka/platformatic/record-batch.js';
@@ -152,5 +154,19 @@ describe('a received batch decodes as the library decodes it (decodeBatch)', () 
     const received = await encodeRecordBatch(RECORDS, ORIGIN_PRODUCER, 'none');
     received.writeInt16BE(6, 21);
     assert.throws(() => decodeBatch(received), /offset 0 has an unknown codec id 6/);
+  });
+});
+
+describe('a chunk encoded ahead is stamped for whoever sends it (encodeAhead, batchOf)', () => {
+  test('stamped for one producer, then again for a transactional one and a third: each time the batch encodeRecordBatch makes', async () => {
+    const chunk = encodeAhead({ records: [...RECORDS], codec: 'zstd' });
+    for (const producer of [
+      SINK_PRODUCER,
+      { ...SINK_PRODUCER, producerId: 5n, baseSequence: 0, transactional: true },
+      ORIGIN_PRODUCER,
+      { ...ORIGIN_PRODUCER, transactional: false },
+    ]) {
+      assert.deepEqual(await batchOf(chunk, producer), await encodeRecordBatch(RECORDS, producer, 'zstd'));
+    }
   });
 });
