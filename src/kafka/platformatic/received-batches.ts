@@ -5,10 +5,8 @@
 // quarter of the event loop's time copying such a topic.
 import zlib from 'node:zlib';
 import { compressionsAlgorithms, Reader, type RecordsBatch, readRecord } from '@platformatic/kafka';
+import { BATCH_HEADER_BYTES, CODEC_BITS, CODEC_IDS } from './record-batch.js';
 
-/** BaseOffset … BaseSequence (57 bytes), then the record count (int32): where the records start. */
-const RECORDS_AT = 61;
-const CODEC_BITS = 0x07;
 /** What a compressed byte is taken to decode to, at most: zstd or gzip JSON decodes to six or seven times. */
 const DECODED_PER_COMPRESSED_BYTE = 8;
 /** zlib's default: a small batch (a producer that does not wait to fill them) gets no larger buffer than before. */
@@ -22,10 +20,10 @@ const MIN_USED_SHARE_OF_OUTPUT = 0.75;
 
 /** By Kafka's codec id (attributes bits 0-2). */
 const DECOMPRESSORS: Record<number, (compressed: Buffer) => Buffer> = {
-  1: (compressed) => fitted(zlib.gunzipSync(compressed, outputFor(compressed))),
-  2: (compressed) => compressionsAlgorithms.snappy.decompressSync(compressed) as Buffer,
-  3: (compressed) => compressionsAlgorithms.lz4.decompressSync(compressed) as Buffer,
-  4: (compressed) => fitted(zlib.zstdDecompressSync(compressed, outputFor(compressed))),
+  [CODEC_IDS.gzip]: (compressed) => fitted(zlib.gunzipSync(compressed, outputFor(compressed))),
+  [CODEC_IDS.snappy]: (compressed) => compressionsAlgorithms.snappy.decompressSync(compressed) as Buffer,
+  [CODEC_IDS.lz4]: (compressed) => compressionsAlgorithms.lz4.decompressSync(compressed) as Buffer,
+  [CODEC_IDS.zstd]: (compressed) => fitted(zlib.zstdDecompressSync(compressed, outputFor(compressed))),
 };
 
 function outputFor(compressed: Buffer): { chunkSize: number } {
@@ -65,7 +63,8 @@ export function decodeBatch(received: Buffer): RecordsBatch {
     if (decompress === undefined) {
       throw new Error(`the record batch at offset ${batch.firstOffset} has an unknown codec id ${codec}`);
     }
-    records = Reader.from(decompress(received.subarray(RECORDS_AT)));
+    // The records follow the batch's header, as encodeBatchRecords writes it.
+    records = Reader.from(decompress(received.subarray(BATCH_HEADER_BYTES)));
   }
   for (let index = 0; index < recordCount; index++) batch.records.push(readRecord(records));
   return batch;

@@ -28,7 +28,7 @@ export interface BatchProducer {
 
 const MAGIC = 2;
 /** Batch bytes before the records: BaseOffset … BaseSequence (57), then the record count (4). */
-const BATCH_HEADER_BYTES = 61;
+export const BATCH_HEADER_BYTES = 61;
 /** Where the CRC sits in a batch, and the first byte it covers. */
 const CRC_AT = 17;
 const CRC_FROM = 21;
@@ -45,9 +45,10 @@ const PRODUCER_EPOCH_AT = 51;
 const BASE_SEQUENCE_AT = 53;
 /** ProducerId int64, ProducerEpoch int16, BaseSequence int32. */
 const PRODUCER_FIELDS_BYTES = 14;
-const CODEC_BITS = 0x07;
+/** The codec's id among a batch's attributes. */
+export const CODEC_BITS = 0x07;
 
-const CODEC_IDS: Record<CompressionCodec, number> = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
+export const CODEC_IDS: Record<CompressionCodec, number> = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
 const gzip = promisify(zlib.gzip);
 // Level 3, zstd's default, as Kafka's Java producer uses.
 const zstd = promisify(zlib.zstdCompress);
