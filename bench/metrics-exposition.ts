@@ -49,7 +49,10 @@ function filledMetrics(flowCount: number): Metrics {
     metrics.destinationBatchesWritten.inc({ ...labels, path: 'forwarded' }, 3);
     metrics.offsetLag.set(labels, index % 7);
     const latency = metrics.replicationLatency.hold(labels);
-    for (const seconds of [0.004, 0.02, 0.3, 1.5, 12]) latency.observe(seconds);
+    latency.observeCopied(
+      [4, 20, 300, 1_500, 12_000].map((ageMs) => ({ timestampMs: -ageMs })),
+      0,
+    );
   }
   return metrics;
 }

@@ -104,11 +104,7 @@ export class BatchCopier {
       batch.nextOffset,
     );
     if (signal.aborted) return;
-    const acknowledgedAtMs = this.#deps.nowMs();
-    const latency = identity.latency;
-    for (const record of records) {
-      latency.observe(Math.max(0, acknowledgedAtMs - record.timestampMs) / 1000);
-    }
+    identity.latency.observeCopied(records, this.#deps.nowMs());
     const bytes = recordBytes(records);
     mirrored.records += records.length;
     mirrored.bytes += bytes;

@@ -35,7 +35,7 @@ export class FlowIdentity {
     return this.#logger;
   }
 
-  get latency(): Pick<LatencySeries, 'observe'> {
+  get latency(): Pick<LatencySeries, 'observeCopied'> {
     return this.#latency;
   }
 
