@@ -1,6 +1,7 @@
-// One record of Kafka's record batch format v2 (magic 2, Kafka >= 0.11), encoded byte for byte: headers in
-// order, repeated keys and null values kept. Pure code over Buffers; the sink's batch encoder
-// (platformatic/record-batch.ts) writes every record of a batch with it into one buffer.
+// One record of Kafka's record batch format v2 (magic 2, Kafka >= 0.11), encoded and read byte for byte: headers
+// in order, repeated keys and null values kept. Pure code over Buffers; the sink's batch encoder
+// (platformatic/record-batch.ts) writes every record of a batch with it into one buffer, and fetched batches
+// are read with RecordV2Reader (platformatic/received-batches.ts).
 //
 //   Record =>
 //     Length => varint                (of everything below)
@@ -18,7 +19,11 @@ import type { RecordHeader } from './port.js';
 
 export interface RecordV2 {
   readonly attributes: number;
-  readonly timestampDelta: bigint;
+  /**
+   * Milliseconds from the batch's first timestamp: a number, exact within ±2^53 like every timestamp georep
+   * handles (ConsumedRecord.timestampMs); a wider one read from a batch is rounded to the nearest.
+   */
+  readonly timestampDelta: number;
   readonly offsetDelta: number;
   readonly key: Buffer | null;
   readonly value: Buffer | null;
@@ -26,6 +31,103 @@ export interface RecordV2 {
 }
 
 const NULL_LENGTH = -1;
+
+/** A null header key, which Kafka's producers refuse, is kept as the empty key should one arrive anyway. */
+export const EMPTY_HEADER_KEY = Buffer.alloc(0);
+const MAX_VARINT_BYTES = 5;
+const MAX_VARLONG_BYTES = 10;
+
+/**
+ * Reads the records of a batch (its records part, decompressed) one after another; keys, values and headers are
+ * views into `buffer`. What Kafka's Java consumer refuses is refused with a RangeError: a record that runs past
+ * the end, or whose length prefix does not count its bytes, a negative header count, an over-long varint.
+ * Written for the fetch path, where the library's reader took an array per varint and a BigInt per byte of
+ * every timestamp delta.
+ */
+export class RecordV2Reader {
+  readonly #buffer: Buffer;
+  #position = 0;
+
+  constructor(buffer: Buffer) {
+    this.#buffer = buffer;
+  }
+
+  next(): RecordV2 {
+    const length = this.#varint();
+    const bodyStart = this.#position;
+    const attributes = (this.#byte() << 24) >> 24; // int8
+    const timestampDelta = this.#varlong();
+    const offsetDelta = this.#varint();
+    const key = this.#nullableBytes();
+    const value = this.#nullableBytes();
+    const headerCount = this.#varint();
+    if (headerCount < 0) throw new RangeError(`a record has ${headerCount} headers`);
+    const headers: RecordHeader[] = [];
+    for (let index = 0; index < headerCount; index++) {
+      const headerKey = this.#nullableBytes() ?? EMPTY_HEADER_KEY;
+      headers.push({ key: headerKey, value: this.#nullableBytes() });
+    }
+    if (this.#position - bodyStart !== length) {
+      throw new RangeError(
+        `a record's length says ${length} bytes, its fields took ${this.#position - bodyStart}`,
+      );
+    }
+    return { attributes, timestampDelta, offsetDelta, key, value, headers };
+  }
+
+  #byte(): number {
+    const byte = this.#buffer[this.#position];
+    if (byte === undefined)
+      throw new RangeError(`a record runs past the end of its batch (${this.#buffer.length} bytes)`);
+    this.#position++;
+    return byte;
+  }
+
+  #varint(): number {
+    return zigzagDecode(this.#unsignedVarint(MAX_VARINT_BYTES));
+  }
+
+  #varlong(): number {
+    const start = this.#position;
+    const unsigned = this.#unsignedVarint(MAX_VARLONG_BYTES);
+    if (unsigned <= Number.MAX_SAFE_INTEGER) return zigzagDecode(unsigned);
+    // Beyond 2^53 the number sum was rounded: decoded again exactly, then rounded once.
+    let exact = 0n;
+    for (let at = this.#position - 1; at >= start; at--) {
+      exact = (exact << 7n) | BigInt((this.#buffer[at] as number) & 0x7f);
+    }
+    return Number((exact >> 1n) ^ -(exact & 1n));
+  }
+
+  /** Base-128, least significant group first; in number arithmetic, exact up to 2^53. */
+  #unsignedVarint(maxBytes: number): number {
+    let unsigned = 0;
+    let scale = 1;
+    for (let read = 1; ; read++) {
+      const byte = this.#byte();
+      unsigned += (byte & 0x7f) * scale;
+      if (byte < 0x80) return unsigned;
+      if (read === maxBytes) throw new RangeError(`a varint longer than ${maxBytes} bytes`);
+      scale *= 128;
+    }
+  }
+
+  #nullableBytes(): Buffer | null {
+    const length = this.#varint();
+    if (length === NULL_LENGTH) return null;
+    const end = this.#position + length;
+    if (length < 0 || end > this.#buffer.length) {
+      throw new RangeError(`a record's field of ${length} bytes runs past the end of its batch`);
+    }
+    const bytes = this.#buffer.subarray(this.#position, end);
+    this.#position = end;
+    return bytes;
+  }
+}
+
+function zigzagDecode(unsigned: number): number {
+  return unsigned % 2 === 0 ? unsigned / 2 : -(unsigned + 1) / 2;
+}
 
 /** What writeRecordV2 needs to know of a record's size, computed once. */
 export interface RecordV2Size {
@@ -112,21 +214,23 @@ export function writeVarint(out: Buffer, position: number, value: number): numbe
   return at;
 }
 
-const INT64_MIN = -(1n << 63n);
-const INT64_MAX = (1n << 63n) - 1n;
+const INT64_MIN = -(2 ** 63);
+/** The first number above int64: 2^63 - 1 itself is not a number, and rounds to this. */
+const ABOVE_INT64 = 2 ** 63;
 
-function zigzag64(value: bigint): bigint {
-  if (value < INT64_MIN || value > INT64_MAX) {
+function zigzag64(value: number): bigint {
+  if (!Number.isInteger(value) || value < INT64_MIN || value >= ABOVE_INT64) {
     throw new RangeError(`${value} is not an int64`);
   }
-  return BigInt.asUintN(64, (value << 1n) ^ (value >> 63n));
+  const exact = BigInt(value);
+  return BigInt.asUintN(64, (exact << 1n) ^ (exact >> 63n));
 }
 
 /** Deltas within ±2^30 take the varint path: the same bytes, without BigInt arithmetic. */
-const SMALL_VARLONG = 1n << 30n;
+const SMALL_VARLONG = 2 ** 30;
 
-export function sizeOfVarlong(value: bigint): number {
-  if (value > -SMALL_VARLONG && value < SMALL_VARLONG) return sizeOfVarint(Number(value));
+export function sizeOfVarlong(value: number): number {
+  if (value > -SMALL_VARLONG && value < SMALL_VARLONG) return sizeOfVarint(value);
   let unsigned = zigzag64(value);
   let size = 1;
   while (unsigned >= 0x80n) {
@@ -136,8 +240,8 @@ export function sizeOfVarlong(value: bigint): number {
   return size;
 }
 
-export function writeVarlong(out: Buffer, position: number, value: bigint): number {
-  if (value > -SMALL_VARLONG && value < SMALL_VARLONG) return writeVarint(out, position, Number(value));
+export function writeVarlong(out: Buffer, position: number, value: number): number {
+  if (value > -SMALL_VARLONG && value < SMALL_VARLONG) return writeVarint(out, position, value);
   let unsigned = zigzag64(value);
   let at = position;
   while (unsigned >= 0x80n) {

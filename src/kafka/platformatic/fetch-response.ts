@@ -21,18 +21,22 @@ import {
   readKnownTaggedFields,
 } from '@platformatic/kafka';
 import type { SessionRequest } from './fetch-session.js';
-import { decodeBatch } from './received-batches.js';
+import { type DecodedBatch, decodeBatch, fromLibraryBatch } from './received-batches.js';
 
 /**
- * A batch as the library decodes it, with its bytes as received: BaseOffset to the end of its records (absent
- * where the library's own parser read the response).
+ * A batch decoded, with its bytes as received: BaseOffset to the end of its records (absent where the library's
+ * own parser read the response).
  */
-export interface ReceivedBatch extends RecordsBatch {
+export interface ReceivedBatch extends DecodedBatch {
   readonly received?: Buffer;
 }
 
+/**
+ * A partition of the answer: batches this parser decoded, or, from brokers before Kafka 3.1, batches the
+ * library's own parser decoded (receivedBatches turns them into ReceivedBatch).
+ */
 type FetchResponsePartition = Omit<fetchV17.FetchResponsePartition, 'records'> & {
-  records: ReceivedBatch[] | null;
+  records: ReceivedBatch[] | RecordsBatch[] | null;
 };
 
 export interface FetchResponse extends Omit<fetchV17.FetchResponse, 'responses'> {
@@ -108,6 +112,17 @@ function readPartition(r: Reader): FetchResponsePartition {
   }
   readKnownTaggedFields(r, {});
   return partition;
+}
+
+/** A partition's batches as ReceivedBatch, whichever parser read them. */
+export function receivedBatches(batches: ReceivedBatch[] | RecordsBatch[] | null): readonly ReceivedBatch[] {
+  if (batches === null) return [];
+  return batches.map((batch) => (isLibraryBatch(batch) ? fromLibraryBatch(batch) : batch));
+}
+
+/** This parser keeps every batch's bytes; the library's does not. */
+function isLibraryBatch(batch: ReceivedBatch | RecordsBatch): batch is RecordsBatch {
+  return !('received' in batch);
 }
 
 /**

@@ -28,6 +28,7 @@ import {
   type FetchRequestWriter,
   type FetchResponse,
   fetchApiKeepingBatches,
+  receivedBatches,
   sendFetch,
 } from './fetch-response.js';
 import {
@@ -365,7 +366,12 @@ function outcomeOf(
       topic,
       partition,
       fetchOffset,
-      read: readPartition(partition, fetchOffset, answer.records ?? [], answer.abortedTransactions),
+      read: readPartition(
+        partition,
+        fetchOffset,
+        receivedBatches(answer.records),
+        answer.abortedTransactions,
+      ),
       highWatermark: answer.highWatermark,
       lastStableOffset: answer.lastStableOffset,
     };

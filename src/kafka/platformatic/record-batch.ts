@@ -29,20 +29,27 @@ export interface BatchProducer {
 const MAGIC = 2;
 /** Batch bytes before the records: BaseOffset … BaseSequence (57), then the record count (4). */
 export const BATCH_HEADER_BYTES = 61;
-/** Where the CRC sits in a batch, and the first byte it covers. */
-const CRC_AT = 17;
-const CRC_FROM = 21;
+/** Where each field of a batch's header sits (see the layout above). */
+export const BATCH_FIELD_AT = {
+  length: 8,
+  partitionLeaderEpoch: 12,
+  magic: 16,
+  crc: 17,
+  attributes: 21,
+  lastOffsetDelta: 23,
+  firstTimestamp: 27,
+  maxTimestamp: 35,
+  producerId: 43,
+  producerEpoch: 51,
+  firstSequence: 53,
+  recordCount: 57,
+} as const;
+/** The first byte the CRC covers: Attributes. */
+const CRC_FROM = BATCH_FIELD_AT.attributes;
 const TRANSACTIONAL_ATTRIBUTE = 0x10;
 /** Java's producer leaves it unset (-1); the broker fills it in. */
 const NO_PARTITION_LEADER_EPOCH = -1;
 
-/** Where the fields a producer or a forwarded batch gets anew sit (see the layout above). */
-const PARTITION_LEADER_EPOCH_AT = 12;
-const MAGIC_AT = 16;
-const ATTRIBUTES_AT = 21;
-const PRODUCER_ID_AT = 43;
-const PRODUCER_EPOCH_AT = 51;
-const BASE_SEQUENCE_AT = 53;
 /** ProducerId int64, ProducerEpoch int16, BaseSequence int32. */
 const PRODUCER_FIELDS_BYTES = 14;
 /** The codec's id among a batch's attributes. */
@@ -89,7 +96,7 @@ export async function encodeBatchRecords(
     if (record.timestampMs > maxTimestampMs) maxTimestampMs = record.timestampMs;
     const v2: RecordV2 = {
       attributes: 0,
-      timestampDelta: BigInt(record.timestampMs - baseTimestampMs),
+      timestampDelta: record.timestampMs - baseTimestampMs,
       offsetDelta: index,
       key: record.key,
       value: record.value,
@@ -142,12 +149,15 @@ export async function encodeBatchRecords(
  * that failed or timed out cannot go out later with the new stamp.
  */
 function stampBatch(bytes: Buffer, producer: BatchProducer): Buffer {
-  const codecBits = bytes.readInt16BE(ATTRIBUTES_AT) & CODEC_BITS;
-  bytes.writeInt16BE(codecBits | (producer.transactional ? TRANSACTIONAL_ATTRIBUTE : 0), ATTRIBUTES_AT);
-  bytes.writeBigInt64BE(producer.producerId, PRODUCER_ID_AT);
-  bytes.writeInt16BE(producer.producerEpoch, PRODUCER_EPOCH_AT);
-  bytes.writeInt32BE(producer.baseSequence, BASE_SEQUENCE_AT);
-  bytes.writeUInt32BE(crc32c(bytes.subarray(CRC_FROM)), CRC_AT);
+  const codecBits = bytes.readInt16BE(BATCH_FIELD_AT.attributes) & CODEC_BITS;
+  bytes.writeInt16BE(
+    codecBits | (producer.transactional ? TRANSACTIONAL_ATTRIBUTE : 0),
+    BATCH_FIELD_AT.attributes,
+  );
+  bytes.writeBigInt64BE(producer.producerId, BATCH_FIELD_AT.producerId);
+  bytes.writeInt16BE(producer.producerEpoch, BATCH_FIELD_AT.producerEpoch);
+  bytes.writeInt32BE(producer.baseSequence, BATCH_FIELD_AT.firstSequence);
+  bytes.writeUInt32BE(crc32c(bytes.subarray(CRC_FROM)), BATCH_FIELD_AT.crc);
   return bytes;
 }
 
@@ -169,15 +179,17 @@ export async function encodeRecordBatch(
  * Attributes other than the codec are the caller's to rule out (OriginBatch is offered only without them).
  */
 export function forwardRecordBatch(received: Buffer, producer: BatchProducer): Buffer {
-  if (received.length < BATCH_HEADER_BYTES || received.readInt8(MAGIC_AT) !== MAGIC) {
+  if (received.length < BATCH_HEADER_BYTES || received.readInt8(BATCH_FIELD_AT.magic) !== MAGIC) {
     throw new Error('only a record batch of format v2 can be forwarded');
   }
-  if (received.readInt32BE(8) !== received.length - 12) {
-    throw new Error(`a record batch of ${received.length} bytes says it has ${received.readInt32BE(8) + 12}`);
+  if (received.readInt32BE(BATCH_FIELD_AT.length) !== received.length - 12) {
+    throw new Error(
+      `a record batch of ${received.length} bytes says it has ${received.readInt32BE(BATCH_FIELD_AT.length) + 12}`,
+    );
   }
   const out = Buffer.from(received);
   out.writeBigInt64BE(0n, 0);
-  out.writeInt32BE(NO_PARTITION_LEADER_EPOCH, PARTITION_LEADER_EPOCH_AT);
+  out.writeInt32BE(NO_PARTITION_LEADER_EPOCH, BATCH_FIELD_AT.partitionLeaderEpoch);
   return stampBatch(out, producer);
 }
 

@@ -1,4 +1,4 @@
-// One partition's part of a read_committed fetch response, as @platformatic/kafka decodes it (raw record batches
+// One partition's part of a read_committed fetch response (its record batches decoded by received-batches.ts,
 // and the broker's aborted_transactions), turned into the port's records. Pure code.
 //
 // Done here instead of by the library, which gets three things wrong (docs/platformatic-corrections.md):
@@ -12,9 +12,10 @@
 // - nothing of a batch before the fetch offset is handed on (a compressed batch is returned whole), and the
 //   next offset moves past trailing markers and aborted records, so a commit never reads them again.
 // A batch handed on whole, as received, is offered to the sink to forward as it came (OriginBatch).
-import type { fetchV17, KafkaRecord } from '@platformatic/kafka';
+import type { fetchV17 } from '@platformatic/kafka';
 import { batchesOfAbortedTransactions, isAbortMarkerKey } from '../aborted-batches.js';
-import type { CompressionCodec, ConsumedRecord, OriginBatch, RecordHeader, TimestampType } from '../port.js';
+import type { CompressionCodec, ConsumedRecord, OriginBatch, TimestampType } from '../port.js';
+import type { RecordV2 } from '../record-v2.js';
 import type { ReceivedBatch } from './fetch-response.js';
 
 const COMPRESSION_BITS = 0x07;
@@ -101,35 +102,30 @@ function forwardable(
 function toConsumedRecord(
   partition: number,
   batch: ReceivedBatch,
-  record: KafkaRecord,
+  record: RecordV2,
   compression: CompressionCodec,
   originBatch: OriginBatch | undefined,
 ): ConsumedRecord {
   const logAppendTime = (batch.attributes & LOG_APPEND_TIME_BIT) !== 0;
   const timestampType: TimestampType = logAppendTime ? 'log-append-time' : 'create-time';
-  const timestamp = logAppendTime ? batch.maxTimestamp : batch.firstTimestamp + record.timestampDelta;
+  const timestampMs = logAppendTime
+    ? Number(batch.maxTimestamp)
+    : Number(batch.firstTimestamp) + record.timestampDelta;
   return {
     partition,
     offset: batch.firstOffset + BigInt(record.offsetDelta),
-    timestampMs: Number(timestamp),
+    timestampMs,
     timestampType,
     key: record.key,
     value: record.value,
-    headers: record.headers.map(toHeader),
+    headers: record.headers,
     compression,
     ...(originBatch === undefined ? {} : { originBatch }),
   };
 }
 
-const EMPTY_KEY = Buffer.alloc(0);
-
-function toHeader([key, value]: [Buffer | null, Buffer | null]): RecordHeader {
-  // Kafka's producers refuse a null header key; should one arrive anyway, it is kept as the empty key.
-  return { key: key ?? EMPTY_KEY, value };
-}
-
-function decodedBytesOf(record: KafkaRecord): number {
+function decodedBytesOf(record: RecordV2): number {
   let total = (record.key?.length ?? 0) + (record.value?.length ?? 0);
-  for (const [key, value] of record.headers) total += (key?.length ?? 0) + (value?.length ?? 0);
+  for (const header of record.headers) total += header.key.length + (header.value?.length ?? 0);
   return total;
 }

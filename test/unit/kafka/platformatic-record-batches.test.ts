@@ -1,21 +1,21 @@
-// One partition's part of a fetch response, as @platformatic/kafka decodes it, turned into the port's records:
+// One partition's part of a fetch response, its batches decoded (decodeBatch), turned into the port's records:
 // timestamps and their type from the batch (LogAppendTime is the batch's max timestamp, which the library loses),
 // markers and aborted records dropped with the next offset past them, nothing before the fetch offset.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { KafkaRecord, RecordsBatch } from '@platformatic/kafka';
+import type { ReceivedBatch } from '../../../src/kafka/platformatic/fetch-response.js';
 import { readPartition } from '../../../src/kafka/platformatic/record-batches.js';
+import type { RecordV2 } from '../../../src/kafka/record-v2.js';
 
 const LOG_APPEND_TIME = 0x08;
 const TRANSACTIONAL = 0x10;
 const CONTROL = 0x20;
 const GZIP = 0x01;
 
-function record(offsetDelta: number, fields: Partial<KafkaRecord> = {}): KafkaRecord {
+function record(offsetDelta: number, fields: Partial<RecordV2> = {}): RecordV2 {
   return {
-    length: 0,
     attributes: 0,
-    timestampDelta: BigInt(offsetDelta),
+    timestampDelta: offsetDelta,
     offsetDelta,
     key: Buffer.from(`key-${offsetDelta}`),
     value: Buffer.from(`value-${offsetDelta}`),
@@ -24,11 +24,7 @@ function record(offsetDelta: number, fields: Partial<KafkaRecord> = {}): KafkaRe
   };
 }
 
-function batch(
-  firstOffset: number,
-  records: KafkaRecord[],
-  fields: Partial<RecordsBatch> = {},
-): RecordsBatch {
+function batch(firstOffset: number, records: RecordV2[], fields: Partial<ReceivedBatch> = {}): ReceivedBatch {
   return {
     firstOffset: BigInt(firstOffset),
     length: 100,
@@ -47,7 +43,7 @@ function batch(
   };
 }
 
-function marker(offset: number, producerId: bigint, type: 'abort' | 'commit'): RecordsBatch {
+function marker(offset: number, producerId: bigint, type: 'abort' | 'commit'): ReceivedBatch {
   const key = Buffer.from([0, 0, 0, type === 'abort' ? 0 : 1]);
   return batch(offset, [record(0, { key, value: Buffer.from([0, 0, 0, 0, 0, 0]) })], {
     attributes: TRANSACTIONAL | CONTROL,
@@ -61,8 +57,8 @@ describe('a partition of a fetch response read into records', () => {
       3,
       0n,
       [
-        batch(0, [record(0, { timestampDelta: 7n }), record(1, { timestampDelta: -5n })]),
-        batch(2, [record(0), record(1, { timestampDelta: 3n })], { attributes: LOG_APPEND_TIME }),
+        batch(0, [record(0, { timestampDelta: 7 }), record(1, { timestampDelta: -5 })]),
+        batch(2, [record(0), record(1, { timestampDelta: 3 })], { attributes: LOG_APPEND_TIME }),
       ],
       null,
     );
@@ -78,11 +74,11 @@ describe('a partition of a fetch response read into records', () => {
   });
 
   test('keys, values and headers are kept as they came: null apart from empty, header order, repeats, null values, key bytes that are not UTF-8', () => {
-    const headers: [Buffer | null, Buffer | null][] = [
-      [Buffer.from('b'), Buffer.from('1')],
-      [Buffer.from('a'), null],
-      [Buffer.from('b'), Buffer.alloc(0)],
-      [Buffer.from([0xff, 0xfe, 0x6b]), Buffer.from('x')],
+    const headers = [
+      { key: Buffer.from('b'), value: Buffer.from('1') },
+      { key: Buffer.from('a'), value: null },
+      { key: Buffer.from('b'), value: Buffer.alloc(0) },
+      { key: Buffer.from([0xff, 0xfe, 0x6b]), value: Buffer.from('x') },
     ];
     const { records } = readPartition(
       0,
@@ -187,7 +183,7 @@ describe('a partition of a fetch response read into records', () => {
 
   describe('which batches a sink may forward as they came', () => {
     const RECEIVED = Buffer.from('the batch as received');
-    const received = (firstOffset: number, records: KafkaRecord[], fields: Partial<RecordsBatch> = {}) => ({
+    const received = (firstOffset: number, records: RecordV2[], fields: Partial<ReceivedBatch> = {}) => ({
       ...batch(firstOffset, records, fields),
       received: RECEIVED,
     });

@@ -6,6 +6,7 @@ import { Reader, readRecord } from '@platformatic/kafka';
 import type { RecordHeader } from '../../../src/kafka/port.js';
 import {
   type RecordV2,
+  RecordV2Reader,
   sizeOfRecordV2,
   sizeOfVarint,
   sizeOfVarlong,
@@ -35,7 +36,7 @@ function decodeEncoded(encoded: Buffer): RecordV2 {
   assert.equal(read.length, encoded.length - sizeOfVarint(read.length), 'length prefix matches the body');
   return {
     attributes: read.attributes,
-    timestampDelta: read.timestampDelta,
+    timestampDelta: Number(read.timestampDelta),
     offsetDelta: read.offsetDelta,
     key: read.key ?? null,
     value: read.value ?? null,
@@ -43,7 +44,10 @@ function decodeEncoded(encoded: Buffer): RecordV2 {
   };
 }
 
-const baseRecord = { attributes: 0, timestampDelta: 0n, offsetDelta: 0 } as const;
+/** The largest number within int64: 2^63 - 1 is not a number. */
+const INT64_MAX_NUMBER = 2 ** 63 - 1024;
+
+const baseRecord = { attributes: 0, timestampDelta: 0, offsetDelta: 0 } as const;
 
 describe('v2 record encoding, byte for byte', () => {
   test('a record with a null key, a one-byte value and one null-valued header has the bytes the spec gives', () => {
@@ -73,7 +77,7 @@ describe('v2 record encoding, byte for byte', () => {
   test('deltas are zigzag varints: negative timestamp deltas and multi-byte offset deltas', () => {
     const encoded = encodeRecordV2({
       attributes: 0,
-      timestampDelta: -1n,
+      timestampDelta: -1,
       offsetDelta: 64,
       key: null,
       value: null,
@@ -111,7 +115,7 @@ describe('v2 record round trip', () => {
   test('keeps header order, repeated keys, null and empty values and non-UTF-8 value bytes', () => {
     const record: RecordV2 = {
       attributes: 0,
-      timestampDelta: 1234n,
+      timestampDelta: 1234,
       offsetDelta: 7,
       key: Buffer.from([0x00, 0xff]),
       value: Buffer.from([0xc3, 0x28, 0xa0, 0xa1]),
@@ -145,7 +149,7 @@ describe('v2 record round trip', () => {
     // The library's reader gets the int32 extremes wrong (2^31-1 comes back as -1, -2^31 as 0: its zigzag
     // decoding overflows); the bytes written for both are checked under 'varints' below.
     for (const offsetDelta of [0, 1, -1, 0x3fffffff, -0x40000000]) {
-      for (const timestampDelta of [0n, -1n, 1n << 40n, (1n << 63n) - 1n, -(1n << 63n)]) {
+      for (const timestampDelta of [0, -1, 2 ** 40, INT64_MAX_NUMBER, -(2 ** 63)]) {
         const record = { attributes: 0, timestampDelta, offsetDelta, key: null, value: null, headers: [] };
         assert.deepEqual(decodeEncoded(encodeRecordV2(record)), record);
       }
@@ -164,7 +168,7 @@ describe('varints', () => {
     assert.equal(writeVarint(out, 0, value), out.length);
     return out.toString('hex');
   };
-  const varlong = (value: bigint) => {
+  const varlong = (value: number) => {
     const out = Buffer.alloc(sizeOfVarlong(value));
     assert.equal(writeVarlong(out, 0, value), out.length);
     return out.toString('hex');
@@ -179,24 +183,18 @@ describe('varints', () => {
     assert.equal(varint(64), '8001');
     assert.equal(varint(0x7fffffff), 'feffffff0f');
     assert.equal(varint(-0x80000000), 'ffffffff0f');
-    assert.equal(varlong(-(1n << 63n)), 'ffffffffffffffffff01');
-    assert.equal(varlong((1n << 63n) - 1n), 'feffffffffffffffff01');
+    assert.equal(varlong(-(2 ** 63)), 'ffffffffffffffffff01');
+    assert.equal(varlong(INT64_MAX_NUMBER), '80f0ffffffffffffff01');
   });
 
   test('timestamp deltas of every width round-trip through a record, the widths plain numbers hold too', () => {
-    const widths = [
-      0n,
-      1n,
-      63n,
-      64n,
-      (1n << 30n) - 1n,
-      1n << 30n,
-      1n << 31n,
-      1n << 48n,
-      1n << 49n,
-      1n << 53n,
+    const widths = [0, 1, 63, 64, 2 ** 30 - 1, 2 ** 30, 2 ** 31, 2 ** 48, 2 ** 49, 2 ** 53];
+    const deltas = [
+      ...widths,
+      ...widths.filter((value) => value > 0).map((value) => -value),
+      -(2 ** 63),
+      INT64_MAX_NUMBER,
     ];
-    const deltas = [...widths, ...widths.map((value) => -value), -(1n << 63n), (1n << 63n) - 1n];
     for (const timestampDelta of deltas) {
       const record = { ...baseRecord, timestampDelta, key: null, value: null, headers: [] };
       const encoded = encodeRecordV2(record);
@@ -207,6 +205,80 @@ describe('varints', () => {
   test('refuse values outside their width', () => {
     assert.throws(() => sizeOfVarint(0x80000000), RangeError);
     assert.throws(() => sizeOfVarint(1.5), RangeError);
-    assert.throws(() => sizeOfVarlong(1n << 63n), RangeError);
+    assert.throws(() => sizeOfVarlong(2 ** 63), RangeError);
+    assert.throws(() => sizeOfVarlong(2 ** 40 + 0.5), RangeError);
+  });
+});
+
+describe('reading records back (RecordV2Reader)', () => {
+  const headers: RecordHeader[] = [
+    { key: Buffer.from('trace'), value: Buffer.from('first') },
+    { key: Buffer.from('b'), value: null },
+    { key: Buffer.from('trace'), value: Buffer.alloc(0) },
+    { key: Buffer.from('ключ 🔑'), value: Buffer.from([0xff, 0xfe, 0x00]) },
+  ];
+  const records: RecordV2[] = [
+    { attributes: 0, timestampDelta: 0, offsetDelta: 0, key: null, value: null, headers: [] },
+    {
+      attributes: -3,
+      timestampDelta: -1,
+      offsetDelta: 1,
+      key: Buffer.alloc(0),
+      value: Buffer.alloc(0),
+      headers,
+    },
+    { ...baseRecord, key: Buffer.from([0x00, 0xff]), value: Buffer.alloc(300_000, 0xab), headers: [] },
+    // The int32 extremes, which the library's reader gets wrong, and timestamp deltas around and beyond 2^53.
+    { ...baseRecord, offsetDelta: 0x7fffffff, timestampDelta: 2 ** 53, key: null, value: null, headers: [] },
+    {
+      ...baseRecord,
+      offsetDelta: -0x80000000,
+      timestampDelta: -(2 ** 53),
+      key: null,
+      value: null,
+      headers: [],
+    },
+    { ...baseRecord, offsetDelta: 64, timestampDelta: 2 ** 49 + 1, key: null, value: null, headers: [] },
+    { ...baseRecord, timestampDelta: -(2 ** 63), key: null, value: null, headers: [] },
+    { ...baseRecord, timestampDelta: INT64_MAX_NUMBER, key: null, value: null, headers: [] },
+  ];
+
+  test('reads what the encoder wrote, one record after another, keys, values and headers byte for byte', () => {
+    const reader = new RecordV2Reader(Buffer.concat(records.map(encodeRecordV2)));
+    for (const record of records) {
+      assert.deepEqual(reader.next(), record);
+    }
+    assert.throws(() => reader.next(), /runs past the end/, 'nothing is left after the last');
+  });
+
+  test('a timestamp delta beyond 2^53 is rounded to the nearest number once', () => {
+    // int64's largest, 2^63 - 1, as a varlong, in a record with null key and value and no headers
+    const read = new RecordV2Reader(hex('1e 00 feffffffffffffffff01 00 01 01 00')).next();
+    assert.equal(read.timestampDelta, 2 ** 63);
+  });
+
+  test('refuses what Kafka refuses, naming what is wrong', () => {
+    const encoded = encodeRecordV2(records[1]!);
+    for (let cut = 0; cut < encoded.length; cut++) {
+      assert.throws(
+        () => new RecordV2Reader(encoded.subarray(0, cut)).next(),
+        /runs past the end/,
+        `cut after ${cut} bytes`,
+      );
+    }
+    const cases: [string, Buffer, RegExp][] = [
+      // length 5 (0x0a) for a body of 6 bytes
+      [
+        'a length prefix that does not count the body',
+        hex('0a 00 00 00 01 00 00'),
+        /length says 5 bytes, its fields took 6/,
+      ],
+      ['a negative header count', hex('0c 00 00 00 01 01 01'), /-1 headers/],
+      ['a key length below -1', hex('0c 00 00 00 03 01 00'), /field of -2 bytes/],
+      ['a varint of six bytes', hex('ffffffffff01'), /varint longer than 5 bytes/],
+    ];
+    for (const [name, bytes, error] of cases) {
+      assert.throws(() => new RecordV2Reader(bytes).next(), error, name);
+    }
   });
 });
