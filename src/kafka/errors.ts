@@ -175,6 +175,34 @@ export class OffsetOutOfRange extends KafkaError {
 }
 
 /**
+ * Thrown (by a source's run()) when a record batch of a partition cannot be read: a format other than v2, a
+ * codec Kafka does not define, compressed bytes that do not decompress, records that do not parse. The flow of
+ * that topic stops at the batch, having copied everything before it; every other flow goes on.
+ */
+export class UnreadableBatch extends KafkaError {
+  readonly retriable = false;
+  readonly topic: string;
+  readonly partition: number;
+  /** Where the partition's read stopped: the first offset not copied. */
+  readonly offset: bigint;
+
+  constructor(
+    cluster: string,
+    details: { topic: string; partition: number; offset: bigint },
+    options: { cause: Error },
+  ) {
+    super(
+      cluster,
+      `partition ${details.partition} of topic ${details.topic} cannot be read from offset ${details.offset}: ${options.cause.message}`,
+      options,
+    );
+    this.topic = details.topic;
+    this.partition = details.partition;
+    this.offset = details.offset;
+  }
+}
+
+/**
  * Thrown when the cluster refused records as too large: a record (or the request holding it) is above the
  * topic's max.message.bytes or the broker's message.max.bytes.
  */

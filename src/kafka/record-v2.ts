@@ -75,6 +75,11 @@ export class RecordV2Reader {
     return { attributes, timestampDelta, offsetDelta, key, value, headers };
   }
 
+  /** Bytes not read yet: none once a batch's last record is read. */
+  get remainingBytes(): number {
+    return this.#buffer.length - this.#position;
+  }
+
   #byte(): number {
     const byte = this.#buffer[this.#position];
     if (byte === undefined)
@@ -83,19 +88,22 @@ export class RecordV2Reader {
     return byte;
   }
 
+  /** Bits beyond 32 in a fifth byte are dropped, as Java's ByteUtils.readVarint drops them: always an int32. */
   #varint(): number {
-    return zigzagDecode(this.#unsignedVarint(MAX_VARINT_BYTES));
+    return zigzagDecode(this.#unsignedVarint(MAX_VARINT_BYTES) % 2 ** 32);
   }
 
   #varlong(): number {
     const start = this.#position;
     const unsigned = this.#unsignedVarint(MAX_VARLONG_BYTES);
     if (unsigned <= Number.MAX_SAFE_INTEGER) return zigzagDecode(unsigned);
-    // Beyond 2^53 the number sum was rounded: decoded again exactly, then rounded once.
+    // Beyond 2^53 the number sum was rounded: decoded again exactly, bits beyond 64 dropped as Java's
+    // readVarlong drops them, then rounded once.
     let exact = 0n;
     for (let at = this.#position - 1; at >= start; at--) {
       exact = (exact << 7n) | BigInt((this.#buffer[at] as number) & 0x7f);
     }
+    exact = BigInt.asUintN(64, exact);
     return Number((exact >> 1n) ^ -(exact & 1n));
   }
 

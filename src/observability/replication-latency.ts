@@ -5,6 +5,7 @@
 // while a flow in this process holds it: it goes when the last flow of its replication into its destination
 // stops or moves to another replication name, so a removed or renamed replication leaves no series behind,
 // while a replication that lost one topic keeps its series, counts and all, for the topics it still copies.
+// A series is there, with zero counts, from the moment a flow holds it, so rate() has a start to work from.
 //
 // Every record copied is observed, hundreds of thousands a second in a busy copy, so the series are georep's
 // own and take a batch at a time: prom-client's Histogram validates and hashes the labels on every
@@ -51,7 +52,13 @@ export class ReplicationLatency {
       name: NAME,
       help: HELP,
       type: 'histogram',
-      get: async () => ({ name: NAME, help: HELP, type: 'histogram', values: this.#values() }),
+      get: async () => ({
+        name: NAME,
+        help: HELP,
+        type: 'histogram',
+        aggregator: 'sum',
+        values: this.#values(),
+      }),
       reset: () => {
         for (const series of this.#series.values()) clearCounts(series);
       },
@@ -98,8 +105,8 @@ export class ReplicationLatency {
         const le = BUCKET_BOUNDS_SECONDS[bucket] ?? '+Inf';
         values.push({ labels: { le, ...labels }, value: cumulative, metricName: `${NAME}_bucket` });
       }
-      values.push({ labels, value: sumSeconds, metricName: `${NAME}_sum` });
-      values.push({ labels, value: count, metricName: `${NAME}_count` });
+      values.push({ labels: { ...labels }, value: sumSeconds, metricName: `${NAME}_sum` });
+      values.push({ labels: { ...labels }, value: count, metricName: `${NAME}_count` });
     }
     return values;
   }

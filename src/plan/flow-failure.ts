@@ -10,6 +10,7 @@ import {
   TlsFailed,
   TopicNotFound,
   TopicRecreated,
+  UnreadableBatch,
 } from '../kafka/errors.js';
 import { type FlowSpec, progressOnOrigin } from './flow-spec.js';
 import { lineageGroupId } from './topic-lineage.js';
@@ -47,6 +48,15 @@ export function describeFailure(error: unknown, spec: FlowSpec): FlowError {
         : `${message}. Retention on ${spec.origin} deleted ${error.earliest === null ? 'some' : String((error.earliest ?? 0n) - error.requestedOffset)} ` +
           'records before they were mirrored: the copy has a gap that georep cannot fill. Nothing was skipped ' +
           `silently; to accept the gap, move ${progressOnOrigin(spec)} to the earliest offset.`,
+    };
+  }
+  if (error instanceof UnreadableBatch) {
+    return {
+      reason: 'origin-unreadable',
+      retriable: false,
+      message:
+        `${message}. Every record before offset ${error.offset} was copied, none after it. Nothing was skipped; ` +
+        `to skip the batch, move ${progressOnOrigin(spec)} past it.`,
     };
   }
   if (error instanceof TopicRecreated) return describeRecreated(error, spec);

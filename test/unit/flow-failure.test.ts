@@ -10,6 +10,7 @@ import {
   TopicNotFound,
   TopicRecreated,
   UnexpectedKafkaError,
+  UnreadableBatch,
 } from '../../src/kafka/errors.js';
 import { describeFailure, FlowFailure } from '../../src/plan/flow-failure.js';
 import type { FlowSpec } from '../../src/plan/flow-spec.js';
@@ -41,6 +42,16 @@ test('every failure of an attempt gets a reason and whether retrying helps', () 
       'the origin topic was re-created with fewer records',
       truncated(500n, 0n, 90n),
       'origin-truncated',
+      false,
+    ],
+    [
+      'a batch on the origin cannot be read',
+      new UnreadableBatch(
+        'london',
+        { topic: 'orders', partition: 2, offset: 70n },
+        { cause: new Error('the record batch at offset 70 has an unknown codec id 6') },
+      ),
+      'origin-unreadable',
       false,
     ],
     ['the origin topic is gone', new TopicNotFound('london', 'orders'), 'origin-topic-missing', true],

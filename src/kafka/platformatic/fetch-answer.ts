@@ -1,11 +1,16 @@
-// Taking a fetch answer in: each partition's part goes to its state in fetch-positions.ts, unless the answer is
-// stale — for a partition given up since the request left, or whose fetched data was thrown away since (a pause,
-// a rebalance, a reassignment), which the epoch and offset noted as the request left tell. What the answer
-// means for the loop (a batch ready, a partition to retry, an offset out of range) is handed back as a value;
-// fetch-loop.ts acts on it.
+// Taking a fetch answer in: what each partition's part means (partitionOutcome: records, a retry, an offset
+// out of range, a batch that cannot be read), then each goes to its state in fetch-positions.ts, unless the
+// answer is stale — for a partition given up since the request left, or whose fetched data was thrown away
+// since (a pause, a rebalance, a reassignment), which the epoch and offset noted as the request left tell. What
+// the answer means for the loop (a batch ready, a partition to retry, a partition stopped) is handed back as a
+// value; fetch-loop.ts acts on it.
+import { ProtocolError, protocolErrors, protocolErrorsCodesById } from '@platformatic/kafka';
+import { UnreadableBatch } from '../errors.js';
 import type { FetchPositions, PartitionState } from './fetch-positions.js';
+import { type FetchResponse, receivedBatches } from './fetch-response.js';
 import { partitionKey } from './fetch-session.js';
 import type { FetchedPartition } from './partition-fetcher.js';
+import { readPartition } from './record-batches.js';
 
 /** A partition as a request asked for it. */
 export interface SentPartition {
@@ -17,11 +22,22 @@ export interface SentPartition {
 /** In the request's order. */
 export type SentPartitions = readonly SentPartition[];
 
+/** A partition whose read cannot go on from its offset: out of range, or a batch there cannot be read. */
+export type StoppedPartition = Extract<FetchedPartition, { kind: 'out-of-range' | 'unreadable' }>;
+
 export type TakenAnswer =
-  /** The first partition whose offset is out of range; the rest of the answer was not taken in. */
-  | Extract<FetchedPartition, { kind: 'out-of-range' }>
+  /** The first partition stopped; the rest of the answer was not taken in. */
+  | StoppedPartition
   /** `ready`: a batch became ready; `retry`: the last transient error a partition was answered with. */
   | { readonly kind: 'taken'; readonly ready: boolean; readonly retry: Error | undefined };
+
+/** The error a flow fails with when its partition's batch at `fetchOffset` cannot be read. */
+export function unreadableBatch(
+  cluster: string,
+  { topic, partition, fetchOffset, error }: Extract<StoppedPartition, { kind: 'unreadable' }>,
+): UnreadableBatch {
+  return new UnreadableBatch(cluster, { topic, partition, offset: fetchOffset }, { cause: error });
+}
 
 /** Notes each partition's epoch and position as the request leaves, to tell its answer from a stale one. */
 export function sentPartitions(states: readonly PartitionState[]): SentPartitions {
@@ -55,7 +71,7 @@ export function takeAnswer(
     if (outcome.kind === 'retry') {
       retry = outcome.error;
       state.askedIn = null;
-    } else if (outcome.kind === 'out-of-range') {
+    } else if (outcome.kind === 'out-of-range' || outcome.kind === 'unreadable') {
       return outcome;
     } else {
       const accepted = positions.accept(state, outcome);
@@ -64,6 +80,46 @@ export function takeAnswer(
     }
   }
   return { kind: 'taken', ready, retry };
+}
+
+/** What a partition's part of a fetch answer means for its read: records, a retry, or where it stops. */
+export function partitionOutcome(
+  topic: string,
+  answer: FetchResponse['responses'][number]['partitions'][number],
+  fetchOffset: bigint,
+): FetchedPartition {
+  const partition = answer.partitionIndex;
+  if (answer.errorCode === 0) {
+    const read = readPartition(
+      partition,
+      fetchOffset,
+      receivedBatches(answer.records),
+      answer.abortedTransactions,
+    );
+    // Batches before an unreadable one are handed on, and the next fetch meets it first; one that moves the
+    // partition nowhere would have it fetched again and again.
+    if (answer.unreadable !== undefined && read.nextOffset <= fetchOffset)
+      return { kind: 'unreadable', topic, partition, fetchOffset, error: answer.unreadable };
+    return {
+      kind: 'read',
+      topic,
+      partition,
+      fetchOffset,
+      read,
+      highWatermark: answer.highWatermark,
+      lastStableOffset: answer.lastStableOffset,
+    };
+  }
+  const id = protocolErrorsCodesById[answer.errorCode];
+  if (id === 'OFFSET_OUT_OF_RANGE') return { kind: 'out-of-range', topic, partition, fetchOffset };
+  // UNKNOWN_TOPIC_ID and INCONSISTENT_TOPIC_ID (retriable below): the topic the request named by id was deleted;
+  // the metadata asked for before the next fetch tells whether it is gone or re-created (layout()).
+  const error = new ProtocolError(answer.errorCode);
+  // UNKNOWN_TOPIC_OR_PARTITION is also what a topic just created answers; a deleted topic shows up in the
+  // metadata asked for before the next fetch.
+  if (id !== undefined && protocolErrors[id]?.canRetry === true)
+    return { kind: 'retry', topic, partition, error };
+  throw error;
 }
 
 /** What an answer's batches took as received, and take held (decoded). */

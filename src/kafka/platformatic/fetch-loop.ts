@@ -15,7 +15,7 @@
 import { debuglog } from 'node:util';
 import { type KafkaError, TopicNotFound } from '../errors.js';
 import type { FetchedEndOffset } from '../port.js';
-import { describeAnswer, sentPartitions, sizeOf, takeAnswer } from './fetch-answer.js';
+import { describeAnswer, type StoppedPartition, sentPartitions, sizeOf, takeAnswer } from './fetch-answer.js';
 import { FetchBudget, type FetchBudgetLimits, type FetchSize } from './fetch-budget.js';
 import {
   askIn,
@@ -57,7 +57,7 @@ export interface FetchLoopEvents {
   onReady(): void;
   /** A fetch found only markers or aborted records up to `offset`: nothing to hand on, but the group may move past. */
   onSkipped(topic: string, partition: number, offset: bigint): void;
-  onOutOfRange(topic: string, partition: number, requestedOffset: bigint): void;
+  onStopped(stopped: StoppedPartition): void;
   /** A failure that does not heal, or transient ones `fetchAttempts` times in a row. */
   onFailure(error: unknown): void;
   /**
@@ -292,8 +292,8 @@ export class FetchLoop {
     this.#events.onAnswered();
     answers.lastAtMs = performance.now();
     const taken = takeAnswer(this.#positions, sent, fetched, this.#events.onSkipped.bind(this.#events));
-    if (taken.kind === 'out-of-range') {
-      this.#events.onOutOfRange(taken.topic, taken.partition, taken.fetchOffset);
+    if (taken.kind !== 'taken') {
+      this.#events.onStopped(taken);
       return;
     }
     if (taken.retry === undefined) this.#failures = 0;

@@ -22,6 +22,7 @@ import {
 } from '@platformatic/kafka';
 import type { SessionRequest } from './fetch-session.js';
 import { type DecodedBatch, decodeBatch, fromLibraryBatch } from './received-batches.js';
+import { BATCH_HEADER_BYTES } from './record-batch.js';
 
 /**
  * A batch decoded, with its bytes as received: BaseOffset to the end of its records (absent where the library's
@@ -37,6 +38,8 @@ export interface ReceivedBatch extends DecodedBatch {
  */
 type FetchResponsePartition = Omit<fetchV17.FetchResponsePartition, 'records'> & {
   records: ReceivedBatch[] | RecordsBatch[] | null;
+  /** Why the batch after `records` could not be read: that partition's read stops there, no other's. */
+  unreadable?: Error;
 };
 
 export interface FetchResponse extends Omit<fetchV17.FetchResponse, 'responses'> {
@@ -107,7 +110,9 @@ function readPartition(r: Reader): FetchResponsePartition {
   const sizePlusOne = r.readUnsignedVarInt();
   if (sizePlusOne > 1) {
     const size = sizePlusOne - 1;
-    partition.records = readBatches(Reader.from(r.buffer.slice(r.position, r.position + size)));
+    const read = readBatches(Reader.from(r.buffer.slice(r.position, r.position + size)));
+    partition.records = read.batches;
+    if (read.unreadable !== undefined) partition.unreadable = read.unreadable;
     r.skip(size);
   }
   readKnownTaggedFields(r, {});
@@ -132,16 +137,28 @@ function isLibraryBatch(batch: ReceivedBatch | RecordsBatch): batch is RecordsBa
  * long as any one of its records is held, while the fetch loop counts each partition's batches apart (and
  * releases them apart).
  */
-export function readBatches(reader: Reader): ReceivedBatch[] {
+export function readBatches(reader: Reader): { batches: ReceivedBatch[]; unreadable?: Error } {
   const batches: ReceivedBatch[] = [];
   while (reader.remaining >= BATCH_LOG_OVERHEAD_BYTES) {
     const sizeBytes = BATCH_LOG_OVERHEAD_BYTES + reader.peekInt32(reader.position + 8);
+    if (sizeBytes < BATCH_HEADER_BYTES) {
+      const offset = reader.peekInt64(reader.position);
+      return {
+        batches,
+        unreadable: new Error(`the record batch at offset ${offset} says it has ${sizeBytes} bytes`),
+      };
+    }
     if (reader.remaining < sizeBytes) break;
     const received = Buffer.from(reader.buffer.slice(reader.position, reader.position + sizeBytes));
     reader.skip(sizeBytes);
-    batches.push(Object.assign(decodeBatch(received), { received }));
+    try {
+      batches.push(Object.assign(decodeBatch(received), { received }));
+    } catch (error) {
+      // The batches before it are handed on; the partition's next fetch starts at this one.
+      return { batches, unreadable: error instanceof Error ? error : new Error(String(error)) };
+    }
   }
-  return batches;
+  return { batches };
 }
 
 const NO_LEADER_EPOCH = -1;

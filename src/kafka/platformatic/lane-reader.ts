@@ -24,6 +24,7 @@ import { RequestCoalescer } from '../request-coalescer.js';
 import { SharedAttempt } from '../shared-attempt.js';
 import { baseOptions } from './client-options.js';
 import { CommitQueue, offsetsByTopic } from './commit-queue.js';
+import { unreadableBatch } from './fetch-answer.js';
 import { FETCH_MAX_WAIT_MS, FETCH_RETRY_DELAY_MS, fetchLoopLimits } from './fetch-limits.js';
 import { FetchLoop, isTransientReadError } from './fetch-loop.js';
 import { type HandlingFlow, LaneHandlers } from './lane-handlers.js';
@@ -107,7 +108,11 @@ export class LaneReader {
       canFetch: () => !this.#closed,
       onReady: () => this.#handlers.dispatch(),
       onSkipped: (topic, partition, offset) => this.#handlers.skipped(topic, partition, offset),
-      onOutOfRange: (topic, partition, offset) => this.#failOutOfRange(topic, partition, offset),
+      onStopped: (stopped) => {
+        if (stopped.kind === 'out-of-range')
+          this.#failOutOfRange(stopped.topic, stopped.partition, stopped.fetchOffset);
+        else this.#failTopic(stopped.topic, unreadableBatch(this.#config.name, stopped));
+      },
       onFailure: (error) => {
         if (error instanceof TopicRecreated) this.#failTopic(error.topic, error);
         else this.#failAll(error);

@@ -18,17 +18,16 @@ import {
   fetchV17,
   kGetApi,
   ProtocolError,
-  protocolErrors,
   protocolErrorsCodesById,
 } from '@platformatic/kafka';
 import { TopicRecreated } from '../errors.js';
 import type { TopicId } from '../port.js';
+import { partitionOutcome } from './fetch-answer.js';
 import {
   type FetchApi,
   type FetchRequestWriter,
   type FetchResponse,
   fetchApiKeepingBatches,
-  receivedBatches,
   sendFetch,
 } from './fetch-response.js';
 import {
@@ -41,7 +40,7 @@ import {
   sessionRequest,
 } from './fetch-session.js';
 import { topicIdFromUuid, unknownTopics } from './metadata.js';
-import { type PartitionRead, readPartition } from './record-batches.js';
+import type { PartitionRead } from './record-batches.js';
 
 /** Fetch v12 and older name topics; later versions identify them by topic id. */
 const LAST_FETCH_VERSION_WITH_TOPIC_NAMES = 12;
@@ -85,6 +84,14 @@ export type FetchedPartition =
       readonly read: PartitionRead;
       readonly highWatermark: bigint;
       readonly lastStableOffset: bigint;
+    }
+  /** A batch at the offset asked for cannot be read (received-batches.ts says why): the partition stops there. */
+  | {
+      readonly kind: 'unreadable';
+      readonly topic: string;
+      readonly partition: number;
+      readonly fetchOffset: bigint;
+      readonly error: Error;
     }
   /** The broker no longer has (or does not yet have) the offset asked for. */
   | {
@@ -279,7 +286,7 @@ export class PartitionFetcher {
       for (const answer of answered.partitions) {
         const fetchOffset = offsets.get(partitionKey(topic, answer.partitionIndex));
         if (fetchOffset === undefined) continue;
-        fetched.push(outcomeOf(topic, answer, fetchOffset));
+        fetched.push(partitionOutcome(topic, answer, fetchOffset));
       }
     }
     return fetched;
@@ -352,38 +359,4 @@ export class PartitionFetcher {
     });
     return this.#api;
   }
-}
-
-function outcomeOf(
-  topic: string,
-  answer: FetchResponse['responses'][number]['partitions'][number],
-  fetchOffset: bigint,
-): FetchedPartition {
-  const partition = answer.partitionIndex;
-  if (answer.errorCode === 0) {
-    return {
-      kind: 'read',
-      topic,
-      partition,
-      fetchOffset,
-      read: readPartition(
-        partition,
-        fetchOffset,
-        receivedBatches(answer.records),
-        answer.abortedTransactions,
-      ),
-      highWatermark: answer.highWatermark,
-      lastStableOffset: answer.lastStableOffset,
-    };
-  }
-  const id = protocolErrorsCodesById[answer.errorCode];
-  if (id === 'OFFSET_OUT_OF_RANGE') return { kind: 'out-of-range', topic, partition, fetchOffset };
-  // UNKNOWN_TOPIC_ID and INCONSISTENT_TOPIC_ID (retriable below): the topic the request named by id was deleted;
-  // the metadata asked for before the next fetch tells whether it is gone or re-created (layout()).
-  const error = new ProtocolError(answer.errorCode);
-  // UNKNOWN_TOPIC_OR_PARTITION is also what a topic just created answers; a deleted topic shows up in the
-  // metadata asked for before the next fetch.
-  if (id !== undefined && protocolErrors[id]?.canRetry === true)
-    return { kind: 'retry', topic, partition, error };
-  throw error;
 }

@@ -8,6 +8,7 @@ import type { ClusterConfig } from '../../config/types.js';
 import { OffsetOutOfRange } from '../errors.js';
 import type { PartitionReader, PartitionReadResult } from '../port.js';
 import { baseOptions } from './client-options.js';
+import { unreadableBatch } from './fetch-answer.js';
 import { toPortError } from './map-error.js';
 import { type FetchLayout, leaderOf, PartitionFetcher } from './partition-fetcher.js';
 
@@ -77,6 +78,7 @@ export class PlatformaticPartitionReader implements PartitionReader {
       if (outcome?.kind === 'read') {
         return { records: outcome.read.records, nextOffset: outcome.read.nextOffset };
       }
+      if (outcome?.kind === 'unreadable') throw unreadableBatch(this.#config.name, outcome);
       if (outcome?.kind === 'out-of-range') {
         throw new OffsetOutOfRange(this.#config.name, {
           topic,

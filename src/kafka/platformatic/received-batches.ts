@@ -6,7 +6,7 @@
 import zlib from 'node:zlib';
 import { compressionsAlgorithms, type RecordsBatch } from '@platformatic/kafka';
 import { EMPTY_HEADER_KEY, type RecordV2, RecordV2Reader } from '../record-v2.js';
-import { BATCH_FIELD_AT, BATCH_HEADER_BYTES, CODEC_BITS, CODEC_IDS } from './record-batch.js';
+import { BATCH_FIELD_AT, BATCH_HEADER_BYTES, CODEC_BITS, CODEC_IDS, MAGIC } from './record-batch.js';
 
 /** What a compressed byte is taken to decode to, at most: zstd or gzip JSON decodes to six or seven times. */
 const DECODED_PER_COMPRESSED_BYTE = 8;
@@ -58,26 +58,32 @@ export interface DecodedBatch {
 /** The batch `received` holds (one whole batch, BaseOffset first), its records decoded. */
 export function decodeBatch(received: Buffer): DecodedBatch {
   const firstOffset = received.readBigInt64BE(0);
+  const refuse = (why: string) => new Error(`the record batch at offset ${firstOffset} ${why}`);
+  const magic = received.readInt8(BATCH_FIELD_AT.magic);
+  if (magic !== MAGIC) throw refuse(`has format v${magic}; georep reads v2 (Kafka 0.11 and later)`);
   const attributes = received.readInt16BE(BATCH_FIELD_AT.attributes);
   const recordCount = received.readInt32BE(BATCH_FIELD_AT.recordCount);
+  if (recordCount < 0) throw refuse(`says it has ${recordCount} records`);
   const codec = attributes & CODEC_BITS;
-  let encodedRecords = received.subarray(BATCH_HEADER_BYTES);
-  if (codec !== 0) {
-    const decompress = DECOMPRESSORS[codec];
-    if (decompress === undefined) {
-      throw new Error(`the record batch at offset ${firstOffset} has an unknown codec id ${codec}`);
-    }
-    // The records follow the batch's header, as encodeBatchRecords writes it.
-    encodedRecords = decompress(encodedRecords);
-  }
-  const reader = new RecordV2Reader(encodedRecords);
+  const decompress = codec === 0 ? (plain: Buffer) => plain : DECOMPRESSORS[codec];
+  if (decompress === undefined) throw refuse(`has an unknown codec id ${codec}`);
   const records: RecordV2[] = [];
-  for (let index = 0; index < recordCount; index++) records.push(reader.next());
+  let reader: RecordV2Reader;
+  try {
+    // The records follow the batch's header, as encodeBatchRecords writes it.
+    reader = new RecordV2Reader(decompress(received.subarray(BATCH_HEADER_BYTES)));
+    for (let index = 0; index < recordCount; index++) records.push(reader.next());
+  } catch (error) {
+    throw refuse(`cannot be read: ${(error as Error).message}`);
+  }
+  if (reader.remainingBytes !== 0) {
+    throw refuse(`has ${reader.remainingBytes} bytes after its ${recordCount} records`);
+  }
   return {
     firstOffset,
     length: received.readInt32BE(BATCH_FIELD_AT.length),
     partitionLeaderEpoch: received.readInt32BE(BATCH_FIELD_AT.partitionLeaderEpoch),
-    magic: received.readInt8(BATCH_FIELD_AT.magic),
+    magic,
     crc: received.readUInt32BE(BATCH_FIELD_AT.crc),
     attributes,
     lastOffsetDelta: received.readInt32BE(BATCH_FIELD_AT.lastOffsetDelta),

@@ -26,7 +26,8 @@ export interface BatchProducer {
   readonly transactional: boolean;
 }
 
-const MAGIC = 2;
+/** Record batch format v2, the only one Kafka writes since 0.11. */
+export const MAGIC = 2;
 /** Batch bytes before the records: BaseOffset … BaseSequence (57), then the record count (4). */
 export const BATCH_HEADER_BYTES = 61;
 /** Where each field of a batch's header sits (see the layout above). */

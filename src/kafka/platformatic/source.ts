@@ -24,6 +24,7 @@ import type {
 } from '../port.js';
 import { baseOptions } from './client-options.js';
 import { CommitQueue } from './commit-queue.js';
+import { unreadableBatch } from './fetch-answer.js';
 import { FETCH_MAX_WAIT_MS, FETCH_RETRY_DELAY_MS, fetchLoopLimits } from './fetch-limits.js';
 import { FetchLoop, type FetchLoopLimits, isTransientReadError } from './fetch-loop.js';
 import { toPortError } from './map-error.js';
@@ -157,7 +158,10 @@ export class PlatformaticSource implements RecordSource {
         if (this.#inHandler.has(partition)) this.#skippedTo.set(partition, offset);
         else this.#commits?.add(topic, partition, offset);
       },
-      onOutOfRange: (_topic, partition, offset) => this.#failOutOfRange(partition, offset),
+      onStopped: (stopped) => {
+        if (stopped.kind === 'out-of-range') this.#failOutOfRange(stopped.partition, stopped.fetchOffset);
+        else this.#fail(unreadableBatch(this.#config.name, stopped));
+      },
       onFailure: (error) => this.#fail(error),
       isTransient: (error) => isTransientReadError(this.#portError(error)),
       onUnreachable: (detail) => this.#onUnreachable(detail),

@@ -140,7 +140,7 @@ function loopOver(
       canFetch: () => true,
       onReady: () => {},
       onSkipped: (_topic, partition, offset) => skipped.push([partition, offset]),
-      onOutOfRange: () => assert.fail('no offset is out of range here'),
+      onStopped: (stopped) => assert.fail(`no partition stops here: ${stopped.kind}`),
       onFailure: (error) => assert.fail(String(error)),
       isTransient: () => true,
       onUnreachable: () => {},
@@ -156,6 +156,22 @@ function loopOver(
 const takeAll = (loop: FetchLoop) => [...loop.readyBatches(() => false)];
 
 describe('the platformatic source fetch loop', () => {
+  test('a partition whose batch cannot be read is reported stopped, once; the other partitions of the answer are fetched again', async () => {
+    const stopped: unknown[] = [];
+    const { loop, sent } = loopOver([0, 1], { onStopped: (partition) => stopped.push(partition) });
+    loop.pump();
+    const unreadable: FetchedPartition = {
+      kind: 'unreadable',
+      topic: 'topic',
+      partition: 1,
+      fetchOffset: 0n,
+      error: new Error('the record batch at offset 0 has an unknown codec id 6'),
+    };
+    await sent[0]!.answer([unreadable, read(0, 0n, 5, 40)]);
+    assert.deepEqual(stopped, [unreadable]);
+    assert.deepEqual(takeAll(loop), [], 'the rest of that answer was not taken in');
+  });
+
   test('one request per broker, covering its partitions, each at most its share', () => {
     const { loop, sent } = loopOver([0, 1, 2, 3]);
     loop.pump();
@@ -518,7 +534,7 @@ describe('the fetch loop loading its layout', () => {
         canFetch: () => !done,
         onReady: () => {},
         onSkipped: () => {},
-        onOutOfRange: () => assert.fail('no offset is out of range here'),
+        onStopped: (stopped) => assert.fail(`no partition stops here: ${stopped.kind}`),
         onFailure: (error) => assert.fail(String(error)),
         isTransient: () => true,
         onUnreachable: () => {},

@@ -109,7 +109,8 @@ describe("a fetch response's records read with their bytes as received", () => {
     const first = await asFetchedFromOrigin('zstd');
     const second = await asFetchedFromOrigin('none');
     const cutOff = (await asFetchedFromOrigin('lz4')).subarray(0, 40);
-    const batches = readBatches(Reader.from(Buffer.concat([first, second, cutOff])));
+    const { batches, unreadable } = readBatches(Reader.from(Buffer.concat([first, second, cutOff])));
+    assert.equal(unreadable, undefined);
     assert.deepEqual(
       batches.map((batch) => batch.received),
       [first, second],
@@ -154,6 +155,68 @@ describe("a received batch decodes as the library's reader decodes it (decodeBat
     const received = await encodeRecordBatch(RECORDS, ORIGIN_PRODUCER, 'none');
     received.writeInt16BE(6, 21);
     assert.throws(() => decodeBatch(received), /offset 0 has an unknown codec id 6/);
+  });
+});
+
+describe('a batch that cannot be read is refused, naming it, and stops only its partition', () => {
+  test('decodeBatch refuses what Kafka refuses, with the batch offset', async () => {
+    const zstd = await encodeRecordBatch(RECORDS, ORIGIN_PRODUCER, 'zstd');
+    const none = await encodeRecordBatch(RECORDS, ORIGIN_PRODUCER, 'none');
+    const changed = (batch: Buffer, change: (copy: Buffer) => void) => {
+      const copy = Buffer.from(batch);
+      change(copy);
+      return copy;
+    };
+    const cases: [string, Buffer, RegExp][] = [
+      [
+        'format v1',
+        changed(none, (copy) => copy.writeInt8(1, 16)),
+        /offset 0 has format v1; georep reads v2/,
+      ],
+      [
+        'a negative record count',
+        changed(none, (copy) => copy.writeInt32BE(-1, 57)),
+        /offset 0 says it has -1 records/,
+      ],
+      [
+        'one record fewer than it holds',
+        changed(none, (copy) => copy.writeInt32BE(2, 57)),
+        /offset 0 has \d+ bytes after its 2 records/,
+      ],
+      [
+        'one record more than it holds',
+        changed(none, (copy) => copy.writeInt32BE(4, 57)),
+        /offset 0 cannot be read: a record runs past the end/,
+      ],
+      [
+        'compressed bytes that are not zstd',
+        changed(zstd, (copy) => copy.fill(7, 61)),
+        /offset 0 cannot be read: /,
+      ],
+    ];
+    for (const [name, batch, error] of cases) assert.throws(() => decodeBatch(batch), error, name);
+  });
+
+  test('the batches before it are read, and the partition says why it stops at it', async () => {
+    const first = await asFetchedFromOrigin('none');
+    const corrupt = Buffer.from(await asFetchedFromOrigin('zstd'));
+    corrupt.writeBigInt64BE(13n, 0);
+    corrupt.fill(7, 61);
+    const { batches, unreadable } = readBatches(Reader.from(Buffer.concat([first, corrupt, first])));
+    assert.deepEqual(
+      batches.map((batch) => batch.received),
+      [first],
+    );
+    assert.match(String(unreadable?.message), /^the record batch at offset 13 cannot be read: /);
+  });
+
+  test('a batch whose length is below a batch header is refused rather than read again and again', async () => {
+    const first = await asFetchedFromOrigin('none');
+    const short = Buffer.from(first);
+    short.writeInt32BE(-12, 8);
+    const { batches, unreadable } = readBatches(Reader.from(short));
+    assert.deepEqual(batches, []);
+    assert.match(String(unreadable?.message), /says it has 0 bytes/);
   });
 });
 

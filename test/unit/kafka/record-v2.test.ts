@@ -251,6 +251,12 @@ describe('reading records back (RecordV2Reader)', () => {
     assert.throws(() => reader.next(), /runs past the end/, 'nothing is left after the last');
   });
 
+  test('bits beyond 32 in a varint are dropped, as Java drops them: an offset delta stays an int32', () => {
+    // offset delta ff ff ff ff 7f: Java's readVarint keeps the low 4 bits of the fifth byte, -2^31
+    const read = new RecordV2Reader(hex('14 00 00 ffffffff7f 01 01 00')).next();
+    assert.equal(read.offsetDelta, -(2 ** 31));
+  });
+
   test('a timestamp delta beyond 2^53 is rounded to the nearest number once', () => {
     // int64's largest, 2^63 - 1, as a varlong, in a record with null key and value and no headers
     const read = new RecordV2Reader(hex('1e 00 feffffffffffffffff01 00 01 01 00')).next();
