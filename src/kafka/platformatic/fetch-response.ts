@@ -119,9 +119,14 @@ function readPartition(r: Reader): FetchResponsePartition {
   return partition;
 }
 
-/** A partition's batches as ReceivedBatch, whichever parser read them. */
-export function receivedBatches(batches: ReceivedBatch[] | RecordsBatch[] | null): readonly ReceivedBatch[] {
-  if (batches === null) return [];
+/**
+ * A partition's batches as ReceivedBatch, whichever parser read them (the library's types its records as
+ * optional too).
+ */
+export function receivedBatches(
+  batches: ReceivedBatch[] | RecordsBatch[] | null | undefined,
+): readonly ReceivedBatch[] {
+  if (batches === null || batches === undefined) return [];
   return batches.map((batch) => (isLibraryBatch(batch) ? fromLibraryBatch(batch) : batch));
 }
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Reader, readRecordsBatch } from '@platformatic/kafka';
-import { readBatches } from '../../../src/kafka/platformatic/fetch-response.js';
+import { readBatches, receivedBatches } from '../../../src/kafka/platformatic/fetch-response.js';
 import { decodeBatch, fromLibraryBatch } from '../../../src/kafka/platformatic/received-batches.js';
 import {
   type BatchProducer,
@@ -155,6 +155,19 @@ describe("a received batch decodes as the library's reader decodes it (decodeBat
     const received = await encodeRecordBatch(RECORDS, ORIGIN_PRODUCER, 'none');
     received.writeInt16BE(6, 21);
     assert.throws(() => decodeBatch(received), /offset 0 has an unknown codec id 6/);
+  });
+});
+
+describe("a partition's batches in one shape, whichever parser read them (receivedBatches)", () => {
+  test("this parser's batches pass as they are; the library's (brokers before Kafka 3.1) are turned into that shape; none is none", async () => {
+    const received = await asFetchedFromOrigin('zstd');
+    const ours = readBatches(Reader.from(received)).batches;
+    assert.equal(receivedBatches(ours)[0], ours[0]);
+    const library = readRecordsBatch(Reader.from(received));
+    const { received: _bytes, ...decoded } = ours[0]!;
+    assert.deepEqual(receivedBatches([library]), [decoded]);
+    assert.deepEqual(receivedBatches(null), []);
+    assert.deepEqual(receivedBatches(undefined), []);
   });
 });
 
