@@ -177,7 +177,8 @@ export class OffsetOutOfRange extends KafkaError {
 /**
  * Thrown (by a source's run()) when a record batch of a partition cannot be read: a format other than v2, a
  * codec Kafka does not define, compressed bytes that do not decompress, records that do not parse. The flow of
- * that topic stops at the batch, having copied everything before it; every other flow goes on.
+ * that topic stops at the batch, and resumes from its committed offset when tried again; every other flow
+ * goes on.
  */
 export class UnreadableBatch extends KafkaError {
   readonly retriable = false;

@@ -55,8 +55,9 @@ export function describeFailure(error: unknown, spec: FlowSpec): FlowError {
       reason: 'origin-unreadable',
       retriable: false,
       message:
-        `${message}. Every record before offset ${error.offset} was copied, none after it. Nothing was skipped; ` +
-        `to skip the batch, move ${progressOnOrigin(spec)} past it.`,
+        `${message}. Nothing from offset ${error.offset} on was copied, and nothing was skipped: when the flow ` +
+        'is tried again it resumes from its committed offset and stops at the batch again. To skip the batch, ' +
+        `move ${progressOnOrigin(spec)} past its last offset.`,
     };
   }
   if (error instanceof TopicRecreated) return describeRecreated(error, spec);

@@ -49,7 +49,7 @@ test('every failure of an attempt gets a reason and whether retrying helps', () 
       new UnreadableBatch(
         'london',
         { topic: 'orders', partition: 2, offset: 70n },
-        { cause: new Error('the record batch at offset 70 has an unknown codec id 6') },
+        { cause: new Error('the record batch of offsets 70 to 79 has an unknown codec id 6') },
       ),
       'origin-unreadable',
       false,
@@ -107,6 +107,23 @@ test('every failure of an attempt gets a reason and whether retrying helps', () 
     const described = describeFailure(error, spec);
     assert.deepEqual([described.reason, described.retriable], [reason, retriable], situation);
   }
+});
+
+test('an unreadable batch names partition and offsets, says nothing was skipped, and how to skip it', () => {
+  const { message } = describeFailure(
+    new UnreadableBatch(
+      'london',
+      { topic: 'orders', partition: 2, offset: 70n },
+      { cause: new Error('the record batch of offsets 70 to 79 has an unknown codec id 6') },
+    ),
+    spec,
+  );
+  assert.match(
+    message,
+    /partition 2 of topic orders cannot be read from offset 70: the record batch of offsets 70 to 79/,
+  );
+  assert.match(message, /nothing was skipped/);
+  assert.match(message, /move .* past its last offset/);
 });
 
 test('a truncated origin says how many records were lost and how to accept the gap', () => {

@@ -25,11 +25,14 @@ export type SentPartitions = readonly SentPartition[];
 /** A partition whose read cannot go on from its offset: out of range, or a batch there cannot be read. */
 export type StoppedPartition = Extract<FetchedPartition, { kind: 'out-of-range' | 'unreadable' }>;
 
-export type TakenAnswer =
-  /** The first partition stopped; the rest of the answer was not taken in. */
-  | StoppedPartition
-  /** `ready`: a batch became ready; `retry`: the last transient error a partition was answered with. */
-  | { readonly kind: 'taken'; readonly ready: boolean; readonly retry: Error | undefined };
+export interface TakenAnswer {
+  /** A batch became ready. */
+  readonly ready: boolean;
+  /** The last transient error a partition was answered with. */
+  readonly retry: Error | undefined;
+  /** Partitions whose read cannot go on from their offset, in the answer's order. */
+  readonly stopped: readonly StoppedPartition[];
+}
 
 /** The error a flow fails with when its partition's batch at `fetchOffset` cannot be read. */
 export function unreadableBatch(
@@ -56,8 +59,9 @@ export function takeAnswer(
 ): TakenAnswer {
   let retry: Error | undefined;
   let ready = false;
+  const stopped: StoppedPartition[] = [];
   // An idle lane's answers name no partition: the lookup of thousands is built only for answers that do.
-  if (fetched.length === 0) return { kind: 'taken', ready, retry };
+  if (fetched.length === 0) return { ready, retry, stopped };
   const sentByKey = new Map(
     sent.map((entry) => [partitionKey(entry.state.topic, entry.state.partition), entry]),
   );
@@ -72,14 +76,14 @@ export function takeAnswer(
       retry = outcome.error;
       state.askedIn = null;
     } else if (outcome.kind === 'out-of-range' || outcome.kind === 'unreadable') {
-      return outcome;
+      stopped.push(outcome);
     } else {
       const accepted = positions.accept(state, outcome);
       if (accepted === 'skipped') onSkipped(state.topic, state.partition, outcome.read.nextOffset);
       ready = accepted === 'ready' || ready;
     }
   }
-  return { kind: 'taken', ready, retry };
+  return { ready, retry, stopped };
 }
 
 /** What a partition's part of a fetch answer means for its read: records, a retry, or where it stops. */

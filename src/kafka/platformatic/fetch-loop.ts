@@ -292,10 +292,8 @@ export class FetchLoop {
     this.#events.onAnswered();
     answers.lastAtMs = performance.now();
     const taken = takeAnswer(this.#positions, sent, fetched, this.#events.onSkipped.bind(this.#events));
-    if (taken.kind !== 'taken') {
-      this.#events.onStopped(taken);
-      return;
-    }
+    // The other partitions of the answer are taken in all the same, and their batches handed on.
+    for (const stopped of taken.stopped) this.#events.onStopped(stopped);
     if (taken.retry === undefined) this.#failures = 0;
     else this.#onFetchFailed(taken.retry, `fetch from ${from}`);
     if (taken.ready) this.#events.onReady();

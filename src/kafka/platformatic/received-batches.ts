@@ -58,7 +58,9 @@ export interface DecodedBatch {
 /** The batch `received` holds (one whole batch, BaseOffset first), its records decoded. */
 export function decodeBatch(received: Buffer): DecodedBatch {
   const firstOffset = received.readBigInt64BE(0);
-  const refuse = (why: string) => new Error(`the record batch at offset ${firstOffset} ${why}`);
+  const lastOffset = firstOffset + BigInt(received.readInt32BE(BATCH_FIELD_AT.lastOffsetDelta));
+  const refuse = (why: string) =>
+    new Error(`the record batch of offsets ${firstOffset} to ${lastOffset} ${why}`);
   const magic = received.readInt8(BATCH_FIELD_AT.magic);
   if (magic !== MAGIC) throw refuse(`has format v${magic}; georep reads v2 (Kafka 0.11 and later)`);
   const attributes = received.readInt16BE(BATCH_FIELD_AT.attributes);

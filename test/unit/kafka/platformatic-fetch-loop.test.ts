@@ -156,20 +156,37 @@ function loopOver(
 const takeAll = (loop: FetchLoop) => [...loop.readyBatches(() => false)];
 
 describe('the platformatic source fetch loop', () => {
-  test('a partition whose batch cannot be read is reported stopped, once; the other partitions of the answer are fetched again', async () => {
+  test("a partition whose batch cannot be read is reported stopped; the answer's other partitions are taken in and handed on", async () => {
     const stopped: unknown[] = [];
-    const { loop, sent } = loopOver([0, 1], { onStopped: (partition) => stopped.push(partition) });
+    let readyCalls = 0;
+    const { loop, sent } = loopOver([0, 1, 2], {
+      onStopped: (partition) => stopped.push(partition),
+      onReady: () => {
+        readyCalls += 1;
+      },
+    });
     loop.pump();
     const unreadable: FetchedPartition = {
       kind: 'unreadable',
       topic: 'topic',
       partition: 1,
       fetchOffset: 0n,
-      error: new Error('the record batch at offset 0 has an unknown codec id 6'),
+      error: new Error('the record batch of offsets 0 to 4 has an unknown codec id 6'),
     };
-    await sent[0]!.answer([unreadable, read(0, 0n, 5, 40)]);
+    await sent[0]!.answer([read(0, 0n, 5, 40), unreadable]);
     assert.deepEqual(stopped, [unreadable]);
-    assert.deepEqual(takeAll(loop), [], 'the rest of that answer was not taken in');
+    assert.equal(readyCalls, 1, 'the batch of partition 0 is announced');
+    assert.deepEqual(
+      takeAll(loop).map((ready) => ready.batch.partition),
+      [0],
+    );
+    await sent[1]!.answer([read(2, 0n, 5, 40)]);
+    assert.deepEqual(
+      takeAll(loop).map((ready) => ready.batch.partition),
+      [2],
+      'the other broker goes on',
+    );
+    assert.equal(stopped.length, 1, 'reported once');
   });
 
   test('one request per broker, covering its partitions, each at most its share', () => {

@@ -154,7 +154,7 @@ describe("a received batch decodes as the library's reader decodes it (decodeBat
   test('an unknown codec id is an error that names the batch', async () => {
     const received = await encodeRecordBatch(RECORDS, ORIGIN_PRODUCER, 'none');
     received.writeInt16BE(6, 21);
-    assert.throws(() => decodeBatch(received), /offset 0 has an unknown codec id 6/);
+    assert.throws(() => decodeBatch(received), /offsets 0 to 2 has an unknown codec id 6/);
   });
 });
 
@@ -184,27 +184,27 @@ describe('a batch that cannot be read is refused, naming it, and stops only its 
       [
         'format v1',
         changed(none, (copy) => copy.writeInt8(1, 16)),
-        /offset 0 has format v1; georep reads v2/,
+        /offsets 0 to 2 has format v1; georep reads v2/,
       ],
       [
         'a negative record count',
         changed(none, (copy) => copy.writeInt32BE(-1, 57)),
-        /offset 0 says it has -1 records/,
+        /offsets 0 to 2 says it has -1 records/,
       ],
       [
         'one record fewer than it holds',
         changed(none, (copy) => copy.writeInt32BE(2, 57)),
-        /offset 0 has \d+ bytes after its 2 records/,
+        /offsets 0 to 2 has \d+ bytes after its 2 records/,
       ],
       [
         'one record more than it holds',
         changed(none, (copy) => copy.writeInt32BE(4, 57)),
-        /offset 0 cannot be read: a record runs past the end/,
+        /offsets 0 to 2 cannot be read: a record runs past the end/,
       ],
       [
         'compressed bytes that are not zstd',
         changed(zstd, (copy) => copy.fill(7, 61)),
-        /offset 0 cannot be read: /,
+        /offsets 0 to 2 cannot be read: /,
       ],
     ];
     for (const [name, batch, error] of cases) assert.throws(() => decodeBatch(batch), error, name);
@@ -220,10 +220,10 @@ describe('a batch that cannot be read is refused, naming it, and stops only its 
       batches.map((batch) => batch.received),
       [first],
     );
-    assert.match(String(unreadable?.message), /^the record batch at offset 13 cannot be read: /);
+    assert.match(String(unreadable?.message), /^the record batch of offsets 13 to 15 cannot be read: /);
   });
 
-  test('a batch whose length is below a batch header is refused rather than read again and again', async () => {
+  test('a batch whose length is below a batch header is refused, naming its offset and length', async () => {
     const first = await asFetchedFromOrigin('none');
     const short = Buffer.from(first);
     short.writeInt32BE(-12, 8);
