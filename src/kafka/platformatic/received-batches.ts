@@ -58,9 +58,11 @@ export interface DecodedBatch {
 /** The batch `received` holds (one whole batch, BaseOffset first), its records decoded. */
 export function decodeBatch(received: Buffer): DecodedBatch {
   const firstOffset = received.readBigInt64BE(0);
-  const lastOffset = firstOffset + BigInt(received.readInt32BE(BATCH_FIELD_AT.lastOffsetDelta));
+  const lastOffsetDelta = received.readInt32BE(BATCH_FIELD_AT.lastOffsetDelta);
   const refuse = (why: string) =>
-    new Error(`the record batch of offsets ${firstOffset} to ${lastOffset} ${why}`);
+    new Error(
+      `the record batch of offsets ${firstOffset} to ${firstOffset + BigInt(lastOffsetDelta)} ${why}`,
+    );
   const magic = received.readInt8(BATCH_FIELD_AT.magic);
   if (magic !== MAGIC) throw refuse(`has format v${magic}; georep reads v2 (Kafka 0.11 and later)`);
   const attributes = received.readInt16BE(BATCH_FIELD_AT.attributes);
@@ -88,7 +90,7 @@ export function decodeBatch(received: Buffer): DecodedBatch {
     magic,
     crc: received.readUInt32BE(BATCH_FIELD_AT.crc),
     attributes,
-    lastOffsetDelta: received.readInt32BE(BATCH_FIELD_AT.lastOffsetDelta),
+    lastOffsetDelta,
     firstTimestamp: received.readBigInt64BE(BATCH_FIELD_AT.firstTimestamp),
     maxTimestamp: received.readBigInt64BE(BATCH_FIELD_AT.maxTimestamp),
     producerId: received.readBigInt64BE(BATCH_FIELD_AT.producerId),
@@ -108,7 +110,6 @@ export function fromLibraryBatch(batch: RecordsBatch): DecodedBatch {
       offsetDelta: record.offsetDelta,
       key: record.key ?? null,
       value: record.value ?? null,
-      // Kafka's producers refuse a null header key; should one arrive anyway, it is kept as the empty key.
       headers: record.headers.map(([key, value]) => ({ key: key ?? EMPTY_HEADER_KEY, value: value ?? null })),
     })),
   };

@@ -17,15 +17,15 @@ import { batchesOfAbortedTransactions, isAbortMarkerKey } from '../aborted-batch
 import type { CompressionCodec, ConsumedRecord, OriginBatch, TimestampType } from '../port.js';
 import type { RecordV2 } from '../record-v2.js';
 import type { ReceivedBatch } from './fetch-response.js';
+import { CODEC_BITS } from './record-batch.js';
 
-const COMPRESSION_BITS = 0x07;
 /** Kafka's codec ids (attributes bits 0-2); an id Kafka does not define reads as none, as nothing decoded it. */
 const CODECS: readonly CompressionCodec[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 const LOG_APPEND_TIME_BIT = 0x08;
 const TRANSACTIONAL_BIT = 0x10;
 const CONTROL_BIT = 0x20;
 /** A batch with any other attribute (LogAppendTime, control, a delete horizon) is never forwarded as it came. */
-const FORWARDABLE_ATTRIBUTES = COMPRESSION_BITS | TRANSACTIONAL_BIT;
+const FORWARDABLE_ATTRIBUTES = CODEC_BITS | TRANSACTIONAL_BIT;
 /** What a batch costs beyond its `length` field: the base offset (int64) and the length itself (int32). */
 const BATCH_LOG_OVERHEAD_BYTES = 12;
 
@@ -64,10 +64,11 @@ export function readPartition(
     receivedBytes += batch.length + BATCH_LOG_OVERHEAD_BYTES;
     if (entry.lastOffset >= nextOffset) nextOffset = entry.lastOffset + 1n;
     if (entry.control || aborted.has(entry)) continue;
-    const compression = CODECS[batch.attributes & COMPRESSION_BITS] ?? 'none';
+    const compression = CODECS[batch.attributes & CODEC_BITS] ?? 'none';
     const originBatch = forwardable(batch, fetchOffset, compression);
+    const timestamps = timestampsOf(batch);
     for (const record of batch.records) {
-      const consumed = toConsumedRecord(partition, batch, record, compression, originBatch);
+      const consumed = toConsumedRecord(partition, batch, record, compression, timestamps, originBatch);
       if (consumed.offset < fetchOffset) continue;
       records.push(consumed);
       originBatch?.records.push(consumed);
@@ -91,7 +92,7 @@ function forwardable(
   if (batch.received === undefined || batch.firstOffset < fetchOffset) return undefined;
   if (
     (batch.attributes & ~FORWARDABLE_ATTRIBUTES) !== 0 ||
-    CODECS[batch.attributes & COMPRESSION_BITS] === undefined
+    CODECS[batch.attributes & CODEC_BITS] === undefined
   )
     return undefined;
   if (batch.records.length !== batch.lastOffsetDelta + 1) return undefined;
@@ -99,23 +100,33 @@ function forwardable(
   return { received: batch.received, codec, records: [] };
 }
 
+/** How a batch's records get their timestamps: worked out once per batch, applied per record. */
+interface BatchTimestamps {
+  readonly type: TimestampType;
+  /** The batch's max timestamp (LogAppendTime, every record's) or its first (CreateTime, plus each delta). */
+  readonly baseMs: number;
+}
+
+function timestampsOf(batch: ReceivedBatch): BatchTimestamps {
+  return (batch.attributes & LOG_APPEND_TIME_BIT) !== 0
+    ? { type: 'log-append-time', baseMs: Number(batch.maxTimestamp) }
+    : { type: 'create-time', baseMs: Number(batch.firstTimestamp) };
+}
+
 function toConsumedRecord(
   partition: number,
   batch: ReceivedBatch,
   record: RecordV2,
   compression: CompressionCodec,
+  timestamps: BatchTimestamps,
   originBatch: OriginBatch | undefined,
 ): ConsumedRecord {
-  const logAppendTime = (batch.attributes & LOG_APPEND_TIME_BIT) !== 0;
-  const timestampType: TimestampType = logAppendTime ? 'log-append-time' : 'create-time';
-  const timestampMs = logAppendTime
-    ? Number(batch.maxTimestamp)
-    : Number(batch.firstTimestamp) + record.timestampDelta;
   return {
     partition,
     offset: batch.firstOffset + BigInt(record.offsetDelta),
-    timestampMs,
-    timestampType,
+    timestampMs:
+      timestamps.type === 'log-append-time' ? timestamps.baseMs : timestamps.baseMs + record.timestampDelta,
+    timestampType: timestamps.type,
     key: record.key,
     value: record.value,
     headers: record.headers,
