@@ -40,6 +40,8 @@ export interface StartGeorepOptions {
   /** georep's JSON log (stdout and stderr). */
   readonly logFile: string;
   readonly build: GeorepBuild;
+  /** The georep checkout to run (its dist/ built); default: this one. */
+  readonly checkoutDir?: string;
   /** Extra options for node, e.g. --cpu-prof. */
   readonly nodeOptions?: readonly string[];
   /** Environment of the process; default: this process's. */
@@ -64,10 +66,11 @@ const DEFAULT_STOP_GRACE_MS = 60_000;
 const exitWithParent = pathToFileURL(path.join(repoRootDir, 'bench', 'exit-with-parent.mjs')).href;
 
 export function startGeorep(options: StartGeorepOptions): GeorepProcess {
+  const checkoutDir = options.checkoutDir ?? repoRootDir;
   const entry =
     options.build === 'dist'
-      ? [path.join(repoRootDir, 'bin', 'georep.js')]
-      : ['--import', 'tsx', path.join(repoRootDir, 'src', 'cli', 'main.ts')];
+      ? [path.join(checkoutDir, 'bin', 'georep.js')]
+      : ['--import', 'tsx', path.join(checkoutDir, 'src', 'cli', 'main.ts')];
   // Written by georep itself, not through this process: the log stays complete if this process dies first.
   const log = openSync(options.logFile, 'a');
   const child: ChildProcess = spawn(
@@ -85,7 +88,7 @@ export function startGeorep(options: StartGeorepOptions): GeorepProcess {
       ...(options.watchConfig === true ? [] : ['--no-watch']),
     ],
     {
-      cwd: repoRootDir,
+      cwd: checkoutDir,
       env: options.env ?? process.env,
       // Its own process group: a Ctrl-C at the terminal reaches only the benchmark, which then stops georep
       // once (a second signal would make georep exit without committing).

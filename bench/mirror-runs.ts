@@ -99,6 +99,8 @@ export interface GeorepMirrorSettings {
   readonly compression?: CompressionSetting;
   readonly maxBytesPerSecond?: number;
   readonly build: GeorepBuild;
+  /** Another georep checkout to run (its dist/ built), e.g. main's beside a change. */
+  readonly checkoutDir?: string;
   readonly nodeOptions?: readonly string[];
 }
 
@@ -146,6 +148,7 @@ export async function startGeorepMirror(
     httpListen: `127.0.0.1:${httpPort}`,
     logFile,
     build: settings.build,
+    ...(settings.checkoutDir === undefined ? {} : { checkoutDir: settings.checkoutDir }),
     nodeOptions: settings.nodeOptions ?? [],
   });
   return {

@@ -71,6 +71,11 @@ options:
                          (comma-separated)
   --version V            Kafka version (default GEOREP_KAFKA_VERSION, else 4.1.2)
   --georep-build B       dist (default: compile, then run bin/georep.js) or source (tsx)
+  --georep-cpu-prof      write a V8 CPU profile of each georep copy (.cpuprofile) into its working folder
+  --georep-node-option O a node option for georep's process, not the baseline's (repeatable), e.g.
+                         --georep-node-option=--trace-gc (its output goes to georep's log)
+  --baseline DIR         also copy with the georep of checkout DIR in every round, its own row (build it
+                         first: npm run build in DIR), e.g. a git worktree of main beside a change
   --wait-for-load L      first wait until the 1-minute load average is at most L…
   --max-wait-minutes M   …for at most M minutes (default 15), then measure anyway
   -h, --help             show this help
@@ -94,6 +99,9 @@ interface WanOptions {
   readonly capBytesPerSecond: number;
   readonly capSeconds: number;
   readonly skip: ReadonlySet<Part>;
+  readonly georepCpuProfile: boolean;
+  readonly baselineDir: string | null;
+  readonly georepNodeOptions: readonly string[];
 }
 
 function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv) {
@@ -109,6 +117,9 @@ function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv) {
       'cap-mb-per-second': { type: 'string', default: '20' },
       'cap-seconds': { type: 'string', default: '60' },
       skip: { type: 'string', default: '' },
+      'georep-cpu-prof': { type: 'boolean', default: false },
+      baseline: { type: 'string' },
+      'georep-node-option': { type: 'string', multiple: true, default: [] },
     },
     strict: true,
   });
@@ -129,6 +140,9 @@ function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv) {
     capBytesPerSecond: positiveInteger(values['cap-mb-per-second'], '--cap-mb-per-second') * 1_000_000,
     capSeconds: positiveInteger(values['cap-seconds'], '--cap-seconds'),
     skip,
+    georepCpuProfile: values['georep-cpu-prof'],
+    baselineDir: values.baseline === undefined ? null : path.resolve(values.baseline),
+    georepNodeOptions: values['georep-node-option'],
   };
   return { ...options, ...commonSettings(values, env) };
 }
@@ -193,11 +207,25 @@ async function withMirror<T>(
   }
 }
 
-type MirrorKind = 'georep' | 'defaults' | 'tuned';
+type MirrorKind = 'georep' | 'baseline' | 'defaults' | 'tuned';
 
 function startMirror(settings: Settings, input: MirrorRunInput, kind: MirrorKind, key: string) {
-  if (kind === 'georep')
-    return startGeorepMirror(input, { namePrefix: `georep.${key}`, build: settings.georepBuild });
+  if (kind === 'georep' || kind === 'baseline') {
+    const namePrefix = `${kind === 'georep' ? 'georep' : 'baseline'}.${key}`;
+    return startGeorepMirror(input, {
+      namePrefix,
+      build: settings.georepBuild,
+      ...(kind === 'baseline'
+        ? { tool: 'georep (baseline)', checkoutDir: settings.baselineDir!, build: 'dist' as const }
+        : {}),
+      nodeOptions: [
+        ...(kind === 'georep' ? settings.georepNodeOptions : []),
+        ...(settings.georepCpuProfile
+          ? ['--cpu-prof', `--cpu-prof-dir=${path.join(input.workDir, namePrefix)}`]
+          : []),
+      ],
+    });
+  }
   if (kind === 'defaults')
     return startMirrorMakerMirror(input, { tool: 'MirrorMaker 2 (defaults)', sourceAlias: `d${key}` });
   return startMirrorMakerMirror(input, {
@@ -208,16 +236,16 @@ function startMirror(settings: Settings, input: MirrorRunInput, kind: MirrorKind
 }
 
 function mirrorKinds(settings: Settings, kinds: readonly MirrorKind[]): MirrorKind[] {
-  return kinds.filter(
-    (kind) =>
-      kind === 'georep' ||
-      !(settings.skip.has('mm2') || (kind === 'defaults' && settings.skip.has('mm2-defaults'))),
-  );
+  return kinds.filter((kind) => {
+    if (kind === 'georep') return true;
+    if (kind === 'baseline') return settings.baselineDir !== null;
+    return !(settings.skip.has('mm2') || (kind === 'defaults' && settings.skip.has('mm2-defaults')));
+  });
 }
 
 /** Every round of every mirror over every link, in turn: a change in the machine's load hits them alike. */
 async function measureThroughput(settings: Settings, base: Omit<MirrorRunInput, 'originAddress'>) {
-  const kinds = mirrorKinds(settings, ['georep', 'defaults', 'tuned']);
+  const kinds = mirrorKinds(settings, ['georep', 'baseline', 'defaults', 'tuned']);
   const rows: ThroughputRow[] = [];
   for (let roundNumber = 1; roundNumber <= settings.rounds; roundNumber++) {
     for (const roundTripMs of [null, ...settings.roundTripsMs]) {
@@ -266,7 +294,7 @@ async function measureLatencies(
   };
   const results: (LatencyResult & { link: string; roundTripMs: number })[] = [];
   for (const roundTripMs of settings.roundTripsMs) {
-    for (const kind of mirrorKinds(settings, ['georep', 'tuned'])) {
+    for (const kind of mirrorKinds(settings, ['georep', 'baseline', 'tuned'])) {
       const topic = `latency-${roundTripMs}-${kind}`;
       await createTopic(settings, base.origin, topic, base.signal);
       const input = { ...base, topic, originAddress: useLink(base.origin, roundTripMs) };
