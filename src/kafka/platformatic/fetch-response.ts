@@ -154,7 +154,7 @@ export function readBatches(reader: Reader): { batches: ReceivedBatch[]; unreada
       };
     }
     if (reader.remaining < sizeBytes) break;
-    const received = Buffer.from(reader.buffer.slice(reader.position, reader.position + sizeBytes));
+    const received = ownCopy(reader.buffer.slice(reader.position, reader.position + sizeBytes));
     reader.skip(sizeBytes);
     try {
       batches.push(Object.assign(decodeBatch(received), { received }));
@@ -164,6 +164,14 @@ export function readBatches(reader: Reader): { batches: ReceivedBatch[]; unreada
     }
   }
   return { batches };
+}
+
+/**
+ * `bytes` in a buffer of its own: the response's buffer slices a batch that spans two of the socket's chunks into a
+ * new buffer already, and one within a chunk as a view, which is copied.
+ */
+function ownCopy(bytes: Buffer): Buffer {
+  return bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length ? bytes : Buffer.from(bytes);
 }
 
 const NO_LEADER_EPOCH = -1;

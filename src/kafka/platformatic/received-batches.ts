@@ -8,8 +8,10 @@ import { compressionsAlgorithms, type RecordsBatch } from '@platformatic/kafka';
 import { EMPTY_HEADER_KEY, type RecordV2, RecordV2Reader } from '../record-v2.js';
 import { BATCH_FIELD_AT, BATCH_HEADER_BYTES, CODEC_BITS, CODEC_IDS, MAGIC } from './record-batch.js';
 
-/** What a compressed byte is taken to decode to, at most: zstd or gzip JSON decodes to six or seven times. */
-const DECODED_PER_COMPRESSED_BYTE = 8;
+/** What a compressed byte is taken to decode to before any batch of its codec was: zstd or gzip JSON, 6 or 7. */
+const FIRST_DECODED_PER_COMPRESSED_BYTE = 8;
+/** zlib's output buffer is what the codec's last batch suggests plus this share. */
+const OUTPUT_HEADROOM = 1.1;
 /** zlib's default: a small batch (a producer that does not wait to fill them) gets no larger buffer than before. */
 const MIN_OUTPUT_BYTES = 16 * 1024;
 const MAX_OUTPUT_BYTES = 8 * 1024 * 1024;
@@ -19,24 +21,42 @@ const MAX_OUTPUT_BYTES = 8 * 1024 * 1024;
  */
 const MIN_USED_SHARE_OF_OUTPUT = 0.75;
 
-/** By Kafka's codec id (attributes bits 0-2). */
-const DECOMPRESSORS: Record<number, (compressed: Buffer) => Buffer> = {
-  [CODEC_IDS.gzip]: (compressed) => fitted(zlib.gunzipSync(compressed, outputFor(compressed))),
-  [CODEC_IDS.snappy]: (compressed) => compressionsAlgorithms.snappy.decompressSync(compressed) as Buffer,
-  [CODEC_IDS.lz4]: (compressed) => compressionsAlgorithms.lz4.decompressSync(compressed) as Buffer,
-  [CODEC_IDS.zstd]: (compressed) => fitted(zlib.zstdDecompressSync(compressed, outputFor(compressed))),
+/**
+ * What a compressed byte decoded to in the last batch of each zlib codec. zlib allocates its output buffer whole
+ * for every batch, outside V8's heap, where each 64 MiB more starts a full garbage collection: a buffer sized by
+ * a fixed guess of eight was a fifth too large for zstd JSON, and for a topic that compresses two to one four
+ * times too large, then copied out.
+ */
+const lastDecodedPerCompressedByte = {
+  gzip: FIRST_DECODED_PER_COMPRESSED_BYTE,
+  zstd: FIRST_DECODED_PER_COMPRESSED_BYTE,
 };
 
-function outputFor(compressed: Buffer): { chunkSize: number } {
-  const expectedBytes = compressed.length * DECODED_PER_COMPRESSED_BYTE;
-  return { chunkSize: Math.min(MAX_OUTPUT_BYTES, Math.max(MIN_OUTPUT_BYTES, expectedBytes)) };
-}
-
-function fitted(decoded: Buffer): Buffer {
+function decompressWithZlib(codec: 'gzip' | 'zstd', compressed: Buffer): Buffer {
+  const options = {
+    chunkSize: decompressionOutputBytes(compressed.length, lastDecodedPerCompressedByte[codec]),
+  };
+  const decoded =
+    codec === 'gzip' ? zlib.gunzipSync(compressed, options) : zlib.zstdDecompressSync(compressed, options);
+  lastDecodedPerCompressedByte[codec] = decoded.length / Math.max(1, compressed.length);
   return decoded.length < decoded.buffer.byteLength * MIN_USED_SHARE_OF_OUTPUT
     ? Buffer.from(decoded)
     : decoded;
 }
+
+/** zlib's output buffer for a batch of `compressedBytes` expected to decode to `decodedPerCompressedByte` each. */
+export function decompressionOutputBytes(compressedBytes: number, decodedPerCompressedByte: number): number {
+  const expected = Math.ceil(compressedBytes * decodedPerCompressedByte * OUTPUT_HEADROOM);
+  return Math.min(MAX_OUTPUT_BYTES, Math.max(MIN_OUTPUT_BYTES, expected));
+}
+
+/** By Kafka's codec id (attributes bits 0-2). */
+const DECOMPRESSORS: Record<number, (compressed: Buffer) => Buffer> = {
+  [CODEC_IDS.gzip]: (compressed) => decompressWithZlib('gzip', compressed),
+  [CODEC_IDS.snappy]: (compressed) => compressionsAlgorithms.snappy.decompressSync(compressed) as Buffer,
+  [CODEC_IDS.lz4]: (compressed) => compressionsAlgorithms.lz4.decompressSync(compressed) as Buffer,
+  [CODEC_IDS.zstd]: (compressed) => decompressWithZlib('zstd', compressed),
+};
 
 /** A record batch's header fields, and its records read (RecordV2Reader). */
 export interface DecodedBatch {

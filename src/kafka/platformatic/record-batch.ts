@@ -2,20 +2,18 @@
 // encoder (../record-v2.ts). Why not the library's createRecordsBatch: it takes headers as a Map (a repeated
 // key only as distinct Buffer objects, a null value only through a cast), and builds every record in a
 // growing buffer of its own before copying it into the batch; this one sizes the batch first and writes each
-// record once. Compression: gzip and zstd are Node's zlib (zstd from Node 22.15), run on zlib's thread pool so
-// that a compressing sink keeps the event loop free (and, with more than one core, compresses in parallel);
-// snappy and lz4 are the library's WebAssembly codecs.
+// record once. Compression: batch-compression.ts (gzip and zstd are Node's zlib on its thread pool, zstd from
+// Node 22.15; snappy and lz4 the library's WebAssembly codecs).
 //
 // RecordBatch => BaseOffset int64, Length int32, PartitionLeaderEpoch int32, Magic int8, CRC uint32,
 //   Attributes int16, LastOffsetDelta int32, BaseTimestamp int64, MaxTimestamp int64, ProducerId int64,
 //   ProducerEpoch int16, BaseSequence int32, Records [int32 count, records or their compressed bytes]
 // The CRC (CRC-32C) covers everything after it, from Attributes to the end of the batch.
-import { promisify } from 'node:util';
-import zlib from 'node:zlib';
-import { compressionsAlgorithms, crc32c } from '@platformatic/kafka';
+import { crc32c } from '@platformatic/kafka';
 import type { CompressionCodec, RecordToWrite } from '../port.js';
 import { type RecordV2, type RecordV2Size, sizeOfRecordV2, writeRecordV2 } from '../record-v2.js';
 import type { WriteChunk } from '../write-chunks.js';
+import { compressRecords } from './batch-compression.js';
 
 /** Who writes the batch: an idempotent or transactional producer's id, epoch and the batch's first sequence. */
 export interface BatchProducer {
@@ -57,26 +55,6 @@ const PRODUCER_FIELDS_BYTES = 14;
 export const CODEC_BITS = 0x07;
 
 export const CODEC_IDS: Record<CompressionCodec, number> = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
-const gzip = promisify(zlib.gzip);
-// Level 3, zstd's default, as Kafka's Java producer uses.
-const zstd = promisify(zlib.zstdCompress);
-const MIN_ZLIB_CHUNK_BYTES = 64 * 1024;
-/**
- * zlib's output buffer for compressing `plain`: room for all of it at once (more than zstd's or gzip's worst
- * case). With the default (16 KiB), a batch of 512 KiB of JSON came back in six pieces, each a hop from the
- * thread pool to the event loop and back, and the event loop's part of those hops was an eighth of its time
- * while copying.
- */
-function outputFor(plain: Buffer): { chunkSize: number } {
-  return { chunkSize: Math.max(MIN_ZLIB_CHUNK_BYTES, plain.length + (plain.length >> 7) + 1024) };
-}
-const COMPRESSORS: Record<Exclude<CompressionCodec, 'none'>, (plain: Buffer) => Promise<Buffer>> = {
-  gzip: (plain) => gzip(plain, outputFor(plain)),
-  zstd: (plain) => zstd(plain, outputFor(plain)),
-  snappy: async (plain) => compressionsAlgorithms.snappy.compressSync(plain) as Buffer,
-  lz4: async (plain) => compressionsAlgorithms.lz4.compressSync(plain) as Buffer,
-};
-
 /**
  * Encodes `records` (at least one) as one batch, all but the producer's fields and the CRC (stampBatch's): the
  * costly part, which can go ahead of knowing the sequence the batch will have. Each record keeps its key,
@@ -111,12 +89,12 @@ export async function encodeBatchRecords(
 
   let compressed: Buffer | null = null;
   if (codec !== 'none') {
-    const plain = Buffer.allocUnsafe(recordBytes);
-    let at = 0;
-    encoded.forEach((record, index) => {
-      at = writeRecordV2(plain, at, record, sizes[index]!);
+    compressed = await compressRecords(codec, recordBytes, (plain) => {
+      let at = 0;
+      encoded.forEach((record, index) => {
+        at = writeRecordV2(plain, at, record, sizes[index]!);
+      });
     });
-    compressed = await COMPRESSORS[codec](plain);
   }
 
   const batchBytes = BATCH_HEADER_BYTES + (compressed === null ? recordBytes : compressed.length);
