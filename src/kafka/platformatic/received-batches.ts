@@ -10,6 +10,11 @@ import { BATCH_FIELD_AT, BATCH_HEADER_BYTES, CODEC_BITS, CODEC_IDS, MAGIC } from
 
 /** What a compressed byte is taken to decode to before any batch of its codec was: zstd or gzip JSON, 6 or 7. */
 const FIRST_DECODED_PER_COMPRESSED_BYTE = 8;
+/**
+ * The ratio learnt from a batch counts up to this: one ratio serves all flows, and a batch of zeros (thousands to
+ * one) must not make the next flow's batches take 8 MiB each. Batches that decode to more come in pieces.
+ */
+const MAX_DECODED_PER_COMPRESSED_BYTE = 16;
 /** zlib's output buffer is what the codec's last batch suggests plus this share. */
 const OUTPUT_HEADROOM = 1.1;
 /** zlib's default: a small batch (a producer that does not wait to fill them) gets no larger buffer than before. */
@@ -38,7 +43,10 @@ function decompressWithZlib(codec: 'gzip' | 'zstd', compressed: Buffer): Buffer 
   };
   const decoded =
     codec === 'gzip' ? zlib.gunzipSync(compressed, options) : zlib.zstdDecompressSync(compressed, options);
-  lastDecodedPerCompressedByte[codec] = decoded.length / Math.max(1, compressed.length);
+  lastDecodedPerCompressedByte[codec] = Math.min(
+    MAX_DECODED_PER_COMPRESSED_BYTE,
+    Math.max(1, decoded.length / Math.max(1, compressed.length)),
+  );
   return decoded.length < decoded.buffer.byteLength * MIN_USED_SHARE_OF_OUTPUT
     ? Buffer.from(decoded)
     : decoded;

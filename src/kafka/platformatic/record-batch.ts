@@ -2,8 +2,8 @@
 // encoder (../record-v2.ts). Why not the library's createRecordsBatch: it takes headers as a Map (a repeated
 // key only as distinct Buffer objects, a null value only through a cast), and builds every record in a
 // growing buffer of its own before copying it into the batch; this one sizes the batch first and writes each
-// record once. Compression: batch-compression.ts (gzip and zstd are Node's zlib on its thread pool, zstd from
-// Node 22.15; snappy and lz4 the library's WebAssembly codecs).
+// record once. Compression: batch-compression.ts (gzip and zstd are Node's zlib, zstd from Node 22.15, on its
+// thread pool but for small batches; snappy and lz4 the library's WebAssembly codecs).
 //
 // RecordBatch => BaseOffset int64, Length int32, PartitionLeaderEpoch int32, Magic int8, CRC uint32,
 //   Attributes int16, LastOffsetDelta int32, BaseTimestamp int64, MaxTimestamp int64, ProducerId int64,
@@ -94,6 +94,8 @@ export async function encodeBatchRecords(
       encoded.forEach((record, index) => {
         at = writeRecordV2(plain, at, record, sizes[index]!);
       });
+      // The buffer is reused: bytes not written now would be an earlier batch's.
+      if (at !== plain.length) throw new Error(`record encoder wrote ${at} bytes into ${plain.length}`);
     });
   }
 
@@ -176,8 +178,9 @@ export function forwardRecordBatch(received: Buffer, producer: BatchProducer): B
 export type PreparedChunk = WriteChunk & { readonly encoded?: Promise<Buffer> };
 
 /**
- * Starts encoding a chunk's records (compressing them on zlib's thread pool), so that it goes on while the
- * chunk before it is being written; a forwarded chunk has nothing to encode.
+ * Starts encoding a chunk's records, so that compressing a large one on zlib's thread pool goes on while the
+ * chunk before it is being written (a small one is compressed right away, in well under a millisecond); a
+ * forwarded chunk has nothing to encode.
  */
 export function encodeAhead(chunk: WriteChunk): PreparedChunk {
   if (chunk.forward !== undefined) return chunk;
