@@ -101,10 +101,14 @@ export function startGeorep(options: StartGeorepOptions): GeorepProcess {
   if (child.pid === undefined) throw new Error('could not start georep');
   // The pipe must not keep the benchmark alive, nor crash it if georep is gone.
   child.stdin?.on('error', () => {});
-  const exited = once(child, 'exit').catch(() => undefined);
-  process.once('exit', () => {
+  const killWithThisProcess = () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
+  };
+  process.once('exit', killWithThisProcess);
+  // A benchmark starts georep many times: each listener goes with its process.
+  const exited = once(child, 'exit')
+    .catch(() => undefined)
+    .finally(() => process.off('exit', killWithThisProcess));
   const pid = child.pid;
   const hasExited = () => child.exitCode !== null || child.signalCode !== null;
 

@@ -16,14 +16,12 @@
 import '../src/cli/require-supported-node.js';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import { type LocalKafkaCluster, startClusters } from '../harness/kafka-local.js';
 import { runKafkaTool } from '../harness/kafka-tools.js';
 import { wanShape } from '../harness/wan-proxy.js';
 import { buildGeorep } from './georep-process.js';
 import { writeJsonEventsFile } from './json-events.js';
 import {
-  type MirrorResult,
   type MirrorRunInput,
   measureCopy,
   type RunningMirror,
@@ -35,15 +33,11 @@ import {
 import { runProducerPerformance } from './perf-tools.js';
 import {
   benchRunDir,
-  COMMON_OPTIONS,
-  commonSettings,
   describeLoad,
-  formatTable,
   type LoadSample,
   MIB,
   machineInfo,
   optionsOrExitCode,
-  positiveInteger,
   removeClusterData,
   round,
   runBenchmark,
@@ -51,35 +45,16 @@ import {
   waitForQuietMachine,
   writeResult,
 } from './report.js';
-import { type LatencyFigures, type LatencyResult, measureLatency } from './wan-latency.js';
-
-const USAGE = `usage: npm run bench:wan -- [options]
-
-georep, MirrorMaker 2 (defaults) and MirrorMaker 2 tuned copy a zstd topic of JSON events on loopback and
-through a WAN of each round trip; latency under a steady load; georep under a bandwidth cap.
-
-options:
-  --records N            JSON events in the origin topic (default 300000)
-  --rounds N             copy with each mirror over each link N times in turn (default 1); the table shows
-                         each one's median round, the JSON every round
-  --rtt-ms LIST          round trips to the origin, comma-separated (default 50,150)
-  --latency-rate N       records/s of the steady producer (default 5000)
-  --latency-seconds N    how long it writes (default 20)
-  --cap-mb-per-second N  the bandwidth cap, in MB (10^6 bytes) per second (default 20)
-  --cap-seconds N        how long the capped copy is measured (default 60)
-  --skip LIST            leave out throughput, mm2 (both MirrorMakers), mm2-defaults, latency and/or cap
-                         (comma-separated)
-  --version V            Kafka version (default GEOREP_KAFKA_VERSION, else 4.1.2)
-  --georep-build B       dist (default: compile, then run bin/georep.js) or source (tsx)
-  --georep-cpu-prof      write a V8 CPU profile of each georep copy (.cpuprofile) into its working folder
-  --georep-node-option O a node option for georep's process, not the baseline's (repeatable), e.g.
-                         --georep-node-option=--trace-gc (its output goes to georep's log)
-  --baseline DIR         also copy with the georep of checkout DIR in every round, its own row (build it
-                         first: npm run build in DIR), e.g. a git worktree of main beside a change
-  --wait-for-load L      first wait until the 1-minute load average is at most L…
-  --max-wait-minutes M   …for at most M minutes (default 15), then measure anyway
-  -h, --help             show this help
-`;
+import { type LatencyResult, measureLatency } from './wan-latency.js';
+import { parseWanOptions, WAN_USAGE, type WanSettings } from './wan-options.js';
+import {
+  count,
+  latencyTable,
+  medianRounds,
+  roundRates,
+  type ThroughputRow,
+  throughputTable,
+} from './wan-report.js';
 
 const PARTITIONS = 6;
 const JSON_EVENT_BYTES = 710;
@@ -87,74 +62,12 @@ const CAP_RECORD_BYTES = 4096;
 /** Records before the capped copy's measured minute, so that the copy is still under way when it ends. */
 const CAP_SPARE_SECONDS = 15;
 
-type Part = 'throughput' | 'mm2' | 'mm2-defaults' | 'latency' | 'cap';
-const PARTS: readonly Part[] = ['throughput', 'mm2', 'mm2-defaults', 'latency', 'cap'];
-
-interface WanOptions {
-  readonly records: number;
-  readonly rounds: number;
-  readonly roundTripsMs: readonly number[];
-  readonly latencyRate: number;
-  readonly latencySeconds: number;
-  readonly capBytesPerSecond: number;
-  readonly capSeconds: number;
-  readonly skip: ReadonlySet<Part>;
-  readonly georepCpuProfile: boolean;
-  readonly baselineDir: string | null;
-  readonly georepNodeOptions: readonly string[];
-}
-
-function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv) {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      ...COMMON_OPTIONS,
-      records: { type: 'string', default: '300000' },
-      rounds: { type: 'string', default: '1' },
-      'rtt-ms': { type: 'string', default: '50,150' },
-      'latency-rate': { type: 'string', default: '5000' },
-      'latency-seconds': { type: 'string', default: '20' },
-      'cap-mb-per-second': { type: 'string', default: '20' },
-      'cap-seconds': { type: 'string', default: '60' },
-      skip: { type: 'string', default: '' },
-      'georep-cpu-prof': { type: 'boolean', default: false },
-      baseline: { type: 'string' },
-      'georep-node-option': { type: 'string', multiple: true, default: [] },
-    },
-    strict: true,
-  });
-  if (values.help) return 'help' as const;
-  const skip = new Set<Part>();
-  for (const name of values.skip.split(',').map((item) => item.trim())) {
-    if (name === '') continue;
-    const part = PARTS.find((each) => each === name);
-    if (part === undefined) throw new Error(`--skip: "${name}" is not one of ${PARTS.join(', ')}`);
-    skip.add(part);
-  }
-  const options: WanOptions = {
-    records: positiveInteger(values.records, '--records'),
-    rounds: positiveInteger(values.rounds, '--rounds'),
-    roundTripsMs: values['rtt-ms'].split(',').map((item) => positiveInteger(item.trim(), '--rtt-ms')),
-    latencyRate: positiveInteger(values['latency-rate'], '--latency-rate'),
-    latencySeconds: positiveInteger(values['latency-seconds'], '--latency-seconds'),
-    capBytesPerSecond: positiveInteger(values['cap-mb-per-second'], '--cap-mb-per-second') * 1_000_000,
-    capSeconds: positiveInteger(values['cap-seconds'], '--cap-seconds'),
-    skip,
-    georepCpuProfile: values['georep-cpu-prof'],
-    baselineDir: values.baseline === undefined ? null : path.resolve(values.baseline),
-    georepNodeOptions: values['georep-node-option'],
-  };
-  return { ...options, ...commonSettings(values, env) };
-}
-
-type Settings = Exclude<ReturnType<typeof parseOptions>, 'help'>;
-
 function say(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
 async function createTopic(
-  settings: Settings,
+  settings: WanSettings,
   cluster: LocalKafkaCluster,
   topic: string,
   signal: AbortSignal,
@@ -189,11 +102,6 @@ function useLink(origin: LocalKafkaCluster, roundTripMs: number | null): string 
   return origin.wanBootstrap!;
 }
 
-interface ThroughputRow extends MirrorResult {
-  readonly link: string;
-  readonly round: number;
-}
-
 /** Starts the mirror, and always stops it, whatever `use` does. */
 async function withMirror<T>(
   start: Promise<RunningMirror>,
@@ -209,7 +117,7 @@ async function withMirror<T>(
 
 type MirrorKind = 'georep' | 'baseline' | 'defaults' | 'tuned';
 
-function startMirror(settings: Settings, input: MirrorRunInput, kind: MirrorKind, key: string) {
+function startMirror(settings: WanSettings, input: MirrorRunInput, kind: MirrorKind, key: string) {
   if (kind === 'georep' || kind === 'baseline') {
     const namePrefix = `${kind === 'georep' ? 'georep' : 'baseline'}.${key}`;
     return startGeorepMirror(input, {
@@ -235,7 +143,7 @@ function startMirror(settings: Settings, input: MirrorRunInput, kind: MirrorKind
   });
 }
 
-function mirrorKinds(settings: Settings, kinds: readonly MirrorKind[]): MirrorKind[] {
+function mirrorKinds(settings: WanSettings, kinds: readonly MirrorKind[]): MirrorKind[] {
   return kinds.filter((kind) => {
     if (kind === 'georep') return true;
     if (kind === 'baseline') return settings.baselineDir !== null;
@@ -244,7 +152,7 @@ function mirrorKinds(settings: Settings, kinds: readonly MirrorKind[]): MirrorKi
 }
 
 /** Every round of every mirror over every link, in turn: a change in the machine's load hits them alike. */
-async function measureThroughput(settings: Settings, base: Omit<MirrorRunInput, 'originAddress'>) {
+async function measureThroughput(settings: WanSettings, base: Omit<MirrorRunInput, 'originAddress'>) {
   const kinds = mirrorKinds(settings, ['georep', 'baseline', 'defaults', 'tuned']);
   const rows: ThroughputRow[] = [];
   for (let roundNumber = 1; roundNumber <= settings.rounds; roundNumber++) {
@@ -256,7 +164,7 @@ async function measureThroughput(settings: Settings, base: Omit<MirrorRunInput, 
 }
 
 async function measureLink(
-  settings: Settings,
+  settings: WanSettings,
   base: Omit<MirrorRunInput, 'originAddress'>,
   kinds: readonly MirrorKind[],
   roundTripMs: number | null,
@@ -282,7 +190,7 @@ async function measureLink(
 
 /** Latency of georep and tuned MirrorMaker 2 (the one an operator would run) at each round trip. */
 async function measureLatencies(
-  settings: Settings,
+  settings: WanSettings,
   base: Omit<MirrorRunInput, 'originAddress'>,
   payloadFile: string,
 ) {
@@ -327,7 +235,7 @@ interface CapResult {
 }
 
 async function measureCap(
-  settings: Settings,
+  settings: WanSettings,
   base: Omit<MirrorRunInput, 'originAddress'>,
 ): Promise<CapResult> {
   const topic = 'cap-4k';
@@ -394,81 +302,8 @@ async function measureCap(
   });
 }
 
-function ratio(value: number, reference: number | undefined): string {
-  return reference === undefined || reference === 0 ? '—' : `${(value / reference).toFixed(2)}×`;
-}
-
-function count(value: number): string {
-  return Math.round(value).toLocaleString('en-US');
-}
-
-/** Per link and tool, the round with the median rate; of an even number, the slower of the two middle ones. */
-function medianRounds(rows: readonly ThroughputRow[]): ThroughputRow[] {
-  const groups = new Map<string, ThroughputRow[]>();
-  for (const row of rows) {
-    const key = `${row.link}\t${row.tool}`;
-    groups.set(key, [...(groups.get(key) ?? []), row]);
-  }
-  return [...groups.values()].map((group) => {
-    const sorted = [...group].sort((a, b) => a.recordsPerSecond - b.recordsPerSecond);
-    return sorted[Math.floor((sorted.length - 1) / 2)]!;
-  });
-}
-
-function roundRates(rows: readonly ThroughputRow[]): string[] {
-  return medianRounds(rows).map((median) => {
-    const rates = rows
-      .filter((row) => row.link === median.link && row.tool === median.tool)
-      .map((row) => count(row.recordsPerSecond));
-    return `- ${median.link}, ${median.tool}: ${rates.join(', ')} records/s`;
-  });
-}
-
-function throughputTable(rows: readonly ThroughputRow[], originBytes: number): string {
-  const tuned = (link: string) => rows.find((row) => row.link === link && row.tool.includes('tuned'));
-  return formatTable(
-    ['link', 'tool', 'records/s', 'vs MM2 tuned', 'CPU s', 'peak RSS MiB', 'dest MiB', 'dest/origin'],
-    rows.map((row) => [
-      row.link,
-      row.tool,
-      count(row.recordsPerSecond),
-      ratio(row.recordsPerSecond, tuned(row.link)?.recordsPerSecond),
-      row.cpuMs === null ? '—' : (row.cpuMs / 1000).toFixed(1),
-      row.peakRssBytes === null ? '—' : String(Math.round(row.peakRssBytes / MIB)),
-      (row.destinationBytes / MIB).toFixed(1),
-      (row.destinationBytes / originBytes).toFixed(3),
-    ]),
-  );
-}
-
-function latencyTable(results: readonly (LatencyResult & { link: string; roundTripMs: number })[]): string {
-  const figures = (value: LatencyFigures) => `${value.p50Ms.toFixed(0)} / ${value.p99Ms.toFixed(0)}`;
-  return formatTable(
-    [
-      'link',
-      'tool',
-      'records/s',
-      'mirror p50/p99 ms',
-      'target p99 <',
-      'max ms',
-      'create→dest p50/p99',
-      'create→origin p50/p99',
-    ],
-    results.map((result) => [
-      result.link,
-      result.tool,
-      count(result.recordsPerSecond),
-      figures(result.mirror),
-      String(result.roundTripMs + 100),
-      result.mirror.maxMs.toFixed(0),
-      figures(result.destination),
-      figures(result.origin),
-    ]),
-  );
-}
-
 async function main(signal: AbortSignal): Promise<number> {
-  const settings = optionsOrExitCode(() => parseOptions(process.argv.slice(2), process.env), USAGE);
+  const settings = optionsOrExitCode(() => parseWanOptions(process.argv.slice(2), process.env), WAN_USAGE);
   if (typeof settings === 'number') return settings;
   const startedAt = new Date().toISOString();
   const workDir = await benchRunDir('wan', startedAt);
