@@ -11,8 +11,9 @@
 //      georep and tuned MirrorMaker 2 (a reader on the origin, direct, shows the floor of the measurement);
 //   4. a bandwidth cap: georep with maxBytesPerSecond copies a topic of 4 KiB records (uncompressed, so that
 //      the bytes exist to be capped) on loopback; the rate the destination's log grows over --cap-seconds.
-// It prints tables and writes bench/results/wan-<time>.json. Compare ratios within one run: on a shared machine
-// absolute rates follow the load, which the output notes.
+// With --baseline DIR, the georep of another checkout takes its turn beside this one in parts 2 and 3, as its own
+// row. It prints tables and writes bench/results/wan-<time>.json. Compare ratios within one run: on a shared
+// machine absolute rates follow the load, which the output notes.
 import '../src/cli/require-supported-node.js';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -188,7 +189,7 @@ async function measureLink(
   return rows;
 }
 
-/** Latency of georep and tuned MirrorMaker 2 (the one an operator would run) at each round trip. */
+/** Latency of georep (and the baseline's) and tuned MirrorMaker 2 (the one an operator would run) at each round trip. */
 async function measureLatencies(
   settings: WanSettings,
   base: Omit<MirrorRunInput, 'originAddress'>,
