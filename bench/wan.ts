@@ -189,7 +189,7 @@ async function measureLink(
   return rows;
 }
 
-/** Latency of georep (and the baseline's) and tuned MirrorMaker 2 (the one an operator would run) at each round trip. */
+/** Latency of georep (and the baseline's) and tuned MirrorMaker 2, the one an operator would run, per round trip. */
 async function measureLatencies(
   settings: WanSettings,
   base: Omit<MirrorRunInput, 'originAddress'>,

@@ -68,9 +68,9 @@ const gzip = promisify(zlib.gzip);
 const zstd = promisify(zlib.zstdCompress);
 /**
  * Records up to this size are compressed on the event loop, in about half a millisecond for 128 KiB of JSON
- * with zstd (gzip takes a few times as long): a steady stream's batches are this small, and their trip to zlib's thread pool and back took up to 33 ms at the
- * 99th percentile on a busy machine (waiting for a thread to run), the tail of the stream's latency. A copy's
- * requests of up to 512 KiB still go to the pool.
+ * with zstd (gzip takes a few times as long): a steady stream's batches are this small, and their trip to
+ * zlib's thread pool and back took up to 33 ms at the 99th percentile on a busy machine (waiting for a thread
+ * to run), the tail of the stream's latency. A copy's requests of up to 512 KiB still go to the pool.
  */
 const COMPRESS_ON_EVENT_LOOP_MAX_BYTES = 128 * 1024;
 
