@@ -120,19 +120,23 @@ type MirrorKind = 'georep' | 'baseline' | 'defaults' | 'tuned';
 
 function startMirror(settings: WanSettings, input: MirrorRunInput, kind: MirrorKind, key: string) {
   if (kind === 'georep' || kind === 'baseline') {
-    const namePrefix = `${kind === 'georep' ? 'georep' : 'baseline'}.${key}`;
+    const namePrefix = `${kind}.${key}`;
+    const profile = settings.georepCpuProfile
+      ? ['--cpu-prof', `--cpu-prof-dir=${path.join(input.workDir, namePrefix)}`]
+      : [];
+    if (kind === 'baseline') {
+      return startGeorepMirror(input, {
+        namePrefix,
+        tool: 'georep (baseline)',
+        checkoutDir: settings.baselineDir!,
+        build: 'dist',
+        nodeOptions: profile,
+      });
+    }
     return startGeorepMirror(input, {
       namePrefix,
       build: settings.georepBuild,
-      ...(kind === 'baseline'
-        ? { tool: 'georep (baseline)', checkoutDir: settings.baselineDir!, build: 'dist' as const }
-        : {}),
-      nodeOptions: [
-        ...(kind === 'georep' ? settings.georepNodeOptions : []),
-        ...(settings.georepCpuProfile
-          ? ['--cpu-prof', `--cpu-prof-dir=${path.join(input.workDir, namePrefix)}`]
-          : []),
-      ],
+      nodeOptions: [...settings.georepNodeOptions, ...profile],
     });
   }
   if (kind === 'defaults')
