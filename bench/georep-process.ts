@@ -6,6 +6,7 @@ import { closeSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
+import { commandOnCpus } from '../harness/cpu-pinning.js';
 import { repoRootDir } from '../harness/versions.js';
 import type { DaemonStatus } from '../src/runtime/daemon.js';
 
@@ -48,6 +49,8 @@ export interface StartGeorepOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Watch the file for changes (bench:reload); default: off, reloads by SIGHUP only. */
   readonly watchConfig?: boolean;
+  /** The CPUs it runs on (a taskset list); default: those of this process. */
+  readonly cpus?: string;
 }
 
 export interface GeorepProcess {
@@ -73,30 +76,27 @@ export function startGeorep(options: StartGeorepOptions): GeorepProcess {
       : ['--import', 'tsx', path.join(checkoutDir, 'src', 'cli', 'main.ts')];
   // Written by georep itself, not through this process: the log stays complete if this process dies first.
   const log = openSync(options.logFile, 'a');
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [
-      ...(options.nodeOptions ?? []),
-      '--import',
-      exitWithParent,
-      ...entry,
-      'run',
-      '--config',
-      options.configFile,
-      '--http-listen',
-      options.httpListen,
-      ...(options.watchConfig === true ? [] : ['--no-watch']),
-    ],
-    {
-      cwd: checkoutDir,
-      env: options.env ?? process.env,
-      // Its own process group: a Ctrl-C at the terminal reaches only the benchmark, which then stops georep
-      // once (a second signal would make georep exit without committing).
-      detached: true,
-      // stdin stays open for as long as this process lives: see exit-with-parent.mjs.
-      stdio: ['pipe', log, log],
-    },
-  );
+  const { command, args } = commandOnCpus(options.cpus, process.execPath, [
+    ...(options.nodeOptions ?? []),
+    '--import',
+    exitWithParent,
+    ...entry,
+    'run',
+    '--config',
+    options.configFile,
+    '--http-listen',
+    options.httpListen,
+    ...(options.watchConfig === true ? [] : ['--no-watch']),
+  ]);
+  const child: ChildProcess = spawn(command, args, {
+    cwd: checkoutDir,
+    env: options.env ?? process.env,
+    // Its own process group: a Ctrl-C at the terminal reaches only the benchmark, which then stops georep
+    // once (a second signal would make georep exit without committing).
+    detached: true,
+    // stdin stays open for as long as this process lives: see exit-with-parent.mjs.
+    stdio: ['pipe', log, log],
+  });
   closeSync(log);
   if (child.pid === undefined) throw new Error('could not start georep');
   // The pipe must not keep the benchmark alive, nor crash it if georep is gone.

@@ -72,6 +72,8 @@ export interface MirrorRunInput {
   /** Gets a folder of its own per run (config, logs). */
   readonly workDir: string;
   readonly signal: AbortSignal;
+  /** The CPUs the mirror runs on (a taskset list: bench:wan --mirror-cpus); default: the benchmark's. */
+  readonly mirrorCpus?: string;
 }
 
 /** A mirror that was started and copies until stopped. */
@@ -150,6 +152,7 @@ export async function startGeorepMirror(
     build: settings.build,
     ...(settings.checkoutDir === undefined ? {} : { checkoutDir: settings.checkoutDir }),
     nodeOptions: settings.nodeOptions ?? [],
+    ...(input.mirrorCpus === undefined ? {} : { cpus: input.mirrorCpus }),
   });
   return {
     tool: settings.tool ?? 'georep',
@@ -227,6 +230,7 @@ export async function launchMirrorMaker(input: {
   readonly version: KafkaVersion;
   readonly workDir: string;
   readonly signal: AbortSignal;
+  readonly mirrorCpus?: string;
 }): Promise<LaunchedMirrorMaker> {
   const mirrorMaker = await startMirrorMaker({
     version: input.version,
@@ -234,6 +238,7 @@ export async function launchMirrorMaker(input: {
     targetClusters: [input.targetCluster],
     workDir: input.workDir,
     signal: input.signal,
+    ...(input.mirrorCpus === undefined ? {} : { cpus: input.mirrorCpus }),
   });
   return {
     pid: mirrorMaker.pid,

@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { type CpuSplit, cpuSplitOf } from '../harness/cpu-pinning.js';
 import { COMMON_OPTIONS, commonSettings, positiveInteger } from './report.js';
 
 export const WAN_USAGE = `usage: npm run bench:wan -- [options]
@@ -29,6 +30,9 @@ options:
                          --georep-node-option=--trace-gc (its output goes to georep's log)
   --baseline DIR         also copy with the georep of checkout DIR in every round, its own row (build it
                          first: npm run build in DIR), e.g. a git worktree of main beside a change
+  --mirror-cpus LIST     run each mirror on these CPUs (a taskset list, e.g. 1 or 2-3), as on a host of its
+                         own, and the brokers, Kafka's tools and the benchmark on the others; with
+                         --skip latency (the latency part's own processes need the CPUs)
   --wait-for-load L      first wait until the 1-minute load average is at most L…
   --max-wait-minutes M   …for at most M minutes (default 15), then measure anyway
   -h, --help             show this help
@@ -49,6 +53,8 @@ interface WanOptions {
   readonly georepCpuProfile: boolean;
   readonly baselineDir: string | null;
   readonly georepNodeOptions: readonly string[];
+  /** --mirror-cpus: the mirrors' CPUs and the others' (taskset lists), or null to leave every process unpinned. */
+  readonly cpus: CpuSplit | null;
 }
 
 export function parseWanOptions(argv: readonly string[], env: NodeJS.ProcessEnv) {
@@ -67,6 +73,7 @@ export function parseWanOptions(argv: readonly string[], env: NodeJS.ProcessEnv)
       'georep-cpu-prof': { type: 'boolean', default: false },
       baseline: { type: 'string' },
       'georep-node-option': { type: 'string', multiple: true, default: [] },
+      'mirror-cpus': { type: 'string' },
     },
     strict: true,
   });
@@ -78,6 +85,10 @@ export function parseWanOptions(argv: readonly string[], env: NodeJS.ProcessEnv)
     if (part === undefined) throw new Error(`--skip: "${name}" is not one of ${PARTS.join(', ')}`);
     skip.add(part);
   }
+  if (values['mirror-cpus'] !== undefined && !skip.has('latency'))
+    throw new Error(
+      "--mirror-cpus leaves the steady producer, both readers and the WAN proxy on the brokers' CPUs, where they are delayed more than any mirror: add --skip latency (and measure latency unpinned)",
+    );
   const options: WanOptions = {
     records: positiveInteger(values.records, '--records'),
     rounds: positiveInteger(values.rounds, '--rounds'),
@@ -90,6 +101,7 @@ export function parseWanOptions(argv: readonly string[], env: NodeJS.ProcessEnv)
     georepCpuProfile: values['georep-cpu-prof'],
     baselineDir: values.baseline === undefined ? null : builtCheckout(values.baseline),
     georepNodeOptions: values['georep-node-option'],
+    cpus: values['mirror-cpus'] === undefined ? null : cpuSplitOf(values['mirror-cpus'], '--mirror-cpus'),
   };
   return { ...options, ...commonSettings(values, env) };
 }

@@ -12,11 +12,13 @@
 //   4. a bandwidth cap: georep with maxBytesPerSecond copies a topic of 4 KiB records (uncompressed, so that
 //      the bytes exist to be capped) on loopback; the rate the destination's log grows over --cap-seconds.
 // With --baseline DIR, the georep of another checkout takes its turn beside this one in parts 2 and 3, as its own
-// row. It prints tables and writes bench/results/wan-<time>.json. Compare ratios within one run: on a shared
+// row. With --mirror-cpus, every mirror runs on CPUs of its own and everything else on the others
+// (harness/cpu-pinning.ts). It prints tables and writes bench/results/wan-<time>.json. Compare ratios within one run: on a shared
 // machine absolute rates follow the load, which the output notes.
 import '../src/cli/require-supported-node.js';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { describeCpuSplit, pinThisProcess } from '../harness/cpu-pinning.js';
 import { type LocalKafkaCluster, startClusters } from '../harness/kafka-local.js';
 import { runKafkaTool } from '../harness/kafka-tools.js';
 import { wanShape } from '../harness/wan-proxy.js';
@@ -322,6 +324,11 @@ async function main(signal: AbortSignal): Promise<number> {
     `WAN benchmark: ${settings.records} JSON events, round trips ${settings.roundTripsMs.join(', ')} ms, Kafka ${settings.version}`,
   );
   say(`Machine: ${describeLoad(loads.atStart!)}; working files in ${workDir}`);
+  if (settings.cpus !== null) {
+    // Before anything starts: the brokers and Kafka's tools inherit the benchmark's CPUs.
+    pinThisProcess(settings.cpus.kafka);
+    say(describeCpuSplit(settings.cpus));
+  }
   if (settings.georepBuild === 'dist') await buildGeorep(signal);
   const payloadFile = path.join(workDir, 'events.json');
   const averageEventBytes = await writeJsonEventsFile(payloadFile);
@@ -362,6 +369,7 @@ async function main(signal: AbortSignal): Promise<number> {
       version: settings.version,
       workDir,
       signal,
+      ...(settings.cpus === null ? {} : { mirrorCpus: settings.cpus.mirror }),
     };
 
     const throughput = settings.skip.has('throughput') ? [] : await measureThroughput(settings, base);
@@ -375,6 +383,7 @@ async function main(signal: AbortSignal): Promise<number> {
     say(
       `WAN benchmark: ${count(settings.records)} JSON events (${averageEventBytes.toFixed(0)} bytes on average), zstd, ${PARTITIONS} partitions, Kafka ${settings.version}; ${(originBytes / MIB).toFixed(1)} MiB on the origin`,
     );
+    if (settings.cpus !== null) say(describeCpuSplit(settings.cpus));
     if (throughput.length > 0) {
       say(`\n${throughputTable(medianRounds(throughput), originBytes)}`);
       if (settings.rounds > 1)

@@ -17,6 +17,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { commandOnCpus } from './cpu-pinning.js';
 
 export interface JvmHeap {
   initialMb: number;
@@ -126,10 +127,13 @@ export interface SpawnJavaOptions {
   input?: 'pipe' | 'ignore';
   /** A detached JVM is not guarded: it keeps running after this process ends (the CLI's --detach mode). */
   outliveThisProcess?: boolean;
+  /** The CPUs it runs on (a taskset list); default: those of this process. */
+  cpus?: string;
 }
 
 export function spawnJava(command: JavaCommand, options: SpawnJavaOptions): ChildProcess {
-  const jvm = spawn('java', javaArguments(command), {
+  const { command: program, args } = commandOnCpus(options.cpus, 'java', javaArguments(command));
+  const jvm = spawn(program, args, {
     // Its own process group: signals reach the JVM only from the harness, in the order the harness chooses.
     detached: true,
     stdio: [options.input ?? 'ignore', options.output, options.output],

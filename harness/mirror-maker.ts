@@ -85,6 +85,8 @@ export interface StartMirrorMakerOptions {
   /** Gets mm2.properties and logs/ (server.log: MirrorMaker's INFO log; stdout.log: what the JVM prints). */
   readonly workDir: string;
   readonly heap?: JvmHeap;
+  /** The CPUs it runs on (a taskset list); default: those of this process. */
+  readonly cpus?: string;
   readonly signal?: AbortSignal;
 }
 
@@ -123,7 +125,7 @@ export async function startMirrorMaker(options: StartMirrorMakerOptions): Promis
         jvmOptions: [`-Dkafka.logs.dir=${logsDir}`, profile.logConfigOption(profile.brokerLogConfigFile)],
         marker: `mm2-p${process.pid}-${mirrorMakersStartedByThisProcess}`,
       },
-      { output },
+      { output, ...(options.cpus === undefined ? {} : { cpus: options.cpus }) },
     );
   } finally {
     // The child holds its own copy of the descriptor.
