@@ -248,6 +248,19 @@ export async function launchMirrorMaker(input: {
   };
 }
 
+/** Starts the mirror, and always stops it, whatever `use` does. */
+export async function withMirror<T>(
+  start: Promise<RunningMirror>,
+  use: (mirror: RunningMirror) => Promise<T>,
+): Promise<T> {
+  const mirror = await start;
+  try {
+    return await use(mirror);
+  } finally {
+    await mirror.stop();
+  }
+}
+
 /** How long one copy may take before the benchmark gives up: 2,000 records/s would be far below any mirror. */
 export function copyTimeoutMs(records: number): number {
   return Math.max(300_000, (records / 2_000) * 1000);

@@ -9,15 +9,14 @@
 //   3. latency: for each round trip, a steady producer (--latency-rate records/s for --latency-seconds) and
 //      the time from a record's create time on the origin to its arrival on the destination, p50/p99, for
 //      georep and tuned MirrorMaker 2 (a reader on the origin, direct, shows the floor of the measurement);
-//   4. a bandwidth cap: georep with maxBytesPerSecond copies a topic of 4 KiB records (uncompressed, so that
-//      the bytes exist to be capped) on loopback; the rate the destination's log grows over --cap-seconds.
+//   4. a bandwidth cap (bench/wan-cap.ts): georep with maxBytesPerSecond copies a topic of 4 KiB records
+//      (uncompressed, so that the bytes exist to be capped) on loopback; the rate the destination's log grows.
 // With --baseline DIR, the georep of another checkout takes its turn beside this one in parts 2 and 3, as its own
 // row. With --mirror-cpus, every mirror runs on CPUs of its own and everything else on the others
-// (harness/cpu-pinning.ts). It prints tables and writes bench/results/wan-<time>.json. Compare ratios within one run: on a shared
-// machine absolute rates follow the load, which the output notes.
+// (harness/cpu-pinning.ts). It prints tables and writes bench/results/wan-<time>.json. Compare ratios within one
+// run: on a shared machine absolute rates follow the load, which the output notes.
 import '../src/cli/require-supported-node.js';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describeCpuSplit, pinThisProcess } from '../harness/cpu-pinning.js';
 import { type LocalKafkaCluster, startClusters } from '../harness/kafka-local.js';
 import { runKafkaTool } from '../harness/kafka-tools.js';
@@ -27,11 +26,11 @@ import { writeJsonEventsFile } from './json-events.js';
 import {
   type MirrorRunInput,
   measureCopy,
-  type RunningMirror,
   startGeorepMirror,
   startMirrorMakerMirror,
   topicBytesOnDisk,
   tunedMirrorMakerOverrides,
+  withMirror,
 } from './mirror-runs.js';
 import { runProducerPerformance } from './perf-tools.js';
 import {
@@ -42,12 +41,12 @@ import {
   machineInfo,
   optionsOrExitCode,
   removeClusterData,
-  round,
   runBenchmark,
   sampleLoad,
   waitForQuietMachine,
   writeResult,
 } from './report.js';
+import { measureCap } from './wan-cap.js';
 import { type LatencyResult, measureLatency } from './wan-latency.js';
 import { parseWanOptions, WAN_USAGE, type WanSettings } from './wan-options.js';
 import {
@@ -61,9 +60,6 @@ import {
 
 const PARTITIONS = 6;
 const JSON_EVENT_BYTES = 710;
-const CAP_RECORD_BYTES = 4096;
-/** Records before the capped copy's measured minute, so that the copy is still under way when it ends. */
-const CAP_SPARE_SECONDS = 15;
 
 function say(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -103,19 +99,6 @@ function useLink(origin: LocalKafkaCluster, roundTripMs: number | null): string 
   if (roundTripMs === null) return origin.bootstrap;
   origin.wanProxy!.setShape(wanShape(roundTripMs));
   return origin.wanBootstrap!;
-}
-
-/** Starts the mirror, and always stops it, whatever `use` does. */
-async function withMirror<T>(
-  start: Promise<RunningMirror>,
-  use: (mirror: RunningMirror) => Promise<T>,
-): Promise<T> {
-  const mirror = await start;
-  try {
-    return await use(mirror);
-  } finally {
-    await mirror.stop();
-  }
 }
 
 type MirrorKind = 'georep' | 'baseline' | 'defaults' | 'tuned';
@@ -229,86 +212,6 @@ async function measureLatencies(
   return results;
 }
 
-interface CapResult {
-  readonly capBytesPerSecond: number;
-  readonly seconds: number;
-  /** Destination log bytes per second from the first byte over `seconds`. */
-  readonly bytesPerSecond: number;
-  /** The same, leaving out the first 5 s (the bucket's one second of burst, start-up). */
-  readonly steadyBytesPerSecond: number;
-  readonly deviation: number;
-  readonly steadyDeviation: number;
-  readonly samples: readonly { readonly atMs: number; readonly bytes: number }[];
-}
-
-async function measureCap(
-  settings: WanSettings,
-  base: Omit<MirrorRunInput, 'originAddress'>,
-): Promise<CapResult> {
-  const topic = 'cap-4k';
-  const { origin, destination, signal } = base;
-  await createTopic(settings, origin, topic, signal);
-  const records = Math.ceil(
-    (settings.capBytesPerSecond * (settings.capSeconds + CAP_SPARE_SECONDS)) / CAP_RECORD_BYTES,
-  );
-  say(
-    `ProducerPerformance fills ${topic} with ${records} records of ${CAP_RECORD_BYTES} bytes (uncompressed)…`,
-  );
-  await runProducerPerformance({
-    version: settings.version,
-    bootstrap: origin.bootstrap,
-    topic,
-    records,
-    recordBytes: CAP_RECORD_BYTES,
-    timeoutMs: 600_000,
-    signal,
-  });
-  const input = { ...base, topic, records, recordBytes: CAP_RECORD_BYTES, originAddress: origin.bootstrap };
-  const start = startGeorepMirror(input, {
-    tool: 'georep (capped)',
-    namePrefix: 'georep.cap',
-    compression: 'none',
-    maxBytesPerSecond: settings.capBytesPerSecond,
-    build: settings.georepBuild,
-  });
-  return withMirror(start, async (mirror) => {
-    say(
-      `georep copies ${topic} with maxBytesPerSecond ${settings.capBytesPerSecond} for ${settings.capSeconds} s…`,
-    );
-    const samples: { atMs: number; bytes: number }[] = [];
-    let firstAtMs: number | null = null;
-    for (;;) {
-      signal.throwIfAborted();
-      const failure = mirror.failure();
-      if (failure !== null) throw new Error(failure);
-      const bytes = await topicBytesOnDisk(destination, mirror.destinationTopic).catch(() => 0);
-      const atMs = performance.now();
-      if (bytes > 0) {
-        firstAtMs ??= atMs;
-        samples.push({ atMs: round(atMs - firstAtMs), bytes });
-        if (atMs - firstAtMs >= settings.capSeconds * 1000) break;
-      }
-      await sleep(250, undefined, { signal });
-    }
-    const first = samples[0]!;
-    const last = samples.at(-1)!;
-    const steadyFrom = samples.find((sample) => sample.atMs >= 5000) ?? first;
-    const rate = (from: { atMs: number; bytes: number }) =>
-      ((last.bytes - from.bytes) * 1000) / (last.atMs - from.atMs);
-    const bytesPerSecond = round(rate(first));
-    const steadyBytesPerSecond = round(rate(steadyFrom));
-    return {
-      capBytesPerSecond: settings.capBytesPerSecond,
-      seconds: round(last.atMs / 1000, 1),
-      bytesPerSecond,
-      steadyBytesPerSecond,
-      deviation: round(bytesPerSecond / settings.capBytesPerSecond - 1, 4),
-      steadyDeviation: round(steadyBytesPerSecond / settings.capBytesPerSecond - 1, 4),
-      samples: samples.filter((_, index) => index % 4 === 0),
-    };
-  });
-}
-
 async function main(signal: AbortSignal): Promise<number> {
   const settings = optionsOrExitCode(() => parseWanOptions(process.argv.slice(2), process.env), WAN_USAGE);
   if (typeof settings === 'number') return settings;
@@ -376,7 +279,9 @@ async function main(signal: AbortSignal): Promise<number> {
     loads.afterThroughput = sampleLoad();
     const latency = settings.skip.has('latency') ? [] : await measureLatencies(settings, base, payloadFile);
     loads.afterLatency = sampleLoad();
-    const cap = settings.skip.has('cap') ? null : await measureCap(settings, base);
+    const cap = settings.skip.has('cap')
+      ? null
+      : await measureCap(settings, base, (topic) => createTopic(settings, origin, topic, signal), say);
     loads.atEnd = sampleLoad();
 
     say('');
