@@ -8,7 +8,7 @@ import { round } from './report.js';
 import type { WanSettings } from './wan-options.js';
 
 const CAP_RECORD_BYTES = 4096;
-/** Records before the capped copy's measured minute, so that the copy is still under way when it ends. */
+/** Records for this much longer than --cap-seconds, so that the copy is still under way when it is measured. */
 const CAP_SPARE_SECONDS = 15;
 
 export interface CapResult {

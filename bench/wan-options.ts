@@ -54,7 +54,7 @@ interface WanOptions {
   readonly baselineDir: string | null;
   readonly georepNodeOptions: readonly string[];
   /** --mirror-cpus: the mirrors' CPUs and the others' (taskset lists), or null to leave every process unpinned. */
-  readonly cpus: CpuSplit | null;
+  readonly cpuSplit: CpuSplit | null;
 }
 
 export function parseWanOptions(argv: readonly string[], env: NodeJS.ProcessEnv) {
@@ -85,9 +85,11 @@ export function parseWanOptions(argv: readonly string[], env: NodeJS.ProcessEnv)
     if (part === undefined) throw new Error(`--skip: "${name}" is not one of ${PARTS.join(', ')}`);
     skip.add(part);
   }
-  if (values['mirror-cpus'] !== undefined && !skip.has('latency'))
+  const cpuSplit =
+    values['mirror-cpus'] === undefined ? null : cpuSplitOf(values['mirror-cpus'], '--mirror-cpus');
+  if (cpuSplit !== null && !skip.has('latency'))
     throw new Error(
-      "--mirror-cpus leaves the steady producer, both readers and the WAN proxy on the brokers' CPUs, where they are delayed more than any mirror: add --skip latency (and measure latency unpinned)",
+      "--mirror-cpus needs --skip latency: that part's producer, readers and WAN proxy would share the brokers' CPUs",
     );
   const options: WanOptions = {
     records: positiveInteger(values.records, '--records'),
@@ -101,7 +103,7 @@ export function parseWanOptions(argv: readonly string[], env: NodeJS.ProcessEnv)
     georepCpuProfile: values['georep-cpu-prof'],
     baselineDir: values.baseline === undefined ? null : builtCheckout(values.baseline),
     georepNodeOptions: values['georep-node-option'],
-    cpus: values['mirror-cpus'] === undefined ? null : cpuSplitOf(values['mirror-cpus'], '--mirror-cpus'),
+    cpuSplit,
   };
   return { ...options, ...commonSettings(values, env) };
 }

@@ -10,7 +10,8 @@
 //      the time from a record's create time on the origin to its arrival on the destination, p50/p99, for
 //      georep and tuned MirrorMaker 2 (a reader on the origin, direct, shows the floor of the measurement);
 //   4. a bandwidth cap (bench/wan-cap.ts): georep with maxBytesPerSecond copies a topic of 4 KiB records
-//      (uncompressed, so that the bytes exist to be capped) on loopback; the rate the destination's log grows.
+//      (uncompressed, so that the bytes exist to be capped) on loopback; the rate the destination's log grows
+//      over --cap-seconds.
 // With --baseline DIR, the georep of another checkout takes its turn beside this one in parts 2 and 3, as its own
 // row. With --mirror-cpus, every mirror runs on CPUs of its own and everything else on the others
 // (harness/cpu-pinning.ts). It prints tables and writes bench/results/wan-<time>.json. Compare ratios within one
@@ -227,10 +228,10 @@ async function main(signal: AbortSignal): Promise<number> {
     `WAN benchmark: ${settings.records} JSON events, round trips ${settings.roundTripsMs.join(', ')} ms, Kafka ${settings.version}`,
   );
   say(`Machine: ${describeLoad(loads.atStart!)}; working files in ${workDir}`);
-  if (settings.cpus !== null) {
+  if (settings.cpuSplit !== null) {
     // Before anything starts: the brokers and Kafka's tools inherit the benchmark's CPUs.
-    pinThisProcess(settings.cpus.kafka);
-    say(describeCpuSplit(settings.cpus));
+    pinThisProcess(settings.cpuSplit.others);
+    say(describeCpuSplit(settings.cpuSplit));
   }
   if (settings.georepBuild === 'dist') await buildGeorep(signal);
   const payloadFile = path.join(workDir, 'events.json');
@@ -272,7 +273,7 @@ async function main(signal: AbortSignal): Promise<number> {
       version: settings.version,
       workDir,
       signal,
-      ...(settings.cpus === null ? {} : { mirrorCpus: settings.cpus.mirror }),
+      ...(settings.cpuSplit === null ? {} : { mirrorCpus: settings.cpuSplit.mirror }),
     };
 
     const throughput = settings.skip.has('throughput') ? [] : await measureThroughput(settings, base);
@@ -288,7 +289,7 @@ async function main(signal: AbortSignal): Promise<number> {
     say(
       `WAN benchmark: ${count(settings.records)} JSON events (${averageEventBytes.toFixed(0)} bytes on average), zstd, ${PARTITIONS} partitions, Kafka ${settings.version}; ${(originBytes / MIB).toFixed(1)} MiB on the origin`,
     );
-    if (settings.cpus !== null) say(describeCpuSplit(settings.cpus));
+    if (settings.cpuSplit !== null) say(describeCpuSplit(settings.cpuSplit));
     if (throughput.length > 0) {
       say(`\n${throughputTable(medianRounds(throughput), originBytes)}`);
       if (settings.rounds > 1)

@@ -3,10 +3,15 @@
 // small machine, a mirror shares its cores with the brokers it reads and writes, and what it saves in CPU goes
 // to them as much as to itself. Both mirrors of a comparison get the same CPUs. Uses taskset (util-linux).
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
-/** The CPUs of a list as taskset writes them: `1`, `2-3`, `0,2` (ascending, no repeats). */
+/** Linux numbers CPUs below this (its largest NR_CPUS): a list beyond it is a typo, not a machine. */
+const MAX_CPUS = 8192;
+
+/** The CPUs of a list as taskset and /proc write them: `1`, `2-3`, `0,2` (ascending, no repeats). */
 export function parseCpuList(list: string, optionName: string): number[] {
+  if (list.trim() === '') throw new Error(`${optionName}: give at least one CPU, e.g. 1 or 2-3`);
   const cpus = new Set<number>();
   for (const item of list.split(',').map((each) => each.trim())) {
     const match = /^(\d+)(?:-(\d+))?$/.exec(item);
@@ -14,35 +19,56 @@ export function parseCpuList(list: string, optionName: string): number[] {
     const first = Number(match[1]);
     const last = match[2] === undefined ? first : Number(match[2]);
     if (last < first) throw new Error(`${optionName}: the range "${item}" runs backwards`);
+    if (last >= MAX_CPUS) throw new Error(`${optionName}: CPU ${last} is beyond any machine's`);
     for (let cpu = first; cpu <= last; cpu++) cpus.add(cpu);
   }
   return [...cpus].sort((a, b) => a - b);
 }
 
-/** The mirror's CPUs and the others, checked against this machine's: each side needs at least one. */
+/** The mirrors' CPUs and the others' (both brokers, Kafka's tools, the benchmark), as taskset lists. */
 export interface CpuSplit {
-  /** taskset lists. */
   readonly mirror: string;
-  readonly kafka: string;
+  readonly others: string;
 }
 
-export function splitCpus(mirrorCpus: readonly number[], cpuCount: number, optionName: string): CpuSplit {
-  const missing = mirrorCpus.filter((cpu) => cpu >= cpuCount);
+/** Splits the CPUs this process may use: the mirrors get `mirrorCpus`, the rest the others; each side needs one. */
+export function splitCpus(
+  mirrorCpus: readonly number[],
+  allowedCpus: readonly number[],
+  optionName: string,
+): CpuSplit {
+  const missing = mirrorCpus.filter((cpu) => !allowedCpus.includes(cpu));
   if (missing.length > 0)
-    throw new Error(`${optionName}: this machine has CPUs 0-${cpuCount - 1}, not ${missing.join(', ')}`);
-  const others = Array.from({ length: cpuCount }, (_, cpu) => cpu).filter((cpu) => !mirrorCpus.includes(cpu));
+    throw new Error(
+      `${optionName}: this process may use CPUs ${allowedCpus.join(',')}, not ${missing.join(', ')}`,
+    );
+  const others = allowedCpus.filter((cpu) => !mirrorCpus.includes(cpu));
   if (others.length === 0)
     throw new Error(`${optionName}: leave at least one CPU for Kafka and the benchmark`);
-  return { mirror: mirrorCpus.join(','), kafka: others.join(',') };
+  return { mirror: mirrorCpus.join(','), others: others.join(',') };
 }
 
 export function describeCpuSplit(split: CpuSplit): string {
-  return `Mirrors on CPU ${split.mirror}; the brokers, Kafka's tools and the benchmark on CPU ${split.kafka}`;
+  return `Mirrors on CPU ${split.mirror}; the brokers, Kafka's tools and the benchmark on CPU ${split.others}`;
 }
 
-/** `--mirror-cpus LIST` as given, checked on this machine. */
+/**
+ * The CPUs this process may use (its affinity, within its cgroup's cpuset), from /proc/self/status; where that
+ * cannot be read, all the machine's.
+ */
+function allowedCpus(): number[] {
+  try {
+    const line = /^Cpus_allowed_list:\s*(.+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (line !== null) return parseCpuList(line[1]!, '/proc/self/status Cpus_allowed_list');
+  } catch {
+    // not Linux: taskset will say so when it is run
+  }
+  return Array.from({ length: os.cpus().length }, (_, cpu) => cpu);
+}
+
+/** `--mirror-cpus LIST` as given, checked against the CPUs this process may use. */
 export function cpuSplitOf(list: string, optionName: string): CpuSplit {
-  return splitCpus(parseCpuList(list, optionName), os.cpus().length, optionName);
+  return splitCpus(parseCpuList(list, optionName), allowedCpus(), optionName);
 }
 
 /**
@@ -52,10 +78,13 @@ export function cpuSplitOf(list: string, optionName: string): CpuSplit {
 export function pinThisProcess(cpus: string): void {
   try {
     execFileSync('taskset', ['--all-tasks', '--cpu-list', '--pid', cpus, String(process.pid)], {
-      stdio: 'ignore',
+      stdio: ['ignore', 'ignore', 'pipe'],
     });
   } catch (error) {
-    throw new Error(`could not pin the benchmark to CPUs ${cpus} with taskset (util-linux): ${error}`);
+    const said = (error as { stderr?: Buffer }).stderr?.toString().trim();
+    throw new Error(
+      `could not pin the benchmark to CPUs ${cpus} with taskset (util-linux): ${said || (error as Error).message}`,
+    );
   }
 }
 
