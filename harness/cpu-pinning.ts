@@ -1,6 +1,6 @@
-// Which CPUs the processes of a benchmark run on (bench:wan --mirror-cpus): the mirror under test on CPUs of its own,
-// as on a host of its own; both brokers, Kafka's tools and the benchmark itself on the others. Unpinned, on a
-// small machine, a mirror shares its cores with the brokers it reads and writes, and what it saves in CPU goes
+// Which CPUs the processes of a benchmark run on (bench:wan --mirror-cpus): the mirror under test on CPUs of its
+// own, as on a host of its own; both brokers, Kafka's tools and the benchmark itself on the others. Unpinned, on
+// a small machine, a mirror shares its cores with the brokers it reads and writes, and what it saves in CPU goes
 // to them as much as to itself. Both mirrors of a comparison get the same CPUs. Uses taskset (util-linux).
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -31,7 +31,7 @@ export interface CpuSplit {
   readonly others: string;
 }
 
-/** Splits the CPUs this process may use: the mirrors get `mirrorCpus`, the rest the others; each side needs one. */
+/** Splits the CPUs this process may use: the mirrors get `mirrorCpus`, the others the rest; each needs one. */
 export function splitCpus(
   mirrorCpus: readonly number[],
   allowedCpus: readonly number[],
