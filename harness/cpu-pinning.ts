@@ -1,7 +1,8 @@
-// Which CPUs the processes of a benchmark run on (bench:wan --mirror-cpus): the mirror under test on CPUs of its
-// own, as on a host of its own; both brokers, Kafka's tools and the benchmark itself on the others. Unpinned, on
-// a small machine, a mirror shares its cores with the brokers it reads and writes, and what it saves in CPU goes
-// to them as much as to itself. Both mirrors of a comparison get the same CPUs. Uses taskset (util-linux).
+// Which CPUs the processes of a benchmark run on (bench:wan --mirror-cpus): the mirror under test on CPUs of
+// its own, as on a host of its own; both brokers, Kafka's tools and the benchmark itself on the others.
+// Unpinned, on a small machine, a mirror shares its cores with the brokers it reads and writes, and what it
+// saves in CPU goes to them as much as to itself. Both mirrors of a comparison get the same CPUs. Uses
+// taskset (util-linux).
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -31,7 +32,7 @@ export interface CpuSplit {
   readonly others: string;
 }
 
-/** Splits the CPUs this process may use: the mirrors get `mirrorCpus`, the others the rest; each needs one. */
+/** The CPUs this process may use, split: `mirrorCpus` for the mirrors, the rest for the others. */
 export function splitCpus(
   mirrorCpus: readonly number[],
   allowedCpus: readonly number[],
@@ -53,8 +54,8 @@ export function describeCpuSplit(split: CpuSplit): string {
 }
 
 /**
- * The CPUs this process may use (its affinity, within its cgroup's cpuset), from /proc/self/status; where that
- * cannot be read, all the machine's.
+ * The CPUs this process may use (its affinity, within its cgroup's cpuset), from /proc/self/status; where
+ * that cannot be read, all the machine's.
  */
 function allowedCpus(): number[] {
   try {
@@ -72,8 +73,8 @@ export function cpuSplitOf(list: string, optionName: string): CpuSplit {
 }
 
 /**
- * Moves every thread of this process to `cpus`. What it starts afterwards (the brokers, Kafka's tools) inherits
- * them; a mirror is started on its own CPUs with commandOnCpus.
+ * Moves every thread of this process to `cpus`. What it starts afterwards (the brokers, Kafka's tools)
+ * inherits them; a mirror is started on its own CPUs with commandOnCpus.
  */
 export function pinThisProcess(cpus: string): void {
   try {
@@ -88,7 +89,7 @@ export function pinThisProcess(cpus: string): void {
   }
 }
 
-/** `command args` to spawn, run on `cpus` from its first instruction when given (taskset execs the command). */
+/** `command args` to spawn, run on `cpus` (when given) from its first instruction: taskset execs it. */
 export function commandOnCpus(
   cpus: string | undefined,
   command: string,
