@@ -241,6 +241,7 @@ function flowSpec(
     paused: replication.paused,
     start: replication.start,
     onOriginTopicDeleted: replication.onOriginTopicDeleted,
+    maxBytesPerSecond: replication.maxBytesPerSecond,
     restartSettings: {
       ...beforeGroups,
       consumerGroupId: consumerGroupId(

@@ -65,6 +65,11 @@ export interface FlowSpec {
   readonly start: StartPosition;
   /** What happens to the destination topic when the origin topic is deleted; changes in place. */
   readonly onOriginTopicDeleted: OriginTopicDeletedAction;
+  /**
+   * The replication's cap on bytes written per second, shared by its flows (null: none). Changes in place: the
+   * flows keep running and write at the new rate (bandwidth-caps.ts).
+   */
+  readonly maxBytesPerSecond: number | null;
   readonly restartSettings: FlowRestartSettings;
 }
 

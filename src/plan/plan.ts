@@ -31,7 +31,7 @@ export interface KeyedPlan<T> {
 }
 
 export type FlowChange = Change<FlowSpec>;
-/** Flows' update in place: pause, resume, added partitions, a rename. */
+/** Flows' update in place: pause, resume, added partitions, a rename, a new bandwidth cap. */
 export type Plan = KeyedPlan<FlowSpec>;
 
 /**
@@ -123,8 +123,18 @@ function diffInPlaceSettings(from: FlowSpec, to: FlowSpec): SettingChange[] {
   if (from.replication !== to.replication) {
     changes.push({ setting: 'replication', from: from.replication, to: to.replication });
   }
+  // `?? null`: the specs of a daemon from before the setting was shown have none.
+  const [capBefore, capAfter] = [
+    capText(from.maxBytesPerSecond ?? null),
+    capText(to.maxBytesPerSecond ?? null),
+  ];
+  if (capBefore !== capAfter) changes.push({ setting: 'maxBytesPerSecond', from: capBefore, to: capAfter });
   // `start` is deliberately not compared: it only decides where a flow without stored progress begins.
   return changes;
+}
+
+function capText(maxBytesPerSecond: number | null): string {
+  return maxBytesPerSecond === null ? '(none)' : String(maxBytesPerSecond);
 }
 
 function compareKeys(a: string, b: string): number {

@@ -15,6 +15,8 @@ import type { Metrics } from '../observability/metrics.js';
 
 /** How much an idle replication may save up: a burst of this many seconds at the cap. */
 const BURST_SECONDS = 1;
+/** A flow waiting for the cap looks at it again at least this often. */
+const MAX_WAIT_STEP_MS = 1000;
 
 export class ByteRateLimiter {
   #bytesPerSecond: number;
@@ -23,6 +25,7 @@ export class ByteRateLimiter {
   #updatedAtMs: number;
   readonly #nowMs: () => number;
   readonly #onThrottled: (ms: number) => void;
+  #retired = false;
   /** Bytes written under this cap, and the time flows spent waiting for it (summed over flows). */
   bytesWritten = 0;
   throttledMs = 0;
@@ -45,8 +48,14 @@ export class ByteRateLimiter {
     this.#bytesPerSecond = bytesPerSecond;
   }
 
+  /** The cap was removed: flows still waiting for it go on (within a second), and none waits again. */
+  retire(): void {
+    this.#retired = true;
+  }
+
   /** How long a write must wait now: 0 unless the bucket is in debt. */
   waitMs(): number {
+    if (this.#retired) return 0;
     this.#refill();
     return this.#tokens >= 0 ? 0 : Math.ceil((-this.#tokens * 1000) / this.#bytesPerSecond);
   }
@@ -64,9 +73,17 @@ export class ByteRateLimiter {
    */
   async reserve(bytes: number, signal: AbortSignal): Promise<void> {
     for (let waitMs = this.waitMs(); waitMs > 0; waitMs = this.waitMs()) {
-      this.throttledMs += waitMs;
-      this.#onThrottled(waitMs);
-      await sleep(waitMs, undefined, { signal });
+      // In steps of at most a second, each counted once waited: the counter follows the waiting as it happens
+      // (a tiny cap can owe minutes), a flow stopped mid-wait counts only what it waited, and a cap raised by
+      // a reload lets waiting flows go within a second.
+      const startedAtMs = this.#nowMs();
+      try {
+        await sleep(Math.min(waitMs, MAX_WAIT_STEP_MS), undefined, { signal });
+      } finally {
+        const waitedMs = Math.max(0, this.#nowMs() - startedAtMs);
+        this.throttledMs += waitedMs;
+        this.#onThrottled(waitedMs);
+      }
     }
     this.spend(bytes);
   }
@@ -91,7 +108,7 @@ export class ByteRateLimiter {
 export interface BandwidthCapStatus {
   readonly replication: string;
   readonly maxBytesPerSecond: number;
-  /** Bytes its flows wrote since the cap was set (or the daemon started). */
+  /** Bytes its flows wrote since the cap was set (or the daemon started); a new value keeps counting. */
   readonly bytesWritten: number;
   /** Time its flows waited for the cap, summed over flows. */
   readonly throttledSeconds: number;
@@ -117,13 +134,17 @@ export class BandwidthCaps {
     );
     for (const name of this.#limiters.keys()) {
       if (wanted.has(name)) continue;
+      this.#limiters.get(name)?.retire();
       this.#limiters.delete(name);
+      // Both series go with the cap: set again later, it starts from nothing, as its /status entry does.
       this.#metrics.replicationMaxBytesPerSecond.remove({ replication: name });
+      this.#metrics.replicationThrottledSeconds.remove({ replication: name });
     }
     for (const [name, bytesPerSecond] of wanted) {
       const limiter = this.#limiters.get(name);
       if (limiter === undefined) {
         const throttled = this.#metrics.replicationThrottledSeconds.labels({ replication: name });
+        throttled.inc(0); // the series is there from the start: 0 until a flow first waits
         this.#limiters.set(
           name,
           new ByteRateLimiter(bytesPerSecond, this.#nowMs, (ms) => throttled.inc(ms / 1000)),

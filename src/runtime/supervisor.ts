@@ -3,7 +3,7 @@
 //      consumer must leave its group and flush to the destination before the new one begins, or the two
 //      would write the same destination partitions at once;
 //   2. start new and restarted flows (each starts asynchronously; a failing start is that flow's error state);
-//   3. apply in-place updates (pause, resume, added partitions, a rename).
+//   3. apply in-place updates (pause, resume, added partitions, a rename, a new bandwidth cap).
 // One result per flow; apply() never throws because of one flow.
 import type { FlowSpec } from '../plan/flow-spec.js';
 import { type Plan, planHasChanges } from '../plan/plan.js';

@@ -1,7 +1,7 @@
 // maxBytesPerSecond on a real pair of clusters: two topics of one replication share its cap, which holds
 // within 5% over a minute (records on the destination × bytes per record as sent); /status and the metrics
 // show it; the replication falls behind (lag) instead of reading ahead; and a reload that raises the cap
-// applies it to the running flows without restarting them.
+// applies it to the running flows without restarting them, and logs the change as its plan.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -145,5 +145,17 @@ describe('maxBytesPerSecond', { skip: run.target.skipReason }, () => {
       const earlier = before.flows.find((candidate) => candidate.key === flow.key);
       assert.equal(flow.sinceMs, earlier?.sinceMs, `${flow.key} was not restarted`);
     }
+    // The reload says what it changed: both flows updated in place, with the old and the new cap.
+    const plan = await daemon.waitForLogLine((line) => line.msg.startsWith('applying plan: 0 to start'), {
+      what: 'the plan of the reload',
+      timeoutMs: 5000,
+    });
+    assert.equal(plan.msg, 'applying plan: 0 to start, 0 to stop, 0 to restart, 2 to update');
+    assert.deepEqual(
+      (plan.update as { changes: unknown }[]).map((update) => update.changes),
+      [1, 2].map(() => [
+        { setting: 'maxBytesPerSecond', from: `${CAP_BYTES_PER_SECOND}`, to: `${CAP_BYTES_PER_SECOND * 4}` },
+      ]),
+    );
   });
 });

@@ -21,6 +21,7 @@ export const ordersFlowSpec: FlowSpec = {
   paused: false,
   start: 'earliest',
   onOriginTopicDeleted: 'keep',
+  maxBytesPerSecond: null,
   restartSettings: {
     originConnection: 'x',
     destinationConnection: 'y',

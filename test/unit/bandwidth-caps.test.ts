@@ -66,6 +66,57 @@ describe('ByteRateLimiter', () => {
     limiter.settle(10_000, 4_000);
     assert.equal(limiter.bytesWritten, 1_054_000, 'a compressed write gives back what it did not send');
   });
+
+  test('flows waiting on one debt count the time each waited, as it passes', async () => {
+    const limiter = new ByteRateLimiter(1_000_000, Date.now);
+    limiter.spend(1_100_000); // 100 ms owed
+    const startedAt = Date.now();
+    await Promise.all([1, 2, 3].map(() => limiter.reserve(100_000, new AbortController().signal)));
+    const elapsedMs = Date.now() - startedAt;
+    // They go one after the other (100, 200 and 300 ms): 600 ms waited in all, never more than 3 × elapsed.
+    assert.ok(elapsedMs >= 290, `${elapsedMs} ms`);
+    assert.ok(limiter.throttledMs >= 590, `${limiter.throttledMs} ms throttled`);
+    assert.ok(
+      limiter.throttledMs <= 3 * elapsedMs + 3,
+      `${limiter.throttledMs} ms throttled in ${elapsedMs} ms`,
+    );
+  });
+
+  test('a long wait is counted as it passes, and a flow stopped while it waits counts only what it waited', async () => {
+    const limiter = new ByteRateLimiter(1000, Date.now);
+    limiter.spend(61_000); // a minute owed
+    const stop = new AbortController();
+    const startedAt = Date.now();
+    const waiting = limiter.reserve(1000, stop.signal);
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    // Counted a step (up to a second) at a time, never ahead of the clock.
+    const countedMs = limiter.throttledMs;
+    const elapsedMs = Date.now() - startedAt;
+    assert.ok(countedMs >= 990 && countedMs <= elapsedMs, `${countedMs} ms counted after ${elapsedMs} ms`);
+    stop.abort();
+    await assert.rejects(waiting, { name: 'AbortError' });
+    const totalMs = Date.now() - startedAt;
+    assert.ok(
+      limiter.throttledMs >= 1190 && limiter.throttledMs <= totalMs,
+      `${limiter.throttledMs} ms in all`,
+    );
+  });
+
+  test('a cap raised or removed while flows wait lets them go within a second', async () => {
+    const raised = new ByteRateLimiter(1000, Date.now);
+    raised.spend(61_000);
+    const removed = new ByteRateLimiter(1000, Date.now);
+    removed.spend(61_000);
+    const startedAt = Date.now();
+    const waits = [raised, removed].map((limiter) => limiter.reserve(1000, new AbortController().signal));
+    setTimeout(() => {
+      raised.setRate(100_000_000);
+      removed.retire();
+    }, 20);
+    await Promise.all(waits);
+    // A minute owed each: without the change they would wait it out.
+    assert.ok(Date.now() - startedAt < 5000, `${Date.now() - startedAt} ms`);
+  });
 });
 
 describe('writeWithinCap', () => {
@@ -144,12 +195,18 @@ ${cap}
     assert.deepEqual(caps.statuses(), [
       { replication: 'capped', maxBytesPerSecond: 4096, bytesWritten: 10_000, throttledSeconds: 0 },
     ]);
+    const exposition = (await metrics.exposition()).body;
+    assert.match(exposition, /georep_replication_max_bytes_per_second\{replication="capped"\} 4096/);
     assert.match(
-      (await metrics.exposition()).body,
-      /georep_replication_max_bytes_per_second\{replication="capped"\} 4096/,
+      exposition,
+      /georep_replication_throttled_seconds_total\{replication="capped"\} 0\n/,
+      'the series is there before any flow waited',
     );
     caps.apply(config('').replications);
     assert.equal(caps.of('capped'), null);
-    assert.doesNotMatch((await metrics.exposition()).body, /georep_replication_max_bytes_per_second\{/);
+    assert.equal(limiter?.waitMs(), 0, 'a flow still holding the removed cap does not wait for it');
+    const afterRemoval = (await metrics.exposition()).body;
+    assert.doesNotMatch(afterRemoval, /georep_replication_max_bytes_per_second\{/);
+    assert.doesNotMatch(afterRemoval, /georep_replication_throttled_seconds_total\{/);
   });
 });

@@ -15,6 +15,7 @@ function flow(originTopic: string, overrides: Partial<FlowSpec> = {}): FlowSpec 
     paused: false,
     start: 'earliest',
     onOriginTopicDeleted: 'keep',
+    maxBytesPerSecond: null,
     restartSettings: {
       originConnection: 'aaaa',
       destinationConnection: 'bbbb',
@@ -132,6 +133,20 @@ describe('planFlows', () => {
       expected: { ...empty, update: ['orders: replication'] },
     },
     {
+      name: 'a bandwidth cap set, changed or removed is applied in place, to the flows of its replication only',
+      desired: [
+        flow('orders', { maxBytesPerSecond: 2_000_000 }),
+        flow('refunds'),
+        flow('payments', { maxBytesPerSecond: 1_000_000 }),
+      ],
+      running: [flow('orders'), flow('refunds'), flow('payments', { maxBytesPerSecond: 4_000_000 })],
+      expected: {
+        ...empty,
+        update: ['orders: maxBytesPerSecond', 'payments: maxBytesPerSecond'],
+        unchanged: ['refunds'],
+      },
+    },
+    {
       name: 'a new start position does not restart a flow that already has progress',
       desired: [flow('orders', { start: 'latest' })],
       running: [flow('orders')],
@@ -164,6 +179,17 @@ describe('planFlows', () => {
     );
     assert.deepEqual(plan.restart[0]?.changes, [
       { setting: 'delivery', from: 'at-least-once', to: 'exactly-once' },
+    ]);
+  });
+
+  test('a cap change shows both values, none as (none)', () => {
+    const set = planFlows([flow('orders', { maxBytesPerSecond: 20_000_000 })], [flow('orders')]);
+    assert.deepEqual(set.update[0]?.changes, [
+      { setting: 'maxBytesPerSecond', from: '(none)', to: '20000000' },
+    ]);
+    const removed = planFlows([flow('orders')], [flow('orders', { maxBytesPerSecond: 1024 })]);
+    assert.deepEqual(removed.update[0]?.changes, [
+      { setting: 'maxBytesPerSecond', from: '1024', to: '(none)' },
     ]);
   });
 

@@ -17,6 +17,7 @@ function flow(topic: string, overrides: Partial<FlowSpec> = {}): FlowSpec {
     paused: false,
     start: 'earliest',
     onOriginTopicDeleted: 'keep',
+    maxBytesPerSecond: null,
     restartSettings: {
       originConnection: 'o',
       destinationConnection: 'd',

@@ -17,6 +17,7 @@ function spec(topic: string, overrides: Partial<FlowSpec> = {}): FlowSpec {
     paused: false,
     start: 'earliest',
     onOriginTopicDeleted: 'keep',
+    maxBytesPerSecond: null,
     restartSettings: {
       originConnection: 'x',
       destinationConnection: 'y',
