@@ -18,7 +18,7 @@ import { startClusters } from '../harness/kafka-local.js';
 import { followTopics } from '../harness/kafka-reader.js';
 import { type RecordWriter, recordWriter } from '../harness/kafka-writer.js';
 import { repoRootDir } from '../harness/versions.js';
-import { renderStatusTable } from '../src/cli/status.js';
+import { renderRejectedReload, renderStatusTable } from '../src/cli/status.js';
 import type { DaemonStatus } from '../src/runtime/daemon.js';
 
 /** One folder per demo, so that two demos in one checkout do not share (and reload) one config file. */
@@ -161,6 +161,9 @@ async function printStatusForever(httpAddress: string): Promise<void> {
     try {
       const status = (await (await fetch(`http://${httpAddress}/status`)).json()) as DaemonStatus;
       console.log(`\n${renderStatusTable(status.flows)}`);
+      // An edit of the copy that georep refused must not look like one that changed nothing.
+      const rejectedReload = renderRejectedReload(status);
+      if (rejectedReload !== '') process.stdout.write(rejectedReload);
     } catch {
       console.log('(georep /status did not answer)');
     }

@@ -16,6 +16,8 @@
  * @typedef {{ state: string, count: number, tone: Tone }} StateCount
  * @typedef {'ok' | 'idle' | 'busy' | 'bad' | 'warn'} Tone
  * @typedef {{ atMs: number, lag: number | null, recordsPerSecond: number }} Sample
+ * @typedef {{ replication: string, maxBytesPerSecond: number, bytesWritten: number, throttledSeconds: number }}
+ *   BandwidthCap
  */
 
 /** @type {Record<string, { rank: number, tone: Tone }>} */
@@ -252,6 +254,35 @@ export function catchUpMs(flow) {
   if (flow.state !== 'running' || flow.lag === null || flow.lag === 0 || flow.recordsPerSecond <= 0)
     return null;
   return (flow.lag / flow.recordsPerSecond) * 1000;
+}
+
+/**
+ * `1.0 kB`, `20 MB`: decimal units, as maxBytesPerSecond is written.
+ * @param {number} bytes
+ */
+export function formatBytes(bytes) {
+  if (bytes < 1e3) return `${formatCount(bytes)} B`;
+  if (bytes < 1e6) return `${formatCount(bytes / 1e3)} kB`;
+  if (bytes < 1e9) return `${formatCount(bytes / 1e6)} MB`;
+  return `${formatCount(bytes / 1e9)} GB`;
+}
+
+/**
+ * A replication's cap as the page shows it: the cap, and the share of the time between two polls that its
+ * flows spent waiting for it (throttledSeconds is summed over flows, so it is divided by their number): near
+ * 100%, the cap is what holds the replication back. Only the cap when there is no earlier poll to compare with.
+ * @param {BandwidthCap} cap
+ * @param {{ cap: BandwidthCap, atMs: number } | undefined} previous
+ * @param {number} atMs when `cap` was read
+ * @param {number} flows the replication's flows
+ */
+export function describeCap(cap, previous, atMs, flows) {
+  const limit = `cap ${formatBytes(cap.maxBytesPerSecond)}/s`;
+  const elapsedMs = previous === undefined ? 0 : atMs - previous.atMs;
+  if (previous === undefined || elapsedMs <= 0 || flows === 0) return limit;
+  const waitedMs = (cap.throttledSeconds - previous.cap.throttledSeconds) * 1000;
+  const share = Math.min(1, Math.max(0, waitedMs / (elapsedMs * flows)));
+  return `${limit}, waited for ${Math.round(share * 100)}% of the last ${formatDuration(elapsedMs)}`;
 }
 
 /** @param {string} text */

@@ -1,5 +1,7 @@
 // `georep status`: the flows of the running daemon as a table (like `kubectl get`), or JSON.
 import { parseArgs } from 'node:util';
+import type { BandwidthCapStatus } from '../runtime/bandwidth-caps.js';
+import type { DaemonStatus } from '../runtime/daemon.js';
 import type { FlowStatus } from '../runtime/flow-status.js';
 import type { GroupSyncStatus } from '../runtime/group-sync.js';
 import { type Command, type CommandIo, EXIT, type ExitCode } from './command.js';
@@ -20,7 +22,8 @@ flow's restarts, as georep_records_mirrored_total counts them), and the last err
 first. Beyond ${LISTED_FLOWS_MAX} flows it summarises them per replication and lists only the flows not
 running (at most ${LISTED_FLOWS_MAX}); --all lists every flow. Then, for replications with \`groups\`,
 every consumer group whose positions follow: partitions translated, whether the destination group was
-committed, the last sync and its error. Reads /status from the daemon's HTTP address.
+committed, the last sync and its error. Then, for replications with \`maxBytesPerSecond\`, the cap, the
+bytes written under it and how long the flows waited for it. Reads /status from the daemon's HTTP address.
 
 options:
   --daemon ADDRESS     the daemon's HTTP address, HOST:PORT or https://HOST:PORT when daemon.httpWebConfig
@@ -78,12 +81,11 @@ export const statusCommand: Command = {
     } else {
       io.stdout(renderFlows(status.flows, { all: values.all }));
       if ((status.groupSyncs ?? []).length > 0) io.stdout(`\n${renderGroupSyncTable(status.groupSyncs)}`);
-      if (status.lastReload !== null && !status.lastReload.ok) {
-        io.stdout(
-          `\nThe last reload of ${status.configFile} was REJECTED; the previous config is in force:\n`,
-        );
-        for (const message of status.lastReload.messages) io.stdout(`  ${message}\n`);
-      }
+      // A capped replication's lag grows by design: this says why (`?? []`: a daemon from before caps).
+      if ((status.bandwidthCaps ?? []).length > 0)
+        io.stdout(`\n${renderBandwidthCaps(status.bandwidthCaps)}`);
+      const rejectedReload = renderRejectedReload(status);
+      if (rejectedReload !== '') io.stdout(`\n${rejectedReload}`);
       for (const rejected of status.rejected) {
         io.stdout(
           `\nnot mirrored: ${rejected.origin}/${rejected.originTopic} -> ${rejected.destination}/${rejected.destinationTopic}: ${rejected.reason}\n`,
@@ -96,6 +98,13 @@ export const statusCommand: Command = {
     return healthy ? EXIT.ok : EXIT.failed;
   },
 };
+
+/** What `georep status` says of a reload georep refused: its file's problems, each with file:line:col; '' if none. */
+export function renderRejectedReload(status: Pick<DaemonStatus, 'configFile' | 'lastReload'>): string {
+  if (status.lastReload === null || status.lastReload.ok) return '';
+  const messages = status.lastReload.messages.map((message) => `  ${message}\n`).join('');
+  return `The last reload of ${status.configFile} was REJECTED; the previous config is in force:\n${messages}`;
+}
 
 /** The flows as `georep status` prints them: how many in each state, then a table (see flowsView). */
 export function renderFlows(
@@ -172,6 +181,30 @@ export function renderTable(header: readonly string[], rows: readonly (readonly 
       .join('  ')
       .trimEnd();
   return `${[header, ...rows].map(line).join('\n')}\n`;
+}
+
+/**
+ * One line per replication with a cap: the cap, the bytes its flows wrote under it and how long they waited for it
+ * (summed over flows, so 3 flows held back for 10 s count 30 s), in MB as the cap is written (10^6 bytes).
+ */
+export function renderBandwidthCaps(caps: readonly BandwidthCapStatus[]): string {
+  return renderTable(
+    ['CAPPED REPLICATION', 'CAP', 'WRITTEN', 'FLOWS WAITED FOR THE CAP'],
+    caps.map((cap) => [
+      cap.replication,
+      `${formatBytes(cap.maxBytesPerSecond)}/s`,
+      formatBytes(cap.bytesWritten),
+      `${cap.throttledSeconds.toFixed(1)} s`,
+    ]),
+  );
+}
+
+/** `512 B`, `20.0 kB`, `1.5 MB`, `3.21 GB`: decimal units, as maxBytesPerSecond is written. */
+function formatBytes(bytes: number): string {
+  if (bytes < 1000) return `${bytes} B`;
+  if (bytes < 1e6) return `${(bytes / 1e3).toFixed(1)} kB`;
+  if (bytes < 1e9) return `${(bytes / 1e6).toFixed(1)} MB`;
+  return `${(bytes / 1e9).toFixed(2)} GB`;
 }
 
 /** One line per followed consumer group and destination, or per group sync that failed before listing groups. */

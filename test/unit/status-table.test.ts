@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { renderFlows, renderStatusTable } from '../../src/cli/status.js';
+import {
+  renderBandwidthCaps,
+  renderFlows,
+  renderRejectedReload,
+  renderStatusTable,
+} from '../../src/cli/status.js';
 import { describeStates, flowsView, LISTED_FLOWS_MAX } from '../../src/cli/status-summary.js';
 import type { FlowStatus } from '../../src/runtime/flow-status.js';
 
@@ -194,5 +199,40 @@ describe('renderFlows', () => {
 
   test('says so when there are no flows', () => {
     assert.equal(renderFlows([], { all: false }), 'No flows.\n');
+  });
+});
+
+describe('renderBandwidthCaps', () => {
+  test('one line per capped replication: the cap, what was written under it, the waiting summed over flows', () => {
+    assert.equal(
+      renderBandwidthCaps([
+        {
+          replication: 'orders',
+          maxBytesPerSecond: 20_000_000,
+          bytesWritten: 3_210_000_000,
+          throttledSeconds: 153.46,
+        },
+        { replication: 'audit', maxBytesPerSecond: 1024, bytesWritten: 512, throttledSeconds: 0 },
+      ]),
+      [
+        'CAPPED REPLICATION  CAP        WRITTEN  FLOWS WAITED FOR THE CAP',
+        'orders              20.0 MB/s  3.21 GB  153.5 s',
+        'audit               1.0 kB/s   512 B    0.0 s',
+        '',
+      ].join('\n'),
+    );
+  });
+});
+
+describe('renderRejectedReload', () => {
+  test('a refused file: its problems with where they are; nothing after an accepted one or none', () => {
+    const configFile = '/etc/georep/geo-replication.yaml';
+    const messages = [`${configFile}:22:24: replications[0].maxBytesPerSecond: 150 is out of range`];
+    assert.equal(
+      renderRejectedReload({ configFile, lastReload: { ok: false, atMs: 0, messages } }),
+      `The last reload of ${configFile} was REJECTED; the previous config is in force:\n  ${messages[0]}\n`,
+    );
+    assert.equal(renderRejectedReload({ configFile, lastReload: { ok: true, atMs: 0, messages: [] } }), '');
+    assert.equal(renderRejectedReload({ configFile, lastReload: null }), '');
   });
 });

@@ -1,5 +1,5 @@
 // The status page's view model (web/status-view.js), imported as the page runs it: problems first, counts
-// by state, flows per replication, the filter, pages of rows, bounded chart history and chart scaling.
+// by state, flows per replication, the filter, pages of rows, bounded chart history and chart scaling, caps.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
@@ -8,7 +8,9 @@ import {
   chartLines,
   compareFlows,
   countByState,
+  describeCap,
   escapeHtml,
+  formatBytes,
   formatCount,
   formatDuration,
   groupByReplication,
@@ -217,5 +219,36 @@ describe('status page view model', () => {
       escapeHtml(`<img src=x onerror="a('b')">&`),
       '&lt;img src=x onerror=&quot;a(&#39;b&#39;)&quot;&gt;&amp;',
     );
+  });
+
+  test('a cap: its rate, and how much of the time since the last poll its flows waited for it', () => {
+    const cap = (throttledSeconds: number, maxBytesPerSecond = 20_000_000) => ({
+      replication: 'orders',
+      maxBytesPerSecond,
+      bytesWritten: 0,
+      throttledSeconds,
+    });
+    assert.equal(describeCap(cap(5), undefined, 10_000, 3), 'cap 20 MB/s', 'nothing to compare with yet');
+    // 3 flows over 5 s could wait 15 s in all; they waited 12.
+    assert.equal(
+      describeCap(cap(17), { cap: cap(5), atMs: 5_000 }, 10_000, 3),
+      'cap 20 MB/s, waited for 80% of the last 5 s',
+    );
+    assert.equal(
+      describeCap(cap(5, 1024), { cap: cap(5, 2048), atMs: 0 }, 2_000, 1),
+      'cap 1 kB/s, waited for 0% of the last 2 s',
+    );
+    assert.equal(
+      describeCap(cap(0), { cap: cap(9), atMs: 0 }, 2_000, 1),
+      'cap 20 MB/s, waited for 0% of the last 2 s',
+      'a cap set anew starts from 0',
+    );
+    const sizes: [number, string][] = [
+      [512, '512 B'],
+      [1024, '1 kB'],
+      [1_500_000, '1.5 MB'],
+      [3_210_000_000, '3.2 GB'],
+    ];
+    for (const [bytes, text] of sizes) assert.equal(formatBytes(bytes), text, String(bytes));
   });
 });
