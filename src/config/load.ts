@@ -55,6 +55,44 @@ function unclosedFlowMessage(text: string, offset: number): string {
   return `YAML: this "${opening}" is never closed: end the ${what} with "${closing}" (lines that continue it must be indented more than its key)`;
 }
 
+/**
+ * Where an indentation mistake is, and what to do, for the errors yaml reports elsewhere or vaguely: a line
+ * indented more than the key above it continues that key's value (yaml points at the value, a line early); a
+ * line indented to no column of the mappings and lists above it (yaml points at column 1). Null for others.
+ */
+function indentationProblem(problem: YAMLError, text: string): { offset: number; message: string } | null {
+  const at = problem.pos[0];
+  if (problem.code === 'BLOCK_AS_IMPLICIT_KEY') {
+    const lineStart = text.lastIndexOf('\n', at - 1) + 1;
+    const nextLineStart = text.indexOf('\n', at) + 1;
+    if (nextLineStart === 0) return null;
+    const [keyColumn, nextColumn] = [indentOf(text, lineStart), indentOf(text, nextLineStart)];
+    if (nextColumn <= keyColumn) return null;
+    return {
+      offset: nextLineStart + nextColumn,
+      message: `YAML: this line is indented more than the line above (${nextColumn} spaces, not ${keyColumn}), so it reads as part of that line's value; a key of the same mapping starts at the same column`,
+    };
+  }
+  const misplaced =
+    (problem.code === 'BAD_INDENT' &&
+      problem.message.startsWith('All mapping items must start at the same column')) ||
+    (problem.code === 'MISSING_CHAR' && problem.message.startsWith('Sequence item without - indicator'));
+  const lineStart = text.lastIndexOf('\n', at - 1) + 1;
+  if (!misplaced || at !== lineStart) return null;
+  const column = indentOf(text, lineStart);
+  return {
+    offset: lineStart + column,
+    message: `YAML: this line is indented by ${column} spaces, the column of no mapping or list above it: keys of one mapping start at the same column, as do the "-" of one list`,
+  };
+}
+
+/** Spaces at the start of the line that starts at `lineStart`. */
+function indentOf(text: string, lineStart: number): number {
+  let column = 0;
+  while (text[lineStart + column] === ' ') column += 1;
+  return column;
+}
+
 /** A plain value starting with `*` is a YAML alias; one naming no anchor is almost always a glob. */
 function reportUnresolvedAlias(alias: Alias, doc: Document, text: string, collector: IssueCollector): void {
   if (alias.resolve(doc) !== undefined) return;
@@ -101,6 +139,7 @@ function parseYaml(
       syntax.length > 1
         ? ` (${syntax.length - 1} more YAML error${syntax.length > 2 ? 's' : ''} after this one, maybe caused by it)`
         : '';
+    const indentation = indentationProblem(first, text);
     if (isUnclosedFlow(first) && unclosedFlowOffset !== null) {
       collector.atOffset(
         'error',
@@ -108,6 +147,8 @@ function parseYaml(
         unclosedFlowOffset,
         unclosedFlowMessage(text, unclosedFlowOffset),
       );
+    } else if (indentation !== null) {
+      collector.atOffset('error', 'YAML_SYNTAX', indentation.offset, `${indentation.message}${more}`);
     } else {
       collector.atOffset('error', 'YAML_SYNTAX', first.pos[0], `${syntaxMessage(first)}${more}`);
     }

@@ -458,3 +458,46 @@ replications:
     ]);
   });
 });
+
+describe('indentation mistakes', () => {
+  const file = (replication: string) => `clusters:
+  london: { bootstrap: ["lon:9092"] }
+  paris: { bootstrap: ["par:9092"] }
+replications:
+${replication}`;
+  const cases: { name: string; replication: string; expected: string }[] = [
+    {
+      name: 'a key indented more than the one above: the line itself, not the value it joins',
+      replication: `  - name: london-to-paris
+      origin: london
+    destinations: [paris]
+    topics: { include: [orders] }
+`,
+      expected:
+        "6:7: YAML: this line is indented more than the line above (6 spaces, not 2), so it reads as part of that line's value; a key of the same mapping starts at the same column (1 more YAML error after this one, maybe caused by it)",
+    },
+    {
+      name: 'a key one space right of its siblings: the key, not column 1',
+      replication: `  - origin: london
+    destinations: [paris]
+     topics: { include: [orders] }
+`,
+      expected:
+        '7:6: YAML: this line is indented by 5 spaces, the column of no mapping or list above it: keys of one mapping start at the same column, as do the "-" of one list',
+    },
+    {
+      name: 'a key one space left of its siblings',
+      replication: `  - origin: london
+    destinations: [paris]
+   topics: { include: [orders] }
+`,
+      expected:
+        '7:4: YAML: this line is indented by 3 spaces, the column of no mapping or list above it: keys of one mapping start at the same column, as do the "-" of one list',
+    },
+  ];
+  for (const { name, replication, expected } of cases) {
+    test(name, () => {
+      assert.deepEqual(problems(file(replication)), [expected]);
+    });
+  }
+});
