@@ -174,7 +174,7 @@ export class BandwidthCaps {
 /**
  * Writes records with `write`, under a cap in slices of about one produce request, each reserved before and
  * settled after (see above); `write` gets each slice with the origin offset that follows it. Without a cap,
- * or without records, one write.
+ * or without records, one write. `signal` ends a wait for the cap (before a slice, when nothing of it was sent).
  */
 export async function writeWithinCap<R extends ConsumedRecord>(
   cap: ByteRateLimiter | null,
@@ -191,7 +191,15 @@ export async function writeWithinCap<R extends ConsumedRecord>(
     const reservedBytes = recordBytes(slice);
     await cap.reserve(reservedBytes, signal);
     const sliceEnd = index === slices.length - 1 ? nextOffset : slice.at(-1)!.offset + 1n;
-    const sliceWritten = await write(slice, sliceEnd);
+    let sliceWritten: readonly WrittenRange[];
+    try {
+      sliceWritten = await write(slice, sliceEnd);
+    } catch (error) {
+      // Refused (too large, no ACL) or given up: what was reserved was not sent, or not knowably, and must not
+      // hold back the replication's other flows as a debt. The batch is read and written again later.
+      cap.settle(reservedBytes, 0);
+      throw error;
+    }
     // A client that cannot tell batch sizes (absent batchBytes) pays what was reserved.
     const sentBytes = sliceWritten.every((range) => range.batchBytes !== undefined)
       ? sliceWritten.reduce((sum, range) => sum + (range.batchBytes ?? 0), 0)

@@ -44,6 +44,8 @@ export interface BatchCopierDependencies {
     | 'destinationBatchesWritten'
   >;
   readonly bandwidthCaps: Pick<BandwidthCaps, 'of'>;
+  /** The flow's stop: a batch waiting for the cap gives up at once (nothing of it is being written). */
+  readonly stopping: AbortSignal;
   readonly nowMs: () => number;
   readonly mirrored: MirroredTotal;
   readonly progress: FlowProgress;
@@ -72,11 +74,13 @@ export class BatchCopier {
     const { compression } = identity.spec.restartSettings;
     // Looked up per batch: the cap can change, or the replication be renamed, while the flow runs.
     const cap = this.#deps.bandwidthCaps.of(identity.spec.replication);
+    // A stop otherwise waits its grace period (for writes in flight to finish) for a flow that only waits.
+    const capWaitSignal = cap === null ? signal : AbortSignal.any([signal, this.#deps.stopping]);
     const written = await writeWithinCap(
       cap,
       records,
       batch.nextOffset,
-      signal,
+      capWaitSignal,
       async (slice, nextOffset) => {
         // Also when loop prevention dropped every record: the progress must move past them.
         if (transactions !== null) {

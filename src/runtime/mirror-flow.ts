@@ -100,6 +100,7 @@ export class MirrorFlow implements ManagedFlow {
     });
     this.#batches = new BatchCopier({
       ...deps,
+      stopping: this.#stopController.signal,
       identity,
       topics: this.#topics,
       mirrored,

@@ -149,6 +149,20 @@ describe('writeWithinCap', () => {
     assert.equal(limiter.bytesWritten, 5000, 'the cap counts what went on the wire');
   });
 
+  test('a write that fails gives back what it reserved: no debt for the other flows, no bytes counted', async () => {
+    const cap = new ByteRateLimiter(100_000, Date.now);
+    const refused = new Error('MESSAGE_TOO_LARGE');
+    const firstSlice = records.slice(0, 2); // 400 KiB reserved: 4 s at the cap
+    await assert.rejects(
+      writeWithinCap(cap, firstSlice, 104n, signal, async () => {
+        throw refused;
+      }),
+      refused,
+    );
+    assert.equal(cap.bytesWritten, 0);
+    assert.equal(cap.waitMs(), 0, 'the next flow writes at once');
+  });
+
   test('without a cap, or without records, one write', async () => {
     const writes: number[] = [];
     const write = async (slice: readonly unknown[]) => {
