@@ -1,8 +1,16 @@
 // How a sink splits the records of one write into produce requests: in order, each request at most about
 // `maxRequestBytes` of uncompressed record bytes, and of one codec. An origin batch written whole, unchanged
 // and with its own codec goes as a request of its own, to be forwarded as it came (OriginBatch). Shared by the
-// sink and the transactional sink, so both split alike.
-import type { CompressionCodec, CompressionSetting, OriginBatch, RecordToWrite } from './port.js';
+// sink and the transactional sink, so both split alike. A request the destination refuses as too large (its
+// topic's max.message.bytes is below it) goes again in smaller ones (sendSplittingTooLarge).
+import { RecordTooLarge } from './errors.js';
+import type {
+  CompressionCodec,
+  CompressionSetting,
+  OriginBatch,
+  RecordToWrite,
+  WrittenRange,
+} from './port.js';
 
 /** Uncompressed bytes per produce request; well below Kafka's default max.message.bytes (1 MiB). */
 export const DEFAULT_MAX_REQUEST_BYTES = 512 * 1024;
@@ -145,4 +153,56 @@ export function encodedChunks(
     start = end;
   }
   return chunks;
+}
+
+/** The request size (uncompressed record bytes) for each destination topic: the default, or less once refused. */
+export class RequestSizes {
+  readonly #byTopic = new Map<string, number>();
+
+  constructor(private readonly defaultBytes: number) {}
+
+  of(topic: string): number {
+    return this.#byTopic.get(topic) ?? this.defaultBytes;
+  }
+
+  /** `records`, a request of at most of(topic), was refused as too large: later ones take at most half of it. */
+  refused(topic: string, records: readonly RecordToWrite[]): number {
+    const size = records.reduce((sum, record) => sum + estimatedSize(record), 0);
+    const bytes = Math.min(this.of(topic), Math.max(1, Math.floor(size / 2)));
+    this.#byTopic.set(topic, bytes);
+    return bytes;
+  }
+
+  /** The topic was deleted and created again: its limit may be another. */
+  forget(topic: string): void {
+    this.#byTopic.delete(topic);
+  }
+}
+
+/**
+ * Sends `chunk` with `send`. Refused as too large, its records go again encoded: a forwarded origin batch (larger
+ * than a request may be) in requests of sizes.of(topic), any other request in requests of half its size, which
+ * the topic's later writes keep to (a destination topic's max.message.bytes below 512 KiB, copied from an origin
+ * whose producers write small batches), down to one record, refused for good. The broker refused each request
+ * whole, so nothing is written twice.
+ */
+export async function sendSplittingTooLarge(
+  topic: string,
+  chunk: WriteChunk,
+  compression: CompressionSetting,
+  sizes: RequestSizes,
+  send: (chunk: WriteChunk) => Promise<WrittenRange>,
+): Promise<WrittenRange[]> {
+  try {
+    return [await send(chunk)];
+  } catch (error) {
+    const alone = chunk.forward === undefined && chunk.records.length === 1;
+    if (!(error instanceof RecordTooLarge) || alone) throw error;
+  }
+  const maxBytes = chunk.forward === undefined ? sizes.refused(topic, chunk.records) : sizes.of(topic);
+  const written: WrittenRange[] = [];
+  for (const smaller of encodedChunks(chunk.records, maxBytes, compression)) {
+    written.push(...(await sendSplittingTooLarge(topic, smaller, compression, sizes, send)));
+  }
+  return written;
 }

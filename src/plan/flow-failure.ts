@@ -80,10 +80,16 @@ export function describeFailure(error: unknown, spec: FlowSpec): FlowError {
     };
   }
   if (error instanceof RecordTooLarge) {
+    // Requests of several records are split until they fit: this is one record, which the origin took.
+    const { compression } = spec.restartSettings;
+    const codecAdvice =
+      compression === 'origin'
+        ? ''
+        : ` The origin stored the record with its own codec; with compression: ${compression} it may be larger (compression: origin writes it as the origin did).`;
     return {
       reason: 'record-too-large',
       retriable: false,
-      message: `${message}. Raise max.message.bytes of ${spec.destinationTopic} on ${spec.destination} (or the broker's message.max.bytes).`,
+      message: `${message}. Raise max.message.bytes of ${spec.destinationTopic} on ${spec.destination} (or the broker's message.max.bytes).${codecAdvice}`,
     };
   }
   if (error instanceof KafkaError) {

@@ -13,7 +13,11 @@
 // `mid-batch` are written in batches of up to 256 KiB (batch.size), as a tuned producer writes; `mid-batch`
 // (zstd) is copied from an offset inside a batch, whose records before it are not copied, and `transactions`
 // (zstd, written by a transactional producer) holds an aborted transaction between committed ones.
+//
+// `small` has max.message.bytes of 64 KiB (copied to its destination topics), below georep's 512 KiB requests,
+// and random values: a refused request goes again in smaller ones, uncompressed, in and out of transactions.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -41,7 +45,11 @@ const topics = {
   json: `${prefix}.json`,
   midBatch: `${prefix}.mid-batch`,
   transactions: `${prefix}.transactions`,
+  small: `${prefix}.small`,
 };
+/** max.message.bytes of `small`, on the origin and so on its copies. */
+const SMALL_MAX_MESSAGE_BYTES = 64 * 1024;
+const SMALL_RECORDS = 400;
 let daemon: GeorepProcess;
 let origin: Map<string, JavaRecord[]>;
 /** batch.size of the producer of `json` and `mid-batch`: a tuned producer's, as in the issue's benchmark. */
@@ -172,7 +180,10 @@ describe('compression of what georep writes', { skip: run.target.skipReason }, (
         Object.values(topics).map((topic) => ({
           topic,
           partitions: 1,
-          configs: Object.fromEntries([KEEP_FOREVER]),
+          configs: Object.fromEntries([
+            KEEP_FOREVER,
+            ...(topic === topics.small ? [['max.message.bytes', String(SMALL_MAX_MESSAGE_BYTES)]] : []),
+          ]),
         })),
       );
       const mixed = jsonEvents(2000, 0);
@@ -205,6 +216,21 @@ describe('compression of what georep writes', { skip: run.target.skipReason }, (
         batchBytes: TUNED_BATCH_BYTES,
       });
       await writeTransactions(brokers);
+      await writeWithJavaProducer({
+        version,
+        brokers,
+        topic: topics.small,
+        compression: 'none',
+        // 1000 random bytes each (incompressible), in Kafka's default batches of 16 KiB.
+        records: Array.from({ length: SMALL_RECORDS }, (_, index) => ({
+          partition: 0,
+          timestampMs: 1_700_000_000_000 + index,
+          key: Buffer.from(`small-${index}`),
+          value: randomBytes(1000),
+          headers: [],
+        })),
+        signal,
+      });
       // The copy of mid-batch starts inside a batch: the consumer group of its flow is moved there, as an
       // operator moves it, and its destination topic exists (a flow with progress expects its copy).
       await createTopics(run.destination, [
@@ -268,13 +294,19 @@ describe('compression of what georep writes', { skip: run.target.skipReason }, (
           ...NAMED_CODECS.filter((codec) => codec !== 'none').flatMap((codec) =>
             replication(codec, [topics.plain]),
           ),
-          ...replication('none', [topics.plain, topics.json]),
-          ...replication('origin', [topics.mixed, topics.json, topics.midBatch, topics.transactions]),
+          ...replication('none', [topics.plain, topics.json, topics.small]),
+          ...replication('origin', [
+            topics.mixed,
+            topics.json,
+            topics.midBatch,
+            topics.transactions,
+            topics.small,
+          ]),
           // Exactly-once: the forwarded batches go in the destination's transactions.
           '  - name: eos',
           '    origin: origin',
           '    destinations: [destination]',
-          `    topics: { include: [${JSON.stringify(topics.json)}] }`,
+          `    topics: { include: [${JSON.stringify(topics.json)}, ${JSON.stringify(topics.small)}] }`,
           '    naming: "{topic}.eos"',
           '    delivery: exactly-once',
           'daemon:',
@@ -289,7 +321,7 @@ describe('compression of what georep writes', { skip: run.target.skipReason }, (
       }
       await daemon.waitForStatus(
         (status) =>
-          status.flows.length === NAMED_CODECS.length + 6 &&
+          status.flows.length === NAMED_CODECS.length + 9 &&
           status.flows.every(
             (flow) => flow.state === 'running' && flow.partitions[0]?.position === ends.get(flow.originTopic),
           ),
@@ -422,5 +454,20 @@ describe('compression of what georep writes', { skip: run.target.skipReason }, (
     assert.equal(await batchesWritten('origin', topics.transactions, 'encoded'), 0);
     const copiedBatches = await batchSizes(1, copyOf(topics.transactions, 'origin'), signal);
     if (copiedBatches !== null) assert.deepEqual(copiedBatches, [TRANSACTION_RECORDS, TRANSACTION_RECORDS]);
+  });
+
+  test('a destination topic that takes smaller requests than georep sends gets every record, in smaller ones', async (context) => {
+    for (const compression of ['none', 'origin'] as const) {
+      await assertCopy(topics.small, compression, ['none'], context.signal);
+    }
+    const version = run.target.toolsVersion;
+    const brokers = run.destination;
+    const eos = await readWithJavaConsumer({
+      version,
+      brokers,
+      topic: `${topics.small}.eos`,
+      signal: context.signal,
+    });
+    assert.deepEqual(content(eos), content(origin.get(topics.small)!), 'records of the exactly-once copy');
   });
 });

@@ -126,6 +126,26 @@ test('an unreadable batch names partition and offsets, says nothing was skipped,
   assert.match(message, /move .* past its last offset/);
 });
 
+test('a record too large for the destination: raise its limit, or keep the origin codec when another is set', () => {
+  const tooLarge = new RecordTooLarge('frankfurt', 'produce to london.orders: MESSAGE_TOO_LARGE');
+  const asOrigin = {
+    ...spec,
+    restartSettings: { ...spec.restartSettings, compression: 'origin' },
+  } as FlowSpec;
+  assert.equal(
+    describeFailure(tooLarge, asOrigin).message,
+    "produce to london.orders: MESSAGE_TOO_LARGE (cluster frankfurt). Raise max.message.bytes of london.orders on frankfurt (or the broker's message.max.bytes).",
+  );
+  const uncompressed = {
+    ...spec,
+    restartSettings: { ...spec.restartSettings, compression: 'none' },
+  } as FlowSpec;
+  assert.match(
+    describeFailure(tooLarge, uncompressed).message,
+    /message\.max\.bytes\)\. The origin stored the record with its own codec; with compression: none it may be larger \(compression: origin writes it as the origin did\)\.$/,
+  );
+});
+
 test('a truncated origin says how many records were lost and how to accept the gap', () => {
   const { message } = describeFailure(truncated(10n, 50n, 90n), spec);
   assert.match(message, /deleted 40 records before they were mirrored/);

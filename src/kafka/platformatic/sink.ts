@@ -27,7 +27,12 @@ import type {
   WriteOptions,
   WrittenRange,
 } from '../port.js';
-import { DEFAULT_MAX_REQUEST_BYTES, encodedChunks, writeChunks } from '../write-chunks.js';
+import {
+  DEFAULT_MAX_REQUEST_BYTES,
+  RequestSizes,
+  sendSplittingTooLarge,
+  writeChunks,
+} from '../write-chunks.js';
 import { failedOnNetwork, innermostMessage, kafkaErrorIds } from './map-error.js';
 import { ProduceClient, TopicIdChecks, TRANSACTION_TIMEOUT_MS } from './produce-client.js';
 import {
@@ -74,7 +79,7 @@ interface ProducerIdentity {
 
 export class PlatformaticSink implements RecordSink {
   readonly #compression: CompressionSetting;
-  readonly #maxRequestBytes: number;
+  readonly #requestSizes: RequestSizes;
   readonly #lanes: ProduceClient[];
   readonly #queues = new PartitionQueues();
   readonly #idChecks = new TopicIdChecks();
@@ -86,7 +91,7 @@ export class PlatformaticSink implements RecordSink {
 
   constructor(config: ClusterConfig, options: RecordSinkOptions = {}) {
     this.#compression = options.compression ?? 'none';
-    this.#maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+    this.#requestSizes = new RequestSizes(options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES);
     this.#lanes = Array.from(
       { length: CLIENT_LANES },
       (_, lane) => new ProduceClient(config, `sink-${lane}`),
@@ -122,6 +127,7 @@ export class PlatformaticSink implements RecordSink {
    */
   #forgetTopic(topic: string): void {
     for (const lane of this.#lanes) lane.forgetTopic(topic);
+    this.#requestSizes.forget(topic);
     void this.#identity
       ?.then((identity) => {
         for (const key of identity.sequences.keys()) {
@@ -143,51 +149,36 @@ export class PlatformaticSink implements RecordSink {
     compression: CompressionSetting,
   ): Promise<readonly WrittenRange[]> {
     const written: WrittenRange[] = [];
-    const chunks = writeChunks(records, this.#maxRequestBytes, compression);
+    const chunks = writeChunks(records, this.#requestSizes.of(target.topic), compression);
     // The next chunk is encoded while this one is written: compressing takes about as long as a round trip to
     // a near broker, and a partition's requests go one after another.
     let next = chunks.length > 0 ? encodeAhead(chunks[0]!) : undefined;
     for (let index = 0; next !== undefined; index++) {
       const chunk = next;
       next = index + 1 < chunks.length ? encodeAhead(chunks[index + 1]!) : undefined;
-      written.push(...(await this.#sendForwardedOrEncoded(target, chunk, compression)));
+      written.push(
+        ...(await sendSplittingTooLarge(target.topic, chunk, compression, this.#requestSizes, (each) =>
+          this.#sendChunkThatFits(target, each),
+        )),
+      );
     }
     return written;
   }
 
   /**
-   * Sends a chunk; an origin batch the destination refused as too large (its max.message.bytes below the
-   * origin's) goes again encoded, in requests of at most maxRequestBytes.
-   */
-  async #sendForwardedOrEncoded(
-    target: WriteTarget,
-    chunk: PreparedChunk,
-    compression: CompressionSetting,
-  ): Promise<WrittenRange[]> {
-    try {
-      return [await this.#sendChunkThatFits(target, chunk)];
-    } catch (error) {
-      if (!(error instanceof RecordTooLarge) || chunk.forward === undefined) throw error;
-    }
-    const written: WrittenRange[] = [];
-    for (const encoded of encodedChunks(chunk.records, this.#maxRequestBytes, compression)) {
-      written.push(await this.#sendChunkThatFits(target, encoded));
-    }
-    return written;
-  }
-
-  /**
-   * Sends one request, and once more gzip-compressed if the broker refused it as too large uncompressed:
-   * Kafka's max.message.bytes limits a batch as stored, compressed, so a record the origin took compressed
-   * can be too large for the same limit uncompressed. The broker refused the whole batch, so sending it again
-   * cannot duplicate anything.
+   * Sends one request, and once more gzip-compressed if the broker refused one record as too large
+   * uncompressed: Kafka's max.message.bytes limits a batch as stored, compressed, so a record the origin took
+   * compressed can be too large for the same limit uncompressed (requests of several records are split
+   * instead, sendSplittingTooLarge). The broker refused the whole batch, so sending it again cannot duplicate
+   * anything.
    */
   async #sendChunkThatFits(target: WriteTarget, chunk: PreparedChunk): Promise<WrittenRange> {
     try {
       return { ...(await this.#sendChunkOnce(target, chunk)), recordCount: chunk.records.length };
     } catch (error) {
-      if (!(error instanceof RecordTooLarge) || chunk.codec !== 'none' || chunk.forward !== undefined)
-        throw error;
+      const oneUncompressedRecord =
+        chunk.codec === 'none' && chunk.forward === undefined && chunk.records.length === 1;
+      if (!(error instanceof RecordTooLarge) || !oneUncompressedRecord) throw error;
       const gzipped = { records: chunk.records, codec: 'gzip' as const };
       return { ...(await this.#sendChunkOnce(target, gzipped)), recordCount: chunk.records.length };
     }

@@ -16,9 +16,8 @@
 // write of its partition, which claims the partition again first (see TransactionalSink.write in port.ts):
 // so a flow can try a write again while the destination does not answer, and nothing is lost or doubled.
 import type { ClusterConfig } from '../../config/types.js';
-import { ClaimLost, type KafkaError, RecordTooLarge } from '../errors.js';
+import { ClaimLost, type KafkaError } from '../errors.js';
 import type {
-  CompressionSetting,
   RecordToWrite,
   TransactionalSink,
   TransactionalSinkOptions,
@@ -26,7 +25,13 @@ import type {
   UnreachableListener,
   WrittenRange,
 } from '../port.js';
-import { DEFAULT_MAX_REQUEST_BYTES, encodedChunks, type WriteChunk, writeChunks } from '../write-chunks.js';
+import {
+  DEFAULT_MAX_REQUEST_BYTES,
+  RequestSizes,
+  sendSplittingTooLarge,
+  type WriteChunk,
+  writeChunks,
+} from '../write-chunks.js';
 import { failedOnNetwork, kafkaErrorIds } from './map-error.js';
 import { ProduceClient, TopicIdChecks } from './produce-client.js';
 import { batchOf, nextSequence } from './record-batch.js';
@@ -74,11 +79,13 @@ export class PlatformaticTransactionalSink implements TransactionalSink {
   readonly #producers = new Map<number, ClaimedProducer>();
   /** Per partition, its last write if that failed: the next write claims the partition again and settles it. */
   readonly #failedWrites = new Map<number, FailedWrite>();
+  readonly #requestSizes: RequestSizes;
   #closed = false;
 
   constructor(config: ClusterConfig, options: TransactionalSinkOptions) {
     this.#clusterName = config.name;
     this.#options = options;
+    this.#requestSizes = new RequestSizes(options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES);
     this.#client = new ProduceClient(config, 'transactions');
     this.#requests = new TransactionRequests(this.#client);
   }
@@ -135,15 +142,10 @@ export class PlatformaticTransactionalSink implements TransactionalSink {
       if (records.length > 0) {
         await this.#requests.addPartition(producer, topic, partition, onUnreachable);
         const compression = options.compression ?? this.#options.compression ?? 'none';
-        const maxRequestBytes = this.#options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
-        for (const chunk of writeChunks(records, maxRequestBytes, compression)) {
+        for (const chunk of writeChunks(records, this.#requestSizes.of(topic), compression)) {
           written.push(
-            ...(await this.#produceForwardedOrEncoded(
-              producer,
-              partition,
-              chunk,
-              compression,
-              onUnreachable,
+            ...(await sendSplittingTooLarge(topic, chunk, compression, this.#requestSizes, (each) =>
+              this.#produce(producer, partition, each, onUnreachable),
             )),
           );
         }
@@ -227,30 +229,6 @@ export class PlatformaticTransactionalSink implements TransactionalSink {
     } catch (error) {
       throw this.#toPortError(error, operation, transactionalId);
     }
-  }
-
-  /**
-   * Writes a chunk; an origin batch the destination refused as too large (the broker refused it whole, so the
-   * sequence is where it was) goes again encoded, in requests of at most maxRequestBytes.
-   */
-  async #produceForwardedOrEncoded(
-    producer: ClaimedProducer,
-    partition: number,
-    chunk: WriteChunk,
-    compression: CompressionSetting,
-    onUnreachable: UnreachableListener | undefined,
-  ): Promise<WrittenRange[]> {
-    try {
-      return [await this.#produce(producer, partition, chunk, onUnreachable)];
-    } catch (error) {
-      if (!(error instanceof RecordTooLarge) || chunk.forward === undefined) throw error;
-    }
-    const written: WrittenRange[] = [];
-    const maxRequestBytes = this.#options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
-    for (const encoded of encodedChunks(chunk.records, maxRequestBytes, compression)) {
-      written.push(await this.#produce(producer, partition, encoded, onUnreachable));
-    }
-    return written;
   }
 
   async #produce(

@@ -1,9 +1,17 @@
 // How a write is split into produce requests: by size, and with compression `origin` also by the codec of
-// each record's origin batch, so that every record leaves with the codec it arrived with.
+// each record's origin batch, so that every record leaves with the codec it arrived with; and split further
+// when the destination refuses a request as too large.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { RecordTooLarge } from '../../../src/kafka/errors.js';
 import type { CompressionCodec, RecordToWrite } from '../../../src/kafka/port.js';
-import { chunksOfAtMost, writeChunks } from '../../../src/kafka/write-chunks.js';
+import {
+  chunksOfAtMost,
+  RequestSizes,
+  sendSplittingTooLarge,
+  type WriteChunk,
+  writeChunks,
+} from '../../../src/kafka/write-chunks.js';
 
 function record(name: string, compression?: CompressionCodec): RecordToWrite {
   return {
@@ -125,5 +133,57 @@ describe('slices for a bandwidth cap keep origin batches whole', () => {
     assert.deepEqual(keys(chunksOfAtMost(records, 260, true)), ['a', 'bc', 'd']);
     assert.deepEqual(keys(chunksOfAtMost(records, 200, true)), ['a', 'bc', 'd']);
     assert.deepEqual(keys(chunksOfAtMost(records.slice(2), 200, true)), ['c', 'd']);
+  });
+});
+
+describe('a request refused as too large', () => {
+  // Each record is about 125 bytes as estimated; this destination takes requests of two records at most.
+  const records = 'abcdefgh'.split('').map((name) => record(name, 'zstd'));
+  function destination(maxRecords: number) {
+    const attempts: string[] = [];
+    const send = async (chunk: WriteChunk) => {
+      const keys = chunk.records.map((each) => each.key?.toString()).join('');
+      const refused = chunk.records.length > maxRecords;
+      attempts.push(`${chunk.forward === undefined ? '' : '>'}${keys}${refused ? ' refused' : ''}`);
+      if (refused) throw new RecordTooLarge('paris', 'MESSAGE_TOO_LARGE');
+      return { firstOffset: 0n, recordCount: chunk.records.length };
+    };
+    return { attempts, send };
+  }
+
+  test('goes again in requests of half its size, in order, and the topic keeps to the smaller size', async () => {
+    const sizes = new RequestSizes(512 * 1024);
+    const { attempts, send } = destination(2);
+    const written = await sendSplittingTooLarge('orders', { records, codec: 'zstd' }, 'origin', sizes, send);
+    assert.deepEqual(attempts, ['abcdefgh refused', 'abcd refused', 'ab', 'cd', 'efgh refused', 'ef', 'gh']);
+    assert.equal(written.length, 4);
+    assert.equal(sizes.of('orders'), 250, 'later writes to the topic start at two records');
+    assert.equal(sizes.of('payments'), 512 * 1024, 'other topics are left alone');
+    sizes.forget('orders');
+    assert.equal(sizes.of('orders'), 512 * 1024, 'a re-created topic starts over');
+  });
+
+  test('one record refused is refused for good, tried once', async () => {
+    const { attempts, send } = destination(0);
+    await assert.rejects(
+      sendSplittingTooLarge(
+        'orders',
+        { records: records.slice(0, 1), codec: 'zstd' },
+        'origin',
+        new RequestSizes(1000),
+        send,
+      ),
+      RecordTooLarge,
+    );
+    assert.deepEqual(attempts, ['a refused']);
+  });
+
+  test('a forwarded origin batch refused is encoded in requests of the topic size, then split as needed', async () => {
+    const batch = { received: Buffer.alloc(0), codec: 'zstd' as const, records };
+    const sizes = new RequestSizes(500);
+    const { attempts, send } = destination(4);
+    await sendSplittingTooLarge('orders', { records, codec: 'zstd', forward: batch }, 'origin', sizes, send);
+    assert.deepEqual(attempts, ['>abcdefgh refused', 'abcd', 'efgh']);
+    assert.equal(sizes.of('orders'), 500, 'a batch larger than a request says nothing of the topic limit');
   });
 });
