@@ -50,7 +50,7 @@ function kindOf(value: unknown): string {
   if (value === null || value === undefined) return 'empty';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'number') return Number.isInteger(value) ? 'a whole number' : 'a number';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'a whole number' : `the fraction ${value}`;
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   return 'a string';
 }
@@ -101,10 +101,17 @@ function misspeltRequiredFields(errors: readonly ErrorObject[]): Set<string> {
   return misspelt;
 }
 
+/** Keywords that judge a value's size: beside a wrong type (0.5 for a whole number), only the type is reported. */
+const RANGE_KEYWORDS = new Set(['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum']);
+
 export function checkSchema(data: unknown, collector: IssueCollector): void {
   const errors = validate(data);
   const misspelt = misspeltRequiredFields(errors);
+  const wronglyTyped = new Set(
+    errors.filter((error) => error.keyword === 'type').map((error) => error.instancePath),
+  );
   for (const error of errors) {
+    if (RANGE_KEYWORDS.has(error.keyword) && wronglyTyped.has(error.instancePath)) continue;
     // The details of a failed propertyNames are reported by its `propertyNames` error itself.
     if ((error as { propertyName?: string }).propertyName !== undefined) continue;
     if (

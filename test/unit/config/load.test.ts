@@ -501,3 +501,18 @@ ${replication}`;
     });
   }
 });
+
+test('a fraction where a whole number belongs is one mistake, named with its value, not also out of range', () => {
+  const text = `clusters:
+  london: { bootstrap: ["lon:9092"] }
+  paris: { bootstrap: ["par:9092"] }
+replications:
+  - origin: london
+    destinations: [paris]
+    topics: { include: [orders] }
+    maxBytesPerSecond: 0.5
+`;
+  assert.deepEqual(problems(text), [
+    '8:24: replications[0].maxBytesPerSecond: must be a whole number or empty, not the fraction 0.5',
+  ]);
+});
