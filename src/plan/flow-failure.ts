@@ -32,6 +32,9 @@ export class FlowFailure extends Error {
   }
 }
 
+/** How a broker refuses a record stamped beyond the topic's message.timestamp.before/after.max.ms. */
+const TIMESTAMP_OUT_OF_RANGE = /Timestamp -?\d+ of message with offset \d+ is out of range/;
+
 /** Turns whatever ended an attempt into a reason an operator can act on, with whether retrying helps. */
 export function describeFailure(error: unknown, spec: FlowSpec): FlowError {
   if (error instanceof FlowFailure) return error.flowError;
@@ -90,6 +93,16 @@ export function describeFailure(error: unknown, spec: FlowSpec): FlowError {
       reason: 'record-too-large',
       retriable: false,
       message: `${message}. Raise max.message.bytes of ${spec.destinationTopic} on ${spec.destination} (or the broker's message.max.bytes).${codecAdvice}`,
+    };
+  }
+  if (error instanceof KafkaError && TIMESTAMP_OUT_OF_RANGE.test(error.message)) {
+    return {
+      reason: 'destination-error',
+      retriable: false,
+      message:
+        `${message}. The destination topic refuses this record's timestamp (Kafka 4 refuses one more than an hour ` +
+        `ahead by default): set message.timestamp.after.max.ms and message.timestamp.before.max.ms of ` +
+        `${spec.destinationTopic} on ${spec.destination} to 9223372036854775807, as georep does on the topics it creates.`,
     };
   }
   if (error instanceof KafkaError) {

@@ -23,6 +23,17 @@ export const NEVER_COPIED_TOPIC_CONFIGS: readonly string[] = [
   'follower.replication.throttled.replicas',
 ];
 
+/**
+ * Set on every destination topic georep creates, whatever the origin's: the copy must take every timestamp the
+ * origin holds, however old (a mirror catching up) or far ahead (an application's scheduled events). Since
+ * Kafka 4.0 a broker refuses a record more than an hour ahead by default (log.message.timestamp.after.max.ms),
+ * which would stop the flow at that record for good. Like the keys above, never compared afterwards.
+ */
+export const DESTINATION_TIMESTAMP_LIMITS: Readonly<Record<string, string>> = {
+  'message.timestamp.after.max.ms': '9223372036854775807',
+  'message.timestamp.before.max.ms': '9223372036854775807',
+};
+
 /** One config of a topic as a cluster reports it; `source: 'topic'` means set on the topic itself. */
 export type TopicConfigEntry = Pick<PortTopicConfigEntry, 'name' | 'value' | 'source'>;
 

@@ -3,12 +3,17 @@
 // by the pure decision in src/plan/destination-topic.ts. The topic ids then seen are pinned for the run (the
 // source and the sink refuse a topic of the same name with another id) and stored as the flow's lineage, so
 // that a later run tells a re-created topic.
-import { TopicNotFound } from '../kafka/errors.js';
+import { InvalidRequest, TopicNotFound } from '../kafka/errors.js';
 import type { CreatedTopic, KafkaAdmin, TopicConfigEntry, TopicDescription, TopicId } from '../kafka/port.js';
 import { decideDestinationTopic } from '../plan/destination-topic.js';
 import { FlowFailure } from '../plan/flow-failure.js';
 import type { FlowSpec } from '../plan/flow-spec.js';
-import { describeConfigDrift, destinationTopicConfigs, topicConfigUpdate } from '../plan/topic-configs.js';
+import {
+  DESTINATION_TIMESTAMP_LIMITS,
+  describeConfigDrift,
+  destinationTopicConfigs,
+  topicConfigUpdate,
+} from '../plan/topic-configs.js';
 import { lineageOf, lineageToStore, type StoredLineage, type TopicLineage } from '../plan/topic-lineage.js';
 import type { FlowIdentity } from './flow-identity.js';
 import { type LineageGroups, readLineage, writeLineage } from './topic-lineage-store.js';
@@ -232,18 +237,33 @@ export class FlowTopics {
     excludes: readonly string[],
     partitionCount: number,
   ): Promise<CreatedTopic | 'already-exists'> {
-    const wantedConfigs = destinationTopicConfigs(originConfigs, excludes);
     const replicationFactor = await this.#replicationFactor();
-    const outcome = await this.#deps.destinationAdmin.createTopic({
-      name: this.#deps.identity.spec.destinationTopic,
-      partitionCount,
-      replicationFactor,
-      configs: new Map(Object.entries(wantedConfigs)),
-    });
+    const create = (configs: Record<string, string>) =>
+      this.#deps.destinationAdmin.createTopic({
+        name: this.#deps.identity.spec.destinationTopic,
+        partitionCount,
+        replicationFactor,
+        configs: new Map(Object.entries(configs)),
+      });
+    let configs = { ...destinationTopicConfigs(originConfigs, excludes), ...DESTINATION_TIMESTAMP_LIMITS };
+    let outcome: CreatedTopic | 'already-exists';
+    try {
+      outcome = await create(configs);
+    } catch (error) {
+      // A broker before Kafka 3.6 knows neither limit, and takes any timestamp: created without them.
+      if (
+        !(
+          error instanceof InvalidRequest && /message\.timestamp\.(after|before)\.max\.ms/.test(error.message)
+        )
+      )
+        throw error;
+      configs = destinationTopicConfigs(originConfigs, excludes);
+      outcome = await create(configs);
+    }
     this.#destinationPartitions = partitionCount;
     if (outcome === 'already-exists') return outcome;
     this.#deps.identity.logger.info(
-      { partitions: partitionCount, replicationFactor, configs: wantedConfigs },
+      { partitions: partitionCount, replicationFactor, configs },
       'created destination topic',
     );
     return outcome;

@@ -30,6 +30,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
 import { kafkaTestTargets } from '../../harness/test-clusters.js';
 import { type KafkaVersion, repoRootDir } from '../../harness/versions.js';
+import { DESTINATION_TIMESTAMP_LIMITS } from '../../src/plan/topic-configs.js';
 import {
   type CorpusManifest,
   type CorpusTopic,
@@ -222,9 +223,13 @@ for (const target of targets) {
         // The corpus really set these on the origin; otherwise the comparison below proves nothing.
         assert.deepEqual(originTopic.configs, topic.configs, `${topic.name}: configs set on the origin`);
         assert.equal(destinationTopic.partitions, topic.partitions, `${topic.name}: partitions of the copy`);
-        const expectedConfigs = Object.fromEntries(
-          Object.entries(originTopic.configs).filter(([name]) => !CONFIGS_NOT_COPIED.includes(name)),
-        );
+        const expectedConfigs = {
+          ...Object.fromEntries(
+            Object.entries(originTopic.configs).filter(([name]) => !CONFIGS_NOT_COPIED.includes(name)),
+          ),
+          // Every copy takes any timestamp, whatever its origin's limits (src/plan/topic-configs.ts).
+          ...DESTINATION_TIMESTAMP_LIMITS,
+        };
         assert.deepEqual(destinationTopic.configs, expectedConfigs, `${topic.name}: configs set on the copy`);
       }
       assert.equal(
@@ -302,9 +307,11 @@ for (const target of targets) {
       assertCopiedExactly('compacted');
     });
 
-    test(`${label}: CreateTime timestamps are kept: 0, 1970, 2000, out of order within a batch`, () => {
+    test(`${label}: CreateTime timestamps are kept: 0, 1970, 2000, 9999, out of order within a batch`, () => {
       const timestamps = (origin.get(corpusTopic('timestamps').name) ?? []).map((record) => record.timestamp);
-      for (const expected of [0, 1, 946_684_800_000, 999_999_999_999, 1_000_000_000_000]) {
+      for (const expected of [
+        0, 1, 946_684_800_000, 999_999_999_999, 1_000_000_000_000, 253_402_300_799_000,
+      ]) {
         assert.ok(timestamps.includes(expected), `the corpus has a record stamped ${expected}`);
       }
       assertCopiedExactly('timestamps');

@@ -140,7 +140,10 @@ public final class FidelityCorpus {
           topic("keys-values", 3, Map.of("cleanup.policy", "delete", "retention.ms", "2592000000"));
       // Records stamped in 1970 and 2000 sit in segments whose newest timestamp is that old: with any time
       // retention the broker would delete them (on the origin or the copy) in the middle of the test.
-      CorpusTopic timestamps = topic("timestamps", 2, Map.of("retention.ms", "-1"));
+      // Records stamped years ahead too (scheduled events): the origin takes them with this limit, and a copy on
+      // Kafka 4, whose brokers refuse a record more than an hour ahead by default, must take them as well.
+      CorpusTopic timestamps = topic(
+          "timestamps", 2, Map.of("retention.ms", "-1", "message.timestamp.after.max.ms", "9223372036854775807"));
       CorpusTopic logAppendTime = topic(
           "log-append-time", 2, Map.of("message.timestamp.type", "LogAppendTime", "retention.bytes", "1073741824"));
       CorpusTopic transactions = topic("transactions", 3, Map.of());
@@ -325,7 +328,7 @@ public final class FidelityCorpus {
       // 999999999999 / 1000000000000 differ in digit count (a string sort puts them the wrong way round).
       long[] timestamps = {
         0L, 1L, 946684800000L, now - ONE_DAY_MS, now, 1234567890123L, now - 5, 999999999999L, 1000000000000L,
-        now - 365 * ONE_DAY_MS, 2L,
+        now - 365 * ONE_DAY_MS, 2L, now + 365 * ONE_DAY_MS, 253402300799000L,
       };
       List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
       for (int partition = 0; partition < topic.partitions(); partition++) {

@@ -13,6 +13,7 @@ import { InvalidRequest } from '../../src/kafka/errors.js';
 import type { KafkaAdmin, KafkaCluster, TopicConfigChanges } from '../../src/kafka/port.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { Metrics } from '../../src/observability/metrics.js';
+import { DESTINATION_TIMESTAMP_LIMITS } from '../../src/plan/topic-configs.js';
 import { Daemon } from '../../src/runtime/daemon.js';
 import { quietNotifier, waitForStatus } from '../support/daemon-fixtures.js';
 import { InMemoryKafka } from '../support/in-memory-kafka.js';
@@ -181,6 +182,8 @@ describe('on a discovery round, destination topic configs follow the origin', ()
         'cleanup.policy': 'compact',
         'min.insync.replicas': '2',
         'retention.ms': '3600000',
+        // Set when georep created the topic, and kept: never compared with the origin's.
+        ...DESTINATION_TIMESTAMP_LIMITS,
       });
       const flow = setup.daemon.status().flows[0];
       assert.equal(flow?.state, 'running');
@@ -225,6 +228,7 @@ describe('on a discovery round, destination topic configs follow the origin', ()
       assert.equal(flows.get('orders')?.topicConfigSync?.applied, 'retention.ms=3600000 (was unset)');
       assert.deepEqual(await topicConfigs(setup.destinationAdmin, 'origin.orders'), {
         'retention.ms': '3600000',
+        ...DESTINATION_TIMESTAMP_LIMITS,
       });
       assert.equal(
         await metricSample(setup.metrics, /^georep_topic_config_syncs_total\{.*result="failed"\}/),

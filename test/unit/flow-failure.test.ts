@@ -146,6 +146,20 @@ test('a record too large for the destination: raise its limit, or keep the origi
   );
 });
 
+test('a timestamp the destination topic refuses says which of its configs to raise', () => {
+  const refused = new UnexpectedKafkaError(
+    'frankfurt',
+    'write to topic london.orders: UNKNOWN_SERVER_ERROR: Timestamp 253402300799000 of message with offset 0 is out of range. The timestamp should be within [-9223370240307366176, 1796551009631]',
+    false,
+  );
+  const { reason, message } = describeFailure(refused, spec);
+  assert.equal(reason, 'destination-error');
+  assert.match(
+    message,
+    /set message\.timestamp\.after\.max\.ms and message\.timestamp\.before\.max\.ms of london\.orders on frankfurt to 9223372036854775807/,
+  );
+});
+
 test('a truncated origin says how many records were lost and how to accept the gap', () => {
   const { message } = describeFailure(truncated(10n, 50n, 90n), spec);
   assert.match(message, /deleted 40 records before they were mirrored/);
