@@ -274,7 +274,7 @@ export function formatBytes(bytes) {
  * @param {BandwidthCap} cap
  * @param {{ cap: BandwidthCap, atMs: number } | undefined} previous
  * @param {number} atMs when `cap` was read
- * @param {number} flows the replication's flows
+ * @param {number} flows the replication's running flows
  */
 export function describeCap(cap, previous, atMs, flows) {
   const limit = `cap ${formatBytes(cap.maxBytesPerSecond)}/s`;

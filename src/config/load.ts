@@ -66,11 +66,13 @@ function indentationProblem(problem: YAMLError, text: string): { offset: number;
     const lineStart = text.lastIndexOf('\n', at - 1) + 1;
     const nextLineStart = text.indexOf('\n', at) + 1;
     if (nextLineStart === 0) return null;
-    const [keyColumn, nextColumn] = [indentOf(text, lineStart), indentOf(text, nextLineStart)];
+    // The key's column: past a list item's `- `, where its siblings start.
+    const keyColumn = /^ *(?:- +)*/.exec(text.slice(lineStart, nextLineStart))![0].length;
+    const nextColumn = indentOf(text, nextLineStart);
     if (nextColumn <= keyColumn) return null;
     return {
       offset: nextLineStart + nextColumn,
-      message: `YAML: this line is indented more than the line above (${nextColumn} spaces, not ${keyColumn}), so it reads as part of that line's value; a key of the same mapping starts at the same column`,
+      message: `YAML: this line is indented more than the key above (${nextColumn} spaces, not ${keyColumn}), so it reads as part of that key's value; a key of the same mapping starts at the same column`,
     };
   }
   const misplaced =

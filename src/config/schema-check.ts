@@ -50,7 +50,10 @@ function kindOf(value: unknown): string {
   if (value === null || value === undefined) return 'empty';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'number') return Number.isInteger(value) ? 'a whole number' : `the fraction ${value}`;
+  if (typeof value === 'number') {
+    if (Number.isInteger(value)) return 'a whole number';
+    return Number.isFinite(value) ? `the fraction ${value}` : String(value); // .inf, .nan
+  }
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   return 'a string';
 }

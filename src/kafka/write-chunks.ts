@@ -155,21 +155,34 @@ export function encodedChunks(
   return chunks;
 }
 
+/**
+ * How long a topic keeps to the request size learnt from a refusal: then the default is tried again, so that a
+ * max.message.bytes raised since is used (at the cost of one refusal every so often while it was not).
+ */
+const LEARNT_SIZE_KEPT_MS = 10 * 60_000;
+
 /** The request size (uncompressed record bytes) for each destination topic: the default, or less once refused. */
 export class RequestSizes {
-  readonly #byTopic = new Map<string, number>();
+  readonly #byTopic = new Map<string, { readonly bytes: number; readonly learntAtMs: number }>();
 
-  constructor(private readonly defaultBytes: number) {}
+  constructor(
+    private readonly defaultBytes: number,
+    private readonly nowMs: () => number = Date.now,
+  ) {}
 
   of(topic: string): number {
-    return this.#byTopic.get(topic) ?? this.defaultBytes;
+    const learnt = this.#byTopic.get(topic);
+    if (learnt === undefined) return this.defaultBytes;
+    if (this.nowMs() - learnt.learntAtMs < LEARNT_SIZE_KEPT_MS) return learnt.bytes;
+    this.#byTopic.delete(topic);
+    return this.defaultBytes;
   }
 
   /** `records`, a request of at most of(topic), was refused as too large: later ones take at most half of it. */
   refused(topic: string, records: readonly RecordToWrite[]): number {
     const size = records.reduce((sum, record) => sum + estimatedSize(record), 0);
     const bytes = Math.min(this.of(topic), Math.max(1, Math.floor(size / 2)));
-    this.#byTopic.set(topic, bytes);
+    this.#byTopic.set(topic, { bytes, learntAtMs: this.nowMs() });
     return bytes;
   }
 

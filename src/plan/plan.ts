@@ -123,12 +123,11 @@ function diffInPlaceSettings(from: FlowSpec, to: FlowSpec): SettingChange[] {
   if (from.replication !== to.replication) {
     changes.push({ setting: 'replication', from: from.replication, to: to.replication });
   }
-  // `?? null`: the specs of a daemon from before the setting was shown have none.
-  const [capBefore, capAfter] = [
-    capText(from.maxBytesPerSecond ?? null),
-    capText(to.maxBytesPerSecond ?? null),
-  ];
-  if (capBefore !== capAfter) changes.push({ setting: 'maxBytesPerSecond', from: capBefore, to: capAfter });
+  // A daemon from before caps were part of a flow's spec shows none: what it runs is unknown, not absent.
+  const capKnown = (from as Partial<FlowSpec>).maxBytesPerSecond !== undefined;
+  const [capBefore, capAfter] = [capText(from.maxBytesPerSecond), capText(to.maxBytesPerSecond)];
+  if (capKnown && capBefore !== capAfter)
+    changes.push({ setting: 'maxBytesPerSecond', from: capBefore, to: capAfter });
   // `start` is deliberately not compared: it only decides where a flow without stored progress begins.
   return changes;
 }

@@ -63,7 +63,8 @@ export class ByteRateLimiter {
   /** Counts bytes written. */
   spend(bytes: number): void {
     this.#refill();
-    this.#tokens -= bytes;
+    // At most the burst, also when a write gives back what it reserved and did not send.
+    this.#tokens = Math.min(this.#bytesPerSecond * BURST_SECONDS, this.#tokens - bytes);
     this.bytesWritten += bytes;
   }
 
@@ -82,7 +83,8 @@ export class ByteRateLimiter {
       } finally {
         const waitedMs = Math.max(0, this.#nowMs() - startedAtMs);
         this.throttledMs += waitedMs;
-        this.#onThrottled(waitedMs);
+        // A removed cap's series is gone: counting into it would bring it back.
+        if (!this.#retired) this.#onThrottled(waitedMs);
       }
     }
     this.spend(bytes);
@@ -174,13 +176,16 @@ export class BandwidthCaps {
 /**
  * Writes records with `write`, under a cap in slices of about one produce request, each reserved before and
  * settled after (see above); `write` gets each slice with the origin offset that follows it. Without a cap,
- * or without records, one write. `signal` ends a wait for the cap (before a slice, when nothing of it was sent).
+ * or without records, one write. `signal` ends any wait for the cap; `stopping` (the flow's stop) ends the wait
+ * before the first slice only, when nothing of the batch was written: the batch is read again by the next run.
+ * A wait between slices is left to `signal`, bounded by the stop's grace period, since the slices written so
+ * far would be written again (at-least-once commits a batch's offset only once all of it is written).
  */
 export async function writeWithinCap<R extends ConsumedRecord>(
   cap: ByteRateLimiter | null,
   records: readonly R[],
   nextOffset: bigint,
-  signal: AbortSignal,
+  signals: { readonly signal: AbortSignal; readonly stopping: AbortSignal },
   write: (slice: readonly R[], nextOffset: bigint) => Promise<readonly WrittenRange[]>,
 ): Promise<WrittenRange[]> {
   if (cap === null || records.length === 0) return [...(await write(records, nextOffset))];
@@ -189,7 +194,8 @@ export async function writeWithinCap<R extends ConsumedRecord>(
   const written: WrittenRange[] = [];
   for (const [index, slice] of slices.entries()) {
     const reservedBytes = recordBytes(slice);
-    await cap.reserve(reservedBytes, signal);
+    const { signal, stopping } = signals;
+    await cap.reserve(reservedBytes, index === 0 ? AbortSignal.any([signal, stopping]) : signal);
     const sliceEnd = index === slices.length - 1 ? nextOffset : slice.at(-1)!.offset + 1n;
     let sliceWritten: readonly WrittenRange[];
     try {

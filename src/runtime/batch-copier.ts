@@ -44,7 +44,7 @@ export interface BatchCopierDependencies {
     | 'destinationBatchesWritten'
   >;
   readonly bandwidthCaps: Pick<BandwidthCaps, 'of'>;
-  /** The flow's stop: a batch waiting for the cap gives up at once (nothing of it is being written). */
+  /** The flow's stop: a batch waiting for the cap before any of it was written gives up at once. */
   readonly stopping: AbortSignal;
   readonly nowMs: () => number;
   readonly mirrored: MirroredTotal;
@@ -74,13 +74,12 @@ export class BatchCopier {
     const { compression } = identity.spec.restartSettings;
     // Looked up per batch: the cap can change, or the replication be renamed, while the flow runs.
     const cap = this.#deps.bandwidthCaps.of(identity.spec.replication);
-    // A stop otherwise waits its grace period (for writes in flight to finish) for a flow that only waits.
-    const capWaitSignal = cap === null ? signal : AbortSignal.any([signal, this.#deps.stopping]);
+    // A stop would otherwise wait its grace period (for writes in flight) for a flow that only waits for the cap.
     const written = await writeWithinCap(
       cap,
       records,
       batch.nextOffset,
-      capWaitSignal,
+      { signal, stopping: this.#deps.stopping },
       async (slice, nextOffset) => {
         // Also when loop prevention dropped every record: the progress must move past them.
         if (transactions !== null) {

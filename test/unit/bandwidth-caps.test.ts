@@ -130,11 +130,12 @@ describe('writeWithinCap', () => {
     headers: [],
   }));
   const signal = new AbortController().signal;
+  const signals = { signal, stopping: new AbortController().signal };
 
   test('under a cap, writes slices of about one request, each with the origin offset that follows it', async () => {
     const limiter = new ByteRateLimiter(1e12, Date.now);
     const writes: string[] = [];
-    const written = await writeWithinCap(limiter, records, 200n, signal, async (slice, nextOffset) => {
+    const written = await writeWithinCap(limiter, records, 200n, signals, async (slice, nextOffset) => {
       writes.push(`${slice[0]?.offset}..${slice.at(-1)?.offset} then ${nextOffset}`);
       return [{ firstOffset: 0n, recordCount: slice.length, batchBytes: 1000 }];
     });
@@ -154,7 +155,7 @@ describe('writeWithinCap', () => {
     const refused = new Error('MESSAGE_TOO_LARGE');
     const firstSlice = records.slice(0, 2); // 400 KiB reserved: 4 s at the cap
     await assert.rejects(
-      writeWithinCap(cap, firstSlice, 104n, signal, async () => {
+      writeWithinCap(cap, firstSlice, 104n, signals, async () => {
         throw refused;
       }),
       refused,
@@ -169,9 +170,29 @@ describe('writeWithinCap', () => {
       writes.push(slice.length);
       return [];
     };
-    await writeWithinCap(null, records, 200n, signal, write);
-    await writeWithinCap(new ByteRateLimiter(1, Date.now), [], 200n, signal, write);
+    await writeWithinCap(null, records, 200n, signals, write);
+    await writeWithinCap(new ByteRateLimiter(1, Date.now), [], 200n, signals, write);
     assert.deepEqual(writes, [10, 0]);
+  });
+
+  test("a stop ends a wait before the batch's first slice, not one between slices already begun", async () => {
+    const stop = new AbortController();
+    const waiting = new ByteRateLimiter(1_000_000, Date.now);
+    waiting.spend(1_100_000); // 100 ms owed before the first slice
+    setTimeout(() => stop.abort(), 20);
+    const writes: number[] = [];
+    const write = async (slice: readonly unknown[]) => {
+      writes.push(slice.length);
+      return [];
+    };
+    await assert.rejects(writeWithinCap(waiting, records, 200n, { signal, stopping: stop.signal }, write), {
+      name: 'AbortError',
+    });
+    assert.deepEqual(writes, [], 'nothing written: the batch is read again by the next run');
+    // Two slices (800 KiB) go at once from a full bucket of 1 MB/s; the others wait for it, stop or not.
+    const between = new ByteRateLimiter(1_000_000, Date.now);
+    await writeWithinCap(between, records, 200n, { signal, stopping: AbortSignal.abort() }, write);
+    assert.deepEqual(writes, [2, 2, 2, 2, 2], 'every slice written: none of them again by the next run');
   });
 });
 
@@ -194,6 +215,19 @@ ${cap}
     destinations: [dublin]
     topics: { include: [payments] }
 `);
+
+  test('a flow still waiting when its cap is removed does not bring the removed series back', async () => {
+    const metrics = new Metrics();
+    const caps = new BandwidthCaps(metrics, Date.now);
+    caps.apply(config('    maxBytesPerSecond: 2048').replications);
+    const limiter = caps.of('capped')!;
+    limiter.spend(60_000); // half a minute owed
+    const waiting = limiter.reserve(1000, new AbortController().signal);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    caps.apply(config('').replications);
+    await waiting;
+    assert.doesNotMatch((await metrics.exposition()).body, /georep_replication_throttled_seconds_total\{/);
+  });
 
   test('follow the config: a cap is set, changed in place with what its flows owe, and removed', async () => {
     const metrics = new Metrics();

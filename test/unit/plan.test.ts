@@ -193,6 +193,12 @@ describe('planFlows', () => {
     ]);
   });
 
+  test('a daemon whose specs do not show a cap (an older one) is not told its cap changed', () => {
+    const { maxBytesPerSecond: _, ...older } = flow('orders');
+    const plan = planFlows([flow('orders', { maxBytesPerSecond: 1024 })], [older as FlowSpec]);
+    assert.deepEqual(summary(plan), { ...empty, unchanged: ['orders'] });
+  });
+
   test('config excludes are compared as lists and shown item by item', () => {
     const excluding = (...names: string[]) =>
       withRestartSettings(flow('orders'), { topicConfigExclude: names });

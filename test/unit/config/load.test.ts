@@ -474,7 +474,7 @@ ${replication}`;
     topics: { include: [orders] }
 `,
       expected:
-        "6:7: YAML: this line is indented more than the line above (6 spaces, not 2), so it reads as part of that line's value; a key of the same mapping starts at the same column (1 more YAML error after this one, maybe caused by it)",
+        "6:7: YAML: this line is indented more than the key above (6 spaces, not 4), so it reads as part of that key's value; a key of the same mapping starts at the same column (1 more YAML error after this one, maybe caused by it)",
     },
     {
       name: 'a key one space right of its siblings: the key, not column 1',

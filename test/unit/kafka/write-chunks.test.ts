@@ -163,6 +163,17 @@ describe('a request refused as too large', () => {
     assert.equal(sizes.of('orders'), 512 * 1024, 'a re-created topic starts over');
   });
 
+  test('a size learnt from a refusal is kept for 10 minutes, then the default is tried again', () => {
+    const clock = { nowMs: 0 };
+    const sizes = new RequestSizes(512 * 1024, () => clock.nowMs);
+    sizes.refused('orders', records);
+    assert.equal(sizes.of('orders'), 500);
+    clock.nowMs = 599_999;
+    assert.equal(sizes.of('orders'), 500);
+    clock.nowMs = 600_000;
+    assert.equal(sizes.of('orders'), 512 * 1024, "the topic's max.message.bytes may have been raised since");
+  });
+
   test('one record refused is refused for good, tried once', async () => {
     const { attempts, send } = destination(0);
     await assert.rejects(
