@@ -26,7 +26,18 @@ export interface DaemonTarget {
 
 export type DaemonAnswer =
   | { readonly reachable: true; readonly status: DaemonStatus }
-  | { readonly reachable: false; readonly reason: string };
+  | {
+      readonly reachable: false;
+      readonly reason: string;
+      /**
+       * True only when the connection was refused: no daemon runs there. Anything else (an HTTP error, a TLS
+       * failure, a timeout, an unknown host, an answer that is not georep's) says nothing of what runs.
+       */
+      readonly nothingListens: boolean;
+    };
+
+/** HOST:PORT as --daemon takes it after its scheme: a name or IP literal ([v6] in brackets) and a port. */
+const ADDRESS = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?):([0-9]{1,5})$/;
 
 /**
  * `HOST:PORT`, `http://HOST:PORT` or `https://HOST:PORT` (a bare address is https when `tlsByDefault`),
@@ -37,10 +48,18 @@ export function daemonTarget(
   options: { tlsByDefault?: boolean; ca?: string | null; env: (name: string) => string | undefined },
 ): DaemonTarget {
   const scheme = /^(https?):\/\//.exec(spec)?.[1];
+  const address = spec.replace(/^https?:\/\//, '').replace(/\/+$/, '');
+  const port = Number(ADDRESS.exec(address)?.[3] ?? Number.NaN);
+  // Port 0 too: a config may let the OS choose the daemon's port (httpListen), and then nothing answers on 0.
+  if (!(port >= 0 && port <= 65535)) {
+    throw new UsageError(
+      `--daemon ${spec}: not an address; write HOST:PORT, http://HOST:PORT or https://HOST:PORT (no path)`,
+    );
+  }
   const user = options.env(CREDENTIAL_VARIABLES.user);
   const password = options.env(CREDENTIAL_VARIABLES.password);
   return {
-    address: spec.replace(/^https?:\/\//, '').replace(/\/+$/, ''),
+    address,
     tls: scheme === undefined ? options.tlsByDefault === true : scheme === 'https',
     ca: options.ca ?? null,
     credentials: user !== undefined && password !== undefined ? { user, password } : null,
@@ -70,14 +89,32 @@ export async function fetchDaemonStatus(target: DaemonTarget): Promise<DaemonAns
         target.credentials === null
           ? `: set ${CREDENTIAL_VARIABLES.user} and ${CREDENTIAL_VARIABLES.password}`
           : ': wrong user or password';
-      return { reachable: false, reason: `HTTP 401 from ${url}${hint}` };
+      return { reachable: false, reason: `HTTP 401 from ${url}${hint}`, nothingListens: false };
     }
-    if (response.status !== 200) return { reachable: false, reason: `HTTP ${response.status} from ${url}` };
-    return { reachable: true, status: JSON.parse(response.body) as DaemonStatus };
+    if (response.status !== 200)
+      return { reachable: false, reason: `HTTP ${response.status} from ${url}`, nothingListens: false };
+    const status = parsedStatus(response.body);
+    if (status === null)
+      return { reachable: false, reason: `${url} is not a georep daemon's /status`, nothingListens: false };
+    return { reachable: true, status };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const reason = code ?? (error instanceof Error ? error.message : String(error));
-    return { reachable: false, reason: `nothing answers at ${describeTarget(target)} (${reason})` };
+    return {
+      reachable: false,
+      reason: `nothing answers at ${describeTarget(target)} (${reason})`,
+      nothingListens: code === 'ECONNREFUSED',
+    };
+  }
+}
+
+/** The body as a daemon's /status, or null when it is not one (another server answered). */
+function parsedStatus(body: string): DaemonStatus | null {
+  try {
+    const status = JSON.parse(body) as DaemonStatus | null;
+    return typeof status === 'object' && status !== null && Array.isArray(status.flows) ? status : null;
+  } catch {
+    return null;
   }
 }
 

@@ -25,7 +25,8 @@ Shows what the daemon would do if FILE were loaded now: flows to start (+), stop
 update in place (~), and selected topics that cannot be mirrored (!), with the settings that changed.
 It reads the origin clusters' topic lists (read-only) and compares with the flows of the daemon at
 ADDRESS (default: daemon.httpListen of FILE, over https when its daemon.httpWebConfig turns TLS on). If
-no daemon answers, it compares with nothing running, which is what the first start would do. Nothing is
+nothing listens there (connection refused), it compares with nothing running, which is what the first
+start would do; any other failure to read the daemon (an HTTP error, TLS, a timeout) fails. Nothing is
 changed anywhere. A changed password or private key is not shown (the daemon publishes nothing derived
 from one); the reload restarts the flows of that cluster.
 
@@ -42,7 +43,7 @@ environment:
 
 exit status:
   0  nothing would change
-  1  FILE is invalid, or an origin's topics could not be listed
+  1  FILE is invalid, an origin's topics could not be listed, or the daemon could not be read
   2  usage error
   3  the plan has changes
 `;
@@ -71,6 +72,11 @@ export const planCommand: Command = {
     });
     const address = describeTarget(target);
     const answer = await fetchDaemonStatus(target);
+    if (!answer.reachable && !answer.nothingListens) {
+      // Planning against nothing would list every flow as new: a typo in --daemon must not look like that.
+      io.stderr(`georep plan: cannot compare with the daemon: ${answer.reason}\n`);
+      return EXIT.failed;
+    }
     const running: FlowSpec[] = answer.reachable ? answer.status.flows.map((flow) => flow.spec) : [];
     const credentialChanges = credentialChangesOf(running);
     const desired = desiredFlows(config, listings, credentialChanges);

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import bcrypt from 'bcryptjs';
+import { UsageError } from '../../../src/cli/command.js';
 import { daemonTarget, fetchDaemonStatus } from '../../../src/cli/daemon-client.js';
 import { Secret } from '../../../src/config/types.js';
 import { startHttpServer } from '../../../src/observability/http-server.js';
@@ -31,6 +34,41 @@ describe('daemonTarget', () => {
       daemonTarget('h:1', { env: (name) => (name === 'GEOREP_HTTP_USER' ? 'ops' : undefined) }).credentials,
       null,
     );
+  });
+
+  test('refuses what is not an address, before anything is asked', () => {
+    for (const spec of [
+      'not an address',
+      'http://127.0.0.1:9787/status',
+      'ftp://127.0.0.1:9787',
+      '127.0.0.1:99999',
+      'localhost:abc',
+      '127.0.0.1',
+    ]) {
+      assert.throws(() => daemonTarget(spec, { env: noEnv }), UsageError, spec);
+    }
+    assert.equal(daemonTarget('[::1]:9787', { env: noEnv }).address, '[::1]:9787');
+  });
+});
+
+describe('fetchDaemonStatus: whether nothing runs there', () => {
+  test('a refused connection is nothing running; an answer that is not a georep /status is not', async (t) => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const refused = await fetchDaemonStatus(daemonTarget(`127.0.0.1:${port}`, { env: noEnv }));
+    assert.equal(refused.reachable ? null : refused.nothingListens, true);
+
+    const other = createServer((_, response) => response.end('{"hello":"world"}'));
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    t.after(() => other.close());
+    const address = `127.0.0.1:${(other.address() as AddressInfo).port}`;
+    assert.deepEqual(await fetchDaemonStatus(daemonTarget(address, { env: noEnv })), {
+      reachable: false,
+      reason: `http://${address}/status is not a georep daemon's /status`,
+      nothingListens: false,
+    });
   });
 });
 
@@ -63,6 +101,7 @@ describe('fetchDaemonStatus against a daemon with TLS and basic auth', () => {
     assert.deepEqual(anonymous, {
       reachable: false,
       reason: `HTTP 401 from ${url}/status: set GEOREP_HTTP_USER and GEOREP_HTTP_PASSWORD`,
+      nothingListens: false,
     });
     const untrusted = await fetchDaemonStatus(daemonTarget(url, { env }));
     assert.equal(untrusted.reachable, false);
