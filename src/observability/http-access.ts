@@ -10,6 +10,8 @@ export interface RequestHead {
   readonly method: string | undefined;
   readonly url: string | undefined;
   readonly host: string | undefined;
+  /** How many Host headers the request has: Node keeps the first, and a second may name another host. */
+  readonly hostHeaders: number;
   readonly contentLength: string | undefined;
   readonly transferEncoding: string | undefined;
 }
@@ -91,6 +93,7 @@ export function exposureNotice(
 
 /** Decides, from the request's head alone, whether it is served and which endpoint answers it. */
 export function checkRequest(head: RequestHead, allowedNames: ReadonlySet<string>): RequestVerdict {
+  if (head.hostHeaders > 1) return { ok: false, status: 400, reason: 'one Host header, not several\n' };
   if (!isAllowedHost(head.host, allowedNames)) {
     return {
       ok: false,

@@ -15,6 +15,7 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { HttpWebConfig } from '../config/types.js';
 import { allowedHostNames, checkRequest, type KnownPath } from './http-access.js';
 import { BasicAuthenticator } from './http-auth.js';
@@ -174,6 +175,7 @@ export async function startHttpServer(
         method: request.method,
         url: request.url,
         host: request.headers.host,
+        hostHeaders: countHostHeaders(request.rawHeaders),
         contentLength: request.headers['content-length'],
         transferEncoding: request.headers['transfer-encoding'],
       },
@@ -190,11 +192,17 @@ export async function startHttpServer(
     if (access.authenticator !== null) {
       const outcome = await access.authenticator.check(request.headers.authorization);
       if (outcome === 'busy') {
-        reply(429, TEXT, 'too many password checks: retry in a second\n', { 'retry-after': '1' });
+        reply(429, TEXT, 'too many password checks: retry in a second\n', {
+          'retry-after': '1',
+          connection: 'close',
+        });
         return;
       }
       if (outcome === 'denied') {
-        reply(401, TEXT, 'unauthorized\n', { 'www-authenticate': 'Basic realm="georep"' });
+        reply(401, TEXT, 'unauthorized\n', {
+          'www-authenticate': 'Basic realm="georep"',
+          connection: 'close',
+        });
         return;
       }
     }
@@ -207,6 +215,8 @@ export async function startHttpServer(
   };
 
   const options = {
+    // A request without Host gets checkRequest's 421 and its reason, not Node's bare 400.
+    requireHostHeader: false,
     maxHeaderSize: HTTP_LIMITS.maxHeaderBytes,
     headersTimeout: HTTP_LIMITS.headersTimeoutMs,
     requestTimeout: HTTP_LIMITS.requestTimeoutMs,
@@ -234,6 +244,14 @@ export async function startHttpServer(
   server.maxRequestsPerSocket = HTTP_LIMITS.maxRequestsPerSocket;
   server.on('connection', (socket: Socket) => {
     socket.setTimeout(HTTP_LIMITS.idleSocketTimeoutMs, () => socket.destroy());
+  });
+  // CONNECT never reaches the request handler: without this, Node closes the socket without an answer.
+  server.on('connect', (_request: IncomingMessage, socket: Duplex) => {
+    const body = 'only GET and HEAD are served\n';
+    socket.end(
+      `HTTP/1.1 405 Method Not Allowed\r\nallow: GET, HEAD\r\ncontent-type: ${TEXT}\r\n` +
+        `content-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+    );
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -265,4 +283,13 @@ export async function startHttpServer(
         server.closeAllConnections();
       }),
   };
+}
+
+/** Host headers among a request's raw headers (names at even indices, any case). */
+function countHostHeaders(rawHeaders: readonly string[]): number {
+  let count = 0;
+  for (let index = 0; index < rawHeaders.length; index += 2) {
+    if (rawHeaders[index]!.toLowerCase() === 'host') count += 1;
+  }
+  return count;
 }

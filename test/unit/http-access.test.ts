@@ -76,6 +76,7 @@ describe('checkRequest', () => {
     method: 'GET',
     url: '/status',
     host: '127.0.0.1:9787',
+    hostHeaders: 1,
     contentLength: undefined,
     transferEncoding: undefined,
     ...overrides,
@@ -92,7 +93,8 @@ describe('checkRequest', () => {
   test('refuses, with a status and a short reason: foreign Host, other methods, bodies, other paths', () => {
     const cases: [Partial<RequestHead>, number, RegExp][] = [
       [{ host: 'rebind.attacker.example:9787' }, 421, /daemon\.httpAllowedHosts/],
-      [{ host: undefined }, 421, /Host header is required/],
+      [{ host: undefined, hostHeaders: 0 }, 421, /Host header is required/],
+      [{ hostHeaders: 2 }, 400, /one Host header/],
       [{ method: 'POST' }, 405, /only GET and HEAD/],
       [{ method: 'OPTIONS' }, 405, /only GET and HEAD/],
       [{ contentLength: '5' }, 413, /body is not accepted/],

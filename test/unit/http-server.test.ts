@@ -143,6 +143,15 @@ describe('HTTP server', () => {
         /^HTTP\/1\.1 421 [\s\S]*daemon\.httpAllowedHosts/,
       ],
       ['GET /status HTTP/1.0\r\n\r\n', /^HTTP\/1\.1 421 [\s\S]*Host header is required/],
+      ['GET /status HTTP/1.1\r\n\r\n', /^HTTP\/1\.1 421 [\s\S]*Host header is required/],
+      [
+        'GET /status HTTP/1.1\r\nHost: localhost\r\nHost: rebind.attacker.example\r\n\r\n',
+        /^HTTP\/1\.1 400 [\s\S]*connection: close[\s\S]*one Host header/i,
+      ],
+      [
+        'CONNECT localhost:80 HTTP/1.1\r\nHost: localhost:80\r\n\r\n',
+        /^HTTP\/1\.1 405 [\s\S]*allow: GET, HEAD/i,
+      ],
       ['POST /status HTTP/1.1\r\nHost: localhost\r\n\r\n', /^HTTP\/1\.1 405 [\s\S]*allow: GET, HEAD/i],
       ['GET /status HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nhello', /^HTTP\/1\.1 413 /],
       [`GET /status HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, /^HTTP\/1\.1 431 /],
