@@ -63,15 +63,20 @@ export function readTextFile(absolutePath: string, maxBytes: number): ReadFileRe
     const stats = fstatSync(fd);
     if (!stats.isFile()) return { ok: false, reason: `it is ${kindOf(stats)}, not a regular file` };
     if (stats.size > maxBytes) return tooLarge(stats.size, maxBytes);
-    // The file may grow between fstat and read: read one byte past the bound to notice.
-    const buffer = Buffer.alloc(Math.min(stats.size, maxBytes) + 1);
+    // The file may grow between fstat and read (a writer still at it): read to its end, one byte past the
+    // bound at most, so that neither a truncated text nor an unbounded one is taken.
+    let buffer = Buffer.alloc(Math.min(stats.size, maxBytes) + 1);
     let length = 0;
     for (;;) {
+      if (length === buffer.length) {
+        const grown = Buffer.alloc(Math.min(buffer.length * 2, maxBytes + 1));
+        buffer.copy(grown);
+        buffer = grown;
+      }
       const read = readSync(fd, buffer, length, buffer.length - length, null);
       if (read === 0) break;
       length += read;
       if (length > maxBytes) return tooLarge(length, maxBytes);
-      if (length === buffer.length) break;
     }
     let text: string;
     try {
