@@ -1,6 +1,7 @@
 // What every subcommand looks like, so that `run`, `plan`, `status` and `verify` can be added beside
 // `validate` without touching the dispatcher's logic: a file that exports a Command, and one line in
 // the command table of commands.ts.
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 
 /** Exit codes shared by every command; `georep --help` documents them. */
 export const EXIT = {
@@ -36,4 +37,21 @@ export interface Command {
 /** A wrong command line: the dispatcher prints the message and the command's usage, and exits 2. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+}
+
+/**
+ * node:util parseArgs, refusing an option of one value given twice: parseArgs keeps the last, so a config
+ * template that says `-c a.yaml … -c b.yaml` would silently act on b.yaml.
+ */
+export function parseCommandLine<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  const { tokens } = parseArgs({ ...config, tokens: true });
+  const seen = new Set<string>();
+  for (const token of tokens ?? []) {
+    if (token.kind !== 'option') continue;
+    const option = config.options?.[token.name];
+    if (option?.type !== 'string' || option.multiple === true) continue;
+    if (seen.has(token.name)) throw new UsageError(`--${token.name} is given more than once`);
+    seen.add(token.name);
+  }
+  return parseArgs(config);
 }

@@ -3,14 +3,20 @@
 // destination offset the daemon checkpointed on the destination, and the group's offset on the destination.
 // It reads the checkpoints from the destination, so it works with the origin gone. --apply commits the
 // translated offsets to the group on the destination (only forward, never while the group has members).
-import { parseArgs } from 'node:util';
 import { selectsName } from '../config/patterns.js';
 import type { Config } from '../config/types.js';
 import { PlatformaticCluster } from '../kafka/platformatic/cluster.js';
 import type { KafkaAdmin } from '../kafka/port.js';
 import { checkpointsTopic, readCompactedTopic } from '../runtime/compacted-topic.js';
 import type { CheckpointValue } from '../runtime/group-sync.js';
-import { type Command, type CommandIo, EXIT, type ExitCode, UsageError } from './command.js';
+import {
+  type Command,
+  type CommandIo,
+  EXIT,
+  type ExitCode,
+  parseCommandLine,
+  UsageError,
+} from './command.js';
 import { loadConfigOrReport } from './load-config.js';
 import { renderTable } from './status.js';
 
@@ -276,7 +282,7 @@ function renderRows(rows: readonly PartitionRow[]): string {
 }
 
 function parseOptions(args: readonly string[]) {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandLine({
     args: [...args],
     options: {
       config: { type: 'string', short: 'c' },

@@ -1,7 +1,6 @@
 // `georep plan -c FILE`: what a reload with FILE would start, stop and restart, like `terraform plan`.
 // It lists the origins' topics itself (read-only admin requests) and compares with the flows of the daemon
 // answering on the HTTP address, or with nothing running if none answers.
-import { parseArgs } from 'node:util';
 import type { Config } from '../config/types.js';
 import { PlatformaticCluster } from '../kafka/platformatic/cluster.js';
 import { desiredFlows, type TopicListing } from '../plan/desired-flows.js';
@@ -9,7 +8,14 @@ import type { FlowSpec } from '../plan/flow-spec.js';
 import { desiredGroupSyncs, planGroupSyncs } from '../plan/group-syncs.js';
 import { planFlows, planHasChanges } from '../plan/plan.js';
 import { planToJson, renderPlanText } from '../plan/render-plan.js';
-import { type Command, type CommandIo, EXIT, type ExitCode, UsageError } from './command.js';
+import {
+  type Command,
+  type CommandIo,
+  EXIT,
+  type ExitCode,
+  parseCommandLine,
+  UsageError,
+} from './command.js';
 import {
   CREDENTIAL_VARIABLES,
   daemonTarget,
@@ -164,7 +170,7 @@ function parseOptions(args: readonly string[]) {
 }
 
 function parse(args: readonly string[]) {
-  return parseArgs({
+  return parseCommandLine({
     args: [...args],
     options: {
       config: { type: 'string', short: 'c' },

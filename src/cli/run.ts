@@ -7,7 +7,6 @@
 // reaches every process of the foreground group, so a wrapper that forwards it (npm run demo) makes two. A
 // later one exits at once (progress not yet committed is read and copied again later).
 
-import { parseArgs } from 'node:util';
 import { createPlatformaticCluster } from '../kafka/platformatic/cluster.js';
 import { prettyDestination, resolveLogFormat } from '../observability/log-format.js';
 import { createLogger } from '../observability/logger.js';
@@ -16,7 +15,14 @@ import { systemdNotifier } from '../observability/systemd-notify.js';
 import { watchConfigFile } from '../runtime/config-file-watch.js';
 import { StartupFailed } from '../runtime/config-source.js';
 import { Daemon } from '../runtime/daemon.js';
-import { type Command, type CommandIo, EXIT, type ExitCode, UsageError } from './command.js';
+import {
+  type Command,
+  type CommandIo,
+  EXIT,
+  type ExitCode,
+  parseCommandLine,
+  UsageError,
+} from './command.js';
 
 const help = `usage: georep run --config FILE [--base-dir DIR] [--http-listen HOST:PORT] [--no-watch]
                   [--log-format auto|json|pretty]
@@ -159,7 +165,7 @@ export const SAME_STOP_REQUEST_MS = 1000;
 const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
 
 function parseRunArgs(args: readonly string[]) {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandLine({
     args: [...args],
     options: {
       config: { type: 'string', short: 'c' },

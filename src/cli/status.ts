@@ -1,10 +1,9 @@
 // `georep status`: the flows of the running daemon as a table (like `kubectl get`), or JSON.
-import { parseArgs } from 'node:util';
 import type { BandwidthCapStatus } from '../runtime/bandwidth-caps.js';
 import type { DaemonStatus } from '../runtime/daemon.js';
 import type { FlowStatus } from '../runtime/flow-status.js';
 import type { GroupSyncStatus } from '../runtime/group-sync.js';
-import { type Command, type CommandIo, EXIT, type ExitCode } from './command.js';
+import { type Command, type CommandIo, EXIT, type ExitCode, parseCommandLine } from './command.js';
 import {
   CREDENTIAL_VARIABLES,
   DEFAULT_DAEMON_ADDRESS,
@@ -48,7 +47,7 @@ export const statusCommand: Command = {
   summary: 'show the flows of the running daemon',
   help,
   async run(args: readonly string[], io: CommandIo): Promise<ExitCode> {
-    const { values } = parseArgs({
+    const { values } = parseCommandLine({
       args: [...args],
       options: {
         daemon: { type: 'string' },

@@ -3,10 +3,16 @@
 // status 0/1/2, problems as FILE:LINE:COL: message. Secret values never reach the output: messages only
 // name references (`${file:…}`, `${env:…}`).
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { type ConfigIssue, formatIssue } from '../config/issues.js';
 import { loadConfigFile } from '../config/load.js';
-import { type Command, type CommandIo, EXIT, type ExitCode, UsageError } from './command.js';
+import {
+  type Command,
+  type CommandIo,
+  EXIT,
+  type ExitCode,
+  parseCommandLine,
+  UsageError,
+} from './command.js';
 import { parseEnvFile } from './env-file.js';
 
 const help = `usage: georep validate [--json] [--base-dir DIR] [--environment-file FILE]... FILE...
@@ -139,7 +145,7 @@ export const validateCommand: Command = {
 };
 
 function parseOptions(args: readonly string[]) {
-  return parseArgs({
+  return parseCommandLine({
     args: [...args],
     allowPositionals: true,
     strict: true,

@@ -2,7 +2,6 @@
 // a migration can be signed off (docs/verify.md). The flows are those `georep plan` computes from FILE and the
 // origins' topic lists; the comparison is src/verify/. Read-only on both clusters: explicit partitions and
 // offsets, no consumer group, nothing committed.
-import { parseArgs } from 'node:util';
 import type { ClusterConfig, Config } from '../config/types.js';
 import { PlatformaticCluster } from '../kafka/platformatic/cluster.js';
 import { desiredFlows } from '../plan/desired-flows.js';
@@ -10,7 +9,14 @@ import type { FlowSpec } from '../plan/flow-spec.js';
 import type { CompareLimits } from '../verify/compare-partition.js';
 import { type ClusterReaders, type PartitionReport, verifyFlow } from '../verify/verify-flows.js';
 import { renderVerifyText, verifyExitCode, verifyToJson } from '../verify/verify-report.js';
-import { type Command, type CommandIo, EXIT, type ExitCode, UsageError } from './command.js';
+import {
+  type Command,
+  type CommandIo,
+  EXIT,
+  type ExitCode,
+  parseCommandLine,
+  UsageError,
+} from './command.js';
 import { loadConfigOrReport } from './load-config.js';
 import { listOrigins } from './plan.js';
 
@@ -128,7 +134,7 @@ function describeFilter(options: { replication?: string | undefined; topic?: str
 }
 
 function parseOptions(args: readonly string[]) {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandLine({
     args: [...args],
     options: {
       config: { type: 'string', short: 'c' },
