@@ -43,7 +43,11 @@ export async function runCli(args: readonly string[], io: CommandIo): Promise<Ex
     return await command.run(rest, io);
   } catch (error) {
     if (!isUsageError(error)) throw error;
-    io.stderr(`georep ${command.name}: ${error.message}\n\n${command.help}`);
+    // The usage lines, not the whole help: the message must stay in sight.
+    const usageLines = command.help.split('\n\n')[0];
+    io.stderr(
+      `georep ${command.name}: ${error.message}\n${usageLines}\n'georep ${command.name} --help' shows every option.\n`,
+    );
     return EXIT.usage;
   }
 }

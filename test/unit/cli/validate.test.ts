@@ -206,7 +206,11 @@ replications:
   });
 
   const usageErrors: [string, string[], RegExp][] = [
-    ['no FILE', ['validate'], /^georep validate: no FILE given\n\nusage: georep validate/],
+    [
+      'no FILE',
+      ['validate'],
+      /^georep validate: no FILE given\nusage: georep validate .*\n'georep validate --help' shows every option\.\n$/,
+    ],
     [
       'an unknown option',
       ['validate', '--jsn', 'examples/minimal.yaml'],
