@@ -82,7 +82,7 @@ export function readTextFile(absolutePath: string, maxBytes: number): ReadFileRe
     try {
       text = UTF8.decode(buffer.subarray(0, length));
     } catch {
-      return { ok: false, reason: 'it is not UTF-8 text' };
+      return { ok: false, reason: `it is not UTF-8 text (${firstInvalidUtf8(buffer.subarray(0, length))})` };
     }
     return { ok: true, text, access: { mode: stats.mode & 0o777, uid: stats.uid } };
   } catch (error) {
@@ -91,6 +91,23 @@ export function readTextFile(absolutePath: string, maxBytes: number): ReadFileRe
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Where the first byte that is not UTF-8 is, as `line 3, column 7`: the text decoded with replacement characters
+ * up to there, counted as an editor counts. A replacement character the file itself holds (EF BF BD) is skipped.
+ */
+function firstInvalidUtf8(bytes: Buffer): string {
+  const text = bytes.toString('utf8');
+  for (let at = text.indexOf('\uFFFD'); at >= 0; at = text.indexOf('\uFFFD', at + 1)) {
+    const offset = Buffer.byteLength(text.slice(0, at));
+    if (bytes[offset] === 0xef && bytes[offset + 1] === 0xbf && bytes[offset + 2] === 0xbd) continue;
+    const line = text.slice(0, at).split('\n').length;
+    const column = at - text.lastIndexOf('\n', at - 1);
+    // Not the byte itself: the file may hold a password.
+    return `line ${line}, column ${column}`;
+  }
+  return 'somewhere';
 }
 
 function tooLarge(sizeBytes: number, maxBytes: number): ReadFileResult {

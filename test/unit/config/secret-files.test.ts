@@ -71,7 +71,7 @@ replications:
     [
       'a password that is not UTF-8 is refused, not silently changed',
       () => secretFile('latin1.password', Buffer.from([0x70, 0xe4, 0x73, 0x73]), 0o600),
-      `5:67: clusters.london.sasl.password: \${file:${directory}/latin1.password}: cannot read ${directory}/latin1.password: it is not UTF-8 text`,
+      `5:67: clusters.london.sasl.password: \${file:${directory}/latin1.password}: cannot read ${directory}/latin1.password: it is not UTF-8 text (line 1, column 2)`,
     ],
     [
       'a password file readable by every user is warned about',
