@@ -1,0 +1,62 @@
+// Common mistakes in a hand-edited file, each reported once, on the line that has it, with what to do.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { problems } from './helpers.js';
+
+describe('indentation mistakes', () => {
+  const file = (replication: string) => `clusters:
+  london: { bootstrap: ["lon:9092"] }
+  paris: { bootstrap: ["par:9092"] }
+replications:
+${replication}`;
+  const cases: { name: string; replication: string; expected: string }[] = [
+    {
+      name: 'a key indented more than the one above: the line itself, not the value it joins',
+      replication: `  - name: london-to-paris
+      origin: london
+    destinations: [paris]
+    topics: { include: [orders] }
+`,
+      expected:
+        "6:7: YAML: this line is indented more than the key above (6 spaces, not 4), so it reads as part of that key's value; a key of the same mapping starts at the same column (1 more YAML error after this one, maybe caused by it)",
+    },
+    {
+      name: 'a key one space right of its siblings: the key, not column 1',
+      replication: `  - origin: london
+    destinations: [paris]
+     topics: { include: [orders] }
+`,
+      expected:
+        '7:6: YAML: this line is indented by 5 spaces, the column of no mapping or list above it: keys of one mapping start at the same column, as do the "-" of one list',
+    },
+    {
+      name: 'a key one space left of its siblings',
+      replication: `  - origin: london
+    destinations: [paris]
+   topics: { include: [orders] }
+`,
+      expected:
+        '7:4: YAML: this line is indented by 3 spaces, the column of no mapping or list above it: keys of one mapping start at the same column, as do the "-" of one list',
+    },
+  ];
+  for (const { name, replication, expected } of cases) {
+    test(name, () => {
+      assert.deepEqual(problems(file(replication)), [expected]);
+    });
+  }
+});
+
+test('a fraction where a whole number belongs is one mistake, named with its value, not also out of range', () => {
+  const text = `clusters:
+  london: { bootstrap: ["lon:9092"] }
+  paris: { bootstrap: ["par:9092"] }
+replications:
+  - origin: london
+    destinations: [paris]
+    topics: { include: [orders] }
+    maxBytesPerSecond: 0.5
+`;
+  assert.deepEqual(problems(text), [
+    '8:24: replications[0].maxBytesPerSecond: must be a whole number or empty, not the fraction 0.5',
+  ]);
+});
