@@ -37,7 +37,7 @@ export type DaemonAnswer =
     };
 
 /** HOST:PORT as --daemon takes it after its scheme: a name or IP literal ([v6] in brackets) and a port. */
-const ADDRESS = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?):([0-9]{1,5})$/;
+const ADDRESS = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_]([A-Za-z0-9._-]*[A-Za-z0-9_])?):([0-9]{1,5})$/;
 
 /**
  * `HOST:PORT`, `http://HOST:PORT` or `https://HOST:PORT` (a bare address is https when `tlsByDefault`),

@@ -48,6 +48,7 @@ describe('daemonTarget', () => {
       assert.throws(() => daemonTarget(spec, { env: noEnv }), UsageError, spec);
     }
     assert.equal(daemonTarget('[::1]:9787', { env: noEnv }).address, '[::1]:9787');
+    assert.equal(daemonTarget('georep_1:9787', { env: noEnv }).address, 'georep_1:9787', 'a container name');
   });
 });
 
