@@ -3,12 +3,13 @@
 // Kafka's own Java producer writes is read with georep's source; both are compared byte for byte (keys,
 // values, headers in order with repeats and nulls, timestamps and their type, partitions and offsets).
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { withAdmin } from '../../harness/kafka-client.js';
 import { recordWriter } from '../../harness/kafka-writer.js';
 import type { TestCluster } from '../../harness/test-clusters.js';
-import { InvalidRequest, PartitionNotFound, TopicNotFound } from '../../src/kafka/errors.js';
+import { InvalidRequest, PartitionNotFound, RecordTooLarge, TopicNotFound } from '../../src/kafka/errors.js';
 import type { ConsumedRecord, KafkaAdmin, KafkaCluster, RecordToWrite } from '../../src/kafka/port.js';
 import { describeOnEveryVersion } from './support/every-version.js';
 import { type JavaRecord, readWithJavaConsumer, writeWithJavaProducer } from './support/java-records.js';
@@ -275,6 +276,63 @@ describeOnEveryVersion({ timeoutMs: TEST_TIMEOUT_MS * 10 }, (target) => {
         signal: t.signal,
       });
       assert.deepEqual(read, expectedInTopic(new Map([[0, records]])));
+    });
+
+    test('writes many partitions at once, several to a request, each batch stored or refused on its own', async (t) => {
+      const partitions = 24;
+      const topic = await createTopic('sink-many', partitions);
+      const small = await createTopic('sink-many-small', 1, [KEEP_FOREVER, ['max.message.bytes', '2048']]);
+      const sink = port.createSink();
+      // Partition p gets 1 + p % 4 records in the first round: partitions written through one connection get
+      // answers of different offsets in the second.
+      const recordsOf = (partition: number, round: number): RecordToWrite[] =>
+        Array.from({ length: round === 0 ? 1 + (partition % 4) : 1 }, (_, index) => ({
+          key: Buffer.from(`partition-${partition}`),
+          value: Buffer.from(`round ${round}, record ${index} of partition ${partition}`),
+          headers: [header('round', String(round))],
+          timestampMs: 1_700_000_000_000 + partition,
+        }));
+      // Random bytes do not compress: too large for `small` however it is sent.
+      const tooLarge = { key: null, value: randomBytes(8192), headers: [], timestampMs: 5 };
+      for (const round of [0, 1]) {
+        // Three connections, more than five partitions each: most batches wait and leave several to a request.
+        const writes = Array.from({ length: partitions }, (_, partition) =>
+          sink.write(topic, partition, recordsOf(partition, round)),
+        );
+        const refused = sink.write(small, 0, [tooLarge]);
+        const offsets = (await Promise.all(writes)).map((ranges) => ranges.map((range) => range.firstOffset));
+        assert.deepEqual(
+          offsets,
+          Array.from({ length: partitions }, (_, partition) => [
+            round === 0 ? 0n : BigInt(1 + (partition % 4)),
+          ]),
+        );
+        await assert.rejects(refused, RecordTooLarge);
+      }
+      await sink.close();
+      const expected = Array.from({ length: partitions }, (_, partition) =>
+        [...recordsOf(partition, 0), ...recordsOf(partition, 1)].map((record, offset) => ({
+          partition,
+          offset: BigInt(offset),
+          ...record,
+        })),
+      ).flat();
+      const read = await readWithSource(port, topic, expected.length, t.signal);
+      assert.deepEqual(
+        read.map(({ partition, offset, key, value, headers, timestampMs }) => ({
+          partition,
+          offset,
+          key,
+          value,
+          headers,
+          timestampMs,
+        })),
+        expected,
+      );
+      assert.deepEqual(
+        (await admin.partitionOffsets(small)).map(({ latest }) => latest),
+        [0n],
+      );
     });
 
     test('writes with every codec Kafka supports', async (t) => {

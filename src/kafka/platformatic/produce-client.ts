@@ -13,12 +13,12 @@ import {
   FindCoordinatorKeyTypes,
   findCoordinatorV4,
   kGetBootstrapConnection,
-  produceV9,
 } from '@platformatic/kafka';
 import type { ClusterConfig } from '../../config/types.js';
-import { type KafkaError, PartitionNotFound, Retriable, TopicRecreated } from '../errors.js';
+import { type KafkaError, PartitionNotFound, TopicRecreated } from '../errors.js';
 import type { TopicId, UnreachableListener } from '../port.js';
 import { baseOptions } from './client-options.js';
+import { CombinedProduce } from './combined-produce.js';
 import {
   type ErrorContext,
   errorTree,
@@ -28,7 +28,6 @@ import {
   toPortError,
 } from './map-error.js';
 import { topicIdFromUuid } from './metadata.js';
-import { PRODUCE_API_KEY, PRODUCE_VERSION, produceRequestV9 } from './produce-request.js';
 import { TlsAlerts } from './tls-alerts.js';
 
 /**
@@ -147,18 +146,23 @@ export class TopicIdChecks {
 export class ProduceClient {
   readonly client: Base;
   readonly #clusterName: string;
-  readonly #timeoutMs: number;
   readonly #tlsAlerts = new TlsAlerts();
   /** Per broker (host:port), until when it throttles this client (the throttle time of its last answer). */
   readonly #throttledUntilMs = new Map<string, number>();
   /** Coordinators found, by key type and key. */
   readonly #coordinators = new Map<string, Promise<Broker>>();
+  readonly #requests: CombinedProduce;
 
   constructor(cluster: ClusterConfig, role: string) {
     this.client = new Base(baseOptions(cluster, role));
     this.#tlsAlerts.watch(this.client, 'client:broker:connect');
     this.#clusterName = cluster.name;
-    this.#timeoutMs = cluster.requestTimeoutMs;
+    this.#requests = new CombinedProduce(
+      cluster.name,
+      cluster.requestTimeoutMs,
+      (connection, throttleTimeMs) =>
+        this.#throttledUntilMs.set(`${connection.host}:${connection.port}`, Date.now() + throttleTimeMs),
+    );
   }
 
   /**
@@ -182,7 +186,7 @@ export class ProduceClient {
           const sentAtMs = Date.now();
           return await whileSilentFor(
             PRODUCE_SILENCE_MS,
-            this.#send(leader.connection, target, batch),
+            this.#requests.send(leader.connection, target, batch),
             () => this.#throttleLeftMs(leader.connection),
             () =>
               onUnreachable?.(`no response to ${what} for ${((Date.now() - sentAtMs) / 1000).toFixed(1)} s`),
@@ -304,38 +308,6 @@ export class ProduceClient {
   #throttleLeftMs(connection: Connection): number {
     const untilMs = this.#throttledUntilMs.get(`${connection.host}:${connection.port}`) ?? 0;
     return Math.max(0, untilMs - Date.now());
-  }
-
-  #send(connection: Connection, target: ProduceTarget, batch: Buffer): Promise<bigint> {
-    const payload = produceRequestV9(target, batch, this.#timeoutMs);
-    return new Promise<bigint>((resolve, reject) => {
-      connection.send(
-        PRODUCE_API_KEY,
-        PRODUCE_VERSION,
-        () => payload,
-        produceV9.parseResponse,
-        true,
-        true,
-        (error, response) => {
-          if (error) return reject(error);
-          if ((response?.throttleTimeMs ?? 0) > 0) {
-            this.#throttledUntilMs.set(
-              `${connection.host}:${connection.port}`,
-              Date.now() + response!.throttleTimeMs,
-            );
-          }
-          const ours = response?.responses
-            .find((entry) => entry.name === target.topic)
-            ?.partitionResponses.find((entry) => entry.index === target.partition);
-          if (ours === undefined) {
-            return reject(
-              new Retriable(this.#clusterName, `no answer for ${target.topic}/${target.partition}`),
-            );
-          }
-          resolve(ours.baseOffset);
-        },
-      );
-    });
   }
 }
 

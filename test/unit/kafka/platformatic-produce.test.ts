@@ -14,8 +14,9 @@ import {
   TimeoutError,
   UserError,
 } from '@platformatic/kafka';
+import { errorTree, kafkaErrorIds } from '../../../src/kafka/platformatic/map-error.js';
 import { answeredOrUnreachable } from '../../../src/kafka/platformatic/produce-client.js';
-import { produceRequestV9 } from '../../../src/kafka/platformatic/produce-request.js';
+import { partitionAnswer, produceRequestV9 } from '../../../src/kafka/platformatic/produce-request.js';
 import { encodeRecordBatch, nextSequence } from '../../../src/kafka/platformatic/record-batch.js';
 import type { CompressionCodec, RecordToWrite } from '../../../src/kafka/port.js';
 import { referenceCrc32c as crc32c } from '../../support/crc32c.js';
@@ -102,27 +103,85 @@ describe('record batches of the @platformatic/kafka sink', () => {
 });
 
 describe('Produce v9 requests of the @platformatic/kafka sink', () => {
+  const message = (topic: string, partition: number, value: string) => ({
+    topic,
+    partition,
+    key: Buffer.from('k'),
+    value: Buffer.from(value),
+    timestamp: 5n,
+  });
   for (const transactionalId of [null, 'georep.flow.3']) {
+    const options = transactionalId === null ? {} : { transactionalId };
     test(`frame a batch exactly as the library's Produce v9 encoder (transactional id ${transactionalId})`, () => {
-      const message = () => ({
-        topic: 'orders.eu',
-        partition: 3,
-        key: Buffer.from('k'),
-        value: Buffer.from('v'),
-        timestamp: 5n,
-      });
-      const options = transactionalId === null ? {} : { transactionalId };
-      const library = produceV9.createRequest(-1, 30_000, [message()], options).buffer;
+      const library = produceV9.createRequest(-1, 30_000, [message('orders.eu', 3, 'v')], options).buffer;
       // The library's request holds the library's batch; framed by ours, the same batch gives the same bytes.
-      const batch = createRecordsBatch([message()], options).buffer;
+      const batch = createRecordsBatch([message('orders.eu', 3, 'v')], options).buffer;
       const ours = produceRequestV9(
-        { topic: 'orders.eu', partition: 3, transactionalId },
-        batch,
+        transactionalId,
+        [{ topic: 'orders.eu', partition: 3, batch }],
         30_000,
       ).buffer;
       assert.deepEqual(ours, library);
     });
+
+    test(`frame batches of several topics and partitions as the library does (transactional id ${transactionalId})`, () => {
+      const messages = [
+        // The library orders each topic's partitions by number; ours keeps them as given.
+        message('orders.eu', 0, 'a'),
+        message('payments', 0, 'b'),
+        message('orders.eu', 3, 'c'),
+        message('payments', 7, 'd'),
+        message('orders.eu', 11, 'e'),
+      ];
+      const library = produceV9.createRequest(-1, 30_000, messages, options).buffer;
+      const entries = messages.map((each) => ({
+        topic: each.topic,
+        partition: each.partition,
+        batch: createRecordsBatch([each], options).buffer,
+      }));
+      assert.deepEqual(produceRequestV9(transactionalId, entries, 30_000).buffer, library);
+    });
   }
+});
+
+describe('what a Produce answer says of each partition', () => {
+  const partitionResponse = (index: number, errorCode: number, baseOffset: bigint) => ({
+    index,
+    errorCode,
+    baseOffset,
+    errorMessage: errorCode === 0 ? null : `broker says ${errorCode}`,
+    recordErrors: errorCode === 87 ? [{ batchIndex: 2, batchIndexErrorMessage: 'record 2 has no key' }] : [],
+  });
+  const response = {
+    responses: [
+      { name: 'orders', partitionResponses: [partitionResponse(0, 0, 40n), partitionResponse(1, 10, -1n)] },
+      { name: 'payments', partitionResponses: [partitionResponse(4, 87, -1n), partitionResponse(5, 0, 7n)] },
+    ],
+    throttleTimeMs: 0,
+  };
+  const describeAnswer = (topic: string, partition: number) => {
+    const answer = partitionAnswer(response, topic, partition);
+    if (answer === 'missing' || !('error' in answer)) return answer;
+    return [...kafkaErrorIds(answer.error)].sort().join(', ');
+  };
+  const cases: [string, string, number, unknown][] = [
+    ['a stored batch: its first offset', 'orders', 0, { baseOffset: 40n }],
+    ['another topic’s stored batch', 'payments', 5, { baseOffset: 7n }],
+    ['a batch refused: its own error only', 'orders', 1, 'MESSAGE_TOO_LARGE'],
+    ['a batch refused for one record: both errors', 'payments', 4, 'INVALID_RECORD, UNKNOWN_SERVER_ERROR'],
+    ['a partition the answer leaves out', 'orders', 2, 'missing'],
+    ['a topic the answer leaves out', 'audit', 0, 'missing'],
+  ];
+  for (const [situation, topic, partition, expected] of cases) {
+    test(situation, () => assert.deepEqual(describeAnswer(topic, partition), expected));
+  }
+
+  test("a refused batch's error names the broker's own words", () => {
+    const answer = partitionAnswer(response, 'orders', 1);
+    assert.ok(answer !== 'missing' && 'error' in answer);
+    const said = errorTree(answer.error).map((link) => link.serverErrorMessage);
+    assert.ok(said.includes('broker says 10'), `${said}`);
+  });
 });
 
 describe('which failures the @platformatic/kafka sinks send again', () => {
