@@ -10,6 +10,7 @@
 //   timestamps.
 import type { LocalKafkaCluster } from '../harness/kafka-local.js';
 import { openReader, type TopicReader } from '../harness/kafka-reader.js';
+import type { Lateness } from '../harness/wan-proxy.js';
 import type { MirrorRunInput, RunningMirror } from './mirror-runs.js';
 import { runProducerPerformance } from './perf-tools.js';
 import { round } from './report.js';
@@ -33,6 +34,11 @@ export interface LatencyResult {
   readonly destination: LatencyFigures;
   /** Records whose n-th-in-partition counterpart had another timestamp (left out; 0 unless a mirror reordered). */
   readonly unmatched: number;
+  /**
+   * How late the WAN proxy (in this process, beside both readers) passed chunks on while the load ran: part of
+   * the mirror's latency that is the harness's, not the mirror's. Null without a proxy.
+   */
+  readonly proxyLate: Lateness | null;
 }
 
 interface Arrival {
@@ -154,6 +160,7 @@ export async function measureLatency(
     readers.push(await latencyReader(destination, mirror.destinationTopic, destinationArrivals));
     const records = load.recordsPerSecond * load.seconds;
     say(`  ${mirror.tool}: ${records} records at ${load.recordsPerSecond}/s…`);
+    origin.wanProxy?.lateness({ reset: true });
     const producer = await produce(records, load.recordsPerSecond);
     await waitForRecords({
       admin,
@@ -168,6 +175,7 @@ export async function measureLatency(
     while (arrivalCount(destinationArrivals) < records && performance.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+    const proxyLate = origin.wanProxy?.lateness() ?? null;
     const copied = await recordsInTopic(admin, mirror.destinationTopic);
     if (copied !== load.warmUpRecords + records)
       say(`  (the destination holds ${copied} records, ${load.warmUpRecords + records} expected)`);
@@ -179,6 +187,7 @@ export async function measureLatency(
       origin: latencyFigures(sinceCreated(originArrivals)),
       destination: latencyFigures(sinceCreated(destinationArrivals)),
       unmatched,
+      proxyLate,
     };
   } finally {
     await Promise.all(readers.map((reader) => reader.close()));

@@ -69,6 +69,7 @@ export function latencyTable(
       'max ms',
       'create→dest p50/p99',
       'create→origin p50/p99',
+      'proxy late p50/p99',
     ],
     results.map((result) => [
       result.link,
@@ -79,6 +80,7 @@ export function latencyTable(
       result.mirror.maxMs.toFixed(0),
       figures(result.destination),
       figures(result.origin),
+      result.proxyLate === null ? '-' : `${result.proxyLate.p50Ms} / ${result.proxyLate.p99Ms}`,
     ]),
   );
 }

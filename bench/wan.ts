@@ -205,7 +205,7 @@ async function measureLatencies(
         },
       );
       say(
-        `  mirror latency p50 ${result.mirror.p50Ms} ms, p99 ${result.mirror.p99Ms} ms (${result.unmatched} unmatched; create→destination p99 ${result.destination.p99Ms} ms)`,
+        `  mirror latency p50 ${result.mirror.p50Ms} ms, p99 ${result.mirror.p99Ms} ms (${result.unmatched} unmatched; create→destination p99 ${result.destination.p99Ms} ms; WAN proxy late p99 ${result.proxyLate?.p99Ms ?? '-'} ms)`,
       );
       results.push({ ...result, link: linkLabel(roundTripMs), roundTripMs });
     }

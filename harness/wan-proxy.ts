@@ -49,6 +49,53 @@ export interface WanProxyOptions {
   readonly windowBytes?: number;
 }
 
+/**
+ * How late the proxy passed chunks on, past the time their link delivers them: this process's own delays (a
+ * busy event loop, timers), which a measurement through the proxy includes. Counted per millisecond, up to
+ * MAX_LATE_MS (later ones count there), so that memory stays the same however long it runs.
+ */
+const MAX_LATE_MS = 10_000;
+
+export interface Lateness {
+  readonly chunks: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+}
+
+class LatenessCounts {
+  #counts = new Uint32Array(MAX_LATE_MS + 1);
+  #chunks = 0;
+  #maxMs = 0;
+
+  add(lateMs: number): void {
+    const whole = Math.min(MAX_LATE_MS, Math.max(0, Math.floor(lateMs)));
+    this.#counts[whole]! += 1;
+    this.#chunks += 1;
+    this.#maxMs = Math.max(this.#maxMs, lateMs);
+  }
+
+  /** Whole milliseconds (p50, p99: the millisecond the chunk at that rank fell in). */
+  figures(): Lateness {
+    const rank = (fraction: number) => {
+      const wanted = Math.max(1, Math.ceil(fraction * this.#chunks));
+      let seen = 0;
+      for (let ms = 0; ms <= MAX_LATE_MS; ms++) {
+        seen += this.#counts[ms]!;
+        if (seen >= wanted) return ms;
+      }
+      return MAX_LATE_MS;
+    };
+    return { chunks: this.#chunks, p50Ms: rank(0.5), p99Ms: rank(0.99), maxMs: Math.round(this.#maxMs) };
+  }
+
+  reset(): void {
+    this.#counts.fill(0);
+    this.#chunks = 0;
+    this.#maxMs = 0;
+  }
+}
+
 /** One direction of the link, shared by every connection: when a chunk given to it now arrives. */
 class Link {
   #freeAtMs = 0;
@@ -76,6 +123,7 @@ class DelayedPipe {
     private readonly link: Link,
     private readonly windowBytes: number,
     private readonly onBytes: (bytes: number) => void,
+    private readonly lateness: LatenessCounts,
   ) {
     from.on('data', (chunk: Buffer) => this.#take(chunk));
     from.on('end', () => {
@@ -83,6 +131,11 @@ class DelayedPipe {
       if (this.#timer === null) this.#flush();
     });
     to.on('drain', () => this.#readIfRoom());
+  }
+
+  /** Bytes taken in and not yet passed on. */
+  get heldBytes(): number {
+    return this.#queuedBytes;
   }
 
   close(): void {
@@ -103,8 +156,9 @@ class DelayedPipe {
     this.#timer = null;
     const nowMs = performance.now();
     while (this.#queue.length > 0 && this.#queue[0]!.dueMs <= nowMs) {
-      const { chunk } = this.#queue.shift()!;
+      const { chunk, dueMs } = this.#queue.shift()!;
       this.#queuedBytes -= chunk.length;
+      this.lateness.add(nowMs - dueMs);
       this.onBytes(chunk.length);
       if (!this.to.destroyed) this.to.write(chunk);
     }
@@ -131,6 +185,7 @@ export class WanProxy {
   readonly #pipes = new Set<DelayedPipe>();
   /** Bytes passed on, per direction, since the proxy started. */
   readonly bytes = { toServer: 0, toClient: 0 };
+  readonly #lateness = new LatenessCounts();
 
   private constructor(server: Server, shape: WanShape) {
     this.#server = server;
@@ -171,6 +226,20 @@ export class WanProxy {
     this.#toClient.shape = shape.toClient;
   }
 
+  /** Bytes the proxy holds now, taken in and not yet passed on (both directions, every connection). */
+  get heldBytes(): number {
+    let held = 0;
+    for (const pipe of this.#pipes) held += pipe.heldBytes;
+    return held;
+  }
+
+  /** How late chunks were passed on (both directions) since the proxy started or lateness() was last reset. */
+  lateness(options: { reset?: boolean } = {}): Lateness {
+    const figures = this.#lateness.figures();
+    if (options.reset === true) this.#lateness.reset();
+    return figures;
+  }
+
   /** Stops listening and cuts every connection. */
   async close(): Promise<void> {
     for (const pipe of this.#pipes) pipe.close();
@@ -183,12 +252,26 @@ export class WanProxy {
     client.setNoDelay(true);
     server.setNoDelay(true);
     const pipes = [
-      new DelayedPipe(client, server, this.#toServer, windowBytes, (n) => {
-        this.bytes.toServer += n;
-      }),
-      new DelayedPipe(server, client, this.#toClient, windowBytes, (n) => {
-        this.bytes.toClient += n;
-      }),
+      new DelayedPipe(
+        client,
+        server,
+        this.#toServer,
+        windowBytes,
+        (n) => {
+          this.bytes.toServer += n;
+        },
+        this.#lateness,
+      ),
+      new DelayedPipe(
+        server,
+        client,
+        this.#toClient,
+        windowBytes,
+        (n) => {
+          this.bytes.toClient += n;
+        },
+        this.#lateness,
+      ),
     ];
     const sockets = [client, server];
     for (const pipe of pipes) this.#pipes.add(pipe);

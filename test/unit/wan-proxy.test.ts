@@ -145,4 +145,22 @@ describe('the WAN proxy', () => {
       socket.destroy();
     });
   });
+
+  test('reports how late its own busy event loop passed chunks on', async () => {
+    await withProxy(wanShape(400), async (proxy) => {
+      const socket = await connectTo(proxy.port);
+      const reply = exchange(socket, Buffer.from('late'));
+      // Once the proxy holds the chunk (due 200 ms later), this process is busy for 300 ms.
+      while (proxy.heldBytes === 0) await sleep(1);
+      const busyUntil = performance.now() + 300;
+      while (performance.now() < busyUntil);
+      await reply;
+      const late = proxy.lateness();
+      assert.equal(late.chunks, 2);
+      assert.ok(late.maxMs >= 90, `max ${late.maxMs} ms late`);
+      assert.equal(proxy.lateness({ reset: true }).chunks, 2);
+      assert.equal(proxy.lateness().chunks, 0);
+      socket.destroy();
+    });
+  });
 });
