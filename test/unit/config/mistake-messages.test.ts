@@ -60,3 +60,18 @@ replications:
     '8:24: replications[0].maxBytesPerSecond: must be a whole number or empty, not the fraction 0.5',
   ]);
 });
+
+test('a bandwidth cap beyond any link is out of range, not taken as no cap', () => {
+  const text = `clusters:
+  london: { bootstrap: ["lon:9092"] }
+  paris: { bootstrap: ["par:9092"] }
+replications:
+  - origin: london
+    destinations: [paris]
+    topics: { include: [orders] }
+    maxBytesPerSecond: 1e300
+`;
+  assert.deepEqual(problems(text), [
+    '8:24: replications[0].maxBytesPerSecond: 1e+300 is out of range: must be at most 1000000000000',
+  ]);
+});
