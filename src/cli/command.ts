@@ -40,16 +40,20 @@ export class UsageError extends Error {
 }
 
 /**
- * node:util parseArgs, refusing an option of one value given twice: parseArgs keeps the last, so a config
- * template that says `-c a.yaml … -c b.yaml` would silently act on b.yaml.
+ * node:util parseArgs, refusing an option of one value given twice (parseArgs keeps the last, so a config
+ * template that says `-c a.yaml … -c b.yaml` would silently act on b.yaml) and an empty value, or an empty
+ * argument (a template's unset variable: `--config ''` read the current directory as the file).
  */
 export function parseCommandLine<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
   const { tokens } = parseArgs({ ...config, tokens: true });
   const seen = new Set<string>();
   for (const token of tokens ?? []) {
+    if (token.kind === 'positional' && token.value === '') throw new UsageError('an argument is empty');
     if (token.kind !== 'option') continue;
     const option = config.options?.[token.name];
-    if (option?.type !== 'string' || option.multiple === true) continue;
+    if (option?.type !== 'string') continue;
+    if (token.value === '') throw new UsageError(`--${token.name} is given an empty value`);
+    if (option.multiple === true) continue;
     if (seen.has(token.name)) throw new UsageError(`--${token.name} is given more than once`);
     seen.add(token.name);
   }

@@ -1,5 +1,5 @@
 // Command lines as every georep command parses them: an option of one value given twice is refused, not
-// silently taken from its last occurrence.
+// silently taken from its last occurrence; an empty value or argument (a template's unset variable) is refused.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseCommandLine, UsageError } from '../../../src/cli/command.js';
@@ -20,6 +20,23 @@ test('an option of one value given twice, by either name, is a usage error', () 
     assert.throws(
       () => parseCommandLine({ args, options }),
       /--config is given more than once/,
+      args.join(' '),
+    );
+  }
+});
+
+test('an empty value or argument is a usage error, whichever way it is given', () => {
+  const cases: [string[], RegExp][] = [
+    [['--config', ''], /--config is given an empty value/],
+    [['-c', ''], /--config is given an empty value/],
+    [['--config='], /--config is given an empty value/],
+    [['--topic', 'x', '--topic', ''], /--topic is given an empty value/],
+    [['-c', 'a.yaml', ''], /an argument is empty/],
+  ];
+  for (const [args, expected] of cases) {
+    assert.throws(
+      () => parseCommandLine({ args, options, allowPositionals: true }),
+      (error: unknown) => error instanceof UsageError && expected.test(error.message),
       args.join(' '),
     );
   }
