@@ -14,7 +14,9 @@
 // of its request, with the broker idle in between.
 //
 // A request holds at most one batch per partition, all under one transactional id, and at most
-// MAX_COMBINED_BYTES of batches unless one batch alone is larger.
+// MAX_COMBINED_BYTES of batches unless one batch alone is larger. The five places of a connection are shared by
+// every transactional id writing through it: an exactly-once flow's partitions each have their own, so their
+// batches never share a request, but they wait here rather than in the library's queue all the same.
 import type { Connection } from '@platformatic/kafka';
 import { produceV9 } from '@platformatic/kafka';
 import { Retriable } from '../errors.js';
@@ -48,7 +50,7 @@ interface Waiting {
   readonly reject: (error: unknown) => void;
 }
 
-/** The batches waiting for a place on one connection under one transactional id, and its requests out. */
+/** The batches waiting for a place on one connection, and its requests out. */
 interface Queue {
   readonly waiting: Waiting[];
   inFlight: number;
@@ -59,7 +61,8 @@ export class CombinedProduce {
   readonly #timeoutMs: number;
   /** Every answer's throttle time (KIP-219), whatever it said of the partitions. */
   readonly #onAnswer: (connection: Connection, throttleTimeMs: number) => void;
-  readonly #queues = new WeakMap<Connection, Map<string | null, Queue>>();
+  /** By connection: a connection the library replaced drains its queue (failing) and is forgotten. */
+  readonly #queues = new WeakMap<Connection, Queue>();
 
   constructor(
     clusterName: string,
@@ -74,49 +77,47 @@ export class CombinedProduce {
   /** Writes `batch` to its partition through `connection` (its leader); the offset of its first record. */
   send(connection: Connection, target: CombinedTarget, batch: Buffer): Promise<bigint> {
     return new Promise<bigint>((resolve, reject) => {
-      const queue = this.#queueOf(connection, target.transactionalId);
+      let queue = this.#queues.get(connection);
+      if (queue === undefined) {
+        queue = { waiting: [], inFlight: 0 };
+        this.#queues.set(connection, queue);
+      }
       queue.waiting.push({ target, batch, resolve, reject });
-      this.#sendWaiting(connection, target.transactionalId, queue);
+      this.#sendWaiting(connection, queue);
     });
   }
 
-  #queueOf(connection: Connection, transactionalId: string | null): Queue {
-    let ofConnection = this.#queues.get(connection);
-    if (ofConnection === undefined) {
-      ofConnection = new Map();
-      this.#queues.set(connection, ofConnection);
-    }
-    let queue = ofConnection.get(transactionalId);
-    if (queue === undefined) {
-      queue = { waiting: [], inFlight: 0 };
-      ofConnection.set(transactionalId, queue);
-    }
-    return queue;
-  }
-
-  #sendWaiting(connection: Connection, transactionalId: string | null, queue: Queue): void {
+  #sendWaiting(connection: Connection, queue: Queue): void {
     while (queue.inFlight < MAX_REQUESTS_IN_FLIGHT && queue.waiting.length > 0) {
       const entries = takeRequest(queue.waiting);
       queue.inFlight += 1;
-      const payload = produceRequestV9(
-        transactionalId,
-        entries.map(({ target, batch }) => ({ topic: target.topic, partition: target.partition, batch })),
-        this.#timeoutMs,
-      );
-      connection.send(
-        PRODUCE_API_KEY,
-        PRODUCE_VERSION,
-        () => payload,
-        produceV9.parseResponse,
-        true,
-        true,
-        (error, response) => {
-          queue.inFlight -= 1;
-          this.#settle(connection, entries, error, response as ProduceResponse | undefined);
-          if (queue.waiting.length > 0) this.#sendWaiting(connection, transactionalId, queue);
-          else if (queue.inFlight === 0) this.#queues.get(connection)?.delete(transactionalId);
-        },
-      );
+      let answered = false;
+      const onAnswer = (error: unknown, response: unknown) => {
+        if (answered) return; // the library may call back twice when sending failed after the answer
+        answered = true;
+        queue.inFlight -= 1;
+        this.#settle(connection, entries, error, response as ProduceResponse | undefined);
+        if (queue.waiting.length > 0) this.#sendWaiting(connection, queue);
+      };
+      try {
+        const payload = produceRequestV9(
+          entries[0]!.target.transactionalId,
+          entries.map(({ target, batch }) => ({ topic: target.topic, partition: target.partition, batch })),
+          this.#timeoutMs,
+        );
+        connection.send(
+          PRODUCE_API_KEY,
+          PRODUCE_VERSION,
+          () => payload,
+          produceV9.parseResponse,
+          true,
+          true,
+          onAnswer,
+        );
+      } catch (error) {
+        // Nothing was sent: these batches fail, and the others waiting go on.
+        onAnswer(error, undefined);
+      }
     }
   }
 
@@ -144,21 +145,28 @@ export class CombinedProduce {
 }
 
 /**
- * Takes the next request's batches off the front of `waiting`, in order: up to MAX_COMBINED_BYTES (at least
- * one batch), and up to a second batch of a partition already in it, which waits for the next request.
+ * Takes the next request's batches out of `waiting`: those of the first one's transactional id, in order, up to
+ * MAX_COMBINED_BYTES (at least one batch) and up to a second batch of a partition already in it, which waits
+ * for the next request. The batches of other transactional ids keep their order for later requests.
  */
 function takeRequest(waiting: Waiting[]): Waiting[] {
+  const { transactionalId } = waiting[0]!.target;
   const partitions = new Set<string>();
+  const taken = new Set<Waiting>();
   let bytes = 0;
-  let count = 0;
-  for (const { target, batch } of waiting) {
+  for (const entry of waiting) {
+    const { target, batch } = entry;
+    if (target.transactionalId !== transactionalId) continue;
     const key = `${target.topic}\u0000${target.partition}`;
-    if (count > 0 && (partitions.has(key) || bytes + batch.length > MAX_COMBINED_BYTES)) break;
+    if (taken.size > 0 && (partitions.has(key) || bytes + batch.length > MAX_COMBINED_BYTES)) break;
     partitions.add(key);
     bytes += batch.length;
-    count += 1;
+    taken.add(entry);
   }
-  return waiting.splice(0, count);
+  let kept = 0;
+  for (const entry of waiting) if (!taken.has(entry)) waiting[kept++] = entry;
+  waiting.length = kept;
+  return [...taken];
 }
 
 function answerOf(error: unknown): ProduceResponse | undefined {

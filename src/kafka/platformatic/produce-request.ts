@@ -98,11 +98,13 @@ export function partitionAnswer(
   if (answer === undefined) return 'missing';
   if (answer.errorCode === 0) return { baseOffset: answer.baseOffset };
   const path = `/responses/${topicIndex}/partition_responses/${partitionIndex}`;
-  const errors: Record<string, [number, string | null]> = { [path]: [answer.errorCode, answer.errorMessage] };
+  // In the library's order: the records' errors, then the partition's.
+  const errors: Record<string, [number, string | null]> = {};
   for (const [index, recordError] of answer.recordErrors.entries()) {
     if (recordError.batchIndexErrorMessage)
       errors[`${path}/record_errors/${index}`] = [-1, recordError.batchIndexErrorMessage];
   }
+  errors[path] = [answer.errorCode, answer.errorMessage];
   return { error: new ResponseError(PRODUCE_API_KEY, PRODUCE_VERSION, errors, response) };
 }
 

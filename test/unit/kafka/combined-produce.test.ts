@@ -172,24 +172,60 @@ describe('Produce requests combining several partitions', () => {
     assert.deepEqual(await Promise.all(writes), [100n, 100n, 101n]);
   });
 
-  test('batches of different transactional ids never share a request', async () => {
+  test('transactional ids share the five places; their batches never share a request', async () => {
     const { connection, sent } = fakeConnection();
     const combined = new CombinedProduce('destination', TIMEOUT_MS, () => undefined);
     fillConnection(combined, connection, 'georep.a');
     void combined.send(connection, target('orders', 0, 'georep.a'), batch('a'));
     void combined.send(connection, target('orders', 1, 'georep.b'), batch('b'));
     void combined.send(connection, target('orders', 2, 'georep.a'), batch('c'));
+    assert.equal(sent.length, 5);
     sent[0]!.answer(null, answerFor([target('filler', 0)]));
+    sent[1]!.answer(null, answerFor([target('filler', 1)]));
     assert.deepEqual(
       sent.slice(5).map((each) => each.payload),
       [
-        request('georep.b', [[target('orders', 1), batch('b')]]),
         request('georep.a', [
           [target('orders', 0), batch('a')],
           [target('orders', 2), batch('c')],
         ]),
+        request('georep.b', [[target('orders', 1), batch('b')]]),
       ],
     );
+  });
+
+  test('batches waiting go in requests of at most 1 MiB; a larger batch goes alone', async () => {
+    const { connection, sent } = fakeConnection();
+    const combined = new CombinedProduce('destination', TIMEOUT_MS, () => undefined);
+    fillConnection(combined, connection);
+    const sizes = [400, 400, 400, 1500, 100].map((kib) => Buffer.alloc(kib * 1024));
+    sizes.forEach((each, partition) => void combined.send(connection, target('orders', partition), each));
+    for (let answered = 0; answered < 3; answered++)
+      sent[answered]!.answer(null, answerFor([target('filler', answered)]));
+    assert.deepEqual(
+      sent.slice(5).map((each) => each.payload),
+      [
+        request(null, [
+          [target('orders', 0), sizes[0]!],
+          [target('orders', 1), sizes[1]!],
+        ]),
+        request(null, [[target('orders', 2), sizes[2]!]]),
+        request(null, [[target('orders', 3), sizes[3]!]]),
+      ],
+    );
+    sent[3]!.answer(null, answerFor([target('filler', 3)]));
+    assert.deepEqual(sent[8]!.payload, request(null, [[target('orders', 4), sizes[4]!]]));
+  });
+
+  test('a request that cannot be built fails its batches alone; the next ones still go', async () => {
+    const { connection, sent } = fakeConnection();
+    const combined = new CombinedProduce('destination', TIMEOUT_MS, () => undefined);
+    // A partition number out of the protocol's range cannot be written into the request.
+    const refused = combined.send(connection, target('orders', 2 ** 40), batch('b'));
+    await assert.rejects(refused, RangeError);
+    const next = combined.send(connection, target('orders', 1), batch('b'));
+    sent[0]!.answer(null, answerFor([target('orders', 1)]));
+    assert.equal(await next, 101n);
   });
 
   test('a throttle time in any answer is passed on', async () => {
