@@ -85,19 +85,21 @@ export interface WriteChunk {
 
 /**
  * Splits the records of a write into requests. Each origin batch among them that can be forwarded (written
- * whole, in order, as the very records read from it, `compression` is `origin` or its codec, and it holds a
- * quarter of a request or more) is a chunk of its own; the records between are split by encodedChunks.
+ * whole, in order, as the very records read from it, `compression` is `origin` or its codec, it holds a
+ * quarter of a request or more, and it is no larger than `maxForwardedBytes`: RequestSizes.forwardedAtMost) is
+ * a chunk of its own; the records between are split by encodedChunks.
  */
 export function writeChunks(
   records: readonly RecordToWrite[],
   maxBytes: number,
   compression: CompressionSetting,
+  maxForwardedBytes = Number.POSITIVE_INFINITY,
 ): WriteChunk[] {
   const chunks: WriteChunk[] = [];
   let encodedFrom = 0;
   let at = 0;
   while (at < records.length) {
-    const batch = forwardableAt(records, at, maxBytes, compression);
+    const batch = forwardableAt(records, at, maxBytes, compression, maxForwardedBytes);
     if (batch === undefined) {
       at++;
       continue;
@@ -114,16 +116,19 @@ export function writeChunks(
 
 /**
  * The origin batch that starts at `records[at]` if the records from there are all of it, unchanged, of the
- * codec the write asks for, and large enough to go as a request of its own.
+ * codec the write asks for, large enough to go as a request of its own, and no larger (as received) than
+ * `maxForwardedBytes`.
  */
 function forwardableAt(
   records: readonly RecordToWrite[],
   at: number,
   maxBytes: number,
   compression: CompressionSetting,
+  maxForwardedBytes: number,
 ): OriginBatch | undefined {
   const batch = wholeOriginBatchAt(records, at);
   if (batch === undefined || (compression !== 'origin' && compression !== batch.codec)) return undefined;
+  if (batch.received.length > maxForwardedBytes) return undefined;
   const bytes = batch.records.reduce((sum, record) => sum + estimatedSize(record), 0);
   return bytes >= maxBytes * MIN_FORWARDED_SHARE_OF_REQUEST ? batch : undefined;
 }
@@ -156,14 +161,23 @@ export function encodedChunks(
 }
 
 /**
- * How long a topic keeps to the request size learnt from a refusal: then the default is tried again, so that a
+ * How long a topic keeps to the sizes learnt from a refusal: then the default is tried again, so that a
  * max.message.bytes raised since is used (at the cost of one refusal every so often while it was not).
  */
 const LEARNT_SIZE_KEPT_MS = 10 * 60_000;
 
-/** The request size (uncompressed record bytes) for each destination topic: the default, or less once refused. */
+interface LearntSize {
+  readonly bytes: number;
+  readonly learntAtMs: number;
+}
+
+/**
+ * The request size (uncompressed record bytes) for each destination topic: the default, or less once refused;
+ * and the largest origin batch (as received) still forwarded to it: any, until one was refused.
+ */
 export class RequestSizes {
-  readonly #byTopic = new Map<string, { readonly bytes: number; readonly learntAtMs: number }>();
+  readonly #byTopic = new Map<string, LearntSize>();
+  readonly #forwardedByTopic = new Map<string, LearntSize>();
 
   constructor(
     private readonly defaultBytes: number,
@@ -171,11 +185,18 @@ export class RequestSizes {
   ) {}
 
   of(topic: string): number {
-    const learnt = this.#byTopic.get(topic);
-    if (learnt === undefined) return this.defaultBytes;
-    if (this.nowMs() - learnt.learntAtMs < LEARNT_SIZE_KEPT_MS) return learnt.bytes;
-    this.#byTopic.delete(topic);
-    return this.defaultBytes;
+    return this.#learnt(this.#byTopic, topic) ?? this.defaultBytes;
+  }
+
+  /** The largest origin batch forwarded to `topic` as it came; larger ones are encoded in requests of of(topic). */
+  forwardedAtMost(topic: string): number {
+    return this.#learnt(this.#forwardedByTopic, topic) ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** An origin batch of `receivedBytes` forwarded to `topic` was refused as too large. */
+  refusedForwarded(topic: string, receivedBytes: number): void {
+    const bytes = Math.min(this.forwardedAtMost(topic), receivedBytes - 1);
+    this.#forwardedByTopic.set(topic, { bytes, learntAtMs: this.nowMs() });
   }
 
   /** `records`, a request of at most of(topic), was refused as too large: later ones take at most half of it. */
@@ -189,6 +210,15 @@ export class RequestSizes {
   /** The topic was deleted and created again: its limit may be another. */
   forget(topic: string): void {
     this.#byTopic.delete(topic);
+    this.#forwardedByTopic.delete(topic);
+  }
+
+  #learnt(learnt: Map<string, LearntSize>, topic: string): number | undefined {
+    const size = learnt.get(topic);
+    if (size === undefined) return undefined;
+    if (this.nowMs() - size.learntAtMs < LEARNT_SIZE_KEPT_MS) return size.bytes;
+    learnt.delete(topic);
+    return undefined;
   }
 }
 
@@ -212,6 +242,7 @@ export async function sendSplittingTooLarge(
     const alone = chunk.forward === undefined && chunk.records.length === 1;
     if (!(error instanceof RecordTooLarge) || alone) throw error;
   }
+  if (chunk.forward !== undefined) sizes.refusedForwarded(topic, chunk.forward.received.length);
   const maxBytes = chunk.forward === undefined ? sizes.refused(topic, chunk.records) : sizes.of(topic);
   const written: WrittenRange[] = [];
   for (const smaller of encodedChunks(chunk.records, maxBytes, compression)) {

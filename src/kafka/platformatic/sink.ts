@@ -149,7 +149,13 @@ export class PlatformaticSink implements RecordSink {
     compression: CompressionSetting,
   ): Promise<readonly WrittenRange[]> {
     const written: WrittenRange[] = [];
-    const chunks = writeChunks(records, this.#requestSizes.of(target.topic), compression);
+    const sizes = this.#requestSizes;
+    const chunks = writeChunks(
+      records,
+      sizes.of(target.topic),
+      compression,
+      sizes.forwardedAtMost(target.topic),
+    );
     // The next chunk is encoded while this one is written: compressing takes about as long as a round trip to
     // a near broker, and a partition's requests go one after another.
     let next = chunks.length > 0 ? encodeAhead(chunks[0]!) : undefined;

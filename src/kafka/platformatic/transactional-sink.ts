@@ -142,7 +142,13 @@ export class PlatformaticTransactionalSink implements TransactionalSink {
       if (records.length > 0) {
         await this.#requests.addPartition(producer, topic, partition, onUnreachable);
         const compression = options.compression ?? this.#options.compression ?? 'none';
-        for (const chunk of writeChunks(records, this.#requestSizes.of(topic), compression)) {
+        const sizes = this.#requestSizes;
+        for (const chunk of writeChunks(
+          records,
+          sizes.of(topic),
+          compression,
+          sizes.forwardedAtMost(topic),
+        )) {
           written.push(
             ...(await sendSplittingTooLarge(topic, chunk, compression, this.#requestSizes, (each) =>
               this.#produce(producer, partition, each, onUnreachable),

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { RecordTooLarge } from '../../../src/kafka/errors.js';
-import type { CompressionCodec, RecordToWrite } from '../../../src/kafka/port.js';
+import type { CompressionCodec, OriginBatch, RecordToWrite } from '../../../src/kafka/port.js';
 import {
   chunksOfAtMost,
   RequestSizes,
@@ -190,11 +190,40 @@ describe('a request refused as too large', () => {
   });
 
   test('a forwarded origin batch refused is encoded in requests of the topic size, then split as needed', async () => {
-    const batch = { received: Buffer.alloc(0), codec: 'zstd' as const, records };
+    const batch = { received: Buffer.alloc(300), codec: 'zstd' as const, records };
     const sizes = new RequestSizes(500);
     const { attempts, send } = destination(4);
     await sendSplittingTooLarge('orders', { records, codec: 'zstd', forward: batch }, 'origin', sizes, send);
     assert.deepEqual(attempts, ['>abcdefgh refused', 'abcd', 'efgh']);
     assert.equal(sizes.of('orders'), 500, 'a batch larger than a request says nothing of the topic limit');
+  });
+
+  test('after a forwarded batch was refused, as large a batch is encoded for 10 minutes, a smaller one still forwarded', () => {
+    const clock = { nowMs: 0 };
+    const sizes = new RequestSizes(512 * 1024, () => clock.nowMs);
+    const originBatch = (bytes: number, keys: string) => {
+      const batchRecords: RecordToWrite[] = [];
+      const batch = { received: Buffer.alloc(bytes), codec: 'zstd' as const, records: batchRecords };
+      for (const key of keys) {
+        batchRecords.push({ ...record(key, 'zstd'), value: Buffer.alloc(40_000), originBatch: batch });
+      }
+      return batch;
+    };
+    const forwarded = (batch: OriginBatch) =>
+      writeChunks(batch.records, sizes.of('orders'), 'origin', sizes.forwardedAtMost('orders')).map(
+        (chunk) => chunk.forward !== undefined,
+      );
+    const large = originBatch(60_000, 'abcd');
+    const smaller = originBatch(20_000, 'efgh');
+    assert.deepEqual(forwarded(large), [true]);
+    sizes.refusedForwarded('orders', large.received.length);
+    assert.deepEqual(forwarded(large), [false], 'refused once, the same size is not sent again as it came');
+    assert.deepEqual(forwarded(smaller), [true]);
+    assert.equal(sizes.forwardedAtMost('payments'), Number.POSITIVE_INFINITY, 'other topics are left alone');
+    clock.nowMs = 600_000;
+    assert.deepEqual(forwarded(large), [true], "the topic's max.message.bytes may have been raised since");
+    sizes.refusedForwarded('orders', large.received.length);
+    sizes.forget('orders');
+    assert.deepEqual(forwarded(large), [true], 'a re-created topic starts over');
   });
 });
