@@ -122,8 +122,8 @@ class DelayedPipe {
     private readonly to: Socket,
     private readonly link: Link,
     private readonly windowBytes: number,
-    private readonly onBytes: (bytes: number) => void,
-    private readonly lateness: LatenessCounts,
+    /** Each chunk passed on: its bytes, and how late past its due time. */
+    private readonly onPassed: (bytes: number, lateMs: number) => void,
   ) {
     from.on('data', (chunk: Buffer) => this.#take(chunk));
     from.on('end', () => {
@@ -158,8 +158,7 @@ class DelayedPipe {
     while (this.#queue.length > 0 && this.#queue[0]!.dueMs <= nowMs) {
       const { chunk, dueMs } = this.#queue.shift()!;
       this.#queuedBytes -= chunk.length;
-      this.lateness.add(nowMs - dueMs);
-      this.onBytes(chunk.length);
+      this.onPassed(chunk.length, nowMs - dueMs);
       if (!this.to.destroyed) this.to.write(chunk);
     }
     if (this.#queue.length > 0) {
@@ -252,26 +251,14 @@ export class WanProxy {
     client.setNoDelay(true);
     server.setNoDelay(true);
     const pipes = [
-      new DelayedPipe(
-        client,
-        server,
-        this.#toServer,
-        windowBytes,
-        (n) => {
-          this.bytes.toServer += n;
-        },
-        this.#lateness,
-      ),
-      new DelayedPipe(
-        server,
-        client,
-        this.#toClient,
-        windowBytes,
-        (n) => {
-          this.bytes.toClient += n;
-        },
-        this.#lateness,
-      ),
+      new DelayedPipe(client, server, this.#toServer, windowBytes, (bytes, lateMs) => {
+        this.bytes.toServer += bytes;
+        this.#lateness.add(lateMs);
+      }),
+      new DelayedPipe(server, client, this.#toClient, windowBytes, (bytes, lateMs) => {
+        this.bytes.toClient += bytes;
+        this.#lateness.add(lateMs);
+      }),
     ];
     const sockets = [client, server];
     for (const pipe of pipes) this.#pipes.add(pipe);

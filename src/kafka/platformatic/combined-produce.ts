@@ -92,7 +92,7 @@ export class CombinedProduce {
       const entries = takeRequest(queue.waiting);
       queue.inFlight += 1;
       let answered = false;
-      const onAnswer = (error: unknown, response: unknown) => {
+      const settleOnce = (error: unknown, response: unknown) => {
         if (answered) return; // the library may call back twice when sending failed after the answer
         answered = true;
         queue.inFlight -= 1;
@@ -112,11 +112,11 @@ export class CombinedProduce {
           produceV9.parseResponse,
           true,
           true,
-          onAnswer,
+          settleOnce,
         );
       } catch (error) {
         // Nothing was sent: these batches fail, and the others waiting go on.
-        onAnswer(error, undefined);
+        settleOnce(error, undefined);
       }
     }
   }

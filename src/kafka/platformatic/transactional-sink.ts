@@ -150,7 +150,7 @@ export class PlatformaticTransactionalSink implements TransactionalSink {
           sizes.forwardedAtMost(topic),
         )) {
           written.push(
-            ...(await sendSplittingTooLarge(topic, chunk, compression, this.#requestSizes, (each) =>
+            ...(await sendSplittingTooLarge(topic, chunk, compression, sizes, (each) =>
               this.#produce(producer, partition, each, onUnreachable),
             )),
           );

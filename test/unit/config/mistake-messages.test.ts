@@ -46,32 +46,25 @@ ${replication}`;
   }
 });
 
-test('a fraction where a whole number belongs is one mistake, named with its value, not also out of range', () => {
-  const text = `clusters:
+/** A config whose one replication has `maxBytesPerSecond: <value>`, on line 8 column 24. */
+const withCap = (value: string) => `clusters:
   london: { bootstrap: ["lon:9092"] }
   paris: { bootstrap: ["par:9092"] }
 replications:
   - origin: london
     destinations: [paris]
     topics: { include: [orders] }
-    maxBytesPerSecond: 0.5
+    maxBytesPerSecond: ${value}
 `;
-  assert.deepEqual(problems(text), [
+
+test('a fraction where a whole number belongs is one mistake, named with its value, not also out of range', () => {
+  assert.deepEqual(problems(withCap('0.5')), [
     '8:24: replications[0].maxBytesPerSecond: must be a whole number or empty, not the fraction 0.5',
   ]);
 });
 
 test('a bandwidth cap beyond any link is out of range, not taken as no cap', () => {
-  const text = `clusters:
-  london: { bootstrap: ["lon:9092"] }
-  paris: { bootstrap: ["par:9092"] }
-replications:
-  - origin: london
-    destinations: [paris]
-    topics: { include: [orders] }
-    maxBytesPerSecond: 1e300
-`;
-  assert.deepEqual(problems(text), [
+  assert.deepEqual(problems(withCap('1e300')), [
     '8:24: replications[0].maxBytesPerSecond: 1e+300 is out of range: must be at most 1000000000000',
   ]);
 });
