@@ -94,6 +94,21 @@ describeOnEveryVersion({ timeoutMs: TEST_TIMEOUT_MS * 10 }, (target) => {
     await admin?.close();
   });
 
+  /** Kafka's Java consumer reads exactly `writes` (records by partition) in `topic`, from offset 0. */
+  async function assertJavaConsumerReads(
+    topic: string,
+    writes: ReadonlyMap<number, readonly RecordToWrite[]>,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const read = await readWithJavaConsumer({
+      version: target.toolsVersion,
+      brokers: cluster.brokers,
+      topic,
+      signal,
+    });
+    assert.deepEqual(read, expectedInTopic(writes));
+  }
+
   async function createTopic(
     prefix: string,
     partitionCount: number,
@@ -237,13 +252,7 @@ describeOnEveryVersion({ timeoutMs: TEST_TIMEOUT_MS * 10 }, (target) => {
       for (const [partition, records] of writes) await sink.write(topic, partition, records);
       await sink.close();
 
-      const read = await readWithJavaConsumer({
-        version: target.toolsVersion,
-        brokers: cluster.brokers,
-        topic,
-        signal: t.signal,
-      });
-      assert.deepEqual(read, expectedInTopic(writes));
+      await assertJavaConsumerReads(topic, writes, t.signal);
       assert.deepEqual(
         (await admin.partitionOffsets(topic)).map(({ partition, earliest, latest }) => [
           partition,
@@ -269,13 +278,35 @@ describeOnEveryVersion({ timeoutMs: TEST_TIMEOUT_MS * 10 }, (target) => {
       }));
       await sink.write(topic, 0, records);
       await sink.close();
-      const read = await readWithJavaConsumer({
-        version: target.toolsVersion,
-        brokers: cluster.brokers,
-        topic,
-        signal: t.signal,
-      });
-      assert.deepEqual(read, expectedInTopic(new Map([[0, records]])));
+      await assertJavaConsumerReads(topic, new Map([[0, records]]), t.signal);
+    });
+
+    test('sends a write of many requests several at a time; when one is refused, those behind it go again in order', async (t) => {
+      // Requests of 64 KiB, zstd: of zeros they are small, of random bytes too large for this topic. The first
+      // goes alone, the others up to five at a time: the sixth, of random bytes, is refused and goes again in
+      // requests of half its size, and the ones behind it, which the broker refused as out of sequence, after it.
+      const topic = await createTopic('sink-pipelined', 1, [KEEP_FOREVER, ['max.message.bytes', '40000']]);
+      const sink = port.createSink({ maxRequestBytes: 64 * 1024, compression: 'zstd' });
+      const incompressible = (index: number) => index >= 105 && index < 126;
+      const records = Array.from({ length: 200 }, (_, index) => ({
+        key: Buffer.from(`key-${index}`),
+        value: incompressible(index) ? randomBytes(3000) : Buffer.alloc(3000, index % 256),
+        headers: [header('index', String(index))],
+        timestampMs: 1_700_000_000_000 + index,
+      }));
+      const ranges = await sink.write(topic, 0, records);
+      await sink.close();
+      assert.deepEqual(
+        ranges.map((range) => range.recordCount),
+        [21, 21, 21, 21, 21, 10, 10, 1, 21, 21, 21, 11],
+      );
+      let next = 0n;
+      for (const range of ranges) {
+        assert.equal(range.firstOffset, next);
+        next += BigInt(range.recordCount);
+      }
+      assert.equal(next, 200n);
+      await assertJavaConsumerReads(topic, new Map([[0, records]]), t.signal);
     });
 
     test('writes many partitions at once, several to a request, each batch stored or refused on its own', async (t) => {
@@ -347,13 +378,7 @@ describeOnEveryVersion({ timeoutMs: TEST_TIMEOUT_MS * 10 }, (target) => {
         await sink.close();
         writes.set(partition, records);
       }
-      const read = await readWithJavaConsumer({
-        version: target.toolsVersion,
-        brokers: cluster.brokers,
-        topic,
-        signal: t.signal,
-      });
-      assert.deepEqual(read, expectedInTopic(writes));
+      await assertJavaConsumerReads(topic, writes, t.signal);
     });
 
     test('writes to a partition added after its first write; a partition the topic lacks is an error, never a silent drop', async (t) => {

@@ -1,6 +1,6 @@
 // Produce requests that carry the batches of several partitions, when a connection is busy. A batch goes at
-// once while fewer than MAX_REQUESTS_IN_FLIGHT requests are out on its connection (a partition's next batch
-// waits for its answer, so requests of different partitions in flight keep the broker busy between them).
+// once while fewer than MAX_REQUESTS_IN_FLIGHT requests are out on its connection (several partitions' batches,
+// or several of one partition's, sent in sequence order: the sink's pipelined writes).
 // Beyond that, batches wait here and leave together, as one request, when an answer frees a place: as Kafka's
 // own producer drains every ready partition of a broker into one request. A lane writing thousands of
 // partitions at once (a start, a catch-up) then sends a few large requests instead of one per partition, each

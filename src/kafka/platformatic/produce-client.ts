@@ -16,6 +16,7 @@ import {
 } from '@platformatic/kafka';
 import type { ClusterConfig } from '../../config/types.js';
 import { type KafkaError, PartitionNotFound, TopicRecreated } from '../errors.js';
+import type { Dispatched } from '../pipelined-sends.js';
 import type { TopicId, UnreachableListener } from '../port.js';
 import { baseOptions } from './client-options.js';
 import { CombinedProduce } from './combined-produce.js';
@@ -173,32 +174,69 @@ export class ProduceClient {
   async produce(target: ProduceTarget, batch: Buffer, onUnreachable?: UnreachableListener): Promise<bigint> {
     try {
       return await withRetries(isTransient, async (attempt) => {
-        let what = 'metadata request';
-        try {
-          // A retry looks up the leader again.
-          const leader = await this.#leaderConnection(
-            target.topic,
-            target.partition,
-            attempt > 1,
-            target.topicId,
-          );
-          what = `produce to broker ${leader.broker} (${leader.connection.host}:${leader.connection.port})`;
-          const sentAtMs = Date.now();
-          return await whileSilentFor(
-            PRODUCE_SILENCE_MS,
-            this.#requests.send(leader.connection, target, batch),
-            () => this.#throttleLeftMs(leader.connection),
-            () =>
-              onUnreachable?.(`no response to ${what} for ${((Date.now() - sentAtMs) / 1000).toFixed(1)} s`),
-          );
-        } catch (error) {
-          if (failedOnNetwork(error)) onUnreachable?.(`${what} failed: ${innermostMessage(error)}`);
-          throw error;
-        }
+        // A retry looks up the leader again.
+        const { answer } = await this.#handOver(target, batch, attempt > 1, onUnreachable);
+        return await answer;
       });
     } catch (error) {
       throw this.toPortError(error, `write to topic ${target.topic}`, target.topic);
     }
+  }
+
+  /**
+   * Sends one batch once, without retries, for a caller that sends a partition's next batch before this one is
+   * answered (pipelined-sends.ts): resolves once the batch is handed to its leader's connection, behind every
+   * batch handed over before it, and the answer then says where it landed. Failures are those of produce.
+   */
+  async dispatch(
+    target: ProduceTarget,
+    batch: Buffer,
+    onUnreachable?: UnreachableListener,
+  ): Promise<Dispatched<bigint>> {
+    const toPortError = (error: unknown) =>
+      this.toPortError(error, `write to topic ${target.topic}`, target.topic);
+    try {
+      const { answer } = await this.#handOver(target, batch, false, onUnreachable);
+      return {
+        answer: answer.catch((error: unknown) => {
+          throw toPortError(error);
+        }),
+      };
+    } catch (error) {
+      throw toPortError(error);
+    }
+  }
+
+  /** Looks up the partition's leader (afresh with `refresh`) and hands `batch` to its connection. */
+  async #handOver(
+    target: ProduceTarget,
+    batch: Buffer,
+    refresh: boolean,
+    onUnreachable: UnreachableListener | undefined,
+  ): Promise<Dispatched<bigint>> {
+    let what = 'metadata request';
+    const reportFailure = (error: unknown) => {
+      if (failedOnNetwork(error)) onUnreachable?.(`${what} failed: ${innermostMessage(error)}`);
+      return error;
+    };
+    let leader: { connection: Connection; broker: number };
+    try {
+      leader = await this.#leaderConnection(target.topic, target.partition, refresh, target.topicId);
+    } catch (error) {
+      throw reportFailure(error);
+    }
+    const { connection } = leader;
+    what = `produce to broker ${leader.broker} (${connection.host}:${connection.port})`;
+    const sentAtMs = Date.now();
+    const answer = whileSilentFor(
+      PRODUCE_SILENCE_MS,
+      this.#requests.send(connection, target, batch),
+      () => this.#throttleLeftMs(connection),
+      () => onUnreachable?.(`no response to ${what} for ${((Date.now() - sentAtMs) / 1000).toFixed(1)} s`),
+    ).catch((error: unknown) => {
+      throw reportFailure(error);
+    });
+    return { answer };
   }
 
   /**

@@ -2,11 +2,20 @@
 // requests (see produce-client.ts for why not the library's Producer). Records go to exactly the partition
 // given, in batches encoded by record-batch.ts (byte-exact keys, values, headers and CreateTime timestamps).
 //
-// Idempotence: the sink has one producer id (InitProducerId) and a sequence per partition. Every request of
-// a partition waits for the one before it, and a retry resends the same batch with the same sequence, so the
-// broker stores it once and answers every try with the same offset. After a write fails, nobody knows how
-// far the broker got with that partition's sequence: the next write starts over with a new producer id.
-// Writes already in flight under the old id finish normally (each request names its producer id).
+// Idempotence: the sink has one producer id (InitProducerId) and a sequence per partition. A retry resends
+// the same batch with the same sequence, so the broker stores it once and answers every try with the same
+// offset. After a write fails, nobody knows how far the broker got with that partition's sequence: the next
+// write starts over with a new producer id. Writes already in flight under the old id finish normally (each
+// request names its producer id).
+//
+// A write of several requests sends up to PIPELINE_DEPTH of them before the first is answered, as Kafka's
+// producer does (pipelined-sends.ts), once the broker knows this producer's sequence for the partition: it then
+// refuses a batch whose sequence does not follow the last it stored (OUT_OF_ORDER_SEQUENCE_NUMBER), so when one
+// request fails the ones behind it fail too, and nothing lands out of order. After a failure the write waits
+// for every request out and goes on one request at a time from the one that failed, with the same sequences:
+// a batch that was stored although its answer was lost is stored once, and answered with its offset (the
+// broker remembers a producer's last five batches per partition). A partition the broker does not know this
+// producer for takes any sequence, so there the first request goes alone.
 import { initProducerIdV4 } from '@platformatic/kafka';
 import type { ClusterConfig } from '../../config/types.js';
 import {
@@ -17,6 +26,7 @@ import {
   TopicRecreated,
 } from '../errors.js';
 import { laneOf, PartitionQueues } from '../partition-queues.js';
+import { sendPipelined } from '../pipelined-sends.js';
 import type {
   CompressionSetting,
   RecordSink,
@@ -31,6 +41,7 @@ import {
   DEFAULT_MAX_REQUEST_BYTES,
   RequestSizes,
   sendSplittingTooLarge,
+  type WriteChunk,
   writeChunks,
 } from '../write-chunks.js';
 import { failedOnNetwork, innermostMessage, kafkaErrorIds } from './map-error.js';
@@ -54,6 +65,18 @@ const CLIENT_LANES = 3;
 const PRODUCER_STATE_LOST_IDS = new Set(['UNKNOWN_PRODUCER_ID', 'OUT_OF_ORDER_SEQUENCE_NUMBER']);
 /** The partition's own sequence starts at 0 for every new producer id. */
 const FIRST_SEQUENCE = 0;
+/**
+ * Requests of one partition out at once: Kafka's limit for an idempotent producer, as the broker checks for a
+ * resent batch among the last five it stored of the producer on the partition.
+ */
+const PIPELINE_DEPTH = 5;
+/**
+ * How long after a partition's last answer the broker is taken to still know this producer's sequence there. It
+ * forgets after producer.id.expiration.ms (a day by default), or once retention or DeleteRecords removed every
+ * batch of the producer from the partition: either takes far longer than this after a write, in a topic anybody
+ * replicates.
+ */
+const SEQUENCE_KNOWN_MS = 10_000;
 
 /** Where a batch landed, how many bytes it took on the wire, and whether it was an origin batch forwarded. */
 interface SentBatch {
@@ -75,6 +98,15 @@ interface ProducerIdentity {
   readonly producerId: bigint;
   readonly producerEpoch: number;
   readonly sequences: Map<string, number>;
+  /** When each partition last answered a batch of this producer's. */
+  readonly answeredAtMs: Map<string, number>;
+}
+
+/** What a batch is written with: its partition's client, and the producer id with the promise it came from. */
+interface Writer {
+  readonly lane: ProduceClient;
+  readonly identity: ProducerIdentity;
+  readonly identityPromise: Promise<ProducerIdentity>;
 }
 
 export class PlatformaticSink implements RecordSink {
@@ -131,7 +163,9 @@ export class PlatformaticSink implements RecordSink {
     void this.#identity
       ?.then((identity) => {
         for (const key of identity.sequences.keys()) {
-          if (key.slice(0, key.lastIndexOf('\u0000')) === topic) identity.sequences.delete(key);
+          if (key.slice(0, key.lastIndexOf('\u0000')) !== topic) continue;
+          identity.sequences.delete(key);
+          identity.answeredAtMs.delete(key);
         }
       })
       .catch(() => undefined);
@@ -156,10 +190,23 @@ export class PlatformaticSink implements RecordSink {
       compression,
       sizes.forwardedAtMost(target.topic),
     );
+    let pipelineTried = false;
     // The next chunk is encoded while this one is written: compressing takes about as long as a round trip to
-    // a near broker, and a partition's requests go one after another.
+    // a near broker.
     let next = chunks.length > 0 ? encodeAhead(chunks[0]!) : undefined;
-    for (let index = 0; next !== undefined; index++) {
+    for (let index = 0; next !== undefined; ) {
+      const sent =
+        pipelineTried || chunks.length - index < 2
+          ? undefined
+          : await this.#sendPipelined(target, chunks.slice(index), next);
+      if (sent !== undefined) {
+        pipelineTried = true;
+        written.push(...sent);
+        index += sent.length;
+        // After a failure, the rest go one request at a time, from the one that failed.
+        next = index < chunks.length ? encodeAhead(chunks[index]!) : undefined;
+        continue;
+      }
       const chunk = next;
       next = index + 1 < chunks.length ? encodeAhead(chunks[index + 1]!) : undefined;
       written.push(
@@ -167,8 +214,54 @@ export class PlatformaticSink implements RecordSink {
           this.#sendChunkThatFits(target, each),
         )),
       );
+      index += 1;
     }
     return written;
+  }
+
+  /**
+   * Sends `chunks` (the first already prepared) up to PIPELINE_DEPTH at a time; what was written, in order, up to
+   * the first request that failed. The partition's sequence is then that request's again, for the write to send
+   * it, and those after it, one at a time. Undefined, with nothing sent, unless the broker answered a batch of
+   * this producer's for the partition within SEQUENCE_KNOWN_MS.
+   */
+  async #sendPipelined(
+    target: WriteTarget,
+    chunks: readonly WriteChunk[],
+    first: PreparedChunk,
+  ): Promise<WrittenRange[] | undefined> {
+    const { lane, identity, identityPromise } = await this.#writer(target);
+    const key = sequenceKeyOf(target);
+    const answeredAtMs = identity.answeredAtMs.get(key);
+    if (answeredAtMs === undefined || Date.now() - answeredAtMs >= SEQUENCE_KNOWN_MS) return undefined;
+    const produceTarget = { ...target, transactionalId: null };
+    const prepared: PreparedChunk[] = [first];
+    const sequenceAt: number[] = [];
+    let sequence = identity.sequences.get(key) ?? FIRST_SEQUENCE;
+    const outcome = await sendPipelined(chunks.length, PIPELINE_DEPTH, async (index) => {
+      const chunk = prepared[index]!;
+      if (index + 1 < chunks.length) prepared.push(encodeAhead(chunks[index + 1]!));
+      sequenceAt.push(sequence);
+      const batch = await batchOf(chunk, { ...producerOf(identity, sequence), transactional: false });
+      sequence = nextSequence(sequence, chunk.records.length);
+      identity.sequences.set(key, sequence);
+      const { answer } = await lane.dispatch(produceTarget, batch, target.onUnreachable);
+      return {
+        answer: answer.then((firstOffset) => {
+          identity.answeredAtMs.set(key, Date.now());
+          return {
+            firstOffset,
+            batchBytes: batch.length,
+            forwarded: chunk.forward !== undefined,
+            recordCount: chunk.records.length,
+          };
+        }),
+      };
+    });
+    if (outcome.failure !== undefined && this.#identity === identityPromise) {
+      identity.sequences.set(key, sequenceAt[outcome.failure.index]!);
+    }
+    return outcome.results;
   }
 
   /**
@@ -207,37 +300,18 @@ export class PlatformaticSink implements RecordSink {
   }
 
   async #sendChunk(target: WriteTarget, chunk: PreparedChunk): Promise<SentBatch> {
-    const { topic, partition, onUnreachable } = target;
-    const lane = this.#lanes[laneOf(topic, partition, CLIENT_LANES)]!;
-    // Every lane drops the topic when its id is due for a check: each lane is a client of its own, and the
-    // check is due once per topic, so a lane left out would write on into a re-created topic.
-    if (target.topicId !== null && this.#idChecks.due(topic))
-      for (const each of this.#lanes) each.forgetTopic(topic);
-    const identityPromise = this.#producerIdentity(lane);
-    let identity: ProducerIdentity;
-    try {
-      identity = await identityPromise;
-    } catch (error) {
-      if (this.#identity === identityPromise) this.#identity = undefined;
-      if (failedOnNetwork(error)) onUnreachable?.(`InitProducerId failed: ${innermostMessage(error)}`);
-      throw lane.toPortError(error, `start an idempotent producer for topic ${topic}`, topic);
-    }
-    const sequenceKey = `${topic}\u0000${partition}`;
-    const baseSequence = identity.sequences.get(sequenceKey) ?? FIRST_SEQUENCE;
-    const producer: BatchProducer = {
-      producerId: identity.producerId,
-      producerEpoch: identity.producerEpoch,
-      baseSequence,
-      transactional: false,
-    };
-    const batch = await batchOf(chunk, producer);
+    const { lane, identity, identityPromise } = await this.#writer(target);
+    const key = sequenceKeyOf(target);
+    const baseSequence = identity.sequences.get(key) ?? FIRST_SEQUENCE;
+    const batch = await batchOf(chunk, { ...producerOf(identity, baseSequence), transactional: false });
     try {
       const firstOffset = await lane.produce(
-        { topic, partition, topicId: target.topicId, transactionalId: null },
+        { ...target, transactionalId: null },
         batch,
-        onUnreachable,
+        target.onUnreachable,
       );
-      identity.sequences.set(sequenceKey, nextSequence(baseSequence, chunk.records.length));
+      identity.sequences.set(key, nextSequence(baseSequence, chunk.records.length));
+      identity.answeredAtMs.set(key, Date.now());
       return { firstOffset, batchBytes: batch.length, forwarded: chunk.forward !== undefined };
     } catch (error) {
       // A request refused as a whole (too large, a missing topic or partition, no ACL) left the sequence where
@@ -247,11 +321,34 @@ export class PlatformaticSink implements RecordSink {
     }
   }
 
+  /** The partition's client and the producer id to write with, after the topic's id check if one is due. */
+  async #writer(target: WriteTarget): Promise<Writer> {
+    const { topic, partition } = target;
+    const lane = this.#lanes[laneOf(topic, partition, CLIENT_LANES)]!;
+    // Every lane drops the topic when its id is due for a check: each lane is a client of its own, and the
+    // check is due once per topic, so a lane left out would write on into a re-created topic.
+    if (target.topicId !== null && this.#idChecks.due(topic))
+      for (const each of this.#lanes) each.forgetTopic(topic);
+    const identityPromise = this.#producerIdentity(lane);
+    try {
+      return { lane, identity: await identityPromise, identityPromise };
+    } catch (error) {
+      if (this.#identity === identityPromise) this.#identity = undefined;
+      if (failedOnNetwork(error)) target.onUnreachable?.(`InitProducerId failed: ${innermostMessage(error)}`);
+      throw lane.toPortError(error, `start an idempotent producer for topic ${topic}`, topic);
+    }
+  }
+
   #producerIdentity(lane: ProduceClient): Promise<ProducerIdentity> {
     this.#identity ??= lane
       // No transactional id: a new producer id, epoch 0 (the broker ignores the transaction timeout).
       .onAnyBroker((connection) => initProducerIdV4.api.async(connection, null, TRANSACTION_TIMEOUT_MS))
-      .then(({ producerId, producerEpoch }) => ({ producerId, producerEpoch, sequences: new Map() }));
+      .then(({ producerId, producerEpoch }) => ({
+        producerId,
+        producerEpoch,
+        sequences: new Map(),
+        answeredAtMs: new Map(),
+      }));
     return this.#identity;
   }
 }
@@ -260,4 +357,12 @@ function refusedWhole(error: unknown): boolean {
   return [RecordTooLarge, TopicNotFound, TopicRecreated, PartitionNotFound, AuthorizationFailed].some(
     (refusal) => error instanceof refusal,
   );
+}
+
+function sequenceKeyOf({ topic, partition }: WriteTarget): string {
+  return `${topic}\u0000${partition}`;
+}
+
+function producerOf(identity: ProducerIdentity, baseSequence: number): Omit<BatchProducer, 'transactional'> {
+  return { producerId: identity.producerId, producerEpoch: identity.producerEpoch, baseSequence };
 }
