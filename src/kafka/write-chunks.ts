@@ -15,12 +15,13 @@ import type {
 /** Uncompressed bytes per produce request; well below Kafka's default max.message.bytes (1 MiB). */
 export const DEFAULT_MAX_REQUEST_BYTES = 512 * 1024;
 /**
- * An origin batch is forwarded only when it holds at least this share of a request (by uncompressed bytes).
- * A produce request carries one batch per partition and a partition's requests go one after another, so
- * forwarding the small batches of a producer with Kafka's defaults (16 KiB batch.size) would send about 30
- * requests where encoding sends one: the round trips cost more throughput than compressing again costs CPU.
+ * By default an origin batch is forwarded only when it holds at least this share of a request (by uncompressed
+ * bytes). A produce request carries one batch per partition, so forwarding the small batches of a producer with
+ * Kafka's defaults (16 KiB batch.size) would send several requests where encoding sends one: for a sink whose
+ * requests of a partition go one after another, the round trips cost more throughput than compressing again
+ * costs CPU (a sink that sends several at a time asks for less: ForwardingLimits).
  */
-const MIN_FORWARDED_SHARE_OF_REQUEST = 1 / 4;
+export const MIN_FORWARDED_SHARE_OF_REQUEST = 1 / 4;
 /** Bytes a record adds to a batch besides its key, value and header contents (lengths, deltas, attributes). */
 const RECORD_OVERHEAD_BYTES = 24;
 
@@ -83,23 +84,30 @@ export interface WriteChunk {
   readonly forward?: OriginBatch;
 }
 
+/** Which origin batches a sink forwards as they came, besides those unchanged and of the codec asked for. */
+export interface ForwardingLimits {
+  /** The largest forwarded, as received (RequestSizes.forwardedAtMost); by default any. */
+  readonly maxForwardedBytes?: number;
+  /** The smallest forwarded, as a share of a request's uncompressed bytes: MIN_FORWARDED_SHARE_OF_REQUEST by default. */
+  readonly minForwardedShare?: number;
+}
+
 /**
  * Splits the records of a write into requests. Each origin batch among them that can be forwarded (written
- * whole, in order, as the very records read from it, `compression` is `origin` or its codec, it holds a
- * quarter of a request or more, and it is no larger than `maxForwardedBytes`: RequestSizes.forwardedAtMost) is
- * a chunk of its own; the records between are split by encodedChunks.
+ * whole, in order, as the very records read from it, `compression` is `origin` or its codec, and within
+ * `limits`) is a chunk of its own; the records between are split by encodedChunks.
  */
 export function writeChunks(
   records: readonly RecordToWrite[],
   maxBytes: number,
   compression: CompressionSetting,
-  maxForwardedBytes = Number.POSITIVE_INFINITY,
+  limits: ForwardingLimits = {},
 ): WriteChunk[] {
   const chunks: WriteChunk[] = [];
   let encodedFrom = 0;
   let at = 0;
   while (at < records.length) {
-    const batch = forwardableAt(records, at, maxBytes, compression, maxForwardedBytes);
+    const batch = forwardableAt(records, at, maxBytes, compression, limits);
     if (batch === undefined) {
       at++;
       continue;
@@ -116,21 +124,21 @@ export function writeChunks(
 
 /**
  * The origin batch that starts at `records[at]` if the records from there are all of it, unchanged, of the
- * codec the write asks for, large enough to go as a request of its own, and no larger (as received) than
- * `maxForwardedBytes`.
+ * codec the write asks for, and within `limits`.
  */
 function forwardableAt(
   records: readonly RecordToWrite[],
   at: number,
   maxBytes: number,
   compression: CompressionSetting,
-  maxForwardedBytes: number,
+  limits: ForwardingLimits,
 ): OriginBatch | undefined {
   const batch = wholeOriginBatchAt(records, at);
   if (batch === undefined || (compression !== 'origin' && compression !== batch.codec)) return undefined;
-  if (batch.received.length > maxForwardedBytes) return undefined;
+  if (batch.received.length > (limits.maxForwardedBytes ?? Number.POSITIVE_INFINITY)) return undefined;
   const bytes = batch.records.reduce((sum, record) => sum + estimatedSize(record), 0);
-  return bytes >= maxBytes * MIN_FORWARDED_SHARE_OF_REQUEST ? batch : undefined;
+  const minShare = limits.minForwardedShare ?? MIN_FORWARDED_SHARE_OF_REQUEST;
+  return bytes >= maxBytes * minShare ? batch : undefined;
 }
 
 /**

@@ -143,12 +143,9 @@ export class PlatformaticTransactionalSink implements TransactionalSink {
         await this.#requests.addPartition(producer, topic, partition, onUnreachable);
         const compression = options.compression ?? this.#options.compression ?? 'none';
         const sizes = this.#requestSizes;
-        for (const chunk of writeChunks(
-          records,
-          sizes.of(topic),
-          compression,
-          sizes.forwardedAtMost(topic),
-        )) {
+        for (const chunk of writeChunks(records, sizes.of(topic), compression, {
+          maxForwardedBytes: sizes.forwardedAtMost(topic),
+        })) {
           written.push(
             ...(await sendSplittingTooLarge(topic, chunk, compression, sizes, (each) =>
               this.#produce(producer, partition, each, onUnreachable),

@@ -112,6 +112,16 @@ describe('origin batches forwarded as they came', () => {
     assert.deepEqual(shape(writeChunks(small, 504, 'origin')), ['zstd:a,b']);
   });
 
+  test('a sink that sends several requests at a time forwards batches down to the share it asks for', () => {
+    const small = [...originBatch(['a'], 'zstd'), ...originBatch(['b'], 'zstd')];
+    // An eighth of 1000 forwards each record of about 125 bytes, an eighth of 1008 does not.
+    assert.deepEqual(shape(writeChunks(small, 1000, 'origin', { minForwardedShare: 1 / 8 })), [
+      '>zstd:a',
+      '>zstd:b',
+    ]);
+    assert.deepEqual(shape(writeChunks(small, 1008, 'origin', { minForwardedShare: 1 / 8 })), ['zstd:a,b']);
+  });
+
   test('another codec than the batch has, part of a batch, or a record changed on the way: encoded', () => {
     const batch = originBatch(['a', 'b'], 'zstd');
     assert.deepEqual(shape(writeChunks(batch, 400, 'origin')), ['>zstd:a,b']);
@@ -210,9 +220,9 @@ describe('a request refused as too large', () => {
       return batch;
     };
     const forwarded = (batch: OriginBatch) =>
-      writeChunks(batch.records, sizes.of('orders'), 'origin', sizes.forwardedAtMost('orders')).map(
-        (chunk) => chunk.forward !== undefined,
-      );
+      writeChunks(batch.records, sizes.of('orders'), 'origin', {
+        maxForwardedBytes: sizes.forwardedAtMost('orders'),
+      }).map((chunk) => chunk.forward !== undefined);
     const large = originBatch(60_000, 'abcd');
     const smaller = originBatch(20_000, 'efgh');
     assert.deepEqual(forwarded(large), [true]);
