@@ -281,32 +281,39 @@ describeOnEveryVersion({ timeoutMs: TEST_TIMEOUT_MS * 10 }, (target) => {
       await assertJavaConsumerReads(topic, new Map([[0, records]]), t.signal);
     });
 
-    test('sends a write of many requests several at a time; when one is refused, those behind it go again in order', async (t) => {
-      // Requests of 64 KiB, zstd: of zeros they are small, of random bytes too large for this topic. The first
-      // goes alone, the others up to five at a time: the sixth, of random bytes, is refused and goes again in
-      // requests of half its size, and the ones behind it, which the broker refused as out of sequence, after it.
-      const topic = await createTopic('sink-pipelined', 1, [KEEP_FOREVER, ['max.message.bytes', '40000']]);
-      const sink = port.createSink({ maxRequestBytes: 64 * 1024, compression: 'zstd' });
-      const incompressible = (index: number) => index >= 105 && index < 126;
-      const records = Array.from({ length: 200 }, (_, index) => ({
-        key: Buffer.from(`key-${index}`),
-        value: incompressible(index) ? randomBytes(3000) : Buffer.alloc(3000, index % 256),
-        headers: [header('index', String(index))],
-        timestampMs: 1_700_000_000_000 + index,
-      }));
-      const ranges = await sink.write(topic, 0, records);
-      await sink.close();
-      assert.deepEqual(
-        ranges.map((range) => range.recordCount),
-        [21, 21, 21, 21, 21, 10, 10, 1, 21, 21, 21, 11],
-      );
-      let next = 0n;
-      for (const range of ranges) {
-        assert.equal(range.firstOffset, next);
-        next += BigInt(range.recordCount);
+    test('sends a write of many requests several at a time; a refused one, and those behind it, go again in order', async (t) => {
+      // Requests of 64 KiB (21 records), zstd: of zeros they are small, of random bytes too large for the topic,
+      // and go again in requests of half the size. A partition new to the producer gets its first request alone
+      // (the broker would store a later one before it), then the others go up to five at a time: when the sixth
+      // is refused, the broker refuses those behind it as out of sequence, and they go again after it.
+      const cases = [
+        { refused: 'the sixth request', from: 105, sizes: [21, 21, 21, 21, 21, 10, 10, 1, 21, 21, 21, 11] },
+        { refused: 'the first request', from: 0, sizes: [10, 10, 1, 21, 21, 21, 21, 21, 21, 21, 21, 11] },
+      ];
+      for (const { refused, from, sizes } of cases) {
+        const topic = await createTopic('sink-pipelined', 1, [KEEP_FOREVER, ['max.message.bytes', '40000']]);
+        const sink = port.createSink({ maxRequestBytes: 64 * 1024, compression: 'zstd' });
+        const records = Array.from({ length: 200 }, (_, index) => ({
+          key: Buffer.from(`key-${index}`),
+          value: index >= from && index < from + 21 ? randomBytes(3000) : Buffer.alloc(3000, index % 256),
+          headers: [header('index', String(index))],
+          timestampMs: 1_700_000_000_000 + index,
+        }));
+        const ranges = await sink.write(topic, 0, records);
+        await sink.close();
+        assert.deepEqual(
+          ranges.map((range) => range.recordCount),
+          sizes,
+          refused,
+        );
+        let next = 0n;
+        for (const range of ranges) {
+          assert.equal(range.firstOffset, next, refused);
+          next += BigInt(range.recordCount);
+        }
+        assert.equal(next, 200n, refused);
+        await assertJavaConsumerReads(topic, new Map([[0, records]]), t.signal);
       }
-      assert.equal(next, 200n);
-      await assertJavaConsumerReads(topic, new Map([[0, records]]), t.signal);
     });
 
     test('writes many partitions at once, several to a request, each batch stored or refused on its own', async (t) => {
