@@ -2,10 +2,12 @@
 // up to five (max.in.flight.requests.per.connection). Pure scheduling: what a request is, and how it is sent,
 // is the caller's.
 //
-// Each request is handed to its connection (`dispatch` resolves) before the next is built, so they leave, and
-// the broker takes them, in order. After a failure nothing more is dispatched, and the outcome waits for every
-// request still out before it names the first that failed: the caller then goes on from there one request at a
-// time, knowing that nothing of this pipeline is still on its way to the broker.
+// Each request is handed to its connection (`dispatch` resolves) before the next is built, so they leave in
+// order (and a broker takes them in order when they share a connection). After a failure nothing more is
+// dispatched, and the outcome waits for every request still out to be answered or given up before it names the
+// first that failed: the caller then goes on from there one request at a time. A request the client gave up
+// (no answer in time) may still be processed by the broker: resent with the same producer id and sequence, it
+// is stored once.
 
 /** A request handed to its connection, and its answer to come. */
 export interface Dispatched<Result> {

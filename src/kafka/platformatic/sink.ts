@@ -10,12 +10,13 @@
 //
 // A write of several requests sends up to PIPELINE_DEPTH of them before the first is answered, as Kafka's
 // producer does (pipelined-sends.ts), once the broker knows this producer's sequence for the partition: it then
-// refuses a batch whose sequence does not follow the last it stored (OUT_OF_ORDER_SEQUENCE_NUMBER), so when one
-// request fails the ones behind it fail too, and nothing lands out of order. After a failure the write waits
-// for every request out and goes on one request at a time from the one that failed, with the same sequences:
-// a batch that was stored although its answer was lost is stored once, and answered with its offset (the
-// broker remembers a producer's last five batches per partition). A partition the broker does not know this
-// producer for takes any sequence, so there the first request goes alone.
+// refuses a batch whose sequence does not follow the last it stored (OUT_OF_ORDER_SEQUENCE_NUMBER), so a request
+// behind one that was not stored is refused too, and nothing lands out of order. After a failure the write waits
+// for every request out and goes on one request at a time from the one that failed, under the same producer id
+// (even if another partition's failure gave it up meanwhile) and with the same sequences: a batch that was
+// stored although its answer was lost is stored once, and answered with its offset (the broker remembers a
+// producer's last five batches per partition). A partition the broker does not know this producer for takes
+// any sequence, so there the first request goes alone.
 import { initProducerIdV4 } from '@platformatic/kafka';
 import type { ClusterConfig } from '../../config/types.js';
 import {
@@ -105,8 +106,11 @@ interface ProducerIdentity {
   readonly producerId: bigint;
   readonly producerEpoch: number;
   readonly sequences: Map<string, number>;
-  /** When each partition last answered a batch of this producer's. */
-  readonly answeredAtMs: Map<string, number>;
+  /**
+   * When the last batch each partition stored of this producer's was sent: sent after the sink last forgot its
+   * topic, so that an answer to a request sent before cannot vouch for a topic created again since.
+   */
+  readonly storedSentAtMs: Map<string, number>;
 }
 
 /** What a batch is written with: its partition's client, and the producer id with the promise it came from. */
@@ -172,7 +176,7 @@ export class PlatformaticSink implements RecordSink {
         for (const key of identity.sequences.keys()) {
           if (key.slice(0, key.lastIndexOf('\u0000')) !== topic) continue;
           identity.sequences.delete(key);
-          identity.answeredAtMs.delete(key);
+          identity.storedSentAtMs.delete(key);
         }
       })
       .catch(() => undefined);
@@ -195,19 +199,20 @@ export class PlatformaticSink implements RecordSink {
       maxForwardedBytes: sizes.forwardedAtMost(target.topic),
       minForwardedShare: MIN_FORWARDED_SHARE,
     });
-    let pipelineTried = false;
+    /** The pipeline's producer id, which the rest of the write keeps to once it failed; undefined before. */
+    let pipelined: Writer | undefined;
     // The next chunk is encoded while this one is written: compressing takes about as long as a round trip to
     // a near broker.
     let next = chunks.length > 0 ? encodeAhead(chunks[0]!) : undefined;
     for (let index = 0; next !== undefined; ) {
       const sent =
-        pipelineTried || chunks.length - index < 2
+        pipelined !== undefined || chunks.length - index < 2
           ? undefined
           : await this.#sendPipelined(target, chunks.slice(index), next);
       if (sent !== undefined) {
-        pipelineTried = true;
-        written.push(...sent);
-        index += sent.length;
+        pipelined = sent.writer;
+        written.push(...sent.written);
+        index += sent.written.length;
         // After a failure, the rest go one request at a time, from the one that failed.
         next = index < chunks.length ? encodeAhead(chunks[index]!) : undefined;
         continue;
@@ -216,7 +221,7 @@ export class PlatformaticSink implements RecordSink {
       next = index + 1 < chunks.length ? encodeAhead(chunks[index + 1]!) : undefined;
       written.push(
         ...(await sendSplittingTooLarge(target.topic, chunk, compression, this.#requestSizes, (each) =>
-          this.#sendChunkThatFits(target, each),
+          this.#sendChunkThatFits(target, each, pipelined),
         )),
       );
       index += 1;
@@ -226,34 +231,37 @@ export class PlatformaticSink implements RecordSink {
 
   /**
    * Sends `chunks` (the first already prepared) up to PIPELINE_DEPTH at a time; what was written, in order, up to
-   * the first request that failed. The partition's sequence is then that request's again, for the write to send
-   * it, and those after it, one at a time. Undefined, with nothing sent, unless the broker answered a batch of
-   * this producer's for the partition within SEQUENCE_KNOWN_MS.
+   * the first request that failed, and the producer id it was written under. The partition's sequence is then
+   * that request's again, for the write to send it, and those after it, one at a time under that producer id.
+   * Undefined, with nothing sent, unless the partition stored a batch of this producer's sent within
+   * SEQUENCE_KNOWN_MS.
    */
   async #sendPipelined(
     target: WriteTarget,
     chunks: readonly WriteChunk[],
     first: PreparedChunk,
-  ): Promise<WrittenRange[] | undefined> {
-    const { lane, identity, identityPromise } = await this.#writer(target);
+  ): Promise<{ written: WrittenRange[]; writer: Writer } | undefined> {
+    const writer = await this.#writer(target);
+    const { lane, identity } = writer;
     const key = sequenceKeyOf(target);
-    const answeredAtMs = identity.answeredAtMs.get(key);
-    if (answeredAtMs === undefined || Date.now() - answeredAtMs >= SEQUENCE_KNOWN_MS) return undefined;
+    const storedSentAtMs = identity.storedSentAtMs.get(key);
+    if (storedSentAtMs === undefined || Date.now() - storedSentAtMs >= SEQUENCE_KNOWN_MS) return undefined;
     const produceTarget = { ...target, transactionalId: null };
-    const prepared: PreparedChunk[] = [first];
+    let upcoming = first;
     const sequenceAt: number[] = [];
     let sequence = identity.sequences.get(key) ?? FIRST_SEQUENCE;
     const outcome = await sendPipelined(chunks.length, PIPELINE_DEPTH, async (index) => {
-      const chunk = prepared[index]!;
-      if (index + 1 < chunks.length) prepared.push(encodeAhead(chunks[index + 1]!));
+      const chunk = upcoming;
+      if (index + 1 < chunks.length) upcoming = encodeAhead(chunks[index + 1]!);
       sequenceAt.push(sequence);
       const batch = await batchOf(chunk, { ...producerOf(identity, sequence), transactional: false });
       sequence = nextSequence(sequence, chunk.records.length);
       identity.sequences.set(key, sequence);
+      const sentAtMs = Date.now();
       const { answer } = await lane.dispatch(produceTarget, batch, target.onUnreachable);
       return {
         answer: answer.then((firstOffset) => {
-          identity.answeredAtMs.set(key, Date.now());
+          storedSent(identity, key, sentAtMs);
           return {
             firstOffset,
             batchBytes: batch.length,
@@ -263,10 +271,8 @@ export class PlatformaticSink implements RecordSink {
         }),
       };
     });
-    if (outcome.failure !== undefined && this.#identity === identityPromise) {
-      identity.sequences.set(key, sequenceAt[outcome.failure.index]!);
-    }
-    return outcome.results;
+    if (outcome.failure !== undefined) identity.sequences.set(key, sequenceAt[outcome.failure.index]!);
+    return { written: outcome.results, writer };
   }
 
   /**
@@ -276,15 +282,19 @@ export class PlatformaticSink implements RecordSink {
    * instead, sendSplittingTooLarge). The broker refused the whole batch, so sending it again cannot duplicate
    * anything.
    */
-  async #sendChunkThatFits(target: WriteTarget, chunk: PreparedChunk): Promise<WrittenRange> {
+  async #sendChunkThatFits(
+    target: WriteTarget,
+    chunk: PreparedChunk,
+    pinned: Writer | undefined,
+  ): Promise<WrittenRange> {
     try {
-      return { ...(await this.#sendChunkOnce(target, chunk)), recordCount: chunk.records.length };
+      return { ...(await this.#sendChunkOnce(target, chunk, pinned)), recordCount: chunk.records.length };
     } catch (error) {
       const oneUncompressedRecord =
         chunk.codec === 'none' && chunk.forward === undefined && chunk.records.length === 1;
       if (!(error instanceof RecordTooLarge) || !oneUncompressedRecord) throw error;
       const gzipped = { records: chunk.records, codec: 'gzip' as const };
-      return { ...(await this.#sendChunkOnce(target, gzipped)), recordCount: chunk.records.length };
+      return { ...(await this.#sendChunkOnce(target, gzipped, pinned)), recordCount: chunk.records.length };
     }
   }
 
@@ -294,9 +304,13 @@ export class PlatformaticSink implements RecordSink {
    * partition): the broker refused this batch, so sending it again cannot duplicate it. The topic is looked
    * up afresh before the batch goes again, in case it was deleted and created again meanwhile.
    */
-  async #sendChunkOnce(target: WriteTarget, chunk: PreparedChunk): Promise<SentBatch> {
+  async #sendChunkOnce(
+    target: WriteTarget,
+    chunk: PreparedChunk,
+    pinned: Writer | undefined,
+  ): Promise<SentBatch> {
     try {
-      return await this.#sendChunk(target, chunk);
+      return await this.#sendChunk(target, chunk, pinned);
     } catch (error) {
       if (![...kafkaErrorIds(error)].some((id) => PRODUCER_STATE_LOST_IDS.has(id))) throw error;
       for (const lane of this.#lanes) lane.forgetTopic(target.topic);
@@ -304,11 +318,13 @@ export class PlatformaticSink implements RecordSink {
     }
   }
 
-  async #sendChunk(target: WriteTarget, chunk: PreparedChunk): Promise<SentBatch> {
-    const { lane, identity, identityPromise } = await this.#writer(target);
+  /** Sends one request under `pinned`'s producer id if given (a pipeline's, after it failed), else the sink's. */
+  async #sendChunk(target: WriteTarget, chunk: PreparedChunk, pinned?: Writer): Promise<SentBatch> {
+    const { lane, identity, identityPromise } = pinned ?? (await this.#writer(target));
     const key = sequenceKeyOf(target);
     const baseSequence = identity.sequences.get(key) ?? FIRST_SEQUENCE;
     const batch = await batchOf(chunk, { ...producerOf(identity, baseSequence), transactional: false });
+    const sentAtMs = Date.now();
     try {
       const firstOffset = await lane.produce(
         { ...target, transactionalId: null },
@@ -316,7 +332,7 @@ export class PlatformaticSink implements RecordSink {
         target.onUnreachable,
       );
       identity.sequences.set(key, nextSequence(baseSequence, chunk.records.length));
-      identity.answeredAtMs.set(key, Date.now());
+      storedSent(identity, key, sentAtMs);
       return { firstOffset, batchBytes: batch.length, forwarded: chunk.forward !== undefined };
     } catch (error) {
       // A request refused as a whole (too large, a missing topic or partition, no ACL) left the sequence where
@@ -352,7 +368,7 @@ export class PlatformaticSink implements RecordSink {
         producerId,
         producerEpoch,
         sequences: new Map(),
-        answeredAtMs: new Map(),
+        storedSentAtMs: new Map(),
       }));
     return this.#identity;
   }
@@ -370,4 +386,9 @@ function sequenceKeyOf({ topic, partition }: WriteTarget): string {
 
 function producerOf(identity: ProducerIdentity, baseSequence: number): Omit<BatchProducer, 'transactional'> {
   return { producerId: identity.producerId, producerEpoch: identity.producerEpoch, baseSequence };
+}
+
+/** The partition stored a batch sent at `sentAtMs` (answers can come out of the order requests were sent in). */
+function storedSent(identity: ProducerIdentity, key: string, sentAtMs: number): void {
+  identity.storedSentAtMs.set(key, Math.max(sentAtMs, identity.storedSentAtMs.get(key) ?? sentAtMs));
 }
