@@ -107,8 +107,8 @@ interface ProducerIdentity {
   readonly producerEpoch: number;
   readonly sequences: Map<string, number>;
   /**
-   * When the last batch each partition stored of this producer's was sent: sent after the sink last forgot its
-   * topic, so that an answer to a request sent before cannot vouch for a topic created again since.
+   * When the last batch each partition stored of this producer's was sent. Only one sent after the sink last
+   * forgot its topic counts: the answer to a request sent before cannot vouch for a topic created again since.
    */
   readonly storedSentAtMs: Map<string, number>;
 }
@@ -128,6 +128,8 @@ export class PlatformaticSink implements RecordSink {
   readonly #idChecks = new TopicIdChecks();
   /** The id of each topic as the last write named it. */
   readonly #topicIds = new Map<string, TopicId>();
+  /** When the sink last forgot each topic it forgot (#forgetTopic). */
+  readonly #topicForgottenAtMs = new Map<string, number>();
   /** Undefined until the first write, and again after a failed write gave it up. */
   #identity: Promise<ProducerIdentity> | undefined;
   #closed = false;
@@ -169,6 +171,7 @@ export class PlatformaticSink implements RecordSink {
    * is looked up afresh and starts at sequence 0. Writes in progress finish.
    */
   #forgetTopic(topic: string): void {
+    this.#topicForgottenAtMs.set(topic, Date.now());
     for (const lane of this.#lanes) lane.forgetTopic(topic);
     this.#requestSizes.forget(topic);
     void this.#identity
@@ -246,6 +249,8 @@ export class PlatformaticSink implements RecordSink {
     const key = sequenceKeyOf(target);
     const storedSentAtMs = identity.storedSentAtMs.get(key);
     if (storedSentAtMs === undefined || Date.now() - storedSentAtMs >= SEQUENCE_KNOWN_MS) return undefined;
+    if (storedSentAtMs <= (this.#topicForgottenAtMs.get(target.topic) ?? Number.NEGATIVE_INFINITY))
+      return undefined;
     const produceTarget = { ...target, transactionalId: null };
     let upcoming = first;
     const sequenceAt: number[] = [];
