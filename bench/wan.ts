@@ -307,7 +307,9 @@ async function main(signal: AbortSignal): Promise<number> {
 
     if (!settings.skip.has('throughput')) {
       // The topic is read once before the mirrors copy it: the first copy of a run was its slowest (77,000 and
-      // 69,000 records/s against 104,000-145,000 for the same build later in the run, 6 December).
+      // 69,000 records/s against 104,000-145,000 for the same build later in the run, 6 December), in case the
+      // brokers' first read of it is what is slow. It was still the slowest after this read (59,754 records/s),
+      // so each round also starts with the next mirror (measureLink).
       const read = await runConsumerPerformance({
         version: settings.version,
         bootstrap: origin.bootstrap,

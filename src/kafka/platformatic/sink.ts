@@ -40,6 +40,7 @@ import type {
 } from '../port.js';
 import {
   DEFAULT_MAX_REQUEST_BYTES,
+  MIN_FORWARDED_SHARE_OF_REQUEST,
   RequestSizes,
   sendSplittingTooLarge,
   type WriteChunk,
@@ -84,7 +85,7 @@ const SEQUENCE_KNOWN_MS = 10_000;
  * compressed, about 100 KiB of JSON): encoding them again, compression above all, took about half of
  * georep's CPU in a copy of such a topic.
  */
-const MIN_FORWARDED_SHARE = 1 / 8;
+const MIN_FORWARDED_SHARE = MIN_FORWARDED_SHARE_OF_REQUEST / 2;
 
 /** Where a batch landed, how many bytes it took on the wire, and whether it was an origin batch forwarded. */
 interface SentBatch {
