@@ -260,7 +260,7 @@ export class PlatformaticSink implements RecordSink {
       const chunk = upcoming;
       if (index + 1 < chunks.length) upcoming = encodeAhead(chunks[index + 1]!);
       sequenceAt.push(sequence);
-      const batch = await batchOf(chunk, { ...producerOf(identity, sequence), transactional: false });
+      const batch = await batchOf(chunk, producerOf(identity, sequence));
       sequence = nextSequence(sequence, chunk.records.length);
       identity.sequences.set(key, sequence);
       const sentAtMs = Date.now();
@@ -329,7 +329,7 @@ export class PlatformaticSink implements RecordSink {
     const { lane, identity, identityPromise } = pinned ?? (await this.#writer(target));
     const key = sequenceKeyOf(target);
     const baseSequence = identity.sequences.get(key) ?? FIRST_SEQUENCE;
-    const batch = await batchOf(chunk, { ...producerOf(identity, baseSequence), transactional: false });
+    const batch = await batchOf(chunk, producerOf(identity, baseSequence));
     const sentAtMs = Date.now();
     try {
       const firstOffset = await lane.produce(
@@ -390,8 +390,10 @@ function sequenceKeyOf({ topic, partition }: WriteTarget): string {
   return `${topic}\u0000${partition}`;
 }
 
-function producerOf(identity: ProducerIdentity, baseSequence: number): Omit<BatchProducer, 'transactional'> {
-  return { producerId: identity.producerId, producerEpoch: identity.producerEpoch, baseSequence };
+/** Who writes a batch starting at `baseSequence`: this sink's idempotent producer, outside any transaction. */
+function producerOf(identity: ProducerIdentity, baseSequence: number): BatchProducer {
+  const { producerId, producerEpoch } = identity;
+  return { producerId, producerEpoch, baseSequence, transactional: false };
 }
 
 /** The partition stored a batch sent at `sentAtMs` (answers can come out of the order requests were sent in). */
