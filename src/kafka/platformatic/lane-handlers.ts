@@ -1,6 +1,7 @@
 // Hands a lane's fetched batches to the handlers of the flows they belong to (lane-reader.ts): one batch per
 // partition at a time, at most PARTITIONS_IN_PARALLEL partitions of all the lane's flows in handlers at once, and
 // each batch's offset committed once its handler resolved, for a partition still read here.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { BatchHandler, ConsumedBatch } from '../port.js';
 import type { CommitQueue } from './commit-queue.js';
 import type { FetchLoop } from './fetch-loop.js';
@@ -80,6 +81,9 @@ export class LaneHandlers {
     const { topic, partition } = batch;
     const key = partitionKey(topic, partition);
     try {
+      // Handling starts in the event loop's next turn: the fetch loop that handed the batch out sends its next
+      // request first (FetchLoopEvents.onReady), not after the handlers' synchronous part (decoding, compressing).
+      await nextTurn();
       await flow.handler(batch, flow.signal);
       const skippedTo = this.#skippedTo.get(key);
       this.#skippedTo.delete(key);

@@ -11,6 +11,7 @@
 // - Positions: after every assignment, once the batches in the handler finished and their offsets were
 //   committed, each partition starts at resumePositionOf's position, else the group's committed offset, else
 //   startPosition. OFFSET_OUT_OF_RANGE stops the source with OffsetOutOfRange; no offset is ever reset.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ConnectionPool, Consumer, type ConsumerGroupJoinPayload } from '@platformatic/kafka';
 import type { ClusterConfig } from '../../config/types.js';
 import { type KafkaError, OffsetOutOfRange } from '../errors.js';
@@ -224,6 +225,7 @@ export class PlatformaticSource implements RecordSource {
   async #deliver(batch: ConsumedBatch, bytes: number): Promise<void> {
     const { partition } = batch;
     try {
+      await nextTurn(); // after the fetch loop's next request, as in LaneHandlers
       await this.#handler(batch, this.#abort.signal);
       // Committed even when stop() gave up on it meanwhile: the destination acknowledged every record, and
       // reading them again would only copy them twice (the stop commits before it leaves the group).

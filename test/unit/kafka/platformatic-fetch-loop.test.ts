@@ -268,6 +268,23 @@ describe('the platformatic source fetch loop', () => {
     assert.deepEqual(sent[1]?.partitions, [{ topic: 'topic', partition: 0, offset: 3n, maxBytes: 50 }]);
   });
 
+  test('the next request leaves before the turn in which the batches just handed out are handled, and asks for them', async () => {
+    let handing: FetchLoop | undefined;
+    const sentWhenHandled: number[] = [];
+    const { loop, sent } = loopOver([0], {
+      onReady: () => {
+        takeAll(handing!); // as the handlers' dispatch does; their work starts in the next turn
+        setImmediate(() => sentWhenHandled.push(sent.length));
+      },
+    });
+    handing = loop;
+    loop.pump();
+    await sent[0]!.answer([read(0, 0n, 3, 10)]);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(sentWhenHandled, [2], 'the second request was out when handling started');
+    assert.deepEqual(sent[1]?.partitions, [{ topic: 'topic', partition: 0, offset: 3n, maxBytes: 50 }]);
+  });
+
   test("a request that leaves out a partition whose batch waits for the handler waits at the broker only briefly: that partition's next records wait for its answer", async () => {
     const { loop, sent } = loopOver([0, 1]);
     loop.pump();

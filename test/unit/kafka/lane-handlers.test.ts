@@ -1,0 +1,43 @@
+// Handing a lane's batches to their flows' handlers: a handler starts in the event loop's turn after the
+// dispatch, so that the fetch loop's next request, sent once the answer is taken in, never waits for handlers.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { ReadyBatch } from '../../../src/kafka/platformatic/fetch-positions.js';
+import { LaneHandlers } from '../../../src/kafka/platformatic/lane-handlers.js';
+import type { ConsumedBatch } from '../../../src/kafka/port.js';
+
+function readyBatch(partition: number): ReadyBatch {
+  const batch = { topic: 'orders', partition, records: [], nextOffset: 1n } as unknown as ConsumedBatch;
+  return { batch, bytes: 10 };
+}
+
+test('a dispatched batch is handled in the next turn, its offset committed and its bytes released after', async () => {
+  const events: string[] = [];
+  const ready = [readyBatch(0), readyBatch(1)];
+  const handlers = new LaneHandlers({
+    loop: {
+      *readyBatches() {
+        yield* ready.splice(0);
+      },
+      release: (bytes) => events.push(`release ${bytes}`),
+      pump: () => {},
+    },
+    commits: { add: (_topic, partition, offset) => events.push(`commit ${partition}@${offset}`) },
+    flowOf: () => ({
+      handler: async (batch) => {
+        events.push(`handle ${batch.partition}`);
+      },
+      signal: new AbortController().signal,
+      holds: () => true,
+    }),
+    fail: (_topic, error) => assert.fail(String(error)),
+    closed: () => false,
+  });
+  handlers.dispatch();
+  events.push('dispatched');
+  await Promise.resolve();
+  events.push('microtasks later');
+  await handlers.settled('orders');
+  assert.deepEqual(events.slice(0, 3), ['dispatched', 'microtasks later', 'handle 0']);
+  assert.deepEqual(events.slice(3), ['commit 0@1', 'release 10', 'handle 1', 'commit 1@1', 'release 10']);
+});
