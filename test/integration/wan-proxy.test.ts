@@ -1,17 +1,24 @@
 // The harness's WAN on a real broker: a client that bootstraps through the proxy stays behind it after
 // metadata (the broker advertises the proxy on its WAN listener), every Kafka request it makes pays the
-// configured round trip once, and records written and read through it are the records, byte for byte.
+// configured round trip once, and records written and read through it are the records, byte for byte. And
+// georep's sink behind a slow link: batches that wait for a place on the connection are not taken for a
+// destination that stopped answering.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Connection, metadataV12 } from '@platformatic/kafka';
+import { endOffsets, withAdmin } from '../../harness/kafka-client.js';
 import { type LocalKafkaCluster, type LocalKafkaRun, startClusters } from '../../harness/kafka-local.js';
 import { wanShape } from '../../harness/wan-proxy.js';
+import { createPlatformaticCluster } from '../../src/kafka/platformatic/cluster.js';
+import type { RecordToWrite } from '../../src/kafka/port.js';
 import {
   type JavaRecordToWrite,
   readWithJavaConsumer,
   writeWithJavaProducer,
 } from './support/java-records.js';
 import { uniqueTopicName } from './support/kafka-records.js';
+import { clusterConfig } from './support/port-clusters.js';
 import { createTopic } from './support/sequence-records.js';
 import { TRICKY_RECORDS } from './support/tricky-records.js';
 
@@ -114,6 +121,53 @@ describe('a WAN in front of a harness broker', () => {
         expected,
         `records read from ${brokers[0]}`,
       );
+    }
+  });
+
+  test("georep's sink writing more than a slow link carries at once: not reported unreachable, every record stored", async (context) => {
+    // 6 partitions × 3 MiB of random bytes through 4 MB/s: about 5 s. The writes send up to five requests at a
+    // time on the one connection, so most batches wait there for seconds before they leave; an answer comes
+    // within a second and a half of its request leaving (at most 5 MiB out before it).
+    const partitions = 6;
+    const topic = uniqueTopicName('wan-slow-sink');
+    await createTopic([cluster.bootstrap], topic, partitions, [['retention.ms', '-1']]);
+    cluster.wanProxy!.setShape({
+      toServer: { delayMs: 5, bytesPerSecond: 4_000_000 },
+      toClient: { delayMs: 5, bytesPerSecond: null },
+    });
+    const destination = createPlatformaticCluster(
+      clusterConfig({ name: 'destination', brokers: [cluster.wanBootstrap!] }),
+      () => {},
+    );
+    const sink = destination.createSink({ compression: 'none' });
+    const reports: string[] = [];
+    const recordsOf = (partition: number): RecordToWrite[] =>
+      Array.from({ length: 192 }, (_, index) => ({
+        key: Buffer.from(`${partition}-${index}`),
+        value: randomBytes(16 * 1024),
+        headers: [],
+        timestampMs: 1_700_000_000_000 + index,
+      }));
+    try {
+      const startedAt = performance.now();
+      const written = await Promise.all(
+        Array.from({ length: partitions }, (_, partition) =>
+          sink.write(topic, partition, recordsOf(partition), {
+            onUnreachable: (detail) => reports.push(detail),
+          }),
+        ),
+      );
+      context.diagnostic(`18 MiB through 4 MB/s in ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
+      assert.deepEqual(reports, [], 'nothing reported while every request was answered');
+      assert.deepEqual(
+        written.map((ranges) => ranges.reduce((sum, range) => sum + range.recordCount, 0)),
+        Array(partitions).fill(192),
+      );
+      const ends = await withAdmin([cluster.bootstrap], (admin) => endOffsets(admin, topic));
+      assert.deepEqual([...ends.values()], Array(partitions).fill(192n), 'stored on the broker');
+    } finally {
+      await sink.close();
+      cluster.wanProxy!.setShape(wanShape(ROUND_TRIP_MS));
     }
   });
 });

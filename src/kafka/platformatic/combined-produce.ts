@@ -43,9 +43,17 @@ export interface CombinedTarget {
   readonly transactionalId: string | null;
 }
 
+/**
+ * Called when the request carrying a batch left on its connection (at once, or when a place came free), with the
+ * bytes of the batches out on that connection then, its own included: the broker's answer cannot come before
+ * those crossed the link.
+ */
+export type OnSent = (bytesOut: number) => void;
+
 interface Waiting {
   readonly target: CombinedTarget;
   readonly batch: Buffer;
+  readonly onSent: OnSent | undefined;
   readonly resolve: (baseOffset: bigint) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -54,6 +62,7 @@ interface Waiting {
 interface Queue {
   readonly waiting: Waiting[];
   inFlight: number;
+  bytesOut: number;
 }
 
 export class CombinedProduce {
@@ -75,14 +84,14 @@ export class CombinedProduce {
   }
 
   /** Writes `batch` to its partition through `connection` (its leader); the offset of its first record. */
-  send(connection: Connection, target: CombinedTarget, batch: Buffer): Promise<bigint> {
+  send(connection: Connection, target: CombinedTarget, batch: Buffer, onSent?: OnSent): Promise<bigint> {
     return new Promise<bigint>((resolve, reject) => {
       let queue = this.#queues.get(connection);
       if (queue === undefined) {
-        queue = { waiting: [], inFlight: 0 };
+        queue = { waiting: [], inFlight: 0, bytesOut: 0 };
         this.#queues.set(connection, queue);
       }
-      queue.waiting.push({ target, batch, resolve, reject });
+      queue.waiting.push({ target, batch, onSent, resolve, reject });
       this.#sendWaiting(connection, queue);
     });
   }
@@ -90,12 +99,15 @@ export class CombinedProduce {
   #sendWaiting(connection: Connection, queue: Queue): void {
     while (queue.inFlight < MAX_REQUESTS_IN_FLIGHT && queue.waiting.length > 0) {
       const entries = takeRequest(queue.waiting);
+      const bytes = entries.reduce((sum, entry) => sum + entry.batch.length, 0);
       queue.inFlight += 1;
+      queue.bytesOut += bytes;
       let answered = false;
       const settleOnce = (error: unknown, response: unknown) => {
         if (answered) return; // the library may call back twice when sending failed after the answer
         answered = true;
         queue.inFlight -= 1;
+        queue.bytesOut -= bytes;
         this.#settle(connection, entries, error, response as ProduceResponse | undefined);
         if (queue.waiting.length > 0) this.#sendWaiting(connection, queue);
       };
@@ -114,6 +126,7 @@ export class CombinedProduce {
           true,
           settleOnce,
         );
+        if (!answered) for (const entry of entries) entry.onSent?.(queue.bytesOut);
       } catch (error) {
         // Nothing was sent: these batches fail, and the others waiting go on.
         settleOnce(error, undefined);

@@ -49,6 +49,11 @@ const RETRY_ATTEMPTS = 6;
  * on a busy machine; see docs/outages.md.
  */
 export const PRODUCE_SILENCE_MS = 2_000;
+/**
+ * …counted from when the request left on its connection (not while it waited for a place there), plus the time
+ * the bytes out on that connection take at this rate: five large requests on a slow link between regions.
+ */
+const PRODUCE_MIN_TRANSFER_BYTES_PER_SECOND = 5 * 1024 * 1024;
 const RETRY_BACKOFF_MS = 100;
 const MAX_RETRY_BACKOFF_MS = 2_000;
 /**
@@ -227,12 +232,13 @@ export class ProduceClient {
     }
     const { connection } = leader;
     what = `produce to broker ${leader.broker} (${connection.host}:${connection.port})`;
-    const sentAtMs = Date.now();
     const answer = whileSilentFor(
-      PRODUCE_SILENCE_MS,
-      this.#requests.send(connection, target, batch),
+      (watch) =>
+        this.#requests.send(connection, target, batch, (bytesOut) =>
+          watch(PRODUCE_SILENCE_MS + Math.round((bytesOut * 1000) / PRODUCE_MIN_TRANSFER_BYTES_PER_SECOND)),
+        ),
       () => this.#throttleLeftMs(connection),
-      () => onUnreachable?.(`no response to ${what} for ${((Date.now() - sentAtMs) / 1000).toFixed(1)} s`),
+      (silentForMs) => onUnreachable?.(`no response to ${what} for ${(silentForMs / 1000).toFixed(1)} s`),
     ).catch((error: unknown) => {
       throw reportFailure(error);
     });
@@ -350,28 +356,33 @@ export class ProduceClient {
 }
 
 /**
- * `pending`, after calling `onSilence` once if it has not settled within `silentAfterMs` beyond the time the
- * broker said it holds requests back (`heldBackMs`, asked again when the time is up: a request sent before the
- * answer that announced the throttle waits it out too).
+ * What `send` resolves to, after calling `onSilence` once if it has not settled within the time `send` gives
+ * `watch` when its request left, beyond the time the broker said it holds requests back (`heldBackMs`, asked
+ * again when the time is up: a request sent before the answer that announced the throttle waits it out too).
  */
 async function whileSilentFor<Result>(
-  silentAfterMs: number,
-  pending: Promise<Result>,
+  send: (watch: (silentAfterMs: number) => void) => Promise<Result>,
   heldBackMs: () => number,
-  onSilence: () => void,
+  onSilence: (silentForMs: number) => void,
 ): Promise<Result> {
   let timer: NodeJS.Timeout | undefined;
-  const wait = (ms: number) => {
-    timer = setTimeout(() => {
-      const held = heldBackMs();
-      if (held > 0) wait(held + silentAfterMs);
-      else onSilence();
-    }, ms);
+  let settled = false;
+  const watch = (silentAfterMs: number) => {
+    if (settled) return;
+    const sentAtMs = Date.now();
+    const wait = (ms: number) => {
+      timer = setTimeout(() => {
+        const held = heldBackMs();
+        if (held > 0) wait(held + silentAfterMs);
+        else onSilence(Date.now() - sentAtMs);
+      }, ms);
+    };
+    wait(silentAfterMs + heldBackMs());
   };
-  wait(silentAfterMs + heldBackMs());
   try {
-    return await pending;
+    return await send(watch);
   } finally {
+    settled = true;
     clearTimeout(timer);
   }
 }

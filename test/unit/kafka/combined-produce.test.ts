@@ -117,6 +117,27 @@ describe('Produce requests combining several partitions', () => {
     assert.deepEqual(await Promise.all(lateOffsets), [105n, 100n, 106n]);
   });
 
+  test('a batch waiting for a place is told it left only when an answer frees one, with the bytes then out on its connection', () => {
+    const { connection, sent } = fakeConnection();
+    const combined = new CombinedProduce('destination', TIMEOUT_MS, () => undefined);
+    const told: [string, number][] = [];
+    const send = (each: CombinedTarget, bytes: Buffer) =>
+      void combined.send(connection, each, bytes, (bytesOut) =>
+        told.push([`${each.topic}/${each.partition}`, bytesOut]),
+      );
+    for (let partition = 0; partition < 5; partition++) send(target('filler', partition), batch('filler'));
+    send(target('orders', 0), batch('late'));
+    assert.deepEqual(told, [
+      ['filler/0', 6],
+      ['filler/1', 12],
+      ['filler/2', 18],
+      ['filler/3', 24],
+      ['filler/4', 30],
+    ]);
+    sent[0]!.answer(null, answerFor([target('filler', 0)]));
+    assert.deepEqual(told.at(-1), ['orders/0', 28], 'four fillers and itself');
+  });
+
   test('a partition refused fails alone; the others of its request are stored', async () => {
     const { connection, sent } = fakeConnection();
     const combined = new CombinedProduce('destination', TIMEOUT_MS, () => undefined);
