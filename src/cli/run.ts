@@ -119,8 +119,9 @@ export const runCommand: Command = {
       daemon.requestReconcile('sighup');
     });
 
+    let started: 'started' | 'stopped';
     try {
-      await daemon.start();
+      started = await daemon.start();
     } catch (error) {
       if (!(error instanceof StartupFailed)) throw error;
       for (const line of error.details) io.stderr(`${line}\n`);
@@ -129,18 +130,21 @@ export const runCommand: Command = {
       await daemon.stop(1000);
       process.exit(EXIT.failed);
     }
-    const watcher = parsed.watch
-      ? watchConfigFile(parsed.config, {
-          quietMs: WRITE_QUIET_MS,
-          onChange: () => daemon.requestReconcile('file-change'),
-          onWatchError: (dir, error) =>
-            logger.warn(
-              { dir, err: error },
-              'cannot watch a directory the config path goes through; retrying',
-            ),
-        })
-      : null;
-    logger.info({ flows: daemon.status().flows.length, http: daemon.httpAddress }, 'georep is running');
+    // Stopped during startup: the stop signal's handler has the exit code, and nothing runs to watch for.
+    const watcher =
+      started === 'started' && parsed.watch
+        ? watchConfigFile(parsed.config, {
+            quietMs: WRITE_QUIET_MS,
+            onChange: () => daemon.requestReconcile('file-change'),
+            onWatchError: (dir, error) =>
+              logger.warn(
+                { dir, err: error },
+                'cannot watch a directory the config path goes through; retrying',
+              ),
+          })
+        : null;
+    if (started === 'started')
+      logger.info({ flows: daemon.status().flows.length, http: daemon.httpAddress }, 'georep is running');
 
     const exitCode = await stopped;
     watcher?.close();

@@ -106,6 +106,8 @@ export class Daemon {
   readonly #unmirrored: UnmirroredTopicWarnings;
   readonly #bandwidthCaps: BandwidthCaps;
   #firstReconcileDone = false;
+  /** stop() was called: a start() still under way binds no HTTP address and does not report ready. */
+  #stopRequested = false;
   #reconcileStartedMs: number | null = null;
   #discoveryTimer: NodeJS.Timeout | null = null;
   #discoveryIntervalMs = 0;
@@ -186,11 +188,14 @@ export class Daemon {
 
   /**
    * Loads the file, serves HTTP and runs the first reconcile; resolves when it is done (flows are then
-   * starting or running).
+   * starting or running): 'started', or 'stopped' when stop() was called meanwhile (a stop signal during a
+   * long first reconcile), which then does the rest.
    * @throws StartupFailed when the file is invalid or the HTTP address cannot be bound.
    */
-  async start(): Promise<void> {
-    if (!(await this.#configSource.load(true))) {
+  async start(): Promise<'started' | 'stopped'> {
+    const loaded = await this.#configSource.load(true);
+    if (this.#stopRequested) return 'stopped';
+    if (!loaded) {
       throw new StartupFailed(
         `cannot start with ${this.#options.configPath}`,
         this.#configSource.lastReload?.messages ?? [],
@@ -198,8 +203,10 @@ export class Daemon {
     }
     this.#loop.request('startup');
     await this.#loop.whenIdle();
+    if (this.#stopRequested) return 'stopped';
     this.#options.notifier.startWatchdog();
     await this.#options.notifier.ready(this.#summary());
+    return 'started';
   }
 
   /** Asks for a reload (SIGHUP, a file change). Returns at once; the loop does the work. */
@@ -217,6 +224,7 @@ export class Daemon {
    * the HTTP server. Resolves 'timeout' if the flows did not stop within `timeoutMs`.
    */
   async stop(timeoutMs: number): Promise<'stopped' | 'timeout'> {
+    this.#stopRequested = true;
     await this.#options.notifier.stopping('stopping: flushing and committing progress');
     this.#options.notifier.stopWatchdog();
     if (this.#discoveryTimer !== null) clearInterval(this.#discoveryTimer);
@@ -354,6 +362,7 @@ export class Daemon {
    * server is bound before the old one closes, so a bad address leaves the running one serving.
    */
   async #applyDaemonSettings(config: Config): Promise<string | null> {
+    if (this.#stopRequested) return null; // a listener bound now would outlive the stop that closed the last
     const problem = await this.#http.apply({
       listen: this.#options.httpListenOverride ?? config.daemon.httpListen,
       allowedHosts: config.daemon.httpAllowedHosts,
