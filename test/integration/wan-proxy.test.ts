@@ -125,9 +125,9 @@ describe('a WAN in front of a harness broker', () => {
   });
 
   test("georep's sink writing more than a slow link carries at once: not reported unreachable, every record stored", async (context) => {
-    // 6 partitions × 3 MiB of random bytes through 4 MB/s: about 5 s. The writes send up to five requests at a
-    // time on the one connection, so most batches wait there for seconds before they leave; an answer comes
-    // within a second and a half of its request leaving (at most 5 MiB out before it).
+    // 6 partitions × 3 MiB of random bytes through 4 MB/s: about 5 s. The writes send up to five requests of a
+    // partition at a time, on a few connections sharing the link, so most batches wait seconds for a place on
+    // theirs; each connection has an answer every half second or so all the while.
     const partitions = 6;
     const topic = uniqueTopicName('wan-slow-sink');
     await createTopic([cluster.bootstrap], topic, partitions, [['retention.ms', '-1']]);

@@ -43,17 +43,17 @@ export interface CombinedTarget {
   readonly transactionalId: string | null;
 }
 
-/**
- * Called when the request carrying a batch left on its connection (at once, or when a place came free), with the
- * bytes of the batches out on that connection then, its own included: the broker's answer cannot come before
- * those crossed the link.
- */
-export type OnSent = (bytesOut: number) => void;
+/** How a connection's requests move on: what a batch waiting for its answer (or for a place) is waiting behind. */
+export interface ConnectionProgress {
+  /** When the connection last had an answer (Date.now()); null before its first. */
+  readonly lastAnswerAtMs: number | null;
+  /** Bytes of the batches in its requests out: what crosses the link before the last of them is answered. */
+  readonly bytesOut: number;
+}
 
 interface Waiting {
   readonly target: CombinedTarget;
   readonly batch: Buffer;
-  readonly onSent: OnSent | undefined;
   readonly resolve: (baseOffset: bigint) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -63,6 +63,7 @@ interface Queue {
   readonly waiting: Waiting[];
   inFlight: number;
   bytesOut: number;
+  lastAnswerAtMs: number | null;
 }
 
 export class CombinedProduce {
@@ -84,16 +85,22 @@ export class CombinedProduce {
   }
 
   /** Writes `batch` to its partition through `connection` (its leader); the offset of its first record. */
-  send(connection: Connection, target: CombinedTarget, batch: Buffer, onSent?: OnSent): Promise<bigint> {
+  send(connection: Connection, target: CombinedTarget, batch: Buffer): Promise<bigint> {
     return new Promise<bigint>((resolve, reject) => {
       let queue = this.#queues.get(connection);
       if (queue === undefined) {
-        queue = { waiting: [], inFlight: 0, bytesOut: 0 };
+        queue = { waiting: [], inFlight: 0, bytesOut: 0, lastAnswerAtMs: null };
         this.#queues.set(connection, queue);
       }
-      queue.waiting.push({ target, batch, onSent, resolve, reject });
+      queue.waiting.push({ target, batch, resolve, reject });
       this.#sendWaiting(connection, queue);
     });
+  }
+
+  /** How `connection`'s requests move on (the broker answers them in order, one at a time). */
+  progress(connection: Connection): ConnectionProgress {
+    const queue = this.#queues.get(connection);
+    return { lastAnswerAtMs: queue?.lastAnswerAtMs ?? null, bytesOut: queue?.bytesOut ?? 0 };
   }
 
   #sendWaiting(connection: Connection, queue: Queue): void {
@@ -108,6 +115,7 @@ export class CombinedProduce {
         answered = true;
         queue.inFlight -= 1;
         queue.bytesOut -= bytes;
+        if (response !== undefined || answerOf(error) !== undefined) queue.lastAnswerAtMs = Date.now();
         this.#settle(connection, entries, error, response as ProduceResponse | undefined);
         if (queue.waiting.length > 0) this.#sendWaiting(connection, queue);
       };
@@ -126,7 +134,6 @@ export class CombinedProduce {
           true,
           settleOnce,
         );
-        if (!answered) for (const entry of entries) entry.onSent?.(queue.bytesOut);
       } catch (error) {
         // Nothing was sent: these batches fail, and the others waiting go on.
         settleOnce(error, undefined);

@@ -4,6 +4,7 @@
 // takes headers as a Map, and holds one request in flight per connection when idempotent. Here the batch
 // is georep's own (record-batch.ts) and the partition is checked against fresh metadata before anything is
 // sent to it. The request itself is encoded in produce-request.ts.
+
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   Base,
@@ -29,6 +30,7 @@ import {
   toPortError,
 } from './map-error.js';
 import { topicIdFromUuid } from './metadata.js';
+import { whileSilentFor } from './silence-watch.js';
 import { TlsAlerts } from './tls-alerts.js';
 
 /**
@@ -50,8 +52,9 @@ const RETRY_ATTEMPTS = 6;
  */
 export const PRODUCE_SILENCE_MS = 2_000;
 /**
- * …counted from when the request left on its connection (not while it waited for a place there), plus the time
- * the bytes out on that connection take at this rate: five large requests on a slow link between regions.
+ * …counted from the batch's hand-over or its connection's last answer, whichever came later (a batch waiting for
+ * one of the connection's five places waits for the broker to answer the others: while it does, the destination
+ * answers), plus the time the bytes out on the connection take at this rate (large requests on a slow link).
  */
 const PRODUCE_MIN_TRANSFER_BYTES_PER_SECOND = 5 * 1024 * 1024;
 const RETRY_BACKOFF_MS = 100;
@@ -232,12 +235,17 @@ export class ProduceClient {
     }
     const { connection } = leader;
     what = `produce to broker ${leader.broker} (${connection.host}:${connection.port})`;
+    const handedOverAtMs = Date.now();
     const answer = whileSilentFor(
-      (watch) =>
-        this.#requests.send(connection, target, batch, (bytesOut) =>
-          watch(PRODUCE_SILENCE_MS + Math.round((bytesOut * 1000) / PRODUCE_MIN_TRANSFER_BYTES_PER_SECOND)),
-        ),
-      () => this.#throttleLeftMs(connection),
+      this.#requests.send(connection, target, batch),
+      () => {
+        const { lastAnswerAtMs, bytesOut } = this.#requests.progress(connection);
+        const transferMs = Math.round((bytesOut * 1000) / PRODUCE_MIN_TRANSFER_BYTES_PER_SECOND);
+        return {
+          quietSinceMs: Math.max(handedOverAtMs, lastAnswerAtMs ?? handedOverAtMs),
+          allowedMs: PRODUCE_SILENCE_MS + transferMs + this.#throttleLeftMs(connection),
+        };
+      },
       (silentForMs) => onUnreachable?.(`no response to ${what} for ${(silentForMs / 1000).toFixed(1)} s`),
     ).catch((error: unknown) => {
       throw reportFailure(error);
@@ -352,37 +360,5 @@ export class ProduceClient {
   #throttleLeftMs(connection: Connection): number {
     const untilMs = this.#throttledUntilMs.get(`${connection.host}:${connection.port}`) ?? 0;
     return Math.max(0, untilMs - Date.now());
-  }
-}
-
-/**
- * What `send` resolves to, after calling `onSilence` once if it has not settled within the time `send` gives
- * `watch` when its request left, beyond the time the broker said it holds requests back (`heldBackMs`, asked
- * again when the time is up: a request sent before the answer that announced the throttle waits it out too).
- */
-async function whileSilentFor<Result>(
-  send: (watch: (silentAfterMs: number) => void) => Promise<Result>,
-  heldBackMs: () => number,
-  onSilence: (silentForMs: number) => void,
-): Promise<Result> {
-  let timer: NodeJS.Timeout | undefined;
-  let settled = false;
-  const watch = (silentAfterMs: number) => {
-    if (settled) return;
-    const sentAtMs = Date.now();
-    const wait = (ms: number) => {
-      timer = setTimeout(() => {
-        const held = heldBackMs();
-        if (held > 0) wait(held + silentAfterMs);
-        else onSilence(Date.now() - sentAtMs);
-      }, ms);
-    };
-    wait(silentAfterMs + heldBackMs());
-  };
-  try {
-    return await send(watch);
-  } finally {
-    settled = true;
-    clearTimeout(timer);
   }
 }

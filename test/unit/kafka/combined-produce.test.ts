@@ -117,25 +117,26 @@ describe('Produce requests combining several partitions', () => {
     assert.deepEqual(await Promise.all(lateOffsets), [105n, 100n, 106n]);
   });
 
-  test('a batch waiting for a place is told it left only when an answer frees one, with the bytes then out on its connection', () => {
+  test("a connection's progress: the bytes of its requests out, and when the broker last answered one", async () => {
     const { connection, sent } = fakeConnection();
     const combined = new CombinedProduce('destination', TIMEOUT_MS, () => undefined);
-    const told: [string, number][] = [];
-    const send = (each: CombinedTarget, bytes: Buffer) =>
-      void combined.send(connection, each, bytes, (bytesOut) =>
-        told.push([`${each.topic}/${each.partition}`, bytesOut]),
-      );
-    for (let partition = 0; partition < 5; partition++) send(target('filler', partition), batch('filler'));
-    send(target('orders', 0), batch('late'));
-    assert.deepEqual(told, [
-      ['filler/0', 6],
-      ['filler/1', 12],
-      ['filler/2', 18],
-      ['filler/3', 24],
-      ['filler/4', 30],
-    ]);
+    const fillers = Array.from({ length: 5 }, (_, partition) =>
+      combined.send(connection, target('filler', partition), batch('filler')),
+    );
+    void combined.send(connection, target('orders', 0), batch('late'));
+    assert.deepEqual(
+      combined.progress(connection),
+      { lastAnswerAtMs: null, bytesOut: 30 },
+      'five fillers out',
+    );
+    const beforeMs = Date.now();
     sent[0]!.answer(null, answerFor([target('filler', 0)]));
-    assert.deepEqual(told.at(-1), ['orders/0', 28], 'four fillers and itself');
+    const { lastAnswerAtMs, bytesOut } = combined.progress(connection);
+    assert.equal(bytesOut, 28, "four fillers and the batch that took the answered one's place");
+    assert.ok(lastAnswerAtMs !== null && lastAnswerAtMs >= beforeMs);
+    sent[1]!.answer(new NetworkError('Connection closed'));
+    await assert.rejects(fillers[1]!, NetworkError);
+    assert.equal(combined.progress(connection).lastAnswerAtMs, lastAnswerAtMs, 'a failure is no answer');
   });
 
   test('a partition refused fails alone; the others of its request are stored', async () => {
