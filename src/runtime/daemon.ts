@@ -108,6 +108,8 @@ export class Daemon {
   #firstReconcileDone = false;
   /** stop() was called: a start() still under way binds no HTTP address and does not report ready. */
   #stopRequested = false;
+  /** start()'s loading of the file, which may be binding the HTTP address: stop() closes it after that. */
+  #startLoading: Promise<boolean> | null = null;
   #reconcileStartedMs: number | null = null;
   #discoveryTimer: NodeJS.Timeout | null = null;
   #discoveryIntervalMs = 0;
@@ -193,7 +195,8 @@ export class Daemon {
    * @throws StartupFailed when the file is invalid or the HTTP address cannot be bound.
    */
   async start(): Promise<'started' | 'stopped'> {
-    const loaded = await this.#configSource.load(true);
+    this.#startLoading = this.#configSource.load(true);
+    const loaded = await this.#startLoading;
     if (this.#stopRequested) return 'stopped';
     if (!loaded) {
       throw new StartupFailed(
@@ -206,7 +209,7 @@ export class Daemon {
     if (this.#stopRequested) return 'stopped';
     this.#options.notifier.startWatchdog();
     await this.#options.notifier.ready(this.#summary());
-    return 'started';
+    return this.#stopRequested ? 'stopped' : 'started';
   }
 
   /** Asks for a reload (SIGHUP, a file change). Returns at once; the loop does the work. */
@@ -241,6 +244,7 @@ export class Daemon {
     });
     const outcome = await Promise.race([stopped, deadline]);
     clearTimeout(timer);
+    await this.#startLoading?.catch(() => false);
     await this.#http.close();
     return outcome;
   }

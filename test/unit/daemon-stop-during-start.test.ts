@@ -17,7 +17,19 @@ import { InMemoryKafka } from '../support/in-memory-kafka.js';
 const workDir = mkdtempSync(path.join(tmpdir(), 'georep-stop-during-start-'));
 after(() => rmSync(workDir, { recursive: true, force: true }));
 
-function daemonOn(configFile: string, told: string[]): Daemon {
+function daemonOn(name: string, told: string[]): Daemon {
+  const configFile = path.join(workDir, `${name}.yaml`);
+  writeFileSync(
+    configFile,
+    [
+      'clusters:',
+      '  origin: { bootstrap: ["origin.invalid:9092"] }',
+      '  destination: { bootstrap: ["destination.invalid:9092"] }',
+      'replications:',
+      '  - { origin: origin, destinations: [destination], topics: { include: ["orders"] } }',
+      '',
+    ].join('\n'),
+  );
   const clusters = { origin: new InMemoryKafka('origin'), destination: new InMemoryKafka('destination') };
   const notifier: SystemdNotifier = {
     ...quietNotifier,
@@ -40,20 +52,8 @@ function daemonOn(configFile: string, told: string[]): Daemon {
 }
 
 test('a stop while the file loads: start() resolves stopped, nothing listens, systemd never hears READY', async () => {
-  const configFile = path.join(workDir, 'geo-replication.yaml');
-  writeFileSync(
-    configFile,
-    [
-      'clusters:',
-      '  origin: { bootstrap: ["origin.invalid:9092"] }',
-      '  destination: { bootstrap: ["destination.invalid:9092"] }',
-      'replications:',
-      '  - { origin: origin, destinations: [destination], topics: { include: ["orders"] } }',
-      '',
-    ].join('\n'),
-  );
   const told: string[] = [];
-  const daemon = daemonOn(configFile, told);
+  const daemon = daemonOn('stopped-while-loading', told);
   const starting = daemon.start();
   assert.equal(await daemon.stop(5000), 'stopped');
   assert.equal(await starting, 'stopped');
@@ -62,9 +62,8 @@ test('a stop while the file loads: start() resolves stopped, nothing listens, sy
 });
 
 test('without a stop, start() resolves started once the first reconcile is done', async () => {
-  const configFile = path.join(workDir, 'geo-replication.yaml');
   const told: string[] = [];
-  const daemon = daemonOn(configFile, told);
+  const daemon = daemonOn('started', told);
   assert.equal(await daemon.start(), 'started');
   assert.notEqual(daemon.httpAddress, null);
   assert.equal(await daemon.stop(5000), 'stopped');

@@ -84,6 +84,7 @@ export class LaneHandlers {
       // Handling starts in the event loop's next turn: the fetch loop that handed the batch out sends its next
       // request first (FetchLoopEvents.onReady), not after the handlers' synchronous part (decoding, compressing).
       await nextTurn();
+      if (flow.signal.aborted) return; // the flow gave its batches up meanwhile: read again by whoever resumes
       await flow.handler(batch, flow.signal);
       const skippedTo = this.#skippedTo.get(key);
       this.#skippedTo.delete(key);

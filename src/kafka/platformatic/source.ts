@@ -226,6 +226,7 @@ export class PlatformaticSource implements RecordSource {
     const { partition } = batch;
     try {
       await nextTurn(); // after the fetch loop's next request, as in LaneHandlers
+      if (this.#abort.signal.aborted) return;
       await this.#handler(batch, this.#abort.signal);
       // Committed even when stop() gave up on it meanwhile: the destination acknowledged every record, and
       // reading them again would only copy them twice (the stop commits before it leaves the group).
