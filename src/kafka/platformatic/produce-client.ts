@@ -4,7 +4,6 @@
 // takes headers as a Map, and holds one request in flight per connection when idempotent. Here the batch
 // is georep's own (record-batch.ts) and the partition is checked against fresh metadata before anything is
 // sent to it. The request itself is encoded in produce-request.ts.
-
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   Base,
