@@ -16,6 +16,8 @@ export class HttpListener {
   readonly #logger: Logger;
   #server: RunningHttpServer | null = null;
   #settings: HttpServerSettings | null = null;
+  /** close() was called: final, a bind still under way then is closed as it completes. */
+  #closed = false;
 
   constructor(providers: HttpProviders, logger: Logger) {
     this.#providers = providers;
@@ -54,6 +56,10 @@ export class HttpListener {
       }
       return `daemon.httpListen: cannot listen on ${settings.listen}: ${reason}`;
     }
+    if (this.#closed) {
+      await started.close();
+      return null;
+    }
     if (!sameAddress) await previous?.close();
     this.#server = started;
     this.#settings = settings;
@@ -80,6 +86,7 @@ export class HttpListener {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     await this.#server?.close();
   }
 }

@@ -108,8 +108,6 @@ export class Daemon {
   #firstReconcileDone = false;
   /** stop() was called: a start() still under way binds no HTTP address and does not report ready. */
   #stopRequested = false;
-  /** start()'s loading of the file, which may be binding the HTTP address: stop() closes it after that. */
-  #startLoading: Promise<boolean> | null = null;
   #reconcileStartedMs: number | null = null;
   #discoveryTimer: NodeJS.Timeout | null = null;
   #discoveryIntervalMs = 0;
@@ -189,14 +187,12 @@ export class Daemon {
   }
 
   /**
-   * Loads the file, serves HTTP and runs the first reconcile; resolves when it is done (flows are then
-   * starting or running): 'started', or 'stopped' when stop() was called meanwhile (a stop signal during a
-   * long first reconcile), which then does the rest.
+   * Loads the file, serves HTTP and runs the first reconcile: 'started' once done (flows starting or running),
+   * 'stopped' when stop() was called meanwhile (a stop signal during a long first reconcile).
    * @throws StartupFailed when the file is invalid or the HTTP address cannot be bound.
    */
   async start(): Promise<'started' | 'stopped'> {
-    this.#startLoading = this.#configSource.load(true);
-    const loaded = await this.#startLoading;
+    const loaded = await this.#configSource.load(true);
     if (this.#stopRequested) return 'stopped';
     if (!loaded) {
       throw new StartupFailed(
@@ -244,7 +240,6 @@ export class Daemon {
     });
     const outcome = await Promise.race([stopped, deadline]);
     clearTimeout(timer);
-    await this.#startLoading?.catch(() => false);
     await this.#http.close();
     return outcome;
   }

@@ -11,7 +11,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import type { SystemdNotifier } from '../../src/observability/systemd-notify.js';
 import { Daemon } from '../../src/runtime/daemon.js';
-import { quietNotifier } from '../support/daemon-fixtures.js';
+import { inMemoryClustersConfig, quietNotifier } from '../support/daemon-fixtures.js';
 import { InMemoryKafka } from '../support/in-memory-kafka.js';
 
 const workDir = mkdtempSync(path.join(tmpdir(), 'georep-stop-during-start-'));
@@ -21,14 +21,9 @@ function daemonOn(name: string, told: string[]): Daemon {
   const configFile = path.join(workDir, `${name}.yaml`);
   writeFileSync(
     configFile,
-    [
-      'clusters:',
-      '  origin: { bootstrap: ["origin.invalid:9092"] }',
-      '  destination: { bootstrap: ["destination.invalid:9092"] }',
-      'replications:',
+    inMemoryClustersConfig([
       '  - { origin: origin, destinations: [destination], topics: { include: ["orders"] } }',
-      '',
-    ].join('\n'),
+    ]),
   );
   const clusters = { origin: new InMemoryKafka('origin'), destination: new InMemoryKafka('destination') };
   const notifier: SystemdNotifier = {

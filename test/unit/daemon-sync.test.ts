@@ -15,7 +15,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { DESTINATION_TIMESTAMP_LIMITS } from '../../src/plan/topic-configs.js';
 import { Daemon } from '../../src/runtime/daemon.js';
-import { quietNotifier, waitForStatus } from '../support/daemon-fixtures.js';
+import { inMemoryClustersConfig, quietNotifier, waitForStatus } from '../support/daemon-fixtures.js';
 import { InMemoryKafka } from '../support/in-memory-kafka.js';
 
 const workDir = mkdtempSync(path.join(tmpdir(), 'georep-daemon-sync-'));
@@ -82,19 +82,7 @@ async function startDaemon(
   };
   const configFile = path.join(workDir, `${name}.yaml`);
   const writeConfig = (lines: readonly string[]) =>
-    writeFileSync(
-      configFile,
-      [
-        'clusters:',
-        '  origin: { bootstrap: ["origin.invalid:9092"] }',
-        '  destination: { bootstrap: ["destination.invalid:9092"] }',
-        'replications:',
-        ...lines,
-        'daemon:',
-        '  discoveryIntervalMs: 3600000',
-        '',
-      ].join('\n'),
-    );
+    writeFileSync(configFile, inMemoryClustersConfig(lines, ['daemon:', '  discoveryIntervalMs: 3600000']));
   writeConfig(replications);
   const logMessages: string[] = [];
   const logStream = new Writable({

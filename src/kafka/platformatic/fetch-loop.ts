@@ -54,9 +54,8 @@ export interface FetchLoopEvents {
   /** Whether fetching may go on now (not paused, stopping or rebalancing). */
   canFetch(): boolean;
   /**
-   * A batch became ready. Batches may be taken out at once (readyBatches()), but their handling must wait for the
-   * event loop's next turn: the loop sends its next request first (microtasks later, once this answer is taken
-   * in), with the partitions just taken in it.
+   * A batch became ready: take it out at once (readyBatches()), but handle it in the event loop's next turn, after
+   * the loop sent its next request (with the partitions just taken in it).
    */
   onReady(): void;
   /** A fetch found only markers or aborted records up to `offset`: nothing to hand on, but the group may move past. */

@@ -81,11 +81,9 @@ const PIPELINE_DEPTH = 5;
 const SEQUENCE_KNOWN_MS = 10_000;
 /**
  * The smallest origin batch forwarded as it came, as a share of a request: a quarter of the default (32 KiB of
- * records), as the requests of a partition go several at a time. It forwards the batches of a producer with
- * Kafka's defaults and zstd (16 KiB compressed, about 100 KiB of JSON; encoding them again, compression above
- * all, took about half of georep's CPU in a copy of such a topic), and most of those its linger closed early,
- * so that the copy takes the origin's bytes within 3%: with half the default, 2–5% fewer, as the small batches
- * merged compress better. An eighth of the default (16 KiB) took 0.992 of the bytes but copied 2–12% slower.
+ * records), as a partition's requests go several at a time. It forwards the zstd batches of a producer with
+ * Kafka's defaults (about 100 KiB of JSON; encoding them again took about half of georep's CPU) and most of
+ * those its linger closed early: the copy takes the origin's bytes within 3% (docs/wan.md).
  */
 const MIN_FORWARDED_SHARE = MIN_FORWARDED_SHARE_OF_REQUEST / 4;
 
