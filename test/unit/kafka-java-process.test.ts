@@ -27,6 +27,13 @@ describe('JVM command lines of the harness', () => {
     ]);
   });
 
+  test("run every JVM with the GC options of Kafka's own launch script, not the JVM's 200 ms pause target", () => {
+    const args = javaArguments(command);
+    assert.ok(args.includes('-XX:+UseG1GC'));
+    assert.ok(args.includes('-XX:MaxGCPauseMillis=20'));
+    assert.ok(args.indexOf('-XX:MaxGCPauseMillis=20') < args.indexOf('kafka.Kafka'));
+  });
+
   test('put classes compiled by a test before the Kafka jars on the classpath', () => {
     const args = javaArguments({ ...command, classpathBefore: ['/cache/java-classes/abc'] });
     assert.equal(args[args.indexOf('-cp') + 1], '/cache/java-classes/abc:/cache/kafka/4.1.2/libs/*');
