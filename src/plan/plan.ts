@@ -36,7 +36,8 @@ export type Plan = KeyedPlan<FlowSpec>;
 
 /**
  * The keyed diff: `restartChanges` and `inPlaceChanges` say what differs between a running spec and the
- * wanted one with the same key; the restart changes win. Every list is sorted by key.
+ * wanted one with the same key; any restart change makes it a restart, which lists the in-place changes after
+ * its own. Every list is sorted by key.
  */
 export function planByKey<T extends { readonly key: string }>(
   desired: readonly T[],
@@ -57,12 +58,11 @@ export function planByKey<T extends { readonly key: string }>(
       continue;
     }
     const toRestart = restartChanges(current, wanted);
-    if (toRestart.length > 0) {
-      restart.push({ from: current, to: wanted, changes: toRestart });
-      continue;
-    }
     const inPlace = inPlaceChanges(current, wanted);
-    if (inPlace.length > 0) update.push({ from: current, to: wanted, changes: inPlace });
+    // A restart applies the in-place changes too; listed with it, `georep plan` and the log show every change.
+    if (toRestart.length > 0)
+      restart.push({ from: current, to: wanted, changes: [...toRestart, ...inPlace] });
+    else if (inPlace.length > 0) update.push({ from: current, to: wanted, changes: inPlace });
     else unchanged.push(current);
   }
   const byKey = (a: { key: string }, b: { key: string }) => compareKeys(a.key, b.key);

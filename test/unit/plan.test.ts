@@ -153,10 +153,14 @@ describe('planFlows', () => {
       expected: { ...empty, unchanged: ['orders'] },
     },
     {
-      name: 'a restart setting and an in-place setting together mean a restart',
-      desired: [withRestartSettings(flow('orders', { paused: true }), { replicationFactor: 2 })],
+      name: 'a restart setting and an in-place setting together mean a restart that lists both',
+      desired: [
+        withRestartSettings(flow('orders', { paused: true, maxBytesPerSecond: 20_000 }), {
+          replicationFactor: 2,
+        }),
+      ],
       running: [flow('orders')],
-      expected: { ...empty, restart: ['orders: replicationFactor'] },
+      expected: { ...empty, restart: ['orders: replicationFactor,paused,maxBytesPerSecond'] },
     },
     {
       name: 'stopping everything',
