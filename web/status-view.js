@@ -269,19 +269,20 @@ export function formatBytes(bytes) {
 
 /**
  * A replication's cap as the page shows it: the cap, and the share of the time between two polls that its
- * flows spent waiting for it (throttledSeconds is summed over flows, so it is divided by their number): near
- * 100%, the cap is what holds the replication back. Only the cap when there is no earlier poll to compare with.
+ * partitions spent waiting for it (each partition's batches wait on their own, and throttledSeconds is summed
+ * over them, so it is divided by their number): near 100%, the cap is what holds the replication back. Only
+ * the cap when there is no earlier poll to compare with.
  * @param {BandwidthCap} cap
  * @param {{ cap: BandwidthCap, atMs: number } | undefined} previous
  * @param {number} atMs when `cap` was read
- * @param {number} flows the replication's running flows
+ * @param {number} partitions the partitions of the replication's running flows
  */
-export function describeCap(cap, previous, atMs, flows) {
+export function describeCap(cap, previous, atMs, partitions) {
   const limit = `cap ${formatBytes(cap.maxBytesPerSecond)}/s`;
   const elapsedMs = previous === undefined ? 0 : atMs - previous.atMs;
-  if (previous === undefined || elapsedMs <= 0 || flows === 0) return limit;
+  if (previous === undefined || elapsedMs <= 0 || partitions === 0) return limit;
   const waitedMs = (cap.throttledSeconds - previous.cap.throttledSeconds) * 1000;
-  const share = Math.min(1, Math.max(0, waitedMs / (elapsedMs * flows)));
+  const share = Math.min(1, Math.max(0, waitedMs / (elapsedMs * partitions)));
   return `${limit}, waited for ${Math.round(share * 100)}% of the last ${formatDuration(elapsedMs)}`;
 }
 

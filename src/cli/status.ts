@@ -22,7 +22,7 @@ first. Beyond ${LISTED_FLOWS_MAX} flows it summarises them per replication and l
 running (at most ${LISTED_FLOWS_MAX}); --all lists every flow. Then, for replications with \`groups\`,
 every consumer group whose positions follow: partitions translated, whether the destination group was
 committed, the last sync and its error. Then, for replications with \`maxBytesPerSecond\`, the cap, the
-bytes written under it and how long the flows waited for it. Reads /status from the daemon's HTTP address.
+bytes written under it and how long its partitions waited for it. Reads /status from the daemon's HTTP address.
 
 options:
   --daemon ADDRESS     the daemon's HTTP address, HOST:PORT or https://HOST:PORT when daemon.httpWebConfig

@@ -61,7 +61,7 @@ export class Metrics {
 
   readonly replicationThrottledSeconds = new Counter({
     name: 'georep_replication_throttled_seconds_total',
-    help: "Time a replication's flows waited for its maxBytesPerSecond, summed over its flows.",
+    help: "Time a replication's partitions waited for its maxBytesPerSecond, summed over the partitions.",
     labelNames: ['replication'],
     registers: [this.registry],
   });

@@ -112,7 +112,7 @@ export interface BandwidthCapStatus {
   readonly maxBytesPerSecond: number;
   /** Bytes its flows wrote since the cap was set (or the daemon started); a new value keeps counting. */
   readonly bytesWritten: number;
-  /** Time its flows waited for the cap, summed over flows. */
+  /** Time its partitions waited for the cap, summed over them: each partition's batches wait on their own. */
   readonly throttledSeconds: number;
 }
 

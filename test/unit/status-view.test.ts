@@ -221,7 +221,7 @@ describe('status page view model', () => {
     );
   });
 
-  test('a cap: its rate, and how much of the time since the last poll its flows waited for it', () => {
+  test('a cap: its rate, and how much of the time since the last poll its partitions waited for it', () => {
     const cap = (throttledSeconds: number, maxBytesPerSecond = 20_000_000) => ({
       replication: 'orders',
       maxBytesPerSecond,
@@ -229,7 +229,7 @@ describe('status page view model', () => {
       throttledSeconds,
     });
     assert.equal(describeCap(cap(5), undefined, 10_000, 3), 'cap 20 MB/s', 'nothing to compare with yet');
-    // 3 flows over 5 s could wait 15 s in all; they waited 12.
+    // 3 partitions over 5 s could wait 15 s in all; they waited 12.
     assert.equal(
       describeCap(cap(17), { cap: cap(5), atMs: 5_000 }, 10_000, 3),
       'cap 20 MB/s, waited for 80% of the last 5 s',
