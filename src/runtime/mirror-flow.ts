@@ -258,6 +258,8 @@ export class MirrorFlow implements ManagedFlow {
     const source = this.#deps.origin.createLaneSource({
       topic: this.#identity.spec.originTopic,
       laneGroupId,
+      // A replication waiting for its maxBytesPerSecond then holds up no other replication's flows in the lane.
+      shareGroup: this.#identity.spec.replication,
       previousGroupId: consumerGroupId,
       startPosition: this.#identity.spec.start,
       sessionTimeoutMs: this.#deps.sessionTimeoutMs,

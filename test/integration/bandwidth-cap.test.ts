@@ -5,9 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runKafkaTool } from '../../harness/kafka-tools.js';
 import { GeorepProcess, writeMirrorConfig } from './support/georep-process.js';
-import { uniqueTopicName } from './support/kafka-records.js';
+import { fillWithProducerPerformance, uniqueTopicName } from './support/kafka-records.js';
 import { sampleValue } from './support/metrics-text.js';
 import { createTopics, endOffsets } from './support/sequence-records.js';
 import { TwoClusterRun } from './support/two-cluster-run.js';
@@ -73,21 +72,12 @@ describe('maxBytesPerSecond', { skip: run.target.skipReason }, () => {
       );
       await Promise.all(
         topics.map((topic) =>
-          runKafkaTool({
+          fillWithProducerPerformance({
             version: run.target.toolsVersion,
-            tool: 'producer-perf',
-            args: [
-              '--topic',
-              topic,
-              '--num-records',
-              String(RECORDS_PER_TOPIC),
-              '--record-size',
-              String(RECORD_BYTES),
-              '--throughput',
-              '-1',
-              '--producer-props',
-              `bootstrap.servers=${run.origin.join(',')}`,
-            ],
+            brokers: run.origin,
+            topic,
+            records: RECORDS_PER_TOPIC,
+            recordBytes: RECORD_BYTES,
             signal: context.signal,
           }),
         ),

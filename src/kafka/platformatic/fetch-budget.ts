@@ -44,6 +44,11 @@ export interface FetchSize {
 
 /** A request takes at most this share of the budget: one answer in the handler, the next on its way. */
 const BUFFERED_REQUESTS = 2;
+/**
+ * A share group's request leaves only with this much of its share left: a share may be smaller than a partition's
+ * limit (many groups), and a request for it is sized down instead.
+ */
+const MIN_SHARE_ROOM_BYTES = 64 * 1024;
 /** Fetches answered at once whose shortest time is the round trip. */
 const ROUND_TRIP_SAMPLES = 8;
 
@@ -74,7 +79,21 @@ export class FetchBudget {
     const bufferedBytes = this.bufferedBytes;
     const room = bufferedBytes - usedBytes;
     if (room < this.#limits.maxBytesPerPartition) return null;
-    const heldBytes = Math.min(room, bufferedBytes / BUFFERED_REQUESTS);
+    return this.#sized(Math.min(room, bufferedBytes / BUFFERED_REQUESTS));
+  }
+
+  /**
+   * The next request's size for a share group with `roomBytes` left of its share of the budget (fetch-shares.ts),
+   * asked when the budget as a whole has no room; null while less than MIN_SHARE_ROOM_BYTES (or a partition's
+   * limit, if smaller) is left.
+   */
+  within(roomBytes: number): FetchSize | null {
+    if (roomBytes < Math.min(MIN_SHARE_ROOM_BYTES, this.#limits.maxBytesPerPartition)) return null;
+    return this.#sized(Math.min(roomBytes, this.bufferedBytes / BUFFERED_REQUESTS));
+  }
+
+  /** A request whose answer is expected to hold about `heldBytes`. */
+  #sized(heldBytes: number): FetchSize {
     const maxBytes = Math.max(
       1,
       Math.floor(Math.min(this.#limits.maxBytesPerFetch, heldBytes / this.#heldPerReceivedByte)),

@@ -20,11 +20,13 @@ import { FetchBudget, type FetchBudgetLimits, type FetchSize } from './fetch-bud
 import {
   askIn,
   FetchPositions,
+  NO_SHARE_GROUP,
   type PartitionState,
   type ReadyBatch,
   type RequestAnswers,
 } from './fetch-positions.js';
-import { type BuiltRequest, FetchRequests } from './fetch-requests.js';
+import { type BuiltRequest, FetchRequests, requestOrder } from './fetch-requests.js';
+import { sizedRequest } from './fetch-shares.js';
 import { failedOnNetwork, innermostMessage, reportsTopicMissing } from './map-error.js';
 import type { FetchedPartition, FetchLayout, PartitionFetcher } from './partition-fetcher.js';
 
@@ -130,8 +132,17 @@ export class FetchLoop {
     return this.#positions.readyBatches(busy);
   }
 
-  release(bytes: number): void {
-    this.#positions.release(bytes);
+  release(bytes: number, group = NO_SHARE_GROUP): void {
+    this.#positions.release(bytes, group);
+  }
+
+  /** Share groups (fetch-shares.ts): see FetchPositions. */
+  setGroup(topic: string, group: string | null): void {
+    this.#positions.setGroup(topic, group);
+  }
+
+  get groupCount(): number {
+    return this.#positions.groupCount;
   }
 
   /** What the answers told of the ends of `topic`'s partitions, and how long ago (FetchPositions.fetchedEnds). */
@@ -164,17 +175,20 @@ export class FetchLoop {
     );
     for (const [broker, states] of byLeader) {
       if (this.#brokersFetching.has(broker)) continue;
-      const size = this.#budget.next(this.#positions.heldBytes + this.#reservedBytes);
-      if (size === null) {
+      const used = this.#positions.heldBytes + this.#reservedBytes;
+      const sized = sizedRequest(this.#budget, this.#positions, used, states);
+      if (sized === null) {
         trace('no room: %d bytes held, %d reserved', this.#positions.heldBytes, this.#reservedBytes);
-        return;
+        if (this.#positions.groupCount < 2) return;
+        continue;
       }
+      const { fetchable, size } = sized;
       const basis = {
         positionsVersion: this.#positions.version,
         layoutVersion: this.#layoutVersion,
         maxBytesPerPartition: size.maxBytesPerPartition,
       };
-      const built = this.#requests.request(broker, states, basis, (free) => this.#build(free, size));
+      const built = this.#requests.request(broker, fetchable, basis, (free) => this.#build(free, size));
       const maxWaitMs = holdingBack.has(broker) ? this.#limits.heldBackMaxWaitMs : undefined;
       if (built !== null) this.#fetchFrom(layout, broker, built, size, maxWaitMs);
     }
@@ -209,25 +223,9 @@ export class FetchLoop {
     this.#loadLayout(topics);
   }
 
-  /**
-   * Starved partitions first, then the others from a rotating start: the broker may return a batch larger than
-   * the partition's share only for the first partition with records, so each gets to be first in turn.
-   */
-  #requestOrder(states: readonly PartitionState[]): PartitionState[] {
-    const start = this.#rotation++ % states.length;
-    const ordered: PartitionState[] = [];
-    for (const starved of [true, false]) {
-      for (let index = 0; index < states.length; index++) {
-        const state = states[(start + index) % states.length]!;
-        if (state.starved === starved) ordered.push(state);
-      }
-    }
-    return ordered;
-  }
-
   /** The request for `states` (all led by one broker), in request order. */
   #build(states: readonly PartitionState[], size: FetchSize): BuiltRequest {
-    const ordered = this.#requestOrder(states);
+    const ordered = requestOrder(states, this.#rotation++);
     const sent = sentPartitions(ordered);
     const request = sent.map(({ state, offset }) => ({
       topic: state.topic,

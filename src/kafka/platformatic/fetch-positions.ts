@@ -6,13 +6,21 @@
 // Fetched data is thrown away (a rewind, a partition given up) by moving the position back to resumeOffset, past
 // the last batch taken, and raising the partition's epoch: the answer to a request that left before is then
 // recognised as stale and ignored.
+//
+// The bytes held are also counted by share group (a topic's, setGroup()): a lane's budget and handlers are shared
+// out between its groups (fetch-shares.ts).
 import type { ConsumedBatch, FetchedEndOffset } from '../port.js';
 import type { FetchedPartition } from './partition-fetcher.js';
 
 export interface ReadyBatch {
   readonly batch: ConsumedBatch;
   readonly bytes: number;
+  /** The share group of its topic when it was fetched: its bytes are given back to that group. */
+  readonly group: string;
 }
+
+/** The share group of a topic that has none set: a source of one topic, a lane of one group. */
+export const NO_SHARE_GROUP = '';
 
 export interface PartitionState {
   readonly topic: string;
@@ -62,6 +70,10 @@ export class FetchPositions {
    */
   readonly #ready = new Set<PartitionState>();
   #heldBytes = 0;
+  readonly #heldBytesByGroup = new Map<string, number>();
+  /** Share groups by topic, and the number of topics in each group. */
+  readonly #groupOf = new Map<string, string>();
+  readonly #topicsByGroup = new Map<string, number>();
   #version = 0;
 
   /**
@@ -75,6 +87,40 @@ export class FetchPositions {
   /** The bytes of the ready batches and of those taken and not yet released. */
   get heldBytes(): number {
     return this.#heldBytes;
+  }
+
+  /** The bytes held of the topics of share group `group`. */
+  heldBytesOf(group: string): number {
+    return this.#heldBytesByGroup.get(group) ?? 0;
+  }
+
+  /** The share groups of the topics set one (setGroup()). */
+  get groupCount(): number {
+    return this.#topicsByGroup.size;
+  }
+
+  /** The bytes held by each share group of the topics set one, those holding none included. */
+  heldBytesByGroup(): Map<string, number> {
+    return new Map([...this.#topicsByGroup.keys()].map((group) => [group, this.heldBytesOf(group)]));
+  }
+
+  /** Puts `topic` in share group `group` (null: in none). Its batches fetched before keep their group. */
+  setGroup(topic: string, group: string | null): void {
+    const before = this.#groupOf.get(topic);
+    if (before === group) return;
+    if (before !== undefined) {
+      const topics = this.#topicsByGroup.get(before)! - 1;
+      if (topics === 0) this.#topicsByGroup.delete(before);
+      else this.#topicsByGroup.set(before, topics);
+      this.#groupOf.delete(topic);
+    }
+    if (group === null) return;
+    this.#groupOf.set(topic, group);
+    this.#topicsByGroup.set(group, (this.#topicsByGroup.get(group) ?? 0) + 1);
+  }
+
+  groupOf(topic: string): string {
+    return this.#groupOf.get(topic) ?? NO_SHARE_GROUP;
   }
 
   /** The topics with partitions assigned. */
@@ -145,7 +191,7 @@ export class FetchPositions {
     this.#version += 1;
     state.epoch += 1;
     state.askedIn = null;
-    for (const ready of state.ready) this.#heldBytes -= ready.bytes;
+    for (const ready of state.ready) this.release(ready.bytes, ready.group);
     state.ready.length = 0;
     this.#ready.delete(state);
     state.position = state.resumeOffset;
@@ -165,8 +211,11 @@ export class FetchPositions {
   }
 
   /** The handler is done with a batch taken from here: its bytes make room for more fetching. */
-  release(bytes: number): void {
+  release(bytes: number, group: string): void {
     this.#heldBytes -= bytes;
+    const left = this.heldBytesOf(group) - bytes;
+    if (left <= 0) this.#heldBytesByGroup.delete(group);
+    else this.#heldBytesByGroup.set(group, left);
   }
 
   /** Takes a partition's answer in, moving its position past what the answer covered. */
@@ -193,6 +242,7 @@ export class FetchPositions {
       };
       return 'nothing';
     }
+    const group = this.groupOf(state.topic);
     state.ready.push({
       batch: {
         topic: state.topic,
@@ -202,9 +252,11 @@ export class FetchPositions {
         highWatermark: outcome.highWatermark,
       },
       bytes: read.bytes,
+      group,
     });
     this.#ready.add(state);
     this.#heldBytes += read.bytes;
+    this.#heldBytesByGroup.set(group, this.heldBytesOf(group) + read.bytes);
     return 'ready';
   }
 }

@@ -117,3 +117,20 @@ function hasRoom(state: PartitionState): boolean {
   const caughtUp = state.lastStableOffset !== null && state.position! >= state.lastStableOffset;
   return caughtUp && state.ready.length < READY_BATCHES_PER_PARTITION;
 }
+
+/**
+ * Starved partitions first, then the others from a rotating start (`rotation`, raised by each request): the broker
+ * may return a batch larger than the partition's share only for the first partition with records, so each gets
+ * to be first in turn.
+ */
+export function requestOrder(states: readonly PartitionState[], rotation: number): PartitionState[] {
+  const start = rotation % states.length;
+  const ordered: PartitionState[] = [];
+  for (const starved of [true, false]) {
+    for (let index = 0; index < states.length; index++) {
+      const state = states[(start + index) % states.length]!;
+      if (state.starved === starved) ordered.push(state);
+    }
+  }
+  return ordered;
+}

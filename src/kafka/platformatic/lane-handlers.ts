@@ -1,11 +1,13 @@
 // Hands a lane's fetched batches to the handlers of the flows they belong to (lane-reader.ts): one batch per
-// partition at a time, at most PARTITIONS_IN_PARALLEL partitions of all the lane's flows in handlers at once, and
-// each batch's offset committed once its handler resolved, for a partition still read here.
+// partition at a time, at most PARTITIONS_IN_PARALLEL partitions of all the lane's flows in handlers at once (a
+// share group with fewer than its share of them gets one beyond: fetch-shares.ts), and each batch's offset
+// committed once its handler resolved, for a partition still read here.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { BatchHandler, ConsumedBatch } from '../port.js';
 import type { CommitQueue } from './commit-queue.js';
 import type { FetchLoop } from './fetch-loop.js';
 import { partitionKey } from './fetch-session.js';
+import { underHandlerShare } from './fetch-shares.js';
 
 /** Batches of this many partitions, of all the lane's flows together, may be in handlers at once. */
 const PARTITIONS_IN_PARALLEL = 32;
@@ -13,6 +15,8 @@ const PARTITIONS_IN_PARALLEL = 32;
 /** What the handing out needs of a flow attached to the lane. */
 export interface HandlingFlow {
   readonly handler: BatchHandler;
+  /** Its share group (fetch-shares.ts). */
+  readonly group: string;
   /** Aborted when the flow gave up on its batches in hand: a handler's error then fails nothing. */
   readonly signal: AbortSignal;
   /** Whether the partition is still read here: only then is a batch's offset committed. */
@@ -20,7 +24,7 @@ export interface HandlingFlow {
 }
 
 export interface LaneHandlersDependencies {
-  readonly loop: Pick<FetchLoop, 'readyBatches' | 'release' | 'pump'>;
+  readonly loop: Pick<FetchLoop, 'readyBatches' | 'release' | 'pump' | 'groupCount'>;
   readonly commits: Pick<CommitQueue, 'add'>;
   /** The flow attached to the topic now; undefined when none (its batches are dropped). */
   flowOf(topic: string): HandlingFlow | undefined;
@@ -34,6 +38,8 @@ export class LaneHandlers {
   readonly #deps: LaneHandlersDependencies;
   /** Batches in a handler, by `<partition>:<topic>`; each entry settles when its handler did. */
   readonly #inHandler = new Map<string, Promise<void>>();
+  /** How many of those are of each share group. */
+  readonly #inHandlerByGroup = new Map<string, number>();
   /** Offsets past markers and aborted records that followed a batch still in the handler: committed after it. */
   readonly #skippedTo = new Map<string, bigint>();
 
@@ -52,16 +58,30 @@ export class LaneHandlers {
   dispatch(): void {
     if (this.#deps.closed()) return;
     const { loop } = this.#deps;
-    const busy = (topic: string, partition: number) => this.#inHandler.has(partitionKey(topic, partition));
-    for (const { batch, bytes } of loop.readyBatches(busy)) {
+    const groups = loop.groupCount;
+    // With every handler busy, only a group under its share of them gets one (in a lane of several groups).
+    const busy = (topic: string, partition: number) =>
+      this.#inHandler.has(partitionKey(topic, partition)) ||
+      (this.#inHandler.size >= PARTITIONS_IN_PARALLEL && !this.#underShare(topic, groups));
+    for (const { batch, bytes, group } of loop.readyBatches(busy)) {
       const flow = this.#deps.flowOf(batch.topic);
       if (flow === undefined) {
-        loop.release(bytes);
+        loop.release(bytes, group);
         continue;
       }
-      this.#inHandler.set(partitionKey(batch.topic, batch.partition), this.#deliver(flow, batch, bytes));
-      if (this.#inHandler.size >= PARTITIONS_IN_PARALLEL) return;
+      this.#inHandler.set(
+        partitionKey(batch.topic, batch.partition),
+        this.#deliver(flow, batch, bytes, group),
+      );
+      this.#inHandlerByGroup.set(flow.group, (this.#inHandlerByGroup.get(flow.group) ?? 0) + 1);
+      if (this.#inHandler.size >= PARTITIONS_IN_PARALLEL && groups < 2) return;
     }
+  }
+
+  #underShare(topic: string, groups: number): boolean {
+    const flow = this.#deps.flowOf(topic);
+    if (flow === undefined) return true; // its batches are dropped at once
+    return underHandlerShare(this.#inHandlerByGroup.get(flow.group) ?? 0, PARTITIONS_IN_PARALLEL, groups);
   }
 
   /** Waits for the topic's batches in handlers; after `graceMs`, `giveUp` is called (and waited on no longer). */
@@ -77,7 +97,7 @@ export class LaneHandlers {
     }
   }
 
-  async #deliver(flow: HandlingFlow, batch: ConsumedBatch, bytes: number): Promise<void> {
+  async #deliver(flow: HandlingFlow, batch: ConsumedBatch, bytes: number, fetchedFor: string): Promise<void> {
     const { topic, partition } = batch;
     const key = partitionKey(topic, partition);
     try {
@@ -94,8 +114,11 @@ export class LaneHandlers {
     } catch (error) {
       if (!flow.signal.aborted) this.#deps.fail(topic, error);
     } finally {
-      this.#deps.loop.release(bytes);
+      this.#deps.loop.release(bytes, fetchedFor);
       this.#inHandler.delete(key);
+      const inHandlers = (this.#inHandlerByGroup.get(flow.group) ?? 1) - 1;
+      if (inHandlers === 0) this.#inHandlerByGroup.delete(flow.group);
+      else this.#inHandlerByGroup.set(flow.group, inHandlers);
       this.dispatch();
       this.#deps.loop.pump();
     }

@@ -27,6 +27,7 @@ import { CommitQueue, offsetsByTopic } from './commit-queue.js';
 import { unreadableBatch } from './fetch-answer.js';
 import { FETCH_MAX_WAIT_MS, FETCH_RETRY_DELAY_MS, fetchLoopLimits } from './fetch-limits.js';
 import { FetchLoop, isTransientReadError } from './fetch-loop.js';
+import { NO_SHARE_GROUP } from './fetch-positions.js';
 import { type HandlingFlow, LaneHandlers } from './lane-handlers.js';
 import { LaneMembership } from './lane-membership.js';
 import { type AttachedTopic, emit, type LaneAttachment, LaneRestarts, trace } from './lane-restarts.js';
@@ -173,6 +174,7 @@ export class LaneReader {
       if (!this.#attaching.has(topic)) throw new Error(`the flow of ${topic} stopped while attaching`);
       const attached = this.#restarts.attached(attachment, partitionCount);
       this.#attached.set(topic, attached);
+      this.#loop.setGroup(topic, attachment.options.shareGroup ?? NO_SHARE_GROUP);
       this.#restart(topic, attached);
     } finally {
       this.#attaching.delete(topic);
@@ -207,6 +209,7 @@ export class LaneReader {
     if (attached === undefined) return;
     this.#attached.delete(topic);
     this.#loop.assign(topic, []);
+    this.#loop.setGroup(topic, null);
     await this.#handlers.settled(topic, graceMs, () => attached.attachment.abort());
     await this.#commits.flush();
   }
@@ -300,9 +303,10 @@ export class LaneReader {
   #handlingFlow(topic: string): HandlingFlow | undefined {
     const attached = this.#attached.get(topic);
     if (attached === undefined) return undefined;
-    const { handler, signal } = attached.attachment;
+    const { handler, signal, options } = attached.attachment;
     return {
       handler,
+      group: options.shareGroup ?? NO_SHARE_GROUP,
       signal,
       holds: (partition) => attached.held.includes(partition) && this.#slots.has(slotOf(topic, partition)),
     };
@@ -329,6 +333,7 @@ export class LaneReader {
     if (attached === undefined) return;
     this.#attached.delete(topic);
     this.#loop.assign(topic, []);
+    this.#loop.setGroup(topic, null);
     attached.attachment.fail(error);
   }
 

@@ -111,6 +111,11 @@ export interface LaneSourceOptions {
   readonly topic: string;
   /** The lane's consumer group (src/plan/lanes.ts); every flow of the lane names the same. */
   readonly laneGroupId: string;
+  /**
+   * The flow's share group, its replication: a lane's fetch budget and handlers are shared out between its groups,
+   * so that one replication's slow flows (waiting for its maxBytesPerSecond) do not hold up another's.
+   */
+  readonly shareGroup?: string;
   readonly startPosition: StartPosition;
   /** As RecordSourceOptions; the first flow of the lane in a process sets the lane's membership's. */
   readonly sessionTimeoutMs?: number;

@@ -228,3 +228,31 @@ export async function batchesInLog(options: {
       compression: /compresscodec: (\S+)/.exec(line)?.[1] ?? 'unknown',
     }));
 }
+
+/** Writes `records` records of `recordBytes` bytes each, uncompressed and as fast as it can, with ProducerPerformance. */
+export async function fillWithProducerPerformance(options: {
+  readonly version: KafkaVersion;
+  readonly brokers: readonly string[];
+  readonly topic: string;
+  readonly records: number;
+  readonly recordBytes: number;
+  readonly signal?: AbortSignal;
+}): Promise<void> {
+  await runKafkaTool({
+    version: options.version,
+    tool: 'producer-perf',
+    args: [
+      '--topic',
+      options.topic,
+      '--num-records',
+      String(options.records),
+      '--record-size',
+      String(options.recordBytes),
+      '--throughput',
+      '-1',
+      '--producer-props',
+      `bootstrap.servers=${options.brokers.join(',')}`,
+    ],
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
+}

@@ -1,32 +1,48 @@
 // Handing a lane's batches to their flows' handlers: a handler starts in the event loop's turn after the
 // dispatch, so that the fetch loop's next request, sent once the answer is taken in, never waits for handlers;
-// a batch whose flow gave its batches up before that turn is not handled.
+// a batch whose flow gave its batches up before that turn is not handled; handlers are shared out between share
+// groups.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ReadyBatch } from '../../../src/kafka/platformatic/fetch-positions.js';
 import { LaneHandlers } from '../../../src/kafka/platformatic/lane-handlers.js';
 import type { ConsumedBatch } from '../../../src/kafka/port.js';
 
-function readyBatch(partition: number): ReadyBatch {
-  const batch = { topic: 'orders', partition, records: [], nextOffset: 1n } as unknown as ConsumedBatch;
-  return { batch, bytes: 10 };
+function readyBatch(partition: number, topic = 'orders'): ReadyBatch {
+  const batch = { topic, partition, records: [], nextOffset: 1n } as unknown as ConsumedBatch;
+  return { batch, bytes: 10, group: topic };
 }
 
-/** Handlers of one flow over `ready`, noting in `events` what is handled, committed and released. */
-function handlersOf(ready: ReadyBatch[], signal: AbortSignal, events: string[]): LaneHandlers {
+/**
+ * Handlers over `ready` (as the fetch loop hands them out: a busy partition's batch stays), of one flow per topic
+ * in a share group of its name; noting in `events` what is handled, committed and released.
+ */
+function handlersOf(
+  ready: ReadyBatch[],
+  signal: AbortSignal,
+  events: string[],
+  handle: (batch: ConsumedBatch) => Promise<void> = async () => {},
+): LaneHandlers {
   return new LaneHandlers({
     loop: {
-      *readyBatches() {
-        yield* ready.splice(0);
+      *readyBatches(busy) {
+        for (const each of [...ready]) {
+          if (busy(each.batch.topic, each.batch.partition)) continue;
+          ready.splice(ready.indexOf(each), 1);
+          yield each;
+        }
       },
       release: (bytes) => events.push(`release ${bytes}`),
       pump: () => {},
+      groupCount: new Set(ready.map((each) => each.group)).size,
     },
     commits: { add: (_topic, partition, offset) => events.push(`commit ${partition}@${offset}`) },
-    flowOf: () => ({
+    flowOf: (topic) => ({
       handler: async (batch) => {
-        events.push(`handle ${batch.partition}`);
+        events.push(`handle ${batch.topic === 'orders' ? '' : `${batch.topic} `}${batch.partition}`);
+        await handle(batch);
       },
+      group: topic,
       signal,
       holds: () => true,
     }),
@@ -55,4 +71,26 @@ test('a batch whose flow gave its batches up before its turn came is not handled
   giveUp.abort();
   await handlers.settled('orders');
   assert.deepEqual(events, ['release 10']);
+});
+
+test("with every handler busy with one share group's batches, another group's batch is handed out all the same", async () => {
+  const events: string[] = [];
+  let reachCap = () => {};
+  const capReached = new Promise<void>((resolve) => {
+    reachCap = resolve;
+  });
+  // 40 partitions of a replication waiting for its cap, then one of another replication of the lane.
+  const ready = [
+    ...Array.from({ length: 40 }, (_, partition) => readyBatch(partition, 'capped')),
+    readyBatch(0),
+  ];
+  const handlers = handlersOf(ready, new AbortController().signal, events, (batch) =>
+    batch.topic === 'capped' ? capReached : Promise.resolve(),
+  );
+  handlers.dispatch();
+  await handlers.settled('orders');
+  assert.ok(events.includes('handle 0'), 'the other group was handled while the capped one waited');
+  assert.equal(events.filter((event) => event.startsWith('handle capped')).length, 32);
+  reachCap();
+  await handlers.settled('capped');
 });

@@ -230,6 +230,32 @@ describe('the platformatic source fetch loop', () => {
     );
   });
 
+  test("in a lane of two share groups, one group's batches held in the handler do not keep the other's from being fetched", async () => {
+    const { loop, sent } = loopOver([0, 1]);
+    loop.setGroup('topic', 'capped');
+    loop.assign('other', [0]);
+    loop.start('other', 0, 0n);
+    loop.setGroup('other', 'open');
+    loop.pump();
+    await sent[0]!.answer([read(0, 0n, 5, 100), read(1, 0n, 5, 100)]);
+    takeAll(loop); // in the handler, waiting for the cap: the whole budget of 200
+    loop.pump();
+    assert.deepEqual(
+      sent
+        .slice(1)
+        .map((request) => [request.broker, request.partitions.map((entry) => entry.topic), request.maxBytes]),
+      [[1, ['other'], 100]],
+      "the open group holds nothing of its share (half the budget): its partition is fetched, the capped group's not",
+    );
+    await sent[1]!.answer([read(0, 0n, 5, 100, 5n, 'other')]);
+    loop.pump();
+    assert.equal(sent.length, 2, 'both groups hold their share or more: nothing more until some is released');
+    loop.release(100, 'capped');
+    loop.release(100, 'capped');
+    loop.pump();
+    assert.equal(sent.length, 3, 'room again in the budget as a whole');
+  });
+
   test('across a long round trip more is fetched ahead: the budget grows by the round trip of fetches answered at once', async () => {
     // 10,000 bytes per second of round trip: 30 ms and more make the budget its maximum, 400.
     const { loop, sent } = loopOver([0, 1], {}, { bytesPerRoundTripSecond: 10_000 });

@@ -1,0 +1,57 @@
+// Sharing a lane's fetch budget and its handlers out between share groups: the replications whose flows read
+// through one lane (the same origin, destination and naming, docs/design-shared-transport.md). A group whose
+// flows write slowly, waiting for its replication's maxBytesPerSecond, keeps what it fetched until it is written.
+// Shared by all, those batches could fill the lane's budget, or all its handlers, and the other groups' flows
+// would not be fetched at all, with no error, until the slow ones caught up.
+//
+// So once the budget as a whole has no room, a group that holds less than its share (the budget divided by the
+// groups) is fetched all the same, up to its share; and once every handler is busy, a group with fewer than its
+// share of them gets one all the same. A lane of several groups then holds at most about twice its budget: what
+// the groups over their share hold came within the budget, and the others hold at most their shares (plus one
+// request per broker). A lane of one group, the usual case, is as before.
+import type { FetchBudget, FetchSize } from './fetch-budget.js';
+import type { FetchPositions, PartitionState } from './fetch-positions.js';
+
+/** The room left of its share of `budgetBytes` of each group holding less than that share, by group. */
+export function roomsUnderShare(
+  budgetBytes: number,
+  heldBytesByGroup: ReadonlyMap<string, number>,
+): Map<string, number> {
+  const shareBytes = budgetBytes / heldBytesByGroup.size;
+  const rooms = new Map<string, number>();
+  for (const [group, heldBytes] of heldBytesByGroup)
+    if (heldBytes < shareBytes) rooms.set(group, shareBytes - heldBytes);
+  return rooms;
+}
+
+/** Whether a group with `inHandlers` partitions in handlers has fewer than its share of `handlers`. */
+export function underHandlerShare(inHandlers: number, handlers: number, groups: number): boolean {
+  return inHandlers < Math.ceil(handlers / Math.max(1, groups));
+}
+
+/**
+ * Which of `states` (one broker's fetchable partitions) to ask for now, and the request's size: every one while
+ * the budget has room for `usedBytes` more; else, in a lane of several groups, those of the groups under their
+ * share, sized to the least room left among them. Null when none may be asked for.
+ */
+export function sizedRequest(
+  budget: FetchBudget,
+  positions: FetchPositions,
+  usedBytes: number,
+  states: readonly PartitionState[],
+): { readonly fetchable: readonly PartitionState[]; readonly size: FetchSize } | null {
+  const size = budget.next(usedBytes);
+  if (size !== null) return { fetchable: states, size };
+  if (positions.groupCount < 2) return null;
+  const rooms = roomsUnderShare(budget.bufferedBytes, positions.heldBytesByGroup());
+  let roomBytes = Number.POSITIVE_INFINITY;
+  const fetchable: PartitionState[] = [];
+  for (const state of states) {
+    const room = rooms.get(positions.groupOf(state.topic));
+    if (room === undefined) continue;
+    fetchable.push(state);
+    roomBytes = Math.min(roomBytes, room);
+  }
+  const shareSize = fetchable.length === 0 ? null : budget.within(roomBytes);
+  return shareSize === null ? null : { fetchable, size: shareSize };
+}
