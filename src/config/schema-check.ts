@@ -52,7 +52,9 @@ function kindOf(value: unknown): string {
   if (typeof value === 'object') return 'a mapping';
   if (typeof value === 'number') {
     if (Number.isInteger(value)) return 'a whole number';
-    return Number.isFinite(value) ? `the fraction ${value}` : String(value); // .inf, .nan
+    if (Number.isNaN(value)) return 'NaN';
+    // .inf, or a number too large for a double (1e400), which YAML reads as infinite
+    return Number.isFinite(value) ? `the fraction ${value}` : 'an infinite number';
   }
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   return 'a string';
@@ -74,9 +76,13 @@ function typeHint(expected: readonly string[], value: unknown, path: FieldPath):
   }
   if (expected.includes('array') && typeof value === 'string')
     return ' (write a list as [a, b] or as lines starting with "- ")';
+  if (expected.includes('integer') && typeof value === 'string' && /^\d+$/.test(value.trim()))
+    return ` (write it without quotes: ${value.trim()})`;
   const last = path[path.length - 1];
   if (expected.includes('integer') && typeof last === 'string' && last.endsWith('Ms'))
     return ' (milliseconds, e.g. 5000)';
+  if (expected.includes('integer') && typeof value === 'string' && String(last).endsWith('BytesPerSecond'))
+    return ' (bytes per second, e.g. 20000000 for 20 MB/s)';
   return '';
 }
 

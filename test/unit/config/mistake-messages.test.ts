@@ -68,3 +68,15 @@ test('a bandwidth cap beyond any link is out of range, not taken as no cap', () 
     '8:24: replications[0].maxBytesPerSecond: 1e+300 is out of range: must be at most 1000000000000',
   ]);
 });
+
+test('a cap written with a unit, in quotes or too large for a number says what is wanted', () => {
+  assert.deepEqual(problems(withCap('20MB')), [
+    '8:24: replications[0].maxBytesPerSecond: must be a whole number or empty, not a string (bytes per second, e.g. 20000000 for 20 MB/s)',
+  ]);
+  assert.deepEqual(problems(withCap('"20000000"')), [
+    '8:24: replications[0].maxBytesPerSecond: must be a whole number or empty, not a string (write it without quotes: 20000000)',
+  ]);
+  assert.deepEqual(problems(withCap('1e400')), [
+    '8:24: replications[0].maxBytesPerSecond: must be a whole number or empty, not an infinite number',
+  ]);
+});
