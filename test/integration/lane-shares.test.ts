@@ -82,7 +82,7 @@ describe('replications sharing a lane', { skip: run.target.skipReason }, () => {
         { what: 'both flows running', timeoutMs: 90_000, signal: context.signal },
       );
       // Its first slice goes at once (the cap's burst), the rest waits: meanwhile the capped partitions fetch ahead
-      // of their handlers until the budget is full.
+      // of their handlers until the budget is full (within a second, in fetch traces of this test).
       while ((await topicRecordCount(run.destination, `origin.${cappedTopic}`)) === 0) await sleep(250);
       await sleep(5000);
     },

@@ -2,10 +2,9 @@
 // broker, and what becomes of failures. A partition holds one fetched batch waiting for the handler ("ready"),
 // two once it caught up (fetch-requests.ts); one request is in flight per broker, covering every partition it
 // leads that has room; and the bytes held (ready batches, batches in the handler, requests in flight) stay under
-// the budget of fetch-budget.ts, which grows with the round trip to the origin so that reading overlaps writing
-// across a WAN. The source takes ready batches out with readyBatches() and gives their bytes back with release()
-// once the handler is done with them. Where each partition stands is kept in fetch-positions.ts; answers are
-// taken in by fetch-answer.ts.
+// the budget of fetch-budget.ts (shared out between a lane's share groups, fetch-shares.ts), which grows with the
+// round trip to the origin so that reading overlaps writing across a WAN. The source takes ready batches out with
+// readyBatches() and gives their bytes back with release(); fetch-positions.ts keeps where each partition stands.
 //
 // A cluster that stops answering is reported at once from the requests themselves (onUnreachable): a fetch or
 // metadata request that fails on the network (refused, reset, closed), or a fetch without an answer for
@@ -26,7 +25,7 @@ import {
   type RequestAnswers,
 } from './fetch-positions.js';
 import { type BuiltRequest, FetchRequests, requestOrder } from './fetch-requests.js';
-import { sizedRequest } from './fetch-shares.js';
+import { type SharedFetchSize, ShareReservations, sizedRequest } from './fetch-shares.js';
 import { failedOnNetwork, innermostMessage, reportsTopicMissing } from './map-error.js';
 import type { FetchedPartition, FetchLayout, PartitionFetcher } from './partition-fetcher.js';
 
@@ -96,6 +95,7 @@ export class FetchLoop {
   #retryTimer: NodeJS.Timeout | undefined;
   readonly #brokersFetching = new Set<number>();
   #reservedBytes = 0;
+  readonly #shareReservations = new ShareReservations();
   #rotation = 0;
 
   constructor(
@@ -136,7 +136,6 @@ export class FetchLoop {
     this.#positions.release(bytes, group);
   }
 
-  /** Share groups (fetch-shares.ts): see FetchPositions. */
   setGroup(topic: string, group: string | null): void {
     this.#positions.setGroup(topic, group);
   }
@@ -165,8 +164,7 @@ export class FetchLoop {
       if (this.#positions.topics().length > 0) this.#loadLayout();
       return;
     }
-    // Called each time a handler finishes: with every broker fetching already, a lane of thousands of partitions
-    // need not be looked through. The answers' pump looks through them when a broker is free again.
+    // Called after each handler: a lane's thousands of partitions are looked through once a broker is free.
     if (this.#everyBrokerFetching(layout)) return;
     const { byLeader, leaderless, holdingBack } = this.#requests.groups(
       this.#positions,
@@ -176,7 +174,7 @@ export class FetchLoop {
     for (const [broker, states] of byLeader) {
       if (this.#brokersFetching.has(broker)) continue;
       const used = this.#positions.heldBytes + this.#reservedBytes;
-      const sized = sizedRequest(this.#budget, this.#positions, used, states);
+      const sized = sizedRequest(this.#budget, this.#positions, used, states, this.#shareReservations);
       if (sized === null) {
         trace('no room: %d bytes held, %d reserved', this.#positions.heldBytes, this.#reservedBytes);
         if (this.#positions.groupCount < 2) return;
@@ -189,8 +187,10 @@ export class FetchLoop {
         maxBytesPerPartition: size.maxBytesPerPartition,
       };
       const built = this.#requests.request(broker, fetchable, basis, (free) => this.#build(free, size));
-      const maxWaitMs = holdingBack.has(broker) ? this.#limits.heldBackMaxWaitMs : undefined;
-      if (built !== null) this.#fetchFrom(layout, broker, built, size, maxWaitMs);
+      // A share group's own request leaves out other groups' partitions: no short wait for theirs (fetch-shares.ts).
+      const heldBack = holdingBack.has(broker) && size.shareGroup === null;
+      if (built !== null)
+        this.#fetchFrom(layout, broker, built, size, heldBack ? this.#limits.heldBackMaxWaitMs : undefined);
     }
     if (leaderless.size > 0) {
       // topics attached or grown since, or a leader being elected: their layout is loaded, the others fetch on
@@ -245,7 +245,7 @@ export class FetchLoop {
     layout: FetchLayout,
     broker: number,
     built: BuiltRequest,
-    size: FetchSize,
+    size: SharedFetchSize,
     maxWaitMs: number | undefined,
   ): void {
     const { maxBytes } = size;
@@ -253,6 +253,7 @@ export class FetchLoop {
     for (const state of states) state.fetching = true;
     this.#brokersFetching.add(broker);
     this.#reservedBytes += size.reservedBytes;
+    this.#shareReservations.add(size);
     const sentAtMs = performance.now();
     const from = describeBroker(layout, broker);
     if (trace.enabled)
@@ -283,6 +284,7 @@ export class FetchLoop {
         for (const state of states) state.fetching = false;
         this.#brokersFetching.delete(broker);
         this.#reservedBytes -= size.reservedBytes;
+        this.#shareReservations.remove(size);
         this.pump();
       });
   }

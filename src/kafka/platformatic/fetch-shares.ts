@@ -29,29 +29,64 @@ export function underHandlerShare(inHandlers: number, handlers: number, groups: 
   return inHandlers < Math.ceil(handlers / Math.max(1, groups));
 }
 
+/** A request's size, and the share group it was asked for alone; null: asked for every group. */
+export interface SharedFetchSize extends FetchSize {
+  readonly shareGroup: string | null;
+}
+
+/**
+ * What the share groups' requests in flight may bring, by group: counted in what each group uses, so that
+ * requests to several brokers do not each take its whole room.
+ */
+export class ShareReservations {
+  readonly #bytes = new Map<string, number>();
+
+  add(size: SharedFetchSize): void {
+    if (size.shareGroup === null) return;
+    this.#bytes.set(size.shareGroup, (this.#bytes.get(size.shareGroup) ?? 0) + size.reservedBytes);
+  }
+
+  remove(size: SharedFetchSize): void {
+    if (size.shareGroup === null) return;
+    const left = (this.#bytes.get(size.shareGroup) ?? 0) - size.reservedBytes;
+    if (left <= 0) this.#bytes.delete(size.shareGroup);
+    else this.#bytes.set(size.shareGroup, left);
+  }
+
+  /** Held and reserved, by each group with topics in `positions`. */
+  usedByGroup(positions: FetchPositions): Map<string, number> {
+    const used = positions.heldBytesByGroup();
+    for (const [group, bytes] of used) used.set(group, bytes + (this.#bytes.get(group) ?? 0));
+    return used;
+  }
+}
+
 /**
  * Which of `states` (one broker's fetchable partitions) to ask for now, and the request's size: every one while
- * the budget has room for `usedBytes` more; else, in a lane of several groups, those of the groups under their
- * share, sized to the least room left among them. Null when none may be asked for.
+ * the budget has room for `usedBytes` more; else, in a lane of several groups, those of the group with the most
+ * room left under its share, sized to that room (one group per request: another's crumbs of room would shrink
+ * it). Null when none may be asked for.
  */
 export function sizedRequest(
   budget: FetchBudget,
   positions: FetchPositions,
   usedBytes: number,
   states: readonly PartitionState[],
-): { readonly fetchable: readonly PartitionState[]; readonly size: FetchSize } | null {
+  reservations: ShareReservations,
+): { readonly fetchable: readonly PartitionState[]; readonly size: SharedFetchSize } | null {
   const size = budget.next(usedBytes);
-  if (size !== null) return { fetchable: states, size };
+  if (size !== null) return { fetchable: states, size: { ...size, shareGroup: null } };
   if (positions.groupCount < 2) return null;
-  const rooms = roomsUnderShare(budget.bufferedBytes, positions.heldBytesByGroup());
-  let roomBytes = Number.POSITIVE_INFINITY;
-  const fetchable: PartitionState[] = [];
+  const rooms = roomsUnderShare(budget.bufferedBytes, reservations.usedByGroup(positions));
+  let shareGroup: string | null = null;
+  let roomBytes = 0;
   for (const state of states) {
-    const room = rooms.get(positions.groupOf(state.topic));
-    if (room === undefined) continue;
-    fetchable.push(state);
-    roomBytes = Math.min(roomBytes, room);
+    const group = positions.groupOf(state.topic);
+    const room = rooms.get(group) ?? 0;
+    if (room > roomBytes) [shareGroup, roomBytes] = [group, room];
   }
-  const shareSize = fetchable.length === 0 ? null : budget.within(roomBytes);
-  return shareSize === null ? null : { fetchable, size: shareSize };
+  const shareSize = shareGroup === null ? null : budget.within(roomBytes);
+  if (shareSize === null) return null;
+  const fetchable = states.filter((state) => positions.groupOf(state.topic) === shareGroup);
+  return { fetchable, size: { ...shareSize, shareGroup } };
 }

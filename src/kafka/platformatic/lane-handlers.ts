@@ -62,7 +62,7 @@ export class LaneHandlers {
     // With every handler busy, only a group under its share of them gets one (in a lane of several groups).
     const busy = (topic: string, partition: number) =>
       this.#inHandler.has(partitionKey(topic, partition)) ||
-      (this.#inHandler.size >= PARTITIONS_IN_PARALLEL && !this.#underShare(topic, groups));
+      (groups >= 2 && this.#inHandler.size >= PARTITIONS_IN_PARALLEL && !this.#underShare(topic, groups));
     for (const { batch, bytes, group } of loop.readyBatches(busy)) {
       const flow = this.#deps.flowOf(batch.topic);
       if (flow === undefined) {

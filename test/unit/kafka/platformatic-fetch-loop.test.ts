@@ -26,7 +26,7 @@ interface SentRequest {
 
 /**
  * A fetcher whose requests wait until the test answers them; partitions 0–1 on broker 1, 2–3 on broker 2, for
- * `topic` and `other` alike.
+ * `topic`, `other` and `third` alike.
  */
 function scriptedFetcher() {
   const brokers = new Map([
@@ -37,6 +37,7 @@ function scriptedFetcher() {
     leaders: new Map([
       ['topic', [1, 1, 2, 2]],
       ['other', [1, 1, 2, 2]],
+      ['third', [1, 1, 2, 2]],
     ]),
     topicIds: new Map(),
     brokers,
@@ -254,6 +255,54 @@ describe('the platformatic source fetch loop', () => {
     loop.release(100, 'capped');
     loop.pump();
     assert.equal(sent.length, 3, 'room again in the budget as a whole');
+  });
+
+  test("a share group's request is its own, sized to its room: another group's crumbs of room do not shrink or stop it", async () => {
+    const { loop, sent } = loopOver([0, 1]);
+    loop.setGroup('topic', 'capped');
+    for (const [topic, group] of [
+      ['other', 'slow'],
+      ['third', 'open'],
+    ] as const) {
+      loop.assign(topic, [0]);
+      loop.start(topic, 0, 0n);
+      loop.setGroup(topic, group);
+    }
+    loop.pump();
+    await sent[0]!.answer([read(0, 0n, 5, 100), read(1, 0n, 5, 100)]);
+    takeAll(loop); // the whole budget of 200, in the handler
+    loop.pump();
+    // A share is 200 / 3 groups: the first of the two groups with all of theirs left asks alone.
+    assert.deepEqual(
+      sent.slice(1).map((request) => [request.partitions.map((entry) => entry.topic), request.maxBytes]),
+      [[['other'], 66]],
+    );
+    await sent[1]!.answer([read(0, 0n, 5, 60, 5n, 'other')]);
+    takeAll(loop);
+    loop.pump();
+    assert.deepEqual(
+      sent.slice(2).map((request) => [request.partitions.map((entry) => entry.topic), request.maxBytes]),
+      [[['third'], 66]],
+      'the slow group has 6 bytes of its share left, too few for a request; the open group asks for all of its own',
+    );
+  });
+
+  test("a share group's requests in flight count in its share: it is not given its whole room at each broker", async () => {
+    const { loop, sent } = loopOver([0, 1]);
+    loop.setGroup('topic', 'capped');
+    loop.assign('other', [0, 2]);
+    for (const partition of [0, 2]) loop.start('other', partition, 0n);
+    loop.setGroup('other', 'open');
+    loop.pump();
+    await sent[0]!.answer([read(0, 0n, 5, 100), read(1, 0n, 5, 100)]);
+    await sent[1]!.answer([]);
+    takeAll(loop);
+    loop.pump();
+    assert.deepEqual(
+      sent.slice(2).map((request) => [request.broker, request.partitions.map((entry) => entry.partition)]),
+      [[1, [0]]],
+      "the open group's share of 100 is asked for at broker 1; broker 2 waits for what that brings",
+    );
   });
 
   test('across a long round trip more is fetched ahead: the budget grows by the round trip of fetches answered at once', async () => {
