@@ -7,20 +7,20 @@
 // So once the budget as a whole has no room, a group that holds less than its share (the budget divided by the
 // groups) is fetched all the same, up to its share; and once every handler is busy, a group with fewer than its
 // share of them gets one all the same. A lane of several groups then holds at most about twice its budget: what
-// the groups over their share hold came within the budget, and the others hold at most their shares (plus one
-// request per broker). A lane of one group, the usual case, is as before.
+// the groups over their share hold came within the budget, and the others hold at most their shares, their
+// requests in flight included. A lane of one group, the usual case, is as before.
 import type { FetchBudget, FetchSize } from './fetch-budget.js';
 import type { FetchPositions, PartitionState } from './fetch-positions.js';
 
-/** The room left of its share of `budgetBytes` of each group holding less than that share, by group. */
+/** The room left of its share of `budgetBytes` of each group using less than that share, by group. */
 export function roomsUnderShare(
   budgetBytes: number,
-  heldBytesByGroup: ReadonlyMap<string, number>,
+  usedBytesByGroup: ReadonlyMap<string, number>,
 ): Map<string, number> {
-  const shareBytes = budgetBytes / heldBytesByGroup.size;
+  const shareBytes = budgetBytes / usedBytesByGroup.size;
   const rooms = new Map<string, number>();
-  for (const [group, heldBytes] of heldBytesByGroup)
-    if (heldBytes < shareBytes) rooms.set(group, shareBytes - heldBytes);
+  for (const [group, usedBytes] of usedBytesByGroup)
+    if (usedBytes < shareBytes) rooms.set(group, shareBytes - usedBytes);
   return rooms;
 }
 
