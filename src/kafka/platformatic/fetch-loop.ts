@@ -128,7 +128,7 @@ export class FetchLoop {
     this.#positions.rewind();
   }
 
-  readyBatches(busy: (topic: string, partition: number) => boolean): Generator<ReadyBatch> {
+  readyBatches(busy: (topic: string, partition: number, group: string) => boolean): Generator<ReadyBatch> {
     return this.#positions.readyBatches(busy);
   }
 

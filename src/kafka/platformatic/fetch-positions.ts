@@ -197,10 +197,13 @@ export class FetchPositions {
     state.position = state.resumeOffset;
   }
 
-  /** The oldest ready batch of each partition not `busy`, partitions in the order their batches became ready. */
-  *readyBatches(busy: (topic: string, partition: number) => boolean): Generator<ReadyBatch> {
+  /**
+   * The oldest ready batch of each partition not `busy` (asked with that batch's share group), partitions in the
+   * order their batches became ready.
+   */
+  *readyBatches(busy: (topic: string, partition: number, group: string) => boolean): Generator<ReadyBatch> {
     for (const state of this.#ready) {
-      if (busy(state.topic, state.partition)) continue;
+      if (busy(state.topic, state.partition, state.ready[0]!.group)) continue;
       const ready = state.ready.shift()!;
       // A partition with more batches waiting keeps its place: they are older than those of partitions after it.
       if (state.ready.length === 0) this.#ready.delete(state);

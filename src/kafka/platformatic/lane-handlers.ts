@@ -15,8 +15,6 @@ const PARTITIONS_IN_PARALLEL = 32;
 /** What the handing out needs of a flow attached to the lane. */
 export interface HandlingFlow {
   readonly handler: BatchHandler;
-  /** Its share group (fetch-shares.ts). */
-  readonly group: string;
   /** Aborted when the flow gave up on its batches in hand: a handler's error then fails nothing. */
   readonly signal: AbortSignal;
   /** Whether the partition is still read here: only then is a batch's offset committed. */
@@ -38,7 +36,7 @@ export class LaneHandlers {
   readonly #deps: LaneHandlersDependencies;
   /** Batches in a handler, by `<partition>:<topic>`; each entry settles when its handler did. */
   readonly #inHandler = new Map<string, Promise<void>>();
-  /** How many of those are of each share group. */
+  /** How many of those are of each share group (as fetched: ReadyBatch.group). */
   readonly #inHandlerByGroup = new Map<string, number>();
   /** Offsets past markers and aborted records that followed a batch still in the handler: committed after it. */
   readonly #skippedTo = new Map<string, bigint>();
@@ -60,9 +58,11 @@ export class LaneHandlers {
     const { loop } = this.#deps;
     const groups = loop.groupCount;
     // With every handler busy, only a group under its share of them gets one (in a lane of several groups).
-    const busy = (topic: string, partition: number) =>
+    const busy = (topic: string, partition: number, group: string) =>
       this.#inHandler.has(partitionKey(topic, partition)) ||
-      (groups >= 2 && this.#inHandler.size >= PARTITIONS_IN_PARALLEL && !this.#underShare(topic, groups));
+      (groups >= 2 &&
+        this.#inHandler.size >= PARTITIONS_IN_PARALLEL &&
+        !underHandlerShare(this.#inHandlerByGroup.get(group) ?? 0, PARTITIONS_IN_PARALLEL, groups));
     for (const { batch, bytes, group } of loop.readyBatches(busy)) {
       const flow = this.#deps.flowOf(batch.topic);
       if (flow === undefined) {
@@ -73,15 +73,9 @@ export class LaneHandlers {
         partitionKey(batch.topic, batch.partition),
         this.#deliver(flow, batch, bytes, group),
       );
-      this.#inHandlerByGroup.set(flow.group, (this.#inHandlerByGroup.get(flow.group) ?? 0) + 1);
+      this.#inHandlerByGroup.set(group, (this.#inHandlerByGroup.get(group) ?? 0) + 1);
       if (this.#inHandler.size >= PARTITIONS_IN_PARALLEL && groups < 2) return;
     }
-  }
-
-  #underShare(topic: string, groups: number): boolean {
-    const flow = this.#deps.flowOf(topic);
-    if (flow === undefined) return true; // its batches are dropped at once
-    return underHandlerShare(this.#inHandlerByGroup.get(flow.group) ?? 0, PARTITIONS_IN_PARALLEL, groups);
   }
 
   /** Waits for the topic's batches in handlers; after `graceMs`, `giveUp` is called (and waited on no longer). */
@@ -97,7 +91,7 @@ export class LaneHandlers {
     }
   }
 
-  async #deliver(flow: HandlingFlow, batch: ConsumedBatch, bytes: number, fetchedFor: string): Promise<void> {
+  async #deliver(flow: HandlingFlow, batch: ConsumedBatch, bytes: number, group: string): Promise<void> {
     const { topic, partition } = batch;
     const key = partitionKey(topic, partition);
     try {
@@ -114,11 +108,11 @@ export class LaneHandlers {
     } catch (error) {
       if (!flow.signal.aborted) this.#deps.fail(topic, error);
     } finally {
-      this.#deps.loop.release(bytes, fetchedFor);
+      this.#deps.loop.release(bytes, group);
       this.#inHandler.delete(key);
-      const inHandlers = (this.#inHandlerByGroup.get(flow.group) ?? 1) - 1;
-      if (inHandlers === 0) this.#inHandlerByGroup.delete(flow.group);
-      else this.#inHandlerByGroup.set(flow.group, inHandlers);
+      const inHandlers = (this.#inHandlerByGroup.get(group) ?? 1) - 1;
+      if (inHandlers === 0) this.#inHandlerByGroup.delete(group);
+      else this.#inHandlerByGroup.set(group, inHandlers);
       this.dispatch();
       this.#deps.loop.pump();
     }

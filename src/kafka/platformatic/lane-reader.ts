@@ -303,10 +303,9 @@ export class LaneReader {
   #handlingFlow(topic: string): HandlingFlow | undefined {
     const attached = this.#attached.get(topic);
     if (attached === undefined) return undefined;
-    const { handler, signal, options } = attached.attachment;
+    const { handler, signal } = attached.attachment;
     return {
       handler,
-      group: options.shareGroup ?? NO_SHARE_GROUP,
       signal,
       holds: (partition) => attached.held.includes(partition) && this.#slots.has(slotOf(topic, partition)),
     };

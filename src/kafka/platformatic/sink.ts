@@ -58,9 +58,8 @@ import {
 
 /**
  * Clients per sink, each with its own connection per broker; a partition always writes through the same one.
- * A broker handles the requests of one connection one at a time (and, with acks=all, waits for the replicas
- * before it takes the next), so requests of different partitions share the brokers' time only over several
- * connections.
+ * A broker handles a connection's requests one at a time (with acks=all, waiting for the replicas before the
+ * next), so requests of different partitions share the brokers' time only over several connections.
  */
 const CLIENT_LANES = 3;
 /** Answers that the broker no longer knows this producer's sequence for the partition. */
@@ -74,9 +73,8 @@ const FIRST_SEQUENCE = 0;
 const PIPELINE_DEPTH = 5;
 /**
  * How long after a partition's last answer the broker is taken to still know this producer's sequence there. It
- * forgets after producer.id.expiration.ms (a day by default), or once retention or DeleteRecords removed every
- * batch of the producer from the partition: either takes far longer than this after a write, in a topic anybody
- * replicates.
+ * forgets after producer.id.expiration.ms (a day by default), or once retention or DeleteRecords removed all the
+ * producer's batches there: either takes far longer than this after a write, in a topic anybody replicates.
  */
 const SEQUENCE_KNOWN_MS = 10_000;
 /**

@@ -27,7 +27,7 @@ function handlersOf(
     loop: {
       *readyBatches(busy) {
         for (const each of [...ready]) {
-          if (busy(each.batch.topic, each.batch.partition)) continue;
+          if (busy(each.batch.topic, each.batch.partition, each.group)) continue;
           ready.splice(ready.indexOf(each), 1);
           yield each;
         }
@@ -37,12 +37,11 @@ function handlersOf(
       groupCount: new Set(ready.map((each) => each.group)).size,
     },
     commits: { add: (_topic, partition, offset) => events.push(`commit ${partition}@${offset}`) },
-    flowOf: (topic) => ({
+    flowOf: () => ({
       handler: async (batch) => {
         events.push(`handle ${batch.topic === 'orders' ? '' : `${batch.topic} `}${batch.partition}`);
         await handle(batch);
       },
-      group: topic,
       signal,
       holds: () => true,
     }),
