@@ -40,9 +40,10 @@ export const FETCH_MAX_WAIT_MS = 500;
 /**
  * …and a fetch that leaves out a partition whose batch waits for the handler: that partition's next records wait
  * for this fetch's answer (500 ms beside idle partitions would be a gap in a busy flow that shares a lane with
- * them). The handler writes a batch in a few milliseconds on a near destination.
+ * them). The handler writes a batch in a few milliseconds on a near destination; a batch it left for longer waits
+ * on a cap or a slow destination, and the wait grows with it (fetch-requests.ts heldBackMaxWaitMs).
  */
-const HELD_BACK_FETCH_MAX_WAIT_MS = 25;
+const HELD_BACK_WAIT = { minMs: 25, perHeldMs: 0.25, maxMs: FETCH_MAX_WAIT_MS };
 /** Failed fetches in a row (leader moving, …) after which run() rejects with the last error. */
 const FETCH_ATTEMPTS = 6;
 /** Also how often an origin that does not answer is tried again: fetching resumes this soon after it returns. */
@@ -76,7 +77,7 @@ export function fetchLoopLimits(
     },
     fetchAttempts: FETCH_ATTEMPTS,
     retryDelayMs: FETCH_RETRY_DELAY_MS,
-    heldBackMaxWaitMs: HELD_BACK_FETCH_MAX_WAIT_MS,
+    heldBackWait: HELD_BACK_WAIT,
     silentAfterMs: FETCH_MAX_WAIT_MS + FETCH_SILENCE_SLACK_MS,
     minTransferBytesPerSecond: FETCH_MIN_TRANSFER_BYTES_PER_SECOND,
   };

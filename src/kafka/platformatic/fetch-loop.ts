@@ -12,7 +12,6 @@
 // metadata, so that fetching resumes within that delay once the cluster answers again; they never stop the
 // source, which keeps its group membership (a new member would wait for the old one's session to expire).
 import { debuglog } from 'node:util';
-import { type KafkaError, TopicNotFound } from '../errors.js';
 import type { FetchedEndOffset } from '../port.js';
 import { describeAnswer, type StoppedPartition, sentPartitions, sizeOf, takeAnswer } from './fetch-answer.js';
 import { FetchBudget, type FetchBudgetLimits, type FetchSize } from './fetch-budget.js';
@@ -24,7 +23,13 @@ import {
   type ReadyBatch,
   type RequestAnswers,
 } from './fetch-positions.js';
-import { type BuiltRequest, FetchRequests, requestOrder } from './fetch-requests.js';
+import {
+  type BuiltRequest,
+  FetchRequests,
+  type HeldBackWait,
+  heldBackMaxWaitMs,
+  requestOrder,
+} from './fetch-requests.js';
 import { type SharedFetchSize, ShareReservations, sizedRequest } from './fetch-shares.js';
 import { failedOnNetwork, innermostMessage, reportsTopicMissing } from './map-error.js';
 import type { FetchedPartition, FetchLayout, PartitionFetcher } from './partition-fetcher.js';
@@ -38,11 +43,8 @@ export interface FetchLoopLimits {
   /** Failed fetches in a row (leader moving, a partition not yet known) before onFailure; network failures don't count. */
   readonly fetchAttempts: number;
   readonly retryDelayMs: number;
-  /**
-   * How long a request that leaves out a partition whose batch waits for the handler may wait at the broker for
-   * records: once the handler took the batch, the partition is asked for again only when that answer came.
-   */
-  readonly heldBackMaxWaitMs: number;
+  /** How long a request leaving out a partition whose batch waits for the handler may wait (heldBackMaxWaitMs). */
+  readonly heldBackWait: HeldBackWait;
   /**
    * A fetch without an answer this long, plus the time its maxBytes take at minTransferBytesPerSecond, is
    * reported to onUnreachable: the broker's max wait plus slack, and a large answer's time on a slow link.
@@ -188,9 +190,9 @@ export class FetchLoop {
       };
       const built = this.#requests.request(broker, fetchable, basis, (free) => this.#build(free, size));
       // A share group's own request leaves out other groups' partitions: no short wait for theirs (fetch-shares.ts).
-      const heldBack = holdingBack.has(broker) && size.shareGroup === null;
-      if (built !== null)
-        this.#fetchFrom(layout, broker, built, size, heldBack ? this.#limits.heldBackMaxWaitMs : undefined);
+      const heldSinceMs = size.shareGroup === null ? holdingBack.get(broker) : undefined;
+      const maxWaitMs = heldBackMaxWaitMs(this.#limits.heldBackWait, heldSinceMs, performance.now());
+      if (built !== null) this.#fetchFrom(layout, broker, built, size, maxWaitMs);
     }
     if (leaderless.size > 0) {
       // topics attached or grown since, or a leader being elected: their layout is loaded, the others fetch on
@@ -382,15 +384,6 @@ export class FetchLoop {
     setImmediate(() => this.pump());
     return true;
   }
-}
-
-/**
- * Whether a reader retries `error` (mapped to a port error): what may heal by itself, and a missing topic, which
- * may be one deleted and created again at once: retried like the rest, so that the new topic is met (its offsets
- * then tell the flow it was re-created); TopicNotFound after `fetchAttempts` tries.
- */
-export function isTransientReadError(error: KafkaError): boolean {
-  return error.retriable || error instanceof TopicNotFound;
 }
 
 /** `broker 1 (127.0.0.1:9092)`, as an operator finds it in the cluster's config. */

@@ -17,6 +17,8 @@ export interface ReadyBatch {
   readonly bytes: number;
   /** The share group of its topic when it was fetched: its bytes are given back to that group. */
   readonly group: string;
+  /** When its answer was taken in (performance.now()): how long it has waited for the handler since. */
+  readonly readyAtMs: number;
 }
 
 /** The share group of a topic that has none set: a source of one topic, a lane of one group. */
@@ -256,6 +258,7 @@ export class FetchPositions {
       },
       bytes: read.bytes,
       group,
+      readyAtMs: performance.now(),
     });
     this.#ready.add(state);
     this.#heldBytes += read.bytes;

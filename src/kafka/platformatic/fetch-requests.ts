@@ -22,8 +22,11 @@ export interface FetchableGroups {
   readonly byLeader: ReadonlyMap<number, readonly PartitionState[]>;
   /** Topics with a fetchable partition whose leader the layout does not know. */
   readonly leaderless: ReadonlySet<string>;
-  /** Brokers leading a partition left out because its batch waits for the handler. */
-  readonly holdingBack: ReadonlySet<number>;
+  /**
+   * Brokers leading a partition left out because its batch waits for the handler, with when the latest of those
+   * batches was taken in (performance.now()): how long the partition held back most recently has waited.
+   */
+  readonly holdingBack: ReadonlyMap<number, number>;
 }
 
 /** One broker's request as the loop sends it: the partitions in request order, as noted and as named. */
@@ -60,12 +63,13 @@ export class FetchRequests {
       return cached;
     const byLeader = new Map<number, PartitionState[]>();
     const leaderless = new Set<string>();
-    const holdingBack = new Set<number>();
+    const holdingBack = new Map<number, number>();
     for (const state of positions.states()) {
       if (state.position === null) continue;
       const leader = leaderOf(layout, state.topic, state.partition);
       if (!hasRoom(state)) {
-        holdingBack.add(leader);
+        const readyAtMs = state.ready.at(-1)!.readyAtMs;
+        holdingBack.set(leader, Math.max(readyAtMs, holdingBack.get(leader) ?? readyAtMs));
         continue;
       }
       if (leader < 0) {
@@ -109,6 +113,33 @@ export class FetchRequests {
     this.#built.set(broker, built);
     return built;
   }
+}
+
+/** How long a request that leaves out partitions whose batches wait for the handler may wait at the broker. */
+export interface HeldBackWait {
+  /** At first: the handler writes a batch in a few milliseconds on a near destination. */
+  readonly minMs: number;
+  /** Then this much of how long the batch has waited… */
+  readonly perHeldMs: number;
+  /** …up to the broker's own max wait, which the request then keeps (undefined). */
+  readonly maxMs: number;
+}
+
+/**
+ * The max wait of a request to a broker holding back partitions since `heldSinceMs` (FetchableGroups.holdingBack;
+ * undefined: none, the broker's own max wait): the partition's next records wait for this request's answer once
+ * the handler took its batch. A batch the handler left for long waits on something slow (its replication's
+ * bandwidth cap, a slow destination): a longer wait then delays its next records by a fraction of what it already
+ * waited, where a short one would poll the broker some 40 times a second across a WAN.
+ */
+export function heldBackMaxWaitMs(
+  wait: HeldBackWait,
+  heldSinceMs: number | undefined,
+  nowMs: number,
+): number | undefined {
+  if (heldSinceMs === undefined) return undefined;
+  const waitMs = Math.max(wait.minMs, Math.round((nowMs - heldSinceMs) * wait.perHeldMs));
+  return waitMs >= wait.maxMs ? undefined : waitMs;
 }
 
 /** Whether a partition may be fetched: none of its batches waits for the handler, or it caught up and has room. */

@@ -3,7 +3,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { FetchPositions, type PartitionState } from '../../../src/kafka/platformatic/fetch-positions.js';
-import { type BuiltRequest, FetchRequests } from '../../../src/kafka/platformatic/fetch-requests.js';
+import {
+  type BuiltRequest,
+  FetchRequests,
+  heldBackMaxWaitMs,
+} from '../../../src/kafka/platformatic/fetch-requests.js';
 import type { FetchLayout } from '../../../src/kafka/platformatic/partition-fetcher.js';
 
 /** Partitions 0–1 of `a` and `b` led by broker 1, partition 2 by broker 2; `new` has no leader yet. */
@@ -95,4 +99,48 @@ describe('fetch requests: built again only when something changed', () => {
     assert.deepEqual(names(requestTo(requests, positions, 1, build)?.states ?? []), ['a/0', 'a/1']);
     assert.equal(builds(), 2);
   });
+});
+
+describe('the max wait of a request that leaves out a partition whose batch waits for the handler', () => {
+  const wait = { minMs: 25, perHeldMs: 0.25, maxMs: 500 };
+  const cases: [string, number | undefined, number | undefined][] = [
+    ['no partition held back: the broker’s own', undefined, undefined],
+    ['just held back', 0, 25],
+    ['held 100 ms: still the shortest', 100, 25],
+    ['held 400 ms: a quarter of it', 400, 100],
+    ['held 1,996 ms', 1_996, 499],
+    ['held 2 s: the broker’s own', 2_000, undefined],
+    ['held for minutes under a cap', 600_000, undefined],
+  ];
+  for (const [name, heldForMs, expected] of cases)
+    test(name, () => {
+      const nowMs = 1_000_000;
+      const heldSinceMs = heldForMs === undefined ? undefined : nowMs - heldForMs;
+      assert.equal(heldBackMaxWaitMs(wait, heldSinceMs, nowMs), expected);
+    });
+});
+
+test('a broker holding back partitions is known with when its latest held-back batch came', () => {
+  const positions = started('a');
+  const requests = new FetchRequests();
+  assert.equal(requests.groups(positions, layout, 0).holdingBack.size, 0);
+  const [a0, a1] = requests.groups(positions, layout, 0).byLeader.get(1)!;
+  const answer = (state: PartitionState) =>
+    positions.accept(state, {
+      kind: 'read',
+      topic: 'a',
+      partition: state.partition,
+      fetchOffset: 10n,
+      read: { records: [{}] as never, nextOffset: 11n, bytes: 1, receivedBytes: 1 },
+      highWatermark: 100n,
+      lastStableOffset: 100n,
+    });
+  const before = performance.now();
+  answer(a0!);
+  const first = requests.groups(positions, layout, 0).holdingBack.get(1)!;
+  assert.ok(first >= before);
+  answer(a1!);
+  const latest = requests.groups(positions, layout, 0).holdingBack.get(1)!;
+  assert.ok(latest >= first, 'the latest of the two');
+  assert.equal(requests.groups(positions, layout, 0).holdingBack.has(2), false);
 });

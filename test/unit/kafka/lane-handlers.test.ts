@@ -10,7 +10,7 @@ import type { ConsumedBatch } from '../../../src/kafka/port.js';
 
 function readyBatch(partition: number, topic = 'orders'): ReadyBatch {
   const batch = { topic, partition, records: [], nextOffset: 1n } as unknown as ConsumedBatch;
-  return { batch, bytes: 10, group: topic };
+  return { batch, bytes: 10, group: topic, readyAtMs: 0 };
 }
 
 /**

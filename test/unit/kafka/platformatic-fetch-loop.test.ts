@@ -133,7 +133,7 @@ function loopOver(
       },
       fetchAttempts: 3,
       retryDelayMs: 1,
-      heldBackMaxWaitMs: 25,
+      heldBackWait: { minMs: 25, perHeldMs: 0.25, maxMs: 100 },
       silentAfterMs: limits.silentAfterMs ?? 60_000,
       minTransferBytesPerSecond: 10_000, // 100 bytes: 10 ms
     },
@@ -375,6 +375,22 @@ describe('the platformatic source fetch loop', () => {
     await sent[1]!.answer([]);
     assert.deepEqual(sent[2]?.partitions.map((entry) => entry.partition).sort(), [0, 1]);
     assert.equal(sent[2]?.maxWaitMs, undefined, 'none left out again');
+  });
+
+  test('the longer a batch waits for the handler (held by a bandwidth cap), the longer the requests leaving its partition out wait', async () => {
+    const { loop, sent } = loopOver([0, 1]);
+    loop.pump();
+    await sent[0]!.answer([read(0, 0n, 3, 10)]);
+    assert.equal(sent[1]?.maxWaitMs, 25, 'just held back: a short wait');
+    await sleep(200);
+    await sent[1]!.answer([]);
+    assert.ok((sent[2]?.maxWaitMs ?? 0) >= 50, `held 200 ms: a quarter of it, not ${sent[2]?.maxWaitMs} ms`);
+    await sleep(250);
+    await sent[2]!.answer([]);
+    assert.equal(sent[3]?.maxWaitMs, undefined, "held 450 ms: the fetcher's own max wait (100 ms here)");
+    takeAll(loop);
+    await sent[3]!.answer([]);
+    assert.deepEqual(sent[4]?.partitions.map((entry) => entry.partition).sort(), [0, 1]);
   });
 
   test('a partition that caught up is fetched on while one batch of it waits for the handler, not while two do; batches come in order', async () => {
@@ -635,7 +651,7 @@ describe('the fetch loop loading its layout', () => {
         },
         fetchAttempts: 3,
         retryDelayMs: 1,
-        heldBackMaxWaitMs: 25,
+        heldBackWait: { minMs: 25, perHeldMs: 0.25, maxMs: 100 },
         silentAfterMs: 60_000,
         minTransferBytesPerSecond: 10_000,
       },
