@@ -11,7 +11,7 @@
 // `parseConfigText` is pure apart from what the injected environment does; `loadConfigFile` is the
 // effectful edge that reads the file and uses the process's environment.
 import { dirname, resolve } from 'node:path';
-import { type Alias, type Document, isScalar, parseDocument, visit, type YAMLError } from 'yaml';
+import { type Alias, type Document, isScalar, type Node, parseDocument, visit, type YAMLError } from 'yaml';
 import { compileClusters } from './clusters.js';
 import { compileDaemon, compileReplications, IssueCollector } from './compile.js';
 import { type LoadEnvironment, readTextFile, systemEnvironment } from './environment.js';
@@ -162,6 +162,10 @@ function parseYaml(
     Alias(_, alias) {
       reportUnresolvedAlias(alias, doc, text, collector);
     },
+    Node(_, node) {
+      if (node.tag !== undefined && !PLAIN_DATA_TAGS.has(node.tag))
+        reportTag(node.tag, node, text, collector);
+    },
     Map(_, map) {
       const seen = new Set<unknown>();
       map.items = map.items.filter((pair) => {
@@ -173,12 +177,34 @@ function parseYaml(
     },
   });
   for (const problem of doc.warnings) {
+    if (problem.code === 'TAG_RESOLVE_FAILED') continue; // reported above, as an error
     collector.atOffset('warning', 'YAML_SYNTAX', problem.pos[0], `YAML: ${problem.message}`);
   }
   const syntaxOk = !collector.issues.some(
     (issue) => issue.code === 'YAML_SYNTAX' && issue.severity === 'error',
   );
   return { doc, collector, syntaxOk };
+}
+
+/** Explicit tags that still make plain data (`!!str 8080` is a string, as quoting it would make it). */
+const PLAIN_DATA_TAGS = new Set(
+  ['str', 'int', 'bool', 'null', 'seq', 'map'].map((name) => `tag:yaml.org,2002:${name}`),
+);
+
+/**
+ * Any other tag is a mistake here: `!!binary` or `!!timestamp` make values that are not text or numbers (reported
+ * field by field, they made a hundred errors), and `!!float` or a custom tag are left unresolved, as text.
+ */
+function reportTag(tag: string, node: Node, text: string, collector: IssueCollector): void {
+  const written = tag.replace(/^tag:yaml\.org,2002:/, '!!');
+  let at = node.range === undefined || node.range === null ? 0 : text.lastIndexOf('!', node.range[0]);
+  while (at > 0 && text[at - 1] === '!') at -= 1; // the first "!" of "!!float"
+  collector.atOffset(
+    'error',
+    'YAML_SYNTAX',
+    Math.max(0, at),
+    `YAML: the tag ${written} is not used in georep's configuration: write the value without it`,
+  );
 }
 
 function toData(doc: Document, collector: IssueCollector): { ok: true; data: unknown } | { ok: false } {

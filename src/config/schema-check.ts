@@ -205,11 +205,14 @@ export function checkSchema(data: unknown, collector: IssueCollector): void {
         const comparison = String(params.comparison);
         const bound = comparison.startsWith('>') ? 'at least' : 'at most';
         const exclusive = comparison.length === 1 ? ' (exclusive)' : '';
+        // A number as written: the double read from 9007199254740993 is 9007199254740992.
+        const shown =
+          typeof value === 'number' ? (collector.source.writtenAt(path) ?? quote(value)) : quote(value);
         collector.error(
           'BAD_VALUE',
           path,
           'value',
-          `${quote(value)} is out of range: must be ${bound} ${String(params.limit)}${exclusive}`,
+          `${shown} is out of range: must be ${bound} ${String(params.limit)}${exclusive}`,
         );
         break;
       }

@@ -55,6 +55,17 @@ export class SourceMap {
    * field that exists, pointing at its key so that "missing field" errors land on their parent.
    */
   positionOf(path: FieldPath, target: Target): SourcePosition {
+    return this.positionOfNode(this.nodeAt(path, target));
+  }
+
+  /** A scalar field as written (`9007199254740993`, where the value read is a double that cannot hold it). */
+  writtenAt(path: FieldPath): string | undefined {
+    const node = this.resolve(this.nodeAt(path, 'value'));
+    return isScalar(node) && typeof node.source === 'string' ? node.source : undefined;
+  }
+
+  /** The node positionOf places: the field's key or value, or the deepest field that exists. */
+  private nodeAt(path: FieldPath, target: Target): unknown {
     let node: unknown = this.doc?.contents;
     let keyNode: Node | null = null;
     for (const [index, part] of path.entries()) {
@@ -64,19 +75,19 @@ export class SourceMap {
         const pair = node.items.find(
           (item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(part),
         );
-        if (!pair) return this.positionOfNode(keyNode ?? node);
+        if (!pair) return keyNode ?? node;
         keyNode = pair.key as Node;
-        if (last && target === 'key') return this.positionOfNode(keyNode);
-        if (pair.value === null || pair.value === undefined) return this.positionOfNode(keyNode);
+        if (last && target === 'key') return keyNode;
+        if (pair.value === null || pair.value === undefined) return keyNode;
         node = pair.value;
       } else if (isSeq(node) && typeof part === 'number' && node.items[part] !== undefined) {
         node = node.items[part];
         keyNode = null;
       } else {
-        return this.positionOfNode(keyNode ?? node);
+        return keyNode ?? node;
       }
     }
-    return this.positionOfNode(node);
+    return node;
   }
 
   private resolve(node: unknown): unknown {

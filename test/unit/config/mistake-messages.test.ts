@@ -63,10 +63,27 @@ test('a fraction where a whole number belongs is one mistake, named with its val
   ]);
 });
 
-test('a bandwidth cap beyond any link is out of range, not taken as no cap', () => {
+test('a bandwidth cap beyond any link is out of range, not taken as no cap; the number is named as written', () => {
   assert.deepEqual(problems(withCap('1e300')), [
-    '8:24: replications[0].maxBytesPerSecond: 1e+300 is out of range: must be at most 1000000000000',
+    '8:24: replications[0].maxBytesPerSecond: 1e300 is out of range: must be at most 1000000000000',
   ]);
+  assert.deepEqual(problems(withCap('9007199254740993')), [
+    '8:24: replications[0].maxBytesPerSecond: 9007199254740993 is out of range: must be at most 1000000000000',
+  ]);
+});
+
+test('a YAML tag other than plain data is one error at the tag, not a warning and a wrong type', () => {
+  assert.deepEqual(problems(withCap('!!float 20000')), [
+    "8:24: YAML: the tag !!float is not used in georep's configuration: write the value without it",
+  ]);
+  assert.deepEqual(problems(withCap('!!binary aGVsbG8=')), [
+    "8:24: YAML: the tag !!binary is not used in georep's configuration: write the value without it",
+  ]);
+  assert.deepEqual(
+    problems(withCap('!!int "20000000"')),
+    [],
+    '!!int makes a number, as written without quotes',
+  );
 });
 
 test('a cap written with a unit, in quotes or too large for a number says what is wanted', () => {
