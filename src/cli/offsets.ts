@@ -5,7 +5,6 @@
 // translated offsets to the group on the destination (only forward, never while the group has members).
 import { selectsName } from '../config/patterns.js';
 import type { Config } from '../config/types.js';
-import { PlatformaticCluster } from '../kafka/platformatic/cluster.js';
 import type { KafkaAdmin } from '../kafka/port.js';
 import { checkpointsTopic, readCompactedTopic } from '../runtime/compacted-topic.js';
 import type { CheckpointValue } from '../runtime/group-sync.js';
@@ -17,6 +16,7 @@ import {
   parseCommandLine,
   UsageError,
 } from './command.js';
+import { loadKafkaClient } from './kafka-client.js';
 import { loadConfigOrReport } from './load-config.js';
 import { renderTable } from './status.js';
 
@@ -94,7 +94,7 @@ export const offsetsCommand: Command = {
     }
     const destinationConfig = config.clusters.get(destinationName);
     if (destinationConfig === undefined) throw new UsageError(`no cluster named "${destinationName}"`);
-    const destination = new PlatformaticCluster(destinationConfig);
+    const destination = new (await loadKafkaClient())(destinationConfig);
     const destinationAdmin = destination.createAdmin();
     try {
       const checkpoints = await readCheckpoints(config, destinationName, options.group, io, async () =>
@@ -235,7 +235,8 @@ async function partitionRows(
 async function originCommitted(config: Config, originName: string, group: string, topics: readonly string[]) {
   const cluster = config.clusters.get(originName);
   if (cluster === undefined) return null;
-  const admin = new PlatformaticCluster({ ...cluster, connectionTimeoutMs: ORIGIN_TIMEOUT_MS }).createAdmin();
+  const Cluster = await loadKafkaClient();
+  const admin = new Cluster({ ...cluster, connectionTimeoutMs: ORIGIN_TIMEOUT_MS }).createAdmin();
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([

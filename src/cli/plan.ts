@@ -2,7 +2,6 @@
 // It lists the origins' topics itself (read-only admin requests) and compares with the flows of the daemon
 // answering on the HTTP address, or with nothing running if none answers.
 import type { Config } from '../config/types.js';
-import { PlatformaticCluster } from '../kafka/platformatic/cluster.js';
 import { desiredFlows, type TopicListing } from '../plan/desired-flows.js';
 import type { FlowSpec } from '../plan/flow-spec.js';
 import { desiredGroupSyncs, planGroupSyncs } from '../plan/group-syncs.js';
@@ -23,6 +22,7 @@ import {
   fetchDaemonStatus,
   readCaFile,
 } from './daemon-client.js';
+import { loadKafkaClient } from './kafka-client.js';
 import { loadConfigOrReport } from './load-config.js';
 
 const help = `usage: georep plan --config FILE [--base-dir DIR] [--daemon ADDRESS] [--daemon-ca FILE] [--json]
@@ -133,11 +133,12 @@ export async function listOrigins(
   const origins = [...new Set(config.replications.map((replication) => replication.origin))];
   const listings = new Map<string, TopicListing[]>();
   const failures: string[] = [];
+  const Cluster = await loadKafkaClient();
   await Promise.all(
     origins.map(async (origin) => {
       const cluster = config.clusters.get(origin);
       if (cluster === undefined) return;
-      const admin = new PlatformaticCluster(cluster).createAdmin();
+      const admin = new Cluster(cluster).createAdmin();
       try {
         const topics = await admin.listTopics();
         listings.set(

@@ -7,7 +7,6 @@
 // reaches every process of the foreground group, so a wrapper that forwards it (npm run demo) makes two. A
 // later one exits at once (progress not yet committed is read and copied again later).
 
-import { createPlatformaticCluster } from '../kafka/platformatic/cluster.js';
 import { prettyDestination, resolveLogFormat } from '../observability/log-format.js';
 import { createLogger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
@@ -23,6 +22,7 @@ import {
   parseCommandLine,
   UsageError,
 } from './command.js';
+import { loadKafkaClient } from './kafka-client.js';
 
 const help = `usage: georep run --config FILE [--base-dir DIR] [--http-listen HOST:PORT] [--no-watch]
                   [--log-format auto|json|pretty]
@@ -69,6 +69,7 @@ export const runCommand: Command = {
         : undefined,
     );
     const metrics = new Metrics();
+    const Cluster = await loadKafkaClient();
     const notifier = systemdNotifier(process.env, (error) =>
       logger.warn({ err: error }, 'could not notify systemd'),
     );
@@ -77,7 +78,7 @@ export const runCommand: Command = {
       ...(parsed.baseDir === undefined ? {} : { baseDir: parsed.baseDir }),
       ...(parsed.httpListen === undefined ? {} : { httpListenOverride: parsed.httpListen }),
       env: io.env,
-      clusterFactory: createPlatformaticCluster,
+      clusterFactory: (cluster) => new Cluster(cluster),
       logger,
       metrics,
       notifier,

@@ -2,8 +2,7 @@
 // a migration can be signed off (docs/verify.md). The flows are those `georep plan` computes from FILE and the
 // origins' topic lists; the comparison is src/verify/. Read-only on both clusters: explicit partitions and
 // offsets, no consumer group, nothing committed.
-import type { ClusterConfig, Config } from '../config/types.js';
-import { PlatformaticCluster } from '../kafka/platformatic/cluster.js';
+import type { Config } from '../config/types.js';
 import { desiredFlows } from '../plan/desired-flows.js';
 import type { FlowSpec } from '../plan/flow-spec.js';
 import type { CompareLimits } from '../verify/compare-partition.js';
@@ -17,6 +16,7 @@ import {
   parseCommandLine,
   UsageError,
 } from './command.js';
+import { loadKafkaClient } from './kafka-client.js';
 import { loadConfigOrReport } from './load-config.js';
 import { listOrigins } from './plan.js';
 
@@ -98,10 +98,12 @@ async function verifyFlows(
   limits: CompareLimits,
 ): Promise<PartitionReport[]> {
   const clusters = new Map<string, ClusterReaders>();
+  const Cluster = await loadKafkaClient();
   const readersOf = (name: string): ClusterReaders => {
     let readers = clusters.get(name);
     if (readers === undefined) {
-      readers = openReaders(config.clusters.get(name)!);
+      const kafka = new Cluster(config.clusters.get(name)!);
+      readers = { admin: kafka.createAdmin(), reader: kafka.createPartitionReader() };
       clusters.set(name, readers);
     }
     return readers;
@@ -118,11 +120,6 @@ async function verifyFlows(
       await reader.close().catch(() => undefined);
     }
   }
-}
-
-function openReaders(cluster: ClusterConfig): ClusterReaders {
-  const kafka = new PlatformaticCluster(cluster);
-  return { admin: kafka.createAdmin(), reader: kafka.createPartitionReader() };
 }
 
 function describeFilter(options: { replication?: string | undefined; topic?: string | undefined }): string {
