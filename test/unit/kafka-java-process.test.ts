@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { findFreePorts } from '../../harness/free-ports.js';
+import { findFreePorts, portBlock } from '../../harness/free-ports.js';
 import { javaArguments, processHasMarker } from '../../harness/java-process.js';
 
 describe('JVM command lines of the harness', () => {
@@ -50,9 +50,21 @@ describe('JVM command lines of the harness', () => {
 });
 
 describe('free loopback ports', () => {
-  test('are distinct even when asked for many at once', async () => {
+  test('are distinct even when asked for many at once, in their block, below the ephemeral ports', async () => {
     const ports = await findFreePorts(20);
     assert.equal(new Set(ports).size, 20);
-    for (const port of ports) assert.ok(port > 0 && port < 65536);
+    const [first, end] = portBlock();
+    for (const port of ports) assert.ok(port >= first && port < end && port < 32_768, `port ${port}`);
+  });
+
+  test('test files run side by side have blocks of their own; a block that is not one is refused', () => {
+    const blocks = [0, 1, 2].map((block) => portBlock({ GEOREP_TEST_PORT_BLOCK: String(block) }));
+    assert.deepEqual(blocks, [
+      [12_000, 16_000],
+      [16_000, 20_000],
+      [20_000, 24_000],
+    ]);
+    assert.deepEqual(portBlock({}), [12_000, 16_000]);
+    assert.throws(() => portBlock({ GEOREP_TEST_PORT_BLOCK: '5' }), /must be 0 to 4, not 5/);
   });
 });
