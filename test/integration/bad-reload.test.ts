@@ -1,3 +1,4 @@
+// run-tests: alone (its canary must keep copying and /healthz answer within 500 ms).
 // Hostile and careless reloads against a running daemon on real Kafka (issue 12): a 50 MB file, a
 // password read from /dev/zero, a regular expression that backtracks catastrophically in JavaScript's
 // engine, matched against a long topic name, and files of 10,000 replications, valid and invalid, whose

@@ -1,3 +1,4 @@
+// run-tests: alone (the cap is measured within 5% over a minute).
 // maxBytesPerSecond on a real pair of clusters: two topics of one replication share its cap, which holds
 // within 5% over a minute (records on the destination × bytes per record as sent); /status and the metrics
 // show it; the replication falls behind (lag) instead of reading ahead; and a reload that raises the cap

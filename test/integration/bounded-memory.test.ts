@@ -1,3 +1,4 @@
+// run-tests: alone (georep's resident memory is measured against a bound).
 // A slow destination slows reading; it does not fill georep's memory. The destination is throttled by a broker
 // quota (producer_byte_rate, what an operator meets when a cluster's owner caps mirror traffic) while a backlog
 // many times larger than georep's fetch bounds waits on the origin. georep's resident memory (VmRSS and its

@@ -1,3 +1,4 @@
+// run-tests: alone (it loads the host on purpose, by a known amount).
 // On a busy host georep copies a topic exactly once. With kafkajs, a flow on a host whose load average was
 // near 10 lost its group membership mid-copy and copied ~23,000 records a second time without any crash.
 // The consumer georep uses now heartbeats on its own timer, whatever its batch handler is doing, so a starved

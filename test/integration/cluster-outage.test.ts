@@ -1,3 +1,4 @@
+// run-tests: alone (an outage must show within 5 s and copying resume within 15 s).
 // A cluster that stops answering shows within seconds, and copying resumes soon after it returns, with nothing
 // lost: the origin broker, then the destination broker, is killed -9 while a producer writes a few thousand
 // records per second to the origin; /status is polled every 0.2 s as an operator's script would.

@@ -1,3 +1,4 @@
+// run-tests: alone (a steady flow must keep copying under a flood of requests).
 // georep's HTTP listener against real Kafka, as an operator and an attacker meet it: the port the OS chose
 // (daemon.httpListen with port 0), a Host header of someone else's name refused (DNS rebinding), 1,000
 // concurrent slow connections plus malformed requests and a /status flood while a steady flow copies (the

@@ -1,3 +1,4 @@
+// run-tests: alone (a flow not restarted may have no gap of 2 s).
 // Reloads move only what changed (issue 13, "isolation on reload"). One daemon mirrors an unrelated `steady`
 // topic written at 2,000 records/s and 50 one-partition `background` topics while twelve reloads of mixed kinds
 // (bench/reload-steps.ts) each take effect: a topic added; its replication paused; resumed, every other time
