@@ -260,7 +260,7 @@ export class Daemon {
 
   #flowStatuses(): FlowStatus[] {
     return this.#supervisor
-      .flows()
+      .flowsWithStopping()
       .map((flow) => flow.status())
       .sort((a, b) => (a.key < b.key ? -1 : 1));
   }
@@ -378,12 +378,10 @@ export class Daemon {
   }
 
   async #metricsExposition(): Promise<{ contentType: string; body: string }> {
-    const counts = new Map<FlowState, number>(
-      (['starting', 'running', 'stalled', 'paused', 'updating', 'stopping', 'error'] as const).map(
-        (state) => [state, 0],
-      ),
-    );
-    for (const { state } of this.#supervisor.flows()) counts.set(state, (counts.get(state) ?? 0) + 1);
+    const states = ['starting', 'running', 'stalled', 'paused', 'updating', 'stopping', 'error'] as const;
+    const counts = new Map<FlowState, number>(states.map((state) => [state, 0]));
+    for (const { state } of this.#supervisor.flowsWithStopping())
+      counts.set(state, (counts.get(state) ?? 0) + 1);
     for (const [state, count] of counts) this.#options.metrics.flowsByState.set({ state }, count);
     return this.#options.metrics.exposition();
   }

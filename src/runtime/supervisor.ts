@@ -33,6 +33,8 @@ export interface FlowActionResult {
 export class Supervisor<Flow extends ManagedFlow = ManagedFlow> {
   readonly #startFlow: StartFlow<Flow>;
   readonly #flows = new Map<string, Flow>();
+  /** Flows being stopped (removed or restarted), until stop() resolved: they flush what they read meanwhile. */
+  readonly #stopping = new Set<Flow>();
   #generation = 0;
 
   constructor(startFlow: StartFlow<Flow>) {
@@ -56,6 +58,14 @@ export class Supervisor<Flow extends ManagedFlow = ManagedFlow> {
     return [...this.#flows.values()];
   }
 
+  /**
+   * The running flows and those still stopping: what /status and the metrics show. A restarted flow's old self
+   * may take seconds to stop (a write in flight, a bandwidth cap's wait), and is not gone meanwhile.
+   */
+  flowsWithStopping(): Flow[] {
+    return [...this.#flows.values(), ...this.#stopping];
+  }
+
   async apply(plan: Plan): Promise<FlowActionResult[]> {
     if (planHasChanges(plan)) this.#generation += 1;
     const results: FlowActionResult[] = [];
@@ -67,7 +77,7 @@ export class Supervisor<Flow extends ManagedFlow = ManagedFlow> {
       stopping.map(async ({ spec, action }) => {
         const flow = this.#flows.get(spec.key);
         this.#flows.delete(spec.key);
-        if (flow !== undefined) await flow.stop();
+        if (flow !== undefined) await this.#stop(flow);
         if (action === 'stop') results.push(ok(spec.key, 'stop'));
       }),
     );
@@ -108,7 +118,16 @@ export class Supervisor<Flow extends ManagedFlow = ManagedFlow> {
     const flows = [...this.#flows.values()];
     this.#generation += 1;
     this.#flows.clear();
-    await Promise.all(flows.map((flow) => flow.stop()));
+    await Promise.all(flows.map((flow) => this.#stop(flow)));
+  }
+
+  async #stop(flow: Flow): Promise<void> {
+    this.#stopping.add(flow);
+    try {
+      await flow.stop();
+    } finally {
+      this.#stopping.delete(flow);
+    }
   }
 }
 

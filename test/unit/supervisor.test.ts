@@ -99,6 +99,28 @@ describe('Supervisor.apply', () => {
     assert.deepEqual(events, ['stopped x', 'start x']);
   });
 
+  test('a flow being stopped is still shown until it stopped, not run', async () => {
+    let finishStop = () => {};
+    const startFlow = (initial: FlowSpec): ManagedFlow => ({
+      spec: initial,
+      async update() {},
+      stop: () => new Promise<void>((resolve) => (finishStop = resolve)),
+    });
+    const supervisor = new Supervisor(startFlow);
+    await supervisor.apply(planFlows([spec('x')], []));
+    const applying = supervisor.apply(planFlows([], supervisor.runningSpecs()));
+    await sleep(1);
+    assert.deepEqual(supervisor.flows(), [], 'not running: the next plan does not count it');
+    assert.deepEqual(
+      supervisor.flowsWithStopping().map((flow) => flow.spec.originTopic),
+      ['x'],
+      'shown while it flushes',
+    );
+    finishStop();
+    await applying;
+    assert.deepEqual(supervisor.flowsWithStopping(), []);
+  });
+
   test('removed flows are stopped before new flows start', async () => {
     const { events, supervisor } = eventLog();
     await supervisor.apply(planFlows([spec('old')], []));
