@@ -106,13 +106,8 @@ export class BatchCopier {
       written,
       batch.nextOffset,
     );
-    if (signal.aborted) return;
-    identity.latency.observeCopied(records, this.#deps.nowMs());
-    const bytes = recordBytes(records);
-    mirrored.records += records.length;
-    mirrored.bytes += bytes;
-    metrics.recordsMirrored.inc(identity.labels, records.length);
-    metrics.bytesMirrored.inc(identity.labels, bytes);
+    // What went to the destination counts also when the flow is stopping (its bandwidth cap counted it too):
+    // skipped, a write that landed during a restart left the metric below the destination's log.
     const batchBytes = written.reduce((sum, range) => sum + (range.batchBytes ?? 0), 0);
     mirrored.batchBytes += batchBytes;
     metrics.destinationBytesWritten.inc(identity.labels, batchBytes);
@@ -124,6 +119,13 @@ export class BatchCopier {
         { ...identity.labels, path: 'encoded' },
         written.length - forwarded,
       );
+    if (signal.aborted) return;
+    identity.latency.observeCopied(records, this.#deps.nowMs());
+    const bytes = recordBytes(records);
+    mirrored.records += records.length;
+    mirrored.bytes += bytes;
+    metrics.recordsMirrored.inc(identity.labels, records.length);
+    metrics.bytesMirrored.inc(identity.labels, bytes);
     let newestTimestampMs: number | null = null;
     for (const record of batch.records) {
       if (newestTimestampMs === null || record.timestampMs > newestTimestampMs)
