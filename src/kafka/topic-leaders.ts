@@ -1,7 +1,8 @@
-// Waiting for a new topic's partitions to have leaders, whichever client asks. In KRaft a broker learns of a
-// new topic from the metadata log a moment after CreateTopics answered; until then it reports the topic as
-// unknown (UNKNOWN_TOPIC_OR_PARTITION) or its partitions without leaders, and with many partitions that moment
-// is long enough to be seen.
+// Waiting for a new topic's partitions, or a topic's added ones, to have leaders, whichever client asks. In KRaft
+// a broker learns of a new topic from the metadata log a moment after CreateTopics answered; until then it
+// reports the topic as unknown (UNKNOWN_TOPIC_OR_PARTITION) or its partitions without leaders, and with many
+// partitions that moment is long enough to be seen. CreatePartitions likewise answers before the brokers list
+// the new partitions.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KafkaError, Retriable, TopicNotFound } from './errors.js';
 
@@ -10,6 +11,8 @@ const LEADER_POLL_INTERVAL_MS = 100;
 
 export interface LeaderWait<Metadata extends TopicPartitions> {
   readonly clusterName: string;
+  /** What waits, for the message: `create topic orders`, `add partitions to topic orders`. */
+  readonly operation: string;
   readonly topic: string;
   readonly partitionCount: number;
   readonly timeoutMs: number;
@@ -45,7 +48,7 @@ export async function waitForLeaders<Metadata extends TopicPartitions>(
     if (Date.now() > deadline) {
       throw new Retriable(
         wait.clusterName,
-        `create topic ${wait.topic}: its ${wait.partitionCount} partitions had no leaders after ${wait.timeoutMs} ms`,
+        `${wait.operation}: its ${wait.partitionCount} partitions had no leaders after ${wait.timeoutMs} ms`,
         { cause: lastError },
       );
     }

@@ -125,6 +125,7 @@ export class PlatformaticAdmin implements KafkaAdmin {
     if (outcome === 'already-exists') return 'already-exists';
     const { topicId } = await waitForLeaders({
       clusterName: this.#requests.clusterName,
+      operation: context.operation,
       topic: topic.name,
       partitionCount: topic.partitionCount,
       timeoutMs: this.#topicChangeTimeoutMs,
@@ -138,8 +139,9 @@ export class PlatformaticAdmin implements KafkaAdmin {
    * (whatever their topics), so a second topic's increase would resolve without ever being sent.
    */
   async createPartitions(topic: string, totalPartitionCount: number): Promise<void> {
+    const context = { operation: `add partitions to topic ${topic}`, topic };
     const increase = this.#partitionIncrease.then(() =>
-      this.#requests.call({ operation: `add partitions to topic ${topic}`, topic }, (admin) =>
+      this.#requests.call(context, (admin) =>
         admin.createPartitions({
           topics: [{ name: topic, count: totalPartitionCount, assignments: null }],
         }),
@@ -147,6 +149,15 @@ export class PlatformaticAdmin implements KafkaAdmin {
     );
     this.#partitionIncrease = increase.catch(() => undefined);
     await increase;
+    // As after createTopic: what comes next (a write to a new partition, a describe) finds them all.
+    await waitForLeaders({
+      clusterName: this.#requests.clusterName,
+      operation: context.operation,
+      topic,
+      partitionCount: totalPartitionCount,
+      timeoutMs: this.#topicChangeTimeoutMs,
+      metadata: async () => (await this.#requests.topicsMetadataIfKnown([topic], context))[0]!,
+    });
   }
 
   async alterTopicConfigs(topic: string, changes: TopicConfigChanges): Promise<void> {

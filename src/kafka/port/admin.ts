@@ -143,8 +143,10 @@ export interface KafkaAdmin {
    */
   createTopic(topic: NewTopic): Promise<CreatedTopic | 'already-exists'>;
   /**
-   * Raises the partition count to `totalPartitionCount`. Kafka cannot remove partitions.
+   * Raises the partition count to `totalPartitionCount`; resolves once every partition has a leader (as
+   * createTopic), so that a describe or a write that follows finds them. Kafka cannot remove partitions.
    * @throws InvalidRequest when the topic already has that many partitions or more.
+   * @throws Retriable when the new partitions still have no leaders after the topic change timeout.
    */
   createPartitions(topic: string, totalPartitionCount: number): Promise<void>;
   /**
