@@ -158,13 +158,17 @@ function parseYaml(
   }
   // Every later stage sees the first of duplicate keys, the one not reported, so that the value the
   // message calls a duplicate does not also cause errors of its own.
+  // A visitor of its own: `Node` is not called for the mappings a `Map` visitor takes.
+  const reportedTags = new Set<number>();
+  visit(doc, {
+    Node(_, node) {
+      if (node.tag === undefined || PLAIN_DATA_TAGS.has(node.tag)) return;
+      reportedTags.add(reportTag(node.tag, node, text, collector));
+    },
+  });
   visit(doc, {
     Alias(_, alias) {
       reportUnresolvedAlias(alias, doc, text, collector);
-    },
-    Node(_, node) {
-      if (node.tag !== undefined && !PLAIN_DATA_TAGS.has(node.tag))
-        reportTag(node.tag, node, text, collector);
     },
     Map(_, map) {
       const seen = new Set<unknown>();
@@ -177,8 +181,14 @@ function parseYaml(
     },
   });
   for (const problem of doc.warnings) {
-    if (problem.code === 'TAG_RESOLVE_FAILED') continue; // reported above, as an error
-    collector.atOffset('warning', 'YAML_SYNTAX', problem.pos[0], `YAML: ${problem.message}`);
+    const at = problem.pos[0];
+    if (problem.code !== 'TAG_RESOLVE_FAILED') {
+      collector.atOffset('warning', 'YAML_SYNTAX', at, `YAML: ${problem.message}`);
+    } else if (!reportedTags.has(at)) {
+      // `!!int abc`, `!!bool yes`: left unresolved, the value would be read as text.
+      const tag = shortTag(problem.message.replace(/^Unresolved tag: /, ''));
+      collector.atOffset('error', 'YAML_SYNTAX', at, `YAML: the tag ${tag} does not fit its value`);
+    }
   }
   const syntaxOk = !collector.issues.some(
     (issue) => issue.code === 'YAML_SYNTAX' && issue.severity === 'error',
@@ -195,16 +205,21 @@ const PLAIN_DATA_TAGS = new Set(
  * Any other tag is a mistake here: `!!binary` or `!!timestamp` make values that are not text or numbers (reported
  * field by field, they made a hundred errors), and `!!float` or a custom tag are left unresolved, as text.
  */
-function reportTag(tag: string, node: Node, text: string, collector: IssueCollector): void {
-  const written = tag.replace(/^tag:yaml\.org,2002:/, '!!');
+function reportTag(tag: string, node: Node, text: string, collector: IssueCollector): number {
   let at = node.range === undefined || node.range === null ? 0 : text.lastIndexOf('!', node.range[0]);
   while (at > 0 && text[at - 1] === '!') at -= 1; // the first "!" of "!!float"
   collector.atOffset(
     'error',
     'YAML_SYNTAX',
     Math.max(0, at),
-    `YAML: the tag ${written} is not used in georep's configuration: write the value without it`,
+    `YAML: the tag ${shortTag(tag)} is not used in georep's configuration: write the value without it`,
   );
+  return Math.max(0, at);
+}
+
+/** `tag:yaml.org,2002:float` as written: `!!float`. */
+function shortTag(tag: string): string {
+  return tag.replace(/^tag:yaml\.org,2002:/, '!!');
 }
 
 function toData(doc: Document, collector: IssueCollector): { ok: true; data: unknown } | { ok: false } {

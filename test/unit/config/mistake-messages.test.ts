@@ -84,6 +84,12 @@ test('a YAML tag other than plain data is one error at the tag, not a warning an
     [],
     '!!int makes a number, as written without quotes',
   );
+  assert.deepEqual(problems(withCap('!!int twenty')), ['8:24: YAML: the tag !!int does not fit its value']);
+  assert.deepEqual(
+    problems(withCap('1000').replace('topics: {', 'topics: !orders {')),
+    ["7:13: YAML: the tag !orders is not used in georep's configuration: write the value without it"],
+    'on a mapping too',
+  );
 });
 
 test('a cap written with a unit, in quotes or too large for a number says what is wanted', () => {
