@@ -12,6 +12,11 @@ const FIRST_BLOCK_PORT = 12_000;
 const BLOCK_PORTS = 4_000;
 /** 12000–31999: all below 32768. */
 const BLOCKS = 5;
+/**
+ * Ports this process handed out: not handed out again, as their brokers may still be starting (a test file
+ * starts the clusters of both Kafka versions at once).
+ */
+const handedOut = new Set<number>();
 
 /** The ports of GEOREP_TEST_PORT_BLOCK (0 when unset), as [first, end). */
 export function portBlock(env: NodeJS.ProcessEnv = process.env): readonly [number, number] {
@@ -34,8 +39,8 @@ function listenOn(port: number): Promise<Server | null> {
 }
 
 /**
- * Returns `count` distinct free ports on 127.0.0.1, at random in this process's block. All of them are held
- * open until every one is found, so that none is counted twice.
+ * Returns `count` distinct free ports on 127.0.0.1, at random in this process's block, none handed out before
+ * by this process. All of them are held open until every one is found.
  */
 export async function findFreePorts(count: number): Promise<number[]> {
   const [first, end] = portBlock();
@@ -45,12 +50,13 @@ export async function findFreePorts(count: number): Promise<number[]> {
     for (let tries = 0; ports.length < count; tries++) {
       if (tries >= BLOCK_PORTS) throw new Error(`no ${count} free ports in ${first}–${end - 1}`);
       const port = randomInt(first, end);
-      if (ports.includes(port)) continue;
+      if (ports.includes(port) || handedOut.has(port)) continue;
       const server = await listenOn(port);
       if (server === null) continue;
       servers.push(server);
       ports.push(port);
     }
+    for (const port of ports) handedOut.add(port);
     return ports;
   } finally {
     await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));

@@ -71,6 +71,11 @@ export async function ensureKafkaJars(
     options.signal,
   );
   await writeFile(path.join(stagingDir, COMPLETE_MARKER), `${await pomDigest(pomFile)}\n`);
+  if (await kafkaJarsCached(version)) {
+    // Another process (a test file run beside this one) finished first, and may be starting JVMs from it.
+    await rm(stagingDir, { recursive: true, force: true });
+    return libsDir;
+  }
   await rm(libsDir, { recursive: true, force: true });
   try {
     await rename(stagingDir, libsDir);

@@ -1,7 +1,7 @@
 // Independent single-node KRaft Kafka clusters on loopback, started from the cached jars (no Docker).
 //
 //   const run = await startClusters({ count: 2, version: '4.1.2' });
-//   run.clusters[0].bootstrap  // '127.0.0.1:41234'
+//   run.clusters[0].bootstrap  // '127.0.0.1:13234'
 //   await run.stopAll();
 //
 // Each cluster lives in .cache/kafka-runs/<run-id>/<name>/ of the repository: server.properties, data/ (the
@@ -138,17 +138,36 @@ export function defaultClusterNames(count: number): string[] {
   return Array.from({ length: count }, (_, index) => String.fromCharCode('a'.charCodeAt(0) + index));
 }
 
-/** Deletes the oldest run folders beyond KEPT_RUNS, except the new run and one started with --detach. */
+/**
+ * Deletes the oldest run folders beyond KEPT_RUNS, except the new run, one started with --detach and those of a
+ * process still running: a test file run beside others (scripts/run-tests.sh) may outlast 20 of their runs.
+ */
 async function pruneOldRuns(newRunId: string): Promise<void> {
   if (!existsSync(kafkaRunsDir)) return;
-  const keepRunIds = new Set([newRunId, (await readDetachedState())?.runId]);
+  // Read while `up --detach` or `down` may be writing it: unreadable, it keeps nothing more.
+  const detached = await readDetachedState().catch(() => undefined);
+  const keepRunIds = new Set([newRunId, detached?.runId]);
   const entries = await readdir(kafkaRunsDir, { withFileTypes: true });
   const runIds = entries
     .filter((entry) => entry.isDirectory())
     .map((entry) => entry.name)
     .sort();
-  const stale = runIds.slice(0, Math.max(0, runIds.length - KEPT_RUNS)).filter((id) => !keepRunIds.has(id));
+  const stale = runIds
+    .slice(0, Math.max(0, runIds.length - KEPT_RUNS))
+    .filter((id) => !keepRunIds.has(id) && !startedByLiveProcess(id));
   await Promise.all(stale.map((id) => rm(path.join(kafkaRunsDir, id), { recursive: true, force: true })));
+}
+
+/** Whether the process whose pid a run id names (`…-p1234-1`, newRunId) still runs. */
+function startedByLiveProcess(runId: string): boolean {
+  const pid = Number(/-p(\d+)-\d+$/.exec(runId)?.[1]);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 async function lastLines(file: string, count: number): Promise<string> {

@@ -1,3 +1,4 @@
+// run-tests: alone (it packs a release in the repository, rewriting package.json and dist/ meanwhile).
 // examples/ansible/playbook.yml run by Debian's ansible-playbook against this machine (connection: local),
 // as an operator runs it against a host — except that everything goes under a temporary root
 // (georep_root): /opt/georep, /etc/georep, /usr/local/bin and /etc/systemd/system all live inside it, no

@@ -1,3 +1,4 @@
+// run-tests: alone (a slow link's writes must never go a few seconds without an answer).
 // The harness's WAN on a real broker: a client that bootstraps through the proxy stays behind it after
 // metadata (the broker advertises the proxy on its WAN listener), every Kafka request it makes pays the
 // configured round trip once, and records written and read through it are the records, byte for byte. And
