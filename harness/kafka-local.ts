@@ -8,29 +8,24 @@
 // log dirs) and logs/ (server.log written by Kafka's logger, stdout.log for whatever the JVM prints itself).
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { closeSync, openSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Admin } from '@platformatic/kafka';
 import { renderServerProperties, type SaslPlainListener, type SslListener } from './broker-config.js';
-import { readDetachedState } from './detached-state.js';
 import { findFreePorts } from './free-ports.js';
 import { hasExited, type JvmHeap, killJava, spawnJava, stopJava } from './java-process.js';
 import { ensureKafkaJars } from './kafka-jars.js';
+import { kafkaRunsDir, newRunId, pruneOldRuns } from './kafka-runs.js';
 import { runKafkaTool } from './kafka-tools.js';
 import { createTestPki, type TestPki } from './tls-certs.js';
-import { type KafkaVersion, kafkaVersionFromEnv, kafkaVersionProfile, repoRootDir } from './versions.js';
+import { type KafkaVersion, kafkaVersionFromEnv, kafkaVersionProfile } from './versions.js';
 import { WanProxy, type WanShape } from './wan-proxy.js';
 
 export const DEFAULT_BROKER_HEAP: JvmHeap = { initialMb: 256, maxMb: 512 };
 const DEFAULT_READY_TIMEOUT_MS = 90_000;
 const DEFAULT_STOP_GRACE_MS = 20_000;
-/** Older run folders beyond this many are deleted when a new run starts. */
-const KEPT_RUNS = 20;
-
-export const kafkaRunsDir = path.join(repoRootDir, '.cache', 'kafka-runs');
-
 export interface StartClustersOptions {
   count: number;
   /** Default: GEOREP_KAFKA_VERSION, else the current release line. */
@@ -118,14 +113,6 @@ export interface LocalKafkaRun {
   stopAll(options?: StopOptions): Promise<void>;
 }
 
-let runsStartedByThisProcess = 0;
-
-function newRunId(version: KafkaVersion): string {
-  const timestamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
-  runsStartedByThisProcess += 1;
-  return `${timestamp}-${version}-p${process.pid}-${runsStartedByThisProcess}`;
-}
-
 /** A KRaft cluster id: 16 random bytes in base64url without padding, not starting with '-'. */
 export function newClusterId(): string {
   for (;;) {
@@ -136,38 +123,6 @@ export function newClusterId(): string {
 
 export function defaultClusterNames(count: number): string[] {
   return Array.from({ length: count }, (_, index) => String.fromCharCode('a'.charCodeAt(0) + index));
-}
-
-/**
- * Deletes the oldest run folders beyond KEPT_RUNS, except the new run, one started with --detach and those of a
- * process still running: a test file run beside others (scripts/run-tests.sh) may outlast 20 of their runs.
- */
-async function pruneOldRuns(newRunId: string): Promise<void> {
-  if (!existsSync(kafkaRunsDir)) return;
-  // Read while `up --detach` or `down` may be writing it: unreadable, it keeps nothing more.
-  const detached = await readDetachedState().catch(() => undefined);
-  const keepRunIds = new Set([newRunId, detached?.runId]);
-  const entries = await readdir(kafkaRunsDir, { withFileTypes: true });
-  const runIds = entries
-    .filter((entry) => entry.isDirectory())
-    .map((entry) => entry.name)
-    .sort();
-  const stale = runIds
-    .slice(0, Math.max(0, runIds.length - KEPT_RUNS))
-    .filter((id) => !keepRunIds.has(id) && !startedByLiveProcess(id));
-  await Promise.all(stale.map((id) => rm(path.join(kafkaRunsDir, id), { recursive: true, force: true })));
-}
-
-/** Whether the process whose pid a run id names (`…-p1234-1`, newRunId) still runs. */
-function startedByLiveProcess(runId: string): boolean {
-  const pid = Number(/-p(\d+)-\d+$/.exec(runId)?.[1]);
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function lastLines(file: string, count: number): Promise<string> {
