@@ -131,13 +131,19 @@ class LaneSource implements LaneRecordSource {
     }
   }
 
-  /** Settles run(): resolved for null, rejected with `error` otherwise; the first outcome wins. */
+  /**
+   * Settles run(): resolved for null, rejected with `error` otherwise; the first outcome wins. A flow that failed
+   * gives up its batches in handlers (their signal is aborted): a handler retrying a write would otherwise go on
+   * for as long as it failed, with nothing to commit it for, and the flow restarted in its place waits for the
+   * topic's handlers to settle before it starts its partitions again (they are read again from there).
+   */
   #end(error: unknown): void {
     const settle = this.#settle;
     this.#settle = undefined;
     if (settle === undefined) return;
     if (error === null) settle.resolve();
     else {
+      this.#abort.abort();
       settle.reject(error);
       const reader = this.#reader;
       if (reader !== undefined) void this.#lanes.release(this.#options.laneGroupId, reader);

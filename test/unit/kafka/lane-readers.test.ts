@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
 import type { ClusterConfig } from '../../../src/config/types.js';
+import type { LaneReader } from '../../../src/kafka/platformatic/lane-reader.js';
+import type { LaneAttachment } from '../../../src/kafka/platformatic/lane-restarts.js';
 import { LaneReaders } from '../../../src/kafka/platformatic/lane-source.js';
 import type { LaneSourceOptions } from '../../../src/kafka/port.js';
 
@@ -48,6 +50,28 @@ test('a flow stopping while another flow of its lane attaches leaves the lane re
   await second.stop();
   await secondRun;
   await waitFor(() => lanes.size === 0);
+});
+
+test('a flow that fails gives up its batches in handlers, so that no write of it retries on after it', async () => {
+  let attachment: LaneAttachment | undefined;
+  const reader = {
+    attachedCount: 0,
+    attach: async (attaching: LaneAttachment) => {
+      attachment = attaching;
+    },
+    close: async () => {},
+  } as unknown as LaneReader;
+  const lanes = new (class extends LaneReaders {
+    override readerFor(): LaneReader {
+      return reader;
+    }
+  })(cluster(1));
+  const running = lanes.source(lane('orders')).run(async () => {});
+  await waitFor(() => attachment !== undefined);
+  assert.equal(attachment!.signal.aborted, false);
+  attachment!.fail(new Error('INVALID_PRODUCER_EPOCH'));
+  await assert.rejects(running, /INVALID_PRODUCER_EPOCH/);
+  assert.equal(attachment!.signal.aborted, true, "its handlers' retries end with the flow");
 });
 
 async function waitFor(condition: () => boolean): Promise<void> {
