@@ -94,7 +94,8 @@ export const offsetsCommand: Command = {
     }
     const destinationConfig = config.clusters.get(destinationName);
     if (destinationConfig === undefined) throw new UsageError(`no cluster named "${destinationName}"`);
-    const destination = new (await loadKafkaClient())(destinationConfig);
+    const { PlatformaticCluster } = await loadKafkaClient();
+    const destination = new PlatformaticCluster(destinationConfig);
     const destinationAdmin = destination.createAdmin();
     try {
       const checkpoints = await readCheckpoints(config, destinationName, options.group, io, async () =>
@@ -235,8 +236,8 @@ async function partitionRows(
 async function originCommitted(config: Config, originName: string, group: string, topics: readonly string[]) {
   const cluster = config.clusters.get(originName);
   if (cluster === undefined) return null;
-  const Cluster = await loadKafkaClient();
-  const admin = new Cluster({ ...cluster, connectionTimeoutMs: ORIGIN_TIMEOUT_MS }).createAdmin();
+  const { PlatformaticCluster } = await loadKafkaClient();
+  const admin = new PlatformaticCluster({ ...cluster, connectionTimeoutMs: ORIGIN_TIMEOUT_MS }).createAdmin();
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([

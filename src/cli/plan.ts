@@ -133,12 +133,12 @@ export async function listOrigins(
   const origins = [...new Set(config.replications.map((replication) => replication.origin))];
   const listings = new Map<string, TopicListing[]>();
   const failures: string[] = [];
-  const Cluster = await loadKafkaClient();
+  const { PlatformaticCluster } = await loadKafkaClient();
   await Promise.all(
     origins.map(async (origin) => {
       const cluster = config.clusters.get(origin);
       if (cluster === undefined) return;
-      const admin = new Cluster(cluster).createAdmin();
+      const admin = new PlatformaticCluster(cluster).createAdmin();
       try {
         const topics = await admin.listTopics();
         listings.set(

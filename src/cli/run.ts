@@ -69,7 +69,7 @@ export const runCommand: Command = {
         : undefined,
     );
     const metrics = new Metrics();
-    const Cluster = await loadKafkaClient();
+    const { createPlatformaticCluster } = await loadKafkaClient();
     const notifier = systemdNotifier(process.env, (error) =>
       logger.warn({ err: error }, 'could not notify systemd'),
     );
@@ -78,7 +78,7 @@ export const runCommand: Command = {
       ...(parsed.baseDir === undefined ? {} : { baseDir: parsed.baseDir }),
       ...(parsed.httpListen === undefined ? {} : { httpListenOverride: parsed.httpListen }),
       env: io.env,
-      clusterFactory: (cluster) => new Cluster(cluster),
+      clusterFactory: createPlatformaticCluster,
       logger,
       metrics,
       notifier,

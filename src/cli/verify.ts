@@ -98,11 +98,11 @@ async function verifyFlows(
   limits: CompareLimits,
 ): Promise<PartitionReport[]> {
   const clusters = new Map<string, ClusterReaders>();
-  const Cluster = await loadKafkaClient();
+  const { PlatformaticCluster } = await loadKafkaClient();
   const readersOf = (name: string): ClusterReaders => {
     let readers = clusters.get(name);
     if (readers === undefined) {
-      const kafka = new Cluster(config.clusters.get(name)!);
+      const kafka = new PlatformaticCluster(config.clusters.get(name)!);
       readers = { admin: kafka.createAdmin(), reader: kafka.createPartitionReader() };
       clusters.set(name, readers);
     }

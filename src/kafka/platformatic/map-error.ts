@@ -291,7 +291,7 @@ export function toPortError(error: unknown, cluster: string, context: ErrorConte
 /**
  * Whether a reader retries `error` (mapped to a port error): what may heal by itself, and a missing topic, which
  * may be one deleted and created again at once: retried like the rest, so that the new topic is met (its offsets
- * then tell the flow it was re-created); TopicNotFound after `the fetch loop's fetchAttempts` tries.
+ * then tell the flow it was re-created); TopicNotFound after the fetch loop's `fetchAttempts` tries.
  */
 export function isTransientReadError(error: KafkaError): boolean {
   return error.retriable || error instanceof TopicNotFound;
